@@ -1,0 +1,213 @@
+"""A flow in progress, and the pure state machine that walks it.
+
+Nothing here does I/O. `start` and `answer` take a flow and a session and give back the next
+session and the replies to show; the caller (bot.engine.conversation) persists the session
+after every step, so a crash loses at most the message being typed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from bot.engine.conditions import evaluate
+from bot.engine.flows import END, Branch, Flow, InfoStep, Step
+from bot.engine.interpret import Refusal, interpret
+from bot.engine.rendering import prompt_context, render
+from bot.engine.replies import Choice, Question, Reply, Say, Scale
+
+Status = Literal["active", "paused"]
+
+
+@dataclass(frozen=True)
+class Session:
+    """Where one person is in one flow. Serialisable, so it survives restarts."""
+
+    flow_id: str
+    step_id: str
+    started_at: dt.datetime
+    answers: dict[str, Any] = field(default_factory=dict)
+    path: tuple[str, ...] = ()
+    status: Status = "active"
+    signposted: bool = False
+    first_name: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "flow_id": self.flow_id,
+                "step_id": self.step_id,
+                "started_at": self.started_at.isoformat(),
+                "answers": self.answers,
+                "path": list(self.path),
+                "status": self.status,
+                "signposted": self.signposted,
+                "first_name": self.first_name,
+            },
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Session:
+        data = json.loads(text)
+        return cls(
+            flow_id=data["flow_id"],
+            step_id=data["step_id"],
+            started_at=dt.datetime.fromisoformat(data["started_at"]),
+            answers=dict(data.get("answers", {})),
+            path=tuple(data.get("path", ())),
+            status=data.get("status", "active"),
+            signposted=bool(data.get("signposted", False)),
+            first_name=data.get("first_name"),
+        )
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The outcome of one input: the session as it now is, and what to show.
+
+    `finished` is True when the flow has ended; `summary` then holds the rendered summary.
+    """
+
+    session: Session
+    replies: tuple[Reply, ...]
+    finished: bool = False
+    summary: str | None = None
+
+
+def start(flow: Flow, *, now: dt.datetime, first_name: str | None = None) -> Turn:
+    """Begin a flow: the intro, then the first step (and any info steps before it)."""
+    session = Session(
+        flow_id=flow.id, step_id=flow.steps[0].id, started_at=now, first_name=first_name
+    )
+    intro = Say(render(flow.intro, prompt_context(flow, session.answers, first_name, now)))
+    return _arrive(flow, session, flow.steps[0].id, now=now, before=(intro,))
+
+
+def ask(flow: Flow, session: Session, *, now: dt.datetime, reason: str | None = None) -> Question:
+    """The current step, asked (again)."""
+    return _question(flow, session, flow.step(session.step_id), now=now, reason=reason)
+
+
+def answer(flow: Flow, session: Session, text: str, *, now: dt.datetime) -> Turn:
+    """Take a typed answer to the current step."""
+    step = flow.step(session.step_id)
+    outcome = interpret(step, text)
+    if isinstance(outcome, Refusal):
+        return Turn(session, (ask(flow, session, now=now, reason=outcome.reason),))
+    return _record(flow, session, step, outcome.value, now=now)
+
+
+def choose(flow: Flow, session: Session, value: Any, *, now: dt.datetime) -> Turn:
+    """Take an answer given by a button or select (already a value, not text)."""
+    step = flow.step(session.step_id)
+    outcome = interpret(step, value, typed=False)
+    if isinstance(outcome, Refusal):
+        return Turn(session, (ask(flow, session, now=now, reason=outcome.reason),))
+    return _record(flow, session, step, outcome.value, now=now)
+
+
+def skip(flow: Flow, session: Session, *, now: dt.datetime, reason: str) -> Turn:
+    """Skip the current step if it is optional; otherwise ask it again with `reason`."""
+    step = flow.step(session.step_id)
+    if not step.optional:
+        return Turn(session, (ask(flow, session, now=now, reason=reason),))
+    return _record(flow, session, step, None, now=now)
+
+
+def back(flow: Flow, session: Session, *, now: dt.datetime, reason: str) -> Turn:
+    """Go back to the previous answered step, to change its answer."""
+    path = [step_id for step_id in session.path if not isinstance(flow.step(step_id), InfoStep)]
+    if not path:
+        return Turn(session, (ask(flow, session, now=now, reason=reason),))
+    previous = path[-1]
+    keep = session.path[: session.path.index(previous)]
+    answers = {k: v for k, v in session.answers.items() if k in keep}
+    moved = replace(session, step_id=previous, path=keep, answers=answers)
+    return Turn(moved, (ask(flow, moved, now=now),))
+
+
+def kept_answers(flow: Flow, session: Session) -> dict[str, Any]:
+    """The answers whose steps say `store: yes`, in the order they were given."""
+    return {
+        step_id: session.answers[step_id]
+        for step_id in session.path
+        if step_id in session.answers
+        and session.answers[step_id] is not None
+        and flow.step(step_id).store == "yes"
+    }
+
+
+def _record(flow: Flow, session: Session, step: Step, value: Any, *, now: dt.datetime) -> Turn:
+    answers = {**session.answers, step.id: value}
+    session = replace(session, answers=answers, path=(*session.path, step.id))
+    return _arrive(flow, session, _next(flow, step, answers), now=now)
+
+
+def _next(flow: Flow, step: Step, answers: dict[str, Any]) -> str:
+    if step.next is None:
+        position = flow.index(step.id) + 1
+        return flow.steps[position].id if position < len(flow.steps) else END
+    if isinstance(step.next, str):
+        return step.next
+    for route in step.next:
+        if isinstance(route, Branch):
+            if evaluate(route.when, answers):
+                return route.then
+        else:
+            return route.otherwise
+    position = flow.index(step.id) + 1
+    return flow.steps[position].id if position < len(flow.steps) else END
+
+
+def _arrive(
+    flow: Flow,
+    session: Session,
+    step_id: str,
+    *,
+    now: dt.datetime,
+    before: tuple[Reply, ...] = (),
+) -> Turn:
+    """Move to `step_id`, showing info steps on the way, until a step needs an answer."""
+    replies = list(before)
+    while step_id != END:
+        step = flow.step(step_id)
+        session = replace(session, step_id=step_id)
+        if not isinstance(step, InfoStep):
+            replies.append(_question(flow, session, step, now=now))
+            return Turn(session, tuple(replies))
+        context = prompt_context(flow, session.answers, session.first_name, now)
+        replies.append(Say(render(step.prompt, context)))
+        session = replace(session, path=(*session.path, step.id))
+        step_id = _next(flow, step, session.answers)
+    context = prompt_context(flow, session.answers, session.first_name, now)
+    summary = render(flow.summary, context)
+    return Turn(session, tuple(replies), finished=True, summary=summary)
+
+
+def _question(
+    flow: Flow, session: Session, step: Step, *, now: dt.datetime, reason: str | None = None
+) -> Question:
+    context = prompt_context(flow, session.answers, session.first_name, now)
+    choices: tuple[Choice, ...] = ()
+    scale = None
+    if step.kind in ("choice", "multi"):
+        choices = tuple(Choice(o.value, o.label) for o in step.options)  # type: ignore[union-attr]
+    if step.kind == "scale":
+        scale = Scale(step.min, step.max, step.labels.min, step.labels.max)  # type: ignore[union-attr]
+    answered = [s for s in session.path if not isinstance(flow.step(s), InfoStep)]
+    return Question(
+        flow_id=flow.id,
+        flow_title=flow.title,
+        step_id=step.id,
+        step_kind=step.kind,
+        text=render(step.prompt, context),
+        position=len(answered) + 1,
+        choices=choices,
+        scale=scale,
+        optional=step.optional,
+        can_go_back=bool(answered),
+        reason=reason,
+    )

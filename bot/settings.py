@@ -1,0 +1,145 @@
+"""Settings: the only module that reads the environment (and `.env`).
+
+Every setting is listed, with a comment, in `.env.example`. `load()` reads them once;
+`Settings.problems()` says, in one message, what is missing or contradictory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+#: The project folder when running from a checkout: built-in flows and config live here.
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    data_dir: Path = Path("data")
+    db_path: Path = Path("data/reflect.db")
+    secret_key: str | None = None
+    flows_dir: Path = PROJECT_DIR / "flows"
+    signposts_file: Path = PROJECT_DIR / "config" / "signposts.yaml"
+    supervisors_file: Path = PROJECT_DIR / "config" / "supervisors.yaml"
+    default_flow: str = "hard-day"
+    retention_days: int = 365
+    min_group_size: int = 5
+    firm_nudge_every_days: int = 14
+    weekly_late_hours: float = 6.0
+    weekly_admins: frozenset[str] = field(default_factory=frozenset)
+    http_port: int = 3000
+    log_level: str = "INFO"
+
+    @property
+    def slack_configured(self) -> bool:
+        return bool(self.slack_bot_token)
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.slack_app_token)
+
+    def problems(self, *, http: bool = False) -> list[str]:
+        """What stops the Slack bot from starting, each with what to do about it."""
+        found: list[str] = []
+        if not self.slack_bot_token:
+            found.append(
+                "SLACK_BOT_TOKEN is not set (the bot token, xoxb-..., from your app's "
+                "OAuth & Permissions page)."
+            )
+        elif not self.slack_bot_token.startswith("xoxb-"):
+            found.append("SLACK_BOT_TOKEN should be a bot token starting with xoxb-.")
+        if self.slack_app_token and not self.slack_app_token.startswith("xapp-"):
+            found.append("SLACK_APP_TOKEN should be an app-level token starting with xapp-.")
+        if http and not self.slack_signing_secret:
+            found.append(
+                "SLACK_SIGNING_SECRET is required for --http: without it requests "
+                "from Slack cannot be verified."
+            )
+        if not http and not self.slack_app_token:
+            found.append(
+                "SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token "
+                "(xapp-...) with connections:write. Or run with --http."
+            )
+        if not self.slack_api_url.startswith(("http://", "https://")):
+            found.append("SLACK_API_URL must be an http(s) URL.")
+        if self.min_group_size < 2:
+            found.append("REFLECT_MIN_GROUP_SIZE must be at least 2.")
+        if self.retention_days < 1:
+            found.append("REFLECT_RETENTION_DAYS must be at least 1.")
+        return found
+
+
+def _int(values: Mapping[str, str | None], name: str, default: int) -> int:
+    raw = values.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(str(raw))
+    except ValueError as error:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}.") from error
+
+
+def _float(values: Mapping[str, str | None], name: str, default: float) -> float:
+    raw = values.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(str(raw))
+    except ValueError as error:
+        raise SettingsError(f"{name} must be a number, not {raw!r}.") from error
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be read; the message names it."""
+
+
+def load(environ: Mapping[str, str] | None = None, *, env_file: Path | None = None) -> Settings:
+    """Read settings from `.env` (if present) overlaid by the environment."""
+    values: dict[str, str | None] = {}
+    dotenv = env_file if env_file is not None else Path(".env")
+    if dotenv.is_file():
+        values.update(dotenv_values(dotenv))
+    values.update(os.environ if environ is None else environ)
+
+    def text(name: str) -> str | None:
+        raw = values.get(name)
+        return raw.strip() if raw and raw.strip() else None
+
+    data_dir = Path(text("REFLECT_DATA_DIR") or "data")
+    return Settings(
+        slack_bot_token=text("SLACK_BOT_TOKEN"),
+        slack_signing_secret=text("SLACK_SIGNING_SECRET"),
+        slack_app_token=text("SLACK_APP_TOKEN"),
+        slack_api_url=text("SLACK_API_URL") or DEFAULT_SLACK_API_URL,
+        data_dir=data_dir,
+        db_path=Path(text("REFLECT_DB") or data_dir / "reflect.db"),
+        secret_key=text("REFLECT_SECRET_KEY"),
+        flows_dir=Path(text("REFLECT_FLOWS_DIR") or PROJECT_DIR / "flows"),
+        signposts_file=Path(
+            text("REFLECT_SIGNPOSTS_FILE") or PROJECT_DIR / "config" / "signposts.yaml"
+        ),
+        supervisors_file=Path(
+            text("REFLECT_SUPERVISORS_FILE") or PROJECT_DIR / "config" / "supervisors.yaml"
+        ),
+        default_flow=text("REFLECT_DEFAULT_FLOW") or "hard-day",
+        retention_days=_int(values, "REFLECT_RETENTION_DAYS", 365),
+        min_group_size=_int(values, "REFLECT_MIN_GROUP_SIZE", 5),
+        firm_nudge_every_days=_int(values, "REFLECT_FIRM_NUDGE_EVERY_DAYS", 14),
+        weekly_late_hours=_float(values, "REFLECT_WEEKLY_LATE_HOURS", 6.0),
+        weekly_admins=frozenset(
+            part.strip()
+            for part in (text("REFLECT_WEEKLY_ADMINS") or "").split(",")
+            if part.strip()
+        ),
+        http_port=_int(values, "REFLECT_HTTP_PORT", 3000),
+        log_level=(text("REFLECT_LOG_LEVEL") or "INFO").upper(),
+    )
