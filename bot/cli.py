@@ -1,0 +1,43 @@
+"""The `reflect` command: thin click commands over the engine, store, Slack app and scheduler.
+
+Each group lives in its own module under bot/commands and exposes `command`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import click
+
+from bot import settings as settings_module
+
+#: Command modules, in the order `reflect --help` lists them.
+COMMANDS = ("start", "chat", "flows", "run", "nudges", "data", "stats")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="reflect-bot", prog_name="reflect")
+def cli() -> None:
+    """Reflect: a private space for leaders to reflect after a hard day.
+
+    Try it with no Slack at all: `reflect chat`. Run the Slack bot: `reflect run`.
+    """
+
+
+for _name in COMMANDS:
+    _module = importlib.import_module(f"bot.commands.{_name}")
+    cli.add_command(_module.command)
+
+
+def main() -> None:
+    """Console entry point: settings problems and known errors become one clear line."""
+    try:
+        cli(standalone_mode=True)
+    except settings_module.SettingsError as error:
+        click.echo(f"reflect: {error}", err=True)
+        sys.exit(2)
+
+
+logging.getLogger("slack_bolt").addHandler(logging.NullHandler())

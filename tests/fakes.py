@@ -1,0 +1,62 @@
+"""Fakes for our own ports. An in-memory ReflectionStore that behaves like the real one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass, field
+
+from bot.engine.people import Person
+from bot.engine.reflections import Event, Reflection, StoredReflection
+from bot.engine.sessions import Session
+
+
+@dataclass
+class MemoryStore:
+    sessions: dict[str, str] = field(default_factory=dict)
+    kept: dict[str, list[StoredReflection]] = field(default_factory=dict)
+    events: list[tuple[str, Event, dt.datetime, str | None]] = field(default_factory=list)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def load_session(self, person: Person) -> Session | None:
+        raw = self.sessions.get(person.id)
+        return Session.from_json(raw) if raw else None
+
+    def save_session(self, person: Person, session: Session) -> None:
+        self.sessions[person.id] = session.to_json()
+
+    def drop_session(self, person: Person) -> None:
+        self.sessions.pop(person.id, None)
+
+    def finish(self, person: Person, reflection: Reflection) -> str:
+        reflection_id = f"r{next(self._ids)}"
+        stored = StoredReflection(
+            id=reflection_id,
+            flow_id=reflection.flow_id,
+            started_at=reflection.started_at,
+            finished_at=reflection.finished_at,
+            summary=reflection.summary,
+            answers=reflection.answers,
+        )
+        self.kept.setdefault(person.id, []).insert(0, stored)
+        self.sessions.pop(person.id, None)
+        return reflection_id
+
+    def reflections(self, person: Person, *, limit: int | None = 20) -> list[StoredReflection]:
+        mine = self.kept.get(person.id, [])
+        return list(mine if limit is None else mine[:limit])
+
+    def record(
+        self, person: Person, event: Event, *, at: dt.datetime, flow_id: str | None = None
+    ) -> None:
+        self.events.append((person.id, event, at, flow_id))
+
+    def last_event(self, person: Person, event: Event) -> dt.datetime | None:
+        times = [at for who, kind, at, _ in self.events if who == person.id and kind == event]
+        return max(times) if times else None
+
+    def forget(self, person: Person) -> int:
+        gone = len(self.kept.pop(person.id, []))
+        self.sessions.pop(person.id, None)
+        self.events = [e for e in self.events if e[0] != person.id]
+        return gone
