@@ -38,6 +38,8 @@ class Settings:
     weekly_admins: frozenset[str] = field(default_factory=frozenset)
     http_port: int = 3000
     log_level: str = "INFO"
+    #: Who `reflect chat` and `reflect data` act for on this machine (a local name, not Slack).
+    terminal_user: str = "me"
 
     @property
     def slack_configured(self) -> bool:
@@ -142,4 +144,5 @@ def load(environ: Mapping[str, str] | None = None, *, env_file: Path | None = No
         ),
         http_port=_int(values, "REFLECT_HTTP_PORT", 3000),
         log_level=(text("REFLECT_LOG_LEVEL") or "INFO").upper(),
+        terminal_user=text("REFLECT_TERMINAL_USER") or text("USER") or "me",
     )
