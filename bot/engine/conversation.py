@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from typing import NamedTuple
 
 from bot.engine import messages, sessions
 from bot.engine.flows import Flow
@@ -28,6 +29,12 @@ log = logging.getLogger(__name__)
 
 #: The longest message the engine reads; longer text is cut here (Slack allows 40,000).
 MAX_INPUT = 40_000
+
+
+class Unfinished(NamedTuple):
+    flow_id: str
+    title: str
+    status: str
 
 
 def utcnow() -> dt.datetime:
@@ -203,6 +210,15 @@ class Conversations:
             return [Say(messages.text("session.nothing_active"))]
         self.store.drop_session(person)
         return [Say(messages.text("session.stopped"))]
+
+    def in_progress(self, person: Person) -> Unfinished | None:
+        """The person's unfinished flow, active or paused, if any."""
+        session = self.store.load_session(person)
+        if session is None:
+            return None
+        flow = self.library.get(session.flow_id)
+        title = flow.title if flow else session.flow_id
+        return Unfinished(session.flow_id, title, session.status)
 
     def current(self, person: Person) -> Question | None:
         """The question waiting for this person, if a flow is active."""

@@ -123,7 +123,7 @@ class _StepBase(_Strict):
 
 class TextStep(_StepBase):
     kind: Literal["text"]
-    max_length: int = Field(default=4000, ge=1, le=40000)
+    max_length: int = Field(default=40000, ge=1, le=40000)
 
 
 class ChoiceStep(_StepBase):

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.engine.conversation import Conversations
+from bot.engine.flows import Flow
+from bot.engine.library import FlowLibrary
+from bot.engine.signposts import load_signposts
+from tests.fakes import MemoryStore
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = dt.datetime(2026, 11, 20, 18, 30, tzinfo=dt.UTC)
+
+
+def flow_from(data: dict[str, Any]) -> Flow:
+    base: dict[str, Any] = {
+        "schema_version": 1,
+        "id": "sample",
+        "title": "Sample",
+        "description": "A flow for tests.",
+        "area": "self",
+        "minutes": 3,
+        "meta": {"author": "tests", "draws_on": ["nothing"], "last_reviewed": "2026-11-22"},
+        "intro": "Hello.",
+        "summary": "Done.",
+    }
+    base.update(data)
+    return Flow.model_validate(base)
+
+
+@pytest.fixture
+def hard_day() -> Flow:
+    return Flow.model_validate(yaml.safe_load((ROOT / "flows" / "hard-day.yaml").read_text()))
+
+
+class Clock:
+    def __init__(self, now: dt.datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def conversations(hard_day: Flow, store: MemoryStore, clock: Clock) -> Conversations:
+    other = flow_from(
+        {
+            "id": "tiny",
+            "title": "A tiny one",
+            "keywords": ["tiny"],
+            "steps": [
+                {
+                    "id": "mood",
+                    "kind": "scale",
+                    "prompt": "Mood?",
+                    "labels": {"min": "low", "max": "high"},
+                },
+                {"id": "note", "kind": "text", "prompt": "Anything else?", "optional": True},
+            ],
+            "summary": "Mood {{ mood }}.",
+        }
+    )
+    return Conversations(
+        library=FlowLibrary([hard_day, other]),
+        store=store,
+        signposts=load_signposts(ROOT / "config" / "signposts.yaml"),
+        clock=clock,
+    )

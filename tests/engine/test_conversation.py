@@ -1,0 +1,165 @@
+"""The conversation service: safety first, commands, persistence after every step, completion."""
+
+from __future__ import annotations
+
+from bot.engine.conversation import Conversations
+from bot.engine.people import Person
+from bot.engine.replies import FlowOffer, Question, Reply, Say, Signpost, Summary, SupervisorNudge
+from tests.engine.conftest import Clock
+from tests.fakes import MemoryStore
+
+SAM = Person("terminal:sam", first_name="Sam")
+ALEX = Person("terminal:alex")
+HARD_DAY = ["A parent complaint", "2", "Rattled", "2", "Replaying it", "Walk home"]
+
+
+def _question(replies: list[Reply]) -> Question:
+    questions = [r for r in replies if isinstance(r, Question)]
+    assert questions, replies
+    return questions[-1]
+
+
+def _texts(replies: list[Reply]) -> str:
+    return "\n".join(getattr(r, "text", "") for r in replies)
+
+
+def test_a_message_with_no_flow_in_progress_offers_the_debrief_first(
+    conversations: Conversations,
+) -> None:
+    (offer,) = conversations.receive(SAM, "ugh, what a day")
+    assert isinstance(offer, FlowOffer)
+    assert offer.flows[0].value == "hard-day"
+    assert "Sam" in offer.text
+
+
+def test_typing_a_flow_name_starts_it(conversations: Conversations) -> None:
+    replies = conversations.receive(SAM, "After a hard day")
+    assert _question(replies).step_id == "what_happened"
+    assert _question(conversations.receive(ALEX, "tiny")).step_id == "mood"
+
+
+def test_a_whole_flow_is_kept_as_one_reflection(
+    conversations: Conversations, store: MemoryStore
+) -> None:
+    conversations.start(SAM, "hard-day")
+    for text in HARD_DAY[:-1]:
+        conversations.receive(SAM, text)
+    replies = conversations.receive(SAM, HARD_DAY[-1])
+    summary = next(r for r in replies if isinstance(r, Summary))
+    assert "A parent complaint" in summary.text
+    assert isinstance(replies[-1], SupervisorNudge)
+    (kept,) = store.reflections(SAM)
+    assert kept.id == summary.reflection_id
+    # `landed` is summary-only: not kept as an answer of its own.
+    assert [a.step_id for a in kept.answers] == [
+        "what_happened",
+        "weight",
+        "need",
+        "put_down",
+        "next_step",
+    ]
+    assert store.load_session(SAM) is None
+    assert [e[1] for e in store.events] == ["nudge_shown"]
+
+
+def test_every_step_is_saved_so_a_restart_loses_nothing(
+    conversations: Conversations, store: MemoryStore, clock: Clock
+) -> None:
+    conversations.start(SAM, "hard-day")
+    conversations.receive(SAM, "A parent complaint")
+    conversations.receive(SAM, "2")
+    restarted = Conversations(
+        library=conversations.library, store=store, signposts=conversations.signposts, clock=clock
+    )
+    assert _question(restarted.receive(SAM, "Rattled")).step_id == "need"
+
+
+def test_pause_and_resume(conversations: Conversations) -> None:
+    conversations.start(SAM, "hard-day")
+    conversations.receive(SAM, "A parent complaint")
+    assert "Paused" in _texts(conversations.receive(SAM, "pause"))
+    assert conversations.current(SAM) is None
+    offer = conversations.receive(SAM, "hello")  # while paused, talk offers flows again
+    assert isinstance(offer[0], FlowOffer)
+    resumed = conversations.receive(SAM, "resume")
+    assert _question(resumed).step_id == "weight"
+
+
+def test_stop_keeps_nothing(conversations: Conversations, store: MemoryStore) -> None:
+    conversations.start(SAM, "hard-day")
+    conversations.receive(SAM, "Something private")
+    assert "Nothing" in _texts(conversations.receive(SAM, "stop"))
+    assert store.load_session(SAM) is None and store.reflections(SAM) == []
+
+
+def test_help_explains_and_asks_again(conversations: Conversations) -> None:
+    conversations.start(SAM, "hard-day")
+    replies = conversations.receive(SAM, "help")
+    assert "back" in _texts(replies) and _question(replies).step_id == "what_happened"
+    assert any("outline" in r.text for r in replies if isinstance(r, Say))  # the step's help
+
+
+def test_the_safety_screen_answers_first_even_mid_flow(
+    conversations: Conversations, store: MemoryStore
+) -> None:
+    conversations.start(SAM, "hard-day")
+    replies = conversations.receive(SAM, "Honestly I want to kill myself")
+    assert isinstance(replies[0], Signpost)
+    assert "116 123" in " ".join(r.how for r in replies[0].resources)
+    assert "pause" in _texts(replies[1:2]).lower()
+    assert _question(replies).step_id == "weight"  # the answer itself is not lost
+    assert ("terminal:sam", "signpost_shown") in [(e[0], e[1]) for e in store.events]
+    # Only that a signpost was shown is recorded: no text in any event.
+    assert all("kill" not in str(e) for e in store.events)
+
+
+def test_one_not_what_i_meant_keeps_the_support_visible(conversations: Conversations) -> None:
+    conversations.start(SAM, "hard-day")
+    conversations.receive(SAM, "I want to kill myself")
+    replies = conversations.receive(SAM, "that's not what I meant")
+    assert "116 123" in _texts(replies)
+    assert _question(replies).step_id == "weight"
+    later = conversations.receive(SAM, "3")
+    assert "116 123" in _texts(later)  # still visible on the next question
+
+
+def test_the_safety_screen_runs_outside_a_flow_too(conversations: Conversations) -> None:
+    replies = conversations.receive(SAM, "I can't stop thinking about suicide")
+    assert isinstance(replies[0], Signpost)
+    assert not any(isinstance(r, FlowOffer) for r in replies)
+
+
+def test_starting_another_flow_sets_the_first_aside(conversations: Conversations) -> None:
+    conversations.start(SAM, "hard-day")
+    replies = conversations.start(SAM, "tiny")
+    assert "set aside" in _texts(replies)
+    assert _question(replies).step_id == "mood"
+
+
+def test_an_old_click_changes_nothing(conversations: Conversations, store: MemoryStore) -> None:
+    conversations.start(SAM, "tiny")
+    first = conversations.choose(SAM, flow_id="tiny", step_id="mood", value="3")
+    assert _question(first).step_id == "note"
+    again = conversations.choose(SAM, flow_id="tiny", step_id="mood", value="1")
+    assert "already" in _texts(again)
+    session = store.load_session(SAM)
+    assert session is not None and session.answers == {"mood": 3}
+
+
+def test_people_do_not_share_sessions(conversations: Conversations) -> None:
+    conversations.start(SAM, "hard-day")
+    assert isinstance(conversations.receive(ALEX, "A parent complaint")[0], FlowOffer)
+
+
+def test_nudge_clicks_are_counted_and_nothing_else(
+    conversations: Conversations, store: MemoryStore
+) -> None:
+    conversations.nudge_answered(SAM, followed=True)
+    conversations.nudge_answered(SAM, followed=False)
+    assert [e[1] for e in store.events] == ["nudge_followed", "nudge_dismissed"]
+
+
+def test_an_over_long_message_is_taken_not_refused(conversations: Conversations) -> None:
+    conversations.start(SAM, "hard-day")
+    replies = conversations.receive(SAM, "word " * 2000)
+    assert _question(replies).step_id == "weight"
