@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.engine.conversation import Conversations
 from bot.engine.people import Person
 from bot.engine.replies import FlowOffer, Question, Reply, Say, Signpost, Summary, SupervisorNudge
-from tests.engine.conftest import Clock
+from tests.conftest import Clock
 from tests.fakes import MemoryStore
 
 SAM = Person("terminal:sam", first_name="Sam")

@@ -6,7 +6,7 @@ from bot.engine import sessions
 from bot.engine.flows import Flow
 from bot.engine.replies import Question, Say
 from bot.engine.sessions import Session
-from tests.engine.conftest import NOW, flow_from
+from tests.conftest import NOW, flow_from
 
 
 def _walk(flow: Flow, inputs: list[str]) -> sessions.Turn:

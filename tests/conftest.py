@@ -13,7 +13,7 @@ from bot.engine.library import FlowLibrary
 from bot.engine.signposts import load_signposts
 from tests.fakes import MemoryStore
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 NOW = dt.datetime(2026, 11, 20, 18, 30, tzinfo=dt.UTC)
 
 

@@ -1,0 +1,85 @@
+"""Engine replies as plain terminal text: numbered choices, scales as a row."""
+
+from __future__ import annotations
+
+import textwrap
+
+from bot.engine.replies import (
+    FlowOffer,
+    Question,
+    Reply,
+    Say,
+    Signpost,
+    Summary,
+    SupervisorNudge,
+)
+
+WIDTH = 78
+
+
+def _wrap(text: str, indent: str = "") -> str:
+    lines = []
+    for paragraph in text.splitlines():
+        if not paragraph.strip():
+            lines.append("")
+            continue
+        lines.append(
+            textwrap.fill(paragraph, WIDTH, initial_indent=indent, subsequent_indent=indent)
+        )
+    return "\n".join(lines)
+
+
+def _question(reply: Question) -> str:
+    parts = []
+    if reply.reason:
+        parts.append(_wrap(reply.reason))
+    parts.append(_wrap(f"{reply.position}. {reply.text}"))
+    if reply.choices:
+        parts += [f"     {n}) {choice.label}" for n, choice in enumerate(reply.choices, 1)]
+        if reply.step_kind == "multi":
+            parts.append("     (choose one or more, e.g. 1, 3)")
+    if reply.scale is not None:
+        scale = reply.scale
+        row = "  ".join(str(n) for n in range(scale.min, scale.max + 1))
+        parts.append(f"     {scale.min_label}  [ {row} ]  {scale.max_label}")
+    if reply.optional:
+        parts.append("     (optional: type skip to leave it)")
+    return "\n".join(parts)
+
+
+def _signpost(reply: Signpost) -> str:
+    bar = "-" * WIDTH
+    lines = [bar, _wrap(reply.text)]
+    for resource in reply.resources:
+        when = f" ({resource.when})" if resource.when else ""
+        lines.append(_wrap(f"* {resource.name}: {resource.how}{when}", ""))
+    lines.append(bar)
+    return "\n".join(lines)
+
+
+def _nudge(reply: SupervisorNudge) -> str:
+    lines = [_wrap(reply.text)]
+    for supervisor in reply.supervisors:
+        where = supervisor.booking_url or supervisor.email or ""
+        lines.append(_wrap(f"* {supervisor.name} ({supervisor.supports}): {where}"))
+    return "\n".join(lines)
+
+
+def render(reply: Reply) -> str:
+    """One reply as terminal text."""
+    if isinstance(reply, Question):
+        return _question(reply)
+    if isinstance(reply, Signpost):
+        return _signpost(reply)
+    if isinstance(reply, Summary):
+        bar = "=" * WIDTH
+        return f"{bar}\n{reply.text}\n{bar}"
+    if isinstance(reply, SupervisorNudge):
+        return _nudge(reply)
+    if isinstance(reply, FlowOffer):
+        lines = [_wrap(reply.text)]
+        lines += [f"     {n}) {flow.label}" for n, flow in enumerate(reply.flows, 1)]
+        return "\n".join(lines)
+    if isinstance(reply, Say):
+        return _wrap(reply.text)
+    raise TypeError(f"cannot show {type(reply).__name__}")
