@@ -20,16 +20,16 @@ test: $(STAMP)
 	@$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	@$(BIN)/python -m bench
+	@$(BIN)/python -m pytest -q -o addopts="" -m bench
 
 lint: $(STAMP)
-	@$(BIN)/ruff check bot tests bench
-	@$(BIN)/ruff format --check bot tests bench
+	@$(BIN)/ruff check bot tests
+	@$(BIN)/ruff format --check bot tests
 	@$(BIN)/mypy
 
 format: $(STAMP)
-	@$(BIN)/ruff format bot tests bench
-	@$(BIN)/ruff check --fix bot tests bench
+	@$(BIN)/ruff format bot tests
+	@$(BIN)/ruff check --fix bot tests
 
 schema: $(STAMP)
 	@$(BIN)/reflect flows schema > flows/schema.json

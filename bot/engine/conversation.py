@@ -18,7 +18,7 @@ from bot.engine import messages, sessions
 from bot.engine.flows import Flow
 from bot.engine.library import FlowLibrary
 from bot.engine.people import Person
-from bot.engine.reflections import Answer, Reflection, ReflectionStore
+from bot.engine.reflections import Answer, Event, Reflection, ReflectionStore
 from bot.engine.replies import Choice, FlowOffer, Question, Reply, Say, Signpost, Summary
 from bot.engine.safety import Concern, screen
 from bot.engine.sessions import Session, Turn
@@ -172,7 +172,7 @@ class Conversations:
 
     def nudge_answered(self, person: Person, *, followed: bool) -> None:
         """The leader clicked "Book a supervisor" (followed) or "Not now". Counted, no more."""
-        event = "nudge_followed" if followed else "nudge_dismissed"
+        event: Event = "nudge_followed" if followed else "nudge_dismissed"
         self.store.record(person, event, at=self.clock())
 
     # ------------------------------------------------------------------ session commands

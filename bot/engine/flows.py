@@ -179,7 +179,7 @@ class Rehearsal(_Strict):
 
 
 class Flow(_Strict):
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     id: str = Field(pattern=r"^[a-z][a-z0-9-]*$", max_length=40)
     title: str = Field(min_length=1, max_length=60)
     description: str = Field(min_length=1, max_length=200)

@@ -194,9 +194,9 @@ def _question(
     choices: tuple[Choice, ...] = ()
     scale = None
     if step.kind in ("choice", "multi"):
-        choices = tuple(Choice(o.value, o.label) for o in step.options)  # type: ignore[union-attr]
+        choices = tuple(Choice(o.value, o.label) for o in step.options)
     if step.kind == "scale":
-        scale = Scale(step.min, step.max, step.labels.min, step.labels.max)  # type: ignore[union-attr]
+        scale = Scale(step.min, step.max, step.labels.min, step.labels.max)
     answered = [s for s in session.path if not isinstance(flow.step(s), InfoStep)]
     return Question(
         flow_id=flow.id,
