@@ -1,0 +1,82 @@
+"""The weekly nudges' tables, in the bot's SQLite database.
+
+Each sender and planner opens its own connection (SQLite connections are not shared between
+threads). Writes are single statements or short BEGIN IMMEDIATE transactions, so two bot
+processes on one database file serialise cleanly.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+#: Version 1 of the weekly nudge tables. Only pseudonyms and sealed (encrypted) ids identify
+#: people here; channel ids are the team's own name for itself and are kept in clear.
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS weekly_teams (
+    channel TEXT PRIMARY KEY,
+    workspace TEXT NOT NULL,
+    day INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    active INTEGER NOT NULL,
+    lead TEXT NOT NULL,
+    lead_sealed TEXT NOT NULL,
+    switched_on_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    problem TEXT
+);
+CREATE TABLE IF NOT EXISTS weekly_opt_outs (
+    channel TEXT NOT NULL,
+    person TEXT NOT NULL,
+    at REAL NOT NULL,
+    PRIMARY KEY (channel, person)
+);
+CREATE TABLE IF NOT EXISTS weekly_people (
+    person TEXT PRIMARY KEY,
+    tz TEXT,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    is_bot INTEGER NOT NULL DEFAULT 0,
+    checked_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS weekly_deliveries (
+    id TEXT PRIMARY KEY,
+    person TEXT NOT NULL,
+    week TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    recipient_sealed TEXT NOT NULL,
+    consent INTEGER NOT NULL,
+    due_at REAL NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('due', 'claimed', 'sent', 'skipped')),
+    claim_token TEXT,
+    lease_until REAL,
+    retry_at REAL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    dm_channel TEXT,
+    sent_ts TEXT,
+    reason TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    UNIQUE (person, week, kind)
+);
+CREATE INDEX IF NOT EXISTS weekly_deliveries_waiting
+    ON weekly_deliveries (state, due_at);
+CREATE INDEX IF NOT EXISTS weekly_deliveries_by_channel
+    ON weekly_deliveries (channel, week, state);
+"""
+
+
+def connect(path: Path | str) -> sqlite3.Connection:
+    """A connection for one thread: WAL, full sync (we promise to lose nothing), a busy timeout,
+    autocommit (transactions are explicit), and the weekly tables in place."""
+    connection = sqlite3.connect(str(path), timeout=5.0, isolation_level=None)
+    connection.row_factory = sqlite3.Row
+    connection.execute("PRAGMA busy_timeout = 5000")
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute("PRAGMA synchronous = FULL")
+    ensure_schema(connection)
+    return connection
+
+
+def ensure_schema(connection: sqlite3.Connection) -> None:
+    connection.executescript(SCHEMA)

@@ -1,0 +1,28 @@
+"""How the weekly nudges keep people out of the database: pseudonyms and sealed ids.
+
+The store's keyring (bot.store) implements `Keyring`; the scheduler depends only on this port.
+A Slack user id is needed in clear only at the moment of sending, so it is kept sealed
+(encrypted under the service key) beside the pseudonym, and unsealed then.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Keyring(Protocol):
+    def pseudonym(self, identity: str) -> str:
+        """A stable, keyed, one-way name for a person."""
+        ...
+
+    def seal(self, text: str) -> str:
+        """Encrypt a short value (a Slack id) under the service key."""
+        ...
+
+    def unseal(self, sealed: str) -> str: ...
+
+
+def slack_identity(*, workspace: str, user: str) -> str:
+    """The identity a Slack person is known by: the same string the Slack app gives the engine
+    as `Person.id`, so the store's pseudonym for it matches ours."""
+    return f"slack:{workspace}:{user}"
