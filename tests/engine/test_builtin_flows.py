@@ -1,0 +1,436 @@
+"""The built-in flow library: every flow loads, its rehearsals pass, and every branch is walked.
+
+Conventions the built-in flows follow (checked here, so a new flow cannot quietly break them):
+
+* The closing steps. Every walk through a flow ends with three steps, in this order: what to
+  keep (step id `keep`), what to let go of (`let_go`) and one small next step (`next_step`).
+  The one exception is `hard-day`, whose six answers are pinned by the engine's own tests: its
+  `keep` is a short info step (a pause to notice what to keep, no answer needed) and its let-go
+  step keeps its original id, `put_down` ("what you can put down tonight").
+* Scales run from the heavy end (`min`) to the light end (`max`), because the supervisor nudge
+  reads a score in the bottom third as a sign of a heavy load.
+* Keywords are whole phrases a leader might type; no two flows share one, and none is a word
+  the engine already reads as a command (skip, pause, help...).
+
+The explorer walks each flow through the pure state machine (bot.engine.sessions) with a fixed
+clock. Steps whose answers a condition reads ("decision steps") are tried with every answer
+that can matter: every option of a choice, every value of a scale, every subset (or, for large
+lists, every single option, pair and the whole list) of a multi-choice, and "skip" when the
+step is optional; the walk forks at each of them. Other steps take one plain answer, and then
+each of their other answers (other options, "skip") is tried once more in a walk of its own, so
+every answer of every step is given at least once. The test then checks that every step was
+reached, every route in every `next` list was taken, and every walk ended with a summary that
+reads cleanly (no "None", no template residue, no empty lines or fields). Falling through a
+`next` list without matching any route is not required, since a flow may cover every case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.engine import conditions, messages, sessions
+from bot.engine.flows import (
+    END,
+    Branch,
+    ChoiceStep,
+    Flow,
+    InfoStep,
+    MultiChoiceStep,
+    Otherwise,
+    ScaleStep,
+    Step,
+    TextStep,
+)
+from bot.engine.replies import Question, Say
+from bot.engine.sessions import Turn
+
+ROOT = Path(__file__).resolve().parents[2]
+FLOWS_DIR = ROOT / "flows"
+FILES = sorted(FLOWS_DIR.glob("*.yaml"))
+NOW = dt.datetime(2026, 11, 20, 18, 30, tzinfo=dt.UTC)
+SEVEN_AREAS = ("self", "staff", "stakeholders", "relationships", "work", "environment", "context")
+REQUIRED_FLOWS = {
+    "hard-day": "debrief",
+    "weekly-checkin": "checkin",
+    "gibbs": "model",
+    "what-so-what": "model",
+    "prepare-supervision": "prepare",
+}
+CLOSING = ("keep", "let_go", "next_step")
+#: hard-day keeps its original ids (see the module docstring).
+CLOSING_EXCEPTIONS = {"hard-day": ("keep", "put_down", "next_step")}
+SCHEMA_LINE = "# yaml-language-server: $schema=./schema.json"
+RESIDUE = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}|\bNone\b|\bnone\b|\bundefined\b")
+#: A few American spellings, so the copy stays in British English.
+AMERICANISMS = re.compile(
+    r"\b(organization|behavior|color|center|favor|honor|labor|judgment|program|"
+    r"analyze|realize|recognize|prioritize|apologize|mom|vacation|math)s?\b",
+    re.IGNORECASE,
+)
+
+
+def _load(path: Path) -> Flow:
+    return Flow.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+FLOWS = {path.stem: _load(path) for path in FILES}
+
+
+def _ids() -> list[str]:
+    return sorted(FLOWS)
+
+
+# ---------------------------------------------------------------------------- the explorer
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing a leader does at a step: type text, click a value, or skip."""
+
+    kind: str  # "answer", "choose" or "skip"
+    value: Any = None
+
+    def key(self) -> str:
+        return f"{self.kind}:{self.value!r}"
+
+
+@dataclass
+class Walk:
+    path: tuple[str, ...]
+    answers: dict[str, Any]
+    summary: str
+    texts: list[str]
+    actions: list[tuple[str, Action]]
+
+
+@dataclass
+class Exploration:
+    walks: list[Walk] = field(default_factory=list)
+    given: set[tuple[str, str]] = field(default_factory=set)
+
+
+def _sample_text(step: Step) -> str:
+    return f"My answer to {step.id}"
+
+
+def _multi_sets(step: MultiChoiceStep) -> list[list[str]]:
+    values = [option.value for option in step.options]
+    limit = step.max_choices or len(values)
+    if len(values) <= 7:
+        sizes = range(1, min(limit, len(values)) + 1)
+    else:
+        sizes = range(1, min(limit, 2) + 1)
+    chosen = [list(c) for size in sizes for c in itertools.combinations(values, size)]
+    if limit >= len(values) and values not in chosen:
+        chosen.append(values)
+    return chosen
+
+
+def candidates(step: Step) -> list[Action]:
+    """Every answer worth trying at this step, the plainest first."""
+    found: list[Action] = []
+    if isinstance(step, TextStep):
+        found.append(Action("answer", _sample_text(step)))
+    elif isinstance(step, ScaleStep):
+        found += [Action("answer", str(value)) for value in range(step.min, step.max + 1)]
+    elif isinstance(step, ChoiceStep):
+        found += [Action("choose", option.value) for option in step.options]
+    elif isinstance(step, MultiChoiceStep):
+        found += [Action("choose", values) for values in _multi_sets(step)]
+    if step.optional:
+        found.append(Action("skip"))
+    return found
+
+
+def decision_steps(flow: Flow) -> set[str]:
+    """Steps whose answers some condition reads: the walks fork on every answer to these."""
+    named: set[str] = set()
+    for step in flow.steps:
+        if isinstance(step.next, list):
+            for route in step.next:
+                if isinstance(route, Branch):
+                    named |= conditions.names(route.when)
+    return named
+
+
+def _texts(turn: Turn) -> list[str]:
+    return [reply.text for reply in turn.replies if isinstance(reply, Say | Question)]
+
+
+def _apply(flow: Flow, turn: Turn, action: Action) -> Turn:
+    if action.kind == "skip":
+        after = sessions.skip(flow, turn.session, now=NOW, reason="not optional")
+    elif action.kind == "choose":
+        after = sessions.choose(flow, turn.session, action.value, now=NOW)
+    else:
+        after = sessions.answer(flow, turn.session, action.value, now=NOW)
+    step_id = turn.session.step_id
+    assert step_id in after.session.answers, (
+        f"{flow.id}: step {step_id!r} refused {action.key()}: {_texts(after)}"
+    )
+    return after
+
+
+def explore(flow: Flow) -> Exploration:
+    decisions = decision_steps(flow)
+    found = Exploration()
+    first_visit: dict[str, tuple[Turn, list[str], list[tuple[str, Action]]]] = {}
+
+    def walk(
+        turn: Turn, texts: list[str], actions: list[tuple[str, Action]], *, fork: bool
+    ) -> Iterator[Walk]:
+        if turn.finished:
+            assert turn.summary is not None
+            yield Walk(turn.session.path, turn.session.answers, turn.summary, texts, actions)
+            return
+        step = flow.step(turn.session.step_id)
+        first_visit.setdefault(step.id, (turn, texts, actions))
+        options = candidates(step)
+        tried = options if fork and step.id in decisions else options[:1]
+        for action in tried:
+            found.given.add((step.id, action.key()))
+            after = _apply(flow, turn, action)
+            yield from walk(
+                after, [*texts, *_texts(after)], [*actions, (step.id, action)], fork=fork
+            )
+
+    start = sessions.start(flow, now=NOW, first_name="Sam")
+    found.walks += walk(start, _texts(start), [], fork=True)
+    # Every other answer of every step, once, each in a walk of its own.
+    for step in flow.steps:
+        if step.id not in first_visit:
+            continue
+        turn, texts, actions = first_visit[step.id]
+        for action in candidates(step):
+            if (step.id, action.key()) in found.given:
+                continue
+            found.given.add((step.id, action.key()))
+            after = _apply(flow, turn, action)
+            found.walks += walk(
+                after, [*texts, *_texts(after)], [*actions, (step.id, action)], fork=False
+            )
+    # And one walk that skips everything it may (and one with no first name).
+    skipping = sessions.start(flow, now=NOW)
+    texts = _texts(skipping)
+    while not skipping.finished:
+        step = flow.step(skipping.session.step_id)
+        skipping = _apply(flow, skipping, candidates(step)[-1])
+        texts += _texts(skipping)
+    assert skipping.summary is not None
+    found.walks.append(
+        Walk(skipping.session.path, skipping.session.answers, skipping.summary, texts, [])
+    )
+    return found
+
+
+def route_taken(flow: Flow, step: Step, answers: dict[str, Any]) -> int | None:
+    """Which entry of the step's `next` list a walk took (None: it fell through)."""
+    assert isinstance(step.next, list)
+    for number, route in enumerate(step.next):
+        if isinstance(route, Otherwise) or conditions.evaluate(route.when, answers):
+            return number
+    return None
+
+
+def _target(route: Branch | Otherwise) -> str:
+    return route.then if isinstance(route, Branch) else route.otherwise
+
+
+EXPLORED: dict[str, Exploration] = {}
+
+
+def explored(flow_id: str) -> Exploration:
+    if flow_id not in EXPLORED:
+        EXPLORED[flow_id] = explore(FLOWS[flow_id])
+    return EXPLORED[flow_id]
+
+
+# ---------------------------------------------------------------------------- the library
+
+
+def _commands() -> set[str]:
+    kinds = ("skip", "back", "pause", "stop", "help", "resume", "menu")
+    return set().union(*(messages.words(kind) for kind in kinds))
+
+
+def test_the_library_has_the_flows_it_promises() -> None:
+    assert len(FLOWS) >= 12
+    areas = {flow.area for flow in FLOWS.values()}
+    missing = [area for area in SEVEN_AREAS if area not in areas]
+    assert not missing, f"no built-in flow for the areas {missing}"
+    for flow_id, area in REQUIRED_FLOWS.items():
+        assert flow_id in FLOWS, f"the built-in flow {flow_id!r} is missing"
+        assert FLOWS[flow_id].area == area
+
+
+def test_keywords_are_unique_and_never_a_command() -> None:
+    commands = _commands()
+    owner: dict[str, str] = {}
+    for flow in FLOWS.values():
+        assert flow.keywords, f"{flow.id}: give it a few keywords a leader might type"
+        for keyword in flow.keywords:
+            word = " ".join(keyword.lower().split())
+            assert word not in commands, f"{flow.id}: the keyword {keyword!r} is a command"
+            assert word not in owner, f"{flow.id} and {owner.get(word)} share {keyword!r}"
+            owner[word] = flow.id
+        names = {flow.id.replace("-", " "), flow.title.lower()}
+        assert not names & commands
+
+
+def test_option_labels_are_never_a_command() -> None:
+    commands = _commands()
+    for flow in FLOWS.values():
+        for step in flow.steps:
+            if isinstance(step, ChoiceStep | MultiChoiceStep):
+                for option in step.options:
+                    assert option.label.lower() not in commands, (flow.id, step.id)
+                    assert option.value not in commands, (flow.id, step.id)
+
+
+# ---------------------------------------------------------------------------- each flow
+
+
+@pytest.mark.parametrize("flow_id", _ids())
+def test_the_file_is_named_after_the_flow_and_points_editors_at_the_schema(flow_id: str) -> None:
+    path = FLOWS_DIR / f"{flow_id}.yaml"
+    assert FLOWS[flow_id].id == flow_id, f"{path.name} holds the flow {FLOWS[flow_id].id!r}"
+    assert path.read_text(encoding="utf-8").splitlines()[0] == SCHEMA_LINE
+
+
+@pytest.mark.parametrize("flow_id", _ids())
+def test_metadata_and_length(flow_id: str) -> None:
+    flow = FLOWS[flow_id]
+    assert 3 <= flow.minutes <= 10
+    assert flow.meta.author == "Reflect contributors"
+    assert flow.meta.last_reviewed == dt.date(2026, 11, 22)
+    assert flow.meta.draws_on
+    assert len(flow.tests) >= 2, "ship at least two rehearsals, covering different branches"
+    answerable = [s for s in flow.steps if not isinstance(s, InfoStep)]
+    # About a minute a question at most, and no more than ten minutes.
+    assert len(answerable) <= 13
+
+
+@pytest.mark.parametrize("flow_id", _ids())
+def test_the_copy_is_plain_british_english_without_exclamation_marks(flow_id: str) -> None:
+    flow = FLOWS[flow_id]
+    words = [flow.title, flow.description, flow.intro, flow.summary]
+    for step in flow.steps:
+        words += [step.prompt, step.help or ""]
+        if isinstance(step, ChoiceStep | MultiChoiceStep):
+            words += [option.label for option in step.options]
+        if isinstance(step, ScaleStep):
+            words += [step.labels.min, step.labels.max]
+    for text in words:
+        assert "!" not in text.replace("!=", ""), f"{flow_id}: {text!r}"
+        assert not AMERICANISMS.search(text), f"{flow_id}: {text!r}"
+
+
+@pytest.mark.parametrize("flow_id", _ids())
+def test_scales_run_from_heavy_to_light(flow_id: str) -> None:
+    for step in FLOWS[flow_id].steps:
+        if isinstance(step, ScaleStep):
+            assert step.min < step.max and step.max - step.min <= 10
+
+
+@pytest.mark.parametrize("flow_id", _ids())
+def test_the_rehearsals_pass(flow_id: str) -> None:
+    flow = FLOWS[flow_id]
+    for rehearsal in flow.tests:
+        turn = sessions.start(flow, now=NOW)
+        asked = [r.step_id for r in turn.replies if isinstance(r, Question)]
+        for number, text in enumerate(rehearsal.inputs, start=1):
+            assert not turn.finished, f"{flow_id} / {rehearsal.name}: finished before {text!r}"
+            if text == "skip":
+                turn = sessions.skip(flow, turn.session, now=NOW, reason="not optional")
+            elif text == "back":
+                turn = sessions.back(flow, turn.session, now=NOW, reason="first")
+            else:
+                turn = sessions.answer(flow, turn.session, text, now=NOW)
+            refused = [r for r in turn.replies if isinstance(r, Question) and r.reason]
+            assert not refused, f"{flow_id} / {rehearsal.name}: input {number} {text!r} refused"
+            asked += [r.step_id for r in turn.replies if isinstance(r, Question)]
+        assert turn.finished, f"{flow_id} / {rehearsal.name}: not finished"
+        if rehearsal.expect_steps is not None:
+            # Steps in the order they were shown, info steps included.
+            assert list(turn.session.path) == rehearsal.expect_steps, rehearsal.name
+        assert turn.summary is not None
+        for fragment in rehearsal.expect_summary:
+            assert fragment in turn.summary, f"{flow_id} / {rehearsal.name}: {fragment!r}"
+
+
+@pytest.mark.parametrize("flow_id", _ids())
+def test_every_step_is_reached_and_every_route_taken(flow_id: str) -> None:
+    flow = FLOWS[flow_id]
+    walks = explored(flow_id).walks
+    reached = {step_id for walk in walks for step_id in walk.path}
+    unreached = sorted({s.id for s in flow.steps} - reached)
+    assert not unreached, f"{flow_id}: never reached {unreached}"
+    for step in flow.steps:
+        if not isinstance(step.next, list):
+            continue
+        taken: set[int] = set()
+        for walk in walks:
+            if step.id not in walk.path:
+                continue
+            number = route_taken(flow, step, walk.answers)
+            position = walk.path.index(step.id)
+            following = walk.path[position + 1] if position + 1 < len(walk.path) else END
+            if number is not None:
+                taken.add(number)
+                assert following == _target(step.next[number]), (step.id, walk.answers)
+        missing = [_target(step.next[n]) for n in range(len(step.next)) if n not in taken]
+        assert not missing, f"{flow_id}: step {step.id!r} never routed to {missing}"
+
+
+@pytest.mark.parametrize("flow_id", _ids())
+def test_every_answer_of_every_step_is_given(flow_id: str) -> None:
+    flow = FLOWS[flow_id]
+    given = explored(flow_id).given
+    for step in flow.steps:
+        for action in candidates(step):
+            assert (step.id, action.key()) in given, (step.id, action.key())
+
+
+@pytest.mark.parametrize("flow_id", _ids())
+def test_every_walk_ends_with_a_clean_summary(flow_id: str) -> None:
+    flow = FLOWS[flow_id]
+    never = [s.id for s in flow.steps if s.store == "never" and isinstance(s, TextStep)]
+    for walk in explored(flow_id).walks:
+        summary = walk.summary
+        assert summary.strip()
+        assert not RESIDUE.search(summary), f"{flow_id}: {summary!r}"
+        assert "\n\n\n" not in summary
+        assert not re.search(r"•[^\n]*\n\s*\n•", summary), f"{flow_id}: a gap: {summary!r}"
+        for line in summary.splitlines():
+            # A bullet or numbered line with nothing after its label is an empty field.
+            empty = re.fullmatch(r"\s*(•|\d+\.)\s*([^:]*:)?\s*", line)
+            assert not empty, f"{flow_id}: an empty field: {line!r}"
+        for step_id in never:
+            assert _sample_text(flow.step(step_id)) not in summary, f"{step_id} is never kept"
+        for text in walk.texts:
+            assert not RESIDUE.search(text), f"{flow_id}: {text!r}"
+
+
+@pytest.mark.parametrize("flow_id", _ids())
+def test_every_walk_closes_with_keep_let_go_and_a_next_step(flow_id: str) -> None:
+    flow = FLOWS[flow_id]
+    closing = CLOSING_EXCEPTIONS.get(flow_id, CLOSING)
+    for walk in explored(flow_id).walks:
+        assert walk.path[-3:] == closing, f"{flow_id}: the walk ends {walk.path[-3:]}"
+    for step_id in closing:
+        step = flow.step(step_id)
+        if flow_id not in CLOSING_EXCEPTIONS:
+            assert not isinstance(step, InfoStep)
+            # What the leader keeps, lets go of and does next reads back in the summary.
+            full = next(w for w in explored(flow_id).walks if w.answers.get(step_id))
+            if isinstance(step, TextStep):
+                assert _sample_text(step) in full.summary, f"{flow_id}: {step_id}"
