@@ -1,0 +1,74 @@
+"""The server secret every key is derived from: REFLECT_SECRET_KEY, or data/secret.key.
+
+On first use (no secret configured, no database yet) a random secret is written to
+`<data dir>/secret.key` with 0600 permissions and its path returned, so the caller can say
+where it is. If a database already exists but no secret can be found, nothing is created: a new
+secret could never read it, so the caller gets one `WrongSecretError` saying what to restore.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from bot.settings import Settings
+from bot.store.errors import WrongSecretError
+
+SECRET_FILE = "secret.key"
+#: A secret is at least this many characters (the generated one is 43, from 32 random bytes).
+MIN_SECRET_CHARS = 32
+
+
+def load_or_create_secret(settings: Settings) -> tuple[bytes, Path | None]:
+    """The secret as bytes, and the path of the secret file when this call created it."""
+    if settings.secret_key:
+        return _checked(settings.secret_key, source="REFLECT_SECRET_KEY"), None
+    path = settings.data_dir / SECRET_FILE
+    if path.exists():
+        return _read(path), None
+    if _has_database(settings.db_path):
+        raise WrongSecretError(
+            f"No secret key for the existing database {settings.db_path}: set REFLECT_SECRET_KEY "
+            f"to the secret it was created with, or restore {path}. A new secret cannot read it."
+        )
+    return _create(path)
+
+
+def _create(path: Path) -> tuple[bytes, Path | None]:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    value = secrets.token_urlsafe(32)
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it a moment ago
+        return _read(path), None
+    with os.fdopen(handle, "w", encoding="ascii") as file:
+        file.write(value + "\n")
+        file.flush()
+        os.fsync(file.fileno())
+    return value.encode("ascii"), path
+
+
+def _read(path: Path) -> bytes:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise WrongSecretError(f"The secret key file {path} cannot be read: {error}.") from error
+    return _checked(text, source=str(path))
+
+
+def _checked(text: str, *, source: str) -> bytes:
+    value = text.strip()
+    if len(value) < MIN_SECRET_CHARS:
+        raise WrongSecretError(
+            f"The secret key in {source} is too short: use at least {MIN_SECRET_CHARS} random "
+            "characters, e.g. from `python -c 'import secrets; print(secrets.token_urlsafe(32))'`."
+        )
+    return value.encode("utf-8")
+
+
+def _has_database(path: Path) -> bool:
+    try:
+        return path.stat().st_size > 0
+    except OSError:
+        return False

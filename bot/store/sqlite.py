@@ -1,0 +1,500 @@
+"""`SqliteStore`: the engine's ReflectionStore on SQLite, private by construction.
+
+- People are pseudonyms (bot.store.privacy.Keyring.pseudonym); no transport id, team id or name
+  is written anywhere.
+- Free text (text answers, summaries) is redacted (bot.store.redaction), then sealed with
+  AES-GCM under the person's own data key, with the row's identity as associated data. Session
+  state, which holds answers in progress, is sealed too and deleted on finish or stop. Scale
+  values, option values, flow ids and dates stay in clear for aggregates.
+- Data keys are random, wrapped under the secret, and kept in a separate keys file. `forget`
+  destroys the key first, then the rows, then checkpoints the WAL: the person's data is then
+  unreadable in every earlier backup too (crypto-shredding), and everyone else's still reads.
+
+Each data key is written in its own transaction before any row that uses it, so that a crash
+between the two files can at worst leave an unused key, never rows without their key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import secrets
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from bot.engine.people import Person
+from bot.engine.reflections import Answer, Event, Reflection, StoredReflection
+from bot.engine.sessions import Session
+from bot.store import schema
+from bot.store.database import KEYS, DatabaseFiles, create_private_file, keys_path_for
+from bot.store.errors import KeysMissingError, StoreError, UnreadableError, WrongSecretError
+from bot.store.privacy import Keyring, new_data_key, row_aad, seal, unseal
+from bot.store.redaction import redact
+from bot.store.stats import Activity, EventFact, ReflectionFact, ScaleFact
+from bot.store.times import parse, stamp, utcnow
+
+log = logging.getLogger(__name__)
+
+#: Answer kinds whose values are flow data (option values, numbers), kept in clear.
+CLEAR_KINDS = frozenset({"scale", "choice", "multi"})
+#: Events answered to a nudge, attributed to the flow of the person's last nudge.
+NUDGE_ANSWERS = frozenset({"nudge_followed", "nudge_dismissed"})
+#: Slack retries an event for a few minutes; its id is remembered for a day.
+SEEN_EVENTS_FOR = dt.timedelta(days=1)
+
+
+class SqliteStore:
+    """Sessions, reflections and content-free events, per pseudonym, in one SQLite database."""
+
+    def __init__(
+        self,
+        files: DatabaseFiles,
+        keyring: Keyring,
+        *,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self._files = files
+        self.keyring = keyring
+        self._clock = clock
+        #: Where a secret key was just created by `open_store`, if it was (to tell the user).
+        self.created_secret: Path | None = None
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    def open(
+        cls,
+        path: Path,
+        *,
+        secret: bytes,
+        keys_path: Path | None = None,
+        migrations: Iterable[Migrations] = (),
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> SqliteStore:
+        """Open (creating if need be) the database at `path`, upgrade its schema, and check
+        that `secret` is the one it was created with (`WrongSecretError` if not).
+
+        `keys_path` defaults to `reflect-keys.db` beside `reflect.db`. To read a backup, open
+        it with the live keys file: people erased since the backup stay unreadable."""
+        keys_path = keys_path or keys_path_for(path)
+        keyring = Keyring(secret)
+        create_private_file(path)
+        files = DatabaseFiles(path, keys_path=keys_path)
+        try:
+            _check_before_attaching(files, keyring)
+            create_private_file(keys_path)
+            with files.writing() as db:
+                schema.migrate(db, extra=migrations)
+                schema.ensure_keys_schema(db, schema=KEYS)
+                _claim_or_check(db, keyring, path=path, keys_path=keys_path)
+        except BaseException:
+            files.close()
+            raise
+        return cls(files, keyring, clock=clock)
+
+    def migrate(self, migrations: Migrations) -> None:
+        """Apply another module's migration set to this open database."""
+        with self._files.writing() as db:
+            migrations.apply(db)
+
+    def close(self) -> None:
+        self._files.close()
+
+    def __enter__(self) -> SqliteStore:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    @property
+    def path(self) -> Path:
+        return self._files.path
+
+    @property
+    def keys_path(self) -> Path:
+        return self._files.keys_path
+
+    def reading(self) -> Any:
+        """A read transaction on this database, for modules keeping their own tables here."""
+        return self._files.reading()
+
+    def writing(self) -> Any:
+        """A BEGIN IMMEDIATE transaction on this database, for modules keeping their own
+        tables here. Yields a sqlite_utils.Database."""
+        return self._files.writing()
+
+    # ------------------------------------------------------------------ identities
+
+    def pseudonym(self, person: Person) -> str:
+        return self.keyring.pseudonym(person.id)
+
+    # ------------------------------------------------------------------ sessions
+
+    def load_session(self, person: Person) -> Session | None:
+        who = self.pseudonym(person)
+        with self._files.reading() as db:
+            row = db.execute("SELECT state FROM sessions WHERE pseudonym = ?", [who]).fetchone()
+            key = self._data_key(db, who)
+        if row is None:
+            return None
+        try:
+            if key is None:
+                raise UnreadableError("no data key")
+            state = unseal(key, row[0], aad=row_aad("sessions", who, "state"))
+            return Session.from_json(state.decode("utf-8"))
+        except (UnreadableError, ValueError, KeyError):
+            log.warning("a session could not be read and was dropped")
+            self.drop_session(person)
+            return None
+
+    def save_session(self, person: Person, session: Session) -> None:
+        who = self.pseudonym(person)
+        key = self._key_for_writing(who)
+        state = seal(key, session.to_json().encode("utf-8"), aad=row_aad("sessions", who, "state"))
+        with self._files.writing() as db:
+            db.execute(
+                "INSERT INTO sessions (pseudonym, flow_id, state, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (pseudonym) DO UPDATE SET flow_id = excluded.flow_id,"
+                " state = excluded.state, updated_at = excluded.updated_at",
+                [who, session.flow_id, state, stamp(self._clock())],
+            )
+
+    def drop_session(self, person: Person) -> None:
+        with self._files.writing() as db:
+            db.execute("DELETE FROM sessions WHERE pseudonym = ?", [self.pseudonym(person)])
+
+    # ------------------------------------------------------------------ reflections
+
+    def finish(self, person: Person, reflection: Reflection) -> str:
+        """Keep the reflection (redacted, sealed) and drop the session, in one transaction."""
+        who = self.pseudonym(person)
+        key = self._key_for_writing(who)
+        reflection_id = secrets.token_hex(8)
+        summary = seal(
+            key,
+            redact(reflection.summary).encode("utf-8"),
+            aad=row_aad("reflections", reflection_id, who, "summary"),
+        )
+        answers = [
+            _answer_row(key, reflection_id, who, position, answer)
+            for position, answer in enumerate(reflection.answers)
+        ]
+        with self._files.writing() as db:
+            db.execute(
+                "INSERT INTO reflections (id, pseudonym, flow_id, started_at, finished_at,"
+                " summary) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    reflection_id,
+                    who,
+                    reflection.flow_id,
+                    stamp(reflection.started_at),
+                    stamp(reflection.finished_at),
+                    summary,
+                ],
+            )
+            db.conn.executemany(
+                "INSERT INTO answers (reflection_id, step_id, position, kind, value, sealed)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                answers,
+            )
+            db.execute("DELETE FROM sessions WHERE pseudonym = ?", [who])
+        return reflection_id
+
+    def reflections(self, person: Person, *, limit: int | None = 20) -> list[StoredReflection]:
+        """The person's own reflections, newest first (as stored: redacted)."""
+        who = self.pseudonym(person)
+        with self._files.reading() as db:
+            key = self._data_key(db, who)
+            rows = db.execute(
+                "SELECT id, flow_id, started_at, finished_at, summary FROM reflections"
+                " WHERE pseudonym = ? ORDER BY finished_at DESC, rowid DESC LIMIT ?",
+                [who, -1 if limit is None else limit],
+            ).fetchall()
+            answers: dict[str, list[tuple[Any, ...]]] = {}
+            for reflection_id, *_ in rows:
+                answers[reflection_id] = db.execute(
+                    "SELECT step_id, kind, value, sealed FROM answers WHERE reflection_id = ?"
+                    " ORDER BY position",
+                    [reflection_id],
+                ).fetchall()
+        if key is None:
+            if rows:
+                log.warning("%d reflections have no data key and cannot be read", len(rows))
+            return []
+        kept: list[StoredReflection] = []
+        for reflection_id, flow_id, started_at, finished_at, summary in rows:
+            try:
+                kept.append(
+                    StoredReflection(
+                        id=reflection_id,
+                        flow_id=flow_id,
+                        started_at=parse(started_at),
+                        finished_at=parse(finished_at),
+                        summary=unseal(
+                            key, summary, aad=row_aad("reflections", reflection_id, who, "summary")
+                        ).decode("utf-8"),
+                        answers=tuple(
+                            _answer(key, reflection_id, who, row) for row in answers[reflection_id]
+                        ),
+                    )
+                )
+            except UnreadableError:
+                log.warning("a reflection could not be decrypted and was left out")
+        return kept
+
+    def export(self, person: Person) -> list[StoredReflection]:
+        """Everything kept for the person, newest first: for `reflect data export`."""
+        return self.reflections(person, limit=None)
+
+    # ------------------------------------------------------------------ events
+
+    def record(
+        self, person: Person, event: Event, *, at: dt.datetime, flow_id: str | None = None
+    ) -> None:
+        """Note that something happened, with no content. An answer to a nudge is attributed to
+        the flow whose end showed the person's last nudge."""
+        who = self.pseudonym(person)
+        with self._files.writing() as db:
+            if flow_id is None and event in NUDGE_ANSWERS:
+                row = db.execute(
+                    "SELECT flow_id FROM events WHERE pseudonym = ? AND event = 'nudge_shown'"
+                    " ORDER BY at DESC, id DESC LIMIT 1",
+                    [who],
+                ).fetchone()
+                flow_id = row[0] if row else None
+            db.execute(
+                "INSERT INTO events (pseudonym, event, flow_id, at) VALUES (?, ?, ?, ?)",
+                [who, event, flow_id, stamp(at)],
+            )
+
+    def last_event(self, person: Person, event: Event) -> dt.datetime | None:
+        with self._files.reading() as db:
+            row = db.execute(
+                "SELECT max(at) FROM events WHERE pseudonym = ? AND event = ?",
+                [self.pseudonym(person), event],
+            ).fetchone()
+        return parse(row[0]) if row and row[0] else None
+
+    def claim_event(self, event_id: str, *, at: dt.datetime) -> bool:
+        """True the first time a Slack event id is seen, False for a retry. Ids are kept as
+        keyed digests for a day."""
+        digest = self.keyring.digest(event_id, purpose="slack-event")
+        with self._files.writing() as db:
+            db.execute("DELETE FROM seen_events WHERE at < ?", [stamp(at - SEEN_EVENTS_FOR)])
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO seen_events (digest, at) VALUES (?, ?)", [digest, stamp(at)]
+            )
+            return cursor.rowcount == 1
+
+    # ------------------------------------------------------------------ erasure and retention
+
+    def forget(self, person: Person) -> int:
+        """Erase everything about the person: their data key first (so every earlier copy of
+        the database becomes unreadable for them), then their rows, then the WAL."""
+        who = self.pseudonym(person)
+        with self._files.writing() as db:
+            db.execute(f"DELETE FROM {KEYS}.data_keys WHERE pseudonym = ?", [who])
+        with self._files.writing() as db:
+            (gone,) = db.execute(
+                "SELECT count(*) FROM reflections WHERE pseudonym = ?", [who]
+            ).fetchone()
+            db.execute("DELETE FROM reflections WHERE pseudonym = ?", [who])
+            db.execute("DELETE FROM sessions WHERE pseudonym = ?", [who])
+            db.execute("DELETE FROM events WHERE pseudonym = ?", [who])
+        self._files.checkpoint()
+        log.info("erased a person's data: %d reflections", gone)
+        return int(gone)
+
+    def purge(self, *, older_than: dt.datetime) -> int:
+        """Delete reflections finished, events recorded and sessions left before `older_than`;
+        then the data keys of people with nothing left. Returns how many reflections went."""
+        cutoff = stamp(older_than)
+        with self._files.writing() as db:
+            (gone,) = db.execute(
+                "SELECT count(*) FROM reflections WHERE finished_at < ?", [cutoff]
+            ).fetchone()
+            db.execute("DELETE FROM reflections WHERE finished_at < ?", [cutoff])
+            db.execute("DELETE FROM events WHERE at < ?", [cutoff])
+            db.execute("DELETE FROM sessions WHERE updated_at < ?", [cutoff])
+            db.execute("DELETE FROM seen_events WHERE at < ?", [cutoff])
+        with self._files.writing() as db:
+            # Only keys older than the cutoff: a key just made is about to be used.
+            db.execute(
+                f"DELETE FROM {KEYS}.data_keys WHERE created_at < ?"
+                " AND pseudonym NOT IN (SELECT pseudonym FROM reflections)"
+                " AND pseudonym NOT IN (SELECT pseudonym FROM sessions)",
+                [cutoff],
+            )
+        self._files.checkpoint()
+        log.info("retention purge: %d reflections", gone)
+        return int(gone)
+
+    def backup(self, path: Path) -> None:
+        """A consistent copy of the database (online backup), safe while the bot runs.
+
+        The data keys are not copied: a backup is read with the live keys file, so a person
+        erased after the backup stays erased in it."""
+        if path.exists() and path.stat().st_size > 0:
+            raise StoreError(f"{path} already exists; choose a new file for the backup.")
+        if path.resolve() in (self.path.resolve(), self.keys_path.resolve()):
+            raise StoreError("The backup must go to a new file, not over the live database.")
+        self._files.backup(path)
+
+    # ------------------------------------------------------------------ aggregates
+
+    def people_who_reflected(
+        self, *, flow_id: str | None, since: dt.datetime, until: dt.datetime
+    ) -> set[str]:
+        """Pseudonyms of people who finished `flow_id` (any flow if None) in [since, until)."""
+        sql = (
+            "SELECT DISTINCT pseudonym FROM reflections WHERE finished_at >= ? AND finished_at < ?"
+        )
+        params: list[str] = [stamp(since), stamp(until)]
+        if flow_id is not None:
+            sql += " AND flow_id = ?"
+            params.append(flow_id)
+        with self._files.reading() as db:
+            return {row[0] for row in db.execute(sql, params).fetchall()}
+
+    def activity(self, *, since: dt.datetime, until: dt.datetime) -> Activity:
+        """What aggregates are made of, in [since, until): reflections, scale answers and
+        nudge events. Never free text, never safety signposts, never firm nudges."""
+        window = [stamp(since), stamp(until)]
+        with self._files.reading() as db:
+            reflections = [
+                ReflectionFact(pseudonym=who, flow_id=flow, finished_at=parse(at), id=rid)
+                for rid, who, flow, at in db.execute(
+                    "SELECT id, pseudonym, flow_id, finished_at FROM reflections"
+                    " WHERE finished_at >= ? AND finished_at < ?",
+                    window,
+                ).fetchall()
+            ]
+            scales = [
+                ScaleFact(reflection_id=rid, step_id=step, value=json.loads(value))
+                for rid, step, value in db.execute(
+                    "SELECT a.reflection_id, a.step_id, a.value FROM answers a"
+                    " JOIN reflections r ON r.id = a.reflection_id"
+                    " WHERE a.kind = 'scale' AND r.finished_at >= ? AND r.finished_at < ?",
+                    window,
+                ).fetchall()
+            ]
+            events = [
+                EventFact(pseudonym=who, event=event, flow_id=flow, at=parse(at))
+                for who, event, flow, at in db.execute(
+                    "SELECT pseudonym, event, flow_id, at FROM events"
+                    " WHERE event IN ('nudge_shown', 'nudge_followed') AND at >= ? AND at < ?",
+                    window,
+                ).fetchall()
+            ]
+        return Activity(reflections=reflections, scales=scales, events=events)
+
+    # ------------------------------------------------------------------ keys
+
+    def _data_key(self, db: sqlite_utils.Database, who: str) -> bytes | None:
+        row = db.execute(
+            f"SELECT wrapped FROM {KEYS}.data_keys WHERE pseudonym = ?", [who]
+        ).fetchone()
+        return self.keyring.unwrap(row[0], pseudonym=who) if row else None
+
+    def _key_for_writing(self, who: str) -> bytes:
+        """The person's data key, made and committed first if they have none yet."""
+        with self._files.writing() as db:
+            key = self._data_key(db, who)
+            if key is None:
+                key = new_data_key()
+                db.execute(
+                    f"INSERT INTO {KEYS}.data_keys (pseudonym, wrapped, created_at)"
+                    " VALUES (?, ?, ?)",
+                    [who, self.keyring.wrap(key, pseudonym=who), stamp(self._clock())],
+                )
+        return key
+
+
+def _answer_row(
+    key: bytes, reflection_id: str, who: str, position: int, answer: Answer
+) -> tuple[Any, ...]:
+    if answer.kind in CLEAR_KINDS:
+        clear = json.dumps(answer.value)
+        return (reflection_id, answer.step_id, position, answer.kind, clear, None)
+    sealed = seal(
+        key,
+        json.dumps(_redacted(answer.value), ensure_ascii=False).encode("utf-8"),
+        aad=row_aad("answers", reflection_id, answer.step_id, who),
+    )
+    return (reflection_id, answer.step_id, position, answer.kind, None, sealed)
+
+
+def _answer(key: bytes, reflection_id: str, who: str, row: tuple[Any, ...]) -> Answer:
+    step_id, kind, value, sealed = row
+    if sealed is None:
+        return Answer(step_id, kind, json.loads(value))
+    text = unseal(key, sealed, aad=row_aad("answers", reflection_id, step_id, who))
+    return Answer(step_id, kind, json.loads(text))
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [_redacted(item) for item in value]
+    return value
+
+
+def _check_before_attaching(files: DatabaseFiles, keyring: Keyring) -> None:
+    """Catch the wrong secret, or a missing keys file, before anything is created or changed."""
+    db = files.connect_main()
+    if "meta" not in db.table_names():
+        return
+    found = dict(db.execute("SELECT key, value FROM meta").fetchall())
+    if "secret_check" not in found:
+        return
+    if found["secret_check"] != keyring.check_value():
+        raise _wrong_secret(files.path)
+    try:
+        has_keys = files.keys_path.stat().st_size > 0
+    except OSError:
+        has_keys = False
+    if not has_keys:
+        raise KeysMissingError(
+            f"The data keys file {files.keys_path} is missing, so the reflections in "
+            f"{files.path} cannot be read. Restore it from where it was (it is not part of "
+            "database backups), or move the database away to start afresh."
+        )
+
+
+def _claim_or_check(
+    db: sqlite_utils.Database, keyring: Keyring, *, path: Path, keys_path: Path
+) -> None:
+    """Inside the opening transaction: mark a new database and keys file as ours, or check
+    that they were made with this secret and belong together."""
+    check = keyring.check_value()
+    main = dict(db.execute("SELECT key, value FROM meta").fetchall())
+    keys = dict(db.execute(f"SELECT key, value FROM {KEYS}.meta").fetchall())
+    for found, where in ((main, path), (keys, keys_path)):
+        if found.get("secret_check", check) != check:
+            raise _wrong_secret(where)
+    store_id = main.get("store_id") or keys.get("store_id") or secrets.token_hex(16)
+    if keys.get("store_id", store_id) != store_id:
+        raise KeysMissingError(
+            f"The data keys file {keys_path} belongs to another database than {path}. Use the "
+            "keys file that was made with this database (REFLECT_DB decides where both live)."
+        )
+    for table in ("meta", f"{KEYS}.meta"):
+        db.execute(
+            f"INSERT OR IGNORE INTO {table} (key, value) VALUES ('store_id', ?),"
+            " ('secret_check', ?)",
+            [store_id, check],
+        )
+
+
+def _wrong_secret(path: Path) -> WrongSecretError:
+    return WrongSecretError(
+        f"The secret key does not match the one {path} was made with. Set REFLECT_SECRET_KEY "
+        "(or restore secret.key in the data folder) to the original secret; with another secret "
+        "the reflections cannot be read."
+    )
