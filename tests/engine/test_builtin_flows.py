@@ -82,7 +82,18 @@ def _load(path: Path) -> Flow:
     return Flow.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
-FLOWS = {path.stem: _load(path) for path in FILES}
+def _load_all() -> tuple[dict[str, Flow], dict[str, str]]:
+    flows: dict[str, Flow] = {}
+    problems: dict[str, str] = {}
+    for path in FILES:
+        try:
+            flows[path.stem] = _load(path)
+        except (ValueError, yaml.YAMLError) as error:  # pydantic's ValidationError is one
+            problems[path.name] = str(error)
+    return flows, problems
+
+
+FLOWS, PROBLEMS = _load_all()
 
 
 def _ids() -> list[str]:
@@ -260,6 +271,11 @@ def explored(flow_id: str) -> Exploration:
 def _commands() -> set[str]:
     kinds = ("skip", "back", "pause", "stop", "help", "resume", "menu")
     return set().union(*(messages.words(kind) for kind in kinds))
+
+
+def test_every_built_in_flow_loads() -> None:
+    assert FILES
+    assert not PROBLEMS, "\n".join(f"{name}: {error}" for name, error in PROBLEMS.items())
 
 
 def test_the_library_has_the_flows_it_promises() -> None:
