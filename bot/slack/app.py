@@ -1,0 +1,77 @@
+"""The Bolt app: the listeners wired to the engine, the store and the Web API client.
+
+`build_app` takes its collaborators as keyword arguments so tests can hand in their own. The
+app runs with process_before_response: a listener stores what it must (the engine saves every
+step), acks, and hands posting to the person's lane, so the ack goes back within milliseconds
+and a crash after it loses no answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackClientError
+
+from bot.engine.conversation import Conversations, utcnow
+from bot.settings import Settings
+from bot.slack import actions, answers, command, forget, home, messages
+from bot.slack.delivery import Delivery
+from bot.slack.home import WeeklySection, weekly_section
+from bot.slack.lanes import Lanes
+from bot.slack.logs import bolt_logger
+from bot.slack.names import FirstNames
+from bot.slack.parts import Parts
+from bot.slack.storage import SlackStore
+
+log = logging.getLogger(__name__)
+
+
+def build_app(
+    *,
+    conversations: Conversations,
+    store: SlackStore,
+    settings: Settings,
+    client: WebClient,
+    lanes: Lanes | None = None,
+    clock: Callable[[], dt.datetime] = utcnow,
+    weekly: WeeklySection = weekly_section,
+) -> App:
+    app = App(
+        client=client,
+        signing_secret=settings.slack_signing_secret or "",
+        request_verification_enabled=bool(settings.slack_signing_secret),
+        process_before_response=True,
+        logger=bolt_logger(),
+    )
+    parts = Parts(
+        conversations=conversations,
+        store=store,
+        settings=settings,
+        delivery=Delivery(client=client),
+        lanes=lanes or Lanes(),
+        names=FirstNames(client=client),
+        clock=clock,
+        app_id=_app_id(client),
+    )
+    for module in (messages, command, answers, actions, forget):
+        module.register(app, parts)
+    home.register(app, parts, weekly=weekly)
+    app.error(_log_error)
+    return app
+
+
+def _app_id(client: WebClient) -> str | None:
+    try:
+        return client.auth_test().get("app_id")
+    except SlackClientError as error:
+        log.warning("could not learn the app id: %s", type(error).__name__)
+        return None
+
+
+def _log_error(error: Exception, body: dict[str, Any]) -> None:
+    log.error("a Slack listener failed: %s", type(error).__name__)

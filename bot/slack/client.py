@@ -1,0 +1,22 @@
+"""The Slack Web API client, pointed at settings.slack_api_url, with our retry handlers."""
+
+from __future__ import annotations
+
+import time
+
+from slack_sdk import WebClient
+
+from bot.settings import Settings
+from bot.slack.retries import Sleep, retry_handlers
+
+
+def web_client(
+    *, settings: Settings, sleep: Sleep = time.sleep, backoff: float = 0.5, timeout: int = 10
+) -> WebClient:
+    base_url = settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/"
+    return WebClient(
+        token=settings.slack_bot_token,
+        base_url=base_url,
+        timeout=timeout,
+        retry_handlers=retry_handlers(sleep=sleep, backoff=backoff),
+    )

@@ -1,0 +1,41 @@
+"""Direct messages to the bot: every one goes through the engine (safety screen first).
+
+The answer is stored by the engine before the ack; the replies are posted after it, in order,
+on the person's lane.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+
+from bot.slack.blocks import compose
+from bot.slack.events import first_delivery, for_another_app, is_direct_message
+from bot.slack.identity import owner_tag
+from bot.slack.parts import Parts
+
+
+def register(app: App, parts: Parts) -> None:
+    @app.event("message")
+    def on_message(ack: Ack, body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
+        if not is_direct_message(event) or for_another_app(body, app_id=parts.app_id):
+            ack()
+            return
+        person = parts.person(context, greet=True)
+        if person is None:
+            ack()
+            return
+        channel = str(event["channel"])
+        with parts.locks.hold(person):
+            if not first_delivery(parts, body):
+                ack()
+                return
+            replies = parts.conversations.receive(person, str(event.get("text") or ""))
+            ack()
+            posts = compose(replies, owner=owner_tag(person))
+            parts.lanes.submit(person.id, lambda: _post(parts, channel, posts))
+
+
+def _post(parts: Parts, channel: str, posts: list[Any]) -> None:
+    parts.delivery.post(channel=channel, posts=posts)

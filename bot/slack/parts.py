@@ -1,0 +1,38 @@
+"""Everything the listeners share, handed to each module's `register`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from slack_bolt import BoltContext
+
+from bot.engine.conversation import Conversations
+from bot.engine.people import Person
+from bot.settings import Settings
+from bot.slack.delivery import Delivery
+from bot.slack.identity import person_in
+from bot.slack.lanes import Lanes
+from bot.slack.locks import PersonLocks
+from bot.slack.names import FirstNames
+from bot.slack.storage import SlackStore
+
+
+@dataclass
+class Parts:
+    conversations: Conversations
+    store: SlackStore
+    settings: Settings
+    delivery: Delivery
+    lanes: Lanes
+    names: FirstNames
+    clock: Callable[[], dt.datetime]
+    locks: PersonLocks = field(default_factory=PersonLocks)
+    #: Our own app's id (from auth.test), to ignore events meant for other apps.
+    app_id: str | None = None
+
+    def person(self, context: BoltContext, *, greet: bool = False) -> Person | None:
+        """The person behind a request; with their first name when we will greet them."""
+        first_name = self.names.of(context.user_id) if greet and context.user_id else None
+        return person_in(context, first_name=first_name)

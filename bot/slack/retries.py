@@ -1,0 +1,119 @@
+"""How the Web API client rides out trouble: 429s waited out per Retry-After, 5xx and dropped
+or timed-out connections retried with backoff. The wait is injectable so tests need not sleep.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from http.client import RemoteDisconnected
+from urllib.error import URLError
+
+from slack_sdk.http_retry import RetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+
+Sleep = Callable[[float], None]
+SERVER_ERRORS = (500, 502, 503, 504)
+
+
+class RateLimitWait(RateLimitErrorRetryHandler):
+    """A 429: wait as long as Retry-After says (whole or fractional seconds), then retry."""
+
+    def __init__(self, *, max_retry_count: int, sleep: Sleep) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.sleep = sleep
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if response is None:
+            raise error or RuntimeError("rate limited without a response")
+        state.next_attempt_requested = True
+        self.sleep(retry_after(response.headers))
+        state.increment_current_attempt()
+
+
+def retry_after(headers: dict[str, list[str]]) -> float:
+    for name, values in headers.items():
+        if name.lower() == "retry-after" and values:
+            try:
+                return max(0.0, float(values[0]))
+            except ValueError:
+                break
+    return 1.0 + random.random()
+
+
+class ServerErrorBackoff(ServerErrorRetryHandler):
+    """500, 502, 503 and 504, retried with exponential backoff."""
+
+    def __init__(self, *, max_retry_count: int, backoff: float, sleep: Sleep) -> None:
+        super().__init__(max_retry_count, BackoffRetryIntervalCalculator(backoff_factor=backoff))
+        self.sleep = sleep
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return response is not None and response.status_code in SERVER_ERRORS
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        state.next_attempt_requested = True
+        self.sleep(self.interval_calculator.calculate_sleep_duration(state.current_attempt))
+        state.increment_current_attempt()
+
+
+class ConnectionBackoff(ConnectionErrorRetryHandler):
+    """Reset, dropped and timed-out connections, retried with exponential backoff."""
+
+    def __init__(self, *, max_retry_count: int, backoff: float, sleep: Sleep) -> None:
+        super().__init__(
+            max_retry_count,
+            BackoffRetryIntervalCalculator(backoff_factor=backoff),
+            error_types=[URLError, ConnectionError, RemoteDisconnected, TimeoutError],
+        )
+        self.sleep = sleep
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        state.next_attempt_requested = True
+        self.sleep(self.interval_calculator.calculate_sleep_duration(state.current_attempt))
+        state.increment_current_attempt()
+
+
+def retry_handlers(*, sleep: Sleep = time.sleep, backoff: float = 0.5) -> list[RetryHandler]:
+    return [
+        ConnectionBackoff(max_retry_count=2, backoff=backoff, sleep=sleep),
+        RateLimitWait(max_retry_count=5, sleep=sleep),
+        ServerErrorBackoff(max_retry_count=3, backoff=backoff, sleep=sleep),
+    ]

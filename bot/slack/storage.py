@@ -1,0 +1,19 @@
+"""What the Slack app needs from the store, beyond the engine's ReflectionStore port."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+from bot.engine.people import Person
+from bot.engine.reflections import ReflectionStore, StoredReflection
+
+
+class SlackStore(ReflectionStore, Protocol):
+    def claim_event(self, event_id: str, *, at: dt.datetime) -> bool:
+        """True the first time a Slack event id is seen, False for a redelivery (persisted)."""
+        ...
+
+    def export(self, person: Person) -> list[StoredReflection]:
+        """All the person's reflections, newest first."""
+        ...

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.harness import Bot, Served, SlackSide, make_bot
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    server = FakeSlack().start()
+    server.add_user("U1", first_name="Sam")
+    server.add_user("U2", first_name="Alex")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def bot(fake: FakeSlack, tmp_path: Path) -> Iterator[Bot]:
+    made = make_bot(fake, tmp_path)
+    yield made
+    made.lanes.close()
+    made.store.close()
+
+
+@pytest.fixture
+def served(bot: Bot) -> Iterator[Served]:
+    server = Served(bot.app)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def slack(served: Served) -> Iterator[SlackSide]:
+    side = SlackSide(url=served.url)
+    yield side
+    side.http.close()

@@ -1,0 +1,396 @@
+"""A fake Slack Web API on loopback, for tests: it keeps a small workspace in memory, records
+every call, and fails on demand.
+
+    fake = FakeSlack().start()            # serving at fake.url ("http://127.0.0.1:PORT/api/")
+    fake.add_user("U1", first_name="Sam", tz="Europe/London")
+    fake.add_channel("C1", members=["U1", "U2"])
+    fake.fail("chat.postMessage", status=429, retry_after=0, times=1)
+    ...                                    # point a WebClient(base_url=fake.url) at it
+    fake.calls("chat.postMessage")        # every attempt, faulted or not: [Call, ...]
+    fake.messages("DU1")                  # what is in a channel now (after chat.update)
+    fake.stop()
+
+Methods: auth.test, chat.postMessage (keeps `metadata`), chat.update, conversations.open (a DM
+is "D" + the user id), conversations.history (newest first, with metadata, paginated),
+conversations.members (paginated), conversations.info, users.info (tz, tz_offset, deleted,
+is_bot, is_admin, profile.first_name), views.publish, views.open, apps.connections.open
+(answers `socket_url`). Unknown methods answer {"ok": false, "error": "unknown_method"}.
+
+Faults (`fail`), applied to the next `times` calls of a method, in the order added:
+- status=429 with retry_after (seconds; fractions allowed, "0" for tests) and error "ratelimited";
+- status=500 (or any 5xx) answering {"ok": false, "error": "internal_error"};
+- error="channel_not_found" (or any code) with status 200: Slack's ok:false;
+- delay=SECONDS before answering (with a client timeout below it: a timeout);
+- drop=True: the connection is closed with no answer; with processed=True the call takes
+  effect first (a post that was made but whose answer was lost).
+Deleted users: conversations.open answers user_disabled, users.info still answers (deleted=true).
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+JSON_FIELDS = ("blocks", "view", "metadata", "attachments")
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    args: dict[str, Any]
+    token: str | None
+    faulted: bool
+
+
+@dataclass
+class Fault:
+    status: int = 200
+    error: str | None = None
+    retry_after: float | None = None
+    delay: float = 0.0
+    drop: bool = False
+    processed: bool = False
+    times: int = 1
+
+
+@dataclass
+class User:
+    id: str
+    team_id: str = "T1"
+    first_name: str | None = None
+    tz: str = "Europe/London"
+    tz_offset: int = 0
+    deleted: bool = False
+    is_bot: bool = False
+    is_admin: bool = False
+
+    def as_slack(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "team_id": self.team_id,
+            "name": self.id.lower(),
+            "deleted": self.deleted,
+            "is_bot": self.is_bot,
+            "is_admin": self.is_admin,
+            "tz": self.tz,
+            "tz_offset": self.tz_offset,
+            "profile": {"first_name": self.first_name or "", "real_name": self.first_name or ""},
+        }
+
+
+@dataclass
+class Channel:
+    id: str
+    members: list[str] = field(default_factory=list)
+    name: str = ""
+    is_private: bool = False
+    is_im: bool = False
+    user: str | None = None
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+
+class FakeSlack:
+    def __init__(
+        self, *, team_id: str = "T1", bot_user_id: str = "UBOT", app_id: str = "A1"
+    ) -> None:
+        self.team_id = team_id
+        self.bot_user_id = bot_user_id
+        self.app_id = app_id
+        self.users: dict[str, User] = {}
+        self.channels: dict[str, Channel] = {}
+        self.views: dict[str, dict[str, Any]] = {}
+        self.opened_views: list[dict[str, Any]] = []
+        #: What apps.connections.open answers (set by the Socket Mode fake).
+        self.socket_url = "ws://127.0.0.1:1/"
+        self._calls: list[Call] = []
+        self._faults: dict[str, list[Fault]] = {}
+        self._ts = itertools.count(1)
+        self._lock = threading.RLock()
+        self._server: ThreadingHTTPServer | None = None
+
+    # ------------------------------------------------------------------ running
+
+    def start(self) -> FakeSlack:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                fake._serve(self)
+
+            def do_GET(self) -> None:
+                fake._serve(self)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start() the fake first"
+        return f"http://127.0.0.1:{self._server.server_address[1]}/api/"
+
+    # ------------------------------------------------------------------ the workspace
+
+    def add_user(self, user_id: str, **details: Any) -> User:
+        details.setdefault("team_id", self.team_id)
+        with self._lock:
+            self.users[user_id] = User(id=user_id, **details)
+            return self.users[user_id]
+
+    def add_channel(self, channel_id: str, *, members: list[str] = (), **details: Any) -> Channel:  # type: ignore[assignment]
+        with self._lock:
+            self.channels[channel_id] = Channel(id=channel_id, members=list(members), **details)
+            return self.channels[channel_id]
+
+    def dm_of(self, user_id: str) -> str:
+        return f"D{user_id}"
+
+    def fail(
+        self,
+        method: str,
+        *,
+        status: int = 200,
+        error: str | None = None,
+        retry_after: float | None = None,
+        delay: float = 0.0,
+        drop: bool = False,
+        processed: bool = False,
+        times: int = 1,
+    ) -> None:
+        """Make the next `times` calls of `method` fail this way (see the module docstring)."""
+        if error is None and status == 429:
+            error = "ratelimited"
+        if error is None and status >= 500:
+            error = "internal_error"
+        fault = Fault(status, error, retry_after, delay, drop, processed, times)
+        with self._lock:
+            self._faults.setdefault(method, []).append(fault)
+
+    def calls(self, method: str | None = None) -> list[Call]:
+        with self._lock:
+            return [c for c in self._calls if method is None or c.method == method]
+
+    def messages(self, channel: str) -> list[dict[str, Any]]:
+        """Messages in a channel, oldest first, as they are now."""
+        with self._lock:
+            found = self._channel(channel)
+            return [dict(m) for m in found.messages] if found else []
+
+    # ------------------------------------------------------------------ HTTP
+
+    def _serve(self, request: BaseHTTPRequestHandler) -> None:
+        method = request.path.split("?", 1)[0].rsplit("/", 1)[-1]
+        length = int(request.headers.get("Content-Length") or 0)
+        raw = request.rfile.read(length) if length else b""
+        args = _parse(raw, request.headers.get("Content-Type") or "", request.path)
+        auth = request.headers.get("Authorization") or ""
+        token = auth.removeprefix("Bearer ") or args.get("token")
+        fault = self._take_fault(method)
+        with self._lock:
+            self._calls.append(Call(method, args, token, faulted=fault is not None))
+        if fault is not None and fault.delay:
+            time.sleep(fault.delay)
+        if fault is not None and fault.drop:
+            if fault.processed:
+                self._handle(method, args)
+            request.close_connection = True
+            return
+        headers: dict[str, str] = {}
+        if fault is not None and (fault.status != 200 or fault.error):
+            status, body = fault.status, {"ok": False, "error": fault.error}
+            if fault.retry_after is not None:
+                headers["Retry-After"] = _seconds(fault.retry_after)
+        else:
+            status, body = 200, self._handle(method, args)
+        data = json.dumps(body).encode()
+        request.send_response(status)
+        request.send_header("Content-Type", "application/json; charset=utf-8")
+        request.send_header("Content-Length", str(len(data)))
+        for name, value in headers.items():
+            request.send_header(name, value)
+        request.end_headers()
+        request.wfile.write(data)
+
+    def _take_fault(self, method: str) -> Fault | None:
+        with self._lock:
+            queue = self._faults.get(method) or []
+            if not queue:
+                return None
+            fault = queue[0]
+            fault.times -= 1
+            if fault.times <= 0:
+                queue.pop(0)
+            return fault
+
+    def _handle(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        if handler is None:
+            return {"ok": False, "error": "unknown_method"}
+        with self._lock:
+            result: dict[str, Any] = handler(args)
+            return result
+
+    # ------------------------------------------------------------------ methods
+
+    def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://test.slack.com/",
+            "team": "Test",
+            "user": "reflect",
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": "B1",
+            "app_id": self.app_id,
+            "is_enterprise_install": False,
+        }
+
+    def _channel(self, channel_id: str) -> Channel | None:
+        """A channel; a person's DM with the bot exists as soon as they are in the workspace."""
+        user = self.users.get(channel_id[1:]) if channel_id.startswith("D") else None
+        if channel_id not in self.channels and user is not None and not user.deleted:
+            self.channels[channel_id] = Channel(
+                id=channel_id, members=[user.id], is_im=True, user=user.id
+            )
+        return self.channels.get(channel_id)
+
+    def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(str(args.get("channel")))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        if not channel.is_im and self.bot_user_id not in channel.members:
+            return {"ok": False, "error": "not_in_channel"}
+        ts = f"{1_700_000_000 + next(self._ts)}.000100"
+        message = {
+            "type": "message",
+            "ts": ts,
+            "user": self.bot_user_id,
+            "bot_id": "B1",
+            "text": args.get("text", ""),
+            "blocks": args.get("blocks") or [],
+        }
+        if args.get("metadata"):
+            message["metadata"] = args["metadata"]
+        channel.messages.append(message)
+        return {"ok": True, "channel": channel.id, "ts": ts, "message": message}
+
+    def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(str(args.get("channel")))
+        found = [m for m in channel.messages if m["ts"] == args.get("ts")] if channel else []
+        if not found:
+            return {"ok": False, "error": "message_not_found"}
+        found[0].update(text=args.get("text", ""), blocks=args.get("blocks") or [])
+        return {"ok": True, "channel": args["channel"], "ts": args["ts"], "text": args.get("text")}
+
+    def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        user_id = str(args.get("users") or "").split(",")[0]
+        user = self.users.get(user_id)
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        if user.deleted:
+            return {"ok": False, "error": "user_disabled"}
+        dm = self._channel(self.dm_of(user_id))
+        assert dm is not None
+        return {"ok": True, "channel": {"id": dm.id}}
+
+    def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(str(args.get("channel")))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        newest_first = list(reversed(channel.messages))
+        messages, cursor = _page(newest_first, args)
+        if not args.get("include_all_metadata") in (True, "true", "1", 1):
+            messages = [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
+        return {"ok": True, "messages": messages, "has_more": bool(cursor),
+                "response_metadata": {"next_cursor": cursor}}
+
+    def _conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channels.get(str(args.get("channel")))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        members, cursor = _page(channel.members, args)
+        return {"ok": True, "members": members, "response_metadata": {"next_cursor": cursor}}
+
+    def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channels.get(str(args.get("channel")))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        return {
+            "ok": True,
+            "channel": {
+                "id": channel.id,
+                "name": channel.name,
+                "is_private": channel.is_private,
+                "is_im": channel.is_im,
+                "is_member": self.bot_user_id in channel.members or channel.is_im,
+                "user": channel.user,
+            },
+        }
+
+    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(str(args.get("user")))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": user.as_slack()}
+
+    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        user_id = str(args.get("user_id"))
+        if user_id not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        view = dict(args.get("view") or {})
+        self.views[user_id] = view
+        return {"ok": True, "view": {**view, "id": f"V{next(self._ts)}"}}
+
+    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("trigger_id"):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        view = dict(args.get("view") or {})
+        self.opened_views.append(view)
+        return {"ok": True, "view": {**view, "id": f"V{next(self._ts)}"}}
+
+    def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": self.socket_url}
+
+
+def _parse(raw: bytes, content_type: str, path: str) -> dict[str, Any]:
+    if "json" in content_type and raw:
+        parsed: dict[str, Any] = json.loads(raw)
+        return parsed
+    query = path.split("?", 1)[1] if "?" in path else ""
+    fields = parse_qs(raw.decode() + ("&" + query if query else ""))
+    args: dict[str, Any] = {key: values[-1] for key, values in fields.items()}
+    for key in JSON_FIELDS:
+        if isinstance(args.get(key), str):
+            args[key] = json.loads(args[key])
+    return args
+
+
+def _page(items: list[Any], args: dict[str, Any]) -> tuple[list[Any], str]:
+    limit = int(args.get("limit") or 100)
+    cursor = str(args.get("cursor") or "")
+    start = int(base64.b64decode(cursor).decode()) if cursor else 0
+    page = items[start : start + limit]
+    more = start + limit < len(items)
+    return page, base64.b64encode(str(start + limit).encode()).decode() if more else ""
+
+
+def _seconds(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
