@@ -22,7 +22,7 @@ NHS_NUMBER = "[nhs-number]"
 LINK = "[link]"
 
 #: Slack's own markup: user, channel and user-group mentions, and <https://...|label> links.
-_SLACK_LINK = re.compile(r"<(?:https?://|mailto:)[^>\s]*>")
+_SLACK_LINK = re.compile(r"<(?:https?://|mailto:)[^>]*>")
 _SLACK_MENTION = re.compile(r"<(?:@[UW]|#C|!subteam\^S)[A-Z0-9]+(?:\|[^>]*)?>")
 #: A bare Slack user id typed as text (U/W + 8-11 capitals and digits, at least one digit).
 _SLACK_USER_ID = re.compile(r"\b[UW](?=[A-Z0-9]*\d)[A-Z0-9]{8,11}\b")

@@ -1,0 +1,144 @@
+"""Schema migrations: an older database is upgraded in place, and others can add tables."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlite_utils.migrations import Migrations
+
+from bot.engine.people import Person
+from bot.store import schema
+from bot.store.privacy import Keyring, new_data_key, row_aad, seal
+from bot.store.sqlite import SqliteStore
+from tests.store.conftest import NOW, SECRET
+
+#: The schema as release 1 wrote it (frozen here on purpose: never import it from the code).
+V1_SCHEMA = [
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE sessions (pseudonym TEXT PRIMARY KEY, flow_id TEXT NOT NULL,"
+    " state BLOB NOT NULL, updated_at TEXT NOT NULL)",
+    "CREATE TABLE reflections (id TEXT PRIMARY KEY, pseudonym TEXT NOT NULL,"
+    " flow_id TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT NOT NULL,"
+    " summary BLOB NOT NULL)",
+    "CREATE INDEX reflections_by_person ON reflections (pseudonym, finished_at)",
+    "CREATE TABLE answers (reflection_id TEXT NOT NULL"
+    " REFERENCES reflections (id) ON DELETE CASCADE, step_id TEXT NOT NULL,"
+    " position INTEGER NOT NULL, kind TEXT NOT NULL, value TEXT, sealed BLOB,"
+    " PRIMARY KEY (reflection_id, step_id))",
+    "CREATE TABLE events (id INTEGER PRIMARY KEY, pseudonym TEXT NOT NULL,"
+    " event TEXT NOT NULL, flow_id TEXT, at TEXT NOT NULL)",
+    "CREATE INDEX events_by_person ON events (pseudonym, event, at)",
+    "CREATE TABLE _sqlite_migrations (id INTEGER PRIMARY KEY, migration_set TEXT,"
+    " name TEXT, applied_at TEXT)",
+    "CREATE UNIQUE INDEX idx__sqlite_migrations_migration_set_name"
+    " ON _sqlite_migrations (migration_set, name)",
+    "INSERT INTO _sqlite_migrations (migration_set, name, applied_at)"
+    " VALUES ('reflect', '001_initial', '2026-01-05 09:00:00+00:00')",
+]
+
+
+def _write_v1_database(path: Path, person: Person) -> None:
+    """A release-1 database holding one reflection, written without today's code paths."""
+    keyring = Keyring(SECRET)
+    who = keyring.pseudonym(person.id)
+    key = new_data_key()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA journal_mode = WAL")
+        for statement in V1_SCHEMA:
+            conn.execute(statement)
+        conn.executemany(
+            "INSERT INTO meta VALUES (?, ?)",
+            [("store_id", "v1store"), ("secret_check", keyring.check_value())],
+        )
+        summary = seal(key, b"kept since v1", aad=row_aad("reflections", "r1", who, "summary"))
+        conn.execute(
+            "INSERT INTO reflections VALUES ('r1', ?, 'hard-day', ?, ?, ?)",
+            (who, "2026-01-05T08:55:00.000000+00:00", "2026-01-05T09:00:00.000000+00:00", summary),
+        )
+        conn.execute("INSERT INTO answers VALUES ('r1', 'weight', 0, 'scale', '2', NULL)")
+    with sqlite3.connect(path.with_name("reflect-keys.db")) as keys:
+        keys.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        keys.execute(
+            "CREATE TABLE data_keys (pseudonym TEXT PRIMARY KEY, wrapped BLOB NOT NULL,"
+            " created_at TEXT NOT NULL)"
+        )
+        keys.executemany(
+            "INSERT INTO meta VALUES (?, ?)",
+            [("store_id", "v1store"), ("secret_check", keyring.check_value())],
+        )
+        keys.execute(
+            "INSERT INTO data_keys VALUES (?, ?, '2026-01-05T08:55:00.000000+00:00')",
+            (who, keyring.wrap(key, pseudonym=who)),
+        )
+
+
+def test_a_v1_database_is_upgraded_in_place_and_keeps_its_data(tmp_path: Path) -> None:
+    person = Person("T1:U1")
+    path = tmp_path / "reflect.db"
+    _write_v1_database(path, person)
+    with SqliteStore.open(path, secret=SECRET) as store:
+        (kept,) = store.reflections(person)
+        assert (kept.id, kept.summary, kept.answers[0].value) == ("r1", "kept since v1", 2)
+        assert store.claim_event("Ev1", at=NOW)  # needs the table migration 002 added
+        assert not store.claim_event("Ev1", at=NOW)
+    with sqlite3.connect(path) as conn:
+        applied = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
+        indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert applied == ["001_initial", "002_seen_events", "003_time_indexes"]
+    assert {"reflections_by_time", "events_by_time", "seen_events_by_time"} <= indexes
+
+
+def test_a_new_database_is_fully_migrated_and_reopening_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "reflect.db"
+    SqliteStore.open(path, secret=SECRET).close()
+    with SqliteStore.open(path, secret=SECRET) as store, store.reading() as db:
+        assert schema.MIGRATIONS.pending(db) == []
+        (count,) = db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()
+    assert count == 3
+
+
+def test_another_module_can_add_its_own_tables(tmp_path: Path) -> None:
+    nudges = Migrations("test-nudges")
+
+    @nudges(name="001_weekly")
+    def _weekly(db) -> None:  # type: ignore[no-untyped-def]
+        db.execute("CREATE TABLE weekly_test (team TEXT PRIMARY KEY, sealed_user BLOB)")
+
+    path = tmp_path / "reflect.db"
+    with SqliteStore.open(path, secret=SECRET, migrations=[nudges]) as store:
+        blob = store.keyring.seal("U0123", aad="weekly_test:t1")
+        with store.writing() as db:
+            db.execute("INSERT INTO weekly_test VALUES ('t1', ?)", [blob])
+        with store.reading() as db:
+            (sealed,) = db.execute("SELECT sealed_user FROM weekly_test").fetchone()
+        assert store.keyring.unseal(sealed, aad="weekly_test:t1") == "U0123"
+
+    later = Migrations("test-later")
+
+    @later(name="001_other")
+    def _other(db) -> None:  # type: ignore[no-untyped-def]
+        db.execute("CREATE TABLE later_test (id INTEGER PRIMARY KEY)")
+
+    with SqliteStore.open(path, secret=SECRET) as store:
+        store.migrate(later)
+        with store.reading() as db:
+            assert "later_test" in db.table_names()
+
+
+def test_registered_sets_are_applied_on_every_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(schema, "REGISTERED", [])
+    registered = schema.register(Migrations("test-registered"))
+    assert schema.register(Migrations("test-registered")) is not registered  # same name: once
+    assert len(schema.REGISTERED) == 1
+
+    @registered(name="001")
+    def _table(db) -> None:  # type: ignore[no-untyped-def]
+        db.execute("CREATE TABLE registered_test (id INTEGER PRIMARY KEY)")
+
+    with SqliteStore.open(tmp_path / "reflect.db", secret=SECRET) as store, store.reading() as db:
+        assert "registered_test" in db.table_names()

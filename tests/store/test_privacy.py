@@ -1,0 +1,239 @@
+"""Issue 3's privacy promises, checked on the bytes of real database files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from bot.engine.people import Person
+from bot.engine.sessions import Session
+from bot.store.errors import KeysMissingError, UnreadableError, WrongSecretError
+from bot.store.privacy import Keyring, row_aad, unseal
+from bot.store.sqlite import SqliteStore
+from tests.store.conftest import NOW, OTHER_SECRET, SECRET, reflection
+
+CANARY_TEAM = "E0CANARYENT"
+CANARY_USER = "U0CANARY42"
+CANARY_NAME = "Zebedee"
+CANARY_TEXT = "QuokkaMarmalade"
+CANARY_SUMMARY = "PelicanTrombone"
+CANARY_EVENT = "Ev0CANARYEVT"
+
+
+def _files(db_path: Path) -> list[Path]:
+    candidates = [db_path, db_path.with_name("reflect-keys.db")]
+    candidates += [Path(f"{p}-wal") for p in candidates]
+    return [p for p in candidates if p.exists()]
+
+
+def _all_bytes(db_path: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in _files(db_path))
+
+
+def _fill_with_canaries(store: SqliteStore) -> Person:
+    person = Person(f"{CANARY_TEAM}:{CANARY_USER}", first_name=CANARY_NAME)
+    session = Session(
+        flow_id="hard-day",
+        step_id="weight",
+        started_at=NOW,
+        answers={"what_happened": f"{CANARY_TEXT} happened"},
+        path=("what_happened",),
+        first_name=CANARY_NAME,
+    )
+    store.save_session(person, session)
+    store.record(person, "signpost_shown", at=NOW)
+    store.finish(
+        person,
+        reflection(text=f"{CANARY_TEXT} on the ward", summary=f"{CANARY_SUMMARY} {CANARY_NAME}"),
+    )
+    store.save_session(person, session)  # a second flow in progress, left open
+    store.record(person, "nudge_shown", at=NOW, flow_id="hard-day")
+    store.claim_event(CANARY_EVENT, at=NOW)
+    return person
+
+
+CANARIES = [CANARY_TEAM, CANARY_USER, CANARY_NAME, CANARY_TEXT, CANARY_SUMMARY, CANARY_EVENT]
+
+
+def test_no_identity_name_or_answer_text_in_the_files_or_their_wal(db_path: Path) -> None:
+    store = SqliteStore.open(db_path, secret=SECRET)
+    person = _fill_with_canaries(store)
+    assert any(p.name.endswith("-wal") and p.stat().st_size for p in _files(db_path))
+    content = _all_bytes(db_path)
+    for canary in CANARIES:
+        for encoding in ("utf-8", "utf-16-le", "utf-16-be"):
+            assert canary.encode(encoding) not in content, canary
+    # ...and the store still reads it all back for the person themselves.
+    (kept,) = store.reflections(person)
+    assert CANARY_TEXT in kept.answers[0].value and CANARY_SUMMARY in kept.summary
+    store.close()
+    for canary in CANARIES:
+        assert canary.encode() not in _all_bytes(db_path), canary
+
+
+def test_scale_and_option_values_flow_ids_and_dates_stay_in_clear(
+    sqlite_store: SqliteStore, sam: Person, db_path: Path
+) -> None:
+    sqlite_store.finish(sam, reflection(scale=4))
+    with sqlite3.connect(db_path) as conn:
+        rows = conn.execute(
+            "SELECT r.flow_id, r.finished_at, a.kind, a.value, a.sealed FROM answers a"
+            " JOIN reflections r ON r.id = a.reflection_id ORDER BY a.position"
+        ).fetchall()
+    assert [(r[2], r[3]) for r in rows] == [("text", None), ("scale", "4"), ("choice", '"rest"')]
+    assert rows[0][4] is not None and rows[1][4] is None
+    assert {r[0] for r in rows} == {"hard-day"}
+    assert rows[0][1].startswith("2026-11-20T18:30")
+
+
+def test_pseudonyms_are_stable_and_unlinkable_across_secrets(sam: Person) -> None:
+    first, again, other = Keyring(SECRET), Keyring(SECRET), Keyring(OTHER_SECRET)
+    assert first.pseudonym(sam.id) == again.pseudonym(sam.id)
+    assert first.pseudonym(sam.id) != other.pseudonym(sam.id)
+    assert first.pseudonym(sam.id) != first.pseudonym("T0SAMTEAM:U0SAMUSES")
+    assert CANARY_USER not in first.pseudonym(sam.id) and len(first.pseudonym(sam.id)) == 64
+
+
+def test_the_same_person_is_found_again_after_a_restart(db_path: Path, sam: Person) -> None:
+    with SqliteStore.open(db_path, secret=SECRET) as store:
+        store.finish(sam, reflection(summary="before the restart"))
+    with SqliteStore.open(db_path, secret=SECRET) as store:
+        assert [r.summary for r in store.reflections(sam)] == ["before the restart"]
+
+
+def test_ciphertexts_swapped_between_rows_fail_to_decrypt(
+    sqlite_store: SqliteStore, sam: Person, db_path: Path
+) -> None:
+    sqlite_store.finish(sam, reflection(summary="first summary", at=NOW))
+    sqlite_store.finish(sam, reflection(summary="second summary", at=NOW + dt.timedelta(hours=1)))
+    with sqlite3.connect(db_path) as conn:
+        (a, sa), (b, sb) = conn.execute("SELECT id, summary FROM reflections ORDER BY finished_at")
+        conn.execute("UPDATE reflections SET summary = ? WHERE id = ?", (sb, a))
+        conn.execute("UPDATE reflections SET summary = ? WHERE id = ?", (sa, b))
+    # The store refuses both (leaves them out) rather than showing one as the other.
+    assert sqlite_store.reflections(sam) == []
+    # And directly: the right key with the wrong row's associated data fails.
+    with sqlite3.connect(db_path.with_name("reflect-keys.db")) as keys:
+        (wrapped_key,) = keys.execute("SELECT wrapped FROM data_keys").fetchone()
+    who = Keyring(SECRET).pseudonym(sam.id)
+    key = Keyring(SECRET).unwrap(wrapped_key, pseudonym=who)
+    assert unseal(key, sa, aad=row_aad("reflections", a, who, "summary")) == b"first summary"
+    with pytest.raises(UnreadableError):
+        unseal(key, sa, aad=row_aad("reflections", b, who, "summary"))
+
+
+def test_answers_swapped_between_people_fail_too(
+    sqlite_store: SqliteStore, sam: Person, alex: Person, db_path: Path
+) -> None:
+    sqlite_store.finish(sam, reflection(text="sam's own words"))
+    sqlite_store.finish(alex, reflection(text="alex's own words"))
+    with sqlite3.connect(db_path) as conn:
+        rows = conn.execute(
+            "SELECT reflection_id, sealed FROM answers WHERE kind = 'text' ORDER BY rowid"
+        ).fetchall()
+        (ra, sa), (rb, sb) = rows
+        swap = "UPDATE answers SET sealed = ? WHERE reflection_id = ? AND kind = 'text'"
+        conn.execute(swap, (sb, ra))
+        conn.execute(swap, (sa, rb))
+    assert sqlite_store.reflections(sam) == []
+    assert sqlite_store.reflections(alex) == []
+
+
+def test_forget_makes_an_earlier_backup_unreadable_for_that_person_only(
+    sqlite_store: SqliteStore, sam: Person, alex: Person, tmp_path: Path
+) -> None:
+    sqlite_store.finish(sam, reflection(summary="sam's reflection"))
+    sqlite_store.finish(alex, reflection(summary="alex's reflection"))
+    backup = tmp_path / "backups" / "before.db"
+    sqlite_store.backup(backup)
+    assert sqlite_store.forget(sam) == 1
+
+    # The backup still holds Sam's rows, sealed, but the key to read them is gone for good.
+    with SqliteStore.open(backup, secret=SECRET, keys_path=sqlite_store.keys_path) as restored:
+        assert [r.summary for r in restored.reflections(alex)] == ["alex's reflection"]
+        assert restored.reflections(sam) == []
+    with sqlite3.connect(backup) as conn:
+        who = Keyring(SECRET).pseudonym(sam.id)
+        rid, sealed = conn.execute(
+            "SELECT id, summary FROM reflections WHERE pseudonym = ?", (who,)
+        ).fetchone()
+    # No key derivable from the secret opens it either: the data key was random.
+    keyring = Keyring(SECRET)
+    for key in (keyring._wrapping_key, keyring._service_key, keyring._pseudonym_key):
+        with pytest.raises(UnreadableError):
+            unseal(key, sealed, aad=row_aad("reflections", rid, who, "summary"))
+
+
+def test_forget_leaves_nothing_in_the_files_and_wal(
+    sqlite_store: SqliteStore, sam: Person, db_path: Path
+) -> None:
+    who = Keyring(SECRET).pseudonym(sam.id)
+    sqlite_store.finish(sam, reflection())
+    sqlite_store.save_session(sam, Session("hard-day", "weight", NOW))
+    assert who.encode() in _all_bytes(db_path)
+    sqlite_store.forget(sam)
+    assert who.encode() not in _all_bytes(db_path)
+    for wal in (p for p in _files(db_path) if p.name.endswith("-wal")):
+        assert wal.stat().st_size == 0
+
+
+def test_the_wrong_secret_is_one_clear_error(db_path: Path, sam: Person) -> None:
+    with SqliteStore.open(db_path, secret=SECRET) as store:
+        store.finish(sam, reflection())
+    with pytest.raises(WrongSecretError, match="REFLECT_SECRET_KEY"):
+        SqliteStore.open(db_path, secret=OTHER_SECRET)
+
+
+def test_a_missing_keys_file_is_one_clear_error(db_path: Path, sam: Person) -> None:
+    with SqliteStore.open(db_path, secret=SECRET) as store:
+        store.finish(sam, reflection())
+    keys = db_path.with_name("reflect-keys.db")
+    keys.rename(keys.with_suffix(".moved"))
+    with pytest.raises(KeysMissingError, match=r"reflect-keys\.db"):
+        SqliteStore.open(db_path, secret=SECRET)
+    assert not keys.exists()  # nothing was created in its place
+
+
+def test_keys_from_another_database_are_refused(tmp_path: Path, sam: Person) -> None:
+    with SqliteStore.open(tmp_path / "a" / "reflect.db", secret=SECRET) as store:
+        store.finish(sam, reflection())
+    with SqliteStore.open(tmp_path / "b" / "reflect.db", secret=SECRET) as store:
+        store.finish(sam, reflection())
+    with pytest.raises(KeysMissingError, match="another database"):
+        SqliteStore.open(
+            tmp_path / "a" / "reflect.db",
+            secret=SECRET,
+            keys_path=tmp_path / "b" / "reflect-keys.db",
+        )
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "reflect.db"
+    path.write_bytes(b"this is not sqlite, " * 100)
+    with pytest.raises(Exception, match="not a Reflect database") as caught:
+        SqliteStore.open(path, secret=SECRET)
+    assert type(caught.value).__module__ == "bot.store.errors"
+
+
+def test_files_are_private_to_their_owner(sqlite_store: SqliteStore, sam: Person) -> None:
+    sqlite_store.finish(sam, reflection())
+    for path in (sqlite_store.path, sqlite_store.keys_path):
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
+    assert stat.S_IMODE(os.stat(sqlite_store.path.parent).st_mode) == 0o700
+
+
+def test_service_sealing_is_bound_to_its_associated_data() -> None:
+    keyring = Keyring(SECRET)
+    blob = keyring.seal("U0CANARY42", aad="weekly_nudges:7:slack_user")
+    assert b"U0CANARY42" not in blob
+    assert keyring.unseal(blob, aad="weekly_nudges:7:slack_user") == "U0CANARY42"
+    with pytest.raises(UnreadableError):
+        keyring.unseal(blob, aad="weekly_nudges:8:slack_user")
+    with pytest.raises(UnreadableError):
+        Keyring(OTHER_SECRET).unseal(blob, aad="weekly_nudges:7:slack_user")
+    assert "test-secret" not in repr(keyring)

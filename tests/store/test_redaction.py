@@ -1,0 +1,77 @@
+"""Redaction before storage: identifiers become placeholders; ordinary words and numbers stay."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.engine.people import Person
+from bot.store.redaction import is_nhs_number, redact
+from bot.store.sqlite import SqliteStore
+from tests.store.conftest import reflection
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("talked to <@U012ABCDEF> again", "talked to [colleague] again"),
+        ("<@W0123ABCD|sam.jones> was brilliant", "[colleague] was brilliant"),
+        ("posted in <#C0123ABCD|ward-7-incidents>", "posted in [colleague]"),
+        ("<!subteam^S0123ABC|@night-team> knew", "[colleague] knew"),
+        ("U0123ABCD9 said it first", "[colleague] said it first"),
+        ("mail sam.jones@nhs.net today", "mail [email] today"),
+        ("see https://intranet.trust.nhs.uk/policy?id=4.", "see [link]."),
+        ("see <https://example.org/x|the policy>", "see [link]"),
+        ("www.example.org/path, then", "[link], then"),
+        ("her mobile is 07911 123456", "her mobile is [phone]"),
+        ("drama number 07700 900123 too", "drama number [phone] too"),
+        ("switchboard 0161 496 0000 ext", "switchboard [phone] ext"),
+        ("London +44 20 7946 0958!", "London [phone]!"),
+        ("US office +1 415 555 2671", "US office [phone]"),
+        ("Paris +33 1 42 68 53 00", "Paris [phone]"),
+        ("NHS no 943 476 5919", "NHS no [nhs-number]"),
+        ("nhs 9434765919.", "nhs [nhs-number]."),
+        ("nhs 943-476-5919", "nhs [nhs-number]"),
+    ],
+)
+def test_identifiers_become_placeholders(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "UNBELIEVABLE day, 12 beds, 3 staff off",
+        "from 2019 to 2020 and again 12/03/2024 at 10:30-11:00",
+        "scored it 4 out of 5; ref 1234567; bay 12345678",
+        "943 476 5918 fails the check digit",
+        "a@ sign alone, and http alone",
+        "the 3-2-1 plan, and 999 or 111 if needed",
+    ],
+)
+def test_ordinary_text_is_left_alone(text: str) -> None:
+    assert redact(text) == text
+
+
+def test_the_nhs_check_digit() -> None:
+    assert is_nhs_number("9434765919")
+    assert not is_nhs_number("9434765918")
+    assert not is_nhs_number("943476591")
+    assert not is_nhs_number("12345678ab")
+    # check digit 10 is never valid
+    assert not any(is_nhs_number(f"000000006{d}") for d in range(10))
+
+
+def test_free_text_and_summaries_are_redacted_on_the_way_in(
+    sqlite_store: SqliteStore, sam: Person
+) -> None:
+    sqlite_store.finish(
+        sam,
+        reflection(
+            text="<@U012ABCDEF> rang 07911 123456",
+            summary="You spoke to sam@trust.nhs.uk about 943 476 5919",
+        ),
+    )
+    (kept,) = sqlite_store.reflections(sam)
+    assert kept.summary == "You spoke to [email] about [nhs-number]"
+    assert kept.answers[0].value == "[colleague] rang [phone]"
+    assert kept.answers[1].value == 2 and kept.answers[2].value == "rest"
