@@ -10,6 +10,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from bot.store.schema import register
+
 #: Version 1 of the weekly nudge tables. Only pseudonyms and sealed (encrypted) ids identify
 #: people here; channel ids are the team's own name for itself and are kept in clear.
 SCHEMA = """
@@ -20,7 +25,7 @@ CREATE TABLE IF NOT EXISTS weekly_teams (
     at TEXT NOT NULL,
     active INTEGER NOT NULL,
     lead TEXT NOT NULL,
-    lead_sealed TEXT NOT NULL,
+    lead_sealed BLOB NOT NULL,
     switched_on_at REAL NOT NULL,
     updated_at REAL NOT NULL,
     problem TEXT
@@ -44,7 +49,7 @@ CREATE TABLE IF NOT EXISTS weekly_deliveries (
     week TEXT NOT NULL,
     kind TEXT NOT NULL,
     channel TEXT NOT NULL,
-    recipient_sealed TEXT NOT NULL,
+    recipient_sealed BLOB NOT NULL,
     consent INTEGER NOT NULL,
     due_at REAL NOT NULL,
     state TEXT NOT NULL CHECK (state IN ('due', 'claimed', 'sent', 'skipped')),
@@ -52,7 +57,6 @@ CREATE TABLE IF NOT EXISTS weekly_deliveries (
     lease_until REAL,
     retry_at REAL,
     attempts INTEGER NOT NULL DEFAULT 0,
-    dm_channel TEXT,
     sent_ts TEXT,
     reason TEXT,
     created_at REAL NOT NULL,
@@ -79,4 +83,19 @@ def connect(path: Path | str) -> sqlite3.Connection:
 
 
 def ensure_schema(connection: sqlite3.Connection) -> None:
-    connection.executescript(SCHEMA)
+    for statement in _statements():
+        connection.execute(statement)
+
+
+def _statements() -> list[str]:
+    return [part.strip() for part in SCHEMA.split(";") if part.strip()]
+
+
+#: The same tables, applied by the store whenever it opens the database (bot.store.schema).
+MIGRATIONS = register(Migrations("reflect-weekly"))
+
+
+@MIGRATIONS(name="001_weekly_nudges")
+def _weekly_nudges(db: sqlite_utils.Database) -> None:
+    for statement in _statements():
+        db.execute(statement)

@@ -38,14 +38,13 @@ class Delivery:
     week: str
     kind: Kind
     channel: str
-    recipient_sealed: str
+    recipient_sealed: bytes
     consent: bool
     due_at: dt.datetime
     state: State
     attempts: int
     claim_token: str | None = None
     lease_until: dt.datetime | None = None
-    dm_channel: str | None = None
     sent_ts: str | None = None
     reason: str | None = None
     created_at: dt.datetime | None = None
@@ -85,7 +84,6 @@ def _delivery(row: sqlite3.Row) -> Delivery:
         attempts=row["attempts"],
         claim_token=row["claim_token"],
         lease_until=_moment(row["lease_until"]),
-        dm_channel=row["dm_channel"],
         sent_ts=row["sent_ts"],
         reason=row["reason"],
         created_at=_moment(row["created_at"]),
@@ -117,7 +115,7 @@ class Ledger:
         week: str,
         kind: Kind,
         channel: str,
-        recipient_sealed: str,
+        recipient_sealed: bytes,
         consent: bool,
         due_at: dt.datetime,
         now: dt.datetime,
@@ -193,21 +191,13 @@ class Ledger:
         )
         return bool(rows)
 
-    def note_dm(self, delivery: Delivery, *, dm_channel: str, now: dt.datetime) -> None:
-        """Remember the DM channel, where a lost send would be looked for."""
-        self._write(
-            "UPDATE weekly_deliveries SET dm_channel = :dm WHERE id = :id AND claim_token = :token",
-            self._held(delivery, now) | {"dm": dm_channel},
-        )
-
-    def mark_sent(
-        self, delivery: Delivery, *, ts: str, dm_channel: str | None, now: dt.datetime
-    ) -> bool:
+    def mark_sent(self, delivery: Delivery, *, ts: str, now: dt.datetime) -> bool:
+        """Record the message ts. The DM channel is not kept: it would identify the person."""
         rows = self._write(
-            "UPDATE weekly_deliveries SET state = 'sent', sent_ts = :ts, "
-            "dm_channel = COALESCE(:dm, dm_channel), lease_until = NULL, updated_at = :now "
+            "UPDATE weekly_deliveries SET state = 'sent', sent_ts = :ts, lease_until = NULL, "
+            "updated_at = :now "
             "WHERE id = :id AND claim_token = :token AND state = 'claimed' RETURNING id",
-            self._held(delivery, now) | {"ts": ts, "dm": dm_channel},
+            self._held(delivery, now) | {"ts": ts},
         )
         return bool(rows)
 

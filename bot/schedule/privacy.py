@@ -15,14 +15,24 @@ class Keyring(Protocol):
         """A stable, keyed, one-way name for a person."""
         ...
 
-    def seal(self, text: str) -> str:
-        """Encrypt a short value (a Slack id) under the service key."""
+    def seal(self, text: str, *, aad: str | bytes) -> bytes:
+        """Encrypt a short value (a Slack id) under the service key, bound to `aad`."""
         ...
 
-    def unseal(self, sealed: str) -> str: ...
+    def unseal(self, blob: bytes, *, aad: str | bytes) -> str: ...
 
 
 def slack_identity(*, workspace: str, user: str) -> str:
     """The identity a Slack person is known by: the same string the Slack app gives the engine
-    as `Person.id`, so the store's pseudonym for it matches ours."""
-    return f"slack:{workspace}:{user}"
+    as `Person.id` (bot.slack.identity), so the store's pseudonym for it matches ours."""
+    return f"{workspace}:{user}"
+
+
+def recipient_aad(person: str) -> str:
+    """Associated data for a nudge recipient's sealed user id: bound to their pseudonym."""
+    return f"weekly/recipient/{person}"
+
+
+def lead_aad(*, channel: str, lead: str) -> str:
+    """Associated data for a team lead's sealed user id: bound to the team and the lead."""
+    return f"weekly/lead/{channel}/{lead}"

@@ -20,7 +20,7 @@ class Team:
     when: WeeklyTime
     active: bool
     lead: str
-    lead_sealed: str
+    lead_sealed: bytes
     switched_on_at: dt.datetime
     problem: str | None = None
 
@@ -75,7 +75,7 @@ class Teams:
         workspace: str,
         when: WeeklyTime,
         lead: str,
-        lead_sealed: str,
+        lead_sealed: bytes,
         now: dt.datetime,
     ) -> Team:
         """Switch a team's nudges on, or change its day and time. Whoever switches on a team

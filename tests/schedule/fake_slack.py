@@ -44,6 +44,13 @@ class Workspace:
     fail_history: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _dm_ids: dict[str, str] = field(default_factory=dict)
+
+    def dm_of(self, user: str) -> str:
+        """The DM channel between the bot and `user` (an id unlike the user's, as in Slack)."""
+        if user not in self._dm_ids:
+            self._dm_ids[user] = f"D{len(self._dm_ids) + 1:08d}"
+        return self._dm_ids[user]
 
     def add_user(self, user: User) -> User:
         self.users[user.id] = user
@@ -57,7 +64,7 @@ class Workspace:
     def nudges_to(self, user: str) -> list[dict[str, Any]]:
         return [
             message
-            for message in self.dms.get(f"D{user}", [])
+            for message in self.dms.get(self.dm_of(user), [])
             if (message.get("metadata") or {}).get("event_type") == "reflect_weekly_nudge"
         ]
 
@@ -117,7 +124,7 @@ class Workspace:
         user = self.users.get(args.get("users", ""))
         if user is None:
             return 200, {"ok": False, "error": "user_not_found"}, ""
-        return 200, {"ok": True, "channel": {"id": f"D{user.id}"}}, ""
+        return 200, {"ok": True, "channel": {"id": self.dm_of(user.id)}}, ""
 
     def m_chat_postMessage(self, args: dict[str, Any]) -> tuple[int, dict[str, Any], str]:
         if self.rate_limit_posts:
@@ -127,14 +134,15 @@ class Workspace:
             self.fail_posts -= 1
             return 500, {"ok": False, "error": "internal_error"}, ""
         channel = str(args.get("channel", ""))
-        user = self.users.get(channel) or self.users.get(channel[1:])
+        by_dm = {dm: user for user, dm in self._dm_ids.items()}
+        user = self.users.get(channel) or self.users.get(by_dm.get(channel, ""))
         if user is None:
             if channel in self.channels:
                 return self._post_in(channel, args)
             return 200, {"ok": False, "error": "channel_not_found"}, ""
         if user.deleted:
             return 200, {"ok": False, "error": "account_inactive"}, ""
-        status, body, _ = self._post_in(f"D{user.id}", args)
+        status, body, _ = self._post_in(self.dm_of(user.id), args)
         if self.drop_posts:
             self.drop_posts -= 1
             return status, body, "drop"
@@ -224,7 +232,7 @@ def serve(workspace: Workspace) -> Iterator[str]:
     handler = type("Handler", (_Handler,), {"workspace": workspace})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/api/"

@@ -1,0 +1,173 @@
+"""The planner: who is due a weekly nudge now, written into the ledger before anything is sent.
+
+For each team that is on: its members (conversations.members), less those who opted out, less
+deactivated accounts and bots (users.info, cached). Each person gets one nudge a week however
+many teams they are in: the earliest due among their teams. A nudge whose time has come goes in
+as `due`; one more than the lateness limit past its time goes in as `skipped` (late), so the
+week is accounted for and never sent at night after downtime.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.schedule.due import due_instant, timing, week_key, zone
+from bot.schedule.ledger import Ledger
+from bot.schedule.privacy import Keyring, recipient_aad, slack_identity
+from bot.schedule.profiles import Profiles
+from bot.schedule.slack_api import NudgeSlack, RateLimited, SlackRefused, SlackUnavailable
+from bot.schedule.teams import Team, Teams
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], None]
+
+#: ok:false answers to conversations.members that mean the bot cannot see the team.
+UNREADABLE = {"not_in_channel", "channel_not_found", "is_archived", "missing_scope"}
+
+
+@dataclass
+class PlanReport:
+    added: int = 0
+    late: int = 0
+    next_due: dt.datetime | None = None
+    unreadable: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"planned {self.added}, skipped as late {self.late}"
+
+
+@dataclass
+class _Candidate:
+    user: str
+    teams: list[Team]
+
+
+class Planner:
+    def __init__(
+        self,
+        *,
+        teams: Teams,
+        ledger: Ledger,
+        profiles: Profiles,
+        slack: NudgeSlack,
+        keyring: Keyring,
+        late_after: dt.timedelta,
+        sleep: Sleep,
+    ) -> None:
+        self.teams = teams
+        self.ledger = ledger
+        self.profiles = profiles
+        self.slack = slack
+        self.keyring = keyring
+        self.late_after = late_after
+        self.sleep = sleep
+
+    def plan(self, *, now: dt.datetime) -> PlanReport:
+        report = PlanReport()
+        people: dict[str, _Candidate] = {}
+        for team in self.teams.active():
+            members = self._members(team, report)
+            if members is None:
+                continue
+            opted_out = self.teams.opt_outs_of(team.channel)
+            for user in members:
+                person = self.keyring.pseudonym(slack_identity(workspace=team.workspace, user=user))
+                if person in opted_out:
+                    continue
+                people.setdefault(person, _Candidate(user=user, teams=[])).teams.append(team)
+        if not people:
+            return report
+        # Skip quickly everyone already in the ledger for their week (by their cached zone).
+        weeks = {week_key(now=now, tz=zone(name)) for name in self._known_zones()} | {
+            week_key(now=now, tz=zone(None))
+        }
+        planned = self.ledger.planned(weeks=weeks)
+        for person, candidate in people.items():
+            cached = self.profiles.cached(person)
+            if cached is not None and (person, week_key(now=now, tz=zone(cached.tz))) in planned:
+                continue
+            self._plan_person(person, candidate, now=now, report=report)
+        if report.added or report.late:
+            log.info("weekly nudges: %s", report)
+        return report
+
+    def _known_zones(self) -> set[str | None]:
+        rows = self.profiles.db.execute("SELECT DISTINCT tz FROM weekly_people")
+        return {row["tz"] for row in rows}
+
+    def _members(self, team: Team, report: PlanReport) -> list[str] | None:
+        for _ in range(5):
+            try:
+                members = self.slack.channel_members(team.channel)
+            except RateLimited as limited:
+                self.sleep(limited.retry_after)
+                continue
+            except SlackRefused as refused:
+                if refused.error in UNREADABLE:
+                    if team.problem != refused.error:
+                        self.teams.report_problem(channel=team.channel, problem=refused.error)
+                        log.warning(
+                            "weekly nudges: a team's channel cannot be read (%s)", refused.error
+                        )
+                    report.unreadable.append(team.channel)
+                    return None
+                log.warning("weekly nudges: members unavailable (%s)", refused.error)
+                return None
+            except SlackUnavailable:
+                log.warning("weekly nudges: Slack unavailable while reading a team")
+                return None
+            if team.problem:
+                self.teams.report_problem(channel=team.channel, problem=None)
+            return members
+        return None
+
+    def _plan_person(
+        self, person: str, candidate: _Candidate, *, now: dt.datetime, report: PlanReport
+    ) -> None:
+        profile = None
+        for _ in range(5):
+            try:
+                profile = self.profiles.get(person=person, user=candidate.user, now=now)
+                break
+            except RateLimited as limited:
+                self.sleep(limited.retry_after)
+            except (SlackUnavailable, SlackRefused):
+                return  # try again on the next round
+        if profile is None or profile.deleted or profile.is_bot:
+            return
+        tz = zone(profile.tz)
+        week = week_key(now=now, tz=tz)
+        chosen: tuple[dt.datetime, Team] | None = None
+        for team in candidate.teams:
+            due = due_instant(when=team.when, tz=tz, now=now)
+            if due < team.switched_on_at:
+                continue  # this week's time had passed when the team was switched on
+            if chosen is None or (due, team.channel) < (chosen[0], chosen[1].channel):
+                chosen = (due, team)
+        if chosen is None:
+            return
+        due, team = chosen
+        when = timing(due=due, now=now, late_after=self.late_after)
+        if when == "early":
+            if report.next_due is None or due < report.next_due:
+                report.next_due = due
+            return
+        added = self.ledger.add(
+            person=person,
+            week=week,
+            kind="weekly",
+            channel=team.channel,
+            recipient_sealed=self.keyring.seal(candidate.user, aad=recipient_aad(person)),
+            consent=not self.ledger.ever_sent(person=person, channel=team.channel),
+            due_at=due,
+            now=now,
+            skipped="late" if when == "late" else None,
+        )
+        if added and when == "late":
+            report.late += 1
+        elif added:
+            report.added += 1

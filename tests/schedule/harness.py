@@ -1,0 +1,124 @@
+"""A fake clock, a keyring, a fake Slack on loopback and a database: the weekly nudges' world."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.schedule.database import connect
+from bot.schedule.due import WeeklyTime
+from bot.schedule.nudge_message import FlowChoice
+from bot.schedule.privacy import lead_aad, slack_identity
+from bot.schedule.runner import NudgeRunner, RoundReport
+from bot.schedule.slack_api import WebNudgeSlack
+from bot.schedule.teams import Team, Teams
+from bot.schedule.wiring import build_runner
+from bot.store.privacy import Keyring
+from tests.schedule.fake_slack import Workspace
+
+UTC = dt.UTC
+SIX_HOURS = dt.timedelta(hours=6)
+FRIDAY_4PM = WeeklyTime(day=4, time=dt.time(16, 0))
+FLOWS = (
+    FlowChoice("weekly-checkin", "Weekly check-in"),
+    FlowChoice("hard-day", "After a hard day"),
+)
+
+
+class FakeClock:
+    """Time that moves only when told to, or when someone sleeps."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+        self.slept: list[float] = []
+        self._lock = threading.Lock()
+
+    def __call__(self) -> dt.datetime:
+        with self._lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.slept.append(seconds)
+            self.now += dt.timedelta(seconds=seconds)
+
+    def set(self, moment: dt.datetime) -> None:
+        with self._lock:
+            self.now = max(self.now, moment)
+
+
+@dataclass
+class World:
+    db_path: Path
+    workspace: Workspace
+    api_url: str
+    clock: FakeClock
+    keyring: Keyring = field(default_factory=lambda: Keyring(b"test secret for weekly nudges"))
+    late_after: dt.timedelta = SIX_HOURS
+
+    def slack(self) -> WebNudgeSlack:
+        return WebNudgeSlack(token="xoxb-test", base_url=self.api_url, timeout=5)
+
+    def runner(
+        self,
+        *,
+        checkpoint: Callable[[str], None] | None = None,
+        interval: float = 1.0,
+    ) -> NudgeRunner:
+        return build_runner(
+            db_path=self.db_path,
+            slack=self.slack(),
+            keyring=self.keyring,
+            flows=FLOWS,
+            clock=self.clock,
+            sleep=self.clock.sleep,
+            late_after=self.late_after,
+            interval=interval,
+            checkpoint=checkpoint,
+        )
+
+    def pseudonym(self, user: str, workspace: str = "T1") -> str:
+        return self.keyring.pseudonym(slack_identity(workspace=workspace, user=user))
+
+    def switch_on(
+        self,
+        channel: str,
+        *,
+        lead: str = "ULEAD",
+        when: WeeklyTime = FRIDAY_4PM,
+        at: dt.datetime | None = None,
+    ) -> Team:
+        person = self.pseudonym(lead)
+        return Teams(connect(self.db_path)).switch_on(
+            channel=channel,
+            workspace="T1",
+            when=when,
+            lead=person,
+            lead_sealed=self.keyring.seal(lead, aad=lead_aad(channel=channel, lead=person)),
+            now=at or self.clock(),
+        )
+
+    def opt_out(self, channel: str, user: str) -> None:
+        Teams(connect(self.db_path)).opt_out(
+            channel=channel, person=self.pseudonym(user), now=self.clock()
+        )
+
+    def run_until(
+        self, end: dt.datetime, *, runner: NudgeRunner | None = None, step: dt.timedelta = SIX_HOURS
+    ) -> list[RoundReport]:
+        """Rounds from now to `end`, waking when the runner says something is next due."""
+        runner = runner or self.runner()
+        reports = []
+        while self.clock() < end:
+            report = runner.run_once()
+            reports.append(report)
+            wake = self.clock() + step
+            if report.next_wake is not None and report.next_wake > self.clock():
+                wake = min(wake, report.next_wake)
+            elif report.next_wake is not None:
+                wake = self.clock() + dt.timedelta(seconds=1)
+            self.clock.set(min(wake, end))
+        return reports
