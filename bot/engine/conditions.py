@@ -27,7 +27,8 @@ _TOKEN = re.compile(
     )""",
     re.VERBOSE,
 )
-_KEYWORDS = {"and", "or", "not", "in", "true", "false", "none"}
+#: Words with a meaning of their own in a condition; a step id cannot be one of them.
+KEYWORDS = frozenset({"and", "or", "not", "in", "true", "false", "none"})
 _COMPARISONS = {"==", "!=", "<", "<=", ">", ">=", "in", "not in"}
 
 
@@ -84,7 +85,7 @@ def _tokenise(expression: str) -> list[tuple[str, str]]:
             )
         kind = match.lastgroup or ""
         value = match.group(kind)
-        if kind == "name" and value in _KEYWORDS:
+        if kind == "name" and value in KEYWORDS:
             kind = "keyword"
         tokens.append((kind, value))
         position = match.end()
