@@ -50,6 +50,7 @@ from bot.engine.flows import (
     Step,
     TextStep,
 )
+from bot.engine.library import FlowLibrary
 from bot.engine.replies import Question, Say
 from bot.engine.sessions import Turn
 
@@ -450,3 +451,39 @@ def test_every_walk_closes_with_keep_let_go_and_a_next_step(flow_id: str) -> Non
             full = next(w for w in explored(flow_id).walks if w.answers.get(step_id))
             if isinstance(step, TextStep):
                 assert _sample_text(step) in full.summary, f"{flow_id}: {step_id}"
+
+
+# ---------------------------------------------------------------------------- particular flows
+
+
+def test_the_weekly_checkin_suggests_a_real_flow_for_every_answer() -> None:
+    flow = FLOWS["weekly-checkin"]
+    focus = flow.step("focus")
+    assert isinstance(focus, ChoiceStep)
+    suggested: set[str] = set()
+    for option in focus.options:
+        walk = next(w for w in explored(flow.id).walks if w.answers.get("focus") == option.value)
+        line = next(x for x in walk.summary.splitlines() if x.startswith("Suggested next"))
+        named = [f for f in FLOWS.values() if f"type {f.id} to start it" in line]
+        assert len(named) == 1, f"{option.value}: {line!r}"
+        assert f'"{named[0].title}"' in line
+        suggested.add(named[0].id)
+    # Every one of the seven areas can be suggested, and so can the debrief.
+    areas = {FLOWS[flow_id].area for flow_id in suggested}
+    assert set(SEVEN_AREAS) <= areas and "hard-day" in suggested
+
+
+def test_the_supervision_agenda_is_numbered_and_ready_to_paste() -> None:
+    for walk in explored("prepare-supervision").walks:
+        lines = walk.summary.splitlines()
+        assert lines[0] == "Supervision agenda"
+        numbers = [int(m.group(1)) for x in lines if (m := re.match(r"(\d+)\. ", x))]
+        assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 5
+        assert not any(x.startswith("•") for x in lines)
+
+
+def test_the_debrief_is_the_default_and_short() -> None:
+    library = FlowLibrary(FLOWS.values())
+    assert library.default == "hard-day" and next(iter(library)).id == "hard-day"
+    assert FLOWS["hard-day"].minutes == 3
+    assert library.find("hard day") is FLOWS["hard-day"]
