@@ -11,6 +11,7 @@ from typing import Any
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 import waitress
+from waitress import wasyncore
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
@@ -32,7 +33,26 @@ def wsgi_app(*, app: App, ready: Callable[[], bool] = lambda: True) -> WSGIAppli
     return application
 
 
-def http_server(*, app: App, host: str, port: int, threads: int = 8) -> Any:
-    """A waitress server (not yet running): `.run()` serves, `.close()` stops,
-    `.effective_port` is the port it listens on (useful with port 0)."""
-    return waitress.create_server(wsgi_app(app=app), host=host, port=port, threads=threads, ident="reflect")
+class HttpServer:
+    """The app behind waitress. `run()` serves until `stop()` (from any thread)."""
+
+    def __init__(
+        self, *, app: App, host: str, port: int, threads: int = 8, ready: Callable[[], bool] = lambda: True
+    ) -> None:
+        self._server: Any = waitress.create_server(
+            wsgi_app(app=app, ready=ready), host=host, port=port, threads=threads, ident="reflect"
+        )
+
+    @property
+    def port(self) -> int:
+        """The port listened on (useful after asking for port 0)."""
+        return int(self._server.effective_port)
+
+    def run(self) -> None:
+        self._server.run()
+
+    def stop(self) -> None:
+        """Close every connection from inside the server's own loop, which then ends."""
+        server = self._server
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        server.task_dispatcher.shutdown(timeout=5)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.slack.fake_slack import FakeSlack
-from tests.slack.harness import Bot, Served, SlackSide, make_bot
+from tests.slack.harness import Bot, Leader, Served, SlackSide, make_bot
 
 
 @pytest.fixture
@@ -38,3 +38,13 @@ def slack(served: Served) -> Iterator[SlackSide]:
     side = SlackSide(url=served.url)
     yield side
     side.http.close()
+
+
+@pytest.fixture
+def sam(fake: FakeSlack, bot: Bot, slack: SlackSide) -> Leader:
+    return Leader(user_id="U1", slack=slack, fake=fake, bot=bot)
+
+
+@pytest.fixture
+def alex(fake: FakeSlack, bot: Bot, slack: SlackSide) -> Leader:
+    return Leader(user_id="U2", slack=slack, fake=fake, bot=bot)

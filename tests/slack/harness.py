@@ -4,6 +4,7 @@ with a real SQLite store: and a Slack-side client that signs what it sends."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import threading
 from dataclasses import dataclass, field
@@ -17,12 +18,13 @@ from slack_bolt import App
 from bot.engine.conversation import Conversations
 from bot.engine.flows import Flow
 from bot.engine.library import FlowLibrary
+from bot.engine.people import Person
 from bot.engine.signposts import load_signposts
 from bot.engine.supervisor_nudge import NudgePolicy, load_supervisors
 from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.client import web_client
-from bot.slack.http import http_server
+from bot.slack.http import HttpServer
 from bot.slack.lanes import Lanes
 from bot.store.sqlite import SqliteStore
 from tests.slack import payloads
@@ -33,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
 
+@functools.cache
 def library() -> FlowLibrary:
     flows = [
         Flow.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
@@ -89,16 +92,18 @@ class Served:
     """The app behind waitress on an ephemeral loopback port."""
 
     def __init__(self, app: App) -> None:
-        self.server = http_server(app=app, host="127.0.0.1", port=0, threads=4)
+        self.server = HttpServer(app=app, host="127.0.0.1", port=0, threads=4)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.effective_port}"
+        return f"http://127.0.0.1:{self.server.port}"
 
     def close(self) -> None:
-        self.server.close()
+        self.server.stop()
+        self.thread.join(timeout=5)
+        assert not self.thread.is_alive(), "the HTTP server did not stop"
 
 
 class SlackSide:
@@ -157,3 +162,98 @@ def texts(message: dict[str, Any]) -> str:
             if isinstance(part, dict) and isinstance(part.get("text"), str):
                 words.append(part["text"])
     return "\n".join(words)
+
+
+class Leader:
+    """A person using Reflect in Slack, for end-to-end tests."""
+
+    def __init__(self, *, user_id: str, slack: SlackSide, fake: FakeSlack, bot: Bot) -> None:
+        self.user_id = user_id
+        self.slack = slack
+        self.fake = fake
+        self.bot = bot
+        self.person = Person(id=f"T1:{user_id}")
+
+    @property
+    def dm(self) -> str:
+        return self.fake.dm_of(self.user_id)
+
+    def messages(self) -> list[dict[str, Any]]:
+        return self.fake.messages(self.dm)
+
+    def says(self, text: str) -> httpx.Response:
+        response = self.slack.event(payloads.message_im(self.user_id, text))
+        self.bot.settle()
+        return response
+
+    def types(self, text: str) -> httpx.Response:
+        response = self.slack.command(self.user_id, text)
+        self.bot.settle()
+        return response
+
+    def question_message(self) -> tuple[dict[str, Any], str]:
+        """The newest message with a question's controls, and their block id."""
+        for message in reversed(self.messages()):
+            for block in message.get("blocks") or []:
+                if block.get("type") == "actions" and str(block.get("block_id", "")).startswith("q|"):
+                    return message, block["block_id"]
+        raise AssertionError("no question with buttons in the DM")
+
+    def clicks(self, value: str | list[str], *, as_user: str | None = None, message: dict[str, Any] | None = None) -> httpx.Response:
+        """Click the option `value` (or tick `values` and press Done) on the newest question."""
+        found, block_id = (message, "") if message else self.question_message()
+        if message is not None:
+            block_id = next(b["block_id"] for b in message["blocks"] if str(b.get("block_id", "")).startswith("q|"))
+        controls = next(b for b in found["blocks"] if b.get("block_id") == block_id)["elements"]
+        state: dict[str, Any] = {}
+        if isinstance(value, list):
+            picker = controls[0]
+            chosen = [o for o in picker["options"] if o["value"] in value]
+            state = {block_id: {"answer_pick": {"type": picker["type"], "selected_options": chosen}}}
+            action = {"type": "button", "action_id": "answer_done", "block_id": block_id}
+        elif controls[0]["type"] == "static_select":
+            option = next(o for o in controls[0]["options"] if o["value"] == value)
+            action = {"type": "static_select", "action_id": "answer_select", "block_id": block_id, "selected_option": option}
+        else:
+            button = next(e for e in controls if e.get("value") == value)
+            action = {"type": "button", "action_id": button["action_id"], "block_id": block_id, "value": value}
+        payload = payloads.block_actions(
+            as_user or self.user_id, message=found, channel=self.dm, action=action, state=state
+        )
+        response = self.slack.interact(payload)
+        self.bot.settle()
+        return response
+
+    def presses(self, action_id: str, *, value: str | None = None, block_id: str | None = None) -> httpx.Response:
+        """Press a button (not a question's) on the newest message that has it."""
+        for message in reversed(self.messages()):
+            for block, element in buttons(message):
+                if element.get("action_id") == action_id:
+                    action = {"type": "button", "action_id": action_id, "block_id": block or block_id or "b", "value": element.get("value") or value}
+                    response = self.slack.interact(
+                        payloads.block_actions(self.user_id, message=message, channel=self.dm, action=action)
+                    )
+                    self.bot.settle()
+                    return response
+        raise AssertionError(f"no button {action_id} in the DM")
+
+    def answer_everything(self, *, by: str = "typing", limit: int = 30) -> list[str]:
+        """Answer each question until the flow ends; returns the step ids answered."""
+        steps: list[str] = []
+        for _ in range(limit):
+            question = self.bot.conversations.current(self.person)
+            if question is None:
+                return steps
+            steps.append(question.step_id)
+            if by == "clicking" and question.step_kind in ("choice", "scale"):
+                value = question.choices[0].value if question.choices else str(question.scale.min)  # type: ignore[union-attr]
+                self.clicks(value)
+            elif by == "clicking" and question.step_kind == "multi":
+                self.clicks([question.choices[0].value, question.choices[-1].value])
+            elif question.step_kind in ("choice", "multi"):
+                self.says("1")
+            elif question.step_kind == "scale":
+                self.says(str(question.scale.max))  # type: ignore[union-attr]
+            else:
+                self.says(f"An answer to {question.step_id}")
+        raise AssertionError("the flow did not end")

@@ -1,0 +1,95 @@
+"""Whole flows walked end to end over HTTP: by DM, by slash command, and by buttons."""
+
+from __future__ import annotations
+
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.harness import Bot, Leader, buttons, texts
+
+
+def _finished(sam: Leader, bot: Bot) -> str:
+    everything = "\n".join(texts(m) for m in sam.messages())
+    assert "Your reflection: After a hard day" in everything
+    assert len(bot.store.reflections(sam.person)) == 1
+    assert bot.conversations.current(sam.person) is None
+    return everything
+
+
+def _nudge_buttons(sam: Leader) -> dict[str, dict]:
+    last = sam.messages()[-1]
+    return {element["action_id"]: element for _, element in buttons(last)}
+
+
+def test_a_whole_flow_by_direct_message(sam: Leader, bot: Bot) -> None:
+    sam.says("hi")
+    offer = sam.messages()[-1]
+    assert "Hello, Sam" in texts(offer)
+    assert [e["value"] for _, e in buttons(offer)][0] == "hard-day"
+
+    sam.says("hard day")
+    assert "Thank you for stopping for a moment, Sam" in texts(sam.messages()[-1])
+    steps = sam.answer_everything(by="typing")
+
+    assert steps[0] == "what_happened" and len(steps) >= 4
+    _finished(sam, bot)
+    nudge = _nudge_buttons(sam)
+    assert nudge["nudge_book:0"]["url"].startswith("https://")
+    assert nudge["nudge_book:0"]["text"]["text"] == "Book a supervisor"
+    assert "nudge_not_now" in nudge
+
+
+def test_a_whole_flow_started_by_slash_command_with_pause_and_resume(sam: Leader, bot: Bot) -> None:
+    assert sam.types("hard day").status_code == 200
+    first = bot.conversations.current(sam.person)
+    assert first is not None and first.step_id == "what_happened"
+    sam.says("A parent shouted at me in reception")
+
+    sam.types("pause")
+    assert "Paused" in texts(sam.messages()[-1])
+    assert bot.conversations.current(sam.person) is None
+
+    sam.types("resume")
+    assert "Welcome back" in "\n".join(texts(m) for m in sam.messages()[-2:])
+    sam.answer_everything(by="typing")
+    _finished(sam, bot)
+
+
+def test_a_whole_flow_by_buttons(sam: Leader, bot: Bot, fake: FakeSlack) -> None:
+    sam.says("hello")
+    sam.presses("start:hard-day")
+    assert bot.conversations.current(sam.person) is not None
+
+    steps = sam.answer_everything(by="clicking")
+
+    _finished(sam, bot)
+    assert "weight" in steps and "need" in steps
+    answered = [m for m in sam.messages() if "Your answer:" in texts(m)]
+    assert len(answered) >= 2, "each clicked question shows its answer"
+    for message in answered:
+        assert not [b for b in message["blocks"] if b["type"] == "actions" and b.get("block_id", "").startswith("q|")]
+    assert fake.calls("chat.update")
+
+
+def test_typed_answers_work_for_steps_with_buttons(sam: Leader, bot: Bot) -> None:
+    sam.says("hard day")
+    sam.says("A long shift")
+    question = bot.conversations.current(sam.person)
+    assert question is not None and question.step_kind == "scale"
+    sam.says("light")  # the scale's own words, typed
+    after = bot.conversations.current(sam.person)
+    assert after is not None and after.step_id != question.step_id
+
+
+def test_not_now_is_counted_and_takes_the_buttons_away(sam: Leader, bot: Bot) -> None:
+    sam.says("hard day")
+    sam.answer_everything()
+    nudge_block = next(b for b, e in buttons(sam.messages()[-1]) if e["action_id"] == "nudge_not_now")
+    sam.presses("nudge_not_now", block_id=nudge_block)
+    assert bot.store.last_event(sam.person, "nudge_dismissed") is not None
+    assert "nudge_not_now" not in {e["action_id"] for _, e in buttons(sam.messages()[-1])}
+
+
+def test_book_a_supervisor_click_is_counted(sam: Leader, bot: Bot) -> None:
+    sam.says("hard day")
+    sam.answer_everything()
+    sam.presses("nudge_book:0")
+    assert bot.store.last_event(sam.person, "nudge_followed") is not None
