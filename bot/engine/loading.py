@@ -99,7 +99,7 @@ def load_library(paths: Iterable[Path], *, default: str) -> Loaded:
         elif flow_id is not None:
             claimed[flow_id] = path
         if found or flow is None:
-            problems += found
+            problems += sorted(found, key=lambda p: p.line or 0)
             continue
         flows.append(flow)
         sources[flow.id] = path
@@ -223,6 +223,9 @@ def _read(path: Path) -> tuple[Flow | None, list[FlowProblem], _Document | None]
         mark = error.problem_mark or error.context_mark
         what = " ".join(part for part in (error.context, error.problem) if part)
         line = mark.line + 1 if mark else None
+        start = error.context_mark.line + 1 if error.context_mark else None
+        if start is not None and start != line:
+            what += f" (it began on line {start})"
         return None, [problem(f"this is not valid YAML: {what}{_yaml_hint(what)}", line)], None
     except (yaml.YAMLError, ValueError) as error:  # e.g. a date such as 2026-13-45
         return None, [problem(f"this is not valid YAML: {error}")], None

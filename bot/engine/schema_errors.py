@@ -147,7 +147,7 @@ def model_at(where: Where, document: Any) -> type[BaseModel] | None:
     if shape == ("steps", "#", "labels"):
         return ScaleLabels
     if shape == ("steps", "#", "next", "#"):
-        return Otherwise if isinstance(value, dict) and "else" in value else Branch
+        return Branch if _meant("Branch", value) else Otherwise
     return None
 
 
@@ -213,13 +213,16 @@ def _message(detail: Any, where: Where, missing: str | None, document: Any) -> s
         place = describe(where[:-1])
         allowed = _keys(model) if model else []
         close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-        text = f"{place + ': ' if place else ''}unknown key '{key}'"
+        advice = []
         if close:
-            text += f". Did you mean '{close[0]}'?"
+            advice.append(f"Did you mean '{close[0]}'?")
         if key == "else" and model is Branch:
-            text += " Put {else: STEP} in a branch of its own, after the others"
+            advice.append("Put {else: STEP} in a branch of its own, after the others.")
         elif key == "options" and model in (TextStep, ScaleStep, InfoStep):
-            text += " Only choice and multi steps have options"
+            advice.append("Only choice and multi steps have options.")
+        text = f"{place + ': ' if place else ''}unknown key '{key}'"
+        if advice:
+            text += ". " + " ".join(advice)
         if allowed:
             text += f" (allowed here: {', '.join(allowed)})"
         return text
