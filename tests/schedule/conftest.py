@@ -20,10 +20,7 @@ def workspace() -> Workspace:
 
 @pytest.fixture
 def world(tmp_path: Path, workspace: Workspace) -> Iterator[World]:
+    clock = FakeClock(MONDAY)
+    workspace.clock = clock
     with serve(workspace) as url:
-        yield World(
-            db_path=tmp_path / "reflect.db",
-            workspace=workspace,
-            api_url=url,
-            clock=FakeClock(MONDAY),
-        )
+        yield World(db_path=tmp_path / "reflect.db", workspace=workspace, api_url=url, clock=clock)

@@ -13,11 +13,11 @@ from bot.schedule.due import WeeklyTime
 from bot.schedule.nudge_message import FlowChoice
 from bot.schedule.privacy import lead_aad, slack_identity
 from bot.schedule.runner import NudgeRunner, RoundReport
-from bot.schedule.slack_api import WebNudgeSlack
+from bot.schedule.slack_api import NudgeSlack, WebNudgeSlack
 from bot.schedule.teams import Team, Teams
 from bot.schedule.wiring import build_runner
 from bot.store.privacy import Keyring
-from tests.schedule.fake_slack import Workspace
+from tests.schedule.fake_slack import InProcessSlack, Workspace
 
 UTC = dt.UTC
 SIX_HOURS = dt.timedelta(hours=6)
@@ -58,8 +58,12 @@ class World:
     clock: FakeClock
     keyring: Keyring = field(default_factory=lambda: Keyring(b"test secret for weekly nudges"))
     late_after: dt.timedelta = SIX_HOURS
+    #: "http": the fake Slack over loopback; "memory": the same workspace without HTTP.
+    transport: str = "http"
 
-    def slack(self) -> WebNudgeSlack:
+    def slack(self) -> NudgeSlack:
+        if self.transport == "memory":
+            return InProcessSlack(self.workspace)
         return WebNudgeSlack(token="xoxb-test", base_url=self.api_url, timeout=5)
 
     def runner(
