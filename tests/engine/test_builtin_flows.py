@@ -463,3 +463,17 @@ def test_the_debrief_is_the_default_and_short() -> None:
     assert library.default == "hard-day" and next(iter(library)).id == "hard-day"
     assert FLOWS["hard-day"].minutes == 3
     assert library.find("hard day") is FLOWS["hard-day"]
+
+
+@pytest.mark.parametrize("flow_id", _ids())
+def test_a_heavy_score_is_met_differently_from_a_light_one(flow_id: str) -> None:
+    """Where a condition reads a scale, its heavy end leads somewhere its light end does not
+    (a restorative step, a gentler question)."""
+    flow = FLOWS[flow_id]
+    for step in flow.steps:
+        if not isinstance(step, ScaleStep) or step.id not in decision_steps(flow):
+            continue
+        walks = explored(flow_id).walks
+        heavy = {w.path for w in walks if w.answers.get(step.id) == step.min}
+        light = {w.path for w in walks if w.answers.get(step.id) == step.max}
+        assert heavy and light and not heavy & light, f"{flow_id}: {step.id}"
