@@ -1,11 +1,192 @@
-"""`reflect data`: placeholder until its issue lands (see issues)."""
+"""`reflect data`: a leader's own data (export, forget), retention, and backups.
+
+Export and forget act for the terminal user (REFLECT_TERMINAL_USER) unless `--person` names
+another identity, for an operator answering a subject access or erasure request. Identities
+are what the transport uses: `TEAM:USER` for Slack (the enterprise id instead of the team on
+Enterprise Grid), `terminal:NAME` for the terminal. Nothing here logs an identity or any text.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
 import click
 
+from bot import settings as settings_module
+from bot.engine.people import Person
+from bot.settings import Settings
+from bot.store import SqliteStore, StoreError, open_store
+from bot.store.export import as_json, as_markdown
+from bot.store.times import utcnow
 
-@click.command(name="data")
+_person_option = click.option(
+    "--person",
+    "identity",
+    metavar="IDENTITY",
+    help="Act for this identity instead of the terminal user: TEAM:USER for Slack "
+    "(e.g. T012AB3C4:U045DE6F7), terminal:NAME for the terminal.",
+)
+
+
+@click.group(name="data")
 def command() -> None:
-    """Not built yet."""
-    raise click.ClickException("'reflect data' is not built yet.")
+    """Your own data: export it, erase it; retention and backups."""
+
+
+@contextlib.contextmanager
+def _store(settings: Settings) -> Iterator[SqliteStore]:
+    try:
+        store = open_store(settings)
+    except StoreError as error:
+        raise click.ClickException(str(error)) from None
+    try:
+        yield store
+    except StoreError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        store.close()
+
+
+def _no_database(settings: Settings) -> bool:
+    return not settings.db_path.exists()
+
+
+def _person(settings: Settings, identity: str | None) -> Person:
+    if identity is None:
+        return Person(f"terminal:{settings.terminal_user}")
+    identity = identity.strip()
+    head, _, tail = identity.partition(":")
+    if not head or not tail:
+        raise click.BadParameter(
+            "expected TEAM:USER for Slack (e.g. T012AB3C4:U045DE6F7) or terminal:NAME.",
+            param_hint="--person",
+        )
+    return Person(identity)
+
+
+def _flow_titles(settings: Settings) -> dict[str, str]:
+    """Flow titles for the export, when the flows can be read; ids otherwise."""
+    try:
+        from bot.engine.loading import load_library
+
+        loaded = load_library(sorted(settings.flows_dir.glob("*.yaml")), default="")
+        return {flow.id: flow.title for flow in loaded.library}
+    except Exception:  # an export must never fail for want of a title
+        return {}
+
+
+@command.command(name="export")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["markdown", "json"]),
+    default="markdown",
+    show_default=True,
+    help="Markdown to read, JSON to move to another service.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this new file (readable only by you) instead of the screen.",
+)
+@_person_option
+def export(fmt: str, output: Path | None, identity: str | None) -> None:
+    """Everything Reflect keeps for you, newest first."""
+    settings = settings_module.load()
+    person = _person(settings, identity)
+    if output is not None and output.exists():
+        raise click.ClickException(f"{output} already exists; choose a new file name.")
+    if _no_database(settings):
+        kept = []
+    else:
+        with _store(settings) as store:
+            kept = store.export(person)
+    render = as_json if fmt == "json" else as_markdown
+    document = render(kept, exported_at=utcnow(), titles=_flow_titles(settings))
+    if output is None:
+        click.echo(document, nl=False)
+    else:
+        _write_private(output, document)
+        click.echo(f"Exported {_reflections(len(kept))} to {output}.", err=True)
+    if not kept:
+        click.echo("No reflections are kept for this person.", err=True)
+
+
+@command.command(name="forget")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@_person_option
+def forget(yes: bool, identity: str | None) -> None:
+    """Erase everything kept for you, for good, including from earlier backups."""
+    settings = settings_module.load()
+    person = _person(settings, identity)
+    who = "you" if identity is None else "this person"
+    if _no_database(settings):
+        click.echo(f"Nothing to erase: Reflect keeps nothing for {who} yet.")
+        return
+    with _store(settings) as store:
+        count = len(store.export(person))
+        if not yes:
+            click.confirm(
+                f"Erase {_reflections(count)}, any flow in progress and all records of "
+                f"{who}? This cannot be undone",
+                abort=True,
+            )
+        gone = store.forget(person)
+    click.echo(
+        f"Erased {_reflections(gone)} and the key that could read them; earlier backups can "
+        "no longer be read for this person either."
+    )
+
+
+@command.command(name="purge")
+@click.option(
+    "--older-than-days",
+    type=click.IntRange(min=1),
+    help="Purge what is older than this many days [default: REFLECT_RETENTION_DAYS, 365].",
+)
+def purge(older_than_days: int | None) -> None:
+    """Delete reflections older than the retention period (the bot also does this daily)."""
+    settings = settings_module.load()
+    days = older_than_days or settings.retention_days
+    cutoff = utcnow() - dt.timedelta(days=days)
+    if _no_database(settings):
+        click.echo("Nothing to purge: there is no database yet.")
+        return
+    with _store(settings) as store:
+        gone = store.purge(older_than=cutoff)
+    click.echo(f"Purged {_reflections(gone)} finished before {cutoff:%d %B %Y} ({days} days).")
+
+
+@command.command(name="backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup(path: Path) -> None:
+    """Copy the database to PATH, consistently, even while the bot runs.
+
+    The data keys are not in the copy (they stay in the keys file beside the database), so a
+    person erased later stays erased in every backup. Keep the secret key and the keys file
+    safe too: without them a backup cannot be read.
+    """
+    settings = settings_module.load()
+    if _no_database(settings):
+        raise click.ClickException(f"There is no database at {settings.db_path} to back up.")
+    with _store(settings) as store:
+        store.backup(path)
+        keys = store.keys_path
+    click.echo(f"Backed up to {path}. Reading it needs the secret key and {keys}.")
+
+
+def _reflections(count: int) -> str:
+    return f"{count} reflection" + ("" if count == 1 else "s")
+
+
+def _write_private(path: Path, text: str) -> None:
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as error:
+        raise click.ClickException(f"Cannot write {path}: {error.strerror}.") from None
+    with os.fdopen(handle, "w", encoding="utf-8") as file:
+        file.write(text)
