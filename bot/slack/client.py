@@ -11,12 +11,12 @@ from bot.slack.retries import Sleep, retry_handlers
 
 
 def web_client(
-    *, settings: Settings, sleep: Sleep = time.sleep, backoff: float = 0.5, timeout: int = 10
+    *, settings: Settings, sleep: Sleep = time.sleep, backoff: float = 0.5, timeout: float = 10
 ) -> WebClient:
     base_url = settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/"
     return WebClient(
         token=settings.slack_bot_token,
         base_url=base_url,
-        timeout=timeout,
+        timeout=timeout,  # type: ignore[arg-type]  # urllib takes fractions too
         retry_handlers=retry_handlers(sleep=sleep, backoff=backoff),
     )

@@ -1,0 +1,86 @@
+"""Web API trouble: 429s waited out, 5xx retried, ok:false errors logged without ids."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from bot.slack.blocks import Post
+from bot.slack.client import web_client
+from bot.slack.delivery import Delivery
+from bot.slack.mrkdwn import sections
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.harness import Bot, Leader, settings_for
+
+
+def test_a_429_is_waited_out_and_the_message_arrives_once(sam: Leader, bot: Bot, fake: FakeSlack) -> None:
+    fake.fail("chat.postMessage", status=429, retry_after=1, times=1)
+    sam.says("hello")
+    assert len(fake.calls("chat.postMessage")) == 2
+    assert len(sam.messages()) == 1
+    assert bot.sleeps == [1.0], "waited as long as Retry-After said"
+
+
+def test_server_errors_are_retried_with_backoff(sam: Leader, bot: Bot, fake: FakeSlack) -> None:
+    fake.fail("chat.postMessage", status=500, times=1)
+    fake.fail("chat.postMessage", status=503, times=1)
+    sam.says("hello")
+    assert len(sam.messages()) == 1
+    assert len(bot.sleeps) == 2 and bot.sleeps[0] <= bot.sleeps[1] * 2 + 0.01
+
+
+def test_a_dropped_connection_is_retried(sam: Leader, fake: FakeSlack) -> None:
+    fake.fail("chat.postMessage", drop=True, times=1)
+    sam.says("hello")
+    assert len(sam.messages()) == 1
+
+
+def _delivery(fake: FakeSlack, sleeps: list[float], *, timeout: float = 2) -> Delivery:
+    client = web_client(
+        settings=settings_for(fake), sleep=sleeps.append, backoff=0.001, timeout=timeout
+    )
+    return Delivery(client=client)
+
+
+POST = Post(text="hello", blocks=tuple(sections("hello")))
+
+
+@pytest.mark.parametrize("error", ["channel_not_found", "not_in_channel", "is_archived", "msg_too_long"])
+def test_slack_errors_are_logged_by_code_without_ids(
+    error: str, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="bot")
+    fake.fail("chat.postMessage", error=error)
+    delivery = _delivery(fake, [])
+    assert delivery.post(channel="DU1", posts=[POST]) == []
+    assert error in caplog.text
+    assert "DU1" not in caplog.text and "U1" not in caplog.text
+    assert delivery.post(channel="DU1", posts=[POST]) != [], "a passing error does not stop later posts"
+
+
+@pytest.mark.parametrize("error", ["account_inactive", "user_not_found"])
+def test_deactivated_people_get_no_more_messages(error: str, fake: FakeSlack) -> None:
+    fake.fail("chat.postMessage", error=error)
+    delivery = _delivery(fake, [])
+    assert delivery.post(channel="DU1", posts=[POST]) == []
+    assert delivery.post(channel="DU1", posts=[POST]) == []
+    assert len(fake.calls("chat.postMessage")) == 1, "no second attempt at a deactivated person"
+    assert delivery.is_gone(channel="DU1")
+
+
+def test_a_deactivated_person_is_not_opened_a_dm(fake: FakeSlack) -> None:
+    fake.add_user("U9", deleted=True)
+    delivery = _delivery(fake, [])
+    assert delivery.dm_channel(user_id="U9") is None
+    assert delivery.dm_channel(user_id="U9") is None
+    assert len(fake.calls("conversations.open")) == 1
+
+
+def test_a_timeout_is_retried_then_given_up_without_crashing(fake: FakeSlack) -> None:
+    fake.fail("chat.postMessage", delay=0.4, times=3)
+    sleeps: list[float] = []
+    delivery = _delivery(fake, sleeps, timeout=0.1)
+    assert delivery.post(channel="DU1", posts=[POST, POST]) == []
+    assert len(fake.calls("chat.postMessage")) == 3, "first try and two retries, then it gives up"
+    assert len(sleeps) == 2

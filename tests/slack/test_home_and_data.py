@@ -1,0 +1,135 @@
+"""App Home, reading a past reflection, /reflect export, /reflect forget, help and unknown text."""
+
+from __future__ import annotations
+
+import json
+
+from bot.slack import export
+from tests.slack import payloads
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.harness import Bot, Leader, SlackSide, texts
+
+
+def _home(fake: FakeSlack, user: str) -> dict:
+    return fake.views[user]
+
+
+def _reflect(sam: Leader) -> None:
+    sam.says("hard day")
+    sam.answer_everything()
+
+
+def test_app_home_has_start_buttons_and_says_what_is_kept(
+    sam: Leader, bot: Bot, slack: SlackSide, fake: FakeSlack
+) -> None:
+    slack.event(payloads.home_opened("U1"))
+    bot.settle()
+    view = _home(fake, "U1")
+    assert view["type"] == "home" and len(view["blocks"]) <= 100
+    starts = [
+        e["value"]
+        for b in view["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"].startswith("start:")
+    ]
+    assert starts[0] == "hard-day" and len(starts) == len(bot.conversations.library)
+    words = json.dumps(view)
+    assert "What is kept, and who can see it" in words
+    assert "None yet" in words
+
+
+def test_app_home_lists_recent_reflections_and_opens_one(
+    sam: Leader, bot: Bot, slack: SlackSide, fake: FakeSlack
+) -> None:
+    _reflect(sam)
+    slack.event(payloads.home_opened("U1"))
+    bot.settle()
+    view = _home(fake, "U1")
+    read = [b["accessory"] for b in view["blocks"] if (b.get("accessory") or {}).get("action_id") == "read_reflection"]
+    assert len(read) == 1 and "After a hard day" in json.dumps(view)
+
+    action = {"type": "button", "action_id": "read_reflection", "block_id": "r", "value": read[0]["value"]}
+    slack.interact(payloads.home_action("U1", action=action))
+    bot.settle()
+    modal = fake.opened_views[-1]
+    assert modal["type"] == "modal"
+    assert "After a hard day" in json.dumps(modal)
+    stored = bot.store.reflections(sam.person)[0]
+    assert stored.summary.split("\n")[0][:40] in json.dumps(modal)
+
+
+def test_someone_else_cannot_open_my_reflection(
+    sam: Leader, bot: Bot, slack: SlackSide, fake: FakeSlack
+) -> None:
+    _reflect(sam)
+    mine = bot.store.reflections(sam.person)[0].id
+    action = {"type": "button", "action_id": "read_reflection", "block_id": "r", "value": mine}
+    slack.interact(payloads.home_action("U2", action=action))
+    bot.settle()
+    assert fake.opened_views == []
+
+
+def test_the_home_start_button_starts_a_flow_in_the_dm(sam: Leader, bot: Bot, slack: SlackSide) -> None:
+    action = {"type": "button", "action_id": "start:hard-day", "block_id": "s", "value": "hard-day"}
+    slack.interact(payloads.home_action("U1", action=action))
+    bot.settle()
+    assert bot.conversations.current(sam.person) is not None
+    assert "question 1" in json.dumps(sam.messages()[-1])
+
+
+def test_export_posts_my_reflections_as_markdown(sam: Leader, bot: Bot) -> None:
+    _reflect(sam)
+    before = len(sam.messages())
+    sam.types("export")
+    exported = "\n".join(texts(m) for m in sam.messages()[before:])
+    assert exported.startswith("# Your reflections in Reflect")
+    assert "## After a hard day, " in exported
+
+
+def test_a_long_export_is_split_to_fit(sam: Leader, bot: Bot) -> None:
+    _reflect(sam)
+    long_text = export.markdown(bot.store.export(sam.person) * 800, titles={})
+    assert len(long_text) > 50 * 3000
+    posts = export.posts(long_text)
+    assert len(posts) >= 2
+    for post in posts:
+        assert len(post.blocks) <= 50
+        assert all(len(block.to_dict()["text"]["text"]) <= 3000 for block in post.blocks)
+    rejoined = "\n\n".join(block.to_dict()["text"]["text"] for post in posts for block in post.blocks)
+    assert rejoined.count("## hard-day, ") == 800, "nothing lost in the split"
+
+
+def test_forget_confirms_in_a_modal_then_erases(
+    sam: Leader, bot: Bot, slack: SlackSide, fake: FakeSlack
+) -> None:
+    _reflect(sam)
+    sam.says("hard day")  # one in progress too
+    sam.types("forget")
+    modal = fake.opened_views[-1]
+    assert modal["callback_id"] == "forget_confirm"
+    assert bot.store.reflections(sam.person), "nothing is erased before confirming"
+
+    response = slack.interact(payloads.view_submission("U1", callback_id="forget_confirm"))
+
+    assert response.status_code == 200
+    assert response.json()["response_action"] == "update"
+    assert "1 reflection" in json.dumps(response.json())
+    assert bot.store.reflections(sam.person) == []
+    assert bot.store.load_session(sam.person) is None
+
+
+def test_help_and_unknown_commands_get_helpful_answers(sam: Leader) -> None:
+    sam.types("help")
+    assert "/reflect export" in texts(sam.messages()[-1])
+    sam.types("dance")
+    last = "\n".join(texts(m) for m in sam.messages()[-1:])
+    assert 'not sure what "dance" means' in last
+    assert "start:hard-day" in json.dumps(sam.messages()[-1])
+
+
+def test_a_command_typed_in_a_channel_is_answered_in_the_dm(sam: Leader, slack: SlackSide, bot: Bot) -> None:
+    response = slack.command("U1", "", channel_id="C123")
+    bot.settle()
+    assert response.text == "I've sent you a direct message from Reflect."
+    assert "start:hard-day" in json.dumps(sam.messages()[-1])
