@@ -403,6 +403,10 @@ class SqliteStore:
 
     def _key_for_writing(self, who: str) -> bytes:
         """The person's data key, made and committed first if they have none yet."""
+        with self._files.reading() as db:
+            key = self._data_key(db, who)
+        if key is not None:
+            return key
         with self._files.writing() as db:
             key = self._data_key(db, who)
             if key is None:

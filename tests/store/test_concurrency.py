@@ -63,3 +63,40 @@ def test_twenty_threads_and_two_processes_lose_nothing(db_path: Path) -> None:
         )
         assert store.load_session(Person(f"T1:{name}")) is None
     store.close()
+
+
+def test_a_backup_taken_while_writing_is_consistent(db_path: Path, tmp_path: Path) -> None:
+    store = SqliteStore.open(db_path, secret=SECRET)
+    stop = threading.Event()
+    written: list[str] = []
+
+    def keep_writing() -> None:
+        n = 0
+        while not stop.is_set() or n < 10:
+            written.append(store.finish(Person(f"T1:U{n % 7}"), reflection(text=f"answer {n}")))
+            n += 1
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    backups = []
+    while len(written) < 5:  # let the writer get going
+        threading.Event().wait(0.01)
+    for n in range(3):
+        backups.append(tmp_path / f"backup-{n}.db")
+        store.backup(backups[-1])
+    stop.set()
+    writer.join(timeout=30)
+    for path in backups:
+        with SqliteStore.open(path, secret=SECRET, keys_path=store.keys_path) as copy:
+            with copy.reading() as db:
+                assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+                (torn,) = db.execute(
+                    "SELECT count(*) FROM reflections r WHERE"
+                    " (SELECT count(*) FROM answers a WHERE a.reflection_id = r.id) != 3"
+                ).fetchone()
+                (count,) = db.execute("SELECT count(*) FROM reflections").fetchone()
+            assert torn == 0 and 0 < count <= len(written)
+            assert all(
+                len(r.answers) == 3 for n in range(7) for r in copy.reflections(Person(f"T1:U{n}"))
+            )
+    store.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import sqlite3
 import stat
@@ -237,3 +238,20 @@ def test_service_sealing_is_bound_to_its_associated_data() -> None:
     with pytest.raises(UnreadableError):
         Keyring(OTHER_SECRET).unseal(blob, aad="weekly_nudges:7:slack_user")
     assert "test-secret" not in repr(keyring)
+
+
+def test_logs_never_carry_identities_text_or_secrets(
+    db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    store = SqliteStore.open(db_path, secret=SECRET)
+    person = _fill_with_canaries(store)
+    store.reflections(person)
+    store.backup(db_path.with_name("copy.db"))
+    store.purge(older_than=NOW - dt.timedelta(days=365))
+    store.forget(person)
+    store.close()
+    logged = "\n".join(f"{r.getMessage()} {r.args}" for r in caplog.records)
+    assert caplog.records  # the store does log what it does...
+    for canary in [*CANARIES, SECRET.decode(), Keyring(SECRET).pseudonym(person.id)]:
+        assert canary not in logged  # ...but never who, what they wrote, or the secret
