@@ -12,6 +12,7 @@ import sys
 import click
 
 from bot import settings as settings_module
+from bot.store.errors import StoreError
 
 #: Command modules, in the order `reflect --help` lists them.
 COMMANDS = ("start", "chat", "flows", "run", "nudges", "data", "stats")
@@ -38,6 +39,9 @@ def main() -> None:
     except settings_module.SettingsError as error:
         click.echo(f"reflect: {error}", err=True)
         sys.exit(2)
+    except StoreError as error:  # e.g. the wrong secret key: one line, never a traceback
+        click.echo(f"reflect: {error}", err=True)
+        sys.exit(1)
 
 
 logging.getLogger("slack_bolt").addHandler(logging.NullHandler())
