@@ -65,10 +65,12 @@ def rehearse_one(flow: Flow, rehearsal: Rehearsal) -> RehearsalResult:
     failures: list[str] = []
     turn: sessions.Turn | None = None
     inputs = rehearsal.inputs
+    playing = 0  # the input being played; 0 while starting
     try:
         turn = sessions.start(flow, now=REHEARSAL_TIME)
         shown += _shown(flow, turn, before=(), after_input=0)
         for number, text in enumerate(inputs, start=1):
+            playing = number
             if turn.finished:
                 left = len(inputs) - number + 1
                 failures.append(
@@ -81,11 +83,11 @@ def rehearse_one(flow: Flow, rehearsal: Rehearsal) -> RehearsalResult:
             turn = _play(flow, turn.session, text)
             shown += _shown(flow, turn, before=before, after_input=number)
     except Exception as error:  # a rehearsal reports what broke; it never stops the others
-        at = shown[-1].after_input if shown else 0
+        what = f"{type(error).__name__}: {error}"
         failures.append(
-            f"the engine failed after input {at}: {type(error).__name__}: {error}"
-            if at
-            else f"the engine failed at the start: {type(error).__name__}: {error}"
+            f"the engine failed at input {playing} ({inputs[playing - 1]!r}): {what}"
+            if playing
+            else f"the engine failed at the start: {what}"
         )
         turn = None
 
