@@ -477,3 +477,19 @@ def test_a_heavy_score_is_met_differently_from_a_light_one(flow_id: str) -> None
         heavy = {w.path for w in walks if w.answers.get(step.id) == step.min}
         light = {w.path for w in walks if w.answers.get(step.id) == step.max}
         assert heavy and light and not heavy & light, f"{flow_id}: {step.id}"
+
+
+@pytest.mark.parametrize("flow_id", _ids())
+def test_templates_compare_choices_with_labels_that_exist(flow_id: str) -> None:
+    """Templates see a choice's label, not its value: a comparison with a label that has
+    since been reworded would quietly never match."""
+    flow = FLOWS[flow_id]
+    templates = [flow.intro, flow.summary, *(step.prompt for step in flow.steps)]
+    for template in templates:
+        for name, label in re.findall(r"\b([a-z_]+) == \"([^\"]+)\"", template):
+            step = flow.step(name)
+            assert isinstance(step, ChoiceStep), f"{flow_id}: {name} is not a choice"
+            assert label in [option.label for option in step.options], f"{flow_id}: {label!r}"
+        for label in re.findall(r"^\s*\"([^\"]+)\": \(", template, flags=re.MULTILINE):
+            labels = [o.label for s in flow.steps if isinstance(s, ChoiceStep) for o in s.options]
+            assert label in labels, f"{flow_id}: {label!r} is not an option's label"
