@@ -53,6 +53,7 @@ from bot.engine.library import FlowLibrary
 from bot.engine.loading import load_library
 from bot.engine.rehearsal import rehearse
 from bot.engine.replies import Question, Say
+from bot.engine.safety import screen
 from bot.engine.sessions import Turn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -493,3 +494,19 @@ def test_templates_compare_choices_with_labels_that_exist(flow_id: str) -> None:
         for label in re.findall(r"^\s*\"([^\"]+)\": \(", template, flags=re.MULTILINE):
             labels = [o.label for s in flow.steps if isinstance(s, ChoiceStep) for o in s.options]
             assert label in labels, f"{flow_id}: {label!r} is not an option's label"
+
+
+def test_typing_an_option_or_keyword_never_trips_the_safety_screen() -> None:
+    """A leader may type an option's words instead of clicking it; our own words must not be
+    mistaken for a risk."""
+    typed: list[str] = []
+    for flow in FLOWS.values():
+        typed += [flow.title, *flow.keywords]
+        for step in flow.steps:
+            if isinstance(step, ChoiceStep | MultiChoiceStep):
+                typed += [option.label for option in step.options]
+            if isinstance(step, ScaleStep):
+                typed += [step.labels.min, step.labels.max]
+        typed += [text for rehearsal in flow.tests for text in rehearsal.inputs]
+    alarms = [text for text in typed if screen(text) is not None]
+    assert not alarms
