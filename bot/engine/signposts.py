@@ -1,15 +1,40 @@
-"""Crisis signposts, from a versioned file with a review date (config/signposts.yaml)."""
+"""Crisis signposts, from a versioned file with a review date (config/signposts.yaml).
+
+Two cards: the crisis card, when the words suggest a risk to the leader, and a gentler card when
+a leader talks about someone else's self-harm or death met at work (it still lists support:
+vicarious trauma is real). Both say plainly that Reflect is not a crisis service and that no
+person is reading. A one-line reminder stays visible for the rest of the session.
+
+The file is checked when it is loaded; every problem is reported at once. A review date in the
+past is not an error (old numbers are better than none): `warnings(now=...)` tells the operator.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from bot.engine.replies import Resource, Signpost
 from bot.engine.safety import Concern
+
+#: How long before the review date the operator is reminded.
+REVIEW_SOON = dt.timedelta(days=30)
+#: Slack shows at most 3,000 characters in one text block; keep cards well inside it.
+MAX_TEXT = 1500
+MAX_REMINDER = 200
+
+_TEXTS = ("text", "gentle_text", "notice")
+_KEYS = frozenset({"version", "review_by", "reminder", "resources", *_TEXTS})
+_RESOURCE_KEYS = frozenset({"name", "how", "when"})
+_EMERGENCY_WORDS = ("999", "112", "911", "a&e", "emergency")
+
+
+class SignpostsError(ValueError):
+    """The signposts file cannot be used; the message lists every problem."""
 
 
 @dataclass(frozen=True)
@@ -17,23 +42,147 @@ class Signposts:
     version: str
     review_by: dt.date
     resources: tuple[Resource, ...]
+    #: The crisis card's opening words.
     text: str
+    #: The gentler card's opening words, for someone else's self-harm or death.
     gentle_text: str
+    #: Said on both cards: not a crisis service, no person is reading.
+    notice: str
+    #: One line, kept visible for the rest of the session.
     reminder: str
+    #: Where the signposts came from, for messages to the operator.
+    source: str = "signposts"
 
     def signpost(self, concern: Concern) -> Signpost:
+        """The card for what the safety screen found."""
         if concern.about == "others":
-            return Signpost(self.gentle_text, self.resources, offer_pause=True, gentle=True)
-        return Signpost(self.text, self.resources, offer_pause=True)
+            return Signpost(
+                f"{self.gentle_text}\n{self.notice}", self.resources, offer_pause=True, gentle=True
+            )
+        return Signpost(f"{self.text}\n{self.notice}", self.resources, offer_pause=True)
+
+    def overdue(self, *, now: dt.date | dt.datetime) -> bool:
+        """Whether the review date has passed: the numbers may be out of date."""
+        return _day(now) > self.review_by
+
+    def warnings(self, *, now: dt.date | dt.datetime) -> tuple[str, ...]:
+        """What the operator should hear about at start-up (the file still loads)."""
+        today = _day(now)
+        found: list[str] = []
+        if self.overdue(now=today):
+            found.append(
+                f"{self.source}: the signposts (version {self.version}) were due for review on "
+                f"{self.review_by.isoformat()}. Check every number and service, then move "
+                "review_by on."
+            )
+        elif self.review_by - today <= REVIEW_SOON:
+            found.append(
+                f"{self.source}: the signposts (version {self.version}) are due for review by "
+                f"{self.review_by.isoformat()}."
+            )
+        listed = " ".join(f"{r.name} {r.how} {r.when}" for r in self.resources).lower()
+        if not any(word in listed for word in _EMERGENCY_WORDS):
+            found.append(
+                f"{self.source}: no resource says what to do when a life is at risk now "
+                "(for example: call 999 or go to A&E)."
+            )
+        return tuple(found)
+
+
+def _day(moment: dt.date | dt.datetime) -> dt.date:
+    return moment.date() if isinstance(moment, dt.datetime) else moment
 
 
 def load_signposts(path: Path) -> Signposts:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    """Read and check a signposts file, reporting every problem at once."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise SignpostsError(f"{path}: cannot read the signposts file ({error}).") from error
+    except yaml.YAMLError as error:
+        raise SignpostsError(f"{path}: not valid YAML ({error}).") from error
+    return parse_signposts(data, source=str(path))
+
+
+def parse_signposts(data: Any, *, source: str = "signposts") -> Signposts:
+    """Check signposts already read from YAML (see config/signposts.yaml for the format)."""
+    if not isinstance(data, dict):
+        raise SignpostsError(f"{source}: expected a mapping with version, review_by, text...")
+    problems: list[str] = [f"unknown key {key!r}" for key in sorted(set(data) - _KEYS)]
+    version = data.get("version")
+    if not isinstance(version, str | int | float) or not str(version).strip():
+        problems.append('version: required, e.g. "2026.11-uk"')
+    review_by = _date(data.get("review_by"), problems)
+    texts = {
+        key: _text(data.get(key), key=key, limit=MAX_TEXT, problems=problems) for key in _TEXTS
+    }
+    reminder = _text(data.get("reminder"), key="reminder", limit=MAX_REMINDER, problems=problems)
+    if "\n" in reminder:
+        problems.append("reminder: keep it to one line")
+    resources = _resources(data.get("resources"), problems)
+    if problems or review_by is None:
+        raise SignpostsError(
+            f"{source}: the signposts file has problems:\n"
+            + "\n".join(f"  - {problem}" for problem in problems)
+        )
     return Signposts(
-        version=str(data["version"]),
-        review_by=data["review_by"],
-        resources=tuple(Resource(**item) for item in data["resources"]),
-        text=data["text"].strip(),
-        gentle_text=data["gentle_text"].strip(),
-        reminder=data["reminder"].strip(),
+        version=str(version).strip(),
+        review_by=review_by,
+        resources=resources,
+        text=texts["text"],
+        gentle_text=texts["gentle_text"],
+        notice=texts["notice"],
+        reminder=reminder,
+        source=source,
     )
+
+
+def _date(raw: Any, problems: list[str]) -> dt.date | None:
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return dt.date.fromisoformat(raw.strip())
+        except ValueError:
+            pass
+    problems.append("review_by: required, a date such as 2027-05-01")
+    return None
+
+
+def _text(raw: Any, *, key: str, limit: int, problems: list[str]) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        problems.append(f"{key}: required, the words to show")
+        return ""
+    text = raw.strip()
+    if len(text) > limit:
+        problems.append(f"{key}: {len(text)} characters; keep it under {limit}")
+    return text
+
+
+def _resources(raw: Any, problems: list[str]) -> tuple[Resource, ...]:
+    if not isinstance(raw, list) or not raw:
+        problems.append("resources: required, a list of services (name, how, when)")
+        return ()
+    found: list[Resource] = []
+    for number, item in enumerate(raw, start=1):
+        where = f"resources, item {number}"
+        if not isinstance(item, dict):
+            problems.append(f"{where}: expected name, how and when")
+            continue
+        problems.extend(
+            f"{where}: unknown key {key!r}" for key in sorted(set(item) - _RESOURCE_KEYS)
+        )
+        fields = {}
+        for key in ("name", "how"):
+            value = item.get(key)
+            if not isinstance(value, str | int) or not str(value).strip():
+                problems.append(f"{where}: {key} is required")
+            fields[key] = str(value or "").strip()
+        when = item.get("when", "")
+        if not isinstance(when, str):
+            problems.append(f"{where}: when should be text")
+            when = ""
+        found.append(Resource(fields["name"], fields["how"], when.strip()))
+    return tuple(found)

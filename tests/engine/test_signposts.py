@@ -1,0 +1,209 @@
+"""Crisis signposts: the shipped UK file, the two cards, validation and the review date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.engine.conversation import Conversations
+from bot.engine.flows import Flow
+from bot.engine.library import FlowLibrary
+from bot.engine.people import Person
+from bot.engine.replies import Signpost
+from bot.engine.safety import Concern
+from bot.engine.signposts import Signposts, SignpostsError, load_signposts, parse_signposts
+from tests.conftest import ROOT, Clock
+from tests.fakes import MemoryStore
+
+SHIPPED = ROOT / "config" / "signposts.yaml"
+SAM = Person(id="terminal:sam", first_name="Sam")
+#: Words that would discuss methods; safe messaging says never.
+METHOD_WORDS = ("overdose", "tablets", "pills", "hang", "rope", "jump", "bridge", "method", "knife")
+
+
+@pytest.fixture
+def shipped() -> Signposts:
+    return load_signposts(SHIPPED)
+
+
+def _data() -> dict[str, Any]:
+    data = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def test_the_shipped_file_lists_the_uk_defaults(shipped: Signposts) -> None:
+    listed = " | ".join(f"{r.name}: {r.how}" for r in shipped.resources)
+    assert "Samaritans: Call 116 123" in listed
+    assert "SHOUT to 85258" in listed
+    assert "111" in listed and "option 2" in listed
+    assert "999" in listed and "A&E" in listed
+    assert shipped.version and isinstance(shipped.review_by, dt.date)
+
+
+def test_the_crisis_card_is_warm_direct_and_honest_about_what_reflect_is(
+    shipped: Signposts,
+) -> None:
+    card = shipped.signpost(Concern("self"))
+    assert not card.gentle and card.offer_pause
+    assert "isn't a crisis service" in card.text
+    assert "no one is reading" in card.text
+    assert "999" in card.text
+    assert card.resources == shipped.resources
+
+
+def test_the_gentler_card_for_others_still_lists_support(shipped: Signposts) -> None:
+    card = shipped.signpost(Concern("others"))
+    crisis = shipped.signpost(Concern("self"))
+    assert card.gentle
+    assert card.text != crisis.text
+    assert "for you too" in card.text
+    assert "isn't a crisis service" in card.text
+    assert card.resources == shipped.resources
+
+
+def test_no_card_mentions_methods(shipped: Signposts) -> None:
+    words = " ".join(
+        [
+            shipped.signpost(Concern("self")).text,
+            shipped.signpost(Concern("others")).text,
+            shipped.reminder,
+            *(f"{r.name} {r.how} {r.when}" for r in shipped.resources),
+        ]
+    ).lower()
+    assert not [word for word in METHOD_WORDS if word in words]
+
+
+def test_the_reminder_is_one_line_with_the_numbers(shipped: Signposts) -> None:
+    assert "\n" not in shipped.reminder
+    for number in ("116 123", "85258", "111", "999"):
+        assert number in shipped.reminder
+
+
+# ---------------------------------------------------------------------- the review date
+
+
+def test_a_past_review_date_is_a_warning_not_a_crash(shipped: Signposts) -> None:
+    after = shipped.review_by + dt.timedelta(days=1)
+    assert shipped.overdue(now=after)
+    warnings = shipped.warnings(now=after)
+    assert len(warnings) == 1
+    assert "due for review" in warnings[0] and shipped.review_by.isoformat() in warnings[0]
+    assert "signposts.yaml" in warnings[0]
+
+
+def test_a_review_date_close_by_is_mentioned(shipped: Signposts) -> None:
+    soon = shipped.review_by - dt.timedelta(days=10)
+    assert not shipped.overdue(now=soon)
+    assert "due for review by" in shipped.warnings(now=soon)[0]
+
+
+def test_a_review_date_far_off_needs_no_warning(shipped: Signposts) -> None:
+    moment = dt.datetime.combine(
+        shipped.review_by - dt.timedelta(days=200), dt.time(9), tzinfo=dt.UTC
+    )
+    assert not shipped.overdue(now=moment)
+    assert shipped.warnings(now=moment) == ()
+
+
+def test_the_review_day_itself_is_not_overdue(shipped: Signposts) -> None:
+    assert not shipped.overdue(now=shipped.review_by)
+
+
+def test_a_file_without_an_emergency_route_is_warned_about() -> None:
+    data = _data()
+    data["resources"] = [{"name": "Samaritans", "how": "Call 116 123"}]
+    signposts = parse_signposts(data)
+    early = signposts.review_by - dt.timedelta(days=200)
+    assert any("at risk now" in warning for warning in signposts.warnings(now=early))
+
+
+# ---------------------------------------------------------------------- validation
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    data = _data()
+    del data["text"]
+    data["review_by"] = "next spring"
+    data["reminder"] = "line one\nline two"
+    data["resources"] = [
+        {"name": "Samaritans"},
+        {"how": "Text SHOUT to 85258", "colour": "blue"},
+        "999",
+    ]
+    data["extra"] = True
+    path = tmp_path / "signposts.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(SignpostsError) as error:
+        load_signposts(path)
+    message = str(error.value)
+    assert str(path) in message
+    for expected in (
+        "text: required",
+        "review_by: required, a date",
+        "reminder: keep it to one line",
+        "resources, item 1: how is required",
+        "resources, item 2: name is required",
+        "resources, item 2: unknown key 'colour'",
+        "resources, item 3: expected name, how and when",
+        "unknown key 'extra'",
+    ):
+        assert expected in message
+
+
+def test_a_missing_version_or_empty_resources_are_problems() -> None:
+    data = _data()
+    data["version"] = "  "
+    data["resources"] = []
+    with pytest.raises(SignpostsError) as error:
+        parse_signposts(data, source="org.yaml")
+    assert "version: required" in str(error.value)
+    assert "resources: required" in str(error.value)
+
+
+def test_a_card_too_long_for_a_message_is_refused() -> None:
+    data = _data()
+    data["gentle_text"] = "word " * 400
+    with pytest.raises(SignpostsError, match="gentle_text: 1999 characters; keep it under 1500"):
+        parse_signposts(data)
+
+
+def test_a_review_date_written_as_text_is_read() -> None:
+    data = _data()
+    data["review_by"] = "2030-01-31"
+    assert parse_signposts(data).review_by == dt.date(2030, 1, 31)
+
+
+def test_unreadable_or_broken_files_give_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(SignpostsError, match="cannot read the signposts file"):
+        load_signposts(tmp_path / "absent.yaml")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("text: [unclosed\n", encoding="utf-8")
+    with pytest.raises(SignpostsError, match="not valid YAML"):
+        load_signposts(broken)
+    listed = tmp_path / "list.yaml"
+    listed.write_text("- Samaritans\n", encoding="utf-8")
+    with pytest.raises(SignpostsError, match="expected a mapping"):
+        load_signposts(listed)
+
+
+# ---------------------------------------------------------------------- in a conversation
+
+
+def test_a_leader_talking_about_a_pupil_gets_the_gentler_card_first(
+    shipped: Signposts, clock: Clock, hard_day: Flow
+) -> None:
+    store = MemoryStore()
+    conversations = Conversations(
+        library=FlowLibrary([hard_day]), store=store, signposts=shipped, clock=clock
+    )
+    conversations.start(SAM, "hard-day")
+    replies = conversations.receive(SAM, "A pupil disclosed self-harm today")
+    assert isinstance(replies[0], Signpost) and replies[0].gentle
+    assert [event[1] for event in store.events] == ["signpost_shown"]
+    later = conversations.receive(SAM, "3")
+    assert shipped.reminder in [getattr(reply, "text", "") for reply in later]
