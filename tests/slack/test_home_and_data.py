@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from bot.slack import export
+from bot.store.export import as_markdown
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.harness import Bot, Leader, SlackSide, texts
@@ -84,12 +85,13 @@ def test_export_posts_my_reflections_as_markdown(sam: Leader, bot: Bot) -> None:
     sam.types("export")
     exported = "\n".join(texts(m) for m in sam.messages()[before:])
     assert exported.startswith("# Your reflections in Reflect")
-    assert "## After a hard day, " in exported
+    assert "## After a hard day, finished " in exported
+    assert bot.store.reflections(sam.person)[0].summary.splitlines()[0][:30] in exported
 
 
 def test_a_long_export_is_split_to_fit(sam: Leader, bot: Bot) -> None:
     _reflect(sam)
-    long_text = export.markdown(bot.store.export(sam.person) * 800, titles={})
+    long_text = as_markdown(bot.store.export(sam.person) * 800, exported_at=bot.conversations.clock())
     assert len(long_text) > 50 * 3000
     posts = export.posts(long_text)
     assert len(posts) >= 2
@@ -97,7 +99,7 @@ def test_a_long_export_is_split_to_fit(sam: Leader, bot: Bot) -> None:
         assert len(post.blocks) <= 50
         assert all(len(block.to_dict()["text"]["text"]) <= 3000 for block in post.blocks)
     rejoined = "\n\n".join(block.to_dict()["text"]["text"] for post in posts for block in post.blocks)
-    assert rejoined.count("## hard-day, ") == 800, "nothing lost in the split"
+    assert rejoined.count("## hard-day, finished") == 800, "nothing lost in the split"
 
 
 def test_forget_confirms_in_a_modal_then_erases(

@@ -1,0 +1,44 @@
+"""manifest.yml creates the app Reflect needs, with no more scopes than it uses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+MANIFEST = yaml.safe_load((Path(__file__).resolve().parents[2] / "manifest.yml").read_text())
+
+#: Every scope Reflect may ask for, and why. Add to it only with a reason.
+ALLOWED_SCOPES = {
+    "chat:write": "post in the leader's DM",
+    "commands": "/reflect",
+    "im:history": "read the leader's messages to the bot (message.im)",
+    "im:write": "open the DM for /reflect and the weekly nudges",
+    "users:read": "first names to greet, time zones for weekly nudges",
+    "channels:read": "weekly nudges: a public team channel's members",
+    "groups:read": "weekly nudges: a private team channel's members",
+}
+
+
+def test_scopes_stay_within_the_allowlist() -> None:
+    scopes = set(MANIFEST["oauth_config"]["scopes"]["bot"])
+    assert scopes <= set(ALLOWED_SCOPES), f"unexpected scopes: {scopes - set(ALLOWED_SCOPES)}"
+    assert {"chat:write", "commands", "im:history", "im:write", "users:read"} <= scopes
+    assert "user" not in MANIFEST["oauth_config"]["scopes"], "no user-token scopes"
+
+
+def test_the_app_has_what_issue_4_needs() -> None:
+    features = MANIFEST["features"]
+    assert features["bot_user"]["display_name"]
+    assert features["app_home"]["home_tab_enabled"] and features["app_home"]["messages_tab_enabled"]
+    assert [c["command"] for c in features["slash_commands"]] == ["/reflect"]
+    settings = MANIFEST["settings"]
+    assert settings["interactivity"]["is_enabled"]
+    assert settings["socket_mode_enabled"]
+    assert set(settings["event_subscriptions"]["bot_events"]) == {"message.im", "app_home_opened"}
+    for url in (
+        settings["event_subscriptions"]["request_url"],
+        settings["interactivity"]["request_url"],
+        features["slash_commands"][0]["url"],
+    ):
+        assert url.endswith("/slack/events")

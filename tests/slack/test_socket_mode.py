@@ -1,0 +1,86 @@
+"""Socket Mode: the same app over a websocket, against a local server speaking the envelope
+and ack format."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+import pytest
+
+from bot.engine.people import Person
+from bot.slack.client import web_client
+from bot.slack.socket import SocketModeRunner
+from tests.slack import payloads
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.fake_socket_mode import FakeSocketMode
+from tests.slack.harness import Bot, make_bot, settings_for, texts
+
+SAM = Person(id="T1:U1")
+
+
+@pytest.fixture
+def socket(fake: FakeSlack) -> Iterator[FakeSocketMode]:
+    server = FakeSocketMode().start()
+    fake.socket_url = server.url
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def socket_bot(fake: FakeSlack, socket: FakeSocketMode, tmp_path: Path) -> Iterator[Bot]:
+    bot = make_bot(fake, tmp_path, slack_signing_secret=None, slack_app_token="xapp-test")
+    client = web_client(settings=settings_for(fake, slack_app_token="xapp-test"))
+    runner = SocketModeRunner(app=bot.app, app_token="xapp-test", client=client)
+    runner.connect()
+    socket.wait_connected()
+    yield bot
+    socket.stop()  # first: the client's reader then sees the close instead of waiting out its 3 s timeout
+    runner.close()
+    bot.lanes.close()
+    bot.store.close()
+
+
+def _dm(socket: FakeSocketMode, bot: Bot, text: str, **envelope: object) -> dict:
+    ack = socket.send("events_api", payloads.event_callback(payloads.message_im("U1", text)), **envelope)  # type: ignore[arg-type]
+    bot.settle()
+    return ack
+
+
+def test_a_whole_flow_over_socket_mode(socket: FakeSocketMode, socket_bot: Bot, fake: FakeSlack) -> None:
+    bot = socket_bot
+    form = dict(parse_qsl(payloads.slash_command("U1", "hard day").decode()))
+    ack = socket.send("slash_commands", form)
+    bot.settle()
+    assert ack["envelope_id"].startswith("env-")
+    assert bot.conversations.current(SAM) is not None
+
+    for _ in range(20):
+        question = bot.conversations.current(SAM)
+        if question is None:
+            break
+        if question.step_kind == "scale":
+            message = fake.messages("DU1")[-1]
+            block = next(b for b in message["blocks"] if b.get("block_id", "").startswith("q|"))
+            action = {"type": "button", "action_id": "answer:0", "block_id": block["block_id"], "value": "1"}
+            socket.send("interactive", payloads.block_actions("U1", message=message, channel="DU1", action=action))
+            bot.settle()
+        else:
+            _dm(socket, bot, "1" if question.step_kind in ("choice", "multi") else "Some words")
+
+    assert bot.conversations.current(SAM) is None
+    assert len(bot.store.reflections(SAM)) == 1
+    assert any("Your reflection: After a hard day" in texts(m) for m in fake.messages("DU1"))
+    assert any("Your answer: 1" in texts(m) for m in fake.messages("DU1"))
+
+
+def test_a_retried_envelope_is_processed_once(socket: FakeSocketMode, socket_bot: Bot, fake: FakeSlack) -> None:
+    bot = socket_bot
+    _dm(socket, bot, "hard day")
+    body = payloads.event_callback(payloads.message_im("U1", "The answer"), event_id="EvONCE")
+    socket.send("events_api", body)
+    socket.send("events_api", body, retry_attempt=1, retry_reason="timeout")
+    bot.settle()
+    session = bot.store.load_session(SAM)
+    assert session is not None and list(session.answers) == ["what_happened"]
