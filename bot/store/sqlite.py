@@ -21,6 +21,7 @@ import json
 import logging
 import secrets
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -119,13 +120,13 @@ class SqliteStore:
     def keys_path(self) -> Path:
         return self._files.keys_path
 
-    def reading(self) -> Any:
+    def reading(self) -> AbstractContextManager[sqlite_utils.Database]:
         """A read transaction on this database, for modules keeping their own tables here."""
         return self._files.reading()
 
-    def writing(self) -> Any:
+    def writing(self) -> AbstractContextManager[sqlite_utils.Database]:
         """A BEGIN IMMEDIATE transaction on this database, for modules keeping their own
-        tables here. Yields a sqlite_utils.Database."""
+        tables here (committed on leaving, rolled back on an exception)."""
         return self._files.writing()
 
     # ------------------------------------------------------------------ identities
