@@ -67,17 +67,21 @@ CREATE INDEX IF NOT EXISTS weekly_deliveries_waiting
     ON weekly_deliveries (state, due_at);
 CREATE INDEX IF NOT EXISTS weekly_deliveries_by_channel
     ON weekly_deliveries (channel, week, state);
+CREATE INDEX IF NOT EXISTS weekly_deliveries_by_person
+    ON weekly_deliveries (person, channel, state);
 """
 
 
-def connect(path: Path | str) -> sqlite3.Connection:
+def connect(path: Path | str, *, durable: bool = True) -> sqlite3.Connection:
     """A connection for one thread: WAL, full sync (we promise to lose nothing), a busy timeout,
-    autocommit (transactions are explicit), and the weekly tables in place."""
+    autocommit (transactions are explicit), and the weekly tables in place. `durable=False`
+    (synchronous=NORMAL: safe against a crash of the process, not of the machine) is for load
+    tests, where fsync time would only hide what is measured."""
     connection = sqlite3.connect(str(path), timeout=5.0, isolation_level=None)
     connection.row_factory = sqlite3.Row
     connection.execute("PRAGMA busy_timeout = 5000")
     connection.execute("PRAGMA journal_mode = WAL")
-    connection.execute("PRAGMA synchronous = FULL")
+    connection.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
     ensure_schema(connection)
     return connection
 

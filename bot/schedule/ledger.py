@@ -32,6 +32,23 @@ SkipReason = Literal[
 
 
 @dataclass(frozen=True)
+class Planned:
+    """A nudge the planner wants in the ledger."""
+
+    person: str
+    week: str
+    kind: Kind
+    channel: str
+    recipient_sealed: bytes
+    consent: bool
+    due_at: dt.datetime
+    skipped: SkipReason | None = None
+
+    def __repr__(self) -> str:
+        return f"Planned({self.week}, {self.kind}, skipped={self.skipped})"
+
+
+@dataclass(frozen=True)
 class Delivery:
     id: str
     person: str
@@ -122,26 +139,51 @@ class Ledger:
         skipped: SkipReason | None = None,
     ) -> bool:
         """Put a nudge in the ledger, once: False if this person already has one this week."""
-        rows = self._write(
-            "INSERT INTO weekly_deliveries (id, person, week, kind, channel, recipient_sealed, "
-            "consent, due_at, state, reason, created_at, updated_at) "
-            "VALUES (:id, :person, :week, :kind, :channel, :sealed, :consent, :due, :state, "
-            ":reason, :now, :now) ON CONFLICT (person, week, kind) DO NOTHING RETURNING id",
-            {
-                "id": uuid.uuid4().hex,
-                "person": person,
-                "week": week,
-                "kind": kind,
-                "channel": channel,
-                "sealed": recipient_sealed,
-                "consent": int(consent),
-                "due": _epoch(due_at),
-                "state": "skipped" if skipped else "due",
-                "reason": skipped,
-                "now": _epoch(now),
-            },
+        planned = Planned(
+            person=person,
+            week=week,
+            kind=kind,
+            channel=channel,
+            recipient_sealed=recipient_sealed,
+            consent=consent,
+            due_at=due_at,
+            skipped=skipped,
         )
-        return bool(rows)
+        return bool(self.add_all([planned], now=now))
+
+    def add_all(self, planned: Iterable[Planned], *, now: dt.datetime) -> list[Planned]:
+        """Put many nudges in the ledger in one transaction; returns those that went in (a
+        person who already has one that week keeps it)."""
+        added: list[Planned] = []
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for row in planned:
+                cursor = self.db.execute(
+                    "INSERT INTO weekly_deliveries (id, person, week, kind, channel, "
+                    "recipient_sealed, consent, due_at, state, reason, created_at, updated_at) "
+                    "VALUES (:id, :person, :week, :kind, :channel, :sealed, :consent, :due, "
+                    ":state, :reason, :now, :now) ON CONFLICT (person, week, kind) DO NOTHING",
+                    {
+                        "id": uuid.uuid4().hex,
+                        "person": row.person,
+                        "week": row.week,
+                        "kind": row.kind,
+                        "channel": row.channel,
+                        "sealed": row.recipient_sealed,
+                        "consent": int(row.consent),
+                        "due": _epoch(row.due_at),
+                        "state": "skipped" if row.skipped else "due",
+                        "reason": row.skipped,
+                        "now": _epoch(now),
+                    },
+                )
+                if cursor.rowcount == 1:
+                    added.append(row)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return added
 
     def planned(self, *, weeks: Iterable[str], kind: Kind = "weekly") -> set[tuple[str, str]]:
         """(person, week) pairs already in the ledger for these weeks."""

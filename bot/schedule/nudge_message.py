@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -44,6 +45,10 @@ class NudgeMessage:
     blocks: list[dict[str, Any]]
 
 
+#: Stands for the ledger row id in a message built once and reused for a whole team.
+_ROW = "@row@"
+
+
 def compose(
     delivery: Delivery,
     *,
@@ -60,6 +65,23 @@ def compose(
         body = copy.text("nudge.consent", lead=lead_user, channel=delivery.channel, when=when)
     else:
         body = copy.text("nudge.weekly")
+    template = _message(body, delivery.kind, tuple(flows), weekly_flow)
+    return NudgeMessage(text=template.text, blocks=_with_row(template.blocks, delivery.id))
+
+
+def _with_row(value: Any, row: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(_ROW, row)
+    if isinstance(value, list):
+        return [_with_row(item, row) for item in value]
+    if isinstance(value, dict):
+        return {key: _with_row(item, row) for key, item in value.items()}
+    return value
+
+
+@lru_cache(maxsize=256)
+def _message(body: str, kind: str, flows: tuple[FlowChoice, ...], weekly_flow: str) -> NudgeMessage:
+    """Built with slack_sdk's models (which check Block Kit's limits) once per kind of nudge."""
     main = next((flow for flow in flows if flow.id == weekly_flow), None) or (
         flows[0] if flows else None
     )
@@ -70,7 +92,7 @@ def compose(
             ButtonElement(
                 text=copy.text("nudge.start") if main.id == weekly_flow else main.title[:75],
                 action_id=START,
-                value=f"{delivery.id}:{main.id}",
+                value=f"{_ROW}:{main.id}",
                 style="primary",
             )
         )
@@ -81,17 +103,14 @@ def compose(
                 placeholder=copy.text("nudge.other_flows"),
                 action_id=CHOOSE,
                 options=[
-                    Option(text=flow.title[:75], value=f"{delivery.id}:{flow.id}"[:150])
-                    for flow in others
+                    Option(text=flow.title[:75], value=f"{_ROW}:{flow.id}") for flow in others
                 ],
             )
         )
-    if delivery.kind == "weekly":
-        elements.append(
-            ButtonElement(text=copy.text("nudge.later"), action_id=LATER, value=delivery.id)
-        )
+    if kind == "weekly":
+        elements.append(ButtonElement(text=copy.text("nudge.later"), action_id=LATER, value=_ROW))
     elements.append(
-        ButtonElement(text=copy.text("nudge.not_for_me"), action_id=NOT_FOR_ME, value=delivery.id)
+        ButtonElement(text=copy.text("nudge.not_for_me"), action_id=NOT_FOR_ME, value=_ROW)
     )
     blocks.append(ActionsBlock(block_id="weekly_nudge", elements=elements))
     return NudgeMessage(

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.schedule.due import due_instant, timing, week_key, zone
-from bot.schedule.ledger import Ledger
+from bot.schedule.ledger import Ledger, Planned
 from bot.schedule.privacy import Keyring, recipient_aad, slack_identity
 from bot.schedule.profiles import Profiles
 from bot.schedule.slack_api import NudgeSlack, RateLimited, SlackRefused, SlackUnavailable
@@ -65,6 +65,17 @@ class Planner:
         self.keyring = keyring
         self.late_after = late_after
         self.sleep = sleep
+        self._pseudonyms: dict[tuple[str, str], str] = {}
+        #: Who is not due yet, and when they will be, for what (zone, teams' settings).
+        self._waiting: dict[str, tuple[object, dt.datetime]] = {}
+
+    def _pseudonym(self, workspace: str, user: str) -> str:
+        key = (workspace, user)
+        if key not in self._pseudonyms:
+            self._pseudonyms[key] = self.keyring.pseudonym(
+                slack_identity(workspace=workspace, user=user)
+            )
+        return self._pseudonyms[key]
 
     def plan(self, *, now: dt.datetime) -> PlanReport:
         report = PlanReport()
@@ -86,11 +97,20 @@ class Planner:
             week_key(now=now, tz=zone(None))
         }
         planned = self.ledger.planned(weeks=weeks)
+        wanted: list[Planned] = []
         for person, candidate in people.items():
             cached = self.profiles.cached(person)
             if cached is not None and (person, week_key(now=now, tz=zone(cached.tz))) in planned:
                 continue
-            self._plan_person(person, candidate, now=now, report=report)
+            row = self._plan_person(person, candidate, now=now, report=report)
+            if row is not None:
+                wanted.append(row)
+        self.profiles.save()
+        for row in self.ledger.add_all(wanted, now=now):
+            if row.skipped:
+                report.late += 1
+            else:
+                report.added += 1
         if report.added or report.late:
             log.info("weekly nudges: %s", report)
         return report
@@ -127,7 +147,7 @@ class Planner:
 
     def _plan_person(
         self, person: str, candidate: _Candidate, *, now: dt.datetime, report: PlanReport
-    ) -> None:
+    ) -> Planned | None:
         profile = None
         for _ in range(5):
             try:
@@ -136,9 +156,18 @@ class Planner:
             except RateLimited as limited:
                 self.sleep(limited.retry_after)
             except (SlackUnavailable, SlackRefused):
-                return  # try again on the next round
+                return None  # try again on the next round
         if profile is None or profile.deleted or profile.is_bot:
-            return
+            return None
+        settings = (
+            profile.tz,
+            tuple((t.channel, t.when, t.switched_on_at) for t in candidate.teams),
+        )
+        waiting = self._waiting.get(person)
+        if waiting is not None and waiting[0] == settings and now < waiting[1]:
+            if report.next_due is None or waiting[1] < report.next_due:
+                report.next_due = waiting[1]
+            return None
         tz = zone(profile.tz)
         week = week_key(now=now, tz=tz)
         chosen: tuple[dt.datetime, Team] | None = None
@@ -149,14 +178,16 @@ class Planner:
             if chosen is None or (due, team.channel) < (chosen[0], chosen[1].channel):
                 chosen = (due, team)
         if chosen is None:
-            return
+            return None
         due, team = chosen
         when = timing(due=due, now=now, late_after=self.late_after)
         if when == "early":
+            self._waiting[person] = (settings, due)
             if report.next_due is None or due < report.next_due:
                 report.next_due = due
-            return
-        added = self.ledger.add(
+            return None
+        self._waiting.pop(person, None)
+        return Planned(
             person=person,
             week=week,
             kind="weekly",
@@ -164,10 +195,5 @@ class Planner:
             recipient_sealed=self.keyring.seal(candidate.user, aad=recipient_aad(person)),
             consent=not self.ledger.ever_sent(person=person, channel=team.channel),
             due_at=due,
-            now=now,
             skipped="late" if when == "late" else None,
         )
-        if added and when == "late":
-            report.late += 1
-        elif added:
-            report.added += 1

@@ -23,6 +23,7 @@ class Profiles:
         self.slack = slack
         self.refresh_after = refresh_after
         self._memory: dict[str, tuple[Profile, float]] = {}
+        self._unsaved: dict[str, tuple[Profile, float]] = {}
 
     def cached(self, person: str) -> Profile | None:
         if person in self._memory:
@@ -57,12 +58,27 @@ class Profiles:
             if refused.error not in {"user_not_found", "account_inactive", "user_disabled"}:
                 raise
             profile = Profile(tz=None, deleted=True)
-        self.db.execute(
-            "INSERT INTO weekly_people (person, tz, deleted, is_bot, checked_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (person) DO UPDATE SET tz = excluded.tz, "
-            "deleted = excluded.deleted, is_bot = excluded.is_bot, "
-            "checked_at = excluded.checked_at",
-            (person, profile.tz, int(profile.deleted), int(profile.is_bot), now.timestamp()),
-        )
-        self._memory[person] = (profile, now.timestamp())
+        self._memory[person] = self._unsaved[person] = (profile, now.timestamp())
         return profile
+
+    def save(self) -> None:
+        """Write the profiles fetched since the last save, in one transaction."""
+        if not self._unsaved:
+            return
+        unsaved, self._unsaved = self._unsaved, {}
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.executemany(
+                "INSERT INTO weekly_people (person, tz, deleted, is_bot, checked_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (person) DO UPDATE SET tz = excluded.tz, "
+                "deleted = excluded.deleted, is_bot = excluded.is_bot, "
+                "checked_at = excluded.checked_at",
+                [
+                    (person, profile.tz, int(profile.deleted), int(profile.is_bot), checked)
+                    for person, (profile, checked) in unsaved.items()
+                ],
+            )
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise

@@ -145,15 +145,18 @@ class Sender:
         assert team is not None
         message = self.compose(delivery, team, self.keyring)
         rate_limits = 0
+        held_until = delivery.lease_until or self.clock()
         while True:
             self.pacer.wait_turn()
             now = self.clock()
             if now - delivery.due_at > self.late_after:
                 self._skip(delivery, "late", report)
                 return
-            if not self.ledger.renew(delivery, now=now, lease=self.lease):
-                log.info("weekly nudges: a row was taken over by another sender")
-                return
+            if held_until - now < self.lease / 2:  # waited long (pacing, 429s): renew first
+                if not self.ledger.renew(delivery, now=now, lease=self.lease):
+                    log.info("weekly nudges: a row was taken over by another sender")
+                    return
+                held_until = now + self.lease
             self.checkpoint("posting")
             try:
                 posted = self.slack.post(

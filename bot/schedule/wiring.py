@@ -42,9 +42,10 @@ def build_runner(
     interval: float = 1.0,
     should_stop: Callable[[], bool] = lambda: False,
     checkpoint: Callable[[str], None] | None = None,
+    durable: bool = True,
 ) -> NudgeRunner:
     """A runner with its own database connection (make it in the thread that will use it)."""
-    connection = connect(db_path)
+    connection = connect(db_path, durable=durable)
     teams = Teams(connection)
     ledger = Ledger(connection)
     planner = Planner(

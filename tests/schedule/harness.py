@@ -60,6 +60,8 @@ class World:
     late_after: dt.timedelta = SIX_HOURS
     #: "http": the fake Slack over loopback; "memory": the same workspace without HTTP.
     transport: str = "http"
+    #: False for load runs: synchronous=NORMAL, so fsyncs do not dominate the run time.
+    durable: bool = True
 
     def slack(self) -> NudgeSlack:
         if self.transport == "memory":
@@ -82,6 +84,7 @@ class World:
             late_after=self.late_after,
             interval=interval,
             checkpoint=checkpoint,
+            durable=self.durable,
         )
 
     def pseudonym(self, user: str, workspace: str = "T1") -> str:
