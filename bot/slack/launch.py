@@ -1,0 +1,72 @@
+"""Running the Slack bot: Socket Mode or HTTP, with daily housekeeping alongside.
+
+`serve` blocks until `stop` is set (or Ctrl-C), then closes the connection, lets queued posts
+finish and stops housekeeping.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from slack_sdk import WebClient
+
+from bot.engine.conversation import Conversations, utcnow
+from bot.settings import Settings
+from bot.slack.app import build_app
+from bot.slack.client import web_client
+from bot.slack.home import WeeklySection, weekly_section
+from bot.slack.housekeeping import Housekeeping
+from bot.slack.http import HttpServer
+from bot.slack.lanes import Lanes
+from bot.slack.socket import SocketModeRunner
+from bot.store.sqlite import SqliteStore
+
+log = logging.getLogger(__name__)
+
+
+def serve(
+    *,
+    settings: Settings,
+    store: SqliteStore,
+    conversations: Conversations,
+    http: bool,
+    port: int,
+    stop: threading.Event,
+    client: WebClient | None = None,
+    weekly: WeeklySection = weekly_section,
+) -> None:
+    client = client or web_client(settings=settings)
+    lanes = Lanes()
+    app = build_app(
+        conversations=conversations,
+        store=store,
+        settings=settings,
+        client=client,
+        lanes=lanes,
+        weekly=weekly,
+    )
+    housekeeping = Housekeeping(store=store, retention_days=settings.retention_days, clock=utcnow)
+    housekeeping.start()
+    try:
+        if http:
+            _serve_http(app_server=HttpServer(app=app, host="0.0.0.0", port=port), stop=stop)
+        else:
+            assert settings.slack_app_token, "Socket Mode needs SLACK_APP_TOKEN"
+            runner = SocketModeRunner(app=app, app_token=settings.slack_app_token, client=client)
+            runner.connect()
+            log.info("connected to Slack over Socket Mode")
+            try:
+                stop.wait()
+            finally:
+                runner.close()
+    finally:
+        housekeeping.stop()
+        lanes.close()
+
+
+def _serve_http(*, app_server: HttpServer, stop: threading.Event) -> None:
+    watcher = threading.Thread(target=lambda: (stop.wait(), app_server.stop()), daemon=True)
+    watcher.start()
+    log.info("serving Slack requests on port %d (POST /slack/events, GET /healthz)", app_server.port)
+    app_server.run()

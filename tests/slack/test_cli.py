@@ -1,0 +1,109 @@
+"""`reflect run` and `reflect start`: clear refusals, and the real command serving HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import cli
+from tests.slack import payloads
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.harness import SECRET, texts
+from tests.slack.signing import signed_headers
+
+SLACK_VARS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL")
+
+
+@pytest.fixture
+def bare(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No Slack settings, no .env, data in tmp_path."""
+    monkeypatch.chdir(tmp_path)
+    for name in SLACK_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("REFLECT_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path
+
+
+def test_run_without_settings_says_what_is_missing_in_one_message(bare: Path) -> None:
+    result = CliRunner().invoke(cli, ["run"])
+    assert result.exit_code == 1
+    assert "The Slack bot cannot start:" in result.output
+    assert "SLACK_BOT_TOKEN is not set" in result.output
+    assert "SLACK_APP_TOKEN is not set" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_http_mode_refuses_to_start_without_a_signing_secret(bare: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    result = CliRunner().invoke(cli, ["run", "--http"])
+    assert result.exit_code == 1
+    assert "SLACK_SIGNING_SECRET is required for --http" in result.output
+
+
+def test_start_without_slack_opens_the_terminal_chat(bare: Path) -> None:
+    result = CliRunner().invoke(cli, ["start"], input="")
+    assert "Slack isn't configured" in result.output
+    assert "After a hard day" in result.output, "the terminal chat offered its flows"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_reflect_run_http_serves_slack_and_stops_cleanly(fake: FakeSlack, tmp_path: Path) -> None:
+    port = _free_port()
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": fake.url,
+        "REFLECT_DATA_DIR": str(tmp_path / "data"),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from bot.cli import main; main()", "run", "--http", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, process.stdout.read().decode() if process.stdout else ""
+            assert time.monotonic() < deadline, "the bot did not come up"
+            time.sleep(0.1)
+        body = json.dumps(payloads.event_callback(payloads.message_im("U1", "hi there canary-7731"))).encode()
+        headers = signed_headers(SECRET, body, content_type="application/json")
+        assert httpx.post(f"{base}/slack/events", content=body, headers=headers).status_code == 200
+        forged = {**headers, "X-Slack-Signature": "v0=" + "0" * 64}
+        assert httpx.post(f"{base}/slack/events", content=body, headers=forged).status_code == 401
+        deadline = time.monotonic() + 10
+        while not fake.messages("DU1"):
+            assert time.monotonic() < deadline, "no reply was posted"
+            time.sleep(0.05)
+        assert "Hello, Sam" in texts(fake.messages("DU1")[0])
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=15)[0].decode()
+    assert process.returncode == 0, output
+    assert "canary-7731" not in output, "no message text in the logs"
+    assert "U1" not in output
