@@ -90,7 +90,7 @@ def _table(result: Report) -> str:
     ]
     lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * 5)
     note = (
-        f"\nWeeks {span}. Groups of fewer than {k} people are not shown; 'suppressed' figures "
+        f"\n\nWeeks {span}. Groups of fewer than {k} people are not shown; 'suppressed' figures "
         "could otherwise be worked out from the others."
     )
     return "\n".join(lines) + note
