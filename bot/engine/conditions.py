@@ -210,6 +210,34 @@ def names(expression: str) -> set[str]:
     return found
 
 
+def compared(expression: str) -> list[tuple[str, Any]]:
+    """Each (step id, literal) a condition compares an answer with: `mood in ["low", "flat"]`
+    gives ("mood", "low") and ("mood", "flat"); `"stuck" in feelings` gives ("feelings",
+    "stuck")."""
+    found: list[tuple[str, Any]] = []
+
+    def literals(node: Node) -> list[Any]:
+        if isinstance(node, _Literal):
+            return [node.value]
+        if isinstance(node, _List):
+            return [item.value for item in node.items if isinstance(item, _Literal)]
+        return []
+
+    def walk(node: Node) -> None:
+        if isinstance(node, _Compare):
+            for name, other in ((node.left, node.right), (node.right, node.left)):
+                if isinstance(name, _Name):
+                    found.extend((name.name, value) for value in literals(other))
+        elif isinstance(node, _Not):
+            walk(node.operand)
+        elif isinstance(node, _Logic):
+            walk(node.left)
+            walk(node.right)
+
+    walk(parse(expression))
+    return found
+
+
 def evaluate(expression: str, answers: dict[str, Any]) -> bool:
     """True when the condition holds for these answers."""
     return bool(_value(parse(expression), answers))

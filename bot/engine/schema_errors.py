@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from bot.engine.flow_document import Where
 from bot.engine.flows import (
     Branch,
     ChoiceStep,
@@ -28,8 +29,6 @@ from bot.engine.flows import (
     ScaleStep,
     TextStep,
 )
-
-Where = tuple[str | int, ...]
 
 STEP_KINDS: dict[str, type[BaseModel]] = {
     "text": TextStep,

@@ -13,18 +13,28 @@ Each problem says where it is as a path into the document, such as
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import TemplateSyntaxError, meta, nodes
 from pydantic import ValidationError
 
 from bot.engine import conditions, messages
+from bot.engine.flow_document import (
+    Finding,
+    Steps,
+    Where,
+    did_you_mean,
+    info_steps,
+    option_value,
+    options_by_step,
+    positions,
+    step_id,
+    step_list,
+    steps_of,
+)
 from bot.engine.flows import END, Flow
-from bot.engine.rendering import CONTEXT_NAMES, environment
-from bot.engine.schema_errors import Where, explain
+from bot.engine.rendering import CONTEXT_NAMES
+from bot.engine.schema_errors import explain
+from bot.engine.template_checks import check_templates
 
 #: Words a step id cannot be: they mean something else in a condition or a template.
 RESERVED_NAMES = frozenset(
@@ -34,18 +44,6 @@ RESERVED_NAMES = frozenset(
 #: Command words a leader types during a flow; an option spelled the same could not be chosen
 #: by typing it.
 _COMMAND_WORDS = ("skip", "back", "pause", "stop", "help")
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem: where it is in the flow document and what to do about it.
-
-    `template_line` is set for a problem inside a template: its line within that template.
-    """
-
-    where: Where
-    message: str
-    template_line: int | None = None
 
 
 def check(document: dict[str, Any]) -> tuple[Flow | None, list[Finding]]:
@@ -64,8 +62,8 @@ def check(document: dict[str, Any]) -> tuple[Flow | None, list[Finding]]:
 def rules(document: dict[str, Any]) -> list[Finding]:
     """The problems the models cannot see. Tolerant of a malformed document: what the models
     already report (a step that is not a mapping, an id that is not text) is skipped here."""
-    steps = _steps(document)
-    order = _first_positions(steps)
+    steps = steps_of(document)
+    order = positions(steps)
     found: list[Finding] = []
     found += _step_ids(steps, order)
     for position, step in steps:
@@ -74,7 +72,7 @@ def rules(document: dict[str, Any]) -> list[Finding]:
         found += _scale(step, position)
         found += _options(step, position)
     found += _unreachable(steps, order)
-    found += _templates(document, steps, order)
+    found += check_templates(document)
     found += _rehearsals(document, order)
     return found
 
@@ -82,68 +80,33 @@ def rules(document: dict[str, Any]) -> list[Finding]:
 # ---------------------------------------------------------------------------------------- steps
 
 
-def _steps(document: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
-    steps = document.get("steps")
-    if not isinstance(steps, list):
-        return []
-    return [(position, step) for position, step in enumerate(steps) if isinstance(step, dict)]
-
-
-def _id(step: dict[str, Any]) -> str | None:
-    value = step.get("id")
-    return value if isinstance(value, str) and value else None
-
-
-def _first_positions(steps: list[tuple[int, dict[str, Any]]]) -> dict[str, int]:
-    order: dict[str, int] = {}
-    for position, step in steps:
-        step_id = _id(step)
-        if step_id is not None and step_id not in order:
-            order[step_id] = position
-    return order
-
-
-def _is_info(steps: list[tuple[int, dict[str, Any]]], position: int) -> bool:
-    return any(p == position and s.get("kind") == "info" for p, s in steps)
-
-
-def _step_list(order: dict[str, int]) -> str:
-    return ", ".join(order) if order else "none yet"
-
-
-def _maybe(name: str, choices: Iterable[str]) -> str:
-    """`. Did you mean 'x'?` when a name looks like a misspelling of one of `choices`."""
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.7)
-    return f". Did you mean '{close[0]}'?" if close else ""
-
-
-def _step_ids(steps: list[tuple[int, dict[str, Any]]], order: dict[str, int]) -> list[Finding]:
+def _step_ids(steps: Steps, order: dict[str, int]) -> list[Finding]:
     found: list[Finding] = []
     for position, step in steps:
-        step_id = _id(step)
-        if step_id is None:
+        found_id = step_id(step)
+        if found_id is None:
             continue
-        if order[step_id] != position:
+        if order[found_id] != position:
             found.append(
                 Finding(
                     ("steps", position, "id"),
-                    f"the step id '{step_id}' is already used by step {order[step_id] + 1}; "
+                    f"the step id '{found_id}' is already used by step {order[found_id] + 1}; "
                     "every step needs its own id",
                 )
             )
-        if step_id in CONTEXT_NAMES:
+        if found_id in CONTEXT_NAMES:
             found.append(
                 Finding(
                     ("steps", position, "id"),
-                    f"'{step_id}' is a name every template already has "
+                    f"'{found_id}' is a name every template already has "
                     f"({', '.join(sorted(CONTEXT_NAMES))}); give the step another id",
                 )
             )
-        elif step_id in RESERVED_NAMES:
+        elif found_id in RESERVED_NAMES:
             found.append(
                 Finding(
                     ("steps", position, "id"),
-                    f"'{step_id}' is a reserved word in conditions and templates; "
+                    f"'{found_id}' is a reserved word in conditions and templates; "
                     "give the step another id",
                 )
             )
@@ -165,8 +128,8 @@ def _target_problem(target: Any, position: int, order: dict[str, int]) -> str | 
         return None
     if target not in order:
         return (
-            f"points to '{target}', which is not a step (steps are: {_step_list(order)}; "
-            f"or '{END}' to finish){_maybe(target, order)}"
+            f"points to '{target}', which is not a step (steps are: {step_list(order)}; "
+            f"or '{END}' to finish){did_you_mean(target, order)}"
         )
     if order[target] <= position:
         where = "itself" if order[target] == position else f"'{target}', an earlier step"
@@ -222,7 +185,7 @@ def _conditions(
     step: dict[str, Any],
     position: int,
     order: dict[str, int],
-    steps: list[tuple[int, dict[str, Any]]],
+    steps: Steps,
 ) -> list[Finding]:
     found: list[Finding] = []
     for number, route in _routes(step):
@@ -246,30 +209,46 @@ def _conditions(
             problem = _condition_name_problem(name, position, order, steps)
             if problem:
                 found.append(Finding(where, f"{label} {problem}"))
+        options = options_by_step(steps)
+        for name, value in conditions.compared(expression):
+            if name not in options or not isinstance(value, str) or value in options[name]:
+                continue
+            by_label = {text.lower(): key for key, text in options[name].items()}
+            if value.lower() in by_label:
+                hint = (
+                    f", an option's label; conditions see the option's value, so write "
+                    f"{by_label[value.lower()]!r}"
+                )
+            else:
+                hint = (
+                    f", which is not one of its option values ({', '.join(options[name])})"
+                    f"{did_you_mean(value, options[name])}"
+                )
+            found.append(Finding(where, f"{label} compares '{name}' with {value!r}{hint}"))
     return found
 
 
 def _condition_name_problem(
-    name: str, position: int, order: dict[str, int], steps: list[tuple[int, dict[str, Any]]]
+    name: str, position: int, order: dict[str, int], steps: Steps
 ) -> str | None:
     if name in ("True", "False", "None"):
         return f"uses '{name}'; write it in lower case ({name.lower()})"
     if name not in order:
         return (
-            f"names '{name}', which is not a step (steps are: {_step_list(order)})"
-            f"{_maybe(name, order)}"
+            f"names '{name}', which is not a step (steps are: {step_list(order)})"
+            f"{did_you_mean(name, order)}"
         )
     if order[name] > position:
         return (
             f"names '{name}', which comes later in the flow; a condition can only use "
             "answers given by now (this step's or earlier ones)"
         )
-    if _is_info(steps, order[name]):
+    if name in info_steps(steps):
         return f"names '{name}', an info step, which has no answer to test"
     return None
 
 
-def _unreachable(steps: list[tuple[int, dict[str, Any]]], order: dict[str, int]) -> list[Finding]:
+def _unreachable(steps: Steps, order: dict[str, int]) -> list[Finding]:
     if not steps:
         return []
     by_position = dict(steps)
@@ -339,15 +318,6 @@ def _scale(step: dict[str, Any], position: int) -> list[Finding]:
     return []
 
 
-def _option_value(value: Any) -> str | None:
-    # As the model reads it: YAML's `yes` is the text "yes", `3` is "3".
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int | float | str):
-        return str(value)
-    return None
-
-
 def _options(step: dict[str, Any], position: int) -> list[Finding]:
     if step.get("kind") not in ("choice", "multi") or not isinstance(step.get("options"), list):
         return []
@@ -358,7 +328,7 @@ def _options(step: dict[str, Any], position: int) -> list[Finding]:
     options = [(n, o) for n, o in enumerate(step["options"]) if isinstance(o, dict)]
     for number, option in options:
         where: Where = ("steps", position, "options", number)
-        value = _option_value(option.get("value"))
+        value = option_value(option.get("value"))
         label = option.get("label")
         if value is not None:
             if value in values:
@@ -410,113 +380,6 @@ def _options(step: dict[str, Any], position: int) -> list[Finding]:
     return found
 
 
-# ---------------------------------------------------------------------------------------- templates
-
-
-def _template_names(source: str, where: Where, label: str) -> tuple[dict[str, int], list[Finding]]:
-    """The names a template uses (with the template line each first appears on), or why it
-    does not compile."""
-    env = environment()
-    try:
-        tree = env.parse(source)
-        env.compile(tree)
-    except TemplateSyntaxError as error:
-        return {}, [
-            Finding(
-                where,
-                f"the {label} template does not compile: {error.message}",
-                template_line=error.lineno,
-            )
-        ]
-    undeclared = meta.find_undeclared_variables(tree) - set(env.globals)
-    lines: dict[str, int] = {}
-    for name_node in tree.find_all(nodes.Name):
-        if name_node.name in undeclared:
-            lines.setdefault(name_node.name, name_node.lineno)
-    return {name: lines.get(name, 1) for name in sorted(undeclared)}, []
-
-
-def _templates(
-    document: dict[str, Any], steps: list[tuple[int, dict[str, Any]]], order: dict[str, int]
-) -> list[Finding]:
-    found: list[Finding] = []
-    infos = {step_id for step_id, position in order.items() if _is_info(steps, position)}
-    context = ", ".join(sorted(CONTEXT_NAMES))
-
-    def unknown(name: str) -> str:
-        return (
-            f"uses '{name}', which is not a step or one of {context}"
-            f"{_maybe(name, [*order, *CONTEXT_NAMES])}"
-        )
-
-    intro = document.get("intro")
-    if isinstance(intro, str):
-        names, problems = _template_names(intro, ("intro",), "intro")
-        found += problems
-        for name, line in names.items():
-            if name in CONTEXT_NAMES:
-                continue
-            message = (
-                f"the intro uses '{name}', but the intro is shown before any answer; "
-                f"it can only use {context}"
-                if name in order
-                else f"the intro {unknown(name)}"
-            )
-            found.append(Finding(("intro",), message, template_line=line))
-
-    for position, step in steps:
-        for key in ("prompt", "help"):
-            source = step.get(key)
-            if not isinstance(source, str):
-                continue
-            where: Where = ("steps", position, key)
-            names, problems = _template_names(source, where, key)
-            found += problems
-            for name, line in names.items():
-                if name in CONTEXT_NAMES:
-                    continue
-                if name not in order:
-                    message = f"the {key} {unknown(name)}"
-                elif order[name] >= position:
-                    message = (
-                        f"the {key} uses '{name}', which is "
-                        + ("this step" if order[name] == position else "asked later")
-                        + f"; a {key} can only use answers to earlier steps"
-                    )
-                elif name in infos:
-                    message = f"the {key} uses '{name}', an info step, which has no answer"
-                else:
-                    continue
-                found.append(Finding(where, message, template_line=line))
-
-    summary = document.get("summary")
-    if isinstance(summary, str):
-        names, problems = _template_names(summary, ("summary",), "summary")
-        found += problems
-        never = {
-            _id(step)
-            for _, step in steps
-            if step.get("store") in ("never", False) and step.get("kind") != "info"
-        }
-        for name, line in names.items():
-            if name in CONTEXT_NAMES:
-                continue
-            if name not in order:
-                message = f"the summary {unknown(name)}"
-            elif name in never:
-                message = (
-                    f"the summary quotes '{name}', whose answer is never kept (store: never); "
-                    "summaries are kept, so quoting it would keep it. Leave it out of the "
-                    "summary, or use store: summary-only"
-                )
-            elif name in infos:
-                message = f"the summary uses '{name}', an info step, which has no answer"
-            else:
-                continue
-            found.append(Finding(("summary",), message, template_line=line))
-    return found
-
-
 # ---------------------------------------------------------------------------------------- tests
 
 
@@ -528,13 +391,13 @@ def _rehearsals(document: dict[str, Any], order: dict[str, int]) -> list[Finding
     for number, rehearsal in enumerate(tests):
         if not isinstance(rehearsal, dict) or not isinstance(rehearsal.get("expect_steps"), list):
             continue
-        for item, step_id in enumerate(rehearsal["expect_steps"]):
-            if isinstance(step_id, str) and step_id not in order:
+        for item, expected in enumerate(rehearsal["expect_steps"]):
+            if isinstance(expected, str) and expected not in order:
                 found.append(
                     Finding(
                         ("tests", number, "expect_steps", item),
-                        f"rehearsal {number + 1} expects the step '{step_id}', which is not a "
-                        f"step (steps are: {_step_list(order)}){_maybe(step_id, order)}",
+                        f"rehearsal {number + 1} expects the step '{expected}', which is not a "
+                        f"step (steps are: {step_list(order)}){did_you_mean(expected, order)}",
                     )
                 )
     return found

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.engine.conditions import ConditionError, evaluate, names, parse
+from bot.engine.conditions import ConditionError, compared, evaluate, names, parse
 
 
 @pytest.mark.parametrize(
@@ -156,3 +156,13 @@ def test_any_answers_give_true_or_false_never_an_exception(answers: dict[str, An
 def test_any_text_parses_or_raises_a_condition_error(expression: str) -> None:
     with contextlib.suppress(ConditionError):
         parse(expression)
+
+
+def test_compared_lists_each_literal_an_answer_is_compared_with() -> None:
+    assert compared('mood in ["low", "flat"] and not ("stuck" in feelings) or energy <= 2') == [
+        ("mood", "low"),
+        ("mood", "flat"),
+        ("feelings", "stuck"),
+        ("energy", 2),
+    ]
+    assert compared("a == b") == []

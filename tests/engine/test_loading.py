@@ -388,3 +388,75 @@ def test_a_rehearsal_input_that_yaml_reads_as_a_number_must_be_quoted(tmp_path: 
         tests='[{name: low, inputs: [1, "fine"]}]',
     )
     assert 'write it in quotes, like "1"' in problem.message
+
+
+CHOICE = """steps:
+  - id: need
+    kind: choice
+    prompt: What would help?
+    options:
+      - {value: rest, label: Rest and switch off}
+      - {value: talk, label: Talk it through}
+"""
+
+
+@pytest.mark.parametrize(
+    ("condition", "fragment"),
+    [
+        (
+            'need == "Talk it through"',
+            "an option's label; conditions see the option's value, so write 'talk'",
+        ),
+        (
+            'need in ["rest", "tlak"]',
+            "'tlak', which is not one of its option values (rest, talk). Did you mean 'talk'?",
+        ),
+    ],
+)
+def test_a_condition_compares_a_choice_with_its_values(
+    tmp_path: Path, condition: str, fragment: str
+) -> None:
+    problem = only_problem(
+        tmp_path,
+        CHOICE
+        + f"    next: [{{if: '{condition}', then: end}}]\n"
+        + "  - id: more\n    kind: text\n    prompt: More?\n",
+    )
+    assert fragment in problem.message and problem.line == 16
+
+
+@pytest.mark.parametrize(
+    ("template", "fragment"),
+    [
+        (
+            "{% if need == 'talk' %}Who?{% endif %}",
+            "compares 'need' with 'talk', an option value; templates see the option's label, "
+            "so compare with 'Talk it through'",
+        ),
+        (
+            "{% if need in ['Rest', 'Talk it through'] %}Who?{% endif %}",
+            "compares 'need' with 'Rest', which is not one of its option labels",
+        ),
+    ],
+)
+def test_a_template_compares_a_choice_with_its_labels(
+    tmp_path: Path, template: str, fragment: str
+) -> None:
+    problem = only_problem(
+        tmp_path, CHOICE + f'  - id: more\n    kind: text\n    prompt: "{template}"\n'
+    )
+    assert fragment in problem.message and problem.step_id == "more"
+
+
+def test_comparing_with_the_right_things_is_fine(tmp_path: Path) -> None:
+    flow = load_flow(
+        write(
+            tmp_path,
+            CHOICE
+            + '    next: [{if: \'need in ["rest", "talk"]\', then: more}]\n'
+            + "  - id: more\n    kind: text\n"
+            + "    prompt: \"{% if need == 'Talk it through' %}Who with?{% endif %}\"\n"
+            + "summary: Done.\n",
+        )
+    )
+    assert flow.id == "sample"
