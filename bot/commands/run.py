@@ -17,8 +17,12 @@ from bot.store import StoreError, open_store
 
 
 @click.command(name="run")
-@click.option("--http", "use_http", is_flag=True, help="Serve HTTP (Events API) instead of Socket Mode.")
-@click.option("--port", type=int, default=None, help="Port for --http (default REFLECT_HTTP_PORT, 3000).")
+@click.option(
+    "--http", "use_http", is_flag=True, help="Serve HTTP (Events API) instead of Socket Mode."
+)
+@click.option(
+    "--port", type=int, default=None, help="Port for --http (default REFLECT_HTTP_PORT, 3000)."
+)
 def command(use_http: bool, port: int | None) -> None:
     """Run the Slack bot.
 

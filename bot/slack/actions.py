@@ -37,7 +37,9 @@ def register(app: App, parts: Parts) -> None:
         ack()
 
     @app.action("nudge_not_now")
-    def on_not_now(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    def on_not_now(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+    ) -> None:
         person = parts.person(context)
         if person is None or action.get("block_id") != f"nudge|{owner_tag(person)}":
             ack()
@@ -50,10 +52,12 @@ def register(app: App, parts: Parts) -> None:
         if not (channel and ts):
             return
         blocks = with_answer(
-            message.get("blocks") or [], asked_block=action["block_id"], note=copy.text("nudge.declined")
+            message.get("blocks") or [],
+            asked_block=action["block_id"],
+            note=copy.text("nudge.declined"),
         )
         text = message.get("text") or ""
         parts.lanes.submit(
-            person.id, lambda: parts.delivery.update(channel=channel, ts=ts, text=text, blocks=blocks)
+            person.id,
+            lambda: parts.delivery.update(channel=channel, ts=ts, text=text, blocks=blocks),
         )
-

@@ -25,11 +25,15 @@ log = logging.getLogger(__name__)
 
 def register(app: App, parts: Parts) -> None:
     @app.action(re.compile(r"^answer:\d+$"))
-    def on_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    def on_button(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+    ) -> None:
         answer(parts, ack=ack, body=body, action=action, context=context, value=action.get("value"))
 
     @app.action("answer_select")
-    def on_select(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    def on_select(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+    ) -> None:
         value = (action.get("selected_option") or {}).get("value")
         answer(parts, ack=ack, body=body, action=action, context=context, value=value)
 
@@ -38,7 +42,9 @@ def register(app: App, parts: Parts) -> None:
         ack()  # ticking a box answers nothing yet; "Done" does
 
     @app.action("answer_done")
-    def on_done(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    def on_done(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+    ) -> None:
         picked = (body.get("state") or {}).get("values", {}).get(action.get("block_id"), {})
         options = (picked.get("answer_pick") or {}).get("selected_options") or []
         value = [option.get("value") for option in options]
@@ -70,15 +76,21 @@ def answer(
 
     def deliver() -> None:
         if note and channel and ts:
-            blocks = with_answer(message.get("blocks") or [], asked_block=action["block_id"], note=note)
-            parts.delivery.update(channel=channel, ts=ts, text=message.get("text") or "", blocks=blocks)
+            blocks = with_answer(
+                message.get("blocks") or [], asked_block=action["block_id"], note=note
+            )
+            parts.delivery.update(
+                channel=channel, ts=ts, text=message.get("text") or "", blocks=blocks
+            )
         if posts and channel:
             parts.delivery.post(channel=channel, posts=posts)
 
     parts.lanes.submit(person.id, deliver)
 
 
-def _choose(parts: Parts, person: Person, asked: Asked, value: object) -> tuple[str | None, list[Reply]]:
+def _choose(
+    parts: Parts, person: Person, asked: Asked, value: object
+) -> tuple[str | None, list[Reply]]:
     """The note to show in place of the controls (None: leave them), and the replies."""
     current = parts.conversations.current(person)
     if current is None or (current.flow_id, current.step_id) != (asked.flow_id, asked.step_id):

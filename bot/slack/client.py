@@ -13,7 +13,11 @@ from bot.slack.retries import Sleep, retry_handlers
 def web_client(
     *, settings: Settings, sleep: Sleep = time.sleep, backoff: float = 0.5, timeout: float = 10
 ) -> WebClient:
-    base_url = settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/"
+    base_url = (
+        settings.slack_api_url
+        if settings.slack_api_url.endswith("/")
+        else settings.slack_api_url + "/"
+    )
     return WebClient(
         token=settings.slack_bot_token,
         base_url=base_url,

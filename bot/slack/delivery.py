@@ -64,7 +64,11 @@ class Delivery:
         for post in posts:
             if self.is_gone(channel=channel):
                 break
-            args: dict[str, Any] = {"channel": channel, "text": post.text, "blocks": list(post.blocks)}
+            args: dict[str, Any] = {
+                "channel": channel,
+                "text": post.text,
+                "blocks": list(post.blocks),
+            }
             if metadata is not None:
                 args["metadata"] = metadata
             response = self._call("chat.postMessage", args, who=channel)
@@ -78,10 +82,14 @@ class Delivery:
         return self._call("chat.update", args, who=channel) is not None
 
     def publish_home(self, *, user_id: str, view: View) -> bool:
-        return self._call("views.publish", {"user_id": user_id, "view": view}, who=user_id) is not None
+        return (
+            self._call("views.publish", {"user_id": user_id, "view": view}, who=user_id) is not None
+        )
 
     def open_view(self, *, trigger_id: str, view: View) -> bool:
-        return self._call("views.open", {"trigger_id": trigger_id, "view": view}, who=None) is not None
+        return (
+            self._call("views.open", {"trigger_id": trigger_id, "view": view}, who=None) is not None
+        )
 
     def _call(self, method: str, args: dict[str, Any], *, who: str | None) -> dict[str, Any] | None:
         try:

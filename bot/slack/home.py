@@ -8,7 +8,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk.models.blocks import (
-    ActionsBlock,
     Block,
     ButtonElement,
     ContextBlock,
@@ -74,7 +73,9 @@ def _recent(reflections: list[StoredReflection], *, titles: dict[str, str]) -> l
             date=reflection.finished_at.date().isoformat(),
             title=escape(titles.get(reflection.flow_id, reflection.flow_id)),
         )
-        read = ButtonElement(text=copy.text("home.read"), action_id="read_reflection", value=reflection.id)
+        read = ButtonElement(
+            text=copy.text("home.read"), action_id="read_reflection", value=reflection.id
+        )
         blocks.append(SectionBlock(text=markdown(line), accessory=read))
     return blocks
 
@@ -100,10 +101,14 @@ def register(app: App, parts: Parts, *, weekly: WeeklySection = weekly_section) 
         if person is None or not user_id or event.get("tab", "home") != "home":
             return
         view = home_view(parts, person, weekly=weekly)
-        parts.lanes.submit(person.id, lambda: parts.delivery.publish_home(user_id=user_id, view=view))
+        parts.lanes.submit(
+            person.id, lambda: parts.delivery.publish_home(user_id=user_id, view=view)
+        )
 
     @app.action("read_reflection")
-    def on_read(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    def on_read(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+    ) -> None:
         ack()
         person = parts.person(context)
         trigger_id = body.get("trigger_id")
@@ -115,4 +120,6 @@ def register(app: App, parts: Parts, *, weekly: WeeklySection = weekly_section) 
             return
         titles = {flow.id: flow.title for flow in parts.conversations.library}
         view = reflection_view(found[0], title=titles.get(found[0].flow_id, found[0].flow_id))
-        parts.lanes.submit(person.id, lambda: parts.delivery.open_view(trigger_id=trigger_id, view=view))
+        parts.lanes.submit(
+            person.id, lambda: parts.delivery.open_view(trigger_id=trigger_id, view=view)
+        )

@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
-import waitress
-from waitress import wasyncore
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from waitress import wasyncore
+from waitress.server import create_server
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
@@ -23,7 +23,10 @@ def wsgi_app(*, app: App, ready: Callable[[], bool] = lambda: True) -> WSGIAppli
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in (
+            "GET",
+            "HEAD",
+        ):
             healthy = ready()
             status = "200 OK" if healthy else "503 Service Unavailable"
             start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
@@ -37,9 +40,15 @@ class HttpServer:
     """The app behind waitress. `run()` serves until `stop()` (from any thread)."""
 
     def __init__(
-        self, *, app: App, host: str, port: int, threads: int = 8, ready: Callable[[], bool] = lambda: True
+        self,
+        *,
+        app: App,
+        host: str,
+        port: int,
+        threads: int = 8,
+        ready: Callable[[], bool] = lambda: True,
     ) -> None:
-        self._server: Any = waitress.create_server(
+        self._server: Any = create_server(
             wsgi_app(app=app, ready=ready), host=host, port=port, threads=threads, ident="reflect"
         )
 

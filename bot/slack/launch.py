@@ -66,7 +66,12 @@ def serve(
 
 
 def _serve_http(*, app_server: HttpServer, stop: threading.Event) -> None:
-    watcher = threading.Thread(target=lambda: (stop.wait(), app_server.stop()), daemon=True)
-    watcher.start()
-    log.info("serving Slack requests on port %d (POST /slack/events, GET /healthz)", app_server.port)
+    def stop_when_told() -> None:
+        stop.wait()
+        app_server.stop()
+
+    threading.Thread(target=stop_when_told, name="reflect-http-stop", daemon=True).start()
+    log.info(
+        "serving Slack requests on port %d (POST /slack/events, GET /healthz)", app_server.port
+    )
     app_server.run()

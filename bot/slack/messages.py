@@ -18,7 +18,9 @@ from bot.slack.parts import Parts
 
 def register(app: App, parts: Parts) -> None:
     @app.event("message")
-    def on_message(ack: Ack, body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
+    def on_message(
+        ack: Ack, body: dict[str, Any], event: dict[str, Any], context: BoltContext
+    ) -> None:
         if not is_direct_message(event) or for_another_app(body, app_id=parts.app_id):
             ack()
             return

@@ -71,7 +71,9 @@ def question_blocks(question: Question, *, owner: str) -> list[Block]:
 
 
 def _hint(question: Question) -> str:
-    hint = copy.text("question.hint_choice" if question.choices or question.scale else "question.hint_text")
+    hint = copy.text(
+        "question.hint_choice" if question.choices or question.scale else "question.hint_text"
+    )
     return f"{hint} {copy.text('question.hint_optional')}" if question.optional else hint
 
 
@@ -119,7 +121,10 @@ def _multi(options: list[tuple[str, str]]) -> list[Any]:
 
 
 def _option_objects(options: list[tuple[str, str]]) -> list[Option]:
-    return [Option(value=value, text=plain(shorten(label, limit=OPTION_TEXT))) for value, label in options]
+    return [
+        Option(value=value, text=plain(shorten(label, limit=OPTION_TEXT)))
+        for value, label in options
+    ]
 
 
 def answer_label(question: Question | None, value: object) -> str:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.client import RemoteDisconnected
+from typing import Any
 from urllib.error import URLError
 
 from slack_sdk.http_retry import RetryHandler
@@ -47,11 +48,13 @@ class RateLimitWait(RateLimitErrorRetryHandler):
         state.increment_current_attempt()
 
 
-def retry_after(headers: dict[str, list[str]]) -> float:
+def retry_after(headers: Mapping[str, Any]) -> float:
+    """Seconds to wait, from a Retry-After header (Slack sends whole seconds)."""
     for name, values in headers.items():
         if name.lower() == "retry-after" and values:
+            value = values[0] if isinstance(values, list) else values
             try:
-                return max(0.0, float(values[0]))
+                return max(0.0, float(value))
             except ValueError:
                 break
     return 1.0 + random.random()

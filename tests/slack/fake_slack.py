@@ -322,10 +322,14 @@ class FakeSlack:
             return {"ok": False, "error": "channel_not_found"}
         newest_first = list(reversed(channel.messages))
         messages, cursor = _page(newest_first, args)
-        if not args.get("include_all_metadata") in (True, "true", "1", 1):
+        if args.get("include_all_metadata") not in (True, "true", "1", 1):
             messages = [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
-        return {"ok": True, "messages": messages, "has_more": bool(cursor),
-                "response_metadata": {"next_cursor": cursor}}
+        return {
+            "ok": True,
+            "messages": messages,
+            "has_more": bool(cursor),
+            "response_metadata": {"next_cursor": cursor},
+        }
 
     def _conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self.channels.get(str(args.get("channel")))

@@ -68,7 +68,9 @@ class Bot:
         assert self.lanes.wait_idle(timeout=10), "posting did not finish"
 
 
-def make_bot(fake: FakeSlack, tmp_path: Path, *, now: dt.datetime | None = None, **settings: Any) -> Bot:
+def make_bot(
+    fake: FakeSlack, tmp_path: Path, *, now: dt.datetime | None = None, **settings: Any
+) -> Bot:
     config = settings_for(fake, **settings)
     store = SqliteStore.open(tmp_path / "reflect.db", secret=b"s" * 32)
     clock = (lambda: now) if now else (lambda: dt.datetime.now(dt.UTC))
@@ -83,7 +85,12 @@ def make_bot(fake: FakeSlack, tmp_path: Path, *, now: dt.datetime | None = None,
     client = web_client(settings=config, sleep=sleeps.append, backoff=0.001, timeout=2)
     lanes = Lanes(workers=4)
     app = build_app(
-        conversations=conversations, store=store, settings=config, client=client, lanes=lanes, clock=clock
+        conversations=conversations,
+        store=store,
+        settings=config,
+        client=client,
+        lanes=lanes,
+        clock=clock,
     )
     return Bot(app=app, store=store, lanes=lanes, conversations=conversations, sleeps=sleeps)
 
@@ -127,12 +134,20 @@ class SlackSide:
         )
         return self.http.post("/slack/events", content=body, headers={**signed, **(headers or {})})
 
-    def event(self, event: dict[str, Any], *, retry_num: int | None = None, **envelope: Any) -> httpx.Response:
+    def event(
+        self, event: dict[str, Any], *, retry_num: int | None = None, **envelope: Any
+    ) -> httpx.Response:
         return self.envelope(payloads.event_callback(event, **envelope), retry_num=retry_num)
 
     def envelope(self, body: dict[str, Any], *, retry_num: int | None = None) -> httpx.Response:
-        headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"} if retry_num else {}
-        return self.send(json.dumps(body).encode(), content_type="application/json", headers=headers)
+        headers = (
+            {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
+            if retry_num
+            else {}
+        )
+        return self.send(
+            json.dumps(body).encode(), content_type="application/json", headers=headers
+        )
 
     def command(self, user: str, text: str, **extra: Any) -> httpx.Response:
         body = payloads.slash_command(user, text, **extra)
@@ -158,7 +173,11 @@ def texts(message: dict[str, Any]) -> str:
     """All the words in a message's blocks, joined."""
     words: list[str] = []
     for block in message.get("blocks") or []:
-        for part in [block.get("text"), *(block.get("elements") or []), *(block.get("fields") or [])]:
+        for part in [
+            block.get("text"),
+            *(block.get("elements") or []),
+            *(block.get("fields") or []),
+        ]:
             if isinstance(part, dict) and isinstance(part.get("text"), str):
                 words.append(part["text"])
     return "\n".join(words)
@@ -195,28 +214,52 @@ class Leader:
         """The newest message with a question's controls, and their block id."""
         for message in reversed(self.messages()):
             for block in message.get("blocks") or []:
-                if block.get("type") == "actions" and str(block.get("block_id", "")).startswith("q|"):
+                if block.get("type") == "actions" and str(block.get("block_id", "")).startswith(
+                    "q|"
+                ):
                     return message, block["block_id"]
         raise AssertionError("no question with buttons in the DM")
 
-    def clicks(self, value: str | list[str], *, as_user: str | None = None, message: dict[str, Any] | None = None) -> httpx.Response:
+    def clicks(
+        self,
+        value: str | list[str],
+        *,
+        as_user: str | None = None,
+        message: dict[str, Any] | None = None,
+    ) -> httpx.Response:
         """Click the option `value` (or tick `values` and press Done) on the newest question."""
         found, block_id = (message, "") if message else self.question_message()
         if message is not None:
-            block_id = next(b["block_id"] for b in message["blocks"] if str(b.get("block_id", "")).startswith("q|"))
+            block_id = next(
+                b["block_id"]
+                for b in message["blocks"]
+                if str(b.get("block_id", "")).startswith("q|")
+            )
         controls = next(b for b in found["blocks"] if b.get("block_id") == block_id)["elements"]
         state: dict[str, Any] = {}
         if isinstance(value, list):
             picker = controls[0]
             chosen = [o for o in picker["options"] if o["value"] in value]
-            state = {block_id: {"answer_pick": {"type": picker["type"], "selected_options": chosen}}}
+            state = {
+                block_id: {"answer_pick": {"type": picker["type"], "selected_options": chosen}}
+            }
             action = {"type": "button", "action_id": "answer_done", "block_id": block_id}
         elif controls[0]["type"] == "static_select":
             option = next(o for o in controls[0]["options"] if o["value"] == value)
-            action = {"type": "static_select", "action_id": "answer_select", "block_id": block_id, "selected_option": option}
+            action = {
+                "type": "static_select",
+                "action_id": "answer_select",
+                "block_id": block_id,
+                "selected_option": option,
+            }
         else:
             button = next(e for e in controls if e.get("value") == value)
-            action = {"type": "button", "action_id": button["action_id"], "block_id": block_id, "value": value}
+            action = {
+                "type": "button",
+                "action_id": button["action_id"],
+                "block_id": block_id,
+                "value": value,
+            }
         payload = payloads.block_actions(
             as_user or self.user_id, message=found, channel=self.dm, action=action, state=state
         )
@@ -224,14 +267,23 @@ class Leader:
         self.bot.settle()
         return response
 
-    def presses(self, action_id: str, *, value: str | None = None, block_id: str | None = None) -> httpx.Response:
+    def presses(
+        self, action_id: str, *, value: str | None = None, block_id: str | None = None
+    ) -> httpx.Response:
         """Press a button (not a question's) on the newest message that has it."""
         for message in reversed(self.messages()):
             for block, element in buttons(message):
                 if element.get("action_id") == action_id:
-                    action = {"type": "button", "action_id": action_id, "block_id": block or block_id or "b", "value": element.get("value") or value}
+                    action = {
+                        "type": "button",
+                        "action_id": action_id,
+                        "block_id": block or block_id or "b",
+                        "value": element.get("value") or value,
+                    }
                     response = self.slack.interact(
-                        payloads.block_actions(self.user_id, message=message, channel=self.dm, action=action)
+                        payloads.block_actions(
+                            self.user_id, message=message, channel=self.dm, action=action
+                        )
                     )
                     self.bot.settle()
                     return response

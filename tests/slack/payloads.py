@@ -11,7 +11,11 @@ _ids = itertools.count(1)
 
 
 def event_callback(
-    event: dict[str, Any], *, team_id: str = "T1", api_app_id: str = "A1", event_id: str | None = None
+    event: dict[str, Any],
+    *,
+    team_id: str = "T1",
+    api_app_id: str = "A1",
+    event_id: str | None = None,
 ) -> dict[str, Any]:
     return {
         "token": "legacy",

@@ -43,7 +43,9 @@ def test_run_without_settings_says_what_is_missing_in_one_message(bare: Path) ->
     assert "Traceback" not in result.output
 
 
-def test_http_mode_refuses_to_start_without_a_signing_secret(bare: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_http_mode_refuses_to_start_without_a_signing_secret(
+    bare: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
     result = CliRunner().invoke(cli, ["run", "--http"])
     assert result.exit_code == 1
@@ -73,7 +75,15 @@ def test_reflect_run_http_serves_slack_and_stops_cleanly(fake: FakeSlack, tmp_pa
         "REFLECT_DATA_DIR": str(tmp_path / "data"),
     }
     process = subprocess.Popen(
-        [sys.executable, "-c", "from bot.cli import main; main()", "run", "--http", "--port", str(port)],
+        [
+            sys.executable,
+            "-c",
+            "from bot.cli import main; main()",
+            "run",
+            "--http",
+            "--port",
+            str(port),
+        ],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,
@@ -91,7 +101,9 @@ def test_reflect_run_http_serves_slack_and_stops_cleanly(fake: FakeSlack, tmp_pa
             assert process.poll() is None, process.stdout.read().decode() if process.stdout else ""
             assert time.monotonic() < deadline, "the bot did not come up"
             time.sleep(0.1)
-        body = json.dumps(payloads.event_callback(payloads.message_im("U1", "hi there canary-7731"))).encode()
+        body = json.dumps(
+            payloads.event_callback(payloads.message_im("U1", "hi there canary-7731"))
+        ).encode()
         headers = signed_headers(SECRET, body, content_type="application/json")
         assert httpx.post(f"{base}/slack/events", content=body, headers=headers).status_code == 200
         forged = {**headers, "X-Slack-Signature": "v0=" + "0" * 64}

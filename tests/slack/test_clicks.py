@@ -44,7 +44,9 @@ def test_a_click_on_an_old_question_after_typing_changes_nothing(sam: Leader, bo
     assert not [b for b in updated["blocks"] if b["type"] == "actions"]
 
 
-def test_someone_elses_click_changes_nothing(sam: Leader, alex: Leader, bot: Bot, fake: FakeSlack) -> None:
+def test_someone_elses_click_changes_nothing(
+    sam: Leader, alex: Leader, bot: Bot, fake: FakeSlack
+) -> None:
     _to_the_scale(sam, bot)
     message, _ = sam.question_message()
     before = bot.store.load_session(sam.person)

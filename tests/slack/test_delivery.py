@@ -14,7 +14,9 @@ from tests.slack.fake_slack import FakeSlack
 from tests.slack.harness import Bot, Leader, settings_for
 
 
-def test_a_429_is_waited_out_and_the_message_arrives_once(sam: Leader, bot: Bot, fake: FakeSlack) -> None:
+def test_a_429_is_waited_out_and_the_message_arrives_once(
+    sam: Leader, bot: Bot, fake: FakeSlack
+) -> None:
     fake.fail("chat.postMessage", status=429, retry_after=1, times=1)
     sam.says("hello")
     assert len(fake.calls("chat.postMessage")) == 2
@@ -46,7 +48,9 @@ def _delivery(fake: FakeSlack, sleeps: list[float], *, timeout: float = 2) -> De
 POST = Post(text="hello", blocks=tuple(sections("hello")))
 
 
-@pytest.mark.parametrize("error", ["channel_not_found", "not_in_channel", "is_archived", "msg_too_long"])
+@pytest.mark.parametrize(
+    "error", ["channel_not_found", "not_in_channel", "is_archived", "msg_too_long"]
+)
 def test_slack_errors_are_logged_by_code_without_ids(
     error: str, fake: FakeSlack, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -56,7 +60,9 @@ def test_slack_errors_are_logged_by_code_without_ids(
     assert delivery.post(channel="DU1", posts=[POST]) == []
     assert error in caplog.text
     assert "DU1" not in caplog.text and "U1" not in caplog.text
-    assert delivery.post(channel="DU1", posts=[POST]) != [], "a passing error does not stop later posts"
+    assert delivery.post(channel="DU1", posts=[POST]) != [], (
+        "a passing error does not stop later posts"
+    )
 
 
 @pytest.mark.parametrize("error", ["account_inactive", "user_not_found"])

@@ -47,10 +47,19 @@ def test_app_home_lists_recent_reflections_and_opens_one(
     slack.event(payloads.home_opened("U1"))
     bot.settle()
     view = _home(fake, "U1")
-    read = [b["accessory"] for b in view["blocks"] if (b.get("accessory") or {}).get("action_id") == "read_reflection"]
+    read = [
+        b["accessory"]
+        for b in view["blocks"]
+        if (b.get("accessory") or {}).get("action_id") == "read_reflection"
+    ]
     assert len(read) == 1 and "After a hard day" in json.dumps(view)
 
-    action = {"type": "button", "action_id": "read_reflection", "block_id": "r", "value": read[0]["value"]}
+    action = {
+        "type": "button",
+        "action_id": "read_reflection",
+        "block_id": "r",
+        "value": read[0]["value"],
+    }
     slack.interact(payloads.home_action("U1", action=action))
     bot.settle()
     modal = fake.opened_views[-1]
@@ -71,7 +80,9 @@ def test_someone_else_cannot_open_my_reflection(
     assert fake.opened_views == []
 
 
-def test_the_home_start_button_starts_a_flow_in_the_dm(sam: Leader, bot: Bot, slack: SlackSide) -> None:
+def test_the_home_start_button_starts_a_flow_in_the_dm(
+    sam: Leader, bot: Bot, slack: SlackSide
+) -> None:
     action = {"type": "button", "action_id": "start:hard-day", "block_id": "s", "value": "hard-day"}
     slack.interact(payloads.home_action("U1", action=action))
     bot.settle()
@@ -91,14 +102,18 @@ def test_export_posts_my_reflections_as_markdown(sam: Leader, bot: Bot) -> None:
 
 def test_a_long_export_is_split_to_fit(sam: Leader, bot: Bot) -> None:
     _reflect(sam)
-    long_text = as_markdown(bot.store.export(sam.person) * 800, exported_at=bot.conversations.clock())
+    long_text = as_markdown(
+        bot.store.export(sam.person) * 800, exported_at=bot.conversations.clock()
+    )
     assert len(long_text) > 50 * 3000
     posts = export.posts(long_text)
     assert len(posts) >= 2
     for post in posts:
         assert len(post.blocks) <= 50
         assert all(len(block.to_dict()["text"]["text"]) <= 3000 for block in post.blocks)
-    rejoined = "\n\n".join(block.to_dict()["text"]["text"] for post in posts for block in post.blocks)
+    rejoined = "\n\n".join(
+        block.to_dict()["text"]["text"] for post in posts for block in post.blocks
+    )
     assert rejoined.count("## hard-day, finished") == 800, "nothing lost in the split"
 
 
@@ -130,7 +145,9 @@ def test_help_and_unknown_commands_get_helpful_answers(sam: Leader) -> None:
     assert "start:hard-day" in json.dumps(sam.messages()[-1])
 
 
-def test_a_command_typed_in_a_channel_is_answered_in_the_dm(sam: Leader, slack: SlackSide, bot: Bot) -> None:
+def test_a_command_typed_in_a_channel_is_answered_in_the_dm(
+    sam: Leader, slack: SlackSide, bot: Bot
+) -> None:
     response = slack.command("U1", "", channel_id="C123")
     bot.settle()
     assert response.text == "I've sent you a direct message from Reflect."

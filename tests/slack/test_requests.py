@@ -34,7 +34,9 @@ def test_a_forged_signature_gets_401_changes_nothing_and_logs_no_body(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     canary = "my-secret-reflection-canary"
-    body = json.dumps(payloads.event_callback(payloads.message_im("U1", f"hard day {canary}"))).encode()
+    body = json.dumps(
+        payloads.event_callback(payloads.message_im("U1", f"hard day {canary}"))
+    ).encode()
     response = slack.send(body, content_type="application/json", secret="not-the-signing-secret")
     assert response.status_code == 401
     _nothing_happened(fake, bot, sam)
@@ -42,21 +44,27 @@ def test_a_forged_signature_gets_401_changes_nothing_and_logs_no_body(
     assert "U1" not in caplog.text
 
 
-def test_a_stale_timestamp_gets_401(slack: SlackSide, fake: FakeSlack, bot: Bot, sam: Leader) -> None:
+def test_a_stale_timestamp_gets_401(
+    slack: SlackSide, fake: FakeSlack, bot: Bot, sam: Leader
+) -> None:
     body = json.dumps(payloads.event_callback(payloads.message_im("U1", "hard day"))).encode()
     response = slack.send(body, content_type="application/json", timestamp=int(time.time()) - 600)
     assert response.status_code == 401
     _nothing_happened(fake, bot, sam)
 
 
-def test_a_forged_slash_command_gets_401(slack: SlackSide, fake: FakeSlack, bot: Bot, sam: Leader) -> None:
+def test_a_forged_slash_command_gets_401(
+    slack: SlackSide, fake: FakeSlack, bot: Bot, sam: Leader
+) -> None:
     body = payloads.slash_command("U1", "hard day")
     response = slack.send(body, content_type="application/x-www-form-urlencoded", secret="wrong")
     assert response.status_code == 401
     _nothing_happened(fake, bot, sam)
 
 
-def test_a_redelivered_event_is_processed_once(slack: SlackSide, fake: FakeSlack, bot: Bot, sam: Leader) -> None:
+def test_a_redelivered_event_is_processed_once(
+    slack: SlackSide, fake: FakeSlack, bot: Bot, sam: Leader
+) -> None:
     sam.says("hard day")
     before = bot.conversations.current(sam.person)
     body = payloads.event_callback(payloads.message_im("U1", "The first answer"), event_id="EvSAME")
@@ -89,7 +97,9 @@ def test_messages_that_are_not_a_persons_dm_are_ignored(
     _nothing_happened(fake, bot, sam)
 
 
-def test_events_for_another_app_are_ignored(slack: SlackSide, fake: FakeSlack, bot: Bot, sam: Leader) -> None:
+def test_events_for_another_app_are_ignored(
+    slack: SlackSide, fake: FakeSlack, bot: Bot, sam: Leader
+) -> None:
     response = slack.event(payloads.message_im("U1", "hard day"), api_app_id="A_OTHER")
     assert response.status_code == 200
     _nothing_happened(fake, bot, sam)

@@ -36,19 +36,25 @@ def socket_bot(fake: FakeSlack, socket: FakeSocketMode, tmp_path: Path) -> Itera
     runner.connect()
     socket.wait_connected()
     yield bot
-    socket.stop()  # first: the client's reader then sees the close instead of waiting out its 3 s timeout
+    # Stop the server first: the client's reader then sees the close at once
+    # instead of waiting out its 3 s receive timeout.
+    socket.stop()
     runner.close()
     bot.lanes.close()
     bot.store.close()
 
 
 def _dm(socket: FakeSocketMode, bot: Bot, text: str, **envelope: object) -> dict:
-    ack = socket.send("events_api", payloads.event_callback(payloads.message_im("U1", text)), **envelope)  # type: ignore[arg-type]
+    ack = socket.send(
+        "events_api", payloads.event_callback(payloads.message_im("U1", text)), **envelope
+    )  # type: ignore[arg-type]
     bot.settle()
     return ack
 
 
-def test_a_whole_flow_over_socket_mode(socket: FakeSocketMode, socket_bot: Bot, fake: FakeSlack) -> None:
+def test_a_whole_flow_over_socket_mode(
+    socket: FakeSocketMode, socket_bot: Bot, fake: FakeSlack
+) -> None:
     bot = socket_bot
     form = dict(parse_qsl(payloads.slash_command("U1", "hard day").decode()))
     ack = socket.send("slash_commands", form)
@@ -63,8 +69,16 @@ def test_a_whole_flow_over_socket_mode(socket: FakeSocketMode, socket_bot: Bot, 
         if question.step_kind == "scale":
             message = fake.messages("DU1")[-1]
             block = next(b for b in message["blocks"] if b.get("block_id", "").startswith("q|"))
-            action = {"type": "button", "action_id": "answer:0", "block_id": block["block_id"], "value": "1"}
-            socket.send("interactive", payloads.block_actions("U1", message=message, channel="DU1", action=action))
+            action = {
+                "type": "button",
+                "action_id": "answer:0",
+                "block_id": block["block_id"],
+                "value": "1",
+            }
+            socket.send(
+                "interactive",
+                payloads.block_actions("U1", message=message, channel="DU1", action=action),
+            )
             bot.settle()
         else:
             _dm(socket, bot, "1" if question.step_kind in ("choice", "multi") else "Some words")
@@ -75,7 +89,9 @@ def test_a_whole_flow_over_socket_mode(socket: FakeSocketMode, socket_bot: Bot, 
     assert any("Your answer: 1" in texts(m) for m in fake.messages("DU1"))
 
 
-def test_a_retried_envelope_is_processed_once(socket: FakeSocketMode, socket_bot: Bot, fake: FakeSlack) -> None:
+def test_a_retried_envelope_is_processed_once(
+    socket: FakeSocketMode, socket_bot: Bot, fake: FakeSlack
+) -> None:
     bot = socket_bot
     _dm(socket, bot, "hard day")
     body = payloads.event_callback(payloads.message_im("U1", "The answer"), event_id="EvONCE")

@@ -23,7 +23,7 @@ def test_a_whole_flow_by_direct_message(sam: Leader, bot: Bot) -> None:
     sam.says("hi")
     offer = sam.messages()[-1]
     assert "Hello, Sam" in texts(offer)
-    assert [e["value"] for _, e in buttons(offer)][0] == "hard-day"
+    assert next(e["value"] for _, e in buttons(offer)) == "hard-day"
 
     sam.says("hard day")
     assert "Thank you for stopping for a moment, Sam" in texts(sam.messages()[-1])
@@ -65,7 +65,11 @@ def test_a_whole_flow_by_buttons(sam: Leader, bot: Bot, fake: FakeSlack) -> None
     answered = [m for m in sam.messages() if "Your answer:" in texts(m)]
     assert len(answered) >= 2, "each clicked question shows its answer"
     for message in answered:
-        assert not [b for b in message["blocks"] if b["type"] == "actions" and b.get("block_id", "").startswith("q|")]
+        assert not [
+            b
+            for b in message["blocks"]
+            if b["type"] == "actions" and b.get("block_id", "").startswith("q|")
+        ]
     assert fake.calls("chat.update")
 
 
@@ -82,7 +86,9 @@ def test_typed_answers_work_for_steps_with_buttons(sam: Leader, bot: Bot) -> Non
 def test_not_now_is_counted_and_takes_the_buttons_away(sam: Leader, bot: Bot) -> None:
     sam.says("hard day")
     sam.answer_everything()
-    nudge_block = next(b for b, e in buttons(sam.messages()[-1]) if e["action_id"] == "nudge_not_now")
+    nudge_block = next(
+        b for b, e in buttons(sam.messages()[-1]) if e["action_id"] == "nudge_not_now"
+    )
     sam.presses("nudge_not_now", block_id=nudge_block)
     assert bot.store.last_event(sam.person, "nudge_dismissed") is not None
     assert "nudge_not_now" not in {e["action_id"] for _, e in buttons(sam.messages()[-1])}
