@@ -20,6 +20,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,6 +48,16 @@ def create_private_file(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
+class _ThreadConnection:
+    """One thread's connection. When the thread ends, its thread-local holder goes and the
+    connection is closed (a finalizer), so a bot whose threads come and go leaks nothing."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+        self.attached = False
+        self.writing = False
+
+
 class DatabaseFiles:
     """Connections to the database with its keys file attached, one per thread."""
 
@@ -54,18 +65,17 @@ class DatabaseFiles:
         self.path = path
         self.keys_path = keys_path
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        self._connections: dict[int, sqlite3.Connection] = {}
         self._registry_lock = threading.Lock()
         self._write_lock = threading.RLock()
         self._closed = False
 
     # ------------------------------------------------------------------ connections
 
-    def connect_main(self) -> sqlite_utils.Database:
-        """This thread's connection to the database alone (before the keys file is attached)."""
-        db: sqlite_utils.Database | None = getattr(self._local, "db", None)
-        if db is not None:
-            return db
+    def _thread(self) -> _ThreadConnection:
+        held: _ThreadConnection | None = getattr(self._local, "held", None)
+        if held is not None:
+            return held
         if self._closed:
             raise StoreError("The store has been closed.")
         try:
@@ -83,31 +93,47 @@ class DatabaseFiles:
                 f"{self.path} is not a Reflect database SQLite can read ({error}). "
                 "Check REFLECT_DB, or restore it from a backup."
             ) from error
-        db = sqlite_utils.Database(conn, execute_plugins=False)
-        self._local.db = db
-        self._local.attached = False
+        held = _ThreadConnection(sqlite_utils.Database(conn, execute_plugins=False))
         with self._registry_lock:
-            self._connections.append(conn)
-        return db
+            self._connections[id(held)] = conn
+        weakref.finalize(held, self._forget_connection, id(held))
+        self._local.held = held
+        return held
+
+    def _forget_connection(self, key: int) -> None:
+        with self._registry_lock:
+            conn = self._connections.pop(key, None)
+        if conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+
+    def connect_main(self) -> sqlite_utils.Database:
+        """This thread's connection to the database alone (before the keys file is attached)."""
+        return self._thread().db
 
     def connection(self) -> sqlite_utils.Database:
         """This thread's connection, with the keys file attached as schema `keys`."""
-        db = self.connect_main()
-        if not self._local.attached:
+        held = self._thread()
+        if not held.attached:
             try:
-                db.conn.execute(f"ATTACH DATABASE ? AS {KEYS}", (str(self.keys_path),))
-                _set_up(db.conn, KEYS)
+                held.db.conn.execute(f"ATTACH DATABASE ? AS {KEYS}", (str(self.keys_path),))
+                _set_up(held.db.conn, KEYS)
             except sqlite3.DatabaseError as error:
                 raise StoreError(
                     f"{self.keys_path} is not a Reflect keys file SQLite can read ({error})."
                 ) from error
-            self._local.attached = True
-        return db
+            held.attached = True
+        return held.db
+
+    @property
+    def open_connections(self) -> int:
+        with self._registry_lock:
+            return len(self._connections)
 
     def close(self) -> None:
         self._closed = True
         with self._registry_lock:
-            connections, self._connections = self._connections, []
+            connections, self._connections = list(self._connections.values()), {}
         for conn in connections:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
@@ -117,20 +143,27 @@ class DatabaseFiles:
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[sqlite_utils.Database]:
-        """A writing transaction (BEGIN IMMEDIATE), committed at the end or rolled back."""
+        """A writing transaction (BEGIN IMMEDIATE), committed at the end or rolled back.
+        Inside another writing transaction it is simply part of it."""
         db = self.connection()
-        if db.conn.in_transaction:  # nested: part of the outer transaction
+        held = self._thread()
+        if held.writing:
             yield db
             return
+        if db.conn.in_transaction:
+            raise RuntimeError("cannot start writing inside a read transaction")
         with self._write_lock:
             _begin_immediate(db.conn)
+            held.writing = True
             try:
                 yield db
-            except BaseException:
-                db.conn.execute("ROLLBACK")
-                raise
-            else:
                 db.conn.execute("COMMIT")
+            except BaseException:
+                if db.conn.in_transaction:  # an error may already have ended it
+                    db.conn.execute("ROLLBACK")
+                raise
+            finally:
+                held.writing = False
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[sqlite_utils.Database]:
