@@ -117,6 +117,10 @@ class Walk:
     texts: list[str]
     actions: list[tuple[str, Action]]
 
+    def how(self) -> str:
+        """The answers that led here, for failure messages."""
+        return "; ".join(f"{step_id}={action.key()}" for step_id, action in self.actions)
+
 
 @dataclass
 class Exploration:
@@ -227,13 +231,15 @@ def explore(flow: Flow) -> Exploration:
     # And one walk that skips everything it may (and one with no first name).
     skipping = sessions.start(flow, now=NOW)
     texts = _texts(skipping)
+    taken: list[tuple[str, Action]] = []
     while not skipping.finished:
         step = flow.step(skipping.session.step_id)
-        skipping = _apply(flow, skipping, candidates(step)[-1])
+        taken.append((step.id, candidates(step)[-1]))
+        skipping = _apply(flow, skipping, taken[-1][1])
         texts += _texts(skipping)
     assert skipping.summary is not None
     found.walks.append(
-        Walk(skipping.session.path, skipping.session.answers, skipping.summary, texts, [])
+        Walk(skipping.session.path, skipping.session.answers, skipping.summary, texts, taken)
     )
     return found
 
@@ -380,7 +386,7 @@ def test_every_step_is_reached_and_every_route_taken(flow_id: str) -> None:
             following = walk.path[position + 1] if position + 1 < len(walk.path) else END
             if number is not None:
                 taken.add(number)
-                assert following == _target(step.next[number]), (step.id, walk.answers)
+                assert following == _target(step.next[number]), (step.id, walk.how())
         missing = [_target(step.next[n]) for n in range(len(step.next)) if n not in taken]
         assert not missing, f"{flow_id}: step {step.id!r} never routed to {missing}"
 
@@ -401,13 +407,15 @@ def test_every_walk_ends_with_a_clean_summary(flow_id: str) -> None:
     for walk in explored(flow_id).walks:
         summary = walk.summary
         assert summary.strip()
-        assert not RESIDUE.search(summary), f"{flow_id}: {summary!r}"
+        assert not RESIDUE.search(summary), f"{flow_id} ({walk.how()}): {summary!r}"
         assert "\n\n\n" not in summary
-        assert not re.search(r"•[^\n]*\n\s*\n•", summary), f"{flow_id}: a gap: {summary!r}"
+        assert not re.search(r"•[^\n]*\n\s*\n•", summary), (
+            f"{flow_id} ({walk.how()}): a gap: {summary!r}"
+        )
         for line in summary.splitlines():
             # A bullet or numbered line with nothing after its label is an empty field.
             empty = re.fullmatch(r"\s*(•|\d+\.)\s*([^:]*:)?\s*", line)
-            assert not empty, f"{flow_id}: an empty field: {line!r}"
+            assert not empty, f"{flow_id} ({walk.how()}): an empty field: {line!r}"
         for step_id in never:
             assert _sample_text(flow.step(step_id)) not in summary, f"{step_id} is never kept"
         for text in walk.texts:
