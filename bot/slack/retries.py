@@ -18,6 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.jitter import Jitter
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -60,11 +61,23 @@ def retry_after(headers: Mapping[str, Any]) -> float:
     return 1.0 + random.random()
 
 
+class ShareJitter(Jitter):
+    """Up to a quarter of the interval again, so a crowd of retries spreads out but a short
+    backoff stays short (slack_sdk's default adds up to a whole second)."""
+
+    def recalculate(self, duration: float) -> float:
+        return duration * (1 + random.random() / 4)
+
+
+def backoff_calculator(backoff: float) -> BackoffRetryIntervalCalculator:
+    return BackoffRetryIntervalCalculator(backoff_factor=backoff, jitter=ShareJitter())
+
+
 class ServerErrorBackoff(ServerErrorRetryHandler):
     """500, 502, 503 and 504, retried with exponential backoff."""
 
     def __init__(self, *, max_retry_count: int, backoff: float, sleep: Sleep) -> None:
-        super().__init__(max_retry_count, BackoffRetryIntervalCalculator(backoff_factor=backoff))
+        super().__init__(max_retry_count, backoff_calculator(backoff))
         self.sleep = sleep
 
     def _can_retry(
@@ -96,7 +109,7 @@ class ConnectionBackoff(ConnectionErrorRetryHandler):
     def __init__(self, *, max_retry_count: int, backoff: float, sleep: Sleep) -> None:
         super().__init__(
             max_retry_count,
-            BackoffRetryIntervalCalculator(backoff_factor=backoff),
+            backoff_calculator(backoff),
             error_types=[URLError, ConnectionError, RemoteDisconnected, TimeoutError],
         )
         self.sleep = sleep
