@@ -74,6 +74,7 @@ def rules(document: dict[str, Any]) -> list[Finding]:
     found += _unreachable(steps, order)
     found += check_templates(document)
     found += _rehearsals(document, order)
+    found += _keywords(document)
     return found
 
 
@@ -400,4 +401,29 @@ def _rehearsals(document: dict[str, Any], order: dict[str, int]) -> list[Finding
                         f"step (steps are: {step_list(order)}){did_you_mean(expected, order)}",
                     )
                 )
+    return found
+
+
+# ---------------------------------------------------------------------------------------- keywords
+
+#: What a leader types outside a flow that means something before any flow is looked for.
+_IDLE_WORDS = ("resume", "help", "pause", "stop")
+
+
+def _keywords(document: dict[str, Any]) -> list[Finding]:
+    keywords = document.get("keywords")
+    if not isinstance(keywords, list):
+        return []
+    commands = {word: kind for kind in _IDLE_WORDS for word in messages.words(kind)}
+    found: list[Finding] = []
+    for number, keyword in enumerate(keywords):
+        said = " ".join(keyword.lower().split()) if isinstance(keyword, str) else None
+        if said in commands:
+            found.append(
+                Finding(
+                    ("keywords", number),
+                    f"the keyword '{keyword}' is what a leader types to {commands[said]}, so it "
+                    "would never start this flow; choose another",
+                )
+            )
     return found

@@ -460,3 +460,14 @@ def test_comparing_with_the_right_things_is_fine(tmp_path: Path) -> None:
         )
     )
     assert flow.id == "sample"
+
+
+def test_a_keyword_that_is_a_command_word_is_a_problem(tmp_path: Path) -> None:
+    problem = only_problem(
+        tmp_path,
+        SOUND_STEPS.replace("summary: Energy {{ energy }}.\n", ""),
+        summary="Energy {{ energy }}.",
+        keywords="[rough day, Carry on]",
+    )
+    assert problem.message.startswith("the keyword 'Carry on' is what a leader types to resume")
+    assert problem.flow_id == "sample" and problem.step_id is None and problem.line == 19
