@@ -35,6 +35,8 @@ class PlanReport:
     late: int = 0
     next_due: dt.datetime | None = None
     unreadable: list[str] = field(default_factory=list)
+    #: What was due (or late) and not yet in the ledger: written unless this was a dry run.
+    wanted: list[Planned] = field(default_factory=list)
 
     def __str__(self) -> str:
         return f"planned {self.added}, skipped as late {self.late}"
@@ -77,7 +79,9 @@ class Planner:
             )
         return self._pseudonyms[key]
 
-    def plan(self, *, now: dt.datetime) -> PlanReport:
+    def plan(self, *, now: dt.datetime, dry_run: bool = False) -> PlanReport:
+        """Put everyone whose nudge is due by `now` in the ledger. `dry_run`: only say who
+        (in `report.wanted`), for `reflect nudges preview`."""
         report = PlanReport()
         people: dict[str, _Candidate] = {}
         for team in self.teams.active():
@@ -106,6 +110,9 @@ class Planner:
             if row is not None:
                 wanted.append(row)
         self.profiles.save()
+        report.wanted = wanted
+        if dry_run:
+            return report
         for row in self.ledger.add_all(wanted, now=now):
             if row.skipped:
                 report.late += 1
