@@ -10,11 +10,12 @@ keys allowed there, and a suggestion when a key looks misspelt.
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from bot.engine.flow_document import Where
+from bot.engine.flow_document import Where, did_you_mean
 from bot.engine.flows import (
     Branch,
     ChoiceStep,
@@ -240,7 +241,8 @@ def _message(detail: Any, where: Where, missing: str | None, document: Any) -> s
         return f'{place} must be text: write it in quotes, like "{value}"'
     if kind == "literal_error":
         expected = detail.get("ctx", {}).get("expected", "")
-        return f"{place} must be {expected}, not {_got(value)}"
+        allowed = re.findall(r"'([^']*)'", expected)
+        return f"{place} must be {expected}, not {_got(value)}{did_you_mean(str(value), allowed)}"
     text = f"{place + ': ' if place else ''}{detail['msg']}"
     if kind.endswith("_type") or kind.endswith("_parsing"):
         text += f", not {_got(value)}"

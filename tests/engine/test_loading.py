@@ -141,6 +141,7 @@ def test_every_problem_in_a_file_is_reported_at_once_in_line_order() -> None:
     for fragment in (
         "the key 'area' appears twice",
         "area must be 'self'",
+        "not 'selff'. Did you mean 'self'?",
         "unknown key 'colour'",
         "next points to 'restor'",
         "'energy' is already used by step 1",
