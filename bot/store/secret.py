@@ -8,12 +8,15 @@ secret could never read it, so the caller gets one `WrongSecretError` saying wha
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from pathlib import Path
 
 from bot.settings import Settings
 from bot.store.errors import WrongSecretError
+
+log = logging.getLogger(__name__)
 
 SECRET_FILE = "secret.key"
 #: A secret is at least this many characters (the generated one is 43, from 32 random bytes).
@@ -51,6 +54,8 @@ def _create(path: Path) -> tuple[bytes, Path | None]:
 
 def _read(path: Path) -> bytes:
     try:
+        if path.stat().st_mode & 0o077:
+            log.warning("the secret key file is readable by other users: run chmod 600 on it")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise WrongSecretError(f"The secret key file {path} cannot be read: {error}.") from error

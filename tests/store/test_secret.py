@@ -69,3 +69,13 @@ def test_a_different_configured_secret_cannot_open_the_database(tmp_path: Path) 
 
 def _person() -> Person:
     return Person("T1:U1")
+
+
+def test_a_secret_file_others_can_read_is_used_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = _settings(tmp_path)
+    secret, _ = load_or_create_secret(settings)
+    (tmp_path / "data" / "secret.key").chmod(0o644)
+    assert load_or_create_secret(settings) == (secret, None)
+    assert "chmod 600" in caplog.text and secret.decode() not in caplog.text
