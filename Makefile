@@ -32,7 +32,7 @@ format: $(STAMP)
 	@$(BIN)/ruff check --fix bot tests
 
 schema: $(STAMP)
-	@$(BIN)/reflect flows schema > flows/schema.json
+	@$(BIN)/reflect flows schema > flows/schema.json.new && mv flows/schema.json.new flows/schema.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

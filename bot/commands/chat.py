@@ -1,11 +1,50 @@
-"""`reflect chat`: placeholder until its issue lands (see issues)."""
+"""`reflect chat [FLOW]`: walk a reflection in the terminal, no Slack needed."""
 
 from __future__ import annotations
 
 import click
 
+from bot import settings as settings_module
+from bot.engine import messages
+from bot.engine.people import Person
+from bot.runtime import build_conversations
+from bot.store import open_store
+from bot.terminal.chat import chat
+
+
+def _read(prompt: str) -> str:
+    return input(prompt)
+
 
 @click.command(name="chat")
-def command() -> None:
-    """Not built yet."""
-    raise click.ClickException("'reflect chat' is not built yet.")
+@click.argument("flow", required=False)
+def command(flow: str | None) -> None:
+    """Reflect in the terminal, on this machine's own private database.
+
+    With no FLOW, lists the reflections to choose from. Ctrl-C pauses; the next
+    `reflect chat` offers to carry on where you left off.
+    """
+    settings = settings_module.load()
+    store = open_store(settings)
+    try:
+        if store.created_secret is not None:
+            click.echo(messages.text("terminal.secret_created", path=store.created_secret) + "\n")
+        conversations = build_conversations(
+            settings=settings,
+            store=store,
+            on_problem=lambda problem: click.echo(f"Flow left out: {problem}", err=True),
+        )
+        if flow is not None and conversations.library.find(flow) is None:
+            names = ", ".join(f.id for f in conversations.library)
+            raise click.UsageError(f"There is no reflection called {flow!r}. Try one of: {names}.")
+        found = conversations.library.find(flow) if flow else None
+        status = chat(
+            conversations=conversations,
+            person=Person(f"terminal:{settings.terminal_user}"),
+            flow_id=found.id if found else None,
+            read=_read,
+            write=click.echo,
+        )
+    finally:
+        store.close()
+    raise SystemExit(status)

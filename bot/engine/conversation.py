@@ -19,6 +19,7 @@ from bot.engine.flows import Flow
 from bot.engine.library import FlowLibrary
 from bot.engine.people import Person
 from bot.engine.reflections import Answer, Event, Reflection, ReflectionStore
+from bot.engine.rendering import prompt_context, render
 from bot.engine.replies import Choice, FlowOffer, Question, Reply, Say, Signpost, Summary
 from bot.engine.safety import Concern, screen
 from bot.engine.sessions import Session, Turn
@@ -110,7 +111,8 @@ class Conversations:
         if word in messages.words("help"):
             question = sessions.ask(flow, session, now=now)
             step = flow.step(session.step_id)
-            extra = [Say(step.help)] if step.help else []
+            context = prompt_context(flow, session.answers, session.first_name, now)
+            extra = [Say(render(step.help, context))] if step.help else []
             helptext = messages.text("help", title=flow.title, position=question.position)
             return [Say(helptext), *extra, question]
         if session.signposted and word in messages.words("not_meant"):

@@ -1,0 +1,56 @@
+"""Putting Reflect together from settings: flows, safety signposts, supervisors, the store.
+
+Transports (Slack, the terminal) and commands call these rather than wiring things themselves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from bot.engine.conversation import Conversations, utcnow
+from bot.engine.loading import FlowProblem, load_library
+from bot.engine.reflections import ReflectionStore
+from bot.engine.signposts import load_signposts
+from bot.engine.supervisor_nudge import NudgePolicy, load_supervisors
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class FlowsUnavailable(RuntimeError):
+    """No flow could be loaded: there is nothing to offer."""
+
+
+def build_conversations(
+    *,
+    settings: Settings,
+    store: ReflectionStore,
+    clock: Callable[[], dt.datetime] = utcnow,
+    on_problem: Callable[[FlowProblem], None] | None = None,
+) -> Conversations:
+    """The engine, ready to talk. Broken flows are reported (not fatal) and left out."""
+    loaded = load_library(sorted(settings.flows_dir.glob("*.yaml")), default=settings.default_flow)
+    for problem in loaded.problems:
+        if on_problem is not None:
+            on_problem(problem)
+        else:
+            log.warning("flow left out: %s", problem)
+    if not len(loaded.library):
+        raise FlowsUnavailable(
+            f"No flows could be loaded from {settings.flows_dir}. "
+            "Check REFLECT_FLOWS_DIR and run `reflect flows check`."
+        )
+    nudges = NudgePolicy(
+        supervisors=load_supervisors(settings.supervisors_file),
+        firm_every=dt.timedelta(days=settings.firm_nudge_every_days),
+    )
+    return Conversations(
+        library=loaded.library,
+        store=store,
+        signposts=load_signposts(settings.signposts_file),
+        nudges=nudges,
+        clock=clock,
+    )
+
