@@ -94,7 +94,7 @@ def _choose(
     """The note to show in place of the controls (None: leave them), and the replies."""
     current = parts.conversations.current(person)
     if current is None or (current.flow_id, current.step_id) != (asked.flow_id, asked.step_id):
-        return copy.text("question.skipped"), []
+        return _already(parts, person, asked), []
     replies = parts.conversations.choose(
         person, flow_id=asked.flow_id, step_id=asked.step_id, value=value
     )
@@ -105,3 +105,18 @@ def _choose(
     if refused:
         return None, replies
     return copy.text("question.answered", answer=answer_label(current, value)), replies
+
+
+def _already(parts: Parts, person: Person, asked: Asked) -> str:
+    """For a click on an answered question: its answer, if still in the session."""
+    session = parts.store.load_session(person)
+    if session is None or session.flow_id != asked.flow_id or asked.step_id not in session.answers:
+        return copy.text("question.skipped")
+    flow = parts.conversations.library.get(asked.flow_id)
+    step = flow.step(asked.step_id) if flow else None
+    options = getattr(step, "options", None) or []
+    labels = {option.value: option.label for option in options}
+    given = session.answers[asked.step_id]
+    values = given if isinstance(given, list) else [given]
+    answer = ", ".join(labels.get(str(v), str(v)) for v in values)
+    return copy.text("question.answered", answer=answer)

@@ -77,7 +77,9 @@ class Delivery:
             sent.append(str(response.get("ts", "")))
         return sent
 
-    def update(self, *, channel: str, ts: str, text: str, blocks: Sequence[Block]) -> bool:
+    def update(
+        self, *, channel: str, ts: str, text: str, blocks: Sequence[Block | dict[str, Any]]
+    ) -> bool:
         args = {"channel": channel, "ts": ts, "text": text, "blocks": list(blocks)}
         return self._call("chat.update", args, who=channel) is not None
 

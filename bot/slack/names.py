@@ -14,7 +14,10 @@ log = logging.getLogger(__name__)
 
 class FirstNames:
     def __init__(self, *, client: WebClient, size: int = 2000) -> None:
-        self.client = client
+        # Looked up before the ack: no waiting out rate limits here, greet without a name instead.
+        self.client = WebClient(
+            token=client.token, base_url=client.base_url, timeout=2, retry_handlers=[]
+        )
         self.size = size
         self._known: OrderedDict[str, str | None] = OrderedDict()
         self._lock = threading.Lock()

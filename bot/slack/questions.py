@@ -134,14 +134,12 @@ def answer_label(question: Question | None, value: object) -> str:
     return ", ".join(labels.get(str(v), str(v)) for v in values)
 
 
-def with_answer(blocks: Sequence[dict[str, Any]], *, asked_block: str, note: str) -> list[Block]:
-    """The message's blocks with the question's controls replaced by `note` (the answer)."""
-    result: list[Block] = []
-    for raw in blocks:
-        if raw.get("block_id") == asked_block:
-            result.append(ContextBlock(block_id=asked_block, elements=[plain(note)]))
-            continue
-        block = Block.parse(raw)
-        if block is not None:
-            result.append(block)
-    return result
+def with_answer(
+    blocks: Sequence[dict[str, Any]], *, asked_block: str, note: str
+) -> list[dict[str, Any]]:
+    """The message's blocks (as Slack sent them) with the question's controls replaced by
+    `note`, the answer."""
+    answered = ContextBlock(block_id=asked_block, elements=[plain(shorten(note, limit=2000))])
+    return [
+        answered.to_dict() if raw.get("block_id") == asked_block else dict(raw) for raw in blocks
+    ]

@@ -19,7 +19,8 @@ from bot.engine.conversation import Conversations
 from bot.engine.flows import Flow
 from bot.engine.library import FlowLibrary
 from bot.engine.people import Person
-from bot.engine.signposts import load_signposts
+from bot.engine.replies import Supervisor
+from bot.engine.signposts import Signposts, load_signposts
 from bot.engine.supervisor_nudge import NudgePolicy, load_supervisors
 from bot.settings import Settings
 from bot.slack.app import build_app
@@ -42,6 +43,16 @@ def library() -> FlowLibrary:
         for path in sorted((ROOT / "flows").glob("*.yaml"))
     ]
     return FlowLibrary(flows, default="hard-day")
+
+
+@functools.cache
+def signposts() -> Signposts:
+    return load_signposts(ROOT / "config" / "signposts.yaml")
+
+
+@functools.cache
+def supervisors() -> tuple[Supervisor, ...]:
+    return load_supervisors(ROOT / "config" / "supervisors.yaml")
 
 
 def settings_for(fake: FakeSlack, **extra: Any) -> Settings:
@@ -77,8 +88,8 @@ def make_bot(
     conversations = Conversations(
         library=library(),
         store=store,
-        signposts=load_signposts(ROOT / "config" / "signposts.yaml"),
-        nudges=NudgePolicy(supervisors=load_supervisors(ROOT / "config" / "supervisors.yaml")),
+        signposts=signposts(),
+        nudges=NudgePolicy(supervisors=supervisors()),
         clock=clock,
     )
     sleeps: list[float] = []

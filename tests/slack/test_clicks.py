@@ -28,6 +28,8 @@ def test_a_double_click_answers_once(sam: Leader, bot: Bot, fake: FakeSlack) -> 
     assert len(fake.calls("chat.postMessage")) == posts, "nothing more was posted"
     session = bot.store.load_session(sam.person)
     assert session is not None and session.answers["weight"] == 2
+    updated = next(m for m in sam.messages() if m["ts"] == message["ts"])
+    assert "Your answer: 2" in json.dumps(updated), "the second click did not overwrite the answer"
 
 
 def test_a_click_on_an_old_question_after_typing_changes_nothing(sam: Leader, bot: Bot) -> None:
@@ -40,8 +42,24 @@ def test_a_click_on_an_old_question_after_typing_changes_nothing(sam: Leader, bo
 
     assert bot.store.load_session(sam.person) == after_typing
     updated = next(m for m in sam.messages() if m["ts"] == message["ts"])
-    assert "Already answered" in json.dumps(updated)
+    assert "Your answer: 3" in json.dumps(updated), "the old message shows the typed answer"
     assert not [b for b in updated["blocks"] if b["type"] == "actions"]
+
+
+def test_a_click_on_a_question_from_a_finished_reflection_changes_nothing(
+    sam: Leader, bot: Bot
+) -> None:
+    _to_the_scale(sam, bot)
+    message, _ = sam.question_message()
+    sam.answer_everything()
+    kept = bot.store.reflections(sam.person)
+
+    sam.clicks("1", message=message)
+
+    assert bot.store.reflections(sam.person) == kept
+    assert bot.store.load_session(sam.person) is None
+    updated = next(m for m in sam.messages() if m["ts"] == message["ts"])
+    assert "Already answered" in json.dumps(updated)
 
 
 def test_someone_elses_click_changes_nothing(
