@@ -518,3 +518,21 @@ def test_typing_an_option_or_keyword_never_trips_the_safety_screen() -> None:
         typed += [text for rehearsal in flow.tests for text in rehearsal.inputs]
     alarms = [text for text in typed if screen(text) is not None]
     assert not alarms
+
+
+NUMBER_WORDS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
+#: A rough reading of how long a step takes in a chat: typing an answer, clicking, reading.
+SECONDS = {"text": 50, "choice": 15, "multi": 15, "scale": 15, "info": 10}
+
+
+@pytest.mark.parametrize("flow_id", _ids())
+def test_the_minutes_are_honest(flow_id: str) -> None:
+    """The intro says the same length as `minutes`, and a full walk takes about that long."""
+    flow = FLOWS[flow_id]
+    said = re.findall(rf"\b({'|'.join(NUMBER_WORDS)}) minutes\b", flow.intro.lower())
+    assert said == [NUMBER_WORDS[flow.minutes - 1]], f"{flow_id}: the intro says {said}"
+    longest = max(
+        sum(SECONDS[flow.step(step_id).kind] for step_id in walk.path)
+        for walk in explored(flow_id).walks
+    )
+    assert flow.minutes - 2 <= longest / 60 <= flow.minutes + 2, f"{flow_id}: {longest / 60:.1f}"
