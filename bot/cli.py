@@ -45,3 +45,7 @@ def main() -> None:
 
 
 logging.getLogger("slack_bolt").addHandler(logging.NullHandler())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""`reflect chat` as a person runs it: the real command, piped input, a real SQLite file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REFLECT = [sys.executable, "-m", "bot.cli"]
+
+
+def _run(data: Path, *args: str, typed: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "REFLECT_"))}
+    env |= {"REFLECT_DATA_DIR": str(data), "REFLECT_TERMINAL_USER": "sam", "PYTHONUTF8": "1"}
+    return subprocess.run(
+        [*REFLECT, *args],
+        input=typed,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=data.parent,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+def test_a_first_chat_creates_a_private_key_and_completes_a_flow(data: Path) -> None:
+    result = _run(data, "chat", typed="1\nA hard meeting\n2\nRattled\n3\nThe minutes\nskip\n")
+    assert result.returncode == 0, result.stderr
+    assert "Created your secret key" in result.stdout
+    assert "Putting down tonight: The minutes" in result.stdout
+    assert (data / "secret.key").stat().st_mode & 0o777 == 0o600
+    assert "Traceback" not in result.stderr
+
+
+def test_the_end_of_input_pauses_and_the_next_chat_resumes(data: Path) -> None:
+    first = _run(data, "chat", "hard-day", typed="A hard meeting\n")
+    assert first.returncode == 0 and "Paused" in first.stdout
+    second = _run(data, "chat", typed="y\n2\nRattled\nrest\nThe minutes\nskip\n")
+    assert "in progress" in second.stdout
+    assert "What happened: A hard meeting" in second.stdout
+    export = _run(data, "data", "export", "--format", "json", typed="")
+    assert "A hard meeting" in export.stdout  # kept for its owner, readable by them
+
+
+def test_an_unknown_flow_is_a_clear_error(data: Path) -> None:
+    result = _run(data, "chat", "no-such-flow", typed="")
+    assert result.returncode == 2
+    assert "no reflection called 'no-such-flow'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_answers_are_not_in_the_database_file_in_clear(data: Path) -> None:
+    _run(data, "chat", "hard-day", typed="Canary-Quokka-42 happened\n1\nx\nrest\ny\nskip\n")
+    blobs = b"".join(p.read_bytes() for p in data.iterdir() if p.is_file())
+    assert b"Canary-Quokka-42" not in blobs
+    assert b"terminal:sam" not in blobs
