@@ -168,7 +168,11 @@ def backup(path: Path) -> None:
 
     The data keys are not in the copy (they stay in the keys file beside the database), so a
     person erased later stays erased in every backup. Keep the secret key and the keys file
-    safe too: without them a backup cannot be read.
+    safe too: without them a backup cannot be read. If you copy the keys file elsewhere,
+    replace that copy often: an old copy still holds the keys of people erased since.
+
+    To restore: stop the bot, put the copy in place of the database (removing any -wal and
+    -shm files beside it), and keep the current keys file.
     """
     settings = settings_module.load()
     if _no_database(settings):
