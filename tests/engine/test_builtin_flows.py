@@ -3,25 +3,35 @@
 Conventions the built-in flows follow (checked here, so a new flow cannot quietly break them):
 
 * The closing steps. Every walk through a flow ends with three steps, in this order: what to
-  keep (step id `keep`), what to let go of (`let_go`) and one small next step (`next_step`).
-  The one exception is `hard-day`, whose six answers are pinned by the engine's own tests: its
-  `keep` is a short info step (a pause to notice what to keep, no answer needed) and its let-go
-  step keeps its original id, `put_down` ("what you can put down tonight").
+  keep (step id `keep`), what to let go of (`let_go`) and one small next step (`next_step`),
+  and the summary reads them back. The one exception is `hard-day`, whose six answers are
+  pinned by the engine's own tests: its `keep` is a short info step (a pause to notice what to
+  keep, no answer needed) and its let-go step keeps its original id, `put_down` ("what you
+  can put down tonight").
 * Scales run from the heavy end (`min`) to the light end (`max`), because the supervisor nudge
-  reads a score in the bottom third as a sign of a heavy load.
+  reads a score in the bottom third as a sign of a heavy load; where a condition reads a
+  scale, the heavy end leads somewhere the light end does not (a restorative step).
 * Keywords are whole phrases a leader might type; no two flows share one, and none is a word
-  the engine already reads as a command (skip, pause, help...).
+  the engine already reads as a command (skip, pause, help...). Nothing a leader might type
+  from a flow (an option, a keyword) trips the safety screen.
+* Templates see a choice's label, not its value, so a template comparing a choice with a
+  string must name one of its labels (the weekly check-in maps labels to suggested flows).
+* `minutes` is honest: the intro says the same, and the longest walk, read at about 50 s a
+  typed answer, 15 s a click and 10 s a message, is within two minutes of it.
+* Copy is plain British English without exclamation marks; meta names the models drawn on.
 
 The explorer walks each flow through the pure state machine (bot.engine.sessions) with a fixed
 clock. Steps whose answers a condition reads ("decision steps") are tried with every answer
-that can matter: every option of a choice, every value of a scale, every subset (or, for large
-lists, every single option, pair and the whole list) of a multi-choice, and "skip" when the
-step is optional; the walk forks at each of them. Other steps take one plain answer, and then
-each of their other answers (other options, "skip") is tried once more in a walk of its own, so
-every answer of every step is given at least once. The test then checks that every step was
-reached, every route in every `next` list was taken, and every walk ended with a summary that
-reads cleanly (no "None", no template residue, no empty lines or fields). Falling through a
-`next` list without matching any route is not required, since a flow may cover every case.
+that can matter: every option of a choice, every value of a scale, every subset of a short
+multi-choice (every single option, every pair and the whole list of a longer one), and "skip"
+when the step is optional; the walk forks at each of them. Other steps take one plain answer,
+and then each of their other answers (other options, "skip") is tried once more in a walk of
+its own, so every answer of every step is given at least once; one more walk skips every
+optional step. The tests then check that every step was reached, every route in every `next`
+list was taken (and led where it says), and every walk ended with a summary that reads cleanly
+(no "None", no template residue, no empty lines or fields, no answer marked `store: never`).
+Falling through a `next` list without matching any route is not required, since a flow may
+cover every case.
 """
 
 from __future__ import annotations
@@ -135,10 +145,9 @@ def _sample_text(step: Step) -> str:
 def _multi_sets(step: MultiChoiceStep) -> list[list[str]]:
     values = [option.value for option in step.options]
     limit = step.max_choices or len(values)
-    if len(values) <= 7:
-        sizes = range(1, min(limit, len(values)) + 1)
-    else:
-        sizes = range(1, min(limit, 2) + 1)
+    # Every subset of a short list; of a longer one, every single option and every pair.
+    top = len(values) if len(values) <= 4 else 2
+    sizes = range(1, min(limit, top) + 1)
     chosen = [list(c) for size in sizes for c in itertools.combinations(values, size)]
     if limit >= len(values) and values not in chosen:
         chosen.append(values)
