@@ -274,6 +274,15 @@ class Ledger:
         ).fetchone()
         return _delivery(row) if row else None
 
+    def nudged(self, *, channel: str, week: str) -> dict[str, dt.datetime]:
+        """Who was sent this team's weekly nudge that week (pseudonym: when it was due)."""
+        rows = self.db.execute(
+            "SELECT person, due_at FROM weekly_deliveries WHERE channel = ? AND week = ? "
+            "AND kind = 'weekly' AND state = 'sent'",
+            (channel, week),
+        )
+        return {row["person"]: dt.datetime.fromtimestamp(row["due_at"], dt.UTC) for row in rows}
+
     def next_wake(self) -> dt.datetime | None:
         """When a row next becomes claimable (its due time, retry time, or lease end)."""
         row = self.db.execute(

@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackClientError
 
 from bot.engine.conversation import Conversations, utcnow
 from bot.settings import Settings
-from bot.slack import actions, answers, command, forget, home, messages
+from bot.slack import actions, answers, command, forget, home, messages, weekly_actions
 from bot.slack.delivery import Delivery
 from bot.slack.home import WeeklySection, weekly_section
 from bot.slack.lanes import Lanes
@@ -58,7 +58,7 @@ def build_app(
         clock=clock,
         app_id=_app_id(client),
     )
-    for module in (messages, command, answers, actions, forget):
+    for module in (messages, command, answers, actions, forget, weekly_actions):
         module.register(app, parts)
     home.register(app, parts, weekly=weekly)
     app.error(_log_error)

@@ -12,7 +12,7 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.engine.people import Person
 from bot.engine.replies import Reply, Say
-from bot.slack import copy, export, forget
+from bot.slack import copy, export, forget, weekly
 from bot.slack.blocks import Post, compose
 from bot.slack.identity import owner_tag
 from bot.slack.parts import Parts
@@ -36,6 +36,9 @@ def register(app: App, parts: Parts) -> None:
         if word == "export":
             _ack_elsewhere(ack, parts, command, user_id)
             parts.lanes.submit(person.id, lambda: export.send(parts, person, user_id=user_id))
+            return
+        if word == "weekly" or word.startswith("weekly "):  # team nudges: bot.slack.weekly
+            weekly.on_command(parts, ack=ack, context=context, text=text)
             return
         with parts.locks.hold(person):
             replies = subcommand(parts, person, text=text, word=word)

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from slack_sdk.models.blocks import (
     Block,
@@ -45,6 +45,11 @@ from bot.schedule.privacy import Keyring, lead_aad, slack_identity
 from bot.schedule.slack_api import NudgeSlack, RateLimited, SlackRefused, SlackUnavailable
 from bot.schedule.teams import Team, Teams
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from slack_bolt import Ack, BoltContext
+
+    from bot.slack.parts import Parts
 
 log = logging.getLogger(__name__)
 
@@ -332,3 +337,45 @@ def _status_line(team: Team) -> str:
 
 def _mrkdwn(text: str) -> dict[str, str]:
     return {"type": "mrkdwn", "text": text}
+
+
+_BUILT: dict[int, Weekly] = {}
+_BUILT_LOCK = threading.Lock()
+
+
+def for_store(
+    store: object, *, settings: Settings, clock: Callable[[], dt.datetime] | None = None
+) -> Weekly | None:
+    """The weekly nudges over the bot's store (its database file and keyring), made once per
+    store. None for a store without them (e.g. an in-memory one in tests of other parts)."""
+    keyring = getattr(store, "keyring", None)
+    path = getattr(store, "path", None)
+    if keyring is None or path is None:
+        return None
+    with _BUILT_LOCK:
+        weekly = _BUILT.get(id(store))
+        if weekly is None:
+            from bot.schedule.service import slack_for, utcnow
+
+            reflected = store if hasattr(store, "people_who_reflected") else None
+            weekly = Weekly(
+                db_path=path,
+                keyring=keyring,
+                slack=slack_for(settings),
+                settings=settings,
+                clock=clock or utcnow,
+                reflected=reflected,
+            )
+            _BUILT[id(store)] = weekly
+        return weekly
+
+
+def on_command(parts: Parts, *, ack: Ack, context: BoltContext, text: str) -> None:
+    """`/reflect weekly ...`: answered to the person only, in the slash command's response."""
+    service = for_store(parts.store, settings=parts.settings, clock=parts.clock)
+    person = parts.person(context)
+    who = service.who_is(person) if service and person else None
+    if service is None or who is None:
+        ack()
+        return
+    ack(text=service.command(who=who, text=text))
