@@ -23,9 +23,22 @@ class WithoutRequestDetails(logging.Filter):
         return True
 
 
+#: Libraries that log request and response bodies (message text, ids) at DEBUG, and
+#: connection URLs at INFO: kept at WARNING whatever REFLECT_LOG_LEVEL says.
+NOISY = ("slack_sdk", "slack_bolt", "websocket", "urllib3")
+
+
+def quiet_libraries() -> None:
+    for name in NOISY:
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logger.level, logging.WARNING))
+
+
 def bolt_logger() -> logging.Logger:
     """The logger handed to Bolt; Bolt copies its level and filters to its own loggers."""
+    quiet_libraries()
     logger = logging.getLogger(LOGGER_NAME)
+    logger.setLevel(max(logger.level, logging.INFO))
     if not any(isinstance(f, WithoutRequestDetails) for f in logger.filters):
         logger.addFilter(WithoutRequestDetails())
     for name in ("slack_bolt.RequestVerification", "slack_bolt.App"):

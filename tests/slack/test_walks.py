@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.harness import Bot, Leader, buttons, texts
 
@@ -99,3 +103,18 @@ def test_book_a_supervisor_click_is_counted(sam: Leader, bot: Bot) -> None:
     sam.answer_everything()
     sam.presses("nudge_book:0")
     assert bot.store.last_event(sam.person, "nudge_followed") is not None
+
+
+def test_nothing_personal_is_logged_even_at_debug(
+    sam: Leader, bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    canary = "canary-words-4471"
+    sam.says("hard day")
+    sam.says(f"A meeting about {canary}")
+    sam.answer_everything()
+    sam.types("export")
+    assert caplog.records, "something was logged"
+    assert canary not in caplog.text
+    assert "U1" not in caplog.text and "DU1" not in caplog.text and "T1:U1" not in caplog.text
+    assert "Sam" not in caplog.text
