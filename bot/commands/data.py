@@ -172,7 +172,8 @@ def backup(path: Path) -> None:
     replace that copy often: an old copy still holds the keys of people erased since.
 
     To restore: stop the bot, put the copy in place of the database (removing any -wal and
-    -shm files beside it), and keep the current keys file.
+    -shm files beside it), keep the current keys file, then run `reflect data purge` to clear
+    what belonged to people erased since the backup.
     """
     settings = settings_module.load()
     if _no_database(settings):

@@ -16,11 +16,12 @@ between the two files can at worst leave an unused key, never rows without their
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -155,9 +156,9 @@ class SqliteStore:
 
     def save_session(self, person: Person, session: Session) -> None:
         who = self.pseudonym(person)
-        key = self._key_for_writing(who)
-        state = seal(key, session.to_json().encode("utf-8"), aad=row_aad("sessions", who, "state"))
-        with self._files.writing() as db:
+        plain = session.to_json().encode("utf-8")
+        with self._writing_as(who) as (db, key):
+            state = seal(key, plain, aad=row_aad("sessions", who, "state"))
             db.execute(
                 "INSERT INTO sessions (pseudonym, flow_id, state, updated_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (pseudonym) DO UPDATE SET flow_id = excluded.flow_id,"
@@ -174,18 +175,9 @@ class SqliteStore:
     def finish(self, person: Person, reflection: Reflection) -> str:
         """Keep the reflection (redacted, sealed) and drop the session, in one transaction."""
         who = self.pseudonym(person)
-        key = self._key_for_writing(who)
         reflection_id = secrets.token_hex(8)
-        summary = seal(
-            key,
-            redact(reflection.summary).encode("utf-8"),
-            aad=row_aad("reflections", reflection_id, who, "summary"),
-        )
-        answers = [
-            _answer_row(key, reflection_id, who, position, answer)
-            for position, answer in enumerate(reflection.answers)
-        ]
-        with self._files.writing() as db:
+        summary = redact(reflection.summary).encode("utf-8")
+        with self._writing_as(who) as (db, key):
             db.execute(
                 "INSERT INTO reflections (id, pseudonym, flow_id, started_at, finished_at,"
                 " summary) VALUES (?, ?, ?, ?, ?, ?)",
@@ -195,13 +187,16 @@ class SqliteStore:
                     reflection.flow_id,
                     stamp(reflection.started_at),
                     stamp(reflection.finished_at),
-                    summary,
+                    seal(key, summary, aad=row_aad("reflections", reflection_id, who, "summary")),
                 ],
             )
             db.conn.executemany(
                 "INSERT INTO answers (reflection_id, step_id, position, kind, value, sealed)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                answers,
+                [
+                    _answer_row(key, reflection_id, who, position, answer)
+                    for position, answer in enumerate(reflection.answers)
+                ],
             )
             db.execute("DELETE FROM sessions WHERE pseudonym = ?", [who])
         return reflection_id
@@ -313,17 +308,25 @@ class SqliteStore:
 
     def purge(self, *, older_than: dt.datetime) -> int:
         """Delete reflections finished, events recorded and sessions left before `older_than`;
-        then the data keys of people with nothing left. Returns how many reflections went."""
+        rows whose data key is gone (left by an erasure, or in a restored backup), which can
+        never be read again; and the data keys of people with nothing left, so that earlier
+        backups lose them too. Returns how many reflections went."""
         cutoff = stamp(older_than)
         with self._files.writing() as db:
-            (gone,) = db.execute(
+            (aged,) = db.execute(
                 "SELECT count(*) FROM reflections WHERE finished_at < ?", [cutoff]
             ).fetchone()
             db.execute("DELETE FROM reflections WHERE finished_at < ?", [cutoff])
             db.execute("DELETE FROM events WHERE at < ?", [cutoff])
             db.execute("DELETE FROM sessions WHERE updated_at < ?", [cutoff])
             db.execute("DELETE FROM seen_events WHERE at < ?", [cutoff])
+        keyless = f"pseudonym NOT IN (SELECT pseudonym FROM {KEYS}.data_keys)"
         with self._files.writing() as db:
+            (unreadable,) = db.execute(
+                f"SELECT count(*) FROM reflections WHERE {keyless}"
+            ).fetchone()
+            db.execute(f"DELETE FROM reflections WHERE {keyless}")
+            db.execute(f"DELETE FROM sessions WHERE {keyless}")
             # Only keys older than the cutoff: a key just made is about to be used.
             db.execute(
                 f"DELETE FROM {KEYS}.data_keys WHERE created_at < ?"
@@ -332,8 +335,8 @@ class SqliteStore:
                 [cutoff],
             )
         self._files.checkpoint()
-        log.info("retention purge: %d reflections", gone)
-        return int(gone)
+        log.info("retention purge: %d reflections aged out, %d unreadable", aged, unreadable)
+        return int(aged) + int(unreadable)
 
     def backup(self, path: Path) -> None:
         """A consistent copy of the database (online backup), safe while the bot runs.
@@ -402,22 +405,30 @@ class SqliteStore:
         ).fetchone()
         return self.keyring.unwrap(row[0], pseudonym=who) if row else None
 
-    def _key_for_writing(self, who: str) -> bytes:
-        """The person's data key, made and committed first if they have none yet."""
-        with self._files.reading() as db:
-            key = self._data_key(db, who)
-        if key is not None:
-            return key
-        with self._files.writing() as db:
-            key = self._data_key(db, who)
-            if key is None:
-                key = new_data_key()
-                db.execute(
-                    f"INSERT INTO {KEYS}.data_keys (pseudonym, wrapped, created_at)"
-                    " VALUES (?, ?, ?)",
-                    [who, self.keyring.wrap(key, pseudonym=who), stamp(self._clock())],
-                )
-        return key
+    @contextlib.contextmanager
+    def _writing_as(self, who: str) -> Iterator[tuple[sqlite_utils.Database, bytes]]:
+        """A writing transaction with the person's data key, read inside it (so that no purge
+        or erasure can remove the key between reading it and using it). A person with no key
+        yet gets one first, in a transaction of its own: a key is always committed before
+        any row that needs it."""
+        for _attempt in range(3):
+            with self._files.writing() as db:
+                key = self._data_key(db, who)
+                if key is not None:
+                    yield db, key
+                    return
+            with self._files.writing() as db:
+                if self._data_key(db, who) is None:
+                    db.execute(
+                        f"INSERT INTO {KEYS}.data_keys (pseudonym, wrapped, created_at)"
+                        " VALUES (?, ?, ?)",
+                        [
+                            who,
+                            self.keyring.wrap(new_data_key(), pseudonym=who),
+                            stamp(self._clock()),
+                        ],
+                    )
+        raise StoreError("A data key could not be made; try again.")
 
 
 def _answer_row(

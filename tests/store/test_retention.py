@@ -82,3 +82,23 @@ def test_who_reflected_is_given_as_pseudonyms(
         sqlite_store.pseudonym(sam),
         sqlite_store.pseudonym(alex),
     }
+
+
+def test_a_restored_backup_is_cleared_of_people_erased_since(
+    db_path: Path, sam: Person, alex: Person, tmp_path: Path
+) -> None:
+    with SqliteStore.open(db_path, secret=SECRET) as store:
+        store.finish(sam, reflection(summary="sam's"))
+        store.finish(alex, reflection(summary="alex's"))
+        store.backup(tmp_path / "copy.db")
+        store.forget(sam)
+    # Restore: the copy replaces the database; the live keys file stays.
+    (tmp_path / "copy.db").replace(db_path)
+    for leftover in ("-wal", "-shm"):
+        Path(f"{db_path}{leftover}").unlink(missing_ok=True)
+    with SqliteStore.open(db_path, secret=SECRET) as store:
+        assert store.purge(older_than=NOW - dt.timedelta(days=365)) == 1
+        assert [r.summary for r in store.reflections(alex)] == ["alex's"]
+    with sqlite3.connect(db_path) as conn:
+        (left,) = conn.execute("SELECT count(*) FROM reflections").fetchone()
+    assert left == 1
