@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from bot.engine.people import Person
 from bot.store.redaction import is_nhs_number, redact
@@ -75,3 +77,47 @@ def test_free_text_and_summaries_are_redacted_on_the_way_in(
     assert kept.summary == "You spoke to [email] about [nhs-number]"
     assert kept.answers[0].value == "[colleague] rang [phone]"
     assert kept.answers[1].value == 2 and kept.answers[2].value == "rest"
+
+
+def _nhs(nine: str) -> str | None:
+    total = sum(int(d) * w for d, w in zip(nine, range(10, 1, -1), strict=True))
+    check = (11 - total % 11) % 11
+    return None if check == 10 else nine + str(check)
+
+
+_WORDS = st.lists(st.sampled_from(["the", "ward", "was", "busy", "today", "and", "I", "felt"]))
+_NINE_DIGITS = st.text(alphabet="0123456789", min_size=9, max_size=9)
+_SEPARATORS = st.sampled_from(["", " ", "-"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(before=_WORDS, after=_WORDS, nine=_NINE_DIGITS, sep=_SEPARATORS)
+def test_any_valid_nhs_number_is_redacted(
+    before: list[str], after: list[str], nine: str, sep: str
+) -> None:
+    number = _nhs(nine)
+    assume(number is not None)
+    assert number is not None
+    written = f"{number[:3]}{sep}{number[3:6]}{sep}{number[6:]}"
+    text = " ".join([*before, written, *after])
+    redacted = redact(text)
+    assert number not in redacted.replace(" ", "").replace("-", "")
+    assert redacted.split() == [*before, "[nhs-number]", *after]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    before=_WORDS,
+    after=_WORDS,
+    digits=st.text(alphabet="0123456789", min_size=9, max_size=9),
+    user=st.from_regex(r"[a-z][a-z0-9.]{0,10}[a-z0-9]", fullmatch=True),
+    domain=st.sampled_from(["nhs.net", "school.org.uk", "example.com"]),
+)
+def test_any_mobile_number_or_email_is_redacted(
+    before: list[str], after: list[str], digits: str, user: str, domain: str
+) -> None:
+    mobile = f"07{digits}"
+    text = " ".join([*before, f"{mobile[:5]} {mobile[5:]}", "or", f"{user}@{domain}", *after])
+    redacted = redact(text)
+    assert digits[-6:] not in redacted and f"{user}@" not in redacted
+    assert "[phone]" in redacted and "[email]" in redacted
