@@ -32,6 +32,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str | None
         "REFLECT_SECRET_KEY": SECRET,
         "REFLECT_TERMINAL_USER": "sam",
         "REFLECT_RETENTION_DAYS": None,
+        "REFLECT_FLOWS_DIR": str(tmp_path),  # no flows: titles fall back to ids (and it's quick)
     }
 
 
@@ -66,10 +67,11 @@ def test_export_prints_my_reflections_as_markdown_newest_first(env: dict[str, st
     _keep(env, ME, "older one", days_ago=2)
     _keep(env, ME, "newer one")
     _keep(env, SLACK, "someone else's")
-    result = _run(env, "export")
+    result = _run(env | {"REFLECT_FLOWS_DIR": None}, "export")  # the built-in flows' titles
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert out.startswith("# Your reflections in Reflect")
+    assert "## After a hard day, finished" in out
     assert out.index("newer one") < out.index("older one")
     assert "- **weight**: 2" in out and "newer one words" in out
     assert "someone else" not in out
