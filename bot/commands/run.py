@@ -6,6 +6,7 @@ import logging
 import signal
 import threading
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -13,7 +14,11 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot import settings as settings_module
 from bot.engine import messages
 from bot.runtime import FlowsUnavailable, build_conversations
-from bot.store import StoreError, open_store
+from bot.store import SqliteStore, StoreError, open_store
+
+if TYPE_CHECKING:
+    from bot.slack.home import WeeklySection
+    from bot.slack.launch import Background
 
 
 @click.command(name="run")
@@ -52,6 +57,7 @@ def command(use_http: bool, port: int | None) -> None:
         conversations = build_conversations(settings=settings, store=store)
         from bot.slack.launch import serve  # slack_bolt is loaded only when the bot runs
 
+        weekly_home, scheduler = _weekly(settings, store)
         serve(
             settings=settings,
             store=store,
@@ -59,6 +65,8 @@ def command(use_http: bool, port: int | None) -> None:
             http=use_http,
             port=port or settings.http_port,
             stop=stop,
+            weekly=weekly_home,
+            background=[scheduler],
         )
     except FlowsUnavailable as error:
         raise click.ClickException(str(error)) from None
@@ -74,6 +82,21 @@ def command(use_http: bool, port: int | None) -> None:
         click.echo("Stopped.")
     finally:
         store.close()
+
+
+def _weekly(
+    settings: settings_module.Settings, store: SqliteStore
+) -> tuple[WeeklySection, Background]:
+    """The weekly nudges' App Home section and scheduler, over the bot's own database."""
+    from bot.schedule.service import service_for
+    from bot.slack.home import weekly_section
+    from bot.slack.weekly import for_store
+
+    section = for_store(store, settings=settings) or weekly_section
+    scheduler = service_for(
+        settings=settings, db_path=store.path, keyring=store.keyring
+    ).scheduler()
+    return section, scheduler
 
 
 def _stop_on_signals(stop: threading.Event) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
+from typing import Protocol
 
 from slack_sdk import WebClient
 
@@ -25,6 +27,14 @@ from bot.store.sqlite import SqliteStore
 log = logging.getLogger(__name__)
 
 
+class Background(Protocol):
+    """Something that runs beside the bot (e.g. the weekly nudge scheduler)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> object: ...
+
+
 def serve(
     *,
     settings: Settings,
@@ -35,6 +45,7 @@ def serve(
     stop: threading.Event,
     client: WebClient | None = None,
     weekly: WeeklySection = weekly_section,
+    background: Sequence[Background] = (),
 ) -> None:
     client = client or web_client(settings=settings)
     lanes = Lanes()
@@ -48,6 +59,8 @@ def serve(
     )
     housekeeping = Housekeeping(store=store, retention_days=settings.retention_days, clock=utcnow)
     housekeeping.start()
+    for task in background:
+        task.start()
     try:
         if http:
             _serve_http(app_server=HttpServer(app=app, host="0.0.0.0", port=port), stop=stop)
@@ -61,6 +74,8 @@ def serve(
             finally:
                 runner.close()
     finally:
+        for task in background:
+            task.stop()
         housekeeping.stop()
         lanes.close()
 

@@ -354,7 +354,7 @@ def for_store(
         return None
     with _BUILT_LOCK:
         weekly = _BUILT.get(id(store))
-        if weekly is None:
+        if weekly is None or weekly.keyring is not keyring or weekly.db_path != path:
             from bot.schedule.service import slack_for, utcnow
 
             reflected = store if hasattr(store, "people_who_reflected") else None
