@@ -11,7 +11,8 @@
   unreadable in every earlier backup too (crypto-shredding), and everyone else's still reads.
 
 Each data key is written in its own transaction before any row that uses it, so that a crash
-between the two files can at worst leave an unused key, never rows without their key.
+between the two files can at worst leave an unused key, never rows without their key; and it
+is read inside the writing transaction that uses it, so no purge or erasure can slip between.
 """
 
 from __future__ import annotations
