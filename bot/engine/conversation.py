@@ -109,9 +109,9 @@ class Conversations:
         if word in messages.words("stop"):
             return self.stop(person)
         if word in messages.words("help"):
-            question = sessions.ask(flow, session, now=now)
+            question = sessions.ask(flow, session, now=now, person=person)
             step = flow.step(session.step_id)
-            context = prompt_context(flow, session.answers, session.first_name, now)
+            context = prompt_context(flow, session.answers, person, now)
             extra = [Say(render(step.help, context))] if step.help else []
             helptext = messages.text("help", title=flow.title, position=question.position)
             return [Say(helptext), *extra, question]
@@ -120,14 +120,18 @@ class Conversations:
             return [
                 Say(messages.text("safety.acknowledged")),
                 Say(self.signposts.reminder),
-                sessions.ask(flow, session, now=now),
+                sessions.ask(flow, session, now=now, person=person),
             ]
         if word in messages.words("back"):
-            turn = sessions.back(flow, session, now=now, reason=messages.text("reask.no_back"))
+            turn = sessions.back(
+                flow, session, now=now, person=person, reason=messages.text("reask.no_back")
+            )
         elif word in messages.words("skip"):
-            turn = sessions.skip(flow, session, now=now, reason=messages.text("reask.not_optional"))
+            turn = sessions.skip(
+                flow, session, now=now, person=person, reason=messages.text("reask.not_optional")
+            )
         else:
-            turn = sessions.answer(flow, session, text, now=now)
+            turn = sessions.answer(flow, session, text, now=now, person=person)
         replies = self._advance(person, flow, turn)
         if concern is not None:
             replies.insert(0, Say(messages.text("safety.pause_offer")))
@@ -144,13 +148,13 @@ class Conversations:
         current = self.store.load_session(person)
         if current is not None and current.flow_id == flow.id and current.status == "active":
             replies.append(Say(messages.text("session.already_active", title=flow.title)))
-            replies.append(sessions.ask(flow, current, now=self.clock()))
+            replies.append(sessions.ask(flow, current, now=self.clock(), person=person))
             return replies
         if current is not None:
             old = self.library.get(current.flow_id)
             title = old.title if old else current.flow_id
             replies.append(Say(messages.text("session.replaced", title=title)))
-        turn = sessions.start(flow, now=self.clock(), first_name=person.first_name)
+        turn = sessions.start(flow, now=self.clock(), person=person)
         if current is not None and current.signposted:
             turn = replace(turn, session=replace(turn.session, signposted=True))
         return [*replies, *self._advance(person, flow, turn)]
@@ -169,7 +173,7 @@ class Conversations:
         flow = self.library.get(flow_id)
         if flow is None:
             return [Say(messages.text("session.stale"))]
-        turn = sessions.choose(flow, session, value, now=self.clock())
+        turn = sessions.choose(flow, session, value, now=self.clock(), person=person)
         return self._advance(person, flow, turn)
 
     def nudge_answered(self, person: Person, *, followed: bool) -> None:
@@ -204,7 +208,7 @@ class Conversations:
         replies: list[Reply] = [Say(messages.text("session.resumed", title=flow.title))]
         if session.signposted:
             replies.append(Say(self.signposts.reminder))
-        replies.append(sessions.ask(flow, session, now=self.clock()))
+        replies.append(sessions.ask(flow, session, now=self.clock(), person=person))
         return replies
 
     def stop(self, person: Person) -> list[Reply]:
@@ -228,7 +232,7 @@ class Conversations:
         if session is None or session.status != "active":
             return None
         flow = self.library.get(session.flow_id)
-        return sessions.ask(flow, session, now=self.clock()) if flow else None
+        return sessions.ask(flow, session, now=self.clock(), person=person) if flow else None
 
     # ------------------------------------------------------------------ internals
 

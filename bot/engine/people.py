@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 @dataclass(frozen=True)
@@ -11,11 +13,22 @@ class Person:
 
     `id` is the transport's own identity, e.g. ``slack:T012:U345`` or ``terminal:alex``. The
     engine never stores or logs it: the store turns it into a pseudonym at its boundary.
-    `first_name` is used only to greet, never stored.
+    `first_name` (to greet) and `timezone` (an IANA name, for "this evening") are used while
+    talking and never stored.
     """
 
     id: str
     first_name: str | None = None
+    timezone: str | None = None
+
+    def local(self, moment: dt.datetime) -> dt.datetime:
+        """`moment` in the person's own time zone (unchanged when it is unknown)."""
+        if not self.timezone:
+            return moment
+        try:
+            return moment.astimezone(ZoneInfo(self.timezone))
+        except (ZoneInfoNotFoundError, ValueError):
+            return moment
 
     def __repr__(self) -> str:  # keep identities out of logs and tracebacks
         return "Person(<redacted>)"

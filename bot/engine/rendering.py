@@ -11,6 +11,7 @@ from jinja2 import StrictUndefined, Template
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from bot.engine.flows import ChoiceStep, Flow, MultiChoiceStep
+from bot.engine.people import Person
 
 #: Names every template may use besides the step ids.
 CONTEXT_NAMES = frozenset({"first_name", "flow_title", "part_of_day"})
@@ -67,7 +68,7 @@ def part_of_day(now: dt.datetime) -> str:
 
 
 def prompt_context(
-    flow: Flow, answers: dict[str, Any], first_name: str | None, now: dt.datetime
+    flow: Flow, answers: dict[str, Any], person: Person | None, now: dt.datetime
 ) -> dict[str, Any]:
     """What templates see: every step id (None until answered; option labels for choices),
     the leader's first name if known, the flow title and the part of the day."""
@@ -83,7 +84,7 @@ def prompt_context(
             labels = {o.value: o.label for o in step.options}
             value = [labels.get(v, v) for v in value]
         context[step.id] = value
-    context["first_name"] = first_name
+    context["first_name"] = person.first_name if person else None
     context["flow_title"] = flow.title
-    context["part_of_day"] = part_of_day(now)
+    context["part_of_day"] = part_of_day(person.local(now) if person else now)
     return context

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from bot.engine.conditions import evaluate
 from bot.engine.flows import END, Branch, Flow, InfoStep, Step
 from bot.engine.interpret import Refusal, interpret
+from bot.engine.people import Person
 from bot.engine.rendering import prompt_context, render
 from bot.engine.replies import Choice, Question, Reply, Say, Scale
 
@@ -32,7 +33,6 @@ class Session:
     path: tuple[str, ...] = ()
     status: Status = "active"
     signposted: bool = False
-    first_name: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(
@@ -44,7 +44,6 @@ class Session:
                 "path": list(self.path),
                 "status": self.status,
                 "signposted": self.signposted,
-                "first_name": self.first_name,
             },
             ensure_ascii=False,
         )
@@ -60,7 +59,6 @@ class Session:
             path=tuple(data.get("path", ())),
             status=data.get("status", "active"),
             signposted=bool(data.get("signposted", False)),
-            first_name=data.get("first_name"),
         )
 
 
@@ -77,56 +75,70 @@ class Turn:
     summary: str | None = None
 
 
-def start(flow: Flow, *, now: dt.datetime, first_name: str | None = None) -> Turn:
+def start(flow: Flow, *, now: dt.datetime, person: Person | None = None) -> Turn:
     """Begin a flow: the intro, then the first step (and any info steps before it)."""
-    session = Session(
-        flow_id=flow.id, step_id=flow.steps[0].id, started_at=now, first_name=first_name
-    )
-    intro = Say(render(flow.intro, prompt_context(flow, session.answers, first_name, now)))
-    return _arrive(flow, session, flow.steps[0].id, now=now, before=(intro,))
+    session = Session(flow_id=flow.id, step_id=flow.steps[0].id, started_at=now)
+    intro = Say(render(flow.intro, prompt_context(flow, session.answers, person, now)))
+    return _arrive(flow, session, flow.steps[0].id, now=now, person=person, before=(intro,))
 
 
-def ask(flow: Flow, session: Session, *, now: dt.datetime, reason: str | None = None) -> Question:
+def ask(
+    flow: Flow,
+    session: Session,
+    *,
+    now: dt.datetime,
+    person: Person | None = None,
+    reason: str | None = None,
+) -> Question:
     """The current step, asked (again)."""
-    return _question(flow, session, flow.step(session.step_id), now=now, reason=reason)
+    step = flow.step(session.step_id)
+    return _question(flow, session, step, now=now, person=person, reason=reason)
 
 
-def answer(flow: Flow, session: Session, text: str, *, now: dt.datetime) -> Turn:
+def answer(
+    flow: Flow, session: Session, text: str, *, now: dt.datetime, person: Person | None = None
+) -> Turn:
     """Take a typed answer to the current step."""
     step = flow.step(session.step_id)
     outcome = interpret(step, text)
     if isinstance(outcome, Refusal):
-        return Turn(session, (ask(flow, session, now=now, reason=outcome.reason),))
-    return _record(flow, session, step, outcome.value, now=now)
+        return Turn(session, (ask(flow, session, now=now, person=person, reason=outcome.reason),))
+    return _record(flow, session, step, outcome.value, now=now, person=person)
 
 
-def choose(flow: Flow, session: Session, value: Any, *, now: dt.datetime) -> Turn:
+def choose(
+    flow: Flow, session: Session, value: Any, *, now: dt.datetime, person: Person | None = None
+) -> Turn:
     """Take an answer given by a button or select (already a value, not text)."""
     step = flow.step(session.step_id)
     outcome = interpret(step, value, typed=False)
     if isinstance(outcome, Refusal):
-        return Turn(session, (ask(flow, session, now=now, reason=outcome.reason),))
-    return _record(flow, session, step, outcome.value, now=now)
+        return Turn(session, (ask(flow, session, now=now, person=person, reason=outcome.reason),))
+    return _record(flow, session, step, outcome.value, now=now, person=person)
 
 
-def skip(flow: Flow, session: Session, *, now: dt.datetime, reason: str) -> Turn:
+def skip(
+    flow: Flow, session: Session, *, now: dt.datetime, reason: str, person: Person | None = None
+) -> Turn:
     """Skip the current step if it is optional; otherwise ask it again with `reason`."""
     step = flow.step(session.step_id)
     if not step.optional:
-        return Turn(session, (ask(flow, session, now=now, reason=reason),))
-    return _record(flow, session, step, None, now=now)
+        return Turn(session, (ask(flow, session, now=now, person=person, reason=reason),))
+    return _record(flow, session, step, None, now=now, person=person)
 
 
-def back(flow: Flow, session: Session, *, now: dt.datetime, reason: str) -> Turn:
+def back(
+    flow: Flow, session: Session, *, now: dt.datetime, reason: str, person: Person | None = None
+) -> Turn:
     """Go back to the previous answered step, to change its answer."""
     path = [step_id for step_id in session.path if not isinstance(flow.step(step_id), InfoStep)]
     if not path:
-        return Turn(session, (ask(flow, session, now=now, reason=reason),))
+        return Turn(session, (ask(flow, session, now=now, person=person, reason=reason),))
     previous = path[-1]
     keep = session.path[: session.path.index(previous)]
     answers = {k: v for k, v in session.answers.items() if k in keep}
     moved = replace(session, step_id=previous, path=keep, answers=answers)
-    return Turn(moved, (ask(flow, moved, now=now),))
+    return Turn(moved, (ask(flow, moved, now=now, person=person),))
 
 
 def kept_answers(flow: Flow, session: Session) -> dict[str, Any]:
@@ -140,10 +152,18 @@ def kept_answers(flow: Flow, session: Session) -> dict[str, Any]:
     }
 
 
-def _record(flow: Flow, session: Session, step: Step, value: Any, *, now: dt.datetime) -> Turn:
+def _record(
+    flow: Flow,
+    session: Session,
+    step: Step,
+    value: Any,
+    *,
+    now: dt.datetime,
+    person: Person | None,
+) -> Turn:
     answers = {**session.answers, step.id: value}
     session = replace(session, answers=answers, path=(*session.path, step.id))
-    return _arrive(flow, session, _next(flow, step, answers), now=now)
+    return _arrive(flow, session, _next(flow, step, answers), now=now, person=person)
 
 
 def _next(flow: Flow, step: Step, answers: dict[str, Any]) -> str:
@@ -168,6 +188,7 @@ def _arrive(
     step_id: str,
     *,
     now: dt.datetime,
+    person: Person | None,
     before: tuple[Reply, ...] = (),
 ) -> Turn:
     """Move to `step_id`, showing info steps on the way, until a step needs an answer."""
@@ -176,21 +197,27 @@ def _arrive(
         step = flow.step(step_id)
         session = replace(session, step_id=step_id)
         if not isinstance(step, InfoStep):
-            replies.append(_question(flow, session, step, now=now))
+            replies.append(_question(flow, session, step, now=now, person=person))
             return Turn(session, tuple(replies))
-        context = prompt_context(flow, session.answers, session.first_name, now)
+        context = prompt_context(flow, session.answers, person, now)
         replies.append(Say(render(step.prompt, context)))
         session = replace(session, path=(*session.path, step.id))
         step_id = _next(flow, step, session.answers)
-    context = prompt_context(flow, session.answers, session.first_name, now)
+    context = prompt_context(flow, session.answers, person, now)
     summary = render(flow.summary, context)
     return Turn(session, tuple(replies), finished=True, summary=summary)
 
 
 def _question(
-    flow: Flow, session: Session, step: Step, *, now: dt.datetime, reason: str | None = None
+    flow: Flow,
+    session: Session,
+    step: Step,
+    *,
+    now: dt.datetime,
+    person: Person | None,
+    reason: str | None = None,
 ) -> Question:
-    context = prompt_context(flow, session.answers, session.first_name, now)
+    context = prompt_context(flow, session.answers, person, now)
     choices: tuple[Choice, ...] = ()
     scale = None
     if step.kind in ("choice", "multi"):

@@ -61,6 +61,7 @@ from bot.engine.flows import (
 )
 from bot.engine.library import FlowLibrary
 from bot.engine.loading import load_library
+from bot.engine.people import Person
 from bot.engine.rehearsal import rehearse
 from bot.engine.replies import Question, Say
 from bot.engine.safety import screen
@@ -222,7 +223,7 @@ def explore(flow: Flow) -> Exploration:
                 after, [*texts, *_texts(after)], [*actions, (step.id, action)], fork=fork
             )
 
-    start = sessions.start(flow, now=NOW, first_name="Sam")
+    start = sessions.start(flow, now=NOW, person=Person("t:1", first_name="Sam"))
     found.walks += walk(start, _texts(start), [], fork=True)
     # Every other answer of every step, once, each in a walk of its own.
     for step in flow.steps:

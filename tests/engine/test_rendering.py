@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from jinja2.exceptions import SecurityError, UndefinedError
 
+from bot.engine.people import Person
 from bot.engine.rendering import part_of_day, prompt_context, render
 from tests.conftest import flow_from
 
@@ -91,7 +92,9 @@ def test_the_context_has_every_step_labels_for_choices_and_the_small_context() -
         }
     )
     now = dt.datetime(2026, 1, 5, 9, 0)
-    context = prompt_context(flow, {"need": "talk", "feelings": ["stuck", "tired"]}, "Sam", now)
+    context = prompt_context(
+        flow, {"need": "talk", "feelings": ["stuck", "tired"]}, Person("t:1", first_name="Sam"), now
+    )
     assert context == {
         "need": "Talk it through",
         "feelings": ["Stuck", "Tired"],

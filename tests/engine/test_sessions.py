@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.engine import sessions
 from bot.engine.flows import Flow
+from bot.engine.people import Person
 from bot.engine.replies import Question, Say
 from bot.engine.sessions import Session
 from tests.conftest import NOW, flow_from
@@ -26,7 +27,7 @@ def _asked(turn: sessions.Turn) -> list[str]:
 
 
 def test_start_shows_the_intro_then_the_first_question(hard_day: Flow) -> None:
-    turn = sessions.start(hard_day, now=NOW, first_name="Priya")
+    turn = sessions.start(hard_day, now=NOW, person=Person("t:1", first_name="Priya"))
     intro, question = turn.replies
     assert isinstance(intro, Say) and "Priya" in intro.text
     assert isinstance(question, Question) and question.step_id == "what_happened"
@@ -161,3 +162,26 @@ def test_choose_takes_values_from_buttons() -> None:
     assert chosen.session.answers["rest"] == ["sleep", "walk"]
     refused = sessions.choose(BRANCHING, turn.session, ["bogus"], now=NOW)
     assert "rest" not in refused.session.answers
+
+
+def test_part_of_day_follows_the_person_s_own_time_zone(hard_day: Flow) -> None:
+    # 18:30 UTC is evening in London and morning in Auckland (07:30 the next day).
+    london = _walk_as(hard_day, Person("t:1", timezone="Europe/London"))
+    auckland = _walk_as(hard_day, Person("t:2", timezone="Pacific/Auckland"))
+    assert london.summary is not None and "this evening" in london.summary
+    assert auckland.summary is not None and "this morning" in auckland.summary
+
+
+def test_a_session_keeps_no_name(hard_day: Flow) -> None:
+    turn = sessions.start(hard_day, now=NOW, person=Person("t:1", first_name="Priya"))
+    assert "Priya" not in turn.session.to_json()
+
+
+def _walk_as(flow: Flow, person: Person) -> sessions.Turn:
+    turn = sessions.start(flow, now=NOW, person=person)
+    for text in ["x", "3", "fine", "rest", "inbox", "skip"]:
+        if text == "skip":
+            turn = sessions.skip(flow, turn.session, now=NOW, reason="-", person=person)
+        else:
+            turn = sessions.answer(flow, turn.session, text, now=NOW, person=person)
+    return turn
