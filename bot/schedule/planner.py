@@ -90,7 +90,7 @@ class Planner:
                 continue
             opted_out = self.teams.opt_outs_of(team.channel)
             for user in members:
-                person = self.keyring.pseudonym(slack_identity(workspace=team.workspace, user=user))
+                person = self._pseudonym(team.workspace, user)
                 if person in opted_out:
                     continue
                 people.setdefault(person, _Candidate(user=user, teams=[])).teams.append(team)

@@ -10,6 +10,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from bot.engine.loading import load_library
@@ -35,8 +36,16 @@ def utcnow() -> dt.datetime:
 
 def flow_choices(settings: Settings) -> list[FlowChoice]:
     """The flows a nudge offers, in the library's order (the default first)."""
-    loaded = load_library(sorted(settings.flows_dir.glob("*.yaml")), default=settings.default_flow)
-    return [FlowChoice(flow.id, flow.title) for flow in loaded.library]
+    files = tuple(
+        (path, path.stat().st_mtime_ns) for path in sorted(settings.flows_dir.glob("*.yaml"))
+    )
+    return list(_choices(files, settings.default_flow))
+
+
+@lru_cache(maxsize=8)
+def _choices(files: tuple[tuple[Path, int], ...], default: str) -> tuple[FlowChoice, ...]:
+    loaded = load_library([path for path, _ in files], default=default)
+    return tuple(FlowChoice(flow.id, flow.title) for flow in loaded.library)
 
 
 def slack_for(settings: Settings) -> WebNudgeSlack:

@@ -137,8 +137,10 @@ class Workspace:
             self.fail_posts -= 1
             return 500, {"ok": False, "error": "internal_error"}, ""
         channel = str(args.get("channel", ""))
-        by_dm = {dm: user for user, dm in self._dm_ids.items()}
-        user = self.users.get(channel) or self.users.get(by_dm.get(channel, ""))
+        user = self.users.get(channel)
+        if user is None and channel.startswith("D"):
+            by_dm = {dm: user for user, dm in self._dm_ids.items()}
+            user = self.users.get(by_dm.get(channel, ""))
         if user is None:
             if channel in self.channels:
                 return self._post_in(channel, args)
