@@ -14,7 +14,7 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.engine.people import Person
 from bot.engine.replies import Question, Reply
-from bot.slack import copy
+from bot.slack import copy, home
 from bot.slack.blocks import compose
 from bot.slack.identity import owner_tag
 from bot.slack.parts import Parts
@@ -86,6 +86,8 @@ def answer(
             parts.delivery.post(channel=channel, posts=posts)
 
     parts.lanes.submit(person.id, deliver)
+    if home.finished(replies) and context.user_id:
+        home.publish_later(parts, person, user_id=context.user_id)
 
 
 def _choose(

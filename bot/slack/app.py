@@ -57,10 +57,10 @@ def build_app(
         names=FirstNames(client=client),
         clock=clock,
         app_id=_app_id(client),
+        weekly=weekly,
     )
-    for module in (messages, command, answers, actions, forget, weekly_actions):
+    for module in (messages, command, answers, actions, forget, home, weekly_actions):
         module.register(app, parts)
-    home.register(app, parts, weekly=weekly)
     app.error(_log_error)
     return app
 

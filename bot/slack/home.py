@@ -3,7 +3,7 @@ click), their nudge settings, and a plain statement of what is kept and who can 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -19,7 +19,7 @@ from slack_sdk.models.views import View
 
 from bot.engine.people import Person
 from bot.engine.reflections import StoredReflection
-from bot.engine.replies import FlowOffer
+from bot.engine.replies import FlowOffer, Reply, Summary
 from bot.slack import copy
 from bot.slack.blocks import start_buttons
 from bot.slack.fitting import HEADER_TEXT, MODAL_TITLE, VIEW_BLOCKS, shorten
@@ -37,7 +37,8 @@ def weekly_section(person: Person) -> list[Block]:
     return []
 
 
-def home_view(parts: Parts, person: Person, *, weekly: WeeklySection = weekly_section) -> View:
+def home_view(parts: Parts, person: Person, *, weekly: WeeklySection | None = None) -> View:
+    """The Home tab; the weekly section comes from `weekly`, else the app's (parts.weekly)."""
     titles = {flow.id: flow.title for flow in parts.conversations.library}
     offer = parts.conversations.offer(person)[0]
     assert isinstance(offer, FlowOffer)
@@ -58,7 +59,7 @@ def home_view(parts: Parts, person: Person, *, weekly: WeeklySection = weekly_se
         HeaderBlock(text=plain(copy.text("home.privacy_heading"))),
         *sections(privacy_text, escaped=False),
     ]
-    middle = [*recent, *weekly(person)]
+    middle = [*recent, *(weekly or parts.weekly)(person)]
     room = VIEW_BLOCKS - len(top) - len(bottom)
     return View(type="home", blocks=[*top, *middle[:room], *bottom])
 
@@ -92,7 +93,21 @@ def reflection_view(reflection: StoredReflection, *, title: str) -> View:
     )
 
 
-def register(app: App, parts: Parts, *, weekly: WeeklySection = weekly_section) -> None:
+def publish_later(parts: Parts, person: Person, *, user_id: str) -> None:
+    """Refresh the person's Home tab on their lane (e.g. after a reflection is finished)."""
+
+    def publish() -> None:
+        parts.delivery.publish_home(user_id=user_id, view=home_view(parts, person))
+
+    parts.lanes.submit(person.id, publish)
+
+
+def finished(replies: Sequence[Reply]) -> bool:
+    """Whether these replies end a reflection (so the Home tab's list has changed)."""
+    return any(isinstance(reply, Summary) for reply in replies)
+
+
+def register(app: App, parts: Parts) -> None:
     @app.event("app_home_opened")
     def on_home_opened(ack: Ack, event: dict[str, Any], context: BoltContext) -> None:
         ack()
@@ -100,10 +115,7 @@ def register(app: App, parts: Parts, *, weekly: WeeklySection = weekly_section) 
         user_id = context.user_id
         if person is None or not user_id or event.get("tab", "home") != "home":
             return
-        view = home_view(parts, person, weekly=weekly)
-        parts.lanes.submit(
-            person.id, lambda: parts.delivery.publish_home(user_id=user_id, view=view)
-        )
+        publish_later(parts, person, user_id=user_id)
 
     @app.action("read_reflection")
     def on_read(

@@ -10,6 +10,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
+from bot.slack import home
 from bot.slack.blocks import compose
 from bot.slack.events import first_delivery, for_another_app, is_direct_message
 from bot.slack.identity import owner_tag
@@ -37,6 +38,8 @@ def register(app: App, parts: Parts) -> None:
             ack()
             posts = compose(replies, owner=owner_tag(person))
             parts.lanes.submit(person.id, lambda: _post(parts, channel, posts))
+            if home.finished(replies):
+                home.publish_later(parts, person, user_id=str(event["user"]))
 
 
 def _post(parts: Parts, channel: str, posts: list[Any]) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from slack_bolt import BoltContext
+from slack_sdk.models.blocks import Block
 
 from bot.engine.conversation import Conversations
 from bot.engine.people import Person
@@ -17,6 +18,10 @@ from bot.slack.lanes import Lanes
 from bot.slack.locks import PersonLocks
 from bot.slack.names import FirstNames
 from bot.slack.storage import SlackStore
+
+
+def no_weekly_section(person: Person) -> list[Block]:
+    return []
 
 
 @dataclass
@@ -31,6 +36,8 @@ class Parts:
     locks: PersonLocks = field(default_factory=PersonLocks)
     #: Our own app's id (from auth.test), to ignore events meant for other apps.
     app_id: str | None = None
+    #: The App Home section for weekly nudge settings (see bot.slack.home.weekly_section).
+    weekly: Callable[[Person], list[Block]] = no_weekly_section
 
     def person(self, context: BoltContext, *, greet: bool = False) -> Person | None:
         """The person behind a request; with their first name when we will greet them."""

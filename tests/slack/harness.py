@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import yaml
 from slack_bolt import App
+from slack_sdk import WebClient
 
 from bot.engine.conversation import Conversations
 from bot.engine.flows import Flow
@@ -25,8 +26,11 @@ from bot.engine.supervisor_nudge import NudgePolicy, load_supervisors
 from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.client import web_client
+from bot.slack.delivery import Delivery
 from bot.slack.http import HttpServer
 from bot.slack.lanes import Lanes
+from bot.slack.names import FirstNames
+from bot.slack.parts import Parts
 from bot.store.sqlite import SqliteStore
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack
@@ -320,3 +324,17 @@ class Leader:
             else:
                 self.says(f"An answer to {question.step_id}")
         raise AssertionError("the flow did not end")
+
+
+def make_parts(bot: Bot) -> Parts:
+    """What the listeners share, for calling a module's functions directly."""
+    client = WebClient(token="xoxb-test", base_url="http://127.0.0.1:9/api/")
+    return Parts(
+        conversations=bot.conversations,
+        store=bot.store,
+        settings=Settings(),
+        delivery=Delivery(client=client),
+        lanes=bot.lanes,
+        names=FirstNames(client=client),
+        clock=bot.conversations.clock,
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from bot.engine.people import Person
 from bot.slack import export
 from bot.store.export import as_markdown
 from tests.slack import payloads
@@ -152,3 +153,29 @@ def test_a_command_typed_in_a_channel_is_answered_in_the_dm(
     bot.settle()
     assert response.text == "I've sent you a direct message from Reflect."
     assert "start:hard-day" in json.dumps(sam.messages()[-1])
+
+
+def test_the_home_tab_is_refreshed_when_a_reflection_is_finished(
+    sam: Leader, bot: Bot, fake: FakeSlack
+) -> None:
+    sam.says("hard day")
+    sam.answer_everything()
+    view = _home(fake, "U1")
+    assert "read_reflection" in json.dumps(view), "the new reflection is listed"
+
+
+def test_the_weekly_section_hook_is_shown_and_the_view_stays_within_100_blocks(
+    fake: FakeSlack, bot: Bot
+) -> None:
+    from slack_sdk.models.blocks import SectionBlock
+
+    from bot.slack.home import home_view
+    from tests.slack.harness import make_parts
+
+    parts = make_parts(bot)
+    person = Person(id="T1:U1")
+    view = home_view(parts, person, weekly=lambda p: [SectionBlock(text="weekly here")] * 150)
+    blocks = view.to_dict()["blocks"]
+    assert len(blocks) == 100
+    assert "weekly here" in json.dumps(blocks)
+    assert "What is kept, and who can see it" in json.dumps(blocks), "the privacy statement stays"
