@@ -6,7 +6,7 @@ import click
 
 from bot import settings as settings_module
 from bot.engine import messages
-from bot.engine.people import Person
+from bot.engine.people import LOCAL, Person
 from bot.runtime import build_conversations
 from bot.store import open_store
 from bot.terminal.chat import chat
@@ -40,7 +40,7 @@ def command(flow: str | None) -> None:
         found = conversations.library.find(flow) if flow else None
         status = chat(
             conversations=conversations,
-            person=Person(f"terminal:{settings.terminal_user}"),
+            person=Person(f"terminal:{settings.terminal_user}", timezone=LOCAL),
             flow_id=found.id if found else None,
             read=_read,
             write=click.echo,

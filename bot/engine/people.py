@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
+#: The time zone of the machine the engine runs on (for the terminal).
+LOCAL = "local"
+
+
 @dataclass(frozen=True)
 class Person:
     """A leader, identified by their transport.
@@ -25,6 +29,8 @@ class Person:
         """`moment` in the person's own time zone (unchanged when it is unknown)."""
         if not self.timezone:
             return moment
+        if self.timezone == LOCAL:
+            return moment.astimezone()
         try:
             return moment.astimezone(ZoneInfo(self.timezone))
         except (ZoneInfoNotFoundError, ValueError):
