@@ -45,7 +45,6 @@ def test_a_saved_session_comes_back_as_it_was(any_store: ReflectionStore) -> Non
         path=("what_happened", "weight"),
         status="paused",
         signposted=True,
-        first_name="Sam",
     )
     any_store.save_session(SAM, session)
     assert any_store.load_session(SAM) == session

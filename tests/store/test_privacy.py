@@ -44,7 +44,6 @@ def _fill_with_canaries(store: SqliteStore) -> Person:
         started_at=NOW,
         answers={"what_happened": f"{CANARY_TEXT} happened"},
         path=("what_happened",),
-        first_name=CANARY_NAME,
     )
     store.save_session(person, session)
     store.record(person, "signpost_shown", at=NOW)
