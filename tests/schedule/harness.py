@@ -20,6 +20,7 @@ from bot.store.privacy import Keyring
 from tests.schedule.fake_slack import InProcessSlack, Workspace
 
 UTC = dt.UTC
+TEST_SECRET = b"test secret for weekly nudges"
 SIX_HOURS = dt.timedelta(hours=6)
 FRIDAY_4PM = WeeklyTime(day=4, time=dt.time(16, 0))
 FLOWS = (
@@ -56,7 +57,7 @@ class World:
     workspace: Workspace
     api_url: str
     clock: FakeClock
-    keyring: Keyring = field(default_factory=lambda: Keyring(b"test secret for weekly nudges"))
+    keyring: Keyring = field(default_factory=lambda: Keyring(TEST_SECRET))
     late_after: dt.timedelta = SIX_HOURS
     #: "http": the fake Slack over loopback; "memory": the same workspace without HTTP.
     transport: str = "http"
