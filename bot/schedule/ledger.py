@@ -262,6 +262,16 @@ class Ledger:
         )
         return bool(rows)
 
+    def give_back(self, delivery: Delivery, *, now: dt.datetime) -> bool:
+        """Hand back a row we have certainly not posted (we are stopping): as if never claimed."""
+        rows = self._write(
+            "UPDATE weekly_deliveries SET state = 'due', claim_token = NULL, lease_until = NULL, "
+            "attempts = MAX(attempts - 1, 0), updated_at = :now "
+            "WHERE id = :id AND claim_token = :token AND state = 'claimed' RETURNING id",
+            self._held(delivery, now),
+        )
+        return bool(rows)
+
     @staticmethod
     def _held(delivery: Delivery, now: dt.datetime) -> dict[str, Any]:
         return {"id": delivery.id, "token": delivery.claim_token, "now": _epoch(now)}

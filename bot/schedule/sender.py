@@ -148,6 +148,9 @@ class Sender:
         held_until = delivery.lease_until or self.clock()
         while True:
             self.pacer.wait_turn()
+            if self.should_stop():  # woken early to stop: nothing was posted for this row
+                self.ledger.give_back(delivery, now=self.clock())
+                return
             now = self.clock()
             if now - delivery.due_at > self.late_after:
                 self._skip(delivery, "late", report)
