@@ -121,29 +121,30 @@ class Weekly:
 
     # ------------------------------------------------------------------ /reflect weekly
 
-    def command(self, *, who: Who, text: str) -> str:
-        """What `/reflect weekly ...` does; the answer to show the person (only to them)."""
+    def command(self, *, who: Who, text: str, here: str | None = None) -> str:
+        """What `/reflect weekly ...` does; the answer to show the person (only to them).
+        `here` is the channel the command was typed in: the team, when none is named."""
         words = text.split()
         if words and words[0].lower() == "weekly":
             words = words[1:]
         action = words[0].lower() if words else ""
         try:
             if action == "on":
-                return self._on(who, words[1:])
+                return self._on(who, words[1:], here=here)
             if action == "off":
-                return self._off(who, words[1:])
+                return self._off(who, words[1:], here=here)
             if action == "status":
                 return self._status(who)
         except (RateLimited, SlackUnavailable):
             return copy.text("weekly.slack_busy")
         return copy.text("weekly.usage")
 
-    def _on(self, who: Who, args: list[str]) -> str:
-        channel = channel_of(args[0]) if args else None
+    def _on(self, who: Who, args: list[str], *, here: str | None) -> str:
+        channel, args = _team_channel(args, here=here)
         if channel is None:
             return copy.text("weekly.need_channel")
         try:
-            when = _when(args[1:])
+            when = _when(args)
         except ScheduleError as error:
             return f"{error}\n{copy.text('weekly.usage')}"
         teams = Teams(self._db())
@@ -152,7 +153,9 @@ class Weekly:
             return copy.text("weekly.not_allowed", channel=channel)
         try:
             members = self.slack.channel_members(channel)
-        except SlackRefused:
+        except SlackRefused as refused:
+            if refused.error == "missing_scope":
+                return copy.text("weekly.missing_scope")
             return copy.text("weekly.cannot_read", channel=channel)
         joining = team is None or not team.active
         if joining and who.user not in members and not self._is_admin(who):
@@ -177,8 +180,8 @@ class Weekly:
         key = "weekly.changed" if team is not None and team.active else "weekly.switched_on"
         return copy.text(key, channel=channel, when=when.describe())
 
-    def _off(self, who: Who, args: list[str]) -> str:
-        channel = channel_of(args[0]) if args else None
+    def _off(self, who: Who, args: list[str], *, here: str | None) -> str:
+        channel, _ = _team_channel(args, here=here)
         if channel is None:
             return copy.text("weekly.need_channel")
         teams = Teams(self._db())
@@ -301,6 +304,19 @@ class Weekly:
         return Teams(self._db()).opt_in(channel=channel, person=who.person)
 
 
+def _team_channel(args: list[str], *, here: str | None) -> tuple[str | None, list[str]]:
+    """The team's channel and the words after it: the channel named first, else the channel
+    the command was typed in (not a DM)."""
+    named = channel_of(args[0]) if args else None
+    if named is not None:
+        return named, args[1:]
+    if args and args[0].startswith("#"):
+        return None, args  # a plain #name: Slack did not say which channel it is
+    if here and here[:1] in ("C", "G"):
+        return here, args
+    return None, args
+
+
 def _when(args: list[str]) -> WeeklyTime:
     """`[day] [time]` in either order; what is left out is the default (Friday 16:00)."""
     day: int | None = None
@@ -378,4 +394,4 @@ def on_command(parts: Parts, *, ack: Ack, context: BoltContext, text: str) -> No
     if service is None or who is None:
         ack()
         return
-    ack(text=service.command(who=who, text=text))
+    ack(text=service.command(who=who, text=text, here=context.channel_id))

@@ -228,7 +228,7 @@ def test_a_channel_the_bot_cannot_read_gets_a_clear_message(
 
 
 def test_bad_input_gets_a_helpful_answer(fake: FakeSlack, bot: Bot, slack: SlackSide) -> None:
-    assert "Pick the channel" in reflect(slack, bot, "ULEAD", "weekly on ward-7")
+    assert "Which team?" in reflect(slack, bot, "ULEAD", "weekly on ward-7")
     assert "not a day or a time" in reflect(slack, bot, "ULEAD", "weekly on <#C1> teatime")
     assert "/reflect weekly on #channel" in reflect(slack, bot, "ULEAD", "weekly")
     assert "not in <#C1>" in reflect(slack, bot, "UOTHER", "weekly on <#C1>")
@@ -299,3 +299,24 @@ def test_the_start_button_starts_the_weekly_check_in(
     assert len(fake.messages("DU1")) > before  # the check-in's first question
     session = bot.store.load_session(Person(id="T1:U1"))
     assert session is not None and session.flow_id == "weekly-checkin"
+
+
+def test_typed_in_the_team_channel_the_channel_can_be_left_out(
+    fake: FakeSlack, bot: Bot, slack: SlackSide
+) -> None:
+    response = slack.command("ULEAD", "weekly on tuesday 8:30am", channel_id="C1")
+    bot.settle()
+    assert "on for <#C1>: Tuesday 08:30" in response.text
+    response = slack.command("ULEAD", "weekly off", channel_id="C1")
+    bot.settle()
+    assert "off for <#C1>" in response.text
+    # In the DM with the bot there is no team to assume.
+    assert "Which team?" in reflect(slack, bot, "ULEAD", "weekly on friday")
+
+
+def test_a_plain_channel_name_or_a_missing_permission_gets_a_clear_answer(
+    fake: FakeSlack, bot: Bot, slack: SlackSide
+) -> None:
+    assert "Which team?" in reflect(slack, bot, "ULEAD", "weekly on #ward-7")
+    fake.fail("conversations.members", error="missing_scope")
+    assert "channels:read" in reflect(slack, bot, "ULEAD", "weekly on <#C1|ward-7>")
