@@ -31,6 +31,8 @@ class FakeSocketMode:
         self._changed = threading.Condition()
         self._ids = itertools.count(1)
         self.received: list[dict[str, Any]] = []
+        #: How many times the app has connected (a reconnect counts again).
+        self.connects = 0
 
     def start(self) -> FakeSocketMode:
         self._server = serve(self._handle, "127.0.0.1", 0, compression=None, close_timeout=0.1)
@@ -47,9 +49,12 @@ class FakeSocketMode:
     def url(self) -> str:
         return f"ws://127.0.0.1:{self._port}/link/?ticket=test"
 
-    def wait_connected(self, *, timeout: float = 5.0) -> None:
+    def wait_connected(self, *, times: int = 1, timeout: float = 5.0) -> None:
+        """Wait until the app has connected `times` times in all, and is connected."""
         with self._changed:
-            if not self._changed.wait_for(lambda: bool(self._connections), timeout=timeout):
+            if not self._changed.wait_for(
+                lambda: self.connects >= times and bool(self._connections), timeout=timeout
+            ):
                 raise AssertionError("the app did not connect")
 
     def send(
@@ -83,11 +88,13 @@ class FakeSocketMode:
         with self._changed:
             connection = self._connections[-1]
         connection.send(json.dumps({"type": "disconnect", "reason": reason}))
+        connection.close()  # as Slack does, shortly after saying so
 
     def _handle(self, connection: ServerConnection) -> None:
         connection.send(json.dumps({"type": "hello", "num_connections": 1, "debug_info": {}}))
         with self._changed:
             self._connections.append(connection)
+            self.connects += 1
             self._changed.notify_all()
         try:
             for raw in connection:

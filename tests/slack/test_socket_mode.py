@@ -100,3 +100,13 @@ def test_a_retried_envelope_is_processed_once(
     bot.settle()
     session = bot.store.load_session(SAM)
     assert session is not None and list(session.answers) == ["what_happened"]
+
+
+def test_the_app_reconnects_when_slack_asks(
+    socket: FakeSocketMode, socket_bot: Bot, fake: FakeSlack
+) -> None:
+    socket.disconnect()
+    socket.wait_connected(times=2)
+    assert len(fake.calls("apps.connections.open")) == 2
+    _dm(socket, socket_bot, "hard day")
+    assert socket_bot.conversations.current(SAM) is not None
