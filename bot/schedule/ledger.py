@@ -293,6 +293,13 @@ class Ledger:
         )
         return {row["person"]: dt.datetime.fromtimestamp(row["due_at"], dt.UTC) for row in rows}
 
+    def channels_of(self, person: str) -> set[str]:
+        """The teams a person has been nudged for (for their App Home)."""
+        rows = self.db.execute(
+            "SELECT DISTINCT channel FROM weekly_deliveries WHERE person = ?", (person,)
+        )
+        return {row["channel"] for row in rows}
+
     def next_wake(self) -> dt.datetime | None:
         """When a row next becomes claimable (its due time, retry time, or lease end)."""
         row = self.db.execute(

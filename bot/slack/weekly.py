@@ -59,6 +59,8 @@ _CHANNEL = re.compile(r"^<#(?P<id>[CGD][A-Z0-9]+)(?:\|[^>]*)?>$|^(?P<bare>[CG][A
 REMIND_AFTER = dt.timedelta(hours=3)
 #: `action_id` of App Home's "Nudge me again" (opt back in to a team's nudges).
 OPT_IN = "weekly_opt_in"
+#: `action_id` of App Home's "Not for me" beside a team the person is nudged by.
+OPT_OUT = "weekly_opt_out"
 
 
 class Reflected(Protocol):
@@ -221,7 +223,13 @@ class Weekly:
         teams = Teams(self._db())
         led = teams.led_by(who.person)
         opted_out = teams.opted_out_teams(who.person)
-        if not led and not opted_out:
+        left_out = {team.channel for team in opted_out}
+        nudged_by = [
+            team
+            for channel in sorted(Ledger(self._db()).channels_of(who.person) - left_out)
+            if (team := teams.get(channel)) is not None and team.active
+        ]
+        if not led and not opted_out and not nudged_by:
             return []
         blocks: list[Block] = [DividerBlock(), HeaderBlock(text=copy.text("home.title"))]
         if led:
@@ -230,6 +238,21 @@ class Weekly:
                 line = copy.text("home.team", channel=team.channel, state=_state(team))
                 took_part = self._took_part(team)
                 blocks.append(SectionBlock(text=f"{line}\n{took_part}" if took_part else line))
+        if nudged_by:
+            blocks.append(SectionBlock(text=copy.text("home.nudged_intro")))
+            for team in nudged_by[:10]:
+                blocks.append(
+                    SectionBlock(
+                        text=copy.text(
+                            "home.nudged_team", channel=team.channel, when=team.when.describe()
+                        ),
+                        accessory=ButtonElement(
+                            text=copy.text("nudge.not_for_me"),
+                            action_id=OPT_OUT,
+                            value=team.channel,
+                        ),
+                    )
+                )
         if opted_out:
             blocks.append(SectionBlock(text=copy.text("home.opted_out_intro")))
             for team in opted_out[:10]:
@@ -302,6 +325,9 @@ class Weekly:
 
     def opt_in(self, *, who: Who, channel: str) -> bool:
         return Teams(self._db()).opt_in(channel=channel, person=who.person)
+
+    def opt_out(self, *, who: Who, channel: str) -> None:
+        Teams(self._db()).opt_out(channel=channel, person=who.person, now=self.clock())
 
 
 def _team_channel(args: list[str], *, here: str | None) -> tuple[str | None, list[str]]:

@@ -18,7 +18,7 @@ from bot.slack.command import post_to_dm
 from bot.slack.identity import owner_tag
 from bot.slack.parts import Parts
 from bot.slack.questions import with_answer
-from bot.slack.weekly import OPT_IN, Weekly, Who, for_store
+from bot.slack.weekly import OPT_IN, OPT_OUT, Weekly, Who, for_store
 
 log = logging.getLogger(__name__)
 
@@ -87,13 +87,18 @@ def register(app: App, parts: Parts) -> None:
         _replace_buttons(parts, body, who=who, note=note)
 
     @app.action(OPT_IN)
-    def on_opt_in(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:
+    @app.action(OPT_OUT)
+    def on_home_choice(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:
         service, who = weekly(), who_clicked(context)
         person = parts.person(context, greet=True)
         if service is None or who is None or person is None:
             ack()
             return
-        service.opt_in(who=who, channel=str(action.get("value") or ""))
+        channel = str(action.get("value") or "")
+        if action.get("action_id") == OPT_IN:
+            service.opt_in(who=who, channel=channel)
+        else:
+            service.opt_out(who=who, channel=channel)
         ack()
         view = home.home_view(parts, person, weekly=service)
         parts.lanes.submit(

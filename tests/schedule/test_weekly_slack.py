@@ -320,3 +320,48 @@ def test_a_plain_channel_name_or_a_missing_permission_gets_a_clear_answer(
     assert "Which team?" in reflect(slack, bot, "ULEAD", "weekly on #ward-7")
     fake.fail("conversations.members", error="missing_scope")
     assert "channels:read" in reflect(slack, bot, "ULEAD", "weekly on <#C1|ward-7>")
+
+
+def home_of(fake: FakeSlack, bot: Bot, slack: SlackSide, user: str) -> str:
+    slack.event(payloads.home_opened(user))
+    bot.settle()
+    views = [c for c in fake.calls("views.publish") if c.args.get("user_id") == user]
+    return json.dumps(views[-1].args["view"])
+
+
+def home_click(bot: Bot, slack: SlackSide, user: str, action_id: str, value: str) -> None:
+    slack.interact(
+        payloads.home_action(
+            user, action={"type": "button", "action_id": action_id, "value": value}
+        )
+    )
+    bot.settle()
+
+
+def test_app_home_shows_a_member_their_nudges_and_lets_them_say_not_for_me(
+    fake: FakeSlack, bot: Bot, slack: SlackSide
+) -> None:
+    reflect(slack, bot, "ULEAD", "weekly on <#C1>")
+    send_nudges(fake, bot, at=FRIDAY_4PM)
+    home = home_of(fake, bot, slack, "U1")
+    assert "You get a weekly reflection nudge from" in home
+    assert "<#C1>, Friday 16:00 your time" in home
+    home_click(bot, slack, "U1", "weekly_opt_out", "C1")
+    home = home_of(fake, bot, slack, "U1")
+    assert "weekly_opt_in" in home and "weekly_opt_out" not in home
+    send_nudges(fake, bot, at=FRIDAY_4PM + dt.timedelta(days=7))
+    assert len([m for m in fake.messages("DU1") if m.get("metadata")]) == 1
+    home_click(bot, slack, "U1", "weekly_opt_in", "C1")
+    send_nudges(fake, bot, at=FRIDAY_4PM + dt.timedelta(days=14))
+    assert len([m for m in fake.messages("DU1") if m.get("metadata")]) == 2
+
+
+def test_the_leads_home_shows_their_team_and_never_who_took_part(
+    fake: FakeSlack, bot: Bot, slack: SlackSide
+) -> None:
+    reflect(slack, bot, "ULEAD", "weekly on <#C1|ward-7> wed 10:00")
+    home = home_of(fake, bot, slack, "ULEAD")
+    assert "Weekly reflections" in home
+    assert "*<#C1>*: on, Wednesday 10:00" in home
+    for member in ("U1", "U2"):
+        assert member not in home.replace("ULEAD", "")
