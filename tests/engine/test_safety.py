@@ -200,3 +200,18 @@ def test_screening_an_ordinary_message_takes_well_under_a_millisecond() -> None:
         screen(message)
     per_message = (time.perf_counter() - started) / rounds
     assert per_message < 0.001
+
+
+# ---------------------------------------------------------------------- combining clauses
+
+
+@pytest.mark.parametrize("text", CASES["self"]["indirect"], ids=lambda t: t[:40])
+def test_a_statement_of_safety_does_not_cancel_what_follows(text: str) -> None:
+    assert _about(f"I'm not suicidal, but {text}") == "self"
+    assert _about(f"I would never hurt myself. {text}") == "self"
+
+
+@pytest.mark.parametrize("text", CASES["self"]["direct"][:10], ids=lambda t: t[:40])
+def test_risk_to_the_leader_outweighs_talk_of_others(text: str) -> None:
+    assert _about(f"A pupil disclosed self-harm today. {text}") == "self"
+    assert _about(f"{text}. We also lost a patient to suicide.") == "self"
