@@ -58,6 +58,8 @@ _APOSTROPHES = re.compile(r"['’‘ʼ`´′‛]")
 _LEET = re.compile(r"(?<=[a-z])[0134@$5](?=[a-z])|(?<![a-z0-9])[@$](?=[a-z])")
 _LEET_LETTERS = str.maketrans("0134@$5", "oieaass")
 _SPELLED_OUT = re.compile(r"(?<![a-z0-9])(?:[a-z][ .\-_*]{1,2}){3,}[a-z](?![a-z0-9])")
+#: A clause ends at . ! ? ; or a new line, and at "but"; an ellipsis is a pause, not an end.
+_ELLIPSIS = re.compile(r"\.{2,}")
 _CLAUSE_END = re.compile(r"[.!?;\n\r]+|(?<![a-z0-9])but(?![a-z0-9])")
 _NOT_A_WORD = re.compile(r"[^a-z0-9.]+")
 _REPEATS = re.compile(r"([a-z])\1+")
@@ -99,7 +101,7 @@ class Screen:
         text = _APOSTROPHES.sub("", text)
         text = _LEET.sub(lambda m: m.group().translate(_LEET_LETTERS), text)
         text = _SPELLED_OUT.sub(lambda m: re.sub(r"[^a-z]", "", m.group()), text)
-        text = _CLAUSE_END.sub(".", text)
+        text = _CLAUSE_END.sub(".", _ELLIPSIS.sub(" ", text))
         text = _squeeze(_NOT_A_WORD.sub(" ", text))
         return [" ".join(part.split()) for part in text.split(".") if part.strip()]
 

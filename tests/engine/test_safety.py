@@ -83,6 +83,7 @@ def test_the_case_lists_are_substantial() -> None:
         ("s u i c i d e", "suicide"),
         ("k1ll mys3lf", "kil myself"),
         ("Tired. But fine!", "tired . fine"),
+        ("I want to... stop", "i want to stop"),
     ],
 )
 def test_text_is_normalised_before_matching(text: str, reads: str) -> None:
