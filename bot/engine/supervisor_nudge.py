@@ -8,7 +8,8 @@ management. The offer becomes firm when answers suggest a heavy load:
   scale (`low_fraction`). Scales put the heavy end at their minimum ("1 very heavy .. 5 light");
   the flow's own bounds are used where known, 1..5 otherwise;
 - a safety signpost shown during this session;
-- the leader saying they feel stuck, in their own words or through an option they chose.
+- the leader saying they feel stuck, in their own words or through an option they chose
+  (one whose value says "stuck").
 
 A firm nudge appears at most once per `firm_every`; in between, the offer stays gentle. The
 words (and what counts as "stuck") live in bot/engine/messages.yaml under `nudge:`.
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -28,7 +29,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from bot.engine import messages
-from bot.engine.flows import Flow, ScaleStep
+from bot.engine.flows import ChoiceStep, Flow, MultiChoiceStep, ScaleStep
 from bot.engine.reflections import StoredReflection
 from bot.engine.replies import Supervisor, SupervisorNudge
 from bot.engine.safety import normalise
@@ -98,7 +99,7 @@ class NudgePolicy:
         found: set[Reason] = set()
         if session.signposted:
             found.add("signposted")
-        if any(says_stuck(value) for value in _answer_texts(session.answers)):
+        if _stuck_in(flow, session.answers):
             found.add("stuck")
         if self._low_lately(flow=flow, session=session, recent=recent, now=now):
             found.add("low_scores")
@@ -150,7 +151,9 @@ class NudgePolicy:
 
 
 def says_stuck(text: str) -> bool:
-    """Whether an answer says the leader feels stuck ("going round in circles", "stuck")."""
+    """Whether words say the leader feels stuck ("I feel stuck", "going round in circles")."""
+    if normalise(text) == "stuck":
+        return True
     for clause in normalise(text).split(" . "):
         for match in _stuck_pattern().finditer(clause):
             before = clause[: match.start()].split()[-3:]
@@ -166,12 +169,17 @@ def _stuck_pattern() -> re.Pattern[str]:
     return re.compile(rf"(?<![a-z0-9])(?:{alternatives})(?![a-z0-9])")
 
 
-def _answer_texts(answers: dict[str, Any]) -> Iterator[str]:
-    """Free text, option values and multi-choice values; numbers are scales."""
-    for value in answers.values():
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, str):
-                yield item
+def _stuck_in(flow: Flow, answers: dict[str, Any]) -> bool:
+    """Free-text answers in the leader's words; chosen options by their value ("stuck")."""
+    for step in flow.steps:
+        value = answers.get(step.id)
+        if isinstance(step, ChoiceStep | MultiChoiceStep):
+            chosen = value if isinstance(value, list) else [value]
+            if any(isinstance(v, str) and "stuck" in normalise(v).split() for v in chosen):
+                return True
+        elif isinstance(value, str) and says_stuck(value):
+            return True
+    return False
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

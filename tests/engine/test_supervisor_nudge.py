@@ -118,6 +118,8 @@ def test_a_safety_signpost_in_the_session_makes_it_firm(hard_day: Flow) -> None:
         "I can't see a way forward with her",
         "Totally out of my depth",
         "Feeling trapped. Long day.",
+        "Stuck.",
+        "Bring one thing I'm stuck on",
     ],
 )
 def test_saying_you_feel_stuck_makes_it_firm(hard_day: Flow, answer: str) -> None:
@@ -128,7 +130,14 @@ def test_saying_you_feel_stuck_makes_it_firm(hard_day: Flow, answer: str) -> Non
 
 @pytest.mark.parametrize(
     "answer",
-    ["I'm not stuck any more", "No longer stuck, thankfully", "A stuckness-free day? no: fine", ""],
+    [
+        "I'm not stuck any more",
+        "No longer stuck, thankfully",
+        "I don't feel stuck",
+        "Evidence that the actions stuck",
+        "A stuckness-free day",
+        "",
+    ],
 )
 def test_saying_you_are_not_stuck_does_not(answer: str) -> None:
     assert not says_stuck(answer)
