@@ -128,7 +128,14 @@ class Sender:
     # ------------------------------------------------------------------ one row
 
     def _deliver(self, delivery: Delivery, report: SendReport) -> None:
-        user = self.keyring.unseal(delivery.recipient_sealed, aad=recipient_aad(delivery.person))
+        try:
+            user = self.keyring.unseal(
+                delivery.recipient_sealed, aad=recipient_aad(delivery.person)
+            )
+        except Exception as error:  # a damaged row or another secret: never retried forever
+            log.error("weekly nudges: a recipient could not be unsealed (%s)", type(error).__name__)
+            self._skip(delivery, "cannot_message", report)
+            return
         if delivery.in_doubt:
             try:
                 if self._already_sent(delivery, user, report):

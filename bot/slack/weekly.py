@@ -285,6 +285,8 @@ class Weekly:
         minimum = self.settings.min_group_size
         if count < minimum:
             return copy.text("home.took_part_few", minimum=minimum)
+        if len(nudged) - count < minimum:  # the number would nearly say who did not
+            return copy.text("home.took_part_most", minimum=minimum)
         return copy.text("home.took_part", count=count)
 
     # ------------------------------------------------------------------ the nudge's buttons

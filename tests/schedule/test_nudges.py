@@ -181,3 +181,19 @@ def test_no_slack_id_is_kept_in_clear(world: World) -> None:
     assert sum(world.workspace.nudge_counts().values()) == 2
     for path in world.db_path.parent.glob("reflect.db*"):
         assert b"UCANARY" not in path.read_bytes(), path.name
+
+
+def test_a_row_that_cannot_be_unsealed_is_skipped_not_retried_forever(world: World) -> None:
+    _team(world, "C1", [User("U1"), User("U2")])
+    world.switch_on("C1")
+    runner = world.runner()
+    world.clock.set(dt.datetime(2026, 10, 30, 16, tzinfo=UTC))
+    runner.planner.plan(now=world.clock())
+    db = connect(world.db_path)
+    db.execute(
+        "UPDATE weekly_deliveries SET recipient_sealed = ? WHERE person = ?",
+        (b"\x01" + b"0" * 40, world.pseudonym("U1")),
+    )
+    report = runner.sender.send_due()
+    assert (report.sent, report.skipped) == (1, 1)
+    assert world.workspace.nudge_counts() == {"U1": 0, "U2": 1}

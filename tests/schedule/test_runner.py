@@ -118,7 +118,7 @@ def _lead_home(world: World, reflected: Reflected) -> str:
 
 
 def test_the_lead_sees_how_many_took_part_last_week_never_who(world: World) -> None:
-    users = _team(world, 8)
+    users = _team(world, 11)
     world.run_until(FRIDAY_4PM + dt.timedelta(hours=1))
     world.clock.set(dt.datetime(2026, 11, 3, 9, tzinfo=UTC))  # the Tuesday after
     took_part = {world.pseudonym(user) for user in users[:6]} | {"someone-not-in-the-team"}
@@ -126,6 +126,15 @@ def test_the_lead_sees_how_many_took_part_last_week_never_who(world: World) -> N
     assert "<#C1>" in home and "on, Friday 16:00" in home
     assert "6 people took part last week" in home
     assert "U000" not in home
+
+
+def test_near_everyone_taking_part_is_not_shown_as_a_number(world: World) -> None:
+    users = _team(world, 8)
+    world.run_until(FRIDAY_4PM + dt.timedelta(hours=1))
+    world.clock.set(dt.datetime(2026, 11, 3, 9, tzinfo=UTC))
+    home = _lead_home(world, Reflected({world.pseudonym(user) for user in users[:6]}))
+    assert "At least 5 people took part" in home
+    assert "6" not in home.replace("16:00", "")
 
 
 def test_fewer_than_the_minimum_group_is_not_shown_as_a_number(world: World) -> None:
