@@ -6,6 +6,7 @@ packed into messages of at most 50 (100 for views).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block
@@ -19,6 +20,8 @@ MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
 #: The notification text beside the blocks; Slack truncates at 40,000, we stay well inside.
 FALLBACK_TEXT = 3000
+#: A view's JSON may be at most 250 kB; keep a margin for the view's own fields.
+VIEW_BYTES = 240_000
 
 
 def split_text(text: str, *, limit: int = SECTION_TEXT) -> list[str]:
@@ -43,6 +46,18 @@ def shorten(text: str, *, limit: int) -> str:
     """`text` cut to `limit` characters, with an ellipsis when cut."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def within_view(blocks: Sequence[Block], *, most: int = VIEW_BLOCKS) -> list[Block]:
+    """As many of `blocks`, from the top, as a view can hold (100 blocks, 250 kB of JSON)."""
+    kept: list[Block] = []
+    size = 0
+    for block in blocks[:most]:
+        size += len(json.dumps(block.to_dict()).encode()) + 1
+        if size > VIEW_BYTES:
+            break
+        kept.append(block)
+    return kept
 
 
 def pack(blocks: Sequence[Block], *, per_message: int = MESSAGE_BLOCKS) -> list[list[Block]]:

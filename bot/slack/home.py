@@ -22,7 +22,7 @@ from bot.engine.reflections import StoredReflection
 from bot.engine.replies import FlowOffer, Reply, Summary
 from bot.slack import copy
 from bot.slack.blocks import start_buttons
-from bot.slack.fitting import HEADER_TEXT, MODAL_TITLE, VIEW_BLOCKS, shorten
+from bot.slack.fitting import HEADER_TEXT, MODAL_TITLE, VIEW_BLOCKS, shorten, within_view
 from bot.slack.mrkdwn import escape, markdown, plain, sections
 from bot.slack.parts import Parts
 
@@ -61,7 +61,7 @@ def home_view(parts: Parts, person: Person, *, weekly: WeeklySection | None = No
     ]
     middle = [*recent, *(weekly or parts.weekly)(person)]
     room = VIEW_BLOCKS - len(top) - len(bottom)
-    return View(type="home", blocks=[*top, *middle[:room], *bottom])
+    return View(type="home", blocks=[*top, *within_view(middle, most=room), *bottom])
 
 
 def _recent(reflections: list[StoredReflection], *, titles: dict[str, str]) -> list[Block]:
@@ -85,11 +85,14 @@ def reflection_view(reflection: StoredReflection, *, title: str) -> View:
     heading = f"{title}, {reflection.finished_at.date().isoformat()}"
     blocks: list[Block] = [HeaderBlock(text=plain(shorten(heading, limit=HEADER_TEXT)))]
     blocks += sections(reflection.summary)
+    shown = within_view(blocks)
+    if len(shown) < len(blocks):  # too long for a view: say where the rest is
+        shown = [*shown[:-1], ContextBlock(elements=[plain(copy.text("home.cut"))])]
     return View(
         type="modal",
         title=plain(shorten(copy.text("home.reflection_title"), limit=MODAL_TITLE)),
         close=plain(copy.text("home.close")),
-        blocks=blocks[:VIEW_BLOCKS],
+        blocks=shown,
     )
 
 

@@ -136,3 +136,18 @@ def test_split_text_fits_and_keeps_every_word(text: str) -> None:
     pieces = split_text(text, limit=3000)
     assert all(0 < len(piece) <= 3000 for piece in pieces)
     assert "".join("".join(pieces).split()) == "".join(text.split())
+
+
+def test_a_reflection_too_long_for_a_modal_is_cut_to_fit_the_view_limits() -> None:
+    import datetime as dt
+
+    from bot.engine.reflections import StoredReflection
+    from bot.slack.home import reflection_view
+
+    at = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
+    huge = StoredReflection("r1", "f", at, at, summary="long words " * 40_000)
+    view = reflection_view(huge, title="A very long reflection")
+    data = view.to_dict()
+    assert len(data["blocks"]) <= 100
+    assert len(json.dumps(data).encode()) <= 250_000
+    assert "/reflect export sends you all of it" in json.dumps(data["blocks"][-1])
