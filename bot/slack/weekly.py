@@ -149,7 +149,7 @@ class Weekly:
             when = _when(args)
         except ScheduleError as error:
             return f"{error}\n{copy.text('weekly.usage')}"
-        teams = Teams(self._db())
+        teams = Teams(self._db(), keyring=self.keyring)
         team = teams.get(channel)
         if team is not None and team.active and not self._may_change(who, team):
             return copy.text("weekly.not_allowed", channel=channel)
@@ -186,7 +186,7 @@ class Weekly:
         channel, _ = _team_channel(args, here=here)
         if channel is None:
             return copy.text("weekly.need_channel")
-        teams = Teams(self._db())
+        teams = Teams(self._db(), keyring=self.keyring)
         team = teams.get(channel)
         if team is None or not team.active:
             return copy.text("weekly.already_off", channel=channel)
@@ -197,7 +197,7 @@ class Weekly:
         return copy.text("weekly.switched_off", channel=channel)
 
     def _status(self, who: Who) -> str:
-        led = Teams(self._db()).led_by(who.person)
+        led = Teams(self._db(), keyring=self.keyring).led_by(who.person)
         if not led:
             return copy.text("weekly.none")
         return "\n".join(_status_line(team) for team in led)
@@ -220,7 +220,7 @@ class Weekly:
         who = self.who_is(person)
         if who is None:
             return []
-        teams = Teams(self._db())
+        teams = Teams(self._db(), keyring=self.keyring)
         led = teams.led_by(who.person)
         opted_out = teams.opted_out_teams(who.person)
         left_out = {team.channel for team in opted_out}
@@ -302,7 +302,9 @@ class Weekly:
         delivery = self.delivery(who=who, delivery_id=delivery_id)
         if delivery is None:
             return copy.text("nudge.not_yours")
-        Teams(self._db()).opt_out(channel=delivery.channel, person=who.person, now=self.clock())
+        Teams(self._db(), keyring=self.keyring).opt_out(
+            channel=delivery.channel, person=who.person, now=self.clock()
+        )
         log.info("someone opted out of a team's weekly nudges")
         return copy.text("nudge.opted_out", channel=delivery.channel)
 
@@ -326,10 +328,12 @@ class Weekly:
         return copy.text("nudge.remind_set", hours=int(REMIND_AFTER.total_seconds() // 3600))
 
     def opt_in(self, *, who: Who, channel: str) -> bool:
-        return Teams(self._db()).opt_in(channel=channel, person=who.person)
+        return Teams(self._db(), keyring=self.keyring).opt_in(channel=channel, person=who.person)
 
     def opt_out(self, *, who: Who, channel: str) -> None:
-        Teams(self._db()).opt_out(channel=channel, person=who.person, now=self.clock())
+        Teams(self._db(), keyring=self.keyring).opt_out(
+            channel=channel, person=who.person, now=self.clock()
+        )
 
 
 def _team_channel(args: list[str], *, here: str | None) -> tuple[str | None, list[str]]:

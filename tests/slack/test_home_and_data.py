@@ -179,3 +179,10 @@ def test_the_weekly_section_hook_is_shown_and_the_view_stays_within_100_blocks(
     assert len(blocks) == 100
     assert "weekly here" in json.dumps(blocks)
     assert "What is kept, and who can see it" in json.dumps(blocks), "the privacy statement stays"
+
+
+def test_words_of_risk_typed_after_slash_reflect_get_the_signpost(sam: Leader, bot: Bot) -> None:
+    sam.types("i want to end my life")
+    first = sam.messages()[-1]["blocks"]
+    assert first[0]["type"] == "header" and first[0]["text"]["text"] == "Support, right now"
+    assert bot.store.last_event(sam.person, "signpost_shown") is not None
