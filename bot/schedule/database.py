@@ -16,11 +16,11 @@ from sqlite_utils.migrations import Migrations
 from bot.store.schema import register
 
 #: Version 1 of the weekly nudge tables. Only pseudonyms and sealed (encrypted) ids identify
-#: people here; channel ids are the team's own name for itself and are kept in clear.
+#: people and workspaces here; channel ids (the team's own name for itself) are kept in clear.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS weekly_teams (
     channel TEXT PRIMARY KEY,
-    workspace TEXT NOT NULL,
+    workspace_sealed BLOB NOT NULL,
     day INTEGER NOT NULL,
     at TEXT NOT NULL,
     active INTEGER NOT NULL,

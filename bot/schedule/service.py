@@ -103,7 +103,7 @@ class NudgeService:
         """Who would be due at `at`, by pseudonym, and whether already in the ledger."""
         connection = connect(self.db_path)
         slack = self.slack()
-        teams = Teams(connection)
+        teams = Teams(connection, keyring=self.keyring)
         ledger = Ledger(connection)
         profiles = Profiles(connection, slack=slack)
         planner = Planner(

@@ -11,6 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from bot.schedule.due import WeeklyTime
+from bot.schedule.privacy import Keyring
 
 
 @dataclass(frozen=True)
@@ -36,11 +37,16 @@ def _moment(seconds: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(seconds, dt.UTC)
 
 
-def _team(row: sqlite3.Row) -> Team:
+def workspace_aad(channel: str) -> str:
+    return f"weekly/workspace/{channel}"
+
+
+def _team(row: sqlite3.Row, keyring: Keyring) -> Team:
     hour, minute = (int(part) for part in row["at"].split(":"))
+    channel = row["channel"]
     return Team(
-        channel=row["channel"],
-        workspace=row["workspace"],
+        channel=channel,
+        workspace=keyring.unseal(row["workspace_sealed"], aad=workspace_aad(channel)),
         when=WeeklyTime(day=row["day"], time=dt.time(hour, minute)),
         active=bool(row["active"]),
         lead=row["lead"],
@@ -51,22 +57,25 @@ def _team(row: sqlite3.Row) -> Team:
 
 
 class Teams:
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    """Team settings. The workspace (team) id is kept sealed, like every Slack id."""
+
+    def __init__(self, connection: sqlite3.Connection, *, keyring: Keyring) -> None:
         self.db = connection
+        self.keyring = keyring
 
     def get(self, channel: str) -> Team | None:
         row = self.db.execute("SELECT * FROM weekly_teams WHERE channel = ?", (channel,)).fetchone()
-        return _team(row) if row else None
+        return _team(row, self.keyring) if row else None
 
     def active(self) -> list[Team]:
         rows = self.db.execute("SELECT * FROM weekly_teams WHERE active = 1 ORDER BY channel")
-        return [_team(row) for row in rows]
+        return [_team(row, self.keyring) for row in rows]
 
     def led_by(self, lead: str) -> list[Team]:
         rows = self.db.execute(
             "SELECT * FROM weekly_teams WHERE lead = ? ORDER BY active DESC, channel", (lead,)
         )
-        return [_team(row) for row in rows]
+        return [_team(row, self.keyring) for row in rows]
 
     def switch_on(
         self,
@@ -81,21 +90,22 @@ class Teams:
         """Switch a team's nudges on, or change its day and time. Whoever switches on a team
         that was off becomes its lead; a change to a team that is on keeps its lead."""
         at = f"{when.time:%H:%M}"
+        sealed = self.keyring.seal(workspace, aad=workspace_aad(channel))
         self.db.execute("BEGIN IMMEDIATE")
         try:
             current = self.get(channel)
             if current is None:
                 self.db.execute(
-                    "INSERT INTO weekly_teams (channel, workspace, day, at, active, lead, "
+                    "INSERT INTO weekly_teams (channel, workspace_sealed, day, at, active, lead, "
                     "lead_sealed, switched_on_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)",
-                    (channel, workspace, when.day, at, lead, lead_sealed, _epoch(now), _epoch(now)),
+                    (channel, sealed, when.day, at, lead, lead_sealed, _epoch(now), _epoch(now)),
                 )
             elif not current.active:
                 self.db.execute(
-                    "UPDATE weekly_teams SET workspace = ?, day = ?, at = ?, active = 1, lead = ?, "
-                    "lead_sealed = ?, switched_on_at = ?, updated_at = ?, problem = NULL "
+                    "UPDATE weekly_teams SET workspace_sealed = ?, day = ?, at = ?, active = 1, "
+                    "lead = ?, lead_sealed = ?, switched_on_at = ?, updated_at = ?, problem = NULL "
                     "WHERE channel = ?",
-                    (workspace, when.day, at, lead, lead_sealed, _epoch(now), _epoch(now), channel),
+                    (sealed, when.day, at, lead, lead_sealed, _epoch(now), _epoch(now), channel),
                 )
             else:
                 self.db.execute(
@@ -153,4 +163,4 @@ class Teams:
             "WHERE o.person = ? ORDER BY t.channel",
             (person,),
         )
-        return [_team(row) for row in rows]
+        return [_team(row, self.keyring) for row in rows]

@@ -46,7 +46,7 @@ def build_runner(
 ) -> NudgeRunner:
     """A runner with its own database connection (make it in the thread that will use it)."""
     connection = connect(db_path, durable=durable)
-    teams = Teams(connection)
+    teams = Teams(connection, keyring=keyring)
     ledger = Ledger(connection)
     planner = Planner(
         teams=teams,

@@ -98,11 +98,12 @@ class World:
         lead: str = "ULEAD",
         when: WeeklyTime = FRIDAY_4PM,
         at: dt.datetime | None = None,
+        workspace: str = "T1",
     ) -> Team:
-        person = self.pseudonym(lead)
-        return Teams(connect(self.db_path)).switch_on(
+        person = self.pseudonym(lead, workspace)
+        return Teams(connect(self.db_path), keyring=self.keyring).switch_on(
             channel=channel,
-            workspace="T1",
+            workspace=workspace,
             when=when,
             lead=person,
             lead_sealed=self.keyring.seal(lead, aad=lead_aad(channel=channel, lead=person)),
@@ -110,7 +111,7 @@ class World:
         )
 
     def opt_out(self, channel: str, user: str) -> None:
-        Teams(connect(self.db_path)).opt_out(
+        Teams(connect(self.db_path), keyring=self.keyring).opt_out(
             channel=channel, person=self.pseudonym(user), now=self.clock()
         )
 

@@ -36,7 +36,7 @@ def _set_up(env: dict[str, str], workspace: Workspace) -> None:
     settings = settings_module.load(env, env_file=Path("/nonexistent"))
     with open_store(settings) as store:
         lead = store.keyring.pseudonym(slack_identity(workspace="T1", user="ULEAD"))
-        Teams(connect(store.path)).switch_on(
+        Teams(connect(store.path), keyring=store.keyring).switch_on(
             channel="C1",
             workspace="T1",
             when=WeeklyTime(),

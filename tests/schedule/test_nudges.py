@@ -155,7 +155,7 @@ def test_a_team_switched_off_gets_no_more_nudges(world: World) -> None:
     _team(world, "C1", [User("U1")])
     world.switch_on("C1")
     world.run_until(SATURDAY)
-    Teams(connect(world.db_path)).switch_off(channel="C1", now=world.clock())
+    Teams(connect(world.db_path), keyring=world.keyring).switch_off(channel="C1", now=world.clock())
     world.run_until(SATURDAY + dt.timedelta(days=7))
     assert world.workspace.nudge_counts() == {"U1": 1}
 
@@ -170,17 +170,19 @@ def test_a_channel_the_bot_cannot_read_is_reported_not_fatal(world: World) -> No
     assert world.workspace.nudge_counts() == {"U1": 1, "U2": 0}
     from bot.schedule.teams import Teams
 
-    team = Teams(connect(world.db_path)).get("C2")
+    team = Teams(connect(world.db_path), keyring=world.keyring).get("C2")
     assert team is not None and team.problem == "not_in_channel"
 
 
 def test_no_slack_id_is_kept_in_clear(world: World) -> None:
     _team(world, "C1", [User("UCANARY1"), User("UCANARY2", "Asia/Tokyo")])
-    world.switch_on("C1", lead="UCANARYLEAD")
+    world.switch_on("C1", lead="UCANARYLEAD", workspace="TCANARYTEAM")
     world.run_until(SATURDAY)
     assert sum(world.workspace.nudge_counts().values()) == 2
     for path in world.db_path.parent.glob("reflect.db*"):
-        assert b"UCANARY" not in path.read_bytes(), path.name
+        data = path.read_bytes()
+        assert b"UCANARY" not in data, path.name
+        assert b"TCANARY" not in data, path.name
 
 
 def test_a_row_that_cannot_be_unsealed_is_skipped_not_retried_forever(world: World) -> None:

@@ -187,6 +187,8 @@ def test_a_team_lead_switches_nudges_on_and_their_team_is_nudged(
     assert "<@ULEAD> has switched on a weekly reflection" in text
     assert "private to you" in text
     assert fake.messages("DU2") == []  # New York: not 09:00 there yet
+    for path in bot.store.path.parent.glob("*.db*"):  # ids sealed or pseudonymised, never clear
+        assert b"ULEAD" not in path.read_bytes(), path.name
 
 
 def test_only_the_lead_an_admin_or_a_configured_person_can_change_it(
@@ -197,7 +199,7 @@ def test_only_the_lead_an_admin_or_a_configured_person_can_change_it(
     assert "Only the person who switched" in reflect(slack, bot, "U1", "weekly on <#C1> mon")
     assert "now Monday 16:00" in reflect(slack, bot, "UADMIN", "weekly on <#C1> mon")
     assert "off for <#C1>" in reflect(slack, bot, "UADMIN", "weekly off <#C1>")
-    team = Teams(connect(bot.store.path)).get("C1")
+    team = Teams(connect(bot.store.path), keyring=bot.store.keyring).get("C1")
     assert team is not None and not team.active
     # Switched on again by someone else in the team: they are its lead now.
     assert "on for <#C1>" in reflect(slack, bot, "U1", "weekly on <#C1>")
@@ -224,7 +226,7 @@ def test_a_channel_the_bot_cannot_read_gets_a_clear_message(
     fake.fail("conversations.members", error="not_in_channel")
     answer = reflect(slack, bot, "ULEAD", "weekly on <#C1|ward-7>")
     assert "/invite @Reflect" in answer
-    assert Teams(connect(bot.store.path)).get("C1") is None
+    assert Teams(connect(bot.store.path), keyring=bot.store.keyring).get("C1") is None
 
 
 def test_bad_input_gets_a_helpful_answer(fake: FakeSlack, bot: Bot, slack: SlackSide) -> None:
@@ -242,7 +244,7 @@ def test_not_for_me_opts_out_for_good_and_app_home_opts_back_in(
     send_nudges(fake, bot, at=FRIDAY_4PM)
     nudge = nudge_in(fake, "U1")
     press(slack, bot, "U2", nudge, "weekly_not_for_me", owner="U1")  # someone else's click
-    teams = Teams(connect(bot.store.path))
+    teams = Teams(connect(bot.store.path), keyring=bot.store.keyring)
     assert teams.opted_out_teams(bot.store.keyring.pseudonym("T1:U1")) == []
     press(slack, bot, "U1", nudge, "weekly_not_for_me", owner="U1")
     assert [t.channel for t in teams.opted_out_teams(bot.store.keyring.pseudonym("T1:U1"))] == [
