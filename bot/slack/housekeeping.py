@@ -46,9 +46,11 @@ class Housekeeping:
             self._thread.join(timeout=5)
 
     def _loop(self) -> None:
-        while not self._stop.is_set():
+        """Once at start, then every day until stopped."""
+        while True:
             try:
                 self.run_once()
             except Exception as error:  # keep the bot up; try again tomorrow
                 log.error("housekeeping failed: %s", type(error).__name__)
-            self._stop.wait(self.every.total_seconds())
+            if self._stop.wait(self.every.total_seconds()):
+                return

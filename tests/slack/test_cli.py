@@ -119,3 +119,14 @@ def test_reflect_run_http_serves_slack_and_stops_cleanly(fake: FakeSlack, tmp_pa
     assert process.returncode == 0, output
     assert "canary-7731" not in output, "no message text in the logs"
     assert "U1" not in output
+
+
+def test_start_with_a_bot_token_runs_the_bot_and_reports_what_is_missing(
+    bare: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    result = CliRunner().invoke(cli, ["start"], input="")
+    assert result.exit_code == 1
+    assert "The Slack bot cannot start:" in result.output
+    assert "SLACK_APP_TOKEN is not set" in result.output
+    assert "terminal" not in result.output
