@@ -39,17 +39,19 @@ def register(app: App, parts: Parts) -> None:
     def on_start(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
     ) -> None:
-        ack()
         service, who = weekly(), who_clicked(context)
         person = parts.person(context, greet=True)
         raw = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
         delivery_id, _, flow_id = str(raw).partition(":")
         if service is None or who is None or person is None or not flow_id:
+            ack()
             return
         if service.delivery(who=who, delivery_id=delivery_id) is None:
+            ack()
             return  # not their nudge
         with parts.locks.hold(person):
-            replies = parts.conversations.start(person, flow_id)
+            replies = parts.conversations.start(person, flow_id)  # stored before the ack
+        ack()
         flow = parts.conversations.library.get(flow_id)
         note = copy.text("nudge.started", title=flow.title if flow else flow_id)
         _replace_buttons(parts, body, who=who, note=note)

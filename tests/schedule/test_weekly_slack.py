@@ -367,3 +367,24 @@ def test_the_leads_home_shows_their_team_and_never_who_took_part(
     assert "*<#C1>*: on, Wednesday 10:00" in home
     for member in ("U1", "U2"):
         assert member not in home.replace("ULEAD", "")
+
+
+def test_another_flow_can_be_chosen_from_the_nudge_and_only_by_its_owner(
+    fake: FakeSlack, bot: Bot, slack: SlackSide
+) -> None:
+    reflect(slack, bot, "ULEAD", "weekly on <#C1>")
+    send_nudges(fake, bot, at=FRIDAY_4PM)
+    nudge = nudge_in(fake, "U1")
+    press(slack, bot, "U2", nudge, "weekly_choose", owner="U1")  # not U2's nudge
+    assert bot.store.load_session(Person(id="T1:U2")) is None
+    assert bot.store.load_session(Person(id="T1:U1")) is None
+    press(slack, bot, "U1", nudge, "weekly_choose", owner="U1")
+    session = bot.store.load_session(Person(id="T1:U1"))
+    chosen = next(
+        e
+        for b in nudge["blocks"]
+        if b.get("type") == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "weekly_choose"
+    )["options"][0]["value"].split(":")[1]
+    assert session is not None and session.flow_id == chosen != "weekly-checkin"
