@@ -293,6 +293,16 @@ class Ledger:
         )
         return {row["person"]: dt.datetime.fromtimestamp(row["due_at"], dt.UTC) for row in rows}
 
+    def purge(self, *, older_than: dt.datetime) -> int:
+        """Forget finished rows (sent or skipped) due before `older_than` (retention)."""
+        rows = self._write(
+            "DELETE FROM weekly_deliveries WHERE state IN ('sent', 'skipped') AND due_at < ? "
+            "RETURNING id",
+            (_epoch(older_than),),
+        )
+        self.db.execute("DELETE FROM weekly_people WHERE checked_at < ?", (_epoch(older_than),))
+        return len(rows)
+
     def channels_of(self, person: str) -> set[str]:
         """The teams a person has been nudged for (for their App Home)."""
         rows = self.db.execute(

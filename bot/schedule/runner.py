@@ -31,14 +31,31 @@ class RoundReport:
 
 
 class NudgeRunner:
-    def __init__(self, *, planner: Planner, sender: Sender, ledger: Ledger, clock: Clock) -> None:
+    def __init__(
+        self,
+        *,
+        planner: Planner,
+        sender: Sender,
+        ledger: Ledger,
+        clock: Clock,
+        keep_for: dt.timedelta | None = None,
+    ) -> None:
         self.planner = planner
         self.sender = sender
         self.ledger = ledger
         self.clock = clock
+        #: How long finished ledger rows are kept (REFLECT_RETENTION_DAYS); None: for ever.
+        self.keep_for = keep_for
+        self._purged_on: dt.date | None = None
 
     def run_once(self, *, now: dt.datetime | None = None) -> RoundReport:
-        plan = self.planner.plan(now=now or self.clock())
+        now = now or self.clock()
+        if self.keep_for is not None and self._purged_on != now.date():
+            gone = self.ledger.purge(older_than=now - self.keep_for)
+            self._purged_on = now.date()
+            if gone:
+                log.info("weekly nudges: %d old ledger rows removed (retention)", gone)
+        plan = self.planner.plan(now=now)
         send = self.sender.send_due()
         wakes = [moment for moment in (plan.next_due, self.ledger.next_wake()) if moment]
         return RoundReport(plan=plan, send=send, next_wake=min(wakes) if wakes else None)

@@ -88,6 +88,7 @@ class NudgeService:
             sleep=sleep,
             late_after=self.late_after,
             should_stop=should_stop,
+            keep_for=dt.timedelta(days=self.settings.retention_days),
         )
 
     def run_once(self, *, clock: Clock = utcnow) -> RoundReport:

@@ -43,6 +43,7 @@ def build_runner(
     should_stop: Callable[[], bool] = lambda: False,
     checkpoint: Callable[[str], None] | None = None,
     durable: bool = True,
+    keep_for: dt.timedelta | None = None,
 ) -> NudgeRunner:
     """A runner with its own database connection (make it in the thread that will use it)."""
     connection = connect(db_path, durable=durable)
@@ -70,4 +71,6 @@ def build_runner(
         checkpoint=checkpoint,
         should_stop=should_stop,
     )
-    return NudgeRunner(planner=planner, sender=sender, ledger=ledger, clock=clock)
+    return NudgeRunner(
+        planner=planner, sender=sender, ledger=ledger, clock=clock, keep_for=keep_for
+    )

@@ -156,3 +156,27 @@ def test_people_who_are_not_leads_and_never_opted_out_see_no_section(world: Worl
         clock=world.clock,
     )
     assert weekly(Person(id="T1:U0000")) == []
+
+
+def test_finished_ledger_rows_older_than_the_retention_period_are_removed(world: World) -> None:
+    _team(world, 3)
+    world.run_until(FRIDAY_4PM + dt.timedelta(hours=1))
+    runner = build_runner(
+        db_path=world.db_path,
+        slack=InProcessSlack(world.workspace),
+        keyring=world.keyring,
+        flows=FLOWS,
+        clock=world.clock,
+        sleep=world.clock.sleep,
+        late_after=world.late_after,
+        keep_for=dt.timedelta(days=30),
+    )
+    count = "SELECT COUNT(*) AS n FROM weekly_deliveries"
+    world.clock.set(FRIDAY_4PM + dt.timedelta(days=29))
+    runner.run_once()
+    assert connect(world.db_path).execute(count).fetchone()["n"] >= 3
+    world.clock.set(FRIDAY_4PM + dt.timedelta(days=31))
+    runner.run_once()
+    rows = connect(world.db_path).execute("SELECT due_at FROM weekly_deliveries").fetchall()
+    cutoff = (world.clock() - dt.timedelta(days=30)).timestamp()
+    assert rows and all(row["due_at"] >= cutoff for row in rows)  # later weeks are kept
