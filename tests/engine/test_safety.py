@@ -184,6 +184,35 @@ def test_a_missing_or_broken_phrase_file_gives_a_clear_error(tmp_path: Path) -> 
         load_screen(not_a_mapping)
 
 
+def _all_case_texts() -> list[str]:
+    texts = [
+        text for group in ("self", "none") for texts in CASES[group].values() for text in texts
+    ]
+    texts += CASES["others"]
+    return texts + [case["text"] for case in CASES["known_misses"] + CASES["known_false_alarms"]]
+
+
+SHIPPED: dict[str, Any] = yaml.safe_load(safety.DEFAULT_FILE.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("group", "pattern"),
+    [
+        (group, pattern)
+        for group in ("self", "risky", "topic", "others")
+        for pattern in SHIPPED[group]
+    ],
+    ids=lambda value: str(value)[:30],
+)
+def test_every_pattern_has_an_example_among_the_cases(group: str, pattern: str) -> None:
+    """So a reviewer can see what each pattern is for, and a broken pattern shows up."""
+    alone = compile_screen({**SHIPPED, group: [pattern]})
+    texts = _all_case_texts()
+    assert any(alone.groups[group].search(clause) for t in texts for clause in alone.clauses(t)), (
+        f"add a case to safety_cases.yaml that this {group} pattern catches"
+    )
+
+
 def test_the_shipped_phrase_file_loads() -> None:
     shipped = load_screen(safety.DEFAULT_FILE)
     assert shipped.screen("I can't go on") == safety.Concern("self")
