@@ -50,9 +50,13 @@ def _local_date(week: str, day: int) -> dt.date:
     return dt.date.fromisocalendar(int(year), int(number), day + 1)
 
 
-@pytest.fixture
-def thousand(world: World) -> dict[str, dict[str, object]]:
-    world.transport = "memory"  # the same fake Slack, without 4,000 loopback requests
+@pytest.fixture(
+    params=["memory", pytest.param("http", marks=pytest.mark.bench)],
+)
+def thousand(world: World, request: pytest.FixtureRequest) -> dict[str, dict[str, object]]:
+    # "memory": the same fake Slack without ~4,000 loopback requests (fast suite); "http": over
+    # loopback, as in production (make bench).
+    world.transport = request.param
     world.durable = False  # fsync time is not what this test is about
     world.clock.now = START  # back to the week before London changes its clocks
     people: dict[str, dict[str, object]] = {}
