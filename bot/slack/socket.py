@@ -21,7 +21,10 @@ class SocketModeRunner:
         self.handler.connect()
 
     def close(self) -> None:
-        self.handler.client.auto_reconnect_enabled = False
+        client = self.handler.client
+        client.auto_reconnect_enabled = False
+        client.closed = True
+        client.message_queue.put(None)  # wakes its message loop now, not at its 1 s poll
         try:
             self.handler.close()
         except AttributeError:

@@ -37,7 +37,7 @@ def test_eight_people_reflecting_at_once_each_finish_once(
 def test_the_ack_does_not_wait_for_posting(
     sam: Leader, bot: Bot, fake: FakeSlack, slack: SlackSide
 ) -> None:
-    fake.fail("chat.postMessage", delay=1.0)
+    fake.fail("chat.postMessage", delay=0.5)
     response = slack.event(payloads.message_im("U1", "hard day"))
     assert response.status_code == 200
     assert bot.conversations.current(sam.person) is not None, "stored before the ack"
