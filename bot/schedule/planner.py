@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from bot.schedule.due import due_instant, timing, week_key, zone
 from bot.schedule.ledger import Ledger, Planned
@@ -97,8 +98,9 @@ class Planner:
         if not people:
             return report
         # Skip quickly everyone already in the ledger for their week (by their cached zone).
-        weeks = {week_key(now=now, tz=zone(name)) for name in self._known_zones()} | {
-            week_key(now=now, tz=zone(None))
+        zones = [zone(name) for name in self._known_zones() | {None}]
+        weeks = {
+            week_key(now=moment, tz=tz) for tz in zones for moment in (now, now - self.late_after)
         }
         planned = self.ledger.planned(weeks=weeks)
         wanted: list[Planned] = []
@@ -106,9 +108,7 @@ class Planner:
             cached = self.profiles.cached(person)
             if cached is not None and (person, week_key(now=now, tz=zone(cached.tz))) in planned:
                 continue
-            row = self._plan_person(person, candidate, now=now, report=report)
-            if row is not None:
-                wanted.append(row)
+            wanted += self._plan_person(person, candidate, now=now, planned=planned, report=report)
         self.profiles.save()
         report.wanted = wanted
         if dry_run:
@@ -153,8 +153,14 @@ class Planner:
         return None
 
     def _plan_person(
-        self, person: str, candidate: _Candidate, *, now: dt.datetime, report: PlanReport
-    ) -> Planned | None:
+        self,
+        person: str,
+        candidate: _Candidate,
+        *,
+        now: dt.datetime,
+        planned: set[tuple[str, str]],
+        report: PlanReport,
+    ) -> list[Planned]:
         profile = None
         for _ in range(5):
             try:
@@ -163,44 +169,67 @@ class Planner:
             except RateLimited as limited:
                 self.sleep(limited.retry_after)
             except (SlackUnavailable, SlackRefused):
-                return None  # try again on the next round
+                return []  # try again on the next round
         if profile is None or profile.deleted or profile.is_bot:
-            return None
+            return []
+        tz = zone(profile.tz)
         settings = (
             profile.tz,
             tuple((t.channel, t.when, t.switched_on_at) for t in candidate.teams),
         )
+        # Last week too, while its nudge could still be on time: a Sunday-evening nudge after
+        # downtime may be due early on Monday, in the next week.
+        weeks = [(week_key(now=now, tz=tz), now)]
+        earlier = now - self.late_after
+        if week_key(now=earlier, tz=tz) != weeks[0][0]:
+            weeks.insert(0, (week_key(now=earlier, tz=tz), earlier))
         waiting = self._waiting.get(person)
-        if waiting is not None and waiting[0] == settings and now < waiting[1]:
-            if report.next_due is None or waiting[1] < report.next_due:
-                report.next_due = waiting[1]
-            return None
-        tz = zone(profile.tz)
-        week = week_key(now=now, tz=tz)
+        if len(weeks) == 1 and waiting and waiting[0] == settings and now < waiting[1]:
+            self._note_next(report, waiting[1])
+            return []
+        rows: list[Planned] = []
+        for week, anchor in weeks:
+            if (person, week) in planned:
+                continue
+            chosen = self._earliest(candidate.teams, tz=tz, anchor=anchor)
+            if chosen is None:
+                continue
+            due, team = chosen
+            when = timing(due=due, now=now, late_after=self.late_after)
+            if when == "early":
+                self._waiting[person] = (settings, due)
+                self._note_next(report, due)
+                continue
+            self._waiting.pop(person, None)
+            rows.append(
+                Planned(
+                    person=person,
+                    week=week,
+                    kind="weekly",
+                    channel=team.channel,
+                    recipient_sealed=self.keyring.seal(candidate.user, aad=recipient_aad(person)),
+                    consent=not self.ledger.ever_sent(person=person, channel=team.channel),
+                    due_at=due,
+                    skipped="late" if when == "late" else None,
+                )
+            )
+        return rows
+
+    @staticmethod
+    def _earliest(
+        teams: list[Team], *, tz: ZoneInfo, anchor: dt.datetime
+    ) -> tuple[dt.datetime, Team] | None:
+        """The earliest of the person's teams' due times in the week of `anchor`."""
         chosen: tuple[dt.datetime, Team] | None = None
-        for team in candidate.teams:
-            due = due_instant(when=team.when, tz=tz, now=now)
+        for team in teams:
+            due = due_instant(when=team.when, tz=tz, now=anchor)
             if due < team.switched_on_at:
-                continue  # this week's time had passed when the team was switched on
+                continue  # that week's time had passed when the team was switched on
             if chosen is None or (due, team.channel) < (chosen[0], chosen[1].channel):
                 chosen = (due, team)
-        if chosen is None:
-            return None
-        due, team = chosen
-        when = timing(due=due, now=now, late_after=self.late_after)
-        if when == "early":
-            self._waiting[person] = (settings, due)
-            if report.next_due is None or due < report.next_due:
-                report.next_due = due
-            return None
-        self._waiting.pop(person, None)
-        return Planned(
-            person=person,
-            week=week,
-            kind="weekly",
-            channel=team.channel,
-            recipient_sealed=self.keyring.seal(candidate.user, aad=recipient_aad(person)),
-            consent=not self.ledger.ever_sent(person=person, channel=team.channel),
-            due_at=due,
-            skipped="late" if when == "late" else None,
-        )
+        return chosen
+
+    @staticmethod
+    def _note_next(report: PlanReport, due: dt.datetime) -> None:
+        if report.next_due is None or due < report.next_due:
+            report.next_due = due

@@ -199,3 +199,28 @@ def test_a_row_that_cannot_be_unsealed_is_skipped_not_retried_forever(world: Wor
     report = runner.sender.send_due()
     assert (report.sent, report.skipped) == (1, 1)
     assert world.workspace.nudge_counts() == {"U1": 0, "U2": 1}
+
+
+def test_a_sunday_night_nudge_delayed_past_midnight_is_still_sent_for_its_week(
+    world: World,
+) -> None:
+    _team(world, "C1", [User("U1", "Europe/London")])
+    world.switch_on("C1", when=WeeklyTime(day=6, time=dt.time(23, 0)))
+    world.clock.set(dt.datetime(2026, 11, 1, 22, tzinfo=UTC))  # Sunday 22:00: not yet
+    world.runner().run_once()
+    assert world.workspace.nudge_counts() == {"U1": 0}
+    world.clock.set(dt.datetime(2026, 11, 2, 1, tzinfo=UTC))  # back after downtime: Monday 01:00
+    world.runner().run_once()
+    assert world.workspace.nudge_counts() == {"U1": 1}
+    row = connect(world.db_path).execute("SELECT week, state FROM weekly_deliveries").fetchone()
+    assert (row["week"], row["state"]) == ("2026-W44", "sent")  # the week it was due in
+
+
+def test_a_sunday_night_nudge_more_than_six_hours_late_is_skipped(world: World) -> None:
+    _team(world, "C1", [User("U1", "Europe/London")])
+    world.switch_on("C1", when=WeeklyTime(day=6, time=dt.time(23, 0)))
+    world.clock.set(dt.datetime(2026, 11, 2, 5, 30, tzinfo=UTC))  # Monday 05:30: 6.5 h late
+    world.runner().run_once()
+    assert world.workspace.nudge_counts() == {"U1": 0}
+    rows = connect(world.db_path).execute("SELECT week, state, reason FROM weekly_deliveries")
+    assert [tuple(row) for row in rows] == [("2026-W44", "skipped", "late")]
