@@ -12,7 +12,13 @@ import sys
 import click
 
 from bot import settings as settings_module
+from bot.engine.safety import SafetyConfigError
+from bot.engine.signposts import SignpostsError
+from bot.engine.supervisor_nudge import SupervisorsError
+from bot.runtime import FlowsUnavailable
 from bot.store.errors import StoreError
+
+CONFIGURATION_ERRORS = (SignpostsError, SupervisorsError, SafetyConfigError, FlowsUnavailable)
 
 #: Command modules, in the order `reflect --help` lists them.
 COMMANDS = ("start", "chat", "flows", "run", "nudges", "data", "stats")
@@ -40,6 +46,9 @@ def main() -> None:
         click.echo(f"reflect: {error}", err=True)
         sys.exit(2)
     except StoreError as error:  # e.g. the wrong secret key: one line, never a traceback
+        click.echo(f"reflect: {error}", err=True)
+        sys.exit(1)
+    except CONFIGURATION_ERRORS as error:  # a broken config/*.yaml or no usable flow
         click.echo(f"reflect: {error}", err=True)
         sys.exit(1)
 

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 
 from bot.engine.conversation import Conversations, utcnow
-from bot.engine.loading import FlowProblem, load_library
+from bot.engine.loading import load_library
 from bot.engine.reflections import ReflectionStore
 from bot.engine.signposts import load_signposts
 from bot.engine.supervisor_nudge import NudgePolicy, load_supervisors
@@ -28,15 +28,18 @@ def build_conversations(
     settings: Settings,
     store: ReflectionStore,
     clock: Callable[[], dt.datetime] = utcnow,
-    on_problem: Callable[[FlowProblem], None] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> Conversations:
-    """The engine, ready to talk. Broken flows are reported (not fatal) and left out."""
+    """The engine, ready to talk.
+
+    Broken flows are left out and each problem reported through `warn` (the log by default),
+    as is a signposts file that is past or near its review date. A broken signposts,
+    supervisors or safety file raises (SignpostsError, SupervisorsError, SafetyConfigError).
+    """
+    say = warn or log.warning
     loaded = load_library(sorted(settings.flows_dir.glob("*.yaml")), default=settings.default_flow)
     for problem in loaded.problems:
-        if on_problem is not None:
-            on_problem(problem)
-        else:
-            log.warning("flow left out: %s", problem)
+        say(f"Flow left out: {problem}")
     if not len(loaded.library):
         raise FlowsUnavailable(
             f"No flows could be loaded from {settings.flows_dir}. "
@@ -46,11 +49,13 @@ def build_conversations(
         supervisors=load_supervisors(settings.supervisors_file),
         firm_every=dt.timedelta(days=settings.firm_nudge_every_days),
     )
+    signposts = load_signposts(settings.signposts_file)
+    for warning in signposts.warnings(now=clock()):
+        say(warning)
     return Conversations(
         library=loaded.library,
         store=store,
-        signposts=load_signposts(settings.signposts_file),
+        signposts=signposts,
         nudges=nudges,
         clock=clock,
     )
-

@@ -32,7 +32,7 @@ def command(flow: str | None) -> None:
         conversations = build_conversations(
             settings=settings,
             store=store,
-            on_problem=lambda problem: click.echo(f"Flow left out: {problem}", err=True),
+            warn=lambda warning: click.echo(warning, err=True),
         )
         if flow is not None and conversations.library.find(flow) is None:
             names = ", ".join(f.id for f in conversations.library)
