@@ -186,3 +186,11 @@ def test_words_of_risk_typed_after_slash_reflect_get_the_signpost(sam: Leader, b
     first = sam.messages()[-1]["blocks"]
     assert first[0]["type"] == "header" and first[0]["text"]["text"] == "Support, right now"
     assert bot.store.last_event(sam.person, "signpost_shown") is not None
+
+
+def test_opening_the_messages_tab_publishes_nothing(
+    sam: Leader, bot: Bot, slack: SlackSide, fake: FakeSlack
+) -> None:
+    slack.event({**payloads.home_opened("U1"), "tab": "messages"})
+    bot.settle()
+    assert fake.calls("views.publish") == []
