@@ -66,14 +66,16 @@ def test_a_whole_flow_over_socket_mode(
         question = bot.conversations.current(SAM)
         if question is None:
             break
-        if question.step_kind == "scale":
+        if question.step_kind in ("scale", "choice"):
             message = fake.messages("DU1")[-1]
             block = next(b for b in message["blocks"] if b.get("block_id", "").startswith("q|"))
+            first = block["elements"][0]
+            assert first["type"] == "button"
             action = {
                 "type": "button",
-                "action_id": "answer:0",
+                "action_id": first["action_id"],
                 "block_id": block["block_id"],
-                "value": "1",
+                "value": first["value"],
             }
             socket.send(
                 "interactive",
@@ -86,7 +88,9 @@ def test_a_whole_flow_over_socket_mode(
     assert bot.conversations.current(SAM) is None
     assert len(bot.store.reflections(SAM)) == 1
     assert any("Your reflection: After a hard day" in texts(m) for m in fake.messages("DU1"))
-    assert any("Your answer: 1" in texts(m) for m in fake.messages("DU1"))
+    assert any("Your answer: 1" in texts(m) for m in fake.messages("DU1")), "the scale, clicked"
+    clicked = [m for m in fake.messages("DU1") if "Your answer:" in texts(m)]
+    assert len(clicked) >= 2, "the scale and the choice were both answered by buttons"
 
 
 def test_a_retried_envelope_is_processed_once(
