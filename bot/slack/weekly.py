@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: `<#C123|name>` or `<#C123>` as Slack escapes a channel in a slash command; or a bare id.
-_CHANNEL = re.compile(r"^<#(?P<id>[CGD][A-Z0-9]+)(?:\|[^>]*)?>$|^(?P<bare>[CG][A-Z0-9]{6,})$")
+_CHANNEL = re.compile(r"^<#(?P<id>[CG][A-Z0-9]+)(?:\|[^>]*)?>$|^(?P<bare>[CG][A-Z0-9]{6,})$")
 #: How long "Remind me later" waits.
 REMIND_AFTER = dt.timedelta(hours=3)
 #: `action_id` of App Home's "Nudge me again" (opt back in to a team's nudges).

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.schedule.due import (
     ScheduleError,
@@ -129,3 +131,40 @@ def test_unknown_or_missing_zone_falls_back_to_utc() -> None:
     assert zone("Mars/Olympus_Mons") == ZoneInfo("UTC")
     assert zone("../../etc/passwd") == ZoneInfo("UTC")
     assert zone("Europe/London") == LONDON
+
+
+ALL_ZONES = sorted(
+    name
+    for name in available_timezones()
+    if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/"))
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    zone_name=st.sampled_from(ALL_ZONES),
+    day=st.integers(0, 6),
+    hour=st.integers(0, 23),
+    minute=st.sampled_from([0, 15, 30, 45]),
+    now=st.datetimes(
+        min_value=dt.datetime(2020, 1, 1),
+        max_value=dt.datetime(2035, 12, 31),
+        timezones=st.just(UTC),
+    ),
+)
+def test_the_due_instant_is_that_day_and_time_where_the_person_is(
+    zone_name: str, day: int, hour: int, minute: int, now: dt.datetime
+) -> None:
+    tz = ZoneInfo(zone_name)
+    due = due_instant(when=WeeklyTime(day=day, time=dt.time(hour, minute)), tz=tz, now=now)
+    assert due.tzinfo is not None
+    local_now = now.astimezone(tz)
+    monday = local_now.date() - dt.timedelta(days=local_now.weekday())
+    wanted = dt.datetime.combine(monday + dt.timedelta(days=day), dt.time(hour, minute))
+    got = due.astimezone(tz).replace(tzinfo=None)
+    if got != wanted:
+        # Only a wall time that does not exist that day (clocks went forward) may move: later,
+        # by the gap.
+        round_trip = wanted.replace(tzinfo=tz).astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+        assert round_trip != wanted, (wanted, got)
+        assert dt.timedelta(0) < got - wanted <= dt.timedelta(hours=2)
