@@ -48,6 +48,7 @@ def serve(
     background: Sequence[Background] = (),
 ) -> None:
     client = client or web_client(settings=settings)
+    client.auth_test()  # a wrong token or an unreachable Slack stops us here, with its reason
     lanes = Lanes()
     app = build_app(
         conversations=conversations,

@@ -130,3 +130,16 @@ def test_start_with_a_bot_token_runs_the_bot_and_reports_what_is_missing(
     assert "The Slack bot cannot start:" in result.output
     assert "SLACK_APP_TOKEN is not set" in result.output
     assert "terminal" not in result.output
+
+
+def test_a_token_slack_refuses_is_reported_in_one_line(
+    bare: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeSlack
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-revoked")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
+    monkeypatch.setenv("SLACK_API_URL", fake.url)
+    fake.fail("auth.test", error="invalid_auth")
+    result = CliRunner().invoke(cli, ["run", "--http", "--port", str(_free_port())])
+    assert result.exit_code == 1
+    assert "Slack refused the bot's credentials (invalid_auth)" in result.output
+    assert "Traceback" not in result.output
