@@ -143,3 +143,43 @@ def test_a_token_slack_refuses_is_reported_in_one_line(
     assert result.exit_code == 1
     assert "Slack refused the bot's credentials (invalid_auth)" in result.output
     assert "Traceback" not in result.output
+
+
+def test_reflect_run_over_socket_mode_answers_and_stops_cleanly(
+    fake: FakeSlack, tmp_path: Path
+) -> None:
+    from tests.slack.fake_socket_mode import FakeSocketMode
+
+    socket_server = FakeSocketMode().start()
+    fake.socket_url = socket_server.url
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_APP_TOKEN": "xapp-test",
+        "SLACK_API_URL": fake.url,
+        "REFLECT_DATA_DIR": str(tmp_path / "data"),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from bot.cli import main; main()", "run"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        socket_server.wait_connected(timeout=20)
+        event = payloads.event_callback(payloads.message_im("U1", "hard day"))
+        ack = socket_server.send("events_api", event, timeout=10)
+        assert ack["envelope_id"]
+        deadline = time.monotonic() + 10
+        while not fake.messages("DU1"):
+            assert time.monotonic() < deadline, "no reply was posted"
+            time.sleep(0.05)
+        assert "question 1" in json.dumps(fake.messages("DU1")[-1])
+    finally:
+        socket_server.stop()  # first, so the client's reader is not left waiting out a timeout
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=15)[0].decode()
+    assert process.returncode == 0, output
+    assert "xapp-test" not in output and "xoxb-test" not in output
