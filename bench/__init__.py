@@ -1,0 +1,17 @@
+"""Reflect's benchmarks (issue 6): `python -m bench` runs them all and regenerates BENCHMARKS.md.
+
+One module per measurement:
+
+- `ack_latency`: signed slash commands, DM events and button clicks from concurrent clients
+  (`load`, asyncio + httpx) against `reflect run --http` and against a bare Bolt app behind the
+  same waitress server (`bare_app`), both talking to the fake Slack Web API (`slack_server`);
+- `engine_throughput`: steps per second through Conversations with the real SQLite store and
+  encryption, with 0, 10k and 100k reflections already stored (`seeding`);
+- `nudge_fanout`: 10,000 people through the weekly sender against a fake Slack that enforces a
+  chat.postMessage rate with 429s (`nudge_slack`);
+- `memory_startup`: start-up time to ready (GET /healthz 200) and peak memory of the bot
+  holding 10,000 people and 100,000 reflections.
+
+Every server under measurement runs in its own process (`processes`), so the load generator
+never shares an interpreter lock with the bot it measures.
+"""
