@@ -13,7 +13,7 @@ from pathlib import Path
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from bot.store.schema import register
+from bot.store.schema import register, register_eraser
 
 #: Version 1 of the weekly nudge tables. Only pseudonyms and sealed (encrypted) ids identify
 #: people and workspaces here; channel ids (the team's own name for itself) are kept in clear.
@@ -97,6 +97,18 @@ def _statements() -> list[str]:
 
 #: The same tables, applied by the store whenever it opens the database (bot.store.schema).
 MIGRATIONS = register(Migrations("reflect-weekly"))
+
+
+@register_eraser
+def forget_person(db: sqlite_utils.Database, person: str) -> None:
+    """Erase a person from the weekly nudges (run inside the store's `forget`): their cached
+    time zone, every delivery row (each holds their sealed user id), and the teams they switched
+    on (which stops those teams' nudges: the lead's sealed id is what the consent message names).
+    Their "Not for me" choices stay, as a list of pseudonyms not to contact, so erasing your
+    reflections never restarts nudges you turned down."""
+    db.execute("DELETE FROM weekly_people WHERE person = ?", [person])
+    db.execute("DELETE FROM weekly_deliveries WHERE person = ?", [person])
+    db.execute("DELETE FROM weekly_teams WHERE lead = ?", [person])
 
 
 @MIGRATIONS(name="001_weekly_nudges")

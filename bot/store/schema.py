@@ -25,7 +25,7 @@ own, created if missing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
@@ -42,6 +42,19 @@ def register(migrations: Migrations) -> Migrations:
     if all(existing.name != migrations.name for existing in REGISTERED):
         REGISTERED.append(migrations)
     return migrations
+
+
+#: Functions that erase a person's rows from other modules' tables, given the pseudonym.
+Eraser = Callable[[sqlite_utils.Database, str], None]
+ERASERS: list[Eraser] = []
+
+
+def register_eraser(eraser: Eraser) -> Eraser:
+    """Have `eraser(db, pseudonym)` run inside the transaction of every `forget`, so a module
+    that keeps its own tables about people erases them too. Returns it, for decorating."""
+    if eraser not in ERASERS:
+        ERASERS.append(eraser)
+    return eraser
 
 
 def migrate(db: sqlite_utils.Database, *, extra: Iterable[Migrations] = ()) -> None:

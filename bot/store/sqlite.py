@@ -303,6 +303,8 @@ class SqliteStore:
             db.execute("DELETE FROM reflections WHERE pseudonym = ?", [who])
             db.execute("DELETE FROM sessions WHERE pseudonym = ?", [who])
             db.execute("DELETE FROM events WHERE pseudonym = ?", [who])
+            for erase in schema.ERASERS:
+                erase(db, who)
         self._files.checkpoint()
         log.info("erased a person's data: %d reflections", gone)
         return int(gone)
