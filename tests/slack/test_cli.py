@@ -178,8 +178,8 @@ def test_reflect_run_over_socket_mode_answers_and_stops_cleanly(
             time.sleep(0.05)
         assert "question 1" in json.dumps(fake.messages("DU1")[-1])
     finally:
-        socket_server.stop()  # first, so the client's reader is not left waiting out a timeout
         process.send_signal(signal.SIGTERM)
-        output = process.communicate(timeout=15)[0].decode()
+        output = process.communicate(timeout=20)[0].decode()
+        socket_server.stop()
     assert process.returncode == 0, output
     assert "xapp-test" not in output and "xoxb-test" not in output
