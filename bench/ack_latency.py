@@ -146,6 +146,16 @@ def markdown(runs: list[Run], *, seconds: float, rate: float = RATE) -> str:
         + f"\n\nAim: Reflect's p99 under 100 ms at 100 requests/s: {report.verdict(p99 < AIM_P99)} "
         f"({report.ms(p99)}). Within 1.5x of bare Bolt at p99: "
         f"{report.verdict(ratio[0.99] <= AIM_RATIO)} ({ratio[0.99]:.2f}x).\n\n"
-        f"Warnings or errors Reflect logged during the run: {len(reflect.complaints)}"
-        + (f" (first: `{reflect.complaints[0][:160]}`)." if reflect.complaints else ".")
+        + _complaints(reflect)
     )
+
+
+def _complaints(run: Run) -> str:
+    queued = [line for line in run.complaints if "waitress.queue" in line]
+    other = [line for line in run.complaints if "waitress.queue" not in line]
+    text = (
+        f"During the run waitress warned {len(queued)} times that requests were queued "
+        "(all its threads busy). Other warnings or errors Reflect logged: "
+        f"{len(other)}"
+    )
+    return text + (f" (first: `{other[0][:200]}`)." if other else ".")

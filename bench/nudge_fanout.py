@@ -188,9 +188,17 @@ def _one(result: Fanout) -> str:
             ", ".join(f"{k} {v:,}" for k, v in sorted(result.states.items())),
         ),
     ]
-    ok = ratio >= AIM and result.duplicates == 0 and result.losses == 0
-    return (
-        report.table(("", "Figure"), rows)
-        + f"\n\nAim: achieved/allowed at least {AIM}, no duplicates, no losses: "
-        f"{report.verdict(ok)}."
-    )
+    exact = result.duplicates == 0 and result.losses == 0
+    if result.pace <= 1.0:
+        aim = (
+            f"Aim: achieved/allowed at least {AIM}, no duplicates, no losses: "
+            f"{report.verdict(ratio >= AIM and exact)}."
+        )
+    else:
+        aim = (
+            "A sender paced faster than Slack allows (as two bot processes sharing one app's "
+            f"limit would be): no duplicates, no losses: {report.verdict(exact)}; "
+            f"achieved/allowed {ratio:.2f} "
+            f"({report.verdict(ratio >= AIM)} against the {AIM} aim; see the notes)."
+        )
+    return report.table(("", "Figure"), rows) + "\n\n" + aim
