@@ -112,9 +112,7 @@ def chaos_bot(fake: FakeSlack, tmp_path: Path) -> Bot:
         nudges=NudgePolicy(supervisors=supervisors()),
     )
     sleeps: list[float] = []
-    client = web_client(
-        settings=config, sleep=sleeps.append, backoff=0.001, timeout=CLIENT_TIMEOUT
-    )
+    client = web_client(settings=config, sleep=sleeps.append, backoff=0.001, timeout=CLIENT_TIMEOUT)
     lanes = Lanes(workers=4)
     app = build_app(
         conversations=conversations, store=store, settings=config, client=client, lanes=lanes

@@ -62,7 +62,8 @@ class Walk:
                 return self.leader.bot.store.reflections(person, limit=None)
             step = question.step_id
             message = self._question_message(step)
-            if question.step_kind in ("choice", "scale") and message and self._random.random() < 0.7:
+            click = self._random.random() < 0.7
+            if question.step_kind in ("choice", "scale") and message and click:
                 value = question.choices[0].value if question.choices else "3"
                 self._note(self.leader.clicks(value, message=message))  # type: ignore[arg-type]
                 self.clicked[step] = value
