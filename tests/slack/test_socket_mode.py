@@ -36,8 +36,9 @@ def socket_bot(fake: FakeSlack, socket: FakeSocketMode, tmp_path: Path) -> Itera
     runner.connect()
     socket.wait_connected()
     yield bot
-    # Stop the server first: the client's reader then sees the close at once
-    # instead of waiting out its 3 s receive timeout.
+    # Stop the server first (without the client reconnecting): its reader then sees the close
+    # at once instead of waiting out its 3 s receive timeout.
+    runner.handler.client.auto_reconnect_enabled = False
     socket.stop()
     runner.close()
     bot.lanes.close()
