@@ -24,7 +24,7 @@ from bot.slack.delivery import Delivery
 from bot.slack.home import WeeklySection, weekly_section
 from bot.slack.lanes import Lanes
 from bot.slack.logs import bolt_logger
-from bot.slack.names import FirstNames
+from bot.slack.names import Profiles
 from bot.slack.parts import Parts
 from bot.slack.storage import SlackStore
 
@@ -54,7 +54,7 @@ def build_app(
         settings=settings,
         delivery=Delivery(client=client),
         lanes=lanes or Lanes(),
-        names=FirstNames(client=client),
+        profiles=Profiles(client=client),
         clock=clock,
         app_id=_app_id(client),
         weekly=weekly,

@@ -1,7 +1,8 @@
 """Who is talking: a Person from a Slack payload, and a short tag to recognise them by.
 
 `Person.id` is exactly ``f"{enterprise_id or team_id}:{user_id}"`` (the store turns it into a
-pseudonym). The first name, when known, is kept in memory only, to greet.
+pseudonym). The first name and time zone, when known, are kept in memory only: to greet, and
+to say "this evening" in the person's own time.
 """
 
 from __future__ import annotations
@@ -14,15 +15,22 @@ from bot.engine.people import Person
 
 
 def person(
-    *, enterprise_id: str | None, team_id: str | None, user_id: str, first_name: str | None = None
+    *,
+    enterprise_id: str | None,
+    team_id: str | None,
+    user_id: str,
+    first_name: str | None = None,
+    timezone: str | None = None,
 ) -> Person:
     workspace = enterprise_id or team_id
     if not workspace:
         raise ValueError("a Slack payload without a team or enterprise id")
-    return Person(id=f"{workspace}:{user_id}", first_name=first_name)
+    return Person(id=f"{workspace}:{user_id}", first_name=first_name, timezone=timezone)
 
 
-def person_in(context: BoltContext, *, first_name: str | None = None) -> Person | None:
+def person_in(
+    context: BoltContext, *, first_name: str | None = None, timezone: str | None = None
+) -> Person | None:
     """The person a request comes from, or None if the payload names no user."""
     if not context.user_id or not (context.enterprise_id or context.team_id):
         return None
@@ -31,6 +39,7 @@ def person_in(context: BoltContext, *, first_name: str | None = None) -> Person 
         team_id=context.team_id,
         user_id=context.user_id,
         first_name=first_name,
+        timezone=timezone,
     )
 
 

@@ -1,10 +1,13 @@
-"""First names, to greet people: looked up once with users.info and kept in memory only."""
+"""What Reflect may know of a person while talking to them: their first name (to greet) and
+time zone (so "this evening" is theirs). Looked up once with users.info and kept in memory
+only, never stored."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
@@ -12,34 +15,39 @@ from slack_sdk.errors import SlackClientError
 log = logging.getLogger(__name__)
 
 
-class FirstNames:
+@dataclass(frozen=True)
+class Profile:
+    first_name: str | None = None
+    timezone: str | None = None
+
+
+class Profiles:
     def __init__(self, *, client: WebClient, size: int = 2000) -> None:
         # Looked up before the ack: no waiting out rate limits here, greet without a name instead.
         self.client = WebClient(
             token=client.token, base_url=client.base_url, timeout=2, retry_handlers=[]
         )
         self.size = size
-        self._known: OrderedDict[str, str | None] = OrderedDict()
+        self._known: OrderedDict[str, Profile] = OrderedDict()
         self._lock = threading.Lock()
 
-    def of(self, user_id: str) -> str | None:
+    def of(self, user_id: str) -> Profile:
         with self._lock:
             if user_id in self._known:
                 self._known.move_to_end(user_id)
                 return self._known[user_id]
-        name = self._look_up(user_id)
+        profile = self._look_up(user_id)
         with self._lock:
-            self._known[user_id] = name
+            self._known[user_id] = profile
             while len(self._known) > self.size:
                 self._known.popitem(last=False)
-        return name
+        return profile
 
-    def _look_up(self, user_id: str) -> str | None:
+    def _look_up(self, user_id: str) -> Profile:
         try:
             user = self.client.users_info(user=user_id).get("user") or {}
         except (SlackClientError, OSError) as error:
-            log.info("no first name: %s", type(error).__name__)
-            return None
-        profile = user.get("profile") or {}
-        first = profile.get("first_name") or ""
-        return first.strip() or None
+            log.info("no profile: %s", type(error).__name__)
+            return Profile()
+        first = str((user.get("profile") or {}).get("first_name") or "").strip()
+        return Profile(first_name=first or None, timezone=user.get("tz") or None)

@@ -16,7 +16,7 @@ from bot.slack.delivery import Delivery
 from bot.slack.identity import person_in
 from bot.slack.lanes import Lanes
 from bot.slack.locks import PersonLocks
-from bot.slack.names import FirstNames
+from bot.slack.names import Profile, Profiles
 from bot.slack.storage import SlackStore
 
 
@@ -31,7 +31,7 @@ class Parts:
     settings: Settings
     delivery: Delivery
     lanes: Lanes
-    names: FirstNames
+    profiles: Profiles
     clock: Callable[[], dt.datetime]
     locks: PersonLocks = field(default_factory=PersonLocks)
     #: Our own app's id (from auth.test), to ignore events meant for other apps.
@@ -40,6 +40,7 @@ class Parts:
     weekly: Callable[[Person], list[Block]] = no_weekly_section
 
     def person(self, context: BoltContext, *, greet: bool = False) -> Person | None:
-        """The person behind a request; with their first name when we will greet them."""
-        first_name = self.names.of(context.user_id) if greet and context.user_id else None
-        return person_in(context, first_name=first_name)
+        """The person behind a request; with their first name and time zone (users.info,
+        cached in memory) when we will talk to them."""
+        profile = self.profiles.of(context.user_id) if greet and context.user_id else Profile()
+        return person_in(context, first_name=profile.first_name, timezone=profile.timezone)

@@ -29,7 +29,7 @@ from bot.slack.client import web_client
 from bot.slack.delivery import Delivery
 from bot.slack.http import HttpServer
 from bot.slack.lanes import Lanes
-from bot.slack.names import FirstNames
+from bot.slack.names import Profiles
 from bot.slack.parts import Parts
 from bot.store.sqlite import SqliteStore
 from tests.slack import payloads
@@ -335,6 +335,6 @@ def make_parts(bot: Bot) -> Parts:
         settings=Settings(),
         delivery=Delivery(client=client),
         lanes=bot.lanes,
-        names=FirstNames(client=client),
+        profiles=Profiles(client=client),
         clock=bot.conversations.clock,
     )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from pathlib import Path
 
 import pytest
 
 from tests.slack.fake_slack import FakeSlack
-from tests.slack.harness import Bot, Leader, buttons, texts
+from tests.slack.harness import Bot, Leader, Served, SlackSide, buttons, make_bot, texts
 
 
 def _finished(sam: Leader, bot: Bot) -> str:
@@ -118,3 +120,23 @@ def test_nothing_personal_is_logged_even_at_debug(
     assert canary not in caplog.text
     assert "U1" not in caplog.text and "DU1" not in caplog.text and "T1:U1" not in caplog.text
     assert "Sam" not in caplog.text
+
+
+def test_part_of_day_follows_the_persons_own_time_zone(
+    fake: FakeSlack, tmp_path: Path, slack: SlackSide
+) -> None:
+    """18:30 UTC is evening in London and morning in Auckland (07:30 next day)."""
+    fake.add_user("U7", first_name="Aroha", tz="Pacific/Auckland")
+    bot = make_bot(fake, tmp_path / "nz", now=dt.datetime(2026, 11, 20, 18, 30, tzinfo=dt.UTC))
+    served = Served(bot.app)
+    try:
+        aroha = Leader(user_id="U7", slack=SlackSide(url=served.url), fake=fake, bot=bot)
+        aroha.says("hard day")
+        assert "Aroha" in texts(aroha.messages()[-1])
+        aroha.answer_everything()
+        summary = bot.store.reflections(aroha.person)[0].summary
+        assert "this morning" in summary, summary
+    finally:
+        served.close()
+        bot.lanes.close()
+        bot.store.close()
