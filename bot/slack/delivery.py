@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
+from slack_sdk.web import SlackResponse
 
 from bot.slack.blocks import Post
 
@@ -49,7 +50,9 @@ class Delivery:
             known = self._dms.get(user_id)
         if known:
             return known
-        response = self._call("conversations.open", {"users": user_id}, who=user_id)
+        response = self._call(
+            "conversations.open", lambda: self.client.conversations_open(users=user_id), who=user_id
+        )
         channel = (response or {}).get("channel", {}).get("id")
         if channel:
             with self._lock:
@@ -60,18 +63,18 @@ class Delivery:
         self, *, channel: str, posts: Sequence[Post], metadata: dict[str, Any] | None = None
     ) -> list[str]:
         """Post each message in turn; stop at the first that fails. Returns their ts."""
+        extra: dict[str, Any] = {"metadata": metadata} if metadata is not None else {}
         sent: list[str] = []
         for post in posts:
             if self.is_gone(channel=channel):
                 break
-            args: dict[str, Any] = {
-                "channel": channel,
-                "text": post.text,
-                "blocks": list(post.blocks),
-            }
-            if metadata is not None:
-                args["metadata"] = metadata
-            response = self._call("chat.postMessage", args, who=channel)
+
+            def call(post: Post = post) -> SlackResponse:
+                return self.client.chat_postMessage(
+                    channel=channel, text=post.text, blocks=list(post.blocks), **extra
+                )
+
+            response = self._call("chat.postMessage", call, who=channel)
             if response is None:
                 break
             sent.append(str(response.get("ts", "")))
@@ -80,22 +83,30 @@ class Delivery:
     def update(
         self, *, channel: str, ts: str, text: str, blocks: Sequence[Block | dict[str, Any]]
     ) -> bool:
-        args = {"channel": channel, "ts": ts, "text": text, "blocks": list(blocks)}
-        return self._call("chat.update", args, who=channel) is not None
+        def call() -> SlackResponse:
+            return self.client.chat_update(channel=channel, ts=ts, text=text, blocks=list(blocks))
+
+        return self._call("chat.update", call, who=channel) is not None
 
     def publish_home(self, *, user_id: str, view: View) -> bool:
-        return (
-            self._call("views.publish", {"user_id": user_id, "view": view}, who=user_id) is not None
-        )
+        def call() -> SlackResponse:
+            return self.client.views_publish(user_id=user_id, view=view)
+
+        return self._call("views.publish", call, who=user_id) is not None
 
     def open_view(self, *, trigger_id: str, view: View) -> bool:
-        return (
-            self._call("views.open", {"trigger_id": trigger_id, "view": view}, who=None) is not None
-        )
+        def call() -> SlackResponse:
+            return self.client.views_open(trigger_id=trigger_id, view=view)
 
-    def _call(self, method: str, args: dict[str, Any], *, who: str | None) -> dict[str, Any] | None:
+        return self._call("views.open", call, who=None) is not None
+
+    def _call(
+        self, method: str, call: Callable[[], SlackResponse], *, who: str | None
+    ) -> dict[str, Any] | None:
+        """Make one Web API call (slack_sdk's typed method, which validates blocks and views
+        and encodes the request as the method wants), turning Slack's refusals into None."""
         try:
-            response = self.client.api_call(method, json=_plain(args))
+            response = call()
         except SlackApiError as error:
             code = str(error.response.get("error", "unknown"))
             log.warning("Slack refused %s: %s", method, code)
@@ -107,16 +118,3 @@ class Delivery:
             log.warning("Slack call %s failed: %s", method, type(error).__name__)
             return None
         return dict(response.data) if isinstance(response.data, dict) else {}
-
-
-def _plain(args: dict[str, Any]) -> dict[str, Any]:
-    """Block and view models as the dicts the API takes (to_dict validates them)."""
-    plain: dict[str, Any] = {}
-    for key, value in args.items():
-        if isinstance(value, View | Block):
-            plain[key] = value.to_dict()
-        elif isinstance(value, list):
-            plain[key] = [item.to_dict() if isinstance(item, Block) else item for item in value]
-        else:
-            plain[key] = value
-    return plain
