@@ -1,0 +1,276 @@
+"""Property tests at the HTTP endpoint (the real Bolt app behind waitress on loopback, a real
+SQLite store, the fake Slack Web API): unsigned and wrongly signed junk gets 401; signed junk
+(bytes, bad JSON, bad form bodies, arbitrary payloads and events) and huge bodies never get a
+5xx; a DM with any text, sent while a question waits, is taken as the answer or the question
+is asked again, never lost."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.engine.conversation import _normalise
+from bot.engine.people import Person
+from tests.property.test_engine import COMMANDS, EXAMPLES, MANY, any_text, json_like
+from tests.slack import payloads
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.harness import SECRET, Bot, Served, SlackSide, make_bot
+from tests.slack.signing import signature
+
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+_users = itertools.count()
+
+bounded = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+many = settings(max_examples=MANY, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+@dataclass
+class Endpoint:
+    fake: FakeSlack
+    bot: Bot
+    slack: SlackSide
+
+    def post(self, body: bytes, *, content_type: str, headers: dict[str, str]) -> httpx.Response:
+        sent = {"Content-Type": content_type, **headers} if content_type else headers
+        return self.slack.http.post("/slack/events", content=body, headers=sent)
+
+
+@pytest.fixture(scope="module")
+def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
+    fake = FakeSlack().start()
+    bot = make_bot(fake, tmp_path_factory.mktemp("http"))
+    served = Served(bot.app)
+    slack = SlackSide(url=served.url)
+    yield Endpoint(fake=fake, bot=bot, slack=slack)
+    slack.http.close()
+    served.close()
+    bot.lanes.close()
+    bot.store.close()
+    fake.stop()
+
+
+def signed(body: bytes, *, timestamp: int | None = None) -> dict[str, str]:
+    import time
+
+    stamp = int(time.time()) if timestamp is None else timestamp
+    return {
+        "X-Slack-Request-Timestamp": str(stamp),
+        "X-Slack-Signature": signature(SECRET, body, timestamp=stamp),
+    }
+
+
+# ---------------------------------------------------------------------- junk shaped like Slack
+#
+# Bolt reads fields (user, team, authorizations, payload...) from a request before it checks
+# the signature, and raises on some shapes: those are the known failures at the end of this
+# file. The properties here throw anything at every value, in the shapes Slack uses.
+
+KNOWN = ("command", "text", "user_id", "team_id", "channel_id", "trigger_id", "response_url")
+words = any_text | st.sampled_from(["", "/reflect", "hard-day", "help", "stop", "U1", "T1"])
+ids = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789|:_-", max_size=40)
+event = st.fixed_dictionaries(
+    {
+        "type": st.sampled_from(["message", "app_home_opened", "app_mention"]) | ids,
+        "user": ids,
+        "channel": ids,
+        "channel_type": st.sampled_from(["im", "channel", "group"]) | ids,
+        "text": any_text,
+    },
+    optional={"subtype": ids, "bot_id": ids, "ts": ids, "tab": ids, "event_ts": ids},
+)
+envelope = st.fixed_dictionaries(
+    {"type": st.sampled_from(["event_callback", "url_verification"]) | ids, "event": event},
+    optional={"team_id": ids, "api_app_id": ids, "event_id": ids, "challenge": any_text},
+)
+command = st.dictionaries(st.sampled_from(KNOWN), words).map(lambda d: urlencode(d).encode())
+action = st.fixed_dictionaries(
+    {"action_id": st.sampled_from(["answer:0", "answer_select", "answer_done"]) | ids},
+    optional={"block_id": any_text, "value": any_text, "type": ids},
+)
+interaction = st.fixed_dictionaries(
+    {
+        "type": st.sampled_from(["block_actions", "view_submission", "shortcut"]) | ids,
+        "user": st.fixed_dictionaries({"id": ids}, optional={"team_id": ids}),
+        "team": st.fixed_dictionaries({"id": ids}),
+    },
+    optional={
+        "actions": st.lists(action, max_size=2),
+        "trigger_id": ids,
+        "container": st.fixed_dictionaries({"channel_id": ids, "message_ts": ids}),
+        "view": st.fixed_dictionaries({"id": ids, "callback_id": ids}),
+    },
+).map(lambda payload: urlencode({"payload": json.dumps(payload)}).encode())
+other_json = st.dictionaries(
+    any_text.filter(lambda key: key not in BOLT_READS), json_like, max_size=6
+).map(lambda value: json.dumps(value).encode())
+BOLT_READS = frozenset(
+    {
+        "type",
+        "user",
+        "team",
+        "enterprise",
+        "authorizations",
+        "event",
+        "payload",
+        "view",
+        "channel",
+        "container",
+        "actions",
+        "is_enterprise_install",
+        "function_data",
+        "bot_access_token",
+    }
+)
+#: (body, content type): a body always comes with its own type (a mismatch is a known failure).
+requests = st.one_of(
+    envelope.map(lambda value: (json.dumps(value).encode(), JSON)),
+    command.map(lambda body: (body, FORM)),
+    interaction.map(lambda body: (body, FORM)),
+    other_json.map(lambda body: (body, JSON)),
+)
+
+
+def _unsigned(endpoint: Endpoint, request: tuple[bytes, str], headers: dict[str, str]) -> None:
+    body, content_type = request
+    response = endpoint.post(body, content_type=content_type, headers=headers)
+    assert response.status_code == 401
+
+
+forged = st.one_of(
+    st.just({}),
+    st.builds(
+        lambda stamp, sig: {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": sig},
+        st.integers(min_value=0, max_value=2**40).map(str),  # see the known failures
+        st.text(alphabet="v0=abcdef0123456789", max_size=70),
+    ),
+)
+unsigned_args = {"request": requests, "headers": forged}
+test_unsigned_or_forged_requests_get_401 = bounded(given(**unsigned_args)(_unsigned))
+test_unsigned_requests_many = pytest.mark.bench(many(given(**unsigned_args)(_unsigned)))
+
+
+def test_a_stale_signature_gets_401(endpoint: Endpoint) -> None:
+    body = json.dumps(payloads.event_callback(payloads.message_im("U1", "hi"))).encode()
+    response = endpoint.post(body, content_type=JSON, headers=signed(body, timestamp=1))
+    assert response.status_code == 401
+
+
+def _signed_junk(endpoint: Endpoint, request: tuple[bytes, str]) -> None:
+    body, content_type = request
+    response = endpoint.post(body, content_type=content_type, headers=signed(body))
+    assert response.status_code < 500
+
+
+signed_args = {"request": requests}
+test_signed_junk_never_gets_a_5xx = bounded(given(**signed_args)(_signed_junk))
+test_signed_junk_many = pytest.mark.bench(many(given(**signed_args)(_signed_junk)))
+
+
+@pytest.mark.parametrize("content_type", [JSON, FORM])
+@pytest.mark.parametrize("sign", [True, False])
+def test_a_huge_body_never_gets_a_5xx(endpoint: Endpoint, content_type: str, sign: bool) -> None:
+    text = "x" * 3_000_000
+    if content_type == JSON:
+        body = json.dumps(payloads.event_callback(payloads.message_im("U1", text))).encode()
+    else:
+        body = payloads.slash_command("U1", text)
+    response = endpoint.post(body, content_type=content_type, headers=signed(body) if sign else {})
+    assert response.status_code == (200 if sign else 401)
+
+
+# ---------------------------------------------------------------------- answers over HTTP
+
+answers = any_text.filter(lambda text: text.strip() and _normalise(text) not in COMMANDS)
+
+
+def _dm_answer(endpoint: Endpoint, text: str) -> None:
+    user = f"UH{next(_users)}"
+    endpoint.fake.add_user(user, first_name="Sam")
+    person = Person(id=f"T1:{user}")
+    endpoint.bot.conversations.start(person, "hard-day")
+    response = endpoint.slack.event(payloads.message_im(user, text))
+    assert response.status_code == 200
+    session = endpoint.bot.store.load_session(person)
+    assert session is not None
+    if "what_happened" in session.answers:
+        assert session.answers["what_happened"] == text.strip()[:40_000]
+    else:  # asked again, with the reason, in the DM
+        endpoint.bot.settle()
+        posted = " ".join(
+            json.dumps(message.get("blocks")) for message in endpoint.fake.messages(f"D{user}")
+        )
+        assert "what_happened" in posted
+
+
+test_a_dm_answer_is_kept_or_asked_again = bounded(given(text=answers)(_dm_answer))
+test_dm_answers_many = pytest.mark.bench(many(given(text=answers)(_dm_answer)))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a DM whose JSON carries a lone surrogate (\\ud800) makes the store's utf-8 encode "
+    "raise inside the listener, so Bolt answers 500 (see test_engine's surrogate test)",
+)
+def test_a_dm_with_a_lone_surrogate_gets_no_5xx(endpoint: Endpoint) -> None:
+    user = f"UH{next(_users)}"
+    endpoint.fake.add_user(user)
+    endpoint.bot.conversations.start(Person(id=f"T1:{user}"), "hard-day")
+    body = json.dumps(payloads.event_callback(payloads.message_im(user, "a \ud800 b"))).encode()
+    response = endpoint.post(body, content_type=JSON, headers=signed(body))
+    assert response.status_code < 500
+
+
+# ---------------------------------------------------------------------- known failures
+#
+# Bodies Bolt cannot parse, or parses into shapes it does not expect, make BoltRequest raise
+# before the signature is checked: waitress answers 500 and logs a traceback, even for an
+# unsigned request from anyone. The fix belongs in bot/slack/http.py (see the report).
+
+UNPARSED = [
+    pytest.param(b"\x00", JSON, False, id="unsigned, not JSON"),
+    pytest.param(b"[1]", JSON, False, id="unsigned, a JSON list"),
+    pytest.param(b"a=\xff", FORM, False, id="unsigned, form not UTF-8"),
+    pytest.param(b"payload=xx", FORM, False, id="unsigned, payload not JSON"),
+    pytest.param(
+        urlencode({"payload": json.dumps({"type": "block_actions", "user": 1})}).encode(),
+        FORM,
+        False,
+        id="unsigned, payload user not an object",
+    ),
+    pytest.param(
+        json.dumps({"type": "event_callback", "event": 1}).encode(),
+        JSON,
+        True,
+        id="signed, event not an object",
+    ),
+]
+
+
+@pytest.mark.xfail(strict=True, reason="Bolt raises while reading the request: a 500")
+@pytest.mark.parametrize(("body", "content_type", "sign"), UNPARSED)
+def test_a_body_bolt_cannot_read_gets_a_4xx(
+    endpoint: Endpoint, body: bytes, content_type: str, sign: bool
+) -> None:
+    response = endpoint.post(body, content_type=content_type, headers=signed(body) if sign else {})
+    assert 400 <= response.status_code < 500
+
+
+@pytest.mark.xfail(strict=True, reason="Bolt's verifier raises on a timestamp that is no number")
+@pytest.mark.parametrize("stamp", ["", "soon", "1.5"])
+def test_a_malformed_timestamp_gets_401(endpoint: Endpoint, stamp: str) -> None:
+    headers = {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": "v0=00"}
+    response = endpoint.post(b"{}", content_type=JSON, headers=headers)
+    assert response.status_code == 401
