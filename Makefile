@@ -20,7 +20,7 @@ test: $(STAMP)
 	@$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	@$(BIN)/python -m pytest -q -o addopts="" -m bench
+	@$(BIN)/python -m bench && $(BIN)/python -m pytest -q -o addopts="" -m bench
 
 lint: $(STAMP)
 	@$(BIN)/ruff check bot tests

@@ -7,6 +7,7 @@ as `reflect run --http` (bot.slack.http.HttpServer): the baseline for the ack la
 from __future__ import annotations
 
 import argparse
+import inspect
 import re
 import signal
 import threading
@@ -50,7 +51,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    server = HttpServer(app=build(), host="127.0.0.1", port=args.port)
+    extra: dict[str, object] = {}
+    if "signing_secret" in inspect.signature(HttpServer).parameters:
+        # as `reflect run --http` does: bad signatures refused before Bolt reads the body
+        extra["signing_secret"] = settings_module.load().slack_signing_secret
+    server = HttpServer(app=build(), host="127.0.0.1", port=args.port, **extra)  # type: ignore[arg-type]
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:
