@@ -15,6 +15,7 @@ from bot.engine.replies import Reply, Say
 from bot.engine.safety import screen
 from bot.slack import copy, export, forget, weekly
 from bot.slack.blocks import Post, compose
+from bot.slack.events import readable
 from bot.slack.identity import owner_tag
 from bot.slack.parts import Parts
 
@@ -27,7 +28,7 @@ def register(app: App, parts: Parts) -> None:
         if person is None or not user_id:
             ack()
             return
-        text = " ".join(str(command.get("text") or "").split())
+        text = " ".join(readable(command.get("text")).split())
         word = text.lower()
         if word == "forget":
             ack()

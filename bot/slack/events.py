@@ -29,6 +29,12 @@ def for_another_app(body: dict[str, Any], *, app_id: str | None) -> bool:
     return bool(app_id and sent_to and sent_to != app_id)
 
 
+def readable(text: object) -> str:
+    """Text as it can be kept: a lone surrogate (valid JSON, but no UTF-8 store can hold it)
+    becomes "?"."""
+    return str(text or "").encode("utf-8", errors="replace").decode("utf-8")
+
+
 def first_delivery(parts: Parts, body: dict[str, Any]) -> bool:
     """Claim the event id; False if this event was already processed."""
     event_id = body.get("event_id")

@@ -64,7 +64,10 @@ def serve(
         task.start()
     try:
         if http:
-            _serve_http(app_server=HttpServer(app=app, host="0.0.0.0", port=port), stop=stop)
+            server = HttpServer(
+                app=app, host="0.0.0.0", port=port, signing_secret=settings.slack_signing_secret
+            )
+            _serve_http(app_server=server, stop=stop)
         else:
             assert settings.slack_app_token, "Socket Mode needs SLACK_APP_TOKEN"
             runner = SocketModeRunner(app=app, app_token=settings.slack_app_token, client=client)

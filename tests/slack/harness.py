@@ -113,8 +113,10 @@ def make_bot(
 class Served:
     """The app behind waitress on an ephemeral loopback port."""
 
-    def __init__(self, app: App) -> None:
-        self.server = HttpServer(app=app, host="127.0.0.1", port=0, threads=4)
+    def __init__(self, app: App, *, signing_secret: str | None = SECRET) -> None:
+        self.server = HttpServer(
+            app=app, host="127.0.0.1", port=0, threads=4, signing_secret=signing_secret
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
 

@@ -114,3 +114,47 @@ def test_a_signpost_is_posted_first(sam: Leader) -> None:
     first = new[0]["blocks"]
     assert first[0]["type"] == "header" and first[0]["text"]["text"] == "Support, right now"
     assert "116 123" in json.dumps(new[0])
+
+
+@pytest.mark.parametrize("stamp", ["", "soon", "1.5", "-1"])
+def test_a_malformed_timestamp_gets_401(slack: SlackSide, stamp: str) -> None:
+    response = slack.http.post(
+        "/slack/events",
+        content=b"{}",
+        headers={"Content-Type": "application/json", "X-Slack-Request-Timestamp": stamp},
+    )
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"\x00", "application/json"),
+        (b"[1]", "application/json"),
+        (b"a=\xff", "application/x-www-form-urlencoded"),
+        (b"payload=not-json", "application/x-www-form-urlencoded"),
+    ],
+    ids=["not JSON", "a JSON list", "form not UTF-8", "payload not JSON"],
+)
+def test_junk_gets_401_unsigned_and_400_signed_never_500(
+    slack: SlackSide, body: bytes, content_type: str, fake: FakeSlack, bot: Bot, sam: Leader
+) -> None:
+    unsigned = slack.http.post(
+        "/slack/events", content=body, headers={"Content-Type": content_type}
+    )
+    assert unsigned.status_code == 401
+    signed = slack.send(body, content_type=content_type)
+    assert 400 <= signed.status_code < 500
+    _nothing_happened(fake, bot, sam)
+
+
+def test_a_dm_with_a_lone_surrogate_is_kept_not_a_500(
+    slack: SlackSide, bot: Bot, sam: Leader
+) -> None:
+    sam.says("hard day")
+    body = json.dumps(payloads.event_callback(payloads.message_im("U1", "before \ud800 after")))
+    response = slack.send(body.encode(), content_type="application/json")
+    bot.settle()
+    assert response.status_code == 200
+    session = bot.store.load_session(sam.person)
+    assert session is not None and session.answers["what_happened"] == "before ? after"
