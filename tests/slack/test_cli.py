@@ -119,6 +119,7 @@ def test_reflect_run_http_serves_slack_and_stops_cleanly(fake: FakeSlack, tmp_pa
     assert process.returncode == 0, output
     assert "canary-7731" not in output, "no message text in the logs"
     assert "U1" not in output
+    assert SECRET not in output and "xoxb-test" not in output, "no secrets in the logs"
 
 
 def test_start_with_a_bot_token_runs_the_bot_and_reports_what_is_missing(
