@@ -21,7 +21,9 @@ ALLOWED_SCOPES = {
 
 
 def test_scopes_stay_within_the_allowlist() -> None:
-    scopes = set(MANIFEST["oauth_config"]["scopes"]["bot"])
+    listed = MANIFEST["oauth_config"]["scopes"]["bot"]
+    assert len(listed) == len(set(listed)), "a scope is listed twice"
+    scopes = set(listed)
     assert scopes <= set(ALLOWED_SCOPES), f"unexpected scopes: {scopes - set(ALLOWED_SCOPES)}"
     assert {"chat:write", "commands", "im:history", "im:write", "users:read"} <= scopes
     assert "user" not in MANIFEST["oauth_config"]["scopes"], "no user-token scopes"
