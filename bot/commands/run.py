@@ -54,7 +54,9 @@ def command(use_http: bool, port: int | None) -> None:
     try:
         if store.created_secret is not None:
             click.echo(messages.text("terminal.secret_created", path=store.created_secret))
-        conversations = build_conversations(settings=settings, store=store)
+        conversations = build_conversations(
+            settings=settings, store=store, warn=logging.getLogger(__name__).warning
+        )
         from bot.slack.launch import serve  # slack_bolt is loaded only when the bot runs
 
         weekly_home, scheduler = _weekly(settings, store)
@@ -78,6 +80,8 @@ def command(use_http: bool, port: int | None) -> None:
         ) from None
     except SlackClientError as error:
         raise click.ClickException(f"Could not reach Slack: {type(error).__name__}.") from None
+    except OSError as error:  # e.g. the port is taken, or Slack cannot be reached at all
+        raise click.ClickException(f"Could not start: {error.strerror or error}.") from None
     except KeyboardInterrupt:
         click.echo("Stopped.")
     finally:

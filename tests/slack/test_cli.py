@@ -184,3 +184,19 @@ def test_reflect_run_over_socket_mode_answers_and_stops_cleanly(
         socket_server.stop()
     assert process.returncode == 0, output
     assert "xapp-test" not in output and "xoxb-test" not in output
+
+
+def test_a_port_in_use_is_one_clear_line(
+    bare: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeSlack
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
+    monkeypatch.setenv("SLACK_API_URL", fake.url)
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["run", "--http", "--port", str(port)])
+    assert result.exit_code == 1
+    assert "Could not start: Address already in use." in result.output
+    assert "Traceback" not in result.output
