@@ -25,7 +25,7 @@ class Profiles:
     def __init__(self, *, client: WebClient, size: int = 2000) -> None:
         # Looked up before the ack: no waiting out rate limits here, greet without a name instead.
         self.client = WebClient(
-            token=client.token, base_url=client.base_url, timeout=2, retry_handlers=[]
+            token=client.token, base_url=client.base_url, timeout=1, retry_handlers=[]
         )
         self.size = size
         self._known: OrderedDict[str, Profile] = OrderedDict()
