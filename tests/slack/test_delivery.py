@@ -91,3 +91,13 @@ def test_a_timeout_is_retried_then_given_up_without_crashing(fake: FakeSlack) ->
     assert delivery.post(channel="DU1", posts=[POST, POST]) == []
     assert len(fake.calls("chat.postMessage")) == 3, "first try and two retries, then it gives up"
     assert len(sleeps) == 2
+
+
+def test_a_failing_profile_look_up_only_costs_the_greeting(
+    sam: Leader, bot: Bot, fake: FakeSlack
+) -> None:
+    fake.fail("users.info", status=500, times=1)
+    sam.says("hello")
+    offer = sam.messages()[-1]
+    assert "Hello." in offer["blocks"][0]["text"]["text"], "greeted, without a name"
+    assert len(fake.calls("users.info")) == 1, "not retried before the ack"
