@@ -37,17 +37,19 @@ class Profiles:
                 self._known.move_to_end(user_id)
                 return self._known[user_id]
         profile = self._look_up(user_id)
+        if profile is None:  # not known this time; ask again next time
+            return Profile()
         with self._lock:
             self._known[user_id] = profile
             while len(self._known) > self.size:
                 self._known.popitem(last=False)
         return profile
 
-    def _look_up(self, user_id: str) -> Profile:
+    def _look_up(self, user_id: str) -> Profile | None:
         try:
             user = self.client.users_info(user=user_id).get("user") or {}
         except (SlackClientError, OSError) as error:
             log.info("no profile: %s", type(error).__name__)
-            return Profile()
+            return None
         first = str((user.get("profile") or {}).get("first_name") or "").strip()
         return Profile(first_name=first or None, timezone=user.get("tz") or None)

@@ -101,3 +101,12 @@ def test_a_failing_profile_look_up_only_costs_the_greeting(
     offer = sam.messages()[-1]
     assert "Hello." in offer["blocks"][0]["text"]["text"], "greeted, without a name"
     assert len(fake.calls("users.info")) == 1, "not retried before the ack"
+
+
+def test_a_failed_profile_look_up_is_tried_again_next_time(
+    sam: Leader, bot: Bot, fake: FakeSlack
+) -> None:
+    fake.fail("users.info", status=500, times=1)
+    sam.says("hello")
+    sam.says("hello")
+    assert "Hello, Sam." in sam.messages()[-1]["blocks"][0]["text"]["text"]
