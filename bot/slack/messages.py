@@ -12,7 +12,13 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.slack import home
 from bot.slack.blocks import compose
-from bot.slack.events import first_delivery, for_another_app, is_direct_message, readable
+from bot.slack.events import (
+    first_delivery,
+    for_another_app,
+    is_direct_message,
+    readable,
+    release,
+)
 from bot.slack.identity import owner_tag
 from bot.slack.parts import Parts
 
@@ -34,7 +40,11 @@ def register(app: App, parts: Parts) -> None:
             if not first_delivery(parts, body):
                 ack()
                 return
-            replies = parts.conversations.receive(person, readable(event.get("text")))
+            try:
+                replies = parts.conversations.receive(person, readable(event.get("text")))
+            except Exception:
+                release(parts, body)  # no ack: Slack delivers it again, and it is processed
+                raise
             ack()
             posts = compose(replies, owner=owner_tag(person))
             parts.lanes.submit(person.id, lambda: _post(parts, channel, posts))

@@ -14,6 +14,10 @@ class SlackStore(ReflectionStore, Protocol):
         """True the first time a Slack event id is seen, False for a redelivery (persisted)."""
         ...
 
+    def release_event(self, event_id: str) -> None:
+        """Undo a claim whose processing failed, so a redelivery is processed."""
+        ...
+
     def export(self, person: Person) -> list[StoredReflection]:
         """All the person's reflections, newest first."""
         ...

@@ -79,6 +79,27 @@ def test_a_redelivered_event_is_processed_once(
     assert len(posts_after_answer) == 1
 
 
+def test_an_event_whose_processing_failed_is_processed_when_redelivered(
+    slack: SlackSide, fake: FakeSlack, bot: Bot, sam: Leader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sam.says("hard day")
+    receive = bot.conversations.receive
+    failures = iter([RuntimeError("database is locked")])
+
+    def flaky(person, text):  # type: ignore[no-untyped-def]
+        for failure in failures:
+            raise failure
+        return receive(person, text)
+
+    monkeypatch.setattr(bot.conversations, "receive", flaky)
+    body = payloads.event_callback(payloads.message_im("U1", "The first answer"), event_id="EvFAIL")
+    assert slack.envelope(body).status_code >= 500  # not acknowledged: Slack will redeliver
+    assert slack.envelope(body, retry_num=1).status_code == 200
+    bot.settle()
+    session = bot.store.load_session(sam.person)
+    assert session is not None and "The first answer" in session.answers.values()
+
+
 @pytest.mark.parametrize(
     "extra",
     [
