@@ -6,7 +6,6 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-
 #: The time zone of the machine the engine runs on (for the terminal).
 LOCAL = "local"
 
