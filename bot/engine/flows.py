@@ -8,26 +8,13 @@ source of truth for the format: `flows/schema.json` is generated from them.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SCHEMA_VERSION = 1
 
 #: The seven areas of leadership supervision, and the general kinds of flow.
-AREAS = (
-    "self",
-    "staff",
-    "stakeholders",
-    "relationships",
-    "work",
-    "environment",
-    "context",
-    "debrief",
-    "checkin",
-    "model",
-    "prepare",
-)
 Area = Literal[
     "self",
     "staff",
@@ -41,6 +28,7 @@ Area = Literal[
     "model",
     "prepare",
 ]
+AREAS: tuple[str, ...] = get_args(Area)
 
 #: Where a step may go instead of another step: the end of the flow.
 END = "end"

@@ -1,36 +1,43 @@
-"""The bot's own words. Copy lives in `messages.yaml`, beside this module, not in code."""
+"""The bot's own words. Copy lives in YAML, not in code: the engine's in `messages.yaml` beside
+this module, the Slack app's and the weekly nudges' in their own `copy.yaml`, each read through
+a `Catalogue`."""
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-_FILE = Path(__file__).with_name("messages.yaml")
+
+class Catalogue:
+    """Words kept in a YAML file of (nested) keys, read once on first use."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @cached_property
+    def _data(self) -> dict[str, Any]:
+        data = yaml.safe_load(self.path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise RuntimeError(f"{self.path}: expected a mapping of message keys")
+        return data
+
+    def text(self, key: str, **params: Any) -> str:
+        """The words under `key` (dotted), with `{name}` placeholders filled from `params`."""
+        value: Any = self._data
+        for part in key.split("."):
+            value = value[part]
+        if not isinstance(value, str):
+            raise KeyError(f"{self.path.name}: {key!r} is not text")
+        return value.format(**params).strip() if params else value.strip()
+
+    def words(self, key: str) -> frozenset[str]:
+        """A list of command words under `words.<key>` (e.g. what counts as 'skip')."""
+        return frozenset(str(word).lower() for word in self._data["words"][key])
 
 
-@cache
-def _catalogue() -> dict[str, Any]:
-    with _FILE.open(encoding="utf-8") as handle:
-        data = yaml.safe_load(handle)
-    if not isinstance(data, dict):
-        raise RuntimeError(f"{_FILE}: expected a mapping of message keys")
-    return data
-
-
-def text(key: str, **params: Any) -> str:
-    """The message `key`, with `{name}` placeholders filled from `params`."""
-    value: Any = _catalogue()
-    for part in key.split("."):
-        value = value[part]
-    if not isinstance(value, str):
-        raise KeyError(f"message {key!r} is not text")
-    return value.format(**params).strip() if params else value.strip()
-
-
-def words(key: str) -> frozenset[str]:
-    """A list of command words (e.g. what counts as 'skip'), lower-cased."""
-    value = _catalogue()["words"][key]
-    return frozenset(str(word).lower() for word in value)
+_MESSAGES = Catalogue(Path(__file__).with_name("messages.yaml"))
+text = _MESSAGES.text
+words = _MESSAGES.words
