@@ -64,13 +64,10 @@ class Conversations:
         """Anything a leader types, in a flow or not."""
         text = text[:MAX_INPUT]
         concern = screen(text)  # before anything else happens to the text
-        session = self.store.load_session(person)
         replies: list[Reply] = []
         if concern is not None:
-            replies.append(self._signpost(person, concern, session))
-            if session is not None:
-                session = replace(session, signposted=True)
-                self.store.save_session(person, session)
+            replies.append(self._signpost(person, concern))
+        session = self.store.load_session(person)
         word = _normalise(text)
 
         if session is not None and session.status == "active":
@@ -275,8 +272,19 @@ class Conversations:
             nudge,
         ]
 
-    def _signpost(self, person: Person, concern: Concern, session: Session | None) -> Signpost:
+    def check_safety(self, person: Person, text: str) -> Signpost | None:
+        """The safety screen, for text that does not go through `receive` (e.g. typed after a
+        slash command): the signpost to show first, if the words call for one."""
+        concern = screen(text[:MAX_INPUT])
+        return self._signpost(person, concern) if concern is not None else None
+
+    def _signpost(self, person: Person, concern: Concern) -> Signpost:
+        """Record only that a signpost was shown, and keep support visible for the rest of the
+        person's session (one "that's not what I meant" does not switch it off)."""
         self.store.record(person, "signpost_shown", at=self.clock())
+        session = self.store.load_session(person)
+        if session is not None and not session.signposted:
+            self.store.save_session(person, replace(session, signposted=True))
         return self.signposts.signpost(concern)
 
 

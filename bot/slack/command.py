@@ -12,7 +12,6 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.engine.people import Person
 from bot.engine.replies import Reply, Say
-from bot.engine.safety import screen
 from bot.slack import copy, export, forget, weekly
 from bot.slack.blocks import Post, compose
 from bot.slack.events import readable
@@ -52,6 +51,9 @@ def register(app: App, parts: Parts) -> None:
 def subcommand(parts: Parts, person: Person, *, text: str, word: str) -> list[Reply]:
     """What `/reflect TEXT` does to the person's reflection, as the engine's replies."""
     conversations = parts.conversations
+    signpost = conversations.check_safety(person, text)  # screened before anything else
+    if signpost is not None:
+        return [signpost]
     if not word:
         return conversations.offer(person)
     if word in ("help", "?"):
@@ -65,10 +67,6 @@ def subcommand(parts: Parts, person: Person, *, text: str, word: str) -> list[Re
     flow = conversations.library.find(text)
     if flow is not None:
         return conversations.start(person, flow.id)
-    concern = screen(text)  # text typed after /reflect is screened like any message
-    if concern is not None:
-        parts.store.record(person, "signpost_shown", at=parts.clock())
-        return [conversations.signposts.signpost(concern)]
     return [
         Say(copy.text("command.unknown", text=text[:200])),
         Say(copy.text("command.help")),

@@ -188,6 +188,17 @@ def test_words_of_risk_typed_after_slash_reflect_get_the_signpost(sam: Leader, b
     assert bot.store.last_event(sam.person, "signpost_shown") is not None
 
 
+def test_words_of_risk_after_slash_reflect_keep_support_visible_in_the_flow(
+    sam: Leader, bot: Bot
+) -> None:
+    sam.says("hard day")
+    sam.types("honestly i can't go on")
+    session = bot.store.load_session(sam.person)
+    assert session is not None and session.signposted  # the firm nudge and reminders read this
+    sam.says("A long shift")
+    assert "116 123" in json.dumps(sam.messages()[-1])
+
+
 def test_opening_the_messages_tab_publishes_nothing(
     sam: Leader, bot: Bot, slack: SlackSide, fake: FakeSlack
 ) -> None:
