@@ -4,6 +4,7 @@
     python -m bench --quick         # a short smoke run: fewer people, seconds instead of 30
     python -m bench --seconds 10    # ack latency for 10 s per server (or REFLECT_BENCH_SECONDS)
     python -m bench --only ack,engine --out /tmp/b.md
+    python -m bench --notes-only    # after editing bench/notes.md: no measuring
 
 Run it on a quiet machine: the figures are only as good as the machine is idle.
 """
@@ -24,6 +25,8 @@ from bench import ack_latency, engine_throughput, machine, memory_startup, nudge
 ROOT = Path(__file__).resolve().parent.parent
 NOTES = Path(__file__).with_name("notes.md")
 ALL = ("ack", "engine", "nudges", "memory")
+#: bench/notes.md starts with this heading: what follows it in BENCHMARKS.md is the notes.
+NOTES_HEADING = "## Notes"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +40,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     parser.add_argument("--only", default=",".join(ALL), help=f"some of {','.join(ALL)}")
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument(
+        "--notes-only",
+        action="store_true",
+        help="measure nothing: put the current bench/notes.md under the figures already in --out",
+    )
     args = parser.parse_args(argv)
+    if args.notes_only:
+        _renote(args.out)
+        return 0
     only = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(only) - set(ALL))
     if unknown:
@@ -122,6 +133,13 @@ def _document(
     if NOTES.exists():
         parts += ["", NOTES.read_text(encoding="utf-8").strip()]
     return "\n".join(parts) + "\n"
+
+
+def _renote(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    figures = text.split(NOTES_HEADING, 1)[0].rstrip()
+    notes = NOTES.read_text(encoding="utf-8").strip() if NOTES.exists() else ""
+    path.write_text(figures + ("\n\n" + notes if notes else "") + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
