@@ -16,6 +16,7 @@ import math
 import sys
 import threading
 import time
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 from tests.schedule.fake_slack import User, Workspace, serve
@@ -56,6 +57,10 @@ def user_id(number: int) -> str:
 
 
 def main() -> None:
+    # socketserver listens with a backlog of 5: under a burst of new connections (slack_sdk
+    # opens one per call) the kernel drops SYNs and clients retry after 1, 3, 7 s, which would
+    # be measured as the bot's latency. Slack itself is no such bottleneck.
+    ThreadingHTTPServer.request_queue_size = 1024
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, required=True)
     parser.add_argument("--rate", type=float, required=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from http.server import ThreadingHTTPServer
 
 from tests.slack.fake_slack import FakeSlack
 
@@ -21,6 +22,10 @@ def user_id(number: int) -> str:
 
 
 def main() -> None:
+    # socketserver listens with a backlog of 5: under a burst of new connections (slack_sdk
+    # opens one per call) the kernel drops SYNs and clients retry after 1, 3, 7 s, which would
+    # be measured as the bot's latency. Slack itself is no such bottleneck.
+    ThreadingHTTPServer.request_queue_size = 1024
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--team", type=int, default=0, help="people in channel CTEAM")
