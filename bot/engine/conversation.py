@@ -62,7 +62,7 @@ class Conversations:
 
     def receive(self, person: Person, text: str) -> list[Reply]:
         """Anything a leader types, in a flow or not."""
-        text = text[:MAX_INPUT]
+        text = _storable(text[:MAX_INPUT])
         concern = screen(text)  # before anything else happens to the text
         replies: list[Reply] = []
         if concern is not None:
@@ -286,6 +286,11 @@ class Conversations:
         if session is not None and not session.signposted:
             self.store.save_session(person, replace(session, signposted=True))
         return self.signposts.signpost(concern)
+
+
+def _storable(text: str) -> str:
+    """Text as UTF-8 can hold it: a lone surrogate (valid in JSON) becomes "?"."""
+    return text.encode("utf-8", errors="replace").decode("utf-8")
 
 
 def _normalise(text: str) -> str:

@@ -180,11 +180,10 @@ test_a_whole_flow_keeps_every_answer_once = bounded(
 # ---------------------------------------------------------------------- a known failure
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=UnicodeEncodeError,
-    reason="a lone surrogate (JSON can carry \\ud800) reaches SqliteStore.save_session, whose "
-    "utf-8 encode raises; the engine should replace such characters when text comes in",
-)
-def test_a_lone_surrogate_is_kept_or_asked_again(conversations: Conversations) -> None:
-    _typed_answer_kept(conversations, "I was \ud800 shaken")
+def test_a_lone_surrogate_is_kept_as_a_question_mark(conversations: Conversations) -> None:
+    # JSON can carry a lone surrogate; UTF-8 cannot hold it, so it is kept as "?".
+    person = someone()
+    conversations.start(person, "hard-day")
+    well_formed(conversations.receive(person, "I was \ud800 shaken"))
+    session = conversations.store.load_session(person)
+    assert session is not None and session.answers["what_happened"] == "I was ? shaken"
