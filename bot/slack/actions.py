@@ -23,7 +23,7 @@ def register(app: App, parts: Parts) -> None:
         if person is None or not user_id:
             ack()
             return
-        with parts.locks.hold(person):
+        with parts.locks.hold(person), parts.store.writing():  # one commit, before the ack
             replies = parts.conversations.start(person, str(action.get("value") or ""))
         ack()
         posts = compose(replies, owner=owner_tag(person))

@@ -66,7 +66,7 @@ def answer(
         ack()
         log.info("a click that was not the question owner's was ignored")
         return
-    with parts.locks.hold(person):
+    with parts.locks.hold(person), parts.store.writing():  # one commit, before the ack
         note, replies = _choose(parts, person, asked, value)
     ack()
     container = body.get("container") or {}

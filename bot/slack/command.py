@@ -41,7 +41,7 @@ def register(app: App, parts: Parts) -> None:
         if word == "weekly" or word.startswith("weekly "):  # team nudges: bot.slack.weekly
             weekly.on_command(parts, ack=ack, context=context, text=text)
             return
-        with parts.locks.hold(person):
+        with parts.locks.hold(person), parts.store.writing():  # one commit, before the ack
             replies = subcommand(parts, person, text=text, word=word)
         _ack_elsewhere(ack, parts, command, user_id)
         posts = compose(replies, owner=owner_tag(person))

@@ -35,13 +35,6 @@ def readable(text: object) -> str:
     return str(text or "").encode("utf-8", errors="replace").decode("utf-8")
 
 
-def release(parts: Parts, body: dict[str, Any]) -> None:
-    """Processing failed: let Slack's redelivery of this event be processed after all."""
-    event_id = body.get("event_id")
-    if event_id:
-        parts.store.release_event(str(event_id))
-
-
 def first_delivery(parts: Parts, body: dict[str, Any]) -> bool:
     """Claim the event id; False if this event was already processed."""
     event_id = body.get("event_id")

@@ -17,7 +17,6 @@ from bot.slack.events import (
     for_another_app,
     is_direct_message,
     readable,
-    release,
 )
 from bot.slack.identity import owner_tag
 from bot.slack.parts import Parts
@@ -37,15 +36,15 @@ def register(app: App, parts: Parts) -> None:
             return
         channel = str(event["channel"])
         with parts.locks.hold(person):
-            if not first_delivery(parts, body):
-                ack()
-                return
-            try:
-                replies = parts.conversations.receive(person, readable(event.get("text")))
-            except Exception:
-                release(parts, body)  # no ack: Slack delivers it again, and it is processed
-                raise
+            # The claim and all the engine writes commit together, before the ack; a failure
+            # rolls the claim back too, so there is no ack and Slack's redelivery is processed.
+            with parts.store.writing():
+                fresh = first_delivery(parts, body)
+                text = readable(event.get("text"))
+                replies = parts.conversations.receive(person, text) if fresh else []
             ack()
+            if not fresh:
+                return
             posts = compose(replies, owner=owner_tag(person))
             parts.lanes.submit(person.id, lambda: _post(parts, channel, posts))
             if home.finished(replies):

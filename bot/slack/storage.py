@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 from bot.engine.people import Person
@@ -14,8 +15,9 @@ class SlackStore(ReflectionStore, Protocol):
         """True the first time a Slack event id is seen, False for a redelivery (persisted)."""
         ...
 
-    def release_event(self, event_id: str) -> None:
-        """Undo a claim whose processing failed, so a redelivery is processed."""
+    def writing(self) -> AbstractContextManager[object]:
+        """One writing transaction around a whole request: whatever the store does inside it
+        commits together, or not at all."""
         ...
 
     def export(self, person: Person) -> list[StoredReflection]:

@@ -288,12 +288,6 @@ class SqliteStore:
             )
             return cursor.rowcount == 1
 
-    def release_event(self, event_id: str) -> None:
-        """Forget a claim whose processing failed, so Slack's redelivery is processed."""
-        digest = self.keyring.digest(event_id, purpose="slack-event")
-        with self._files.writing() as db:
-            db.execute("DELETE FROM seen_events WHERE digest = ?", [digest])
-
     # ------------------------------------------------------------------ erasure and retention
 
     def forget(self, person: Person) -> int:
