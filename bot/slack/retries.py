@@ -18,6 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.interval_calculator import RetryIntervalCalculator
 from slack_sdk.http_retry.jitter import Jitter
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
@@ -73,7 +74,26 @@ def backoff_calculator(backoff: float) -> BackoffRetryIntervalCalculator:
     return BackoffRetryIntervalCalculator(backoff_factor=backoff, jitter=ShareJitter())
 
 
-class ServerErrorBackoff(ServerErrorRetryHandler):
+class _SleepsBetweenAttempts:
+    """Backoff that waits through an injected `sleep` (so tests need not really wait)."""
+
+    sleep: Sleep
+    interval_calculator: RetryIntervalCalculator
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        state.next_attempt_requested = True
+        self.sleep(self.interval_calculator.calculate_sleep_duration(state.current_attempt))
+        state.increment_current_attempt()
+
+
+class ServerErrorBackoff(_SleepsBetweenAttempts, ServerErrorRetryHandler):
     """500, 502, 503 and 504, retried with exponential backoff."""
 
     def __init__(self, *, max_retry_count: int, backoff: float, sleep: Sleep) -> None:
@@ -90,20 +110,8 @@ class ServerErrorBackoff(ServerErrorRetryHandler):
     ) -> bool:
         return response is not None and response.status_code in SERVER_ERRORS
 
-    def prepare_for_next_attempt(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        state.next_attempt_requested = True
-        self.sleep(self.interval_calculator.calculate_sleep_duration(state.current_attempt))
-        state.increment_current_attempt()
 
-
-class ConnectionBackoff(ConnectionErrorRetryHandler):
+class ConnectionBackoff(_SleepsBetweenAttempts, ConnectionErrorRetryHandler):
     """Reset, dropped and timed-out connections, retried with exponential backoff."""
 
     def __init__(self, *, max_retry_count: int, backoff: float, sleep: Sleep) -> None:
@@ -113,18 +121,6 @@ class ConnectionBackoff(ConnectionErrorRetryHandler):
             error_types=[URLError, ConnectionError, RemoteDisconnected, TimeoutError],
         )
         self.sleep = sleep
-
-    def prepare_for_next_attempt(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        state.next_attempt_requested = True
-        self.sleep(self.interval_calculator.calculate_sleep_duration(state.current_attempt))
-        state.increment_current_attempt()
 
 
 def retry_handlers(*, sleep: Sleep = time.sleep, backoff: float = 0.5) -> list[RetryHandler]:

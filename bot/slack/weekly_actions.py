@@ -58,35 +58,35 @@ def register(app: App, parts: Parts) -> None:
         posts = compose(replies, owner=owner_tag(person))
         parts.lanes.submit(person.id, lambda: post_to_dm(parts, user_id=who.user, posts=posts))
 
+    def answer_nudge(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, *, later: bool
+    ) -> None:
+        """Answer "Not for me" or "Remind me later", from the nudge's owner only."""
+        service, who = weekly(), who_clicked(context)
+        delivery_id = str(action.get("value") or "")
+        if (
+            service is None
+            or who is None
+            or service.delivery(who=who, delivery_id=delivery_id) is None
+        ):
+            ack()
+            return
+        answered = service.remind_later if later else service.not_for_me
+        note = answered(who=who, delivery_id=delivery_id)
+        ack()
+        _replace_buttons(parts, body, who=who, note=note)
+
     @app.action(NOT_FOR_ME)
     def on_not_for_me(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
     ) -> None:
-        service, who = weekly(), who_clicked(context)
-        if service is None or who is None:
-            ack()
-            return
-        if service.delivery(who=who, delivery_id=str(action.get("value") or "")) is None:
-            ack()
-            return
-        note = service.not_for_me(who=who, delivery_id=str(action.get("value")))
-        ack()
-        _replace_buttons(parts, body, who=who, note=note)
+        answer_nudge(ack, body, action, context, later=False)
 
     @app.action(LATER)
     def on_later(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
     ) -> None:
-        service, who = weekly(), who_clicked(context)
-        if service is None or who is None:
-            ack()
-            return
-        if service.delivery(who=who, delivery_id=str(action.get("value") or "")) is None:
-            ack()
-            return
-        note = service.remind_later(who=who, delivery_id=str(action.get("value")))
-        ack()
-        _replace_buttons(parts, body, who=who, note=note)
+        answer_nudge(ack, body, action, context, later=True)
 
     @app.action(OPT_IN)
     @app.action(OPT_OUT)
