@@ -35,6 +35,7 @@ class Settings:
     min_group_size: int = 5
     firm_nudge_every_days: int = 14
     weekly_late_hours: float = 6.0
+    weekly_posts_per_second: float = 1.0
     weekly_admins: frozenset[str] = field(default_factory=frozenset)
     http_port: int = 3000
     log_level: str = "INFO"
@@ -100,6 +101,13 @@ def _float(values: Mapping[str, str | None], name: str, default: float) -> float
         raise SettingsError(f"{name} must be a number, not {raw!r}.") from error
 
 
+def _pace(values: Mapping[str, str | None]) -> float:
+    pace = _float(values, "REFLECT_WEEKLY_POSTS_PER_SECOND", 1.0)
+    if not 0 < pace <= 50:
+        raise SettingsError("REFLECT_WEEKLY_POSTS_PER_SECOND must be more than 0 and at most 50.")
+    return pace
+
+
 class SettingsError(ValueError):
     """A setting that cannot be read; the message names it."""
 
@@ -137,6 +145,7 @@ def load(environ: Mapping[str, str] | None = None, *, env_file: Path | None = No
         min_group_size=_int(values, "REFLECT_MIN_GROUP_SIZE", 5),
         firm_nudge_every_days=_int(values, "REFLECT_FIRM_NUDGE_EVERY_DAYS", 14),
         weekly_late_hours=_float(values, "REFLECT_WEEKLY_LATE_HOURS", 6.0),
+        weekly_posts_per_second=_pace(values),
         weekly_admins=frozenset(
             part.strip()
             for part in (text("REFLECT_WEEKLY_ADMINS") or "").split(",")

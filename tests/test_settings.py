@@ -51,3 +51,10 @@ def test_problems_are_reported_together(tmp_path: Path) -> None:
         settings_module.Settings(slack_bot_token="xoxb-1", slack_app_token="xapp-1").problems()
         == []
     )
+
+
+def test_the_weekly_posting_pace_is_a_checked_setting(tmp_path: Path) -> None:
+    fast = load({"REFLECT_WEEKLY_POSTS_PER_SECOND": "4"}, env_file=tmp_path / "none")
+    assert fast.weekly_posts_per_second == 4.0
+    with pytest.raises(SettingsError, match="REFLECT_WEEKLY_POSTS_PER_SECOND"):
+        load({"REFLECT_WEEKLY_POSTS_PER_SECOND": "0"}, env_file=tmp_path / "none")

@@ -87,6 +87,7 @@ class NudgeService:
             clock=clock,
             sleep=sleep,
             late_after=self.late_after,
+            interval=1 / self.settings.weekly_posts_per_second,
             should_stop=should_stop,
             keep_for=dt.timedelta(days=self.settings.retention_days),
         )
