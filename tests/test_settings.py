@@ -31,9 +31,9 @@ def test_defaults_need_nothing(tmp_path: Path) -> None:
 
 def test_dotenv_is_read_and_the_environment_wins(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
-    env_file.write_text("SLACK_BOT_TOKEN=xoxb-from-file\nREFLECT_RETENTION_DAYS=30\n")
+    env_file.write_text("SLACK_BOT_TOKEN=xoxb-file\nREFLECT_RETENTION_DAYS=30\n")
     settings = load({"REFLECT_RETENTION_DAYS": "90"}, env_file=env_file)
-    assert settings.slack_bot_token == "xoxb-from-file"
+    assert settings.slack_bot_token == "xoxb-file"
     assert settings.retention_days == 90
 
 
@@ -43,7 +43,7 @@ def test_a_bad_number_names_the_setting(tmp_path: Path) -> None:
 
 
 def test_problems_are_reported_together(tmp_path: Path) -> None:
-    settings = load({"SLACK_BOT_TOKEN": "xoxp-wrong-kind"}, env_file=tmp_path / "none")
+    settings = load({"SLACK_BOT_TOKEN": "xoxp-bad"}, env_file=tmp_path / "none")
     problems = settings.problems(http=True)
     assert any("xoxb-" in p for p in problems)
     assert any("SLACK_SIGNING_SECRET" in p for p in problems)
