@@ -33,9 +33,16 @@ class Catalogue:
             raise KeyError(f"{self.path.name}: {key!r} is not text")
         return value.format(**params).strip() if params else value.strip()
 
+    @cached_property
+    def _words(self) -> dict[str, frozenset[str]]:
+        listed = self._data.get("words", {})
+        return {
+            key: frozenset(str(word).lower() for word in words) for key, words in listed.items()
+        }
+
     def words(self, key: str) -> frozenset[str]:
         """A list of command words under `words.<key>` (e.g. what counts as 'skip')."""
-        return frozenset(str(word).lower() for word in self._data["words"][key])
+        return self._words[key]
 
 
 _MESSAGES = Catalogue(Path(__file__).with_name("messages.yaml"))
