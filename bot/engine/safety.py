@@ -22,7 +22,12 @@ from typing import Any, Literal
 
 import yaml
 
-About = Literal["self", "others"]
+#: What the screen found: a clear risk to the leader ("crisis"), words close to risk that the
+#: screen cannot confirm and should ask about directly ("check_in"), or someone else at risk
+#: (a patient, pupil, colleague or relative: "others").
+Outcome = Literal["crisis", "check_in", "others"]
+#: Whom a matched phrase is about.
+_Subject = Literal["self", "others"]
 
 #: The phrase lists that ship with Reflect.
 DEFAULT_FILE = Path(__file__).resolve().parents[2] / "config" / "safety.yaml"
@@ -37,10 +42,9 @@ HEDGE_WINDOW = 3
 
 @dataclass(frozen=True)
 class Concern:
-    """What the screen found. `about` is "self" when the words suggest a risk to the leader,
-    "others" when they talk about someone else's self-harm or death (a patient, a pupil)."""
+    """What the screen found; see `Outcome`."""
 
-    about: About
+    outcome: Outcome
 
 
 class SafetyConfigError(ValueError):
@@ -115,7 +119,7 @@ class Screen:
         for clause in clauses:
             for match in self.groups["self"].finditer(clause):
                 if not self._negated(clause[: match.start()]):
-                    return Concern("self")
+                    return Concern("crisis")
             for match in self.groups["risky"].finditer(clause):
                 before = clause[: match.start()]
                 if self._negated(before):
@@ -123,7 +127,7 @@ class Screen:
                 if self._subject(before) == "others":
                     others = True
                 else:
-                    return Concern("self")
+                    return Concern("crisis")
             for match in self.groups["others"].finditer(clause):
                 if not self._negated(clause[: match.start()]):
                     others = True
@@ -134,7 +138,7 @@ class Screen:
                 if at_work is None:
                     at_work = any(self.work_context.search(part) for part in clauses)
                 if self._topic_about(before, clause[match.end() :], at_work=at_work) == "self":
-                    return Concern("self")
+                    return Concern("crisis")
                 others = True
         return Concern("others") if others else None
 
@@ -151,7 +155,7 @@ class Screen:
         hedged = words[max(0, index - HEDGE_WINDOW) : index]
         return not any(word in self.hedges for word in hedged)
 
-    def _subject(self, before: str) -> About | None:
+    def _subject(self, before: str) -> _Subject | None:
         """Who the nearest person named just before a match is: the leader or someone else."""
         window = " ".join(before.split()[-SUBJECT_WINDOW:])
         leader = max((m.end() for m in self.first_person.finditer(window)), default=-1)
@@ -160,7 +164,7 @@ class Screen:
             return None
         return "self" if leader > someone else "others"
 
-    def _topic_about(self, before: str, after: str, *, at_work: bool) -> About:
+    def _topic_about(self, before: str, after: str, *, at_work: bool) -> _Subject:
         words = before.split()
         if words and words[-1] in self.event_words:
             return "others"  # "a suicide", "the overdose": an event, not a thought

@@ -55,7 +55,7 @@ class Signposts:
 
     def signpost(self, concern: Concern) -> Signpost:
         """The card for what the safety screen found."""
-        if concern.about == "others":
+        if concern.outcome == "others":
             return Signpost(
                 f"{self.gentle_text}\n{self.notice}", self.resources, offer_pause=True, gentle=True
             )

@@ -24,7 +24,9 @@ CASES: dict[str, Any] = yaml.safe_load((HERE / "safety_cases.yaml").read_text(en
 
 def _about(text: str) -> str:
     concern = screen(text)
-    return concern.about if concern is not None else "none"
+    if concern is None:
+        return "none"
+    return "self" if concern.outcome == "crisis" else concern.outcome
 
 
 def _flatten(groups: dict[str, list[str]]) -> list[Any]:
@@ -102,7 +104,7 @@ def test_a_zero_width_space_or_shouting_changes_nothing() -> None:
 @given(st.text(max_size=300))
 def test_any_text_at_all_is_screened_without_error(text: str) -> None:
     result = screen(text)
-    assert result is None or result.about in {"self", "others"}
+    assert result is None or result.outcome in {"crisis", "check_in", "others"}
 
 
 @settings(max_examples=100, deadline=None)
@@ -150,7 +152,7 @@ def test_a_minimal_phrase_file_compiles_and_works() -> None:
     assert custom.screen("I would never kill myself") is None
     assert custom.screen("kіll me") is not None
     assert custom.screen("a pupil said she wants to die") == safety.Concern("others")
-    assert custom.screen("suicide") == safety.Concern("self")
+    assert custom.screen("suicide") == safety.Concern("crisis")
     assert custom.screen("suicide on the ward") == safety.Concern("others")
 
 
@@ -215,7 +217,7 @@ def test_every_pattern_has_an_example_among_the_cases(group: str, pattern: str) 
 
 def test_the_shipped_phrase_file_loads() -> None:
     shipped = load_screen(safety.DEFAULT_FILE)
-    assert shipped.screen("I can't go on") == safety.Concern("self")
+    assert shipped.screen("I can't go on") == safety.Concern("crisis")
 
 
 # ---------------------------------------------------------------------- speed (make bench)

@@ -48,7 +48,7 @@ def test_the_shipped_file_lists_the_uk_defaults(shipped: Signposts) -> None:
 def test_the_crisis_card_is_warm_direct_and_honest_about_what_reflect_is(
     shipped: Signposts,
 ) -> None:
-    card = shipped.signpost(Concern("self"))
+    card = shipped.signpost(Concern("crisis"))
     assert not card.gentle and card.offer_pause
     assert "isn't a crisis service" in card.text
     assert "no one is reading" in card.text
@@ -58,7 +58,7 @@ def test_the_crisis_card_is_warm_direct_and_honest_about_what_reflect_is(
 
 def test_the_gentler_card_for_others_still_lists_support(shipped: Signposts) -> None:
     card = shipped.signpost(Concern("others"))
-    crisis = shipped.signpost(Concern("self"))
+    crisis = shipped.signpost(Concern("crisis"))
     assert card.gentle
     assert card.text != crisis.text
     assert "for you too" in card.text
@@ -69,7 +69,7 @@ def test_the_gentler_card_for_others_still_lists_support(shipped: Signposts) -> 
 def test_no_card_mentions_methods(shipped: Signposts) -> None:
     words = " ".join(
         [
-            shipped.signpost(Concern("self")).text,
+            shipped.signpost(Concern("crisis")).text,
             shipped.signpost(Concern("others")).text,
             shipped.reminder,
             *(f"{r.name} {r.how} {r.when}" for r in shipped.resources),
