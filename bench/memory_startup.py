@@ -25,11 +25,11 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from bench import processes, report, seeding
-from bot.schedule.database import connect
-from bot.schedule.due import WeeklyTime
-from bot.schedule.privacy import lead_aad, slack_identity
-from bot.schedule.teams import Teams
 from bot.store.sqlite import SqliteStore
+from bot.store.weekly.tables import connect
+from bot.store.weekly.teams import Teams
+from bot.weekly.due import WeeklyTime
+from bot.weekly.privacy import lead_aad, slack_identity
 from tests.slack import payloads
 from tests.slack.signing import signed_headers
 

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import processes, report
-from bot.schedule.database import connect
-from bot.schedule.due import WeeklyTime
-from bot.schedule.service import starting_at
-from tests.schedule.fake_slack import Workspace
-from tests.schedule.harness import World
+from bot.store.weekly.tables import connect
+from bot.weekly.due import WeeklyTime
+from bot.weekly.service import starting_at
+from tests.weekly.fake_slack import Workspace
+from tests.weekly.harness import World
 
 RATE = 100.0
 PEOPLE = 10_000

@@ -9,8 +9,8 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
+from bot.engine.authoring.loading import load_library
 from bot.engine.conversation import Conversations, utcnow
-from bot.engine.loading import load_library
 from bot.engine.reflections import ReflectionStore
 from bot.engine.signposts import load_signposts
 from bot.engine.supervisor_nudge import NudgePolicy, load_supervisors

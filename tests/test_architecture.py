@@ -17,7 +17,7 @@ FORBIDDEN_IN_ENGINE = (
     "bot.store",
     "bot.slack",
     "bot.terminal",
-    "bot.schedule",
+    "bot.weekly",
     "bot.settings",
 )
 

@@ -71,7 +71,7 @@ def _person(settings: Settings, identity: str | None) -> Person:
 def _flow_titles(settings: Settings) -> dict[str, str]:
     """Flow titles for the export, when the flows can be read; ids otherwise."""
     try:
-        from bot.engine.loading import load_library
+        from bot.engine.authoring.loading import load_library
 
         loaded = load_library(sorted(settings.flows_dir.glob("*.yaml")), default="")
         return {flow.id: flow.title for flow in loaded.library}

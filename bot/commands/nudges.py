@@ -50,7 +50,7 @@ def command() -> None:
 @click.option("--now", "now", type=MOMENT, default=None, help="Act as if it were TIME (UTC).")
 def run_once(now: dt.datetime | None) -> None:
     """Plan and send the nudges that are due, once, then exit (for cron, every few minutes)."""
-    from bot.schedule.service import service_for, starting_at, utcnow
+    from bot.weekly.service import service_for, starting_at, utcnow
 
     settings = _slack_settings()
     logging.basicConfig(
@@ -77,7 +77,7 @@ def run_once(now: dt.datetime | None) -> None:
 @click.option("--at", "at", type=MOMENT, required=True, help="The moment to preview (UTC).")
 def preview(at: dt.datetime) -> None:
     """Who would be due a nudge at TIME, by pseudonym (nobody is messaged)."""
-    from bot.schedule.service import service_for
+    from bot.weekly.service import service_for
 
     settings = _slack_settings()
     try:

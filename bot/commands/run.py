@@ -17,8 +17,8 @@ from bot.runtime import FlowsUnavailable, build_conversations
 from bot.store import SqliteStore, StoreError, open_store
 
 if TYPE_CHECKING:
-    from bot.slack.home import WeeklySection
-    from bot.slack.launch import Background
+    from bot.slack.listeners.home import WeeklySection
+    from bot.slack.serving.launch import Background
 
 
 @click.command(name="run")
@@ -57,7 +57,7 @@ def command(use_http: bool, port: int | None) -> None:
         conversations = build_conversations(
             settings=settings, store=store, warn=logging.getLogger(__name__).warning
         )
-        from bot.slack.launch import serve  # slack_bolt is loaded only when the bot runs
+        from bot.slack.serving.launch import serve  # slack_bolt is loaded only when the bot runs
 
         weekly_home, scheduler = _weekly(settings, store)
         serve(
@@ -92,9 +92,9 @@ def _weekly(
     settings: settings_module.Settings, store: SqliteStore
 ) -> tuple[WeeklySection, Background]:
     """The weekly nudges' App Home section and scheduler, over the bot's own database."""
-    from bot.schedule.service import service_for
-    from bot.slack.home import weekly_section
-    from bot.slack.weekly import for_store
+    from bot.slack.listeners.home import weekly_section
+    from bot.weekly.commands import for_store
+    from bot.weekly.service import service_for
 
     section = for_store(store, settings=settings) or weekly_section
     scheduler = service_for(

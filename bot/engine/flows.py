@@ -1,7 +1,7 @@
 """The flow format: what a reflective flow is, as typed models.
 
 A flow is data. It is written in YAML (one flow per file, in `flows/`), loaded by
-`bot.engine.loading`, and walked by `bot.engine.sessions`. These models are the single
+`bot.engine.authoring.loading`, and walked by `bot.engine.sessions`. These models are the single
 source of truth for the format: `flows/schema.json` is generated from them.
 """
 

@@ -47,6 +47,8 @@ from typing import Any
 import pytest
 
 from bot.engine import conditions, messages, sessions
+from bot.engine.authoring.loading import load_library
+from bot.engine.authoring.rehearsal import rehearse
 from bot.engine.flows import (
     END,
     Branch,
@@ -60,9 +62,7 @@ from bot.engine.flows import (
     TextStep,
 )
 from bot.engine.library import FlowLibrary
-from bot.engine.loading import load_library
 from bot.engine.people import Person
-from bot.engine.rehearsal import rehearse
 from bot.engine.replies import Question, Say
 from bot.engine.safety import screen
 from bot.engine.sessions import Turn

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.engine.authoring.loading import FlowError, FlowProblem, flow_files, load_flow, load_library
 from bot.engine.flows import Flow
-from bot.engine.loading import FlowError, FlowProblem, flow_files, load_flow, load_library
 
 BROKEN = Path(__file__).parent / "broken_flows"
 

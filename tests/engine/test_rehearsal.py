@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from bot.engine.authoring.loading import load_flow
+from bot.engine.authoring.rehearsal import rehearse, rehearse_one
 from bot.engine.flows import Flow, Rehearsal
-from bot.engine.loading import load_flow
-from bot.engine.rehearsal import rehearse, rehearse_one
 from tests.conftest import flow_from
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.schedule.database import connect
-from bot.schedule.due import WeeklyTime
-from bot.schedule.runner import POLL
-from bot.schedule.slack_api import NudgeSlack, WebNudgeSlack
+from bot.slack.delivery.reminder_api import NudgeSlack, WebNudgeSlack
+from bot.store.weekly.tables import connect
+from bot.weekly.due import WeeklyTime
+from bot.weekly.runner import POLL
 from tests.faults.chaos import CLIENT_TIMEOUT, LATE, ChaoticWorkspace, Dice
-from tests.schedule.fake_slack import User, serve
-from tests.schedule.harness import FakeClock, World
+from tests.weekly.fake_slack import User, serve
+from tests.weekly.harness import FakeClock, World
 
 #: Friday 27 November 2026, 15:00 UTC: an hour before the team's time in London (GMT).
 FRIDAY_3PM = dt.datetime(2026, 11, 27, 15, tzinfo=dt.UTC)

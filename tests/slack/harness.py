@@ -25,12 +25,12 @@ from bot.engine.signposts import Signposts, load_signposts
 from bot.engine.supervisor_nudge import NudgePolicy, load_supervisors
 from bot.settings import Settings
 from bot.slack.app import build_app
-from bot.slack.client import web_client
-from bot.slack.delivery import Delivery
-from bot.slack.http import HttpServer
-from bot.slack.lanes import Lanes
-from bot.slack.names import Profiles
+from bot.slack.delivery.client import web_client
+from bot.slack.delivery.lanes import Lanes
+from bot.slack.delivery.names import Profiles
+from bot.slack.delivery.poster import Delivery
 from bot.slack.parts import Parts
+from bot.slack.serving.http import HttpServer
 from bot.store.sqlite import SqliteStore
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack

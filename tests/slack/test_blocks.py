@@ -19,9 +19,9 @@ from bot.engine.replies import (
     Supervisor,
     SupervisorNudge,
 )
-from bot.slack.blocks import compose
-from bot.slack.fitting import split_text
-from bot.slack.questions import block_id, read_block_id
+from bot.slack.views.blocks import compose
+from bot.slack.views.fitting import split_text
+from bot.slack.views.questions import block_id, read_block_id
 
 OWNER = "0123456789abcdef"
 
@@ -142,7 +142,7 @@ def test_a_reflection_too_long_for_a_modal_is_cut_to_fit_the_view_limits() -> No
     import datetime as dt
 
     from bot.engine.reflections import StoredReflection
-    from bot.slack.home import reflection_view
+    from bot.slack.listeners.home import reflection_view
 
     at = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
     huge = StoredReflection("r1", "f", at, at, summary="long words " * 40_000)

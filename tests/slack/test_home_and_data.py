@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from bot.engine.people import Person
-from bot.slack import export
+from bot.slack.views import export
 from bot.store.export import as_markdown
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack
@@ -169,7 +169,7 @@ def test_the_weekly_section_hook_is_shown_and_the_view_stays_within_100_blocks(
 ) -> None:
     from slack_sdk.models.blocks import SectionBlock
 
-    from bot.slack.home import home_view
+    from bot.slack.listeners.home import home_view
     from tests.slack.harness import make_parts
 
     parts = make_parts(bot)

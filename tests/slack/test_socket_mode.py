@@ -10,8 +10,8 @@ from urllib.parse import parse_qsl
 import pytest
 
 from bot.engine.people import Person
-from bot.slack.client import web_client
-from bot.slack.socket import SocketModeRunner
+from bot.slack.delivery.client import web_client
+from bot.slack.serving.socket import SocketModeRunner
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.fake_socket_mode import FakeSocketMode

@@ -1,0 +1,55 @@
+"""Direct messages to the bot: every one goes through the engine (safety screen first).
+
+The answer is stored by the engine before the ack; the replies are posted after it, in order,
+on the person's lane.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+
+from bot.slack.identity import owner_tag
+from bot.slack.listeners import home
+from bot.slack.listeners.events import (
+    first_delivery,
+    for_another_app,
+    is_direct_message,
+    readable,
+)
+from bot.slack.parts import Parts
+from bot.slack.views.blocks import compose
+
+
+def register(app: App, parts: Parts) -> None:
+    @app.event("message")
+    def on_message(
+        ack: Ack, body: dict[str, Any], event: dict[str, Any], context: BoltContext
+    ) -> None:
+        if not is_direct_message(event) or for_another_app(body, app_id=parts.app_id):
+            ack()
+            return
+        person = parts.person(context, greet=True)
+        if person is None:
+            ack()
+            return
+        channel = str(event["channel"])
+        with parts.locks.hold(person):
+            # The claim and all the engine writes commit together, before the ack; a failure
+            # rolls the claim back too, so there is no ack and Slack's redelivery is processed.
+            with parts.store.writing():
+                fresh = first_delivery(parts, body)
+                text = readable(event.get("text"))
+                replies = parts.conversations.receive(person, text) if fresh else []
+            ack()
+            if not fresh:
+                return
+            posts = compose(replies, owner=owner_tag(person))
+            parts.lanes.submit(person.id, lambda: _post(parts, channel, posts))
+            if home.finished(replies):
+                home.publish_later(parts, person, user_id=str(event["user"]))
+
+
+def _post(parts: Parts, channel: str, posts: list[Any]) -> None:
+    parts.delivery.post(channel=channel, posts=posts)

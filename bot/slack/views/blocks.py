@@ -1,0 +1,142 @@
+"""The engine's replies as Slack messages, built from slack_sdk's block models.
+
+`compose` turns one turn's replies into posts: a signpost always goes first, on its own, and
+everything else is packed into as few messages as Block Kit's limits allow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    SectionBlock,
+)
+
+from bot.engine.replies import (
+    Choice,
+    FlowOffer,
+    Question,
+    Reply,
+    Say,
+    Signpost,
+    Summary,
+    SupervisorNudge,
+)
+from bot.slack.views import copy
+from bot.slack.views.fitting import BUTTON_TEXT, FALLBACK_TEXT, HEADER_TEXT, pack, shorten
+from bot.slack.views.mrkdwn import escape, markdown, plain, sections
+from bot.slack.views.questions import question_blocks
+
+MOST_BUTTONS_IN_A_ROW = 25
+
+
+@dataclass(frozen=True)
+class Post:
+    """One chat message: the notification text and the blocks."""
+
+    text: str
+    blocks: tuple[Block, ...]
+
+
+def compose(replies: Sequence[Reply], *, owner: str) -> list[Post]:
+    """Posts for one turn, in order, each within Block Kit's limits."""
+    first = [r for r in replies if isinstance(r, Signpost)]
+    rest = [r for r in replies if not isinstance(r, Signpost)]
+    posts = [post for signpost in first for post in _posts([signpost], owner=owner)]
+    return posts + _posts(rest, owner=owner)
+
+
+def _posts(replies: Sequence[Reply], *, owner: str) -> list[Post]:
+    if not replies:
+        return []
+    blocks = [block for reply in replies for block in render(reply, owner=owner)]
+    fallback = shorten(" ".join(_gist(reply) for reply in replies), limit=FALLBACK_TEXT)
+    return [Post(text=fallback, blocks=tuple(run)) for run in pack(blocks)]
+
+
+def _gist(reply: Reply) -> str:
+    if isinstance(reply, Summary):
+        return copy.text("summary.heading", title=reply.flow_title)
+    return reply.text
+
+
+def render(reply: Reply, *, owner: str) -> list[Block]:
+    """The blocks for one reply."""
+    if isinstance(reply, Question):
+        return question_blocks(reply, owner=owner)
+    if isinstance(reply, FlowOffer):
+        return offer_blocks(reply)
+    if isinstance(reply, SupervisorNudge):
+        return nudge_blocks(reply, owner=owner)
+    if isinstance(reply, Summary):
+        heading = copy.text("summary.heading", title=reply.flow_title)
+        return [HeaderBlock(text=plain(shorten(heading, limit=HEADER_TEXT))), *sections(reply.text)]
+    if isinstance(reply, Signpost):
+        return signpost_blocks(reply)
+    assert isinstance(reply, Say)
+    return list(sections(reply.text))
+
+
+def offer_blocks(offer: FlowOffer) -> list[Block]:
+    return [*sections(offer.text), *start_buttons(offer.flows)]
+
+
+def start_buttons(flows: Sequence[Choice]) -> list[Block]:
+    """A start button per flow, the first (the suggested one) highlighted."""
+    buttons = [
+        ButtonElement(
+            text=shorten(choice.label, limit=BUTTON_TEXT),
+            value=choice.value,
+            action_id=f"start:{choice.value}",
+            style="primary" if index == 0 else None,
+        )
+        for index, choice in enumerate(flows)
+    ]
+    return [
+        ActionsBlock(elements=buttons[i : i + MOST_BUTTONS_IN_A_ROW])
+        for i in range(0, len(buttons), MOST_BUTTONS_IN_A_ROW)
+    ]
+
+
+def nudge_blocks(nudge: SupervisorNudge, *, owner: str) -> list[Block]:
+    blocks: list[Block] = list(sections(nudge.text))
+    for index, supervisor in enumerate(nudge.supervisors):
+        about = f"*{escape(supervisor.name)}*\n{escape(supervisor.supports)}".strip()
+        if supervisor.email and not supervisor.booking_url:
+            label = escape(copy.text("nudge.email", email=supervisor.email))
+            about += f"\n<mailto:{supervisor.email}|{label}>"
+        accessory = None
+        if supervisor.booking_url:
+            accessory = ButtonElement(
+                text=copy.text("nudge.book"),
+                url=supervisor.booking_url,
+                action_id=f"nudge_book:{index}",
+                style="primary",
+            )
+        blocks.append(SectionBlock(text=markdown(about[:3000]), accessory=accessory))
+    not_now = ButtonElement(text=copy.text("nudge.not_now"), action_id="nudge_not_now")
+    blocks.append(ActionsBlock(block_id=f"nudge|{owner}", elements=[not_now]))
+    return blocks
+
+
+def signpost_blocks(signpost: Signpost) -> list[Block]:
+    heading = HeaderBlock(text=plain(copy.text("signpost.heading")))
+    lines = []
+    for resource in signpost.resources:
+        when = f" _{escape(resource.when)}_" if resource.when else ""
+        lines.append(f"• *{escape(resource.name)}*: {escape(resource.how)}.{when}")
+    help_text = "\n".join(lines)
+    blocks: list[Block] = [heading, *sections(signpost.text)]
+    if help_text:
+        blocks += sections(help_text, escaped=False)
+    return blocks
+
+
+def note(text: str) -> ContextBlock:
+    return ContextBlock(elements=[plain(shorten(text, limit=2000))])
