@@ -1,9 +1,9 @@
 """A flow document as YAML gives it (plain mappings and lists), read tolerantly.
 
 The checks in bot.engine.authoring.validation and bot.engine.authoring.template_checks read
-flows that may be malformed; these helpers skip what is not the shape they expect (the flow models report that)
-rather than fail. A problem found is a `Finding`: where it is, as a path into the document such
-as `("steps", 2, "next", 0, "then")`, and what to do about it.
+flows that may be malformed; these helpers skip what is not the shape they expect (the flow
+models report that) rather than fail. A problem found is a `Finding`: where it is, as a path
+into the document such as `("steps", 2, "next", 0, "then")`, and what to do about it.
 """
 
 from __future__ import annotations

@@ -4,11 +4,11 @@
 `Flow` if it is sound, and every problem found otherwise, not only the first. The models in
 `bot.engine.flows` catch the shape (unknown keys, missing fields, wrong types, see
 `bot.engine.authoring.schema_errors`); the rules here catch what a schema cannot: steps that
-point nowhere or cannot be reached, conditions and templates that name answers that do not exist yet, answers
-a summary may not quote, options a leader could not choose.
+point nowhere or cannot be reached, conditions and templates that name answers that do not exist
+yet, answers a summary may not quote, options a leader could not choose.
 
-Each problem says where it is as a path into the document, such as
-`("steps", 2, "next", 0, "then")`, so the loader can point at the file and line.
+Each problem says where it is as a path into the document, such as `("steps", 2, "next", 0,
+"then")`, so the loader can point at the file and line.
 """
 
 from __future__ import annotations
