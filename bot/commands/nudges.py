@@ -58,7 +58,7 @@ def run_once(now: dt.datetime | None) -> None:
     )
     try:
         with open_store(settings) as store:
-            service = service_for(settings=settings, db_path=store.path, keyring=store.keyring)
+            service = service_for(settings=settings, db=store, keyring=store.keyring)
             report = service.run_once(clock=starting_at(now) if now else utcnow)
     except StoreError as error:
         raise click.ClickException(str(error)) from None
@@ -82,7 +82,7 @@ def preview(at: dt.datetime) -> None:
     settings = _slack_settings()
     try:
         with open_store(settings) as store:
-            service = service_for(settings=settings, db_path=store.path, keyring=store.keyring)
+            service = service_for(settings=settings, db=store, keyring=store.keyring)
             lines = service.preview(at=at)
     except StoreError as error:
         raise click.ClickException(str(error)) from None

@@ -97,9 +97,7 @@ def _weekly(
     from bot.weekly.service import service_for
 
     section = for_store(store, settings=settings) or weekly_section
-    scheduler = service_for(
-        settings=settings, db_path=store.path, keyring=store.keyring
-    ).scheduler()
+    scheduler = service_for(settings=settings, db=store, keyring=store.keyring).scheduler()
     return section, scheduler
 
 

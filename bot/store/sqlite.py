@@ -40,6 +40,7 @@ from bot.store.privacy import Keyring, new_data_key, row_aad, seal, unseal
 from bot.store.redaction import redact
 from bot.store.stats import Activity, EventFact, ReflectionFact, ScaleFact
 from bot.store.times import parse, stamp, utcnow
+from bot.store.weekly import tables as weekly_tables
 
 log = logging.getLogger(__name__)
 
@@ -303,8 +304,7 @@ class SqliteStore:
             db.execute("DELETE FROM reflections WHERE pseudonym = ?", [who])
             db.execute("DELETE FROM sessions WHERE pseudonym = ?", [who])
             db.execute("DELETE FROM events WHERE pseudonym = ?", [who])
-            for erase in schema.ERASERS:
-                erase(db, who)
+            weekly_tables.erase(db, who)
         self._files.checkpoint()
         log.info("erased a person's data: %d reflections", gone)
         return int(gone)

@@ -13,11 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from slack_sdk.models.blocks import (
@@ -32,8 +30,8 @@ from slack_sdk.models.blocks import (
 from bot.engine.people import Person
 from bot.settings import Settings
 from bot.slack.delivery.reminder_api import NudgeSlack, RateLimited, SlackRefused, SlackUnavailable
-from bot.store.weekly.ledger import Delivery, Ledger
-from bot.store.weekly.tables import connect
+from bot.store.weekly.ledger import Ledger, LedgerEntry
+from bot.store.weekly.tables import Transactions
 from bot.store.weekly.teams import Team, Teams
 from bot.weekly import copy
 from bot.weekly.due import (
@@ -92,26 +90,19 @@ class Weekly:
     def __init__(
         self,
         *,
-        db_path: Path | str,
+        db: Transactions,
         keyring: Keyring,
         slack: NudgeSlack,
         settings: Settings,
         clock: Callable[[], dt.datetime],
         reflected: Reflected | None = None,
     ) -> None:
-        self.db_path = db_path
+        self.db = db
         self.keyring = keyring
         self.slack = slack
         self.settings = settings
         self.clock = clock
         self.reflected = reflected
-        self._local = threading.local()
-
-    def _db(self) -> sqlite3.Connection:
-        connection: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if connection is None:
-            connection = self._local.db = connect(self.db_path)
-        return connection
 
     def who(self, *, workspace: str, user: str) -> Who:
         identity = slack_identity(workspace=workspace, user=user)
@@ -149,7 +140,7 @@ class Weekly:
             when = _when(args)
         except ScheduleError as error:
             return f"{error}\n{copy.text('weekly.usage')}"
-        teams = Teams(self._db(), keyring=self.keyring)
+        teams = Teams(self.db, keyring=self.keyring)
         team = teams.get(channel)
         if team is not None and team.active and not self._may_change(who, team):
             return copy.text("weekly.not_allowed", channel=channel)
@@ -186,7 +177,7 @@ class Weekly:
         channel, _ = _team_channel(args, here=here)
         if channel is None:
             return copy.text("weekly.need_channel")
-        teams = Teams(self._db(), keyring=self.keyring)
+        teams = Teams(self.db, keyring=self.keyring)
         team = teams.get(channel)
         if team is None or not team.active:
             return copy.text("weekly.already_off", channel=channel)
@@ -197,7 +188,7 @@ class Weekly:
         return copy.text("weekly.switched_off", channel=channel)
 
     def _status(self, who: Who) -> str:
-        led = Teams(self._db(), keyring=self.keyring).led_by(who.person)
+        led = Teams(self.db, keyring=self.keyring).led_by(who.person)
         if not led:
             return copy.text("weekly.none")
         return "\n".join(_status_line(team) for team in led)
@@ -220,13 +211,13 @@ class Weekly:
         who = self.who_is(person)
         if who is None:
             return []
-        teams = Teams(self._db(), keyring=self.keyring)
+        teams = Teams(self.db, keyring=self.keyring)
         led = teams.led_by(who.person)
         opted_out = teams.opted_out_teams(who.person)
         left_out = {team.channel for team in opted_out}
         nudged_by = [
             team
-            for channel in sorted(Ledger(self._db()).channels_of(who.person) - left_out)
+            for channel in sorted(Ledger(self.db).channels_of(who.person) - left_out)
             if (team := teams.get(channel)) is not None and team.active
         ]
         if not led and not opted_out and not nudged_by:
@@ -274,7 +265,7 @@ class Weekly:
             return None
         now = self.clock()
         year, week, _ = (now - dt.timedelta(days=7)).isocalendar()
-        nudged = Ledger(self._db()).nudged(channel=team.channel, week=f"{year}-W{week:02d}")
+        nudged = Ledger(self.db).nudged(channel=team.channel, week=f"{year}-W{week:02d}")
         if not nudged:
             return None
         start = min(nudged.values())
@@ -291,34 +282,34 @@ class Weekly:
 
     # ------------------------------------------------------------------ the nudge's buttons
 
-    def delivery(self, *, who: Who, delivery_id: str) -> Delivery | None:
+    def entry(self, *, who: Who, entry_id: str) -> LedgerEntry | None:
         """The nudge behind a button, if it is this person's."""
-        delivery = Ledger(self._db()).get(delivery_id)
-        if delivery is None or delivery.person != who.person:
+        entry = Ledger(self.db).get(entry_id)
+        if entry is None or entry.person != who.person:
             return None
-        return delivery
+        return entry
 
-    def not_for_me(self, *, who: Who, delivery_id: str) -> str:
-        delivery = self.delivery(who=who, delivery_id=delivery_id)
-        if delivery is None:
+    def not_for_me(self, *, who: Who, entry_id: str) -> str:
+        entry = self.entry(who=who, entry_id=entry_id)
+        if entry is None:
             return copy.text("nudge.not_yours")
-        Teams(self._db(), keyring=self.keyring).opt_out(
-            channel=delivery.channel, person=who.person, now=self.clock()
+        Teams(self.db, keyring=self.keyring).opt_out(
+            channel=entry.channel, person=who.person, now=self.clock()
         )
         log.info("someone opted out of a team's weekly nudges")
-        return copy.text("nudge.opted_out", channel=delivery.channel)
+        return copy.text("nudge.opted_out", channel=entry.channel)
 
-    def remind_later(self, *, who: Who, delivery_id: str) -> str:
-        delivery = self.delivery(who=who, delivery_id=delivery_id)
-        if delivery is None:
+    def remind_later(self, *, who: Who, entry_id: str) -> str:
+        entry = self.entry(who=who, entry_id=entry_id)
+        if entry is None:
             return copy.text("nudge.not_yours")
         now = self.clock()
-        added = Ledger(self._db()).add(
+        added = Ledger(self.db).add(
             person=who.person,
-            week=delivery.week,
+            week=entry.week,
             kind="reminder",
-            channel=delivery.channel,
-            recipient_sealed=delivery.recipient_sealed,
+            channel=entry.channel,
+            recipient_sealed=entry.recipient_sealed,
             consent=False,
             due_at=now + REMIND_AFTER,
             now=now,
@@ -328,10 +319,10 @@ class Weekly:
         return copy.text("nudge.remind_set", hours=int(REMIND_AFTER.total_seconds() // 3600))
 
     def opt_in(self, *, who: Who, channel: str) -> bool:
-        return Teams(self._db(), keyring=self.keyring).opt_in(channel=channel, person=who.person)
+        return Teams(self.db, keyring=self.keyring).opt_in(channel=channel, person=who.person)
 
     def opt_out(self, *, who: Who, channel: str) -> None:
-        Teams(self._db(), keyring=self.keyring).opt_out(
+        Teams(self.db, keyring=self.keyring).opt_out(
             channel=channel, person=who.person, now=self.clock()
         )
 
@@ -397,17 +388,16 @@ def for_store(
     """The weekly nudges over the bot's store (its database file and keyring), made once per
     store. None for a store without them (e.g. an in-memory one in tests of other parts)."""
     keyring = getattr(store, "keyring", None)
-    path = getattr(store, "path", None)
-    if keyring is None or path is None:
+    if keyring is None or not hasattr(store, "writing"):
         return None
     with _BUILT_LOCK:
         weekly = _BUILT.get(id(store))
-        if weekly is None or weekly.keyring is not keyring or weekly.db_path != path:
+        if weekly is None or weekly.keyring is not keyring or weekly.db is not store:
             from bot.weekly.service import slack_for, utcnow
 
             reflected = store if hasattr(store, "people_who_reflected") else None
             weekly = Weekly(
-                db_path=path,
+                db=store,  # type: ignore[arg-type]
                 keyring=keyring,
                 slack=slack_for(settings),
                 settings=settings,

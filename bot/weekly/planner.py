@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo
 
 from bot.slack.delivery.reminder_api import NudgeSlack, RateLimited, SlackRefused, SlackUnavailable
 from bot.store.weekly.ledger import Ledger, Planned
-from bot.store.weekly.profiles import Profiles
 from bot.store.weekly.teams import Team, Teams
 from bot.weekly.due import due_instant, timing, week_key, zone
 from bot.weekly.privacy import Keyring, recipient_aad, slack_identity
+from bot.weekly.profiles import Profiles
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,6 @@ class Planner:
             if cached is not None and (person, week_key(now=now, tz=zone(cached.tz))) in planned:
                 continue
             wanted += self._plan_person(person, candidate, now=now, planned=planned, report=report)
-        self.profiles.save()
         report.wanted = wanted
         if dry_run:
             return report
@@ -123,8 +122,7 @@ class Planner:
         return report
 
     def _known_zones(self) -> set[str | None]:
-        rows = self.profiles.db.execute("SELECT DISTINCT tz FROM weekly_people")
-        return {row["tz"] for row in rows}
+        return self.profiles.zones()
 
     def _members(self, team: Team, report: PlanReport) -> list[str] | None:
         for _ in range(5):
@@ -164,7 +162,9 @@ class Planner:
         profile = None
         for _ in range(5):
             try:
-                profile = self.profiles.get(person=person, user=candidate.user, now=now)
+                profile = self.profiles.get(
+                    person=person, user=candidate.user, now=now, slack=self.slack
+                )
                 break
             except RateLimited as limited:
                 self.sleep(limited.retry_after)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from bot.slack.delivery.reminder_api import NudgeSlack, RateLimited, SlackRefused, SlackUnavailable
 from bot.slack.views.reminder import NudgeMessage
-from bot.store.weekly.ledger import Delivery, Ledger, SkipReason
+from bot.store.weekly.ledger import Ledger, LedgerEntry, SkipReason
 from bot.store.weekly.teams import Team, Teams
 from bot.weekly.privacy import Keyring, recipient_aad
 
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
 Sleep = Callable[[float], None]
 #: Builds the message for a row (and its team, for the consent text).
-Composer = Callable[[Delivery, Team, Keyring], NudgeMessage]
+Composer = Callable[[LedgerEntry, Team, Keyring], NudgeMessage]
 
 LEASE = dt.timedelta(minutes=5)
 #: ok:false answers that mean this person cannot be messaged (any more).
@@ -113,12 +113,12 @@ class Sender:
         while limit is None or handled < limit:
             if self.should_stop():
                 break
-            delivery = self.ledger.claim(now=self.clock(), lease=self.lease)
-            if delivery is None:
+            entry = self.ledger.claim(now=self.clock(), lease=self.lease)
+            if entry is None:
                 break
             handled += 1
             self.checkpoint("claimed")
-            self._deliver(delivery, report)
+            self._deliver(entry, report)
             if handled % 100 == 0:
                 log.info("weekly nudges: %s", report)
         if handled:
@@ -127,63 +127,61 @@ class Sender:
 
     # ------------------------------------------------------------------ one row
 
-    def _deliver(self, delivery: Delivery, report: SendReport) -> None:
+    def _deliver(self, entry: LedgerEntry, report: SendReport) -> None:
         try:
-            user = self.keyring.unseal(
-                delivery.recipient_sealed, aad=recipient_aad(delivery.person)
-            )
+            user = self.keyring.unseal(entry.recipient_sealed, aad=recipient_aad(entry.person))
         except Exception as error:  # a damaged row or another secret: never retried forever
             log.error("weekly nudges: a recipient could not be unsealed (%s)", type(error).__name__)
-            self._skip(delivery, "cannot_message", report)
+            self._skip(entry, "cannot_message", report)
             return
-        if delivery.in_doubt:
+        if entry.in_doubt:
             try:
-                if self._already_sent(delivery, user, report):
+                if self._already_sent(entry, user, report):
                     return
             except (RateLimited, SlackUnavailable):
-                self._retry_later(delivery, report)
+                self._retry_later(entry, report)
                 return
             self.checkpoint("checked")
-        team = self.teams.get(delivery.channel)
-        reason = self._unwanted(delivery, team)
+        team = self.teams.get(entry.channel)
+        reason = self._unwanted(entry, team)
         if reason is not None:
-            self._skip(delivery, reason, report)
+            self._skip(entry, reason, report)
             return
         assert team is not None
-        message = self.compose(delivery, team, self.keyring)
+        message = self.compose(entry, team, self.keyring)
         rate_limits = 0
-        held_until = delivery.lease_until or self.clock()
+        held_until = entry.lease_until or self.clock()
         while True:
             self.pacer.wait_turn()
             if self.should_stop():  # woken early to stop: nothing was posted for this row
-                self.ledger.give_back(delivery, now=self.clock())
+                self.ledger.give_back(entry, now=self.clock())
                 return
             now = self.clock()
-            if now - delivery.due_at > self.late_after:
-                self._skip(delivery, "late", report)
+            if now - entry.due_at > self.late_after:
+                self._skip(entry, "late", report)
                 return
             if held_until - now < self.lease / 2:  # waited long (pacing, 429s): renew first
-                if not self.ledger.renew(delivery, now=now, lease=self.lease):
+                if not self.ledger.renew(entry, now=now, lease=self.lease):
                     log.info("weekly nudges: a row was taken over by another sender")
                     return
                 held_until = now + self.lease
             self.checkpoint("posting")
             try:
                 posted = self.slack.post(
-                    channel=user, text=message.text, blocks=message.blocks, delivery_id=delivery.id
+                    channel=user, text=message.text, blocks=message.blocks, entry_id=entry.id
                 )
             except RateLimited as limited:
                 report.rate_limited += 1
                 rate_limits += 1
                 if rate_limits >= MAX_RATE_LIMITS:
-                    self._retry_later(delivery, report)
+                    self._retry_later(entry, report)
                     return
                 self.pacer.hold(limited.retry_after)
                 continue
             except SlackRefused as refused:
                 log.warning("weekly nudges: Slack refused a nudge (%s)", refused.error)
                 self._skip(
-                    delivery,
+                    entry,
                     "deactivated" if refused.error in GONE else "cannot_message",
                     report,
                 )
@@ -192,44 +190,44 @@ class Sender:
                 # Slack may have posted it: look before anything else is tried.
                 log.warning("weekly nudges: no answer from Slack to a post; checking the DM")
                 try:
-                    if self._already_sent(delivery, user, report):
+                    if self._already_sent(entry, user, report):
                         return
                 except (RateLimited, SlackUnavailable):
                     pass
-                self._retry_later(delivery, report)
+                self._retry_later(entry, report)
                 return
             break
         self.checkpoint("posted")
-        self.ledger.mark_sent(delivery, ts=posted.ts, now=self.clock())
+        self.ledger.mark_sent(entry, ts=posted.ts, now=self.clock())
         report.sent += 1
         self.checkpoint("recorded")
 
-    def _unwanted(self, delivery: Delivery, team: Team | None) -> SkipReason | None:
+    def _unwanted(self, entry: LedgerEntry, team: Team | None) -> SkipReason | None:
         if team is None or not team.active:
             return "team_off"
-        if self.teams.opted_out(channel=delivery.channel, person=delivery.person):
+        if self.teams.opted_out(channel=entry.channel, person=entry.person):
             return "opted_out"
-        if self.clock() - delivery.due_at > self.late_after:
+        if self.clock() - entry.due_at > self.late_after:
             return "late"
         return None
 
-    def _already_sent(self, delivery: Delivery, user: str, report: SendReport) -> bool:
+    def _already_sent(self, entry: LedgerEntry, user: str, report: SendReport) -> bool:
         """Whether the nudge for this row is in the DM already (then it is recorded as sent)."""
         dm_channel = self.slack.open_dm(user)
-        since = (delivery.created_at or delivery.due_at) - dt.timedelta(minutes=1)
-        ts = self.slack.find_nudge(dm_channel=dm_channel, delivery_id=delivery.id, since=since)
+        since = (entry.created_at or entry.due_at) - dt.timedelta(minutes=1)
+        ts = self.slack.find_nudge(dm_channel=dm_channel, entry_id=entry.id, since=since)
         if ts is None:
             return False
-        self.ledger.mark_sent(delivery, ts=ts, now=self.clock())
+        self.ledger.mark_sent(entry, ts=ts, now=self.clock())
         report.found += 1
         return True
 
-    def _skip(self, delivery: Delivery, reason: SkipReason, report: SendReport) -> None:
-        self.ledger.mark_skipped(delivery, reason=reason, now=self.clock())
+    def _skip(self, entry: LedgerEntry, reason: SkipReason, report: SendReport) -> None:
+        self.ledger.mark_skipped(entry, reason=reason, now=self.clock())
         report.skipped += 1
 
-    def _retry_later(self, delivery: Delivery, report: SendReport) -> None:
-        wait = RETRY_BACKOFF[min(delivery.attempts, len(RETRY_BACKOFF)) - 1]
+    def _retry_later(self, entry: LedgerEntry, report: SendReport) -> None:
+        wait = RETRY_BACKOFF[min(entry.attempts, len(RETRY_BACKOFF)) - 1]
         now = self.clock()
-        self.ledger.release(delivery, retry_at=now + dt.timedelta(seconds=wait), now=now)
+        self.ledger.release(entry, retry_at=now + dt.timedelta(seconds=wait), now=now)
         report.retry_later += 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,12 +18,12 @@ from bot.settings import Settings
 from bot.slack.delivery.reminder_api import NudgeSlack, WebNudgeSlack
 from bot.slack.views.reminder import FlowChoice
 from bot.store.weekly.ledger import Ledger
-from bot.store.weekly.profiles import Profiles
-from bot.store.weekly.tables import connect
+from bot.store.weekly.tables import Transactions
 from bot.store.weekly.teams import Teams
 from bot.weekly.due import week_key, zone
 from bot.weekly.planner import Planner
 from bot.weekly.privacy import Keyring
+from bot.weekly.profiles import Profiles
 from bot.weekly.runner import NudgeRunner, RoundReport, Scheduler
 from bot.weekly.wiring import build_runner
 
@@ -63,10 +63,11 @@ def starting_at(moment: dt.datetime) -> Clock:
 
 @dataclass(frozen=True)
 class NudgeService:
-    db_path: Path
+    db: Transactions
     keyring: Keyring
     settings: Settings
     slack: Callable[[], NudgeSlack]
+    profiles: Profiles = field(default_factory=Profiles)
 
     @property
     def late_after(self) -> dt.timedelta:
@@ -80,8 +81,9 @@ class NudgeService:
         should_stop: Callable[[], bool] = lambda: False,
     ) -> NudgeRunner:
         return build_runner(
-            db_path=self.db_path,
+            db=self.db,
             slack=self.slack(),
+            profiles=self.profiles,
             keyring=self.keyring,
             flows=flow_choices(self.settings),
             clock=clock,
@@ -103,11 +105,10 @@ class NudgeService:
 
     def preview(self, *, at: dt.datetime) -> list[PreviewLine]:
         """Who would be due at `at`, by pseudonym, and whether already in the ledger."""
-        connection = connect(self.db_path)
         slack = self.slack()
-        teams = Teams(connection, keyring=self.keyring)
-        ledger = Ledger(connection)
-        profiles = Profiles(connection, slack=slack)
+        teams = Teams(self.db, keyring=self.keyring)
+        ledger = Ledger(self.db)
+        profiles = self.profiles
         planner = Planner(
             teams=teams,
             ledger=ledger,
@@ -149,7 +150,7 @@ class PreviewLine:
     first: bool
 
 
-def service_for(*, settings: Settings, db_path: Path, keyring: Keyring) -> NudgeService:
+def service_for(*, settings: Settings, db: Transactions, keyring: Keyring) -> NudgeService:
     return NudgeService(
-        db_path=db_path, keyring=keyring, settings=settings, slack=lambda: slack_for(settings)
+        db=db, keyring=keyring, settings=settings, slack=lambda: slack_for(settings)
     )

@@ -1,38 +1,37 @@
-"""Putting the weekly nudges together: planner, sender and runner over one connection."""
+"""Putting the weekly reminders together: planner, sender and runner over the store."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from bot.slack.delivery.reminder_api import NudgeSlack
 from bot.slack.views.reminder import FlowChoice, NudgeMessage, compose
-from bot.store.weekly.ledger import Delivery, Ledger
-from bot.store.weekly.profiles import Profiles
-from bot.store.weekly.tables import connect
+from bot.store.weekly.ledger import Ledger, LedgerEntry
+from bot.store.weekly.tables import Transactions
 from bot.store.weekly.teams import Team, Teams
 from bot.weekly.planner import Planner
 from bot.weekly.privacy import Keyring, lead_aad
+from bot.weekly.profiles import Profiles
 from bot.weekly.runner import NudgeRunner
 from bot.weekly.sender import Clock, Composer, Sender, Sleep
 
 
 def composer(flows: Sequence[FlowChoice]) -> Composer:
-    def build(delivery: Delivery, team: Team, keyring: Keyring) -> NudgeMessage:
+    def build(entry: LedgerEntry, team: Team, keyring: Keyring) -> NudgeMessage:
         lead = None
-        if delivery.consent:
+        if entry.consent:
             lead = keyring.unseal(
                 team.lead_sealed, aad=lead_aad(channel=team.channel, lead=team.lead)
             )
-        return compose(delivery, flows=flows, lead_user=lead, when=team.when.describe())
+        return compose(entry, flows=flows, lead_user=lead, when=team.when.describe())
 
     return build
 
 
 def build_runner(
     *,
-    db_path: Path | str,
+    db: Transactions,
     slack: NudgeSlack,
     keyring: Keyring,
     flows: Sequence[FlowChoice],
@@ -42,17 +41,17 @@ def build_runner(
     interval: float = 1.0,
     should_stop: Callable[[], bool] = lambda: False,
     checkpoint: Callable[[str], None] | None = None,
-    durable: bool = True,
+    profiles: Profiles | None = None,
     keep_for: dt.timedelta | None = None,
 ) -> NudgeRunner:
-    """A runner with its own database connection (make it in the thread that will use it)."""
-    connection = connect(db_path, durable=durable)
-    teams = Teams(connection, keyring=keyring)
-    ledger = Ledger(connection)
+    """A runner over the store's weekly tables. `profiles` (users.info, in memory) is best
+    shared between the runners of one process."""
+    teams = Teams(db, keyring=keyring)
+    ledger = Ledger(db)
     planner = Planner(
         teams=teams,
         ledger=ledger,
-        profiles=Profiles(connection, slack=slack),
+        profiles=profiles or Profiles(),
         slack=slack,
         keyring=keyring,
         late_after=late_after,

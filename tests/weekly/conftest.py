@@ -23,4 +23,7 @@ def world(tmp_path: Path, workspace: Workspace) -> Iterator[World]:
     clock = FakeClock(MONDAY)
     workspace.clock = clock
     with serve(workspace) as url:
-        yield World(db_path=tmp_path / "reflect.db", workspace=workspace, api_url=url, clock=clock)
+        path = tmp_path / "reflect.db"
+        world = World(db_path=path, workspace=workspace, api_url=url, clock=clock)
+        yield world
+        world.close()

@@ -290,9 +290,7 @@ class InProcessSlack:
     def open_dm(self, user: str) -> str:
         return str(self._call("conversations.open", users=user)["channel"]["id"])
 
-    def post(
-        self, *, channel: str, text: str, blocks: list[dict[str, Any]], delivery_id: str
-    ) -> Any:
+    def post(self, *, channel: str, text: str, blocks: list[dict[str, Any]], entry_id: str) -> Any:
         from bot.slack.delivery.reminder_api import METADATA_TYPE, Posted
 
         data = self._call(
@@ -300,11 +298,11 @@ class InProcessSlack:
             channel=channel,
             text=text,
             blocks=blocks,
-            metadata={"event_type": METADATA_TYPE, "event_payload": {"delivery": delivery_id}},
+            metadata={"event_type": METADATA_TYPE, "event_payload": {"delivery": entry_id}},
         )
         return Posted(channel=data["channel"], ts=data["ts"])
 
-    def find_nudge(self, *, dm_channel: str, delivery_id: str, since: Any) -> str | None:
+    def find_nudge(self, *, dm_channel: str, entry_id: str, since: Any) -> str | None:
         from bot.slack.delivery.reminder_api import is_nudge
 
         data = self._call(
@@ -314,6 +312,6 @@ class InProcessSlack:
             include_all_metadata="true",
         )
         for message in data["messages"]:
-            if is_nudge(message, delivery_id):
+            if is_nudge(message, entry_id):
                 return str(message["ts"])
         return None

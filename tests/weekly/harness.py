@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from bot.slack.delivery.reminder_api import NudgeSlack, WebNudgeSlack
 from bot.slack.views.reminder import FlowChoice
 from bot.store.privacy import Keyring
-from bot.store.weekly.tables import connect
+from bot.store.sqlite import SqliteStore
 from bot.store.weekly.teams import Team, Teams
 from bot.weekly.due import WeeklyTime
 from bot.weekly.privacy import lead_aad, slack_identity
@@ -27,6 +29,13 @@ FLOWS = (
     FlowChoice("weekly-checkin", "Weekly check-in"),
     FlowChoice("hard-day", "After a hard day"),
 )
+
+
+def connect(path: Path | str) -> sqlite3.Connection:
+    """A plain connection for a test to look at the tables (the bot goes through the store)."""
+    connection = sqlite3.connect(str(path), isolation_level=None)
+    connection.row_factory = sqlite3.Row
+    return connection
 
 
 class FakeClock:
@@ -61,8 +70,15 @@ class World:
     late_after: dt.timedelta = SIX_HOURS
     #: "http": the fake Slack over loopback; "memory": the same workspace without HTTP.
     transport: str = "http"
-    #: False for load runs: synchronous=NORMAL, so fsyncs do not dominate the run time.
-    durable: bool = True
+
+    @cached_property
+    def store(self) -> SqliteStore:
+        """The bot's store over the world's database (opened on first use)."""
+        return SqliteStore.open(self.db_path, secret=TEST_SECRET)
+
+    def close(self) -> None:
+        if "store" in self.__dict__:
+            self.store.close()
 
     def slack(self) -> NudgeSlack:
         if self.transport == "memory":
@@ -76,7 +92,7 @@ class World:
         interval: float = 1.0,
     ) -> NudgeRunner:
         return build_runner(
-            db_path=self.db_path,
+            db=self.store,
             slack=self.slack(),
             keyring=self.keyring,
             flows=FLOWS,
@@ -85,7 +101,6 @@ class World:
             late_after=self.late_after,
             interval=interval,
             checkpoint=checkpoint,
-            durable=self.durable,
         )
 
     def pseudonym(self, user: str, workspace: str = "T1") -> str:
@@ -101,7 +116,7 @@ class World:
         workspace: str = "T1",
     ) -> Team:
         person = self.pseudonym(lead, workspace)
-        return Teams(connect(self.db_path), keyring=self.keyring).switch_on(
+        return Teams(self.store, keyring=self.keyring).switch_on(
             channel=channel,
             workspace=workspace,
             when=when,
@@ -111,7 +126,7 @@ class World:
         )
 
     def opt_out(self, channel: str, user: str) -> None:
-        Teams(connect(self.db_path), keyring=self.keyring).opt_out(
+        Teams(self.store, keyring=self.keyring).opt_out(
             channel=channel, person=self.pseudonym(user), now=self.clock()
         )
 

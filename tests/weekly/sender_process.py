@@ -9,19 +9,21 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import time
+from pathlib import Path
 
 from bot.slack.delivery.reminder_api import WebNudgeSlack
-from bot.store.privacy import Keyring
+from bot.store.sqlite import SqliteStore
 from bot.weekly.service import starting_at
 from bot.weekly.wiring import build_runner
 from tests.weekly.harness import FLOWS, SIX_HOURS, TEST_SECRET
 
 
 def main(db: str, url: str, now: str, interval: str) -> None:
+    store = SqliteStore.open(Path(db), secret=TEST_SECRET)
     runner = build_runner(
-        db_path=db,
+        db=store,
         slack=WebNudgeSlack(token="xoxb-test", base_url=url, timeout=5),
-        keyring=Keyring(TEST_SECRET),
+        keyring=store.keyring,
         flows=FLOWS,
         clock=starting_at(dt.datetime.fromisoformat(now)),
         sleep=time.sleep,
@@ -29,6 +31,7 @@ def main(db: str, url: str, now: str, interval: str) -> None:
         interval=float(interval),
     )
     report = runner.run_once()
+    store.close()
     print(report.send.sent, report.send.found, flush=True)
 
 

@@ -12,7 +12,6 @@ from click.testing import CliRunner
 from bot import settings as settings_module
 from bot.cli import cli
 from bot.store import open_store
-from bot.store.weekly.tables import connect
 from bot.store.weekly.teams import Teams
 from bot.weekly.due import WeeklyTime
 from bot.weekly.privacy import lead_aad, slack_identity
@@ -36,7 +35,7 @@ def _set_up(env: dict[str, str], workspace: Workspace) -> None:
     settings = settings_module.load(env, env_file=Path("/nonexistent"))
     with open_store(settings) as store:
         lead = store.keyring.pseudonym(slack_identity(workspace="T1", user="ULEAD"))
-        Teams(connect(store.path), keyring=store.keyring).switch_on(
+        Teams(store, keyring=store.keyring).switch_on(
             channel="C1",
             workspace="T1",
             when=WeeklyTime(),

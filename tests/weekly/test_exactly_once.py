@@ -8,10 +8,9 @@ import threading
 
 import pytest
 
-from bot.store.weekly.tables import connect
 from bot.weekly.sender import LEASE
 from tests.weekly.fake_slack import User
-from tests.weekly.harness import World
+from tests.weekly.harness import World, connect
 
 UTC = dt.UTC
 FRIDAY_4PM = dt.datetime(2026, 10, 30, 16, tzinfo=UTC)
@@ -34,7 +33,7 @@ def _team(world: World, size: int, channel: str = "C1") -> list[str]:
 
 def _states(world: World) -> dict[str, int]:
     rows = connect(world.db_path).execute(
-        "SELECT state, COUNT(*) AS n FROM weekly_deliveries GROUP BY state"
+        "SELECT state, COUNT(*) AS n FROM reminder_ledger GROUP BY state"
     )
     return {row["state"]: row["n"] for row in rows}
 

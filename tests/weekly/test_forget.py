@@ -1,5 +1,5 @@
-"""Erasure reaches the weekly nudges: `forget` leaves no delivery row, cached time zone or
-team of the person's, but keeps their "Not for me" so erasing never restarts nudges."""
+"""Erasure reaches the weekly reminders: `forget` leaves no ledger row or team of the person's,
+but keeps their "Not for me" so erasing never restarts reminders. No time zone is ever kept."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ import datetime as dt
 
 from bot.engine.people import Person
 from bot.store.sqlite import SqliteStore
-from bot.store.weekly.tables import connect
 from tests.weekly.fake_slack import User
-from tests.weekly.harness import TEST_SECRET, World
+from tests.weekly.harness import TEST_SECRET, World, connect
 
 SATURDAY = dt.datetime(2026, 10, 31, tzinfo=dt.UTC)
 
@@ -27,18 +26,18 @@ def test_forget_erases_a_person_from_the_weekly_nudges(world: World) -> None:
     world.run_until(SATURDAY)
     world.opt_out("C1", "U2")
     one, two = world.pseudonym("U1"), world.pseudonym("U2")
-    assert _rows(world, "weekly_deliveries", "person", one) == 1
-    assert _rows(world, "weekly_people", "person", one) == 1
+    assert _rows(world, "reminder_ledger", "person", one) == 1
+    tables = {row[0] for row in connect(world.db_path).execute("SELECT name FROM sqlite_master")}
+    assert not any("people" in name or "profile" in name for name in tables)
 
     with SqliteStore.open(world.db_path, secret=TEST_SECRET) as store:
         store.forget(Person("T1:U1"))
         store.forget(Person("T1:U2"))
 
     for table, column in [
-        ("weekly_deliveries", "person"),
-        ("weekly_people", "person"),
-        ("weekly_teams", "lead"),
+        ("reminder_ledger", "person"),
+        ("reminder_teams", "lead"),
     ]:
         assert _rows(world, table, column, one) == 0, table
-    assert _rows(world, "weekly_deliveries", "person", two) == 0
-    assert _rows(world, "weekly_opt_outs", "person", two) == 1  # "Not for me" stands
+    assert _rows(world, "reminder_ledger", "person", two) == 0
+    assert _rows(world, "reminder_opt_outs", "person", two) == 1  # "Not for me" stands

@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.store.weekly.ledger import Ledger
-from bot.store.weekly.tables import connect
 from bot.weekly.due import WeeklyTime
 from tests.weekly.fake_slack import User
-from tests.weekly.harness import World
+from tests.weekly.harness import World, connect
 
 UTC = dt.UTC
 SATURDAY = dt.datetime(2026, 10, 31, tzinfo=UTC)
@@ -30,21 +29,24 @@ def test_each_person_is_nudged_once_at_four_pm_their_time(world: World) -> None:
     world.switch_on("C1")
     world.run_until(SATURDAY + dt.timedelta(days=1))
     assert world.workspace.nudge_counts() == {"U1": 1, "U2": 1, "U3": 1}
-    ledger = Ledger(connect(world.db_path))
+    ledger = Ledger(world.store)
     sent = {d.person: d for d in ledger.waiting(until=SATURDAY)}  # none left waiting
     assert sent == {}
     rows = (
         connect(world.db_path)
-        .execute("SELECT person, state, due_at, updated_at FROM weekly_deliveries")
+        .execute("SELECT person, state, due_at, updated_at FROM reminder_ledger")
         .fetchall()
     )
     assert {row["state"] for row in rows} == {"sent"}
-    due = {row["person"]: dt.datetime.fromtimestamp(row["due_at"], UTC) for row in rows}
+    due = {row["person"]: dt.datetime.fromisoformat(row["due_at"]) for row in rows}
     assert due[world.pseudonym("U1")] == dt.datetime(2026, 10, 30, 16, tzinfo=UTC)  # GMT now
     assert due[world.pseudonym("U2")] == dt.datetime(2026, 10, 30, 20, tzinfo=UTC)  # still EDT
     assert due[world.pseudonym("U3")] == dt.datetime(2026, 10, 30, 7, tzinfo=UTC)
     for row in rows:  # sent on time, not hours late
-        assert row["updated_at"] - row["due_at"] < 60
+        late = dt.datetime.fromisoformat(row["updated_at"]) - dt.datetime.fromisoformat(
+            row["due_at"]
+        )
+        assert late < dt.timedelta(seconds=60)
 
 
 def test_the_first_nudge_asks_consent_and_names_who_switched_it_on(world: World) -> None:
@@ -82,14 +84,13 @@ def test_someone_in_several_teams_gets_one_nudge_a_week(world: World) -> None:
     row = (
         connect(world.db_path)
         .execute(
-            "SELECT channel, due_at FROM weekly_deliveries WHERE person = ? "
-            "ORDER BY due_at LIMIT 1",
+            "SELECT channel, due_at FROM reminder_ledger WHERE person = ? ORDER BY due_at LIMIT 1",
             (world.pseudonym("U1"),),
         )
         .fetchone()
     )
     assert row["channel"] == "C2"
-    assert dt.datetime.fromtimestamp(row["due_at"], UTC) == dt.datetime(2026, 10, 28, 9, tzinfo=UTC)
+    assert dt.datetime.fromisoformat(row["due_at"]) == dt.datetime(2026, 10, 28, 9, tzinfo=UTC)
 
 
 def test_people_who_leave_the_channel_stop_getting_nudges(world: World) -> None:
@@ -117,7 +118,7 @@ def test_an_account_deactivated_after_planning_is_skipped_not_retried(world: Wor
     world.workspace.users["U1"].deleted = True
     report = runner.sender.send_due()
     assert (report.sent, report.skipped) == (0, 1)
-    row = connect(world.db_path).execute("SELECT state, reason FROM weekly_deliveries").fetchone()
+    row = connect(world.db_path).execute("SELECT state, reason FROM reminder_ledger").fetchone()
     assert (row["state"], row["reason"]) == ("skipped", "deactivated")
 
 
@@ -131,7 +132,7 @@ def test_a_nudge_more_than_six_hours_late_is_skipped(world: World) -> None:
     assert world.workspace.nudge_counts() == {"U1": 0, "U2": 1}
     rows = (
         connect(world.db_path)
-        .execute("SELECT person, state, reason FROM weekly_deliveries")
+        .execute("SELECT person, state, reason FROM reminder_ledger")
         .fetchall()
     )
     states = {row["person"]: (row["state"], row["reason"]) for row in rows}
@@ -155,7 +156,7 @@ def test_a_team_switched_off_gets_no_more_nudges(world: World) -> None:
     _team(world, "C1", [User("U1")])
     world.switch_on("C1")
     world.run_until(SATURDAY)
-    Teams(connect(world.db_path), keyring=world.keyring).switch_off(channel="C1", now=world.clock())
+    Teams(world.store, keyring=world.keyring).switch_off(channel="C1", now=world.clock())
     world.run_until(SATURDAY + dt.timedelta(days=7))
     assert world.workspace.nudge_counts() == {"U1": 1}
 
@@ -170,7 +171,7 @@ def test_a_channel_the_bot_cannot_read_is_reported_not_fatal(world: World) -> No
     assert world.workspace.nudge_counts() == {"U1": 1, "U2": 0}
     from bot.store.weekly.teams import Teams
 
-    team = Teams(connect(world.db_path), keyring=world.keyring).get("C2")
+    team = Teams(world.store, keyring=world.keyring).get("C2")
     assert team is not None and team.problem == "not_in_channel"
 
 
@@ -193,7 +194,7 @@ def test_a_row_that_cannot_be_unsealed_is_skipped_not_retried_forever(world: Wor
     runner.planner.plan(now=world.clock())
     db = connect(world.db_path)
     db.execute(
-        "UPDATE weekly_deliveries SET recipient_sealed = ? WHERE person = ?",
+        "UPDATE reminder_ledger SET recipient_sealed = ? WHERE person = ?",
         (b"\x01" + b"0" * 40, world.pseudonym("U1")),
     )
     report = runner.sender.send_due()
@@ -212,7 +213,7 @@ def test_a_sunday_night_nudge_delayed_past_midnight_is_still_sent_for_its_week(
     world.clock.set(dt.datetime(2026, 11, 2, 1, tzinfo=UTC))  # back after downtime: Monday 01:00
     world.runner().run_once()
     assert world.workspace.nudge_counts() == {"U1": 1}
-    row = connect(world.db_path).execute("SELECT week, state FROM weekly_deliveries").fetchone()
+    row = connect(world.db_path).execute("SELECT week, state FROM reminder_ledger").fetchone()
     assert (row["week"], row["state"]) == ("2026-W44", "sent")  # the week it was due in
 
 
@@ -222,5 +223,5 @@ def test_a_sunday_night_nudge_more_than_six_hours_late_is_skipped(world: World) 
     world.clock.set(dt.datetime(2026, 11, 2, 5, 30, tzinfo=UTC))  # Monday 05:30: 6.5 h late
     world.runner().run_once()
     assert world.workspace.nudge_counts() == {"U1": 0}
-    rows = connect(world.db_path).execute("SELECT week, state, reason FROM weekly_deliveries")
+    rows = connect(world.db_path).execute("SELECT week, state, reason FROM reminder_ledger")
     assert [tuple(row) for row in rows] == [("2026-W44", "skipped", "late")]

@@ -17,10 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.store.weekly.tables import connect
 from bot.weekly.sender import LEASE
 from tests.weekly.fake_slack import User
-from tests.weekly.harness import World
+from tests.weekly.harness import World, connect
 
 pytestmark = pytest.mark.bench
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,5 +83,5 @@ def test_a_process_killed_mid_run_loses_and_duplicates_nothing(world: World) -> 
     _, err = again.communicate(timeout=60)
     assert again.returncode == 0, err
     assert world.workspace.nudge_counts() == dict.fromkeys(users, 1)
-    states = connect(world.db_path).execute("SELECT DISTINCT state FROM weekly_deliveries")
+    states = connect(world.db_path).execute("SELECT DISTINCT state FROM reminder_ledger")
     assert [row["state"] for row in states] == ["sent"]

@@ -9,12 +9,11 @@ from collections.abc import Callable
 
 from bot.engine.people import Person
 from bot.settings import Settings
-from bot.store.weekly.tables import connect
 from bot.weekly.commands import Weekly
 from bot.weekly.runner import NudgeRunner, Scheduler
 from bot.weekly.wiring import build_runner
 from tests.weekly.fake_slack import InProcessSlack, User
-from tests.weekly.harness import FLOWS, World
+from tests.weekly.harness import FLOWS, World, connect
 
 UTC = dt.UTC
 FRIDAY_4PM = dt.datetime(2026, 10, 30, 16, tzinfo=UTC)
@@ -32,7 +31,7 @@ def _team(world: World, size: int) -> list[str]:
 def _scheduler(world: World, *, interval: float) -> Scheduler:
     def build(sleep: Callable[[float], None], should_stop: Callable[[], bool]) -> NudgeRunner:
         return build_runner(
-            db_path=world.db_path,
+            db=world.store,
             slack=InProcessSlack(world.workspace),
             keyring=world.keyring,
             flows=FLOWS,
@@ -80,7 +79,7 @@ def test_stop_cuts_a_long_wait_short(world: World) -> None:
     assert sum(world.workspace.nudge_counts().values()) == 1
     rows = (
         connect(world.db_path)
-        .execute("SELECT state, attempts FROM weekly_deliveries ORDER BY state")
+        .execute("SELECT state, attempts FROM reminder_ledger ORDER BY state")
         .fetchall()
     )
     assert [(row["state"], row["attempts"]) for row in rows] == [
@@ -106,7 +105,7 @@ class Reflected:
 
 def _lead_home(world: World, reflected: Reflected) -> str:
     weekly = Weekly(
-        db_path=world.db_path,
+        db=world.store,
         keyring=world.keyring,
         slack=InProcessSlack(world.workspace),
         settings=Settings(min_group_size=5),
@@ -149,7 +148,7 @@ def test_fewer_than_the_minimum_group_is_not_shown_as_a_number(world: World) -> 
 def test_people_who_are_not_leads_and_never_opted_out_see_no_section(world: World) -> None:
     _team(world, 2)
     weekly = Weekly(
-        db_path=world.db_path,
+        db=world.store,
         keyring=world.keyring,
         slack=InProcessSlack(world.workspace),
         settings=Settings(),
@@ -162,7 +161,7 @@ def test_finished_ledger_rows_older_than_the_retention_period_are_removed(world:
     _team(world, 3)
     world.run_until(FRIDAY_4PM + dt.timedelta(hours=1))
     runner = build_runner(
-        db_path=world.db_path,
+        db=world.store,
         slack=InProcessSlack(world.workspace),
         keyring=world.keyring,
         flows=FLOWS,
@@ -171,12 +170,14 @@ def test_finished_ledger_rows_older_than_the_retention_period_are_removed(world:
         late_after=world.late_after,
         keep_for=dt.timedelta(days=30),
     )
-    count = "SELECT COUNT(*) AS n FROM weekly_deliveries"
+    count = "SELECT COUNT(*) AS n FROM reminder_ledger"
     world.clock.set(FRIDAY_4PM + dt.timedelta(days=29))
     runner.run_once()
     assert connect(world.db_path).execute(count).fetchone()["n"] >= 3
     world.clock.set(FRIDAY_4PM + dt.timedelta(days=31))
     runner.run_once()
-    rows = connect(world.db_path).execute("SELECT due_at FROM weekly_deliveries").fetchall()
-    cutoff = (world.clock() - dt.timedelta(days=30)).timestamp()
-    assert rows and all(row["due_at"] >= cutoff for row in rows)  # later weeks are kept
+    rows = connect(world.db_path).execute("SELECT due_at FROM reminder_ledger").fetchall()
+    cutoff = world.clock() - dt.timedelta(days=30)
+    assert rows and all(
+        dt.datetime.fromisoformat(row["due_at"]) >= cutoff for row in rows
+    )  # later weeks are kept

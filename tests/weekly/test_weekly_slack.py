@@ -20,7 +20,6 @@ from bot.slack.delivery.client import web_client
 from bot.slack.delivery.lanes import Lanes
 from bot.slack.delivery.reminder_api import Posted, WebNudgeSlack
 from bot.store.sqlite import SqliteStore
-from bot.store.weekly.tables import connect
 from bot.store.weekly.teams import Teams
 from bot.weekly.commands import for_store
 from bot.weekly.service import NudgeService
@@ -35,6 +34,7 @@ from tests.slack.harness import (
     signposts,
     supervisors,
 )
+from tests.weekly.harness import connect
 
 UTC = dt.UTC
 LONDON = ZoneInfo("Europe/London")
@@ -57,11 +57,9 @@ class UserDmSlack(WebNudgeSlack):
     the DM id, so this test adapter posts there."""
 
     def post(
-        self, *, channel: str, text: str, blocks: list[dict[str, Any]], delivery_id: str
+        self, *, channel: str, text: str, blocks: list[dict[str, Any]], entry_id: str
     ) -> Posted:
-        return super().post(
-            channel=f"D{channel}", text=text, blocks=blocks, delivery_id=delivery_id
-        )
+        return super().post(channel=f"D{channel}", text=text, blocks=blocks, entry_id=entry_id)
 
 
 @pytest.fixture
@@ -131,7 +129,7 @@ def reflect(slack: SlackSide, bot: Bot, user: str, text: str) -> str:
 def send_nudges(fake: FakeSlack, bot: Bot, *, at: dt.datetime) -> None:
     """One round of the scheduler at `at`, as `reflect run` or `reflect nudges run-once` would."""
     service = NudgeService(
-        db_path=bot.store.path,
+        db=bot.store,
         keyring=bot.store.keyring,
         settings=settings_for(fake),
         slack=lambda: UserDmSlack(token="xoxb-test", base_url=fake.url),
@@ -199,7 +197,7 @@ def test_only_the_lead_an_admin_or_a_configured_person_can_change_it(
     assert "Only the person who switched" in reflect(slack, bot, "U1", "weekly on <#C1> mon")
     assert "now Monday 16:00" in reflect(slack, bot, "UADMIN", "weekly on <#C1> mon")
     assert "off for <#C1>" in reflect(slack, bot, "UADMIN", "weekly off <#C1>")
-    team = Teams(connect(bot.store.path), keyring=bot.store.keyring).get("C1")
+    team = Teams(bot.store, keyring=bot.store.keyring).get("C1")
     assert team is not None and not team.active
     # Switched on again by someone else in the team: they are its lead now.
     assert "on for <#C1>" in reflect(slack, bot, "U1", "weekly on <#C1>")
@@ -226,7 +224,7 @@ def test_a_channel_the_bot_cannot_read_gets_a_clear_message(
     fake.fail("conversations.members", error="not_in_channel")
     answer = reflect(slack, bot, "ULEAD", "weekly on <#C1|ward-7>")
     assert "/invite @Reflect" in answer
-    assert Teams(connect(bot.store.path), keyring=bot.store.keyring).get("C1") is None
+    assert Teams(bot.store, keyring=bot.store.keyring).get("C1") is None
 
 
 def test_bad_input_gets_a_helpful_answer(fake: FakeSlack, bot: Bot, slack: SlackSide) -> None:
@@ -244,7 +242,7 @@ def test_not_for_me_opts_out_for_good_and_app_home_opts_back_in(
     send_nudges(fake, bot, at=FRIDAY_4PM)
     nudge = nudge_in(fake, "U1")
     press(slack, bot, "U2", nudge, "weekly_not_for_me", owner="U1")  # someone else's click
-    teams = Teams(connect(bot.store.path), keyring=bot.store.keyring)
+    teams = Teams(bot.store, keyring=bot.store.keyring)
     assert teams.opted_out_teams(bot.store.keyring.pseudonym("T1:U1")) == []
     press(slack, bot, "U1", nudge, "weekly_not_for_me", owner="U1")
     assert [t.channel for t in teams.opted_out_teams(bot.store.keyring.pseudonym("T1:U1"))] == [
@@ -279,11 +277,11 @@ def test_remind_me_later_sends_one_reminder(fake: FakeSlack, bot: Bot, slack: Sl
     # Real time moves on; the reminder is due three hours after the click.
     rows = (
         connect(bot.store.path)
-        .execute("SELECT due_at FROM weekly_deliveries WHERE kind = 'reminder'")
+        .execute("SELECT due_at FROM reminder_ledger WHERE kind = 'reminder'")
         .fetchall()
     )
     assert len(rows) == 1
-    due = dt.datetime.fromtimestamp(rows[0]["due_at"], UTC)
+    due = dt.datetime.fromisoformat(rows[0]["due_at"])
     send_nudges(fake, bot, at=due + dt.timedelta(minutes=1))
     send_nudges(fake, bot, at=due + dt.timedelta(minutes=2))
     reminders = [m for m in fake.messages("DU1") if m.get("metadata")]

@@ -69,10 +69,10 @@ class NudgeSlack(Protocol):
     def open_dm(self, user: str) -> str: ...
 
     def post(
-        self, *, channel: str, text: str, blocks: list[dict[str, Any]], delivery_id: str
+        self, *, channel: str, text: str, blocks: list[dict[str, Any]], entry_id: str
     ) -> Posted: ...
 
-    def find_nudge(self, *, dm_channel: str, delivery_id: str, since: dt.datetime) -> str | None:
+    def find_nudge(self, *, dm_channel: str, entry_id: str, since: dt.datetime) -> str | None:
         """The ts of the nudge for this ledger row, if it is in the DM."""
         ...
 
@@ -138,18 +138,18 @@ class WebNudgeSlack:
         return str(self._call("conversations.open", users=user)["channel"]["id"])
 
     def post(
-        self, *, channel: str, text: str, blocks: list[dict[str, Any]], delivery_id: str
+        self, *, channel: str, text: str, blocks: list[dict[str, Any]], entry_id: str
     ) -> Posted:
         data = self._call(
             "chat.postMessage",
             channel=channel,
             text=text,
             blocks=blocks,
-            metadata={"event_type": METADATA_TYPE, "event_payload": {"delivery": delivery_id}},
+            metadata={"event_type": METADATA_TYPE, "event_payload": {"delivery": entry_id}},
         )
         return Posted(channel=str(data["channel"]), ts=str(data["ts"]))
 
-    def find_nudge(self, *, dm_channel: str, delivery_id: str, since: dt.datetime) -> str | None:
+    def find_nudge(self, *, dm_channel: str, entry_id: str, since: dt.datetime) -> str | None:
         cursor = ""
         while True:
             params: dict[str, Any] = {
@@ -162,16 +162,14 @@ class WebNudgeSlack:
                 params["cursor"] = cursor
             data = self._call("conversations.history", **params)
             for message in data.get("messages", []):
-                if is_nudge(message, delivery_id):
+                if is_nudge(message, entry_id):
                     return str(message["ts"])
             cursor = (data.get("response_metadata") or {}).get("next_cursor") or ""
             if not cursor or not data.get("has_more", True):
                 return None
 
 
-def is_nudge(message: dict[str, Any], delivery_id: str) -> bool:
+def is_nudge(message: dict[str, Any], entry_id: str) -> bool:
     metadata = message.get("metadata") or {}
     payload = metadata.get("event_payload") or {}
-    return bool(
-        metadata.get("event_type") == METADATA_TYPE and payload.get("delivery") == delivery_id
-    )
+    return bool(metadata.get("event_type") == METADATA_TYPE and payload.get("delivery") == entry_id)

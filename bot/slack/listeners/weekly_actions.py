@@ -42,11 +42,11 @@ def register(app: App, parts: Parts) -> None:
         service, who = weekly(), who_clicked(context)
         person = parts.person(context, greet=True)
         raw = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
-        delivery_id, _, flow_id = str(raw).partition(":")
+        entry_id, _, flow_id = str(raw).partition(":")
         if service is None or who is None or person is None or not flow_id:
             ack()
             return
-        if service.delivery(who=who, delivery_id=delivery_id) is None:
+        if service.entry(who=who, entry_id=entry_id) is None:
             ack()
             return  # not their nudge
         with parts.locks.hold(person):
@@ -63,16 +63,12 @@ def register(app: App, parts: Parts) -> None:
     ) -> None:
         """Answer "Not for me" or "Remind me later", from the nudge's owner only."""
         service, who = weekly(), who_clicked(context)
-        delivery_id = str(action.get("value") or "")
-        if (
-            service is None
-            or who is None
-            or service.delivery(who=who, delivery_id=delivery_id) is None
-        ):
+        entry_id = str(action.get("value") or "")
+        if service is None or who is None or service.entry(who=who, entry_id=entry_id) is None:
             ack()
             return
         answered = service.remind_later if later else service.not_for_me
-        note = answered(who=who, delivery_id=delivery_id)
+        note = answered(who=who, entry_id=entry_id)
         ack()
         _replace_buttons(parts, body, who=who, note=note)
 

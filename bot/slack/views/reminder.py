@@ -21,7 +21,7 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
-from bot.store.weekly.ledger import Delivery
+from bot.store.weekly.ledger import LedgerEntry
 from bot.weekly import copy
 
 WEEKLY_FLOW = "weekly-checkin"
@@ -50,7 +50,7 @@ _ROW = "@row@"
 
 
 def compose(
-    delivery: Delivery,
+    entry: LedgerEntry,
     *,
     flows: Sequence[FlowChoice],
     lead_user: str | None,
@@ -59,14 +59,14 @@ def compose(
 ) -> NudgeMessage:
     """The nudge for a ledger row. `lead_user` (the unsealed id of who switched it on) is only
     needed for the consent message."""
-    if delivery.kind == "reminder":
+    if entry.kind == "reminder":
         body = copy.text("nudge.reminder")
-    elif delivery.consent and lead_user:
-        body = copy.text("nudge.consent", lead=lead_user, channel=delivery.channel, when=when)
+    elif entry.consent and lead_user:
+        body = copy.text("nudge.consent", lead=lead_user, channel=entry.channel, when=when)
     else:
         body = copy.text("nudge.weekly")
-    template = _message(body, delivery.kind, tuple(flows), weekly_flow)
-    return NudgeMessage(text=template.text, blocks=_with_row(template.blocks, delivery.id))
+    template = _message(body, entry.kind, tuple(flows), weekly_flow)
+    return NudgeMessage(text=template.text, blocks=_with_row(template.blocks, entry.id))
 
 
 def _with_row(value: Any, row: str) -> Any:

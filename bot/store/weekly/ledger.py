@@ -1,7 +1,8 @@
-"""The delivery ledger: one row per person per week, written before anything is sent.
+"""The weekly reminders' ledger: one row per person per week, written before anything is sent.
 
 A row moves `due` -> `claimed` -> `sent` (or `skipped`). Every move is one conditional UPDATE in
-a BEGIN IMMEDIATE transaction, so two senders (threads or processes) never both win a row:
+the store's write transaction (BEGIN IMMEDIATE), so two senders (threads or processes) never
+both win a row:
 
 - claim: a `due` row whose time has come, or a `claimed` row whose lease ran out (its sender
   died), becomes `claimed` under a fresh claim token and lease;
@@ -16,11 +17,13 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import sqlite3
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from bot.store.times import parse, stamp
+from bot.store.weekly.tables import Row, Tables
 
 State = Literal["due", "claimed", "sent", "skipped"]
 Kind = Literal["weekly", "reminder"]
@@ -49,7 +52,9 @@ class Planned:
 
 
 @dataclass(frozen=True)
-class Delivery:
+class LedgerEntry:
+    """One row of the ledger: a weekly reminder for one person, and how far it has got."""
+
     id: str
     person: str
     week: str
@@ -72,23 +77,23 @@ class Delivery:
         return self.attempts > 1
 
     def __repr__(self) -> str:
-        return f"Delivery({self.week}, {self.kind}, {self.state}, attempts={self.attempts})"
+        return f"LedgerEntry({self.week}, {self.kind}, {self.state}, attempts={self.attempts})"
 
 
-def _epoch(moment: dt.datetime) -> float:
+def _stamp(moment: dt.datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("datetimes must be time-zone aware")
-    return moment.timestamp()
+    return stamp(moment)
 
 
-def _moment(seconds: float | None) -> dt.datetime | None:
-    return None if seconds is None else dt.datetime.fromtimestamp(seconds, dt.UTC)
+def _moment(text: str | None) -> dt.datetime | None:
+    return None if text is None else parse(text)
 
 
-def _delivery(row: sqlite3.Row) -> Delivery:
+def _entry(row: Row) -> LedgerEntry:
     due_at = _moment(row["due_at"])
     assert due_at is not None
-    return Delivery(
+    return LedgerEntry(
         id=row["id"],
         person=row["person"],
         week=row["week"],
@@ -107,22 +112,7 @@ def _delivery(row: sqlite3.Row) -> Delivery:
     )
 
 
-class Ledger:
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self.db = connection
-
-    def _write(self, sql: str, params: dict[str, Any] | tuple[Any, ...]) -> list[sqlite3.Row]:
-        """One statement in its own write transaction, taken up front (BEGIN IMMEDIATE) so a
-        concurrent writer makes us wait rather than fail."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            rows = self.db.execute(sql, params).fetchall()
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        return rows
-
+class Ledger(Tables):
     # ------------------------------------------------------------------ planning
 
     def add(
@@ -155,11 +145,10 @@ class Ledger:
         """Put many nudges in the ledger in one transaction; returns those that went in (a
         person who already has one that week keeps it)."""
         added: list[Planned] = []
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._db.writing() as db:
             for row in planned:
-                cursor = self.db.execute(
-                    "INSERT INTO weekly_deliveries (id, person, week, kind, channel, "
+                cursor = db.execute(
+                    "INSERT INTO reminder_ledger (id, person, week, kind, channel, "
                     "recipient_sealed, consent, due_at, state, reason, created_at, updated_at) "
                     "VALUES (:id, :person, :week, :kind, :channel, :sealed, :consent, :due, "
                     ":state, :reason, :now, :now) ON CONFLICT (person, week, kind) DO NOTHING",
@@ -171,18 +160,14 @@ class Ledger:
                         "channel": row.channel,
                         "sealed": row.recipient_sealed,
                         "consent": int(row.consent),
-                        "due": _epoch(row.due_at),
+                        "due": _stamp(row.due_at),
                         "state": "skipped" if row.skipped else "due",
                         "reason": row.skipped,
-                        "now": _epoch(now),
+                        "now": _stamp(now),
                     },
                 )
                 if cursor.rowcount == 1:
                     added.append(row)
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
         return added
 
     def planned(self, *, weeks: Iterable[str], kind: Kind = "weekly") -> set[tuple[str, str]]:
@@ -191,146 +176,143 @@ class Ledger:
         if not weeks:
             return set()
         marks = ",".join("?" for _ in weeks)
-        rows = self.db.execute(
-            f"SELECT person, week FROM weekly_deliveries WHERE kind = ? AND week IN ({marks})",
+        rows = self._read(
+            f"SELECT person, week FROM reminder_ledger WHERE kind = ? AND week IN ({marks})",
             (kind, *weeks),
         )
         return {(row["person"], row["week"]) for row in rows}
 
     def ever_sent(self, *, person: str, channel: str) -> bool:
         """Whether this person has had a nudge for this team before (then no consent text)."""
-        row = self.db.execute(
-            "SELECT 1 FROM weekly_deliveries WHERE person = ? AND channel = ? AND state = 'sent' "
+        rows = self._read(
+            "SELECT 1 FROM reminder_ledger WHERE person = ? AND channel = ? AND state = 'sent' "
             "LIMIT 1",
             (person, channel),
-        ).fetchone()
-        return row is not None
+        )
+        return bool(rows)
 
     # ------------------------------------------------------------------ sending
 
-    def claim(self, *, now: dt.datetime, lease: dt.timedelta) -> Delivery | None:
+    def claim(self, *, now: dt.datetime, lease: dt.timedelta) -> LedgerEntry | None:
         """Take the next row whose time has come, or whose claimant's lease ran out."""
         condition = (
-            "due_at <= :now AND ((state = 'due' AND COALESCE(retry_at, 0) <= :now) "
+            "due_at <= :now AND ((state = 'due' AND COALESCE(retry_at, '') <= :now) "
             "OR (state = 'claimed' AND lease_until <= :now))"
         )
         rows = self._write(
-            "UPDATE weekly_deliveries SET state = 'claimed', claim_token = :token, "
+            "UPDATE reminder_ledger SET state = 'claimed', claim_token = :token, "
             "lease_until = :lease, attempts = attempts + 1, updated_at = :now "
-            f"WHERE id = (SELECT id FROM weekly_deliveries WHERE {condition} "
+            f"WHERE id = (SELECT id FROM reminder_ledger WHERE {condition} "
             f"ORDER BY due_at, id LIMIT 1) AND {condition} RETURNING *",
-            {"now": _epoch(now), "lease": _epoch(now + lease), "token": secrets.token_hex(16)},
+            {"now": _stamp(now), "lease": _stamp(now + lease), "token": secrets.token_hex(16)},
         )
-        return _delivery(rows[0]) if rows else None
+        return _entry(rows[0]) if rows else None
 
-    def renew(self, delivery: Delivery, *, now: dt.datetime, lease: dt.timedelta) -> bool:
+    def renew(self, entry: LedgerEntry, *, now: dt.datetime, lease: dt.timedelta) -> bool:
         """Extend our lease just before posting. False: the row is no longer ours to send."""
         rows = self._write(
-            "UPDATE weekly_deliveries SET lease_until = :lease, updated_at = :now "
+            "UPDATE reminder_ledger SET lease_until = :lease, updated_at = :now "
             "WHERE id = :id AND claim_token = :token AND state = 'claimed' "
             "AND lease_until > :now RETURNING id",
-            self._held(delivery, now) | {"lease": _epoch(now + lease)},
+            self._held(entry, now) | {"lease": _stamp(now + lease)},
         )
         return bool(rows)
 
-    def mark_sent(self, delivery: Delivery, *, ts: str, now: dt.datetime) -> bool:
+    def mark_sent(self, entry: LedgerEntry, *, ts: str, now: dt.datetime) -> bool:
         """Record the message ts. The DM channel is not kept: it would identify the person."""
         rows = self._write(
-            "UPDATE weekly_deliveries SET state = 'sent', sent_ts = :ts, lease_until = NULL, "
+            "UPDATE reminder_ledger SET state = 'sent', sent_ts = :ts, lease_until = NULL, "
             "updated_at = :now "
             "WHERE id = :id AND claim_token = :token AND state = 'claimed' RETURNING id",
-            self._held(delivery, now) | {"ts": ts},
+            self._held(entry, now) | {"ts": ts},
         )
         return bool(rows)
 
-    def mark_skipped(self, delivery: Delivery, *, reason: SkipReason, now: dt.datetime) -> bool:
+    def mark_skipped(self, entry: LedgerEntry, *, reason: SkipReason, now: dt.datetime) -> bool:
         rows = self._write(
-            "UPDATE weekly_deliveries SET state = 'skipped', reason = :reason, "
+            "UPDATE reminder_ledger SET state = 'skipped', reason = :reason, "
             "lease_until = NULL, updated_at = :now "
             "WHERE id = :id AND claim_token = :token AND state = 'claimed' RETURNING id",
-            self._held(delivery, now) | {"reason": reason},
+            self._held(entry, now) | {"reason": reason},
         )
         return bool(rows)
 
-    def release(self, delivery: Delivery, *, retry_at: dt.datetime, now: dt.datetime) -> bool:
+    def release(self, entry: LedgerEntry, *, retry_at: dt.datetime, now: dt.datetime) -> bool:
         """Give the row back to be tried again later (Slack was unavailable)."""
         rows = self._write(
-            "UPDATE weekly_deliveries SET state = 'due', claim_token = NULL, lease_until = NULL, "
+            "UPDATE reminder_ledger SET state = 'due', claim_token = NULL, lease_until = NULL, "
             "retry_at = :retry, updated_at = :now "
             "WHERE id = :id AND claim_token = :token AND state = 'claimed' RETURNING id",
-            self._held(delivery, now) | {"retry": _epoch(retry_at)},
+            self._held(entry, now) | {"retry": _stamp(retry_at)},
         )
         return bool(rows)
 
-    def give_back(self, delivery: Delivery, *, now: dt.datetime) -> bool:
+    def give_back(self, entry: LedgerEntry, *, now: dt.datetime) -> bool:
         """Hand back a row we have certainly not posted (we are stopping): as if never claimed."""
         rows = self._write(
-            "UPDATE weekly_deliveries SET state = 'due', claim_token = NULL, lease_until = NULL, "
+            "UPDATE reminder_ledger SET state = 'due', claim_token = NULL, lease_until = NULL, "
             "attempts = MAX(attempts - 1, 0), updated_at = :now "
             "WHERE id = :id AND claim_token = :token AND state = 'claimed' RETURNING id",
-            self._held(delivery, now),
+            self._held(entry, now),
         )
         return bool(rows)
 
     @staticmethod
-    def _held(delivery: Delivery, now: dt.datetime) -> dict[str, Any]:
-        return {"id": delivery.id, "token": delivery.claim_token, "now": _epoch(now)}
+    def _held(entry: LedgerEntry, now: dt.datetime) -> dict[str, Any]:
+        return {"id": entry.id, "token": entry.claim_token, "now": _stamp(now)}
 
     # ------------------------------------------------------------------ reading
 
-    def get(self, delivery_id: str) -> Delivery | None:
-        row = self.db.execute(
-            "SELECT * FROM weekly_deliveries WHERE id = ?", (delivery_id,)
-        ).fetchone()
-        return _delivery(row) if row else None
+    def get(self, entry_id: str) -> LedgerEntry | None:
+        rows = self._read("SELECT * FROM reminder_ledger WHERE id = ?", (entry_id,))
+        return _entry(rows[0]) if rows else None
 
     def nudged(self, *, channel: str, week: str) -> dict[str, dt.datetime]:
         """Who was sent this team's weekly nudge that week (pseudonym: when it was due)."""
-        rows = self.db.execute(
-            "SELECT person, due_at FROM weekly_deliveries WHERE channel = ? AND week = ? "
+        rows = self._read(
+            "SELECT person, due_at FROM reminder_ledger WHERE channel = ? AND week = ? "
             "AND kind = 'weekly' AND state = 'sent'",
             (channel, week),
         )
-        return {row["person"]: dt.datetime.fromtimestamp(row["due_at"], dt.UTC) for row in rows}
+        return {row["person"]: parse(row["due_at"]) for row in rows}
 
     def purge(self, *, older_than: dt.datetime) -> int:
         """Forget finished rows (sent or skipped) due before `older_than` (retention)."""
         rows = self._write(
-            "DELETE FROM weekly_deliveries WHERE state IN ('sent', 'skipped') AND due_at < ? "
+            "DELETE FROM reminder_ledger WHERE state IN ('sent', 'skipped') AND due_at < ? "
             "RETURNING id",
-            (_epoch(older_than),),
+            (_stamp(older_than),),
         )
-        self.db.execute("DELETE FROM weekly_people WHERE checked_at < ?", (_epoch(older_than),))
         return len(rows)
 
     def channels_of(self, person: str) -> set[str]:
         """The teams a person has been nudged for (for their App Home)."""
-        rows = self.db.execute(
-            "SELECT DISTINCT channel FROM weekly_deliveries WHERE person = ?", (person,)
+        rows = self._read(
+            "SELECT DISTINCT channel FROM reminder_ledger WHERE person = ?", (person,)
         )
         return {row["channel"] for row in rows}
 
     def next_wake(self) -> dt.datetime | None:
         """When a row next becomes claimable (its due time, retry time, or lease end)."""
-        row = self.db.execute(
-            "SELECT MIN(CASE WHEN state = 'due' THEN MAX(due_at, COALESCE(retry_at, 0)) "
-            "ELSE lease_until END) AS wake FROM weekly_deliveries "
+        rows = self._read(
+            "SELECT MIN(CASE WHEN state = 'due' THEN MAX(due_at, COALESCE(retry_at, '')) "
+            "ELSE lease_until END) AS wake FROM reminder_ledger "
             "WHERE state IN ('due', 'claimed')"
-        ).fetchone()
-        return _moment(row["wake"])
+        )
+        return _moment(rows[0]["wake"])
 
     def counts(self, *, week: str | None = None) -> dict[str, int]:
         """How many rows are in each state (all weeks, or one): for logs and status."""
         where, params = ("WHERE week = ?", (week,)) if week else ("", ())
-        rows = self.db.execute(
-            f"SELECT state, COUNT(*) AS n FROM weekly_deliveries {where} GROUP BY state", params
+        rows = self._read(
+            f"SELECT state, COUNT(*) AS n FROM reminder_ledger {where} GROUP BY state", params
         )
         return {row["state"]: row["n"] for row in rows}
 
-    def waiting(self, *, until: dt.datetime) -> list[Delivery]:
-        rows = self.db.execute(
-            "SELECT * FROM weekly_deliveries WHERE state IN ('due', 'claimed') AND due_at <= ? "
+    def waiting(self, *, until: dt.datetime) -> list[LedgerEntry]:
+        rows = self._read(
+            "SELECT * FROM reminder_ledger WHERE state IN ('due', 'claimed') AND due_at <= ? "
             "ORDER BY due_at",
-            (_epoch(until),),
+            (_stamp(until),),
         )
-        return [_delivery(row) for row in rows]
+        return [_entry(row) for row in rows]
