@@ -1,182 +1,191 @@
 """The safety screen: every piece of text a leader sends is checked here first.
 
-It looks for language about suicide, self-harm or not being able to keep safe, and tells apart a
-risk to the leader ("self") from a leader talking about a patient's, pupil's or colleague's
-self-harm or death as part of their work ("others"). No model and no network: the phrase lists
-live in config/safety.yaml, where they can be reviewed, and are compiled into a few regular
-expressions once, at import. The rules for reading a match are described at the top of that
-file; tests/engine/safety_cases.yaml lists what is caught, what is not, and the known misses
-and false alarms.
+`screen(text)` answers with a `Concern` or None:
 
-The screen favours recall: a false alarm costs a leader a moment (the support card and one
-"that's not what I meant"); a miss could cost far more. It never logs or keeps the text.
+- "crisis": a clear risk to the leader; the crisis card, at once;
+- "check_in": words close to risk that the screen cannot confirm (means, goodbyes, burden,
+  passive wishes, risk told in the past); the leader is asked directly;
+- "others": a patient, pupil, colleague or relative at risk; the gentler card.
+
+It reads in three explainable layers, each tested on its own: `normalise` (how text is read),
+`cues` (the phrases that point towards risk, listed in config/safety.yaml where they can be
+reviewed) and `context` (negation, whom a cue is about, quoted speech, professional talk, past
+and resolved, "me too"). No model and no network; every pattern runs in linear time. The screen
+favours recall: a check-in question costs a leader a moment; a miss could cost far more. It
+never logs or keeps the text: a Concern names only the cue groups that fired.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 
+from bot.engine.safety import cues as _cues
+from bot.engine.safety.context import Context, Subject
+from bot.engine.safety.cues import Cue
+from bot.engine.safety.normalise import Clause, Reader, build_reader
+
 #: What the screen found: a clear risk to the leader ("crisis"), words close to risk that the
 #: screen cannot confirm and should ask about directly ("check_in"), or someone else at risk
 #: (a patient, pupil, colleague or relative: "others").
 Outcome = Literal["crisis", "check_in", "others"]
-#: Whom a matched phrase is about.
-_Subject = Literal["self", "others"]
 
 #: The phrase lists that ship with Reflect.
-DEFAULT_FILE = Path(__file__).resolve().parents[2] / "config" / "safety.yaml"
+DEFAULT_FILE = Path(__file__).resolve().parents[3] / "config" / "safety.yaml"
 
-#: How many words before a match are searched for the person it is about.
-SUBJECT_WINDOW = 6
-#: How many filler words may stand between a negator and what it negates.
-MAX_FILLERS = 4
-#: How many words before a negator are searched for a hedge ("not sure I won't...").
-HEDGE_WINDOW = 3
+#: The cue name given when a "me too" takes on someone else's risk.
+ME_TOO = "me_too"
 
 
 @dataclass(frozen=True)
 class Concern:
-    """What the screen found; see `Outcome`."""
+    """What the screen found; see `Outcome`. `cues` names the cue groups behind it (never
+    the words themselves), for tests and for reviewing the phrase file."""
 
     outcome: Outcome
+    cues: tuple[str, ...] = field(default=(), compare=False)
 
 
 class SafetyConfigError(ValueError):
     """The phrase file cannot be used; the message lists every problem."""
 
 
-_GROUPS = ("self", "risky", "topic", "others")
-_WORD_PATTERNS = ("first_person", "third_party", "work_context")
-_WORD_LISTS = ("event_words", "negators", "fillers", "hedges")
-_KNOWN_KEYS = frozenset(
-    {"version", "last_reviewed", "terms", "confusables", *_GROUPS, *_WORD_PATTERNS, *_WORD_LISTS}
-)
+@dataclass(frozen=True)
+class Finding:
+    """One cue found in one clause, read in its context."""
 
-_APOSTROPHES = re.compile(r"['’‘ʼ`´′‛]")
-_LEET = re.compile(r"(?<=[a-z])[0134@$5](?=[a-z])|(?<![a-z0-9])[@$](?=[a-z])")
-_LEET_LETTERS = str.maketrans("0134@$5", "oieaass")
-_SPELLED_OUT = re.compile(r"(?<![a-z0-9])(?:[a-z][ .\-_*]{1,2}){3,}[a-z](?![a-z0-9])")
-#: A clause ends at . ! ? ; or a new line, and at "but"; an ellipsis is a pause, not an end.
-_ELLIPSIS = re.compile(r"\.{2,}")
-_CLAUSE_END = re.compile(r"[.!?;\n\r]+|(?<![a-z0-9])but(?![a-z0-9])")
-_NOT_A_WORD = re.compile(r"[^a-z0-9.]+")
-_REPEATS = re.compile(r"([a-z])\1+")
-_PATTERN_REPEATS = re.compile(r"(?<!\\)([a-z])\1+")
-_TERM = re.compile(r"\{([a-z_]+)\}")
-
-
-def _squeeze(text: str) -> str:
-    return _REPEATS.sub(r"\1", text)
+    cue: str
+    level: Literal["crisis", "check_in"]
+    #: The leader, someone else, or only a subject of work (no card on its own).
+    about: Literal["self", "others", "work"]
+    clause: int
 
 
 @dataclass(frozen=True)
 class Screen:
-    """A compiled set of phrase lists. Build one with `load_screen`."""
+    """A compiled phrase file. Build one with `load_screen` or `compile_screen`."""
 
-    confusables: dict[int, str]
-    groups: dict[str, re.Pattern[str]]
-    first_person: re.Pattern[str]
-    third_party: re.Pattern[str]
-    work_context: re.Pattern[str]
-    event_words: frozenset[str]
-    negators: frozenset[str]
-    fillers: frozenset[str]
-    hedges: frozenset[str]
+    reader: Reader
+    cues: tuple[Cue, ...]
+    context: Context
 
-    # ------------------------------------------------------------------ reading the text
+    def clauses(self, text: str) -> list[Clause]:
+        return self.reader.clauses(text)
 
     def normalise(self, text: str) -> str:
         """The text as the patterns see it: clauses of plain lower-case words, split by " . "."""
-        return " . ".join(self.clauses(text))
-
-    def clauses(self, text: str) -> list[str]:
-        text = unicodedata.normalize("NFKC", text).casefold().translate(self.confusables)
-        text = "".join(
-            char
-            for char in unicodedata.normalize("NFKD", text)
-            if not unicodedata.combining(char) and unicodedata.category(char) != "Cf"
-        )
-        text = _APOSTROPHES.sub("", text)
-        text = _LEET.sub(lambda m: m.group().translate(_LEET_LETTERS), text)
-        text = _SPELLED_OUT.sub(lambda m: re.sub(r"[^a-z]", "", m.group()), text)
-        text = _CLAUSE_END.sub(".", _ELLIPSIS.sub(" ", text))
-        text = _squeeze(_NOT_A_WORD.sub(" ", text))
-        return [" ".join(part.split()) for part in text.split(".") if part.strip()]
-
-    # ------------------------------------------------------------------ the screen
+        return " . ".join(clause.text for clause in self.clauses(text))
 
     def screen(self, text: str) -> Concern | None:
         """Check one message. Never logs or keeps the text."""
         clauses = self.clauses(text)
-        at_work: bool | None = None
-        others = False
-        for clause in clauses:
-            for match in self.groups["self"].finditer(clause):
-                if not self._negated(clause[: match.start()]):
-                    return Concern("crisis")
-            for match in self.groups["risky"].finditer(clause):
-                before = clause[: match.start()]
-                if self._negated(before):
-                    continue
-                if self._subject(before) == "others":
-                    others = True
-                else:
-                    return Concern("crisis")
-            for match in self.groups["others"].finditer(clause):
-                if not self._negated(clause[: match.start()]):
-                    others = True
-            for match in self.groups["topic"].finditer(clause):
-                before = clause[: match.start()]
-                if self._negated(before):
-                    continue
-                if at_work is None:
-                    at_work = any(self.work_context.search(part) for part in clauses)
-                if self._topic_about(before, clause[match.end() :], at_work=at_work) == "self":
-                    return Concern("crisis")
-                others = True
-        return Concern("others") if others else None
+        return decide(self.findings(clauses), self.context, clauses)
 
-    def _negated(self, before: str) -> bool:
-        """Whether a negator governs what follows `before` ("I'd never ...")."""
-        words = before.split()
-        index = len(words) - 1
-        skipped = 0
-        while index >= 0 and words[index] in self.fillers and skipped < MAX_FILLERS:
-            index -= 1
-            skipped += 1
-        if index < 0 or words[index] not in self.negators:
-            return False
-        hedged = words[max(0, index - HEDGE_WINDOW) : index]
-        return not any(word in self.hedges for word in hedged)
+    def findings(self, clauses: list[Clause]) -> list[Finding]:
+        """Every cue in every clause, with whom it is about and how serious it is."""
+        found: list[Finding] = []
+        context = self.context
+        texts = [clause.text for clause in clauses]
+        whole = " . ".join(texts)
+        professional = context.professional.search(whole) is not None
+        at_work = professional or context.work.search(whole) is not None
+        for index, clause in enumerate(clauses):
+            for cue in self.cues:
+                for match in cue.pattern.finditer(clause.text):
+                    before = clause.text[: match.start()]
+                    if context.negated(before):
+                        continue
+                    about = "others" if clause.quoted else context.subject(before, match.group())
+                    if cue.level == "topic":
+                        if context.an_event(before):
+                            about = "others"
+                        finding = self._topic(
+                            cue.name, index, about, professional=professional, at_work=at_work
+                        )
+                        if finding is not None:
+                            found.append(finding)
+                        continue
+                    found.append(Finding(cue.name, cue.level, about or "self", index))
+        return found
 
-    def _subject(self, before: str) -> _Subject | None:
-        """Who the nearest person named just before a match is: the leader or someone else."""
-        window = " ".join(before.split()[-SUBJECT_WINDOW:])
-        leader = max((m.end() for m in self.first_person.finditer(window)), default=-1)
-        someone = max((m.end() for m in self.third_party.finditer(window)), default=-1)
-        if leader < 0 and someone < 0:
-            return None
-        return "self" if leader > someone else "others"
+    @staticmethod
+    def _topic(
+        name: str,
+        index: int,
+        about: Subject | None,
+        *,
+        professional: bool,
+        at_work: bool,
+    ) -> Finding | None:
+        """A bare topic word: only a subject of work (training, audits, data), someone else's
+        (another person, an event, a work setting), or the leader's own."""
+        if professional:
+            return Finding(name, "check_in", "work", index)
+        if about == "others":
+            return Finding(name, "crisis", "others", index)
+        if about == "self":
+            return Finding(name, "check_in" if at_work else "crisis", "self", index)
+        return Finding(name, "check_in", "others" if at_work else "self", index)
 
-    def _topic_about(self, before: str, after: str, *, at_work: bool) -> _Subject:
-        words = before.split()
-        if words and words[-1] in self.event_words:
-            return "others"  # "a suicide", "the overdose": an event, not a thought
-        subject = self._subject(before)
-        if subject is not None:
-            return subject
-        if self.third_party.search(after) or at_work:
-            return "others"
-        return "self"
+
+def decide(findings: list[Finding], context: Context, clauses: list[Clause]) -> Concern | None:
+    """The outcome for a whole message: the leader's own risk anywhere wins."""
+    texts = [clause.text for clause in clauses]
+    mine = [f for f in findings if f.about == "self"]
+    others = [f for f in findings if f.about == "others"]
+    if mine and context.told_as_resolved(texts):
+        mine = [f for f in mine if context.past.search(texts[f.clause]) is None]
+    answered = others or [f for f in findings if f.about == "work"]
+    if answered and any(
+        context.shares_risk(clause.text) for clause in clauses if not clause.quoted
+    ):
+        level = "crisis" if any(f.level == "crisis" for f in answered) else "check_in"
+        mine.append(Finding(ME_TOO, level, "self", -1))
+    for level in ("crisis", "check_in"):
+        fired = sorted({f.cue for f in mine if f.level == level})
+        if fired:
+            return Concern(level, tuple(fired))  # type: ignore[arg-type]
+    if others:
+        return Concern("others", tuple(sorted({f.cue for f in others})))
+    return None
 
 
 # ---------------------------------------------------------------------- loading
+
+_WORD_PATTERNS = (
+    "first_person",
+    "third_party",
+    "professional",
+    "work",
+    "me_too",
+    "past",
+    "resolved",
+    "returning",
+)
+_WORD_LISTS = (
+    "event_words",
+    "negators",
+    "fillers",
+    "hedges",
+    "typo_targets",
+    "typo_exceptions",
+    "dropped_g_exceptions",
+)
+_KNOWN_KEYS = frozenset(
+    {
+        "version",
+        "last_reviewed",
+        "terms",
+        "cues",
+        "text_speak",
+        "confusables",
+        *_WORD_PATTERNS,
+        *_WORD_LISTS,
+    }
+)
 
 
 def load_screen(path: Path) -> Screen:
@@ -191,120 +200,49 @@ def load_screen(path: Path) -> Screen:
 
 
 def compile_screen(data: Any, *, source: str = "safety phrases") -> Screen:
-    """Compile phrase lists already read from YAML (see config/safety.yaml for the format)."""
-    problems: list[str] = []
+    """Compile a phrase file already read from YAML (see config/safety.yaml for the format)."""
     if not isinstance(data, dict):
         raise SafetyConfigError(f"{source}: expected a mapping of phrase lists.")
-    for key in sorted(set(data) - _KNOWN_KEYS):
-        problems.append(f"unknown key {key!r}")
-    terms = _terms(data.get("terms", {}), problems)
-    groups = {
-        name: _compile_group(data.get(name), terms, name=name, problems=problems)
-        for name in _GROUPS
-    }
+    problems: list[str] = [f"unknown key {key!r}" for key in sorted(set(data) - _KNOWN_KEYS)]
+    terms = _cues.terms_of(data.get("terms", {}), problems)
+    cues = _cues.compile_cues(data.get("cues"), terms, problems)
     words = {
-        name: _compile_words(data.get(name), name=name, problems=problems)
+        name: _cues.compile_words(data.get(name), name=name, problems=problems)
         for name in _WORD_PATTERNS
     }
-    lists = {name: _word_set(data.get(name), name=name, problems=problems) for name in _WORD_LISTS}
-    confusables = _confusables(data.get("confusables", {}), problems)
+    lists = {
+        name: _cues.word_set(data.get(name, []), name=name, problems=problems)
+        for name in _WORD_LISTS
+    }
+    text_speak = _cues.word_map(data.get("text_speak", {}), name="text_speak", problems=problems)
+    confusables = _cues.confusables_of(data.get("confusables", {}), problems)
     if problems:
         raise SafetyConfigError(
             f"{source}: the safety phrase file has problems:\n"
             + "\n".join(f"  - {problem}" for problem in problems)
         )
-    return Screen(
+    reader = build_reader(
         confusables=confusables,
-        groups=groups,
+        text_speak=text_speak,
+        typo_targets=lists["typo_targets"],
+        typo_exceptions=lists["typo_exceptions"],
+        dropped_g_exceptions=lists["dropped_g_exceptions"],
+    )
+    context = Context(
         first_person=words["first_person"],
         third_party=words["third_party"],
-        work_context=words["work_context"],
         event_words=lists["event_words"],
+        professional=words["professional"],
+        work=words["work"],
         negators=lists["negators"],
         fillers=lists["fillers"],
         hedges=lists["hedges"],
+        me_too=words["me_too"],
+        past=words["past"],
+        resolved=words["resolved"],
+        returning=words["returning"],
     )
-
-
-_NEVER = re.compile(r"(?!)")
-
-
-def _terms(raw: Any, problems: list[str]) -> dict[str, str]:
-    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
-        problems.append("terms: expected a mapping of names to patterns")
-        return {}
-    return {str(name): value for name, value in raw.items()}
-
-
-def _expand(pattern: str, terms: dict[str, str], *, where: str, problems: list[str]) -> str:
-    def term(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in terms:
-            problems.append(f"{where}: unknown term {{{name}}}")
-            return "(?!)"
-        return f"(?:{terms[name]})"
-
-    return _PATTERN_REPEATS.sub(r"\1", _TERM.sub(term, pattern))
-
-
-def _whole_words(alternatives: list[str]) -> re.Pattern[str]:
-    return re.compile(r"(?<![a-z0-9])(?:" + "|".join(alternatives) + r")(?![a-z0-9])")
-
-
-def _compile_group(
-    raw: Any, terms: dict[str, str], *, name: str, problems: list[str]
-) -> re.Pattern[str]:
-    if not isinstance(raw, list) or not raw:
-        problems.append(f"{name}: expected a non-empty list of patterns")
-        return _NEVER
-    parts = []
-    for number, pattern in enumerate(raw, start=1):
-        where = f"{name}, pattern {number}"
-        if not isinstance(pattern, str) or not pattern.strip():
-            problems.append(f"{where}: expected a pattern (text)")
-            continue
-        expanded = _expand(pattern, terms, where=where, problems=problems)
-        try:
-            re.compile(expanded)
-        except re.error as error:
-            problems.append(f"{where}: not a valid pattern ({error}): {pattern}")
-            continue
-        parts.append(f"(?:{expanded})")
-    return _whole_words(parts) if parts else _NEVER
-
-
-def _compile_words(raw: Any, *, name: str, problems: list[str]) -> re.Pattern[str]:
-    if not isinstance(raw, str) or not raw.strip():
-        problems.append(f"{name}: expected alternatives separated by |")
-        return _NEVER
-    # Folded YAML joins lines with spaces: tidy each alternative to single spaces inside.
-    items = [" ".join(item.split()) for item in raw.split("|")]
-    expanded = _PATTERN_REPEATS.sub(r"\1", "|".join(item for item in items if item))
-    try:
-        return _whole_words([expanded])
-    except re.error as error:
-        problems.append(f"{name}: not a valid pattern ({error})")
-        return _NEVER
-
-
-def _word_set(raw: Any, *, name: str, problems: list[str]) -> frozenset[str]:
-    if not isinstance(raw, list) or not all(isinstance(word, str) for word in raw):
-        problems.append(f"{name}: expected a list of words")
-        return frozenset()
-    return frozenset(_squeeze(word.lower()) for word in raw)
-
-
-def _confusables(raw: Any, problems: list[str]) -> dict[int, str]:
-    if not isinstance(raw, dict):
-        problems.append("confusables: expected a mapping of look-alike letters to letters")
-        return {}
-    table: dict[int, str] = {}
-    for char, letter in raw.items():
-        if not (isinstance(char, str) and len(char) == 1 and isinstance(letter, str)):
-            problems.append(f"confusables: {char!r} should map one character to a letter")
-            continue
-        table[ord(char)] = letter
-    return table
+    return Screen(reader=reader, cues=cues, context=context)
 
 
 _DEFAULT = load_screen(DEFAULT_FILE)
@@ -318,3 +256,22 @@ def screen(text: str) -> Concern | None:
 def normalise(text: str) -> str:
     """Text as the screen reads it (lower case, no apostrophes, repeated letters squeezed)."""
     return _DEFAULT.normalise(text)
+
+
+def default_screen() -> Screen:
+    """The compiled phrase lists that ship with Reflect."""
+    return _DEFAULT
+
+
+__all__ = [
+    "Concern",
+    "Finding",
+    "Outcome",
+    "SafetyConfigError",
+    "Screen",
+    "compile_screen",
+    "default_screen",
+    "load_screen",
+    "normalise",
+    "screen",
+]
