@@ -17,7 +17,9 @@ never logs or keeps the text: a Concern names only the cue groups that fired.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,7 +27,7 @@ import yaml
 
 from bot.engine.safety import cues as _cues
 from bot.engine.safety.context import Context, Subject
-from bot.engine.safety.cues import Cue
+from bot.engine.safety.cues import CLAUSE_BREAK, Cue, index_words, join
 from bot.engine.safety.normalise import Clause, Reader, build_reader
 
 #: What the screen found: a clear risk to the leader ("crisis"), words close to risk that the
@@ -35,6 +37,12 @@ Outcome = Literal["crisis", "check_in", "others"]
 
 #: The phrase lists that ship with Reflect.
 DEFAULT_FILE = Path(__file__).resolve().parents[3] / "config" / "safety.yaml"
+
+#: How much of a clause before a cue is read for its context (negation, whom it is about).
+_BEFORE = 160
+
+#: How many matches of one phrase in one message are read in context (the rest add nothing).
+MAX_REPEATS = 8
 
 #: The cue name given when a "me too" takes on someone else's risk.
 ME_TOO = "me_too"
@@ -85,30 +93,49 @@ class Screen:
         return decide(self.findings(clauses), self.context, clauses)
 
     def findings(self, clauses: list[Clause]) -> list[Finding]:
-        """Every cue in every clause, with whom it is about and how serious it is."""
+        """Every cue in the message, with whom it is about and how serious it is. Once the
+        leader's own crisis is certain, the rest of the message is not read; a phrase that
+        repeats is read in context at most `MAX_REPEATS` times."""
         found: list[Finding] = []
         context = self.context
         texts = [clause.text for clause in clauses]
-        whole = " . ".join(texts)
+        whole = join(texts)
+        words = index_words(whole)
+        starts: list[int] = []
         professional = context.professional.search(whole) is not None
         at_work = professional or context.work.search(whole) is not None
-        for index, clause in enumerate(clauses):
-            for cue in self.cues:
-                for match in cue.pattern.finditer(clause.text):
-                    before = clause.text[: match.start()]
+        may_be_history = context.told_as_resolved(whole)
+        for cue in self.cues:
+            for pattern in cue.present(words):
+                for seen, match in enumerate(pattern.finditer(whole)):
+                    if seen >= MAX_REPEATS:
+                        break
+                    start = match.start() + 1
+                    if not starts:
+                        starts = clause_starts(texts)
+                    index = bisect_right(starts, start) - 1
+                    before = whole[max(starts[index], start - _BEFORE) : start]
                     if context.negated(before):
                         continue
-                    about = "others" if clause.quoted else context.subject(before, match.group())
+                    about = (
+                        "others"
+                        if clauses[index].quoted
+                        else context.subject(before, match.group())
+                    )
                     if cue.level == "topic":
                         if context.an_event(before):
                             about = "others"
                         finding = self._topic(
                             cue.name, index, about, professional=professional, at_work=at_work
                         )
-                        if finding is not None:
-                            found.append(finding)
+                    else:
+                        finding = Finding(cue.name, cue.level, about or "self", index)
+                    if finding is None:
                         continue
-                    found.append(Finding(cue.name, cue.level, about or "self", index))
+                    found.append(finding)
+                    if finding.level == "crisis" and finding.about == "self":
+                        if not may_be_history:
+                            return found
         return found
 
     @staticmethod
@@ -131,13 +158,19 @@ class Screen:
         return Finding(name, "check_in", "others" if at_work else "self", index)
 
 
+def clause_starts(texts: list[str]) -> list[int]:
+    """Where each clause starts in `join(texts)`."""
+    lengths = accumulate(map(len, texts), initial=0)
+    return [1 + length + len(CLAUSE_BREAK) * number for number, length in enumerate(lengths)]
+
+
 def decide(findings: list[Finding], context: Context, clauses: list[Clause]) -> Concern | None:
     """The outcome for a whole message: the leader's own risk anywhere wins."""
     texts = [clause.text for clause in clauses]
     mine = [f for f in findings if f.about == "self"]
     others = [f for f in findings if f.about == "others"]
-    if mine and context.told_as_resolved(texts):
-        mine = [f for f in mine if context.past.search(texts[f.clause]) is None]
+    if mine and context.told_as_resolved(join(texts)):
+        mine = [f for f in mine if not context.in_the_past(texts[f.clause])]
     answered = others or [f for f in findings if f.about == "work"]
     if answered and any(
         context.shares_risk(clause.text) for clause in clauses if not clause.quoted

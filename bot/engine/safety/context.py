@@ -86,13 +86,13 @@ class Context:
         someone_in = _THEIRS.search(matched) is not None
         if leader_in != someone_in:
             return "self" if leader_in else "others"
-        window = " ".join(before.split()[-SUBJECT_WINDOW:])
+        window = " " + " ".join(before.split()[-SUBJECT_WINDOW:]) + " "
         someone = max((m.end() for m in self.third_party.finditer(window)), default=-1)
         leader = max(
             (
                 m.end()
                 for m in self.first_person.finditer(window)
-                if someone < 0 or m.group() not in _WEAK
+                if someone < 0 or m.group().strip() not in _WEAK
             ),
             default=-1,
         )
@@ -107,13 +107,18 @@ class Context:
 
     def shares_risk(self, clause: str) -> bool:
         """A "me too" in this clause, not negated ("neither do I" is a pattern of its own)."""
+        padded = f" {clause} "
         return any(
-            not self.negated(clause[: match.start()]) for match in self.me_too.finditer(clause)
+            not self.negated(padded[max(0, match.start() - 80) : match.start()])
+            for match in self.me_too.finditer(padded)
         )
 
-    def told_as_resolved(self, clauses: list[str]) -> bool:
-        """The message tells of risk as history that is over, and nothing says it is back."""
-        whole = " . ".join(clauses)
+    def in_the_past(self, clause: str) -> bool:
+        return self.past.search(f" {clause} ") is not None
+
+    def told_as_resolved(self, whole: str) -> bool:
+        """The message (clauses joined and padded, see `cues.join`) tells of risk as history
+        that is over, and nothing says it is back."""
         return (
             self.resolved.search(whole) is not None
             and self.past.search(whole) is not None

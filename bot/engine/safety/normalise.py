@@ -26,6 +26,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 _APOSTROPHES = re.compile(r"['’‘ʼ`´′‛]")
 _DOUBLE_QUOTES = re.compile(r"[“”„‟«»″]")
@@ -42,10 +43,28 @@ _SPELLED_OUT = re.compile(r"(?<![a-z0-9])(?:[a-z][ .\-_*]{1,2}){3,}[a-z](?![a-z0
 _NOT_LETTER = re.compile(r"[^a-z]")
 _ELLIPSIS = re.compile(r"\.{2,}|…")
 _CLAUSE_END = re.compile(r"[.!?;\n\r]+|(?<![a-z0-9])but(?![a-z0-9])")
-_NOT_A_WORD = re.compile(r"[^a-z0-9]+")
+_NOT_A_WORD_OR_END = re.compile(r"[^a-z0-9.]+")
 _REPEATS = re.compile(r"([a-z])\1+")
 #: Dropped g's: "endin", "killin", "dyin" (a consonant or y before the -in).
 _DROPPED_G = re.compile(r"[a-z]{2,}[b-df-hj-np-tv-z]in")
+
+def _invisible() -> re.Pattern[str]:
+    """Combining marks (accents after NFKD) and format characters (zero-width spaces, soft
+    hyphens, direction marks), as one character class over the Basic Multilingual Plane."""
+    ranges: list[str] = []
+    start = None
+    for code in range(0xA0, 0x10000):
+        char = chr(code)
+        hidden = unicodedata.combining(char) or unicodedata.category(char) == "Cf"
+        if hidden and start is None:
+            start = code
+        elif not hidden and start is not None:
+            ranges.append(f"{re.escape(chr(start))}-{re.escape(chr(code - 1))}")
+            start = None
+    return re.compile("[" + "".join(ranges) + r"\U000e0000-\U000e007f\U0001d165-\U0001d1ad]")
+
+
+_INVISIBLE = _invisible()
 
 #: Shortest word that a typo is corrected into, and shortest typo that is corrected.
 MIN_TYPO_LENGTH = 6
@@ -58,8 +77,7 @@ def squeeze(text: str) -> str:
     return _REPEATS.sub(r"\1", text)
 
 
-@dataclass(frozen=True)
-class Clause:
+class Clause(NamedTuple):
     """One clause of a message, as the cue patterns read it."""
 
     text: str
@@ -96,39 +114,30 @@ class Reader:
 
     def fold(self, text: str) -> str:
         """Unicode folded to plain lower-case Latin, quotes kept, other apostrophes unified."""
+        if text.isascii():
+            return text.lower()
         text = unicodedata.normalize("NFKC", text).casefold().translate(self.confusables)
-        text = "".join(
-            char
-            for char in unicodedata.normalize("NFKD", text)
-            if not unicodedata.combining(char) and unicodedata.category(char) != "Cf"
-        )
+        text = _INVISIBLE.sub("", unicodedata.normalize("NFKD", text))
         return _APOSTROPHES.sub("'", _DOUBLE_QUOTES.sub('"', text))
 
     def _plain(self, text: str, *, quoted: bool) -> list[Clause]:
         text = text.replace("'", "").replace('"', " ")
         text = _LEET.sub(lambda m: m.group().translate(_LEET_LETTERS), text)
         text = _SPELLED_OUT.sub(lambda m: _NOT_LETTER.sub("", m.group()), text)
-        text = _CLAUSE_END.sub(".", _ELLIPSIS.sub(" ", text))
-        clauses = []
-        for part in text.split("."):
-            words = squeeze(_NOT_A_WORD.sub(" ", part)).split()
-            if words:
-                clauses.append(Clause(" ".join(self._word(word) for word in words), quoted))
-        return clauses
+        text = _NOT_A_WORD_OR_END.sub(" ", _CLAUSE_END.sub(".", _ELLIPSIS.sub(" ", text)))
+        seen = self._seen.get
+        word = self._word
+        read = " ".join([seen(w) or word(w) for w in text.replace(".", " . ").split()])
+        return [Clause(part.strip(), quoted) for part in read.split(".") if part.strip()]
 
-    def _word(self, word: str) -> str:
+    def _word(self, raw: str) -> str:
+        """One word as the patterns read it (remembered: most words come again)."""
+        if len(self._seen) >= _SEEN_LIMIT:
+            self._seen.clear()
+        word = squeeze(raw)
         spoken = self.text_speak.get(word)
-        if spoken is not None:
-            return spoken
-        return self._spelling(word)
-
-    def _spelling(self, word: str) -> str:
-        known = self._seen.get(word)
-        if known is None:
-            if len(self._seen) >= _SEEN_LIMIT:
-                self._seen.clear()
-            known = self._seen[word] = self._respell(word)
-        return known
+        self._seen[raw] = found = spoken if spoken is not None else self._respell(word)
+        return found
 
     def _respell(self, word: str) -> str:
         if (
