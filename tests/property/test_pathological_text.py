@@ -44,8 +44,9 @@ UNITS = [
 ]
 
 pathological = st.builds(
-    lambda units, tail: ("".join(units) * (LENGTH // max(1, len("".join(units))) + 1))[:LENGTH]
-    + tail,
+    lambda units, tail: (
+        ("".join(units) * (LENGTH // max(1, len("".join(units))) + 1))[:LENGTH] + tail
+    ),
     st.lists(st.sampled_from(UNITS), min_size=1, max_size=3),
     st.sampled_from(["", "@", ">", ".com", "x", "0"]),
 )
