@@ -40,7 +40,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from slack_bolt import App
@@ -144,7 +144,7 @@ def _plain(start_response: StartResponse, status: str, text: str) -> list[bytes]
     return [f"{text}\n".encode()]
 
 
-class _Channel(HTTPChannel):  # type: ignore[misc]
+class _Channel(HTTPChannel):
     """A connection that remembers when the request it is receiving began."""
 
     receiving_since: float | None = None
@@ -158,7 +158,7 @@ class _Channel(HTTPChannel):  # type: ignore[misc]
         return result
 
 
-class _BoundedServer(TcpWSGIServer):  # type: ignore[misc]
+class _BoundedServer(TcpWSGIServer):
     """waitress's server with a whole-request deadline and room for new connections."""
 
     channel_class = _Channel
@@ -168,22 +168,25 @@ class _BoundedServer(TcpWSGIServer):  # type: ignore[misc]
         self.soft_limit = soft_limit
         super().__init__(*args, **kw)
 
-    def maintenance(self, now: float) -> None:
+    def _channels(self) -> list[Any]:
+        channels: dict[int, Any] = cast(Any, self).active_channels
+        return list(channels.values())
+
+    def maintenance(self, now: int) -> None:
         super().maintenance(now)  # idle keep-alive connections
         cutoff = time.monotonic() - self.request_timeout
-        for channel in list(self.active_channels.values()):
+        for channel in self._channels():
             since = getattr(channel, "receiving_since", None)
             if since is not None and since < cutoff and not channel.requests:
                 channel.will_close = True
 
     def handle_accept(self) -> None:
         super().handle_accept()
+        channels = self._channels()
         waiting = [
-            channel
-            for channel in self.active_channels.values()
-            if not channel.requests and not channel.will_close
+            channel for channel in channels if not channel.requests and not channel.will_close
         ]
-        excess = len(self.active_channels) - self.soft_limit
+        excess = len(channels) - self.soft_limit
         if excess <= 0:
             return
         waiting.sort(key=lambda channel: channel.last_activity)
@@ -213,7 +216,7 @@ class HttpServer:
         it Bolt checks (with the secret the app was built with)."""
         application = wsgi_app(app=app, signing_secret=signing_secret, ready=ready)
         self._map: dict[int, Any] = {}
-        self._server = _BoundedServer(
+        self._server: Any = _BoundedServer(
             application,
             map=self._map,
             request_timeout=request_timeout,

@@ -49,9 +49,12 @@ _DOMAINISH = re.compile(r"(?<![\w@/.-])[A-Za-z0-9][\w-]*(?:\.[\w-]+)+(?:/[^\s<>\
 #: Top-level domains recognised after a bare name; words that are also TLDs ("in", "it",
 #: "me", "us"...) are left out so that "a long day.It was" is left alone.
 _TLDS = frozenset(
-    "com org net uk io ly gov edu info biz app dev ai co de fr eu ca au ie nz nl es ch se dk"
-    " pl pt sg za jp cn ru tv gg xyz online site health scot wales london cloud tech page"
-    " link email nhs".split()
+    {
+        *("com", "org", "net", "uk", "io", "ly", "gov", "edu", "info", "biz", "app", "dev"),
+        *("ai", "co", "de", "fr", "eu", "ca", "au", "ie", "nz", "nl", "es", "ch", "se", "dk"),
+        *("pl", "pt", "sg", "za", "jp", "cn", "ru", "tv", "gg", "xyz", "online", "site"),
+        *("health", "scot", "wales", "london", "cloud", "tech", "page", "link", "email", "nhs"),
+    }
 )
 _TEN_DIGITS = re.compile(r"(?<![\d+])(\d{3})[ ./-]?(\d{3})[ ./-]?(\d{4})(?!\d)")
 #: Three, three and four digits joined by dots, slashes or dashes: a phone number's shape.
