@@ -38,6 +38,8 @@ class Settings:
     weekly_posts_per_second: float = 1.0
     weekly_admins: frozenset[str] = field(default_factory=frozenset)
     http_port: int = 3000
+    #: The address `reflect run --http` listens on: loopback, behind a reverse proxy.
+    http_host: str = "127.0.0.1"
     log_level: str = "INFO"
     #: Who `reflect chat` and `reflect data` act for on this machine (a local name, not Slack).
     terminal_user: str = "me"
@@ -152,6 +154,7 @@ def load(environ: Mapping[str, str] | None = None, *, env_file: Path | None = No
             if part.strip()
         ),
         http_port=_int(values, "REFLECT_HTTP_PORT", 3000),
+        http_host=text("REFLECT_HTTP_HOST") or "127.0.0.1",
         log_level=(text("REFLECT_LOG_LEVEL") or "INFO").upper(),
         terminal_user=text("REFLECT_TERMINAL_USER") or text("USER") or "me",
     )

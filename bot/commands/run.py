@@ -28,11 +28,17 @@ if TYPE_CHECKING:
 @click.option(
     "--port", type=int, default=None, help="Port for --http (default REFLECT_HTTP_PORT, 3000)."
 )
-def command(use_http: bool, port: int | None) -> None:
+@click.option(
+    "--host",
+    default=None,
+    help="Address for --http to listen on (default REFLECT_HTTP_HOST, 127.0.0.1: put a "
+    "reverse proxy in front; 0.0.0.0 listens on every interface).",
+)
+def command(use_http: bool, port: int | None, host: str | None) -> None:
     """Run the Slack bot.
 
     Uses Socket Mode when SLACK_APP_TOKEN is set (no public URL needed). With --http, serves
-    POST /slack/events (signature-verified) and GET /healthz on PORT.
+    POST /slack/events (signature-verified) and GET /healthz on HOST:PORT.
     """
     settings = settings_module.load()
     problems = settings.problems(http=use_http)
@@ -66,6 +72,7 @@ def command(use_http: bool, port: int | None) -> None:
             conversations=conversations,
             http=use_http,
             port=port or settings.http_port,
+            host=host,
             stop=stop,
             weekly=weekly_home,
             background=[scheduler],

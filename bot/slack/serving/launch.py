@@ -43,6 +43,7 @@ def serve(
     http: bool,
     port: int,
     stop: threading.Event,
+    host: str | None = None,
     client: WebClient | None = None,
     weekly: WeeklySection = weekly_section,
     background: Sequence[Background] = (),
@@ -65,7 +66,10 @@ def serve(
     try:
         if http:
             server = HttpServer(
-                app=app, host="0.0.0.0", port=port, signing_secret=settings.slack_signing_secret
+                app=app,
+                host=host or settings.http_host,
+                port=port,
+                signing_secret=settings.slack_signing_secret,
             )
             _serve_http(app_server=server, stop=stop)
         else:
@@ -91,6 +95,8 @@ def _serve_http(*, app_server: HttpServer, stop: threading.Event) -> None:
 
     threading.Thread(target=stop_when_told, name="reflect-http-stop", daemon=True).start()
     log.info(
-        "serving Slack requests on port %d (POST /slack/events, GET /healthz)", app_server.port
+        "serving Slack requests on %s port %d (POST /slack/events, GET /healthz)",
+        app_server.host,
+        app_server.port,
     )
     app_server.run()
