@@ -21,7 +21,7 @@ from bot.store.errors import StoreError
 CONFIGURATION_ERRORS = (SignpostsError, SupervisorsError, SafetyConfigError, FlowsUnavailable)
 
 #: Command modules, in the order `reflect --help` lists them.
-COMMANDS = ("start", "chat", "flows", "run", "nudges", "data", "stats")
+COMMANDS = ("start", "chat", "flows", "run", "nudges", "data", "stats", "db")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -7,7 +7,7 @@ Every setting is listed, with a comment, in `.env.example`. `load()` reads them 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +26,11 @@ class Settings:
     slack_api_url: str = DEFAULT_SLACK_API_URL
     data_dir: Path = Path("data")
     db_path: Path = Path("data/reflect.db")
+    #: A postgresql:// URL: keep everything in PostgreSQL instead of the SQLite file.
+    database_url: str | None = None
+    #: The PostgreSQL database for the data keys: required with database_url, and separate.
+    keys_database_url: str | None = None
+    database_pool_size: int = 10
     secret_key: str | None = None
     flows_dir: Path = PROJECT_DIR / "flows"
     signposts_file: Path = PROJECT_DIR / "config" / "signposts.yaml"
@@ -47,6 +52,10 @@ class Settings:
     @property
     def slack_configured(self) -> bool:
         return bool(self.slack_bot_token)
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_url is not None
 
     @property
     def socket_mode(self) -> bool:
@@ -114,6 +123,36 @@ class SettingsError(ValueError):
     """A setting that cannot be read; the message names it."""
 
 
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def _database_urls(text: Callable[[str], str | None]) -> tuple[str | None, str | None]:
+    """REFLECT_DATABASE_URL and REFLECT_KEYS_DATABASE_URL, checked: both PostgreSQL URLs, and
+    both or neither (the data keys always live apart from the data)."""
+    url, keys_url = text("REFLECT_DATABASE_URL"), text("REFLECT_KEYS_DATABASE_URL")
+    if url is None:
+        if keys_url is not None:
+            raise SettingsError(
+                "REFLECT_KEYS_DATABASE_URL is set but REFLECT_DATABASE_URL is not: set both "
+                "for PostgreSQL, or neither for the SQLite file."
+            )
+        return None, None
+    for name, value in (("REFLECT_DATABASE_URL", url), ("REFLECT_KEYS_DATABASE_URL", keys_url)):
+        if value is not None and not value.startswith(_POSTGRES_SCHEMES):
+            raise SettingsError(f"{name} must be a postgresql:// URL.")
+    if keys_url is None:
+        raise SettingsError(
+            "REFLECT_KEYS_DATABASE_URL is required with REFLECT_DATABASE_URL: the data keys "
+            "live in a database of their own (e.g. reflect_keys), so that a backup of one is "
+            "useless without the other."
+        )
+    if keys_url == url:
+        raise SettingsError(
+            "REFLECT_KEYS_DATABASE_URL must name another database than REFLECT_DATABASE_URL."
+        )
+    return url, keys_url
+
+
 def load(environ: Mapping[str, str] | None = None, *, env_file: Path | None = None) -> Settings:
     """Read settings from `.env` (if present) overlaid by the environment."""
     values: dict[str, str | None] = {}
@@ -127,6 +166,10 @@ def load(environ: Mapping[str, str] | None = None, *, env_file: Path | None = No
         return raw.strip() if raw and raw.strip() else None
 
     data_dir = Path(text("REFLECT_DATA_DIR") or "data")
+    database_url, keys_database_url = _database_urls(text)
+    pool_size = _int(values, "REFLECT_DATABASE_POOL_SIZE", 10)
+    if not 1 <= pool_size <= 200:
+        raise SettingsError("REFLECT_DATABASE_POOL_SIZE must be between 1 and 200.")
     return Settings(
         slack_bot_token=text("SLACK_BOT_TOKEN"),
         slack_signing_secret=text("SLACK_SIGNING_SECRET"),
@@ -134,6 +177,9 @@ def load(environ: Mapping[str, str] | None = None, *, env_file: Path | None = No
         slack_api_url=text("SLACK_API_URL") or DEFAULT_SLACK_API_URL,
         data_dir=data_dir,
         db_path=Path(text("REFLECT_DB") or data_dir / "reflect.db"),
+        database_url=database_url,
+        keys_database_url=keys_database_url,
+        database_pool_size=pool_size,
         secret_key=text("REFLECT_SECRET_KEY"),
         flows_dir=Path(text("REFLECT_FLOWS_DIR") or PROJECT_DIR / "flows"),
         signposts_file=Path(

@@ -81,3 +81,7 @@ def conversations(hard_day: Flow, store: MemoryStore, clock: Clock) -> Conversat
         signposts=load_signposts(ROOT / "config" / "signposts.yaml"),
         clock=clock,
     )
+
+
+#: PostgreSQL fixtures (a throwaway server per session), for any test folder.
+pytest_plugins = ["tests.pg_fixtures"]

@@ -10,7 +10,9 @@ import pytest
 
 from bot.engine.people import Person
 from bot.engine.reflections import Answer, Reflection
+from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
+from tests.pg_fixtures import PgUrls
 
 SECRET = b"test-secret-0123456789-abcdefghijklmnop"
 OTHER_SECRET = b"another-secret-0123456789-abcdefghijklm"
@@ -46,6 +48,24 @@ def db_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def sqlite_store(db_path: Path) -> Iterator[SqliteStore]:
     store = SqliteStore.open(db_path, secret=SECRET, clock=lambda: NOW)
+    yield store
+    store.close()
+
+
+def open_pg(urls: PgUrls, *, secret: bytes = SECRET, **options: object) -> PostgresStore:
+    """The PostgreSQL store on a test's own data and keys schemas (a small pool)."""
+    return PostgresStore.open(
+        urls.url,
+        keys_url=urls.keys_url,
+        secret=secret,
+        pool_size=options.pop("pool_size", 3),  # type: ignore[arg-type]
+        **options,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def pg_store(pg_urls: PgUrls) -> Iterator[PostgresStore]:
+    store = open_pg(pg_urls, clock=lambda: NOW)
     yield store
     store.close()
 

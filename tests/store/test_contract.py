@@ -1,4 +1,5 @@
-"""The behaviour the engine relies on, checked against both the SQLite store and the fake.
+"""The behaviour the engine relies on, checked against the SQLite store, the PostgreSQL store
+and the fake.
 
 The same tests run on tests/fakes.py's MemoryStore, so the fake the engine's tests use cannot
 drift from the real store.
@@ -16,20 +17,25 @@ import pytest
 from bot.engine.people import Person
 from bot.engine.reflections import ReflectionStore
 from bot.engine.sessions import Session
+from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
 from tests.fakes import MemoryStore
-from tests.store.conftest import NOW, SECRET, reflection
+from tests.store.conftest import NOW, SECRET, open_pg, reflection
 
 SAM = Person("T1:U1", first_name="Sam")
 ALEX = Person("T1:U2")
 
 
-@pytest.fixture(params=["sqlite", "memory"])
+@pytest.fixture(params=["sqlite", "postgres", "memory"])
 def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ReflectionStore]:
     if request.param == "memory":
         yield MemoryStore()
         return
-    store = SqliteStore.open(tmp_path / "reflect.db", secret=SECRET)
+    store: SqliteStore | PostgresStore
+    if request.param == "postgres":
+        store = open_pg(request.getfixturevalue("pg_urls"))
+    else:
+        store = SqliteStore.open(tmp_path / "reflect.db", secret=SECRET)
     yield store
     store.close()
 

@@ -1,0 +1,190 @@
+"""The PostgreSQL schema: numbered migrations, applied in order and frozen once released.
+
+Two databases, as with SQLite's two files: the data database (pseudonyms, sealed text, scale and
+option values, dates) and the keys database (each person's data key, wrapped under the secret).
+Each has its own migration set, recorded in its own `reflect_migrations` table. A migration, once
+released, is never edited: add a new one with the next number.
+
+All pending migrations of a database are applied in one transaction that first takes a
+transaction-level advisory lock, so two processes starting at once never both apply them (the
+second waits, then finds nothing left to do). `reflect db migrate` applies them explicitly.
+
+Another module adds its own tables to the data database with a set of its own::
+
+    from bot.store.pg_schema import PgMigrations, register
+
+    WEEKLY = register(PgMigrations("reflect-weekly"))
+
+    @WEEKLY(name="001_weekly_teams")
+    def _teams(conn): conn.execute("CREATE TABLE weekly_teams (...)")
+
+and erases a person's rows in every `forget` with `register_eraser`. As in bot.store.schema, keep
+Slack ids out: store pseudonyms, or values sealed with `Keyring.seal`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import psycopg
+
+Connection = psycopg.Connection[Any]
+Migration = Callable[[Connection], None]
+
+#: The advisory lock key every migrating transaction takes first ("reflect:migrate").
+MIGRATION_LOCK = 0x7265666C6D696772
+
+
+class PgMigrations:
+    """A named, ordered set of migrations. Names start with a number; each is applied once."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.steps: list[tuple[str, Migration]] = []
+
+    def __call__(self, *, name: str) -> Callable[[Migration], Migration]:
+        def add(migration: Migration) -> Migration:
+            if any(existing == name for existing, _ in self.steps):
+                raise ValueError(f"migration {self.name}/{name} is defined twice")
+            if self.steps and name <= self.steps[-1][0]:
+                raise ValueError(f"migration {self.name}/{name} must sort after the last one")
+            self.steps.append((name, migration))
+            return migration
+
+        return add
+
+    def applied(self, conn: Connection) -> set[str]:
+        if not _has_table(conn, "reflect_migrations"):
+            return set()
+        rows = conn.execute(
+            "SELECT name FROM reflect_migrations WHERE migration_set = %s", [self.name]
+        ).fetchall()
+        return {row[0] for row in rows}
+
+    def pending(self, conn: Connection) -> list[str]:
+        done = self.applied(conn)
+        return [name for name, _ in self.steps if name not in done]
+
+
+#: The data database's own tables.
+MIGRATIONS = PgMigrations("reflect")
+#: The keys database's tables.
+KEYS_MIGRATIONS = PgMigrations("reflect-keys")
+#: Migration sets of other modules, applied to the data database after the store's own.
+REGISTERED: list[PgMigrations] = []
+
+
+def register(migrations: PgMigrations) -> PgMigrations:
+    """Have `migrations` applied to the data database whenever a store is opened."""
+    if all(existing.name != migrations.name for existing in REGISTERED):
+        REGISTERED.append(migrations)
+    return migrations
+
+
+#: Functions that erase a person's rows from other modules' tables, given the pseudonym.
+Eraser = Callable[[Connection, str], None]
+ERASERS: list[Eraser] = []
+
+
+def register_eraser(eraser: Eraser) -> Eraser:
+    """Have `eraser(conn, pseudonym)` run inside the transaction of every `forget`."""
+    if eraser not in ERASERS:
+        ERASERS.append(eraser)
+    return eraser
+
+
+def data_sets(extra: Iterable[PgMigrations] = ()) -> list[PgMigrations]:
+    return [MIGRATIONS, *REGISTERED, *extra]
+
+
+def pending(conn: Connection, sets: Iterable[PgMigrations]) -> list[str]:
+    """`set/name` of every migration not yet applied to the database behind `conn`."""
+    return [f"{each.name}/{name}" for each in sets for name in each.pending(conn)]
+
+
+def migrate(conn: Connection, sets: Iterable[PgMigrations]) -> list[str]:
+    """Apply every pending migration of `sets`, in order, in one transaction under the
+    migration lock. Returns `set/name` of those applied (empty when up to date)."""
+    done: list[str] = []
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", [MIGRATION_LOCK])
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS reflect_migrations (migration_set text NOT NULL,"
+            " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now(),"
+            " PRIMARY KEY (migration_set, name))"
+        )
+        for each in sets:
+            applied = each.applied(conn)
+            for name, migration in each.steps:
+                if name in applied:
+                    continue
+                migration(conn)
+                conn.execute(
+                    "INSERT INTO reflect_migrations (migration_set, name) VALUES (%s, %s)",
+                    [each.name, name],
+                )
+                done.append(f"{each.name}/{name}")
+    return done
+
+
+def _has_table(conn: Connection, name: str) -> bool:
+    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [name]).fetchone()
+    return bool(row and row[0])
+
+
+def _run(conn: Connection, *statements: str) -> None:
+    for statement in statements:
+        conn.execute(statement)  # type: ignore[call-overload]
+
+
+# ---------------------------------------------------------------------- the data database
+
+
+@MIGRATIONS(name="001_initial")
+def _initial(conn: Connection) -> None:
+    """Sessions, reflections, answers, content-free events and seen Slack event ids, keyed by
+    pseudonym: the SQLite store's tables as of its migration 003, with native types."""
+    _run(
+        conn,
+        "CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL)",
+        # state: Session.to_json(), sealed under the person's data key
+        "CREATE TABLE sessions (pseudonym text PRIMARY KEY, flow_id text NOT NULL,"
+        " state bytea NOT NULL, updated_at timestamptz NOT NULL)",
+        "CREATE INDEX sessions_by_time ON sessions (updated_at)",
+        # summary: the rendered summary, redacted and sealed; seq orders equal finish times
+        "CREATE TABLE reflections (id text PRIMARY KEY,"
+        " seq bigint GENERATED ALWAYS AS IDENTITY, pseudonym text NOT NULL,"
+        " flow_id text NOT NULL, started_at timestamptz NOT NULL,"
+        " finished_at timestamptz NOT NULL, summary bytea NOT NULL)",
+        "CREATE INDEX reflections_by_person ON reflections (pseudonym, finished_at)",
+        "CREATE INDEX reflections_by_time ON reflections (finished_at, flow_id)",
+        # value: JSON for scale, choice and multi answers (in clear, for aggregates);
+        # sealed: JSON of a free-text answer, redacted and sealed
+        "CREATE TABLE answers (reflection_id text NOT NULL"
+        " REFERENCES reflections (id) ON DELETE CASCADE, step_id text NOT NULL,"
+        " position integer NOT NULL, kind text NOT NULL, value text, sealed bytea,"
+        " PRIMARY KEY (reflection_id, step_id))",
+        "CREATE TABLE events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+        " pseudonym text NOT NULL, event text NOT NULL, flow_id text,"
+        " at timestamptz NOT NULL)",
+        "CREATE INDEX events_by_person ON events (pseudonym, event, at)",
+        "CREATE INDEX events_by_time ON events (at, event)",
+        # Slack event ids already handled, as keyed digests, to drop Slack's retries
+        "CREATE TABLE seen_events (digest text PRIMARY KEY, at timestamptz NOT NULL)",
+        "CREATE INDEX seen_events_by_time ON seen_events (at)",
+    )
+
+
+# ---------------------------------------------------------------------- the keys database
+
+
+@KEYS_MIGRATIONS(name="001_data_keys")
+def _data_keys(conn: Connection) -> None:
+    """The keys database's identity and the wrapped data keys."""
+    _run(
+        conn,
+        "CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL)",
+        "CREATE TABLE data_keys (pseudonym text PRIMARY KEY, wrapped bytea NOT NULL,"
+        " created_at timestamptz NOT NULL)",
+    )

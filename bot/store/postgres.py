@@ -1,0 +1,641 @@
+"""`PostgresStore`: the engine's ReflectionStore on PostgreSQL, for several bot processes.
+
+The same promises as bot.store.sqlite, whose pure helpers it shares:
+
+- people are pseudonyms; free text is redacted, then sealed under the person's own data key with
+  the row's identity as associated data; scale and option values, flow ids and dates stay in
+  clear for aggregates;
+- data keys live in a separate keys database (bot.store.pg_database). `forget` destroys the key
+  first, then the rows (crypto-shredding: every earlier dump of the data database becomes
+  unreadable for that person).
+
+Across processes: every change about a person runs under their advisory lock, taken before the
+person's key or rows are read, so one person's requests are handled one at a time and in order
+whichever process they reach; a data key is committed before any row that uses it, and erasure
+and retention take the same lock, so no key can vanish under a writer. A Slack event id is
+claimed with INSERT ... ON CONFLICT DO NOTHING: a redelivery reaching another process waits for
+the first claim to commit or roll back, then is dropped, or handled if the first one failed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import secrets
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from bot.engine.people import Person
+from bot.engine.reflections import Event, Reflection, StoredReflection
+from bot.engine.sessions import Session
+from bot.store import pg_schema
+from bot.store.errors import KeysMissingError, StoreError, UnreadableError, WrongSecretError
+from bot.store.pg_database import Connection, PgDatabases, describe
+from bot.store.privacy import Keyring, new_data_key, row_aad, seal, unseal
+from bot.store.redaction import redact
+from bot.store.sqlite import NUDGE_ANSWERS, SEEN_EVENTS_FOR, _answer, _answer_row
+from bot.store.stats import Activity, EventFact, ReflectionFact, ScaleFact
+from bot.store.times import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def _utc(at: dt.datetime) -> dt.datetime:
+    """As stored: aware, UTC (a naive datetime is taken to be UTC already, as in times.stamp)."""
+    return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
+
+
+class PostgresStore:
+    """Sessions, reflections and content-free events, per pseudonym, in PostgreSQL."""
+
+    def __init__(
+        self,
+        databases: PgDatabases,
+        keyring: Keyring,
+        *,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self._db = databases
+        self.keyring = keyring
+        self._clock = clock
+        #: Where a secret key was just created by `open_store`, if it was (to tell the user).
+        self.created_secret: Path | None = None
+        #: `set/name` of the migrations applied when this store was opened.
+        self.applied_migrations: list[str] = []
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    def open(
+        cls,
+        url: str,
+        *,
+        keys_url: str,
+        secret: bytes,
+        migrate: bool = True,
+        migrations: Iterable[pg_schema.PgMigrations] = (),
+        pool_size: int = 10,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> PostgresStore:
+        """Connect to the data and keys databases, apply pending migrations (unless `migrate`
+        is False: then a database that is behind is a StoreError naming `reflect db migrate`),
+        and check that `secret` is the one they were created with and that they belong
+        together."""
+        keyring = Keyring(secret)
+        databases = PgDatabases(url, keys_url=keys_url, pool_size=pool_size)
+        databases.open()
+        try:
+            _check_separate(databases)
+            _check_before_migrating(databases, keyring)
+            sets = pg_schema.data_sets(migrations)
+            applied = apply_migrations(databases, sets) if migrate else []
+            behind = pending_migrations(databases, sets)
+            if behind:
+                raise StoreError(
+                    f"The database is not up to date ({len(behind)} migrations pending, first "
+                    f"{behind[0]}). Run `reflect db migrate` once, then start the bot."
+                )
+            _claim_or_check(databases, keyring)
+        except psycopg.Error as error:
+            databases.close()
+            raise StoreError(
+                f"PostgreSQL refused to open the store ({describe(url)}): {error}"
+            ) from error
+        except BaseException:
+            databases.close()
+            raise
+        store = cls(databases, keyring, clock=clock)
+        store.applied_migrations = applied
+        return store
+
+
+    def migrate(self, migrations: pg_schema.PgMigrations) -> list[str]:
+        """Apply another module's migration set to the data database."""
+        with self._db.pool.connection() as conn:
+            return pg_schema.migrate(conn, [migrations])
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def reading(self) -> AbstractContextManager[Connection]:
+        """A read-only transaction on the data database, for modules keeping tables here."""
+        return self._db.reading()
+
+    def writing(self) -> AbstractContextManager[Connection]:
+        """A writing transaction on the data database around a whole request: every store
+        call inside it joins it (committed on leaving, rolled back on an exception)."""
+        return self._db.writing()
+
+    def lock_person(self, conn: Connection, pseudonym: str) -> None:
+        """For modules keeping tables here: serialise changes about a person, across
+        processes, for the rest of the current transaction."""
+        self._db.lock_person(conn, pseudonym)
+
+    # ------------------------------------------------------------------ identities
+
+    def pseudonym(self, person: Person) -> str:
+        return self.keyring.pseudonym(person.id)
+
+    # ------------------------------------------------------------------ sessions
+
+    def load_session(self, person: Person) -> Session | None:
+        who = self.pseudonym(person)
+        if self._db.in_writing:  # read to write: take the person's turn first
+            with self._db.writing() as conn:
+                self._db.lock_person(conn, who)
+                row = conn.execute(
+                    "SELECT state FROM sessions WHERE pseudonym = %s", [who]
+                ).fetchone()
+        else:
+            with self._db.reading() as conn:
+                row = conn.execute(
+                    "SELECT state FROM sessions WHERE pseudonym = %s", [who]
+                ).fetchone()
+        if row is None:
+            return None
+        try:
+            key = self._data_key(who)
+            if key is None:
+                raise UnreadableError("no data key")
+            state = unseal(key, row[0], aad=row_aad("sessions", who, "state"))
+            return Session.from_json(state.decode("utf-8"))
+        except (UnreadableError, ValueError, KeyError):
+            log.warning("a session could not be read and was dropped")
+            self.drop_session(person)
+            return None
+
+    def save_session(self, person: Person, session: Session) -> None:
+        who = self.pseudonym(person)
+        plain = session.to_json().encode("utf-8")
+        with self._writing_as(who) as (conn, key):
+            conn.execute(
+                "INSERT INTO sessions (pseudonym, flow_id, state, updated_at)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT (pseudonym) DO UPDATE SET"
+                " flow_id = excluded.flow_id, state = excluded.state,"
+                " updated_at = excluded.updated_at",
+                [
+                    who,
+                    session.flow_id,
+                    seal(key, plain, aad=row_aad("sessions", who, "state")),
+                    _utc(self._clock()),
+                ],
+            )
+
+    def drop_session(self, person: Person) -> None:
+        who = self.pseudonym(person)
+        with self._db.writing() as conn:
+            self._db.lock_person(conn, who)
+            conn.execute("DELETE FROM sessions WHERE pseudonym = %s", [who])
+
+    # ------------------------------------------------------------------ reflections
+
+    def finish(self, person: Person, reflection: Reflection) -> str:
+        """Keep the reflection (redacted, sealed) and drop the session, in one transaction."""
+        who = self.pseudonym(person)
+        reflection_id = secrets.token_hex(8)
+        summary = redact(reflection.summary).encode("utf-8")
+        with self._writing_as(who) as (conn, key):
+            conn.execute(
+                "INSERT INTO reflections (id, pseudonym, flow_id, started_at, finished_at,"
+                " summary) VALUES (%s, %s, %s, %s, %s, %s)",
+                [
+                    reflection_id,
+                    who,
+                    reflection.flow_id,
+                    _utc(reflection.started_at),
+                    _utc(reflection.finished_at),
+                    seal(key, summary, aad=row_aad("reflections", reflection_id, who, "summary")),
+                ],
+            )
+            rows = [
+                _answer_row(key, reflection_id, who, position, answer)
+                for position, answer in enumerate(reflection.answers)
+            ]
+            if rows:
+                with conn.cursor() as cursor:
+                    cursor.executemany(
+                        "INSERT INTO answers (reflection_id, step_id, position, kind, value,"
+                        " sealed) VALUES (%s, %s, %s, %s, %s, %s)",
+                        rows,
+                    )
+            conn.execute("DELETE FROM sessions WHERE pseudonym = %s", [who])
+        return reflection_id
+
+    def reflections(self, person: Person, *, limit: int | None = 20) -> list[StoredReflection]:
+        """The person's own reflections, newest first (as stored: redacted)."""
+        who = self.pseudonym(person)
+        with self._db.reading() as conn:
+            rows = conn.execute(
+                "SELECT id, flow_id, started_at, finished_at, summary FROM reflections"
+                " WHERE pseudonym = %s ORDER BY finished_at DESC, seq DESC LIMIT %s",
+                [who, limit],
+            ).fetchall()
+            answers: dict[str, list[tuple[Any, ...]]] = {row[0]: [] for row in rows}
+            if rows:
+                for reflection_id, *answer in conn.execute(
+                    "SELECT reflection_id, step_id, kind, value, sealed FROM answers"
+                    " WHERE reflection_id = ANY(%s) ORDER BY reflection_id, position",
+                    [list(answers)],
+                ).fetchall():
+                    answers[reflection_id].append(tuple(answer))
+        if not rows:
+            return []
+        key = self._data_key(who)
+        if key is None:
+            log.warning("%d reflections have no data key and cannot be read", len(rows))
+            return []
+        kept: list[StoredReflection] = []
+        for reflection_id, flow_id, started_at, finished_at, summary in rows:
+            try:
+                kept.append(
+                    StoredReflection(
+                        id=reflection_id,
+                        flow_id=flow_id,
+                        started_at=_utc(started_at),
+                        finished_at=_utc(finished_at),
+                        summary=unseal(
+                            key, summary, aad=row_aad("reflections", reflection_id, who, "summary")
+                        ).decode("utf-8"),
+                        answers=tuple(
+                            _answer(key, reflection_id, who, row) for row in answers[reflection_id]
+                        ),
+                    )
+                )
+            except UnreadableError:
+                log.warning("a reflection could not be decrypted and was left out")
+        return kept
+
+    def export(self, person: Person) -> list[StoredReflection]:
+        """Everything kept for the person, newest first: for `reflect data export`."""
+        return self.reflections(person, limit=None)
+
+    # ------------------------------------------------------------------ events
+
+    def record(
+        self, person: Person, event: Event, *, at: dt.datetime, flow_id: str | None = None
+    ) -> None:
+        """Note that something happened, with no content. An answer to a nudge is attributed to
+        the flow whose end showed the person's last nudge."""
+        who = self.pseudonym(person)
+        with self._db.writing() as conn:
+            self._db.lock_person(conn, who)
+            if flow_id is None and event in NUDGE_ANSWERS:
+                row = conn.execute(
+                    "SELECT flow_id FROM events WHERE pseudonym = %s AND event = 'nudge_shown'"
+                    " ORDER BY at DESC, id DESC LIMIT 1",
+                    [who],
+                ).fetchone()
+                flow_id = row[0] if row else None
+            conn.execute(
+                "INSERT INTO events (pseudonym, event, flow_id, at) VALUES (%s, %s, %s, %s)",
+                [who, event, flow_id, _utc(at)],
+            )
+
+    def last_event(self, person: Person, event: Event) -> dt.datetime | None:
+        with self._db.reading() as conn:
+            row = conn.execute(
+                "SELECT max(at) FROM events WHERE pseudonym = %s AND event = %s",
+                [self.pseudonym(person), event],
+            ).fetchone()
+        return _utc(row[0]) if row and row[0] else None
+
+    def claim_event(self, event_id: str, *, at: dt.datetime) -> bool:
+        """True the first time a Slack event id is seen (by any process), False for a retry.
+        Ids are kept as keyed digests for a day."""
+        digest = self.keyring.digest(event_id, purpose="slack-event")
+        with self._db.writing() as conn:
+            conn.execute("DELETE FROM seen_events WHERE at < %s", [_utc(at - SEEN_EVENTS_FOR)])
+            cursor = conn.execute(
+                "INSERT INTO seen_events (digest, at) VALUES (%s, %s)"
+                " ON CONFLICT (digest) DO NOTHING",
+                [digest, _utc(at)],
+            )
+            return cursor.rowcount == 1
+
+    # ------------------------------------------------------------------ erasure and retention
+
+    def forget(self, person: Person) -> int:
+        """Erase everything about the person: their data key first (so every earlier dump of
+        the data database becomes unreadable for them), then their rows."""
+        who = self.pseudonym(person)
+        with self._db.writing() as conn:
+            self._db.lock_person(conn, who)
+            with self._db.keys() as keys:
+                keys.execute("DELETE FROM data_keys WHERE pseudonym = %s", [who])
+            row = conn.execute(
+                "SELECT count(*) FROM reflections WHERE pseudonym = %s", [who]
+            ).fetchone()
+            gone = int(row[0]) if row else 0
+            for table in ("reflections", "sessions", "events"):
+                conn.execute(f"DELETE FROM {table} WHERE pseudonym = %s", [who])  # type: ignore[call-overload]
+            for erase in pg_schema.ERASERS:
+                erase(conn, who)
+        log.info("erased a person's data: %d reflections", gone)
+        return gone
+
+    def purge(self, *, older_than: dt.datetime) -> int:
+        """Delete reflections finished, events recorded and sessions left before `older_than`;
+        rows whose data key is gone, which can never be read again; and the data keys of
+        people with nothing left, so that earlier dumps lose them too. Returns how many
+        reflections went."""
+        cutoff = _utc(older_than)
+        with self._db.writing() as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM reflections WHERE finished_at < %s", [cutoff]
+            ).fetchone()
+            aged = int(row[0]) if row else 0
+            conn.execute("DELETE FROM reflections WHERE finished_at < %s", [cutoff])
+            conn.execute("DELETE FROM events WHERE at < %s", [cutoff])
+            conn.execute("DELETE FROM sessions WHERE updated_at < %s", [cutoff])
+            conn.execute("DELETE FROM seen_events WHERE at < %s", [cutoff])
+        unreadable = sum(self._purge_keyless(who) for who in self._keyless_people())
+        for who in self._people_with_old_keys(cutoff):
+            self._purge_unused_key(who, cutoff)
+        log.info("retention purge: %d reflections aged out, %d unreadable", aged, unreadable)
+        return aged + unreadable
+
+    def _keyless_people(self) -> list[str]:
+        with self._db.reading() as conn:
+            holding = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT pseudonym FROM reflections UNION SELECT pseudonym FROM sessions"
+                ).fetchall()
+            ]
+        if not holding:
+            return []
+        with self._db.keys() as keys:
+            keyed = {
+                row[0]
+                for row in keys.execute(
+                    "SELECT pseudonym FROM data_keys WHERE pseudonym = ANY(%s)", [holding]
+                ).fetchall()
+            }
+        return [who for who in holding if who not in keyed]
+
+    def _purge_keyless(self, who: str) -> int:
+        """Under the person's lock, if they still have no key, delete their unreadable rows."""
+        with self._db.writing() as conn:
+            self._db.lock_person(conn, who)
+            if self._data_key(who) is not None:  # a key was made (and committed) since
+                return 0
+            row = conn.execute(
+                "SELECT count(*) FROM reflections WHERE pseudonym = %s", [who]
+            ).fetchone()
+            conn.execute("DELETE FROM reflections WHERE pseudonym = %s", [who])
+            conn.execute("DELETE FROM sessions WHERE pseudonym = %s", [who])
+        return int(row[0]) if row else 0
+
+    def _people_with_old_keys(self, cutoff: dt.datetime) -> list[str]:
+        # Only keys older than the cutoff: a key just made is about to be used.
+        with self._db.keys() as keys:
+            old = [
+                row[0]
+                for row in keys.execute(
+                    "SELECT pseudonym FROM data_keys WHERE created_at < %s", [cutoff]
+                ).fetchall()
+            ]
+        if not old:
+            return []
+        with self._db.reading() as conn:
+            holding = {
+                row[0]
+                for row in conn.execute(
+                    "SELECT pseudonym FROM reflections WHERE pseudonym = ANY(%s)"
+                    " UNION SELECT pseudonym FROM sessions WHERE pseudonym = ANY(%s)",
+                    [old, old],
+                ).fetchall()
+            }
+        return [who for who in old if who not in holding]
+
+    def _purge_unused_key(self, who: str, cutoff: dt.datetime) -> None:
+        """Under the person's lock, if they still have nothing, destroy their key."""
+        with self._db.writing() as conn:
+            self._db.lock_person(conn, who)
+            row = conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM reflections WHERE pseudonym = %s)"
+                " OR EXISTS (SELECT 1 FROM sessions WHERE pseudonym = %s)",
+                [who, who],
+            ).fetchone()
+            if row and row[0]:
+                return
+            with self._db.keys() as keys:
+                keys.execute(
+                    "DELETE FROM data_keys WHERE pseudonym = %s AND created_at < %s",
+                    [who, cutoff],
+                )
+
+    def backup(self, path: Path) -> None:
+        """Not done by Reflect on PostgreSQL: use the server's own tools, one dump each."""
+        raise StoreError(
+            "On PostgreSQL, back up with pg_dump: the data database and the keys database "
+            "separately, kept apart (a dump of the data database is read with the live keys)."
+        )
+
+    # ------------------------------------------------------------------ aggregates
+
+    def people_who_reflected(
+        self, *, flow_id: str | None, since: dt.datetime, until: dt.datetime
+    ) -> set[str]:
+        """Pseudonyms of people who finished `flow_id` (any flow if None) in [since, until)."""
+        with self._db.reading() as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT pseudonym FROM reflections WHERE finished_at >= %s"
+                " AND finished_at < %s AND (%s::text IS NULL OR flow_id = %s)",
+                [_utc(since), _utc(until), flow_id, flow_id],
+            ).fetchall()
+        return {row[0] for row in rows}
+
+    def activity(self, *, since: dt.datetime, until: dt.datetime) -> Activity:
+        """What aggregates are made of, in [since, until): reflections, scale answers and
+        nudge events. Never free text, never safety signposts, never firm nudges."""
+        window = [_utc(since), _utc(until)]
+        with self._db.reading() as conn:
+            reflections = [
+                ReflectionFact(pseudonym=who, flow_id=flow, finished_at=_utc(at), id=rid)
+                for rid, who, flow, at in conn.execute(
+                    "SELECT id, pseudonym, flow_id, finished_at FROM reflections"
+                    " WHERE finished_at >= %s AND finished_at < %s",
+                    window,
+                ).fetchall()
+            ]
+            scales = [
+                ScaleFact(reflection_id=rid, step_id=step, value=json.loads(value))
+                for rid, step, value in conn.execute(
+                    "SELECT a.reflection_id, a.step_id, a.value FROM answers a"
+                    " JOIN reflections r ON r.id = a.reflection_id"
+                    " WHERE a.kind = 'scale' AND r.finished_at >= %s AND r.finished_at < %s",
+                    window,
+                ).fetchall()
+            ]
+            events = [
+                EventFact(pseudonym=who, event=event, flow_id=flow, at=_utc(at))
+                for who, event, flow, at in conn.execute(
+                    "SELECT pseudonym, event, flow_id, at FROM events"
+                    " WHERE event IN ('nudge_shown', 'nudge_followed') AND at >= %s AND at < %s",
+                    window,
+                ).fetchall()
+            ]
+        return Activity(reflections=reflections, scales=scales, events=events)
+
+    # ------------------------------------------------------------------ keys
+
+    def _data_key(self, who: str) -> bytes | None:
+        with self._db.keys() as keys:
+            row = keys.execute(
+                "SELECT wrapped FROM data_keys WHERE pseudonym = %s", [who]
+            ).fetchone()
+        return self.keyring.unwrap(row[0], pseudonym=who) if row else None
+
+    @contextlib.contextmanager
+    def _writing_as(self, who: str) -> Iterator[tuple[Connection, bytes]]:
+        """A writing transaction holding the person's lock, with their data key. A person with
+        no key yet gets one, committed in the keys database before any row uses it; the lock
+        keeps erasure and retention from removing it meanwhile."""
+        with self._db.writing() as conn:
+            self._db.lock_person(conn, who)
+            key = self._data_key(who)
+            if key is None:
+                with self._db.keys() as keys:
+                    keys.execute(
+                        "INSERT INTO data_keys (pseudonym, wrapped, created_at)"
+                        " VALUES (%s, %s, %s) ON CONFLICT (pseudonym) DO NOTHING",
+                        [who, self.keyring.wrap(new_data_key(), pseudonym=who), self._clock()],
+                    )
+                key = self._data_key(who)
+                if key is None:
+                    raise StoreError("A data key could not be made; try again.")
+            yield conn, key
+
+
+# ---------------------------------------------------------------------- opening checks
+
+
+def apply_migrations(
+    databases: PgDatabases, sets: Iterable[pg_schema.PgMigrations] | None = None
+) -> list[str]:
+    """Apply pending migrations to both databases; returns `set/name` of those applied."""
+    with databases.keys() as keys:
+        done = pg_schema.migrate(keys, [pg_schema.KEYS_MIGRATIONS])
+    with databases.pool.connection() as conn:
+        done += pg_schema.migrate(conn, pg_schema.data_sets() if sets is None else sets)
+    return done
+
+
+def pending_at(url: str, *, keys_url: str) -> list[str]:
+    """`set/name` of the migrations not yet applied to the databases at these URLs."""
+    databases = PgDatabases(url, keys_url=keys_url, pool_size=1)
+    databases.open()
+    try:
+        return pending_migrations(databases, pg_schema.data_sets())
+    except psycopg.Error as error:
+        raise StoreError(f"PostgreSQL refused to answer ({describe(url)}): {error}") from error
+    finally:
+        databases.close()
+
+
+def pending_migrations(
+    databases: PgDatabases, sets: Iterable[pg_schema.PgMigrations]
+) -> list[str]:
+    """`set/name` of the migrations not yet applied to either database."""
+    with databases.keys() as keys:
+        behind = pg_schema.pending(keys, [pg_schema.KEYS_MIGRATIONS])
+    with databases.pool.connection() as conn:
+        behind += pg_schema.pending(conn, sets)
+    return behind
+
+
+def _server_identity(conn: Connection) -> tuple[Any, ...]:
+    row = conn.execute(
+        "SELECT current_database(), pg_postmaster_start_time(), current_setting('port')"
+    ).fetchone()
+    return tuple(row or ())
+
+
+def _check_separate(databases: PgDatabases) -> None:
+    """The keys must not live in the data database: a dump of it would then carry both."""
+    with databases.pool.connection() as conn:
+        data = _server_identity(conn)
+    with databases.keys() as keys:
+        held = _server_identity(keys)
+    if data == held:
+        raise StoreError(
+            f"REFLECT_KEYS_DATABASE_URL names the same database as REFLECT_DATABASE_URL "
+            f"({describe(databases.url)}). The data keys need a database of their own (e.g. "
+            "CREATE DATABASE reflect_keys), so that a dump of one is useless without the other."
+        )
+
+
+def _meta(conn: Connection) -> dict[str, str]:
+    row = conn.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone()
+    if not (row and row[0]):
+        return {}
+    return {key: value for key, value in conn.execute("SELECT key, value FROM meta").fetchall()}
+
+
+def _check_before_migrating(databases: PgDatabases, keyring: Keyring) -> None:
+    """Catch the wrong secret, or an empty or foreign keys database, before changing anything."""
+    with databases.pool.connection() as conn:
+        main = _meta(conn)
+    with databases.keys() as keys:
+        held = _meta(keys)
+    check = keyring.check_value()
+    for found, url in ((main, databases.url), (held, databases.keys_url)):
+        if found.get("secret_check", check) != check:
+            raise _wrong_secret(url)
+    if "store_id" in main and "store_id" not in held:
+        raise KeysMissingError(
+            f"The keys database ({describe(databases.keys_url)}) holds no data keys for "
+            f"{describe(databases.url)}, so its reflections cannot be read. Point "
+            "REFLECT_KEYS_DATABASE_URL at the keys database made with it (restore it from its "
+            "own backup), or start afresh with an empty data database."
+        )
+    if "store_id" in held and main.get("store_id", held["store_id"]) != held["store_id"]:
+        raise _foreign_keys(databases)
+
+
+def _claim_or_check(databases: PgDatabases, keyring: Keyring) -> None:
+    """Mark new databases as ours and as a pair, or check that they already are."""
+    check = keyring.check_value()
+    with databases.pool.connection() as conn, conn.transaction():
+        conn.execute("LOCK TABLE meta IN SHARE ROW EXCLUSIVE MODE")
+        main = _meta(conn)
+        with databases.keys() as keys, keys.transaction():
+            keys.execute("LOCK TABLE meta IN SHARE ROW EXCLUSIVE MODE")
+            held = _meta(keys)
+            store_id = main.get("store_id") or held.get("store_id") or secrets.token_hex(16)
+            if held.get("store_id", store_id) != store_id:
+                raise _foreign_keys(databases)
+            for target in (conn, keys):
+                target.execute(
+                    "INSERT INTO meta (key, value) VALUES ('store_id', %s), ('secret_check', %s)"
+                    " ON CONFLICT (key) DO NOTHING",
+                    [store_id, check],
+                )
+
+
+def _foreign_keys(databases: PgDatabases) -> KeysMissingError:
+    return KeysMissingError(
+        f"The keys database ({describe(databases.keys_url)}) belongs to another data database "
+        f"than {describe(databases.url)}. Use the keys database that was made with it."
+    )
+
+
+def _wrong_secret(url: str) -> WrongSecretError:
+    return WrongSecretError(
+        f"The secret key does not match the one {describe(url)} was made with. Set "
+        "REFLECT_SECRET_KEY to the original secret; with another secret the reflections "
+        "cannot be read."
+    )

@@ -1,0 +1,194 @@
+"""A throwaway PostgreSQL server for the tests, started from Python, no Docker.
+
+The binaries come from the `pgserver` package (in the dev extras: its wheel ships PostgreSQL),
+or else from the system (`pg_ctl` and `initdb` on PATH, or Debian's /usr/lib/postgresql/*/bin).
+`REFLECT_TEST_POSTGRES=system` or `=pgserver` picks one source and fails if it is missing.
+
+The server lives in a fresh temporary folder, listens on a Unix socket in that folder only (no
+TCP port), trusts local connections, and runs without fsync (a test server loses nothing that
+matters in a crash). Run as root, as CI does, the server runs as an unprivileged account
+(`postgres` if it exists, else `nobody`): PostgreSQL refuses to run as root.
+
+Each test gets databases of its own with `create_database()`, dropped with `drop_database()`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import itertools
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+#: Which binaries to use: "pgserver", "system", or unset for the first that is found.
+CHOICE_VARIABLE = "REFLECT_TEST_POSTGRES"
+_SETTINGS = (
+    "listen_addresses=''",
+    "fsync=off",
+    "synchronous_commit=off",
+    "full_page_writes=off",
+    "max_connections=200",
+    "shared_buffers=32MB",
+)
+
+
+class NoPostgres(RuntimeError):
+    """No PostgreSQL binaries were found (neither the pgserver package nor pg_ctl)."""
+
+
+def pgserver_binaries() -> Path | None:
+    """The bin folder inside the installed `pgserver` wheel, without importing the package."""
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or spec.origin is None:
+        return None
+    folder = Path(spec.origin).parent / "pginstall" / "bin"
+    return folder if (folder / "pg_ctl").exists() else None
+
+
+def system_binaries() -> Path | None:
+    """Where the system's pg_ctl and initdb are: on PATH, or Debian's newest version."""
+    found = shutil.which("pg_ctl")
+    if found and shutil.which("initdb"):
+        return Path(found).resolve().parent
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"),
+        key=lambda path: int(path.parent.parent.name) if path.parent.parent.name.isdigit() else 0,
+    )
+    return versions[-1].parent if versions else None
+
+
+def find_binaries(choice: str | None = None) -> tuple[str, Path]:
+    """(source, bin folder) of the PostgreSQL to run. Raises NoPostgres with what to install."""
+    choice = choice if choice is not None else os.environ.get(CHOICE_VARIABLE, "")
+    sources = {"pgserver": pgserver_binaries, "system": system_binaries}
+    if choice and choice not in sources:
+        raise NoPostgres(f"{CHOICE_VARIABLE} must be 'pgserver' or 'system', not {choice!r}.")
+    for name in [choice] if choice else list(sources):
+        folder = sources[name]()
+        if folder is not None:
+            return name, folder
+    raise NoPostgres(
+        "No PostgreSQL to test with: install the dev extras (pip install -e '.[dev]', which "
+        "brings pgserver) or the system's postgresql package (pg_ctl and initdb)."
+    )
+
+
+@dataclass
+class PgServer:
+    """A running throwaway server. `url(name)` is a psycopg URL for database `name`."""
+
+    source: str
+    bin_dir: Path
+    root: Path
+    _run_as: tuple[int, int] | None = None
+    _counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.root
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@/{database}?host={self.socket_dir}"
+
+    def admin(self) -> psycopg.Connection[tuple[object, ...]]:
+        return psycopg.connect(self.url(), autocommit=True)
+
+    def create_database(self, prefix: str = "t") -> str:
+        """A new empty database; returns its name."""
+        name = f"{prefix}_{os.getpid()}_{next(self._counter)}"
+        with self.admin() as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+        return name
+
+    def drop_database(self, name: str) -> None:
+        with self.admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def stop(self) -> None:
+        with contextlib.suppress(subprocess.SubprocessError, OSError):
+            self._run("pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _run(self, program: str, *args: str) -> None:
+        user, group = self._run_as or (None, None)
+        result = subprocess.run(
+            [str(self.bin_dir / program), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            user=user,
+            group=group,
+            cwd=self.root,
+            check=False,
+        )
+        if result.returncode != 0:
+            log = self.root / "server.log"
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise RuntimeError(
+                f"{program} failed ({result.returncode}): {result.stderr.strip()}\n{tail}"
+            )
+
+
+def _unprivileged() -> tuple[int, int] | None:
+    """The account to run the server as when we are root (PostgreSQL will not run as root)."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "nobody"):
+        with contextlib.suppress(KeyError):
+            entry = pwd.getpwnam(name)
+            return entry.pw_uid, entry.pw_gid
+    raise NoPostgres("Running as root with neither a 'postgres' nor a 'nobody' account.")
+
+
+def start(choice: str | None = None) -> PgServer:
+    """initdb and start a server in a new temporary folder; stop it with `.stop()`."""
+    source, bin_dir = find_binaries(choice)
+    # A short path: a Unix socket path must stay under about 100 bytes.
+    root = Path(tempfile.mkdtemp(prefix="reflect-pg-", dir="/tmp"))
+    run_as = _unprivileged()
+    if run_as is not None:
+        os.chown(root, *run_as)
+    server = PgServer(source=source, bin_dir=bin_dir, root=root, _run_as=run_as)
+    try:
+        server._run(
+            "initdb",
+            "-D",
+            str(server.data_dir),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-locale",
+            "--no-sync",
+        )
+        options = " ".join([f"-k {root}", *(f"-c {setting}" for setting in _SETTINGS)])
+        server._run(
+            "pg_ctl",
+            "-D",
+            str(server.data_dir),
+            "-l",
+            str(root / "server.log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
+    except BaseException:
+        server.stop()
+        raise
+    return server
