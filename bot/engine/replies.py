@@ -117,7 +117,7 @@ class CheckIn:
 class AfterCrisis:
     """What to do next, offered after the crisis card instead of the next question: carry_on,
     stop (pause, keeping the answers) or numbers (the card again). `reminder` is the support
-    line, shown here once rather than under every question."""
+    line, shown here once rather than under every question (empty when the offer is repeated)."""
 
     text: str
     reminder: str

@@ -144,10 +144,14 @@ class Support:
         choices = tuple(
             Choice(step, messages.text(f"safety.{labels[step]}")) for step in NEXT_STEPS
         )
-        reason = messages.text("safety.after_crisis_again") if again else None
-        return AfterCrisis(
-            messages.text("safety.after_crisis"), self.signposts.reminder, choices, reason=reason
-        )
+        if again:  # the reminder was shown with the card: not again under every message
+            return AfterCrisis(
+                messages.text("safety.after_crisis"),
+                "",
+                choices,
+                reason=messages.text("safety.after_crisis_again"),
+            )
+        return AfterCrisis(messages.text("safety.after_crisis"), self.signposts.reminder, choices)
 
     def closing(self) -> Signpost:
         """The crisis lines and the GP again, when a conversation that showed the crisis card

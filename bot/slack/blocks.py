@@ -68,7 +68,7 @@ def _gist(reply: Reply) -> str:
     if isinstance(reply, Summary):
         return copy.text("summary.heading", title=reply.flow_title)
     if isinstance(reply, AfterCrisis):
-        return f"{reply.reminder} {reply.text}"
+        return f"{reply.reminder} {reply.reason or reply.text}".strip()
     return reply.text
 
 

@@ -36,7 +36,8 @@ def check_in_blocks(check_in: CheckIn, *, owner: str) -> list[Block]:
 
 
 def after_crisis_blocks(offer: AfterCrisis, *, owner: str) -> list[Block]:
-    blocks: list[Block] = [*sections(offer.reminder), *sections(offer.reason or offer.text)]
+    reminder = sections(offer.reminder) if offer.reminder else []
+    blocks: list[Block] = [*reminder, *sections(offer.reason or offer.text)]
     blocks.append(_buttons(AFTER_CRISIS, offer.choices, owner=owner))
     blocks.append(ContextBlock(elements=[plain(copy.text("safety.after_crisis_hint"))]))
     return blocks

@@ -68,7 +68,7 @@ def _check_in(reply: CheckIn) -> str:
 
 
 def _after_crisis(reply: AfterCrisis) -> str:
-    parts = [_wrap(reply.reminder)]
+    parts = [_wrap(reply.reminder)] if reply.reminder else []
     parts.append(_wrap(reply.reason or reply.text))
     parts.append(_wrap(messages.text("terminal.after_crisis_hint"), "     "))
     return "\n".join(parts)

@@ -119,7 +119,7 @@ def test_crisis_mid_flow_shows_the_card_then_offers_what_next_not_the_next_quest
     # An ordinary answer now does not slip past the offer: it is offered again.
     again = talk.receive(SAM, "A long shift")
     assert _kinds(again) == ["after_crisis"]
-    assert isinstance(again[0], AfterCrisis) and again[0].reason
+    assert isinstance(again[0], AfterCrisis) and again[0].reason and not again[0].reminder
     session = db.load_session(SAM)
     assert session is not None and session.answers == {}
 
