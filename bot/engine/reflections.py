@@ -20,9 +20,13 @@ from bot.engine.sessions import Session
 StepKind = Literal["text", "choice", "multi", "scale", "info"]
 
 #: Things that happen, recorded without any content. Used by the supervisor nudge policy and,
-#: except `signpost_shown`, by the organisation's aggregates.
+#: except the safety events (`signpost_shown`, `gentle_signpost_shown`, `check_in_asked`,
+#: `check_in_answered`), by the organisation's aggregates.
 Event = Literal[
     "signpost_shown",
+    "gentle_signpost_shown",
+    "check_in_asked",
+    "check_in_answered",
     "nudge_shown",
     "nudge_firm_shown",
     "nudge_followed",

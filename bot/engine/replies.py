@@ -90,13 +90,40 @@ class Summary:
 
 @dataclass(frozen=True)
 class Signpost:
-    """Crisis support, shown at once and kept visible."""
+    """Support: the crisis card (shown at once), the gentle card (someone else at risk), or the
+    closing card (the crisis lines again, when a conversation that showed the crisis card
+    ends)."""
 
     text: str
     resources: tuple[Resource, ...]
     offer_pause: bool = True
     gentle: bool = False
+    closing: bool = False
     kind: Literal["signpost"] = "signpost"
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """The direct question, asked when the screen found words close to risk that it cannot
+    confirm. `choices` are yes, not_sure and no; anything but no shows the crisis card."""
+
+    text: str
+    choices: tuple[Choice, ...]
+    reason: str | None = None
+    kind: Literal["check_in"] = "check_in"
+
+
+@dataclass(frozen=True)
+class AfterCrisis:
+    """What to do next, offered after the crisis card instead of the next question: carry_on,
+    stop (pause, keeping the answers) or numbers (the card again). `reminder` is the support
+    line, shown here once rather than under every question (empty when the offer is repeated)."""
+
+    text: str
+    reminder: str
+    choices: tuple[Choice, ...]
+    reason: str | None = None
+    kind: Literal["after_crisis"] = "after_crisis"
 
 
 @dataclass(frozen=True)
@@ -106,4 +133,4 @@ class Resource:
     when: str = ""
 
 
-Reply = Say | Question | FlowOffer | SupervisorNudge | Summary | Signpost
+Reply = Say | Question | FlowOffer | SupervisorNudge | Summary | Signpost | CheckIn | AfterCrisis

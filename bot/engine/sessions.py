@@ -20,6 +20,9 @@ from bot.engine.rendering import prompt_context, render
 from bot.engine.replies import Choice, Question, Reply, Say, Scale
 
 Status = Literal["active", "paused"]
+#: What the person was asked for their safety and has not answered yet: the check-in question,
+#: or what to do after the crisis card. While it waits, the flow's next question is not asked.
+Waiting = Literal["check_in", "after_crisis"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,9 @@ class Session:
     path: tuple[str, ...] = ()
     status: Status = "active"
     signposted: bool = False
+    waiting: Waiting | None = None
+    #: The text that led to the check-in question, taken as usual once the person answers No.
+    held: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(
@@ -44,6 +50,8 @@ class Session:
                 "path": list(self.path),
                 "status": self.status,
                 "signposted": self.signposted,
+                "waiting": self.waiting,
+                "held": self.held,
             },
             ensure_ascii=False,
         )
@@ -59,7 +67,12 @@ class Session:
             path=tuple(data.get("path", ())),
             status=data.get("status", "active"),
             signposted=bool(data.get("signposted", False)),
+            waiting=data.get("waiting") if data.get("waiting") in _WAITING else None,
+            held=data["held"] if isinstance(data.get("held"), str) else None,
         )
+
+
+_WAITING = frozenset({"check_in", "after_crisis"})
 
 
 @dataclass(frozen=True)

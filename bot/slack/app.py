@@ -22,7 +22,16 @@ from bot.settings import Settings
 from bot.slack.delivery.lanes import Lanes
 from bot.slack.delivery.names import Profiles
 from bot.slack.delivery.poster import Delivery
-from bot.slack.listeners import actions, answers, command, forget, home, messages, weekly_actions
+from bot.slack.listeners import (
+    actions,
+    answers,
+    command,
+    forget,
+    home,
+    messages,
+    safety_answers,
+    weekly_actions,
+)
 from bot.slack.listeners.home import WeeklySection, weekly_section
 from bot.slack.parts import Parts
 from bot.slack.serving.logs import bolt_logger
@@ -59,7 +68,8 @@ def build_app(
         app_id=_app_id(client),
         weekly=weekly,
     )
-    for module in (messages, command, answers, actions, forget, home, weekly_actions):
+    modules = (messages, command, answers, safety_answers, actions, forget, home, weekly_actions)
+    for module in modules:
         module.register(app, parts)
     app.error(_log_error)
     return app

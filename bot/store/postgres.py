@@ -114,7 +114,6 @@ class PostgresStore:
         store.applied_migrations = applied
         return store
 
-
     def migrate(self, migrations: pg_schema.PgMigrations) -> list[str]:
         """Apply another module's migration set to the data database."""
         with self._db.pool.connection() as conn:
@@ -546,9 +545,7 @@ def pending_at(url: str, *, keys_url: str) -> list[str]:
         databases.close()
 
 
-def pending_migrations(
-    databases: PgDatabases, sets: Iterable[pg_schema.PgMigrations]
-) -> list[str]:
+def pending_migrations(databases: PgDatabases, sets: Iterable[pg_schema.PgMigrations]) -> list[str]:
     """`set/name` of the migrations not yet applied to either database."""
     with databases.keys() as keys:
         behind = pg_schema.pending(keys, [pg_schema.KEYS_MIGRATIONS])

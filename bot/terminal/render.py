@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import textwrap
 
+from bot.engine import messages
 from bot.engine.replies import (
+    AfterCrisis,
+    CheckIn,
     FlowOffer,
     Question,
     Reply,
@@ -57,6 +60,20 @@ def _signpost(reply: Signpost) -> str:
     return "\n".join(lines)
 
 
+def _check_in(reply: CheckIn) -> str:
+    parts = [_wrap(reply.reason)] if reply.reason else []
+    parts.append(_wrap(reply.text))
+    parts.append(_wrap(messages.text("terminal.check_in_hint"), "     "))
+    return "\n".join(parts)
+
+
+def _after_crisis(reply: AfterCrisis) -> str:
+    parts = [_wrap(reply.reminder)] if reply.reminder else []
+    parts.append(_wrap(reply.reason or reply.text))
+    parts.append(_wrap(messages.text("terminal.after_crisis_hint"), "     "))
+    return "\n".join(parts)
+
+
 def _nudge(reply: SupervisorNudge) -> str:
     lines = [_wrap(reply.text)]
     for supervisor in reply.supervisors:
@@ -71,6 +88,10 @@ def render(reply: Reply) -> str:
         return _question(reply)
     if isinstance(reply, Signpost):
         return _signpost(reply)
+    if isinstance(reply, CheckIn):
+        return _check_in(reply)
+    if isinstance(reply, AfterCrisis):
+        return _after_crisis(reply)
     if isinstance(reply, Summary):
         bar = "=" * WIDTH
         return f"{bar}\n{reply.text}\n{bar}"

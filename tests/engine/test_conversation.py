@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from bot.engine.conversation import Conversations
 from bot.engine.people import Person
-from bot.engine.replies import FlowOffer, Question, Reply, Say, Signpost, Summary, SupervisorNudge
+from bot.engine.replies import (
+    AfterCrisis,
+    FlowOffer,
+    Question,
+    Reply,
+    Say,
+    Signpost,
+    Summary,
+    SupervisorNudge,
+)
 from tests.conftest import Clock
 from tests.fakes import MemoryStore
 
@@ -104,23 +113,24 @@ def test_the_safety_screen_answers_first_even_mid_flow(
 ) -> None:
     conversations.start(SAM, "hard-day")
     replies = conversations.receive(SAM, "Honestly I want to kill myself")
-    assert isinstance(replies[0], Signpost)
+    assert isinstance(replies[0], Signpost) and not replies[0].gentle
     assert "116 123" in " ".join(r.how for r in replies[0].resources)
-    assert "pause" in _texts(replies[1:2]).lower()
-    assert _question(replies).step_id == "weight"  # the answer itself is not lost
+    # No next question as if nothing happened: what to do next is offered instead.
+    assert [type(r) for r in replies] == [Signpost, AfterCrisis]
     assert ("terminal:sam", "signpost_shown") in [(e[0], e[1]) for e in store.events]
     # Only that a signpost was shown is recorded: no text in any event.
     assert all("kill" not in str(e) for e in store.events)
 
 
-def test_one_not_what_i_meant_keeps_the_support_visible(conversations: Conversations) -> None:
+def test_one_not_what_i_meant_carries_on_without_repeating_the_reminder(
+    conversations: Conversations,
+) -> None:
     conversations.start(SAM, "hard-day")
     conversations.receive(SAM, "I want to kill myself")
     replies = conversations.receive(SAM, "that's not what I meant")
-    assert "116 123" in _texts(replies)
-    assert _question(replies).step_id == "weight"
-    later = conversations.receive(SAM, "3")
-    assert "116 123" in _texts(later)  # still visible on the next question
+    assert _question(replies).step_id == "what_happened"
+    later = conversations.receive(SAM, "A long shift")
+    assert conversations.signposts.reminder not in _texts(later)
 
 
 def test_the_safety_screen_runs_outside_a_flow_too(conversations: Conversations) -> None:

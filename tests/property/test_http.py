@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from bot.engine.conversation import _normalise
 from bot.engine.people import Person
-from bot.slack.http import MAX_BODY
+from bot.slack.serving.http import MAX_BODY
 from tests.property.test_engine import COMMANDS, EXAMPLES, MANY
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from slack_bolt import App
 
-from bot.slack.http import DEFAULT_HOST, MAX_BODY, HttpServer
+from bot.slack.serving.http import DEFAULT_HOST, MAX_BODY, HttpServer
 
 pytestmark = pytest.mark.filterwarnings("error")
 

@@ -60,10 +60,18 @@ class Delivery:
         return channel
 
     def post(
-        self, *, channel: str, posts: Sequence[Post], metadata: dict[str, Any] | None = None
+        self,
+        *,
+        channel: str,
+        posts: Sequence[Post],
+        metadata: dict[str, Any] | None = None,
+        thread_ts: str | None = None,
     ) -> list[str]:
-        """Post each message in turn; stop at the first that fails. Returns their ts."""
+        """Post each message in turn (in the thread `thread_ts`, if given); stop at the first
+        that fails. Returns their ts."""
         extra: dict[str, Any] = {"metadata": metadata} if metadata is not None else {}
+        if thread_ts:
+            extra["thread_ts"] = thread_ts
         sent: list[str] = []
         for post in posts:
             if self.is_gone(channel=channel):

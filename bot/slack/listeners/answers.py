@@ -13,7 +13,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 
 from bot.engine.people import Person
-from bot.engine.replies import Question, Reply
+from bot.engine.replies import AfterCrisis, CheckIn, Question, Reply
 from bot.slack.identity import owner_tag
 from bot.slack.listeners import home
 from bot.slack.parts import Parts
@@ -84,7 +84,7 @@ def answer(
                 channel=channel, ts=ts, text=message.get("text") or "", blocks=blocks
             )
         if posts and channel:
-            parts.delivery.post(channel=channel, posts=posts)
+            parts.delivery.post(channel=channel, posts=posts, thread_ts=message.get("thread_ts"))
 
     parts.lanes.submit(person.id, deliver)
     if home.finished(replies) and context.user_id:
@@ -102,7 +102,8 @@ def _choose(
         person, flow_id=asked.flow_id, step_id=asked.step_id, value=value
     )
     refused = any(
-        isinstance(reply, Question) and reply.step_id == asked.step_id and reply.reason
+        (isinstance(reply, Question) and reply.step_id == asked.step_id and reply.reason)
+        or isinstance(reply, CheckIn | AfterCrisis)  # a safety question waits: not taken
         for reply in replies
     )
     if refused:

@@ -1,7 +1,8 @@
 """`/reflect`: start, pause, resume or stop a reflection, get help, export or forget.
 
-Whatever the command does to a reflection is stored before the ack; what it says is posted in
-the person's DM with the bot afterwards, wherever the command was typed.
+The text after the command goes through the safety screen first, whatever it asks for. Whatever
+the command does to a reflection is stored before the ack; what it says is posted in the
+person's DM with the bot afterwards, wherever the command was typed.
 """
 
 from __future__ import annotations
@@ -31,6 +32,19 @@ def register(app: App, parts: Parts) -> None:
             return
         text = " ".join(readable(command.get("text")).split())
         word = text.lower()
+        elsewhere = word in ("forget", "export") or word == "weekly" or word.startswith("weekly ")
+        with parts.locks.hold(person), parts.store.writing():  # one commit, before the ack
+            screened = parts.conversations.screen_input(person, text)  # before anything else
+            replies = screened.replies
+            if screened.go_on and not elsewhere:
+                replies = [*replies, *subcommand(parts, person, text=text, word=word)]
+        if not (screened.go_on and elsewhere):
+            # The command's replies; or the crisis card or check-in question and nothing else.
+            _ack_elsewhere(ack, parts, command, user_id)
+            _post_later(parts, person, user_id=user_id, replies=replies)
+            return
+        if replies:  # the gentle card, then the command as usual
+            _post_later(parts, person, user_id=user_id, replies=replies)
         if word == "forget":
             ack()
             trigger_id = str(command.get("trigger_id") or "")
@@ -40,22 +54,20 @@ def register(app: App, parts: Parts) -> None:
             _ack_elsewhere(ack, parts, command, user_id)
             parts.lanes.submit(person.id, lambda: export.send(parts, person, user_id=user_id))
             return
-        if word == "weekly" or word.startswith("weekly "):  # team nudges: bot.weekly.commands
-            weekly.on_command(parts, ack=ack, context=context, text=text)
-            return
-        with parts.locks.hold(person), parts.store.writing():  # one commit, before the ack
-            replies = subcommand(parts, person, text=text, word=word)
-        _ack_elsewhere(ack, parts, command, user_id)
-        posts = compose(replies, owner=owner_tag(person))
-        parts.lanes.submit(person.id, lambda: post_to_dm(parts, user_id=user_id, posts=posts))
+        weekly.on_command(
+            parts, ack=ack, context=context, text=text
+        )  # weekly reminders
+
+
+def _post_later(parts: Parts, person: Person, *, user_id: str, replies: list[Reply]) -> None:
+    posts = compose(replies, owner=owner_tag(person))
+    parts.lanes.submit(person.id, lambda: post_to_dm(parts, user_id=user_id, posts=posts))
 
 
 def subcommand(parts: Parts, person: Person, *, text: str, word: str) -> list[Reply]:
-    """What `/reflect TEXT` does to the person's reflection, as the engine's replies."""
+    """What `/reflect TEXT` does to the person's reflection, as the engine's replies (the text
+    has been through the safety screen: see `on_reflect`)."""
     conversations = parts.conversations
-    signpost = conversations.check_safety(person, text)  # screened before anything else
-    if signpost is not None:
-        return [signpost]
     if not word:
         return conversations.offer(person)
     if word in ("help", "?"):

@@ -10,15 +10,53 @@ from typing import Any
 
 from bot.slack.parts import Parts
 
+#: Message subtypes that carry no new words from the person: edits, deletions, bots' posts and
+#: Slack's own notices. Every other subtype (file_share with a comment, me_message,
+#: thread_broadcast, and any Slack adds later) is read, screened and answered.
+NOT_WRITTEN_BY_THE_PERSON = frozenset(
+    {
+        "message_changed",
+        "message_deleted",
+        "message_replied",
+        "bot_message",
+        "bot_add",
+        "bot_remove",
+        "channel_join",
+        "channel_leave",
+        "channel_topic",
+        "channel_purpose",
+        "channel_name",
+        "channel_archive",
+        "channel_unarchive",
+        "group_join",
+        "group_leave",
+        "group_topic",
+        "group_purpose",
+        "group_name",
+        "group_archive",
+        "group_unarchive",
+        "pinned_item",
+        "unpinned_item",
+        "ekm_access_denied",
+        "reminder_add",
+        "tombstone",
+        "assistant_app_thread",
+        "huddle_thread",
+    }
+)
+
 
 def is_direct_message(event: dict[str, Any]) -> bool:
-    """A person's own new message in their DM with the bot: not a bot's, not an edit or join."""
+    """A person's own words in their DM with the bot, in a thread or not, whatever the subtype
+    (a file shared with a comment, a /me message, a reply also sent to the DM): not a bot's,
+    not an edit, a deletion or one of Slack's notices."""
     return (
         event.get("type") == "message"
         and event.get("channel_type") == "im"
-        and not event.get("subtype")
+        and event.get("subtype") not in NOT_WRITTEN_BY_THE_PERSON
         and not event.get("bot_id")
         and not event.get("bot_profile")
+        and not event.get("hidden")
         and bool(event.get("user"))
         and bool(event.get("channel"))
     )

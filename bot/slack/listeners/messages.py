@@ -1,7 +1,7 @@
 """Direct messages to the bot: every one goes through the engine (safety screen first).
 
 The answer is stored by the engine before the ack; the replies are posted after it, in order,
-on the person's lane.
+on the person's lane, in the thread the person wrote in, if they wrote in one.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ def register(app: App, parts: Parts) -> None:
             ack()
             return
         channel = str(event["channel"])
+        thread_ts = str(event["thread_ts"]) if event.get("thread_ts") else None
         with parts.locks.hold(person):
             # The claim and all the engine writes commit together, before the ack; a failure
             # rolls the claim back too, so there is no ack and Slack's redelivery is processed.
@@ -46,10 +47,10 @@ def register(app: App, parts: Parts) -> None:
             if not fresh:
                 return
             posts = compose(replies, owner=owner_tag(person))
-            parts.lanes.submit(person.id, lambda: _post(parts, channel, posts))
+            parts.lanes.submit(person.id, lambda: _post(parts, channel, posts, thread_ts))
             if home.finished(replies):
                 home.publish_later(parts, person, user_id=str(event["user"]))
 
 
-def _post(parts: Parts, channel: str, posts: list[Any]) -> None:
-    parts.delivery.post(channel=channel, posts=posts)
+def _post(parts: Parts, channel: str, posts: list[Any], thread_ts: str | None) -> None:
+    parts.delivery.post(channel=channel, posts=posts, thread_ts=thread_ts)

@@ -1,7 +1,8 @@
 """The engine's replies as Slack messages, built from slack_sdk's block models.
 
-`compose` turns one turn's replies into posts: a signpost always goes first, on its own, and
-everything else is packed into as few messages as Block Kit's limits allow.
+`compose` turns one turn's replies into posts: a crisis or gentle card always goes first, on its
+own, and everything else (the closing card included, which ends a reflection) is packed into as
+few messages as Block Kit's limits allow.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.engine.replies import (
+    AfterCrisis,
+    CheckIn,
     Choice,
     FlowOffer,
     Question,
@@ -32,6 +35,7 @@ from bot.slack.views import copy
 from bot.slack.views.fitting import BUTTON_TEXT, FALLBACK_TEXT, HEADER_TEXT, pack, shorten
 from bot.slack.views.mrkdwn import escape, markdown, plain, sections
 from bot.slack.views.questions import question_blocks
+from bot.slack.views.safety_questions import after_crisis_blocks, check_in_blocks
 
 MOST_BUTTONS_IN_A_ROW = 25
 
@@ -46,8 +50,8 @@ class Post:
 
 def compose(replies: Sequence[Reply], *, owner: str) -> list[Post]:
     """Posts for one turn, in order, each within Block Kit's limits."""
-    first = [r for r in replies if isinstance(r, Signpost)]
-    rest = [r for r in replies if not isinstance(r, Signpost)]
+    first = [r for r in replies if isinstance(r, Signpost) and not r.closing]
+    rest = [r for r in replies if not (isinstance(r, Signpost) and not r.closing)]
     posts = [post for signpost in first for post in _posts([signpost], owner=owner)]
     return posts + _posts(rest, owner=owner)
 
@@ -63,6 +67,8 @@ def _posts(replies: Sequence[Reply], *, owner: str) -> list[Post]:
 def _gist(reply: Reply) -> str:
     if isinstance(reply, Summary):
         return copy.text("summary.heading", title=reply.flow_title)
+    if isinstance(reply, AfterCrisis):
+        return f"{reply.reminder} {reply.reason or reply.text}".strip()
     return reply.text
 
 
@@ -79,6 +85,10 @@ def render(reply: Reply, *, owner: str) -> list[Block]:
         return [HeaderBlock(text=plain(shorten(heading, limit=HEADER_TEXT))), *sections(reply.text)]
     if isinstance(reply, Signpost):
         return signpost_blocks(reply)
+    if isinstance(reply, CheckIn):
+        return check_in_blocks(reply, owner=owner)
+    if isinstance(reply, AfterCrisis):
+        return after_crisis_blocks(reply, owner=owner)
     assert isinstance(reply, Say)
     return list(sections(reply.text))
 
@@ -126,7 +136,8 @@ def nudge_blocks(nudge: SupervisorNudge, *, owner: str) -> list[Block]:
 
 
 def signpost_blocks(signpost: Signpost) -> list[Block]:
-    heading = HeaderBlock(text=plain(copy.text("signpost.heading")))
+    key = "signpost.closing_heading" if signpost.closing else "signpost.heading"
+    heading = HeaderBlock(text=plain(copy.text(key)))
     lines = []
     for resource in signpost.resources:
         when = f" _{escape(resource.when)}_" if resource.when else ""
