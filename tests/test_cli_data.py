@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 import os
+import sqlite3
 import stat
 from pathlib import Path
 
@@ -100,8 +100,14 @@ def test_an_operator_exports_for_a_slack_identity(env: dict[str, str | None]) ->
     assert refused.exit_code == 2 and "--reason" in refused.output
     assert "slack reflection" not in refused.output
     result = _run(
-        env, "export", "--format", "json", "--person", "T012AB3C4:U045DE6F7",
-        "--reason", "subject access request",
+        env,
+        "export",
+        "--format",
+        "json",
+        "--person",
+        "T012AB3C4:U045DE6F7",
+        "--reason",
+        "subject access request",
     )
     assert [r["summary"] for r in json.loads(result.stdout)["reflections"]] == ["slack reflection"]
     with _open(env) as store:
@@ -117,12 +123,13 @@ def test_an_operator_exports_for_a_slack_identity(env: dict[str, str | None]) ->
 def test_the_access_log_is_append_only(env: dict[str, str | None]) -> None:
     _keep(env, SLACK, "slack reflection")
     _run(env, "export", "--person", "T012AB3C4:U045DE6F7", "--reason", "court order")
-    with _open(env) as store, pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        with store.writing() as db:
-            db.execute("DELETE FROM access_log")
-    with _open(env) as store, pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        with store.writing() as db:
-            db.execute("UPDATE access_log SET action = 'nothing'")
+    for statement in ("DELETE FROM access_log", "UPDATE access_log SET action = 'nothing'"):
+        with (
+            _open(env) as store,
+            pytest.raises(sqlite3.IntegrityError, match="append-only"),
+            store.writing() as db,
+        ):
+            db.execute(statement)
     with _open(env) as store:
         assert [r.reason for r in store.access_records(SLACK)] == ["court order"]
 

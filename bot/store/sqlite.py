@@ -468,7 +468,9 @@ class SqliteStore:
             elif key is not None:
                 with contextlib.suppress(UnreadableError):
                     plain = unseal(key, sealed, aad=row_aad("answers", rid, step, who))
-                    scales.append(ScaleFact(reflection_id=rid, step_id=step, value=json.loads(plain)))
+                    scales.append(
+                        ScaleFact(reflection_id=rid, step_id=step, value=json.loads(plain))
+                    )
         return Activity(reflections=reflections, scales=scales, events=events)
 
     # ------------------------------------------------------------------ operator access
@@ -484,7 +486,8 @@ class SqliteStore:
             (row_id,) = db.execute("SELECT coalesce(max(id), 0) + 1 FROM access_log").fetchone()
             sealed = self.keyring.seal(reason, aad=row_aad("access_log", str(row_id), who))
             db.execute(
-                "INSERT INTO access_log (id, pseudonym, action, reason, day) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO access_log (id, pseudonym, action, reason, day)"
+                " VALUES (?, ?, ?, ?, ?)",
                 [row_id, who, action, sealed, day],
             )
 
@@ -504,7 +507,9 @@ class SqliteStore:
                 reason = self.keyring.unseal(sealed, aad=row_aad("access_log", str(row_id), who))
             except UnreadableError:
                 reason = "?"
-            records.append(AccessRecord(pseudonym=who, action=action, reason=reason, day=parse(day)))
+            records.append(
+                AccessRecord(pseudonym=who, action=action, reason=reason, day=parse(day))
+            )
         return records
 
     def _seal_clear_rows(self) -> None:
