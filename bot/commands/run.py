@@ -12,6 +12,7 @@ import click
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import settings as settings_module
+from bot.commands import logs
 from bot.engine import messages
 from bot.runtime import FlowsUnavailable, build_conversations
 from bot.store import SqliteStore, StoreError, open_store
@@ -59,9 +60,7 @@ def command(use_http: bool, port: int | None, allow_secret: bool = False) -> Non
             f"The Slack bot cannot start:\n{listed}\nSet these in .env (see .env.example) "
             "or in the environment."
         )
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.log_level)
     try:
         store = open_store(settings)
     except StoreError as error:
