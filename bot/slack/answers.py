@@ -14,7 +14,7 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.engine.people import Person
 from bot.engine.replies import Question, Reply
-from bot.slack import copy, home
+from bot.slack import cleanup, copy, home
 from bot.slack.blocks import compose
 from bot.slack.identity import owner_tag
 from bot.slack.parts import Parts
@@ -80,13 +80,15 @@ def answer(
                 message.get("blocks") or [], asked_block=action["block_id"], note=note
             )
             parts.delivery.update(
-                channel=channel, ts=ts, text=message.get("text") or "", blocks=blocks
+                channel=channel, ts=ts, text=copy.text("fallback.message"), blocks=blocks
             )
         if posts and channel:
             parts.delivery.post(channel=channel, posts=posts)
 
     parts.lanes.submit(person.id, deliver)
     if home.finished(replies) and context.user_id:
+        if channel:
+            cleanup.clear_questions_later(parts, person, channel=channel, replies=replies)
         home.publish_later(parts, person, user_id=context.user_id)
 
 

@@ -19,7 +19,16 @@ from slack_sdk.errors import SlackClientError
 
 from bot.engine.conversation import Conversations, utcnow
 from bot.settings import Settings
-from bot.slack import actions, answers, command, forget, home, messages, weekly_actions
+from bot.slack import (
+    actions,
+    answers,
+    command,
+    forget,
+    home,
+    messages,
+    private,
+    weekly_actions,
+)
 from bot.slack.delivery import Delivery
 from bot.slack.home import WeeklySection, weekly_section
 from bot.slack.lanes import Lanes
@@ -59,7 +68,7 @@ def build_app(
         app_id=_app_id(client),
         weekly=weekly,
     )
-    for module in (messages, command, answers, actions, forget, home, weekly_actions):
+    for module in (messages, command, answers, private, actions, forget, home, weekly_actions):
         module.register(app, parts)
     app.error(_log_error)
     return app

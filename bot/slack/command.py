@@ -12,7 +12,7 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.engine.people import Person
 from bot.engine.replies import Reply, Say
-from bot.slack import copy, export, forget, weekly
+from bot.slack import copy, export, forget, notices, weekly
 from bot.slack.blocks import Post, compose
 from bot.slack.events import readable
 from bot.slack.identity import owner_tag
@@ -34,17 +34,21 @@ def register(app: App, parts: Parts) -> None:
             trigger_id = str(command.get("trigger_id") or "")
             parts.lanes.submit(person.id, lambda: forget.open_modal(parts, trigger_id=trigger_id))
             return
-        if word == "export":
-            _ack_elsewhere(ack, parts, command, user_id)
-            parts.lanes.submit(person.id, lambda: export.send(parts, person, user_id=user_id))
+        if word == "export":  # in a modal: never a message, so never in the Slack history
+            ack()
+            trigger_id = str(command.get("trigger_id") or "")
+            parts.lanes.submit(
+                person.id, lambda: export.open_modal(parts, person, trigger_id=trigger_id)
+            )
             return
         if word == "weekly" or word.startswith("weekly "):  # team nudges: bot.slack.weekly
             weekly.on_command(parts, ack=ack, context=context, text=text)
             return
         with parts.locks.hold(person), parts.store.writing():  # one commit, before the ack
             replies = subcommand(parts, person, text=text, word=word)
+            first = notices.first_posts(parts, person)
         _ack_elsewhere(ack, parts, command, user_id)
-        posts = compose(replies, owner=owner_tag(person))
+        posts = first + compose(replies, owner=owner_tag(person))
         parts.lanes.submit(person.id, lambda: post_to_dm(parts, user_id=user_id, posts=posts))
 
 

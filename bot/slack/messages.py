@@ -10,7 +10,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot.slack import home
+from bot.slack import cleanup, home, notices
 from bot.slack.blocks import compose
 from bot.slack.events import (
     first_delivery,
@@ -41,13 +41,20 @@ def register(app: App, parts: Parts) -> None:
             with parts.store.writing():
                 fresh = first_delivery(parts, body)
                 text = readable(event.get("text"))
-                replies = parts.conversations.receive(person, text) if fresh else []
+                first: list[Any] = []
+                replies = []
+                if fresh:
+                    session = parts.store.load_session(person)
+                    answering = session is not None and session.status == "active"
+                    replies = parts.conversations.receive(person, text)
+                    first = notices.first_posts(parts, person, typed_answer=answering)
             ack()
             if not fresh:
                 return
-            posts = compose(replies, owner=owner_tag(person))
+            posts = first + compose(replies, owner=owner_tag(person))
             parts.lanes.submit(person.id, lambda: _post(parts, channel, posts))
             if home.finished(replies):
+                cleanup.clear_questions_later(parts, person, channel=channel, replies=replies)
                 home.publish_later(parts, person, user_id=str(event["user"]))
 
 

@@ -146,3 +146,14 @@ def _minimised_events_and_access_log(db: sqlite_utils.Database) -> None:
         "CREATE TRIGGER access_log_append_only_delete BEFORE DELETE ON access_log"
         " BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END",
     )
+
+
+@MIGRATIONS(name="005_notices")
+def _notices(db: sqlite_utils.Database) -> None:
+    """Which one-time notices a person has been shown (the first-use agreement, what typing in
+    the DM means), so each is said once. No time, no content; erased by `forget`."""
+    _run(
+        db,
+        "CREATE TABLE notices (pseudonym TEXT NOT NULL, notice TEXT NOT NULL,"
+        " PRIMARY KEY (pseudonym, notice))",
+    )

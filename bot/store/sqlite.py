@@ -351,6 +351,16 @@ class SqliteStore:
             )
             return cursor.rowcount == 1
 
+    def first_time(self, person: Person, notice: str) -> bool:
+        """True the first time it is asked about this person and notice, then False: for
+        things said once (the first-use agreement). Nothing else is kept with it."""
+        with self._files.writing() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO notices (pseudonym, notice) VALUES (?, ?)",
+                [self.pseudonym(person), notice],
+            )
+            return cursor.rowcount == 1
+
     # ------------------------------------------------------------------ erasure and retention
 
     def forget(self, person: Person) -> int:
@@ -366,6 +376,7 @@ class SqliteStore:
             db.execute("DELETE FROM reflections WHERE pseudonym = ?", [who])
             db.execute("DELETE FROM sessions WHERE pseudonym = ?", [who])
             db.execute("DELETE FROM events WHERE pseudonym = ?", [who])
+            db.execute("DELETE FROM notices WHERE pseudonym = ?", [who])
             for erase in schema.ERASERS:
                 erase(db, who)
         self._files.checkpoint()
