@@ -110,10 +110,10 @@ def test_reflect_run_http_serves_slack_and_stops_cleanly(fake: FakeSlack, tmp_pa
         forged = {**headers, "X-Slack-Signature": "v0=" + "0" * 64}
         assert httpx.post(f"{base}/slack/events", content=body, headers=forged).status_code == 401
         deadline = time.monotonic() + 10
-        while not fake.messages("DU1"):
+        while len(fake.messages("DU1")) < 2:  # the first-use agreement, then the reply
             assert time.monotonic() < deadline, "no reply was posted"
             time.sleep(0.05)
-        assert "Hello, Sam" in texts(fake.messages("DU1")[0])
+        assert "Hello, Sam" in texts(fake.messages("DU1")[1])
     finally:
         process.send_signal(signal.SIGTERM)
         output = process.communicate(timeout=15)[0].decode()
@@ -178,7 +178,7 @@ def test_reflect_run_over_socket_mode_answers_and_stops_cleanly(
         ack = socket_server.send("events_api", event, timeout=10)
         assert ack["envelope_id"]
         deadline = time.monotonic() + 10
-        while not fake.messages("DU1"):
+        while len(fake.messages("DU1")) < 2:  # the first-use agreement, then the reply
             assert time.monotonic() < deadline, "no reply was posted"
             time.sleep(0.05)
         assert "question 1" in json.dumps(fake.messages("DU1")[-1])
