@@ -32,6 +32,8 @@ class Settings:
     keys_database_url: str | None = None
     database_pool_size: int = 10
     secret_key: str | None = None
+    #: Let the Slack bot run with the secret generated inside the data folder.
+    allow_secret_in_data_dir: bool = False
     flows_dir: Path = PROJECT_DIR / "flows"
     signposts_file: Path = PROJECT_DIR / "config" / "signposts.yaml"
     supervisors_file: Path = PROJECT_DIR / "config" / "supervisors.yaml"
@@ -181,6 +183,8 @@ def load(environ: Mapping[str, str] | None = None, *, env_file: Path | None = No
         keys_database_url=keys_database_url,
         database_pool_size=pool_size,
         secret_key=text("REFLECT_SECRET_KEY"),
+        allow_secret_in_data_dir=(text("REFLECT_ALLOW_SECRET_IN_DATA_DIR") or "").lower()
+        in ("1", "true", "yes", "on"),
         flows_dir=Path(text("REFLECT_FLOWS_DIR") or PROJECT_DIR / "flows"),
         signposts_file=Path(
             text("REFLECT_SIGNPOSTS_FILE") or PROJECT_DIR / "config" / "signposts.yaml"

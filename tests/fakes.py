@@ -49,7 +49,8 @@ class MemoryStore:
     def record(
         self, person: Person, event: Event, *, at: dt.datetime, flow_id: str | None = None
     ) -> None:
-        self.events.append((person.id, event, at, flow_id))
+        day = dt.datetime.combine(at.astimezone(dt.UTC).date(), dt.time(), tzinfo=dt.UTC)
+        self.events.append((person.id, event, day, flow_id))  # a day, never a time
 
     def last_event(self, person: Person, event: Event) -> dt.datetime | None:
         times = [at for who, kind, at, _ in self.events if who == person.id and kind == event]

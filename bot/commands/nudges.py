@@ -7,11 +7,11 @@ elsewhere (or to catch up), and `preview --at` to see who a schedule would nudge
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
 import click
 
 from bot import settings as settings_module
+from bot.commands import logs
 from bot.store import StoreError, open_store
 
 
@@ -53,9 +53,7 @@ def run_once(now: dt.datetime | None) -> None:
     from bot.weekly.service import service_for, starting_at, utcnow
 
     settings = _slack_settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.log_level)
     try:
         with open_store(settings) as store:
             service = service_for(settings=settings, db=store, keyring=store.keyring)

@@ -12,6 +12,7 @@ import click
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import settings as settings_module
+from bot.commands import logs
 from bot.engine import messages
 from bot.runtime import FlowsUnavailable, build_conversations
 from bot.store import SqliteStore, StoreError, open_store
@@ -34,23 +35,38 @@ if TYPE_CHECKING:
     help="Address for --http to listen on (default REFLECT_HTTP_HOST, 127.0.0.1: put a "
     "reverse proxy in front; 0.0.0.0 listens on every interface).",
 )
-def command(use_http: bool, port: int | None, host: str | None) -> None:
+@click.option(
+    "--allow-secret-in-data-dir",
+    "allow_secret",
+    is_flag=True,
+    help="Run even though the secret key is generated inside the data folder, where a copy of "
+    "the folder carries it (or set REFLECT_ALLOW_SECRET_IN_DATA_DIR=1). For trials.",
+)
+def command(use_http: bool, port: int | None, host: str | None, allow_secret: bool) -> None:
     """Run the Slack bot.
 
     Uses Socket Mode when SLACK_APP_TOKEN is set (no public URL needed). With --http, serves
     POST /slack/events (signature-verified) and GET /healthz on HOST:PORT.
+
+    Set REFLECT_SECRET_KEY from somewhere other than the data folder: the bot refuses to start
+    with the secret generated into it, unless told to.
     """
     settings = settings_module.load()
     problems = settings.problems(http=use_http)
+    if not (settings.secret_key or allow_secret or settings.allow_secret_in_data_dir):
+        problems.append(
+            f"The secret key would be kept in {settings.data_dir / 'secret.key'}, inside the "
+            "data folder, so a copy of that folder could read every reflection. Set "
+            "REFLECT_SECRET_KEY from a place of its own (see .env.example), or pass "
+            "--allow-secret-in-data-dir (REFLECT_ALLOW_SECRET_IN_DATA_DIR=1) for a trial."
+        )
     if problems:
         listed = "\n".join(f"  - {problem}" for problem in problems)
         raise click.ClickException(
             f"The Slack bot cannot start:\n{listed}\nSet these in .env (see .env.example) "
             "or in the environment."
         )
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.log_level)
     try:
         store = open_store(settings)
     except StoreError as error:

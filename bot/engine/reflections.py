@@ -88,7 +88,10 @@ class ReflectionStore(Protocol):
         self, person: Person, event: Event, *, at: dt.datetime, flow_id: str | None = None
     ) -> None: ...
 
-    def last_event(self, person: Person, event: Event) -> dt.datetime | None: ...
+    def last_event(self, person: Person, event: Event) -> dt.datetime | None:
+        """The day (midnight UTC) the event last happened to the person: events keep a date,
+        never a time."""
+        ...
 
     def forget(self, person: Person) -> int:
         """Erase everything kept about the person; returns how many reflections went."""

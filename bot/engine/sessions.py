@@ -12,11 +12,14 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from jinja2 import meta
+
 from bot.engine.conditions import evaluate
+from bot.engine.conditions import names as condition_names
 from bot.engine.flows import END, Branch, Flow, InfoStep, Step
 from bot.engine.interpret import Refusal, interpret
 from bot.engine.people import Person
-from bot.engine.rendering import prompt_context, render
+from bot.engine.rendering import environment, prompt_context, render
 from bot.engine.replies import Choice, Question, Reply, Say, Scale
 
 Status = Literal["active", "paused"]
@@ -176,7 +179,61 @@ def _record(
 ) -> Turn:
     answers = {**session.answers, step.id: value}
     session = replace(session, answers=answers, path=(*session.path, step.id))
-    return _arrive(flow, session, _next(flow, step, answers), now=now, person=person)
+    turn = _arrive(flow, session, _next(flow, step, answers), now=now, person=person)
+    if turn.finished:
+        return turn
+    return replace(turn, session=without_spent_answers(flow, turn.session))
+
+
+def without_spent_answers(flow: Flow, session: Session) -> Session:
+    """The session without the answers of `store: never` steps that no step still to come
+    needs (in its prompt, help or branch conditions), so they are in no saved state once the
+    step that needs them is done."""
+    needs = _needs(flow)
+    done = set(session.path)
+    still_needed: set[str] = set()
+    for step in flow.steps:
+        if step.id not in done:
+            still_needed |= needs[step.id]
+    spent = [
+        step_id
+        for step_id in session.answers
+        if step_id not in still_needed and _store_policy(flow, step_id) == "never"
+    ]
+    if not spent:
+        return session
+    return replace(session, answers={k: v for k, v in session.answers.items() if k not in spent})
+
+
+def _store_policy(flow: Flow, step_id: str) -> str:
+    try:
+        return flow.step(step_id).store
+    except KeyError:
+        return "never"  # a step since removed from the flow: nothing can need its answer
+
+
+_NEEDS: dict[int, tuple[Flow, dict[str, frozenset[str]]]] = {}
+
+
+def _needs(flow: Flow) -> dict[str, frozenset[str]]:
+    """For each step, the answers it uses: names in its prompt and help, and in the branch
+    conditions that decide where it leads."""
+    cached = _NEEDS.get(id(flow))
+    if cached is not None and cached[0] is flow:
+        return cached[1]
+    env = environment()
+    found: dict[str, frozenset[str]] = {}
+    for step in flow.steps:
+        names: set[str] = set()
+        for template in (step.prompt, step.help):
+            if template:
+                names |= meta.find_undeclared_variables(env.parse(template))
+        for route in step.next if isinstance(step.next, list) else []:
+            if isinstance(route, Branch):
+                names |= condition_names(route.when)
+        found[step.id] = frozenset(names)
+    _NEEDS[id(flow)] = (flow, found)
+    return found
 
 
 def _next(flow: Flow, step: Step, answers: dict[str, Any]) -> str:

@@ -29,6 +29,7 @@ from bot.slack.listeners import (
     forget,
     home,
     messages,
+    private,
     safety_answers,
     weekly_actions,
 )
@@ -68,7 +69,17 @@ def build_app(
         app_id=_app_id(client),
         weekly=weekly,
     )
-    modules = (messages, command, answers, safety_answers, actions, forget, home, weekly_actions)
+    modules = (
+        messages,
+        command,
+        answers,
+        safety_answers,
+        private,
+        actions,
+        forget,
+        home,
+        weekly_actions,
+    )
     for module in modules:
         module.register(app, parts)
     app.error(_log_error)

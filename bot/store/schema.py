@@ -142,3 +142,37 @@ def ensure_keys_schema(db: sqlite_utils.Database, *, schema: str) -> None:
         f"CREATE TABLE IF NOT EXISTS {schema}.data_keys (pseudonym TEXT PRIMARY KEY,"
         " wrapped BLOB NOT NULL, created_at TEXT NOT NULL)",
     )
+
+
+@MIGRATIONS(name="005_minimised_events_and_access_log")
+def _minimised_events_and_access_log(db: sqlite_utils.Database) -> None:
+    """Events keep a date, not a time, and the sensitive ones (crisis support shown, a firm
+    supervisor suggestion) are sealed under the person's key (`sealed`, with `event` set to
+    'sealed'); the store seals older clear rows, and clear choice answers, when it opens.
+
+    `access_log`: what the server's operator did to one person's data (export, erase...), on
+    which day and why (the reason sealed under the service key). Append-only: rows can be
+    neither changed nor deleted."""
+    _run(
+        db,
+        "ALTER TABLE events ADD COLUMN sealed BLOB",
+        "UPDATE events SET at = substr(at, 1, 10) || 'T00:00:00.000000+00:00'",
+        "CREATE TABLE access_log (id INTEGER PRIMARY KEY, pseudonym TEXT NOT NULL,"
+        " action TEXT NOT NULL, reason BLOB NOT NULL, day TEXT NOT NULL)",
+        "CREATE INDEX access_log_by_person ON access_log (pseudonym, id)",
+        "CREATE TRIGGER access_log_append_only_update BEFORE UPDATE ON access_log"
+        " BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END",
+        "CREATE TRIGGER access_log_append_only_delete BEFORE DELETE ON access_log"
+        " BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END",
+    )
+
+
+@MIGRATIONS(name="006_notices")
+def _notices(db: sqlite_utils.Database) -> None:
+    """Which one-time notices a person has been shown (the first-use agreement, what typing in
+    the DM means), so each is said once. No time, no content; erased by `forget`."""
+    _run(
+        db,
+        "CREATE TABLE notices (pseudonym TEXT NOT NULL, notice TEXT NOT NULL,"
+        " PRIMARY KEY (pseudonym, notice))",
+    )

@@ -79,13 +79,43 @@ def test_a_signpost_goes_first_in_its_own_message() -> None:
     assert "116 123" not in json.dumps(posts[1:])
 
 
-def test_a_long_summary_is_split_into_sections_that_fit_and_nothing_is_lost() -> None:
-    text = "\n".join(f"• Line {i}: " + "word " * 40 for i in range(200))
-    posts = _dicts([Summary("f", "Flow", text, "r1")])
-    sections = [b["text"]["text"] for post in posts for b in post if b["type"] == "section"]
-    assert all(len(s) <= 3000 for s in sections)
-    assert all(len(post) <= 50 for post in posts)
+def test_a_summary_is_announced_with_a_read_button_never_posted() -> None:
+    text = "\n".join(f"• Line {i}: the ward, again " + "word " * 40 for i in range(200))
+    posts = compose([Summary("f", "Flow", text, "r1")], owner=OWNER)
+    words = json.dumps([[b.to_dict() for b in post.blocks] for post in posts])
+    assert "the ward, again" not in words and "the ward" not in posts[0].text
+    (read,) = [e for post in _dicts([Summary("f", "Flow", text, "r1")]) for e in _controls(post)]
+    assert (read["action_id"], read["value"]) == ("read_reflection", "r1")
+
+
+def test_a_long_summary_opens_in_a_modal_split_into_sections_that_fit() -> None:
+    import datetime as dt
+
+    from bot.engine.reflections import StoredReflection
+    from bot.slack.listeners.home import reflection_view
+
+    text = "\n".join(f"• Line {i}: " + "word " * 40 for i in range(60))
+    at = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
+    view = reflection_view(StoredReflection("r1", "f", at, at, text), title="Flow").to_dict()
+    sections = [b["text"]["text"] for b in view["blocks"] if b["type"] == "section"]
+    assert all(len(s) <= 3000 for s in sections) and len(view["blocks"]) <= 100
     assert " ".join(" ".join(sections).split()) == " ".join(text.split())
+
+
+def test_no_notification_text_carries_what_a_prompt_or_reply_says() -> None:
+    question = Question(
+        flow_id="hard-day",
+        flow_title="After a hard day",
+        step_id="again",
+        step_kind="text",
+        text="You said the ward manager shouted. What now?",
+        position=3,
+    )
+    replies = [Say("You said the ward manager shouted."), question]
+    (post,) = compose(replies, owner=OWNER)
+    assert "ward" not in post.text and "question 3" in post.text
+    (post,) = compose([Say("Noted: the ward manager shouted.")], owner=OWNER)
+    assert "ward" not in post.text
 
 
 def test_more_than_fifty_blocks_become_several_messages() -> None:
@@ -150,4 +180,6 @@ def test_a_reflection_too_long_for_a_modal_is_cut_to_fit_the_view_limits() -> No
     data = view.to_dict()
     assert len(data["blocks"]) <= 100
     assert len(json.dumps(data).encode()) <= 250_000
-    assert "/reflect export sends you all of it" in json.dumps(data["blocks"][-1])
+    from bot.slack.views import copy
+
+    assert copy.text("home.cut") in json.dumps(data["blocks"][-1])

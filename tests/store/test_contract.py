@@ -107,7 +107,9 @@ def test_events_are_per_person_and_the_latest_is_found(any_store: ReflectionStor
     any_store.record(SAM, "nudge_firm_shown", at=NOW + dt.timedelta(days=3))
     any_store.record(SAM, "nudge_firm_shown", at=NOW + dt.timedelta(days=1))
     any_store.record(ALEX, "nudge_firm_shown", at=NOW + dt.timedelta(days=9))
-    assert any_store.last_event(SAM, "nudge_firm_shown") == NOW + dt.timedelta(days=3)
+    # Only the day is kept, never the time (midnight UTC of the latest).
+    latest = (NOW + dt.timedelta(days=3)).replace(hour=0, minute=0, second=0, microsecond=0)
+    assert any_store.last_event(SAM, "nudge_firm_shown") == latest
     assert any_store.last_event(SAM, "nudge_shown") is None
 
 

@@ -91,13 +91,17 @@ def test_a_v1_database_is_upgraded_in_place_and_keeps_its_data(tmp_path: Path) -
             )
         ]
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+        clear = conn.execute("SELECT count(*) FROM answers WHERE value IS NOT NULL").fetchone()
     assert applied == [
         "001_initial",
         "002_seen_events",
         "003_time_indexes",
         "004_weekly_reminders",
+        "005_minimised_events_and_access_log",
+        "006_notices",
     ]
     assert {"reflections_by_time", "events_by_time", "seen_events_by_time"} <= indexes
+    assert clear == (0,)  # the v1 scale answer is sealed on opening
 
 
 def test_a_new_database_is_fully_migrated_and_reopening_changes_nothing(tmp_path: Path) -> None:
@@ -108,7 +112,7 @@ def test_a_new_database_is_fully_migrated_and_reopening_changes_nothing(tmp_path
         (count,) = db.execute(
             "SELECT count(*) FROM _sqlite_migrations WHERE migration_set = 'reflect'"
         ).fetchone()
-    assert count == 4
+    assert count == 6
 
 
 def test_another_module_can_add_its_own_tables(tmp_path: Path) -> None:

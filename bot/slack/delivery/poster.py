@@ -96,6 +96,36 @@ class Delivery:
 
         return self._call("chat.update", call, who=channel) is not None
 
+    def delete(self, *, channel: str, ts: str) -> bool:
+        """Delete one of the bot's own messages (chat.delete)."""
+
+        def call() -> SlackResponse:
+            return self.client.chat_delete(channel=channel, ts=ts)
+
+        return self._call("chat.delete", call, who=channel) is not None
+
+    def own_messages(
+        self, *, channel: str, oldest: str = "0", most: int = 1000
+    ) -> list[dict[str, Any]]:
+        """The bot's own messages in a channel since `oldest` (a Slack ts), newest first."""
+        found: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while len(found) < most:
+
+            def call(cursor: str | None = cursor) -> SlackResponse:
+                return self.client.conversations_history(
+                    channel=channel, oldest=oldest, limit=200, cursor=cursor
+                )
+
+            response = self._call("conversations.history", call, who=channel)
+            if response is None:
+                break
+            found += [m for m in response.get("messages") or [] if m.get("bot_id")]
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                break
+        return found[:most]
+
     def publish_home(self, *, user_id: str, view: View) -> bool:
         def call() -> SlackResponse:
             return self.client.views_publish(user_id=user_id, view=view)

@@ -10,7 +10,7 @@ from slack_bolt import Ack, App, BoltContext
 from bot.slack.identity import owner_tag
 from bot.slack.listeners.command import post_to_dm
 from bot.slack.parts import Parts
-from bot.slack.views import copy
+from bot.slack.views import copy, notices
 from bot.slack.views.blocks import compose
 from bot.slack.views.questions import with_answer
 
@@ -25,14 +25,18 @@ def register(app: App, parts: Parts) -> None:
             return
         with parts.locks.hold(person), parts.store.writing():  # one commit, before the ack
             replies = parts.conversations.start(person, str(action.get("value") or ""))
+            first = notices.first_posts(parts, person)
         ack()
-        posts = compose(replies, owner=owner_tag(person))
+        posts = first + compose(replies, owner=owner_tag(person))
         parts.lanes.submit(person.id, lambda: post_to_dm(parts, user_id=user_id, posts=posts))
 
     @app.action(re.compile(r"^nudge_book:\d+$"))
-    def on_book(ack: Ack, context: BoltContext) -> None:
+    def on_book(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:
+        # Counted only for the person the suggestion was shown to (the block names them); the
+        # store keeps one a day, and the aggregates count people, not clicks.
         person = parts.person(context)
-        if person is not None:
+        block = str(action.get("block_id") or "")
+        if person is not None and block.startswith(f"nudge_book|{owner_tag(person)}|"):
             parts.conversations.nudge_answered(person, followed=True)
         ack()
 

@@ -14,6 +14,7 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.engine.people import Person
 from bot.engine.replies import AfterCrisis, CheckIn, Question, Reply
+from bot.slack.delivery import cleanup
 from bot.slack.identity import owner_tag
 from bot.slack.listeners import home
 from bot.slack.parts import Parts
@@ -81,13 +82,15 @@ def answer(
                 message.get("blocks") or [], asked_block=action["block_id"], note=note
             )
             parts.delivery.update(
-                channel=channel, ts=ts, text=message.get("text") or "", blocks=blocks
+                channel=channel, ts=ts, text=copy.text("fallback.message"), blocks=blocks
             )
         if posts and channel:
             parts.delivery.post(channel=channel, posts=posts, thread_ts=message.get("thread_ts"))
 
     parts.lanes.submit(person.id, deliver)
     if home.finished(replies) and context.user_id:
+        if channel:
+            cleanup.clear_questions_later(parts, person, channel=channel, replies=replies)
         home.publish_later(parts, person, user_id=context.user_id)
 
 

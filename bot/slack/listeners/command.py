@@ -17,7 +17,7 @@ from bot.slack.identity import owner_tag
 from bot.slack.listeners import forget
 from bot.slack.listeners.events import readable
 from bot.slack.parts import Parts
-from bot.slack.views import copy, export
+from bot.slack.views import copy, export, notices
 from bot.slack.views.blocks import Post, compose
 from bot.weekly import commands as weekly
 
@@ -36,31 +36,37 @@ def register(app: App, parts: Parts) -> None:
         with parts.locks.hold(person), parts.store.writing():  # one commit, before the ack
             screened = parts.conversations.screen_input(person, text)  # before anything else
             replies = screened.replies
+            first: list[Post] = []
             if screened.go_on and not elsewhere:
                 replies = [*replies, *subcommand(parts, person, text=text, word=word)]
+                if not screened.replies:  # a card, if any, is said first and alone
+                    first = notices.first_posts(parts, person)
         if not (screened.go_on and elsewhere):
             # The command's replies; or the crisis card or check-in question and nothing else.
             _ack_elsewhere(ack, parts, command, user_id)
-            _post_later(parts, person, user_id=user_id, replies=replies)
+            _post_later(parts, person, user_id=user_id, replies=replies, first=first)
             return
         if replies:  # the gentle card, then the command as usual
-            _post_later(parts, person, user_id=user_id, replies=replies)
+            _post_later(parts, person, user_id=user_id, replies=replies, first=[])
         if word == "forget":
             ack()
             trigger_id = str(command.get("trigger_id") or "")
             parts.lanes.submit(person.id, lambda: forget.open_modal(parts, trigger_id=trigger_id))
             return
-        if word == "export":
-            _ack_elsewhere(ack, parts, command, user_id)
-            parts.lanes.submit(person.id, lambda: export.send(parts, person, user_id=user_id))
+        if word == "export":  # in a modal: never a message, so never in the Slack history
+            ack()
+            trigger_id = str(command.get("trigger_id") or "")
+            parts.lanes.submit(
+                person.id, lambda: export.open_modal(parts, person, trigger_id=trigger_id)
+            )
             return
-        weekly.on_command(
-            parts, ack=ack, context=context, text=text
-        )  # weekly reminders
+        weekly.on_command(parts, ack=ack, context=context, text=text)  # weekly reminders
 
 
-def _post_later(parts: Parts, person: Person, *, user_id: str, replies: list[Reply]) -> None:
-    posts = compose(replies, owner=owner_tag(person))
+def _post_later(
+    parts: Parts, person: Person, *, user_id: str, replies: list[Reply], first: list[Post]
+) -> None:
+    posts = first + compose(replies, owner=owner_tag(person))
     parts.lanes.submit(person.id, lambda: post_to_dm(parts, user_id=user_id, posts=posts))
 
 

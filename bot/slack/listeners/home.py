@@ -1,5 +1,6 @@
 """App Home: a start button per flow, the person's recent reflections (their own summary on
-click), their nudge settings, and a plain statement of what is kept and who can see it."""
+click), their nudge settings, a plain statement of what is kept and who can see it, the
+first-use agreement on a button, and every access the server's operator made to their data."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
     ButtonElement,
     ContextBlock,
@@ -25,6 +27,7 @@ from bot.slack.views import copy
 from bot.slack.views.blocks import start_buttons
 from bot.slack.views.fitting import HEADER_TEXT, MODAL_TITLE, VIEW_BLOCKS, shorten, within_view
 from bot.slack.views.mrkdwn import escape, markdown, plain, sections
+from bot.slack.views.notices import READ_AGREEMENT, agreement_view
 
 RECENT = 10
 
@@ -54,14 +57,46 @@ def home_view(parts: Parts, person: Person, *, weekly: WeeklySection | None = No
     privacy_text = copy.text(
         "home.privacy", min_group=parts.settings.min_group_size, days=parts.settings.retention_days
     )
+    agreement = ButtonElement(text=copy.text("agreement.read"), action_id=READ_AGREEMENT)
     bottom: list[Block] = [
+        *_access_log(parts, person),
         DividerBlock(),
         HeaderBlock(text=plain(copy.text("home.privacy_heading"))),
         *sections(privacy_text, escaped=False),
+        ActionsBlock(elements=[agreement]),
     ]
     middle = [*recent, *(weekly or parts.weekly)(person)]
     room = VIEW_BLOCKS - len(top) - len(bottom)
     return View(type="home", blocks=[*top, *within_view(middle, most=room), *bottom])
+
+
+def _access_log(parts: Parts, person: Person) -> list[Block]:
+    """What the server's operator did to this person's data (append-only, never erased)."""
+    records = parts.store.access_records(person)
+    if not records:
+        return []
+    lines = []
+    for record in records[-20:]:
+        what = _ACCESS_WORDS.get(record.action)
+        lines.append(
+            "• "
+            + copy.text(
+                "home.access_item",
+                date=f"{record.day.day} {record.day:%b %Y}",
+                what=copy.text(what)
+                if what
+                else copy.text("home.access_other", action=record.action),
+                reason=record.reason,
+            )
+        )
+    return [
+        DividerBlock(),
+        HeaderBlock(text=plain(copy.text("home.access_heading"))),
+        *sections("\n".join(lines)),
+    ]
+
+
+_ACCESS_WORDS = {"export": "home.access_export", "erase": "home.access_erase"}
 
 
 def _recent(reflections: list[StoredReflection], *, titles: dict[str, str]) -> list[Block]:
@@ -119,6 +154,18 @@ def register(app: App, parts: Parts) -> None:
         if person is None or not user_id or event.get("tab", "home") != "home":
             return
         publish_later(parts, person, user_id=user_id)
+
+    @app.action(READ_AGREEMENT)
+    def on_agreement(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        ack()
+        person = parts.person(context)
+        trigger_id = body.get("trigger_id")
+        if person is None or not trigger_id:
+            return
+        view = agreement_view(parts)
+        parts.lanes.submit(
+            person.id, lambda: parts.delivery.open_view(trigger_id=trigger_id, view=view)
+        )
 
     @app.action("read_reflection")
     def on_read(

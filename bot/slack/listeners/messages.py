@@ -10,6 +10,8 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
+from bot.engine.replies import AfterCrisis, CheckIn, Signpost
+from bot.slack.delivery import cleanup
 from bot.slack.identity import owner_tag
 from bot.slack.listeners import home
 from bot.slack.listeners.events import (
@@ -19,7 +21,11 @@ from bot.slack.listeners.events import (
     readable,
 )
 from bot.slack.parts import Parts
+from bot.slack.views import notices
 from bot.slack.views.blocks import compose
+
+#: Replies that are said before anything else, on their own.
+SAFETY_REPLIES = (Signpost, CheckIn, AfterCrisis)
 
 
 def register(app: App, parts: Parts) -> None:
@@ -42,13 +48,22 @@ def register(app: App, parts: Parts) -> None:
             with parts.store.writing():
                 fresh = first_delivery(parts, body)
                 text = readable(event.get("text"))
-                replies = parts.conversations.receive(person, text) if fresh else []
+                first: list[Any] = []
+                replies = []
+                if fresh:
+                    session = parts.store.load_session(person)
+                    answering = session is not None and session.status == "active"
+                    replies = parts.conversations.receive(person, text)
+                    if not any(isinstance(reply, SAFETY_REPLIES) for reply in replies):
+                        # a card or the check-in question is said first and alone
+                        first = notices.first_posts(parts, person, typed_answer=answering)
             ack()
             if not fresh:
                 return
-            posts = compose(replies, owner=owner_tag(person))
+            posts = first + compose(replies, owner=owner_tag(person))
             parts.lanes.submit(person.id, lambda: _post(parts, channel, posts, thread_ts))
             if home.finished(replies):
+                cleanup.clear_questions_later(parts, person, channel=channel, replies=replies)
                 home.publish_later(parts, person, user_id=str(event["user"]))
 
 

@@ -3,6 +3,10 @@
 `compose` turns one turn's replies into posts: a crisis or gentle card always goes first, on its
 own, and everything else (the closing card included, which ends a reflection) is packed into as
 few messages as Block Kit's limits allow.
+
+Reflection text never lands in the DM: a finished reflection is announced with a button that
+opens it in a modal (and it is on the Home tab), and a message's notification text (what a
+phone shows on its lock screen) never carries anything a prompt or reply might quote.
 """
 
 from __future__ import annotations
@@ -60,16 +64,24 @@ def _posts(replies: Sequence[Reply], *, owner: str) -> list[Post]:
     if not replies:
         return []
     blocks = [block for reply in replies for block in render(reply, owner=owner)]
-    fallback = shorten(" ".join(_gist(reply) for reply in replies), limit=FALLBACK_TEXT)
+    fallback = shorten(notification(replies), limit=FALLBACK_TEXT)
     return [Post(text=fallback, blocks=tuple(run)) for run in pack(blocks)]
 
 
-def _gist(reply: Reply) -> str:
-    if isinstance(reply, Summary):
-        return copy.text("summary.heading", title=reply.flow_title)
-    if isinstance(reply, AfterCrisis):
-        return f"{reply.reminder} {reply.reason or reply.text}".strip()
-    return reply.text
+def notification(replies: Sequence[Reply]) -> str:
+    """The notification text for these replies: which question, or what kind of message,
+    never their words (a prompt can quote an earlier answer)."""
+    for reply in replies:
+        if isinstance(reply, Signpost):
+            return copy.text("signpost.heading")
+    for reply in reversed(replies):
+        if isinstance(reply, Question):
+            return copy.text("fallback.question", title=reply.flow_title, position=reply.position)
+        if isinstance(reply, Summary):
+            return copy.text("fallback.saved")
+        if isinstance(reply, SupervisorNudge):
+            return copy.text("fallback.nudge")
+    return copy.text("fallback.message")
 
 
 def render(reply: Reply, *, owner: str) -> list[Block]:
@@ -81,8 +93,7 @@ def render(reply: Reply, *, owner: str) -> list[Block]:
     if isinstance(reply, SupervisorNudge):
         return nudge_blocks(reply, owner=owner)
     if isinstance(reply, Summary):
-        heading = copy.text("summary.heading", title=reply.flow_title)
-        return [HeaderBlock(text=plain(shorten(heading, limit=HEADER_TEXT))), *sections(reply.text)]
+        return summary_blocks(reply)
     if isinstance(reply, Signpost):
         return signpost_blocks(reply)
     if isinstance(reply, CheckIn):
@@ -91,6 +102,24 @@ def render(reply: Reply, *, owner: str) -> list[Block]:
         return after_crisis_blocks(reply, owner=owner)
     assert isinstance(reply, Say)
     return list(sections(reply.text))
+
+
+def summary_blocks(summary: Summary) -> list[Block]:
+    """A finished reflection, announced without its words: they open in a modal."""
+    heading = copy.text("summary.heading", title=summary.flow_title)
+    blocks: list[Block] = [
+        HeaderBlock(text=plain(shorten(heading, limit=HEADER_TEXT))),
+        *sections(copy.text("summary.saved")),
+    ]
+    if summary.reflection_id:
+        read = ButtonElement(
+            text=copy.text("summary.read"),
+            action_id="read_reflection",
+            value=summary.reflection_id,
+            style="primary",
+        )
+        blocks.append(ActionsBlock(elements=[read]))
+    return blocks
 
 
 def offer_blocks(offer: FlowOffer) -> list[Block]:
@@ -129,7 +158,13 @@ def nudge_blocks(nudge: SupervisorNudge, *, owner: str) -> list[Block]:
                 action_id=f"nudge_book:{index}",
                 style="primary",
             )
-        blocks.append(SectionBlock(text=markdown(about[:3000]), accessory=accessory))
+        blocks.append(
+            SectionBlock(
+                block_id=f"nudge_book|{owner}|{index}",
+                text=markdown(about[:3000]),
+                accessory=accessory,
+            )
+        )
     not_now = ButtonElement(text=copy.text("nudge.not_now"), action_id="nudge_not_now")
     blocks.append(ActionsBlock(block_id=f"nudge|{owner}", elements=[not_now]))
     return blocks

@@ -1,25 +1,36 @@
 """`/reflect export`: a person's own reflections, as the same Markdown `reflect data export`
-writes, posted to their DM in pieces that fit Slack's limits."""
+writes, shown in a modal. A modal is not a message, so the export never lands in the Slack
+history (nor in a notification)."""
 
 from __future__ import annotations
 
+from slack_sdk.models.blocks import Block, ContextBlock
+from slack_sdk.models.views import View
+
 from bot.engine.people import Person
 from bot.slack.parts import Parts
-from bot.slack.views.blocks import Post
-from bot.slack.views.fitting import FALLBACK_TEXT, pack, shorten
-from bot.slack.views.mrkdwn import sections
+from bot.slack.views import copy
+from bot.slack.views.fitting import MODAL_TITLE, shorten, within_view
+from bot.slack.views.mrkdwn import plain, sections
 from bot.store.export import as_markdown
 
 
-def posts(text: str) -> list[Post]:
-    fallback = shorten(text, limit=FALLBACK_TEXT)
-    return [Post(text=fallback, blocks=tuple(run)) for run in pack(sections(text))]
+def export_view(text: str | None) -> View:
+    """The export in a modal; when Slack cannot show all of it, says where the rest is."""
+    blocks: list[Block] = [*sections(text if text else copy.text("export.none"))]
+    shown = within_view(blocks)
+    if len(shown) < len(blocks):
+        shown = [*shown[:-1], ContextBlock(elements=[plain(copy.text("export.cut"))])]
+    return View(
+        type="modal",
+        title=plain(shorten(copy.text("export.title"), limit=MODAL_TITLE)),
+        close=plain(copy.text("home.close")),
+        blocks=shown,
+    )
 
 
-def send(parts: Parts, person: Person, *, user_id: str) -> None:
+def open_modal(parts: Parts, person: Person, *, trigger_id: str) -> None:
     kept = parts.store.export(person)
     titles = {flow.id: flow.title for flow in parts.conversations.library}
-    text = as_markdown(kept, exported_at=parts.clock(), titles=titles)
-    channel = parts.delivery.dm_channel(user_id=user_id)
-    if channel:
-        parts.delivery.post(channel=channel, posts=posts(text))
+    text = as_markdown(kept, exported_at=parts.clock(), titles=titles) if kept else None
+    parts.delivery.open_view(trigger_id=trigger_id, view=export_view(text))

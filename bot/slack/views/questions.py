@@ -3,6 +3,9 @@
 Every control sits in a block whose id names the step and the owner's tag
 (``q|<tag>|<flow>|<step>``), so a click says which question it answers and whose it is.
 After a click the controls are replaced by the answer, so nothing can be answered twice.
+A free-text question offers "Write privately", which opens a modal
+(bot.slack.listeners.private): what is submitted there is not a message, so it is not in the
+workspace's Slack history.
 """
 
 from __future__ import annotations
@@ -83,8 +86,16 @@ def _options(question: Question) -> list[tuple[str, str]]:
     return [(choice.value, choice.label) for choice in question.choices]
 
 
+#: The action of the "Write privately" button under a free-text question.
+WRITE_PRIVATELY = "write_privately"
+
+
 def _controls(question: Question) -> list[Any]:
     options = _options(question)
+    if question.step_kind == "text":
+        return [
+            ButtonElement(text=copy.text("question.write_privately"), action_id=WRITE_PRIVATELY)
+        ]
     if not options:
         return []
     if question.step_kind == "multi":
