@@ -3,7 +3,12 @@
 Every piece of text a leader sends goes through `receive`, which screens it for safety before
 anything else happens to it, then routes it: a command (pause, stop, help...), an answer to the
 current step, or the choice of a flow. Buttons come in through `start`, `choose` and
-`nudge_answered`. The session is saved after every step.
+`suggestion_answered`. The session is saved after every step.
+
+Follow-up from last time: when a flow starts, the engine recalls the leader's last open next
+step (in their own words, from the store, under their own key) and, for flows that use it,
+what happened since they last prepared for supervision; a flow's `follow_up` step asks about
+it, and the answer settles it when the flow is finished.
 """
 
 from __future__ import annotations
@@ -18,18 +23,29 @@ from bot.engine import messages, sessions
 from bot.engine.flows import Flow
 from bot.engine.library import FlowLibrary
 from bot.engine.people import Person
-from bot.engine.reflections import Answer, Event, Reflection, ReflectionStore
+from bot.engine.flows import FollowUpStep, ScaleStep
+from bot.engine.recall import recall_for, settled_by, suggested_flows
+from bot.engine.reflections import (
+    Answer,
+    Event,
+    Reflection,
+    ReflectionStore,
+    ScaleMark,
+    StoredReflection,
+)
 from bot.engine.rendering import prompt_context, render
 from bot.engine.replies import Choice, FlowOffer, Question, Reply, Say, Signpost, Summary
 from bot.engine.safety import Concern, screen
 from bot.engine.sessions import Session, Turn
 from bot.engine.signposts import Signposts
-from bot.engine.supervisor_nudge import NudgePolicy
+from bot.engine.supervisor_suggestion import SuggestionHistory, SuggestionPolicy
 
 log = logging.getLogger(__name__)
 
 #: The longest message the engine reads; longer text is cut here (Slack allows 40,000).
 MAX_INPUT = 40_000
+#: How far back the Home tab looks for the leader's latest supervision agenda.
+RECENT_FOR_AGENDA = 20
 
 
 class Unfinished(NamedTuple):
@@ -49,13 +65,13 @@ class Conversations:
         library: FlowLibrary,
         store: ReflectionStore,
         signposts: Signposts,
-        nudges: NudgePolicy | None = None,
+        suggestions: SuggestionPolicy | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
     ) -> None:
         self.library = library
         self.store = store
         self.signposts = signposts
-        self.nudges = nudges or NudgePolicy()
+        self.suggestions = suggestions or SuggestionPolicy()
         self.clock = clock
 
     # ------------------------------------------------------------------ typed text
@@ -84,6 +100,9 @@ class Conversations:
             return [*replies, Say(messages.text("help_idle"))]
         if word in messages.words("pause") | messages.words("stop"):
             return [*replies, Say(messages.text("session.nothing_active"))]
+        if word in messages.words("follow_up_off") | messages.words("follow_up_on"):
+            on = word in messages.words("follow_up_on")
+            return [*replies, *self.set_follow_up(person, wanted=on)]
         flow = self.library.find(text)
         if flow is not None:
             return [*replies, *self.start(person, flow.id)]
@@ -108,7 +127,7 @@ class Conversations:
         if word in messages.words("help"):
             question = sessions.ask(flow, session, now=now, person=person)
             step = flow.step(session.step_id)
-            context = prompt_context(flow, session.answers, person, now)
+            context = prompt_context(flow, session.answers, person, now, session.recall)
             extra = [Say(render(step.help, context))] if step.help else []
             helptext = messages.text("help", title=flow.title, position=question.position)
             return [Say(helptext), *extra, question]
@@ -151,7 +170,15 @@ class Conversations:
             old = self.library.get(current.flow_id)
             title = old.title if old else current.flow_id
             replies.append(Say(messages.text("session.replaced", title=title)))
-        turn = sessions.start(flow, now=self.clock(), person=person)
+        now = self.clock()
+        recall = recall_for(
+            flow,
+            store=self.store,
+            person=person,
+            library=self.library,
+            now=now,
+        )
+        turn = sessions.start(flow, now=now, person=person, recall=recall)
         if current is not None and current.signposted:
             turn = replace(turn, session=replace(turn.session, signposted=True))
         return [*replies, *self._advance(person, flow, turn)]
@@ -173,10 +200,17 @@ class Conversations:
         turn = sessions.choose(flow, session, value, now=self.clock(), person=person)
         return self._advance(person, flow, turn)
 
-    def nudge_answered(self, person: Person, *, followed: bool) -> None:
-        """The leader clicked "Book a supervisor" (followed) or "Not now". Counted, no more."""
-        event: Event = "nudge_followed" if followed else "nudge_dismissed"
+    def suggestion_answered(self, person: Person, *, opened: bool) -> None:
+        """The leader opened a supervisor's booking page (opened) or said "Not now" (which
+        keeps the suggestion away for a while). Counted, no more: opening a page is not
+        booking, and nobody is told."""
+        event: Event = "nudge_followed" if opened else "nudge_dismissed"
         self.store.record(person, event, at=self.clock())
+
+    def set_follow_up(self, person: Person, *, wanted: bool) -> list[Reply]:
+        """Switch follow-up from last time on or off for this person."""
+        self.store.want_follow_up(person, wanted)
+        return [Say(messages.text("follow_up.switched_on" if wanted else "follow_up.switched_off"))]
 
     # ------------------------------------------------------------------ session commands
 
@@ -235,6 +269,7 @@ class Conversations:
 
     def _advance(self, person: Person, flow: Flow, turn: Turn) -> list[Reply]:
         replies = list(turn.replies)
+        self._follow_up_choice(person, flow, turn.session)
         if not turn.finished:
             self.store.save_session(person, turn.session)
             if turn.session.signposted:
@@ -242,35 +277,79 @@ class Conversations:
             return replies
         return replies + self._finish(person, flow, turn)
 
+    def _follow_up_choice(self, person: Person, flow: Flow, session: Session) -> None:
+        """"Don't ask me about next steps" takes effect at once, even if the flow is stopped."""
+        for step in flow.steps:
+            if isinstance(step, FollowUpStep) and session.answers.get(step.id) == "stop_asking":
+                if self.store.follow_up_wanted(person):
+                    self.store.want_follow_up(person, False)
+
     def _finish(self, person: Person, flow: Flow, turn: Turn) -> list[Reply]:
         now = self.clock()
         session = turn.session
         summary = turn.summary or ""
         kept = sessions.kept_answers(flow, session)
+        next_step = next((s.id for s in flow.steps if s.ask_next_time), None)
         reflection = Reflection(
             flow_id=flow.id,
             started_at=session.started_at,
             finished_at=now,
             summary=summary,
-            answers=tuple(
-                Answer(step_id, flow.step(step_id).kind, value) for step_id, value in kept.items()
-            ),
+            answers=tuple(_answer(flow, step_id, value) for step_id, value in kept.items()),
+            next_step=next_step if next_step in kept else None,
+            follow_up=settled_by(flow, session),
         )
-        recent = self.store.reflections(person, limit=self.nudges.look_back)
-        last_firm = self.store.last_event(person, "nudge_firm_shown")
+        recent = self.store.reflections(person, limit=self.suggestions.look_back)
+        history = SuggestionHistory(
+            last_shown=self.store.last_event(person, "nudge_shown"),
+            last_firm=self.store.last_event(person, "nudge_firm_shown"),
+            last_not_now=self.store.last_event(person, "nudge_dismissed"),
+        )
+        agenda = summary if flow.area == "prepare" else self._latest_agenda(recent)
         reflection_id = self.store.finish(person, reflection)
-        nudge = self.nudges.after(
-            flow=flow, session=session, recent=recent, last_firm=last_firm, now=now
+        # The hook for the safety path: a session in which a crisis card was shown ends
+        # without any pitch (the crisis closing is the safety path's own).
+        suggestion = self.suggestions.after(
+            flow=flow,
+            session=session,
+            recent=recent,
+            history=history,
+            now=now,
+            crisis_shown=session.signposted,
+            agenda=agenda,
         )
-        self.store.record(person, "nudge_shown", at=now, flow_id=flow.id)
-        if nudge.firm:
-            self.store.record(person, "nudge_firm_shown", at=now, flow_id=flow.id)
+        if suggestion is not None:
+            self.store.record(person, "nudge_shown", at=now, flow_id=flow.id)
+            if suggestion.firm:
+                self.store.record(person, "nudge_firm_shown", at=now, flow_id=flow.id)
         log.info("reflection finished", extra={"flow_id": flow.id})
-        return [
+        replies: list[Reply] = [
             Summary(flow.id, flow.title, summary, reflection_id),
             Say(messages.text("session.finished")),
-            nudge,
         ]
+        offered = [
+            Choice(found.id, found.title)
+            for flow_id in suggested_flows(flow, session)
+            if (found := self.library.get(flow_id)) is not None
+        ]
+        if offered and not session.signposted:
+            replies.append(FlowOffer(messages.text("suggested_flow"), tuple(offered)))
+        if suggestion is not None:
+            replies.append(suggestion)
+        return replies
+
+    def _latest_agenda(self, recent: list[StoredReflection]) -> str | None:
+        """The leader's latest supervision agenda among recent reflections, for the booking
+        email."""
+        for reflection in recent:
+            flow = self.library.get(reflection.flow_id)
+            if flow is not None and flow.area == "prepare":
+                return reflection.summary
+        return None
+
+    def agenda(self, person: Person) -> str | None:
+        """The leader's latest supervision agenda (for booking from the Home tab)."""
+        return self._latest_agenda(self.store.reflections(person, limit=RECENT_FOR_AGENDA))
 
     def check_safety(self, person: Person, text: str) -> Signpost | None:
         """The safety screen, for text that does not go through `receive` (e.g. typed after a
@@ -286,6 +365,12 @@ class Conversations:
         if session is not None and not session.signposted:
             self.store.save_session(person, replace(session, signposted=True))
         return self.signposts.signpost(concern)
+
+
+def _answer(flow: Flow, step_id: str, value: object) -> Answer:
+    step = flow.step(step_id)
+    mark = ScaleMark(step.min, step.max, step.heavy) if isinstance(step, ScaleStep) else None
+    return Answer(step_id, step.kind, value, mark)
 
 
 def _storable(text: str) -> str:

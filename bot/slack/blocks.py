@@ -26,9 +26,10 @@ from bot.engine.replies import (
     Say,
     Signpost,
     Summary,
-    SupervisorNudge,
+    SupervisorSuggestion,
 )
 from bot.slack import copy
+from bot.slack.booking import supervisor_blocks
 from bot.slack.fitting import BUTTON_TEXT, FALLBACK_TEXT, HEADER_TEXT, pack, shorten
 from bot.slack.mrkdwn import escape, markdown, plain, sections
 from bot.slack.questions import question_blocks
@@ -72,8 +73,8 @@ def render(reply: Reply, *, owner: str) -> list[Block]:
         return question_blocks(reply, owner=owner)
     if isinstance(reply, FlowOffer):
         return offer_blocks(reply)
-    if isinstance(reply, SupervisorNudge):
-        return nudge_blocks(reply, owner=owner)
+    if isinstance(reply, SupervisorSuggestion):
+        return suggestion_blocks(reply, owner=owner)
     if isinstance(reply, Summary):
         heading = copy.text("summary.heading", title=reply.flow_title)
         return [HeaderBlock(text=plain(shorten(heading, limit=HEADER_TEXT))), *sections(reply.text)]
@@ -104,24 +105,16 @@ def start_buttons(flows: Sequence[Choice]) -> list[Block]:
     ]
 
 
-def nudge_blocks(nudge: SupervisorNudge, *, owner: str) -> list[Block]:
-    blocks: list[Block] = list(sections(nudge.text))
-    for index, supervisor in enumerate(nudge.supervisors):
-        about = f"*{escape(supervisor.name)}*\n{escape(supervisor.supports)}".strip()
-        if supervisor.email and not supervisor.booking_url:
-            label = escape(copy.text("nudge.email", email=supervisor.email))
-            about += f"\n<mailto:{supervisor.email}|{label}>"
-        accessory = None
-        if supervisor.booking_url:
-            accessory = ButtonElement(
-                text=copy.text("nudge.book"),
-                url=supervisor.booking_url,
-                action_id=f"nudge_book:{index}",
-                style="primary",
-            )
-        blocks.append(SectionBlock(text=markdown(about[:3000]), accessory=accessory))
-    not_now = ButtonElement(text=copy.text("nudge.not_now"), action_id="nudge_not_now")
-    blocks.append(ActionsBlock(block_id=f"nudge|{owner}", elements=[not_now]))
+#: The "Not now" button of a supervisor suggestion, and its block (which names the owner).
+NOT_NOW_ACTION = "suggestion_not_now"
+SUGGESTION_BLOCK = "suggestion"
+
+
+def suggestion_blocks(suggestion: SupervisorSuggestion, *, owner: str) -> list[Block]:
+    blocks: list[Block] = list(sections(suggestion.text))
+    blocks += supervisor_blocks(suggestion.supervisors, agenda=suggestion.agenda)
+    not_now = ButtonElement(text=copy.text("booking.not_now"), action_id=NOT_NOW_ACTION)
+    blocks.append(ActionsBlock(block_id=f"{SUGGESTION_BLOCK}|{owner}", elements=[not_now]))
     return blocks
 
 
