@@ -1,50 +1,48 @@
-"""The supervisor nudge: gentle by default, firm when the load looks heavy, and not too often."""
+"""The supervisor suggestion: bounded in frequency, remembered "Not now", wording suited to
+the flow, firm when the load looks heavy, and never after a crisis card."""
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from bot.engine import messages
 from bot.engine.conversation import Conversations
 from bot.engine.flows import Flow
 from bot.engine.library import FlowLibrary
 from bot.engine.people import Person
-from bot.engine.reflections import Answer, StoredReflection
-from bot.engine.replies import Supervisor, SupervisorNudge
+from bot.engine.reflections import OLD_SCALE, Answer, ScaleMark, StoredReflection
+from bot.engine.replies import Supervisor, SupervisorSuggestion
 from bot.engine.sessions import Session
 from bot.engine.signposts import load_signposts
-from bot.engine.supervisor_nudge import (
-    NudgePolicy,
-    SupervisorsError,
-    load_supervisors,
-    parse_supervisors,
-    says_stuck,
-)
+from bot.engine.supervisor_suggestion import SuggestionHistory, SuggestionPolicy, says_stuck
 from tests.conftest import NOW, ROOT, Clock, flow_from
 from tests.fakes import MemoryStore
 
 SAM = Person("terminal:sam", first_name="Sam")
-SUPERVISOR = Supervisor("Alex Rivers", "Ward managers", booking_url="https://example.org/book")
-POLICY = NudgePolicy(supervisors=(SUPERVISOR,))
+SUPERVISOR = Supervisor("Alex Rivers", "Ward managers", booking_url="https://supervision.test/book")
+POLICY = SuggestionPolicy(supervisors=(SUPERVISOR,))
+NEW_SCALE = ScaleMark(1, 5, "max")
 
 
-def _session(flow: Flow, *, signposted: bool = False, **answers: Any) -> Session:
+def _session(flow: Flow, **answers: Any) -> Session:
     return Session(
         flow_id=flow.id,
         step_id=flow.steps[-1].id,
         started_at=NOW - dt.timedelta(minutes=5),
         answers=dict(answers),
-        signposted=signposted,
     )
 
 
 def _earlier(
-    flow_id: str, value: int, *, days_ago: float, step_id: str = "weight"
+    flow_id: str,
+    value: int,
+    *,
+    days_ago: float,
+    step_id: str = "weight",
+    mark: ScaleMark | None = NEW_SCALE,
 ) -> StoredReflection:
     finished = NOW - dt.timedelta(days=days_ago)
     return StoredReflection(
@@ -53,60 +51,117 @@ def _earlier(
         started_at=finished - dt.timedelta(minutes=4),
         finished_at=finished,
         summary="",
-        answers=(Answer(step_id, "scale", value), Answer("what_happened", "text", "a day")),
+        answers=(Answer(step_id, "scale", value, mark), Answer("what_happened", "text", "a day")),
     )
 
 
-def _nudge(
+def _suggest(
     flow: Flow,
     session: Session,
     *,
     recent: list[StoredReflection] | None = None,
-    last_firm: dt.datetime | None = None,
-    policy: NudgePolicy = POLICY,
-) -> SupervisorNudge:
+    history: SuggestionHistory | None = None,
+    policy: SuggestionPolicy = POLICY,
+    crisis_shown: bool = False,
+) -> SupervisorSuggestion | None:
     return policy.after(
-        flow=flow, session=session, recent=recent or [], last_firm=last_firm, now=NOW
+        flow=flow,
+        session=session,
+        recent=recent or [],
+        history=history or SuggestionHistory(),
+        now=NOW,
+        crisis_shown=crisis_shown,
     )
 
 
-# ---------------------------------------------------------------------- gentle by default
+def _firm(flow: Flow, session: Session, **kwargs: Any) -> bool:
+    found = _suggest(flow, session, **kwargs)
+    return found is not None and found.firm
 
 
-def test_every_finished_flow_ends_with_a_gentle_offer(hard_day: Flow) -> None:
-    nudge = _nudge(hard_day, _session(hard_day, weight=4, what_happened="A long meeting"))
-    assert not nudge.firm
-    assert nudge.text == messages.text("nudge.gentle")
-    assert nudge.supervisors == (SUPERVISOR,)
+# ---------------------------------------------------------------------- gentle, and bounded
 
 
-def test_without_supervisors_the_offer_suggests_asking_about_supervision(hard_day: Flow) -> None:
-    policy = NudgePolicy()
-    assert _nudge(hard_day, _session(hard_day), policy=policy).text == messages.text(
-        "nudge.gentle_general"
-    )
-    heavy = _nudge(hard_day, _session(hard_day, signposted=True), policy=policy)
-    assert heavy.firm and heavy.text == messages.text("nudge.firm_general")
-    assert heavy.supervisors == ()
+def test_a_first_reflection_ends_with_a_gentle_suggestion_worded_for_the_flow(
+    hard_day: Flow,
+) -> None:
+    found = _suggest(hard_day, _session(hard_day, weight=2, what_happened="A long meeting"))
+    assert found is not None and not found.firm
+    assert found.text == messages.text("suggestion.gentle.debrief")
+    assert found.supervisors == (SUPERVISOR,)
 
 
-@pytest.mark.parametrize("key", ["gentle", "firm", "gentle_general", "firm_general"])
+def test_without_supervisors_the_suggestion_is_to_ask_about_supervision(hard_day: Flow) -> None:
+    policy = SuggestionPolicy()
+    found = _suggest(hard_day, _session(hard_day), policy=policy)
+    assert found is not None and found.text == messages.text("suggestion.gentle.general")
+    stuck = _suggest(hard_day, _session(hard_day, what_happened="I feel stuck"), policy=policy)
+    assert stuck is not None and stuck.firm
+    assert stuck.text == messages.text("suggestion.firm_general") and stuck.supervisors == ()
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "gentle.debrief",
+        "gentle.checkin",
+        "gentle.prepare",
+        "gentle.model",
+        "gentle.default",
+        "gentle.general",
+        "firm",
+        "firm_general",
+    ],
+)
 def test_the_words_are_never_pushy_or_alarming(key: str) -> None:
-    text = messages.text(f"nudge.{key}")
-    assert "outside your line management" in text
+    text = messages.text(f"suggestion.{key}")
     assert "!" not in text
     for word in ("must", "urgent", "immediately", "crisis", "worried about you", "should"):
         assert word not in text.lower()
 
 
+def test_a_gentle_suggestion_appears_at_most_once_a_week(hard_day: Flow) -> None:
+    session = _session(hard_day, weight=2)
+    shown = SuggestionHistory(last_shown=NOW - dt.timedelta(days=6, hours=23))
+    assert _suggest(hard_day, session, history=shown) is None
+    week = SuggestionHistory(last_shown=NOW - dt.timedelta(days=7))
+    assert _suggest(hard_day, session, history=week) is not None
+
+
+def test_preparing_for_supervision_always_shows_how_to_book() -> None:
+    flow = flow_from({"id": "prep", "area": "prepare", "steps": [{"id": "a", "kind": "text", "prompt": "?"}]})
+    shown = SuggestionHistory(last_shown=NOW - dt.timedelta(hours=1))
+    found = _suggest(flow, _session(flow, a="x"), history=shown)
+    assert found is not None and found.text == messages.text("suggestion.gentle.prepare")
+
+
+def test_not_now_is_remembered_for_a_while(hard_day: Flow) -> None:
+    heavy = _session(hard_day, weight=5, what_happened="I feel stuck")
+    recently = SuggestionHistory(last_not_now=NOW - dt.timedelta(days=20))
+    assert _suggest(hard_day, heavy, history=recently) is None  # not even a firm one
+    later = SuggestionHistory(last_not_now=NOW - dt.timedelta(days=21))
+    assert _suggest(hard_day, heavy, history=later) is not None
+
+
+def test_never_a_pitch_after_a_crisis_card(hard_day: Flow) -> None:
+    heavy = _session(hard_day, weight=5, what_happened="I feel stuck")
+    assert _suggest(hard_day, heavy, crisis_shown=True) is None
+
+
+def test_none_after_went_well_unless_there_are_signs() -> None:
+    went_well = flow_from(
+        {
+            "id": "good",
+            "suggest_supervisor": "when_heavy",
+            "steps": [{"id": "what", "kind": "text", "prompt": "What went well?"}],
+        }
+    )
+    assert _suggest(went_well, _session(went_well, what="A calm inspection")) is None
+    stuck = _suggest(went_well, _session(went_well, what="Fine, but I feel stuck"))
+    assert stuck is not None and stuck.firm
+
+
 # ---------------------------------------------------------------------- what makes it firm
-
-
-def test_a_safety_signpost_in_the_session_makes_it_firm(hard_day: Flow) -> None:
-    session = _session(hard_day, signposted=True, weight=5)
-    assert POLICY.reasons(flow=hard_day, session=session, recent=[], now=NOW) == {"signposted"}
-    nudge = _nudge(hard_day, session)
-    assert nudge.firm and nudge.text == messages.text("nudge.firm")
 
 
 @pytest.mark.parametrize(
@@ -123,9 +178,10 @@ def test_a_safety_signpost_in_the_session_makes_it_firm(hard_day: Flow) -> None:
     ],
 )
 def test_saying_you_feel_stuck_makes_it_firm(hard_day: Flow, answer: str) -> None:
-    session = _session(hard_day, weight=4, what_happened=answer)
+    session = _session(hard_day, weight=2, what_happened=answer)
     assert POLICY.reasons(flow=hard_day, session=session, recent=[], now=NOW) == {"stuck"}
-    assert _nudge(hard_day, session).firm
+    found = _suggest(hard_day, session)
+    assert found is not None and found.firm and found.text == messages.text("suggestion.firm")
 
 
 @pytest.mark.parametrize(
@@ -143,7 +199,7 @@ def test_saying_you_are_not_stuck_does_not(answer: str) -> None:
     assert not says_stuck(answer)
 
 
-def test_a_chosen_option_meaning_stuck_counts(hard_day: Flow) -> None:
+def test_a_chosen_option_meaning_stuck_counts() -> None:
     flow = flow_from(
         {
             "steps": [
@@ -168,50 +224,36 @@ def test_a_chosen_option_meaning_stuck_counts(hard_day: Flow) -> None:
             ]
         }
     )
-    assert _nudge(flow, _session(flow, where="stuck")).firm
-    assert _nudge(flow, _session(flow, what=["tired", "feeling-stuck"])).firm
-    assert not _nudge(flow, _session(flow, where="moving", what=["tired"])).firm
+    assert _firm(flow, _session(flow, where="stuck"))
+    assert _firm(flow, _session(flow, what=["tired", "feeling-stuck"]))
+    assert not _firm(flow, _session(flow, where="moving", what=["tired"]))
 
 
-def test_one_low_score_on_its_own_stays_gentle(hard_day: Flow) -> None:
-    assert not _nudge(hard_day, _session(hard_day, weight=1)).firm
+def test_one_heavy_score_on_its_own_stays_gentle(hard_day: Flow) -> None:
+    assert not _firm(hard_day, _session(hard_day, weight=5))
 
 
-def test_low_scores_now_and_recently_make_it_firm(hard_day: Flow) -> None:
-    recent = [_earlier("hard-day", 2, days_ago=3)]
-    session = _session(hard_day, weight=2)
-    assert POLICY.reasons(flow=hard_day, session=session, recent=recent, now=NOW) == {"low_scores"}
-    assert _nudge(hard_day, session, recent=recent).firm
+def test_heavy_scores_now_and_recently_make_it_firm(hard_day: Flow) -> None:
+    recent = [_earlier("hard-day", 4, days_ago=3)]
+    session = _session(hard_day, weight=4)
+    assert POLICY.reasons(flow=hard_day, session=session, recent=recent, now=NOW) == {
+        "heavy_scores"
+    }
+    assert _firm(hard_day, session, recent=recent)
 
 
-def test_two_low_recent_reflections_count_even_when_today_is_lighter(hard_day: Flow) -> None:
-    recent = [_earlier("hard-day", 1, days_ago=2), _earlier("hard-day", 2, days_ago=6)]
-    assert _nudge(hard_day, _session(hard_day, weight=4), recent=recent).firm
+def test_the_heavy_end_is_read_from_each_answer_so_old_answers_stay_true(hard_day: Flow) -> None:
+    """Answers kept before scales said which end is heavy ran 1 (heavy) .. 5 (light): an old
+    1 is heavy, an old 5 is light, whatever today's scale says."""
+    old_heavy = [_earlier("hard-day", 1, days_ago=2, mark=OLD_SCALE)]
+    assert _firm(hard_day, _session(hard_day, weight=5), recent=old_heavy)
+    old_light = [_earlier("hard-day", 5, days_ago=2, mark=OLD_SCALE)]
+    assert not _firm(hard_day, _session(hard_day, weight=5), recent=old_light)
+    unmarked = [_earlier("hard-day", 1, days_ago=2, mark=None)]
+    assert _firm(hard_day, _session(hard_day, weight=5), recent=unmarked)
 
 
-def test_scores_in_the_middle_of_the_scale_are_not_low(hard_day: Flow) -> None:
-    recent = [_earlier("hard-day", 3, days_ago=2), _earlier("hard-day", 3, days_ago=6)]
-    assert not _nudge(hard_day, _session(hard_day, weight=3), recent=recent).firm
-
-
-def test_old_reflections_do_not_count(hard_day: Flow) -> None:
-    recent = [_earlier("hard-day", 1, days_ago=40)]
-    assert not _nudge(hard_day, _session(hard_day, weight=1), recent=recent).firm
-
-
-def test_only_the_configured_number_of_reflections_is_looked_back_over(hard_day: Flow) -> None:
-    recent = [
-        _earlier("hard-day", 5, days_ago=1),
-        _earlier("hard-day", 1, days_ago=2),
-        _earlier("hard-day", 1, days_ago=3),
-    ]
-    session = _session(hard_day, weight=5)
-    assert _nudge(hard_day, session, recent=recent).firm
-    short = NudgePolicy(supervisors=(SUPERVISOR,), look_back=1, low_needed=1)
-    assert not _nudge(hard_day, session, recent=recent, policy=short).firm
-
-
-def test_the_flows_own_scale_bounds_are_used() -> None:
+def test_a_scale_whose_heavy_end_is_its_minimum_is_read_that_way() -> None:
     flow = flow_from(
         {
             "id": "energy",
@@ -222,180 +264,132 @@ def test_the_flows_own_scale_bounds_are_used() -> None:
                     "prompt": "Energy?",
                     "min": 0,
                     "max": 10,
+                    "heavy": "min",
                     "labels": {"min": "empty", "max": "full"},
                 }
             ],
         }
     )
-    one_low = NudgePolicy(low_needed=1)
-    assert one_low.after(
-        flow=flow, session=_session(flow, energy=3), recent=[], last_firm=None, now=NOW
-    ).firm
-    assert not one_low.after(
-        flow=flow, session=_session(flow, energy=4), recent=[], last_firm=None, now=NOW
-    ).firm
-    # An earlier reflection of this flow is read on its own 0..10 scale...
-    assert one_low.after(
-        flow=flow,
-        session=_session(flow, energy=9),
-        recent=[_earlier("energy", 3, days_ago=1, step_id="energy")],
-        last_firm=None,
-        now=NOW,
-    ).firm
-    # ...and one from another flow, whose scale is not at hand, on 1..5 if it fits there.
-    assert not one_low.after(
-        flow=flow,
-        session=_session(flow, energy=9),
-        recent=[_earlier("elsewhere", 7, days_ago=1, step_id="x")],
-        last_firm=None,
-        now=NOW,
-    ).firm
-    assert one_low.after(
-        flow=flow,
-        session=_session(flow, energy=9),
-        recent=[_earlier("elsewhere", 2, days_ago=1, step_id="x")],
-        last_firm=None,
-        now=NOW,
-    ).firm
+    one = SuggestionPolicy(heavy_needed=1)
+    assert _firm(flow, _session(flow, energy=3), policy=one)
+    assert not _firm(flow, _session(flow, energy=4), policy=one)
 
 
-# ---------------------------------------------------------------------- how often
+def test_two_heavy_recent_reflections_count_even_when_today_is_lighter(hard_day: Flow) -> None:
+    recent = [_earlier("hard-day", 5, days_ago=2), _earlier("hard-day", 4, days_ago=6)]
+    assert _firm(hard_day, _session(hard_day, weight=2), recent=recent)
 
 
-def test_a_firm_nudge_appears_at_most_once_per_period(hard_day: Flow) -> None:
-    heavy = _session(hard_day, signposted=True)
-    assert not _nudge(hard_day, heavy, last_firm=NOW - dt.timedelta(days=3)).firm
-    assert not _nudge(hard_day, heavy, last_firm=NOW - dt.timedelta(days=13, hours=23)).firm
-    assert _nudge(hard_day, heavy, last_firm=NOW - dt.timedelta(days=14)).firm
-    assert _nudge(hard_day, heavy, last_firm=None).firm
+def test_scores_in_the_middle_of_the_scale_are_not_heavy(hard_day: Flow) -> None:
+    recent = [_earlier("hard-day", 3, days_ago=2), _earlier("hard-day", 3, days_ago=6)]
+    assert not _firm(hard_day, _session(hard_day, weight=3), recent=recent)
 
 
-def test_the_period_is_configurable(hard_day: Flow) -> None:
-    heavy = _session(hard_day, signposted=True)
-    weekly = NudgePolicy(firm_every=dt.timedelta(days=7))
-    assert _nudge(hard_day, heavy, last_firm=NOW - dt.timedelta(days=8), policy=weekly).firm
-    always = NudgePolicy(firm_every=dt.timedelta(0))
-    assert _nudge(hard_day, heavy, last_firm=NOW, policy=always).firm
+def test_old_reflections_do_not_count(hard_day: Flow) -> None:
+    recent = [_earlier("hard-day", 5, days_ago=40)]
+    assert not _firm(hard_day, _session(hard_day, weight=5), recent=recent)
 
 
-def test_a_last_firm_time_without_a_time_zone_is_read_as_utc(hard_day: Flow) -> None:
+def test_only_the_configured_number_of_reflections_is_looked_back_over(hard_day: Flow) -> None:
+    recent = [
+        _earlier("hard-day", 1, days_ago=1),
+        _earlier("hard-day", 5, days_ago=2),
+        _earlier("hard-day", 5, days_ago=3),
+    ]
+    session = _session(hard_day, weight=1)
+    assert _firm(hard_day, session, recent=recent)
+    short = SuggestionPolicy(supervisors=(SUPERVISOR,), look_back=1, heavy_needed=1)
+    assert not _firm(hard_day, session, recent=recent, policy=short)
+
+
+def test_a_firm_suggestion_appears_at_most_once_per_period(hard_day: Flow) -> None:
+    stuck = _session(hard_day, what_happened="I feel stuck")
+
+    def firm(days: float) -> bool:
+        history = SuggestionHistory(last_firm=NOW - dt.timedelta(days=days))
+        return _firm(hard_day, stuck, history=history)
+
+    assert not firm(3) and not firm(13.99)
+    assert firm(14)
+
+
+def test_a_last_time_without_a_time_zone_is_read_as_utc(hard_day: Flow) -> None:
     naive = (NOW - dt.timedelta(days=1)).replace(tzinfo=None)
-    assert not _nudge(hard_day, _session(hard_day, signposted=True), last_firm=naive).firm
+    history = SuggestionHistory(last_firm=naive, last_shown=naive)
+    assert _suggest(hard_day, _session(hard_day, what_happened="stuck"), history=history) is None
 
 
 @pytest.mark.parametrize(
     ("settings", "problem"),
     [
         ({"firm_every": dt.timedelta(days=-1)}, "firm_every"),
-        ({"look_back": 1, "low_needed": 3}, "low_needed"),
-        ({"low_needed": 0}, "low_needed"),
-        ({"low_fraction": 1.5}, "low_fraction"),
+        ({"quiet_after_not_now": dt.timedelta(days=-1)}, "quiet_after_not_now"),
+        ({"look_back": 1, "heavy_needed": 3}, "heavy_needed"),
+        ({"heavy_needed": 0}, "heavy_needed"),
+        ({"heavy_fraction": 1.5}, "heavy_fraction"),
     ],
 )
 def test_impossible_settings_are_refused_clearly(settings: dict[str, Any], problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
-        NudgePolicy(**settings)
+        SuggestionPolicy(**settings)
 
 
-def test_the_bound_holds_across_real_conversations(hard_day: Flow, clock: Clock) -> None:
+# ---------------------------------------------------------------------- in real conversations
+
+HARD_DAY = ["A parent complaint", "{weight}", "skip", "1", "1", "1", "skip", "3"]
+
+
+def test_the_bounds_hold_across_real_conversations(hard_day: Flow, clock: Clock) -> None:
     store = MemoryStore()
     conversations = Conversations(
         library=FlowLibrary([hard_day]),
         store=store,
         signposts=load_signposts(ROOT / "config" / "signposts.yaml"),
-        nudges=NudgePolicy(supervisors=(SUPERVISOR,), firm_every=dt.timedelta(days=14)),
+        suggestions=SuggestionPolicy(supervisors=(SUPERVISOR,)),
         clock=clock,
     )
 
-    def walk(weight: str) -> SupervisorNudge:
+    def walk(weight: str) -> SupervisorSuggestion | None:
         conversations.start(SAM, "hard-day")
         replies: list[Any] = []
-        for text in ["A parent complaint", weight, "Rattled", "rest", "The inbox", "skip"]:
-            replies = conversations.receive(SAM, text)
-        nudges = [reply for reply in replies if isinstance(reply, SupervisorNudge)]
-        assert len(nudges) == 1
-        return nudges[0]
+        for text in HARD_DAY:
+            replies = conversations.receive(SAM, text.format(weight=weight))
+        assert any(reply.kind == "summary" for reply in replies)
+        found = [reply for reply in replies if isinstance(reply, SupervisorSuggestion)]
+        assert len(found) <= 1
+        return found[0] if found else None
 
-    assert not walk("2").firm  # one low score
-    assert walk("1").firm  # two in a row
-    assert not walk("1").firm  # still heavy, but a firm nudge was just shown
-    clock.now += dt.timedelta(days=14)
-    assert walk("2").firm
-    firm_events = [event for event in store.events if event[1] == "nudge_firm_shown"]
-    assert len(firm_events) == 2
+    first = walk("2")
+    assert first is not None and not first.firm  # gentle, once
+    assert walk("2") is None  # not again the same week
+    assert walk("5") is None  # one heavy score alone: still only the weekly gentle one
+    heavy = walk("5")
+    assert heavy is not None and heavy.firm  # two heavy in a row: firm
+    assert walk("5") is None  # a firm one was just shown
+    conversations.suggestion_answered(SAM, opened=False)  # "Not now"
+    clock.now += dt.timedelta(days=15)
+    assert walk("5") is None  # "Not now" is remembered
+    clock.now += dt.timedelta(days=7)
+    again = walk("5")
+    assert again is not None and again.firm
+    kinds = [event[1] for event in store.events]
+    assert kinds.count("nudge_firm_shown") == 2 and kinds.count("nudge_shown") == 3
 
 
-# ---------------------------------------------------------------------- the supervisors file
-
-
-def test_the_shipped_supervisors_file_loads() -> None:
-    people = load_supervisors(ROOT / "config" / "supervisors.yaml")
-    assert people and all(p.name and p.supports and (p.booking_url or p.email) for p in people)
-
-
-def test_the_file_wide_booking_address_fills_gaps(tmp_path: Path) -> None:
-    path = tmp_path / "supervisors.yaml"
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "booking_url": "https://example.org/book",
-                "supervisors": [
-                    {"name": "Jo Park", "supports": "Head teachers"},
-                    {"name": "Ash Lee", "supports": "Ward managers", "email": "ash@example.org"},
-                ],
-            }
-        ),
-        encoding="utf-8",
+def test_a_crisis_card_in_the_session_means_no_suggestion(hard_day: Flow, clock: Clock) -> None:
+    store = MemoryStore()
+    conversations = Conversations(
+        library=FlowLibrary([hard_day]),
+        store=store,
+        signposts=load_signposts(ROOT / "config" / "signposts.yaml"),
+        suggestions=SuggestionPolicy(supervisors=(SUPERVISOR,)),
+        clock=clock,
     )
-    jo, ash = load_supervisors(path)
-    assert jo.booking_url == "https://example.org/book" and jo.email is None
-    assert ash.email == "ash@example.org" and ash.booking_url is None
-
-
-def test_an_empty_file_means_no_supervisors(tmp_path: Path) -> None:
-    path = tmp_path / "supervisors.yaml"
-    path.write_text("# none yet\n", encoding="utf-8")
-    assert load_supervisors(path) == ()
-    assert parse_supervisors({"supervisors": []}) == ()
-
-
-def test_every_problem_in_the_supervisors_file_is_reported(tmp_path: Path) -> None:
-    data = {
-        "booking": "https://example.org",
-        "supervisors": [
-            {"name": "Jo Park"},
-            {"supports": "Heads", "booking_url": "example.org/book"},
-            {"name": "Ash Lee", "supports": "Nurses", "email": "not-an-address"},
-            {"name": "jo park", "supports": "Again", "email": "jo@example.org", "phone": "1"},
-            "Sam",
-        ],
-    }
-    path = tmp_path / "supervisors.yaml"
-    path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    with pytest.raises(SupervisorsError) as error:
-        load_supervisors(path)
-    message = str(error.value)
-    assert str(path) in message
-    for expected in (
-        "unknown key 'booking'",
-        "item 1: supports is required",
-        "item 1: give a booking_url or an email",
-        "item 2: name is required",
-        "item 2: booking_url: 'example.org/book' is not a web address",
-        "item 3: email: 'not-an-address' is not an email address",
-        "item 4: 'jo park' is listed twice",
-        "item 4: unknown key 'phone'",
-        "item 5: expected name, supports",
-    ):
-        assert expected in message
-
-
-def test_unreadable_or_broken_supervisors_files_give_clear_errors(tmp_path: Path) -> None:
-    with pytest.raises(SupervisorsError, match="cannot read the supervisors file"):
-        load_supervisors(tmp_path / "absent.yaml")
-    broken = tmp_path / "broken.yaml"
-    broken.write_text("supervisors: [unclosed\n", encoding="utf-8")
-    with pytest.raises(SupervisorsError, match="not valid YAML"):
-        load_supervisors(broken)
-    with pytest.raises(SupervisorsError, match="expected a list"):
-        parse_supervisors({"supervisors": "Jo"})
+    conversations.start(SAM, "hard-day")
+    replies: list[Any] = conversations.receive(SAM, "I want to kill myself")
+    assert replies[0].kind == "signpost"
+    for text in HARD_DAY[1:]:
+        replies = conversations.receive(SAM, text.format(weight="5"))
+    assert any(reply.kind == "summary" for reply in replies)
+    assert not any(isinstance(reply, SupervisorSuggestion) for reply in replies)
+    assert "nudge_shown" not in [event[1] for event in store.events]
