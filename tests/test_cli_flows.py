@@ -108,7 +108,7 @@ def test_check_prints_every_problem_as_file_line_and_exits_1() -> None:
     assert lines == [
         f"{files[0]}:15: flow 'next-nowhere', step 'energy': next points to 'restor', which is "
         "not a step (steps are: energy, restore; or 'end' to finish). Did you mean 'restore'?",
-        f"{files[0]}:15: flow 'next-nowhere', step 'restore': this step can never be reached: "
+        f"{files[0]}:16: flow 'next-nowhere', step 'restore': this step can never be reached: "
         "no route from the first step leads to it; point a next (or a branch's then/else) at "
         "it, or remove it",
         f"{files[1]}:6: this is not valid YAML: while scanning for the next token found "
