@@ -62,6 +62,10 @@ def question_blocks(question: Question, *, owner: str) -> list[Block]:
     controls = _controls(question)
     if controls:
         blocks.append(ActionsBlock(block_id=block_id(question, owner=owner), elements=controls))
+    scale = question.scale
+    if scale is not None and not any(scale.points):  # no words on the buttons: say the ends
+        labels = f"{scale.min} = {scale.min_label} · {scale.max} = {scale.max_label}"
+        blocks.append(ContextBlock(elements=[plain(labels)]))
     blocks.append(ContextBlock(elements=[plain(_hint(question))]))
     return blocks
 
