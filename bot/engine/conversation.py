@@ -5,7 +5,12 @@ anything else happens to it (bot.engine.support answers what the screen found), 
 an answer to a safety question, a command (pause, stop, help...), an answer to the current step,
 or the choice of a flow. Text typed elsewhere (after `/reflect`, at the terminal's prompts)
 goes through `screen_input`. Buttons come in through `start`, `choose`, `check_in_answered`,
-`after_crisis` and `nudge_answered`. The session is saved after every step.
+`after_crisis` and `suggestion_answered`. The session is saved after every step.
+
+Follow-up from last time: when a flow starts, the engine recalls the leader's last open next
+step (in their own words, from the store, under their own key) and, for flows that use it,
+what happened since they last prepared for supervision; a flow's `follow_up` step asks about
+it, and the answer settles it when the flow is finished.
 """
 
 from __future__ import annotations
@@ -17,22 +22,32 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from bot.engine import messages, safety, sessions
-from bot.engine.flows import Flow
+from bot.engine.flows import Flow, FollowUpStep, ScaleStep
 from bot.engine.library import FlowLibrary
 from bot.engine.people import Person
-from bot.engine.reflections import Answer, Event, Reflection, ReflectionStore
+from bot.engine.recall import recall_for, settled_by, suggested_flows
+from bot.engine.reflections import (
+    Answer,
+    Event,
+    Reflection,
+    ReflectionStore,
+    ScaleMark,
+    StoredReflection,
+)
 from bot.engine.rendering import prompt_context, render
 from bot.engine.replies import Choice, FlowOffer, Question, Reply, Say, Summary
 from bot.engine.safety import Concern
 from bot.engine.sessions import Session, Turn, Waiting
 from bot.engine.signposts import Signposts
-from bot.engine.supervisor_nudge import NudgePolicy
+from bot.engine.supervisor_suggestion import SuggestionHistory, SuggestionPolicy
 from bot.engine.support import Screened, Support, check_in_question, next_step_typed, typed_no
 
 log = logging.getLogger(__name__)
 
 #: The longest message the engine reads; longer text is cut here (Slack allows 40,000).
 MAX_INPUT = 40_000
+#: How far back the Home tab looks for the leader's latest supervision agenda.
+RECENT_FOR_AGENDA = 20
 
 
 class Unfinished(NamedTuple):
@@ -52,14 +67,14 @@ class Conversations:
         library: FlowLibrary,
         store: ReflectionStore,
         signposts: Signposts,
-        nudges: NudgePolicy | None = None,
+        suggestions: SuggestionPolicy | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
         screen: Callable[[str], Concern | None] = safety.screen,
     ) -> None:
         self.library = library
         self.store = store
         self.signposts = signposts
-        self.nudges = nudges or NudgePolicy()
+        self.suggestions = suggestions or SuggestionPolicy()
         self.clock = clock
         self.screen = screen
         self.support = Support(store=store, signposts=signposts, clock=clock)
@@ -107,6 +122,9 @@ class Conversations:
             return [Say(messages.text("help_idle"))]
         if word in messages.words("pause") | messages.words("stop"):
             return [Say(messages.text("session.nothing_active"))]
+        if word in messages.words("follow_up_off") | messages.words("follow_up_on"):
+            on = word in messages.words("follow_up_on")
+            return self.set_follow_up(person, wanted=on)
         flow = self.library.find(text)
         if flow is not None:
             return self.start(person, flow.id)
@@ -123,7 +141,7 @@ class Conversations:
         if word in messages.words("help"):
             question = sessions.ask(flow, session, now=now, person=person)
             step = flow.step(session.step_id)
-            context = prompt_context(flow, session.answers, person, now)
+            context = prompt_context(flow, session.answers, person, now, session.recall)
             extra = [Say(render(step.help, context))] if step.help else []
             helptext = messages.text("help", title=flow.title, position=question.position)
             return [Say(helptext), *extra, question]
@@ -248,7 +266,15 @@ class Conversations:
             old = self.library.get(current.flow_id)
             title = old.title if old else current.flow_id
             replies.append(Say(messages.text("session.replaced", title=title)))
-        turn = sessions.start(flow, now=self.clock(), person=person)
+        now = self.clock()
+        recall = recall_for(
+            flow,
+            store=self.store,
+            person=person,
+            library=self.library,
+            now=now,
+        )
+        turn = sessions.start(flow, now=now, person=person, recall=recall)
         if current is not None and current.signposted:
             turn = replace(turn, session=replace(turn.session, signposted=True))
         return [*replies, *self._advance(person, flow, turn)]
@@ -274,10 +300,17 @@ class Conversations:
         turn = sessions.choose(flow, session, value, now=self.clock(), person=person)
         return self._advance(person, flow, turn)
 
-    def nudge_answered(self, person: Person, *, followed: bool) -> None:
-        """The leader clicked "Book a supervisor" (followed) or "Not now". Counted, no more."""
-        event: Event = "nudge_followed" if followed else "nudge_dismissed"
+    def suggestion_answered(self, person: Person, *, opened: bool) -> None:
+        """The leader opened a supervisor's booking page (opened) or said "Not now" (which
+        keeps the suggestion away for a while). Counted, no more: opening a page is not
+        booking, and nobody is told."""
+        event: Event = "nudge_followed" if opened else "nudge_dismissed"
         self.store.record(person, event, at=self.clock())
+
+    def set_follow_up(self, person: Person, *, wanted: bool) -> list[Reply]:
+        """Switch follow-up from last time on or off for this person."""
+        self.store.want_follow_up(person, wanted)
+        return [Say(messages.text("follow_up.switched_on" if wanted else "follow_up.switched_off"))]
 
     # ------------------------------------------------------------------ session commands
 
@@ -349,40 +382,92 @@ class Conversations:
 
     def _advance(self, person: Person, flow: Flow, turn: Turn) -> list[Reply]:
         replies = list(turn.replies)
+        self._follow_up_choice(person, flow, turn.session)
         if not turn.finished:
             self.store.save_session(person, turn.session)
             return replies
         return replies + self._finish(person, flow, turn)
+
+    def _follow_up_choice(self, person: Person, flow: Flow, session: Session) -> None:
+        """ "Don't ask me about next steps" takes effect at once, even if the flow is stopped."""
+        for step in flow.steps:
+            if isinstance(step, FollowUpStep) and session.answers.get(step.id) == "stop_asking":
+                if self.store.follow_up_wanted(person):
+                    self.store.want_follow_up(person, False)
 
     def _finish(self, person: Person, flow: Flow, turn: Turn) -> list[Reply]:
         now = self.clock()
         session = turn.session
         summary = turn.summary or ""
         kept = sessions.kept_answers(flow, session)
+        next_step = next((s.id for s in flow.steps if s.ask_next_time), None)
         reflection = Reflection(
             flow_id=flow.id,
             started_at=session.started_at,
             finished_at=now,
             summary=summary,
-            answers=tuple(
-                Answer(step_id, flow.step(step_id).kind, value) for step_id, value in kept.items()
-            ),
+            answers=tuple(_answer(flow, step_id, value) for step_id, value in kept.items()),
+            next_step=next_step if next_step in kept else None,
+            follow_up=settled_by(flow, session),
         )
-        recent = self.store.reflections(person, limit=self.nudges.look_back)
-        last_firm = self.store.last_event(person, "nudge_firm_shown")
+        recent = self.store.reflections(person, limit=self.suggestions.look_back)
+        history = SuggestionHistory(
+            last_shown=self.store.last_event(person, "nudge_shown"),
+            last_firm=self.store.last_event(person, "nudge_firm_shown"),
+            last_not_now=self.store.last_event(person, "nudge_dismissed"),
+        )
+        agenda = summary if flow.area == "prepare" else self._latest_agenda(recent)
         reflection_id = self.store.finish(person, reflection)
         log.info("reflection finished", extra={"flow_id": flow.id})
-        summary_reply = Summary(flow.id, flow.title, summary, reflection_id)
+        replies: list[Reply] = [
+            Summary(flow.id, flow.title, summary, reflection_id),
+            Say(messages.text("session.finished")),
+        ]
         if session.signposted:
             # After the crisis card, the close repeats the crisis lines, not a booking pitch.
-            return [summary_reply, Say(messages.text("session.finished")), self.support.closing()]
-        nudge = self.nudges.after(
-            flow=flow, session=session, recent=recent, last_firm=last_firm, now=now
+            return [*replies, self.support.closing()]
+        suggestion = self.suggestions.after(
+            flow=flow,
+            session=session,
+            recent=recent,
+            history=history,
+            now=now,
+            crisis_shown=session.signposted,
+            agenda=agenda,
         )
-        self.store.record(person, "nudge_shown", at=now, flow_id=flow.id)
-        if nudge.firm:
-            self.store.record(person, "nudge_firm_shown", at=now, flow_id=flow.id)
-        return [summary_reply, Say(messages.text("session.finished")), nudge]
+        if suggestion is not None:
+            self.store.record(person, "nudge_shown", at=now, flow_id=flow.id)
+            if suggestion.firm:
+                self.store.record(person, "nudge_firm_shown", at=now, flow_id=flow.id)
+        offered = [
+            Choice(found.id, found.title)
+            for flow_id in suggested_flows(flow, session)
+            if (found := self.library.get(flow_id)) is not None
+        ]
+        if offered:
+            replies.append(FlowOffer(messages.text("suggested_flow"), tuple(offered)))
+        if suggestion is not None:
+            replies.append(suggestion)
+        return replies
+
+    def _latest_agenda(self, recent: list[StoredReflection]) -> str | None:
+        """The leader's latest supervision agenda among recent reflections, for the booking
+        email."""
+        for reflection in recent:
+            flow = self.library.get(reflection.flow_id)
+            if flow is not None and flow.area == "prepare":
+                return reflection.summary
+        return None
+
+    def agenda(self, person: Person) -> str | None:
+        """The leader's latest supervision agenda (for booking from the Home tab)."""
+        return self._latest_agenda(self.store.reflections(person, limit=RECENT_FOR_AGENDA))
+
+
+def _answer(flow: Flow, step_id: str, value: object) -> Answer:
+    step = flow.step(step_id)
+    mark = ScaleMark(step.min, step.max, step.heavy) if isinstance(step, ScaleStep) else None
+    return Answer(step_id, step.kind, value, mark)
 
 
 def _storable(text: str) -> str:

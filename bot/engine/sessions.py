@@ -16,7 +16,7 @@ from jinja2 import meta
 
 from bot.engine.conditions import evaluate
 from bot.engine.conditions import names as condition_names
-from bot.engine.flows import END, Branch, Flow, InfoStep, Step
+from bot.engine.flows import END, Branch, Flow, FollowUpStep, InfoStep, Step
 from bot.engine.interpret import Refusal, interpret
 from bot.engine.people import Person
 from bot.engine.rendering import environment, prompt_context, render
@@ -42,6 +42,10 @@ class Session:
     waiting: Waiting | None = None
     #: The text that led to the check-in question, taken as usual once the person answers No.
     held: str | None = None
+    #: What the engine recalled from earlier reflections when the flow started (the leader's
+    #: last next step, what happened since their last supervision), for the templates and the
+    #: follow-up step. Sealed with the rest of the session; gone when the session ends.
+    recall: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -55,6 +59,7 @@ class Session:
                 "signposted": self.signposted,
                 "waiting": self.waiting,
                 "held": self.held,
+                "recall": self.recall,
             },
             ensure_ascii=False,
         )
@@ -72,6 +77,7 @@ class Session:
             signposted=bool(data.get("signposted", False)),
             waiting=data.get("waiting") if data.get("waiting") in _WAITING else None,
             held=data["held"] if isinstance(data.get("held"), str) else None,
+            recall=dict(data.get("recall") or {}),
         )
 
 
@@ -91,10 +97,19 @@ class Turn:
     summary: str | None = None
 
 
-def start(flow: Flow, *, now: dt.datetime, person: Person | None = None) -> Turn:
-    """Begin a flow: the intro, then the first step (and any info steps before it)."""
-    session = Session(flow_id=flow.id, step_id=flow.steps[0].id, started_at=now)
-    intro = Say(render(flow.intro, prompt_context(flow, session.answers, person, now)))
+def start(
+    flow: Flow,
+    *,
+    now: dt.datetime,
+    person: Person | None = None,
+    recall: dict[str, Any] | None = None,
+) -> Turn:
+    """Begin a flow: the intro, then the first step (and any info steps before it).
+    `recall` is what the engine remembers from earlier reflections (see Session.recall)."""
+    session = Session(
+        flow_id=flow.id, step_id=flow.steps[0].id, started_at=now, recall=dict(recall or {})
+    )
+    intro = Say(render(flow.intro, _context(flow, session, person, now)))
     return _arrive(flow, session, flow.steps[0].id, now=now, person=person, before=(intro,))
 
 
@@ -147,7 +162,7 @@ def back(
     flow: Flow, session: Session, *, now: dt.datetime, reason: str, person: Person | None = None
 ) -> Turn:
     """Go back to the previous answered step, to change its answer."""
-    path = [step_id for step_id in session.path if not isinstance(flow.step(step_id), InfoStep)]
+    path = [step_id for step_id in session.path if not _passes(flow.step(step_id))]
     if not path:
         return Turn(session, (ask(flow, session, now=now, person=person, reason=reason),))
     previous = path[-1]
@@ -266,16 +281,31 @@ def _arrive(
     while step_id != END:
         step = flow.step(step_id)
         session = replace(session, step_id=step_id)
+        if isinstance(step, FollowUpStep) and not session.recall.get("next_step"):
+            # Nothing to follow up (or the leader switched it off): pass over it unseen.
+            step_id = _next(flow, step, session.answers)
+            continue
         if not isinstance(step, InfoStep):
             replies.append(_question(flow, session, step, now=now, person=person))
             return Turn(session, tuple(replies))
-        context = prompt_context(flow, session.answers, person, now)
+        context = _context(flow, session, person, now)
         replies.append(Say(render(step.prompt, context)))
         session = replace(session, path=(*session.path, step.id))
         step_id = _next(flow, step, session.answers)
-    context = prompt_context(flow, session.answers, person, now)
+    context = _context(flow, session, person, now)
     summary = render(flow.summary, context)
     return Turn(session, tuple(replies), finished=True, summary=summary)
+
+
+def _context(
+    flow: Flow, session: Session, person: Person | None, now: dt.datetime
+) -> dict[str, Any]:
+    return prompt_context(flow, session.answers, person, now, session.recall)
+
+
+def _passes(step: Step) -> bool:
+    """Whether a step is shown without waiting for an answer."""
+    return isinstance(step, InfoStep)
 
 
 def _question(
@@ -287,14 +317,17 @@ def _question(
     person: Person | None,
     reason: str | None = None,
 ) -> Question:
-    context = prompt_context(flow, session.answers, person, now)
+    context = _context(flow, session, person, now)
     choices: tuple[Choice, ...] = ()
     scale = None
-    if step.kind in ("choice", "multi"):
+    if step.kind in ("choice", "multi", "follow_up"):
         choices = tuple(Choice(o.value, o.label) for o in step.options)
     if step.kind == "scale":
-        scale = Scale(step.min, step.max, step.labels.min, step.labels.max)
-    answered = [s for s in session.path if not isinstance(flow.step(s), InfoStep)]
+        points = tuple(step.word(n) for n in range(step.min, step.max + 1))
+        scale = Scale(
+            step.min, step.max, step.labels.min, step.labels.max, points=points, heavy=step.heavy
+        )
+    answered = [s for s in session.path if not _passes(flow.step(s))]
     return Question(
         flow_id=flow.id,
         flow_title=flow.title,

@@ -36,7 +36,14 @@ import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from bot.engine.people import Person
-from bot.engine.reflections import Answer, Event, Reflection, StoredReflection
+from bot.engine.reflections import (
+    Answer,
+    Event,
+    NextStep,
+    Reflection,
+    ScaleMark,
+    StoredReflection,
+)
 from bot.engine.sessions import Session
 from bot.store import schema
 from bot.store.database import KEYS, DatabaseFiles, create_private_file, keys_path_for
@@ -200,10 +207,12 @@ class SqliteStore:
         who = self.pseudonym(person)
         reflection_id = secrets.token_hex(8)
         summary = redact(reflection.summary).encode("utf-8")
+        answered = {a.step_id for a in reflection.answers if a.kind == "text" and a.value}
+        written = reflection.next_step if reflection.next_step in answered else None
         with self._writing_as(who) as (db, key):
             db.execute(
                 "INSERT INTO reflections (id, pseudonym, flow_id, started_at, finished_at,"
-                " summary) VALUES (?, ?, ?, ?, ?, ?)",
+                " summary, next_step, follow_up) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     reflection_id,
                     who,
@@ -211,11 +220,19 @@ class SqliteStore:
                     stamp(reflection.started_at),
                     stamp(reflection.finished_at),
                     seal(key, summary, aad=row_aad("reflections", reflection_id, who, "summary")),
+                    written,
+                    "open" if written else None,
                 ],
             )
+            if reflection.follow_up is not None:
+                db.execute(
+                    "UPDATE reflections SET follow_up = ? WHERE id = ? AND pseudonym = ?"
+                    " AND follow_up IS NOT NULL",
+                    [reflection.follow_up.state, reflection.follow_up.reflection_id, who],
+                )
             db.conn.executemany(
-                "INSERT INTO answers (reflection_id, step_id, position, kind, value, sealed)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO answers (reflection_id, step_id, position, kind, value, sealed,"
+                " scale) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
                     _answer_row(key, reflection_id, who, position, answer)
                     for position, answer in enumerate(reflection.answers)
@@ -237,8 +254,8 @@ class SqliteStore:
             answers: dict[str, list[tuple[Any, ...]]] = {}
             for reflection_id, *_ in rows:
                 answers[reflection_id] = db.execute(
-                    "SELECT step_id, kind, value, sealed FROM answers WHERE reflection_id = ?"
-                    " ORDER BY position",
+                    "SELECT step_id, kind, value, sealed, scale FROM answers"
+                    " WHERE reflection_id = ? ORDER BY position",
                     [reflection_id],
                 ).fetchall()
         if key is None:
@@ -265,6 +282,58 @@ class SqliteStore:
             except UnreadableError:
                 log.warning("a reflection could not be decrypted and was left out")
         return kept
+
+    def open_next_step(self, person: Person) -> NextStep | None:
+        """The next step in the person's latest reflection that has one, unless settled."""
+        who = self.pseudonym(person)
+        with self._files.reading() as db:
+            key = self._data_key(db, who)
+            row = db.execute(
+                "SELECT id, flow_id, finished_at, next_step, follow_up FROM reflections"
+                " WHERE pseudonym = ? AND follow_up IS NOT NULL"
+                " ORDER BY finished_at DESC, rowid DESC LIMIT 1",
+                [who],
+            ).fetchone()
+            if row is None or key is None or row[4] not in ("open", "carried"):
+                return None
+            reflection_id, flow_id, finished_at, step_id, state = row
+            answer = db.execute(
+                "SELECT step_id, kind, value, sealed, scale FROM answers"
+                " WHERE reflection_id = ? AND step_id = ?",
+                [reflection_id, step_id],
+            ).fetchone()
+        if answer is None:
+            return None
+        try:
+            text = _answer(key, reflection_id, who, answer).value
+        except UnreadableError:
+            log.warning("a next step could not be decrypted and was left out")
+            return None
+        if not isinstance(text, str) or not text.strip():
+            return None
+        return NextStep(
+            reflection_id=reflection_id,
+            flow_id=flow_id,
+            finished_at=parse(finished_at),
+            text=text,
+            state=state,
+        )
+
+    def follow_up_wanted(self, person: Person) -> bool:
+        with self._files.reading() as db:
+            row = db.execute(
+                "SELECT value FROM preferences WHERE pseudonym = ? AND name = 'follow_up'",
+                [self.pseudonym(person)],
+            ).fetchone()
+        return row is None or row[0] != "off"
+
+    def want_follow_up(self, person: Person, wanted: bool) -> None:
+        with self._files.writing() as db:
+            db.execute(
+                "INSERT INTO preferences (pseudonym, name, value) VALUES (?, 'follow_up', ?)"
+                " ON CONFLICT (pseudonym, name) DO UPDATE SET value = excluded.value",
+                [self.pseudonym(person), "on" if wanted else "off"],
+            )
 
     def export(self, person: Person) -> list[StoredReflection]:
         """Everything kept for the person, newest first: for `reflect data export`."""
@@ -378,6 +447,7 @@ class SqliteStore:
             db.execute("DELETE FROM sessions WHERE pseudonym = ?", [who])
             db.execute("DELETE FROM events WHERE pseudonym = ?", [who])
             db.execute("DELETE FROM notices WHERE pseudonym = ?", [who])
+            db.execute("DELETE FROM preferences WHERE pseudonym = ?", [who])
             weekly_tables.erase(db, who)
         self._files.checkpoint()
         log.info("erased a person's data: %d reflections", gone)
@@ -444,8 +514,10 @@ class SqliteStore:
 
     def activity(self, *, since: dt.datetime, until: dt.datetime) -> Activity:
         """What aggregates are made of, in [since, until): reflections, scale answers (read
-        with each person's key) and nudge events. Never free text, never choices, never crisis
-        support, never firm suggestions (those are sealed)."""
+        with each person's key) and supervisor suggestion events. Never free text, never
+        choices, never crisis support, never firm suggestions (those are sealed). Scale answers
+        are given the one way round whatever their scale: higher is heavier (an answer from a
+        scale whose heavy end is its minimum is turned round)."""
         window = [stamp(since), stamp(until)]
         with self._files.reading() as db:
             reflections = [
@@ -457,7 +529,8 @@ class SqliteStore:
                 ).fetchall()
             ]
             scale_rows = db.execute(
-                "SELECT a.reflection_id, a.step_id, a.value, a.sealed, r.pseudonym FROM answers a"
+                "SELECT a.reflection_id, a.step_id, a.value, a.sealed, a.scale,"
+                " r.pseudonym FROM answers a"
                 " JOIN reflections r ON r.id = a.reflection_id"
                 " WHERE a.kind = 'scale' AND r.finished_at >= ? AND r.finished_at < ?",
                 window,
@@ -472,16 +545,16 @@ class SqliteStore:
                 ).fetchall()
             ]
         scales: list[ScaleFact] = []
-        for rid, step, value, sealed, who in scale_rows:
+        for rid, step, value, sealed, mark, who in scale_rows:
             key = keys.get(who)
             if sealed is None:
-                scales.append(ScaleFact(reflection_id=rid, step_id=step, value=json.loads(value)))
+                number = _heavy_high(json.loads(value), mark)
+                scales.append(ScaleFact(reflection_id=rid, step_id=step, value=number))
             elif key is not None:
                 with contextlib.suppress(UnreadableError):
                     plain = unseal(key, sealed, aad=row_aad("answers", rid, step, who))
-                    scales.append(
-                        ScaleFact(reflection_id=rid, step_id=step, value=json.loads(plain))
-                    )
+                    number = _heavy_high(json.loads(plain), mark)
+                    scales.append(ScaleFact(reflection_id=rid, step_id=step, value=number))
         return Activity(reflections=reflections, scales=scales, events=events)
 
     # ------------------------------------------------------------------ operator access
@@ -602,22 +675,44 @@ class SqliteStore:
 def _answer_row(
     key: bytes, reflection_id: str, who: str, position: int, answer: Answer
 ) -> tuple[Any, ...]:
-    """Every kind of answer is sealed: a choice says as much about a person as a sentence."""
+    """Every kind of answer is sealed: a choice says as much about a person as a sentence.
+    A scale answer keeps, in clear, how its scale reads (bounds and heavy end: the flow's, not
+    the person's)."""
     value = _redacted(answer.value) if answer.kind == "text" else answer.value
+    mark = None
+    if answer.scale is not None:
+        mark = json.dumps(
+            {"min": answer.scale.min, "max": answer.scale.max, "heavy": answer.scale.heavy}
+        )
     sealed = seal(
         key,
         json.dumps(value, ensure_ascii=False).encode("utf-8"),
         aad=row_aad("answers", reflection_id, answer.step_id, who),
     )
-    return (reflection_id, answer.step_id, position, answer.kind, None, sealed)
+    return (reflection_id, answer.step_id, position, answer.kind, None, sealed, mark)
 
 
 def _answer(key: bytes, reflection_id: str, who: str, row: tuple[Any, ...]) -> Answer:
-    step_id, kind, value, sealed = row
+    step_id, kind, value, sealed, mark = row
     if sealed is None:  # a row from before answers were all sealed, not yet converted
-        return Answer(step_id, kind, json.loads(value))
+        return Answer(step_id, kind, json.loads(value), _scale_mark(mark))
     text = unseal(key, sealed, aad=row_aad("answers", reflection_id, step_id, who))
-    return Answer(step_id, kind, json.loads(text))
+    return Answer(step_id, kind, json.loads(text), _scale_mark(mark))
+
+
+def _scale_mark(raw: str | None) -> ScaleMark | None:
+    if not raw:
+        return None
+    data = json.loads(raw)
+    return ScaleMark(min=int(data["min"]), max=int(data["max"]), heavy=data["heavy"])
+
+
+def _heavy_high(number: Any, mark: str | None) -> Any:
+    """A scale answer read so that higher is heavier."""
+    scale = _scale_mark(mark)
+    if scale is not None and scale.heavy == "min" and isinstance(number, int):
+        return scale.min + scale.max - number
+    return number
 
 
 def _day(at: dt.datetime) -> str:

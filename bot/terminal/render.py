@@ -14,7 +14,7 @@ from bot.engine.replies import (
     Say,
     Signpost,
     Summary,
-    SupervisorNudge,
+    SupervisorSuggestion,
 )
 
 WIDTH = 78
@@ -43,8 +43,13 @@ def _question(reply: Question) -> str:
             parts.append("     (choose one or more, e.g. 1, 3)")
     if reply.scale is not None:
         scale = reply.scale
-        row = "  ".join(str(n) for n in range(scale.min, scale.max + 1))
-        parts.append(f"     {scale.min_label}  [ {row} ]  {scale.max_label}")
+        if any(scale.points):
+            parts += [
+                f"     {n}) {scale.word(n) or ''}".rstrip() for n in range(scale.min, scale.max + 1)
+            ]
+        else:
+            row = "  ".join(str(n) for n in range(scale.min, scale.max + 1))
+            parts.append(f"     {scale.min_label}  [ {row} ]  {scale.max_label}")
     if reply.optional:
         parts.append("     (optional: type skip to leave it)")
     return "\n".join(parts)
@@ -74,11 +79,16 @@ def _after_crisis(reply: AfterCrisis) -> str:
     return "\n".join(parts)
 
 
-def _nudge(reply: SupervisorNudge) -> str:
+def _suggestion(reply: SupervisorSuggestion) -> str:
     lines = [_wrap(reply.text)]
     for supervisor in reply.supervisors:
-        where = supervisor.booking_url or supervisor.email or ""
-        lines.append(_wrap(f"* {supervisor.name} ({supervisor.supports}): {where}"))
+        lines.append(_wrap(f"* {supervisor.name}: {supervisor.for_whom}"))
+        for detail in (supervisor.cost, supervisor.format, supervisor.wait):
+            if detail:
+                lines.append(_wrap(detail, "    "))
+        for where in (supervisor.booking_url, supervisor.email):
+            if where:
+                lines.append(_wrap(where, "    "))
     return "\n".join(lines)
 
 
@@ -95,8 +105,8 @@ def render(reply: Reply) -> str:
     if isinstance(reply, Summary):
         bar = "=" * WIDTH
         return f"{bar}\n{reply.text}\n{bar}"
-    if isinstance(reply, SupervisorNudge):
-        return _nudge(reply)
+    if isinstance(reply, SupervisorSuggestion):
+        return _suggestion(reply)
     if isinstance(reply, FlowOffer):
         lines = [_wrap(reply.text)]
         lines += [f"     {n}) {flow.label}" for n, flow in enumerate(reply.flows, 1)]

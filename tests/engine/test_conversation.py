@@ -12,14 +12,14 @@ from bot.engine.replies import (
     Say,
     Signpost,
     Summary,
-    SupervisorNudge,
+    SupervisorSuggestion,
 )
 from tests.conftest import Clock
 from tests.fakes import MemoryStore
 
 SAM = Person("terminal:sam", first_name="Sam")
 ALEX = Person("terminal:alex")
-HARD_DAY = ["A parent complaint", "2", "Rattled", "2", "Replaying it", "Walk home"]
+HARD_DAY = ["A parent complaint", "4", "1", "1", "1", "1, 2", "Walk home", "3"]
 
 
 def _question(replies: list[Reply]) -> Question:
@@ -56,16 +56,18 @@ def test_a_whole_flow_is_kept_as_one_reflection(
     replies = conversations.receive(SAM, HARD_DAY[-1])
     summary = next(r for r in replies if isinstance(r, Summary))
     assert "A parent complaint" in summary.text
-    assert isinstance(replies[-1], SupervisorNudge)
+    assert isinstance(replies[-1], SupervisorSuggestion)
     (kept,) = store.reflections(SAM)
     assert kept.id == summary.reflection_id
     # `landed` is summary-only: not kept as an answer of its own.
     assert [a.step_id for a in kept.answers] == [
         "what_happened",
         "weight",
+        "colleagues",
         "need",
         "put_down",
         "next_step",
+        "weight_now",
     ]
     assert store.load_session(SAM) is None
     assert [e[1] for e in store.events] == ["nudge_shown"]
@@ -80,7 +82,7 @@ def test_every_step_is_saved_so_a_restart_loses_nothing(
     restarted = Conversations(
         library=conversations.library, store=store, signposts=conversations.signposts, clock=clock
     )
-    assert _question(restarted.receive(SAM, "Rattled")).step_id == "need"
+    assert _question(restarted.receive(SAM, "1")).step_id == "colleagues"
 
 
 def test_pause_and_resume(conversations: Conversations) -> None:
@@ -161,11 +163,11 @@ def test_people_do_not_share_sessions(conversations: Conversations) -> None:
     assert isinstance(conversations.receive(ALEX, "A parent complaint")[0], FlowOffer)
 
 
-def test_nudge_clicks_are_counted_and_nothing_else(
+def test_suggestion_clicks_are_counted_and_nothing_else(
     conversations: Conversations, store: MemoryStore
 ) -> None:
-    conversations.nudge_answered(SAM, followed=True)
-    conversations.nudge_answered(SAM, followed=False)
+    conversations.suggestion_answered(SAM, opened=True)
+    conversations.suggestion_answered(SAM, opened=False)
     assert [e[1] for e in store.events] == ["nudge_followed", "nudge_dismissed"]
 
 

@@ -24,7 +24,7 @@ from bot.engine.replies import (
     Question,
     Reply,
     Signpost,
-    SupervisorNudge,
+    SupervisorSuggestion,
 )
 from bot.engine.safety import Concern
 from bot.engine.signposts import load_signposts
@@ -152,7 +152,7 @@ def test_stop_here_pauses_keeping_the_answers_and_closes_with_the_crisis_lines(
     replies = talk.receive(SAM, "stop here") if how == "typed" else talk.after_crisis(SAM, "stop")
     closing = replies[-1]
     assert isinstance(closing, Signpost) and closing.closing and closing.resources
-    assert not any(isinstance(r, SupervisorNudge) for r in replies)
+    assert not any(isinstance(r, SupervisorSuggestion) for r in replies)
     session = db.load_session(SAM)
     assert session is not None and session.status == "paused"
     assert session.answers == {"what_happened": "A parent complaint"}
@@ -329,7 +329,7 @@ def test_the_gentle_card_alone_does_not_make_the_supervisor_offer_firm(
     for answer in ["4", "Rattled", "4", "Replaying it", "Walk home"]:
         replies = talk.receive(SAM, answer)
     nudge = replies[-1]
-    assert isinstance(nudge, SupervisorNudge) and not nudge.firm
+    assert isinstance(nudge, SupervisorSuggestion) and not nudge.firm
 
 
 def test_the_gentle_card_comes_back_in_a_later_conversation(

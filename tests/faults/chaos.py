@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.engine.conversation import Conversations
-from bot.engine.supervisor_nudge import NudgePolicy
+from bot.engine.supervisor_suggestion import SuggestionPolicy
 from bot.slack.app import build_app
 from bot.slack.delivery.client import web_client
 from bot.slack.delivery.lanes import Lanes
@@ -109,7 +109,7 @@ def chaos_bot(fake: FakeSlack, tmp_path: Path) -> Bot:
         library=library(),
         store=store,
         signposts=signposts(),
-        nudges=NudgePolicy(supervisors=supervisors()),
+        suggestions=SuggestionPolicy(supervisors=supervisors()),
     )
     sleeps: list[float] = []
     client = web_client(settings=config, sleep=sleeps.append, backoff=0.001, timeout=CLIENT_TIMEOUT)

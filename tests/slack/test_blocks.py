@@ -17,8 +17,9 @@ from bot.engine.replies import (
     Signpost,
     Summary,
     Supervisor,
-    SupervisorNudge,
+    SupervisorSuggestion,
 )
+from bot.slack.views import copy
 from bot.slack.views.blocks import compose
 from bot.slack.views.fitting import split_text
 from bot.slack.views.questions import block_id, read_block_id
@@ -54,19 +55,21 @@ def test_every_kind_of_reply_renders_to_valid_blocks() -> None:
         _question("text"),
         FlowOffer("Choose one", (Choice("hard-day", "After a hard day"), Choice("b", "B"))),
         Summary("hard-day", "After a hard day", "• What happened: a meeting", "r1"),
-        SupervisorNudge(
+        SupervisorSuggestion(
             "Book someone?",
             firm=False,
             supervisors=(
                 Supervisor("Team", "Anyone", booking_url="https://example.org/book"),
                 Supervisor("Email", "Anyone", email="help@example.org"),
             ),
+            agenda="Supervision agenda\n1. The rota & me",
         ),
     ]
     (blocks,) = _dicts(replies)
     words = json.dumps(blocks)
     assert "Hello &lt;there&gt; &amp; welcome" in words, "mrkdwn is escaped"
-    assert "mailto:help@example.org" in words
+    assert "mailto:help@example.org?subject=" in words
+    assert "The%20rota%20%26%20me" in words, "the agenda fills in the booking email"
     book = [e for b in blocks if b.get("accessory") for e in [b["accessory"]] if e.get("url")]
     assert book[0]["url"] == "https://example.org/book"
 
@@ -149,6 +152,21 @@ def test_a_scale_has_a_button_per_point_and_its_labels() -> None:
     (blocks,) = _dicts([question])
     assert [b["value"] for b in _controls(blocks)] == [str(n) for n in range(11)]
     assert "0 = not at all · 10 = completely" in json.dumps(blocks, ensure_ascii=False)
+
+
+def test_scale_buttons_carry_their_words_and_accessibility_labels() -> None:
+    points = ("light", "a little heavy", "quite heavy", "heavy", "very heavy")
+    question = _question("scale", scale=Scale(1, 5, "light", "very heavy", points=points))
+    (blocks,) = _dicts([question])
+    buttons = _controls(blocks)
+    assert [b["value"] for b in buttons] == ["1", "2", "3", "4", "5"]
+    for button, word in zip(buttons, points, strict=True):
+        value = button["value"]
+        assert button["text"]["text"] == copy.text("question.scale_point", value=value, word=word)
+        spoken = copy.text("question.scale_spoken", value=value, max=5, word=word)
+        assert button["accessibility_label"] == spoken
+    # With words on every button, no legend is needed in small print.
+    assert not any(b["type"] == "context" and "=" in json.dumps(b) for b in blocks)
 
 
 def test_a_question_block_id_names_owner_flow_and_step() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlite_utils.migrations import Migrations
 
 from bot.engine.people import Person
+from bot.engine.reflections import OLD_SCALE
 from bot.store import schema
 from bot.store.privacy import Keyring, new_data_key, row_aad, seal
 from bot.store.sqlite import SqliteStore
@@ -81,6 +82,9 @@ def test_a_v1_database_is_upgraded_in_place_and_keeps_its_data(tmp_path: Path) -
     with SqliteStore.open(path, secret=SECRET) as store:
         (kept,) = store.reflections(person)
         assert (kept.id, kept.summary, kept.answers[0].value) == ("r1", "kept since v1", 2)
+        # A scale answer from before scales named their heavy end reads as those ran.
+        assert kept.answers[0].scale == OLD_SCALE
+        assert store.open_next_step(person) is None and store.follow_up_wanted(person)
         assert store.claim_event("Ev1", at=NOW)  # needs the table migration 002 added
         assert not store.claim_event("Ev1", at=NOW)
     with sqlite3.connect(path) as conn:
@@ -99,6 +103,7 @@ def test_a_v1_database_is_upgraded_in_place_and_keeps_its_data(tmp_path: Path) -
         "004_weekly_reminders",
         "005_minimised_events_and_access_log",
         "006_notices",
+        "007_scale_marks_and_follow_up",
     ]
     assert {"reflections_by_time", "events_by_time", "seen_events_by_time"} <= indexes
     assert clear == (0,)  # the v1 scale answer is sealed on opening
@@ -112,7 +117,7 @@ def test_a_new_database_is_fully_migrated_and_reopening_changes_nothing(tmp_path
         (count,) = db.execute(
             "SELECT count(*) FROM _sqlite_migrations WHERE migration_set = 'reflect'"
         ).fetchone()
-    assert count == 6
+    assert count == 7
 
 
 def test_another_module_can_add_its_own_tables(tmp_path: Path) -> None:

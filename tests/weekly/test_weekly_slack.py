@@ -14,7 +14,7 @@ import pytest
 
 from bot.engine.conversation import Conversations
 from bot.engine.people import Person
-from bot.engine.supervisor_nudge import NudgePolicy
+from bot.engine.supervisor_suggestion import SuggestionPolicy
 from bot.slack.app import build_app
 from bot.slack.delivery.client import web_client
 from bot.slack.delivery.lanes import Lanes
@@ -84,7 +84,7 @@ def make_weekly_bot(fake: FakeSlack, tmp_path: Path, **settings: Any) -> Bot:
         library=library(),
         store=store,
         signposts=signposts(),
-        nudges=NudgePolicy(supervisors=supervisors()),
+        suggestions=SuggestionPolicy(supervisors=supervisors()),
     )
     lanes = Lanes(workers=4)
     weekly = for_store(store, settings=config)

@@ -20,6 +20,7 @@ from bot.engine.flows import (
     Branch,
     ChoiceStep,
     Flow,
+    FollowUpStep,
     InfoStep,
     Meta,
     MultiChoiceStep,
@@ -37,6 +38,7 @@ STEP_KINDS: dict[str, type[BaseModel]] = {
     "multi": MultiChoiceStep,
     "scale": ScaleStep,
     "info": InfoStep,
+    "follow_up": FollowUpStep,
 }
 
 _NEXT_SHAPE = (
@@ -56,7 +58,9 @@ _PATTERNS = {
     "(e.g. talk_it_through)",
 }
 _HINTS = {
-    "labels": " (e.g. labels: {min: very heavy, max: light})",
+    "labels": " (e.g. labels: {min: light, max: very heavy})",
+    "heavy": " (which end of the scale is heavy: heavy: max when more is heavier, as in "
+    "'1 light .. 5 very heavy'; heavy: min the other way round)",
     "options": " (a list of {value: ..., label: ...})",
     "value": " (e.g. value: rest)",
     "meta": " (author, draws_on and last_reviewed)",

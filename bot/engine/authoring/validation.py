@@ -33,7 +33,7 @@ from bot.engine.authoring.flow_document import (
 )
 from bot.engine.authoring.schema_errors import explain
 from bot.engine.authoring.template_checks import check_templates
-from bot.engine.flows import END, Flow
+from bot.engine.flows import END, FOLLOW_UP_VALUES, Flow
 from bot.engine.rendering import CONTEXT_NAMES
 
 #: Words a step id cannot be: they mean something else in a condition or a template.
@@ -71,6 +71,8 @@ def rules(document: dict[str, Any]) -> list[Finding]:
         found += _conditions(step, position, order, steps)
         found += _scale(step, position)
         found += _options(step, position)
+        found += _follow_up(step, position)
+    found += _next_time(steps)
     found += _unreachable(steps, order)
     found += check_templates(document)
     found += _rehearsals(document, order)
@@ -316,7 +318,66 @@ def _scale(step: dict[str, Any], position: int) -> list[Finding]:
                 "(e.g. min: 1, max: 5)",
             )
         ]
+    points = step.get("points")
+    if isinstance(points, list) and isinstance(low, int) and isinstance(high, int):
+        wanted = high - low + 1
+        if len(points) != wanted:
+            return [
+                Finding(
+                    ("steps", position, "points"),
+                    f"points gives {len(points)} words, but the scale has {wanted} points "
+                    f"({low} to {high}); give one word for each, low to high",
+                )
+            ]
+        words = [str(p).strip().lower() for p in points]
+        if len(set(words)) != len(words):
+            return [
+                Finding(
+                    ("steps", position, "points"),
+                    "two points share a word; a leader could not tell them apart",
+                )
+            ]
     return []
+
+
+def _follow_up(step: dict[str, Any], position: int) -> list[Finding]:
+    if step.get("kind") != "follow_up" or not isinstance(step.get("options"), list):
+        return []
+    values = [option_value(o.get("value")) for o in step["options"] if isinstance(o, dict)]
+    if sorted(v for v in values if v) != sorted(FOLLOW_UP_VALUES):
+        return [
+            Finding(
+                ("steps", position, "options"),
+                "a follow_up step offers exactly the values "
+                f"{', '.join(FOLLOW_UP_VALUES)} (in any order, with labels of your own); "
+                f"it has {', '.join(str(v) for v in values) or 'none'}",
+            )
+        ]
+    return []
+
+
+def _next_time(steps: Steps) -> list[Finding]:
+    """`ask_next_time` marks one text step whose answer is kept."""
+    found: list[Finding] = []
+    marked = [(position, step) for position, step in steps if step.get("ask_next_time") is True]
+    for position, step in marked:
+        if step.get("kind") != "text" or step.get("store", "yes") not in ("yes", True):
+            found.append(
+                Finding(
+                    ("steps", position, "ask_next_time"),
+                    "ask_next_time marks a text step whose answer is kept (store: yes): "
+                    "Reflect asks about it next time, in the leader's words",
+                )
+            )
+    for position, _ in marked[1:]:
+        found.append(
+            Finding(
+                ("steps", position, "ask_next_time"),
+                f"only one step per flow is the next step to ask about; step "
+                f"{marked[0][0] + 1} already is",
+            )
+        )
+    return found
 
 
 def _options(step: dict[str, Any], position: int) -> list[Finding]:

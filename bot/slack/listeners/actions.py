@@ -1,4 +1,4 @@
-"""Buttons outside a question: starting a flow, and answering the supervisor nudge."""
+"""Buttons outside a question: starting a flow, and answering the supervisor suggestion."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from bot.slack.identity import owner_tag
 from bot.slack.listeners.command import post_to_dm
 from bot.slack.parts import Parts
 from bot.slack.views import copy, notices
-from bot.slack.views.blocks import compose
+from bot.slack.views.blocks import NOT_NOW_ACTION, SUGGESTION_BLOCK, compose
+from bot.slack.views.booking import OPEN_ACTION
 from bot.slack.views.questions import with_answer
 
 
@@ -30,25 +31,26 @@ def register(app: App, parts: Parts) -> None:
         posts = first + compose(replies, owner=owner_tag(person))
         parts.lanes.submit(person.id, lambda: post_to_dm(parts, user_id=user_id, posts=posts))
 
-    @app.action(re.compile(r"^nudge_book:\d+$"))
-    def on_book(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:
-        # Counted only for the person the suggestion was shown to (the block names them); the
-        # store keeps one a day, and the aggregates count people, not clicks.
+    @app.action(re.compile(rf"^{OPEN_ACTION}:\d+$"))
+    def on_open(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:
+        # The booking page opens in the browser; that is all we know (not that they booked).
+        # Counted only for the person it was shown to (the block names them); the store keeps
+        # one a day, and the aggregates count people, not clicks.
         person = parts.person(context)
         block = str(action.get("block_id") or "")
-        if person is not None and block.startswith(f"nudge_book|{owner_tag(person)}|"):
-            parts.conversations.nudge_answered(person, followed=True)
+        if person is not None and block.startswith(f"{OPEN_ACTION}|{owner_tag(person)}|"):
+            parts.conversations.suggestion_answered(person, opened=True)
         ack()
 
-    @app.action("nudge_not_now")
+    @app.action(NOT_NOW_ACTION)
     def on_not_now(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
     ) -> None:
         person = parts.person(context)
-        if person is None or action.get("block_id") != f"nudge|{owner_tag(person)}":
+        if person is None or action.get("block_id") != f"{SUGGESTION_BLOCK}|{owner_tag(person)}":
             ack()
             return
-        parts.conversations.nudge_answered(person, followed=False)
+        parts.conversations.suggestion_answered(person, opened=False)
         ack()
         container = body.get("container") or {}
         message = body.get("message") or {}
@@ -58,7 +60,7 @@ def register(app: App, parts: Parts) -> None:
         blocks = with_answer(
             message.get("blocks") or [],
             asked_block=action["block_id"],
-            note=copy.text("nudge.declined"),
+            note=copy.text("booking.declined"),
         )
         text = message.get("text") or ""
         parts.lanes.submit(

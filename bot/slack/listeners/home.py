@@ -1,6 +1,8 @@
-"""App Home: a start button per flow, the person's recent reflections (their own summary on
-click), their nudge settings, a plain statement of what is kept and who can see it, the
-first-use agreement on a button, and every access the server's operator made to their data."""
+"""App Home: a start button per flow, the supervisor directory ("Book a supervisor", always
+there), the person's recent reflections (their own summary on click), follow-up from last
+time (on or off), their weekly reminder settings, a plain statement of what is kept and who can
+see it, the first-use agreement on a button, and every access the server's operator made to
+their data."""
 
 from __future__ import annotations
 
@@ -22,14 +24,17 @@ from slack_sdk.models.views import View
 from bot.engine.people import Person
 from bot.engine.reflections import StoredReflection
 from bot.engine.replies import FlowOffer, Reply, Summary
+from bot.slack.identity import owner_tag
 from bot.slack.parts import Parts
 from bot.slack.views import copy
 from bot.slack.views.blocks import start_buttons
+from bot.slack.views.booking import supervisor_blocks
 from bot.slack.views.fitting import HEADER_TEXT, MODAL_TITLE, VIEW_BLOCKS, shorten, within_view
 from bot.slack.views.mrkdwn import escape, markdown, plain, sections
 from bot.slack.views.notices import READ_AGREEMENT, agreement_view
 
 RECENT = 10
+FOLLOW_UP_ACTION = "follow_up_switch"
 
 WeeklySection = Callable[[Person], list[Block]]
 
@@ -51,6 +56,8 @@ def home_view(parts: Parts, person: Person, *, weekly: WeeklySection | None = No
         HeaderBlock(text=plain(copy.text("home.start_heading"))),
         *start_buttons(offer.flows),
         DividerBlock(),
+        *booking_section(parts, person),
+        DividerBlock(),
         HeaderBlock(text=plain(copy.text("home.recent_heading"))),
     ]
     recent = _recent(parts.store.reflections(person, limit=RECENT), titles=titles)
@@ -65,7 +72,7 @@ def home_view(parts: Parts, person: Person, *, weekly: WeeklySection | None = No
         *sections(privacy_text, escaped=False),
         ActionsBlock(elements=[agreement]),
     ]
-    middle = [*recent, *(weekly or parts.weekly)(person)]
+    middle = [*recent, *follow_up_section(parts, person), *(weekly or parts.weekly)(person)]
     room = VIEW_BLOCKS - len(top) - len(bottom)
     return View(type="home", blocks=[*top, *within_view(middle, most=room), *bottom])
 
@@ -97,6 +104,34 @@ def _access_log(parts: Parts, person: Person) -> list[Block]:
 
 
 _ACCESS_WORDS = {"export": "home.access_export", "erase": "home.access_erase"}
+
+
+def booking_section(parts: Parts, person: Person) -> list[Block]:
+    """ "Book a supervisor": the directory, with the person's latest supervision agenda in
+    any booking email. Always shown; says so plainly when nobody is listed."""
+    supervisors = parts.conversations.suggestions.supervisors
+    blocks: list[Block] = [HeaderBlock(text=plain(copy.text("home.booking_heading")))]
+    if not supervisors:
+        return [*blocks, *sections(copy.text("home.booking_none"))]
+    agenda = parts.conversations.agenda(person)
+    blocks += sections(copy.text("home.booking_intro"))
+    return [*blocks, *supervisor_blocks(supervisors, agenda=agenda, owner=owner_tag(person))]
+
+
+def follow_up_section(parts: Parts, person: Person) -> list[Block]:
+    """Whether Reflect asks about the last next step, with a button to change it."""
+    wanted = parts.store.follow_up_wanted(person)
+    switch = ButtonElement(
+        text=copy.text("home.follow_up_switch_off" if wanted else "home.follow_up_switch_on"),
+        action_id=FOLLOW_UP_ACTION,
+        value="off" if wanted else "on",
+    )
+    text = copy.text("home.follow_up_on" if wanted else "home.follow_up_off")
+    return [
+        DividerBlock(),
+        HeaderBlock(text=plain(copy.text("home.follow_up_heading"))),
+        SectionBlock(text=markdown(escape(text)), accessory=switch),
+    ]
 
 
 def _recent(reflections: list[StoredReflection], *, titles: dict[str, str]) -> list[Block]:
@@ -166,6 +201,18 @@ def register(app: App, parts: Parts) -> None:
         parts.lanes.submit(
             person.id, lambda: parts.delivery.open_view(trigger_id=trigger_id, view=view)
         )
+
+    @app.action(FOLLOW_UP_ACTION)
+    def on_follow_up(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:
+        person = parts.person(context)
+        user_id = context.user_id
+        if person is None or not user_id or action.get("value") not in ("on", "off"):
+            ack()
+            return
+        with parts.locks.hold(person), parts.store.writing():
+            parts.conversations.set_follow_up(person, wanted=action.get("value") == "on")
+        ack()
+        publish_later(parts, person, user_id=user_id)
 
     @app.action("read_reflection")
     def on_read(

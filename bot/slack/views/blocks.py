@@ -20,7 +20,6 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ContextBlock,
     HeaderBlock,
-    SectionBlock,
 )
 
 from bot.engine.replies import (
@@ -33,12 +32,13 @@ from bot.engine.replies import (
     Say,
     Signpost,
     Summary,
-    SupervisorNudge,
+    SupervisorSuggestion,
 )
 from bot.slack.views import copy
 from bot.slack.views.fitting import BUTTON_TEXT, FALLBACK_TEXT, HEADER_TEXT, pack, shorten
-from bot.slack.views.mrkdwn import escape, markdown, plain, sections
+from bot.slack.views.mrkdwn import escape, plain, sections
 from bot.slack.views.questions import question_blocks
+from bot.slack.views.booking import supervisor_blocks
 from bot.slack.views.safety_questions import after_crisis_blocks, check_in_blocks
 
 MOST_BUTTONS_IN_A_ROW = 25
@@ -79,7 +79,7 @@ def notification(replies: Sequence[Reply]) -> str:
             return copy.text("fallback.question", title=reply.flow_title, position=reply.position)
         if isinstance(reply, Summary):
             return copy.text("fallback.saved")
-        if isinstance(reply, SupervisorNudge):
+        if isinstance(reply, SupervisorSuggestion):
             return copy.text("fallback.nudge")
     return copy.text("fallback.message")
 
@@ -90,8 +90,8 @@ def render(reply: Reply, *, owner: str) -> list[Block]:
         return question_blocks(reply, owner=owner)
     if isinstance(reply, FlowOffer):
         return offer_blocks(reply)
-    if isinstance(reply, SupervisorNudge):
-        return nudge_blocks(reply, owner=owner)
+    if isinstance(reply, SupervisorSuggestion):
+        return suggestion_blocks(reply, owner=owner)
     if isinstance(reply, Summary):
         return summary_blocks(reply)
     if isinstance(reply, Signpost):
@@ -143,30 +143,16 @@ def start_buttons(flows: Sequence[Choice]) -> list[Block]:
     ]
 
 
-def nudge_blocks(nudge: SupervisorNudge, *, owner: str) -> list[Block]:
-    blocks: list[Block] = list(sections(nudge.text))
-    for index, supervisor in enumerate(nudge.supervisors):
-        about = f"*{escape(supervisor.name)}*\n{escape(supervisor.supports)}".strip()
-        if supervisor.email and not supervisor.booking_url:
-            label = escape(copy.text("nudge.email", email=supervisor.email))
-            about += f"\n<mailto:{supervisor.email}|{label}>"
-        accessory = None
-        if supervisor.booking_url:
-            accessory = ButtonElement(
-                text=copy.text("nudge.book"),
-                url=supervisor.booking_url,
-                action_id=f"nudge_book:{index}",
-                style="primary",
-            )
-        blocks.append(
-            SectionBlock(
-                block_id=f"nudge_book|{owner}|{index}",
-                text=markdown(about[:3000]),
-                accessory=accessory,
-            )
-        )
-    not_now = ButtonElement(text=copy.text("nudge.not_now"), action_id="nudge_not_now")
-    blocks.append(ActionsBlock(block_id=f"nudge|{owner}", elements=[not_now]))
+#: The "Not now" button of a supervisor suggestion, and its block (which names the owner).
+NOT_NOW_ACTION = "suggestion_not_now"
+SUGGESTION_BLOCK = "suggestion"
+
+
+def suggestion_blocks(suggestion: SupervisorSuggestion, *, owner: str) -> list[Block]:
+    blocks: list[Block] = list(sections(suggestion.text))
+    blocks += supervisor_blocks(suggestion.supervisors, agenda=None, owner=owner)
+    not_now = ButtonElement(text=copy.text("booking.not_now"), action_id=NOT_NOW_ACTION)
+    blocks.append(ActionsBlock(block_id=f"{SUGGESTION_BLOCK}|{owner}", elements=[not_now]))
     return blocks
 
 

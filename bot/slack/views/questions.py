@@ -65,8 +65,8 @@ def question_blocks(question: Question, *, owner: str) -> list[Block]:
     controls = _controls(question)
     if controls:
         blocks.append(ActionsBlock(block_id=block_id(question, owner=owner), elements=controls))
-    if question.scale is not None:
-        scale = question.scale
+    scale = question.scale
+    if scale is not None and not any(scale.points):  # no words on the buttons: say the ends
         labels = f"{scale.min} = {scale.min_label} · {scale.max} = {scale.max_label}"
         blocks.append(ContextBlock(elements=[plain(labels)]))
     blocks.append(ContextBlock(elements=[plain(_hint(question))]))
@@ -82,12 +82,30 @@ def _hint(question: Question) -> str:
 
 def _options(question: Question) -> list[tuple[str, str]]:
     if question.scale is not None:
-        return [(str(n), str(n)) for n in range(question.scale.min, question.scale.max + 1)]
+        scale = question.scale
+        return [(str(n), _point(question, n)) for n in range(scale.min, scale.max + 1)]
     return [(choice.value, choice.label) for choice in question.choices]
 
 
 #: The action of the "Write privately" button under a free-text question.
 WRITE_PRIVATELY = "write_privately"
+
+
+def _point(question: Question, value: int) -> str:
+    """A scale button's words: its number and, where the flow gives one, its word."""
+    assert question.scale is not None
+    word = question.scale.word(value)
+    if word is None:
+        return str(value)
+    return copy.text("question.scale_point", value=value, word=word)
+
+
+def _spoken(question: Question, value: str) -> str:
+    """What a screen reader says for a scale button: "4 of 5: heavy"."""
+    assert question.scale is not None
+    word = question.scale.word(int(value))
+    key = "question.scale_spoken" if word else "question.scale_spoken_plain"
+    return copy.text(key, value=value, max=question.scale.max, word=word or "")
 
 
 def _controls(question: Question) -> list[Any]:
@@ -104,7 +122,12 @@ def _controls(question: Question) -> list[Any]:
     if len(options) <= most:
         return [
             ButtonElement(
-                text=shorten(label, limit=BUTTON_TEXT), value=value, action_id=f"answer:{index}"
+                text=shorten(label, limit=BUTTON_TEXT),
+                value=value,
+                action_id=f"answer:{index}",
+                accessibility_label=(
+                    shorten(_spoken(question, value), limit=75) if question.scale else None
+                ),
             )
             for index, (value, label) in enumerate(options)
         ]
@@ -141,6 +164,8 @@ def _option_objects(options: list[tuple[str, str]]) -> list[Option]:
 def answer_label(question: Question | None, value: object) -> str:
     """How an answer given by a click reads, in the words of its options."""
     labels = {choice.value: choice.label for choice in question.choices} if question else {}
+    if question is not None and question.scale is not None:
+        labels = {v: label for v, label in _options(question)}
     values = value if isinstance(value, list) else [value]
     return ", ".join(labels.get(str(v), str(v)) for v in values)
 
