@@ -12,7 +12,7 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.engine.people import Person
 from bot.engine.replies import Reply, Say
-from bot.slack import copy, export, forget, notices, weekly
+from bot.slack import cleanup, copy, export, forget, notices, weekly
 from bot.slack.blocks import Post, compose
 from bot.slack.events import readable
 from bot.slack.identity import owner_tag
@@ -45,11 +45,17 @@ def register(app: App, parts: Parts) -> None:
             weekly.on_command(parts, ack=ack, context=context, text=text)
             return
         with parts.locks.hold(person), parts.store.writing():  # one commit, before the ack
+            before = parts.store.load_session(person)
             replies = subcommand(parts, person, text=text, word=word)
             first = notices.first_posts(parts, person)
+            ended = before is not None and parts.store.load_session(person) is None
         _ack_elsewhere(ack, parts, command, user_id)
         posts = first + compose(replies, owner=owner_tag(person))
         parts.lanes.submit(person.id, lambda: post_to_dm(parts, user_id=user_id, posts=posts))
+        if ended and before is not None:  # stopped: its questions go
+            cleanup.clear_questions_later(
+                parts, person, user_id=user_id, replies=replies, stopped=before.flow_id
+            )
 
 
 def subcommand(parts: Parts, person: Person, *, text: str, word: str) -> list[Reply]:
