@@ -20,6 +20,9 @@ from bot.slack.questions import PREFIX
 
 log = logging.getLogger(__name__)
 
+#: How far back in the DM to look: the bot's newest messages, far more than one reflection.
+MOST_MESSAGES = 400
+
 
 def clear_questions_later(
     parts: Parts,
@@ -45,7 +48,7 @@ def clear_questions_later(
         if not target:
             return
         gone = 0
-        for message in parts.delivery.own_messages(channel=target):
+        for message in parts.delivery.own_messages(channel=target, most=MOST_MESSAGES):
             ids = [str(block.get("block_id") or "") for block in message.get("blocks") or []]
             if any(block_id.startswith(prefixes) for block_id in ids):
                 gone += parts.delivery.delete(channel=target, ts=str(message.get("ts")))

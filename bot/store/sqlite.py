@@ -85,6 +85,8 @@ class SqliteStore:
         self._clock = clock
         #: Where a secret key was just created by `open_store`, if it was (to tell the user).
         self.created_secret: Path | None = None
+        #: (pseudonym, notice) pairs known to be shown, so most requests skip the write.
+        self._noticed: set[tuple[str, str]] = set()
 
     # ------------------------------------------------------------------ opening
 
@@ -354,12 +356,17 @@ class SqliteStore:
     def first_time(self, person: Person, notice: str) -> bool:
         """True the first time it is asked about this person and notice, then False: for
         things said once (the first-use agreement). Nothing else is kept with it."""
+        who = self.pseudonym(person)
+        if (who, notice) in self._noticed:
+            return False
         with self._files.writing() as db:
             cursor = db.execute(
-                "INSERT OR IGNORE INTO notices (pseudonym, notice) VALUES (?, ?)",
-                [self.pseudonym(person), notice],
+                "INSERT OR IGNORE INTO notices (pseudonym, notice) VALUES (?, ?)", [who, notice]
             )
-            return cursor.rowcount == 1
+            first = cursor.rowcount == 1
+        if not first:  # a first showing is remembered only once it is committed (next time)
+            self._noticed.add((who, notice))
+        return first
 
     # ------------------------------------------------------------------ erasure and retention
 
@@ -377,6 +384,7 @@ class SqliteStore:
             db.execute("DELETE FROM sessions WHERE pseudonym = ?", [who])
             db.execute("DELETE FROM events WHERE pseudonym = ?", [who])
             db.execute("DELETE FROM notices WHERE pseudonym = ?", [who])
+            self._noticed = {pair for pair in self._noticed if pair[0] != who}
             for erase in schema.ERASERS:
                 erase(db, who)
         self._files.checkpoint()
