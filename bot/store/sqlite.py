@@ -28,7 +28,6 @@ import logging
 import secrets
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +37,8 @@ from sqlite_utils.migrations import Migrations
 from bot.engine.people import Person
 from bot.engine.reflections import Answer, Event, Reflection, StoredReflection
 from bot.engine.sessions import Session
-from bot.store import schema
+from bot.store import access_log, schema, upgrade
+from bot.store.access_log import AccessRecord
 from bot.store.database import KEYS, DatabaseFiles, create_private_file, keys_path_for
 from bot.store.errors import KeysMissingError, StoreError, UnreadableError, WrongSecretError
 from bot.store.privacy import Keyring, new_data_key, row_aad, seal, unseal
@@ -50,24 +50,12 @@ log = logging.getLogger(__name__)
 
 #: Events answered to a nudge, attributed to the flow of the person's last nudge.
 NUDGE_ANSWERS = frozenset({"nudge_followed", "nudge_dismissed"})
-#: Events that say something about a person's wellbeing: kept sealed under their key.
-SEALED_EVENTS = frozenset({"signpost_shown", "nudge_firm_shown"})
-#: What `event` says for a sealed event.
-SEALED = "sealed"
+SEALED_EVENTS = upgrade.SEALED_EVENTS
+SEALED = upgrade.SEALED
 #: Events kept at most once per person, flow and day: aggregates count people, not clicks.
 ONCE_A_DAY = frozenset({"nudge_followed", "nudge_dismissed"})
 #: Slack retries an event for a few minutes; its id is remembered for a day.
 SEEN_EVENTS_FOR = dt.timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class AccessRecord:
-    """One entry of the access log: what the server's operator did to a person's data."""
-
-    pseudonym: str
-    action: str
-    reason: str
-    day: dt.datetime
 
 
 class SqliteStore:
@@ -496,82 +484,30 @@ class SqliteStore:
 
     def record_access(self, person: Person, *, action: str, reason: str, at: dt.datetime) -> None:
         """Append to the access log that the server's operator did `action` to the person's
-        data, on the day of `at`, for `reason` (sealed under the service key). The log can be
-        neither changed nor erased, not even by `forget`: it is the person's record of what
-        was done to their data."""
-        who = self.pseudonym(person)
-        day = _day(at)
+        data, on the day of `at`, for `reason` (see bot.store.access_log). `forget` keeps it."""
         with self._files.writing() as db:
-            (row_id,) = db.execute("SELECT coalesce(max(id), 0) + 1 FROM access_log").fetchone()
-            sealed = self.keyring.seal(reason, aad=row_aad("access_log", str(row_id), who))
-            db.execute(
-                "INSERT INTO access_log (id, pseudonym, action, reason, day)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [row_id, who, action, sealed, day],
+            access_log.append(
+                db,
+                self.keyring,
+                who=self.pseudonym(person),
+                action=action,
+                reason=reason,
+                day=_day(at),
             )
 
     def access_records(self, person: Person | None = None) -> list[AccessRecord]:
         """The access log, oldest first: the person's own records, or everyone's (for the
         operator's `reflect data access-log`, with pseudonyms, never identities)."""
-        sql = "SELECT id, pseudonym, action, reason, day FROM access_log"
-        params: list[str] = []
-        if person is not None:
-            sql += " WHERE pseudonym = ?"
-            params.append(self.pseudonym(person))
+        who = self.pseudonym(person) if person is not None else None
         with self._files.reading() as db:
-            rows = db.execute(sql + " ORDER BY id", params).fetchall()
-        records = []
-        for row_id, who, action, sealed, day in rows:
-            try:
-                reason = self.keyring.unseal(sealed, aad=row_aad("access_log", str(row_id), who))
-            except UnreadableError:
-                reason = "?"
-            records.append(
-                AccessRecord(pseudonym=who, action=action, reason=reason, day=parse(day))
-            )
-        return records
+            return access_log.read(db, self.keyring, who=who)
 
     def _seal_clear_rows(self) -> None:
-        """Seal what older versions kept in clear: choice and scale answers, and crisis or
-        firm-suggestion events (their times were cut to dates by migration 004)."""
-        with self._files.reading() as db:
-            answers = db.execute(
-                "SELECT a.reflection_id, a.step_id, a.value, r.pseudonym FROM answers a"
-                " JOIN reflections r ON r.id = a.reflection_id WHERE a.value IS NOT NULL"
-            ).fetchall()
-            events = db.execute(
-                "SELECT id, pseudonym, event, flow_id FROM events WHERE event IN (?, ?)",
-                sorted(SEALED_EVENTS),
-            ).fetchall()
-        if not answers and not events:
-            return
+        """Seal what older versions kept in clear (bot.store.upgrade)."""
         with self._files.writing() as db:
-            keys = {who: self._data_key(db, who) for *_, who in answers}
-            keys.update({who: self._data_key(db, who) for _, who, *_ in events})
-            for rid, step, value, who in answers:
-                where = [rid, step]
-                key = keys[who]
-                if key is None:  # erased: never to be read again, so not kept in clear either
-                    db.execute("DELETE FROM answers WHERE reflection_id = ? AND step_id = ?", where)
-                    continue
-                sealed = seal(key, value.encode("utf-8"), aad=row_aad("answers", rid, step, who))
-                db.execute(
-                    "UPDATE answers SET value = NULL, sealed = ? WHERE reflection_id = ?"
-                    " AND step_id = ?",
-                    [sealed, *where],
-                )
-            for row_id, who, event, flow_id in events:
-                key = keys[who]
-                if key is None:
-                    db.execute("DELETE FROM events WHERE id = ?", [row_id])
-                    continue
-                body = json.dumps({"event": event, "flow_id": flow_id}).encode("utf-8")
-                sealed = seal(key, body, aad=row_aad("events", str(row_id), who))
-                db.execute(
-                    "UPDATE events SET event = ?, flow_id = NULL, sealed = ? WHERE id = ?",
-                    [SEALED, sealed, row_id],
-                )
-        self._files.checkpoint()
+            changed = upgrade.seal_clear_rows(db, key_of=lambda who: self._data_key(db, who))
+        if changed:
+            self._files.checkpoint()
 
     # ------------------------------------------------------------------ keys
 
