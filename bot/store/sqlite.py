@@ -6,8 +6,8 @@
   as associated data: free text (and summaries) redacted first (bot.store.redaction), choices
   and scale numbers as they are. Aggregates read scale numbers through the keys. Session state,
   which holds answers in progress, is sealed too and deleted on finish or stop.
-- Events keep a date, never a time; crisis support shown and firm supervisor suggestions are
-  sealed under the person's key, so the file alone cannot say who was shown crisis support.
+- Events keep a date, never a time, and what happened is sealed under the person's key, so the
+  file alone cannot say who was shown crisis support or a firm suggestion, or clicked what.
 - What the server's operator does to one person's data is written to an append-only access
   log (with the reason, sealed), which the person sees on their Home tab.
 - Data keys are random, wrapped under the secret, and kept in a separate keys file. `forget`
@@ -50,10 +50,7 @@ log = logging.getLogger(__name__)
 
 #: Events answered to a nudge, attributed to the flow of the person's last nudge.
 NUDGE_ANSWERS = frozenset({"nudge_followed", "nudge_dismissed"})
-SEALED_EVENTS = upgrade.SEALED_EVENTS
 SEALED = upgrade.SEALED
-#: Events kept at most once per person, flow and day: aggregates count people, not clicks.
-ONCE_A_DAY = frozenset({"nudge_followed", "nudge_dismissed"})
 #: Slack retries an event for a few minutes; its id is remembered for a day.
 SEEN_EVENTS_FOR = dt.timedelta(days=1)
 
@@ -265,70 +262,47 @@ class SqliteStore:
         self, person: Person, event: Event, *, at: dt.datetime, flow_id: str | None = None
     ) -> None:
         """Note that something happened, with no content and on which day (never the time).
-        An answer to a nudge is attributed to the flow whose end showed the person's last
-        nudge, and kept once a day; crisis support and firm suggestions are sealed."""
+        Every event is sealed under the person's key: the file alone says only that something
+        happened to a pseudonym on a day, never what (crisis support, a firm suggestion, a
+        click). An answer to a nudge is attributed to the flow whose end showed the person's
+        last nudge, and kept once a day."""
         who = self.pseudonym(person)
         day = _day(at)
-        if event in SEALED_EVENTS:
-            with self._writing_as(who) as (db, key):
-                cursor = db.execute(
-                    "INSERT INTO events (pseudonym, event, flow_id, at) VALUES (?, ?, NULL, ?)",
-                    [who, SEALED, day],
-                )
-                row_id = str(cursor.lastrowid)
-                body = json.dumps({"event": event, "flow_id": flow_id}).encode("utf-8")
-                db.execute(
-                    "UPDATE events SET sealed = ? WHERE id = ?",
-                    [seal(key, body, aad=row_aad("events", row_id, who)), row_id],
-                )
-            return
-        with self._files.writing() as db:
-            if flow_id is None and event in NUDGE_ANSWERS:
-                row = db.execute(
-                    "SELECT flow_id FROM events WHERE pseudonym = ? AND event = 'nudge_shown'"
-                    " ORDER BY at DESC, id DESC LIMIT 1",
-                    [who],
-                ).fetchone()
-                flow_id = row[0] if row else None
-            if event in ONCE_A_DAY:
-                seen = db.execute(
-                    "SELECT 1 FROM events WHERE pseudonym = ? AND event = ? AND at = ?"
-                    " AND flow_id IS ?",
-                    [who, event, day, flow_id],
-                ).fetchone()
-                if seen:
-                    return
+        with self._writing_as(who) as (db, key):
+            if event in NUDGE_ANSWERS:
+                mine = self._events_of(db, key, who)
+                if flow_id is None:
+                    shown = [e for e in mine if e.event == "nudge_shown"]
+                    flow_id = shown[0].flow_id if shown else None
+                if any((e.event, e.flow_id, stamp(e.at)) == (event, flow_id, day) for e in mine):
+                    return  # once a day: aggregates count people, not clicks
+            cursor = db.execute(
+                "INSERT INTO events (pseudonym, event, flow_id, at) VALUES (?, ?, NULL, ?)",
+                [who, SEALED, day],
+            )
+            row_id = str(cursor.lastrowid)
+            body = json.dumps({"event": event, "flow_id": flow_id}).encode("utf-8")
             db.execute(
-                "INSERT INTO events (pseudonym, event, flow_id, at) VALUES (?, ?, ?, ?)",
-                [who, event, flow_id, day],
+                "UPDATE events SET sealed = ? WHERE id = ?",
+                [seal(key, body, aad=row_aad("events", row_id, who)), row_id],
             )
 
     def last_event(self, person: Person, event: Event) -> dt.datetime | None:
         """The day (midnight UTC) the event last happened to the person, if it did."""
         who = self.pseudonym(person)
-        if event not in SEALED_EVENTS:
-            with self._files.reading() as db:
-                row = db.execute(
-                    "SELECT max(at) FROM events WHERE pseudonym = ? AND event = ?", [who, event]
-                ).fetchone()
-            return parse(row[0]) if row and row[0] else None
         with self._files.reading() as db:
             key = self._data_key(db, who)
-            rows = db.execute(
-                "SELECT id, at, sealed FROM events WHERE pseudonym = ? AND event = ?"
-                " ORDER BY at DESC, id DESC",
-                [who, SEALED],
-            ).fetchall()
-        if key is None:
-            return None
-        for row_id, at, sealed in rows:
-            try:
-                body = json.loads(unseal(key, sealed, aad=row_aad("events", str(row_id), who)))
-            except (UnreadableError, ValueError, TypeError):
-                continue
-            if body.get("event") == event:
-                return parse(at)
-        return None
+            mine = self._events_of(db, key, who) if key is not None else []
+        return next((e.at for e in mine if e.event == event), None)
+
+    def _events_of(self, db: sqlite_utils.Database, key: bytes, who: str) -> list[EventFact]:
+        """The person's events, newest first, unsealed (rows that do not unseal are skipped)."""
+        rows = db.execute(
+            "SELECT id, at, sealed FROM events WHERE pseudonym = ? AND sealed IS NOT NULL"
+            " ORDER BY at DESC, id DESC",
+            [who],
+        ).fetchall()
+        return [fact for row in rows if (fact := _event(key, who, *row)) is not None]
 
     def claim_event(self, event_id: str, *, at: dt.datetime) -> bool:
         """True the first time a Slack event id is seen, False for a retry. Ids are kept as
@@ -459,14 +433,19 @@ class SqliteStore:
                 window,
             ).fetchall()
             keys = {who: self._data_key(db, who) for *_, who in scale_rows}
-            events = [
-                EventFact(pseudonym=who, event=event, flow_id=flow, at=parse(at))
-                for who, event, flow, at in db.execute(
-                    "SELECT pseudonym, event, flow_id, at FROM events"
-                    " WHERE event IN ('nudge_shown', 'nudge_followed') AND at >= ? AND at < ?",
-                    window,
-                ).fetchall()
-            ]
+            event_rows = db.execute(
+                "SELECT id, at, sealed, pseudonym FROM events"
+                " WHERE sealed IS NOT NULL AND at >= ? AND at < ?",
+                window,
+            ).fetchall()
+            keys |= {who: self._data_key(db, who) for *_, who in event_rows if who not in keys}
+        events = [
+            fact
+            for row_id, at, sealed, who in event_rows
+            if (key := keys.get(who)) is not None
+            and (fact := _event(key, who, row_id, at, sealed)) is not None
+            and fact.event in ("nudge_shown", "nudge_followed")
+        ]
         scales: list[ScaleFact] = []
         for rid, step, value, sealed, who in scale_rows:
             key = keys.get(who)
@@ -562,6 +541,16 @@ def _answer(key: bytes, reflection_id: str, who: str, row: tuple[Any, ...]) -> A
         return Answer(step_id, kind, json.loads(value))
     text = unseal(key, sealed, aad=row_aad("answers", reflection_id, step_id, who))
     return Answer(step_id, kind, json.loads(text))
+
+
+def _event(key: bytes, who: str, row_id: int, at: str, sealed: bytes) -> EventFact | None:
+    try:
+        body = json.loads(unseal(key, sealed, aad=row_aad("events", str(row_id), who)))
+    except (UnreadableError, ValueError, TypeError):
+        return None
+    return EventFact(
+        pseudonym=who, event=body.get("event"), flow_id=body.get("flow_id"), at=parse(at)
+    )
 
 
 def _day(at: dt.datetime) -> str:

@@ -1,10 +1,11 @@
 """Sealing what older versions of the store kept in clear, when a database is opened.
 
 Before migration 004, choice and scale answers were kept in clear (for aggregates, which now
-read them through each person's key), and so were the events saying that crisis support was
-shown or a firm supervisor suggestion made. A migration has no keys, so the store does this on
-opening: each such value is sealed under its person's data key, or deleted when that key is
-gone (the person was erased, so it can never be read again and is not kept in clear either).
+read them through each person's key), and so were events: what happened (crisis support
+shown, a firm supervisor suggestion, a click) in clear beside the pseudonym. A migration has
+no keys, so the store does this on opening: each such value is sealed under its person's data
+key, or deleted when that key is gone (the person was erased, so it can never be read again
+and is not kept in clear either).
 """
 
 from __future__ import annotations
@@ -16,9 +17,7 @@ import sqlite_utils
 
 from bot.store.privacy import row_aad, seal
 
-#: Events that say something about a person's wellbeing: kept sealed under their key.
-SEALED_EVENTS = frozenset({"signpost_shown", "nudge_firm_shown"})
-#: What `event` says for a sealed event.
+#: What `event` says for every event now (what happened is in `sealed`).
 SEALED = "sealed"
 
 
@@ -29,8 +28,7 @@ def seal_clear_rows(db: sqlite_utils.Database, *, key_of: Callable[[str], bytes 
         " JOIN reflections r ON r.id = a.reflection_id WHERE a.value IS NOT NULL"
     ).fetchall()
     events = db.execute(
-        "SELECT id, pseudonym, event, flow_id FROM events WHERE event IN (?, ?)",
-        sorted(SEALED_EVENTS),
+        "SELECT id, pseudonym, event, flow_id FROM events WHERE sealed IS NULL"
     ).fetchall()
     keys = {who: key_of(who) for who in {row[3] for row in answers} | {row[1] for row in events}}
     for rid, step, value, who in answers:
