@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from pathlib import Path
 
@@ -59,6 +60,11 @@ def _write_v1_database(path: Path, person: Person) -> None:
             (who, "2026-01-05T08:55:00.000000+00:00", "2026-01-05T09:00:00.000000+00:00", summary),
         )
         conn.execute("INSERT INTO answers VALUES ('r1', 'weight', 0, 'scale', '2', NULL)")
+        conn.execute(
+            "INSERT INTO events (pseudonym, event, flow_id, at) VALUES"
+            " (?, 'signpost_shown', NULL, '2026-01-05T23:10:21.000000+00:00')",
+            (who,),
+        )
     with sqlite3.connect(path.with_name("reflect-keys.db")) as keys:
         keys.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         keys.execute(
@@ -96,6 +102,7 @@ def test_a_v1_database_is_upgraded_in_place_and_keeps_its_data(tmp_path: Path) -
         ]
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
         clear = conn.execute("SELECT count(*) FROM answers WHERE value IS NOT NULL").fetchone()
+        events = conn.execute("SELECT event, at FROM events").fetchall()
     assert applied == [
         "001_initial",
         "002_seen_events",
@@ -107,6 +114,10 @@ def test_a_v1_database_is_upgraded_in_place_and_keeps_its_data(tmp_path: Path) -
     ]
     assert {"reflections_by_time", "events_by_time", "seen_events_by_time"} <= indexes
     assert clear == (0,)  # the v1 scale answer is sealed on opening
+    # ...and crisis support shown at 23:10:21 becomes a sealed event on that day.
+    assert events == [("sealed", "2026-01-05T00:00:00.000000+00:00")]
+    with SqliteStore.open(path, secret=SECRET) as store:
+        assert store.last_event(person, "signpost_shown") == dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
 
 
 def test_a_new_database_is_fully_migrated_and_reopening_changes_nothing(tmp_path: Path) -> None:
