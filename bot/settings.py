@@ -23,6 +23,8 @@ class Settings:
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
+    #: This app's id (A...), to drop requests meant for another app; else learnt from Slack.
+    slack_app_id: str | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
     data_dir: Path = Path("data")
     db_path: Path = Path("data/reflect.db")
@@ -131,6 +133,7 @@ def load(environ: Mapping[str, str] | None = None, *, env_file: Path | None = No
         slack_bot_token=text("SLACK_BOT_TOKEN"),
         slack_signing_secret=text("SLACK_SIGNING_SECRET"),
         slack_app_token=text("SLACK_APP_TOKEN"),
+        slack_app_id=text("SLACK_APP_ID"),
         slack_api_url=text("SLACK_API_URL") or DEFAULT_SLACK_API_URL,
         data_dir=data_dir,
         db_path=Path(text("REFLECT_DB") or data_dir / "reflect.db"),

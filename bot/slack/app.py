@@ -11,15 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackClientError
 
 from bot.engine.conversation import Conversations, utcnow
 from bot.settings import Settings
-from bot.slack import actions, answers, command, forget, home, messages, weekly_actions
+from bot.slack import actions, answers, command, forget, gate, home, messages, weekly_actions
 from bot.slack.delivery import Delivery
 from bot.slack.home import WeeklySection, weekly_section
 from bot.slack.lanes import Lanes
@@ -47,6 +45,7 @@ def build_app(
         request_verification_enabled=bool(settings.slack_signing_secret),
         process_before_response=True,
         logger=bolt_logger(),
+        raise_error_for_unhandled_request=True,  # acknowledged: see bot.slack.gate
     )
     parts = Parts(
         conversations=conversations,
@@ -56,22 +55,9 @@ def build_app(
         lanes=lanes or Lanes(),
         profiles=Profiles(client=client),
         clock=clock,
-        app_id=_app_id(client),
+        app_id=gate.own_app_id(client, configured=settings.slack_app_id),
         weekly=weekly,
     )
-    for module in (messages, command, answers, actions, forget, home, weekly_actions):
+    for module in (gate, messages, command, answers, actions, forget, home, weekly_actions):
         module.register(app, parts)
-    app.error(_log_error)
     return app
-
-
-def _app_id(client: WebClient) -> str | None:
-    try:
-        return client.auth_test().get("app_id")
-    except SlackClientError as error:
-        log.warning("could not learn the app id: %s", type(error).__name__)
-        return None
-
-
-def _log_error(error: Exception, body: dict[str, Any]) -> None:
-    log.error("a Slack listener failed: %s", type(error).__name__)

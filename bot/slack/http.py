@@ -237,6 +237,7 @@ class HttpServer:
         self._grace = grace
         self._stopping = threading.Event()
         self._stopped = threading.Event()
+        self._closing = threading.Lock()  # the trigger is never pulled once it is closed
 
     @property
     def host(self) -> str:
@@ -253,12 +254,23 @@ class HttpServer:
         loop_timeout = 0.5
         try:
             while not self._stopping.is_set():
-                wasyncore.loop(timeout=loop_timeout, map=self._map, count=1)
+                try:
+                    wasyncore.loop(timeout=loop_timeout, map=self._map, count=1)
+                except OSError as error:  # a connection's socket went away under select()
+                    log.warning("the HTTP loop recovered from %s", type(error).__name__)
+                    self._drop_closed()
             self._finish_in_hand(loop_timeout=0.05)
         finally:
-            wasyncore.close_all(self._map)
+            with self._closing:
+                self._stopped.set()
+                wasyncore.close_all(self._map)
             self._server.task_dispatcher.shutdown(timeout=self._grace)
-            self._stopped.set()
+
+    def _drop_closed(self) -> None:
+        for fd, dispatcher in list(self._map.items()):
+            sock = getattr(dispatcher, "socket", None)
+            if sock is None or sock.fileno() < 0:
+                self._map.pop(fd, None)
 
     def _finish_in_hand(self, *, loop_timeout: float) -> None:
         """Stop accepting, then keep the loop turning until requests in hand are answered."""
@@ -275,6 +287,8 @@ class HttpServer:
     def stop(self, *, wait: float | None = None) -> None:
         """Ask `run()` to end (from any thread); with `wait`, wait that long for it."""
         self._stopping.set()
-        self._server.pull_trigger()  # wake the loop from select()
+        with self._closing:
+            if not self._stopped.is_set():
+                self._server.pull_trigger()  # wake the loop from select()
         if wait is not None:
             self._stopped.wait(wait)

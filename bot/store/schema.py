@@ -115,6 +115,17 @@ def _time_indexes(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS(name="004_seen_requests")
+def _seen_requests(db: sqlite_utils.Database) -> None:
+    """Signed Slack requests already handled (keyed digests of their signatures), so that one
+    replayed within the signature window is not acted on twice, whichever process gets it."""
+    _run(
+        db,
+        "CREATE TABLE seen_requests (digest TEXT PRIMARY KEY, at TEXT NOT NULL)",
+        "CREATE INDEX seen_requests_by_time ON seen_requests (at)",
+    )
+
+
 def ensure_keys_schema(db: sqlite_utils.Database, *, schema: str) -> None:
     """The keys file's tables: its identity and the wrapped data keys."""
     _run(

@@ -49,6 +49,9 @@ CLEAR_KINDS = frozenset({"scale", "choice", "multi"})
 NUDGE_ANSWERS = frozenset({"nudge_followed", "nudge_dismissed"})
 #: Slack retries an event for a few minutes; its id is remembered for a day.
 SEEN_EVENTS_FOR = dt.timedelta(days=1)
+#: A signed request is accepted for 5 minutes either side of its timestamp; remembered for
+#: the whole of that window, with a minute to spare for clocks that differ.
+SEEN_REQUESTS_FOR = dt.timedelta(minutes=11)
 
 
 class SqliteStore:
@@ -287,6 +290,25 @@ class SqliteStore:
                 "INSERT OR IGNORE INTO seen_events (digest, at) VALUES (?, ?)", [digest, stamp(at)]
             )
             return cursor.rowcount == 1
+
+    def claim_request(self, signature: str, *, at: dt.datetime) -> bool:
+        """True the first time a signed Slack request (its signature, which covers the
+        timestamp and the body) is seen, False for a replay. Kept as keyed digests for the
+        signature window, in the database, so every process sharing it refuses the replay."""
+        digest = self.keyring.digest(signature, purpose="slack-request")
+        with self._files.writing() as db:
+            db.execute("DELETE FROM seen_requests WHERE at < ?", [stamp(at - SEEN_REQUESTS_FOR)])
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO seen_requests (digest, at) VALUES (?, ?)",
+                [digest, stamp(at)],
+            )
+            return cursor.rowcount == 1
+
+    def release_request(self, signature: str) -> None:
+        """Forget a claimed request whose handling failed, so that it may be sent again."""
+        digest = self.keyring.digest(signature, purpose="slack-request")
+        with self._files.writing() as db:
+            db.execute("DELETE FROM seen_requests WHERE digest = ?", [digest])
 
     # ------------------------------------------------------------------ erasure and retention
 

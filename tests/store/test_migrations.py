@@ -84,6 +84,8 @@ def test_a_v1_database_is_upgraded_in_place_and_keeps_its_data(tmp_path: Path) -
         assert (kept.id, kept.summary, kept.answers[0].value) == ("r1", "kept since v1", 2)
         assert store.claim_event("Ev1", at=NOW)  # needs the table migration 002 added
         assert not store.claim_event("Ev1", at=NOW)
+        assert store.claim_request("v0=ab", at=NOW)  # needs the table migration 004 added
+        assert not store.claim_request("v0=ab", at=NOW)
     with sqlite3.connect(path) as conn:
         applied = [
             r[0]
@@ -92,7 +94,12 @@ def test_a_v1_database_is_upgraded_in_place_and_keeps_its_data(tmp_path: Path) -
             )
         ]
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-    assert applied == ["001_initial", "002_seen_events", "003_time_indexes"]
+    assert applied == [
+        "001_initial",
+        "002_seen_events",
+        "003_time_indexes",
+        "004_seen_requests",
+    ]
     assert {"reflections_by_time", "events_by_time", "seen_events_by_time"} <= indexes
 
 
@@ -104,7 +111,7 @@ def test_a_new_database_is_fully_migrated_and_reopening_changes_nothing(tmp_path
         (count,) = db.execute(
             "SELECT count(*) FROM _sqlite_migrations WHERE migration_set = 'reflect'"
         ).fetchone()
-    assert count == 3
+    assert count == len(schema.MIGRATIONS._migrations)
 
 
 def test_another_module_can_add_its_own_tables(tmp_path: Path) -> None:
