@@ -76,19 +76,20 @@ def _too_large(what: str) -> TooLarge:
 
 
 def _check_power(base: Any, exponent: Any) -> None:
-    if isinstance(base, int) and isinstance(exponent, int) and exponent > 0:
-        if max(1, abs(base).bit_length()) * exponent > MAX_BITS and abs(base) > 1:
-            raise _too_large("a power")
+    if not (isinstance(base, int) and isinstance(exponent, int)) or exponent <= 0:
+        return
+    if abs(base) > 1 and abs(base).bit_length() * exponent > MAX_BITS:
+        raise _too_large("a power")
 
 
 def _check_product(left: Any, right: Any) -> None:
     for sized, times in ((left, right), (right, left)):
-        if isinstance(sized, str | list | tuple) and isinstance(times, int):
-            if len(sized) * times > MAX_TEXT:
-                raise _too_large("a repeated text or list")
-    if isinstance(left, int) and isinstance(right, int):
-        if abs(left).bit_length() + abs(right).bit_length() > MAX_BITS:
-            raise _too_large("a product")
+        repeated = isinstance(sized, str | list | tuple) and isinstance(times, int)
+        if repeated and len(sized) * times > MAX_TEXT:
+            raise _too_large("a repeated text or list")
+    both = isinstance(left, int) and isinstance(right, int)
+    if both and abs(left).bit_length() + abs(right).bit_length() > MAX_BITS:
+        raise _too_large("a product")
 
 
 def _check_format(spec: str) -> None:
