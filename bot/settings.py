@@ -13,9 +13,14 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-#: The project folder when running from a checkout: built-in flows and config live here.
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from bot._builtin import file as builtin_file
+from bot._builtin import folder as builtin_folder
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+#: The flows and configuration that ship with Reflect (inside the package when installed).
+BUILTIN_FLOWS = builtin_folder("flows")
+BUILTIN_SIGNPOSTS = builtin_file("config", "signposts.yaml")
+BUILTIN_SUPERVISORS = builtin_file("config", "supervisors.yaml")
 
 
 @dataclass(frozen=True)
@@ -29,9 +34,9 @@ class Settings:
     data_dir: Path = Path("data")
     db_path: Path = Path("data/reflect.db")
     secret_key: str | None = None
-    flows_dir: Path = PROJECT_DIR / "flows"
-    signposts_file: Path = PROJECT_DIR / "config" / "signposts.yaml"
-    supervisors_file: Path = PROJECT_DIR / "config" / "supervisors.yaml"
+    flows_dir: Path = BUILTIN_FLOWS
+    signposts_file: Path = BUILTIN_SIGNPOSTS
+    supervisors_file: Path = BUILTIN_SUPERVISORS
     default_flow: str = "hard-day"
     retention_days: int = 365
     min_group_size: int = 5
@@ -138,13 +143,9 @@ def load(environ: Mapping[str, str] | None = None, *, env_file: Path | None = No
         data_dir=data_dir,
         db_path=Path(text("REFLECT_DB") or data_dir / "reflect.db"),
         secret_key=text("REFLECT_SECRET_KEY"),
-        flows_dir=Path(text("REFLECT_FLOWS_DIR") or PROJECT_DIR / "flows"),
-        signposts_file=Path(
-            text("REFLECT_SIGNPOSTS_FILE") or PROJECT_DIR / "config" / "signposts.yaml"
-        ),
-        supervisors_file=Path(
-            text("REFLECT_SUPERVISORS_FILE") or PROJECT_DIR / "config" / "supervisors.yaml"
-        ),
+        flows_dir=Path(text("REFLECT_FLOWS_DIR") or BUILTIN_FLOWS),
+        signposts_file=Path(text("REFLECT_SIGNPOSTS_FILE") or BUILTIN_SIGNPOSTS),
+        supervisors_file=Path(text("REFLECT_SUPERVISORS_FILE") or BUILTIN_SUPERVISORS),
         default_flow=text("REFLECT_DEFAULT_FLOW") or "hard-day",
         retention_days=_int(values, "REFLECT_RETENTION_DAYS", 365),
         min_group_size=_int(values, "REFLECT_MIN_GROUP_SIZE", 5),

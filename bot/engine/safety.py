@@ -22,6 +22,8 @@ from typing import Any, Literal
 
 import yaml
 
+from bot._builtin import file as builtin_file
+
 #: What the screen found: a clear risk to the leader ("crisis"), words close to risk that the
 #: screen cannot confirm and should ask about directly ("check_in"), or someone else at risk
 #: (a patient, pupil, colleague or relative: "others").
@@ -30,7 +32,7 @@ Outcome = Literal["crisis", "check_in", "others"]
 _Subject = Literal["self", "others"]
 
 #: The phrase lists that ship with Reflect.
-DEFAULT_FILE = Path(__file__).resolve().parents[2] / "config" / "safety.yaml"
+DEFAULT_FILE = builtin_file("config", "safety.yaml")
 
 #: How many words before a match are searched for the person it is about.
 SUBJECT_WINDOW = 6

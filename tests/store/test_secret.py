@@ -44,7 +44,7 @@ def test_a_configured_secret_is_used_and_nothing_is_written(tmp_path: Path) -> N
     ],
 )
 def test_a_predictable_configured_secret_is_refused_with_advice(tmp_path: Path, weak: str) -> None:
-    with pytest.raises(WrongSecretError, match="too predictable.*token_urlsafe"):
+    with pytest.raises(WrongSecretError, match=r"too predictable.*token_urlsafe"):
         load_or_create_secret(_settings(tmp_path, weak))
 
 
