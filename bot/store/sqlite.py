@@ -177,10 +177,15 @@ class SqliteStore:
     # ------------------------------------------------------------------ reflections
 
     def finish(self, person: Person, reflection: Reflection) -> str:
-        """Keep the reflection (redacted, sealed) and drop the session, in one transaction."""
+        """Keep the reflection (redacted, sealed) and drop the session, in one transaction.
+        Redaction, the costly part, is done before the transaction starts."""
         who = self.pseudonym(person)
         reflection_id = secrets.token_hex(8)
         summary = redact(reflection.summary).encode("utf-8")
+        answers = [
+            Answer(a.step_id, a.kind, a.value if a.kind in CLEAR_KINDS else _redacted(a.value))
+            for a in reflection.answers
+        ]
         with self._writing_as(who) as (db, key):
             db.execute(
                 "INSERT INTO reflections (id, pseudonym, flow_id, started_at, finished_at,"
@@ -199,7 +204,7 @@ class SqliteStore:
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 [
                     _answer_row(key, reflection_id, who, position, answer)
-                    for position, answer in enumerate(reflection.answers)
+                    for position, answer in enumerate(answers)
                 ],
             )
             db.execute("DELETE FROM sessions WHERE pseudonym = ?", [who])
@@ -464,7 +469,7 @@ def _answer_row(
         return (reflection_id, answer.step_id, position, answer.kind, clear, None)
     sealed = seal(
         key,
-        json.dumps(_redacted(answer.value), ensure_ascii=False).encode("utf-8"),
+        json.dumps(answer.value, ensure_ascii=False).encode("utf-8"),  # redacted by `finish`
         aad=row_aad("answers", reflection_id, answer.step_id, who),
     )
     return (reflection_id, answer.step_id, position, answer.kind, None, sealed)
