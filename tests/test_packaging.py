@@ -157,3 +157,20 @@ def test_the_dependency_floors_leave_out_known_vulnerable_releases() -> None:
     assert floor("waitress") >= (3, 0, 1)  # CVE-2024-49768, CVE-2024-49769
     build = declared["build-system"]["requires"]
     assert any(re.fullmatch(r"setuptools>=(7\d|[89]\d)(\.\d+)*", item) for item in build)
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_run_installs_what_reflect_needs_and_make_test_adds_the_dev_tools(
+    tmp_path: Path,
+) -> None:
+    venv = tmp_path / "venv"
+
+    def planned(target: str) -> str:
+        shown = _run(["make", "-n", target, f"VENV={venv}"], cwd=ROOT)
+        assert shown.returncode == 0, shown.stderr
+        return shown.stdout
+
+    run = planned("run")
+    assert "pip install --quiet -e .\n" in run
+    assert "[dev]" not in run
+    assert "pip install --quiet -e '.[dev]'" in planned("test")
