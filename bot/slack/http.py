@@ -70,6 +70,8 @@ IDLE_TIMEOUT = 30
 #: Connections open at once before the oldest idle or unfinished ones are closed.
 CONNECTION_LIMIT = 256
 DEFAULT_HOST = "127.0.0.1"
+#: Seconds between warnings that connections were closed to make room.
+EVICTION_NOTICE_EVERY = 60.0
 
 
 def wsgi_app(
@@ -166,6 +168,8 @@ class _BoundedServer(TcpWSGIServer):
     def __init__(self, *args: Any, request_timeout: float, soft_limit: int, **kw: Any) -> None:
         self.request_timeout = request_timeout
         self.soft_limit = soft_limit
+        self.evicted = 0
+        self.last_eviction_notice = -EVICTION_NOTICE_EVERY
         super().__init__(*args, **kw)
 
     def _channels(self) -> list[Any]:
@@ -192,7 +196,14 @@ class _BoundedServer(TcpWSGIServer):
         waiting.sort(key=lambda channel: channel.last_activity)
         for channel in waiting[:excess]:
             channel.will_close = True
-        log.warning("too many connections: closed %d idle or unfinished ones", excess)
+        self.evicted += min(excess, len(waiting))
+        now = time.monotonic()
+        if now - self.last_eviction_notice >= EVICTION_NOTICE_EVERY:  # one line a minute at most
+            log.warning(
+                "too many connections: closed %d idle or unfinished ones to make room",
+                self.evicted,
+            )
+            self.evicted, self.last_eviction_notice = 0, now
 
 
 class HttpServer:
