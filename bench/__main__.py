@@ -20,11 +20,19 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import ack_latency, engine_throughput, machine, memory_startup, nudge_fanout, report
+from bench import (
+    ack_latency,
+    engine_throughput,
+    hostile,
+    machine,
+    memory_startup,
+    nudge_fanout,
+    report,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTES = Path(__file__).with_name("notes.md")
-ALL = ("ack", "engine", "nudges", "memory")
+ALL = ("ack", "engine", "nudges", "memory", "hostile")
 #: bench/notes.md starts with this heading: what follows it in BENCHMARKS.md is the notes.
 NOTES_HEADING = "## Notes"
 
@@ -98,6 +106,14 @@ def main(argv: list[str] | None = None) -> int:
                 people=people, reflections=reflections, seeded=seeded if seeded.exists() else None
             )
             sections.append(("4. Start-up time and peak memory", memory_startup.markdown(result)))
+        if "hostile" in only:
+            print("hostile traffic", flush=True)
+            sections.append(
+                (
+                    "5. Hostile traffic: pathological text, oversized bodies, slow clients",
+                    hostile.markdown(hostile.run(quick=args.quick)),
+                )
+            )
     took = time.perf_counter() - began
     args.out.write_text(
         _document(command=command, started=started, took=took, sections=sections),

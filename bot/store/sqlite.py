@@ -22,6 +22,7 @@ is read inside the writing transaction that uses it, so no purge or erasure can 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -61,6 +62,9 @@ NUDGE_ANSWERS = frozenset({"nudge_followed", "nudge_dismissed"})
 SEALED = upgrade.SEALED
 #: Slack retries an event for a few minutes; its id is remembered for a day.
 SEEN_EVENTS_FOR = dt.timedelta(days=1)
+#: A signed request is accepted for 5 minutes either side of its timestamp; remembered for
+#: the whole of that window, with a minute to spare for clocks that differ.
+SEEN_REQUESTS_FOR = dt.timedelta(minutes=11)
 
 
 class SqliteStore:
@@ -190,12 +194,17 @@ class SqliteStore:
     # ------------------------------------------------------------------ reflections
 
     def finish(self, person: Person, reflection: Reflection) -> str:
-        """Keep the reflection (redacted, sealed) and drop the session, in one transaction."""
+        """Keep the reflection (redacted, sealed) and drop the session, in one transaction.
+        Redaction, the costly part, is done before the transaction starts."""
         who = self.pseudonym(person)
         reflection_id = secrets.token_hex(8)
         summary = redact(reflection.summary).encode("utf-8")
         answered = {a.step_id for a in reflection.answers if a.kind == "text" and a.value}
         written = reflection.next_step if reflection.next_step in answered else None
+        answers = [
+            dataclasses.replace(a, value=_redacted(a.value)) if a.kind == "text" else a
+            for a in reflection.answers
+        ]
         with self._writing_as(who) as (db, key):
             db.execute(
                 "INSERT INTO reflections (id, pseudonym, flow_id, started_at, finished_at,"
@@ -222,7 +231,7 @@ class SqliteStore:
                 " scale) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
                     _answer_row(key, reflection_id, who, position, answer)
-                    for position, answer in enumerate(reflection.answers)
+                    for position, answer in enumerate(answers)
                 ],
             )
             db.execute("DELETE FROM sessions WHERE pseudonym = ?", [who])
@@ -399,6 +408,25 @@ class SqliteStore:
         if not first:  # a first showing is remembered only once it is committed (next time)
             self._noticed.add((who, notice))
         return first
+
+    def claim_request(self, signature: str, *, at: dt.datetime) -> bool:
+        """True the first time a signed Slack request (its signature, which covers the
+        timestamp and the body) is seen, False for a replay. Kept as keyed digests for the
+        signature window, in the database, so every process sharing it refuses the replay."""
+        digest = self.keyring.digest(signature, purpose="slack-request")
+        with self._files.writing() as db:
+            db.execute("DELETE FROM seen_requests WHERE at < ?", [stamp(at - SEEN_REQUESTS_FOR)])
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO seen_requests (digest, at) VALUES (?, ?)",
+                [digest, stamp(at)],
+            )
+            return cursor.rowcount == 1
+
+    def release_request(self, signature: str) -> None:
+        """Forget a claimed request whose handling failed, so that it may be sent again."""
+        digest = self.keyring.digest(signature, purpose="slack-request")
+        with self._files.writing() as db:
+            db.execute("DELETE FROM seen_requests WHERE digest = ?", [digest])
 
     # ------------------------------------------------------------------ erasure and retention
 
@@ -601,7 +629,6 @@ def _answer_row(
     """Every kind of answer is sealed: a choice says as much about a person as a sentence.
     A scale answer keeps, in clear, how its scale reads (bounds and heavy end: the flow's, not
     the person's)."""
-    value = _redacted(answer.value) if answer.kind == "text" else answer.value
     mark = None
     if answer.scale is not None:
         mark = json.dumps(
@@ -609,7 +636,7 @@ def _answer_row(
         )
     sealed = seal(
         key,
-        json.dumps(value, ensure_ascii=False).encode("utf-8"),
+        json.dumps(answer.value, ensure_ascii=False).encode("utf-8"),  # redacted by `finish`
         aad=row_aad("answers", reflection_id, answer.step_id, who),
     )
     return (reflection_id, answer.step_id, position, answer.kind, None, sealed, mark)

@@ -93,6 +93,8 @@ def test_a_v1_database_is_upgraded_in_place_and_keeps_its_data(tmp_path: Path) -
         assert store.open_next_step(person) is None and store.follow_up_wanted(person)
         assert store.claim_event("Ev1", at=NOW)  # needs the table migration 002 added
         assert not store.claim_event("Ev1", at=NOW)
+        assert store.claim_request("v0=ab", at=NOW)  # needs the table migration 004 added
+        assert not store.claim_request("v0=ab", at=NOW)
     with sqlite3.connect(path) as conn:
         applied = [
             r[0]
@@ -111,6 +113,7 @@ def test_a_v1_database_is_upgraded_in_place_and_keeps_its_data(tmp_path: Path) -
         "005_minimised_events_and_access_log",
         "006_notices",
         "007_scale_marks_and_follow_up",
+        "008_seen_requests",
     ]
     assert {"reflections_by_time", "events_by_time", "seen_events_by_time"} <= indexes
     assert clear == (0,)  # the v1 scale answer is sealed on opening
@@ -128,7 +131,7 @@ def test_a_new_database_is_fully_migrated_and_reopening_changes_nothing(tmp_path
         (count,) = db.execute(
             "SELECT count(*) FROM _sqlite_migrations WHERE migration_set = 'reflect'"
         ).fetchone()
-    assert count == 7
+    assert count == len(schema.MIGRATIONS._migrations)
 
 
 def test_another_module_can_add_its_own_tables(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 import yaml
 
+from bot._builtin import file as builtin_file
 from bot.engine.safety import cues as _cues
 from bot.engine.safety.context import Context, Subject
 from bot.engine.safety.cues import CLAUSE_BREAK, Cue, index_words, join
@@ -36,7 +37,7 @@ from bot.engine.safety.normalise import Clause, Reader, build_reader
 Outcome = Literal["crisis", "check_in", "others"]
 
 #: The phrase lists that ship with Reflect.
-DEFAULT_FILE = Path(__file__).resolve().parents[3] / "config" / "safety.yaml"
+DEFAULT_FILE = builtin_file("config", "safety.yaml")
 
 #: How much of a clause before a cue is read for its context (negation, whom it is about).
 _BEFORE = 160
