@@ -102,6 +102,8 @@ class Screen:
         whole = join(texts)
         words = index_words(whole)
         starts: list[int] = []
+        exaggerated: set[int] = set()
+        exaggerated_checked = [False] * len(clauses)
         professional = context.professional.search(whole) is not None
         at_work = professional or context.work.search(whole) is not None
         may_be_history = context.told_as_resolved(whole)
@@ -115,13 +117,20 @@ class Screen:
                         starts = clause_starts(texts)
                     index = bisect_right(starts, start) - 1
                     before = whole[max(starts[index], start - _BEFORE) : start]
-                    if context.negated(before):
+                    if context.negated(before) or index in exaggerated:
                         continue
+                    if not exaggerated_checked[index]:
+                        exaggerated_checked[index] = True
+                        if context.exaggerates(" ".join(texts[max(0, index - 2) : index + 1])):
+                            exaggerated.add(index)
+                            continue
                     about = (
                         "others"
                         if clauses[index].quoted
                         else context.subject(before, match.group())
                     )
+                    if about == "thing":
+                        continue
                     if cue.level == "topic":
                         if context.an_event(before):
                             about = "others"
@@ -170,7 +179,7 @@ def decide(findings: list[Finding], context: Context, clauses: list[Clause]) -> 
     mine = [f for f in findings if f.about == "self"]
     others = [f for f in findings if f.about == "others"]
     if mine and context.told_as_resolved(join(texts)):
-        mine = [f for f in mine if not context.in_the_past(texts[f.clause])]
+        mine = [f for f in mine if context.still_present(texts[f.clause])]
     answered = others or [f for f in findings if f.about == "work"]
     if answered and any(
         context.shares_risk(clause.text) for clause in clauses if not clause.quoted
@@ -197,6 +206,9 @@ _WORD_PATTERNS = (
     "past",
     "resolved",
     "returning",
+    "hyperbole",
+    "things",
+    "present",
 )
 _WORD_LISTS = (
     "event_words",
@@ -274,6 +286,9 @@ def compile_screen(data: Any, *, source: str = "safety phrases") -> Screen:
         past=words["past"],
         resolved=words["resolved"],
         returning=words["returning"],
+        hyperbole=words["hyperbole"],
+        things=words["things"],
+        present=words["present"],
     )
     return Screen(reader=reader, cues=cues, context=context)
 

@@ -66,6 +66,12 @@ class Context:
     resolved: re.Pattern[str]
     #: It is not over: "again", "coming back", "still".
     returning: re.Pattern[str]
+    #: Words of the present, which keep a cue in a message otherwise told as resolved.
+    present: re.Pattern[str]
+    #: A clause that plainly exaggerates ("if I get one more email...").
+    hyperbole: re.Pattern[str]
+    #: Things, not people ("my laptop wants to die").
+    things: re.Pattern[str]
 
     def negated(self, before: str) -> bool:
         """Whether a negator governs what follows `before` ("I'd never ...")."""
@@ -80,13 +86,15 @@ class Context:
         hedged = words[max(0, index - HEDGE_WINDOW) : index]
         return not any(word in self.hedges for word in hedged)
 
-    def subject(self, before: str, matched: str) -> Subject | None:
-        """Who a cue is about: named in the cue itself, else the nearest person before it."""
+    def subject(self, before: str, matched: str) -> Subject | Literal["thing"] | None:
+        """Who a cue is about: named in the cue itself, else the nearest person (or thing)
+        before it."""
         leader_in = _MINE.search(matched) is not None
         someone_in = _THEIRS.search(matched) is not None
         if leader_in != someone_in:
             return "self" if leader_in else "others"
         window = " " + " ".join(before.split()[-SUBJECT_WINDOW:]) + " "
+        thing = max((m.end() for m in self.things.finditer(window)), default=-1)
         someone = max((m.end() for m in self.third_party.finditer(window)), default=-1)
         leader = max(
             (
@@ -96,6 +104,8 @@ class Context:
             ),
             default=-1,
         )
+        if thing > max(leader, someone) and not window[thing:].split():
+            return "thing"  # "my laptop wants to die": a thing straight before the cue
         if leader < 0 and someone < 0:
             return None
         return "self" if leader > someone else "others"
@@ -113,14 +123,20 @@ class Context:
             for match in self.me_too.finditer(padded)
         )
 
-    def in_the_past(self, clause: str) -> bool:
-        return self.past.search(f" {clause} ") is not None
+    def exaggerates(self, clause: str) -> bool:
+        return self.hyperbole.search(f" {clause} ") is not None
+
+    def still_present(self, clause: str) -> bool:
+        """In a message told as resolved: whether this clause still speaks of now ("I want
+        to die"), rather than of the history ("I was suicidal in my twenties")."""
+        padded = f" {clause} "
+        return (
+            self.present.search(padded) is not None
+            and self.past.search(padded) is None
+            and self.resolved.search(padded) is None
+        )
 
     def told_as_resolved(self, whole: str) -> bool:
         """The message (clauses joined and padded, see `cues.join`) tells of risk as history
-        that is over, and nothing says it is back."""
-        return (
-            self.resolved.search(whole) is not None
-            and self.past.search(whole) is not None
-            and self.returning.search(whole) is None
-        )
+        long past or over, and nothing says it is recent or back."""
+        return self.past.search(whole) is not None and self.returning.search(whole) is None
