@@ -33,10 +33,12 @@ _THEIRS = re.compile(
 )
 #: "me" and "my" name the leader as an object or an owner ("a pupil handed me...", "my nurse
 #: said..."): they count only when no one else is named nearby.
-_WEAK = frozenset({"me", "my"})
+_WEAK = frozenset({"me"})
+#: "my" names an owner, never the one a cue is about: "my nurse wants to die".
+_OWNER = "my"
 
 #: How many words before a cue are searched for the person it is about.
-SUBJECT_WINDOW = 7
+SUBJECT_WINDOW = 10
 #: How many filler words may stand between a negator and what it negates.
 MAX_FILLERS = 4
 #: How many words before a negator are searched for a hedge ("not sure I won't...").
@@ -100,7 +102,7 @@ class Context:
             (
                 m.end()
                 for m in self.first_person.finditer(window)
-                if someone < 0 or m.group().strip() not in _WEAK
+                if (someone < 0 or m.group().strip() not in _WEAK) and m.group().strip() != _OWNER
             ),
             default=-1,
         )
