@@ -132,7 +132,7 @@ class Screen:
                     if about == "thing":
                         continue
                     if cue.level == "topic":
-                        if context.an_event(before):
+                        if context.an_event(before) or (at_work and context.a_subject(before)):
                             about = "others"
                         finding = self._topic(
                             cue.name, index, about, professional=professional, at_work=at_work

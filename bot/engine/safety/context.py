@@ -34,6 +34,8 @@ _THEIRS = re.compile(
 #: "me" and "my" name the leader as an object or an owner ("a pupil handed me...", "my nurse
 #: said..."): they count only when no one else is named nearby.
 _WEAK = frozenset({"me"})
+#: Words that make a topic word the subject of something ("a referral for self-harm").
+_SUBJECT_OF = frozenset({"for", "about", "on", "around", "regarding", "re", "into", "with"})
 #: "my" names an owner, never the one a cue is about: "my nurse wants to die".
 _OWNER = "my"
 
@@ -106,8 +108,8 @@ class Context:
             ),
             default=-1,
         )
-        if thing > max(leader, someone) and not window[thing:].split():
-            return "thing"  # "my laptop wants to die": a thing straight before the cue
+        if thing > max(leader, someone) and len(window[thing:].split()) <= 2:
+            return "thing"  # "my laptop (is about to) die": a thing just before the cue
         if leader < 0 and someone < 0:
             return None
         return "self" if leader > someone else "others"
@@ -116,6 +118,11 @@ class Context:
         """ "a suicide", "the overdose": a topic word named as an event, not a thought."""
         words = before.split()
         return bool(words) and words[-1] in self.event_words
+
+    def a_subject(self, before: str) -> bool:
+        """ "a referral for self-harm", "training on suicide": a topic word as a subject."""
+        words = before.split()
+        return bool(words) and words[-1] in _SUBJECT_OF
 
     def shares_risk(self, clause: str) -> bool:
         """A "me too" in this clause, not negated ("neither do I" is a pattern of its own)."""
