@@ -34,6 +34,13 @@ _THEIRS = re.compile(
 #: "me" and "my" name the leader as an object or an owner ("a pupil handed me...", "my nurse
 #: said..."): they count only when no one else is named nearby.
 _WEAK = frozenset({"me"})
+#: A person just after one of these verbs is the one the leader spoke to or gave something to,
+#: not the one a cue is about ("I told my sister where the key is").
+_OBJECT = re.compile(
+    r"(?:^| )(?:told|tell|telling|rang|ring|called|phoned|messaged|texted|emailed|gave|give|"
+    r"giving|showed|asked|thanked|hugged|visited|wrote to|said to|sent|left)"
+    r"(?: (?:my|our|the|his|her|their|a))? $"
+)
 #: Words that make a topic word the subject of something ("a referral for self-harm").
 _SUBJECT_OF = frozenset({"for", "about", "on", "around", "regarding", "re", "into", "with"})
 #: "my" names an owner, never the one a cue is about: "my nurse wants to die".
@@ -99,7 +106,10 @@ class Context:
             return "self" if leader_in else "others"
         window = " " + " ".join(before.split()[-SUBJECT_WINDOW:]) + " "
         thing = max((m.end() for m in self.things.finditer(window)), default=-1)
-        someone = max((m.end() for m in self.third_party.finditer(window)), default=-1)
+        someone = max(
+            (m.end() for m in self.third_party.finditer(window) if not _OBJECT.search(window, 0, m.start() + 1)),
+            default=-1,
+        )
         leader = max(
             (
                 m.end()
@@ -108,7 +118,7 @@ class Context:
             ),
             default=-1,
         )
-        if thing > max(leader, someone) and len(window[thing:].split()) <= 2:
+        if thing > max(leader, someone) and len(window[thing:].split()) <= 3:
             return "thing"  # "my laptop (is about to) die": a thing just before the cue
         if leader < 0 and someone < 0:
             return None
