@@ -3,6 +3,7 @@
     python -m bench.safety_screen                    # the held-out split (the honest figure)
     python -m bench.safety_screen --split train      # the split the rules were written on
     python -m bench.safety_screen my-set.yaml ...    # any labelled set in the same format
+    python -m bench.safety_screen --update BENCHMARKS.md   # rewrite only that file's section
 
 A labelled set is a YAML list of messages with `label` (risk, others or ordinary), `kind` and
 `text` (see tests/engine/safety_corpus/README.md). For each kind, and overall, it reports:
@@ -51,6 +52,12 @@ AIMS = {
     "p99_ms": 5.0,
     "memory_mb": 100.0,
 }
+
+
+#: The section of BENCHMARKS.md these figures go in.
+SECTION = "5. Safety screen on the held-out corpus"
+#: How the figures were made, for the section.
+COMMAND = "python -m bench.safety_screen --update BENCHMARKS.md"
 
 
 class LabelledSetError(ValueError):
@@ -331,6 +338,40 @@ def wrong_ids(result: Result) -> str:
     return "\n".join(lines) or "(none)"
 
 
+def section(*, command: str = COMMAND) -> str:
+    """The held-out figures as a BENCHMARKS.md section body."""
+    messages = load_messages(SPLITS["heldout"])
+    result = run(messages, sources=[_shown(SPLITS["heldout"])])
+    return (
+        markdown(result, command=command)
+        + "\n\nThe held-out split is never read while writing rules (see "
+        "tests/engine/safety_corpus/README.md); these figures are an estimate of how the "
+        "screen does on words nobody listed, and should be checked on sets that never enter "
+        "the repo (`python -m bench.safety_screen FILE...`). Times are per message, measured "
+        "in-process over several rounds on a shared machine; memory is the resident memory a "
+        "fresh interpreter gains by importing the screen and screening 100 messages."
+    )
+
+
+def update(path: Path, body: str, *, title: str = SECTION) -> None:
+    """Put `body` under `## title` in a Markdown file, replacing that section if it is there
+    (before the notes, if any), leaving every other section as it was."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    heading = f"## {title}"
+    block = f"{heading}\n\n{body.strip()}\n"
+    if heading in text:
+        before, rest = text.split(heading, 1)
+        following = rest.find("\n## ")
+        after = rest[following + 1 :] if following >= 0 else ""
+        text = before + block + ("\n" + after if after else "")
+    elif "\n## Notes" in text:
+        before, after = text.split("\n## Notes", 1)
+        text = before.rstrip() + "\n\n" + block + "\n## Notes" + after
+    else:
+        text = text.rstrip() + "\n\n" + block
+    path.write_text(text, encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.safety_screen",
@@ -341,7 +382,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=ROUNDS, help="screenings per message")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory probe")
     parser.add_argument("--wrong", action="store_true", help="list the ids answered wrongly")
+    parser.add_argument(
+        "--update",
+        type=Path,
+        metavar="MARKDOWN",
+        help=f"measure the held-out split and rewrite the section {SECTION!r} of this file",
+    )
     args = parser.parse_args(argv)
+    if args.update is not None:
+        if args.files or args.split != "heldout":
+            parser.error("--update measures the held-out split only; give no files or --split")
+        update(args.update, section())
+        print(f"updated {args.update} ({SECTION})")
+        return 0
     files = args.files or [SPLITS[args.split]]
     try:
         messages = [m for path in files for m in load_messages(path)]
