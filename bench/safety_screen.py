@@ -220,10 +220,14 @@ print(json.dumps({"before": before, "after": rss()}))
 
 def memory_added(samples: Sequence[str] = ()) -> float | None:
     """Resident memory a fresh interpreter gains by importing and using the screen (MB)."""
-    texts = list(samples) or [
-        "Long day on the ward, and I can't stop thinking about ending it.",
-        "A pupil disclosed self-harm today; safeguarding referral made.",
-    ] * 50
+    texts = (
+        list(samples)
+        or [
+            "Long day on the ward, and I can't stop thinking about ending it.",
+            "A pupil disclosed self-harm today; safeguarding referral made.",
+        ]
+        * 50
+    )
     try:
         out = subprocess.run(
             [sys.executable, "-c", _MEMORY_PROBE, *texts],
@@ -406,7 +410,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     sources = [_shown(path) for path in files]
     result = run(messages, sources=sources, rounds=max(1, args.rounds), memory=not args.no_memory)
-    command = "python -m bench.safety_screen " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python -m bench.safety_screen " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
     print(markdown(result, command=command.strip()))
     if args.wrong:
         print("\nAnswered wrongly (ids):\n" + wrong_ids(result))

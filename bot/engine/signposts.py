@@ -70,7 +70,9 @@ class Service:
         else:
             named = [nation for nation in NATIONS if nation in nations]
             where = " and ".join(filter(None, [", ".join(named[:-1]), named[-1]])) if named else ""
-        return ", ".join(part for part in (where, f"for {self.audience}" if self.audience else "") if part)
+        return ", ".join(
+            part for part in (where, f"for {self.audience}" if self.audience else "") if part
+        )
 
     def resource(self) -> Resource:
         label = self.label

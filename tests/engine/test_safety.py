@@ -127,7 +127,9 @@ def test_real_words_one_edit_from_a_risk_word_are_left_alone() -> None:
 
 
 def test_quoted_words_are_a_clause_of_their_own_marked_as_quoted() -> None:
-    clauses = SHIPPED_SCREEN.clauses("A pupil said \u201ckms\u201d in maths. He can't go on, he said")
+    clauses = SHIPPED_SCREEN.clauses(
+        "A pupil said \u201ckms\u201d in maths. He can't go on, he said"
+    )
     assert [(c.text, c.quoted) for c in clauses] == [
         ("a pupil said", False),
         ("kil myself", True),
@@ -155,7 +157,12 @@ def _cue(name: str) -> Any:
 
 @pytest.mark.parametrize(
     ("group", "text"),
-    [(group, text) for group, texts in CASES["cues"].items() if group != "me_too" for text in texts],
+    [
+        (group, text)
+        for group, texts in CASES["cues"].items()
+        if group != "me_too"
+        for text in texts
+    ],
     ids=lambda value: str(value)[:30],
 )
 def test_each_cue_group_catches_its_own_phrasings(group: str, text: str) -> None:

@@ -142,9 +142,9 @@ class Screen:
                     if finding is None:
                         continue
                     found.append(finding)
-                    if finding.level == "crisis" and finding.about == "self":
-                        if not may_be_history:
-                            return found
+                    mine = finding.level == "crisis" and finding.about == "self"
+                    if mine and not may_be_history:
+                        return found
         return found
 
     @staticmethod
@@ -184,12 +184,15 @@ def decide(findings: list[Finding], context: Context, clauses: list[Clause]) -> 
     if answered and any(
         context.shares_risk(clause.text) for clause in clauses if not clause.quoted
     ):
-        level = "crisis" if any(f.level == "crisis" for f in answered) else "check_in"
+        level: Literal["crisis", "check_in"] = (
+            "crisis" if any(f.level == "crisis" for f in answered) else "check_in"
+        )
         mine.append(Finding(ME_TOO, level, "self", -1))
-    for level in ("crisis", "check_in"):
-        fired = sorted({f.cue for f in mine if f.level == level})
+    outcomes: tuple[Literal["crisis", "check_in"], ...] = ("crisis", "check_in")
+    for outcome in outcomes:
+        fired = sorted({f.cue for f in mine if f.level == outcome})
         if fired:
-            return Concern(level, tuple(fired))  # type: ignore[arg-type]
+            return Concern(outcome, tuple(fired))
     if others:
         return Concern("others", tuple(sorted({f.cue for f in others})))
     return None

@@ -107,7 +107,11 @@ class Context:
         window = " " + " ".join(before.split()[-SUBJECT_WINDOW:]) + " "
         thing = max((m.end() for m in self.things.finditer(window)), default=-1)
         someone = max(
-            (m.end() for m in self.third_party.finditer(window) if not _OBJECT.search(window, 0, m.start() + 1)),
+            (
+                m.end()
+                for m in self.third_party.finditer(window)
+                if not _OBJECT.search(window, 0, m.start() + 1)
+            ),
             default=-1,
         )
         leader = max(

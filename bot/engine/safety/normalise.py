@@ -48,6 +48,7 @@ _REPEATS = re.compile(r"([a-z])\1+")
 #: Dropped g's: "endin", "killin", "dyin" (a consonant or y before the -in).
 _DROPPED_G = re.compile(r"[a-z]{2,}[b-df-hj-np-tv-z]in")
 
+
 def _invisible() -> re.Pattern[str]:
     """Combining marks (accents after NFKD) and format characters (zero-width spaces, soft
     hyphens, direction marks), as one character class over the Basic Multilingual Plane."""
