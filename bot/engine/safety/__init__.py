@@ -79,6 +79,8 @@ class Screen:
     reader: Reader
     cues: tuple[Cue, ...]
     context: Context
+    #: Cue groups that are the leader's unless their own words name someone else.
+    leaders: frozenset[str] = frozenset()
 
     def clauses(self, text: str) -> list[Clause]:
         return self.reader.clauses(text)
@@ -124,11 +126,12 @@ class Screen:
                         if context.exaggerates(" ".join(texts[max(0, index - 2) : index + 1])):
                             exaggerated.add(index)
                             continue
-                    about = (
-                        "others"
-                        if clauses[index].quoted
-                        else context.subject(before, match.group())
-                    )
+                    if clauses[index].quoted:
+                        about: Subject | Literal["thing"] | None = "others"
+                    elif cue.name in self.leaders:
+                        about = context.about_the_leader(match.group())
+                    else:
+                        about = context.subject(before, match.group())
                     if about == "thing":
                         continue
                     if cue.level == "topic":
@@ -226,6 +229,7 @@ _KNOWN_KEYS = frozenset(
     {
         "version",
         "last_reviewed",
+        "about_the_leader",
         "terms",
         "cues",
         "text_speak",
@@ -293,7 +297,8 @@ def compile_screen(data: Any, *, source: str = "safety phrases") -> Screen:
         things=words["things"],
         present=words["present"],
     )
-    return Screen(reader=reader, cues=cues, context=context)
+    leaders = _cues.word_set(data.get("about_the_leader", []), name="about_the_leader", problems=[])
+    return Screen(reader=reader, cues=cues, context=context, leaders=leaders)
 
 
 _DEFAULT = load_screen(DEFAULT_FILE)

@@ -26,7 +26,7 @@ from typing import Literal
 Subject = Literal["self", "others"]
 
 #: Pronouns inside a cue's own words that say whom it is about ("kill herself", "my life").
-_MINE = re.compile(r"(?<![a-z0-9])(?:i|im|id|ive|il|me|my|myself|mine)(?![a-z0-9])")
+_MINE = re.compile(r"(?<![a-z0-9])(?:i|im|id|ive|il|my|myself|mine)(?![a-z0-9])")
 _THEIRS = re.compile(
     r"(?<![a-z0-9])(?:he|she|him|her|his|their|hers|himself|herself|themselves|themself"
     r"|hes|shes|hed|shed)(?![a-z0-9])"
@@ -127,6 +127,12 @@ class Context:
         if leader < 0 and someone < 0:
             return None
         return "self" if leader > someone else "others"
+
+    def about_the_leader(self, matched: str) -> Subject:
+        """For cues that are the leader's unless their own words name someone else."""
+        if _THEIRS.search(matched) is not None and _MINE.search(matched) is None:
+            return "others"
+        return "self"
 
     def an_event(self, before: str) -> bool:
         """ "a suicide", "the overdose": a topic word named as an event, not a thought."""
