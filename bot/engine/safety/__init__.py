@@ -106,9 +106,9 @@ class Screen:
         starts: list[int] = []
         exaggerated: set[int] = set()
         exaggerated_checked = [False] * len(clauses)
-        professional = context.professional.search(whole) is not None
-        at_work = professional or context.work.search(whole) is not None
-        may_be_history = context.told_as_resolved(whole)
+        professional = context.professional.search(whole, words) is not None
+        at_work = professional or context.work.search(whole, words) is not None
+        may_be_history = context.told_as_resolved(whole, words)
         for cue in self.cues:
             for pattern in cue.present(words):
                 for seen, match in enumerate(pattern.finditer(whole)):
@@ -181,7 +181,7 @@ def decide(findings: list[Finding], context: Context, clauses: list[Clause]) -> 
     texts = [clause.text for clause in clauses]
     mine = [f for f in findings if f.about == "self"]
     others = [f for f in findings if f.about == "others"]
-    if mine and context.told_as_resolved(join(texts)):
+    if mine and context.told_as_resolved(join(texts), index_words(join(texts))):
         mine = [f for f in mine if context.still_present(texts[f.clause])]
     answered = others or [f for f in findings if f.about == "work"]
     if answered and any(
@@ -259,7 +259,7 @@ def compile_screen(data: Any, *, source: str = "safety phrases") -> Screen:
     terms = _cues.terms_of(data.get("terms", {}), problems)
     cues = _cues.compile_cues(data.get("cues"), terms, problems)
     words = {
-        name: _cues.compile_words(data.get(name), name=name, problems=problems)
+        name: _cues.compile_phrases(data.get(name), name=name, problems=problems)
         for name in _WORD_PATTERNS
     }
     lists = {

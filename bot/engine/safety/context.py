@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from bot.engine.safety.cues import Phrases
 from typing import Literal
 
 #: Whom a cue is about.
@@ -58,31 +60,31 @@ HEDGE_WINDOW = 3
 class Context:
     """The word lists and patterns that read a cue's surroundings (from the phrase file)."""
 
-    first_person: re.Pattern[str]
-    third_party: re.Pattern[str]
+    first_person: Phrases
+    third_party: Phrases
     #: Words that make a bare topic word an event ("a suicide", "the overdose").
     event_words: frozenset[str]
     #: Work about the topic rather than the topic itself: training, audits, data, policies.
-    professional: re.Pattern[str]
+    professional: Phrases
     #: Work settings (wards, safeguarding, referrals) that make a bare topic word about others.
-    work: re.Pattern[str]
+    work: Phrases
     negators: frozenset[str]
     fillers: frozenset[str]
     hedges: frozenset[str]
     #: "so do I", "me too", "doing the same": the leader shares the risk just described.
-    me_too: re.Pattern[str]
+    me_too: Phrases
     #: History: "years ago", "when I was", "used to".
-    past: re.Pattern[str]
+    past: Phrases
     #: It is over: "in a good place now", "therapy helped", "long behind me".
-    resolved: re.Pattern[str]
+    resolved: Phrases
     #: It is not over: "again", "coming back", "still".
-    returning: re.Pattern[str]
+    returning: Phrases
     #: Words of the present, which keep a cue in a message otherwise told as resolved.
-    present: re.Pattern[str]
+    present: Phrases
     #: A clause that plainly exaggerates ("if I get one more email...").
-    hyperbole: re.Pattern[str]
+    hyperbole: Phrases
     #: Things, not people ("my laptop wants to die").
-    things: re.Pattern[str]
+    things: Phrases
 
     def negated(self, before: str) -> bool:
         """Whether a negator governs what follows `before` ("I'd never ...")."""
@@ -165,7 +167,10 @@ class Context:
             and self.resolved.search(padded) is None
         )
 
-    def told_as_resolved(self, whole: str) -> bool:
-        """The message (clauses joined and padded, see `cues.join`) tells of risk as history
-        long past or over, and nothing says it is recent or back."""
-        return self.past.search(whole) is not None and self.returning.search(whole) is None
+    def told_as_resolved(self, whole: str, words: set[str] | None = None) -> bool:
+        """The message (clauses joined and padded, see `cues.join`; `words` its index) tells of
+        risk as history long past or over, and nothing says it is recent or back."""
+        return (
+            self.past.search(whole, words) is not None
+            and self.returning.search(whole, words) is None
+        )
