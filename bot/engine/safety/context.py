@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from bot.engine.safety.cues import Phrases
-from typing import Literal
 
 #: Whom a cue is about.
 Subject = Literal["self", "others"]
