@@ -43,6 +43,8 @@ _OBJECT = re.compile(
     r"giving|showed|asked|thanked|hugged|visited|wrote to|said to|sent|left)"
     r"(?: (?:my|our|the|his|her|their|a))? $"
 )
+#: A thing is the subject only with a determiner before it ("my laptop", "the printer").
+_DETERMINER = re.compile(r"(?:^| )(?:my|the|this|that|our|his|her|their|a|an|your) $")
 #: Words that make a topic word the subject of something ("a referral for self-harm").
 _SUBJECT_OF = frozenset({"for", "about", "on", "around", "regarding", "re", "into", "with"})
 #: "my" names an owner, never the one a cue is about: "my nurse wants to die".
@@ -107,7 +109,14 @@ class Context:
         if leader_in != someone_in:
             return "self" if leader_in else "others"
         window = " " + " ".join(before.split()[-SUBJECT_WINDOW:]) + " "
-        thing = max((m.end() for m in self.things.finditer(window)), default=-1)
+        thing = max(
+            (
+                m.end()
+                for m in self.things.finditer(window)
+                if _DETERMINER.search(window, 0, m.start() + 1)
+            ),
+            default=-1,
+        )
         someone = max(
             (
                 m.end()
