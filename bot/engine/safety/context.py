@@ -43,8 +43,16 @@ _OBJECT = re.compile(
     r"giving|showed|asked|thanked|hugged|visited|wrote to|said to|sent|left)"
     r"(?: (?:my|our|the|his|her|their|a))? $"
 )
-#: A thing is the subject only with a determiner before it ("my laptop", "the printer").
-_DETERMINER = re.compile(r"(?:^| )(?:my|the|this|that|our|his|her|their|a|an|your) $")
+#: A thing is the subject only with a determiner before it ("my laptop", "the printer"), not
+#: after a preposition ("the man on the phone"), and only with these words between it and the
+#: cue ("my laptop is about to die").
+_DETERMINER = re.compile(
+    r"(?:^ ?|(?:^| )(?!(?:on|in|at|by|with|from|to|of|off|into|onto|over|under|near|behind) )"
+    r"[a-z]+ )(?:my|the|this|that|our|his|her|their|a|an|your) $"
+)
+_LINKS = frozenset(
+    {"is", "s", "was", "just", "kep", "keps", "about", "to", "going", "gona", "wil", "l", "has"}
+)
 #: Words that make a topic word the subject of something ("a referral for self-harm").
 _SUBJECT_OF = frozenset({"for", "about", "on", "around", "regarding", "re", "into", "with"})
 #: "my" names an owner, never the one a cue is about: "my nurse wants to die".
@@ -133,7 +141,8 @@ class Context:
             ),
             default=-1,
         )
-        if thing > max(leader, someone) and len(window[thing:].split()) <= 3:
+        between = window[thing:].split()
+        if thing > max(leader, someone) and len(between) <= 3 and set(between) <= _LINKS:
             return "thing"  # "my laptop (is about to) die": a thing just before the cue
         if leader < 0 and someone < 0:
             return None
