@@ -187,8 +187,10 @@ class Context:
 
     def told_as_resolved(self, whole: str, words: set[str] | None = None) -> bool:
         """The message (clauses joined and padded, see `cues.join`; `words` its index) tells of
-        risk as history long past or over, and nothing says it is recent or back."""
+        risk as history long past, or as over, and nothing says it is recent or back."""
+        if self.returning.search(whole, words) is not None:
+            return False
         return (
             self.past.search(whole, words) is not None
-            and self.returning.search(whole, words) is None
+            or self.resolved.search(whole, words) is not None
         )
