@@ -14,6 +14,8 @@ One module per measurement:
 - `hostile`: the worst redaction and safety-screen time on 50,000-character pathological
   inputs, another leader's ack latency while one types pathological answers, oversized POSTs
   (answer and memory) and /healthz under 120 slow clients.
+- `safety_screen`: the safety screen on the held-out corpus (recall, false alarms, answers to
+  others at risk, time per message, memory); it also runs alone on any labelled set.
 
 Every server under measurement runs in its own process (`processes`), so the load generator
 never shares an interpreter lock with the bot it measures.

@@ -80,6 +80,8 @@ class Screen:
     reader: Reader
     cues: tuple[Cue, ...]
     context: Context
+    #: Cue groups that are the leader's unless their own words name someone else.
+    leaders: frozenset[str] = frozenset()
 
     def clauses(self, text: str) -> list[Clause]:
         return self.reader.clauses(text)
@@ -103,9 +105,11 @@ class Screen:
         whole = join(texts)
         words = index_words(whole)
         starts: list[int] = []
-        professional = context.professional.search(whole) is not None
-        at_work = professional or context.work.search(whole) is not None
-        may_be_history = context.told_as_resolved(whole)
+        exaggerated: set[int] = set()
+        exaggerated_checked = [False] * len(clauses)
+        professional = context.professional.search(whole, words) is not None
+        at_work = professional or context.work.search(whole, words) is not None
+        may_be_history = context.told_as_resolved(whole, words)
         for cue in self.cues:
             for pattern in cue.present(words):
                 for seen, match in enumerate(pattern.finditer(whole)):
@@ -116,15 +120,23 @@ class Screen:
                         starts = clause_starts(texts)
                     index = bisect_right(starts, start) - 1
                     before = whole[max(starts[index], start - _BEFORE) : start]
-                    if context.negated(before):
+                    if context.negated(before) or index in exaggerated:
                         continue
-                    about = (
-                        "others"
-                        if clauses[index].quoted
-                        else context.subject(before, match.group())
-                    )
+                    if not exaggerated_checked[index]:
+                        exaggerated_checked[index] = True
+                        if context.exaggerates(" ".join(texts[max(0, index - 2) : index + 1])):
+                            exaggerated.add(index)
+                            continue
+                    if clauses[index].quoted:
+                        about: Subject | Literal["thing"] | None = "others"
+                    elif cue.name in self.leaders:
+                        about = context.about_the_leader(match.group())
+                    else:
+                        about = context.subject(before, match.group())
+                    if about == "thing":
+                        continue
                     if cue.level == "topic":
-                        if context.an_event(before):
+                        if context.an_event(before) or (at_work and context.a_subject(before)):
                             about = "others"
                         finding = self._topic(
                             cue.name, index, about, professional=professional, at_work=at_work
@@ -134,9 +146,9 @@ class Screen:
                     if finding is None:
                         continue
                     found.append(finding)
-                    if finding.level == "crisis" and finding.about == "self":
-                        if not may_be_history:
-                            return found
+                    mine = finding.level == "crisis" and finding.about == "self"
+                    if mine and not may_be_history:
+                        return found
         return found
 
     @staticmethod
@@ -170,18 +182,21 @@ def decide(findings: list[Finding], context: Context, clauses: list[Clause]) -> 
     texts = [clause.text for clause in clauses]
     mine = [f for f in findings if f.about == "self"]
     others = [f for f in findings if f.about == "others"]
-    if mine and context.told_as_resolved(join(texts)):
-        mine = [f for f in mine if not context.in_the_past(texts[f.clause])]
+    if mine and context.told_as_resolved(join(texts), index_words(join(texts))):
+        mine = [f for f in mine if context.still_present(texts[f.clause])]
     answered = others or [f for f in findings if f.about == "work"]
     if answered and any(
         context.shares_risk(clause.text) for clause in clauses if not clause.quoted
     ):
-        level = "crisis" if any(f.level == "crisis" for f in answered) else "check_in"
+        level: Literal["crisis", "check_in"] = (
+            "crisis" if any(f.level == "crisis" for f in answered) else "check_in"
+        )
         mine.append(Finding(ME_TOO, level, "self", -1))
-    for level in ("crisis", "check_in"):
-        fired = sorted({f.cue for f in mine if f.level == level})
+    outcomes: tuple[Literal["crisis", "check_in"], ...] = ("crisis", "check_in")
+    for outcome in outcomes:
+        fired = sorted({f.cue for f in mine if f.level == outcome})
         if fired:
-            return Concern(level, tuple(fired))  # type: ignore[arg-type]
+            return Concern(outcome, tuple(fired))
     if others:
         return Concern("others", tuple(sorted({f.cue for f in others})))
     return None
@@ -198,6 +213,9 @@ _WORD_PATTERNS = (
     "past",
     "resolved",
     "returning",
+    "hyperbole",
+    "things",
+    "present",
 )
 _WORD_LISTS = (
     "event_words",
@@ -212,6 +230,7 @@ _KNOWN_KEYS = frozenset(
     {
         "version",
         "last_reviewed",
+        "about_the_leader",
         "terms",
         "cues",
         "text_speak",
@@ -241,7 +260,7 @@ def compile_screen(data: Any, *, source: str = "safety phrases") -> Screen:
     terms = _cues.terms_of(data.get("terms", {}), problems)
     cues = _cues.compile_cues(data.get("cues"), terms, problems)
     words = {
-        name: _cues.compile_words(data.get(name), name=name, problems=problems)
+        name: _cues.compile_phrases(data.get(name), name=name, problems=problems)
         for name in _WORD_PATTERNS
     }
     lists = {
@@ -275,8 +294,12 @@ def compile_screen(data: Any, *, source: str = "safety phrases") -> Screen:
         past=words["past"],
         resolved=words["resolved"],
         returning=words["returning"],
+        hyperbole=words["hyperbole"],
+        things=words["things"],
+        present=words["present"],
     )
-    return Screen(reader=reader, cues=cues, context=context)
+    leaders = _cues.word_set(data.get("about_the_leader", []), name="about_the_leader", problems=[])
+    return Screen(reader=reader, cues=cues, context=context, leaders=leaders)
 
 
 _DEFAULT = load_screen(DEFAULT_FILE)
