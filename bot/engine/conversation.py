@@ -20,10 +20,9 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from bot.engine import messages, sessions
-from bot.engine.flows import Flow
+from bot.engine.flows import Flow, FollowUpStep, ScaleStep
 from bot.engine.library import FlowLibrary
 from bot.engine.people import Person
-from bot.engine.flows import FollowUpStep, ScaleStep
 from bot.engine.recall import recall_for, settled_by, suggested_flows
 from bot.engine.reflections import (
     Answer,
@@ -278,11 +277,12 @@ class Conversations:
         return replies + self._finish(person, flow, turn)
 
     def _follow_up_choice(self, person: Person, flow: Flow, session: Session) -> None:
-        """"Don't ask me about next steps" takes effect at once, even if the flow is stopped."""
-        for step in flow.steps:
-            if isinstance(step, FollowUpStep) and session.answers.get(step.id) == "stop_asking":
-                if self.store.follow_up_wanted(person):
-                    self.store.want_follow_up(person, False)
+        """Choosing "don't ask me about next steps" takes effect at once, even if the flow
+        is then stopped."""
+        asked = [s.id for s in flow.steps if isinstance(s, FollowUpStep)]
+        said = any(session.answers.get(step_id) == "stop_asking" for step_id in asked)
+        if said and self.store.follow_up_wanted(person):
+            self.store.want_follow_up(person, False)
 
     def _finish(self, person: Person, flow: Flow, turn: Turn) -> list[Reply]:
         now = self.clock()

@@ -57,7 +57,6 @@ class Rating(int):
         return messages.text(key, value=int(self), max=self.top, word=self.word or "")
 
 
-
 @cache
 def environment() -> ImmutableSandboxedEnvironment:
     env = ImmutableSandboxedEnvironment(

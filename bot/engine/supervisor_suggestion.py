@@ -116,7 +116,7 @@ class SuggestionPolicy:
             return None
         if flow.area != "prepare" and _within(history.last_shown, self.every, now):
             return None
-        kind = flow.area if flow.area in _WORDED else "default"
+        kind: str = flow.area if flow.area in _WORDED else "default"
         if not self.supervisors:
             kind = "general"
         return SupervisorSuggestion(
@@ -160,7 +160,9 @@ class SuggestionPolicy:
         since = _aware(now) - self.recent_within
         earlier = [r for r in recent if _aware(r.finished_at) >= since][: self.look_back]
         for reflection in earlier:
-            answers = [(a.scale or OLD_SCALE, a.value) for a in reflection.answers if a.kind == "scale"]
+            answers = [
+                (a.scale or OLD_SCALE, a.value) for a in reflection.answers if a.kind == "scale"
+            ]
             heavy += self._any_heavy(answers)
         return heavy >= self.heavy_needed
 

@@ -15,7 +15,6 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ContextBlock,
     HeaderBlock,
-    SectionBlock,
 )
 
 from bot.engine.replies import (
@@ -31,7 +30,7 @@ from bot.engine.replies import (
 from bot.slack import copy
 from bot.slack.booking import supervisor_blocks
 from bot.slack.fitting import BUTTON_TEXT, FALLBACK_TEXT, HEADER_TEXT, pack, shorten
-from bot.slack.mrkdwn import escape, markdown, plain, sections
+from bot.slack.mrkdwn import escape, plain, sections
 from bot.slack.questions import question_blocks
 
 MOST_BUTTONS_IN_A_ROW = 25

@@ -71,7 +71,7 @@ def home_view(parts: Parts, person: Person, *, weekly: WeeklySection | None = No
 
 
 def booking_section(parts: Parts, person: Person) -> list[Block]:
-    """"Book a supervisor": the directory, with the person's latest supervision agenda in
+    """ "Book a supervisor": the directory, with the person's latest supervision agenda in
     any booking email. Always shown; says so plainly when nobody is listed."""
     supervisors = parts.conversations.suggestions.supervisors
     blocks: list[Block] = [HeaderBlock(text=plain(copy.text("home.booking_heading")))]

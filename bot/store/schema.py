@@ -124,7 +124,7 @@ def _scale_marks_and_follow_up(db: sqlite_utils.Database) -> None:
         db,
         # scale: JSON {"min": 1, "max": 5, "heavy": "max"} for scale answers, else NULL
         "ALTER TABLE answers ADD COLUMN scale TEXT",
-        "UPDATE answers SET scale = '{\"min\": 1, \"max\": 5, \"heavy\": \"min\"}'"
+        'UPDATE answers SET scale = \'{"min": 1, "max": 5, "heavy": "min"}\''
         " WHERE kind = 'scale'",
         # next_step: the step id of the answer to ask about next time;
         # follow_up: open, carried, done or dropped (NULL: no next step written)

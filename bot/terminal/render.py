@@ -42,8 +42,7 @@ def _question(reply: Question) -> str:
         scale = reply.scale
         if any(scale.points):
             parts += [
-                f"     {n}) {scale.word(n) or ''}".rstrip()
-                for n in range(scale.min, scale.max + 1)
+                f"     {n}) {scale.word(n) or ''}".rstrip() for n in range(scale.min, scale.max + 1)
             ]
         else:
             row = "  ".join(str(n) for n in range(scale.min, scale.max + 1))

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from bot.engine.conversation import Conversations
 from bot.engine.people import Person
-from bot.engine.replies import FlowOffer, Question, Reply, Say, Signpost, Summary, SupervisorSuggestion
+from bot.engine.replies import (
+    FlowOffer,
+    Question,
+    Reply,
+    Say,
+    Signpost,
+    Summary,
+    SupervisorSuggestion,
+)
 from tests.conftest import Clock
 from tests.fakes import MemoryStore
 

@@ -129,7 +129,9 @@ def test_a_gentle_suggestion_appears_at_most_once_a_week(hard_day: Flow) -> None
 
 
 def test_preparing_for_supervision_always_shows_how_to_book() -> None:
-    flow = flow_from({"id": "prep", "area": "prepare", "steps": [{"id": "a", "kind": "text", "prompt": "?"}]})
+    flow = flow_from(
+        {"id": "prep", "area": "prepare", "steps": [{"id": "a", "kind": "text", "prompt": "?"}]}
+    )
     shown = SuggestionHistory(last_shown=NOW - dt.timedelta(hours=1))
     found = _suggest(flow, _session(flow, a="x"), history=shown)
     assert found is not None and found.text == messages.text("suggestion.gentle.prepare")

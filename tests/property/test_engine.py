@@ -18,7 +18,15 @@ from hypothesis import strategies as st
 from bot.engine import messages
 from bot.engine.conversation import Conversations, _normalise
 from bot.engine.people import Person
-from bot.engine.replies import FlowOffer, Question, Reply, Say, Signpost, Summary, SupervisorSuggestion
+from bot.engine.replies import (
+    FlowOffer,
+    Question,
+    Reply,
+    Say,
+    Signpost,
+    Summary,
+    SupervisorSuggestion,
+)
 from bot.engine.supervisor_suggestion import SuggestionPolicy
 from bot.store.sqlite import SqliteStore
 from tests.slack.harness import library, signposts, supervisors

@@ -14,7 +14,7 @@ import pytest
 
 from bot.engine.conversation import Conversations
 from bot.engine.people import Person
-from bot.engine.supervisor_nudge import NudgePolicy
+from bot.engine.supervisor_suggestion import SuggestionPolicy
 from bot.schedule.database import connect
 from bot.schedule.service import NudgeService
 from bot.schedule.slack_api import Posted, WebNudgeSlack
@@ -86,7 +86,7 @@ def make_weekly_bot(fake: FakeSlack, tmp_path: Path, **settings: Any) -> Bot:
         library=library(),
         store=store,
         signposts=signposts(),
-        nudges=NudgePolicy(supervisors=supervisors()),
+        suggestions=SuggestionPolicy(supervisors=supervisors()),
     )
     lanes = Lanes(workers=4)
     weekly = for_store(store, settings=config)

@@ -159,7 +159,11 @@ def test_the_latest_next_step_comes_back_in_the_persons_words(any_store: Reflect
     first = any_store.finish(SAM, _with_next_step("Ring the family at ten"))
     found = any_store.open_next_step(SAM)
     assert found is not None
-    assert (found.reflection_id, found.text, found.state) == (first, "Ring the family at ten", "open")
+    assert (found.reflection_id, found.text, found.state) == (
+        first,
+        "Ring the family at ten",
+        "open",
+    )
     assert found.flow_id == "hard-day" and found.finished_at == NOW
     assert any_store.open_next_step(ALEX) is None
 
@@ -175,7 +179,9 @@ def test_a_newer_next_step_replaces_an_older_one_and_a_skipped_one_does_not(
     assert found is not None and found.reflection_id == newer
 
 
-@pytest.mark.parametrize(("state", "still_open"), [("done", False), ("dropped", False), ("carried", True)])
+@pytest.mark.parametrize(
+    ("state", "still_open"), [("done", False), ("dropped", False), ("carried", True)]
+)
 def test_a_next_step_is_settled_by_the_reflection_that_answers_it(
     any_store: ReflectionStore, state: FollowUpState, still_open: bool
 ) -> None:

@@ -39,9 +39,7 @@ def screen() -> list[str]:
 
 
 @pytest.fixture
-def sqlite_conversations(
-    conversations: Conversations, tmp_path: Path
-) -> Iterator[Conversations]:
+def sqlite_conversations(conversations: Conversations, tmp_path: Path) -> Iterator[Conversations]:
     """The same engine on a real SQLite store (encrypted answers, follow-up state)."""
     store = SqliteStore.open(tmp_path / "reflect.db", secret=b"s" * 32)
     yield Conversations(

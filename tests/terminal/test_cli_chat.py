@@ -60,7 +60,9 @@ def test_an_unknown_flow_is_a_clear_error(data: Path) -> None:
 
 
 def test_answers_are_not_in_the_database_file_in_clear(data: Path) -> None:
-    _run(data, "chat", "hard-day", typed="Canary-Quokka-42 happened\n1\nskip\n1\nrest\n1\nskip\n1\n")
+    _run(
+        data, "chat", "hard-day", typed="Canary-Quokka-42 happened\n1\nskip\n1\nrest\n1\nskip\n1\n"
+    )
     blobs = b"".join(p.read_bytes() for p in data.iterdir() if p.is_file())
     assert b"Canary-Quokka-42" not in blobs
     assert b"terminal:sam" not in blobs
