@@ -137,6 +137,12 @@ class Conversations:
                 Say(self.signposts.reminder),
                 sessions.ask(flow, session, now=now, person=person),
             ]
+        if word in messages.words("follow_up_off") | messages.words("follow_up_on"):
+            on = word in messages.words("follow_up_on")
+            return [
+                *self.set_follow_up(person, wanted=on),
+                sessions.ask(flow, session, now=now, person=person),
+            ]
         if word in messages.words("back"):
             turn = sessions.back(
                 flow, session, now=now, person=person, reason=messages.text("reask.no_back")

@@ -151,3 +151,11 @@ def test_follow_up_across_reflections_on_a_real_database(
     sqlite_conversations.set_follow_up(ME, wanted=True)
     assert "Book supervision" in _reflect(sqlite_conversations, _hard_day("skip", follow_up="1"))
     assert "Book supervision" not in _reflect(sqlite_conversations, _hard_day("skip"))
+
+
+def test_follow_up_can_be_switched_off_at_the_menu(
+    conversations: Conversations, store: MemoryStore, screen: list[str]
+) -> None:
+    keys = Keyboard(["follow-up off", "stop"])
+    chat(conversations=conversations, person=ME, flow_id=None, read=keys, write=screen.append)
+    assert not store.follow_up_wanted(ME)
