@@ -169,3 +169,12 @@ def test_a_reflection_too_long_for_a_modal_is_cut_to_fit_the_view_limits() -> No
     assert len(data["blocks"]) <= 100
     assert len(json.dumps(data).encode()) <= 250_000
     assert "/reflect export sends you all of it" in json.dumps(data["blocks"][-1])
+
+
+def test_a_long_agenda_is_shortened_so_the_booking_email_link_stays_whole() -> None:
+    from bot.slack.booking import MOST_LINK, mailto
+
+    agenda = "Supervision agenda\n" + "\n".join(f"{n}. " + "é & words " * 40 for n in range(30))
+    link = mailto("team@trust.nhs.uk", agenda=agenda)
+    assert link.startswith("mailto:team@trust.nhs.uk?subject=") and len(link) <= MOST_LINK
+    assert "Supervision%20agenda" in link
