@@ -4,9 +4,11 @@ the last supervision, and the flows the leader's answers point to (offered as bu
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 
 from bot.engine.conversation import Conversations
+from bot.engine.library import FlowLibrary
 from bot.engine.loading import load_library
 from bot.engine.people import Person
 from bot.engine.recall import when
@@ -18,10 +20,14 @@ from tests.fakes import MemoryStore
 SAM = Person("terminal:sam", first_name="Sam", timezone="Europe/London")
 
 
+@functools.cache
+def _library() -> FlowLibrary:
+    return load_library(sorted(Path(ROOT / "flows").glob("*.yaml")), default="hard-day").library
+
+
 def _conversations(store: MemoryStore, clock: Clock) -> Conversations:
-    loaded = load_library(sorted(Path(ROOT / "flows").glob("*.yaml")), default="hard-day")
     return Conversations(
-        library=loaded.library,
+        library=_library(),
         store=store,
         signposts=load_signposts(ROOT / "config" / "signposts.yaml"),
         clock=clock,
