@@ -108,3 +108,17 @@ def test_start_up_warns_about_a_placeholder_and_shows_nothing_of_it(tmp_path: Pa
     names = [s.name for s in conversations.suggestions.supervisors]
     assert names == ["Real team"]
     assert any("example.org" in warning and str(path) in warning for warning in warnings)
+
+
+def test_start_up_warns_about_a_suggested_flow_that_is_not_there(tmp_path: Path) -> None:
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    source = (ROOT / "flows" / "weekly-checkin.yaml").read_text(encoding="utf-8")
+    (flows / "weekly-checkin.yaml").write_text(source, encoding="utf-8")
+    warnings: list[str] = []
+    build_conversations(
+        settings=Settings(flows_dir=flows, default_flow="weekly-checkin"),
+        store=MemoryStore(),
+        warn=warnings.append,
+    )
+    assert any("suggests 'hard-day'" in warning for warning in warnings)
