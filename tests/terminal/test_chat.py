@@ -159,3 +159,16 @@ def test_follow_up_can_be_switched_off_at_the_menu(
     keys = Keyboard(["follow-up off", "stop"])
     chat(conversations=conversations, person=ME, flow_id=None, read=keys, write=screen.append)
     assert not store.follow_up_wanted(ME)
+
+
+def test_a_booking_address_is_printed_whole() -> None:
+    from bot.engine.replies import Supervisor, SupervisorSuggestion
+    from bot.terminal.render import render
+
+    url = "https://booking.trust.nhs.uk/get-help/help-for-your-staff/a-very-long-path-name/"
+    text = render(
+        SupervisorSuggestion(
+            "Book?", firm=False, supervisors=(Supervisor("S", "Heads", booking_url=url),)
+        )
+    )
+    assert url in text.splitlines()[-1]
