@@ -21,7 +21,7 @@ from bot.store.errors import StoreError
 CONFIGURATION_ERRORS = frozenset(
     {
         ("bot.engine.signposts", "SignpostsError"),
-        ("bot.engine.supervisor_nudge", "SupervisorsError"),
+        ("bot.engine.supervisor_suggestion", "SupervisorsError"),
         ("bot.engine.safety", "SafetyConfigError"),
         ("bot.runtime", "FlowsUnavailable"),
     }
