@@ -15,6 +15,7 @@ stall for real leaders on every start.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import signal
 import threading
@@ -37,7 +38,7 @@ from bot.engine.authoring.flow_document import (
     step_id,
     steps_of,
 )
-from bot.engine.rendering import CONTEXT_NAMES, TooLarge, compiled, environment
+from bot.engine.rendering import CONTEXT_NAMES, TooLarge, compiled, environment, time_words
 
 #: How long one rendering of one template may take.
 RENDER_SECONDS = 0.5
@@ -286,14 +287,34 @@ def check_rendering(document: dict[str, Any]) -> list[Finding]:
                 )
                 for index, step in steps
             }
+            context |= _recalled(sample)
             context |= {"first_name": sample.first_name, "flow_title": title}
             context["part_of_day"] = "evening"
+            context |= time_words(SAMPLE_EVENING)
             problem = _render_problem(template.render, context, source, sample)
             if problem is not None:
                 message, line = problem
                 found.append(Finding(where, f"the {label} {message}", template_line=line))
                 break
     return found
+
+
+#: The time of day the samples are rendered at (words such as "tonight" depend on it).
+SAMPLE_EVENING = dt.datetime(2026, 1, 5, 19, 0, tzinfo=dt.UTC)
+
+
+def _recalled(sample: _Sample) -> dict[str, Any]:
+    """What the engine may recall from earlier reflections: given, except with the sparse
+    sample (a leader with nothing to follow up)."""
+    if sample.first_name is None:
+        return {"last_next_step": None, "last_next_step_when": None, "since_last_supervision": []}
+    step = sample.answers and next(iter(sample.answers.values()))
+    text = step if isinstance(step, str) else "A sample next step"
+    return {
+        "last_next_step": text,
+        "last_next_step_when": "on Monday",
+        "since_last_supervision": [f"5 Jan: After a hard day: {text}"],
+    }
 
 
 def _size_budget(source: str, context: dict[str, Any]) -> int:
