@@ -106,6 +106,7 @@ steps:
   - id: energy
     kind: scale
     prompt: How is your energy?
+    heavy: min
     labels: {min: low, max: high}
 summary: "{{ 10 // (energy - 3) }}"
 """
