@@ -332,8 +332,10 @@ def test_a_very_long_message_is_screened_whole() -> None:
 
 
 def test_a_phrase_repeated_many_times_is_read_and_the_end_still_counts() -> None:
-    text = "She wants to die. " * 200 + "I want to die too."
-    assert _outcome(text) == "crisis"
+    assert _outcome("She wants to die. " * 200 + "I want to die too.") == "crisis"
+    assert _outcome("She wants to die. " * 200 + "I want to die.") == "crisis"
+    assert _outcome('A pupil said "kms". ' * 200 + "kms") == "crisis"
+    assert _outcome("She wants to die. " * 200) == "others"
 
 
 def test_the_screen_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:

@@ -42,8 +42,11 @@ DEFAULT_FILE = builtin_file("config", "safety.yaml")
 #: How much of a clause before a cue is read for its context (negation, whom it is about).
 _BEFORE = 160
 
-#: How many matches of one phrase in one message are read in context (the rest add nothing).
+#: How many matches of one phrase in one message are read in context; past that, only matches
+#: in clauses that name the leader are read (the rest could only repeat what was found).
 MAX_REPEATS = 8
+_LEADER_WORDS = frozenset({"i", "im", "ive", "id", "il", "me", "my", "myself"})
+_OTHER_WORDS = frozenset({"he", "she", "they", "hes", "shes", "theyre", "him", "her", "them"})
 
 #: The cue name given when a "me too" takes on someone else's risk.
 ME_TOO = "me_too"
@@ -98,7 +101,8 @@ class Screen:
     def findings(self, clauses: list[Clause]) -> list[Finding]:
         """Every cue in the message, with whom it is about and how serious it is. Once the
         leader's own crisis is certain, the rest of the message is not read; a phrase that
-        repeats is read in context at most `MAX_REPEATS` times."""
+        repeats is read in context at most `MAX_REPEATS` times outside clauses that name the
+        leader."""
         found: list[Finding] = []
         context = self.context
         texts = [clause.text for clause in clauses]
@@ -106,19 +110,34 @@ class Screen:
         words = index_words(whole)
         starts: list[int] = []
         exaggerated: set[int] = set()
+        leader_named: dict[int, bool] = {}
+
+        def names_leader(index: int) -> bool:
+            if index not in leader_named:
+                leader_named[index] = not _LEADER_WORDS.isdisjoint(texts[index].split())
+            return leader_named[index]
+
         exaggerated_checked = [False] * len(clauses)
         professional = context.professional.search(whole, words) is not None
         at_work = professional or context.work.search(whole, words) is not None
         may_be_history = context.told_as_resolved(whole, words)
         for cue in self.cues:
             for pattern in cue.present(words):
-                for seen, match in enumerate(pattern.finditer(whole)):
-                    if seen >= MAX_REPEATS:
-                        break
+                read = 0
+                settled: set[int] = set()
+                for match in pattern.finditer(whole):
                     start = match.start() + 1
                     if not starts:
                         starts = clause_starts(texts)
                     index = bisect_right(starts, start) - 1
+                    if index in settled:
+                        continue  # this phrase already counted for the leader in this clause
+                    if read >= MAX_REPEATS and not (
+                        names_leader(index)
+                        and _names_leader_just_before(whole[max(0, start - 40) : start])
+                    ):
+                        continue  # a phrase repeated: only the leader named just before can add
+                    read += 1
                     before = whole[max(starts[index], start - _BEFORE) : start]
                     if context.negated(before) or index in exaggerated:
                         continue
@@ -146,9 +165,10 @@ class Screen:
                     if finding is None:
                         continue
                     found.append(finding)
-                    mine = finding.level == "crisis" and finding.about == "self"
-                    if mine and not may_be_history:
-                        return found
+                    if finding.about == "self":
+                        settled.add(index)
+                        if finding.level == "crisis" and not may_be_history:
+                            return found
         return found
 
     @staticmethod
@@ -169,6 +189,13 @@ class Screen:
         if about == "self":
             return Finding(name, "check_in" if at_work else "crisis", "self", index)
         return Finding(name, "check_in", "others" if at_work else "self", index)
+
+
+def _names_leader_just_before(before: str) -> bool:
+    """The leader, and no one else, named in the two words before a cue ("and I want to
+    die", not "I said she wants to die")."""
+    words = before.split()[-2:]
+    return not _LEADER_WORDS.isdisjoint(words) and _OTHER_WORDS.isdisjoint(words)
 
 
 def clause_starts(texts: list[str]) -> list[int]:
