@@ -16,6 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
+
+from bot.engine import messages
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("bot", "flows", "config", "pyproject.toml", "setup.py", "README.md")
@@ -90,7 +93,9 @@ def test_the_wheel_carries_the_builtin_flows_config_and_copy(wheel: Path) -> Non
     assert {f"bot/_builtin/flows/{name}" for name in flows} <= names
     assert "bot/_builtin/flows/schema.json" in names
     assert {f"bot/_builtin/config/{name}" for name in configs} <= names
-    for copy in ("bot/engine/messages.yaml", "bot/slack/copy.yaml", "bot/store/export.yaml"):
+    copies = [str(path.relative_to(ROOT)) for path in (ROOT / "bot").rglob("*.yaml")]
+    assert "bot/slack/views/copy.yaml" in copies
+    for copy in copies:
         assert copy in names
     assert not any(name.startswith(("flows/", "config/", "tests/")) for name in names)
 
@@ -114,13 +119,18 @@ def test_the_installed_reflect_finds_its_flows_inside_the_package(
 
 
 def test_a_whole_chat_runs_from_the_installed_package(installed: Path, tmp_path: Path) -> None:
+    """The default flow, answered with its own first rehearsal's inputs, is finished and
+    saved by the installed `reflect chat`."""
+    flow = yaml.safe_load((ROOT / "flows" / "hard-day.yaml").read_text(encoding="utf-8"))
+    inputs = flow["tests"][0]["inputs"]
     chatted = _run(
-        [str(installed / "bin" / "reflect"), "chat"],
+        [str(installed / "bin" / "reflect"), "chat", "hard-day"],
         cwd=tmp_path,
-        typed="1\nA hard meeting\n2\nRattled\n3\nThe minutes\nskip\n",
+        typed="\n".join(inputs) + "\n",
     )
     assert chatted.returncode == 0, chatted.stderr
-    assert "Putting down tonight: The minutes" in chatted.stdout
+    finished = messages.text("session.finished").splitlines()[0]
+    assert finished in chatted.stdout, chatted.stdout[-2000:]
     assert (tmp_path / "data" / "secret.key").exists()
 
 
