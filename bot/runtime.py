@@ -1,6 +1,8 @@
-"""Putting Reflect together from settings: flows, safety signposts, supervisors, the store.
+"""Putting Reflect together from settings: flows, safety signposts, supervisors, the store,
+and the weekly reminders over that store.
 
-Transports (Slack, the terminal) and commands call these rather than wiring things themselves.
+Transports (Slack, the terminal) and commands call these rather than wiring things themselves:
+nothing is registered by importing a module, and nothing is cached per store behind the scenes.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from bot.engine.reflections import ReflectionStore
 from bot.engine.signposts import load_signposts
 from bot.engine.supervisor_nudge import NudgePolicy, load_supervisors
 from bot.settings import Settings
+from bot.store.sqlite import SqliteStore
+from bot.weekly.actions import WeeklyActions
+from bot.weekly.service import NudgeService, slack_for
 
 log = logging.getLogger(__name__)
 
@@ -59,3 +64,22 @@ def build_conversations(
         nudges=nudges,
         clock=clock,
     )
+
+
+def build_weekly(
+    *, settings: Settings, store: SqliteStore, clock: Callable[[], dt.datetime] = utcnow
+) -> tuple[WeeklyActions, NudgeService]:
+    """The weekly reminders over the bot's store: what people do with them (`/reflect weekly`,
+    the buttons, the App Home section) and the service that plans and sends them."""
+    service = NudgeService(
+        db=store, keyring=store.keyring, settings=settings, slack=lambda: slack_for(settings)
+    )
+    actions = WeeklyActions(
+        db=store,
+        keyring=store.keyring,
+        slack=slack_for(settings),
+        settings=settings,
+        clock=clock,
+        reflected=store,
+    )
+    return actions, service

@@ -12,6 +12,7 @@ import logging
 import click
 
 from bot import settings as settings_module
+from bot.runtime import build_weekly
 from bot.store import StoreError, open_store
 
 
@@ -50,7 +51,7 @@ def command() -> None:
 @click.option("--now", "now", type=MOMENT, default=None, help="Act as if it were TIME (UTC).")
 def run_once(now: dt.datetime | None) -> None:
     """Plan and send the nudges that are due, once, then exit (for cron, every few minutes)."""
-    from bot.weekly.service import service_for, starting_at, utcnow
+    from bot.weekly.service import starting_at, utcnow
 
     settings = _slack_settings()
     logging.basicConfig(
@@ -58,7 +59,7 @@ def run_once(now: dt.datetime | None) -> None:
     )
     try:
         with open_store(settings) as store:
-            service = service_for(settings=settings, db=store, keyring=store.keyring)
+            _, service = build_weekly(settings=settings, store=store)
             report = service.run_once(clock=starting_at(now) if now else utcnow)
     except StoreError as error:
         raise click.ClickException(str(error)) from None
@@ -77,12 +78,10 @@ def run_once(now: dt.datetime | None) -> None:
 @click.option("--at", "at", type=MOMENT, required=True, help="The moment to preview (UTC).")
 def preview(at: dt.datetime) -> None:
     """Who would be due a nudge at TIME, by pseudonym (nobody is messaged)."""
-    from bot.weekly.service import service_for
-
     settings = _slack_settings()
     try:
         with open_store(settings) as store:
-            service = service_for(settings=settings, db=store, keyring=store.keyring)
+            _, service = build_weekly(settings=settings, store=store)
             lines = service.preview(at=at)
     except StoreError as error:
         raise click.ClickException(str(error)) from None

@@ -6,19 +6,14 @@ import logging
 import signal
 import threading
 from types import FrameType
-from typing import TYPE_CHECKING
 
 import click
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import settings as settings_module
 from bot.engine import messages
-from bot.runtime import FlowsUnavailable, build_conversations
-from bot.store import SqliteStore, StoreError, open_store
-
-if TYPE_CHECKING:
-    from bot.slack.listeners.home import WeeklySection
-    from bot.slack.serving.launch import Background
+from bot.runtime import FlowsUnavailable, build_conversations, build_weekly
+from bot.store import StoreError, open_store
 
 
 @click.command(name="run")
@@ -59,7 +54,7 @@ def command(use_http: bool, port: int | None) -> None:
         )
         from bot.slack.serving.launch import serve  # slack_bolt is loaded only when the bot runs
 
-        weekly_home, scheduler = _weekly(settings, store)
+        weekly, reminders = build_weekly(settings=settings, store=store)
         serve(
             settings=settings,
             store=store,
@@ -67,8 +62,8 @@ def command(use_http: bool, port: int | None) -> None:
             http=use_http,
             port=port or settings.http_port,
             stop=stop,
-            weekly=weekly_home,
-            background=[scheduler],
+            weekly=weekly,
+            background=[reminders.scheduler()],
         )
     except FlowsUnavailable as error:
         raise click.ClickException(str(error)) from None
@@ -86,19 +81,6 @@ def command(use_http: bool, port: int | None) -> None:
         click.echo("Stopped.")
     finally:
         store.close()
-
-
-def _weekly(
-    settings: settings_module.Settings, store: SqliteStore
-) -> tuple[WeeklySection, Background]:
-    """The weekly nudges' App Home section and scheduler, over the bot's own database."""
-    from bot.slack.listeners.home import weekly_section
-    from bot.weekly.commands import for_store
-    from bot.weekly.service import service_for
-
-    section = for_store(store, settings=settings) or weekly_section
-    scheduler = service_for(settings=settings, db=store, keyring=store.keyring).scheduler()
-    return section, scheduler
 
 
 def _stop_on_signals(stop: threading.Event) -> None:

@@ -23,10 +23,10 @@ from bot.slack.delivery.lanes import Lanes
 from bot.slack.delivery.names import Profiles
 from bot.slack.delivery.poster import Delivery
 from bot.slack.listeners import actions, answers, command, forget, home, messages, weekly_actions
-from bot.slack.listeners.home import WeeklySection, weekly_section
 from bot.slack.parts import Parts
 from bot.slack.serving.logs import bolt_logger
 from bot.slack.storage import SlackStore
+from bot.weekly.actions import WeeklyActions
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def build_app(
     client: WebClient,
     lanes: Lanes | None = None,
     clock: Callable[[], dt.datetime] = utcnow,
-    weekly: WeeklySection = weekly_section,
+    weekly: WeeklyActions | None = None,
 ) -> App:
     app = App(
         client=client,

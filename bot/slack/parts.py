@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from slack_bolt import BoltContext
-from slack_sdk.models.blocks import Block
 
 from bot.engine.conversation import Conversations
 from bot.engine.people import Person
@@ -18,10 +17,7 @@ from bot.slack.delivery.poster import Delivery
 from bot.slack.identity import person_in
 from bot.slack.locks import PersonLocks
 from bot.slack.storage import SlackStore
-
-
-def no_weekly_section(person: Person) -> list[Block]:
-    return []
+from bot.weekly.actions import WeeklyActions
 
 
 @dataclass
@@ -36,8 +32,8 @@ class Parts:
     locks: PersonLocks = field(default_factory=PersonLocks)
     #: Our own app's id (from auth.test), to ignore events meant for other apps.
     app_id: str | None = None
-    #: The App Home section for weekly nudge settings (see bot.slack.listeners.home.weekly_section).
-    weekly: Callable[[Person], list[Block]] = no_weekly_section
+    #: The weekly reminders (None: not offered, e.g. in tests of other parts).
+    weekly: WeeklyActions | None = None
 
     def person(self, context: BoltContext, *, greet: bool = False) -> Person | None:
         """The person behind a request; with their first name and time zone (users.info,

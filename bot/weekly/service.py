@@ -148,9 +148,3 @@ class PreviewLine:
     week: str
     state: str
     first: bool
-
-
-def service_for(*, settings: Settings, db: Transactions, keyring: Keyring) -> NudgeService:
-    return NudgeService(
-        db=db, keyring=keyring, settings=settings, slack=lambda: slack_for(settings)
-    )

@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 from bot.engine.people import Person
 from bot.settings import Settings
-from bot.weekly.commands import Weekly
+from bot.slack.views import weekly_home
+from bot.weekly.actions import WeeklyActions
 from bot.weekly.runner import NudgeRunner, Scheduler
 from bot.weekly.wiring import build_runner
 from tests.weekly.fake_slack import InProcessSlack, User
@@ -104,7 +105,7 @@ class Reflected:
 
 
 def _lead_home(world: World, reflected: Reflected) -> str:
-    weekly = Weekly(
+    weekly = WeeklyActions(
         db=world.store,
         keyring=world.keyring,
         slack=InProcessSlack(world.workspace),
@@ -112,7 +113,7 @@ def _lead_home(world: World, reflected: Reflected) -> str:
         clock=world.clock,
         reflected=reflected,
     )
-    blocks = weekly(Person(id="T1:ULEAD"))
+    blocks = weekly_home.blocks(weekly.home(Person(id="T1:ULEAD")))
     return json.dumps([block.to_dict() for block in blocks])
 
 
@@ -147,14 +148,15 @@ def test_fewer_than_the_minimum_group_is_not_shown_as_a_number(world: World) -> 
 
 def test_people_who_are_not_leads_and_never_opted_out_see_no_section(world: World) -> None:
     _team(world, 2)
-    weekly = Weekly(
+    weekly = WeeklyActions(
         db=world.store,
         keyring=world.keyring,
         slack=InProcessSlack(world.workspace),
         settings=Settings(),
         clock=world.clock,
     )
-    assert weekly(Person(id="T1:U0000")) == []
+    assert not weekly.home(Person(id="T1:U0000"))
+    assert weekly_home.blocks(weekly.home(Person(id="T1:U0000"))) == []
 
 
 def test_finished_ledger_rows_older_than_the_retention_period_are_removed(world: World) -> None:

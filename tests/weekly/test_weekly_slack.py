@@ -15,13 +15,13 @@ import pytest
 from bot.engine.conversation import Conversations
 from bot.engine.people import Person
 from bot.engine.supervisor_nudge import NudgePolicy
+from bot.runtime import build_weekly
 from bot.slack.app import build_app
 from bot.slack.delivery.client import web_client
 from bot.slack.delivery.lanes import Lanes
 from bot.slack.delivery.reminder_api import Posted, WebNudgeSlack
 from bot.store.sqlite import SqliteStore
 from bot.store.weekly.teams import Teams
-from bot.weekly.commands import for_store
 from bot.weekly.service import NudgeService
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack
@@ -77,7 +77,7 @@ def fake() -> Iterator[FakeSlack]:
 
 def make_weekly_bot(fake: FakeSlack, tmp_path: Path, **settings: Any) -> Bot:
     """The Slack app's test bot, with the weekly App Home section wired in as `reflect run`
-    wires it (build_app(weekly=...))."""
+    wires it (bot.runtime.build_weekly)."""
     config = settings_for(fake, **settings)
     store = SqliteStore.open(tmp_path / "reflect.db", secret=b"s" * 32)
     conversations = Conversations(
@@ -87,8 +87,7 @@ def make_weekly_bot(fake: FakeSlack, tmp_path: Path, **settings: Any) -> Bot:
         nudges=NudgePolicy(supervisors=supervisors()),
     )
     lanes = Lanes(workers=4)
-    weekly = for_store(store, settings=config)
-    assert weekly is not None
+    weekly, _ = build_weekly(settings=config, store=store)
     app = build_app(
         conversations=conversations,
         store=store,

@@ -80,6 +80,11 @@ class Delivery:
             sent.append(str(response.get("ts", "")))
         return sent
 
+    def post_to_dm(self, *, user_id: str, posts: Sequence[Post]) -> list[str]:
+        """Post in the bot's DM with this person (opened if need be)."""
+        channel = self.dm_channel(user_id=user_id)
+        return self.post(channel=channel, posts=posts) if channel else []
+
     def update(
         self, *, channel: str, ts: str, text: str, blocks: Sequence[Block | dict[str, Any]]
     ) -> bool:

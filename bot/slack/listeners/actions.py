@@ -8,7 +8,6 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 
 from bot.slack.identity import owner_tag
-from bot.slack.listeners.command import post_to_dm
 from bot.slack.parts import Parts
 from bot.slack.views import copy
 from bot.slack.views.blocks import compose
@@ -27,7 +26,9 @@ def register(app: App, parts: Parts) -> None:
             replies = parts.conversations.start(person, str(action.get("value") or ""))
         ack()
         posts = compose(replies, owner=owner_tag(person))
-        parts.lanes.submit(person.id, lambda: post_to_dm(parts, user_id=user_id, posts=posts))
+        parts.lanes.submit(
+            person.id, lambda: parts.delivery.post_to_dm(user_id=user_id, posts=posts)
+        )
 
     @app.action(re.compile(r"^nudge_book:\d+$"))
     def on_book(ack: Ack, context: BoltContext) -> None:

@@ -13,12 +13,11 @@ from slack_bolt import Ack, App, BoltContext
 from bot.engine.people import Person
 from bot.engine.replies import Reply, Say
 from bot.slack.identity import owner_tag
-from bot.slack.listeners import forget
+from bot.slack.listeners import forget, weekly_actions
 from bot.slack.listeners.events import readable
 from bot.slack.parts import Parts
 from bot.slack.views import copy, export
-from bot.slack.views.blocks import Post, compose
-from bot.weekly import commands as weekly
+from bot.slack.views.blocks import compose
 
 
 def register(app: App, parts: Parts) -> None:
@@ -40,14 +39,16 @@ def register(app: App, parts: Parts) -> None:
             _ack_elsewhere(ack, parts, command, user_id)
             parts.lanes.submit(person.id, lambda: export.send(parts, person, user_id=user_id))
             return
-        if word == "weekly" or word.startswith("weekly "):  # team nudges: bot.weekly.commands
-            weekly.on_command(parts, ack=ack, context=context, text=text)
+        if word == "weekly" or word.startswith("weekly "):  # team reminders: bot.weekly
+            weekly_actions.on_command(parts, ack=ack, context=context, text=text)
             return
         with parts.locks.hold(person), parts.store.writing():  # one commit, before the ack
             replies = subcommand(parts, person, text=text, word=word)
         _ack_elsewhere(ack, parts, command, user_id)
         posts = compose(replies, owner=owner_tag(person))
-        parts.lanes.submit(person.id, lambda: post_to_dm(parts, user_id=user_id, posts=posts))
+        parts.lanes.submit(
+            person.id, lambda: parts.delivery.post_to_dm(user_id=user_id, posts=posts)
+        )
 
 
 def subcommand(parts: Parts, person: Person, *, text: str, word: str) -> list[Reply]:
@@ -74,12 +75,6 @@ def subcommand(parts: Parts, person: Person, *, text: str, word: str) -> list[Re
         Say(copy.text("command.help")),
         *conversations.offer(person),
     ]
-
-
-def post_to_dm(parts: Parts, *, user_id: str, posts: list[Post]) -> None:
-    channel = parts.delivery.dm_channel(user_id=user_id)
-    if channel:
-        parts.delivery.post(channel=channel, posts=posts)
 
 
 def _ack_elsewhere(ack: Ack, parts: Parts, command: dict[str, Any], user_id: str) -> None:

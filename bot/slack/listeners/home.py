@@ -21,7 +21,7 @@ from bot.engine.people import Person
 from bot.engine.reflections import StoredReflection
 from bot.engine.replies import FlowOffer, Reply, Summary
 from bot.slack.parts import Parts
-from bot.slack.views import copy
+from bot.slack.views import copy, weekly_home
 from bot.slack.views.blocks import start_buttons
 from bot.slack.views.fitting import HEADER_TEXT, MODAL_TITLE, VIEW_BLOCKS, shorten, within_view
 from bot.slack.views.mrkdwn import escape, markdown, plain, sections
@@ -31,14 +31,8 @@ RECENT = 10
 WeeklySection = Callable[[Person], list[Block]]
 
 
-def weekly_section(person: Person) -> list[Block]:
-    """The person's weekly reflection nudge settings. Filled in by the weekly nudges (bot/weekly),
-    passed to `build_app(weekly=...)`; nothing by default."""
-    return []
-
-
 def home_view(parts: Parts, person: Person, *, weekly: WeeklySection | None = None) -> View:
-    """The Home tab; the weekly section comes from `weekly`, else the app's (parts.weekly)."""
+    """The Home tab; the weekly section comes from `weekly`, else the weekly reminders'."""
     titles = {flow.id: flow.title for flow in parts.conversations.library}
     offer = parts.conversations.offer(person)[0]
     assert isinstance(offer, FlowOffer)
@@ -59,9 +53,13 @@ def home_view(parts: Parts, person: Person, *, weekly: WeeklySection | None = No
         HeaderBlock(text=plain(copy.text("home.privacy_heading"))),
         *sections(privacy_text, escaped=False),
     ]
-    middle = [*recent, *(weekly or parts.weekly)(person)]
+    middle = [*recent, *(weekly or (lambda who: _weekly_blocks(parts, who)))(person)]
     room = VIEW_BLOCKS - len(top) - len(bottom)
     return View(type="home", blocks=[*top, *within_view(middle, most=room), *bottom])
+
+
+def _weekly_blocks(parts: Parts, person: Person) -> list[Block]:
+    return weekly_home.blocks(parts.weekly.home(person)) if parts.weekly else []
 
 
 def _recent(reflections: list[StoredReflection], *, titles: dict[str, str]) -> list[Block]:

@@ -1,7 +1,7 @@
-"""The weekly nudge's buttons: start the check-in (or another flow), "Not for me", "Remind me
-later", and App Home's "Nudge me again". A click by anyone but the nudge's owner changes
-nothing. After a click the nudge's buttons give way to a note, so an old nudge cannot be
-clicked twice."""
+"""The weekly reminder's buttons: start the check-in (or another flow), "Not for me", "Remind
+me later", and App Home's "Nudge me again" / "Not for me"; and `/reflect weekly ...`. A click by
+anyone but the reminder's owner changes nothing. After a click the reminder's buttons give way
+to a note, so an old reminder cannot be clicked twice."""
 
 from __future__ import annotations
 
@@ -12,34 +12,30 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.slack.identity import owner_tag
 from bot.slack.listeners import home
-from bot.slack.listeners.command import post_to_dm
 from bot.slack.parts import Parts
 from bot.slack.views.blocks import compose
 from bot.slack.views.questions import with_answer
 from bot.slack.views.reminder import CHOOSE, LATER, NOT_FOR_ME, START
+from bot.slack.views.weekly_home import OPT_IN, OPT_OUT
 from bot.weekly import copy
-from bot.weekly.commands import OPT_IN, OPT_OUT, Weekly, Who, for_store
+from bot.weekly.actions import Who
 
 log = logging.getLogger(__name__)
 
-NUDGE_BLOCK = "weekly_nudge"
+REMINDER_BLOCK = "weekly_nudge"
 
 
 def register(app: App, parts: Parts) -> None:
-    def weekly() -> Weekly | None:
-        return for_store(parts.store, settings=parts.settings, clock=parts.clock)
-
     def who_clicked(context: BoltContext) -> Who | None:
         person = parts.person(context)
-        service = weekly()
-        return service.who_is(person) if service and person else None
+        return parts.weekly.who_is(person) if parts.weekly and person else None
 
     @app.action(START)
     @app.action(CHOOSE)
     def on_start(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
     ) -> None:
-        service, who = weekly(), who_clicked(context)
+        service, who = parts.weekly, who_clicked(context)
         person = parts.person(context, greet=True)
         raw = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
         entry_id, _, flow_id = str(raw).partition(":")
@@ -48,7 +44,7 @@ def register(app: App, parts: Parts) -> None:
             return
         if service.entry(who=who, entry_id=entry_id) is None:
             ack()
-            return  # not their nudge
+            return  # not their reminder
         with parts.locks.hold(person):
             replies = parts.conversations.start(person, flow_id)  # stored before the ack
         ack()
@@ -56,13 +52,15 @@ def register(app: App, parts: Parts) -> None:
         note = copy.text("nudge.started", title=flow.title if flow else flow_id)
         _replace_buttons(parts, body, who=who, note=note)
         posts = compose(replies, owner=owner_tag(person))
-        parts.lanes.submit(person.id, lambda: post_to_dm(parts, user_id=who.user, posts=posts))
+        parts.lanes.submit(
+            person.id, lambda: parts.delivery.post_to_dm(user_id=who.user, posts=posts)
+        )
 
-    def answer_nudge(
+    def answer_reminder(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, *, later: bool
     ) -> None:
-        """Answer "Not for me" or "Remind me later", from the nudge's owner only."""
-        service, who = weekly(), who_clicked(context)
+        """Answer "Not for me" or "Remind me later", from the reminder's owner only."""
+        service, who = parts.weekly, who_clicked(context)
         entry_id = str(action.get("value") or "")
         if service is None or who is None or service.entry(who=who, entry_id=entry_id) is None:
             ack()
@@ -76,18 +74,18 @@ def register(app: App, parts: Parts) -> None:
     def on_not_for_me(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
     ) -> None:
-        answer_nudge(ack, body, action, context, later=False)
+        answer_reminder(ack, body, action, context, later=False)
 
     @app.action(LATER)
     def on_later(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
     ) -> None:
-        answer_nudge(ack, body, action, context, later=True)
+        answer_reminder(ack, body, action, context, later=True)
 
     @app.action(OPT_IN)
     @app.action(OPT_OUT)
     def on_home_choice(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:
-        service, who = weekly(), who_clicked(context)
+        service, who = parts.weekly, who_clicked(context)
         person = parts.person(context, greet=True)
         if service is None or who is None or person is None:
             ack()
@@ -98,10 +96,20 @@ def register(app: App, parts: Parts) -> None:
         else:
             service.opt_out(who=who, channel=channel)
         ack()
-        view = home.home_view(parts, person, weekly=service)
+        view = home.home_view(parts, person)
         parts.lanes.submit(
             person.id, lambda: parts.delivery.publish_home(user_id=who.user, view=view)
         )
+
+
+def on_command(parts: Parts, *, ack: Ack, context: BoltContext, text: str) -> None:
+    """`/reflect weekly ...`: answered to the person only, in the slash command's response."""
+    person = parts.person(context)
+    who = parts.weekly.who_is(person) if parts.weekly and person else None
+    if parts.weekly is None or who is None:
+        ack()
+        return
+    ack(text=parts.weekly.command(who=who, text=text, here=context.channel_id))
 
 
 def _replace_buttons(parts: Parts, body: dict[str, Any], *, who: Who, note: str) -> None:
@@ -110,9 +118,9 @@ def _replace_buttons(parts: Parts, body: dict[str, Any], *, who: Who, note: str)
     channel, ts = container.get("channel_id"), container.get("message_ts")
     if not (channel and ts):
         return
-    blocks = with_answer(message.get("blocks") or [], asked_block=NUDGE_BLOCK, note=note)
+    blocks = with_answer(message.get("blocks") or [], asked_block=REMINDER_BLOCK, note=note)
     text = message.get("text") or ""
     parts.lanes.submit(
-        f"{who.workspace}:{who.user}",  # the person's lane: in order with their other posts
+        who.lane,  # the person's lane: in order with their other posts
         lambda: parts.delivery.update(channel=channel, ts=ts, text=text, blocks=blocks),
     )
