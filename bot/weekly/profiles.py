@@ -7,11 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+from bot.slack.delivery.gateway import GONE
 from bot.slack.delivery.reminder_api import NudgeSlack, Profile, SlackRefused
 
 REFRESH_AFTER = dt.timedelta(hours=24)
-#: users.info errors that mean the account is gone: such a person gets no reminder.
-GONE = frozenset({"user_not_found", "account_inactive", "user_disabled"})
 
 
 class Profiles:

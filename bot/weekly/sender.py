@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.slack.delivery.gateway import GONE
 from bot.slack.delivery.reminder_api import NudgeSlack, RateLimited, SlackRefused, SlackUnavailable
 from bot.slack.views.reminder import NudgeMessage
 from bot.store.weekly.ledger import Ledger, LedgerEntry, SkipReason
@@ -32,8 +33,6 @@ Sleep = Callable[[float], None]
 Composer = Callable[[LedgerEntry, Team, Keyring], NudgeMessage]
 
 LEASE = dt.timedelta(minutes=5)
-#: ok:false answers that mean this person cannot be messaged (any more).
-GONE = {"account_inactive", "user_not_found", "user_disabled", "cannot_dm_bot"}
 RETRY_BACKOFF = (30.0, 60.0, 120.0, 300.0, 600.0)
 #: How many 429s in a row on one post before the row is given back for later.
 MAX_RATE_LIMITS = 10

@@ -49,10 +49,7 @@ def _choices(files: tuple[tuple[Path, int], ...], default: str) -> tuple[FlowCho
 
 
 def slack_for(settings: Settings) -> WebNudgeSlack:
-    base_url = settings.slack_api_url
-    if not base_url.endswith("/"):
-        base_url += "/"
-    return WebNudgeSlack(token=settings.slack_bot_token or "", base_url=base_url)
+    return WebNudgeSlack(token=settings.slack_bot_token, base_url=settings.slack_api_url)
 
 
 def starting_at(moment: dt.datetime) -> Clock:

@@ -25,7 +25,7 @@ from typing import Any
 from bot.engine.conversation import Conversations
 from bot.engine.supervisor_nudge import NudgePolicy
 from bot.slack.app import build_app
-from bot.slack.delivery.client import web_client
+from bot.slack.delivery.gateway import web_client
 from bot.slack.delivery.lanes import Lanes
 from bot.store.sqlite import SqliteStore
 from tests.slack.fake_slack import FakeSlack, Fault

@@ -25,7 +25,7 @@ from bot.engine.signposts import Signposts, load_signposts
 from bot.engine.supervisor_nudge import NudgePolicy, load_supervisors
 from bot.settings import Settings
 from bot.slack.app import build_app
-from bot.slack.delivery.client import web_client
+from bot.slack.delivery.gateway import web_client
 from bot.slack.delivery.lanes import Lanes
 from bot.slack.delivery.names import Profiles
 from bot.slack.delivery.poster import Delivery

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bot.slack.delivery.client import web_client
+from bot.slack.delivery.gateway import web_client
 from bot.slack.delivery.poster import Delivery
 from bot.slack.views.blocks import Post
 from bot.slack.views.mrkdwn import sections

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from bot.engine.people import Person
-from bot.slack.delivery.client import web_client
+from bot.slack.delivery.gateway import web_client
 from bot.slack.serving.socket import SocketModeRunner
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack

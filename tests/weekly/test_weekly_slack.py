@@ -17,7 +17,7 @@ from bot.engine.people import Person
 from bot.engine.supervisor_nudge import NudgePolicy
 from bot.runtime import build_weekly
 from bot.slack.app import build_app
-from bot.slack.delivery.client import web_client
+from bot.slack.delivery.gateway import web_client
 from bot.slack.delivery.lanes import Lanes
 from bot.slack.delivery.reminder_api import Posted, WebNudgeSlack
 from bot.store.sqlite import SqliteStore

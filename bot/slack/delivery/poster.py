@@ -18,12 +18,10 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from slack_sdk.web import SlackResponse
 
+from bot.slack.delivery.gateway import GONE
 from bot.slack.views.blocks import Post
 
 log = logging.getLogger(__name__)
-
-#: Errors meaning the person can no longer be messaged.
-GONE = frozenset({"account_inactive", "user_not_found", "user_disabled", "cannot_dm_bot"})
 
 
 class Delivery:

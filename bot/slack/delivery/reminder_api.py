@@ -1,4 +1,5 @@
-"""What the weekly nudges need from Slack, as a port, and its slack_sdk implementation.
+"""What the weekly reminders need from Slack, as a port, and its implementation over the
+gateway's single-shot policy (bot.slack.delivery.gateway).
 
 The scheduler decides itself when to wait and when to try again (with an injectable clock and
 sleep), so this client makes exactly one HTTP request per call: no retry handlers. In particular
@@ -11,13 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.client import HTTPException
 from typing import Any, Protocol
 from urllib.error import URLError
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+
+from bot.slack.delivery.gateway import SlackProfile, look_up, single_shot_client
+from bot.slack.delivery.retries import retry_after
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +51,8 @@ class SlackRefused(SlackTrouble):
         self.error = error
 
 
-@dataclass(frozen=True)
-class Profile:
-    tz: str | None
-    deleted: bool = False
-    is_bot: bool = False
-    is_admin: bool = False
+#: A person as users.info describes them (the gateway's one reading of it).
+Profile = SlackProfile
 
 
 @dataclass(frozen=True)
@@ -80,32 +80,29 @@ class NudgeSlack(Protocol):
 class WebNudgeSlack:
     """`NudgeSlack` over slack_sdk's WebClient, one request per call."""
 
-    def __init__(self, *, token: str, base_url: str, timeout: int = 30) -> None:
-        self.client = WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
+    def __init__(self, *, token: str | None, base_url: str, timeout: int = 30) -> None:
+        self.client = single_shot_client(token=token, base_url=base_url, timeout=timeout)
 
     def _call(self, method: str, **params: Any) -> dict[str, Any]:
         call = getattr(self.client, method.replace(".", "_"))
+        return self._answer(method, lambda: call(**params).data)
+
+    def _answer(self, method: str, call: Callable[[], object]) -> Any:
+        """Slack's answer, or the trouble it ran into as SlackTrouble."""
         try:
-            response = call(**params)
+            data = call()
         except SlackApiError as error:
             status = error.response.status_code
             if status == 429:
-                headers = error.response.headers or {}
-                raw = headers.get("Retry-After") or headers.get("retry-after") or "1"
-                if isinstance(raw, list):
-                    raw = raw[0]
-                try:
-                    wait = float(raw)
-                except ValueError:
-                    wait = 1.0
-                raise RateLimited(max(wait, 0.0)) from None
+                raise RateLimited(retry_after(error.response.headers or {})) from None
             if status >= 500:
                 raise SlackUnavailable(f"{method}: HTTP {status}") from None
             code = error.response.get("error") if isinstance(error.response.data, dict) else None
             raise SlackRefused(str(code or f"http_{status}")) from None
         except (URLError, HTTPException, OSError, json.JSONDecodeError) as error:
             raise SlackUnavailable(f"{method}: {type(error).__name__}") from None
-        data = response.data
+        if isinstance(data, SlackProfile):
+            return data
         if not isinstance(data, dict):
             raise SlackUnavailable(f"{method}: unreadable answer")
         return data
@@ -124,15 +121,8 @@ class WebNudgeSlack:
                 return members
 
     def profile(self, user: str) -> Profile:
-        data = self._call("users.info", user=user)["user"]
-        return Profile(
-            tz=data.get("tz") or None,
-            deleted=bool(data.get("deleted")),
-            is_bot=bool(data.get("is_bot") or data.get("is_app_user")) or user == "USLACKBOT",
-            is_admin=bool(
-                data.get("is_admin") or data.get("is_owner") or data.get("is_primary_owner")
-            ),
-        )
+        found: Profile = self._answer("users.info", lambda: look_up(self.client, user))
+        return found
 
     def open_dm(self, user: str) -> str:
         return str(self._call("conversations.open", users=user)["channel"]["id"])

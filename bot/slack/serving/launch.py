@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 from bot.engine.conversation import Conversations, utcnow
 from bot.settings import Settings
 from bot.slack.app import build_app
-from bot.slack.delivery.client import web_client
+from bot.slack.delivery.gateway import web_client
 from bot.slack.delivery.lanes import Lanes
 from bot.slack.serving.housekeeping import Housekeeping
 from bot.slack.serving.http import HttpServer
