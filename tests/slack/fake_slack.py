@@ -360,6 +360,14 @@ class FakeSlack:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "user": user.as_slack()}
 
+    def _respond(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A slash command's response URL (`{url}respond`): what the person alone is shown."""
+        return {"ok": True}
+
+    def responses(self) -> list[str]:
+        """The texts sent to the response URL, oldest first."""
+        return [str(call.args.get("text", "")) for call in self.calls("respond")]
+
     def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
         user_id = str(args.get("user_id"))
         if user_id not in self.users:

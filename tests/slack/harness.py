@@ -78,6 +78,8 @@ class Bot:
     lanes: Lanes
     conversations: Conversations
     sleeps: list[float] = field(default_factory=list)
+    #: The fake Slack it talks to.
+    fake: FakeSlack | None = None
 
     def settle(self) -> None:
         assert self.lanes.wait_idle(timeout=10), "posting did not finish"
@@ -133,9 +135,11 @@ class Served:
 class SlackSide:
     """What Slack sends the app over HTTP, signed as Slack signs it."""
 
-    def __init__(self, *, url: str, secret: str = SECRET) -> None:
+    def __init__(self, *, url: str, secret: str = SECRET, response_url: str | None = None) -> None:
         self.http = httpx.Client(base_url=url, timeout=10)
         self.secret = secret
+        #: Where slash commands say their answers go after the ack (e.g. the fake Slack's).
+        self.response_url = response_url
 
     def send(
         self,
@@ -167,6 +171,8 @@ class SlackSide:
         )
 
     def command(self, user: str, text: str, **extra: Any) -> httpx.Response:
+        if self.response_url:
+            extra.setdefault("response_url", self.response_url)
         body = payloads.slash_command(user, text, **extra)
         return self.send(body, content_type="application/x-www-form-urlencoded")
 

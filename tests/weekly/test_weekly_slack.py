@@ -96,7 +96,7 @@ def make_weekly_bot(fake: FakeSlack, tmp_path: Path, **settings: Any) -> Bot:
         lanes=lanes,
         weekly=weekly,
     )
-    return Bot(app=app, store=store, lanes=lanes, conversations=conversations)
+    return Bot(app=app, store=store, lanes=lanes, conversations=conversations, fake=fake)
 
 
 @pytest.fixture
@@ -108,21 +108,25 @@ def bot(fake: FakeSlack, tmp_path: Path) -> Iterator[Bot]:
 
 
 @pytest.fixture
-def slack(bot: Bot) -> Iterator[SlackSide]:
+def slack(bot: Bot, fake: FakeSlack) -> Iterator[SlackSide]:
     server = Served(bot.app)
-    side = SlackSide(url=server.url)
+    side = SlackSide(url=server.url, response_url=f"{fake.url}respond")
     yield side
     side.http.close()
     server.close()
 
 
 def reflect(slack: SlackSide, bot: Bot, user: str, text: str) -> str:
+    """`/reflect TEXT`: acked with nothing at once, answered through the response URL."""
+    fake = bot.fake
+    assert fake is not None
+    before = len(fake.responses())
     response = slack.command(user, text)
+    assert response.status_code == 200 and not response.text  # the ack says nothing
     bot.settle()
-    assert response.status_code == 200
-    if response.headers.get("content-type", "").startswith("application/json"):
-        return str(response.json().get("text", ""))
-    return response.text  # Bolt answers a plain-text ack as text/plain
+    answers = fake.responses()[before:]
+    assert len(answers) == 1, answers
+    return answers[0]
 
 
 def send_nudges(fake: FakeSlack, bot: Bot, *, at: dt.datetime) -> None:
@@ -206,7 +210,7 @@ def test_only_the_lead_an_admin_or_a_configured_person_can_change_it(
 def test_weekly_admins_from_settings_may_change_any_team(fake: FakeSlack, tmp_path: Path) -> None:
     made = make_weekly_bot(fake, tmp_path, weekly_admins=frozenset({"UOTHER"}))
     server = Served(made.app)
-    side = SlackSide(url=server.url)
+    side = SlackSide(url=server.url, response_url=f"{fake.url}respond")
     try:
         reflect(side, made, "ULEAD", "weekly on <#C1>")
         assert "off for <#C1>" in reflect(side, made, "UOTHER", "weekly off <#C1>")
@@ -303,12 +307,12 @@ def test_the_start_button_starts_the_weekly_check_in(
 def test_typed_in_the_team_channel_the_channel_can_be_left_out(
     fake: FakeSlack, bot: Bot, slack: SlackSide
 ) -> None:
-    response = slack.command("ULEAD", "weekly on tuesday 8:30am", channel_id="C1")
+    slack.command("ULEAD", "weekly on tuesday 8:30am", channel_id="C1")
     bot.settle()
-    assert "on for <#C1>: Tuesday 08:30" in response.text
-    response = slack.command("ULEAD", "weekly off", channel_id="C1")
+    assert "on for <#C1>: Tuesday 08:30" in fake.responses()[-1]
+    slack.command("ULEAD", "weekly off", channel_id="C1")
     bot.settle()
-    assert "off for <#C1>" in response.text
+    assert "off for <#C1>" in fake.responses()[-1]
     # In the DM with the bot there is no team to assume.
     assert "Which team?" in reflect(slack, bot, "ULEAD", "weekly on friday")
 

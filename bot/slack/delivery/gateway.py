@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 
 from slack_sdk import WebClient
+from slack_sdk.webhook import WebhookClient
 
 from bot.settings import Settings
 from bot.slack.delivery.retries import Sleep, retry_handlers
@@ -60,6 +61,16 @@ def single_shot_client(*, token: str | None, base_url: str, timeout: float) -> W
         base_url=api_base_url(base_url),
         timeout=timeout,  # type: ignore[arg-type]
         retry_handlers=[],
+    )
+
+
+def webhook(url: str, *, timeout: float = 10) -> WebhookClient:
+    """A slash command's response URL: answering it after the ack (retrying as conversation
+    posts do)."""
+    return WebhookClient(
+        url=url,
+        timeout=timeout,  # type: ignore[arg-type]
+        retry_handlers=retry_handlers(),
     )
 
 

@@ -7,58 +7,63 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
+from bot.engine.people import Person
 from bot.slack.identity import owner_tag
 from bot.slack.parts import Parts
+from bot.slack.respond import Job, respond, say
 from bot.slack.views import copy
-from bot.slack.views.blocks import compose
 from bot.slack.views.questions import with_answer
 
 
 def register(app: App, parts: Parts) -> None:
     @app.action(re.compile(r"^start:"))
     def on_start(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:
-        person = parts.person(context, greet=True)
-        user_id = context.user_id
-        if person is None or not user_id:
-            ack()
-            return
-        with parts.locks.hold(person), parts.store.writing():  # one commit, before the ack
-            replies = parts.conversations.start(person, str(action.get("value") or ""))
-        ack()
-        posts = compose(replies, owner=owner_tag(person))
-        parts.lanes.submit(
-            person.id, lambda: parts.delivery.post_to_dm(user_id=user_id, posts=posts)
+        user_id, flow_id = context.user_id or "", str(action.get("value") or "")
+        respond(
+            parts,
+            ack=ack,
+            context=context,
+            greet=True,
+            guard=lambda _: bool(user_id),
+            engine=lambda person: parts.conversations.start(person, flow_id),
+            then=lambda person, replies: say(parts, person, replies, user_id=user_id),
         )
 
     @app.action(re.compile(r"^nudge_book:\d+$"))
     def on_book(ack: Ack, context: BoltContext) -> None:
-        person = parts.person(context)
-        if person is not None:
+        def book(person: Person) -> None:
             parts.conversations.nudge_answered(person, followed=True)
-        ack()
+
+        respond(parts, ack=ack, context=context, engine=book)
 
     @app.action("nudge_not_now")
     def on_not_now(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
     ) -> None:
-        person = parts.person(context)
-        if person is None or action.get("block_id") != f"nudge|{owner_tag(person)}":
-            ack()
-            return
-        parts.conversations.nudge_answered(person, followed=False)
-        ack()
-        container = body.get("container") or {}
-        message = body.get("message") or {}
-        channel, ts = container.get("channel_id"), container.get("message_ts")
-        if not (channel and ts):
-            return
-        blocks = with_answer(
-            message.get("blocks") or [],
-            asked_block=action["block_id"],
-            note=copy.text("nudge.declined"),
+        def not_now(person: Person) -> None:
+            parts.conversations.nudge_answered(person, followed=False)
+
+        def then(person: Person, _: None) -> Job:
+            note = copy.text("nudge.declined")
+            return lambda: replace_controls(parts, body, block_id=block_id, note=note)
+
+        block_id = str(action.get("block_id") or "")
+        respond(
+            parts,
+            ack=ack,
+            context=context,
+            guard=lambda person: block_id == f"nudge|{owner_tag(person)}",
+            engine=not_now,
+            then=then,
         )
-        text = message.get("text") or ""
-        parts.lanes.submit(
-            person.id,
-            lambda: parts.delivery.update(channel=channel, ts=ts, text=text, blocks=blocks),
-        )
+
+
+def replace_controls(parts: Parts, body: dict[str, Any], *, block_id: str, note: str) -> None:
+    """Show `note` in place of a message's buttons (so they cannot be clicked twice)."""
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    channel, ts = container.get("channel_id"), container.get("message_ts")
+    if not (channel and ts):
+        return
+    blocks = with_answer(message.get("blocks") or [], asked_block=block_id, note=note)
+    parts.delivery.update(channel=channel, ts=ts, text=message.get("text") or "", blocks=blocks)

@@ -15,11 +15,11 @@ from slack_bolt import Ack, App, BoltContext
 from bot.engine.people import Person
 from bot.engine.replies import Question, Reply
 from bot.slack.identity import owner_tag
-from bot.slack.listeners import home
+from bot.slack.listeners.actions import replace_controls
 from bot.slack.parts import Parts
+from bot.slack.respond import Job, respond, say
 from bot.slack.views import copy
-from bot.slack.views.blocks import compose
-from bot.slack.views.questions import Asked, answer_label, read_block_id, with_answer
+from bot.slack.views.questions import Asked, answer_label, read_block_id
 
 log = logging.getLogger(__name__)
 
@@ -62,33 +62,30 @@ def answer(
     value: object,
 ) -> None:
     asked = read_block_id(str(action.get("block_id") or ""))
-    person = parts.person(context)
-    if asked is None or person is None or asked.owner != owner_tag(person) or value is None:
-        ack()
-        log.info("a click that was not the question owner's was ignored")
-        return
-    with parts.locks.hold(person), parts.store.writing():  # one commit, before the ack
-        note, replies = _choose(parts, person, asked, value)
-    ack()
-    container = body.get("container") or {}
-    channel, ts = container.get("channel_id"), container.get("message_ts")
-    message = body.get("message") or {}
-    posts = compose(replies, owner=asked.owner)
+    channel = (body.get("container") or {}).get("channel_id")
 
-    def deliver() -> None:
-        if note and channel and ts:
-            blocks = with_answer(
-                message.get("blocks") or [], asked_block=action["block_id"], note=note
-            )
-            parts.delivery.update(
-                channel=channel, ts=ts, text=message.get("text") or "", blocks=blocks
-            )
-        if posts and channel:
-            parts.delivery.post(channel=channel, posts=posts)
+    def owns(person: Person) -> bool:
+        if asked is None or asked.owner != owner_tag(person) or value is None:
+            log.info("a click that was not the question owner's was ignored")
+            return False
+        return True
 
-    parts.lanes.submit(person.id, deliver)
-    if home.finished(replies) and context.user_id:
-        home.publish_later(parts, person, user_id=context.user_id)
+    def then(person: Person, chosen: tuple[str | None, list[Reply]]) -> Job:
+        note, replies = chosen
+        block_id = str(action.get("block_id") or "")
+        shown = (
+            (lambda: replace_controls(parts, body, block_id=block_id, note=note)) if note else None
+        )
+        return say(parts, person, replies, channel=channel, before=shown)
+
+    respond(
+        parts,
+        ack=ack,
+        context=context,
+        guard=owns,
+        engine=lambda person: _choose(parts, person, asked, value),  # type: ignore[arg-type]
+        then=then,
+    )
 
 
 def _choose(

@@ -6,49 +6,62 @@ the person's DM with the bot afterwards, wherever the command was typed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
 from bot.engine.people import Person
 from bot.engine.replies import Reply, Say
-from bot.slack.identity import owner_tag
 from bot.slack.listeners import forget, weekly_actions
 from bot.slack.listeners.events import readable
 from bot.slack.parts import Parts
+from bot.slack.respond import Job, respond, say
 from bot.slack.views import copy, export
-from bot.slack.views.blocks import compose
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What `/reflect TEXT` did: the engine's replies, or other work for after the ack; and
+    whether the ack says where the answer went (not for `forget`, which opens a modal)."""
+
+    replies: list[Reply] = field(default_factory=list)
+    job: Job = None
+    where: bool = True
 
 
 def register(app: App, parts: Parts) -> None:
     @app.command("/reflect")
     def on_reflect(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
-        person = parts.person(context, greet=True)
-        user_id = context.user_id
-        if person is None or not user_id:
-            ack()
-            return
         text = " ".join(readable(command.get("text")).split())
-        word = text.lower()
-        if word == "forget":
-            ack()
-            trigger_id = str(command.get("trigger_id") or "")
-            parts.lanes.submit(person.id, lambda: forget.open_modal(parts, trigger_id=trigger_id))
+        if text.lower() == "weekly" or text.lower().startswith("weekly "):  # bot.weekly
+            weekly_actions.on_command(parts, ack=ack, context=context, command=command)
             return
-        if word == "export":
-            _ack_elsewhere(ack, parts, command, user_id)
-            parts.lanes.submit(person.id, lambda: export.send(parts, person, user_id=user_id))
-            return
-        if word == "weekly" or word.startswith("weekly "):  # team reminders: bot.weekly
-            weekly_actions.on_command(parts, ack=ack, context=context, text=text)
-            return
-        with parts.locks.hold(person), parts.store.writing():  # one commit, before the ack
-            replies = subcommand(parts, person, text=text, word=word)
-        _ack_elsewhere(ack, parts, command, user_id)
-        posts = compose(replies, owner=owner_tag(person))
-        parts.lanes.submit(
-            person.id, lambda: parts.delivery.post_to_dm(user_id=user_id, posts=posts)
+        user_id = context.user_id or ""
+
+        def then(person: Person, handled: Handled) -> Job:
+            return handled.job or say(parts, person, handled.replies, user_id=user_id)
+
+        respond(
+            parts,
+            ack=ack,
+            context=context,
+            greet=True,
+            guard=lambda _: bool(user_id),
+            engine=lambda person: handle(parts, person, text=text, command=command),
+            answer=lambda handled: _where(parts, command, user_id) if handled.where else {},
+            then=then,
         )
+
+
+def handle(parts: Parts, person: Person, *, text: str, command: dict[str, Any]) -> Handled:
+    word, user_id = text.lower(), str(command.get("user_id") or "")
+    if word == "forget":
+        trigger_id = str(command.get("trigger_id") or "")
+        return Handled(job=lambda: forget.open_modal(parts, trigger_id=trigger_id), where=False)
+    if word == "export":
+        return Handled(job=lambda: export.send(parts, person, user_id=user_id))
+    return Handled(replies=subcommand(parts, person, text=text, word=word))
 
 
 def subcommand(parts: Parts, person: Person, *, text: str, word: str) -> list[Reply]:
@@ -77,10 +90,7 @@ def subcommand(parts: Parts, person: Person, *, text: str, word: str) -> list[Re
     ]
 
 
-def _ack_elsewhere(ack: Ack, parts: Parts, command: dict[str, Any], user_id: str) -> None:
-    """Ack; typed outside the bot's DM, say (only to them) that the answer is in the DM."""
+def _where(parts: Parts, command: dict[str, Any], user_id: str) -> dict[str, Any]:
+    """The ack's text: typed outside the bot's DM, say (only to them) that the answer is there."""
     in_dm = command.get("channel_id") == parts.delivery.known_dm(user_id=user_id)
-    if in_dm:
-        ack()
-    else:
-        ack(text=copy.text("command.sent"))
+    return {} if in_dm else {"text": copy.text("command.sent")}

@@ -10,8 +10,8 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot.slack.identity import owner_tag
-from bot.slack.listeners import home
+from bot.engine.people import Person
+from bot.engine.replies import Reply
 from bot.slack.listeners.events import (
     first_delivery,
     for_another_app,
@@ -19,7 +19,7 @@ from bot.slack.listeners.events import (
     readable,
 )
 from bot.slack.parts import Parts
-from bot.slack.views.blocks import compose
+from bot.slack.respond import Job, respond, say
 
 
 def register(app: App, parts: Parts) -> None:
@@ -30,26 +30,16 @@ def register(app: App, parts: Parts) -> None:
         if not is_direct_message(event) or for_another_app(body, app_id=parts.app_id):
             ack()
             return
-        person = parts.person(context, greet=True)
-        if person is None:
-            ack()
-            return
+
+        def receive(person: Person) -> list[Reply] | None:
+            # The claim commits with the engine's writes, before the ack; a failure rolls the
+            # claim back too, so there is no ack and Slack's redelivery is processed.
+            if not first_delivery(parts, body):
+                return None
+            return parts.conversations.receive(person, readable(event.get("text")))
+
+        def then(person: Person, replies: list[Reply] | None) -> Job:
+            return None if replies is None else say(parts, person, replies, channel=channel)
+
         channel = str(event["channel"])
-        with parts.locks.hold(person):
-            # The claim and all the engine writes commit together, before the ack; a failure
-            # rolls the claim back too, so there is no ack and Slack's redelivery is processed.
-            with parts.store.writing():
-                fresh = first_delivery(parts, body)
-                text = readable(event.get("text"))
-                replies = parts.conversations.receive(person, text) if fresh else []
-            ack()
-            if not fresh:
-                return
-            posts = compose(replies, owner=owner_tag(person))
-            parts.lanes.submit(person.id, lambda: _post(parts, channel, posts))
-            if home.finished(replies):
-                home.publish_later(parts, person, user_id=str(event["user"]))
-
-
-def _post(parts: Parts, channel: str, posts: list[Any]) -> None:
-    parts.delivery.post(channel=channel, posts=posts)
+        respond(parts, ack=ack, context=context, greet=True, engine=receive, then=then)
