@@ -16,7 +16,8 @@ def dice() -> Dice:
 
 @pytest.fixture
 def chaos(dice: Dice) -> Iterator[ChaosSlack]:
-    server = ChaosSlack(dice).start()
+    server = ChaosSlack(dice)
+    server.start()
     for number in range(1, 9):
         server.add_user(f"U{number}", first_name=f"Leader{number}")
     yield server

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
@@ -45,10 +46,10 @@ def socket_bot(fake: FakeSlack, socket: FakeSocketMode, tmp_path: Path) -> Itera
     bot.store.close()
 
 
-def _dm(socket: FakeSocketMode, bot: Bot, text: str, **envelope: object) -> dict:
+def _dm(socket: FakeSocketMode, bot: Bot, text: str, **envelope: Any) -> dict:
     ack = socket.send(
         "events_api", payloads.event_callback(payloads.message_im("U1", text)), **envelope
-    )  # type: ignore[arg-type]
+    )
     bot.settle()
     return ack
 

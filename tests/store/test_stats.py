@@ -170,16 +170,21 @@ def test_no_figure_under_k_and_no_differencing_leak(case: tuple[Activity, int]) 
         week = stats.iso_week(r.finished_at)
         people[(week, r.flow_id, "reflections", None)].add(r.pseudonym)
         value = score.get(r.id)
-        key = (week, r.flow_id, "scale", NOT_ANSWERED if value is None else str(value))
+        key: tuple[str, str, str, str | None] = (
+            week,
+            r.flow_id,
+            "scale",
+            NOT_ANSWERED if value is None else str(value),
+        )
         people[key].add(r.pseudonym)
         counts[key] += 1
     for e in activity.events:
         people[(stats.iso_week(e.at), e.flow_id or "", e.event, None)].add(e.pseudonym)
 
     for f in figures:
-        key = (f.week, f.flow_id, f.measure, f.value)
+        figure: tuple[str, str, str, str | None] = (f.week, f.flow_id, f.measure, f.value)
         if f.count:  # every published non-zero figure stands for at least k people
-            assert len(people[key]) >= k, f
+            assert len(people[figure]) >= k, f
     groups: dict[tuple[str, str], list[Figure]] = defaultdict(list)
     for f in figures:
         if f.measure == "scale":

@@ -4,6 +4,7 @@ their clocks: each gets exactly one nudge a week at 16:00 (or the team's time) w
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -91,7 +92,7 @@ def test_a_thousand_people_each_get_one_nudge_a_week_at_their_local_time(
         .execute("SELECT person, week, state, due_at, updated_at FROM reminder_ledger")
         .fetchall()
     )
-    by_person = {}
+    by_person: dict[str, dict[str, Any]] = {}
     for row in rows:
         by_person.setdefault(row["person"], {})[row["week"]] = row
     for user, facts in thousand.items():
@@ -101,7 +102,9 @@ def test_a_thousand_people_each_get_one_nudge_a_week_at_their_local_time(
             assert counts[user] == 0, user
             continue
         assert counts[user] == 2, (user, zone)  # one a week, two weeks
-        day = 4 if "friday" in facts["teams"] else 6  # the earlier of their teams
+        teams = facts["teams"]
+        assert isinstance(teams, list)
+        day = 4 if "friday" in teams else 6  # the earlier of their teams
         for week in WEEKS:
             row = by_person[world.pseudonym(user)][week]
             local = dt.datetime.combine(_local_date(week, day), dt.time(16, 0))
@@ -113,12 +116,14 @@ def test_a_thousand_people_each_get_one_nudge_a_week_at_their_local_time(
             assert due <= sent <= due + dt.timedelta(minutes=15), (user, zone, week)
     assert sum(counts.values()) == 2 * 950
     # The daylight-saving changes moved the UTC instant, not the local time.
-    due = {(row["person"], row["week"]): dt.datetime.fromisoformat(row["due_at"]) for row in rows}
+    due_at = {
+        (row["person"], row["week"]): dt.datetime.fromisoformat(row["due_at"]) for row in rows
+    }
     london = world.pseudonym("U00060")  # Europe/London, Friday team
     new_york_sunday = world.pseudonym("U00973")  # 973 % 12 == 1: New York, Sunday team only
     assert thousand["U00973"]["teams"] == ["sunday"]
     hour = dt.timedelta(hours=1)
     # London: 15:00 UTC in BST (week 43), 16:00 UTC in GMT (week 44).
-    assert due[(london, "2026-W44")] - due[(london, "2026-W43")] == 7 * 24 * hour + hour
+    assert due_at[(london, "2026-W44")] - due_at[(london, "2026-W43")] == 7 * 24 * hour + hour
     # New York, Sunday 1 November: the clocks went back that very morning, so 21:00 UTC.
-    assert due[(new_york_sunday, "2026-W44")] == dt.datetime(2026, 11, 1, 21, tzinfo=UTC)
+    assert due_at[(new_york_sunday, "2026-W44")] == dt.datetime(2026, 11, 1, 21, tzinfo=UTC)
