@@ -3,7 +3,7 @@ Slack (bench.nudge_slack, its own process) that allows `rate` chat.postMessage c
 and answers 429 with Retry-After beyond it.
 
 The scheduler runs as `reflect run` runs it: a real clock, real sleeps, the real WebClient
-port (WebNudgeSlack) over loopback, a durable (synchronous=FULL) SQLite ledger. Its pacing
+port (WebReminderSlack) over loopback, a durable (synchronous=FULL) SQLite ledger. Its pacing
 interval is set to 1/rate: the knob that corresponds to Slack's limit (1 s in production,
 Slack's per-channel rate; a workspace allows more). The clock starts at a Friday 16:00:30 in
 London so that the whole team is due at once: the worst case for a burst.

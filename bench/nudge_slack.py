@@ -81,7 +81,7 @@ def main() -> None:
         for line in sys.stdin:
             if line.strip() == "report":
                 with workspace.lock:
-                    counts = [len(workspace.nudges_to(member)) for member in members]
+                    counts = [len(workspace.reminders_to(member)) for member in members]
                     print(
                         json.dumps(
                             {

@@ -21,7 +21,7 @@ from bot.store.errors import StoreError
 CONFIGURATION_ERRORS = (SignpostsError, SupervisorsError, SafetyConfigError, FlowsUnavailable)
 
 #: Command modules, in the order `reflect --help` lists them.
-COMMANDS = ("start", "chat", "flows", "run", "nudges", "data", "stats")
+COMMANDS = ("start", "chat", "flows", "run", "reminders", "data", "stats")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -36,6 +36,11 @@ def cli() -> None:
 for _name in COMMANDS:
     _module = importlib.import_module(f"bot.commands.{_name}")
     cli.add_command(_module.command)
+
+#: `reflect nudges`, the weekly reminders' name before they were called reminders: still works.
+cli.add_command(
+    click.Group(name="nudges", commands=cli.commands["reminders"].commands, hidden=True)  # type: ignore[attr-defined]
+)
 
 
 def main() -> None:

@@ -12,14 +12,15 @@ import logging
 from collections.abc import Callable
 
 from bot.engine.authoring.loading import load_library
-from bot.engine.conversation import Conversations, utcnow
+from bot.engine.clock import utcnow
+from bot.engine.conversation import Conversations
 from bot.engine.reflections import ReflectionStore
 from bot.engine.signposts import load_signposts
 from bot.engine.supervisor_nudge import NudgePolicy, load_supervisors
 from bot.settings import Settings
 from bot.store.sqlite import SqliteStore
 from bot.weekly.actions import WeeklyActions
-from bot.weekly.service import NudgeService, slack_for
+from bot.weekly.service import ReminderService, slack_for
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +69,10 @@ def build_conversations(
 
 def build_weekly(
     *, settings: Settings, store: SqliteStore, clock: Callable[[], dt.datetime] = utcnow
-) -> tuple[WeeklyActions, NudgeService]:
+) -> tuple[WeeklyActions, ReminderService]:
     """The weekly reminders over the bot's store: what people do with them (`/reflect weekly`,
     the buttons, the App Home section) and the service that plans and sends them."""
-    service = NudgeService(
+    service = ReminderService(
         db=store, keyring=store.keyring, settings=settings, slack=lambda: slack_for(settings)
     )
     actions = WeeklyActions(

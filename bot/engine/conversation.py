@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from bot.engine import messages, sessions
+from bot.engine.clock import utcnow
 from bot.engine.flows import Flow
 from bot.engine.library import FlowLibrary
 from bot.engine.people import Person
@@ -36,10 +37,6 @@ class Unfinished(NamedTuple):
     flow_id: str
     title: str
     status: str
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class Conversations:

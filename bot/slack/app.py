@@ -17,7 +17,8 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
-from bot.engine.conversation import Conversations, utcnow
+from bot.engine.clock import utcnow
+from bot.engine.conversation import Conversations
 from bot.settings import Settings
 from bot.slack.delivery.lanes import Lanes
 from bot.slack.delivery.names import Profiles

@@ -30,6 +30,7 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from bot.engine.clock import utcnow
 from bot.engine.people import Person
 from bot.engine.reflections import Answer, Event, Reflection, StoredReflection
 from bot.engine.sessions import Session
@@ -39,14 +40,14 @@ from bot.store.errors import KeysMissingError, StoreError, UnreadableError, Wron
 from bot.store.privacy import Keyring, new_data_key, row_aad, seal, unseal
 from bot.store.redaction import redact
 from bot.store.stats import Activity, EventFact, ReflectionFact, ScaleFact
-from bot.store.times import parse, stamp, utcnow
+from bot.store.times import parse, stamp
 from bot.store.weekly import tables as weekly_tables
 
 log = logging.getLogger(__name__)
 
 #: Answer kinds whose values are flow data (option values, numbers), kept in clear.
 CLEAR_KINDS = frozenset({"scale", "choice", "multi"})
-#: Events answered to a nudge, attributed to the flow of the person's last nudge.
+#: Events answered to a reminder, attributed to the flow of the person's last reminder.
 NUDGE_ANSWERS = frozenset({"nudge_followed", "nudge_dismissed"})
 #: Slack retries an event for a few minutes; its id is remembered for a day.
 SEEN_EVENTS_FOR = dt.timedelta(days=1)
@@ -254,8 +255,8 @@ class SqliteStore:
     def record(
         self, person: Person, event: Event, *, at: dt.datetime, flow_id: str | None = None
     ) -> None:
-        """Note that something happened, with no content. An answer to a nudge is attributed to
-        the flow whose end showed the person's last nudge."""
+        """Note that something happened, with no content. An answer to a reminder is attributed to
+        the flow whose end showed the person's last reminder."""
         who = self.pseudonym(person)
         with self._files.writing() as db:
             if flow_id is None and event in NUDGE_ANSWERS:
@@ -370,7 +371,7 @@ class SqliteStore:
 
     def activity(self, *, since: dt.datetime, until: dt.datetime) -> Activity:
         """What aggregates are made of, in [since, until): reflections, scale answers and
-        nudge events. Never free text, never safety signposts, never firm nudges."""
+        reminder events. Never free text, never safety signposts, never firm reminders."""
         window = [stamp(since), stamp(until)]
         with self._files.reading() as db:
             reflections = [

@@ -1,8 +1,8 @@
 """Aggregates for organisations (`reflect stats`), safe to show a manager.
 
 Per flow and per ISO week: how many reflections were finished, how the scale answers were
-distributed, how often the supervisor nudge was shown and how often it was followed. Nothing
-else: never free text, never safety signposts, never the firm nudge (which follows signposts
+distributed, how often the supervisor reminder was shown and how often it was followed. Nothing
+else: never free text, never safety signposts, never the firm reminder (which follows signposts
 and low scores, so counting it would hint at who is struggling).
 
 Disclosure control, in three rules:
@@ -15,7 +15,7 @@ Disclosure control, in three rules:
    one withheld cell could be worked out as the total minus the others. Whenever a partition
    has withheld cells, further cells are withheld (the smallest first) until at least two are
    withheld and together they cover at least K people; then their sum, which is all a reader
-   can work out, is itself a K-group. The same holds for nudges: "shown" is the sum of
+   can work out, is itself a K-group. The same holds for reminders: "shown" is the sum of
    "followed" and the unpublished "not followed", so "followed" is withheld when either it or
    "shown but not followed" has fewer than K people.
 3. No totals across rows, and only complete weeks. There are no per-week or per-flow totals
@@ -181,23 +181,23 @@ def aggregate(activity: Activity, *, min_group_size: int) -> list[Figure]:
     groups: dict[tuple[str, str], list[ReflectionFact]] = defaultdict(list)
     for fact in activity.reflections:
         groups[(iso_week(fact.finished_at), fact.flow_id)].append(fact)
-    nudges: dict[tuple[str, str], dict[str, _Cell]] = defaultdict(
+    reminders: dict[tuple[str, str], dict[str, _Cell]] = defaultdict(
         lambda: {"nudge_shown": _Cell(), "nudge_followed": _Cell()}
     )
     for event in activity.events:
         if event.flow_id is not None and event.event in ("nudge_shown", "nudge_followed"):
-            nudges[(iso_week(event.at), event.flow_id)][event.event].add(event.pseudonym)
+            reminders[(iso_week(event.at), event.flow_id)][event.event].add(event.pseudonym)
     answers: dict[str, dict[str, Any]] = defaultdict(dict)
     for scale in activity.scales:
         answers[scale.reflection_id][scale.step_id] = scale.value
 
     figures: list[Figure] = []
-    for week, flow_id in sorted(set(groups) | set(nudges)):
+    for week, flow_id in sorted(set(groups) | set(reminders)):
         group = groups.get((week, flow_id), [])
         if group:
             figures += _reflection_figures(week, flow_id, group, answers, k=k)
-        if (week, flow_id) in nudges:
-            figures += _nudge_figures(week, flow_id, nudges[(week, flow_id)], k=k)
+        if (week, flow_id) in reminders:
+            figures += _nudge_figures(week, flow_id, reminders[(week, flow_id)], k=k)
     return figures
 
 

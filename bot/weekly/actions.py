@@ -16,7 +16,12 @@ from typing import Protocol
 
 from bot.engine.people import Person
 from bot.settings import Settings
-from bot.slack.delivery.reminder_api import NudgeSlack, RateLimited, SlackRefused, SlackUnavailable
+from bot.slack.delivery.reminder_api import (
+    RateLimited,
+    ReminderSlack,
+    SlackRefused,
+    SlackUnavailable,
+)
 from bot.store.weekly.ledger import Ledger, LedgerEntry
 from bot.store.weekly.tables import Transactions
 from bot.store.weekly.teams import Team, Teams
@@ -80,7 +85,7 @@ class WeeklyActions:
         *,
         db: Transactions,
         keyring: Keyring,
-        slack: NudgeSlack,
+        slack: ReminderSlack,
         settings: Settings,
         clock: Callable[[], dt.datetime],
         reflected: Reflected | None = None,
@@ -211,7 +216,7 @@ class WeeklyActions:
             return None
         now = self.clock()
         year, week, _ = (now - dt.timedelta(days=7)).isocalendar()
-        reminded = self.ledger.nudged(channel=team.channel, week=f"{year}-W{week:02d}")
+        reminded = self.ledger.reminded(channel=team.channel, week=f"{year}-W{week:02d}")
         if not reminded:
             return None
         start = min(reminded.values())
@@ -238,15 +243,15 @@ class WeeklyActions:
     def not_for_me(self, *, who: Who, entry_id: str) -> str:
         entry = self.entry(who=who, entry_id=entry_id)
         if entry is None:
-            return copy.text("nudge.not_yours")
+            return copy.text("reminder.not_yours")
         self.teams.opt_out(channel=entry.channel, person=who.person, now=self.clock())
         log.info("someone opted out of a team's weekly reminders")
-        return copy.text("nudge.opted_out", channel=entry.channel)
+        return copy.text("reminder.opted_out", channel=entry.channel)
 
     def remind_later(self, *, who: Who, entry_id: str) -> str:
         entry = self.entry(who=who, entry_id=entry_id)
         if entry is None:
-            return copy.text("nudge.not_yours")
+            return copy.text("reminder.not_yours")
         now = self.clock()
         added = self.ledger.add(
             person=who.person,
@@ -259,8 +264,8 @@ class WeeklyActions:
             now=now,
         )
         if not added:
-            return copy.text("nudge.remind_already")
-        return copy.text("nudge.remind_set", hours=int(REMIND_AFTER.total_seconds() // 3600))
+            return copy.text("reminder.remind_already")
+        return copy.text("reminder.remind_set", hours=int(REMIND_AFTER.total_seconds() // 3600))
 
     def opt_in(self, *, who: Who, channel: str) -> bool:
         return self.teams.opt_in(channel=channel, person=who.person)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.slack.delivery.reminder_api import NudgeSlack, WebNudgeSlack
+from bot.slack.delivery.reminder_api import ReminderSlack, WebReminderSlack
 from bot.weekly.due import WeeklyTime
 from bot.weekly.runner import POLL
 from tests.faults.chaos import CLIENT_TIMEOUT, LATE, ChaoticWorkspace, Dice
@@ -25,8 +25,8 @@ FRIDAY_4PM = WeeklyTime(day=4, time=dt.time(16, 0))
 class ChaosWorld(World):
     """The scheduler's world with a client timeout short enough for late answers to time out."""
 
-    def slack(self) -> NudgeSlack:
-        return WebNudgeSlack(
+    def slack(self) -> ReminderSlack:
+        return WebReminderSlack(
             token="xoxb-test",
             base_url=self.api_url,
             timeout=CLIENT_TIMEOUT,  # type: ignore[arg-type]  # urllib takes fractions
@@ -78,7 +78,7 @@ def test_every_person_gets_one_nudge_while_slack_fails_at_random(
     world: ChaosWorld, dice: Dice
 ) -> None:
     members, found = run_team(world, people=60)
-    counts = world.workspace.nudge_counts()
+    counts = world.workspace.reminder_counts()
     assert {member: counts[member] for member in members} == dict.fromkeys(members, 1)
     assert ledger_states(world) == {"sent": 60}
     assert len(dice.drawn) == 5, dice.drawn  # every kind of failure was met
@@ -92,6 +92,6 @@ def test_a_thousand_people_get_one_nudge_each_under_heavier_failures(
     dice.rate = 0.4
     dice.most_timeouts = 20
     members, _ = run_team(world, people=1000, hours=6)
-    counts = world.workspace.nudge_counts()
+    counts = world.workspace.reminder_counts()
     assert {member: counts[member] for member in members} == dict.fromkeys(members, 1)
     assert ledger_states(world) == {"sent": 1000}

@@ -64,15 +64,15 @@ class Workspace:
         if bot_in:
             self.readable.add(channel)
 
-    def nudges_to(self, user: str) -> list[dict[str, Any]]:
+    def reminders_to(self, user: str) -> list[dict[str, Any]]:
         return [
             message
             for message in self.dms.get(self.dm_of(user), [])
             if (message.get("metadata") or {}).get("event_type") == "reflect_weekly_nudge"
         ]
 
-    def nudge_counts(self) -> dict[str, int]:
-        return {user: len(self.nudges_to(user)) for user in self.users}
+    def reminder_counts(self) -> dict[str, int]:
+        return {user: len(self.reminders_to(user)) for user in self.users}
 
     # ------------------------------------------------------------------ methods
 
@@ -302,8 +302,8 @@ class InProcessSlack:
         )
         return Posted(channel=data["channel"], ts=data["ts"])
 
-    def find_nudge(self, *, dm_channel: str, entry_id: str, since: Any) -> str | None:
-        from bot.slack.delivery.reminder_api import is_nudge
+    def find_reminder(self, *, dm_channel: str, entry_id: str, since: Any) -> str | None:
+        from bot.slack.delivery.reminder_api import is_reminder
 
         data = self._call(
             "conversations.history",
@@ -312,6 +312,6 @@ class InProcessSlack:
             include_all_metadata="true",
         )
         for message in data["messages"]:
-            if is_nudge(message, entry_id):
+            if is_reminder(message, entry_id):
                 return str(message["ts"])
         return None

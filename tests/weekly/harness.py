@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from bot.slack.delivery.reminder_api import NudgeSlack, WebNudgeSlack
+from bot.slack.delivery.reminder_api import ReminderSlack, WebReminderSlack
 from bot.slack.views.reminder import FlowChoice
 from bot.store.privacy import Keyring
 from bot.store.sqlite import SqliteStore
 from bot.store.weekly.teams import Team, Teams
 from bot.weekly.due import WeeklyTime
 from bot.weekly.privacy import lead_aad, slack_identity
-from bot.weekly.runner import NudgeRunner, RoundReport
+from bot.weekly.runner import ReminderRunner, RoundReport
 from bot.weekly.wiring import build_runner
 from tests.weekly.fake_slack import InProcessSlack, Workspace
 
@@ -80,17 +80,17 @@ class World:
         if "store" in self.__dict__:
             self.store.close()
 
-    def slack(self) -> NudgeSlack:
+    def slack(self) -> ReminderSlack:
         if self.transport == "memory":
             return InProcessSlack(self.workspace)
-        return WebNudgeSlack(token="xoxb-test", base_url=self.api_url, timeout=5)
+        return WebReminderSlack(token="xoxb-test", base_url=self.api_url, timeout=5)
 
     def runner(
         self,
         *,
         checkpoint: Callable[[str], None] | None = None,
         interval: float = 1.0,
-    ) -> NudgeRunner:
+    ) -> ReminderRunner:
         return build_runner(
             db=self.store,
             slack=self.slack(),
@@ -131,7 +131,11 @@ class World:
         )
 
     def run_until(
-        self, end: dt.datetime, *, runner: NudgeRunner | None = None, step: dt.timedelta = SIX_HOURS
+        self,
+        end: dt.datetime,
+        *,
+        runner: ReminderRunner | None = None,
+        step: dt.timedelta = SIX_HOURS,
     ) -> list[RoundReport]:
         """Rounds from now to `end`, waking when the runner says something is next due."""
         runner = runner or self.runner()

@@ -69,7 +69,7 @@ def test_a_crash_at_any_step_neither_loses_nor_duplicates(
     # The process is restarted; the dead one's claim runs out and the new one carries on.
     world.clock.sleep(LEASE.total_seconds() + 1)
     world.run_until(SATURDAY)
-    assert world.workspace.nudge_counts() == dict.fromkeys(users, 1)
+    assert world.workspace.reminder_counts() == dict.fromkeys(users, 1)
     assert _states(world) == {"sent": 5}
 
 
@@ -94,7 +94,7 @@ def test_crashing_again_and_again_at_every_step_still_sends_each_once(world: Wor
             break
         world.clock.set(max(report.next_wake, world.clock() + dt.timedelta(seconds=1)))
     assert set(crashed_at) == set(STEPS)
-    assert world.workspace.nudge_counts() == dict.fromkeys(users, 1)
+    assert world.workspace.reminder_counts() == dict.fromkeys(users, 1)
     assert _states(world) == {"sent": 10}
     assert world.clock() - FRIDAY_4PM < dt.timedelta(hours=6)  # none of it too late
 
@@ -106,7 +106,7 @@ def test_a_lost_answer_leads_to_a_look_in_the_dm_not_a_second_post(world: World)
     report = world.runner().run_once()
     assert report.send.found == 1
     assert report.send.sent == 2
-    assert world.workspace.nudge_counts() == dict.fromkeys(users, 1)
+    assert world.workspace.reminder_counts() == dict.fromkeys(users, 1)
     assert "conversations.history" in world.workspace.calls
     assert _states(world) == {"sent": 3}
 
@@ -119,7 +119,7 @@ def test_a_lost_answer_while_history_is_down_is_checked_again_later(world: World
     report = world.runner().run_once()
     assert report.send.retry_later == 1
     world.run_until(SATURDAY)
-    assert world.workspace.nudge_counts() == dict.fromkeys(users, 1)
+    assert world.workspace.reminder_counts() == dict.fromkeys(users, 1)
     assert _states(world) == {"sent": 2}
 
 
@@ -128,7 +128,7 @@ def test_a_server_error_is_checked_then_retried_once(world: World) -> None:
     world.clock.set(FRIDAY_4PM)
     world.workspace.fail_posts = 1  # a 500: not posted
     world.run_until(SATURDAY)
-    assert world.workspace.nudge_counts() == dict.fromkeys(users, 1)
+    assert world.workspace.reminder_counts() == dict.fromkeys(users, 1)
     assert world.workspace.calls.count("chat.postMessage") == 3
 
 
@@ -140,7 +140,7 @@ def test_429s_are_waited_out_for_retry_after_and_the_nudge_arrives_once(world: W
     report = world.runner().run_once()
     assert report.send.rate_limited == 2
     assert world.clock.slept.count(7) == 2
-    assert world.workspace.nudge_counts() == dict.fromkeys(users, 1)
+    assert world.workspace.reminder_counts() == dict.fromkeys(users, 1)
 
 
 def test_a_large_team_is_spread_out_not_burst(world: World) -> None:
@@ -177,5 +177,5 @@ def test_two_senders_on_one_database_send_each_nudge_once(world: World) -> None:
         thread.join(60)
     assert errors == []
     assert sum(reports) == 60
-    assert world.workspace.nudge_counts() == dict.fromkeys(users, 1)
+    assert world.workspace.reminder_counts() == dict.fromkeys(users, 1)
     assert _states(world) == {"sent": 60}

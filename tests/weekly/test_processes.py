@@ -64,7 +64,7 @@ def test_two_processes_on_one_database_send_each_nudge_once(world: World) -> Non
         assert process.returncode == 0, err
     sent = sum(int(out.split()[0]) for out, _ in outputs)
     assert sent == 40
-    assert world.workspace.nudge_counts() == dict.fromkeys(users, 1)
+    assert world.workspace.reminder_counts() == dict.fromkeys(users, 1)
 
 
 def test_a_process_killed_mid_run_loses_and_duplicates_nothing(world: World) -> None:
@@ -72,16 +72,16 @@ def test_a_process_killed_mid_run_loses_and_duplicates_nothing(world: World) -> 
     world.clock.set(FRIDAY_4PM)
     victim = _process(world, now=FRIDAY_4PM, interval=0.05)
     deadline = time.monotonic() + 30
-    while sum(world.workspace.nudge_counts().values()) < 8:
+    while sum(world.workspace.reminder_counts().values()) < 8:
         assert time.monotonic() < deadline, victim.stderr.read() if victim.stderr else ""
         time.sleep(0.01)
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=10)
-    assert 0 < sum(world.workspace.nudge_counts().values()) < 30
+    assert 0 < sum(world.workspace.reminder_counts().values()) < 30
     # Restarted after the dead process's lease ran out.
     again = _process(world, now=FRIDAY_4PM + LEASE + dt.timedelta(seconds=1), interval=0.0)
     _, err = again.communicate(timeout=60)
     assert again.returncode == 0, err
-    assert world.workspace.nudge_counts() == dict.fromkeys(users, 1)
+    assert world.workspace.reminder_counts() == dict.fromkeys(users, 1)
     states = connect(world.db_path).execute("SELECT DISTINCT state FROM reminder_ledger")
     assert [row["state"] for row in states] == ["sent"]

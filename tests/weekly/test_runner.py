@@ -11,7 +11,7 @@ from bot.engine.people import Person
 from bot.settings import Settings
 from bot.slack.views import weekly_home
 from bot.weekly.actions import WeeklyActions
-from bot.weekly.runner import NudgeRunner, Scheduler
+from bot.weekly.runner import ReminderRunner, Scheduler
 from bot.weekly.wiring import build_runner
 from tests.weekly.fake_slack import InProcessSlack, User
 from tests.weekly.harness import FLOWS, World, connect
@@ -30,7 +30,7 @@ def _team(world: World, size: int) -> list[str]:
 
 
 def _scheduler(world: World, *, interval: float) -> Scheduler:
-    def build(sleep: Callable[[float], None], should_stop: Callable[[], bool]) -> NudgeRunner:
+    def build(sleep: Callable[[float], None], should_stop: Callable[[], bool]) -> ReminderRunner:
         return build_runner(
             db=world.store,
             slack=InProcessSlack(world.workspace),
@@ -59,12 +59,12 @@ def test_the_scheduler_thread_sends_what_is_due_and_stops_cleanly(world: World) 
     scheduler = _scheduler(world, interval=0.001)
     scheduler.start()
     try:
-        _wait_for(lambda: sum(world.workspace.nudge_counts().values()) == 3)
+        _wait_for(lambda: sum(world.workspace.reminder_counts().values()) == 3)
         _wait_for(lambda: scheduler.rounds >= 3)  # later rounds send nothing more
     finally:
         assert scheduler.stop(timeout=5)
     assert not scheduler.running
-    assert world.workspace.nudge_counts() == dict.fromkeys(users, 1)
+    assert world.workspace.reminder_counts() == dict.fromkeys(users, 1)
 
 
 def test_stop_cuts_a_long_wait_short(world: World) -> None:
@@ -72,12 +72,12 @@ def test_stop_cuts_a_long_wait_short(world: World) -> None:
     world.clock.set(FRIDAY_4PM)
     scheduler = _scheduler(world, interval=3600)  # an hour between posts
     scheduler.start()
-    _wait_for(lambda: sum(world.workspace.nudge_counts().values()) == 1)
+    _wait_for(lambda: sum(world.workspace.reminder_counts().values()) == 1)
     began = time.monotonic()
     assert scheduler.stop(timeout=5)
     assert time.monotonic() - began < 5
     # What was not sent stays in the ledger, unclaimed, for the next start.
-    assert sum(world.workspace.nudge_counts().values()) == 1
+    assert sum(world.workspace.reminder_counts().values()) == 1
     rows = (
         connect(world.db_path)
         .execute("SELECT state, attempts FROM reminder_ledger ORDER BY state")

@@ -86,7 +86,7 @@ def test_a_thousand_people_each_get_one_nudge_a_week_at_their_local_time(
     world: World, thousand: dict[str, dict[str, object]]
 ) -> None:
     world.run_until(END)
-    counts = world.workspace.nudge_counts()
+    counts = world.workspace.reminder_counts()
     rows = (
         connect(world.db_path)
         .execute("SELECT person, week, state, due_at, updated_at FROM reminder_ledger")

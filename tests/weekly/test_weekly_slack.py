@@ -19,10 +19,10 @@ from bot.runtime import build_weekly
 from bot.slack.app import build_app
 from bot.slack.delivery.gateway import web_client
 from bot.slack.delivery.lanes import Lanes
-from bot.slack.delivery.reminder_api import Posted, WebNudgeSlack
+from bot.slack.delivery.reminder_api import Posted, WebReminderSlack
 from bot.store.sqlite import SqliteStore
 from bot.store.weekly.teams import Teams
-from bot.weekly.service import NudgeService
+from bot.weekly.service import ReminderService
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.harness import (
@@ -52,7 +52,7 @@ def next_london(day: int, hour: int, minute: int = 0) -> dt.datetime:
 FRIDAY_4PM = next_london(4, 16, 5)
 
 
-class UserDmSlack(WebNudgeSlack):
+class UserDmSlack(WebReminderSlack):
     """Slack accepts a user id as the channel of a DM from the app; the Slack app's fake wants
     the DM id, so this test adapter posts there."""
 
@@ -129,9 +129,9 @@ def reflect(slack: SlackSide, bot: Bot, user: str, text: str) -> str:
     return answers[0]
 
 
-def send_nudges(fake: FakeSlack, bot: Bot, *, at: dt.datetime) -> None:
+def send_reminders(fake: FakeSlack, bot: Bot, *, at: dt.datetime) -> None:
     """One round of the scheduler at `at`, as `reflect run` or `reflect nudges run-once` would."""
-    service = NudgeService(
+    service = ReminderService(
         db=bot.store,
         keyring=bot.store.keyring,
         settings=settings_for(fake),
@@ -140,7 +140,7 @@ def send_nudges(fake: FakeSlack, bot: Bot, *, at: dt.datetime) -> None:
     service.runner(clock=lambda: at, sleep=lambda seconds: None).run_once()
 
 
-def nudge_in(fake: FakeSlack, user: str) -> dict[str, Any]:
+def reminder_in(fake: FakeSlack, user: str) -> dict[str, Any]:
     found = [
         m
         for m in fake.messages(f"D{user}")
@@ -183,8 +183,8 @@ def test_a_team_lead_switches_nudges_on_and_their_team_is_nudged(
     assert "own time zone" in answer
     status = reflect(slack, bot, "ULEAD", "weekly status")
     assert "<#C1>: on, Thursday 09:00" in status
-    send_nudges(fake, bot, at=next_london(3, 9, 30))
-    text = json.dumps(nudge_in(fake, "U1"))
+    send_reminders(fake, bot, at=next_london(3, 9, 30))
+    text = json.dumps(reminder_in(fake, "U1"))
     assert "<@ULEAD> has switched on a weekly reflection" in text
     assert "private to you" in text
     assert fake.messages("DU2") == []  # New York: not 09:00 there yet
@@ -242,8 +242,8 @@ def test_not_for_me_opts_out_for_good_and_app_home_opts_back_in(
     fake: FakeSlack, bot: Bot, slack: SlackSide
 ) -> None:
     reflect(slack, bot, "ULEAD", "weekly on <#C1>")
-    send_nudges(fake, bot, at=FRIDAY_4PM)
-    nudge = nudge_in(fake, "U1")
+    send_reminders(fake, bot, at=FRIDAY_4PM)
+    nudge = reminder_in(fake, "U1")
     press(slack, bot, "U2", nudge, "weekly_not_for_me", owner="U1")  # someone else's click
     teams = Teams(bot.store, keyring=bot.store.keyring)
     assert teams.opted_out_teams(bot.store.keyring.pseudonym("T1:U1")) == []
@@ -251,11 +251,11 @@ def test_not_for_me_opts_out_for_good_and_app_home_opts_back_in(
     assert [t.channel for t in teams.opted_out_teams(bot.store.keyring.pseudonym("T1:U1"))] == [
         "C1"
     ]
-    updated = nudge_in(fake, "U1")
+    updated = reminder_in(fake, "U1")
     assert not [b for b in updated["blocks"] if b.get("type") == "actions"]  # buttons gone
     assert "won't get weekly nudges" in json.dumps(updated)
     # Next week: nothing for U1.
-    send_nudges(fake, bot, at=FRIDAY_4PM + dt.timedelta(days=7))
+    send_reminders(fake, bot, at=FRIDAY_4PM + dt.timedelta(days=7))
     assert len([m for m in fake.messages("DU1") if m.get("metadata")]) == 1
     # App Home offers "Nudge me again".
     slack.event(payloads.home_opened("U1"))
@@ -273,10 +273,10 @@ def test_not_for_me_opts_out_for_good_and_app_home_opts_back_in(
 
 def test_remind_me_later_sends_one_reminder(fake: FakeSlack, bot: Bot, slack: SlackSide) -> None:
     reflect(slack, bot, "ULEAD", "weekly on <#C1>")
-    send_nudges(fake, bot, at=FRIDAY_4PM)
-    nudge = nudge_in(fake, "U1")
+    send_reminders(fake, bot, at=FRIDAY_4PM)
+    nudge = reminder_in(fake, "U1")
     press(slack, bot, "U1", nudge, "weekly_later", owner="U1")
-    assert "remind you" in json.dumps(nudge_in(fake, "U1"))
+    assert "remind you" in json.dumps(reminder_in(fake, "U1"))
     # Real time moves on; the reminder is due three hours after the click.
     rows = (
         connect(bot.store.path)
@@ -285,8 +285,8 @@ def test_remind_me_later_sends_one_reminder(fake: FakeSlack, bot: Bot, slack: Sl
     )
     assert len(rows) == 1
     due = dt.datetime.fromisoformat(rows[0]["due_at"])
-    send_nudges(fake, bot, at=due + dt.timedelta(minutes=1))
-    send_nudges(fake, bot, at=due + dt.timedelta(minutes=2))
+    send_reminders(fake, bot, at=due + dt.timedelta(minutes=1))
+    send_reminders(fake, bot, at=due + dt.timedelta(minutes=2))
     reminders = [m for m in fake.messages("DU1") if m.get("metadata")]
     assert len(reminders) == 2
     assert "asked me to remind you" in json.dumps(reminders[1])
@@ -296,9 +296,9 @@ def test_the_start_button_starts_the_weekly_check_in(
     fake: FakeSlack, bot: Bot, slack: SlackSide
 ) -> None:
     reflect(slack, bot, "ULEAD", "weekly on <#C1>")
-    send_nudges(fake, bot, at=FRIDAY_4PM)
+    send_reminders(fake, bot, at=FRIDAY_4PM)
     before = len(fake.messages("DU1"))
-    press(slack, bot, "U1", nudge_in(fake, "U1"), "weekly_start", owner="U1")
+    press(slack, bot, "U1", reminder_in(fake, "U1"), "weekly_start", owner="U1")
     assert len(fake.messages("DU1")) > before  # the check-in's first question
     session = bot.store.load_session(Person(id="T1:U1"))
     assert session is not None and session.flow_id == "weekly-checkin"
@@ -345,17 +345,17 @@ def test_app_home_shows_a_member_their_nudges_and_lets_them_say_not_for_me(
     fake: FakeSlack, bot: Bot, slack: SlackSide
 ) -> None:
     reflect(slack, bot, "ULEAD", "weekly on <#C1>")
-    send_nudges(fake, bot, at=FRIDAY_4PM)
+    send_reminders(fake, bot, at=FRIDAY_4PM)
     home = home_of(fake, bot, slack, "U1")
     assert "You get a weekly reflection nudge from" in home
     assert "<#C1>, Friday 16:00 your time" in home
     home_click(bot, slack, "U1", "weekly_opt_out", "C1")
     home = home_of(fake, bot, slack, "U1")
     assert "weekly_opt_in" in home and "weekly_opt_out" not in home
-    send_nudges(fake, bot, at=FRIDAY_4PM + dt.timedelta(days=7))
+    send_reminders(fake, bot, at=FRIDAY_4PM + dt.timedelta(days=7))
     assert len([m for m in fake.messages("DU1") if m.get("metadata")]) == 1
     home_click(bot, slack, "U1", "weekly_opt_in", "C1")
-    send_nudges(fake, bot, at=FRIDAY_4PM + dt.timedelta(days=14))
+    send_reminders(fake, bot, at=FRIDAY_4PM + dt.timedelta(days=14))
     assert len([m for m in fake.messages("DU1") if m.get("metadata")]) == 2
 
 
@@ -374,8 +374,8 @@ def test_another_flow_can_be_chosen_from_the_nudge_and_only_by_its_owner(
     fake: FakeSlack, bot: Bot, slack: SlackSide
 ) -> None:
     reflect(slack, bot, "ULEAD", "weekly on <#C1>")
-    send_nudges(fake, bot, at=FRIDAY_4PM)
-    nudge = nudge_in(fake, "U1")
+    send_reminders(fake, bot, at=FRIDAY_4PM)
+    nudge = reminder_in(fake, "U1")
     press(slack, bot, "U2", nudge, "weekly_choose", owner="U1")  # not U2's nudge
     assert bot.store.load_session(Person(id="T1:U2")) is None
     assert bot.store.load_session(Person(id="T1:U1")) is None

@@ -25,7 +25,7 @@ from bot.slack.delivery.retries import retry_after
 
 log = logging.getLogger(__name__)
 
-#: The Slack message metadata type that marks a weekly nudge, with the ledger row id.
+#: The Slack message metadata type that marks a weekly reminder, with the ledger row id.
 METADATA_TYPE = "reflect_weekly_nudge"
 
 
@@ -61,7 +61,7 @@ class Posted:
     ts: str
 
 
-class NudgeSlack(Protocol):
+class ReminderSlack(Protocol):
     def channel_members(self, channel: str) -> list[str]: ...
 
     def profile(self, user: str) -> Profile: ...
@@ -72,13 +72,13 @@ class NudgeSlack(Protocol):
         self, *, channel: str, text: str, blocks: list[dict[str, Any]], entry_id: str
     ) -> Posted: ...
 
-    def find_nudge(self, *, dm_channel: str, entry_id: str, since: dt.datetime) -> str | None:
-        """The ts of the nudge for this ledger row, if it is in the DM."""
+    def find_reminder(self, *, dm_channel: str, entry_id: str, since: dt.datetime) -> str | None:
+        """The ts of the reminder for this ledger row, if it is in the DM."""
         ...
 
 
-class WebNudgeSlack:
-    """`NudgeSlack` over slack_sdk's WebClient, one request per call."""
+class WebReminderSlack:
+    """`ReminderSlack` over slack_sdk's WebClient, one request per call."""
 
     def __init__(self, *, token: str | None, base_url: str, timeout: int = 30) -> None:
         self.client = single_shot_client(token=token, base_url=base_url, timeout=timeout)
@@ -139,7 +139,7 @@ class WebNudgeSlack:
         )
         return Posted(channel=str(data["channel"]), ts=str(data["ts"]))
 
-    def find_nudge(self, *, dm_channel: str, entry_id: str, since: dt.datetime) -> str | None:
+    def find_reminder(self, *, dm_channel: str, entry_id: str, since: dt.datetime) -> str | None:
         cursor = ""
         while True:
             params: dict[str, Any] = {
@@ -152,14 +152,14 @@ class WebNudgeSlack:
                 params["cursor"] = cursor
             data = self._call("conversations.history", **params)
             for message in data.get("messages", []):
-                if is_nudge(message, entry_id):
+                if is_reminder(message, entry_id):
                     return str(message["ts"])
             cursor = (data.get("response_metadata") or {}).get("next_cursor") or ""
             if not cursor or not data.get("has_more", True):
                 return None
 
 
-def is_nudge(message: dict[str, Any], entry_id: str) -> bool:
+def is_reminder(message: dict[str, Any], entry_id: str) -> bool:
     metadata = message.get("metadata") or {}
     payload = metadata.get("event_payload") or {}
     return bool(metadata.get("event_type") == METADATA_TYPE and payload.get("delivery") == entry_id)

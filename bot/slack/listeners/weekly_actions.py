@@ -38,7 +38,7 @@ def register(app: App, parts: Parts) -> None:
 
         def then(person: Person, replies: list[Any]) -> Job:
             flow = parts.conversations.library.get(flow_id)
-            note = copy.text("nudge.started", title=flow.title if flow else flow_id)
+            note = copy.text("reminder.started", title=flow.title if flow else flow_id)
             answered = _note(parts, body, note)
             return say(parts, person, replies, user_id=context.user_id, before=answered)
 

@@ -13,7 +13,8 @@ from typing import Protocol
 
 from slack_sdk import WebClient
 
-from bot.engine.conversation import Conversations, utcnow
+from bot.engine.clock import utcnow
+from bot.engine.conversation import Conversations
 from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.delivery.gateway import web_client

@@ -36,7 +36,9 @@ def blocks(section: HomeSection) -> list[Block]:
         shown.append(SectionBlock(text=copy.text("home.nudged_intro")))
         for team in section.reminded_by:
             text = copy.text("home.nudged_team", channel=team.channel, when=team.when.describe())
-            shown.append(_with_button(text, copy.text("nudge.not_for_me"), OPT_OUT, team.channel))
+            shown.append(
+                _with_button(text, copy.text("reminder.not_for_me"), OPT_OUT, team.channel)
+            )
     if section.opted_out:
         shown.append(SectionBlock(text=copy.text("home.opted_out_intro")))
         for team in section.opted_out:

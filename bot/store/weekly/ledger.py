@@ -36,7 +36,7 @@ SkipReason = Literal[
 
 @dataclass(frozen=True)
 class Planned:
-    """A nudge the planner wants in the ledger."""
+    """A reminder the planner wants in the ledger."""
 
     person: str
     week: str
@@ -128,7 +128,7 @@ class Ledger(Tables):
         now: dt.datetime,
         skipped: SkipReason | None = None,
     ) -> bool:
-        """Put a nudge in the ledger, once: False if this person already has one this week."""
+        """Put a reminder in the ledger, once: False if this person already has one this week."""
         planned = Planned(
             person=person,
             week=week,
@@ -142,7 +142,7 @@ class Ledger(Tables):
         return bool(self.add_all([planned], now=now))
 
     def add_all(self, planned: Iterable[Planned], *, now: dt.datetime) -> list[Planned]:
-        """Put many nudges in the ledger in one transaction; returns those that went in (a
+        """Put many reminders in the ledger in one transaction; returns those that went in (a
         person who already has one that week keeps it)."""
         added: list[Planned] = []
         with self._db.writing() as db:
@@ -183,7 +183,7 @@ class Ledger(Tables):
         return {(row["person"], row["week"]) for row in rows}
 
     def ever_sent(self, *, person: str, channel: str) -> bool:
-        """Whether this person has had a nudge for this team before (then no consent text)."""
+        """Whether this person has had a reminder for this team before (then no consent text)."""
         rows = self._read(
             "SELECT 1 FROM reminder_ledger WHERE person = ? AND channel = ? AND state = 'sent' "
             "LIMIT 1",
@@ -267,8 +267,8 @@ class Ledger(Tables):
         rows = self._read("SELECT * FROM reminder_ledger WHERE id = ?", (entry_id,))
         return _entry(rows[0]) if rows else None
 
-    def nudged(self, *, channel: str, week: str) -> dict[str, dt.datetime]:
-        """Who was sent this team's weekly nudge that week (pseudonym: when it was due)."""
+    def reminded(self, *, channel: str, week: str) -> dict[str, dt.datetime]:
+        """Who was sent this team's weekly reminder that week (pseudonym: when it was due)."""
         rows = self._read(
             "SELECT person, due_at FROM reminder_ledger WHERE channel = ? AND week = ? "
             "AND kind = 'weekly' AND state = 'sent'",
@@ -286,7 +286,7 @@ class Ledger(Tables):
         return len(rows)
 
     def channels_of(self, person: str) -> set[str]:
-        """The teams a person has been nudged for (for their App Home)."""
+        """The teams a person has been reminded for (for their App Home)."""
         rows = self._read(
             "SELECT DISTINCT channel FROM reminder_ledger WHERE person = ?", (person,)
         )
