@@ -23,7 +23,7 @@ from pathlib import Path
 from bench import processes, report
 from bot.weekly.due import WeeklyTime
 from bot.weekly.service import starting_at
-from tests.weekly.fake_slack import Workspace
+from tests.slack.fake_slack import FakeSlack
 from tests.weekly.harness import World, connect
 
 RATE = 100.0
@@ -91,7 +91,7 @@ def run(*, people: int = PEOPLE, rate: float = RATE, pace: float = 1.0) -> Fanou
             clock = RealClock(FRIDAY)
             world = World(
                 db_path=Path(folder) / "reflect.db",
-                workspace=Workspace(),  # unused: the workspace lives in the other process
+                workspace=FakeSlack(),  # not started: the workspace lives in the other process
                 api_url=url,
                 clock=clock,  # type: ignore[arg-type]
             )

@@ -1,9 +1,9 @@
-"""Slack misbehaving at random (seeded): the tests' fake Slack servers with faults injected.
+"""Slack misbehaving at random (seeded): the tests' one fake Slack with faults injected.
 
 - `ChaosSlack` extends tests/slack's FakeSlack: each call to a Web API method the bot uses
-  may, with probability `rate`, answer 429 (Retry-After 0), answer 500, answer late (after the
-  client's timeout: a timeout), or drop the connection before or after taking effect.
-- `ChaoticWorkspace` extends tests/weekly's Workspace the same way for the weekly nudges.
+  (the conversation's, or with `methods=REMINDER_METHODS` the weekly reminders') may, with
+  probability `rate`, answer 429 (Retry-After 0), answer 500, answer late (after the client's
+  timeout: a timeout), or drop the connection before or after taking effect.
 - `chaos_bot` builds the Slack app exactly as tests/slack/harness.make_bot does, with a client
   whose timeout is short, so a timeout costs a fraction of a second.
 
@@ -20,7 +20,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from bot.engine.conversation import Conversations
 from bot.engine.supervisor_nudge import NudgePolicy
@@ -30,7 +29,6 @@ from bot.slack.delivery.lanes import Lanes
 from bot.store.sqlite import SqliteStore
 from tests.slack.fake_slack import FakeSlack, Fault
 from tests.slack.harness import Bot, library, settings_for, signposts, supervisors
-from tests.weekly.fake_slack import Workspace
 
 #: The client timeout in chaos runs, and how late a "timeout" answer comes.
 CLIENT_TIMEOUT = 0.25
@@ -72,6 +70,18 @@ class Dice:
                 kind = "500"
             self.drawn[kind] += 1
             return kind
+
+
+#: The Web API methods the weekly reminders call.
+REMINDER_METHODS = frozenset(
+    {
+        "chat.postMessage",
+        "conversations.history",
+        "conversations.members",
+        "conversations.open",
+        "users.info",
+    }
+)
 
 
 class ChaosSlack(FakeSlack):
@@ -118,39 +128,6 @@ def chaos_bot(fake: FakeSlack, tmp_path: Path) -> Bot:
         conversations=conversations, store=store, settings=config, client=client, lanes=lanes
     )
     return Bot(app=app, store=store, lanes=lanes, conversations=conversations, sleeps=sleeps)
-
-
-class ChaoticWorkspace(Workspace):
-    """The weekly nudges' fake Slack, failing at random: 429, 500, a post dropped after it was
-    made (its answer lost), a call dropped before it took effect, or a late answer."""
-
-    def __init__(self, dice: Dice, *, late: float = 0.0, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.dice = dice
-        self.late = late
-        self.retry_after = 0
-        self.quiet = False
-
-    def handle(self, method: str, args: dict[str, Any]) -> tuple[int, dict[str, Any], str]:
-        kind = None if self.quiet or method == "auth.test" else self.dice.draw()
-        if kind == "429":
-            with self.lock:
-                self.calls.append(method)
-            return 429, {"ok": False, "error": "ratelimited"}, ""
-        if kind == "500":
-            with self.lock:
-                self.calls.append(method)
-            return 500, {"ok": False, "error": "internal_error"}, ""
-        if kind == "drop":
-            with self.lock:
-                self.calls.append(method)
-            return 200, {}, "drop"
-        status, body, fault = super().handle(method, args)
-        if kind == "timeout" and self.late:
-            time.sleep(self.late)
-        if kind == "drop_after":
-            return status, body, "drop"
-        return status, body, fault
 
 
 def eventually(check: Callable[[], bool], *, seconds: float = 10.0) -> bool:

@@ -13,8 +13,8 @@ import pytest
 from bot.slack.delivery.reminder_api import ReminderSlack, WebReminderSlack
 from bot.weekly.due import WeeklyTime
 from bot.weekly.runner import POLL
-from tests.faults.chaos import CLIENT_TIMEOUT, LATE, ChaoticWorkspace, Dice
-from tests.weekly.fake_slack import User, serve
+from tests.faults.chaos import CLIENT_TIMEOUT, REMINDER_METHODS, ChaosSlack, Dice
+from tests.slack.fake_slack import User
 from tests.weekly.harness import FakeClock, World, connect
 
 #: Friday 27 November 2026, 15:00 UTC: an hour before the team's time in London (GMT).
@@ -41,25 +41,26 @@ def dice() -> Dice:
 @pytest.fixture
 def world(tmp_path: Path, dice: Dice) -> Iterator[ChaosWorld]:
     clock = FakeClock(FRIDAY_3PM)
-    workspace = ChaoticWorkspace(dice, late=LATE)
+    workspace = ChaosSlack(dice, methods=REMINDER_METHODS)
+    workspace.start()
     workspace.clock = clock
-    with serve(workspace) as url:
-        world = ChaosWorld(
-            db_path=tmp_path / "reflect.db", workspace=workspace, api_url=url, clock=clock
-        )
-        yield world
-        world.close()
+    world = ChaosWorld(
+        db_path=tmp_path / "reflect.db", workspace=workspace, api_url=workspace.url, clock=clock
+    )
+    yield world
+    world.close()
+    workspace.stop()
 
 
 def run_team(world: ChaosWorld, *, people: int, hours: int = 8) -> tuple[list[str], int]:
     """A team of `people`, due at 16:00 London time; the scheduler polls every 5 minutes, as
     inside `reflect run`, for `hours`. Returns the members and how many nudges were found
     already sent (answers lost after the post)."""
-    assert isinstance(world.workspace, ChaoticWorkspace)
+    assert isinstance(world.workspace, ChaosSlack)
     world.workspace.quiet = True  # setting up is not under test
     members = [f"U{number:04d}" for number in range(people)]
     for member in members:
-        world.workspace.add_user(User(member, "Europe/London"))
+        world.workspace.add_user(User(member, tz="Europe/London"))
     world.workspace.add_channel("CTEAM", members)
     world.switch_on("CTEAM", when=FRIDAY_4PM, at=FRIDAY_3PM - dt.timedelta(days=7))
     world.workspace.quiet = False

@@ -1,4 +1,5 @@
-"""A fake clock, a keyring, a fake Slack on loopback and a database: the weekly nudges' world."""
+"""A fake clock, a keyring, the fake Slack on loopback and a database: the weekly reminders'
+world."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from bot.weekly.due import WeeklyTime
 from bot.weekly.privacy import lead_aad, slack_identity
 from bot.weekly.runner import ReminderRunner, RoundReport
 from bot.weekly.wiring import build_runner
-from tests.weekly.fake_slack import InProcessSlack, Workspace
+from tests.slack.fake_slack import FakeSlack
 
 UTC = dt.UTC
 TEST_SECRET = b"test secret for weekly nudges"
@@ -63,13 +64,12 @@ class FakeClock:
 @dataclass
 class World:
     db_path: Path
-    workspace: Workspace
+    #: The one fake Slack (tests/slack/fake_slack.py), serving at `api_url`.
+    workspace: FakeSlack
     api_url: str
     clock: FakeClock
     keyring: Keyring = field(default_factory=lambda: Keyring(TEST_SECRET))
     late_after: dt.timedelta = SIX_HOURS
-    #: "http": the fake Slack over loopback; "memory": the same workspace without HTTP.
-    transport: str = "http"
 
     @cached_property
     def store(self) -> SqliteStore:
@@ -81,8 +81,6 @@ class World:
             self.store.close()
 
     def slack(self) -> ReminderSlack:
-        if self.transport == "memory":
-            return InProcessSlack(self.workspace)
         return WebReminderSlack(token="xoxb-test", base_url=self.api_url, timeout=5)
 
     def runner(

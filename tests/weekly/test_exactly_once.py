@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from bot.weekly.sender import LEASE
-from tests.weekly.fake_slack import User
+from tests.slack.fake_slack import User
 from tests.weekly.harness import World, connect
 
 UTC = dt.UTC
@@ -25,7 +25,7 @@ class Crash(Exception):
 def _team(world: World, size: int, channel: str = "C1") -> list[str]:
     users = [f"U{number:04d}" for number in range(size)]
     for user in users:
-        world.workspace.add_user(User(user, "Europe/London"))
+        world.workspace.add_user(User(user, tz="Europe/London"))
     world.workspace.add_channel(channel, users)
     world.switch_on(channel)
     return users
@@ -102,20 +102,20 @@ def test_crashing_again_and_again_at_every_step_still_sends_each_once(world: Wor
 def test_a_lost_answer_leads_to_a_look_in_the_dm_not_a_second_post(world: World) -> None:
     users = _team(world, 3)
     world.clock.set(FRIDAY_4PM)
-    world.workspace.drop_posts = 1  # processed by Slack, then the connection drops
+    world.workspace.fail("chat.postMessage", drop=True, processed=True)  # posted, answer lost
     report = world.runner().run_once()
     assert report.send.found == 1
     assert report.send.sent == 2
     assert world.workspace.reminder_counts() == dict.fromkeys(users, 1)
-    assert "conversations.history" in world.workspace.calls
+    assert world.workspace.calls("conversations.history")
     assert _states(world) == {"sent": 3}
 
 
 def test_a_lost_answer_while_history_is_down_is_checked_again_later(world: World) -> None:
     users = _team(world, 2)
     world.clock.set(FRIDAY_4PM)
-    world.workspace.drop_posts = 1
-    world.workspace.fail_history = 1
+    world.workspace.fail("chat.postMessage", drop=True, processed=True)
+    world.workspace.fail("conversations.history", status=500)
     report = world.runner().run_once()
     assert report.send.retry_later == 1
     world.run_until(SATURDAY)
@@ -126,17 +126,16 @@ def test_a_lost_answer_while_history_is_down_is_checked_again_later(world: World
 def test_a_server_error_is_checked_then_retried_once(world: World) -> None:
     users = _team(world, 2)
     world.clock.set(FRIDAY_4PM)
-    world.workspace.fail_posts = 1  # a 500: not posted
+    world.workspace.fail("chat.postMessage", status=500)  # not posted
     world.run_until(SATURDAY)
     assert world.workspace.reminder_counts() == dict.fromkeys(users, 1)
-    assert world.workspace.calls.count("chat.postMessage") == 3
+    assert len(world.workspace.calls("chat.postMessage")) == 3
 
 
 def test_429s_are_waited_out_for_retry_after_and_the_nudge_arrives_once(world: World) -> None:
     users = _team(world, 3)
     world.clock.set(FRIDAY_4PM)
-    world.workspace.rate_limit_posts = 2
-    world.workspace.retry_after = 7
+    world.workspace.fail("chat.postMessage", status=429, retry_after=7, times=2)
     report = world.runner().run_once()
     assert report.send.rate_limited == 2
     assert world.clock.slept.count(7) == 2
@@ -144,7 +143,6 @@ def test_429s_are_waited_out_for_retry_after_and_the_nudge_arrives_once(world: W
 
 
 def test_a_large_team_is_spread_out_not_burst(world: World) -> None:
-    world.transport = "memory"
     _team(world, 120)
     world.clock.set(FRIDAY_4PM)
     report = world.runner(interval=1.0).run_once()

@@ -6,7 +6,7 @@ import datetime as dt
 
 from bot.store.weekly.ledger import Ledger
 from bot.weekly.due import WeeklyTime
-from tests.weekly.fake_slack import User
+from tests.slack.fake_slack import User
 from tests.weekly.harness import World, connect
 
 UTC = dt.UTC
@@ -21,9 +21,9 @@ def _team(world: World, channel: str, users: list[User]) -> None:
 
 def test_each_person_is_nudged_once_at_four_pm_their_time(world: World) -> None:
     london, new_york, tokyo = (
-        User("U1", "Europe/London"),
-        User("U2", "America/New_York"),
-        User("U3", "Asia/Tokyo"),
+        User("U1", tz="Europe/London"),
+        User("U2", tz="America/New_York"),
+        User("U3", tz="Asia/Tokyo"),
     )
     _team(world, "C1", [london, new_york, tokyo])
     world.switch_on("C1")
@@ -97,7 +97,7 @@ def test_people_who_leave_the_channel_stop_getting_nudges(world: World) -> None:
     _team(world, "C1", [User("U1"), User("U2")])
     world.switch_on("C1")
     world.run_until(SATURDAY)
-    world.workspace.channels["C1"].remove("U2")
+    world.workspace.channels["C1"].members.remove("U2")
     world.run_until(SATURDAY + dt.timedelta(days=7))
     assert world.workspace.reminder_counts() == {"U1": 2, "U2": 1}
 
@@ -123,7 +123,7 @@ def test_an_account_deactivated_after_planning_is_skipped_not_retried(world: Wor
 
 
 def test_a_nudge_more_than_six_hours_late_is_skipped(world: World) -> None:
-    _team(world, "C1", [User("U1", "Europe/London"), User("U2", "America/New_York")])
+    _team(world, "C1", [User("U1", tz="Europe/London"), User("U2", tz="America/New_York")])
     world.switch_on("C1")
     # The bot was down all Friday afternoon: back at 22:30 UTC, 6.5 h after London's 16:00 but
     # 2.5 h after New York's.
@@ -176,7 +176,7 @@ def test_a_channel_the_bot_cannot_read_is_reported_not_fatal(world: World) -> No
 
 
 def test_no_slack_id_is_kept_in_clear(world: World) -> None:
-    _team(world, "C1", [User("UCANARY1"), User("UCANARY2", "Asia/Tokyo")])
+    _team(world, "C1", [User("UCANARY1"), User("UCANARY2", tz="Asia/Tokyo")])
     world.switch_on("C1", lead="UCANARYLEAD", workspace="TCANARYTEAM")
     world.run_until(SATURDAY)
     assert sum(world.workspace.reminder_counts().values()) == 2
@@ -205,7 +205,7 @@ def test_a_row_that_cannot_be_unsealed_is_skipped_not_retried_forever(world: Wor
 def test_a_sunday_night_nudge_delayed_past_midnight_is_still_sent_for_its_week(
     world: World,
 ) -> None:
-    _team(world, "C1", [User("U1", "Europe/London")])
+    _team(world, "C1", [User("U1", tz="Europe/London")])
     world.switch_on("C1", when=WeeklyTime(day=6, time=dt.time(23, 0)))
     world.clock.set(dt.datetime(2026, 11, 1, 22, tzinfo=UTC))  # Sunday 22:00: not yet
     world.runner().run_once()
@@ -218,7 +218,7 @@ def test_a_sunday_night_nudge_delayed_past_midnight_is_still_sent_for_its_week(
 
 
 def test_a_sunday_night_nudge_more_than_six_hours_late_is_skipped(world: World) -> None:
-    _team(world, "C1", [User("U1", "Europe/London")])
+    _team(world, "C1", [User("U1", tz="Europe/London")])
     world.switch_on("C1", when=WeeklyTime(day=6, time=dt.time(23, 0)))
     world.clock.set(dt.datetime(2026, 11, 2, 5, 30, tzinfo=UTC))  # Monday 05:30: 6.5 h late
     world.runner().run_once()

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot.weekly.sender import LEASE
-from tests.weekly.fake_slack import User
+from tests.slack.fake_slack import User
 from tests.weekly.harness import World, connect
 
 pytestmark = pytest.mark.bench
@@ -29,7 +29,7 @@ FRIDAY_4PM = dt.datetime(2026, 10, 30, 16, tzinfo=dt.UTC)
 def _team(world: World, size: int) -> list[str]:
     users = [f"U{number:04d}" for number in range(size)]
     for user in users:
-        world.workspace.add_user(User(user, "Europe/London"))
+        world.workspace.add_user(User(user, tz="Europe/London"))
     world.workspace.add_channel("C1", users)
     world.switch_on("C1")
     connect(world.db_path).close()

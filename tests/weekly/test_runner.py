@@ -13,7 +13,7 @@ from bot.slack.views import weekly_home
 from bot.weekly.actions import WeeklyActions
 from bot.weekly.runner import ReminderRunner, Scheduler
 from bot.weekly.wiring import build_runner
-from tests.weekly.fake_slack import InProcessSlack, User
+from tests.slack.fake_slack import User
 from tests.weekly.harness import FLOWS, World, connect
 
 UTC = dt.UTC
@@ -23,7 +23,7 @@ FRIDAY_4PM = dt.datetime(2026, 10, 30, 16, tzinfo=UTC)
 def _team(world: World, size: int) -> list[str]:
     users = [f"U{number:04d}" for number in range(size)]
     for user in users:
-        world.workspace.add_user(User(user, "Europe/London"))
+        world.workspace.add_user(User(user, tz="Europe/London"))
     world.workspace.add_channel("C1", users)
     world.switch_on("C1")
     return users
@@ -33,7 +33,7 @@ def _scheduler(world: World, *, interval: float) -> Scheduler:
     def build(sleep: Callable[[float], None], should_stop: Callable[[], bool]) -> ReminderRunner:
         return build_runner(
             db=world.store,
-            slack=InProcessSlack(world.workspace),
+            slack=world.slack(),
             keyring=world.keyring,
             flows=FLOWS,
             clock=world.clock,
@@ -108,7 +108,7 @@ def _lead_home(world: World, reflected: Reflected) -> str:
     weekly = WeeklyActions(
         db=world.store,
         keyring=world.keyring,
-        slack=InProcessSlack(world.workspace),
+        slack=world.slack(),
         settings=Settings(min_group_size=5),
         clock=world.clock,
         reflected=reflected,
@@ -151,7 +151,7 @@ def test_people_who_are_not_leads_and_never_opted_out_see_no_section(world: Worl
     weekly = WeeklyActions(
         db=world.store,
         keyring=world.keyring,
-        slack=InProcessSlack(world.workspace),
+        slack=world.slack(),
         settings=Settings(),
         clock=world.clock,
     )
@@ -164,7 +164,7 @@ def test_finished_ledger_rows_older_than_the_retention_period_are_removed(world:
     world.run_until(FRIDAY_4PM + dt.timedelta(hours=1))
     runner = build_runner(
         db=world.store,
-        slack=InProcessSlack(world.workspace),
+        slack=world.slack(),
         keyring=world.keyring,
         flows=FLOWS,
         clock=world.clock,
