@@ -4,8 +4,8 @@
   (the conversation's, or with `methods=REMINDER_METHODS` the weekly reminders') may, with
   probability `rate`, answer 429 (Retry-After 0), answer 500, answer late (after the client's
   timeout: a timeout), or drop the connection before or after taking effect.
-- `chaos_bot` builds the Slack app exactly as tests/slack/harness.make_bot does, with a client
-  whose timeout is short, so a timeout costs a fraction of a second.
+- The Slack app is built by tests/slack/harness.make_bot, with a client timeout short enough
+  (CLIENT_TIMEOUT) that a timeout costs a fraction of a second.
 
 Faults are drawn from one seeded random generator under a lock; which request meets which fault
 still depends on thread timing, so tests assert what must hold whatever the draw.
@@ -19,16 +19,8 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from bot.engine.conversation import Conversations
-from bot.engine.supervisor_nudge import NudgePolicy
-from bot.slack.app import build_app
-from bot.slack.delivery.gateway import web_client
-from bot.slack.delivery.lanes import Lanes
-from bot.store.sqlite import SqliteStore
 from tests.slack.fake_slack import FakeSlack, Fault
-from tests.slack.harness import Bot, library, settings_for, signposts, supervisors
 
 #: The client timeout in chaos runs, and how late a "timeout" answer comes.
 CLIENT_TIMEOUT = 0.25
@@ -109,25 +101,6 @@ class ChaosSlack(FakeSlack):
         if kind == "drop_after":
             return Fault(drop=True, processed=True)
         return None
-
-
-def chaos_bot(fake: FakeSlack, tmp_path: Path) -> Bot:
-    """As tests/slack/harness.make_bot, with a short client timeout and no real sleeping."""
-    config = settings_for(fake)
-    store = SqliteStore.open(tmp_path / "reflect.db", secret=b"s" * 32)
-    conversations = Conversations(
-        library=library(),
-        store=store,
-        signposts=signposts(),
-        nudges=NudgePolicy(supervisors=supervisors()),
-    )
-    sleeps: list[float] = []
-    client = web_client(settings=config, sleep=sleeps.append, backoff=0.001, timeout=CLIENT_TIMEOUT)
-    lanes = Lanes(workers=4)
-    app = build_app(
-        conversations=conversations, store=store, settings=config, client=client, lanes=lanes
-    )
-    return Bot(app=app, store=store, lanes=lanes, conversations=conversations, sleeps=sleeps)
 
 
 def eventually(check: Callable[[], bool], *, seconds: float = 10.0) -> bool:

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.chaos import ChaosSlack, Dice, chaos_bot
-from tests.slack.harness import Bot, Served, SlackSide
+from tests.faults.chaos import CLIENT_TIMEOUT, ChaosSlack, Dice
+from tests.slack.harness import Bot, SlackSide, make_bot, talking_to
 
 
 @pytest.fixture
@@ -26,16 +26,12 @@ def chaos(dice: Dice) -> Iterator[ChaosSlack]:
 
 @pytest.fixture
 def bot(chaos: ChaosSlack, tmp_path: Path) -> Iterator[Bot]:
-    made = chaos_bot(chaos, tmp_path)
+    made = make_bot(chaos, tmp_path, timeout=CLIENT_TIMEOUT)
     yield made
-    made.lanes.close()
-    made.store.close()
+    made.close()
 
 
 @pytest.fixture
 def slack(bot: Bot) -> Iterator[SlackSide]:
-    served = Served(bot.app)
-    side = SlackSide(url=served.url)
-    yield side
-    side.http.close()
-    served.close()
+    with talking_to(bot) as side:
+        yield side

@@ -13,9 +13,10 @@ import pytest
 from bot.slack.delivery.reminder_api import ReminderSlack, WebReminderSlack
 from bot.weekly.due import WeeklyTime
 from bot.weekly.runner import POLL
+from tests.fakes import FakeClock
 from tests.faults.chaos import CLIENT_TIMEOUT, REMINDER_METHODS, ChaosSlack, Dice
 from tests.slack.fake_slack import User
-from tests.weekly.harness import FakeClock, World, connect
+from tests.weekly.harness import World, connect
 
 #: Friday 27 November 2026, 15:00 UTC: an hour before the team's time in London (GMT).
 FRIDAY_3PM = dt.datetime(2026, 11, 27, 15, tzinfo=dt.UTC)

@@ -22,8 +22,7 @@ def fake() -> Iterator[FakeSlack]:
 def bot(fake: FakeSlack, tmp_path: Path) -> Iterator[Bot]:
     made = make_bot(fake, tmp_path)
     yield made
-    made.lanes.close()
-    made.store.close()
+    made.close()
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ import datetime as dt
 import functools
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from bot.engine.people import Person
 from bot.engine.replies import Supervisor
 from bot.engine.signposts import Signposts, load_signposts
 from bot.engine.supervisor_nudge import NudgePolicy, load_supervisors
+from bot.runtime import build_weekly
 from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.delivery.gateway import web_client
@@ -81,13 +84,26 @@ class Bot:
     #: The fake Slack it talks to.
     fake: FakeSlack | None = None
 
+    def close(self) -> None:
+        self.lanes.close()
+        self.store.close()
+
     def settle(self) -> None:
         assert self.lanes.wait_idle(timeout=10), "posting did not finish"
 
 
 def make_bot(
-    fake: FakeSlack, tmp_path: Path, *, now: dt.datetime | None = None, **settings: Any
+    fake: FakeSlack,
+    tmp_path: Path,
+    *,
+    now: dt.datetime | None = None,
+    weekly: bool = False,
+    timeout: float = 2,
+    **settings: Any,
 ) -> Bot:
+    """The one way tests build the Slack app: as `reflect run` does (the weekly reminders
+    wired in by bot.runtime when `weekly`), over a real store, talking to `fake` with a
+    client that does not really sleep between retries and gives up after `timeout`."""
     config = settings_for(fake, **settings)
     store = SqliteStore.open(tmp_path / "reflect.db", secret=b"s" * 32)
     clock = (lambda: now) if now else (lambda: dt.datetime.now(dt.UTC))
@@ -99,7 +115,7 @@ def make_bot(
         clock=clock,
     )
     sleeps: list[float] = []
-    client = web_client(settings=config, sleep=sleeps.append, backoff=0.001, timeout=2)
+    client = web_client(settings=config, sleep=sleeps.append, backoff=0.001, timeout=timeout)
     lanes = Lanes(workers=4)
     app = build_app(
         conversations=conversations,
@@ -108,8 +124,21 @@ def make_bot(
         client=client,
         lanes=lanes,
         clock=clock,
+        weekly=build_weekly(settings=config, store=store)[0] if weekly else None,
     )
-    return Bot(app=app, store=store, lanes=lanes, conversations=conversations, sleeps=sleeps)
+    return Bot(app, store, lanes, conversations, sleeps=sleeps, fake=fake)
+
+
+@contextmanager
+def talking_to(bot: Bot, *, response_url: str | None = None) -> Iterator[SlackSide]:
+    """Slack's side of the conversation with `bot`, served over loopback while in use."""
+    served = Served(bot.app)
+    side = SlackSide(url=served.url, response_url=response_url)
+    try:
+        yield side
+    finally:
+        side.http.close()
+        served.close()
 
 
 class Served:

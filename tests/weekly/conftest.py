@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes import FakeClock
 from tests.slack.fake_slack import FakeSlack
-from tests.weekly.harness import FakeClock, World
+from tests.weekly.harness import World
 
 #: Monday 26 October 2026, 00:00 UTC: the week after London's clocks go back.
 MONDAY = dt.datetime(2026, 10, 26, tzinfo=dt.UTC)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,6 +19,7 @@ from bot.weekly.due import WeeklyTime
 from bot.weekly.privacy import lead_aad, slack_identity
 from bot.weekly.runner import ReminderRunner, RoundReport
 from bot.weekly.wiring import build_runner
+from tests.fakes import FakeClock
 from tests.slack.fake_slack import FakeSlack
 
 UTC = dt.UTC
@@ -37,28 +37,6 @@ def connect(path: Path | str) -> sqlite3.Connection:
     connection = sqlite3.connect(str(path), isolation_level=None)
     connection.row_factory = sqlite3.Row
     return connection
-
-
-class FakeClock:
-    """Time that moves only when told to, or when someone sleeps."""
-
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-        self.slept: list[float] = []
-        self._lock = threading.Lock()
-
-    def __call__(self) -> dt.datetime:
-        with self._lock:
-            return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.slept.append(seconds)
-            self.now += dt.timedelta(seconds=seconds)
-
-    def set(self, moment: dt.datetime) -> None:
-        with self._lock:
-            self.now = max(self.now, moment)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""/reflect weekly, the nudge's buttons and the App Home section, through the real Bolt app over
+"""/reflect weekly, the reminder's buttons and the App Home section, through the real Bolt app over
 HTTP against the Slack app's fake Slack (tests/slack), with the real store."""
 
 from __future__ import annotations
@@ -12,28 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.engine.conversation import Conversations
 from bot.engine.people import Person
-from bot.engine.supervisor_nudge import NudgePolicy
-from bot.runtime import build_weekly
-from bot.slack.app import build_app
-from bot.slack.delivery.gateway import web_client
-from bot.slack.delivery.lanes import Lanes
 from bot.slack.delivery.reminder_api import Posted, WebReminderSlack
-from bot.store.sqlite import SqliteStore
 from bot.store.weekly.teams import Teams
 from bot.weekly.service import ReminderService
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack
-from tests.slack.harness import (
-    Bot,
-    Served,
-    SlackSide,
-    library,
-    settings_for,
-    signposts,
-    supervisors,
-)
+from tests.slack.harness import Bot, SlackSide, make_bot, settings_for, talking_to
 from tests.weekly.harness import connect
 
 UTC = dt.UTC
@@ -75,45 +60,17 @@ def fake() -> Iterator[FakeSlack]:
     server.stop()
 
 
-def make_weekly_bot(fake: FakeSlack, tmp_path: Path, **settings: Any) -> Bot:
-    """The Slack app's test bot, with the weekly App Home section wired in as `reflect run`
-    wires it (bot.runtime.build_weekly)."""
-    config = settings_for(fake, **settings)
-    store = SqliteStore.open(tmp_path / "reflect.db", secret=b"s" * 32)
-    conversations = Conversations(
-        library=library(),
-        store=store,
-        signposts=signposts(),
-        nudges=NudgePolicy(supervisors=supervisors()),
-    )
-    lanes = Lanes(workers=4)
-    weekly, _ = build_weekly(settings=config, store=store)
-    app = build_app(
-        conversations=conversations,
-        store=store,
-        settings=config,
-        client=web_client(settings=config, sleep=lambda s: None, backoff=0.001, timeout=2),
-        lanes=lanes,
-        weekly=weekly,
-    )
-    return Bot(app=app, store=store, lanes=lanes, conversations=conversations, fake=fake)
-
-
 @pytest.fixture
 def bot(fake: FakeSlack, tmp_path: Path) -> Iterator[Bot]:
-    made = make_weekly_bot(fake, tmp_path)
+    made = make_bot(fake, tmp_path, weekly=True)
     yield made
-    made.lanes.close()
-    made.store.close()
+    made.close()
 
 
 @pytest.fixture
 def slack(bot: Bot, fake: FakeSlack) -> Iterator[SlackSide]:
-    server = Served(bot.app)
-    side = SlackSide(url=server.url, response_url=f"{fake.url}respond")
-    yield side
-    side.http.close()
-    server.close()
+    with talking_to(bot, response_url=f"{fake.url}respond") as side:
+        yield side
 
 
 def reflect(slack: SlackSide, bot: Bot, user: str, text: str) -> str:
@@ -208,17 +165,13 @@ def test_only_the_lead_an_admin_or_a_configured_person_can_change_it(
 
 
 def test_weekly_admins_from_settings_may_change_any_team(fake: FakeSlack, tmp_path: Path) -> None:
-    made = make_weekly_bot(fake, tmp_path, weekly_admins=frozenset({"UOTHER"}))
-    server = Served(made.app)
-    side = SlackSide(url=server.url, response_url=f"{fake.url}respond")
+    made = make_bot(fake, tmp_path, weekly=True, weekly_admins=frozenset({"UOTHER"}))
     try:
-        reflect(side, made, "ULEAD", "weekly on <#C1>")
-        assert "off for <#C1>" in reflect(side, made, "UOTHER", "weekly off <#C1>")
+        with talking_to(made, response_url=f"{fake.url}respond") as side:
+            reflect(side, made, "ULEAD", "weekly on <#C1>")
+            assert "off for <#C1>" in reflect(side, made, "UOTHER", "weekly off <#C1>")
     finally:
-        side.http.close()
-        server.close()
-        made.lanes.close()
-        made.store.close()
+        made.close()
 
 
 def test_a_channel_the_bot_cannot_read_gets_a_clear_message(
