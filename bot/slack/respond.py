@@ -61,6 +61,27 @@ def respond(
             parts.lanes.submit(person.id, job)
 
 
+def respond_in_dm(
+    parts: Parts,
+    *,
+    ack: Ack,
+    context: BoltContext,
+    engine: Callable[[Person], Sequence[Reply]],
+) -> None:
+    """The common case: greet the person by name, and post the engine's replies in their DM
+    (wherever they clicked)."""
+    user_id = context.user_id or ""
+    respond(
+        parts,
+        ack=ack,
+        context=context,
+        greet=True,
+        guard=lambda _: bool(user_id),
+        engine=engine,
+        then=lambda person, replies: say(parts, person, replies, user_id=user_id),
+    )
+
+
 def say(
     parts: Parts,
     person: Person,

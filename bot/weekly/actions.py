@@ -22,7 +22,7 @@ from bot.slack.delivery.reminder_api import (
     SlackRefused,
     SlackUnavailable,
 )
-from bot.store.weekly.ledger import Ledger, LedgerEntry
+from bot.store.weekly.ledger import Ledger, LedgerEntry, Planned
 from bot.store.weekly.tables import Transactions
 from bot.store.weekly.teams import Team, Teams
 from bot.weekly import copy
@@ -253,7 +253,7 @@ class WeeklyActions:
         if entry is None:
             return copy.text("reminder.not_yours")
         now = self.clock()
-        added = self.ledger.add(
+        later = Planned(
             person=who.person,
             week=entry.week,
             kind="reminder",
@@ -261,8 +261,8 @@ class WeeklyActions:
             recipient_sealed=entry.recipient_sealed,
             consent=False,
             due_at=now + REMIND_AFTER,
-            now=now,
         )
+        added = self.ledger.add(later, now=now)
         if not added:
             return copy.text("reminder.remind_already")
         return copy.text("reminder.remind_set", hours=int(REMIND_AFTER.total_seconds() // 3600))

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from bot.slack.delivery.reminder_api import ReminderSlack, WebReminderSlack
 from bot.slack.views.reminder import FlowChoice
@@ -20,7 +20,7 @@ from bot.weekly.privacy import lead_aad, slack_identity
 from bot.weekly.runner import ReminderRunner, RoundReport
 from bot.weekly.wiring import build_runner
 from tests.fakes import FakeClock
-from tests.slack.fake_slack import FakeSlack
+from tests.slack.fake_slack import FakeSlack, User
 
 UTC = dt.UTC
 TEST_SECRET = b"test secret for weekly nudges"
@@ -61,23 +61,28 @@ class World:
     def slack(self) -> ReminderSlack:
         return WebReminderSlack(token="xoxb-test", base_url=self.api_url, timeout=5)
 
-    def runner(
-        self,
-        *,
-        checkpoint: Callable[[str], None] | None = None,
-        interval: float = 1.0,
-    ) -> ReminderRunner:
+    def runner(self, **options: Any) -> ReminderRunner:
+        """A runner over the world's store and fake Slack, sleeping on the fake clock;
+        `options` are build_runner's (interval, checkpoint, sleep, should_stop, keep_for)."""
+        options.setdefault("sleep", self.clock.sleep)
         return build_runner(
             db=self.store,
             slack=self.slack(),
             keyring=self.keyring,
             flows=FLOWS,
             clock=self.clock,
-            sleep=self.clock.sleep,
             late_after=self.late_after,
-            interval=interval,
-            checkpoint=checkpoint,
+            **options,
         )
+
+    def team(self, size: int, channel: str = "C1") -> list[str]:
+        """A team of `size` people in London, switched on for Friday 16:00; their user ids."""
+        users = [f"U{number:04d}" for number in range(size)]
+        for user in users:
+            self.workspace.add_user(User(user, tz="Europe/London"))
+        self.workspace.add_channel(channel, users)
+        self.switch_on(channel)
+        return users
 
     def pseudonym(self, user: str, workspace: str = "T1") -> str:
         return self.keyring.pseudonym(slack_identity(workspace=workspace, user=user))

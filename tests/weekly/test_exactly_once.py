@@ -9,7 +9,6 @@ import threading
 import pytest
 
 from bot.weekly.sender import LEASE
-from tests.slack.fake_slack import User
 from tests.weekly.harness import World, connect
 
 UTC = dt.UTC
@@ -20,15 +19,6 @@ STEPS = ("claimed", "checked", "posting", "posted", "recorded")
 
 class Crash(Exception):
     """The process dies here."""
-
-
-def _team(world: World, size: int, channel: str = "C1") -> list[str]:
-    users = [f"U{number:04d}" for number in range(size)]
-    for user in users:
-        world.workspace.add_user(User(user, tz="Europe/London"))
-    world.workspace.add_channel(channel, users)
-    world.switch_on(channel)
-    return users
 
 
 def _states(world: World) -> dict[str, int]:
@@ -54,7 +44,7 @@ def _crash_at(step: str, *, times: int = 1) -> tuple[list[str], object]:
 def test_a_crash_at_any_step_neither_loses_nor_duplicates(
     world: World, step: str, nth: int
 ) -> None:
-    users = _team(world, 5)
+    users = world.team(5)
     world.clock.set(FRIDAY_4PM)
     calls = {"n": 0}
 
@@ -74,7 +64,7 @@ def test_a_crash_at_any_step_neither_loses_nor_duplicates(
 
 
 def test_crashing_again_and_again_at_every_step_still_sends_each_once(world: World) -> None:
-    users = _team(world, 10)
+    users = world.team(10)
     world.clock.set(FRIDAY_4PM)
     dice = random.Random(5)
     crashed_at: list[str] = []
@@ -100,7 +90,7 @@ def test_crashing_again_and_again_at_every_step_still_sends_each_once(world: Wor
 
 
 def test_a_lost_answer_leads_to_a_look_in_the_dm_not_a_second_post(world: World) -> None:
-    users = _team(world, 3)
+    users = world.team(3)
     world.clock.set(FRIDAY_4PM)
     world.workspace.fail("chat.postMessage", drop=True, processed=True)  # posted, answer lost
     report = world.runner().run_once()
@@ -112,7 +102,7 @@ def test_a_lost_answer_leads_to_a_look_in_the_dm_not_a_second_post(world: World)
 
 
 def test_a_lost_answer_while_history_is_down_is_checked_again_later(world: World) -> None:
-    users = _team(world, 2)
+    users = world.team(2)
     world.clock.set(FRIDAY_4PM)
     world.workspace.fail("chat.postMessage", drop=True, processed=True)
     world.workspace.fail("conversations.history", status=500)
@@ -124,7 +114,7 @@ def test_a_lost_answer_while_history_is_down_is_checked_again_later(world: World
 
 
 def test_a_server_error_is_checked_then_retried_once(world: World) -> None:
-    users = _team(world, 2)
+    users = world.team(2)
     world.clock.set(FRIDAY_4PM)
     world.workspace.fail("chat.postMessage", status=500)  # not posted
     world.run_until(SATURDAY)
@@ -133,7 +123,7 @@ def test_a_server_error_is_checked_then_retried_once(world: World) -> None:
 
 
 def test_429s_are_waited_out_for_retry_after_and_the_nudge_arrives_once(world: World) -> None:
-    users = _team(world, 3)
+    users = world.team(3)
     world.clock.set(FRIDAY_4PM)
     world.workspace.fail("chat.postMessage", status=429, retry_after=7, times=2)
     report = world.runner().run_once()
@@ -143,7 +133,7 @@ def test_429s_are_waited_out_for_retry_after_and_the_nudge_arrives_once(world: W
 
 
 def test_a_large_team_is_spread_out_not_burst(world: World) -> None:
-    _team(world, 120)
+    world.team(120)
     world.clock.set(FRIDAY_4PM)
     report = world.runner(interval=1.0).run_once()
     assert report.send.sent == 120
@@ -153,7 +143,7 @@ def test_a_large_team_is_spread_out_not_burst(world: World) -> None:
 
 
 def test_two_senders_on_one_database_send_each_nudge_once(world: World) -> None:
-    users = _team(world, 60)
+    users = world.team(60)
     world.clock.set(FRIDAY_4PM)
     # Both plan (the ledger takes each person once) and both send, at the same time.
     barrier = threading.Barrier(2)

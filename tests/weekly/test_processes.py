@@ -18,22 +18,11 @@ from pathlib import Path
 import pytest
 
 from bot.weekly.sender import LEASE
-from tests.slack.fake_slack import User
 from tests.weekly.harness import World, connect
 
 pytestmark = pytest.mark.bench
 ROOT = Path(__file__).resolve().parents[2]
 FRIDAY_4PM = dt.datetime(2026, 10, 30, 16, tzinfo=dt.UTC)
-
-
-def _team(world: World, size: int) -> list[str]:
-    users = [f"U{number:04d}" for number in range(size)]
-    for user in users:
-        world.workspace.add_user(User(user, tz="Europe/London"))
-    world.workspace.add_channel("C1", users)
-    world.switch_on("C1")
-    connect(world.db_path).close()
-    return users
 
 
 def _process(world: World, *, now: dt.datetime, interval: float) -> subprocess.Popen[str]:
@@ -56,7 +45,7 @@ def _process(world: World, *, now: dt.datetime, interval: float) -> subprocess.P
 
 
 def test_two_processes_on_one_database_send_each_nudge_once(world: World) -> None:
-    users = _team(world, 40)
+    users = world.team(40)
     world.clock.set(FRIDAY_4PM)  # the fake Slack's timestamps
     processes = [_process(world, now=FRIDAY_4PM, interval=0.01) for _ in range(2)]
     outputs = [process.communicate(timeout=60) for process in processes]
@@ -68,7 +57,7 @@ def test_two_processes_on_one_database_send_each_nudge_once(world: World) -> Non
 
 
 def test_a_process_killed_mid_run_loses_and_duplicates_nothing(world: World) -> None:
-    users = _team(world, 30)
+    users = world.team(30)
     world.clock.set(FRIDAY_4PM)
     victim = _process(world, now=FRIDAY_4PM, interval=0.05)
     deadline = time.monotonic() + 30

@@ -12,36 +12,15 @@ from bot.settings import Settings
 from bot.slack.views import weekly_home
 from bot.weekly.actions import WeeklyActions
 from bot.weekly.runner import ReminderRunner, Scheduler
-from bot.weekly.wiring import build_runner
-from tests.slack.fake_slack import User
-from tests.weekly.harness import FLOWS, World, connect
+from tests.weekly.harness import World, connect
 
 UTC = dt.UTC
 FRIDAY_4PM = dt.datetime(2026, 10, 30, 16, tzinfo=UTC)
 
 
-def _team(world: World, size: int) -> list[str]:
-    users = [f"U{number:04d}" for number in range(size)]
-    for user in users:
-        world.workspace.add_user(User(user, tz="Europe/London"))
-    world.workspace.add_channel("C1", users)
-    world.switch_on("C1")
-    return users
-
-
 def _scheduler(world: World, *, interval: float) -> Scheduler:
     def build(sleep: Callable[[float], None], should_stop: Callable[[], bool]) -> ReminderRunner:
-        return build_runner(
-            db=world.store,
-            slack=world.slack(),
-            keyring=world.keyring,
-            flows=FLOWS,
-            clock=world.clock,
-            sleep=sleep,
-            late_after=world.late_after,
-            interval=interval,
-            should_stop=should_stop,
-        )
+        return world.runner(sleep=sleep, interval=interval, should_stop=should_stop)
 
     return Scheduler(build=build, clock=world.clock, poll=dt.timedelta(seconds=0.05))
 
@@ -54,7 +33,7 @@ def _wait_for(condition: Callable[[], bool], *, seconds: float = 10) -> None:
 
 
 def test_the_scheduler_thread_sends_what_is_due_and_stops_cleanly(world: World) -> None:
-    users = _team(world, 3)
+    users = world.team(3)
     world.clock.set(FRIDAY_4PM)
     scheduler = _scheduler(world, interval=0.001)
     scheduler.start()
@@ -68,7 +47,7 @@ def test_the_scheduler_thread_sends_what_is_due_and_stops_cleanly(world: World) 
 
 
 def test_stop_cuts_a_long_wait_short(world: World) -> None:
-    _team(world, 3)
+    world.team(3)
     world.clock.set(FRIDAY_4PM)
     scheduler = _scheduler(world, interval=3600)  # an hour between posts
     scheduler.start()
@@ -118,7 +97,7 @@ def _lead_home(world: World, reflected: Reflected) -> str:
 
 
 def test_the_lead_sees_how_many_took_part_last_week_never_who(world: World) -> None:
-    users = _team(world, 11)
+    users = world.team(11)
     world.run_until(FRIDAY_4PM + dt.timedelta(hours=1))
     world.clock.set(dt.datetime(2026, 11, 3, 9, tzinfo=UTC))  # the Tuesday after
     took_part = {world.pseudonym(user) for user in users[:6]} | {"someone-not-in-the-team"}
@@ -129,7 +108,7 @@ def test_the_lead_sees_how_many_took_part_last_week_never_who(world: World) -> N
 
 
 def test_near_everyone_taking_part_is_not_shown_as_a_number(world: World) -> None:
-    users = _team(world, 8)
+    users = world.team(8)
     world.run_until(FRIDAY_4PM + dt.timedelta(hours=1))
     world.clock.set(dt.datetime(2026, 11, 3, 9, tzinfo=UTC))
     home = _lead_home(world, Reflected({world.pseudonym(user) for user in users[:6]}))
@@ -138,7 +117,7 @@ def test_near_everyone_taking_part_is_not_shown_as_a_number(world: World) -> Non
 
 
 def test_fewer_than_the_minimum_group_is_not_shown_as_a_number(world: World) -> None:
-    users = _team(world, 8)
+    users = world.team(8)
     world.run_until(FRIDAY_4PM + dt.timedelta(hours=1))
     world.clock.set(dt.datetime(2026, 11, 3, 9, tzinfo=UTC))
     home = _lead_home(world, Reflected({world.pseudonym(user) for user in users[:4]}))
@@ -147,7 +126,7 @@ def test_fewer_than_the_minimum_group_is_not_shown_as_a_number(world: World) -> 
 
 
 def test_people_who_are_not_leads_and_never_opted_out_see_no_section(world: World) -> None:
-    _team(world, 2)
+    world.team(2)
     weekly = WeeklyActions(
         db=world.store,
         keyring=world.keyring,
@@ -160,18 +139,9 @@ def test_people_who_are_not_leads_and_never_opted_out_see_no_section(world: Worl
 
 
 def test_finished_ledger_rows_older_than_the_retention_period_are_removed(world: World) -> None:
-    _team(world, 3)
+    world.team(3)
     world.run_until(FRIDAY_4PM + dt.timedelta(hours=1))
-    runner = build_runner(
-        db=world.store,
-        slack=world.slack(),
-        keyring=world.keyring,
-        flows=FLOWS,
-        clock=world.clock,
-        sleep=world.clock.sleep,
-        late_after=world.late_after,
-        keep_for=dt.timedelta(days=30),
-    )
+    runner = world.runner(keep_for=dt.timedelta(days=30))
     count = "SELECT COUNT(*) AS n FROM reminder_ledger"
     world.clock.set(FRIDAY_4PM + dt.timedelta(days=29))
     runner.run_once()

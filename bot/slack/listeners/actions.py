@@ -8,9 +8,10 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 
 from bot.engine.people import Person
+from bot.engine.replies import Reply
 from bot.slack.identity import owner_tag
 from bot.slack.parts import Parts
-from bot.slack.respond import Job, respond, say
+from bot.slack.respond import Job, respond, respond_in_dm
 from bot.slack.views import copy
 from bot.slack.views.questions import with_answer
 
@@ -18,16 +19,12 @@ from bot.slack.views.questions import with_answer
 def register(app: App, parts: Parts) -> None:
     @app.action(re.compile(r"^start:"))
     def on_start(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:
-        user_id, flow_id = context.user_id or "", str(action.get("value") or "")
-        respond(
-            parts,
-            ack=ack,
-            context=context,
-            greet=True,
-            guard=lambda _: bool(user_id),
-            engine=lambda person: parts.conversations.start(person, flow_id),
-            then=lambda person, replies: say(parts, person, replies, user_id=user_id),
-        )
+        flow_id = str(action.get("value") or "")
+
+        def start(person: Person) -> list[Reply]:
+            return parts.conversations.start(person, flow_id)
+
+        respond_in_dm(parts, ack=ack, context=context, engine=start)
 
     @app.action(re.compile(r"^nudge_book:\d+$"))
     def on_book(ack: Ack, context: BoltContext) -> None:

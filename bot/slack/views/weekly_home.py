@@ -4,14 +4,8 @@ person (each with "Not for me"), and those they turned down (each with "Remind m
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import (
-    Block,
-    ButtonElement,
-    ContextBlock,
-    DividerBlock,
-    HeaderBlock,
-    SectionBlock,
-)
+from slack_sdk.models import blocks as kit
+from slack_sdk.models.blocks import Block, SectionBlock
 
 from bot.weekly import copy
 from bot.weekly.actions import HomeSection, state
@@ -25,10 +19,10 @@ OPT_OUT = "weekly_opt_out"
 def blocks(section: HomeSection) -> list[Block]:
     if not section:
         return []
-    shown: list[Block] = [DividerBlock(), HeaderBlock(text=copy.text("home.title"))]
+    shown: list[Block] = [kit.DividerBlock(), kit.HeaderBlock(text=copy.text("home.title"))]
     if section.led:
         intro = {"type": "mrkdwn", "text": copy.text("home.lead_intro")}
-        shown.append(ContextBlock(elements=[intro]))
+        shown.append(kit.ContextBlock(elements=[intro]))
         for led in section.led:
             line = copy.text("home.team", channel=led.team.channel, state=state(led.team))
             shown.append(SectionBlock(text=f"{line}\n{led.took_part}" if led.took_part else line))
@@ -48,5 +42,5 @@ def blocks(section: HomeSection) -> list[Block]:
 
 
 def _with_button(text: str, label: str, action_id: str, channel: str) -> SectionBlock:
-    button = ButtonElement(text=label, action_id=action_id, value=channel)
+    button = kit.ButtonElement(text=label, action_id=action_id, value=channel)
     return SectionBlock(text=text, accessory=button)

@@ -115,30 +115,8 @@ def _entry(row: Row) -> LedgerEntry:
 class Ledger(Tables):
     # ------------------------------------------------------------------ planning
 
-    def add(
-        self,
-        *,
-        person: str,
-        week: str,
-        kind: Kind,
-        channel: str,
-        recipient_sealed: bytes,
-        consent: bool,
-        due_at: dt.datetime,
-        now: dt.datetime,
-        skipped: SkipReason | None = None,
-    ) -> bool:
+    def add(self, planned: Planned, *, now: dt.datetime) -> bool:
         """Put a reminder in the ledger, once: False if this person already has one this week."""
-        planned = Planned(
-            person=person,
-            week=week,
-            kind=kind,
-            channel=channel,
-            recipient_sealed=recipient_sealed,
-            consent=consent,
-            due_at=due_at,
-            skipped=skipped,
-        )
         return bool(self.add_all([planned], now=now))
 
     def add_all(self, planned: Iterable[Planned], *, now: dt.datetime) -> list[Planned]:
@@ -210,50 +188,35 @@ class Ledger(Tables):
 
     def renew(self, entry: LedgerEntry, *, now: dt.datetime, lease: dt.timedelta) -> bool:
         """Extend our lease just before posting. False: the row is no longer ours to send."""
-        rows = self._write(
-            "UPDATE reminder_ledger SET lease_until = :lease, updated_at = :now "
-            "WHERE id = :id AND claim_token = :token AND state = 'claimed' "
-            "AND lease_until > :now RETURNING id",
-            self._held(entry, now) | {"lease": _stamp(now + lease)},
-        )
-        return bool(rows)
+        changes = "lease_until = :lease"
+        return self._move(entry, now, changes, "AND lease_until > :now", lease=_stamp(now + lease))
 
     def mark_sent(self, entry: LedgerEntry, *, ts: str, now: dt.datetime) -> bool:
         """Record the message ts. The DM channel is not kept: it would identify the person."""
-        rows = self._write(
-            "UPDATE reminder_ledger SET state = 'sent', sent_ts = :ts, lease_until = NULL, "
-            "updated_at = :now "
-            "WHERE id = :id AND claim_token = :token AND state = 'claimed' RETURNING id",
-            self._held(entry, now) | {"ts": ts},
-        )
-        return bool(rows)
+        return self._move(entry, now, "state = 'sent', sent_ts = :ts, lease_until = NULL", ts=ts)
 
     def mark_skipped(self, entry: LedgerEntry, *, reason: SkipReason, now: dt.datetime) -> bool:
-        rows = self._write(
-            "UPDATE reminder_ledger SET state = 'skipped', reason = :reason, "
-            "lease_until = NULL, updated_at = :now "
-            "WHERE id = :id AND claim_token = :token AND state = 'claimed' RETURNING id",
-            self._held(entry, now) | {"reason": reason},
-        )
-        return bool(rows)
+        changes = "state = 'skipped', reason = :reason, lease_until = NULL"
+        return self._move(entry, now, changes, reason=reason)
 
     def release(self, entry: LedgerEntry, *, retry_at: dt.datetime, now: dt.datetime) -> bool:
         """Give the row back to be tried again later (Slack was unavailable)."""
-        rows = self._write(
-            "UPDATE reminder_ledger SET state = 'due', claim_token = NULL, lease_until = NULL, "
-            "retry_at = :retry, updated_at = :now "
-            "WHERE id = :id AND claim_token = :token AND state = 'claimed' RETURNING id",
-            self._held(entry, now) | {"retry": _stamp(retry_at)},
-        )
-        return bool(rows)
+        changes = "state = 'due', claim_token = NULL, lease_until = NULL, retry_at = :retry"
+        return self._move(entry, now, changes, retry=_stamp(retry_at))
 
     def give_back(self, entry: LedgerEntry, *, now: dt.datetime) -> bool:
         """Hand back a row we have certainly not posted (we are stopping): as if never claimed."""
+        changes = "state = 'due', claim_token = NULL, lease_until = NULL"
+        return self._move(entry, now, changes + ", attempts = MAX(attempts - 1, 0)")
+
+    def _move(
+        self, entry: LedgerEntry, now: dt.datetime, changes: str, also: str = "", **values: Any
+    ) -> bool:
+        """One conditional UPDATE: only the holder of the current claim moves a claimed row."""
         rows = self._write(
-            "UPDATE reminder_ledger SET state = 'due', claim_token = NULL, lease_until = NULL, "
-            "attempts = MAX(attempts - 1, 0), updated_at = :now "
-            "WHERE id = :id AND claim_token = :token AND state = 'claimed' RETURNING id",
-            self._held(entry, now),
+            f"UPDATE reminder_ledger SET {changes}, updated_at = :now "
+            f"WHERE id = :id AND claim_token = :token AND state = 'claimed' {also} RETURNING id",
+            self._held(entry, now) | values,
         )
         return bool(rows)
 
