@@ -67,9 +67,10 @@ def respond_in_dm(
     ack: Ack,
     context: BoltContext,
     engine: Callable[[Person], Sequence[Reply]],
+    answer: Callable[[Sequence[Reply]], dict[str, Any]] | None = None,
 ) -> None:
     """The common case: greet the person by name, and post the engine's replies in their DM
-    (wherever they clicked)."""
+    (wherever they clicked or typed)."""
     user_id = context.user_id or ""
     respond(
         parts,
@@ -78,6 +79,7 @@ def respond_in_dm(
         greet=True,
         guard=lambda _: bool(user_id),
         engine=engine,
+        answer=answer,
         then=lambda person, replies: say(parts, person, replies, user_id=user_id),
     )
 

@@ -26,9 +26,8 @@ def chaos(dice: Dice) -> Iterator[ChaosSlack]:
 
 @pytest.fixture
 def bot(chaos: ChaosSlack, tmp_path: Path) -> Iterator[Bot]:
-    made = make_bot(chaos, tmp_path, timeout=CLIENT_TIMEOUT)
-    yield made
-    made.close()
+    with make_bot(chaos, tmp_path, timeout=CLIENT_TIMEOUT) as made:
+        yield made
 
 
 @pytest.fixture

@@ -88,6 +88,12 @@ class Bot:
         self.lanes.close()
         self.store.close()
 
+    def __enter__(self) -> Bot:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
     def settle(self) -> None:
         assert self.lanes.wait_idle(timeout=10), "posting did not finish"
 

@@ -136,9 +136,7 @@ def test_start_with_a_bot_token_runs_the_bot_and_reports_what_is_missing(
 def test_a_token_slack_refuses_is_reported_in_one_line(
     bare: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeSlack
 ) -> None:
-    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-revoked")
-    monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
-    monkeypatch.setenv("SLACK_API_URL", fake.url)
+    _against(monkeypatch, fake, token="xoxb-revoked")
     fake.fail("auth.test", error="invalid_auth")
     result = CliRunner().invoke(cli, ["run", "--http", "--port", str(_free_port())])
     assert result.exit_code == 1
@@ -189,9 +187,7 @@ def test_reflect_run_over_socket_mode_answers_and_stops_cleanly(
 def test_a_port_in_use_is_one_clear_line(
     bare: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeSlack
 ) -> None:
-    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
-    monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
-    monkeypatch.setenv("SLACK_API_URL", fake.url)
+    _against(monkeypatch, fake, token="xoxb-test")
     with socket.socket() as taken:
         taken.bind(("0.0.0.0", 0))
         taken.listen()
@@ -200,3 +196,10 @@ def test_a_port_in_use_is_one_clear_line(
     assert result.exit_code == 1
     assert "Could not start: Address already in use." in result.output
     assert "Traceback" not in result.output
+
+
+def _against(monkeypatch: pytest.MonkeyPatch, fake: FakeSlack, *, token: str) -> None:
+    """Settings for `reflect run --http` against the fake Slack."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", token)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
+    monkeypatch.setenv("SLACK_API_URL", fake.url)

@@ -7,6 +7,8 @@ import json
 import time
 from collections.abc import Callable
 
+import pytest
+
 from bot.engine.people import Person
 from bot.settings import Settings
 from bot.slack.views import weekly_home
@@ -107,22 +109,22 @@ def test_the_lead_sees_how_many_took_part_last_week_never_who(world: World) -> N
     assert "U000" not in home
 
 
-def test_near_everyone_taking_part_is_not_shown_as_a_number(world: World) -> None:
+@pytest.mark.parametrize(
+    ("took_part", "said", "unsaid"),
+    [
+        (6, "At least 5 people took part", "6"),  # near everyone: the rest would be countable
+        (4, "Fewer than 5 people took part", "4"),  # fewer than the minimum group
+    ],
+)
+def test_small_or_near_complete_counts_are_not_shown_as_numbers(
+    world: World, took_part: int, said: str, unsaid: str
+) -> None:
     users = world.team(8)
     world.run_until(FRIDAY_4PM + dt.timedelta(hours=1))
     world.clock.set(dt.datetime(2026, 11, 3, 9, tzinfo=UTC))
-    home = _lead_home(world, Reflected({world.pseudonym(user) for user in users[:6]}))
-    assert "At least 5 people took part" in home
-    assert "6" not in home.replace("16:00", "")
-
-
-def test_fewer_than_the_minimum_group_is_not_shown_as_a_number(world: World) -> None:
-    users = world.team(8)
-    world.run_until(FRIDAY_4PM + dt.timedelta(hours=1))
-    world.clock.set(dt.datetime(2026, 11, 3, 9, tzinfo=UTC))
-    home = _lead_home(world, Reflected({world.pseudonym(user) for user in users[:4]}))
-    assert "Fewer than 5 people took part" in home
-    assert "4" not in home.replace("C1", "")
+    home = _lead_home(world, Reflected({world.pseudonym(user) for user in users[:took_part]}))
+    assert said in home
+    assert unsaid not in home.replace("16:00", "").replace("C1", "")
 
 
 def test_people_who_are_not_leads_and_never_opted_out_see_no_section(world: World) -> None:

@@ -62,9 +62,8 @@ def fake() -> Iterator[FakeSlack]:
 
 @pytest.fixture
 def bot(fake: FakeSlack, tmp_path: Path) -> Iterator[Bot]:
-    made = make_bot(fake, tmp_path, weekly=True)
-    yield made
-    made.close()
+    with make_bot(fake, tmp_path, weekly=True) as made:
+        yield made
 
 
 @pytest.fixture
@@ -95,6 +94,13 @@ def send_reminders(fake: FakeSlack, bot: Bot, *, at: dt.datetime) -> None:
         slack=lambda: UserDmSlack(token="xoxb-test", base_url=fake.url),
     )
     service.runner(clock=lambda: at, sleep=lambda seconds: None).run_once()
+
+
+def first_reminder(fake: FakeSlack, bot: Bot, slack: SlackSide) -> dict[str, Any]:
+    """The lead switches the team on, the Friday round runs: U1's reminder."""
+    reflect(slack, bot, "ULEAD", "weekly on <#C1>")
+    send_reminders(fake, bot, at=FRIDAY_4PM)
+    return reminder_in(fake, "U1")
 
 
 def reminder_in(fake: FakeSlack, user: str) -> dict[str, Any]:
@@ -165,13 +171,13 @@ def test_only_the_lead_an_admin_or_a_configured_person_can_change_it(
 
 
 def test_weekly_admins_from_settings_may_change_any_team(fake: FakeSlack, tmp_path: Path) -> None:
-    made = make_bot(fake, tmp_path, weekly=True, weekly_admins=frozenset({"UOTHER"}))
-    try:
-        with talking_to(made, response_url=f"{fake.url}respond") as side:
-            reflect(side, made, "ULEAD", "weekly on <#C1>")
-            assert "off for <#C1>" in reflect(side, made, "UOTHER", "weekly off <#C1>")
-    finally:
-        made.close()
+    admins = frozenset({"UOTHER"})
+    with (
+        make_bot(fake, tmp_path, weekly=True, weekly_admins=admins) as made,
+        talking_to(made, response_url=f"{fake.url}respond") as side,
+    ):
+        reflect(side, made, "ULEAD", "weekly on <#C1>")
+        assert "off for <#C1>" in reflect(side, made, "UOTHER", "weekly off <#C1>")
 
 
 def test_a_channel_the_bot_cannot_read_gets_a_clear_message(
@@ -194,9 +200,7 @@ def test_bad_input_gets_a_helpful_answer(fake: FakeSlack, bot: Bot, slack: Slack
 def test_not_for_me_opts_out_for_good_and_app_home_opts_back_in(
     fake: FakeSlack, bot: Bot, slack: SlackSide
 ) -> None:
-    reflect(slack, bot, "ULEAD", "weekly on <#C1>")
-    send_reminders(fake, bot, at=FRIDAY_4PM)
-    nudge = reminder_in(fake, "U1")
+    nudge = first_reminder(fake, bot, slack)
     press(slack, bot, "U2", nudge, "weekly_not_for_me", owner="U1")  # someone else's click
     teams = Teams(bot.store, keyring=bot.store.keyring)
     assert teams.opted_out_teams(bot.store.keyring.pseudonym("T1:U1")) == []
@@ -225,9 +229,7 @@ def test_not_for_me_opts_out_for_good_and_app_home_opts_back_in(
 
 
 def test_remind_me_later_sends_one_reminder(fake: FakeSlack, bot: Bot, slack: SlackSide) -> None:
-    reflect(slack, bot, "ULEAD", "weekly on <#C1>")
-    send_reminders(fake, bot, at=FRIDAY_4PM)
-    nudge = reminder_in(fake, "U1")
+    nudge = first_reminder(fake, bot, slack)
     press(slack, bot, "U1", nudge, "weekly_later", owner="U1")
     assert "remind you" in json.dumps(reminder_in(fake, "U1"))
     # Real time moves on; the reminder is due three hours after the click.
@@ -326,9 +328,7 @@ def test_the_leads_home_shows_their_team_and_never_who_took_part(
 def test_another_flow_can_be_chosen_from_the_nudge_and_only_by_its_owner(
     fake: FakeSlack, bot: Bot, slack: SlackSide
 ) -> None:
-    reflect(slack, bot, "ULEAD", "weekly on <#C1>")
-    send_reminders(fake, bot, at=FRIDAY_4PM)
-    nudge = reminder_in(fake, "U1")
+    nudge = first_reminder(fake, bot, slack)
     press(slack, bot, "U2", nudge, "weekly_choose", owner="U1")  # not U2's nudge
     assert bot.store.load_session(Person(id="T1:U2")) is None
     assert bot.store.load_session(Person(id="T1:U1")) is None

@@ -51,18 +51,11 @@ class Planned:
         return f"Planned({self.week}, {self.kind}, skipped={self.skipped})"
 
 
-@dataclass(frozen=True)
-class LedgerEntry:
+@dataclass(frozen=True, kw_only=True)
+class LedgerEntry(Planned):
     """One row of the ledger: a weekly reminder for one person, and how far it has got."""
 
     id: str
-    person: str
-    week: str
-    kind: Kind
-    channel: str
-    recipient_sealed: bytes
-    consent: bool
-    due_at: dt.datetime
     state: State
     attempts: int
     claim_token: str | None = None
