@@ -12,6 +12,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 
 from bot.engine.people import Person
+from bot.engine.replies import Reply
 from bot.slack.listeners.actions import replace_controls
 from bot.slack.listeners.events import readable
 from bot.slack.listeners.home import refresh_home
@@ -35,16 +36,6 @@ def register(app: App, parts: Parts) -> None:
     ) -> None:
         raw = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
         entry_id, _, flow_id = str(raw).partition(":")
-
-        def then(person: Person, replies: list[Any]) -> Job:
-            flow = parts.conversations.library.get(flow_id)
-            note = copy.text("reminder.started", title=flow.title if flow else flow_id)
-            answered = _note(parts, body, note)
-            return say(parts, person, replies, user_id=context.user_id, before=answered)
-
-        def start(person: Person) -> list[Any]:
-            return parts.conversations.start(person, flow_id)  # stored before the ack
-
         mine = _owns(parts, entry_id)
         respond(
             parts,
@@ -52,8 +43,8 @@ def register(app: App, parts: Parts) -> None:
             context=context,
             greet=True,
             guard=lambda person: bool(flow_id) and mine(person),
-            engine=start,
-            then=then,
+            engine=lambda person: parts.conversations.start(person, flow_id),
+            then=_started(parts, body, flow_id=flow_id, user_id=context.user_id),
         )
 
     @app.action(NOT_FOR_ME)
@@ -120,6 +111,19 @@ def on_command(parts: Parts, *, ack: Ack, context: BoltContext, command: dict[st
         then=then,
         transaction=False,
     )
+
+
+def _started(
+    parts: Parts, body: dict[str, Any], *, flow_id: str, user_id: str | None
+) -> Callable[[Person, list[Reply]], Job]:
+    """After the ack: the reminder's buttons give way to a note, then the flow's first step."""
+
+    def then(person: Person, replies: list[Reply]) -> Job:
+        flow = parts.conversations.library.get(flow_id)
+        note = copy.text("reminder.started", title=flow.title if flow else flow_id)
+        return say(parts, person, replies, user_id=user_id, before=_note(parts, body, note))
+
+    return then
 
 
 def _weekly(parts: Parts, person: Person) -> tuple[WeeklyActions, Who]:
