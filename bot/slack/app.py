@@ -22,7 +22,7 @@ from bot.engine.conversation import Conversations
 from bot.settings import Settings
 from bot.slack.delivery.lanes import Lanes
 from bot.slack.delivery.names import Profiles
-from bot.slack.delivery.poster import Delivery
+from bot.slack.delivery.poster import Poster
 from bot.slack.listeners import actions, answers, command, forget, home, messages, weekly_actions
 from bot.slack.parts import Parts
 from bot.slack.serving.logs import bolt_logger
@@ -53,7 +53,7 @@ def build_app(
         conversations=conversations,
         store=store,
         settings=settings,
-        delivery=Delivery(client=client),
+        delivery=Poster(client=client),
         lanes=lanes or Lanes(),
         profiles=Profiles(client=client),
         clock=clock,

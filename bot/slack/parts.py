@@ -13,7 +13,7 @@ from bot.engine.people import Person
 from bot.settings import Settings
 from bot.slack.delivery.lanes import Lanes
 from bot.slack.delivery.names import Profile, Profiles
-from bot.slack.delivery.poster import Delivery
+from bot.slack.delivery.poster import Poster
 from bot.slack.identity import person_in
 from bot.slack.locks import PersonLocks
 from bot.slack.storage import SlackStore
@@ -25,7 +25,7 @@ class Parts:
     conversations: Conversations
     store: SlackStore
     settings: Settings
-    delivery: Delivery
+    delivery: Poster
     lanes: Lanes
     profiles: Profiles
     clock: Callable[[], dt.datetime]

@@ -31,7 +31,7 @@ from bot.slack.app import build_app
 from bot.slack.delivery.gateway import web_client
 from bot.slack.delivery.lanes import Lanes
 from bot.slack.delivery.names import Profiles
-from bot.slack.delivery.poster import Delivery
+from bot.slack.delivery.poster import Poster
 from bot.slack.parts import Parts
 from bot.slack.serving.http import HttpServer
 from bot.store.sqlite import SqliteStore
@@ -376,7 +376,7 @@ def make_parts(bot: Bot) -> Parts:
         conversations=bot.conversations,
         store=bot.store,
         settings=Settings(),
-        delivery=Delivery(client=client),
+        delivery=Poster(client=client),
         lanes=bot.lanes,
         profiles=Profiles(client=client),
         clock=bot.conversations.clock,

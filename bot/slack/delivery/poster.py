@@ -24,7 +24,10 @@ from bot.slack.views.blocks import Post
 log = logging.getLogger(__name__)
 
 
-class Delivery:
+class Poster:
+    """Posts, updates and views for the conversation, over the gateway's retrying client.
+    (`Parts.delivery` holds the app's one Poster; a row of the weekly ledger is a LedgerEntry.)"""
+
     def __init__(self, *, client: WebClient) -> None:
         self.client = client
         self._dms: dict[str, str] = {}
