@@ -83,26 +83,17 @@ def _moment(text: str | None) -> dt.datetime | None:
     return None if text is None else parse(text)
 
 
+#: Ledger columns read as they are stored, and those holding a time.
+_AS_STORED = ("id", "person", "week", "kind", "channel", "recipient_sealed", "state", "attempts")
+_OPTIONAL = ("claim_token", "sent_ts", "reason")
+_TIMES = ("lease_until", "created_at")
+
+
 def _entry(row: Row) -> LedgerEntry:
-    due_at = _moment(row["due_at"])
-    assert due_at is not None
-    return LedgerEntry(
-        id=row["id"],
-        person=row["person"],
-        week=row["week"],
-        kind=row["kind"],
-        channel=row["channel"],
-        recipient_sealed=row["recipient_sealed"],
-        consent=bool(row["consent"]),
-        due_at=due_at,
-        state=row["state"],
-        attempts=row["attempts"],
-        claim_token=row["claim_token"],
-        lease_until=_moment(row["lease_until"]),
-        sent_ts=row["sent_ts"],
-        reason=row["reason"],
-        created_at=_moment(row["created_at"]),
-    )
+    """A ledger row as a LedgerEntry (times as aware datetimes, consent as a bool)."""
+    values: dict[str, Any] = {name: row[name] for name in (*_AS_STORED, *_OPTIONAL)}
+    times: dict[str, Any] = {name: _moment(row[name]) for name in _TIMES}
+    return LedgerEntry(**values, **times, due_at=parse(row["due_at"]), consent=bool(row["consent"]))
 
 
 class Ledger(Tables):
