@@ -28,7 +28,7 @@ CONFIGURATION_ERRORS = frozenset(
 )
 
 #: Command modules, in the order `reflect --help` lists them.
-COMMANDS = ("start", "chat", "flows", "run", "nudges", "data", "stats", "db")
+COMMANDS = ("start", "chat", "flows", "run", "reminders", "data", "stats", "db")
 
 
 class _Commands(click.Group):
@@ -59,6 +59,12 @@ def cli() -> None:
 def is_configuration_error(error: BaseException) -> bool:
     kind = type(error)
     return any((klass.__module__, klass.__name__) in CONFIGURATION_ERRORS for klass in kind.__mro__)
+
+
+#: `reflect nudges`, the weekly reminders' name before they were called reminders: still works.
+cli.add_command(
+    click.Group(name="nudges", commands=cli.commands["reminders"].commands, hidden=True)  # type: ignore[attr-defined]
+)
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from bot.engine.sessions import Session
 from bot.store import open_store
 from bot.store.database import keys_path_for
 from bot.store.sqlite import SqliteStore
-from bot.store.weekly.ledger import Ledger
+from bot.store.weekly.ledger import Ledger, Planned
 from bot.store.weekly.teams import Teams
 from bot.weekly.due import WeeklyTime
 from bot.weekly.privacy import lead_aad
@@ -53,13 +53,15 @@ def _fill(store: SqliteStore, person: Person, channel: str) -> str:
     )
     Teams(store, keyring=store.keyring).opt_out(channel="C9", person=who, now=NOW)
     Ledger(store).add(
-        person=who,
-        week="2026-W45",
-        kind="weekly",
-        channel=channel,
-        recipient_sealed=sealed,
-        consent=True,
-        due_at=NOW,
+        Planned(
+            person=who,
+            week="2026-W45",
+            kind="weekly",
+            channel=channel,
+            recipient_sealed=sealed,
+            consent=True,
+            due_at=NOW,
+        ),
         now=NOW,
     )
     return who

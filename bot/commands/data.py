@@ -21,11 +21,11 @@ from pathlib import Path
 import click
 
 from bot import settings as settings_module
+from bot.engine.clock import utcnow
 from bot.engine.people import Person
 from bot.settings import Settings
 from bot.store import SqliteStore, StoreError, open_store
 from bot.store.export import as_json, as_markdown
-from bot.store.times import utcnow
 
 _person_option = click.option(
     "--person",

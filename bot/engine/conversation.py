@@ -22,6 +22,7 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from bot.engine import messages, safety, sessions
+from bot.engine.clock import utcnow
 from bot.engine.flows import Flow, FollowUpStep, ScaleStep
 from bot.engine.library import FlowLibrary
 from bot.engine.people import Person
@@ -54,10 +55,6 @@ class Unfinished(NamedTuple):
     flow_id: str
     title: str
     status: str
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class Conversations:

@@ -15,11 +15,12 @@ from collections.abc import Callable
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.engine.conversation import Conversations, utcnow
+from bot.engine.clock import utcnow
+from bot.engine.conversation import Conversations
 from bot.settings import Settings
 from bot.slack.delivery.lanes import Lanes
 from bot.slack.delivery.names import Profiles
-from bot.slack.delivery.poster import Delivery
+from bot.slack.delivery.poster import Poster
 from bot.slack.listeners import (
     actions,
     answers,
@@ -31,11 +32,11 @@ from bot.slack.listeners import (
     safety_answers,
     weekly_actions,
 )
-from bot.slack.listeners.home import WeeklySection, weekly_section
 from bot.slack.parts import Parts
 from bot.slack.serving import gate
 from bot.slack.serving.logs import bolt_logger
 from bot.slack.storage import SlackStore
+from bot.weekly.actions import WeeklyActions
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def build_app(
     client: WebClient,
     lanes: Lanes | None = None,
     clock: Callable[[], dt.datetime] = utcnow,
-    weekly: WeeklySection = weekly_section,
+    weekly: WeeklyActions | None = None,
 ) -> App:
     app = App(
         client=client,
@@ -62,7 +63,7 @@ def build_app(
         conversations=conversations,
         store=store,
         settings=settings,
-        delivery=Delivery(client=client),
+        delivery=Poster(client=client),
         lanes=lanes or Lanes(),
         profiles=Profiles(client=client),
         clock=clock,

@@ -35,6 +35,7 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from bot.engine.clock import utcnow
 from bot.engine.people import Person
 from bot.engine.reflections import (
     Answer,
@@ -52,12 +53,12 @@ from bot.store.errors import KeysMissingError, StoreError, UnreadableError, Wron
 from bot.store.privacy import Keyring, new_data_key, row_aad, seal, unseal
 from bot.store.redaction import redact
 from bot.store.stats import Activity, EventFact, ReflectionFact, ScaleFact
-from bot.store.times import parse, stamp, utcnow
+from bot.store.times import parse, stamp
 from bot.store.weekly import tables as weekly_tables
 
 log = logging.getLogger(__name__)
 
-#: Events answered to a nudge, attributed to the flow of the person's last nudge.
+#: Events answered to a supervisor suggestion, attributed to the flow of the person's last one.
 NUDGE_ANSWERS = frozenset({"nudge_followed", "nudge_dismissed"})
 SEALED = upgrade.SEALED
 #: Slack retries an event for a few minutes; its id is remembered for a day.
@@ -343,8 +344,8 @@ class SqliteStore:
         """Note that something happened, with no content and on which day (never the time).
         Every event is sealed under the person's key: the file alone says only that something
         happened to a pseudonym on a day, never what (crisis support, a firm suggestion, a
-        click). An answer to a nudge is attributed to the flow whose end showed the person's
-        last nudge, and kept once a day."""
+        click). An answer to a supervisor suggestion is attributed to the flow whose end showed
+        the person's last one, and kept once a day."""
         who = self.pseudonym(person)
         day = _day(at)
         with self._writing_as(who) as (db, key):

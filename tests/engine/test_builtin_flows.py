@@ -684,8 +684,8 @@ def test_no_flow_says_tonight_in_the_morning(flow_id: str) -> None:
 def test_the_weekly_reminder_promises_the_time_its_check_in_takes() -> None:
     """The weekly reminder starts the weekly check-in: whatever time it promises is the
     check-in's own `minutes`."""
-    from bot.weekly import copy as weekly_copy
     from bot.slack.views.reminder import WEEKLY_FLOW
+    from bot.weekly import copy as weekly_copy
 
     minutes = FLOWS[WEEKLY_FLOW].minutes
     promised: list[str] = []

@@ -88,7 +88,7 @@ def signed(body: bytes, *, timestamp: int | None = None) -> dict[str, str]:
 # file. The properties here throw anything at every value, in the shapes Slack uses.
 
 KNOWN = ("command", "text", "user_id", "team_id", "channel_id", "trigger_id", "response_url")
-form_text = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=300)
+form_text = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=300)
 words = form_text | st.sampled_from(["", "/reflect", "hard-day", "help", "stop", "U1", "T1"])
 ids = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789|:_-", max_size=40)
 event = st.fixed_dictionaries(
@@ -123,9 +123,16 @@ interaction = st.fixed_dictionaries(
         "view": st.fixed_dictionaries({"id": ids, "callback_id": ids}),
     },
 ).map(lambda payload: urlencode({"payload": json.dumps(payload)}).encode())
-other_json = st.dictionaries(
-    json_text.filter(lambda key: key not in BOLT_READS), json_any, max_size=6
-).map(lambda value: json.dumps(value).encode())
+
+
+def _unread(key: str) -> bool:
+    """A key Bolt does not read (BOLT_READS is below, with the known failures)."""
+    return key not in BOLT_READS
+
+
+other_json = st.dictionaries(json_text.filter(lambda key: _unread(key)), json_any, max_size=6).map(
+    lambda value: json.dumps(value).encode()
+)
 BOLT_READS = frozenset(
     {
         "type",

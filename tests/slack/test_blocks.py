@@ -190,7 +190,7 @@ def test_a_reflection_too_long_for_a_modal_is_cut_to_fit_the_view_limits() -> No
     import datetime as dt
 
     from bot.engine.reflections import StoredReflection
-    from bot.slack.listeners.home import reflection_view
+    from bot.slack.views.home import reflection_view
 
     at = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
     huge = StoredReflection("r1", "f", at, at, summary="long words " * 40_000)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import re._constants as sre_constants
 import re._parser as sre_parse
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 

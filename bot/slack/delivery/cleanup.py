@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 MOST_MESSAGES = 400
 
 
-def clear_questions_later(
+def clear_questions(
     parts: Parts,
     person: Person,
     *,
@@ -33,9 +33,9 @@ def clear_questions_later(
     replies: Sequence[Reply],
     stopped: str | None = None,
 ) -> None:
-    """On the person's lane (after the replies are posted): delete the bot's question messages
-    of the flows these replies finish, and of the flow `stopped`, if one was. The DM is
-    `channel`, or the one with `user_id`."""
+    """Delete the bot's question messages of the flows these replies finish, and of the flow
+    `stopped`, if one was. The DM is `channel`, or the one with `user_id`. Called on the
+    person's lane, after the replies are posted."""
     flows = {reply.flow_id for reply in replies if isinstance(reply, Summary)}
     if stopped:
         flows.add(stopped)
@@ -54,4 +54,4 @@ def clear_questions_later(
                 gone += parts.delivery.delete(channel=target, ts=str(message.get("ts")))
         log.info("a finished reflection's questions were cleared: %d messages", gone)
 
-    parts.lanes.submit(person.id, clear)
+    clear()

@@ -16,16 +16,15 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk.models.blocks import ContextBlock, InputBlock, PlainTextInputElement
 from slack_sdk.models.views import View
 
-from bot.engine.replies import Question, Reply
-from bot.slack.delivery import cleanup
+from bot.engine.people import Person
+from bot.engine.replies import Question
 from bot.slack.identity import owner_tag
-from bot.slack.listeners import home
 from bot.slack.parts import Parts
+from bot.slack.respond import Handled, Job, handled, respond, say, user_of
 from bot.slack.views import copy
-from bot.slack.views.blocks import compose
 from bot.slack.views.fitting import MODAL_TITLE, shorten
 from bot.slack.views.mrkdwn import plain, sections
-from bot.slack.views.questions import WRITE_PRIVATELY, read_block_id, with_answer
+from bot.slack.views.questions import WRITE_PRIVATELY, Asked, read_block_id, with_answer
 
 log = logging.getLogger(__name__)
 
@@ -64,87 +63,111 @@ def register(app: App, parts: Parts) -> None:
     def on_write(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
     ) -> None:
-        ack()
         block = str(action.get("block_id") or "")
         asked = read_block_id(block)
-        person = parts.person(context)
         trigger_id = str(body.get("trigger_id") or "")
-        if asked is None or person is None or asked.owner != owner_tag(person) or not trigger_id:
-            log.info("a Write privately click that was not the question owner's was ignored")
-            return
-        question = parts.conversations.current(person)
-        if question is None or (question.flow_id, question.step_id) != (
-            asked.flow_id,
-            asked.step_id,
-        ):
-            return
         container = body.get("container") or {}
-        metadata = json.dumps(
-            {"b": block, "c": container.get("channel_id"), "t": container.get("message_ts")}
-        )
-        view = answer_view(question, metadata=metadata)
-        parts.lanes.submit(
-            person.id, lambda: parts.delivery.open_view(trigger_id=trigger_id, view=view)
+        where = {"b": block, "c": container.get("channel_id"), "t": container.get("message_ts")}
+
+        def then(person: Person, question: Question | None) -> Job:
+            if question is None:
+                return None
+            view = answer_view(question, metadata=json.dumps(where))
+            return lambda: parts.delivery.open_view(trigger_id=trigger_id, view=view)
+
+        respond(
+            parts,
+            ack=ack,
+            context=context,
+            guard=lambda person: _owns(person, asked) and bool(trigger_id),
+            engine=lambda person: _waiting(parts, person, asked),
+            then=then,
+            transaction=False,
         )
 
     @app.view(CALLBACK_ID)
     def on_submit(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         view = body.get("view") or {}
-        person = parts.person(context)
-        try:
-            where = json.loads(view.get("private_metadata") or "{}")
-        except ValueError:
-            where = {}
+        where = _where(view)
         asked = read_block_id(str(where.get("b") or ""))
         values = (view.get("state") or {}).get("values") or {}
         text = str(((values.get(INPUT_BLOCK) or {}).get(INPUT_ACTION) or {}).get("value") or "")
-        if person is None or asked is None or asked.owner != owner_tag(person):
-            ack()
-            return
-        replies: list[Reply] | None = None
-        with parts.locks.hold(person), parts.store.writing():  # one commit, before the ack
-            current = parts.conversations.current(person)
-            if current is not None and (current.flow_id, current.step_id) == (
-                asked.flow_id,
-                asked.step_id,
-            ):
-                # Typed "skip" means skip, as in the DM; an empty optional box skips too.
-                replies = parts.conversations.receive(person, text or "skip")
-        if replies is None:
-            ack(response_action="errors", errors={INPUT_BLOCK: copy.text("private.stale")})
-            return
-        ack()
-        refused = any(
-            isinstance(reply, Question) and reply.step_id == asked.step_id and reply.reason
-            for reply in replies
+
+        def submit(person: Person) -> Handled | None:
+            if _waiting(parts, person, asked) is None:
+                return None
+            # Typed "skip" means skip, as in the DM; an empty optional box skips too.
+            run = lambda: parts.conversations.receive(person, text or "skip")  # noqa: E731
+            return handled(parts, person, run)
+
+        respond(
+            parts,
+            ack=ack,
+            context=context,
+            guard=lambda person: _owns(person, asked),
+            engine=submit,
+            answer=lambda done: {} if done is not None else _stale(),
+            then=lambda person, done: _said(parts, person, done, where=where, asked=asked),
         )
-        channel, ts = where.get("c"), where.get("t")
-        posts = compose(replies, owner=asked.owner)
-        user_id = context.user_id or ""
 
-        def deliver() -> None:
-            target = channel or parts.delivery.dm_channel(user_id=user_id)
-            if not target:
-                return
-            if ts and not refused:
-                answered = copy.text("private.answered")
-                message_blocks = _message_blocks(parts, channel=target, ts=str(ts))
-                if message_blocks is not None:
-                    blocks = with_answer(message_blocks, asked_block=str(where["b"]), note=answered)
-                    parts.delivery.update(
-                        channel=target,
-                        ts=str(ts),
-                        text=copy.text("fallback.message"),
-                        blocks=blocks,
-                    )
-            if posts:
-                parts.delivery.post(channel=target, posts=posts)
 
-        parts.lanes.submit(person.id, deliver)
-        if home.finished(replies) and user_id:
-            if channel:
-                cleanup.clear_questions_later(parts, person, channel=str(channel), replies=replies)
-            home.publish_later(parts, person, user_id=user_id)
+def _owns(person: Person, asked: Asked | None) -> bool:
+    if asked is None or asked.owner != owner_tag(person):
+        log.info("a Write privately click that was not the question owner's was ignored")
+        return False
+    return True
+
+
+def _waiting(parts: Parts, person: Person, asked: Asked | None) -> Question | None:
+    """The question `asked`, if it is the one now waiting for the person's answer."""
+    question = parts.conversations.current(person)
+    if asked is None or question is None:
+        return None
+    if (question.flow_id, question.step_id) != (asked.flow_id, asked.step_id):
+        return None
+    return question
+
+
+def _where(view: dict[str, Any]) -> dict[str, Any]:
+    try:
+        where = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return where if isinstance(where, dict) else {}
+
+
+def _stale() -> dict[str, Any]:
+    return {"response_action": "errors", "errors": {INPUT_BLOCK: copy.text("private.stale")}}
+
+
+def _said(
+    parts: Parts,
+    person: Person,
+    done: Handled | None,
+    *,
+    where: dict[str, Any],
+    asked: Asked | None,
+) -> Job:
+    """Post the replies where the question was; its message says it was answered privately
+    (never the words), unless the answer was refused."""
+    if done is None or asked is None:
+        return None
+    refused = any(
+        isinstance(reply, Question) and reply.step_id == asked.step_id and reply.reason
+        for reply in done.replies
+    )
+    channel, ts, user_id = where.get("c"), where.get("t"), user_of(person)
+
+    def mark() -> None:
+        target = channel or parts.delivery.dm_channel(user_id=user_id or "")
+        blocks = _message_blocks(parts, channel=target, ts=str(ts)) if target and ts else None
+        if target and ts and blocks is not None and not refused:
+            note = copy.text("private.answered")
+            blocks = with_answer(blocks, asked_block=str(where["b"]), note=note)
+            text = copy.text("fallback.message")
+            parts.delivery.update(channel=target, ts=str(ts), text=text, blocks=blocks)
+
+    return say(parts, person, done, channel=channel, user_id=user_id, before=mark)
 
 
 def _message_blocks(parts: Parts, *, channel: str, ts: str) -> list[dict[str, Any]] | None:

@@ -7,9 +7,9 @@
   and body. The first time a signature is seen it is claimed in the store (a keyed digest, kept
   for the 5-minute signature window and a little more); a second request with the same
   signature, in this process or another sharing the database, is acknowledged and not acted
-  on. Slack's own retries are signed afresh, so they pass here and are de-duplicated by event id
-  (bot.slack.listeners.events). A request whose handling fails gives up its claim, so that sending it
-  again works. Socket Mode requests carry no signature: the socket is authenticated.
+  on. Slack's own retries are signed afresh, so they pass here and are de-duplicated by event
+  id (bot.slack.listeners.events). A request whose handling fails gives up its claim, so that
+  sending it again works. Socket Mode requests carry no signature: the socket is authenticated.
 
 `register` also installs the app's error handler: a request no listener takes is acknowledged
 (bot.slack.serving.unhandled); a listener that fails is logged by the type of its error only.
