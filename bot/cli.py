@@ -29,6 +29,9 @@ CONFIGURATION_ERRORS = frozenset(
 
 #: Command modules, in the order `reflect --help` lists them.
 COMMANDS = ("start", "chat", "flows", "run", "reminders", "data", "stats", "db")
+#: Old names that still work, left out of `reflect --help`: `reflect nudges` was the weekly
+#: reminders' name before they were called reminders.
+ALIASES = {"nudges": "reminders"}
 
 
 class _Commands(click.Group):
@@ -38,10 +41,11 @@ class _Commands(click.Group):
         return [*COMMANDS, *(name for name in super().list_commands(ctx) if name not in COMMANDS)]
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in COMMANDS and cmd_name not in self.commands:
-            module = importlib.import_module(f"bot.commands.{cmd_name}")
-            self.add_command(module.command, cmd_name)
-        return super().get_command(ctx, cmd_name)
+        name = ALIASES.get(cmd_name, cmd_name)
+        if name in COMMANDS and name not in self.commands:
+            module = importlib.import_module(f"bot.commands.{name}")
+            self.add_command(module.command, name)
+        return super().get_command(ctx, name)
 
 
 @click.group(
@@ -59,12 +63,6 @@ def cli() -> None:
 def is_configuration_error(error: BaseException) -> bool:
     kind = type(error)
     return any((klass.__module__, klass.__name__) in CONFIGURATION_ERRORS for klass in kind.__mro__)
-
-
-#: `reflect nudges`, the weekly reminders' name before they were called reminders: still works.
-cli.add_command(
-    click.Group(name="nudges", commands=cli.commands["reminders"].commands, hidden=True)  # type: ignore[attr-defined]
-)
 
 
 def main() -> None:
