@@ -8,8 +8,7 @@ import sys
 import click
 
 from bot import settings as settings_module
-from bot.store import StoreError
-from bot.store import migration
+from bot.store import StoreError, migration
 
 
 @click.group(name="db")

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from pathlib import Path
 
 import click
 
 from bot import settings as settings_module
-from bot.store import StoreError, open_store
+from bot.store import SqliteStore, Store, StoreError, open_store
 
 
 class MomentType(click.ParamType):
@@ -58,7 +59,9 @@ def run_once(now: dt.datetime | None) -> None:
     )
     try:
         with open_store(settings) as store:
-            service = service_for(settings=settings, db_path=store.path, keyring=store.keyring)
+            service = service_for(
+                settings=settings, db_path=_weekly_database(store), keyring=store.keyring
+            )
             report = service.run_once(clock=starting_at(now) if now else utcnow)
     except StoreError as error:
         raise click.ClickException(str(error)) from None
@@ -82,7 +85,9 @@ def preview(at: dt.datetime) -> None:
     settings = _slack_settings()
     try:
         with open_store(settings) as store:
-            service = service_for(settings=settings, db_path=store.path, keyring=store.keyring)
+            service = service_for(
+                settings=settings, db_path=_weekly_database(store), keyring=store.keyring
+            )
             lines = service.preview(at=at)
     except StoreError as error:
         raise click.ClickException(str(error)) from None
@@ -108,3 +113,13 @@ def _slack_settings() -> settings_module.Settings:
             "(see .env.example)."
         )
     return settings
+
+
+def _weekly_database(store: Store) -> Path:
+    """The SQLite file the weekly nudges' tables live in (not yet on PostgreSQL)."""
+    if not isinstance(store, SqliteStore):
+        raise click.ClickException(
+            "Weekly nudges do not run on PostgreSQL yet: their tables are still in the SQLite "
+            "file. Unset REFLECT_DATABASE_URL to manage them."
+        )
+    return store.path

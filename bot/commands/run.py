@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot import settings as settings_module
 from bot.engine import messages
 from bot.runtime import FlowsUnavailable, build_conversations
-from bot.store import SqliteStore, StoreError, open_store
+from bot.store import SqliteStore, Store, StoreError, open_store
 
 if TYPE_CHECKING:
     from bot.slack.home import WeeklySection
@@ -68,7 +68,7 @@ def command(use_http: bool, port: int | None) -> None:
             port=port or settings.http_port,
             stop=stop,
             weekly=weekly_home,
-            background=[scheduler],
+            background=[scheduler] if scheduler is not None else [],
         )
     except FlowsUnavailable as error:
         raise click.ClickException(str(error)) from None
@@ -89,12 +89,18 @@ def command(use_http: bool, port: int | None) -> None:
 
 
 def _weekly(
-    settings: settings_module.Settings, store: SqliteStore
-) -> tuple[WeeklySection, Background]:
+    settings: settings_module.Settings, store: Store
+) -> tuple[WeeklySection, Background | None]:
     """The weekly nudges' App Home section and scheduler, over the bot's own database."""
     from bot.schedule.service import service_for
     from bot.slack.home import weekly_section
     from bot.slack.weekly import for_store
+
+    if not isinstance(store, SqliteStore):
+        logging.getLogger(__name__).warning(
+            "weekly nudges are off: they do not run on PostgreSQL yet"
+        )
+        return weekly_section, None
 
     section = for_store(store, settings=settings) or weekly_section
     scheduler = service_for(

@@ -22,7 +22,7 @@ from bot.slack.housekeeping import Housekeeping
 from bot.slack.http import HttpServer
 from bot.slack.lanes import Lanes
 from bot.slack.socket import SocketModeRunner
-from bot.store.sqlite import SqliteStore
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class Background(Protocol):
 def serve(
     *,
     settings: Settings,
-    store: SqliteStore,
+    store: Store,
     conversations: Conversations,
     http: bool,
     port: int,

@@ -135,7 +135,7 @@ def _has_table(conn: Connection, name: str) -> bool:
 
 def _run(conn: Connection, *statements: str) -> None:
     for statement in statements:
-        conn.execute(statement)  # type: ignore[call-overload]
+        conn.execute(statement)
 
 
 # ---------------------------------------------------------------------- the data database

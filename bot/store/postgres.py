@@ -114,7 +114,6 @@ class PostgresStore:
         store.applied_migrations = applied
         return store
 
-
     def migrate(self, migrations: pg_schema.PgMigrations) -> list[str]:
         """Apply another module's migration set to the data database."""
         with self._db.pool.connection() as conn:
@@ -339,7 +338,7 @@ class PostgresStore:
             ).fetchone()
             gone = int(row[0]) if row else 0
             for table in ("reflections", "sessions", "events"):
-                conn.execute(f"DELETE FROM {table} WHERE pseudonym = %s", [who])  # type: ignore[call-overload]
+                conn.execute(f"DELETE FROM {table} WHERE pseudonym = %s", [who])
             for erase in pg_schema.ERASERS:
                 erase(conn, who)
         log.info("erased a person's data: %d reflections", gone)
@@ -546,9 +545,7 @@ def pending_at(url: str, *, keys_url: str) -> list[str]:
         databases.close()
 
 
-def pending_migrations(
-    databases: PgDatabases, sets: Iterable[pg_schema.PgMigrations]
-) -> list[str]:
+def pending_migrations(databases: PgDatabases, sets: Iterable[pg_schema.PgMigrations]) -> list[str]:
     """`set/name` of the migrations not yet applied to either database."""
     with databases.keys() as keys:
         behind = pg_schema.pending(keys, [pg_schema.KEYS_MIGRATIONS])
