@@ -45,15 +45,12 @@ class PgUrls:
 @pytest.fixture(scope="session")
 def pg_server_session() -> Iterator[pg_server.PgServer]:
     try:
-        server = pg_server.start()
+        server = pg_server.start(databases=(DATA_DATABASE, KEYS_DATABASE))
     except pg_server.NoPostgres as error:
         if os.environ.get("CI"):
             pytest.fail(str(error), pytrace=False)
         pytest.skip(str(error))
     try:
-        with server.admin() as conn:
-            for name in (DATA_DATABASE, KEYS_DATABASE):
-                conn.execute(f"CREATE DATABASE {name} TEMPLATE template0")
         yield server
     finally:
         server.stop()

@@ -9,12 +9,17 @@ TCP port), trusts local connections, and runs without fsync (a test server loses
 matters in a crash). Run as root, as CI does, the server runs as an unprivileged account
 (`postgres` if it exists, else `nobody`): PostgreSQL refuses to run as root.
 
-Each test gets databases of its own with `create_database()`, dropped with `drop_database()`.
+Initialising a cluster (initdb) is the slow part, so the first start on a machine keeps a
+stopped, initialised cluster (with the databases asked for) as a template, and every
+later start copies it, which takes a fraction of the time. The template is rebuilt when the
+binaries or the databases asked for change. All of it lives in /dev/shm when the machine has it
+(file writes are most of the cost), else in /tmp.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.util
 import itertools
 import os
@@ -37,6 +42,16 @@ _SETTINGS = (
     "max_connections=200",
     "shared_buffers=32MB",
 )
+
+
+def _base() -> str:
+    """Where servers live: memory (/dev/shm) when there is one, since initialising and copying
+    a cluster is mostly file writes; else /tmp. Both keep the socket path short."""
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK) else "/tmp"
+
+
+_BASE = _base()
 
 
 class NoPostgres(RuntimeError):
@@ -116,8 +131,9 @@ class PgServer:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def stop(self) -> None:
-        with contextlib.suppress(subprocess.SubprocessError, OSError):
-            self._run("pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop")
+        if (self.data_dir / "postmaster.pid").exists():
+            with contextlib.suppress(RuntimeError, subprocess.SubprocessError, OSError):
+                self._run("pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop")
         shutil.rmtree(self.root, ignore_errors=True)
 
     def _run(self, program: str, *args: str) -> None:
@@ -151,43 +167,86 @@ def _unprivileged() -> tuple[int, int] | None:
     raise NoPostgres("Running as root with neither a 'postgres' nor a 'nobody' account.")
 
 
-def start(choice: str | None = None) -> PgServer:
-    """initdb and start a server in a new temporary folder; stop it with `.stop()`."""
-    source, bin_dir = find_binaries(choice)
+def _new_root(run_as: tuple[int, int] | None) -> Path:
     # A short path: a Unix socket path must stay under about 100 bytes.
-    root = Path(tempfile.mkdtemp(prefix="reflect-pg-", dir="/tmp"))
-    run_as = _unprivileged()
+    root = Path(tempfile.mkdtemp(prefix="reflect-pg-", dir=_BASE))
     if run_as is not None:
         os.chown(root, *run_as)
-    server = PgServer(source=source, bin_dir=bin_dir, root=root, _run_as=run_as)
+    return root
+
+
+def _initdb(server: PgServer) -> None:
+    server._run(
+        "initdb",
+        *("-D", str(server.data_dir), "-U", "postgres", "-A", "trust", "-E", "UTF8"),
+        "--no-locale",
+        "--no-sync",
+    )
+
+
+def _pg_ctl_start(server: PgServer) -> None:
+    options = " ".join([f"-k {server.root}", *(f"-c {setting}" for setting in _SETTINGS)])
+    server._run(
+        "pg_ctl",
+        *("-D", str(server.data_dir), "-l", str(server.root / "server.log")),
+        *("-o", options, "-w", "-t", "60", "start"),
+    )
+
+
+def _template_key(bin_dir: Path, databases: tuple[str, ...]) -> str:
+    postgres = (bin_dir / "postgres").stat()
+    identity = f"{bin_dir}|{postgres.st_size}|{postgres.st_mtime_ns}|{databases}|{os.geteuid()}"
+    return hashlib.sha256(identity.encode()).hexdigest()[:16]
+
+
+def _template(source: str, bin_dir: Path, databases: tuple[str, ...]) -> Path:
+    """A stopped, initialised cluster holding `databases`, built once and kept for copying."""
+    cache = Path(_BASE) / f"reflect-pg-templates-{os.geteuid()}"
+    cache.mkdir(mode=0o700, exist_ok=True)
+    final = cache / _template_key(bin_dir, databases)
+    if (final / "ready").exists():
+        return final / "data"
+    run_as = _unprivileged()
+    server = PgServer(source=source, bin_dir=bin_dir, root=_new_root(run_as), _run_as=run_as)
     try:
-        server._run(
-            "initdb",
-            "-D",
-            str(server.data_dir),
-            "-U",
-            "postgres",
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--no-locale",
-            "--no-sync",
-        )
-        options = " ".join([f"-k {root}", *(f"-c {setting}" for setting in _SETTINGS)])
-        server._run(
-            "pg_ctl",
-            "-D",
-            str(server.data_dir),
-            "-l",
-            str(root / "server.log"),
-            "-o",
-            options,
-            "-w",
-            "-t",
-            "60",
-            "start",
-        )
+        _initdb(server)
+        if databases:
+            _pg_ctl_start(server)
+            with server.admin() as conn:
+                for name in databases:
+                    conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+            server._run("pg_ctl", "-D", str(server.data_dir), "-m", "fast", "-w", "stop")
+        building = Path(tempfile.mkdtemp(prefix="building-", dir=cache))
+        shutil.move(str(server.data_dir), building / "data")
+        (building / "ready").touch()
+        try:
+            building.rename(final)
+        except OSError:  # another test run built it at the same moment: keep theirs
+            shutil.rmtree(building, ignore_errors=True)
+    finally:
+        server.stop()
+    return final / "data"
+
+
+def _copy_owned(template: Path, target: Path, run_as: tuple[int, int] | None) -> None:
+    shutil.copytree(template, target, symlinks=True)
+    if run_as is not None:
+        for folder, subfolders, files in os.walk(target):
+            os.chown(folder, *run_as)
+            for name in [*subfolders, *files]:
+                os.chown(os.path.join(folder, name), *run_as, follow_symlinks=False)
+
+
+def start(choice: str | None = None, *, databases: tuple[str, ...] = ()) -> PgServer:
+    """Start a server (holding `databases`, created empty) in a new temporary folder; stop it
+    with `.stop()`."""
+    source, bin_dir = find_binaries(choice)
+    template = _template(source, bin_dir, databases)
+    run_as = _unprivileged()
+    server = PgServer(source=source, bin_dir=bin_dir, root=_new_root(run_as), _run_as=run_as)
+    try:
+        _copy_owned(template, server.data_dir, run_as)
+        _pg_ctl_start(server)
     except BaseException:
         server.stop()
         raise
