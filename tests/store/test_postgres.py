@@ -1,0 +1,312 @@
+"""What the PostgreSQL store adds: several processes on one database (each store here has its
+own pool, so its own server sessions, exactly as separate processes would), migrations, the
+separate keys database, retention and aggregates, and clear errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg
+import pytest
+
+from bot.engine.people import Person
+from bot.engine.sessions import Session
+from bot.store import pg_schema, stats
+from bot.store.errors import StoreError
+from bot.store.postgres import PostgresStore, pending_at
+from tests.pg_fixtures import PgUrls
+from tests.store.conftest import NOW, SECRET, open_pg, reflection
+
+YEAR_AGO = NOW - dt.timedelta(days=366)
+
+
+def _in_parallel(count: int, work: Callable[[int], object]) -> list[object]:
+    start = threading.Barrier(count)
+
+    def run(n: int) -> object:
+        start.wait()
+        return work(n)
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+# ---------------------------------------------------------------------- many processes
+
+
+def test_one_persons_requests_take_turns_across_processes(pg_urls: PgUrls, sam: Person) -> None:
+    """Three "processes" each handle a stream of Sam's messages: read the session, change it,
+    write it back, in one transaction. With the per-person lock no update is lost."""
+    stores = [open_pg(pg_urls, pool_size=2) for _ in range(3)]
+    stores[0].save_session(sam, Session("hard-day", "weight", NOW, answers={"count": 0}))
+    rounds = 15
+
+    def handle_messages(n: int) -> None:
+        store = stores[n]
+        for _ in range(rounds):
+            with store.writing():
+                session = store.load_session(sam)
+                assert session is not None
+                count = session.answers["count"]
+                store.save_session(
+                    sam, Session("hard-day", "weight", NOW, answers={"count": count + 1})
+                )
+
+    try:
+        _in_parallel(3, handle_messages)
+        final = stores[1].load_session(sam)
+    finally:
+        for store in stores:
+            store.close()
+    assert final is not None and final.answers["count"] == 3 * rounds
+
+
+def test_different_people_do_not_wait_for_each_other(
+    pg_urls: PgUrls, sam: Person, alex: Person
+) -> None:
+    first, second = open_pg(pg_urls), open_pg(pg_urls)
+    try:
+        with first.writing():
+            first.save_session(sam, Session("hard-day", "weight", NOW))
+            # Sam's turn is held by `first`; Alex's request in another process goes ahead.
+            done = threading.Event()
+
+            def other() -> None:
+                second.save_session(alex, Session("hard-day", "weight", NOW))
+                done.set()
+
+            thread = threading.Thread(target=other)
+            thread.start()
+            assert done.wait(timeout=10)
+            thread.join()
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_redelivered_event_is_handled_once_across_processes(pg_urls: PgUrls) -> None:
+    stores = [open_pg(pg_urls, pool_size=2) for _ in range(4)]
+    try:
+        for event in ("Ev1", "Ev2", "Ev3"):
+            claims = _in_parallel(4, lambda n, e=event: stores[n].claim_event(e, at=NOW))
+            assert sorted(claims) == [False, False, False, True]  # type: ignore[type-var]
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_a_claim_whose_request_failed_is_not_kept(pg_urls: PgUrls, sam: Person) -> None:
+    """The claim commits with the request's writes or not at all: if handling fails, Slack's
+    redelivery (to any process) is handled."""
+    first, second = open_pg(pg_urls), open_pg(pg_urls)
+    try:
+        with pytest.raises(RuntimeError), first.writing():
+            assert first.claim_event("Ev9", at=NOW)
+            first.save_session(sam, Session("hard-day", "weight", NOW))
+            raise RuntimeError("the process failed mid-request")
+        assert second.load_session(sam) is None
+        assert second.claim_event("Ev9", at=NOW)
+        assert not first.claim_event("Ev9", at=NOW)
+    finally:
+        first.close()
+        second.close()
+
+
+def test_erasure_waits_for_a_request_in_flight(pg_urls: PgUrls, sam: Person) -> None:
+    """`forget` takes the person's turn: a finish in flight in another process commits first
+    and is then erased with the rest; nothing of Sam's is left, readable or not."""
+    bot, operator = open_pg(pg_urls), open_pg(pg_urls)
+    try:
+        with bot.writing():
+            bot.save_session(sam, Session("hard-day", "weight", NOW))
+            erased: list[int] = []
+            thread = threading.Thread(target=lambda: erased.append(operator.forget(sam)))
+            thread.start()
+            thread.join(timeout=0.3)
+            assert thread.is_alive()  # waiting for Sam's turn
+            bot.finish(sam, reflection())
+        thread.join(timeout=10)
+        assert erased == [1]
+        with pg_urls.connect() as conn:
+            for table in ("sessions", "reflections", "events"):
+                assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)  # type: ignore[call-overload]
+        with pg_urls.connect(keys=True) as conn:
+            assert conn.execute("SELECT count(*) FROM data_keys").fetchone() == (0,)
+    finally:
+        bot.close()
+        operator.close()
+
+
+# ---------------------------------------------------------------------- migrations
+
+
+def test_a_new_database_is_migrated_once(pg_empty_urls: PgUrls) -> None:
+    assert pending_at(pg_empty_urls.url, keys_url=pg_empty_urls.keys_url) == [
+        "reflect-keys/001_data_keys",
+        "reflect/001_initial",
+    ]
+    with open_pg(pg_empty_urls) as store:
+        assert store.applied_migrations == ["reflect-keys/001_data_keys", "reflect/001_initial"]
+    with open_pg(pg_empty_urls) as store:
+        assert store.applied_migrations == []
+    assert pending_at(pg_empty_urls.url, keys_url=pg_empty_urls.keys_url) == []
+
+
+def test_processes_starting_together_migrate_once(pg_empty_urls: PgUrls, sam: Person) -> None:
+    stores = _in_parallel(3, lambda n: open_pg(pg_empty_urls, pool_size=1))
+    try:
+        applied = sorted(len(s.applied_migrations) for s in stores)  # type: ignore[attr-defined]
+        assert applied == [0, 0, 2]
+        stores[0].finish(sam, reflection(summary="one store"))  # type: ignore[attr-defined]
+        assert [r.summary for r in stores[2].reflections(sam)] == ["one store"]  # type: ignore[attr-defined]
+    finally:
+        for store in stores:
+            store.close()  # type: ignore[attr-defined]
+
+
+def test_a_store_that_may_not_migrate_says_what_to_run(pg_empty_urls: PgUrls) -> None:
+    with pytest.raises(StoreError, match="reflect db migrate"):
+        open_pg(pg_empty_urls, migrate=False)
+
+
+def test_another_modules_tables_are_migrated_and_erased(pg_empty_urls: PgUrls, sam: Person) -> None:
+    extra = pg_schema.PgMigrations("test-extra")
+
+    @extra(name="001_notes")
+    def _notes(conn: psycopg.Connection[object]) -> None:
+        conn.execute("CREATE TABLE extra_notes (person text PRIMARY KEY)")
+
+    def erase(conn: psycopg.Connection[object], who: str) -> None:
+        conn.execute("DELETE FROM extra_notes WHERE person = %s", [who])
+
+    with pytest.raises(ValueError, match="after"):
+        extra(name="000_too_early")(_notes)
+    pg_schema.register_eraser(erase)
+    try:
+        with open_pg(pg_empty_urls, migrations=[extra]) as store:
+            assert store.applied_migrations[-1] == "test-extra/001_notes"
+            with store.writing() as conn:
+                conn.execute("INSERT INTO extra_notes VALUES (%s)", [store.pseudonym(sam)])
+            store.forget(sam)
+            with store.reading() as conn:
+                assert conn.execute("SELECT count(*) FROM extra_notes").fetchone() == (0,)
+    finally:
+        pg_schema.ERASERS.remove(erase)
+
+
+def test_release_one_schema_is_frozen(pg_urls: PgUrls) -> None:
+    """The columns 001_initial made, as released: change the schema with a new migration."""
+    with pg_urls.connect() as conn:
+        columns = conn.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns"
+            " WHERE table_schema = %s AND table_name <> 'reflect_migrations'"
+            " ORDER BY table_name, ordinal_position",
+            [pg_urls.schema],
+        ).fetchall()
+    assert [f"{t}.{c}:{d}" for t, c, d in columns] == [
+        "answers.reflection_id:text",
+        "answers.step_id:text",
+        "answers.position:integer",
+        "answers.kind:text",
+        "answers.value:text",
+        "answers.sealed:bytea",
+        "events.id:bigint",
+        "events.pseudonym:text",
+        "events.event:text",
+        "events.flow_id:text",
+        "events.at:timestamp with time zone",
+        "meta.key:text",
+        "meta.value:text",
+        "reflections.id:text",
+        "reflections.seq:bigint",
+        "reflections.pseudonym:text",
+        "reflections.flow_id:text",
+        "reflections.started_at:timestamp with time zone",
+        "reflections.finished_at:timestamp with time zone",
+        "reflections.summary:bytea",
+        "seen_events.digest:text",
+        "seen_events.at:timestamp with time zone",
+        "sessions.pseudonym:text",
+        "sessions.flow_id:text",
+        "sessions.state:bytea",
+        "sessions.updated_at:timestamp with time zone",
+    ]
+
+
+# ---------------------------------------------------------------------- the keys database
+
+
+def test_keys_in_the_data_database_are_refused(pg_urls: PgUrls) -> None:
+    with pytest.raises(StoreError, match="same database"):
+        PostgresStore.open(pg_urls.url, keys_url=pg_urls.url, secret=SECRET)
+
+
+def test_an_unreachable_server_is_one_line_without_the_password() -> None:
+    url = "postgresql://reflect:hunter2-not-real@/reflect?host=/nonexistent-socket-dir"
+    with pytest.raises(StoreError) as caught:
+        PostgresStore.open(url, keys_url=url.replace("/reflect?", "/keys?"), secret=SECRET)
+    message = str(caught.value)
+    assert "Cannot connect to PostgreSQL" in message and "\n" not in message
+    assert "hunter2" not in message
+
+
+# ---------------------------------------------------------------------- retention, aggregates
+
+
+def test_purge_removes_what_is_older_than_the_cutoff(
+    pg_store: PostgresStore, sam: Person, alex: Person
+) -> None:
+    pg_store.finish(sam, reflection(at=YEAR_AGO, summary="old"))
+    pg_store.finish(sam, reflection(at=NOW, summary="recent"))
+    pg_store.record(sam, "nudge_firm_shown", at=YEAR_AGO)
+    pg_store.finish(alex, reflection(at=YEAR_AGO, summary="alex old"))
+    assert pg_store.purge(older_than=NOW - dt.timedelta(days=365)) == 2
+    assert [r.summary for r in pg_store.reflections(sam)] == ["recent"]
+    assert pg_store.reflections(alex) == []
+    assert pg_store.last_event(sam, "nudge_firm_shown") is None
+    assert pg_store.purge(older_than=NOW - dt.timedelta(days=365)) == 0
+
+
+def test_people_purged_entirely_lose_their_key(pg_urls: PgUrls, sam: Person, alex: Person) -> None:
+    with open_pg(pg_urls, clock=lambda: YEAR_AGO) as store:
+        store.finish(sam, reflection(at=YEAR_AGO))
+        store.finish(alex, reflection(at=YEAR_AGO))
+        store.save_session(alex, Session("hard-day", "weight", YEAR_AGO))
+    with open_pg(pg_urls, clock=lambda: NOW) as store:
+        store.finish(alex, reflection(at=NOW, summary="alex now"))
+        assert store.purge(older_than=NOW - dt.timedelta(days=365)) == 2
+        assert store.load_session(alex) is None
+        assert [r.summary for r in store.reflections(alex)] == ["alex now"]
+    with pg_urls.connect(keys=True) as conn:
+        assert conn.execute("SELECT count(*) FROM data_keys").fetchone() == (1,)
+
+
+def test_a_slack_event_is_remembered_for_a_day(pg_store: PostgresStore, pg_urls: PgUrls) -> None:
+    assert pg_store.claim_event("Ev01", at=NOW)
+    assert not pg_store.claim_event("Ev01", at=NOW + dt.timedelta(minutes=5))
+    assert pg_store.claim_event("Ev03", at=NOW + dt.timedelta(days=1, minutes=10))
+    with pg_urls.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM seen_events").fetchone() == (1,)
+
+
+def test_who_reflected_and_the_report(pg_store: PostgresStore, sam: Person) -> None:
+    monday = dt.datetime(2026, 11, 9, 12, tzinfo=dt.UTC)
+    for n in range(6):
+        person = Person(f"T1:U{n}")
+        pg_store.finish(person, reflection(at=monday, scale=2 if n < 3 else 4))
+        pg_store.record(person, "nudge_shown", at=monday, flow_id="hard-day")
+        pg_store.record(person, "signpost_shown", at=monday)
+    pg_store.finish(sam, reflection(flow_id="weekly-check-in", at=monday))
+    week = {"since": monday - dt.timedelta(days=1), "until": monday + dt.timedelta(days=1)}
+    assert pg_store.people_who_reflected(flow_id="weekly-check-in", **week) == {
+        pg_store.pseudonym(sam)
+    }
+    assert len(pg_store.people_who_reflected(flow_id=None, **week)) == 7
+    report = stats.report(pg_store, weeks=2, min_group_size=5, now=monday + dt.timedelta(days=9))
+    shown = {(r["flow"], r["measure"], r["value"]): r["shown"] for r in report.rows()}
+    assert shown[("hard-day", "reflections", None)] == "6"
+    assert shown[("hard-day", "scale", "2")] == "fewer than 5"
+    assert shown[("hard-day", "nudge_shown", None)] == "6"
