@@ -12,13 +12,25 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 import pytest
 
+from bot.engine.conversation import Conversations
+from bot.engine.flows import Flow
 from bot.engine.people import Person
+from bot.engine.replies import Reply, Summary
 from bot.engine.sessions import Session
 from bot.store import pg_schema, stats
 from bot.store.errors import StoreError
 from bot.store.postgres import PostgresStore, pending_at
 from tests.pg_fixtures import PgUrls
 from tests.store.conftest import NOW, SECRET, open_pg, reflection
+from tests.store.test_engine_on_sqlite import (
+    CANARY,
+    FIRST_ANSWER,
+    LEADER,
+    _answer_for,
+    _conversations,
+    _question,
+)
+from tests.store.test_privacy_both import _raw_values
 
 YEAR_AGO = NOW - dt.timedelta(days=366)
 
@@ -310,3 +322,44 @@ def test_who_reflected_and_the_report(pg_store: PostgresStore, sam: Person) -> N
     assert shown[("hard-day", "reflections", None)] == "6"
     assert shown[("hard-day", "scale", "2")] == "fewer than 5"
     assert shown[("hard-day", "nudge_shown", None)] == "6"
+
+
+# ---------------------------------------------------------------------- the engine on it
+
+
+def test_a_flow_walked_request_by_request_survives_a_restart(
+    pg_urls: PgUrls, hard_day: Flow
+) -> None:
+    """As the Slack app does: each message is one writing transaction around the engine."""
+
+    def say(store: PostgresStore, talk: Conversations, text: str) -> list[Reply]:
+        with store.writing():
+            return talk.receive(LEADER, text)
+
+    with open_pg(pg_urls) as store:
+        talk = _conversations(store, hard_day)
+        with store.writing():
+            first = _question(talk.start(LEADER, hard_day.id))
+        assert first is not None and first.step_kind == "text"
+        second = _question(say(store, talk, FIRST_ANSWER))
+        say(store, talk, "pause")
+
+    with open_pg(pg_urls) as store:  # the bot restarted (or another process took over)
+        talk = _conversations(store, hard_day)
+        question = _question(say(store, talk, "resume"))
+        assert question is not None and second is not None
+        assert question.step_id == second.step_id
+        replies: list[Reply] = []
+        for _ in range(30):
+            replies = say(store, talk, _answer_for(question))
+            question = _question(replies)
+            if any(isinstance(r, Summary) for r in replies):
+                break
+        (summary,) = [r for r in replies if isinstance(r, Summary)]
+        (kept,) = store.reflections(LEADER)
+
+    assert kept.id == summary.reflection_id
+    assert kept.answers[0].value == f"{CANARY}: the family rang [phone] twice"
+    assert "07911 123456" in summary.text and "07911" not in kept.summary
+    raw = _raw_values(pg_urls, keys=False) + _raw_values(pg_urls, keys=True)
+    assert CANARY.encode() not in raw and b"U0MANAGER" not in raw
