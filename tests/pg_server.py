@@ -237,10 +237,56 @@ def _copy_owned(template: Path, target: Path, run_as: tuple[int, int] | None) ->
                 os.chown(os.path.join(folder, name), *run_as, follow_symlinks=False)
 
 
+def _runs_as(bin_dir: Path, run_as: tuple[int, int] | None) -> bool:
+    try:
+        result = subprocess.run(
+            [str(bin_dir / "postgres"), "--version"],
+            capture_output=True,
+            timeout=30,
+            user=run_as[0] if run_as else None,
+            group=run_as[1] if run_as else None,
+            check=False,
+        )
+    except OSError:
+        return False
+    return result.returncode == 0
+
+
+def _usable(bin_dir: Path, run_as: tuple[int, int] | None) -> Path:
+    """`bin_dir`, or a world-readable copy of its installation when the unprivileged account
+    cannot reach it (a virtualenv under a private home folder, as root in CI)."""
+    if _runs_as(bin_dir, run_as):
+        return bin_dir
+    # pgserver's layout: <site>/pgserver/pginstall/{bin,lib,share}, and the shared libraries
+    # the wheel bundles in <site>/pgserver.libs (found through a relative rpath): keep both.
+    install = bin_dir.parent
+    package = install.parent
+    libs = package.parent / f"{package.name}.libs"
+    copy = Path(_BASE) / f"reflect-pg-bin-{_template_key(bin_dir, ())}"
+    if not (copy / "ready").exists():
+        building = Path(tempfile.mkdtemp(prefix="reflect-pg-bin-building-", dir=_BASE))
+        os.chmod(building, 0o755)
+        shutil.copytree(install, building / package.name / install.name, symlinks=True)
+        if libs.is_dir():
+            shutil.copytree(libs, building / libs.name, symlinks=True)
+        for folder, _, _ in os.walk(building):
+            os.chmod(folder, 0o755)
+        (building / "ready").touch()
+        try:
+            building.rename(copy)
+        except OSError:  # built by another test run at the same moment
+            shutil.rmtree(building, ignore_errors=True)
+    usable = copy / package.name / install.name / bin_dir.name
+    if not _runs_as(usable, run_as):
+        raise NoPostgres(f"The PostgreSQL binaries in {bin_dir} cannot be run by the server.")
+    return usable
+
+
 def start(choice: str | None = None, *, databases: tuple[str, ...] = ()) -> PgServer:
     """Start a server (holding `databases`, created empty) in a new temporary folder; stop it
     with `.stop()`."""
-    source, bin_dir = find_binaries(choice)
+    source, found = find_binaries(choice)
+    bin_dir = _usable(found, _unprivileged())
     template = _template(source, bin_dir, databases)
     run_as = _unprivileged()
     server = PgServer(source=source, bin_dir=bin_dir, root=_new_root(run_as), _run_as=run_as)

@@ -1,0 +1,32 @@
+"""The tests' throwaway PostgreSQL server: either source of binaries starts a working server
+on a Unix socket in a folder of its own, and nothing is left behind."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from tests import pg_server
+
+
+def test_an_unknown_choice_of_binaries_is_refused() -> None:
+    with pytest.raises(pg_server.NoPostgres, match="'pgserver' or 'system'"):
+        pg_server.find_binaries("docker")
+
+
+@pytest.mark.skipif(
+    pg_server.system_binaries() is None, reason="no system PostgreSQL (pg_ctl) to fall back on"
+)
+def test_the_systems_pg_ctl_serves_when_pgserver_is_absent() -> None:
+    server = pg_server.start("system")
+    try:
+        assert server.source == "system" and "pgserver" not in str(server.bin_dir)
+        with psycopg.connect(server.url(), autocommit=True) as conn:
+            assert conn.execute("SHOW listen_addresses").fetchone() == ("",)  # socket only
+            name = server.create_database()
+        with psycopg.connect(server.url(name)) as conn:
+            assert conn.execute("SELECT current_database()").fetchone() == (name,)
+        server.drop_database(name)
+    finally:
+        server.stop()
+    assert not server.root.exists()
