@@ -84,10 +84,16 @@ class Bot:
 
 
 def make_bot(
-    fake: FakeSlack, tmp_path: Path, *, now: dt.datetime | None = None, **settings: Any
+    fake: FakeSlack,
+    tmp_path: Path,
+    *,
+    now: dt.datetime | None = None,
+    store: Any = None,
+    **settings: Any,
 ) -> Bot:
+    """The app on `store` (default: a new SQLite file under tmp_path)."""
     config = settings_for(fake, **settings)
-    store = SqliteStore.open(tmp_path / "reflect.db", secret=b"s" * 32)
+    store = store or SqliteStore.open(tmp_path / "reflect.db", secret=b"s" * 32)
     clock = (lambda: now) if now else (lambda: dt.datetime.now(dt.UTC))
     conversations = Conversations(
         library=library(),
