@@ -94,9 +94,9 @@ class PostgresStore:
             _check_separate(databases)
             _check_before_migrating(databases, keyring)
             sets = pg_schema.data_sets(migrations)
-            applied = apply_migrations(databases, sets) if migrate else []
             behind = pending_migrations(databases, sets)
-            if behind:
+            applied = apply_migrations(databases, sets) if migrate and behind else []
+            if behind and not migrate:
                 raise StoreError(
                     f"The database is not up to date ({len(behind)} migrations pending, first "
                     f"{behind[0]}). Run `reflect db migrate` once, then start the bot."
@@ -315,7 +315,13 @@ class PostgresStore:
         Ids are kept as keyed digests for a day."""
         digest = self.keyring.digest(event_id, purpose="slack-event")
         with self._db.writing() as conn:
-            conn.execute("DELETE FROM seen_events WHERE at < %s", [_utc(at - SEEN_EVENTS_FOR)])
+            # Prune what has expired, skipping rows another request is pruning: the claim sits
+            # in each request's transaction, and requests must not queue behind each other.
+            conn.execute(
+                "DELETE FROM seen_events WHERE digest IN (SELECT digest FROM seen_events"
+                " WHERE at < %s LIMIT 100 FOR UPDATE SKIP LOCKED)",
+                [_utc(at - SEEN_EVENTS_FOR)],
+            )
             cursor = conn.execute(
                 "INSERT INTO seen_events (digest, at) VALUES (%s, %s)"
                 " ON CONFLICT (digest) DO NOTHING",

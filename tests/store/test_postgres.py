@@ -110,6 +110,27 @@ def test_a_redelivered_event_is_handled_once_across_processes(pg_urls: PgUrls) -
             store.close()
 
 
+def test_requests_do_not_queue_behind_each_others_pruning(pg_urls: PgUrls) -> None:
+    """Each request's claim prunes expired event ids; a request in flight that is pruning
+    them must not hold up another process's request."""
+    first, second = open_pg(pg_urls), open_pg(pg_urls)
+    later = NOW + dt.timedelta(days=2)
+    try:
+        assert first.claim_event("EvOld", at=NOW)
+        with first.writing():
+            assert first.claim_event("EvA", at=later)  # prunes EvOld, holding it till commit
+            done = threading.Event()
+            thread = threading.Thread(
+                target=lambda: second.claim_event("EvB", at=later) and done.set()
+            )
+            thread.start()
+            assert done.wait(timeout=5), "the other process waited for this transaction"
+            thread.join()
+    finally:
+        first.close()
+        second.close()
+
+
 def test_a_claim_whose_request_failed_is_not_kept(pg_urls: PgUrls, sam: Person) -> None:
     """The claim commits with the request's writes or not at all: if handling fails, Slack's
     redelivery (to any process) is handled."""
