@@ -16,6 +16,7 @@ import itertools
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NoReturn
 from urllib.parse import quote
 
 import psycopg
@@ -42,14 +43,20 @@ class PgUrls:
         return psycopg.connect(self.keys_url if keys else self.url, autocommit=True)
 
 
+def without_postgres(error: pg_server.NoPostgres, *, ci: bool) -> NoReturn:
+    """In CI a missing PostgreSQL fails the run; on a developer's machine its tests are
+    skipped, saying what to install."""
+    if ci:
+        pytest.fail(f"PostgreSQL tests cannot run: {error}", pytrace=False)
+    pytest.skip(str(error))
+
+
 @pytest.fixture(scope="session")
 def pg_server_session() -> Iterator[pg_server.PgServer]:
     try:
         server = pg_server.start(databases=(DATA_DATABASE, KEYS_DATABASE))
     except pg_server.NoPostgres as error:
-        if os.environ.get("CI"):
-            pytest.fail(str(error), pytrace=False)
-        pytest.skip(str(error))
+        without_postgres(error, ci=bool(os.environ.get("CI")))
     try:
         yield server
     finally:

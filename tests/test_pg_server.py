@@ -7,11 +7,26 @@ import psycopg
 import pytest
 
 from tests import pg_server
+from tests.pg_fixtures import without_postgres
 
 
 def test_an_unknown_choice_of_binaries_is_refused() -> None:
     with pytest.raises(pg_server.NoPostgres, match="'pgserver' or 'system'"):
         pg_server.find_binaries("docker")
+
+
+def test_with_no_postgres_at_all_ci_fails_and_a_developer_is_told_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pg_server, "pgserver_binaries", lambda: None)
+    monkeypatch.setattr(pg_server, "system_binaries", lambda: None)
+    monkeypatch.delenv(pg_server.CHOICE_VARIABLE, raising=False)
+    with pytest.raises(pg_server.NoPostgres, match=r"pip install -e '\.\[dev\]'") as caught:
+        pg_server.find_binaries()
+    with pytest.raises(pytest.fail.Exception, match="PostgreSQL tests cannot run"):
+        without_postgres(caught.value, ci=True)
+    with pytest.raises(pytest.skip.Exception):
+        without_postgres(caught.value, ci=False)
 
 
 @pytest.mark.skipif(
