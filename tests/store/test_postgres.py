@@ -5,7 +5,11 @@ separate keys database, retention and aggregates, and clear errors."""
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
+import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -22,6 +26,7 @@ from bot.store.errors import StoreError
 from bot.store.postgres import PostgresStore, pending_at
 from tests.pg_fixtures import PgUrls
 from tests.store.conftest import NOW, SECRET, open_pg, reflection
+from tests.store.pg_writers import SHARED, finish_forever
 from tests.store.test_engine_on_sqlite import (
     CANARY,
     FIRST_ANSWER,
@@ -171,6 +176,52 @@ def test_erasure_waits_for_a_request_in_flight(pg_urls: PgUrls, sam: Person) -> 
     finally:
         bot.close()
         operator.close()
+
+
+def test_a_process_killed_mid_request_loses_nothing_and_blocks_no_one(pg_urls: PgUrls) -> None:
+    """Two real processes handle one person's requests; one is killed (SIGKILL) at a random
+    point. Its open transaction is rolled back by the server and the person's lock released:
+    the other carries on, and every request either process reported as done is kept whole."""
+    context = multiprocessing.get_context("spawn")
+    pipes = [context.Pipe(duplex=False) for _ in range(2)]
+    processes = [
+        context.Process(
+            target=finish_forever, args=(pg_urls.url, pg_urls.keys_url, f"p{n}", pipes[n][1])
+        )
+        for n in range(2)
+    ]
+    for process in processes:
+        process.start()
+    done: list[list[str]] = [[], []]
+
+    def collect(n: int, until: int) -> None:
+        deadline = time.monotonic() + 60
+        while len(done[n]) < until and time.monotonic() < deadline:
+            if pipes[n][0].poll(0.1):
+                done[n].append(pipes[n][0].recv())
+        assert len(done[n]) >= until, f"process {n} stopped making progress"
+
+    try:
+        collect(0, 3)
+        collect(1, 3)
+        os.kill(processes[0].pid, signal.SIGKILL)  # type: ignore[arg-type]
+        processes[0].join(timeout=10)
+        while pipes[0][0].poll(0.2):
+            done[0].append(pipes[0][0].recv())
+        collect(1, len(done[1]) + 3)  # the survivor is not blocked by the dead one's lock
+    finally:
+        for process in processes:
+            if process.is_alive():
+                os.kill(process.pid, signal.SIGKILL)  # type: ignore[arg-type]
+            process.join(timeout=10)
+    while pipes[1][0].poll(0.2):
+        done[1].append(pipes[1][0].recv())
+    with open_pg(pg_urls) as store:
+        kept = {r.id: r for r in store.reflections(SHARED, limit=None)}
+    reported = set(done[0]) | set(done[1])
+    assert reported <= set(kept)
+    assert len(kept) - len(reported) <= 2  # at most each one's last, committed but unreported
+    assert all(len(r.answers) == 3 for r in kept.values())
 
 
 # ---------------------------------------------------------------------- migrations
