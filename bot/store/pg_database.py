@@ -85,6 +85,8 @@ class PgDatabases:
             max_size=max(1, size),
             kwargs={"autocommit": True},
             configure=configure,
+            # A connection the server dropped (a restart, a failover) is replaced on checkout.
+            check=ConnectionPool.check_connection,
             open=False,
             name=name,
             timeout=30.0,

@@ -224,6 +224,22 @@ def test_a_process_killed_mid_request_loses_nothing_and_blocks_no_one(pg_urls: P
     assert all(len(r.answers) == 3 for r in kept.values())
 
 
+def test_connections_the_server_dropped_are_replaced(
+    pg_store: PostgresStore, pg_urls: PgUrls, sam: Person
+) -> None:
+    """After a database restart or failover, the next request works without a bot restart."""
+    pg_store.save_session(sam, Session("hard-day", "weight", NOW))
+    with pg_urls.server.admin() as conn:
+        dropped = conn.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname IN ('reflect_data', 'reflect_keys') AND pid <> pg_backend_pid()"
+        ).fetchone()
+    assert dropped is not None and dropped[0] >= 2
+    assert pg_store.load_session(sam) is not None
+    pg_store.finish(sam, reflection())
+    assert len(pg_store.reflections(sam)) == 1
+
+
 # ---------------------------------------------------------------------- migrations
 
 
