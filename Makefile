@@ -23,13 +23,16 @@ bench: $(STAMP)
 	@$(BIN)/python -m bench && $(BIN)/python -m pytest -q -o addopts="" -m bench
 
 lint: $(STAMP)
-	@$(BIN)/ruff check bot tests
-	@$(BIN)/ruff format --check bot tests
+	@$(BIN)/ruff check bot tests bench
+	@$(BIN)/ruff format --check bot tests bench
+	@$(BIN)/mypy
+
+typecheck: $(STAMP)
 	@$(BIN)/mypy
 
 format: $(STAMP)
-	@$(BIN)/ruff format bot tests
-	@$(BIN)/ruff check --fix bot tests
+	@$(BIN)/ruff format bot tests bench
+	@$(BIN)/ruff check --fix bot tests bench
 
 schema: $(STAMP)
 	@$(BIN)/reflect flows schema > flows/schema.json.new && mv flows/schema.json.new flows/schema.json

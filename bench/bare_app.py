@@ -1,5 +1,5 @@
 """A bare Bolt app whose listeners only ack, behind the same waitress server and WSGI adapter
-as `reflect run --http` (bot.slack.http.HttpServer): the baseline for the ack latency.
+as `reflect run --http` (bot.slack.serving.http.HttpServer): the baseline for the ack latency.
 
     SLACK_SIGNING_SECRET=... SLACK_API_URL=... python -m bench.bare_app --port PORT
 """
@@ -16,7 +16,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot import settings as settings_module
-from bot.slack.http import HttpServer
+from bot.slack.serving.http import HttpServer
 
 
 def build() -> App:

@@ -25,13 +25,13 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from bench import processes, report, seeding
-from bot.schedule.database import connect
-from bot.schedule.due import WeeklyTime
-from bot.schedule.privacy import lead_aad, slack_identity
-from bot.schedule.teams import Teams
 from bot.store.sqlite import SqliteStore
+from bot.store.weekly.teams import Teams
+from bot.weekly.due import WeeklyTime
+from bot.weekly.privacy import lead_aad, slack_identity
 from tests.slack import payloads
 from tests.slack.signing import signed_headers
+from tests.weekly.harness import connect
 
 PEOPLE = 10_000
 REFLECTIONS = 100_000
@@ -65,7 +65,7 @@ def _switch_on_team(store: SqliteStore) -> None:
     now = dt.datetime.now(dt.UTC)
     local = (now - dt.timedelta(minutes=1)).astimezone(ZoneInfo("Europe/London"))
     lead = store.keyring.pseudonym(slack_identity(workspace="T1", user="U00000"))
-    Teams(connect(store.path), keyring=store.keyring).switch_on(
+    Teams(store, keyring=store.keyring).switch_on(
         channel="CTEAM",
         workspace="T1",
         when=WeeklyTime(day=local.weekday(), time=local.time().replace(second=0, microsecond=0)),
@@ -78,7 +78,7 @@ def _switch_on_team(store: SqliteStore) -> None:
 def _nudge_rows(path: Path) -> int:
     connection = connect(path)
     try:
-        return int(connection.execute("SELECT COUNT(*) FROM weekly_deliveries").fetchone()[0])
+        return int(connection.execute("SELECT COUNT(*) FROM reminder_ledger").fetchone()[0])
     except Exception:
         return 0
     finally:

@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import processes, report
-from bot.schedule.database import connect
-from bot.schedule.due import WeeklyTime
-from bot.schedule.service import starting_at
-from tests.schedule.fake_slack import Workspace
-from tests.schedule.harness import World
+from bot.weekly.due import WeeklyTime
+from bot.weekly.service import starting_at
+from tests.weekly.fake_slack import Workspace
+from tests.weekly.harness import World, connect
 
 RATE = 100.0
 PEOPLE = 10_000
@@ -155,7 +154,7 @@ def _states(path: Path) -> dict[str, int]:
     connection = connect(path)
     try:
         rows = connection.execute(
-            "SELECT state, COUNT(*) FROM weekly_deliveries GROUP BY state"
+            "SELECT state, COUNT(*) FROM reminder_ledger GROUP BY state"
         ).fetchall()
     finally:
         connection.close()

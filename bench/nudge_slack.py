@@ -1,4 +1,4 @@
-"""The weekly nudges' fake Slack (tests/schedule/fake_slack.py) in a process of its own, with a
+"""The weekly nudges' fake Slack (tests/weekly/fake_slack.py) in a process of its own, with a
 workspace of N people in one team channel, enforcing a chat.postMessage rate with 429s.
 
     python -m bench.nudge_slack --people 10000 --rate 100 --epoch 1795881630
@@ -19,7 +19,7 @@ import time
 from http.server import ThreadingHTTPServer
 from typing import Any
 
-from tests.schedule.fake_slack import User, Workspace, serve
+from tests.weekly.fake_slack import User, Workspace, serve
 
 CHANNEL = "CTEAM"
 

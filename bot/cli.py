@@ -14,7 +14,7 @@ import click
 from bot import settings as settings_module
 from bot.engine.safety import SafetyConfigError
 from bot.engine.signposts import SignpostsError
-from bot.engine.supervisor_nudge import SupervisorsError
+from bot.engine.supervisors import SupervisorsError
 from bot.runtime import FlowsUnavailable
 from bot.store.errors import StoreError
 

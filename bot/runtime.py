@@ -9,11 +9,12 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
+from bot.engine.authoring.loading import load_library
 from bot.engine.conversation import Conversations, utcnow
-from bot.engine.loading import load_library
 from bot.engine.reflections import ReflectionStore
 from bot.engine.signposts import load_signposts
-from bot.engine.supervisor_nudge import NudgePolicy, load_supervisors
+from bot.engine.supervisor_suggestion import SuggestionPolicy
+from bot.engine.supervisors import load_directory
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,8 @@ def build_conversations(
     """The engine, ready to talk.
 
     Broken flows are left out and each problem reported through `warn` (the log by default),
-    as is a signposts file that is past or near its review date. A broken signposts,
+    as is a signposts file that is past or near its review date, and each supervisor left out
+    of the directory for a placeholder address. A broken signposts,
     supervisors or safety file raises (SignpostsError, SupervisorsError, SafetyConfigError).
     """
     say = warn or log.warning
@@ -45,8 +47,11 @@ def build_conversations(
             f"No flows could be loaded from {settings.flows_dir}. "
             "Check REFLECT_FLOWS_DIR and run `reflect flows check`."
         )
-    nudges = NudgePolicy(
-        supervisors=load_supervisors(settings.supervisors_file),
+    directory = load_directory(settings.supervisors_file)
+    for warning in directory.warnings:
+        say(warning)
+    suggestions = SuggestionPolicy(
+        supervisors=directory.supervisors,
         firm_every=dt.timedelta(days=settings.firm_nudge_every_days),
     )
     signposts = load_signposts(settings.signposts_file)
@@ -56,6 +61,6 @@ def build_conversations(
         library=loaded.library,
         store=store,
         signposts=signposts,
-        nudges=nudges,
+        suggestions=suggestions,
         clock=clock,
     )

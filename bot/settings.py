@@ -32,6 +32,8 @@ class Settings:
     keys_database_url: str | None = None
     database_pool_size: int = 10
     secret_key: str | None = None
+    #: Let the Slack bot run with the secret generated inside the data folder.
+    allow_secret_in_data_dir: bool = False
     flows_dir: Path = PROJECT_DIR / "flows"
     signposts_file: Path = PROJECT_DIR / "config" / "signposts.yaml"
     supervisors_file: Path = PROJECT_DIR / "config" / "supervisors.yaml"
@@ -43,6 +45,8 @@ class Settings:
     weekly_posts_per_second: float = 1.0
     weekly_admins: frozenset[str] = field(default_factory=frozenset)
     http_port: int = 3000
+    #: The address `reflect run --http` listens on: loopback, behind a reverse proxy.
+    http_host: str = "127.0.0.1"
     log_level: str = "INFO"
     #: Who `reflect chat` and `reflect data` act for on this machine (a local name, not Slack).
     terminal_user: str = "me"
@@ -179,6 +183,8 @@ def load(environ: Mapping[str, str] | None = None, *, env_file: Path | None = No
         keys_database_url=keys_database_url,
         database_pool_size=pool_size,
         secret_key=text("REFLECT_SECRET_KEY"),
+        allow_secret_in_data_dir=(text("REFLECT_ALLOW_SECRET_IN_DATA_DIR") or "").lower()
+        in ("1", "true", "yes", "on"),
         flows_dir=Path(text("REFLECT_FLOWS_DIR") or PROJECT_DIR / "flows"),
         signposts_file=Path(
             text("REFLECT_SIGNPOSTS_FILE") or PROJECT_DIR / "config" / "signposts.yaml"
@@ -198,6 +204,7 @@ def load(environ: Mapping[str, str] | None = None, *, env_file: Path | None = No
             if part.strip()
         ),
         http_port=_int(values, "REFLECT_HTTP_PORT", 3000),
+        http_host=text("REFLECT_HTTP_HOST") or "127.0.0.1",
         log_level=(text("REFLECT_LOG_LEVEL") or "INFO").upper(),
         terminal_user=text("REFLECT_TERMINAL_USER") or text("USER") or "me",
     )

@@ -68,6 +68,7 @@ def conversations(hard_day: Flow, store: MemoryStore, clock: Clock) -> Conversat
                     "id": "mood",
                     "kind": "scale",
                     "prompt": "Mood?",
+                    "heavy": "min",
                     "labels": {"min": "low", "max": "high"},
                 },
                 {"id": "note", "kind": "text", "prompt": "Anything else?", "optional": True},

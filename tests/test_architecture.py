@@ -17,7 +17,7 @@ FORBIDDEN_IN_ENGINE = (
     "bot.store",
     "bot.slack",
     "bot.terminal",
-    "bot.schedule",
+    "bot.weekly",
     "bot.settings",
 )
 
@@ -51,3 +51,18 @@ def test_only_the_settings_module_reads_the_environment() -> None:
         if ("os.environ" in text or "os.getenv" in text) and path.name != "settings.py":
             readers.append(str(path.relative_to(BOT)))
     assert readers == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in BOT.rglob("*.py") if "store" not in p.relative_to(BOT).parts[:1]),
+    ids=lambda p: str(p.relative_to(BOT)),
+)
+def test_only_the_store_speaks_sql(path: Path) -> None:
+    bad = {
+        name
+        for name in _imports(path)
+        for forbidden in ("sqlite3", "sqlite_utils")
+        if name == forbidden or name.startswith(forbidden + ".")
+    }
+    assert not bad, f"{path.relative_to(BOT)} imports {sorted(bad)}; only bot/store speaks SQL"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import sqlite3
 import stat
 from pathlib import Path
 
@@ -95,8 +96,42 @@ def test_export_as_json_to_a_private_new_file(env: dict[str, str | None], tmp_pa
 
 def test_an_operator_exports_for_a_slack_identity(env: dict[str, str | None]) -> None:
     _keep(env, SLACK, "slack reflection")
-    result = _run(env, "export", "--format", "json", "--person", "T012AB3C4:U045DE6F7")
+    refused = _run(env, "export", "--format", "json", "--person", "T012AB3C4:U045DE6F7")
+    assert refused.exit_code == 2 and "--reason" in refused.output
+    assert "slack reflection" not in refused.output
+    result = _run(
+        env,
+        "export",
+        "--format",
+        "json",
+        "--person",
+        "T012AB3C4:U045DE6F7",
+        "--reason",
+        "subject access request",
+    )
     assert [r["summary"] for r in json.loads(result.stdout)["reflections"]] == ["slack reflection"]
+    with _open(env) as store:
+        (record,) = store.access_records(SLACK)
+        assert (record.action, record.reason) == ("export", "subject access request")
+        assert store.access_records(ME) == []
+    listed = _run(env, "access-log")
+    assert listed.exit_code == 0
+    assert "export" in listed.output and "subject access request" in listed.output
+    assert "U045DE6F7" not in listed.output and "T012AB3C4" not in listed.output
+
+
+def test_the_access_log_is_append_only(env: dict[str, str | None]) -> None:
+    _keep(env, SLACK, "slack reflection")
+    _run(env, "export", "--person", "T012AB3C4:U045DE6F7", "--reason", "court order")
+    for statement in ("DELETE FROM access_log", "UPDATE access_log SET action = 'nothing'"):
+        with (
+            _open(env) as store,
+            pytest.raises(sqlite3.IntegrityError, match="append-only"),
+            store.writing() as db,
+        ):
+            db.execute(statement)
+    with _open(env) as store:
+        assert [r.reason for r in store.access_records(SLACK)] == ["court order"]
 
 
 def test_a_malformed_identity_is_a_usage_error(env: dict[str, str | None]) -> None:
@@ -132,7 +167,15 @@ def test_forget_on_yes_erases_me_and_only_me(env: dict[str, str | None]) -> None
         assert store.reflections(ME) == []
         assert len(store.reflections(SLACK)) == 1
     result = _run(env, "forget", "--yes", "--person", "T012AB3C4:U045DE6F7")
+    assert result.exit_code == 2 and "--reason" in result.output
+    result = _run(
+        env, "forget", "--yes", "--person", "T012AB3C4:U045DE6F7", "--reason", "erasure request"
+    )
     assert result.exit_code == 0 and "Erased 1 reflection" in result.output
+    with _open(env) as store:  # the person still sees what was done, and why
+        assert [(r.action, r.reason) for r in store.access_records(SLACK)] == [
+            ("erase", "erasure request")
+        ]
 
 
 def test_purge_uses_the_retention_period_unless_told(env: dict[str, str | None]) -> None:

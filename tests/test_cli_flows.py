@@ -26,6 +26,7 @@ intro: Hello.
 steps:
   - id: energy
     kind: scale
+    heavy: max
     prompt: How is your energy?
     labels: {{min: low, max: high}}
 summary: Energy {{{{ energy }}}}.
@@ -105,9 +106,9 @@ def test_check_prints_every_problem_as_file_line_and_exits_1() -> None:
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     assert lines == [
-        f"{files[0]}:14: flow 'next-nowhere', step 'energy': next points to 'restor', which is "
+        f"{files[0]}:15: flow 'next-nowhere', step 'energy': next points to 'restor', which is "
         "not a step (steps are: energy, restore; or 'end' to finish). Did you mean 'restore'?",
-        f"{files[0]}:15: flow 'next-nowhere', step 'restore': this step can never be reached: "
+        f"{files[0]}:16: flow 'next-nowhere', step 'restore': this step can never be reached: "
         "no route from the first step leads to it; point a next (or a branch's then/else) at "
         "it, or remove it",
         f"{files[1]}:6: this is not valid YAML: while scanning for the next token found "
@@ -166,7 +167,7 @@ def test_test_fails_on_a_rehearsal_that_fails_and_says_why(flows_dir: Path) -> N
 def test_test_counts_a_broken_flow_as_a_failure(flows_dir: Path) -> None:
     result = run("test", str(flows_dir), str(BROKEN / "scale_range.yaml"), flows_dir=flows_dir)
     assert result.exit_code == 1
-    assert "scale_range.yaml:13:" in result.stdout
+    assert "scale_range.yaml:14:" in result.stdout
     assert result.stderr == "2 rehearsals passed, 0 failed; 1 problem in flow files.\n"
 
 

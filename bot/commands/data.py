@@ -4,6 +4,10 @@ Export and forget act for the terminal user (REFLECT_TERMINAL_USER) unless `--pe
 another identity, for an operator answering a subject access or erasure request. Identities
 are what the transport uses: `TEAM:USER` for Slack (the enterprise id instead of the team on
 Enterprise Grid), `terminal:NAME` for the terminal. Nothing here logs an identity or any text.
+
+Acting on another person's data needs `--reason`: the command writes an append-only access
+record (the day, what was done, the reason), which that person sees on their Home tab, and
+`reflect data access-log` lists for the operator.
 """
 
 from __future__ import annotations
@@ -68,10 +72,33 @@ def _person(settings: Settings, identity: str | None) -> Person:
     return Person(identity)
 
 
+_reason_option = click.option(
+    "--reason",
+    metavar="TEXT",
+    help="Why you act on another person's data (required with --person), e.g. 'subject access "
+    "request'. It is written to the access log, which the person sees on their Home tab.",
+)
+
+
+def _required_reason(identity: str | None, reason: str | None) -> str | None:
+    """The reason for acting on another person's data, or None when acting for oneself."""
+    if identity is None:
+        return None
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise click.UsageError(
+            "--reason is required with --person: say why (it is shown to the person, e.g. "
+            "--reason 'subject access request')."
+        )
+    if len(reason) > 200:
+        raise click.BadParameter("keep it under 200 characters.", param_hint="--reason")
+    return reason
+
+
 def _flow_titles(settings: Settings) -> dict[str, str]:
     """Flow titles for the export, when the flows can be read; ids otherwise."""
     try:
-        from bot.engine.loading import load_library
+        from bot.engine.authoring.loading import load_library
 
         loaded = load_library(sorted(settings.flows_dir.glob("*.yaml")), default="")
         return {flow.id: flow.title for flow in loaded.library}
@@ -94,16 +121,23 @@ def _flow_titles(settings: Settings) -> dict[str, str]:
     help="Write to this new file (readable only by you) instead of the screen.",
 )
 @_person_option
-def export(fmt: str, output: Path | None, identity: str | None) -> None:
-    """Everything Reflect keeps for you, newest first."""
+@_reason_option
+def export(fmt: str, output: Path | None, identity: str | None, reason: str | None) -> None:
+    """Everything Reflect keeps for you, newest first.
+
+    With --person (and --reason), another person's: the export is written to the access log
+    they see on their Home tab."""
     settings = settings_module.load()
     person = _person(settings, identity)
+    why = _required_reason(identity, reason)
     if output is not None and output.exists():
         raise click.ClickException(f"{output} already exists; choose a new file name.")
     if _no_database(settings):
         kept = []
     else:
         with _store(settings) as store:
+            if why is not None:  # recorded before anything is decrypted
+                store.record_access(person, action="export", reason=why, at=utcnow())
             kept = store.export(person)
     render = as_json if fmt == "json" else as_markdown
     document = render(kept, exported_at=utcnow(), titles=_flow_titles(settings))
@@ -119,10 +153,16 @@ def export(fmt: str, output: Path | None, identity: str | None) -> None:
 @command.command(name="forget")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @_person_option
-def forget(yes: bool, identity: str | None) -> None:
-    """Erase everything kept for you, for good, including from earlier backups."""
+@_reason_option
+def forget(yes: bool, identity: str | None, reason: str | None) -> None:
+    """Erase everything kept for you, for good, including from earlier backups.
+
+    Kept: the access log (what the operator did to this person's data, so they can still see
+    it), and, in the weekly reminders' own table, the opt-out marker of anyone who said "Not
+    for me" (so that they are not reminded again)."""
     settings = settings_module.load()
     person = _person(settings, identity)
+    why = _required_reason(identity, reason)
     who = "you" if identity is None else "this person"
     if _no_database(settings):
         click.echo(f"Nothing to erase: Reflect keeps nothing for {who} yet.")
@@ -135,11 +175,36 @@ def forget(yes: bool, identity: str | None) -> None:
                 f"{who}? This cannot be undone",
                 abort=True,
             )
+        if why is not None:
+            store.record_access(person, action="erase", reason=why, at=utcnow())
         gone = store.forget(person)
     click.echo(
         f"Erased {_reflections(gone)} and the key that could read them; earlier backups can "
         "no longer be read for this person either."
     )
+
+
+@command.command(name="access-log")
+@_person_option
+def access_log(identity: str | None) -> None:
+    """What the server's operator has done to people's data: day, action, reason.
+
+    Append-only: nothing can change or remove an entry. People are shown by pseudonym (the
+    first 12 characters); with --person, one person's entries only."""
+    settings = settings_module.load()
+    if _no_database(settings):
+        click.echo("The access log is empty.")
+        return
+    person = _person(settings, identity) if identity is not None else None
+    with _store(settings) as store:
+        records = store.access_records(person)
+    if not records:
+        click.echo("The access log is empty.")
+        return
+    for record in records:
+        click.echo(
+            f"{record.day:%Y-%m-%d}  {record.pseudonym[:12]}  {record.action:<7}  {record.reason}"
+        )
 
 
 @command.command(name="purge")

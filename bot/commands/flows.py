@@ -16,9 +16,9 @@ from pathlib import Path
 import click
 
 from bot import settings as settings_module
+from bot.engine.authoring.loading import FlowProblem, Loaded, flow_files, load_library
+from bot.engine.authoring.rehearsal import rehearse
 from bot.engine.flows import json_schema
-from bot.engine.loading import FlowProblem, Loaded, flow_files, load_library
-from bot.engine.rehearsal import rehearse
 
 _PATHS = click.argument(
     "paths", nargs=-1, type=click.Path(exists=True, path_type=Path), metavar="[PATH]..."

@@ -7,12 +7,11 @@ elsewhere (or to catch up), and `preview --at` to see who a schedule would nudge
 from __future__ import annotations
 
 import datetime as dt
-import logging
-from pathlib import Path
 
 import click
 
 from bot import settings as settings_module
+from bot.commands import logs
 from bot.store import SqliteStore, Store, StoreError, open_store
 
 
@@ -51,17 +50,13 @@ def command() -> None:
 @click.option("--now", "now", type=MOMENT, default=None, help="Act as if it were TIME (UTC).")
 def run_once(now: dt.datetime | None) -> None:
     """Plan and send the nudges that are due, once, then exit (for cron, every few minutes)."""
-    from bot.schedule.service import service_for, starting_at, utcnow
+    from bot.weekly.service import service_for, starting_at, utcnow
 
     settings = _slack_settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.log_level)
     try:
         with open_store(settings) as store:
-            service = service_for(
-                settings=settings, db_path=_weekly_database(store), keyring=store.keyring
-            )
+            service = service_for(settings=settings, db=_weekly_store(store), keyring=store.keyring)
             report = service.run_once(clock=starting_at(now) if now else utcnow)
     except StoreError as error:
         raise click.ClickException(str(error)) from None
@@ -80,14 +75,12 @@ def run_once(now: dt.datetime | None) -> None:
 @click.option("--at", "at", type=MOMENT, required=True, help="The moment to preview (UTC).")
 def preview(at: dt.datetime) -> None:
     """Who would be due a nudge at TIME, by pseudonym (nobody is messaged)."""
-    from bot.schedule.service import service_for
+    from bot.weekly.service import service_for
 
     settings = _slack_settings()
     try:
         with open_store(settings) as store:
-            service = service_for(
-                settings=settings, db_path=_weekly_database(store), keyring=store.keyring
-            )
+            service = service_for(settings=settings, db=_weekly_store(store), keyring=store.keyring)
             lines = service.preview(at=at)
     except StoreError as error:
         raise click.ClickException(str(error)) from None
@@ -115,11 +108,11 @@ def _slack_settings() -> settings_module.Settings:
     return settings
 
 
-def _weekly_database(store: Store) -> Path:
-    """The SQLite file the weekly nudges' tables live in (not yet on PostgreSQL)."""
+def _weekly_store(store: Store) -> SqliteStore:
+    """The store the weekly nudges' tables live in: the SQLite one, not yet PostgreSQL."""
     if not isinstance(store, SqliteStore):
         raise click.ClickException(
-            "Weekly nudges do not run on PostgreSQL yet: their tables are still in the SQLite "
-            "file. Unset REFLECT_DATABASE_URL to manage them."
+            "Weekly nudges do not run on PostgreSQL yet: their tables are only in the SQLite "
+            "store. Unset REFLECT_DATABASE_URL to manage them."
         )
-    return store.path
+    return store

@@ -12,13 +12,14 @@ import click
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot import settings as settings_module
+from bot.commands import logs
 from bot.engine import messages
 from bot.runtime import FlowsUnavailable, build_conversations
 from bot.store import SqliteStore, Store, StoreError, open_store
 
 if TYPE_CHECKING:
-    from bot.slack.home import WeeklySection
-    from bot.slack.launch import Background
+    from bot.slack.listeners.home import WeeklySection
+    from bot.slack.serving.launch import Background
 
 
 @click.command(name="run")
@@ -28,23 +29,44 @@ if TYPE_CHECKING:
 @click.option(
     "--port", type=int, default=None, help="Port for --http (default REFLECT_HTTP_PORT, 3000)."
 )
-def command(use_http: bool, port: int | None) -> None:
+@click.option(
+    "--host",
+    default=None,
+    help="Address for --http to listen on (default REFLECT_HTTP_HOST, 127.0.0.1: put a "
+    "reverse proxy in front; 0.0.0.0 listens on every interface).",
+)
+@click.option(
+    "--allow-secret-in-data-dir",
+    "allow_secret",
+    is_flag=True,
+    help="Run even though the secret key is generated inside the data folder, where a copy of "
+    "the folder carries it (or set REFLECT_ALLOW_SECRET_IN_DATA_DIR=1). For trials.",
+)
+def command(use_http: bool, port: int | None, host: str | None, allow_secret: bool) -> None:
     """Run the Slack bot.
 
     Uses Socket Mode when SLACK_APP_TOKEN is set (no public URL needed). With --http, serves
-    POST /slack/events (signature-verified) and GET /healthz on PORT.
+    POST /slack/events (signature-verified) and GET /healthz on HOST:PORT.
+
+    Set REFLECT_SECRET_KEY from somewhere other than the data folder: the bot refuses to start
+    with the secret generated into it, unless told to.
     """
     settings = settings_module.load()
     problems = settings.problems(http=use_http)
+    if not (settings.secret_key or allow_secret or settings.allow_secret_in_data_dir):
+        problems.append(
+            f"The secret key would be kept in {settings.data_dir / 'secret.key'}, inside the "
+            "data folder, so a copy of that folder could read every reflection. Set "
+            "REFLECT_SECRET_KEY from a place of its own (see .env.example), or pass "
+            "--allow-secret-in-data-dir (REFLECT_ALLOW_SECRET_IN_DATA_DIR=1) for a trial."
+        )
     if problems:
         listed = "\n".join(f"  - {problem}" for problem in problems)
         raise click.ClickException(
             f"The Slack bot cannot start:\n{listed}\nSet these in .env (see .env.example) "
             "or in the environment."
         )
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.log_level)
     try:
         store = open_store(settings)
     except StoreError as error:
@@ -57,7 +79,7 @@ def command(use_http: bool, port: int | None) -> None:
         conversations = build_conversations(
             settings=settings, store=store, warn=logging.getLogger(__name__).warning
         )
-        from bot.slack.launch import serve  # slack_bolt is loaded only when the bot runs
+        from bot.slack.serving.launch import serve  # slack_bolt is loaded only when the bot runs
 
         weekly_home, scheduler = _weekly(settings, store)
         serve(
@@ -66,6 +88,7 @@ def command(use_http: bool, port: int | None) -> None:
             conversations=conversations,
             http=use_http,
             port=port or settings.http_port,
+            host=host,
             stop=stop,
             weekly=weekly_home,
             background=[scheduler] if scheduler is not None else [],
@@ -92,9 +115,9 @@ def _weekly(
     settings: settings_module.Settings, store: Store
 ) -> tuple[WeeklySection, Background | None]:
     """The weekly nudges' App Home section and scheduler, over the bot's own database."""
-    from bot.schedule.service import service_for
-    from bot.slack.home import weekly_section
-    from bot.slack.weekly import for_store
+    from bot.slack.listeners.home import weekly_section
+    from bot.weekly.commands import for_store
+    from bot.weekly.service import service_for
 
     if not isinstance(store, SqliteStore):
         logging.getLogger(__name__).warning(
@@ -103,9 +126,7 @@ def _weekly(
         return weekly_section, None
 
     section = for_store(store, settings=settings) or weekly_section
-    scheduler = service_for(
-        settings=settings, db_path=store.path, keyring=store.keyring
-    ).scheduler()
+    scheduler = service_for(settings=settings, db=store, keyring=store.keyring).scheduler()
     return section, scheduler
 
 

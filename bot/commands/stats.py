@@ -1,7 +1,8 @@
 """`reflect stats`: safe aggregates for the organisation, per flow and per complete week.
 
 Only groups of at least REFLECT_MIN_GROUP_SIZE people are shown, and figures that could be
-worked out by subtracting others are suppressed: see bot.store.stats for the rules.
+worked out by subtracting others are suppressed; a value everyone gave is never shown on its
+own: see bot.store.stats for the rules.
 """
 
 from __future__ import annotations
@@ -90,8 +91,9 @@ def _table(result: Report) -> str:
     ]
     lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * 5)
     note = (
-        f"\n\nWeeks {span}. Groups of fewer than {k} people are not shown; 'suppressed' figures "
-        "could otherwise be worked out from the others."
+        f"\n\nWeeks {span}. Groups of fewer than {k} people are not shown. A value is shown only "
+        f"if at least {k} people gave it and at least {k} did not; 'other values' counts all "
+        "the rest together. Supervisor suggestions count people, not clicks."
     )
     return "\n".join(lines) + note
 

@@ -1,9 +1,16 @@
 """Conversations: the engine's one entry point for transports (Slack, the terminal).
 
 Every piece of text a leader sends goes through `receive`, which screens it for safety before
-anything else happens to it, then routes it: a command (pause, stop, help...), an answer to the
-current step, or the choice of a flow. Buttons come in through `start`, `choose` and
-`nudge_answered`. The session is saved after every step.
+anything else happens to it (bot.engine.support answers what the screen found), then routes it:
+an answer to a safety question, a command (pause, stop, help...), an answer to the current step,
+or the choice of a flow. Text typed elsewhere (after `/reflect`, at the terminal's prompts)
+goes through `screen_input`. Buttons come in through `start`, `choose`, `check_in_answered`,
+`after_crisis` and `suggestion_answered`. The session is saved after every step.
+
+Follow-up from last time: when a flow starts, the engine recalls the leader's last open next
+step (in their own words, from the store, under their own key) and, for flows that use it,
+what happened since they last prepared for supervision; a flow's `follow_up` step asks about
+it, and the answer settles it when the flow is finished.
 """
 
 from __future__ import annotations
@@ -14,22 +21,33 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import NamedTuple
 
-from bot.engine import messages, sessions
-from bot.engine.flows import Flow
+from bot.engine import messages, safety, sessions
+from bot.engine.flows import Flow, FollowUpStep, ScaleStep
 from bot.engine.library import FlowLibrary
 from bot.engine.people import Person
-from bot.engine.reflections import Answer, Event, Reflection, ReflectionStore
+from bot.engine.recall import recall_for, settled_by, suggested_flows
+from bot.engine.reflections import (
+    Answer,
+    Event,
+    Reflection,
+    ReflectionStore,
+    ScaleMark,
+    StoredReflection,
+)
 from bot.engine.rendering import prompt_context, render
-from bot.engine.replies import Choice, FlowOffer, Question, Reply, Say, Signpost, Summary
-from bot.engine.safety import Concern, screen
-from bot.engine.sessions import Session, Turn
+from bot.engine.replies import Choice, FlowOffer, Question, Reply, Say, Summary
+from bot.engine.safety import Concern
+from bot.engine.sessions import Session, Turn, Waiting
 from bot.engine.signposts import Signposts
-from bot.engine.supervisor_nudge import NudgePolicy
+from bot.engine.supervisor_suggestion import SuggestionHistory, SuggestionPolicy
+from bot.engine.support import Screened, Support, check_in_question, next_step_typed, typed_no
 
 log = logging.getLogger(__name__)
 
 #: The longest message the engine reads; longer text is cut here (Slack allows 40,000).
 MAX_INPUT = 40_000
+#: How far back the Home tab looks for the leader's latest supervision agenda.
+RECENT_FOR_AGENDA = 20
 
 
 class Unfinished(NamedTuple):
@@ -49,56 +67,71 @@ class Conversations:
         library: FlowLibrary,
         store: ReflectionStore,
         signposts: Signposts,
-        nudges: NudgePolicy | None = None,
+        suggestions: SuggestionPolicy | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
+        screen: Callable[[str], Concern | None] = safety.screen,
     ) -> None:
         self.library = library
         self.store = store
         self.signposts = signposts
-        self.nudges = nudges or NudgePolicy()
+        self.suggestions = suggestions or SuggestionPolicy()
         self.clock = clock
+        self.screen = screen
+        self.support = Support(store=store, signposts=signposts, clock=clock)
 
     # ------------------------------------------------------------------ typed text
 
     def receive(self, person: Person, text: str) -> list[Reply]:
         """Anything a leader types, in a flow or not."""
         text = _storable(text[:MAX_INPUT])
-        concern = screen(text)  # before anything else happens to the text
-        replies: list[Reply] = []
-        if concern is not None:
-            replies.append(self._signpost(person, concern))
+        concern = self.screen(text)  # before anything else happens to the text
         session = self.store.load_session(person)
+        flow = self.library.get(session.flow_id) if session is not None else None
+        if session is not None and session.status == "active" and flow is None:
+            # The flow was removed since; nothing to continue.
+            self.store.drop_session(person)
+            session = None
         word = _normalise(text)
 
-        if session is not None and session.status == "active":
-            flow = self.library.get(session.flow_id)
-            if flow is None:  # the flow was removed since; nothing to continue
-                self.store.drop_session(person)
-                return [*replies, *self.offer(person)]
-            replies += self._in_flow(person, flow, session, text, word, concern)
-            return replies
+        if self.support.check_in_waiting(person, session):
+            return self._check_in_typed(person, flow, session, text, word, concern)
+        if session is not None and session.waiting == "after_crisis" and flow is not None:
+            return self._after_crisis_typed(person, flow, session, word, concern)
+        screened = self.support.answer(person, concern, session, held=text)
+        if not screened.go_on:
+            return screened.replies
+        replies = screened.replies
+        if flow is not None and session is not None and session.status == "active":
+            return [*replies, *self._in_flow(person, flow, session, text, word)]
+        return [*replies, *self._idle(person, text, word)]
 
+    def screen_input(self, person: Person, text: str) -> Screened:
+        """The safety screen, for text that does not go through `receive` (typed after
+        `/reflect`, into a modal or the Home tab, at the terminal's prompts): the replies to show
+        first, and whether the text goes on to be handled as usual."""
+        text = _storable(text[:MAX_INPUT])
+        concern = self.screen(text)
+        session = self.store.load_session(person)
+        return self.support.answer(person, concern, session, held=None)
+
+    def _idle(self, person: Person, text: str, word: str) -> list[Reply]:
+        """Text with no flow in progress: a command, a flow's name, or anything else."""
         if word in messages.words("resume"):
-            return [*replies, *self.resume(person)]
+            return self.resume(person)
         if word in messages.words("help"):
-            return [*replies, Say(messages.text("help_idle"))]
+            return [Say(messages.text("help_idle"))]
         if word in messages.words("pause") | messages.words("stop"):
-            return [*replies, Say(messages.text("session.nothing_active"))]
+            return [Say(messages.text("session.nothing_active"))]
+        if word in messages.words("follow_up_off") | messages.words("follow_up_on"):
+            on = word in messages.words("follow_up_on")
+            return self.set_follow_up(person, wanted=on)
         flow = self.library.find(text)
         if flow is not None:
-            return [*replies, *self.start(person, flow.id)]
-        if concern is not None:
-            return replies
-        return [*replies, *self.offer(person)]
+            return self.start(person, flow.id)
+        return self.offer(person)
 
     def _in_flow(
-        self,
-        person: Person,
-        flow: Flow,
-        session: Session,
-        text: str,
-        word: str,
-        concern: Concern | None,
+        self, person: Person, flow: Flow, session: Session, text: str, word: str
     ) -> list[Reply]:
         now = self.clock()
         if word in messages.words("pause"):
@@ -108,7 +141,7 @@ class Conversations:
         if word in messages.words("help"):
             question = sessions.ask(flow, session, now=now, person=person)
             step = flow.step(session.step_id)
-            context = prompt_context(flow, session.answers, person, now)
+            context = prompt_context(flow, session.answers, person, now, session.recall)
             extra = [Say(render(step.help, context))] if step.help else []
             helptext = messages.text("help", title=flow.title, position=question.position)
             return [Say(helptext), *extra, question]
@@ -116,7 +149,6 @@ class Conversations:
             # One "that's not what I meant" does not switch the support off.
             return [
                 Say(messages.text("safety.acknowledged")),
-                Say(self.signposts.reminder),
                 sessions.ask(flow, session, now=now, person=person),
             ]
         if word in messages.words("back"):
@@ -129,10 +161,88 @@ class Conversations:
             )
         else:
             turn = sessions.answer(flow, session, text, now=now, person=person)
-        replies = self._advance(person, flow, turn)
-        if concern is not None:
-            replies.insert(0, Say(messages.text("safety.pause_offer")))
-        return replies
+        return self._advance(person, flow, turn)
+
+    # ------------------------------------------------------------------ safety answers
+
+    def check_in_answered(self, person: Person, answer: str) -> list[Reply]:
+        """An answer to the check-in question, clicked: anything but "no" shows the crisis
+        card. A "no" to a question already answered changes nothing."""
+        session = self.store.load_session(person)
+        flow = self.library.get(session.flow_id) if session is not None else None
+        waiting = self.support.check_in_waiting(person, session)
+        if answer != "no":
+            if waiting:
+                self.support.answered(person)
+            return self.support.crisis(person, session)
+        if not waiting:
+            return [Say(messages.text("session.stale"))]
+        return self._check_in_no(person, flow, session)
+
+    def after_crisis(self, person: Person, choice: str) -> list[Reply]:
+        """A choice after the crisis card: carry_on, stop or numbers."""
+        session = self.store.load_session(person)
+        flow = self.library.get(session.flow_id) if session is not None else None
+        if choice == "numbers":
+            return self.support.crisis(person, session)
+        if session is None or flow is None:
+            return [Say(messages.text("session.nothing_active"))]
+        if choice == "stop":
+            if session.status != "active":
+                return [self.support.closing()]
+            paused = replace(session, status="paused", waiting=None, held=None)
+            self.store.save_session(person, paused)
+            return [Say(messages.text("safety.stopped_here")), self.support.closing()]
+        if session.status != "active":
+            return self.resume(person)
+        session = replace(session, waiting=None, held=None)
+        self.store.save_session(person, session)
+        question = sessions.ask(flow, session, now=self.clock(), person=person)
+        return [Say(messages.text("safety.carry_on")), question]
+
+    def _check_in_typed(
+        self,
+        person: Person,
+        flow: Flow | None,
+        session: Session | None,
+        text: str,
+        word: str,
+        concern: Concern | None,
+    ) -> list[Reply]:
+        """Typed while the check-in waits: No carries on; anything else shows the crisis card."""
+        said_no = typed_no(word) and (concern is None or concern.outcome == "others")
+        if not said_no:
+            self.support.answered(person)
+            return self.support.crisis(person, session)
+        return self._check_in_no(person, flow, session)
+
+    def _check_in_no(
+        self, person: Person, flow: Flow | None, session: Session | None
+    ) -> list[Reply]:
+        """No: carry on where the person was, taking the text that led to the question."""
+        self.support.answered(person)
+        thanks = Say(messages.text("safety.check_in_thanks"))
+        if session is None or flow is None or session.status != "active":
+            return [thanks, *self.offer(person)]
+        held = session.held
+        session = replace(session, waiting=None, held=None)
+        self.store.save_session(person, session)
+        if held is None:
+            return [thanks, sessions.ask(flow, session, now=self.clock(), person=person)]
+        return [thanks, *self._in_flow(person, flow, session, held, _normalise(held))]
+
+    def _after_crisis_typed(
+        self, person: Person, flow: Flow, session: Session, word: str, concern: Concern | None
+    ) -> list[Reply]:
+        """Typed while the after-crisis offer waits: one of its choices, in words, or the offer
+        again. Risk words show the card again."""
+        if concern is not None and concern.outcome != "others":
+            return self.support.crisis(person, session)
+        step = next_step_typed(word)
+        if step is not None:
+            return self.after_crisis(person, step)
+        gentle = self.support.gentle(person, session) if concern is not None else []
+        return [*gentle, self.support.after_crisis_offer(again=True)]
 
     # ------------------------------------------------------------------ buttons
 
@@ -145,13 +255,26 @@ class Conversations:
         current = self.store.load_session(person)
         if current is not None and current.flow_id == flow.id and current.status == "active":
             replies.append(Say(messages.text("session.already_active", title=flow.title)))
+            if current.waiting == "check_in":
+                return [*replies, check_in_question(again=True)]
+            if current.waiting == "after_crisis":  # starting it again is carrying on
+                current = replace(current, waiting=None, held=None)
+                self.store.save_session(person, current)
             replies.append(sessions.ask(flow, current, now=self.clock(), person=person))
             return replies
         if current is not None:
             old = self.library.get(current.flow_id)
             title = old.title if old else current.flow_id
             replies.append(Say(messages.text("session.replaced", title=title)))
-        turn = sessions.start(flow, now=self.clock(), person=person)
+        now = self.clock()
+        recall = recall_for(
+            flow,
+            store=self.store,
+            person=person,
+            library=self.library,
+            now=now,
+        )
+        turn = sessions.start(flow, now=now, person=person, recall=recall)
         if current is not None and current.signposted:
             turn = replace(turn, session=replace(turn.session, signposted=True))
         return [*replies, *self._advance(person, flow, turn)]
@@ -170,13 +293,24 @@ class Conversations:
         flow = self.library.get(flow_id)
         if flow is None:
             return [Say(messages.text("session.stale"))]
+        if session.waiting == "check_in":  # the safety question comes first
+            return [check_in_question(again=True)]
+        if session.waiting == "after_crisis":
+            return [self.support.after_crisis_offer(again=True)]
         turn = sessions.choose(flow, session, value, now=self.clock(), person=person)
         return self._advance(person, flow, turn)
 
-    def nudge_answered(self, person: Person, *, followed: bool) -> None:
-        """The leader clicked "Book a supervisor" (followed) or "Not now". Counted, no more."""
-        event: Event = "nudge_followed" if followed else "nudge_dismissed"
+    def suggestion_answered(self, person: Person, *, opened: bool) -> None:
+        """The leader opened a supervisor's booking page (opened) or said "Not now" (which
+        keeps the suggestion away for a while). Counted, no more: opening a page is not
+        booking, and nobody is told."""
+        event: Event = "nudge_followed" if opened else "nudge_dismissed"
         self.store.record(person, event, at=self.clock())
+
+    def set_follow_up(self, person: Person, *, wanted: bool) -> list[Reply]:
+        """Switch follow-up from last time on or off for this person."""
+        self.store.want_follow_up(person, wanted)
+        return [Say(messages.text("follow_up.switched_on" if wanted else "follow_up.switched_off"))]
 
     # ------------------------------------------------------------------ session commands
 
@@ -190,7 +324,8 @@ class Conversations:
         if session is None:
             return [Say(messages.text("session.nothing_active"))]
         self.store.save_session(person, replace(session, status="paused"))
-        return [Say(messages.text("session.paused"))]
+        closing = [self.support.closing()] if session.signposted else []
+        return [Say(messages.text("session.paused")), *closing]
 
     def resume(self, person: Person) -> list[Reply]:
         session = self.store.load_session(person)
@@ -200,19 +335,31 @@ class Conversations:
         if flow is None:
             self.store.drop_session(person)
             return [Say(messages.text("session.nothing_paused"))]
-        session = replace(session, status="active")
+        waiting: Waiting | None = "check_in" if session.waiting == "check_in" else None
+        session = replace(session, status="active", waiting=waiting)
         self.store.save_session(person, session)
         replies: list[Reply] = [Say(messages.text("session.resumed", title=flow.title))]
+        if waiting:
+            return [*replies, check_in_question(again=True)]
         if session.signposted:
             replies.append(Say(self.signposts.reminder))
         replies.append(sessions.ask(flow, session, now=self.clock(), person=person))
         return replies
 
     def stop(self, person: Person) -> list[Reply]:
-        if self.store.load_session(person) is None:
+        session = self.store.load_session(person)
+        if session is None:
             return [Say(messages.text("session.nothing_active"))]
         self.store.drop_session(person)
-        return [Say(messages.text("session.stopped"))]
+        closing = [self.support.closing()] if session.signposted else []
+        return [Say(messages.text("session.stopped")), *closing]
+
+    def safety_question_waiting(self, person: Person) -> bool:
+        """Whether the check-in question or the after-crisis offer waits for an answer."""
+        session = self.store.load_session(person)
+        if session is not None and session.status == "active" and session.waiting:
+            return True
+        return self.support.check_in_waiting(person, session)
 
     def in_progress(self, person: Person) -> Unfinished | None:
         """The person's unfinished flow, active or paused, if any."""
@@ -235,57 +382,92 @@ class Conversations:
 
     def _advance(self, person: Person, flow: Flow, turn: Turn) -> list[Reply]:
         replies = list(turn.replies)
+        self._follow_up_choice(person, flow, turn.session)
         if not turn.finished:
             self.store.save_session(person, turn.session)
-            if turn.session.signposted:
-                replies.append(Say(self.signposts.reminder))
             return replies
         return replies + self._finish(person, flow, turn)
+
+    def _follow_up_choice(self, person: Person, flow: Flow, session: Session) -> None:
+        """ "Don't ask me about next steps" takes effect at once, even if the flow is stopped."""
+        for step in flow.steps:
+            if isinstance(step, FollowUpStep) and session.answers.get(step.id) == "stop_asking":
+                if self.store.follow_up_wanted(person):
+                    self.store.want_follow_up(person, False)
 
     def _finish(self, person: Person, flow: Flow, turn: Turn) -> list[Reply]:
         now = self.clock()
         session = turn.session
         summary = turn.summary or ""
         kept = sessions.kept_answers(flow, session)
+        next_step = next((s.id for s in flow.steps if s.ask_next_time), None)
         reflection = Reflection(
             flow_id=flow.id,
             started_at=session.started_at,
             finished_at=now,
             summary=summary,
-            answers=tuple(
-                Answer(step_id, flow.step(step_id).kind, value) for step_id, value in kept.items()
-            ),
+            answers=tuple(_answer(flow, step_id, value) for step_id, value in kept.items()),
+            next_step=next_step if next_step in kept else None,
+            follow_up=settled_by(flow, session),
         )
-        recent = self.store.reflections(person, limit=self.nudges.look_back)
-        last_firm = self.store.last_event(person, "nudge_firm_shown")
+        recent = self.store.reflections(person, limit=self.suggestions.look_back)
+        history = SuggestionHistory(
+            last_shown=self.store.last_event(person, "nudge_shown"),
+            last_firm=self.store.last_event(person, "nudge_firm_shown"),
+            last_not_now=self.store.last_event(person, "nudge_dismissed"),
+        )
+        agenda = summary if flow.area == "prepare" else self._latest_agenda(recent)
         reflection_id = self.store.finish(person, reflection)
-        nudge = self.nudges.after(
-            flow=flow, session=session, recent=recent, last_firm=last_firm, now=now
-        )
-        self.store.record(person, "nudge_shown", at=now, flow_id=flow.id)
-        if nudge.firm:
-            self.store.record(person, "nudge_firm_shown", at=now, flow_id=flow.id)
         log.info("reflection finished", extra={"flow_id": flow.id})
-        return [
+        replies: list[Reply] = [
             Summary(flow.id, flow.title, summary, reflection_id),
             Say(messages.text("session.finished")),
-            nudge,
         ]
+        if session.signposted:
+            # After the crisis card, the close repeats the crisis lines, not a booking pitch.
+            return [*replies, self.support.closing()]
+        suggestion = self.suggestions.after(
+            flow=flow,
+            session=session,
+            recent=recent,
+            history=history,
+            now=now,
+            crisis_shown=session.signposted,
+            agenda=agenda,
+        )
+        if suggestion is not None:
+            self.store.record(person, "nudge_shown", at=now, flow_id=flow.id)
+            if suggestion.firm:
+                self.store.record(person, "nudge_firm_shown", at=now, flow_id=flow.id)
+        offered = [
+            Choice(found.id, found.title)
+            for flow_id in suggested_flows(flow, session)
+            if (found := self.library.get(flow_id)) is not None
+        ]
+        if offered:
+            replies.append(FlowOffer(messages.text("suggested_flow"), tuple(offered)))
+        if suggestion is not None:
+            replies.append(suggestion)
+        return replies
 
-    def check_safety(self, person: Person, text: str) -> Signpost | None:
-        """The safety screen, for text that does not go through `receive` (e.g. typed after a
-        slash command): the signpost to show first, if the words call for one."""
-        concern = screen(text[:MAX_INPUT])
-        return self._signpost(person, concern) if concern is not None else None
+    def _latest_agenda(self, recent: list[StoredReflection]) -> str | None:
+        """The leader's latest supervision agenda among recent reflections, for the booking
+        email."""
+        for reflection in recent:
+            flow = self.library.get(reflection.flow_id)
+            if flow is not None and flow.area == "prepare":
+                return reflection.summary
+        return None
 
-    def _signpost(self, person: Person, concern: Concern) -> Signpost:
-        """Record only that a signpost was shown, and keep support visible for the rest of the
-        person's session (one "that's not what I meant" does not switch it off)."""
-        self.store.record(person, "signpost_shown", at=self.clock())
-        session = self.store.load_session(person)
-        if session is not None and not session.signposted:
-            self.store.save_session(person, replace(session, signposted=True))
-        return self.signposts.signpost(concern)
+    def agenda(self, person: Person) -> str | None:
+        """The leader's latest supervision agenda (for booking from the Home tab)."""
+        return self._latest_agenda(self.store.reflections(person, limit=RECENT_FOR_AGENDA))
+
+
+def _answer(flow: Flow, step_id: str, value: object) -> Answer:
+    step = flow.step(step_id)
+    mark = ScaleMark(step.min, step.max, step.heavy) if isinstance(step, ScaleStep) else None
+    return Answer(step_id, step.kind, value, mark)
 
 
 def _storable(text: str) -> str:

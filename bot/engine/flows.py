@@ -1,7 +1,7 @@
 """The flow format: what a reflective flow is, as typed models.
 
 A flow is data. It is written in YAML (one flow per file, in `flows/`), loaded by
-`bot.engine.loading`, and walked by `bot.engine.sessions`. These models are the single
+`bot.engine.authoring.loading`, and walked by `bot.engine.sessions`. These models are the single
 source of truth for the format: `flows/schema.json` is generated from them.
 """
 
@@ -49,6 +49,12 @@ class Option(_Strict):
 
     value: str = Field(min_length=1, max_length=75, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     label: str = Field(min_length=1, max_length=75)
+    suggests: str | None = Field(
+        default=None,
+        pattern=r"^[a-z][a-z0-9-]*$",
+        description="A flow to offer (as a button) when this option was chosen and the flow "
+        "has ended. Summaries keep no instructions; this is how a flow suggests another.",
+    )
 
     @field_validator("value", mode="before")
     @classmethod
@@ -64,6 +70,11 @@ class Option(_Strict):
 class ScaleLabels(_Strict):
     min: str = Field(min_length=1, max_length=40)
     max: str = Field(min_length=1, max_length=40)
+
+
+#: Which end of a scale is the heavy one (the load, the distress, how much it is still with
+#: the leader). Every built-in scale runs low to high, "how much", so its heavy end is `max`.
+HeavyEnd = Literal["min", "max"]
 
 
 class Branch(_Strict):
@@ -92,6 +103,11 @@ class _StepBase(_Strict):
     optional: bool = False
     store: StorePolicy = "yes"
     help: str | None = Field(default=None, description="Shown when the leader types 'help'.")
+    ask_next_time: bool = Field(
+        default=False,
+        description="This answer is the leader's next step: next time, Reflect asks how it "
+        "went (a text step kept with store: yes; one per flow).",
+    )
     next: list[Route] | str | None = Field(
         default=None,
         description="Where to go after this step: a step id, 'end', or a list of branches. "
@@ -129,7 +145,31 @@ class ScaleStep(_StepBase):
     kind: Literal["scale"]
     min: int = 1
     max: int = 5
+    heavy: HeavyEnd = Field(
+        description="Which end is heavy: max (more is heavier, the usual way) or min. "
+        "Required, so that no score can be read the wrong way round."
+    )
     labels: ScaleLabels
+    points: list[str] | None = Field(
+        default=None,
+        description="A word for every point, low to high (as many as max - min + 1). "
+        "Buttons and summaries show them: '4 of 5 (heavy)'.",
+    )
+
+    def word(self, value: int) -> str | None:
+        """The word for a point on the scale, if it has one."""
+        if self.points is not None and self.min <= value <= self.max:
+            return self.points[value - self.min]
+        if value == self.min:
+            return self.labels.min
+        if value == self.max:
+            return self.labels.max
+        return None
+
+    def heaviness(self, value: int) -> float:
+        """How heavy `value` is, from 0 (the light end) to 1 (the heavy end)."""
+        share = (value - self.min) / (self.max - self.min)
+        return share if self.heavy == "max" else 1 - share
 
 
 class InfoStep(_StepBase):
@@ -139,8 +179,24 @@ class InfoStep(_StepBase):
     store: StorePolicy = "never"
 
 
+#: The answers a follow-up step offers, whatever their labels say.
+FOLLOW_UP_VALUES = ("done", "carry_on", "drop", "stop_asking")
+
+
+class FollowUpStep(_StepBase):
+    """Asks about the next step the leader wrote last time, in their own words (the template
+    sees it as `last_next_step`), and lets them mark it done, carry it on or drop it. Passed
+    over without a word when there is none to ask about, or the leader switched follow-up off.
+    Its options must use the values done, carry_on, drop and stop_asking."""
+
+    kind: Literal["follow_up"]
+    options: list[Option] = Field(min_length=4, max_length=4)
+    optional: bool = True
+    store: StorePolicy = "never"
+
+
 Step = Annotated[
-    TextStep | ChoiceStep | MultiChoiceStep | ScaleStep | InfoStep,
+    TextStep | ChoiceStep | MultiChoiceStep | ScaleStep | InfoStep | FollowUpStep,
     Field(discriminator="kind"),
 ]
 
@@ -179,6 +235,11 @@ class Flow(_Strict):
     summary: str = Field(min_length=1)
     keywords: list[str] = Field(
         default_factory=list, description="Words that start this flow when a leader types them."
+    )
+    suggest_supervisor: Literal["offer", "when_heavy"] = Field(
+        default="offer",
+        description="offer: the end of the flow may suggest a human supervisor (bounded in "
+        "frequency). when_heavy: only when there are signs of a heavy load (e.g. went-well).",
     )
     tests: list[Rehearsal] = Field(default_factory=list)
 

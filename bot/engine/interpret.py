@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.engine import messages
-from bot.engine.flows import ChoiceStep, MultiChoiceStep, Option, ScaleStep, Step, TextStep
+from bot.engine.flows import (
+    ChoiceStep,
+    FollowUpStep,
+    MultiChoiceStep,
+    Option,
+    ScaleStep,
+    Step,
+    TextStep,
+)
 
 
 @dataclass(frozen=True)
@@ -26,7 +34,7 @@ def interpret(step: Step, given: Any, *, typed: bool = True) -> Accepted | Refus
         return _text(step, given)
     if isinstance(step, ScaleStep):
         return _scale(step, given)
-    if isinstance(step, ChoiceStep):
+    if isinstance(step, ChoiceStep | FollowUpStep):
         return _choice(step, given)
     if isinstance(step, MultiChoiceStep):
         return _multi(step, given, typed=typed)
@@ -50,6 +58,10 @@ def _scale(step: ScaleStep, given: Any) -> Accepted | Refusal:
         return Accepted(step.min)
     if value == step.labels.max.lower():
         return Accepted(step.max)
+    for number in range(step.min, step.max + 1):
+        word = step.word(number)
+        if word is not None and value == word.lower():
+            return Accepted(number)
     if re.fullmatch(r"[+-]?\d+", value):
         number = int(value)
         if step.min <= number <= step.max:
@@ -79,7 +91,7 @@ def _find(options: list[Option], token: str) -> Option | None:
     return starts[0] if len(starts) == 1 else None
 
 
-def _choice(step: ChoiceStep, given: Any) -> Accepted | Refusal:
+def _choice(step: ChoiceStep | FollowUpStep, given: Any) -> Accepted | Refusal:
     option = _find(step.options, str(given))
     if option is None:
         return Refusal(messages.text("reask.choice", count=len(step.options)))

@@ -10,11 +10,51 @@ from typing import Any
 from jinja2 import StrictUndefined, Template
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from bot.engine.flows import ChoiceStep, Flow, MultiChoiceStep
+from bot.engine import messages
+from bot.engine.flows import ChoiceStep, Flow, FollowUpStep, MultiChoiceStep, ScaleStep
 from bot.engine.people import Person
 
-#: Names every template may use besides the step ids.
-CONTEXT_NAMES = frozenset({"first_name", "flow_title", "part_of_day"})
+#: Names every template may use besides the step ids:
+#: - first_name, flow_title;
+#: - words for the leader's time of day (their own time zone): part_of_day ("morning",
+#:   "afternoon", "evening"), this_time ("this morning" .. "tonight"), before_rest ("before you
+#:   rest" in the morning after a night shift, "tonight" in the evening) and next_day ("your
+#:   next shift", "tomorrow"), so that no flow says "tonight" at 8 am;
+#: - what Reflect recalls from earlier reflections (bot.engine.sessions.Session.recall):
+#:   last_next_step (the leader's own words, or None), last_next_step_when ("on Monday") and
+#:   since_last_supervision (lines about the reflections since they last prepared for
+#:   supervision; empty when there are none).
+CONTEXT_NAMES = frozenset(
+    {
+        "first_name",
+        "flow_title",
+        "part_of_day",
+        "this_time",
+        "before_rest",
+        "next_day",
+        "last_next_step",
+        "last_next_step_when",
+        "since_last_supervision",
+    }
+)
+
+
+class Rating(int):
+    """A scale answer as templates see it: a number in conditions (`weight >= 4`), and in
+    text the number, its scale and its word: "4 of 5 (heavy)"."""
+
+    word: str | None
+    top: int
+
+    def __new__(cls, value: int, *, top: int, word: str | None) -> Rating:
+        rating = super().__new__(cls, value)
+        rating.top = top
+        rating.word = word
+        return rating
+
+    def __str__(self) -> str:
+        key = "rating.with_word" if self.word else "rating.plain"
+        return messages.text(key, value=int(self), max=self.top, word=self.word or "")
 
 
 @cache
@@ -67,24 +107,56 @@ def part_of_day(now: dt.datetime) -> str:
     return "evening"
 
 
+def period(now: dt.datetime) -> str:
+    """The part of the day as the time-of-day words are keyed: night (22:00 to 04:59),
+    morning, afternoon or evening."""
+    hour = now.hour
+    if hour >= 22 or hour < 5:
+        return "night"
+    return part_of_day(now)
+
+
+def time_words(now: dt.datetime) -> dict[str, str]:
+    """this_time, before_rest and next_day for `now` (the leader's local time)."""
+    key = period(now)
+    return {name: messages.text(f"time_of_day.{name}.{key}") for name in _TIME_NAMES}
+
+
+_TIME_NAMES = ("this_time", "before_rest", "next_day")
+
+
 def prompt_context(
-    flow: Flow, answers: dict[str, Any], person: Person | None, now: dt.datetime
+    flow: Flow,
+    answers: dict[str, Any],
+    person: Person | None,
+    now: dt.datetime,
+    recall: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """What templates see: every step id (None until answered; option labels for choices),
-    the leader's first name if known, the flow title and the part of the day."""
+    """What templates see: every step id (None until answered; option labels for choices,
+    a Rating for scales), the leader's first name if known, the flow title, words for the time
+    of day, and what is recalled from earlier reflections (see CONTEXT_NAMES)."""
     context: dict[str, Any] = {step.id: None for step in flow.steps}
     for step in flow.steps:
         if step.id not in answers or answers[step.id] is None:
             continue
         value = answers[step.id]
-        if isinstance(step, ChoiceStep):
+        if isinstance(step, ChoiceStep | FollowUpStep):
             labels = {o.value: o.label for o in step.options}
             value = labels.get(value, value)
         elif isinstance(step, MultiChoiceStep):
             labels = {o.value: o.label for o in step.options}
             value = [labels.get(v, v) for v in value]
+        elif isinstance(step, ScaleStep) and isinstance(value, int):
+            value = Rating(value, top=step.max, word=step.word(value))
         context[step.id] = value
+    local = person.local(now) if person else now
     context["first_name"] = person.first_name if person else None
     context["flow_title"] = flow.title
-    context["part_of_day"] = part_of_day(person.local(now) if person else now)
+    context["part_of_day"] = part_of_day(local)
+    context.update(time_words(local))
+    recalled = recall or {}
+    next_step = recalled.get("next_step") or {}
+    context["last_next_step"] = next_step.get("text")
+    context["last_next_step_when"] = next_step.get("when")
+    context["since_last_supervision"] = list(recalled.get("since_last_supervision") or [])
     return context

@@ -12,14 +12,20 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from jinja2 import meta
+
 from bot.engine.conditions import evaluate
-from bot.engine.flows import END, Branch, Flow, InfoStep, Step
+from bot.engine.conditions import names as condition_names
+from bot.engine.flows import END, Branch, Flow, FollowUpStep, InfoStep, Step
 from bot.engine.interpret import Refusal, interpret
 from bot.engine.people import Person
-from bot.engine.rendering import prompt_context, render
+from bot.engine.rendering import environment, prompt_context, render
 from bot.engine.replies import Choice, Question, Reply, Say, Scale
 
 Status = Literal["active", "paused"]
+#: What the person was asked for their safety and has not answered yet: the check-in question,
+#: or what to do after the crisis card. While it waits, the flow's next question is not asked.
+Waiting = Literal["check_in", "after_crisis"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,13 @@ class Session:
     path: tuple[str, ...] = ()
     status: Status = "active"
     signposted: bool = False
+    waiting: Waiting | None = None
+    #: The text that led to the check-in question, taken as usual once the person answers No.
+    held: str | None = None
+    #: What the engine recalled from earlier reflections when the flow started (the leader's
+    #: last next step, what happened since their last supervision), for the templates and the
+    #: follow-up step. Sealed with the rest of the session; gone when the session ends.
+    recall: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -44,6 +57,9 @@ class Session:
                 "path": list(self.path),
                 "status": self.status,
                 "signposted": self.signposted,
+                "waiting": self.waiting,
+                "held": self.held,
+                "recall": self.recall,
             },
             ensure_ascii=False,
         )
@@ -59,7 +75,13 @@ class Session:
             path=tuple(data.get("path", ())),
             status=data.get("status", "active"),
             signposted=bool(data.get("signposted", False)),
+            waiting=data.get("waiting") if data.get("waiting") in _WAITING else None,
+            held=data["held"] if isinstance(data.get("held"), str) else None,
+            recall=dict(data.get("recall") or {}),
         )
+
+
+_WAITING = frozenset({"check_in", "after_crisis"})
 
 
 @dataclass(frozen=True)
@@ -75,10 +97,19 @@ class Turn:
     summary: str | None = None
 
 
-def start(flow: Flow, *, now: dt.datetime, person: Person | None = None) -> Turn:
-    """Begin a flow: the intro, then the first step (and any info steps before it)."""
-    session = Session(flow_id=flow.id, step_id=flow.steps[0].id, started_at=now)
-    intro = Say(render(flow.intro, prompt_context(flow, session.answers, person, now)))
+def start(
+    flow: Flow,
+    *,
+    now: dt.datetime,
+    person: Person | None = None,
+    recall: dict[str, Any] | None = None,
+) -> Turn:
+    """Begin a flow: the intro, then the first step (and any info steps before it).
+    `recall` is what the engine remembers from earlier reflections (see Session.recall)."""
+    session = Session(
+        flow_id=flow.id, step_id=flow.steps[0].id, started_at=now, recall=dict(recall or {})
+    )
+    intro = Say(render(flow.intro, _context(flow, session, person, now)))
     return _arrive(flow, session, flow.steps[0].id, now=now, person=person, before=(intro,))
 
 
@@ -131,7 +162,7 @@ def back(
     flow: Flow, session: Session, *, now: dt.datetime, reason: str, person: Person | None = None
 ) -> Turn:
     """Go back to the previous answered step, to change its answer."""
-    path = [step_id for step_id in session.path if not isinstance(flow.step(step_id), InfoStep)]
+    path = [step_id for step_id in session.path if not _passes(flow.step(step_id))]
     if not path:
         return Turn(session, (ask(flow, session, now=now, person=person, reason=reason),))
     previous = path[-1]
@@ -163,7 +194,61 @@ def _record(
 ) -> Turn:
     answers = {**session.answers, step.id: value}
     session = replace(session, answers=answers, path=(*session.path, step.id))
-    return _arrive(flow, session, _next(flow, step, answers), now=now, person=person)
+    turn = _arrive(flow, session, _next(flow, step, answers), now=now, person=person)
+    if turn.finished:
+        return turn
+    return replace(turn, session=without_spent_answers(flow, turn.session))
+
+
+def without_spent_answers(flow: Flow, session: Session) -> Session:
+    """The session without the answers of `store: never` steps that no step still to come
+    needs (in its prompt, help or branch conditions), so they are in no saved state once the
+    step that needs them is done."""
+    needs = _needs(flow)
+    done = set(session.path)
+    still_needed: set[str] = set()
+    for step in flow.steps:
+        if step.id not in done:
+            still_needed |= needs[step.id]
+    spent = [
+        step_id
+        for step_id in session.answers
+        if step_id not in still_needed and _store_policy(flow, step_id) == "never"
+    ]
+    if not spent:
+        return session
+    return replace(session, answers={k: v for k, v in session.answers.items() if k not in spent})
+
+
+def _store_policy(flow: Flow, step_id: str) -> str:
+    try:
+        return flow.step(step_id).store
+    except KeyError:
+        return "never"  # a step since removed from the flow: nothing can need its answer
+
+
+_NEEDS: dict[int, tuple[Flow, dict[str, frozenset[str]]]] = {}
+
+
+def _needs(flow: Flow) -> dict[str, frozenset[str]]:
+    """For each step, the answers it uses: names in its prompt and help, and in the branch
+    conditions that decide where it leads."""
+    cached = _NEEDS.get(id(flow))
+    if cached is not None and cached[0] is flow:
+        return cached[1]
+    env = environment()
+    found: dict[str, frozenset[str]] = {}
+    for step in flow.steps:
+        names: set[str] = set()
+        for template in (step.prompt, step.help):
+            if template:
+                names |= meta.find_undeclared_variables(env.parse(template))
+        for route in step.next if isinstance(step.next, list) else []:
+            if isinstance(route, Branch):
+                names |= condition_names(route.when)
+        found[step.id] = frozenset(names)
+    _NEEDS[id(flow)] = (flow, found)
+    return found
 
 
 def _next(flow: Flow, step: Step, answers: dict[str, Any]) -> str:
@@ -196,16 +281,31 @@ def _arrive(
     while step_id != END:
         step = flow.step(step_id)
         session = replace(session, step_id=step_id)
+        if isinstance(step, FollowUpStep) and not session.recall.get("next_step"):
+            # Nothing to follow up (or the leader switched it off): pass over it unseen.
+            step_id = _next(flow, step, session.answers)
+            continue
         if not isinstance(step, InfoStep):
             replies.append(_question(flow, session, step, now=now, person=person))
             return Turn(session, tuple(replies))
-        context = prompt_context(flow, session.answers, person, now)
+        context = _context(flow, session, person, now)
         replies.append(Say(render(step.prompt, context)))
         session = replace(session, path=(*session.path, step.id))
         step_id = _next(flow, step, session.answers)
-    context = prompt_context(flow, session.answers, person, now)
+    context = _context(flow, session, person, now)
     summary = render(flow.summary, context)
     return Turn(session, tuple(replies), finished=True, summary=summary)
+
+
+def _context(
+    flow: Flow, session: Session, person: Person | None, now: dt.datetime
+) -> dict[str, Any]:
+    return prompt_context(flow, session.answers, person, now, session.recall)
+
+
+def _passes(step: Step) -> bool:
+    """Whether a step is shown without waiting for an answer."""
+    return isinstance(step, InfoStep)
 
 
 def _question(
@@ -217,14 +317,17 @@ def _question(
     person: Person | None,
     reason: str | None = None,
 ) -> Question:
-    context = prompt_context(flow, session.answers, person, now)
+    context = _context(flow, session, person, now)
     choices: tuple[Choice, ...] = ()
     scale = None
-    if step.kind in ("choice", "multi"):
+    if step.kind in ("choice", "multi", "follow_up"):
         choices = tuple(Choice(o.value, o.label) for o in step.options)
     if step.kind == "scale":
-        scale = Scale(step.min, step.max, step.labels.min, step.labels.max)
-    answered = [s for s in session.path if not isinstance(flow.step(s), InfoStep)]
+        points = tuple(step.word(n) for n in range(step.min, step.max + 1))
+        scale = Scale(
+            step.min, step.max, step.labels.min, step.labels.max, points=points, heavy=step.heavy
+        )
+    answered = [s for s in session.path if not _passes(flow.step(s))]
     return Question(
         flow_id=flow.id,
         flow_title=flow.title,

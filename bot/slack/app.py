@@ -19,13 +19,23 @@ from slack_sdk.errors import SlackClientError
 
 from bot.engine.conversation import Conversations, utcnow
 from bot.settings import Settings
-from bot.slack import actions, answers, command, forget, home, messages, weekly_actions
-from bot.slack.delivery import Delivery
-from bot.slack.home import WeeklySection, weekly_section
-from bot.slack.lanes import Lanes
-from bot.slack.logs import bolt_logger
-from bot.slack.names import Profiles
+from bot.slack.delivery.lanes import Lanes
+from bot.slack.delivery.names import Profiles
+from bot.slack.delivery.poster import Delivery
+from bot.slack.listeners import (
+    actions,
+    answers,
+    command,
+    forget,
+    home,
+    messages,
+    private,
+    safety_answers,
+    weekly_actions,
+)
+from bot.slack.listeners.home import WeeklySection, weekly_section
 from bot.slack.parts import Parts
+from bot.slack.serving.logs import bolt_logger
 from bot.slack.storage import SlackStore
 
 log = logging.getLogger(__name__)
@@ -59,7 +69,18 @@ def build_app(
         app_id=_app_id(client),
         weekly=weekly,
     )
-    for module in (messages, command, answers, actions, forget, home, weekly_actions):
+    modules = (
+        messages,
+        command,
+        answers,
+        safety_answers,
+        private,
+        actions,
+        forget,
+        home,
+        weekly_actions,
+    )
+    for module in modules:
         module.register(app, parts)
     app.error(_log_error)
     return app

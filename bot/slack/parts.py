@@ -12,11 +12,11 @@ from slack_sdk.models.blocks import Block
 from bot.engine.conversation import Conversations
 from bot.engine.people import Person
 from bot.settings import Settings
-from bot.slack.delivery import Delivery
+from bot.slack.delivery.lanes import Lanes
+from bot.slack.delivery.names import Profile, Profiles
+from bot.slack.delivery.poster import Delivery
 from bot.slack.identity import person_in
-from bot.slack.lanes import Lanes
 from bot.slack.locks import PersonLocks
-from bot.slack.names import Profile, Profiles
 from bot.slack.storage import SlackStore
 
 
@@ -36,7 +36,7 @@ class Parts:
     locks: PersonLocks = field(default_factory=PersonLocks)
     #: Our own app's id (from auth.test), to ignore events meant for other apps.
     app_id: str | None = None
-    #: The App Home section for weekly nudge settings (see bot.slack.home.weekly_section).
+    #: The App Home section for weekly nudge settings (see bot.slack.listeners.home.weekly_section).
     weekly: Callable[[Person], list[Block]] = no_weekly_section
 
     def person(self, context: BoltContext, *, greet: bool = False) -> Person | None:

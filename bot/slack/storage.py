@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
 
@@ -23,3 +24,22 @@ class SlackStore(ReflectionStore, Protocol):
     def export(self, person: Person) -> list[StoredReflection]:
         """All the person's reflections, newest first."""
         ...
+
+    def first_time(self, person: Person, notice: str) -> bool:
+        """True once per person and notice (persisted), then False."""
+        ...
+
+    def access_records(self, person: Person | None = None) -> Sequence[AccessRecordLike]:
+        """What the server's operator did to the person's data, oldest first."""
+        ...
+
+
+class AccessRecordLike(Protocol):
+    @property
+    def action(self) -> str: ...
+
+    @property
+    def reason(self) -> str: ...
+
+    @property
+    def day(self) -> dt.datetime: ...

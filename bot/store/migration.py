@@ -31,7 +31,7 @@ def pending(settings: Settings) -> list[str]:
 
         assert settings.keys_database_url is not None
         return pending_at(settings.database_url, keys_url=settings.keys_database_url)
-    sets = [schema.MIGRATIONS, *schema.REGISTERED]
+    sets = [schema.MIGRATIONS]
     if settings.db_path.exists():
         db = sqlite_utils.Database(settings.db_path)
     else:  # a new file: everything is pending

@@ -5,19 +5,9 @@ transaction (so two processes opening a new database at once cannot both apply t
 names are recorded in `_sqlite_migrations`; a migration, once released, is never edited: add a
 new one.
 
-Other modules keep their own tables in the same database with their own migration set::
-
-    from sqlite_utils.migrations import Migrations
-    from bot.store.schema import register
-
-    NUDGE_MIGRATIONS = register(Migrations("reflect-nudges"))
-
-    @NUDGE_MIGRATIONS(name="001_weekly_nudges")
-    def _weekly(db): db.execute("CREATE TABLE weekly_nudges (...)")
-
-Registered sets are applied after the store's own on every `SqliteStore.open`; a set can also be
-applied to an open store with `SqliteStore.migrate(migrations)`. Keep Slack ids out of them:
-store `Keyring.pseudonym(...)` or values sealed with `Keyring.seal(...)`.
+Every table lives here, the weekly reminders' too (004): one numbered list, applied on every
+`SqliteStore.open`. Keep Slack ids out of it: store `Keyring.pseudonym(...)` or values sealed with
+`Keyring.seal(...)`. Times are fixed-width ISO text in UTC (bot.store.times).
 
 The data keys live in a separate file (see bot.store.database) with a two-table schema of its
 own, created if missing.
@@ -25,7 +15,8 @@ own, created if missing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import datetime as dt
+from collections.abc import Iterable
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
@@ -33,33 +24,10 @@ from sqlite_utils.migrations import Migrations
 #: The store's own tables.
 MIGRATIONS = Migrations("reflect")
 
-#: Migration sets of other modules, applied after the store's own.
-REGISTERED: list[Migrations] = []
-
-
-def register(migrations: Migrations) -> Migrations:
-    """Have `migrations` applied whenever a store is opened. Returns it, for decorating."""
-    if all(existing.name != migrations.name for existing in REGISTERED):
-        REGISTERED.append(migrations)
-    return migrations
-
-
-#: Functions that erase a person's rows from other modules' tables, given the pseudonym.
-Eraser = Callable[[sqlite_utils.Database, str], None]
-ERASERS: list[Eraser] = []
-
-
-def register_eraser(eraser: Eraser) -> Eraser:
-    """Have `eraser(db, pseudonym)` run inside the transaction of every `forget`, so a module
-    that keeps its own tables about people erases them too. Returns it, for decorating."""
-    if eraser not in ERASERS:
-        ERASERS.append(eraser)
-    return eraser
-
 
 def migrate(db: sqlite_utils.Database, *, extra: Iterable[Migrations] = ()) -> None:
-    """Apply every pending migration: the store's, the registered sets', then `extra`."""
-    for migrations in (MIGRATIONS, *REGISTERED, *extra):
+    """Apply every pending migration: the store's, then `extra` (tests)."""
+    for migrations in (MIGRATIONS, *extra):
         migrations.apply(db)
 
 
@@ -115,6 +83,78 @@ def _time_indexes(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS(name="004_weekly_reminders")
+def _weekly_reminders(db: sqlite_utils.Database) -> None:
+    """The weekly reminders' teams, opt-outs and ledger, moved into the store: the tables an
+    earlier release kept beside it (weekly_*, REAL epoch seconds) are copied over with their
+    times as ISO text, then dropped. Their cached Slack time zones are not kept."""
+    _run(
+        db,
+        "CREATE TABLE reminder_teams (channel TEXT PRIMARY KEY, workspace_sealed BLOB NOT NULL,"
+        " day INTEGER NOT NULL, at TEXT NOT NULL, active INTEGER NOT NULL, lead TEXT NOT NULL,"
+        " lead_sealed BLOB NOT NULL, switched_on_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
+        " problem TEXT)",
+        "CREATE TABLE reminder_opt_outs (channel TEXT NOT NULL, person TEXT NOT NULL,"
+        " at TEXT NOT NULL, PRIMARY KEY (channel, person))",
+        "CREATE TABLE reminder_ledger (id TEXT PRIMARY KEY, person TEXT NOT NULL,"
+        " week TEXT NOT NULL, kind TEXT NOT NULL, channel TEXT NOT NULL,"
+        " recipient_sealed BLOB NOT NULL, consent INTEGER NOT NULL, due_at TEXT NOT NULL,"
+        " state TEXT NOT NULL CHECK (state IN ('due', 'claimed', 'sent', 'skipped')),"
+        " claim_token TEXT, lease_until TEXT, retry_at TEXT,"
+        " attempts INTEGER NOT NULL DEFAULT 0, sent_ts TEXT, reason TEXT,"
+        " created_at TEXT NOT NULL, updated_at TEXT NOT NULL, UNIQUE (person, week, kind))",
+        "CREATE INDEX reminder_ledger_waiting ON reminder_ledger (state, due_at)",
+        "CREATE INDEX reminder_ledger_by_channel ON reminder_ledger (channel, week, state)",
+        "CREATE INDEX reminder_ledger_by_person ON reminder_ledger (person, channel, state)",
+    )
+    old = set(db.table_names())
+    copies = {
+        "weekly_teams": ("reminder_teams", ("switched_on_at", "updated_at")),
+        "weekly_opt_outs": ("reminder_opt_outs", ("at",)),
+        "weekly_deliveries": (
+            "reminder_ledger",
+            ("due_at", "lease_until", "retry_at", "created_at", "updated_at"),
+        ),
+    }
+    for source, (target, times) in copies.items():
+        if source not in old:
+            continue
+        cursor = db.execute(f"SELECT * FROM {source}")
+        names = [column[0] for column in cursor.description]
+        for values in cursor.fetchall():
+            row = dict(zip(names, values, strict=True))
+            for name in times:
+                if row[name] is not None:
+                    moment = dt.datetime.fromtimestamp(row[name], dt.UTC)
+                    row[name] = moment.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+            columns = ", ".join(row)
+            marks = ", ".join("?" for _ in row)
+            db.execute(f"INSERT INTO {target} ({columns}) VALUES ({marks})", list(row.values()))
+    for table in ("weekly_deliveries", "weekly_opt_outs", "weekly_teams", "weekly_people"):
+        db.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+@MIGRATIONS(name="007_scale_marks_and_follow_up")
+def _scale_marks_and_follow_up(db: sqlite_utils.Database) -> None:
+    """Scale answers say how they read (bounds and heavy end). Every one kept before this was
+    from a scale running 1..5 with its heavy end at 1, and is marked so. Reflections say which
+    answer is the leader's next step and what became of it; people's settings (follow-up)."""
+    _run(
+        db,
+        # scale: JSON {"min": 1, "max": 5, "heavy": "max"} for scale answers, else NULL
+        "ALTER TABLE answers ADD COLUMN scale TEXT",
+        'UPDATE answers SET scale = \'{"min": 1, "max": 5, "heavy": "min"}\''
+        " WHERE kind = 'scale'",
+        # next_step: the step id of the answer to ask about next time;
+        # follow_up: open, carried, done or dropped (NULL: no next step written)
+        "ALTER TABLE reflections ADD COLUMN next_step TEXT",
+        "ALTER TABLE reflections ADD COLUMN follow_up TEXT",
+        "CREATE INDEX reflections_follow_up ON reflections (pseudonym, follow_up, finished_at)",
+        "CREATE TABLE preferences (pseudonym TEXT NOT NULL, name TEXT NOT NULL,"
+        " value TEXT NOT NULL, PRIMARY KEY (pseudonym, name))",
+    )
+
+
 def ensure_keys_schema(db: sqlite_utils.Database, *, schema: str) -> None:
     """The keys file's tables: its identity and the wrapped data keys."""
     _run(
@@ -122,4 +162,38 @@ def ensure_keys_schema(db: sqlite_utils.Database, *, schema: str) -> None:
         f"CREATE TABLE IF NOT EXISTS {schema}.meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
         f"CREATE TABLE IF NOT EXISTS {schema}.data_keys (pseudonym TEXT PRIMARY KEY,"
         " wrapped BLOB NOT NULL, created_at TEXT NOT NULL)",
+    )
+
+
+@MIGRATIONS(name="005_minimised_events_and_access_log")
+def _minimised_events_and_access_log(db: sqlite_utils.Database) -> None:
+    """Events keep a date, not a time, and the sensitive ones (crisis support shown, a firm
+    supervisor suggestion) are sealed under the person's key (`sealed`, with `event` set to
+    'sealed'); the store seals older clear rows, and clear choice answers, when it opens.
+
+    `access_log`: what the server's operator did to one person's data (export, erase...), on
+    which day and why (the reason sealed under the service key). Append-only: rows can be
+    neither changed nor deleted."""
+    _run(
+        db,
+        "ALTER TABLE events ADD COLUMN sealed BLOB",
+        "UPDATE events SET at = substr(at, 1, 10) || 'T00:00:00.000000+00:00'",
+        "CREATE TABLE access_log (id INTEGER PRIMARY KEY, pseudonym TEXT NOT NULL,"
+        " action TEXT NOT NULL, reason BLOB NOT NULL, day TEXT NOT NULL)",
+        "CREATE INDEX access_log_by_person ON access_log (pseudonym, id)",
+        "CREATE TRIGGER access_log_append_only_update BEFORE UPDATE ON access_log"
+        " BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END",
+        "CREATE TRIGGER access_log_append_only_delete BEFORE DELETE ON access_log"
+        " BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END",
+    )
+
+
+@MIGRATIONS(name="006_notices")
+def _notices(db: sqlite_utils.Database) -> None:
+    """Which one-time notices a person has been shown (the first-use agreement, what typing in
+    the DM means), so each is said once. No time, no content; erased by `forget`."""
+    _run(
+        db,
+        "CREATE TABLE notices (pseudonym TEXT NOT NULL, notice TEXT NOT NULL,"
+        " PRIMARY KEY (pseudonym, notice))",
     )

@@ -2,10 +2,14 @@
 
 - People are pseudonyms (bot.store.privacy.Keyring.pseudonym); no transport id, team id or name
   is written anywhere.
-- Free text (text answers, summaries) is redacted (bot.store.redaction), then sealed with
-  AES-GCM under the person's own data key, with the row's identity as associated data. Session
-  state, which holds answers in progress, is sealed too and deleted on finish or stop. Scale
-  values, option values, flow ids and dates stay in clear for aggregates.
+- Every answer is sealed with AES-GCM under the person's own data key, with the row's identity
+  as associated data: free text (and summaries) redacted first (bot.store.redaction), choices
+  and scale numbers as they are. Aggregates read scale numbers through the keys. Session state,
+  which holds answers in progress, is sealed too and deleted on finish or stop.
+- Events keep a date, never a time; crisis support shown and firm supervisor suggestions are
+  sealed under the person's key, so the file alone cannot say who was shown crisis support.
+- What the server's operator does to one person's data is written to an append-only access
+  log (with the reason, sealed), which the person sees on their Home tab.
 - Data keys are random, wrapped under the secret, and kept in a separate keys file. `forget`
   destroys the key first, then the rows, then checkpoints the WAL: the person's data is then
   unreadable in every earlier backup too (crypto-shredding), and everyone else's still reads.
@@ -24,6 +28,7 @@ import logging
 import secrets
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +36,14 @@ import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from bot.engine.people import Person
-from bot.engine.reflections import Answer, Event, Reflection, StoredReflection
+from bot.engine.reflections import (
+    Answer,
+    Event,
+    NextStep,
+    Reflection,
+    ScaleMark,
+    StoredReflection,
+)
 from bot.engine.sessions import Session
 from bot.store import schema
 from bot.store.database import KEYS, DatabaseFiles, create_private_file, keys_path_for
@@ -40,15 +52,30 @@ from bot.store.privacy import Keyring, new_data_key, row_aad, seal, unseal
 from bot.store.redaction import redact
 from bot.store.stats import Activity, EventFact, ReflectionFact, ScaleFact
 from bot.store.times import parse, stamp, utcnow
+from bot.store.weekly import tables as weekly_tables
 
 log = logging.getLogger(__name__)
 
-#: Answer kinds whose values are flow data (option values, numbers), kept in clear.
-CLEAR_KINDS = frozenset({"scale", "choice", "multi"})
 #: Events answered to a nudge, attributed to the flow of the person's last nudge.
 NUDGE_ANSWERS = frozenset({"nudge_followed", "nudge_dismissed"})
+#: Events that say something about a person's wellbeing: kept sealed under their key.
+SEALED_EVENTS = frozenset({"signpost_shown", "nudge_firm_shown"})
+#: What `event` says for a sealed event.
+SEALED = "sealed"
+#: Events kept at most once per person, flow and day: aggregates count people, not clicks.
+ONCE_A_DAY = frozenset({"nudge_followed", "nudge_dismissed"})
 #: Slack retries an event for a few minutes; its id is remembered for a day.
 SEEN_EVENTS_FOR = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class AccessRecord:
+    """One entry of the access log: what the server's operator did to a person's data."""
+
+    pseudonym: str
+    action: str
+    reason: str
+    day: dt.datetime
 
 
 class SqliteStore:
@@ -95,10 +122,12 @@ class SqliteStore:
                 schema.migrate(db, extra=migrations)
                 schema.ensure_keys_schema(db, schema=KEYS)
                 _claim_or_check(db, keyring, path=path, keys_path=keys_path)
+            store = cls(files, keyring, clock=clock)
+            store._seal_clear_rows()
         except BaseException:
             files.close()
             raise
-        return cls(files, keyring, clock=clock)
+        return store
 
     def migrate(self, migrations: Migrations) -> None:
         """Apply another module's migration set to this open database."""
@@ -178,10 +207,12 @@ class SqliteStore:
         who = self.pseudonym(person)
         reflection_id = secrets.token_hex(8)
         summary = redact(reflection.summary).encode("utf-8")
+        answered = {a.step_id for a in reflection.answers if a.kind == "text" and a.value}
+        written = reflection.next_step if reflection.next_step in answered else None
         with self._writing_as(who) as (db, key):
             db.execute(
                 "INSERT INTO reflections (id, pseudonym, flow_id, started_at, finished_at,"
-                " summary) VALUES (?, ?, ?, ?, ?, ?)",
+                " summary, next_step, follow_up) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     reflection_id,
                     who,
@@ -189,11 +220,19 @@ class SqliteStore:
                     stamp(reflection.started_at),
                     stamp(reflection.finished_at),
                     seal(key, summary, aad=row_aad("reflections", reflection_id, who, "summary")),
+                    written,
+                    "open" if written else None,
                 ],
             )
+            if reflection.follow_up is not None:
+                db.execute(
+                    "UPDATE reflections SET follow_up = ? WHERE id = ? AND pseudonym = ?"
+                    " AND follow_up IS NOT NULL",
+                    [reflection.follow_up.state, reflection.follow_up.reflection_id, who],
+                )
             db.conn.executemany(
-                "INSERT INTO answers (reflection_id, step_id, position, kind, value, sealed)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO answers (reflection_id, step_id, position, kind, value, sealed,"
+                " scale) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
                     _answer_row(key, reflection_id, who, position, answer)
                     for position, answer in enumerate(reflection.answers)
@@ -215,8 +254,8 @@ class SqliteStore:
             answers: dict[str, list[tuple[Any, ...]]] = {}
             for reflection_id, *_ in rows:
                 answers[reflection_id] = db.execute(
-                    "SELECT step_id, kind, value, sealed FROM answers WHERE reflection_id = ?"
-                    " ORDER BY position",
+                    "SELECT step_id, kind, value, sealed, scale FROM answers"
+                    " WHERE reflection_id = ? ORDER BY position",
                     [reflection_id],
                 ).fetchall()
         if key is None:
@@ -244,6 +283,58 @@ class SqliteStore:
                 log.warning("a reflection could not be decrypted and was left out")
         return kept
 
+    def open_next_step(self, person: Person) -> NextStep | None:
+        """The next step in the person's latest reflection that has one, unless settled."""
+        who = self.pseudonym(person)
+        with self._files.reading() as db:
+            key = self._data_key(db, who)
+            row = db.execute(
+                "SELECT id, flow_id, finished_at, next_step, follow_up FROM reflections"
+                " WHERE pseudonym = ? AND follow_up IS NOT NULL"
+                " ORDER BY finished_at DESC, rowid DESC LIMIT 1",
+                [who],
+            ).fetchone()
+            if row is None or key is None or row[4] not in ("open", "carried"):
+                return None
+            reflection_id, flow_id, finished_at, step_id, state = row
+            answer = db.execute(
+                "SELECT step_id, kind, value, sealed, scale FROM answers"
+                " WHERE reflection_id = ? AND step_id = ?",
+                [reflection_id, step_id],
+            ).fetchone()
+        if answer is None:
+            return None
+        try:
+            text = _answer(key, reflection_id, who, answer).value
+        except UnreadableError:
+            log.warning("a next step could not be decrypted and was left out")
+            return None
+        if not isinstance(text, str) or not text.strip():
+            return None
+        return NextStep(
+            reflection_id=reflection_id,
+            flow_id=flow_id,
+            finished_at=parse(finished_at),
+            text=text,
+            state=state,
+        )
+
+    def follow_up_wanted(self, person: Person) -> bool:
+        with self._files.reading() as db:
+            row = db.execute(
+                "SELECT value FROM preferences WHERE pseudonym = ? AND name = 'follow_up'",
+                [self.pseudonym(person)],
+            ).fetchone()
+        return row is None or row[0] != "off"
+
+    def want_follow_up(self, person: Person, wanted: bool) -> None:
+        with self._files.writing() as db:
+            db.execute(
+                "INSERT INTO preferences (pseudonym, name, value) VALUES (?, 'follow_up', ?)"
+                " ON CONFLICT (pseudonym, name) DO UPDATE SET value = excluded.value",
+                [self.pseudonym(person), "on" if wanted else "off"],
+            )
+
     def export(self, person: Person) -> list[StoredReflection]:
         """Everything kept for the person, newest first: for `reflect data export`."""
         return self.reflections(person, limit=None)
@@ -253,9 +344,24 @@ class SqliteStore:
     def record(
         self, person: Person, event: Event, *, at: dt.datetime, flow_id: str | None = None
     ) -> None:
-        """Note that something happened, with no content. An answer to a nudge is attributed to
-        the flow whose end showed the person's last nudge."""
+        """Note that something happened, with no content and on which day (never the time).
+        An answer to a nudge is attributed to the flow whose end showed the person's last
+        nudge, and kept once a day; crisis support and firm suggestions are sealed."""
         who = self.pseudonym(person)
+        day = _day(at)
+        if event in SEALED_EVENTS:
+            with self._writing_as(who) as (db, key):
+                cursor = db.execute(
+                    "INSERT INTO events (pseudonym, event, flow_id, at) VALUES (?, ?, NULL, ?)",
+                    [who, SEALED, day],
+                )
+                row_id = str(cursor.lastrowid)
+                body = json.dumps({"event": event, "flow_id": flow_id}).encode("utf-8")
+                db.execute(
+                    "UPDATE events SET sealed = ? WHERE id = ?",
+                    [seal(key, body, aad=row_aad("events", row_id, who)), row_id],
+                )
+            return
         with self._files.writing() as db:
             if flow_id is None and event in NUDGE_ANSWERS:
                 row = db.execute(
@@ -264,18 +370,45 @@ class SqliteStore:
                     [who],
                 ).fetchone()
                 flow_id = row[0] if row else None
+            if event in ONCE_A_DAY:
+                seen = db.execute(
+                    "SELECT 1 FROM events WHERE pseudonym = ? AND event = ? AND at = ?"
+                    " AND flow_id IS ?",
+                    [who, event, day, flow_id],
+                ).fetchone()
+                if seen:
+                    return
             db.execute(
                 "INSERT INTO events (pseudonym, event, flow_id, at) VALUES (?, ?, ?, ?)",
-                [who, event, flow_id, stamp(at)],
+                [who, event, flow_id, day],
             )
 
     def last_event(self, person: Person, event: Event) -> dt.datetime | None:
+        """The day (midnight UTC) the event last happened to the person, if it did."""
+        who = self.pseudonym(person)
+        if event not in SEALED_EVENTS:
+            with self._files.reading() as db:
+                row = db.execute(
+                    "SELECT max(at) FROM events WHERE pseudonym = ? AND event = ?", [who, event]
+                ).fetchone()
+            return parse(row[0]) if row and row[0] else None
         with self._files.reading() as db:
-            row = db.execute(
-                "SELECT max(at) FROM events WHERE pseudonym = ? AND event = ?",
-                [self.pseudonym(person), event],
-            ).fetchone()
-        return parse(row[0]) if row and row[0] else None
+            key = self._data_key(db, who)
+            rows = db.execute(
+                "SELECT id, at, sealed FROM events WHERE pseudonym = ? AND event = ?"
+                " ORDER BY at DESC, id DESC",
+                [who, SEALED],
+            ).fetchall()
+        if key is None:
+            return None
+        for row_id, at, sealed in rows:
+            try:
+                body = json.loads(unseal(key, sealed, aad=row_aad("events", str(row_id), who)))
+            except (UnreadableError, ValueError, TypeError):
+                continue
+            if body.get("event") == event:
+                return parse(at)
+        return None
 
     def claim_event(self, event_id: str, *, at: dt.datetime) -> bool:
         """True the first time a Slack event id is seen, False for a retry. Ids are kept as
@@ -285,6 +418,16 @@ class SqliteStore:
             db.execute("DELETE FROM seen_events WHERE at < ?", [stamp(at - SEEN_EVENTS_FOR)])
             cursor = db.execute(
                 "INSERT OR IGNORE INTO seen_events (digest, at) VALUES (?, ?)", [digest, stamp(at)]
+            )
+            return cursor.rowcount == 1
+
+    def first_time(self, person: Person, notice: str) -> bool:
+        """True the first time it is asked about this person and notice, then False: for
+        things said once (the first-use agreement). Nothing else is kept with it."""
+        with self._files.writing() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO notices (pseudonym, notice) VALUES (?, ?)",
+                [self.pseudonym(person), notice],
             )
             return cursor.rowcount == 1
 
@@ -303,8 +446,9 @@ class SqliteStore:
             db.execute("DELETE FROM reflections WHERE pseudonym = ?", [who])
             db.execute("DELETE FROM sessions WHERE pseudonym = ?", [who])
             db.execute("DELETE FROM events WHERE pseudonym = ?", [who])
-            for erase in schema.ERASERS:
-                erase(db, who)
+            db.execute("DELETE FROM notices WHERE pseudonym = ?", [who])
+            db.execute("DELETE FROM preferences WHERE pseudonym = ?", [who])
+            weekly_tables.erase(db, who)
         self._files.checkpoint()
         log.info("erased a person's data: %d reflections", gone)
         return int(gone)
@@ -369,8 +513,11 @@ class SqliteStore:
             return {row[0] for row in db.execute(sql, params).fetchall()}
 
     def activity(self, *, since: dt.datetime, until: dt.datetime) -> Activity:
-        """What aggregates are made of, in [since, until): reflections, scale answers and
-        nudge events. Never free text, never safety signposts, never firm nudges."""
+        """What aggregates are made of, in [since, until): reflections, scale answers (read
+        with each person's key) and supervisor suggestion events. Never free text, never
+        choices, never crisis support, never firm suggestions (those are sealed). Scale answers
+        are given the one way round whatever their scale: higher is heavier (an answer from a
+        scale whose heavy end is its minimum is turned round)."""
         window = [stamp(since), stamp(until)]
         with self._files.reading() as db:
             reflections = [
@@ -381,15 +528,14 @@ class SqliteStore:
                     window,
                 ).fetchall()
             ]
-            scales = [
-                ScaleFact(reflection_id=rid, step_id=step, value=json.loads(value))
-                for rid, step, value in db.execute(
-                    "SELECT a.reflection_id, a.step_id, a.value FROM answers a"
-                    " JOIN reflections r ON r.id = a.reflection_id"
-                    " WHERE a.kind = 'scale' AND r.finished_at >= ? AND r.finished_at < ?",
-                    window,
-                ).fetchall()
-            ]
+            scale_rows = db.execute(
+                "SELECT a.reflection_id, a.step_id, a.value, a.sealed, a.scale,"
+                " r.pseudonym FROM answers a"
+                " JOIN reflections r ON r.id = a.reflection_id"
+                " WHERE a.kind = 'scale' AND r.finished_at >= ? AND r.finished_at < ?",
+                window,
+            ).fetchall()
+            keys = {who: self._data_key(db, who) for *_, who in scale_rows}
             events = [
                 EventFact(pseudonym=who, event=event, flow_id=flow, at=parse(at))
                 for who, event, flow, at in db.execute(
@@ -398,7 +544,99 @@ class SqliteStore:
                     window,
                 ).fetchall()
             ]
+        scales: list[ScaleFact] = []
+        for rid, step, value, sealed, mark, who in scale_rows:
+            key = keys.get(who)
+            if sealed is None:
+                number = _heavy_high(json.loads(value), mark)
+                scales.append(ScaleFact(reflection_id=rid, step_id=step, value=number))
+            elif key is not None:
+                with contextlib.suppress(UnreadableError):
+                    plain = unseal(key, sealed, aad=row_aad("answers", rid, step, who))
+                    number = _heavy_high(json.loads(plain), mark)
+                    scales.append(ScaleFact(reflection_id=rid, step_id=step, value=number))
         return Activity(reflections=reflections, scales=scales, events=events)
+
+    # ------------------------------------------------------------------ operator access
+
+    def record_access(self, person: Person, *, action: str, reason: str, at: dt.datetime) -> None:
+        """Append to the access log that the server's operator did `action` to the person's
+        data, on the day of `at`, for `reason` (sealed under the service key). The log can be
+        neither changed nor erased, not even by `forget`: it is the person's record of what
+        was done to their data."""
+        who = self.pseudonym(person)
+        day = _day(at)
+        with self._files.writing() as db:
+            (row_id,) = db.execute("SELECT coalesce(max(id), 0) + 1 FROM access_log").fetchone()
+            sealed = self.keyring.seal(reason, aad=row_aad("access_log", str(row_id), who))
+            db.execute(
+                "INSERT INTO access_log (id, pseudonym, action, reason, day)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [row_id, who, action, sealed, day],
+            )
+
+    def access_records(self, person: Person | None = None) -> list[AccessRecord]:
+        """The access log, oldest first: the person's own records, or everyone's (for the
+        operator's `reflect data access-log`, with pseudonyms, never identities)."""
+        sql = "SELECT id, pseudonym, action, reason, day FROM access_log"
+        params: list[str] = []
+        if person is not None:
+            sql += " WHERE pseudonym = ?"
+            params.append(self.pseudonym(person))
+        with self._files.reading() as db:
+            rows = db.execute(sql + " ORDER BY id", params).fetchall()
+        records = []
+        for row_id, who, action, sealed, day in rows:
+            try:
+                reason = self.keyring.unseal(sealed, aad=row_aad("access_log", str(row_id), who))
+            except UnreadableError:
+                reason = "?"
+            records.append(
+                AccessRecord(pseudonym=who, action=action, reason=reason, day=parse(day))
+            )
+        return records
+
+    def _seal_clear_rows(self) -> None:
+        """Seal what older versions kept in clear: choice and scale answers, and crisis or
+        firm-suggestion events (their times were cut to dates by migration 004)."""
+        with self._files.reading() as db:
+            answers = db.execute(
+                "SELECT a.reflection_id, a.step_id, a.value, r.pseudonym FROM answers a"
+                " JOIN reflections r ON r.id = a.reflection_id WHERE a.value IS NOT NULL"
+            ).fetchall()
+            events = db.execute(
+                "SELECT id, pseudonym, event, flow_id FROM events WHERE event IN (?, ?)",
+                sorted(SEALED_EVENTS),
+            ).fetchall()
+        if not answers and not events:
+            return
+        with self._files.writing() as db:
+            keys = {who: self._data_key(db, who) for *_, who in answers}
+            keys.update({who: self._data_key(db, who) for _, who, *_ in events})
+            for rid, step, value, who in answers:
+                where = [rid, step]
+                key = keys[who]
+                if key is None:  # erased: never to be read again, so not kept in clear either
+                    db.execute("DELETE FROM answers WHERE reflection_id = ? AND step_id = ?", where)
+                    continue
+                sealed = seal(key, value.encode("utf-8"), aad=row_aad("answers", rid, step, who))
+                db.execute(
+                    "UPDATE answers SET value = NULL, sealed = ? WHERE reflection_id = ?"
+                    " AND step_id = ?",
+                    [sealed, *where],
+                )
+            for row_id, who, event, flow_id in events:
+                key = keys[who]
+                if key is None:
+                    db.execute("DELETE FROM events WHERE id = ?", [row_id])
+                    continue
+                body = json.dumps({"event": event, "flow_id": flow_id}).encode("utf-8")
+                sealed = seal(key, body, aad=row_aad("events", str(row_id), who))
+                db.execute(
+                    "UPDATE events SET event = ?, flow_id = NULL, sealed = ? WHERE id = ?",
+                    [SEALED, sealed, row_id],
+                )
+        self._files.checkpoint()
 
     # ------------------------------------------------------------------ keys
 
@@ -437,23 +675,51 @@ class SqliteStore:
 def _answer_row(
     key: bytes, reflection_id: str, who: str, position: int, answer: Answer
 ) -> tuple[Any, ...]:
-    if answer.kind in CLEAR_KINDS:
-        clear = json.dumps(answer.value)
-        return (reflection_id, answer.step_id, position, answer.kind, clear, None)
+    """Every kind of answer is sealed: a choice says as much about a person as a sentence.
+    A scale answer keeps, in clear, how its scale reads (bounds and heavy end: the flow's, not
+    the person's)."""
+    value = _redacted(answer.value) if answer.kind == "text" else answer.value
+    mark = None
+    if answer.scale is not None:
+        mark = json.dumps(
+            {"min": answer.scale.min, "max": answer.scale.max, "heavy": answer.scale.heavy}
+        )
     sealed = seal(
         key,
-        json.dumps(_redacted(answer.value), ensure_ascii=False).encode("utf-8"),
+        json.dumps(value, ensure_ascii=False).encode("utf-8"),
         aad=row_aad("answers", reflection_id, answer.step_id, who),
     )
-    return (reflection_id, answer.step_id, position, answer.kind, None, sealed)
+    return (reflection_id, answer.step_id, position, answer.kind, None, sealed, mark)
 
 
 def _answer(key: bytes, reflection_id: str, who: str, row: tuple[Any, ...]) -> Answer:
-    step_id, kind, value, sealed = row
-    if sealed is None:
-        return Answer(step_id, kind, json.loads(value))
+    step_id, kind, value, sealed, mark = row
+    if sealed is None:  # a row from before answers were all sealed, not yet converted
+        return Answer(step_id, kind, json.loads(value), _scale_mark(mark))
     text = unseal(key, sealed, aad=row_aad("answers", reflection_id, step_id, who))
-    return Answer(step_id, kind, json.loads(text))
+    return Answer(step_id, kind, json.loads(text), _scale_mark(mark))
+
+
+def _scale_mark(raw: str | None) -> ScaleMark | None:
+    if not raw:
+        return None
+    data = json.loads(raw)
+    return ScaleMark(min=int(data["min"]), max=int(data["max"]), heavy=data["heavy"])
+
+
+def _heavy_high(number: Any, mark: str | None) -> Any:
+    """A scale answer read so that higher is heavier."""
+    scale = _scale_mark(mark)
+    if scale is not None and scale.heavy == "min" and isinstance(number, int):
+        return scale.min + scale.max - number
+    return number
+
+
+def _day(at: dt.datetime) -> str:
+    """The day of `at` (UTC), as the store writes times: midnight."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+    return stamp(dt.datetime.combine(at.astimezone(dt.UTC).date(), dt.time(), tzinfo=dt.UTC))
 
 
 def _redacted(value: Any) -> Any:

@@ -1,28 +1,30 @@
 """Aggregates for organisations (`reflect stats`), safe to show a manager.
 
 Per flow and per ISO week: how many reflections were finished, how the scale answers were
-distributed, how often the supervisor nudge was shown and how often it was followed. Nothing
-else: never free text, never safety signposts, never the firm nudge (which follows signposts
-and low scores, so counting it would hint at who is struggling).
+distributed, how many people were shown the supervisor suggestion and how many of them followed
+it. Nothing else: never free text, never choices, never crisis support, never the firm
+suggestion (which follows signposts and low scores, so counting it would hint at who is
+struggling).
 
-Disclosure control, in three rules:
+Disclosure control, in three rules (K is settings.min_group_size, default 5):
 
-1. K-anonymity. A figure is shown only if at least K distinct people (settings.min_group_size,
-   default 5) contribute to it. A (week, flow) with fewer people shows as "fewer than K" and
-   nothing more; a smaller cell within it (e.g. the two people who scored 1) is withheld.
-2. Complementary suppression against differencing. Within a (week, flow) the cells of a scale
-   question partition the reflections: each value, plus "not answered". The total is shown, so
-   one withheld cell could be worked out as the total minus the others. Whenever a partition
-   has withheld cells, further cells are withheld (the smallest first) until at least two are
-   withheld and together they cover at least K people; then their sum, which is all a reader
-   can work out, is itself a K-group. The same holds for nudges: "shown" is the sum of
-   "followed" and the unpublished "not followed", so "followed" is withheld when either it or
-   "shown but not followed" has fewer than K people.
-3. No totals across rows, and only complete weeks. There are no per-week or per-flow totals
-   (a total beside a withheld row would reveal it), and a week is reported only once it is
-   over, and only while it is wholly inside the retention period, so that running the report
-   twice cannot reveal one day's activity or what a purge took away. The figures for a week are
-   the same whatever `--weeks` is asked for.
+1. A group is reported only if at least K distinct people are in it. A (week, flow) with fewer
+   people shows as "fewer than K" and nothing more.
+2. A cell is published only if at least K people are in it *and* at least K people are not.
+   The second half is what makes a cell where everyone gave the same answer disclosive (it
+   would publish everyone's answer), and it is what defeats K-1 colluders: whatever they know
+   of their own answers, at least one other person gave the published value and at least one
+   did not. Every other value of a scale question (withheld, rare, or given by nobody) is
+   merged into one row, "other values", whose count is the rest of the total; if that row
+   holds 1..K-1 people, or all but fewer than K, the smallest published values join it until
+   it does not (or everything is merged). So a withheld value never shows that somebody gave
+   it, and an absent value never shows that nobody did. The supervisor suggestion is
+   counted in people, not clicks: "followed" is published only if at least K people followed
+   it and at least K who were shown it did not.
+3. No totals across rows, and only complete weeks. There are no per-week or per-flow totals,
+   and a week is reported only once it is over, and only while it is wholly inside the
+   retention period, so running the report twice (or with another `--weeks`) cannot reveal one
+   day's activity or what a purge took away: the figures for a week depend on that week alone.
 
 Known limit: erasure (`reflect data forget`) rightly removes a person from past weeks, so
 comparing reports from before and after an erasure shows that someone erased data.
@@ -32,12 +34,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 NOT_ANSWERED = "not answered"
-Withheld = Literal["fewer-than-k", "differencing"]
+#: The row holding every value not published on its own.
+OTHER_VALUES = "other values"
+Withheld = Literal["fewer-than-k", "differencing", "merged"]
 Measure = Literal["reflections", "scale", "nudge_shown", "nudge_followed"]
 
 
@@ -92,7 +95,7 @@ class Figure:
     def shown(self, *, min_group_size: int) -> str:
         if self.withheld == "fewer-than-k":
             return f"fewer than {min_group_size}"
-        if self.withheld == "differencing":
+        if self.withheld in ("differencing", "merged"):
             return "suppressed"
         return str(self.count)
 
@@ -219,21 +222,15 @@ def _reflection_figures(
         for fact in group:
             value = answers.get(fact.id, {}).get(step)
             cells[NOT_ANSWERED if value is None else str(value)].add(fact.pseudonym)
-        withheld = protect(cells, k=k)
-        for value in sorted(cells, key=_value_order):
-            cell = cells[value]
-            reason = withheld.get(value)
+        published = publishable(cells, everyone=people, k=k)
+        for value in sorted(published, key=_value_order):
             figures.append(
-                Figure(
-                    week,
-                    flow_id,
-                    "scale",
-                    None if reason else cell.count,
-                    step_id=step,
-                    value=value,
-                    withheld=reason,
-                )
+                Figure(week, flow_id, "scale", cells[value].count, step_id=step, value=value)
             )
+        rest = sum(cell.count for value, cell in cells.items() if value not in published)
+        figures.append(
+            Figure(week, flow_id, "scale", rest, step_id=step, value=OTHER_VALUES, withheld=None)
+        )
     return figures
 
 
@@ -241,39 +238,40 @@ def _nudge_figures(week: str, flow_id: str, cells: dict[str, _Cell], *, k: int) 
     shown, followed = cells["nudge_shown"], cells["nudge_followed"]
     if len(shown.people) < k:
         return [Figure(week, flow_id, "nudge_shown", None, withheld="fewer-than-k")]
-    figures = [Figure(week, flow_id, "nudge_shown", shown.count)]
-    not_followed = shown.people - followed.people
+    figures = [Figure(week, flow_id, "nudge_shown", len(shown.people))]
+    took_it = followed.people & shown.people
+    not_followed = shown.people - took_it
     reason: Withheld | None = None
-    if 0 < len(followed.people) < k:
+    if len(took_it) < k:
         reason = "fewer-than-k"
-    elif followed.count and 0 < len(not_followed) < k:
-        reason = "differencing"  # shown minus followed would single out the few who did not
+    elif len(not_followed) < k:
+        reason = "differencing"  # nearly everyone followed: it would say what the rest did
     figures.append(
-        Figure(week, flow_id, "nudge_followed", None if reason else followed.count, withheld=reason)
+        Figure(week, flow_id, "nudge_followed", None if reason else len(took_it), withheld=reason)
     )
     return figures
 
 
-def protect(cells: dict[Any, _Cell], *, k: int) -> dict[Hashable, Withheld]:
-    """Which cells of a partition (whose total is shown) to withhold, and why.
+def publishable(cells: dict[str, _Cell], *, everyone: set[str], k: int) -> set[str]:
+    """Which cells of a partition to publish on their own; the rest are merged into one row.
 
-    Primary: cells with 1..k-1 people. Complementary: while the withheld cells are fewer than
-    two, or together cover fewer than k people, also withhold the smallest shown non-empty
-    cell. Empty cells (count 0) reveal no one and are always shown.
-    """
-    withheld: dict[Hashable, Withheld] = {
-        key: "fewer-than-k" for key, cell in cells.items() if 0 < len(cell.people) < k
-    }
-    while withheld:
-        hidden: set[str] = set().union(*(cells[key].people for key in withheld))
-        if len(withheld) >= 2 and len(hidden) >= k:
+    A cell is published only if at least `k` people are in it and at least `k` are not. Then,
+    while the merged rest holds 1..k-1 people, or leaves fewer than k people out, the smallest
+    published cell joins it (see the module's rule 2)."""
+
+    def safe(members: set[str]) -> bool:
+        return len(members) >= k and len(everyone - members) >= k
+
+    published = {key for key, cell in cells.items() if safe(cell.people)}
+    while published:
+        rest: set[str] = set().union(
+            *(cell.people for key, cell in cells.items() if key not in published)
+        )
+        if not rest or safe(rest):
             break
-        candidates = [key for key, cell in cells.items() if key not in withheld and cell.count]
-        if not candidates:
-            break  # everything is withheld: only the total shows, and it is a K-group
-        smallest = min(candidates, key=lambda key: (cells[key].count, str(key)))
-        withheld[smallest] = "differencing"
-    return withheld
+        smallest = min(published, key=lambda key: (cells[key].count, len(cells[key].people), key))
+        published.discard(smallest)
+    return published
 
 
 def _value_order(value: str) -> tuple[int, float, str]:

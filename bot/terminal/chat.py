@@ -1,7 +1,9 @@
 """`reflect chat`: the same flows and engine as Slack, in a terminal.
 
 Choices are numbered, scales shown as a row; Ctrl-C (or the end of piped input) pauses, and
-the next `reflect chat` offers to resume.
+the next `reflect chat` offers to resume. Every line typed goes through the safety screen:
+answers through the engine's `receive`, the flow picker and the resume prompt through
+`screen_input`, and a safety question they lead to is answered before the prompt comes back.
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ def chat(
         if replies is None:
             return 0
         _show(replies, write)
-        while conversations.current(person) is not None:
+        while conversations.current(person) is not None or conversations.safety_question_waiting(
+            person
+        ):
             line = read(PROMPT)
             replies = conversations.receive(person, line)
             _show(replies, write)
@@ -52,9 +56,29 @@ def chat(
         return 0
 
 
+def _screened_reader(
+    *, conversations: Conversations, person: Person, read: Read, write: Write
+) -> Read:
+    """`read`, with every line screened first. When the screen shows the crisis card or asks
+    the check-in question, the person answers it before being asked `prompt` again."""
+
+    def screened_read(prompt: str) -> str:
+        while True:
+            line = read(prompt)
+            screened = conversations.screen_input(person, line)
+            _show(screened.replies, write)
+            if screened.go_on:
+                return line
+            while conversations.safety_question_waiting(person):
+                _show(conversations.receive(person, read(PROMPT)), write)
+
+    return screened_read
+
+
 def _opening(
     *, conversations: Conversations, person: Person, flow_id: str | None, read: Read, write: Write
 ) -> list[Reply] | None:
+    read = _screened_reader(conversations=conversations, person=person, read=read, write=write)
     unfinished = conversations.in_progress(person)
     if flow_id is not None:
         if unfinished is not None and unfinished.flow_id == flow_id:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import textwrap
 
+from bot.engine import messages
 from bot.engine.replies import (
+    AfterCrisis,
+    CheckIn,
     FlowOffer,
     Question,
     Reply,
     Say,
     Signpost,
     Summary,
-    SupervisorNudge,
+    SupervisorSuggestion,
 )
 
 WIDTH = 78
@@ -40,8 +43,13 @@ def _question(reply: Question) -> str:
             parts.append("     (choose one or more, e.g. 1, 3)")
     if reply.scale is not None:
         scale = reply.scale
-        row = "  ".join(str(n) for n in range(scale.min, scale.max + 1))
-        parts.append(f"     {scale.min_label}  [ {row} ]  {scale.max_label}")
+        if any(scale.points):
+            parts += [
+                f"     {n}) {scale.word(n) or ''}".rstrip() for n in range(scale.min, scale.max + 1)
+            ]
+        else:
+            row = "  ".join(str(n) for n in range(scale.min, scale.max + 1))
+            parts.append(f"     {scale.min_label}  [ {row} ]  {scale.max_label}")
     if reply.optional:
         parts.append("     (optional: type skip to leave it)")
     return "\n".join(parts)
@@ -57,11 +65,30 @@ def _signpost(reply: Signpost) -> str:
     return "\n".join(lines)
 
 
-def _nudge(reply: SupervisorNudge) -> str:
+def _check_in(reply: CheckIn) -> str:
+    parts = [_wrap(reply.reason)] if reply.reason else []
+    parts.append(_wrap(reply.text))
+    parts.append(_wrap(messages.text("terminal.check_in_hint"), "     "))
+    return "\n".join(parts)
+
+
+def _after_crisis(reply: AfterCrisis) -> str:
+    parts = [_wrap(reply.reminder)] if reply.reminder else []
+    parts.append(_wrap(reply.reason or reply.text))
+    parts.append(_wrap(messages.text("terminal.after_crisis_hint"), "     "))
+    return "\n".join(parts)
+
+
+def _suggestion(reply: SupervisorSuggestion) -> str:
     lines = [_wrap(reply.text)]
     for supervisor in reply.supervisors:
-        where = supervisor.booking_url or supervisor.email or ""
-        lines.append(_wrap(f"* {supervisor.name} ({supervisor.supports}): {where}"))
+        lines.append(_wrap(f"* {supervisor.name}: {supervisor.for_whom}"))
+        for detail in (supervisor.cost, supervisor.format, supervisor.wait):
+            if detail:
+                lines.append(_wrap(detail, "    "))
+        for where in (supervisor.booking_url, supervisor.email):
+            if where:
+                lines.append(_wrap(where, "    "))
     return "\n".join(lines)
 
 
@@ -71,11 +98,15 @@ def render(reply: Reply) -> str:
         return _question(reply)
     if isinstance(reply, Signpost):
         return _signpost(reply)
+    if isinstance(reply, CheckIn):
+        return _check_in(reply)
+    if isinstance(reply, AfterCrisis):
+        return _after_crisis(reply)
     if isinstance(reply, Summary):
         bar = "=" * WIDTH
         return f"{bar}\n{reply.text}\n{bar}"
-    if isinstance(reply, SupervisorNudge):
-        return _nudge(reply)
+    if isinstance(reply, SupervisorSuggestion):
+        return _suggestion(reply)
     if isinstance(reply, FlowOffer):
         lines = [_wrap(reply.text)]
         lines += [f"     {n}) {flow.label}" for n, flow in enumerate(reply.flows, 1)]

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from bot.engine.conversation import Conversations
 from bot.engine.people import Person
-from bot.engine.replies import FlowOffer, Question, Reply, Say, Signpost, Summary, SupervisorNudge
+from bot.engine.replies import (
+    AfterCrisis,
+    FlowOffer,
+    Question,
+    Reply,
+    Say,
+    Signpost,
+    Summary,
+    SupervisorSuggestion,
+)
 from tests.conftest import Clock
 from tests.fakes import MemoryStore
 
 SAM = Person("terminal:sam", first_name="Sam")
 ALEX = Person("terminal:alex")
-HARD_DAY = ["A parent complaint", "2", "Rattled", "2", "Replaying it", "Walk home"]
+HARD_DAY = ["A parent complaint", "4", "1", "1", "1", "1, 2", "Walk home", "3"]
 
 
 def _question(replies: list[Reply]) -> Question:
@@ -47,16 +56,18 @@ def test_a_whole_flow_is_kept_as_one_reflection(
     replies = conversations.receive(SAM, HARD_DAY[-1])
     summary = next(r for r in replies if isinstance(r, Summary))
     assert "A parent complaint" in summary.text
-    assert isinstance(replies[-1], SupervisorNudge)
+    assert isinstance(replies[-1], SupervisorSuggestion)
     (kept,) = store.reflections(SAM)
     assert kept.id == summary.reflection_id
     # `landed` is summary-only: not kept as an answer of its own.
     assert [a.step_id for a in kept.answers] == [
         "what_happened",
         "weight",
+        "colleagues",
         "need",
         "put_down",
         "next_step",
+        "weight_now",
     ]
     assert store.load_session(SAM) is None
     assert [e[1] for e in store.events] == ["nudge_shown"]
@@ -71,7 +82,7 @@ def test_every_step_is_saved_so_a_restart_loses_nothing(
     restarted = Conversations(
         library=conversations.library, store=store, signposts=conversations.signposts, clock=clock
     )
-    assert _question(restarted.receive(SAM, "Rattled")).step_id == "need"
+    assert _question(restarted.receive(SAM, "1")).step_id == "colleagues"
 
 
 def test_pause_and_resume(conversations: Conversations) -> None:
@@ -104,23 +115,24 @@ def test_the_safety_screen_answers_first_even_mid_flow(
 ) -> None:
     conversations.start(SAM, "hard-day")
     replies = conversations.receive(SAM, "Honestly I want to kill myself")
-    assert isinstance(replies[0], Signpost)
+    assert isinstance(replies[0], Signpost) and not replies[0].gentle
     assert "116 123" in " ".join(r.how for r in replies[0].resources)
-    assert "pause" in _texts(replies[1:2]).lower()
-    assert _question(replies).step_id == "weight"  # the answer itself is not lost
+    # No next question as if nothing happened: what to do next is offered instead.
+    assert [type(r) for r in replies] == [Signpost, AfterCrisis]
     assert ("terminal:sam", "signpost_shown") in [(e[0], e[1]) for e in store.events]
     # Only that a signpost was shown is recorded: no text in any event.
     assert all("kill" not in str(e) for e in store.events)
 
 
-def test_one_not_what_i_meant_keeps_the_support_visible(conversations: Conversations) -> None:
+def test_one_not_what_i_meant_carries_on_without_repeating_the_reminder(
+    conversations: Conversations,
+) -> None:
     conversations.start(SAM, "hard-day")
     conversations.receive(SAM, "I want to kill myself")
     replies = conversations.receive(SAM, "that's not what I meant")
-    assert "116 123" in _texts(replies)
-    assert _question(replies).step_id == "weight"
-    later = conversations.receive(SAM, "3")
-    assert "116 123" in _texts(later)  # still visible on the next question
+    assert _question(replies).step_id == "what_happened"
+    later = conversations.receive(SAM, "A long shift")
+    assert conversations.signposts.reminder not in _texts(later)
 
 
 def test_the_safety_screen_runs_outside_a_flow_too(conversations: Conversations) -> None:
@@ -151,11 +163,11 @@ def test_people_do_not_share_sessions(conversations: Conversations) -> None:
     assert isinstance(conversations.receive(ALEX, "A parent complaint")[0], FlowOffer)
 
 
-def test_nudge_clicks_are_counted_and_nothing_else(
+def test_suggestion_clicks_are_counted_and_nothing_else(
     conversations: Conversations, store: MemoryStore
 ) -> None:
-    conversations.nudge_answered(SAM, followed=True)
-    conversations.nudge_answered(SAM, followed=False)
+    conversations.suggestion_answered(SAM, opened=True)
+    conversations.suggestion_answered(SAM, opened=False)
     assert [e[1] for e in store.events] == ["nudge_followed", "nudge_dismissed"]
 
 

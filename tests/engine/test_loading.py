@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.engine.authoring.loading import FlowError, FlowProblem, flow_files, load_flow, load_library
 from bot.engine.flows import Flow
-from bot.engine.loading import FlowError, FlowProblem, flow_files, load_flow, load_library
 
 BROKEN = Path(__file__).parent / "broken_flows"
 
@@ -27,6 +27,7 @@ SOUND_STEPS = """\
 steps:
   - id: energy
     kind: scale
+    heavy: max
     prompt: How is your energy?
     labels: {min: low, max: high}
     store: yes
@@ -54,47 +55,47 @@ def problems_of(path: Path) -> list[FlowProblem]:
 CASES = [
     (
         "unknown_key.yaml",
-        16,
+        17,
         "note",
         ["unknown key 'promt'", "Did you mean 'prompt'?", "allowed here: id, prompt"],
     ),
-    ("unknown_key.yaml", 14, "note", ["missing 'prompt'", "required"]),
+    ("unknown_key.yaml", 15, "note", ["missing 'prompt'", "required"]),
     ("missing_field.yaml", 10, "energy", ["missing 'labels'", "labels: {min:"]),
-    ("wrong_type.yaml", 13, "energy", ["max:", "valid integer", "'lots'"]),
-    ("duplicate_step.yaml", 14, "energy", ["'energy' is already used by step 1"]),
+    ("wrong_type.yaml", 14, "energy", ["max:", "valid integer", "'lots'"]),
+    ("duplicate_step.yaml", 15, "energy", ["'energy' is already used by step 1"]),
     (
         "next_nowhere.yaml",
-        14,
+        15,
         "energy",
         ["next points to 'restor', which is not a step", "steps are: energy, restore", "'end'"],
     ),
-    ("next_nowhere.yaml", 14, "energy", ["Did you mean 'restore'?"]),
-    ("unreachable.yaml", 15, "restore", ["can never be reached"]),
-    ("bad_condition.yaml", 15, "energy", ["branch 1", "'energy <='", "cannot be read"]),
+    ("next_nowhere.yaml", 15, "energy", ["Did you mean 'restore'?"]),
+    ("unreachable.yaml", 16, "restore", ["can never be reached"]),
+    ("bad_condition.yaml", 16, "energy", ["branch 1", "'energy <='", "cannot be read"]),
     (
         "condition_later.yaml",
-        15,
+        16,
         "energy",
         ["names 'restore', which comes later", "answers given by now"],
     ),
-    ("condition_later.yaml", 15, "energy", ["names 'enrgy', which is not a step", "'energy'?"]),
-    ("template_syntax.yaml", 18, "restore", ["prompt template does not compile", "endif"]),
-    ("template_names.yaml", 12, "energy", ["uses 'frist_name'", "Did you mean 'first_name'?"]),
-    ("template_names.yaml", 16, "restore", ["uses 'later', which is asked later"]),
-    ("template_names.yaml", 22, None, ["summary uses 'restores'", "Did you mean 'restore'?"]),
-    ("summary_never.yaml", 18, None, ["summary quotes 'worry'", "store: never"]),
-    ("scale_range.yaml", 13, "energy", ["min 5 to max 1", "min must be less than max"]),
+    ("condition_later.yaml", 16, "energy", ["names 'enrgy', which is not a step", "'energy'?"]),
+    ("template_syntax.yaml", 19, "restore", ["prompt template does not compile", "endif"]),
+    ("template_names.yaml", 13, "energy", ["uses 'frist_name'", "Did you mean 'first_name'?"]),
+    ("template_names.yaml", 17, "restore", ["uses 'later', which is asked later"]),
+    ("template_names.yaml", 23, None, ["summary uses 'restores'", "Did you mean 'restore'?"]),
+    ("summary_never.yaml", 19, None, ["summary quotes 'worry'", "store: never"]),
+    ("scale_range.yaml", 14, "energy", ["min 5 to max 1", "min must be less than max"]),
     ("options.yaml", 15, "need", ["option 2: missing 'value'"]),
     ("options.yaml", 16, "need", ["option 3 has the value 'rest', like option 1"]),
     ("options.yaml", 17, "need", ["option 4 ('later')", "pause"]),
     ("context_clash.yaml", 10, "first_name", ["'first_name' is a name every template"]),
-    ("else_not_last.yaml", 16, "energy", ["branch 2 comes after the else", "put the else last"]),
-    ("rehearsal_unknown.yaml", 18, None, ["rehearsal 1 expects the step 'restore'"]),
-    ("going_back.yaml", 17, "restore", ["points back to 'energy'", "only goes forward"]),
-    ("branch_shape.yaml", 15, "energy", ["unknown key 'else'", "branch of its own"]),
+    ("else_not_last.yaml", 17, "energy", ["branch 2 comes after the else", "put the else last"]),
+    ("rehearsal_unknown.yaml", 19, None, ["rehearsal 1 expects the step 'restore'"]),
+    ("going_back.yaml", 18, "restore", ["points back to 'energy'", "only goes forward"]),
+    ("branch_shape.yaml", 16, "energy", ["unknown key 'else'", "branch of its own"]),
     ("step_kind.yaml", 10, "energy", ["kind 'slider' is not a step kind", "text, choice"]),
     ("step_kind.yaml", 13, "restore", ["missing 'kind'"]),
-    ("duplicate_key.yaml", 14, "energy", ["'prompt' appears twice (first on line 12)"]),
+    ("duplicate_key.yaml", 15, "energy", ["'prompt' appears twice (first on line 13)"]),
 ]
 
 
@@ -299,6 +300,7 @@ def test_a_condition_may_name_the_step_it_is_on(tmp_path: Path) -> None:
             """steps:
   - id: energy
     kind: scale
+    heavy: max
     prompt: How?
     labels: {min: low, max: high}
     next: [{if: "energy <= 2", then: restore}, {else: end}]
@@ -471,4 +473,4 @@ def test_a_keyword_that_is_a_command_word_is_a_problem(tmp_path: Path) -> None:
         keywords="[rough day, Carry on]",
     )
     assert problem.message.startswith("the keyword 'Carry on' is what a leader types to resume")
-    assert problem.flow_id == "sample" and problem.step_id is None and problem.line == 19
+    assert problem.flow_id == "sample" and problem.step_id is None and problem.line == 20

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from bot.engine.authoring.loading import load_flow
+from bot.engine.authoring.rehearsal import rehearse, rehearse_one
 from bot.engine.flows import Flow, Rehearsal
-from bot.engine.loading import load_flow
-from bot.engine.rehearsal import rehearse, rehearse_one
 from tests.conftest import flow_from
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,6 +25,7 @@ def branching(**extra: Any) -> Flow:
                 {
                     "id": "energy",
                     "kind": "scale",
+                    "heavy": "min",
                     "prompt": "Energy?",
                     "labels": {"min": "empty", "max": "full"},
                     "next": [{"if": "energy <= 2", "then": "restore"}, {"else": "work"}],
@@ -64,7 +65,7 @@ def test_a_rehearsal_that_matches_passes_with_info_steps_counted_as_shown() -> N
         ("done", 2),
         ("next_step", 2),
     ]
-    assert result.summary == "Energy 1. Sleep. Walk home."
+    assert result.summary == "Energy 1 of 5 (empty). Sleep. Walk home."
 
 
 def test_the_other_branch_and_skip() -> None:
@@ -105,7 +106,7 @@ def test_back_asks_the_previous_step_again_and_is_listed() -> None:
         branching(),
         ["1", "back", "5", "Reports", "skip"],
         expect_steps=["welcome", "energy", "restore", "energy", "work", "done", "next_step"],
-        expect_summary=["Energy 5. Reports."],
+        expect_summary=["Energy 5 of 5 (full). Reports."],
     )
     assert failures == ()
 
@@ -137,7 +138,7 @@ def test_too_few_and_too_many_expected_steps() -> None:
 def test_a_missing_summary_fragment_quotes_the_summary() -> None:
     (failure,) = play(branching(), ["1", "Sleep", "skip"], expect_summary=["Energy 2"])
     assert failure == (
-        "the summary does not contain 'Energy 2'; it reads: 'Energy 1. Sleep. No step.'"
+        "the summary does not contain 'Energy 2'; it reads: 'Energy 1 of 5 (empty). Sleep. No step.'"
     )
 
 

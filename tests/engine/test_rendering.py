@@ -8,8 +8,11 @@ import datetime as dt
 import pytest
 from jinja2.exceptions import SecurityError, UndefinedError
 
+from bot.engine import messages
 from bot.engine.people import Person
-from bot.engine.rendering import part_of_day, prompt_context, render
+from bot.engine.rendering import CONTEXT_NAMES, part_of_day, prompt_context, render, time_words
+
+TIME_NAMES = ("this_time", "before_rest", "next_day")
 from tests.conftest import flow_from
 
 
@@ -102,4 +105,39 @@ def test_the_context_has_every_step_labels_for_choices_and_the_small_context() -
         "first_name": "Sam",
         "flow_title": "Sample",
         "part_of_day": "morning",
+        **{name: messages.text(f"time_of_day.{name}.morning") for name in TIME_NAMES},
+        "last_next_step": None,
+        "last_next_step_when": None,
+        "since_last_supervision": [],
     }
+    assert set(context) - {"need", "feelings", "note"} == CONTEXT_NAMES
+
+
+def test_a_scale_answer_reads_as_its_number_in_conditions_and_with_its_word_in_text() -> None:
+    flow = flow_from(
+        {
+            "steps": [
+                {
+                    "id": "weight",
+                    "kind": "scale",
+                    "prompt": "?",
+                    "heavy": "max",
+                    "labels": {"min": "light", "max": "very heavy"},
+                    "points": ["light", "a bit", "some", "heavy", "very heavy"],
+                }
+            ]
+        }
+    )
+    context = prompt_context(flow, {"weight": 4}, None, dt.datetime(2026, 1, 5, 9, 0))
+    assert context["weight"] == 4 and context["weight"] >= 4
+    expected = messages.text("rating.with_word", value=4, max=5, word="heavy")
+    assert render("{{ weight }}", context) == expected
+
+
+@pytest.mark.parametrize(
+    ("hour", "period"),
+    [(8, "morning"), (14, "afternoon"), (19, "evening"), (23, "night"), (3, "night")],
+)
+def test_time_of_day_words_follow_the_hour(hour: int, period: str) -> None:
+    words = time_words(dt.datetime(2026, 1, 5, hour, 0))
+    assert words == {name: messages.text(f"time_of_day.{name}.{period}") for name in TIME_NAMES}

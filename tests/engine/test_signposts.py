@@ -204,6 +204,7 @@ def test_a_leader_talking_about_a_pupil_gets_the_gentler_card_first(
     conversations.start(SAM, "hard-day")
     replies = conversations.receive(SAM, "A pupil disclosed self-harm today")
     assert isinstance(replies[0], Signpost) and replies[0].gentle
-    assert [event[1] for event in store.events] == ["signpost_shown"]
+    # Not a crisis: its own event, and no reminder line under the next question.
+    assert [event[1] for event in store.events] == ["gentle_signpost_shown"]
     later = conversations.receive(SAM, "3")
-    assert shipped.reminder in [getattr(reply, "text", "") for reply in later]
+    assert shipped.reminder not in [getattr(reply, "text", "") for reply in later]

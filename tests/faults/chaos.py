@@ -3,7 +3,7 @@
 - `ChaosSlack` extends tests/slack's FakeSlack: each call to a Web API method the bot uses
   may, with probability `rate`, answer 429 (Retry-After 0), answer 500, answer late (after the
   client's timeout: a timeout), or drop the connection before or after taking effect.
-- `ChaoticWorkspace` extends tests/schedule's Workspace the same way for the weekly nudges.
+- `ChaoticWorkspace` extends tests/weekly's Workspace the same way for the weekly nudges.
 - `chaos_bot` builds the Slack app exactly as tests/slack/harness.make_bot does, with a client
   whose timeout is short, so a timeout costs a fraction of a second.
 
@@ -23,14 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from bot.engine.conversation import Conversations
-from bot.engine.supervisor_nudge import NudgePolicy
+from bot.engine.supervisor_suggestion import SuggestionPolicy
 from bot.slack.app import build_app
-from bot.slack.client import web_client
-from bot.slack.lanes import Lanes
+from bot.slack.delivery.client import web_client
+from bot.slack.delivery.lanes import Lanes
 from bot.store.sqlite import SqliteStore
-from tests.schedule.fake_slack import Workspace
 from tests.slack.fake_slack import FakeSlack, Fault
 from tests.slack.harness import Bot, library, settings_for, signposts, supervisors
+from tests.weekly.fake_slack import Workspace
 
 #: The client timeout in chaos runs, and how late a "timeout" answer comes.
 CLIENT_TIMEOUT = 0.25
@@ -109,7 +109,7 @@ def chaos_bot(fake: FakeSlack, tmp_path: Path) -> Bot:
         library=library(),
         store=store,
         signposts=signposts(),
-        nudges=NudgePolicy(supervisors=supervisors()),
+        suggestions=SuggestionPolicy(supervisors=supervisors()),
     )
     sleeps: list[float] = []
     client = web_client(settings=config, sleep=sleeps.append, backoff=0.001, timeout=CLIENT_TIMEOUT)

@@ -10,13 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.schedule.database import connect
-from bot.schedule.due import WeeklyTime
-from bot.schedule.runner import POLL
-from bot.schedule.slack_api import NudgeSlack, WebNudgeSlack
+from bot.slack.delivery.reminder_api import NudgeSlack, WebNudgeSlack
+from bot.weekly.due import WeeklyTime
+from bot.weekly.runner import POLL
 from tests.faults.chaos import CLIENT_TIMEOUT, LATE, ChaoticWorkspace, Dice
-from tests.schedule.fake_slack import User, serve
-from tests.schedule.harness import FakeClock, World
+from tests.weekly.fake_slack import User, serve
+from tests.weekly.harness import FakeClock, World, connect
 
 #: Friday 27 November 2026, 15:00 UTC: an hour before the team's time in London (GMT).
 FRIDAY_3PM = dt.datetime(2026, 11, 27, 15, tzinfo=dt.UTC)
@@ -45,13 +44,11 @@ def world(tmp_path: Path, dice: Dice) -> Iterator[ChaosWorld]:
     workspace = ChaoticWorkspace(dice, late=LATE)
     workspace.clock = clock
     with serve(workspace) as url:
-        yield ChaosWorld(
-            db_path=tmp_path / "reflect.db",
-            workspace=workspace,
-            api_url=url,
-            clock=clock,
-            durable=False,
+        world = ChaosWorld(
+            db_path=tmp_path / "reflect.db", workspace=workspace, api_url=url, clock=clock
         )
+        yield world
+        world.close()
 
 
 def run_team(world: ChaosWorld, *, people: int, hours: int = 8) -> tuple[list[str], int]:
@@ -72,7 +69,7 @@ def run_team(world: ChaosWorld, *, people: int, hours: int = 8) -> tuple[list[st
 
 def ledger_states(world: World) -> dict[str, int]:
     rows = connect(world.db_path).execute(
-        "SELECT state, COUNT(*) AS n FROM weekly_deliveries GROUP BY state"
+        "SELECT state, COUNT(*) AS n FROM reminder_ledger GROUP BY state"
     )
     return {row["state"]: row["n"] for row in rows}
 

@@ -18,14 +18,22 @@ from hypothesis import strategies as st
 from bot.engine import messages
 from bot.engine.conversation import Conversations, _normalise
 from bot.engine.people import Person
-from bot.engine.replies import FlowOffer, Question, Reply, Say, Signpost, Summary, SupervisorNudge
-from bot.engine.supervisor_nudge import NudgePolicy
+from bot.engine.replies import (
+    FlowOffer,
+    Question,
+    Reply,
+    Say,
+    Signpost,
+    Summary,
+    SupervisorSuggestion,
+)
+from bot.engine.supervisor_suggestion import SuggestionPolicy
 from bot.store.sqlite import SqliteStore
 from tests.slack.harness import library, signposts, supervisors
 
 EXAMPLES = 50
 MANY = 1000
-REPLIES = (Say, Question, FlowOffer, SupervisorNudge, Summary, Signpost)
+REPLIES = (Say, Question, FlowOffer, SupervisorSuggestion, Summary, Signpost)
 COMMANDS = frozenset().union(
     *(messages.words(key) for key in ("skip", "back", "pause", "stop", "help", "not_meant"))
 )
@@ -52,7 +60,7 @@ def conversations(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Conversa
         library=library(),
         store=store,
         signposts=signposts(),
-        nudges=NudgePolicy(supervisors=supervisors()),
+        suggestions=SuggestionPolicy(supervisors=supervisors()),
     )
     store.close()
 

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from bot.engine.conversation import _normalise
 from bot.engine.people import Person
+from bot.slack.serving.http import MAX_BODY
 from tests.property.test_engine import COMMANDS, EXAMPLES, MANY
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack
@@ -201,14 +202,22 @@ test_signed_junk_many = pytest.mark.bench(many(given(**signed_args)(_signed_junk
 
 @pytest.mark.parametrize("content_type", [JSON, FORM])
 @pytest.mark.parametrize("sign", [True, False])
-def test_a_huge_body_never_gets_a_5xx(endpoint: Endpoint, content_type: str, sign: bool) -> None:
+def test_a_body_over_the_cap_gets_413(endpoint: Endpoint, content_type: str, sign: bool) -> None:
     text = "x" * 3_000_000
     if content_type == JSON:
         body = json.dumps(payloads.event_callback(payloads.message_im("U1", text))).encode()
     else:
         body = payloads.slash_command("U1", text)
     response = endpoint.post(body, content_type=content_type, headers=signed(body) if sign else {})
-    assert response.status_code == (200 if sign else 401)
+    assert response.status_code == 413
+
+
+def test_the_largest_message_slack_sends_fits_under_the_cap(endpoint: Endpoint) -> None:
+    """40,000 characters (Slack's limit for a message), each escaped in JSON, gets through."""
+    body = json.dumps(payloads.event_callback(payloads.message_im("U1", "é" * 40_000))).encode()
+    assert len(body) < MAX_BODY
+    response = endpoint.post(body, content_type=JSON, headers=signed(body))
+    assert response.status_code == 200
 
 
 # ---------------------------------------------------------------------- answers over HTTP
@@ -299,3 +308,97 @@ def test_a_malformed_timestamp_gets_401(endpoint: Endpoint, stamp: str) -> None:
     headers = {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": "v0=00"}
     response = endpoint.post(b"{}", content_type=JSON, headers=headers)
     assert response.status_code == 401
+
+
+# ---------------------------------------------------------------------- arbitrary headers
+#
+# Straight onto the socket, so that nothing an HTTP client would refuse to send is left out:
+# any header names and values, duplicated Slack headers, huge or garbage timestamps and
+# lengths. Whatever arrives, the answer is a 4xx (501 for a transfer coding nobody knows,
+# as HTTP says), never a 500 and never a dropped connection.
+
+TOKEN = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_!#$%&'*+.^`|~",
+    min_size=1,
+    max_size=30,
+)
+SLACK_HEADERS = st.sampled_from(
+    [
+        "X-Slack-Request-Timestamp",
+        "X-Slack-Signature",
+        "Content-Type",
+        "Content-Length",
+        "Transfer-Encoding",
+        "X-Slack-Retry-Num",
+        "Expect",
+        "Host",
+    ]
+)
+header_value = st.one_of(
+    st.binary(max_size=200).map(lambda raw: raw.replace(b"\r", b"").replace(b"\n", b"")),
+    st.integers().map(lambda n: str(n).encode()),
+    st.text("0123456789", min_size=1, max_size=6000).map(str.encode),
+    st.sampled_from([b"v0=" + b"0" * 64, b"chunked", b"100-continue", b"", b" ", b"1e9"]),
+)
+headers_any = st.lists(
+    st.tuples(TOKEN.map(str.encode) | SLACK_HEADERS.map(str.encode), header_value), max_size=8
+)
+
+
+def raw_request(url: str, request: bytes) -> bytes:
+    import socket
+
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        sock.shutdown(socket.SHUT_WR)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    return received
+
+
+def _arbitrary_headers(endpoint: Endpoint, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    lines = b"".join(name + b": " + value + b"\r\n" for name, value in headers)
+    if not any(name.lower() in (b"content-length", b"transfer-encoding") for name, _ in headers):
+        lines += b"Content-Length: " + str(len(body)).encode() + b"\r\n"
+    request = b"POST /slack/events HTTP/1.1\r\nHost: localhost\r\n" + lines + b"\r\n" + body
+    response = raw_request(endpoint.slack.http.base_url.__str__().rstrip("/"), request)
+    assert response.startswith((b"HTTP/1.1 ", b"HTTP/1.0 ")), response[:80]
+    status = int(response[9:12])
+    if status == 501:  # a transfer coding no server is bound to know: HTTP's own answer
+        assert any(name.lower() == b"transfer-encoding" for name, _ in headers)
+        return
+    assert 400 <= status < 500, response[:200]
+
+
+headers_args = {
+    "headers": headers_any,
+    "body": st.binary(max_size=500) | requests.map(lambda r: r[0]),
+}
+test_arbitrary_headers_never_get_a_5xx = bounded(given(**headers_args)(_arbitrary_headers))
+test_arbitrary_headers_many = pytest.mark.bench(many(given(**headers_args)(_arbitrary_headers)))
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    ["9" * 5000, "1" * 13, "١٢٣", "+1700000000", " 1700000000", "0x10", "1_700_000_000", "9" * 40],
+)
+def test_a_huge_or_garbage_timestamp_gets_401(endpoint: Endpoint, stamp: str) -> None:
+    body = b"{}"
+    headers = {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": "v0=" + "0" * 64}
+    request = (
+        b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + b"".join(f"{k}: {v}\r\n".encode() for k, v in headers.items())
+        + b"Content-Length: 2\r\n\r\n"
+        + body
+    )
+    response = raw_request(str(endpoint.slack.http.base_url).rstrip("/"), request)
+    assert response.startswith(b"HTTP/1.1 401"), response[:80]
+
+
+def test_a_huge_signature_gets_401(endpoint: Endpoint) -> None:
+    body = b"{}"
+    headers = signed(body)
+    headers["X-Slack-Signature"] = "v0=" + "0" * 9000
+    assert endpoint.post(body, content_type=JSON, headers=headers).status_code == 401

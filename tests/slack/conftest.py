@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.slack.views.notices import AGREEMENT, TYPED_IN_DM
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.harness import Bot, Leader, Served, SlackSide, make_bot
 
@@ -40,11 +41,26 @@ def slack(served: Served) -> Iterator[SlackSide]:
     side.http.close()
 
 
+def _returning(leader: Leader) -> Leader:
+    """Someone who has used Reflect before: the one-time notices (the first-use agreement,
+    what typing in the DM means) are behind them. tests/slack/test_privacy_in_slack.py meets
+    them as a newcomer does."""
+    for notice in (AGREEMENT, TYPED_IN_DM):
+        leader.bot.store.first_time(leader.person, notice)
+    return leader
+
+
 @pytest.fixture
 def sam(fake: FakeSlack, bot: Bot, slack: SlackSide) -> Leader:
-    return Leader(user_id="U1", slack=slack, fake=fake, bot=bot)
+    return _returning(Leader(user_id="U1", slack=slack, fake=fake, bot=bot))
 
 
 @pytest.fixture
 def alex(fake: FakeSlack, bot: Bot, slack: SlackSide) -> Leader:
-    return Leader(user_id="U2", slack=slack, fake=fake, bot=bot)
+    return _returning(Leader(user_id="U2", slack=slack, fake=fake, bot=bot))
+
+
+@pytest.fixture
+def newcomer(fake: FakeSlack, bot: Bot, slack: SlackSide) -> Leader:
+    fake.add_user("U3", first_name="Jo")
+    return Leader(user_id="U3", slack=slack, fake=fake, bot=bot)

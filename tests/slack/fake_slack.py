@@ -10,8 +10,9 @@ every call, and fails on demand.
     fake.messages("DU1")                  # what is in a channel now (after chat.update)
     fake.stop()
 
-Methods: auth.test, chat.postMessage (keeps `metadata`), chat.update, conversations.open (a DM
-is "D" + the user id), conversations.history (newest first, with metadata, paginated),
+Methods: auth.test, chat.postMessage (keeps `metadata`), chat.update, chat.delete (the bot's own
+messages only), conversations.open (a DM is "D" + the user id), conversations.history (newest
+first, `oldest` honoured, with metadata, paginated),
 conversations.members (paginated), conversations.info, users.info (tz, tz_offset, deleted,
 is_bot, is_admin, profile.first_name), views.publish, views.open, apps.connections.open
 (answers `socket_url`). Unknown methods answer {"ok": false, "error": "unknown_method"}.
@@ -305,6 +306,26 @@ class FakeSlack:
         found[0].update(text=args.get("text", ""), blocks=args.get("blocks") or [])
         return {"ok": True, "channel": args["channel"], "ts": args["ts"], "text": args.get("text")}
 
+    def _chat_delete(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(str(args.get("channel")))
+        found = [m for m in channel.messages if m["ts"] == args.get("ts")] if channel else []
+        if not found or channel is None:
+            return {"ok": False, "error": "message_not_found"}
+        if found[0].get("user") != self.bot_user_id:
+            return {"ok": False, "error": "cant_delete_message"}
+        channel.messages.remove(found[0])
+        return {"ok": True, "channel": channel.id, "ts": args["ts"]}
+
+    def add_message(self, channel_id: str, *, user: str, text: str) -> dict[str, Any]:
+        """A message someone typed (as Slack keeps it in the channel's history)."""
+        with self._lock:
+            channel = self._channel(channel_id)
+            assert channel is not None
+            ts = f"{1_700_000_000 + next(self._ts)}.000100"
+            message = {"type": "message", "ts": ts, "user": user, "text": text}
+            channel.messages.append(message)
+            return message
+
     def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         user_id = str(args.get("users") or "").split(",")[0]
         user = self.users.get(user_id)
@@ -320,7 +341,8 @@ class FakeSlack:
         channel = self._channel(str(args.get("channel")))
         if channel is None:
             return {"ok": False, "error": "channel_not_found"}
-        newest_first = list(reversed(channel.messages))
+        oldest = float(args.get("oldest") or 0)
+        newest_first = [m for m in reversed(channel.messages) if float(m["ts"]) > oldest]
         messages, cursor = _page(newest_first, args)
         if args.get("include_all_metadata") not in (True, "true", "1", 1):
             messages = [{k: v for k, v in m.items() if k != "metadata"} for m in messages]

@@ -22,15 +22,16 @@ from bot.engine.library import FlowLibrary
 from bot.engine.people import Person
 from bot.engine.replies import Supervisor
 from bot.engine.signposts import Signposts, load_signposts
-from bot.engine.supervisor_nudge import NudgePolicy, load_supervisors
+from bot.engine.supervisor_suggestion import SuggestionPolicy
+from bot.engine.supervisors import load_directory
 from bot.settings import Settings
 from bot.slack.app import build_app
-from bot.slack.client import web_client
-from bot.slack.delivery import Delivery
-from bot.slack.http import HttpServer
-from bot.slack.lanes import Lanes
-from bot.slack.names import Profiles
+from bot.slack.delivery.client import web_client
+from bot.slack.delivery.lanes import Lanes
+from bot.slack.delivery.names import Profiles
+from bot.slack.delivery.poster import Delivery
 from bot.slack.parts import Parts
+from bot.slack.serving.http import HttpServer
 from bot.store.sqlite import SqliteStore
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack
@@ -56,7 +57,7 @@ def signposts() -> Signposts:
 
 @functools.cache
 def supervisors() -> tuple[Supervisor, ...]:
-    return load_supervisors(ROOT / "config" / "supervisors.yaml")
+    return load_directory(ROOT / "config" / "supervisors.yaml").supervisors
 
 
 def settings_for(fake: FakeSlack, **extra: Any) -> Settings:
@@ -99,7 +100,7 @@ def make_bot(
         library=library(),
         store=store,
         signposts=signposts(),
-        nudges=NudgePolicy(supervisors=supervisors()),
+        suggestions=SuggestionPolicy(supervisors=supervisors()),
         clock=clock,
     )
     sleeps: list[float] = []
@@ -320,12 +321,12 @@ class Leader:
             if question is None:
                 return steps
             steps.append(question.step_id)
-            if by == "clicking" and question.step_kind in ("choice", "scale"):
+            if by == "clicking" and question.step_kind in ("choice", "scale", "follow_up"):
                 value = question.choices[0].value if question.choices else str(question.scale.min)  # type: ignore[union-attr]
                 self.clicks(value)
             elif by == "clicking" and question.step_kind == "multi":
                 self.clicks([question.choices[0].value, question.choices[-1].value])
-            elif question.step_kind in ("choice", "multi"):
+            elif question.step_kind in ("choice", "multi", "follow_up"):
                 self.says("1")
             elif question.step_kind == "scale":
                 self.says(str(question.scale.max))  # type: ignore[union-attr]

@@ -17,11 +17,12 @@ from bot.engine.replies import (
     Signpost,
     Summary,
     Supervisor,
-    SupervisorNudge,
+    SupervisorSuggestion,
 )
-from bot.slack.blocks import compose
-from bot.slack.fitting import split_text
-from bot.slack.questions import block_id, read_block_id
+from bot.slack.views import copy
+from bot.slack.views.blocks import compose
+from bot.slack.views.fitting import split_text
+from bot.slack.views.questions import block_id, read_block_id
 
 OWNER = "0123456789abcdef"
 
@@ -54,19 +55,21 @@ def test_every_kind_of_reply_renders_to_valid_blocks() -> None:
         _question("text"),
         FlowOffer("Choose one", (Choice("hard-day", "After a hard day"), Choice("b", "B"))),
         Summary("hard-day", "After a hard day", "• What happened: a meeting", "r1"),
-        SupervisorNudge(
+        SupervisorSuggestion(
             "Book someone?",
             firm=False,
             supervisors=(
                 Supervisor("Team", "Anyone", booking_url="https://example.org/book"),
                 Supervisor("Email", "Anyone", email="help@example.org"),
             ),
+            agenda="Supervision agenda\n1. The rota & me",
         ),
     ]
     (blocks,) = _dicts(replies)
     words = json.dumps(blocks)
     assert "Hello &lt;there&gt; &amp; welcome" in words, "mrkdwn is escaped"
-    assert "mailto:help@example.org" in words
+    assert "mailto:help@example.org?subject=" in words
+    assert "The%20rota%20%26%20me" in words, "the agenda fills in the booking email"
     book = [e for b in blocks if b.get("accessory") for e in [b["accessory"]] if e.get("url")]
     assert book[0]["url"] == "https://example.org/book"
 
@@ -79,13 +82,43 @@ def test_a_signpost_goes_first_in_its_own_message() -> None:
     assert "116 123" not in json.dumps(posts[1:])
 
 
-def test_a_long_summary_is_split_into_sections_that_fit_and_nothing_is_lost() -> None:
-    text = "\n".join(f"• Line {i}: " + "word " * 40 for i in range(200))
-    posts = _dicts([Summary("f", "Flow", text, "r1")])
-    sections = [b["text"]["text"] for post in posts for b in post if b["type"] == "section"]
-    assert all(len(s) <= 3000 for s in sections)
-    assert all(len(post) <= 50 for post in posts)
+def test_a_summary_is_announced_with_a_read_button_never_posted() -> None:
+    text = "\n".join(f"• Line {i}: the ward, again " + "word " * 40 for i in range(200))
+    posts = compose([Summary("f", "Flow", text, "r1")], owner=OWNER)
+    words = json.dumps([[b.to_dict() for b in post.blocks] for post in posts])
+    assert "the ward, again" not in words and "the ward" not in posts[0].text
+    (read,) = [e for post in _dicts([Summary("f", "Flow", text, "r1")]) for e in _controls(post)]
+    assert (read["action_id"], read["value"]) == ("read_reflection", "r1")
+
+
+def test_a_long_summary_opens_in_a_modal_split_into_sections_that_fit() -> None:
+    import datetime as dt
+
+    from bot.engine.reflections import StoredReflection
+    from bot.slack.listeners.home import reflection_view
+
+    text = "\n".join(f"• Line {i}: " + "word " * 40 for i in range(60))
+    at = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
+    view = reflection_view(StoredReflection("r1", "f", at, at, text), title="Flow").to_dict()
+    sections = [b["text"]["text"] for b in view["blocks"] if b["type"] == "section"]
+    assert all(len(s) <= 3000 for s in sections) and len(view["blocks"]) <= 100
     assert " ".join(" ".join(sections).split()) == " ".join(text.split())
+
+
+def test_no_notification_text_carries_what_a_prompt_or_reply_says() -> None:
+    question = Question(
+        flow_id="hard-day",
+        flow_title="After a hard day",
+        step_id="again",
+        step_kind="text",
+        text="You said the ward manager shouted. What now?",
+        position=3,
+    )
+    replies = [Say("You said the ward manager shouted."), question]
+    (post,) = compose(replies, owner=OWNER)
+    assert "ward" not in post.text and "question 3" in post.text
+    (post,) = compose([Say("Noted: the ward manager shouted.")], owner=OWNER)
+    assert "ward" not in post.text
 
 
 def test_more_than_fifty_blocks_become_several_messages() -> None:
@@ -121,6 +154,21 @@ def test_a_scale_has_a_button_per_point_and_its_labels() -> None:
     assert "0 = not at all · 10 = completely" in json.dumps(blocks, ensure_ascii=False)
 
 
+def test_scale_buttons_carry_their_words_and_accessibility_labels() -> None:
+    points = ("light", "a little heavy", "quite heavy", "heavy", "very heavy")
+    question = _question("scale", scale=Scale(1, 5, "light", "very heavy", points=points))
+    (blocks,) = _dicts([question])
+    buttons = _controls(blocks)
+    assert [b["value"] for b in buttons] == ["1", "2", "3", "4", "5"]
+    for button, word in zip(buttons, points, strict=True):
+        value = button["value"]
+        assert button["text"]["text"] == copy.text("question.scale_point", value=value, word=word)
+        spoken = copy.text("question.scale_spoken", value=value, max=5, word=word)
+        assert button["accessibility_label"] == spoken
+    # With words on every button, no legend is needed in small print.
+    assert not any(b["type"] == "context" and "=" in json.dumps(b) for b in blocks)
+
+
 def test_a_question_block_id_names_owner_flow_and_step() -> None:
     question = _question("choice", options=2)
     value = block_id(question, owner=OWNER)
@@ -142,7 +190,7 @@ def test_a_reflection_too_long_for_a_modal_is_cut_to_fit_the_view_limits() -> No
     import datetime as dt
 
     from bot.engine.reflections import StoredReflection
-    from bot.slack.home import reflection_view
+    from bot.slack.listeners.home import reflection_view
 
     at = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
     huge = StoredReflection("r1", "f", at, at, summary="long words " * 40_000)
@@ -150,4 +198,6 @@ def test_a_reflection_too_long_for_a_modal_is_cut_to_fit_the_view_limits() -> No
     data = view.to_dict()
     assert len(data["blocks"]) <= 100
     assert len(json.dumps(data).encode()) <= 250_000
-    assert "/reflect export sends you all of it" in json.dumps(data["blocks"][-1])
+    from bot.slack.views import copy
+
+    assert copy.text("home.cut") in json.dumps(data["blocks"][-1])

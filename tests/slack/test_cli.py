@@ -73,6 +73,7 @@ def test_reflect_run_http_serves_slack_and_stops_cleanly(fake: FakeSlack, tmp_pa
         "SLACK_SIGNING_SECRET": SECRET,
         "SLACK_API_URL": fake.url,
         "REFLECT_DATA_DIR": str(tmp_path / "data"),
+        "REFLECT_SECRET_KEY": "kept-apart-from-the-data-folder-0123456789",
     }
     process = subprocess.Popen(
         [
@@ -109,10 +110,10 @@ def test_reflect_run_http_serves_slack_and_stops_cleanly(fake: FakeSlack, tmp_pa
         forged = {**headers, "X-Slack-Signature": "v0=" + "0" * 64}
         assert httpx.post(f"{base}/slack/events", content=body, headers=forged).status_code == 401
         deadline = time.monotonic() + 10
-        while not fake.messages("DU1"):
+        while len(fake.messages("DU1")) < 2:  # the first-use agreement, then the reply
             assert time.monotonic() < deadline, "no reply was posted"
             time.sleep(0.05)
-        assert "Hello, Sam" in texts(fake.messages("DU1")[0])
+        assert "Hello, Sam" in texts(fake.messages("DU1")[1])
     finally:
         process.send_signal(signal.SIGTERM)
         output = process.communicate(timeout=15)[0].decode()
@@ -140,7 +141,9 @@ def test_a_token_slack_refuses_is_reported_in_one_line(
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
     monkeypatch.setenv("SLACK_API_URL", fake.url)
     fake.fail("auth.test", error="invalid_auth")
-    result = CliRunner().invoke(cli, ["run", "--http", "--port", str(_free_port())])
+    result = CliRunner().invoke(
+        cli, ["run", "--http", "--allow-secret-in-data-dir", "--port", str(_free_port())]
+    )
     assert result.exit_code == 1
     assert "Slack refused the bot's credentials (invalid_auth)" in result.output
     assert "Traceback" not in result.output
@@ -160,6 +163,7 @@ def test_reflect_run_over_socket_mode_answers_and_stops_cleanly(
         "SLACK_APP_TOKEN": "xapp-test",
         "SLACK_API_URL": fake.url,
         "REFLECT_DATA_DIR": str(tmp_path / "data"),
+        "REFLECT_SECRET_KEY": "kept-apart-from-the-data-folder-0123456789",
     }
     process = subprocess.Popen(
         [sys.executable, "-c", "from bot.cli import main; main()", "run"],
@@ -174,7 +178,7 @@ def test_reflect_run_over_socket_mode_answers_and_stops_cleanly(
         ack = socket_server.send("events_api", event, timeout=10)
         assert ack["envelope_id"]
         deadline = time.monotonic() + 10
-        while not fake.messages("DU1"):
+        while len(fake.messages("DU1")) < 2:  # the first-use agreement, then the reply
             assert time.monotonic() < deadline, "no reply was posted"
             time.sleep(0.05)
         assert "question 1" in json.dumps(fake.messages("DU1")[-1])
@@ -192,6 +196,7 @@ def test_a_port_in_use_is_one_clear_line(
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
     monkeypatch.setenv("SLACK_API_URL", fake.url)
+    monkeypatch.setenv("REFLECT_ALLOW_SECRET_IN_DATA_DIR", "1")
     with socket.socket() as taken:
         taken.bind(("0.0.0.0", 0))
         taken.listen()
@@ -199,4 +204,19 @@ def test_a_port_in_use_is_one_clear_line(
         result = CliRunner().invoke(cli, ["run", "--http", "--port", str(port)])
     assert result.exit_code == 1
     assert "Could not start: Address already in use." in result.output
+    assert "Traceback" not in result.output
+
+
+def test_the_bot_refuses_a_secret_generated_inside_the_data_folder(
+    bare: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeSlack
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
+    monkeypatch.setenv("SLACK_API_URL", fake.url)
+    monkeypatch.delenv("REFLECT_SECRET_KEY", raising=False)
+    monkeypatch.delenv("REFLECT_ALLOW_SECRET_IN_DATA_DIR", raising=False)
+    result = CliRunner().invoke(cli, ["run", "--http", "--port", str(_free_port())])
+    assert result.exit_code == 1
+    assert "REFLECT_SECRET_KEY" in result.output and "--allow-secret-in-data-dir" in result.output
+    assert not (bare / "data" / "secret.key").exists()  # nothing was created
     assert "Traceback" not in result.output

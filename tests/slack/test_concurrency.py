@@ -61,4 +61,6 @@ def test_a_very_long_answer_is_accepted_and_its_summary_fits(sam: Leader, bot: B
         for block in message["blocks"]:
             if block["type"] == "section":
                 assert len(block["text"]["text"]) <= 3000
-    assert "word2999" in json.dumps(posts), "nothing of the long answer was lost in the summary"
+    assert "word2999" not in json.dumps(posts), "the reflection is not posted in the DM"
+    (kept,) = bot.store.reflections(sam.person)
+    assert "word2999" in kept.summary, "nothing of the long answer was lost in the summary"

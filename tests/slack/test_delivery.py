@@ -6,10 +6,10 @@ import logging
 
 import pytest
 
-from bot.slack.blocks import Post
-from bot.slack.client import web_client
-from bot.slack.delivery import Delivery
-from bot.slack.mrkdwn import sections
+from bot.slack.delivery.client import web_client
+from bot.slack.delivery.poster import Delivery
+from bot.slack.views.blocks import Post
+from bot.slack.views.mrkdwn import sections
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.harness import Bot, Leader, settings_for
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 from bot.engine.people import Person
-from bot.slack import export
-from bot.store.export import as_markdown
+from bot.slack.views import export
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.harness import Bot, Leader, SlackSide, texts
@@ -91,31 +90,24 @@ def test_the_home_start_button_starts_a_flow_in_the_dm(
     assert "question 1" in json.dumps(sam.messages()[-1])
 
 
-def test_export_posts_my_reflections_as_markdown(sam: Leader, bot: Bot) -> None:
+def test_export_opens_in_a_modal_and_posts_nothing(sam: Leader, bot: Bot, fake: FakeSlack) -> None:
     _reflect(sam)
     before = len(sam.messages())
     sam.types("export")
-    exported = "\n".join(texts(m) for m in sam.messages()[before:])
+    assert len(sam.messages()) == before, "nothing is posted in the DM"
+    view = fake.opened_views[-1]
+    exported = "\n".join(b["text"]["text"] for b in view["blocks"] if b["type"] == "section")
     assert exported.startswith("# Your reflections in Reflect")
     assert "## After a hard day, finished " in exported
     assert bot.store.reflections(sam.person)[0].summary.splitlines()[0][:30] in exported
 
 
-def test_a_long_export_is_split_to_fit(sam: Leader, bot: Bot) -> None:
-    _reflect(sam)
-    long_text = as_markdown(
-        bot.store.export(sam.person) * 800, exported_at=bot.conversations.clock()
-    )
-    assert len(long_text) > 50 * 3000
-    posts = export.posts(long_text)
-    assert len(posts) >= 2
-    for post in posts:
-        assert len(post.blocks) <= 50
-        assert all(len(block.to_dict()["text"]["text"]) <= 3000 for block in post.blocks)
-    rejoined = "\n\n".join(
-        block.to_dict()["text"]["text"] for post in posts for block in post.blocks
-    )
-    assert rejoined.count("## hard-day, finished") == 800, "nothing lost in the split"
+def test_a_long_export_is_cut_to_fit_a_modal_and_says_so() -> None:
+    long_text = "\n\n".join(f"## Reflection {n}\n" + "words " * 500 for n in range(300))
+    view = export.export_view(long_text).to_dict()
+    assert len(view["blocks"]) <= 100 and len(json.dumps(view).encode()) <= 250_000
+    assert all(len(b["text"]["text"]) <= 3000 for b in view["blocks"] if b["type"] == "section")
+    assert view["blocks"][-1]["type"] == "context"  # where the rest is
 
 
 def test_forget_confirms_in_a_modal_then_erases(
@@ -169,7 +161,7 @@ def test_the_weekly_section_hook_is_shown_and_the_view_stays_within_100_blocks(
 ) -> None:
     from slack_sdk.models.blocks import SectionBlock
 
-    from bot.slack.home import home_view
+    from bot.slack.listeners.home import home_view
     from tests.slack.harness import make_parts
 
     parts = make_parts(bot)

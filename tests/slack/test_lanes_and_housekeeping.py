@@ -3,8 +3,8 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-from bot.slack.housekeeping import Housekeeping
-from bot.slack.lanes import Lanes
+from bot.slack.delivery.lanes import Lanes
+from bot.slack.serving.housekeeping import Housekeeping
 
 
 def test_a_persons_jobs_run_in_order_and_a_failure_does_not_stop_the_lane() -> None:

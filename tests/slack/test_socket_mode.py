@@ -3,6 +3,7 @@ and ack format."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -10,8 +11,8 @@ from urllib.parse import parse_qsl
 import pytest
 
 from bot.engine.people import Person
-from bot.slack.client import web_client
-from bot.slack.socket import SocketModeRunner
+from bot.slack.delivery.client import web_client
+from bot.slack.serving.socket import SocketModeRunner
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.fake_socket_mode import FakeSocketMode
@@ -89,9 +90,11 @@ def test_a_whole_flow_over_socket_mode(
     assert bot.conversations.current(SAM) is None
     assert len(bot.store.reflections(SAM)) == 1
     assert any("Your reflection: After a hard day" in texts(m) for m in fake.messages("DU1"))
-    assert any("Your answer: 1" in texts(m) for m in fake.messages("DU1")), "the scale, clicked"
-    clicked = [m for m in fake.messages("DU1") if "Your answer:" in texts(m)]
+    updates = [json.dumps(c.args) for c in fake.calls("chat.update")]
+    assert any("Your answer: 1" in update for update in updates), "the scale, clicked"
+    clicked = [update for update in updates if "Your answer:" in update]
     assert len(clicked) >= 2, "the scale and the choice were both answered by buttons"
+    assert fake.calls("chat.delete"), "the questions were cleared when the reflection ended"
 
 
 def test_a_retried_envelope_is_processed_once(

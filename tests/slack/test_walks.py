@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from pathlib import Path
 
 import pytest
 
+from bot.engine import messages
+from bot.slack.views import copy
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.harness import Bot, Leader, Served, SlackSide, buttons, make_bot, texts
 
@@ -20,7 +23,7 @@ def _finished(sam: Leader, bot: Bot) -> str:
     return everything
 
 
-def _nudge_buttons(sam: Leader) -> dict[str, dict]:
+def _suggestion_buttons(sam: Leader) -> dict[str, dict]:
     last = sam.messages()[-1]
     return {element["action_id"]: element for _, element in buttons(last)}
 
@@ -37,10 +40,10 @@ def test_a_whole_flow_by_direct_message(sam: Leader, bot: Bot) -> None:
 
     assert steps[0] == "what_happened" and len(steps) >= 4
     _finished(sam, bot)
-    nudge = _nudge_buttons(sam)
-    assert nudge["nudge_book:0"]["url"].startswith("https://")
-    assert nudge["nudge_book:0"]["text"]["text"] == "Book a supervisor"
-    assert "nudge_not_now" in nudge
+    suggestion = _suggestion_buttons(sam)
+    assert suggestion["supervisor_open:0"]["url"].startswith("https://")
+    assert suggestion["supervisor_open:0"]["text"]["text"] == copy.text("booking.open")
+    assert "suggestion_not_now" in suggestion
 
 
 def test_a_whole_flow_started_by_slash_command_with_pause_and_resume(sam: Leader, bot: Bot) -> None:
@@ -68,15 +71,17 @@ def test_a_whole_flow_by_buttons(sam: Leader, bot: Bot, fake: FakeSlack) -> None
 
     _finished(sam, bot)
     assert "weight" in steps and "need" in steps
-    answered = [m for m in sam.messages() if "Your answer:" in texts(m)]
-    assert len(answered) >= 2, "each clicked question shows its answer"
+    answered = [c.args for c in fake.calls("chat.update") if "Your answer:" in json.dumps(c.args)]
+    assert len(answered) >= 2, "each clicked question showed its answer"
     for message in answered:
         assert not [
             b
             for b in message["blocks"]
             if b["type"] == "actions" and b.get("block_id", "").startswith("q|")
         ]
-    assert fake.calls("chat.update")
+    # The reflection has ended: the questions, and the answers shown under them, are gone.
+    assert not [m for m in sam.messages() if "q|" in json.dumps(m.get("blocks"))]
+    assert len(fake.calls("chat.delete")) >= len(steps) - 1
 
 
 def test_typed_answers_work_for_steps_with_buttons(sam: Leader, bot: Bot) -> None:
@@ -92,19 +97,23 @@ def test_typed_answers_work_for_steps_with_buttons(sam: Leader, bot: Bot) -> Non
 def test_not_now_is_counted_and_takes_the_buttons_away(sam: Leader, bot: Bot) -> None:
     sam.says("hard day")
     sam.answer_everything()
-    nudge_block = next(
-        b for b, e in buttons(sam.messages()[-1]) if e["action_id"] == "nudge_not_now"
+    block = next(
+        b for b, e in buttons(sam.messages()[-1]) if e["action_id"] == "suggestion_not_now"
     )
-    sam.presses("nudge_not_now", block_id=nudge_block)
+    sam.presses("suggestion_not_now", block_id=block)
     assert bot.store.last_event(sam.person, "nudge_dismissed") is not None
-    assert "nudge_not_now" not in {e["action_id"] for _, e in buttons(sam.messages()[-1])}
+    assert "suggestion_not_now" not in {e["action_id"] for _, e in buttons(sam.messages()[-1])}
 
 
-def test_book_a_supervisor_click_is_counted(sam: Leader, bot: Bot) -> None:
+def test_opening_a_booking_page_is_counted_and_not_thanked_as_booking(
+    sam: Leader, bot: Bot
+) -> None:
     sam.says("hard day")
     sam.answer_everything()
-    sam.presses("nudge_book:0")
+    before = len(sam.messages())
+    sam.presses("supervisor_open:0")
     assert bot.store.last_event(sam.person, "nudge_followed") is not None
+    assert len(sam.messages()) == before, "nothing is said: opening a page is not booking"
 
 
 def test_nothing_personal_is_logged_even_at_debug(
@@ -135,7 +144,10 @@ def test_part_of_day_follows_the_persons_own_time_zone(
         assert "Aroha" in texts(aroha.messages()[-1])
         aroha.answer_everything()
         summary = bot.store.reflections(aroha.person)[0].summary
-        assert "this morning" in summary, summary
+        assert "(morning)" in summary, summary
+        said = "\n".join(texts(m) for m in aroha.messages())
+        assert messages.text("time_of_day.before_rest.morning") in said
+        assert messages.text("time_of_day.before_rest.evening") not in said
     finally:
         served.close()
         bot.lanes.close()

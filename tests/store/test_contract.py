@@ -15,7 +15,14 @@ from pathlib import Path
 import pytest
 
 from bot.engine.people import Person
-from bot.engine.reflections import ReflectionStore
+from bot.engine.reflections import (
+    Answer,
+    FollowUp,
+    FollowUpState,
+    Reflection,
+    ReflectionStore,
+    ScaleMark,
+)
 from bot.engine.sessions import Session
 from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
@@ -107,7 +114,9 @@ def test_events_are_per_person_and_the_latest_is_found(any_store: ReflectionStor
     any_store.record(SAM, "nudge_firm_shown", at=NOW + dt.timedelta(days=3))
     any_store.record(SAM, "nudge_firm_shown", at=NOW + dt.timedelta(days=1))
     any_store.record(ALEX, "nudge_firm_shown", at=NOW + dt.timedelta(days=9))
-    assert any_store.last_event(SAM, "nudge_firm_shown") == NOW + dt.timedelta(days=3)
+    # Only the day is kept, never the time (midnight UTC of the latest).
+    latest = (NOW + dt.timedelta(days=3)).replace(hour=0, minute=0, second=0, microsecond=0)
+    assert any_store.last_event(SAM, "nudge_firm_shown") == latest
     assert any_store.last_event(SAM, "nudge_shown") is None
 
 
@@ -131,3 +140,94 @@ def test_a_person_can_start_again_after_forget(any_store: ReflectionStore) -> No
     any_store.save_session(SAM, _session())
     any_store.finish(SAM, reflection(summary="fresh start"))
     assert [r.summary for r in any_store.reflections(SAM)] == ["fresh start"]
+
+
+# ---------------------------------------------------------------------------- follow-up
+
+
+def _with_next_step(
+    text: str | None, *, at: dt.datetime = NOW, settles: FollowUp | None = None
+) -> Reflection:
+    answers: list[Answer] = [Answer("what_happened", "text", "A parent complaint")]
+    if text is not None:
+        answers.append(Answer("next_step", "text", text))
+    return Reflection(
+        flow_id="hard-day",
+        started_at=at - dt.timedelta(minutes=4),
+        finished_at=at,
+        summary="s",
+        answers=tuple(answers),
+        next_step="next_step",
+        follow_up=settles,
+    )
+
+
+def test_the_latest_next_step_comes_back_in_the_persons_words(any_store: ReflectionStore) -> None:
+    assert any_store.open_next_step(SAM) is None
+    first = any_store.finish(SAM, _with_next_step("Ring the family at ten"))
+    found = any_store.open_next_step(SAM)
+    assert found is not None
+    assert (found.reflection_id, found.text, found.state) == (
+        first,
+        "Ring the family at ten",
+        "open",
+    )
+    assert found.flow_id == "hard-day" and found.finished_at == NOW
+    assert any_store.open_next_step(ALEX) is None
+
+
+def test_a_newer_next_step_replaces_an_older_one_and_a_skipped_one_does_not(
+    any_store: ReflectionStore,
+) -> None:
+    any_store.finish(SAM, _with_next_step("Older step"))
+    newer = any_store.finish(SAM, _with_next_step("Newer step", at=NOW + dt.timedelta(hours=1)))
+    any_store.finish(SAM, _with_next_step(None, at=NOW + dt.timedelta(hours=2)))
+    any_store.finish(SAM, reflection(at=NOW + dt.timedelta(hours=3)))  # no next step at all
+    found = any_store.open_next_step(SAM)
+    assert found is not None and found.reflection_id == newer
+
+
+@pytest.mark.parametrize(
+    ("state", "still_open"), [("done", False), ("dropped", False), ("carried", True)]
+)
+def test_a_next_step_is_settled_by_the_reflection_that_answers_it(
+    any_store: ReflectionStore, state: FollowUpState, still_open: bool
+) -> None:
+    first = any_store.finish(SAM, _with_next_step("Ring the family"))
+    any_store.finish(
+        SAM,
+        _with_next_step(None, at=NOW + dt.timedelta(days=1), settles=FollowUp(first, state)),
+    )
+    found = any_store.open_next_step(SAM)
+    if still_open:
+        assert found is not None and (found.reflection_id, found.state) == (first, "carried")
+    else:
+        assert found is None
+
+
+def test_one_person_cannot_settle_anothers_next_step(any_store: ReflectionStore) -> None:
+    theirs = any_store.finish(ALEX, _with_next_step("Alex's step"))
+    any_store.finish(SAM, _with_next_step(None, settles=FollowUp(theirs, "done")))
+    found = any_store.open_next_step(ALEX)
+    assert found is not None and found.state == "open"
+
+
+def test_follow_up_can_be_switched_off_and_on_and_forget_resets_it(
+    any_store: ReflectionStore,
+) -> None:
+    assert any_store.follow_up_wanted(SAM)
+    any_store.want_follow_up(SAM, False)
+    assert not any_store.follow_up_wanted(SAM) and any_store.follow_up_wanted(ALEX)
+    any_store.want_follow_up(SAM, True)
+    assert any_store.follow_up_wanted(SAM)
+    any_store.want_follow_up(SAM, False)
+    any_store.forget(SAM)
+    assert any_store.follow_up_wanted(SAM)
+
+
+def test_a_scale_answer_keeps_how_it_reads(any_store: ReflectionStore) -> None:
+    mark = ScaleMark(min=1, max=5, heavy="max")
+    kept = replace(reflection(), answers=(Answer("weight", "scale", 4, mark),))
+    any_store.finish(SAM, kept)
+    (stored,) = any_store.reflections(SAM)
+    assert stored.answers == (Answer("weight", "scale", 4, mark),)

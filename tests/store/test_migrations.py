@@ -5,10 +5,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import pytest
 from sqlite_utils.migrations import Migrations
 
 from bot.engine.people import Person
+from bot.engine.reflections import OLD_SCALE
 from bot.store import schema
 from bot.store.privacy import Keyring, new_data_key, row_aad, seal
 from bot.store.sqlite import SqliteStore
@@ -82,6 +82,9 @@ def test_a_v1_database_is_upgraded_in_place_and_keeps_its_data(tmp_path: Path) -
     with SqliteStore.open(path, secret=SECRET) as store:
         (kept,) = store.reflections(person)
         assert (kept.id, kept.summary, kept.answers[0].value) == ("r1", "kept since v1", 2)
+        # A scale answer from before scales named their heavy end reads as those ran.
+        assert kept.answers[0].scale == OLD_SCALE
+        assert store.open_next_step(person) is None and store.follow_up_wanted(person)
         assert store.claim_event("Ev1", at=NOW)  # needs the table migration 002 added
         assert not store.claim_event("Ev1", at=NOW)
     with sqlite3.connect(path) as conn:
@@ -92,8 +95,18 @@ def test_a_v1_database_is_upgraded_in_place_and_keeps_its_data(tmp_path: Path) -
             )
         ]
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-    assert applied == ["001_initial", "002_seen_events", "003_time_indexes"]
+        clear = conn.execute("SELECT count(*) FROM answers WHERE value IS NOT NULL").fetchone()
+    assert applied == [
+        "001_initial",
+        "002_seen_events",
+        "003_time_indexes",
+        "004_weekly_reminders",
+        "005_minimised_events_and_access_log",
+        "006_notices",
+        "007_scale_marks_and_follow_up",
+    ]
     assert {"reflections_by_time", "events_by_time", "seen_events_by_time"} <= indexes
+    assert clear == (0,)  # the v1 scale answer is sealed on opening
 
 
 def test_a_new_database_is_fully_migrated_and_reopening_changes_nothing(tmp_path: Path) -> None:
@@ -104,7 +117,7 @@ def test_a_new_database_is_fully_migrated_and_reopening_changes_nothing(tmp_path
         (count,) = db.execute(
             "SELECT count(*) FROM _sqlite_migrations WHERE migration_set = 'reflect'"
         ).fetchone()
-    assert count == 3
+    assert count == 7
 
 
 def test_another_module_can_add_its_own_tables(tmp_path: Path) -> None:
@@ -135,17 +148,56 @@ def test_another_module_can_add_its_own_tables(tmp_path: Path) -> None:
             assert "later_test" in db.table_names()
 
 
-def test_registered_sets_are_applied_on_every_open(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+#: The weekly tables as the previous release kept them beside the store (frozen here on purpose).
+WEEKLY_BEFORE = [
+    "CREATE TABLE weekly_teams (channel TEXT PRIMARY KEY, workspace_sealed BLOB NOT NULL,"
+    " day INTEGER NOT NULL, at TEXT NOT NULL, active INTEGER NOT NULL, lead TEXT NOT NULL,"
+    " lead_sealed BLOB NOT NULL, switched_on_at REAL NOT NULL, updated_at REAL NOT NULL,"
+    " problem TEXT)",
+    "CREATE TABLE weekly_opt_outs (channel TEXT NOT NULL, person TEXT NOT NULL, at REAL NOT NULL,"
+    " PRIMARY KEY (channel, person))",
+    "CREATE TABLE weekly_people (person TEXT PRIMARY KEY, tz TEXT,"
+    " deleted INTEGER NOT NULL DEFAULT 0, is_bot INTEGER NOT NULL DEFAULT 0,"
+    " checked_at REAL NOT NULL)",
+    "CREATE TABLE weekly_deliveries (id TEXT PRIMARY KEY, person TEXT NOT NULL,"
+    " week TEXT NOT NULL, kind TEXT NOT NULL, channel TEXT NOT NULL,"
+    " recipient_sealed BLOB NOT NULL, consent INTEGER NOT NULL, due_at REAL NOT NULL,"
+    " state TEXT NOT NULL, claim_token TEXT, lease_until REAL, retry_at REAL,"
+    " attempts INTEGER NOT NULL DEFAULT 0, sent_ts TEXT, reason TEXT,"
+    " created_at REAL NOT NULL, updated_at REAL NOT NULL, UNIQUE (person, week, kind))",
+    "INSERT INTO weekly_teams VALUES ('C1', x'01', 4, '16:00', 1, 'lead', x'02',"
+    " 1793534400.0, 1793534400.0, NULL)",
+    "INSERT INTO weekly_opt_outs VALUES ('C1', 'someone', 1793534400.5)",
+    "INSERT INTO weekly_people VALUES ('someone', 'Europe/London', 0, 0, 1793534400.0)",
+    "INSERT INTO weekly_deliveries VALUES ('d1', 'person', '2026-W44', 'weekly', 'C1', x'03',"
+    " 1, 1793548800.0, 'sent', NULL, NULL, NULL, 1, '1.0001', NULL, 1793534400.0,"
+    " 1793548801.25)",
+]
+
+
+def test_the_weekly_tables_of_the_previous_release_are_moved_into_the_store(
+    tmp_path: Path,
 ) -> None:
-    monkeypatch.setattr(schema, "REGISTERED", [])
-    registered = schema.register(Migrations("test-registered"))
-    assert schema.register(Migrations("test-registered")) is not registered  # same name: once
-    assert len(schema.REGISTERED) == 1
-
-    @registered(name="001")
-    def _table(db) -> None:  # type: ignore[no-untyped-def]
-        db.execute("CREATE TABLE registered_test (id INTEGER PRIMARY KEY)")
-
-    with SqliteStore.open(tmp_path / "reflect.db", secret=SECRET) as store, store.reading() as db:
-        assert "registered_test" in db.table_names()
+    path = tmp_path / "reflect.db"
+    _write_v1_database(path, Person("T1:U1"))
+    with sqlite3.connect(path) as conn:
+        for statement in WEEKLY_BEFORE:
+            conn.execute(statement)
+    SqliteStore.open(path, secret=SECRET).close()
+    with sqlite3.connect(path) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        team = conn.execute("SELECT channel, switched_on_at FROM reminder_teams").fetchone()
+        opt_out = conn.execute("SELECT person, at FROM reminder_opt_outs").fetchone()
+        entry = conn.execute(
+            "SELECT id, state, due_at, updated_at, lease_until FROM reminder_ledger"
+        ).fetchone()
+    assert not {"weekly_teams", "weekly_opt_outs", "weekly_people", "weekly_deliveries"} & tables
+    assert team == ("C1", "2026-11-01T12:00:00.000000+00:00")
+    assert opt_out == ("someone", "2026-11-01T12:00:00.500000+00:00")
+    assert entry == (
+        "d1",
+        "sent",
+        "2026-11-01T16:00:00.000000+00:00",
+        "2026-11-01T16:00:01.250000+00:00",
+        None,
+    )

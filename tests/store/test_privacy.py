@@ -76,7 +76,7 @@ def test_no_identity_name_or_answer_text_in_the_files_or_their_wal(db_path: Path
         assert canary.encode() not in _all_bytes(db_path), canary
 
 
-def test_scale_and_option_values_flow_ids_and_dates_stay_in_clear(
+def test_every_answer_is_sealed_and_only_flow_ids_and_dates_stay_in_clear(
     sqlite_store: SqliteStore, sam: Person, db_path: Path
 ) -> None:
     sqlite_store.finish(sam, reflection(scale=4))
@@ -85,8 +85,10 @@ def test_scale_and_option_values_flow_ids_and_dates_stay_in_clear(
             "SELECT r.flow_id, r.finished_at, a.kind, a.value, a.sealed FROM answers a"
             " JOIN reflections r ON r.id = a.reflection_id ORDER BY a.position"
         ).fetchall()
-    assert [(r[2], r[3]) for r in rows] == [("text", None), ("scale", "4"), ("choice", '"rest"')]
-    assert rows[0][4] is not None and rows[1][4] is None
+    assert [(r[2], r[3]) for r in rows] == [("text", None), ("scale", None), ("choice", None)]
+    assert all(r[4] is not None for r in rows)
+    (kept,) = sqlite_store.reflections(sam)
+    assert [a.value for a in kept.answers][1:] == [4, "rest"]
     assert {r[0] for r in rows} == {"hard-day"}
     assert rows[0][1].startswith("2026-11-20T18:30")
 

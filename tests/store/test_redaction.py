@@ -33,6 +33,19 @@ from tests.store.conftest import reflection
         ("NHS no 943 476 5919", "NHS no [nhs-number]"),
         ("nhs 9434765919.", "nhs [nhs-number]."),
         ("nhs 943-476-5919", "nhs [nhs-number]"),
+        ("nhs 943.476.5919", "nhs [nhs-number]"),
+        ("nhs 943/476/5919", "nhs [nhs-number]"),
+        ("call 555.123.4567 or 555/123/4567", "call [phone] or [phone]"),
+        ("ask @alice first", "ask [colleague] first"),
+        ("@alice.smith knew", "[colleague] knew"),
+        ("write to name(at)nhs.net", "write to [email]"),
+        ("write to name [at] nhs [dot] net today", "write to [email] today"),
+        ("full-width sam＠nhs.net", "full-width [email]"),
+        ("small sam﹫trust.nhs.uk.", "small [email]."),
+        ("see nhs.net or trust.nhs.uk/page?id=1.", "see [link] or [link]."),
+        ("bit.ly/abc, then", "[link], then"),
+        ("files at ftp://files.example.org/x and sftp://host/y", "files at [link] and [link]"),
+        ("<ftp://files.example.org/x|the files>", "[link]"),
     ],
 )
 def test_identifiers_become_placeholders(text: str, expected: str) -> None:
@@ -48,6 +61,10 @@ def test_identifiers_become_placeholders(text: str, expected: str) -> None:
         "943 476 5918 fails the check digit",
         "a@ sign alone, and http alone",
         "the 3-2-1 plan, and 999 or 111 if needed",
+        "e.g. this, i.e. that, v1.2 and 12.5 out of 20",
+        "a long day.It was fine, and so.on",
+        "meet @ 5pm, or email me later",
+        "version 2.0.1 is out",
     ],
 )
 def test_ordinary_text_is_left_alone(text: str) -> None:

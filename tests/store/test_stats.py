@@ -14,6 +14,7 @@ from bot.store import stats
 from bot.store.sqlite import SqliteStore
 from bot.store.stats import (
     NOT_ANSWERED,
+    OTHER_VALUES,
     Activity,
     EventFact,
     Figure,
@@ -21,7 +22,7 @@ from bot.store.stats import (
     ScaleFact,
     _Cell,
     aggregate,
-    protect,
+    publishable,
     weeks_window,
 )
 from tests.store.conftest import SECRET, reflection
@@ -40,19 +41,25 @@ def _cells(**people_per_value: int) -> dict[str, _Cell]:
     return cells
 
 
-def test_no_small_cell_means_nothing_withheld() -> None:
-    assert protect(_cells(a=5, b=7, c=0), k=5) == {}
+def _everyone(cells: dict[str, _Cell]) -> set[str]:
+    return set().union(*(cell.people for cell in cells.values()))
 
 
-def test_one_small_cell_takes_the_smallest_other_with_it() -> None:
-    withheld = protect(_cells(a=2, b=6, c=9), k=5)
-    assert withheld == {"a": "fewer-than-k", "b": "differencing"}
+def test_cells_of_k_with_k_others_are_published() -> None:
+    cells = _cells(a=5, b=7, c=0)
+    assert publishable(cells, everyone=_everyone(cells), k=5) == {"a", "b"}
 
 
-def test_withheld_cells_must_together_cover_k_people() -> None:
-    # 1 + 2 people withheld would let a reader work out "3 people" from the total.
-    withheld = protect(_cells(a=1, b=2, c=6, d=8), k=5)
-    assert withheld == {"a": "fewer-than-k", "b": "fewer-than-k", "c": "differencing"}
+def test_a_small_cell_takes_the_smallest_published_one_into_other_values() -> None:
+    # "a" (2 people) alone in "other values" would say two people answered a.
+    cells = _cells(a=2, b=6, c=9)
+    assert publishable(cells, everyone=_everyone(cells), k=5) == {"c"}
+
+
+def test_a_cell_holding_everyone_but_a_few_is_not_published() -> None:
+    # 9 of 11 answered "a": publishing it tells two colluders what everyone else said.
+    cells = _cells(a=9, b=2)
+    assert publishable(cells, everyone=_everyone(cells), k=5) == set()
 
 
 def _reflections(flow: str, people: int, *, at: dt.datetime = MONDAY, each: int = 1) -> Activity:
@@ -82,6 +89,7 @@ def test_a_group_of_k_shows_counts_and_distribution() -> None:
         ("reflections", None, 10),
         ("scale", "2", 5),
         ("scale", "4", 5),
+        ("scale", OTHER_VALUES, 0),
     ]
 
 
@@ -93,7 +101,8 @@ def test_the_lone_low_score_cannot_be_worked_out_from_the_total() -> None:
     ]
     figures = aggregate(Activity(activity.reflections, scales), min_group_size=5)
     shown = {f.value: f.shown(min_group_size=5) for f in figures if f.measure == "scale"}
-    assert shown == {"1": "fewer than 5", "3": "suppressed", "4": "6"}
+    # "1" and "3" are merged: the row never says that somebody answered 1.
+    assert shown == {"4": "6", OTHER_VALUES: "6"}
 
 
 def test_skipped_answers_count_as_a_cell_of_their_own() -> None:
@@ -101,12 +110,14 @@ def test_skipped_answers_count_as_a_cell_of_their_own() -> None:
     scales = [ScaleFact(f.id, "weight", 3) for f in activity.reflections[:6]]  # two skipped
     figures = aggregate(Activity(activity.reflections, scales), min_group_size=5)
     shown = {f.value: f.shown(min_group_size=5) for f in figures if f.measure == "scale"}
-    assert shown == {"3": "suppressed", NOT_ANSWERED: "fewer than 5"}
+    # 6 of 8 answered 3: published, it would tell two colluders that everyone else did.
+    assert shown == {OTHER_VALUES: "8"}
 
 
 def test_followed_nudges_are_withheld_when_the_rest_would_single_people_out() -> None:
     shown = [EventFact(f"p{n}", "nudge_shown", "hard-day", MONDAY) for n in range(8)]
     followed = [EventFact(f"p{n}", "nudge_followed", "hard-day", MONDAY) for n in range(6)]
+    followed += followed  # a second click by the same people counts no one twice
     figures = aggregate(Activity(events=shown + followed), min_group_size=5)
     assert [(f.measure, f.count, f.withheld) for f in figures] == [
         ("nudge_shown", 8, None),
@@ -158,52 +169,123 @@ def _activities(draw: st.DrawFn) -> tuple[Activity, int]:
     return Activity(reflections, scales, events), k
 
 
-@settings(max_examples=150, deadline=None)
-@given(_activities())
-def test_no_figure_under_k_and_no_differencing_leak(case: tuple[Activity, int]) -> None:
+def _truth(activity: Activity) -> dict[tuple[str, str], dict[str, dict[str, set[str]]]]:
+    """(week, flow) -> step "weight" -> value -> the people who gave it (not answered too)."""
+    score = {s.reflection_id: s.value for s in activity.scales}
+    found: dict[tuple[str, str], dict[str, dict[str, set[str]]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(set))
+    )
+    for r in activity.reflections:
+        value = score.get(r.id)
+        shown = NOT_ANSWERED if value is None else str(value)
+        found[(stats.iso_week(r.finished_at), r.flow_id)]["weight"][shown].add(r.pseudonym)
+    return found
+
+
+@settings(max_examples=200, deadline=None)
+@given(_activities(), st.data())
+def test_k_minus_one_colluders_learn_no_one_elses_answer(
+    case: tuple[Activity, int], data: st.DataObject
+) -> None:
+    """Any k-1 people who pool what they know of their own answers still cannot tell, from
+    any published row, what any other one person answered: for every published value at
+    least one non-colluder gave it and at least one did not."""
     activity, k = case
     figures = aggregate(activity, min_group_size=k)
-    people: dict[tuple[str, str, str | None, str | None], set[str]] = defaultdict(set)
-    counts: dict[tuple[str, str, str | None, str | None], int] = defaultdict(int)
-    score = {s.reflection_id: s.value for s in activity.scales}
-    for r in activity.reflections:
-        week = stats.iso_week(r.finished_at)
-        people[(week, r.flow_id, "reflections", None)].add(r.pseudonym)
-        value = score.get(r.id)
-        key = (week, r.flow_id, "scale", NOT_ANSWERED if value is None else str(value))
-        people[key].add(r.pseudonym)
-        counts[key] += 1
-    for e in activity.events:
-        people[(stats.iso_week(e.at), e.flow_id or "", e.event, None)].add(e.pseudonym)
-
+    truth = _truth(activity)
     for f in figures:
-        key = (f.week, f.flow_id, f.measure, f.value)
-        if f.count:  # every published non-zero figure stands for at least k people
-            assert len(people[key]) >= k, f
-    groups: dict[tuple[str, str], list[Figure]] = defaultdict(list)
+        if f.measure != "scale" or f.value == OTHER_VALUES:
+            continue
+        cells = truth[(f.week, f.flow_id)]["weight"]
+        everyone = set().union(*cells.values())
+        colluders = set(data.draw(st.permutations(sorted(everyone))))
+        colluders = set(sorted(colluders)[: k - 1])
+        others = everyone - colluders
+        gave = cells[str(f.value)] & others
+        assert gave, f  # not "nobody else gave it"
+        assert others - gave, f  # not "everyone else gave it"
+    for f in figures:
+        if f.measure == "nudge_followed" and f.count is not None:
+            assert f.count >= k  # and k who were shown it did not follow (below)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_activities())
+def test_withheld_values_are_merged_so_no_row_says_someone_gave_them(
+    case: tuple[Activity, int],
+) -> None:
+    activity, k = case
+    figures = aggregate(activity, min_group_size=k)
+    truth = _truth(activity)
+    rows: dict[tuple[str, str], list[Figure]] = defaultdict(list)
     for f in figures:
         if f.measure == "scale":
-            groups[(f.week, f.flow_id)].append(f)
-    for (week, flow), cells in groups.items():
-        (total,) = [
-            f for f in figures if (f.week, f.flow_id, f.measure) == (week, flow, "reflections")
-        ]
-        assert total.count is not None  # details only appear under a published total
-        withheld = [c for c in cells if c.withheld]
-        # What a reader can work out is the sum of the withheld cells: it must not be one cell,
-        # and it must stand for at least k people.
-        assert total.count - sum(c.count or 0 for c in cells) == sum(
-            counts[(week, flow, "scale", c.value)] for c in withheld
+            rows[(f.week, f.flow_id)].append(f)
+            assert f.withheld is None and f.count is not None  # no "withheld" row exists
+    for group, found in rows.items():
+        cells = truth[group]["weight"]
+        everyone = set().union(*cells.values())
+        assert [f.value for f in found].count(OTHER_VALUES) == 1
+        merged = set().union(
+            *(people for value, people in cells.items() if value not in {f.value for f in found})
         )
-        if withheld:
-            assert len(withheld) >= 2
-            hidden = set().union(*(people[(week, flow, "scale", c.value)] for c in withheld))
-            assert len(hidden) >= k
-    for f in figures:
-        if f.measure == "nudge_followed" and f.count:
-            shown = people[(f.week, f.flow_id, "nudge_shown", None)]
-            rest = shown - people[(f.week, f.flow_id, "nudge_followed", None)]
-            assert not rest or len(rest) >= k
+        # The merged row is empty, everyone, or a group of k that leaves k out.
+        assert (
+            not merged or merged == everyone or (len(merged) >= k and len(everyone - merged) >= k)
+        )
+        total = next(
+            f.count for f in figures if (f.week, f.flow_id, f.measure) == (*group, "reflections")
+        )
+        assert sum(f.count or 0 for f in found) == total  # "other values" is the rest
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    k=st.integers(min_value=2, max_value=6),
+    people=st.integers(min_value=2, max_value=30),
+    value=st.integers(min_value=1, max_value=5),
+)
+def test_a_cell_where_everyone_gave_the_same_answer_is_never_published(
+    k: int, people: int, value: int
+) -> None:
+    reflections = [ReflectionFact(f"r{n}", f"p{n}", "hard-day", MONDAY) for n in range(people)]
+    scales = [ScaleFact(r.id, "weight", value) for r in reflections]
+    events = [
+        EventFact(r.pseudonym, e, "hard-day", MONDAY)
+        for r in reflections
+        for e in ("nudge_shown", "nudge_followed")
+    ]
+    figures = aggregate(Activity(reflections, scales, events), min_group_size=k)
+    assert all(f.value != str(value) for f in figures)
+    followed = [f for f in figures if f.measure == "nudge_followed"]
+    assert all(f.count is None for f in followed)  # everyone followed: not published
+
+
+@settings(max_examples=100, deadline=None)
+@given(_activities(), st.integers(min_value=1, max_value=4), st.integers(min_value=1, max_value=4))
+def test_differencing_two_reports_reveals_nothing_new(
+    case: tuple[Activity, int], weeks_a: int, weeks_b: int
+) -> None:
+    """Two reports over different spans agree on every week they share: a week's figures
+    depend on that week alone, so subtracting one report from another isolates no one."""
+    activity, k = case
+    now = MONDAY + dt.timedelta(days=21)
+
+    class Source:
+        def activity(self, *, since: dt.datetime, until: dt.datetime) -> Activity:
+            keep = {r.id for r in activity.reflections if since <= r.finished_at < until}
+            return Activity(
+                [r for r in activity.reflections if r.id in keep],
+                [s for s in activity.scales if s.reflection_id in keep],
+                [e for e in activity.events if since <= e.at < until],
+            )
+
+    one = stats.report(Source(), weeks=weeks_a, min_group_size=k, now=now)
+    two = stats.report(Source(), weeks=weeks_b, min_group_size=k, now=now)
+    shared = set(one.weeks) & set(two.weeks)
+    assert [f for f in one.figures if f.week in shared] == [
+        f for f in two.figures if f.week in shared
+    ]
 
 
 def test_the_report_from_a_real_database(tmp_path: Path) -> None:
@@ -225,9 +307,8 @@ def test_the_report_from_a_real_database(tmp_path: Path) -> None:
     assert {row["week"] for row in rows} == {WEEK}
     assert [(r["measure"], r["value"], r["shown"]) for r in rows] == [
         ("reflections", None, "6"),
-        ("scale", "2", "fewer than 5"),
-        ("scale", "4", "fewer than 5"),
+        ("scale", OTHER_VALUES, "6"),
         ("nudge_shown", None, "6"),
-        ("nudge_followed", None, "0"),
+        ("nudge_followed", None, "fewer than 5"),
     ]
     assert "private words" not in repr(rows) and "signpost" not in repr(rows)

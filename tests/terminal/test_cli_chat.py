@@ -33,10 +33,11 @@ def data(tmp_path: Path) -> Path:
 
 
 def test_a_first_chat_creates_a_private_key_and_completes_a_flow(data: Path) -> None:
-    result = _run(data, "chat", typed="1\nA hard meeting\n2\nRattled\n3\nThe minutes\nskip\n")
+    typed = "1\nA hard meeting\n2\nskip\n1\n3\n1\nWrite the minutes\n2\n"
+    result = _run(data, "chat", typed=typed)
     assert result.returncode == 0, result.stderr
     assert "Created your secret key" in result.stdout
-    assert "Putting down tonight: The minutes" in result.stdout
+    assert "One small step: Write the minutes" in result.stdout
     assert (data / "secret.key").stat().st_mode & 0o777 == 0o600
     assert "Traceback" not in result.stderr
 
@@ -44,7 +45,7 @@ def test_a_first_chat_creates_a_private_key_and_completes_a_flow(data: Path) -> 
 def test_the_end_of_input_pauses_and_the_next_chat_resumes(data: Path) -> None:
     first = _run(data, "chat", "hard-day", typed="A hard meeting\n")
     assert first.returncode == 0 and "Paused" in first.stdout
-    second = _run(data, "chat", typed="y\n2\nRattled\nrest\nThe minutes\nskip\n")
+    second = _run(data, "chat", typed="y\n2\nskip\n1\nrest\n1\nskip\n2\n")
     assert "in progress" in second.stdout
     assert "What happened: A hard meeting" in second.stdout
     export = _run(data, "data", "export", "--format", "json", typed="")
@@ -59,7 +60,31 @@ def test_an_unknown_flow_is_a_clear_error(data: Path) -> None:
 
 
 def test_answers_are_not_in_the_database_file_in_clear(data: Path) -> None:
-    _run(data, "chat", "hard-day", typed="Canary-Quokka-42 happened\n1\nx\nrest\ny\nskip\n")
+    _run(
+        data, "chat", "hard-day", typed="Canary-Quokka-42 happened\n1\nskip\n1\nrest\n1\nskip\n1\n"
+    )
     blobs = b"".join(p.read_bytes() for p in data.iterdir() if p.is_file())
     assert b"Canary-Quokka-42" not in blobs
     assert b"terminal:sam" not in blobs
+
+
+def _hard_day(next_step: str, *, follow_up: str | None = None) -> str:
+    """Typed answers for hard-day: the follow-up (when asked) comes before the next step."""
+    lines = ["Rota gaps again", "3", "skip", "1", "1", "1"]
+    if follow_up is not None:
+        lines.append(follow_up)
+    lines += [next_step, "2"]
+    return "\n".join(lines) + "\n"
+
+
+def test_the_next_reflection_asks_how_the_last_next_step_went(data: Path) -> None:
+    first = _run(data, "chat", "hard-day", typed=_hard_day("Ring the family at ten"))
+    assert first.returncode == 0, first.stderr
+    assert "Ring the family at ten" in first.stdout  # in the summary
+    # The second reflection asks about it, in the person's own words, decrypted from the
+    # database under their key; "1" is "done".
+    second = _run(data, "chat", "hard-day", typed=_hard_day("skip", follow_up="1"))
+    assert second.returncode == 0, second.stderr
+    asked = second.stdout.split("Ring the family at ten")
+    assert len(asked) == 3, second.stdout  # the question and the summary quote it
+    assert "Traceback" not in first.stderr + second.stderr

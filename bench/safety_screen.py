@@ -1,0 +1,384 @@
+"""The safety screen measured on labelled messages (issue 9).
+
+    python -m bench.safety_screen                    # the held-out split (the honest figure)
+    python -m bench.safety_screen --split train      # the split the rules were written on
+    python -m bench.safety_screen my-set.yaml ...    # any labelled set in the same format
+
+A labelled set is a YAML list of messages with `label` (risk, others or ordinary), `kind` and
+`text` (see tests/engine/safety_corpus/README.md). For each kind, and overall, it reports:
+
+- on risk: recall (crisis card or check-in question), and how much of it was the crisis card;
+- on ordinary messages: the crisis card rate and the check-in rate (false alarms), and how many
+  got the gentle card;
+- on others at risk: how many got the gentle card (and how many the crisis card or check-in);
+- the time to screen one message (p50, p99, max) and the memory the screen adds to a process.
+
+`--wrong` lists the ids of the messages answered wrongly (not their words). Only ever read the
+words of the training split when writing rules: the held-out split is measured, never read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bench import report
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "tests" / "engine" / "safety_corpus"
+SPLITS = {"heldout": CORPUS / "heldout.yaml", "train": CORPUS / "train.yaml"}
+LABELS = ("risk", "others", "ordinary")
+#: How many times each message is screened for the timings (the fastest run is not taken:
+#: every run counts, so the p99 includes the machine's noise).
+ROUNDS = 5
+
+#: The aims from issue 9, on the held-out split.
+AIMS = {
+    "recall": 0.98,
+    "crisis_on_ordinary": 0.03,
+    "check_in_on_ordinary": 0.08,
+    "gentle_on_others": 0.90,
+    "p99_ms": 5.0,
+    "memory_mb": 100.0,
+}
+
+
+class LabelledSetError(ValueError):
+    """A labelled set cannot be read; the message says which file and what is wrong."""
+
+
+@dataclass(frozen=True)
+class Message:
+    id: str
+    label: str
+    kind: str
+    text: str
+
+
+@dataclass
+class Tally:
+    """Outcomes for one group of messages (a kind, or a whole label)."""
+
+    label: str
+    outcomes: Counter[str] = field(default_factory=Counter)
+    wrong: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return sum(self.outcomes.values())
+
+    def rate(self, *outcomes: str) -> float:
+        return sum(self.outcomes[o] for o in outcomes) / self.count if self.count else 0.0
+
+
+@dataclass
+class Result:
+    sources: list[str]
+    by_kind: dict[str, Tally]
+    by_label: dict[str, Tally]
+    timings: list[float]
+    memory_mb: float | None
+
+    def figures(self) -> dict[str, float]:
+        risk, others, ordinary = (self.by_label.get(label) for label in LABELS)
+        found: dict[str, float] = {}
+        if risk is not None and risk.count:
+            found["recall"] = risk.rate("crisis", "check_in")
+        if ordinary is not None and ordinary.count:
+            found["crisis_on_ordinary"] = ordinary.rate("crisis")
+            found["check_in_on_ordinary"] = ordinary.rate("check_in")
+        if others is not None and others.count:
+            found["gentle_on_others"] = others.rate("others")
+        found["p50_ms"] = report.percentile(self.timings, 0.50) * 1000
+        found["p99_ms"] = report.percentile(self.timings, 0.99) * 1000
+        if self.memory_mb is not None:
+            found["memory_mb"] = self.memory_mb
+        return found
+
+    def aims_met(self) -> dict[str, bool]:
+        figures = self.figures()
+        met: dict[str, bool] = {}
+        for name, aim in AIMS.items():
+            if name not in figures:
+                continue
+            higher_is_better = name in {"recall", "gentle_on_others"}
+            met[name] = figures[name] >= aim if higher_is_better else figures[name] <= aim
+        return met
+
+
+def load_messages(path: Path) -> list[Message]:
+    """A labelled set, checked: every problem names the file and the entry."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise LabelledSetError(f"{path}: cannot read it ({error.strerror or error})") from error
+    except yaml.YAMLError as error:
+        raise LabelledSetError(f"{path}: not valid YAML ({error})") from error
+    if not isinstance(data, list):
+        raise LabelledSetError(f"{path}: expected a list of messages (id, label, kind, text)")
+    messages: list[Message] = []
+    for number, item in enumerate(data, start=1):
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            raise LabelledSetError(f"{path}: entry {number} has no text")
+        label = item.get("label")
+        if label not in LABELS:
+            raise LabelledSetError(
+                f"{path}: entry {number} has label {label!r}; use one of {', '.join(LABELS)}"
+            )
+        messages.append(
+            Message(
+                id=str(item.get("id", number)),
+                label=str(label),
+                kind=str(item.get("kind") or label),
+                text=item["text"],
+            )
+        )
+    return messages
+
+
+def _right(label: str, outcome: str) -> bool:
+    if label == "risk":
+        return outcome in {"crisis", "check_in"}
+    if label == "others":
+        return outcome == "others"
+    return outcome in {"none", "others"}
+
+
+def run(
+    messages: Sequence[Message],
+    *,
+    sources: Sequence[str] = (),
+    rounds: int = ROUNDS,
+    memory: bool = True,
+    screen: Callable[[str], Any] | None = None,
+) -> Result:
+    """Screen every message `rounds` times; tally the outcomes of the first round."""
+    if screen is None:
+        from bot.engine.safety import screen as shipped
+
+        screen = shipped
+    by_kind: dict[str, Tally] = {}
+    by_label: dict[str, Tally] = {label: Tally(label) for label in LABELS}
+    timings: list[float] = []
+    clock = time.perf_counter
+    for round_number in range(rounds):
+        for message in messages:
+            started = clock()
+            concern = screen(message.text)
+            timings.append(clock() - started)
+            if round_number:
+                continue
+            outcome = concern.outcome if concern is not None else "none"
+            for tally in (
+                by_kind.setdefault(message.kind, Tally(message.label)),
+                by_label[message.label],
+            ):
+                tally.outcomes[outcome] += 1
+                if not _right(message.label, outcome):
+                    tally.wrong.append(message.id)
+    return Result(
+        sources=list(sources),
+        by_kind=by_kind,
+        by_label={k: v for k, v in by_label.items() if v.count},
+        timings=timings,
+        memory_mb=memory_added() if memory else None,
+    )
+
+
+_MEMORY_PROBE = """
+import json, sys
+def rss():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+import yaml, re, unicodedata  # what the process holds before the screen
+before = rss()
+from bot.engine.safety import screen
+for text in sys.argv[1:]:
+    screen(text)
+print(json.dumps({"before": before, "after": rss()}))
+"""
+
+
+def memory_added(samples: Sequence[str] = ()) -> float | None:
+    """Resident memory a fresh interpreter gains by importing and using the screen (MB)."""
+    texts = (
+        list(samples)
+        or [
+            "Long day on the ward, and I can't stop thinking about ending it.",
+            "A pupil disclosed self-harm today; safeguarding referral made.",
+        ]
+        * 50
+    )
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", _MEMORY_PROBE, *texts],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        ).stdout
+        figures = json.loads(out)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None
+    return float(figures["after"] - figures["before"])
+
+
+# ---------------------------------------------------------------------- reporting
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:.1f}%"
+
+
+def markdown(result: Result, *, command: str) -> str:
+    figures = result.figures()
+    met = result.aims_met()
+    lines = [
+        f"Measured on {', '.join(f'`{s}`' for s in result.sources) or 'the given messages'} "
+        f"with `{command}`: {sum(t.count for t in result.by_label.values())} messages. "
+        "Recall counts the crisis card or the check-in question; a false alarm is either on an "
+        "ordinary message.",
+        "",
+    ]
+    rows = []
+    names = {
+        "recall": "Recall on risk (crisis or check-in)",
+        "crisis_on_ordinary": "Crisis card on ordinary messages",
+        "check_in_on_ordinary": "Check-in question on ordinary messages",
+        "gentle_on_others": "Others at risk given the gentle card",
+        "p99_ms": "p99 screen time per message",
+        "memory_mb": "Memory the screen adds to a process",
+    }
+    for name, title in names.items():
+        if name not in figures:
+            continue
+        value = figures[name]
+        shown = (
+            f"{value:.2f} ms"
+            if name == "p99_ms"
+            else f"{value:.1f} MB"
+            if name == "memory_mb"
+            else _pct(value)
+        )
+        aim = AIMS[name]
+        aim_text = (
+            f"≥ {aim * 100:.0f}%"
+            if name in {"recall", "gentle_on_others"}
+            else f"≤ {aim * 100:.0f}%"
+            if name.endswith("ordinary")
+            else f"≤ {aim:g} ms"
+            if name == "p99_ms"
+            else f"≤ {aim:g} MB"
+        )
+        rows.append((title, shown, aim_text, report.verdict(met[name])))
+    rows.append(
+        (
+            "p50 / max screen time",
+            f"{figures['p50_ms']:.3f} ms / {max(result.timings, default=0) * 1000:.2f} ms",
+            "",
+            "",
+        )
+    )
+    lines.append(report.table(("Overall", "Figure", "Aim", ""), rows))
+    lines += ["", "By kind:", ""]
+    kind_rows = []
+    for kind in sorted(result.by_kind, key=lambda k: (LABELS.index(result.by_kind[k].label), k)):
+        tally = result.by_kind[kind]
+        o = tally.outcomes
+        if tally.label == "risk":
+            measure = f"recall {_pct(tally.rate('crisis', 'check_in'))}"
+        elif tally.label == "others":
+            measure = f"gentle card {_pct(tally.rate('others'))}"
+        else:
+            measure = (
+                f"crisis {_pct(tally.rate('crisis'))}, check-in {_pct(tally.rate('check_in'))}"
+            )
+        kind_rows.append(
+            (
+                kind,
+                tally.label,
+                tally.count,
+                measure,
+                o["crisis"],
+                o["check_in"],
+                o["others"],
+                o["none"],
+            )
+        )
+    lines.append(
+        report.table(
+            ("Kind", "Label", "n", "Measure", "Crisis", "Check-in", "Gentle", "Nothing"),
+            kind_rows,
+        )
+    )
+    return "\n".join(lines)
+
+
+def wrong_ids(result: Result) -> str:
+    lines = []
+    for kind, tally in sorted(result.by_kind.items()):
+        if tally.wrong:
+            lines.append(f"{kind}: {', '.join(tally.wrong)}")
+    return "\n".join(lines) or "(none)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.safety_screen",
+        description="Measure the safety screen on labelled messages (default: the held-out split).",
+    )
+    parser.add_argument("files", nargs="*", type=Path, help="labelled YAML sets to measure")
+    parser.add_argument("--split", choices=sorted(SPLITS), default="heldout")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="screenings per message")
+    parser.add_argument("--no-memory", action="store_true", help="skip the memory probe")
+    parser.add_argument("--wrong", action="store_true", help="list the ids answered wrongly")
+    args = parser.parse_args(argv)
+    files = args.files or [SPLITS[args.split]]
+    try:
+        messages = [m for path in files for m in load_messages(path)]
+    except LabelledSetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if not messages:
+        print("error: no messages to measure", file=sys.stderr)
+        return 2
+    sources = [_shown(path) for path in files]
+    result = run(messages, sources=sources, rounds=max(1, args.rounds), memory=not args.no_memory)
+    command = "python -m bench.safety_screen " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
+    print(markdown(result, command=command.strip()))
+    if args.wrong:
+        print("\nAnswered wrongly (ids):\n" + wrong_ids(result))
+    return 0
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return path.name
+
+
+def grouped(messages: Sequence[Message]) -> dict[str, list[Message]]:
+    found: dict[str, list[Message]] = defaultdict(list)
+    for message in messages:
+        found[message.kind].append(message)
+    return dict(found)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,310 @@
+"""The safety screen: every piece of text a leader sends is checked here first.
+
+`screen(text)` answers with a `Concern` or None:
+
+- "crisis": a clear risk to the leader; the crisis card, at once;
+- "check_in": words close to risk that the screen cannot confirm (means, goodbyes, burden,
+  passive wishes, risk told in the past); the leader is asked directly;
+- "others": a patient, pupil, colleague or relative at risk; the gentler card.
+
+It reads in three explainable layers, each tested on its own: `normalise` (how text is read),
+`cues` (the phrases that point towards risk, listed in config/safety.yaml where they can be
+reviewed) and `context` (negation, whom a cue is about, quoted speech, professional talk, past
+and resolved, "me too"). No model and no network; every pattern runs in linear time. The screen
+favours recall: a check-in question costs a leader a moment; a miss could cost far more. It
+never logs or keeps the text: a Concern names only the cue groups that fired.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from itertools import accumulate
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from bot.engine.safety import cues as _cues
+from bot.engine.safety.context import Context, Subject
+from bot.engine.safety.cues import CLAUSE_BREAK, Cue, index_words, join
+from bot.engine.safety.normalise import Clause, Reader, build_reader
+
+#: What the screen found: a clear risk to the leader ("crisis"), words close to risk that the
+#: screen cannot confirm and should ask about directly ("check_in"), or someone else at risk
+#: (a patient, pupil, colleague or relative: "others").
+Outcome = Literal["crisis", "check_in", "others"]
+
+#: The phrase lists that ship with Reflect.
+DEFAULT_FILE = Path(__file__).resolve().parents[3] / "config" / "safety.yaml"
+
+#: How much of a clause before a cue is read for its context (negation, whom it is about).
+_BEFORE = 160
+
+#: How many matches of one phrase in one message are read in context (the rest add nothing).
+MAX_REPEATS = 8
+
+#: The cue name given when a "me too" takes on someone else's risk.
+ME_TOO = "me_too"
+
+
+@dataclass(frozen=True)
+class Concern:
+    """What the screen found; see `Outcome`. `cues` names the cue groups behind it (never
+    the words themselves), for tests and for reviewing the phrase file."""
+
+    outcome: Outcome
+    cues: tuple[str, ...] = field(default=(), compare=False)
+
+
+class SafetyConfigError(ValueError):
+    """The phrase file cannot be used; the message lists every problem."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One cue found in one clause, read in its context."""
+
+    cue: str
+    level: Literal["crisis", "check_in"]
+    #: The leader, someone else, or only a subject of work (no card on its own).
+    about: Literal["self", "others", "work"]
+    clause: int
+
+
+@dataclass(frozen=True)
+class Screen:
+    """A compiled phrase file. Build one with `load_screen` or `compile_screen`."""
+
+    reader: Reader
+    cues: tuple[Cue, ...]
+    context: Context
+
+    def clauses(self, text: str) -> list[Clause]:
+        return self.reader.clauses(text)
+
+    def normalise(self, text: str) -> str:
+        """The text as the patterns see it: clauses of plain lower-case words, split by " . "."""
+        return " . ".join(clause.text for clause in self.clauses(text))
+
+    def screen(self, text: str) -> Concern | None:
+        """Check one message. Never logs or keeps the text."""
+        clauses = self.clauses(text)
+        return decide(self.findings(clauses), self.context, clauses)
+
+    def findings(self, clauses: list[Clause]) -> list[Finding]:
+        """Every cue in the message, with whom it is about and how serious it is. Once the
+        leader's own crisis is certain, the rest of the message is not read; a phrase that
+        repeats is read in context at most `MAX_REPEATS` times."""
+        found: list[Finding] = []
+        context = self.context
+        texts = [clause.text for clause in clauses]
+        whole = join(texts)
+        words = index_words(whole)
+        starts: list[int] = []
+        professional = context.professional.search(whole) is not None
+        at_work = professional or context.work.search(whole) is not None
+        may_be_history = context.told_as_resolved(whole)
+        for cue in self.cues:
+            for pattern in cue.present(words):
+                for seen, match in enumerate(pattern.finditer(whole)):
+                    if seen >= MAX_REPEATS:
+                        break
+                    start = match.start() + 1
+                    if not starts:
+                        starts = clause_starts(texts)
+                    index = bisect_right(starts, start) - 1
+                    before = whole[max(starts[index], start - _BEFORE) : start]
+                    if context.negated(before):
+                        continue
+                    about = (
+                        "others"
+                        if clauses[index].quoted
+                        else context.subject(before, match.group())
+                    )
+                    if cue.level == "topic":
+                        if context.an_event(before):
+                            about = "others"
+                        finding = self._topic(
+                            cue.name, index, about, professional=professional, at_work=at_work
+                        )
+                    else:
+                        finding = Finding(cue.name, cue.level, about or "self", index)
+                    if finding is None:
+                        continue
+                    found.append(finding)
+                    if finding.level == "crisis" and finding.about == "self":
+                        if not may_be_history:
+                            return found
+        return found
+
+    @staticmethod
+    def _topic(
+        name: str,
+        index: int,
+        about: Subject | None,
+        *,
+        professional: bool,
+        at_work: bool,
+    ) -> Finding | None:
+        """A bare topic word: only a subject of work (training, audits, data), someone else's
+        (another person, an event, a work setting), or the leader's own."""
+        if professional:
+            return Finding(name, "check_in", "work", index)
+        if about == "others":
+            return Finding(name, "crisis", "others", index)
+        if about == "self":
+            return Finding(name, "check_in" if at_work else "crisis", "self", index)
+        return Finding(name, "check_in", "others" if at_work else "self", index)
+
+
+def clause_starts(texts: list[str]) -> list[int]:
+    """Where each clause starts in `join(texts)`."""
+    lengths = accumulate(map(len, texts), initial=0)
+    return [1 + length + len(CLAUSE_BREAK) * number for number, length in enumerate(lengths)]
+
+
+def decide(findings: list[Finding], context: Context, clauses: list[Clause]) -> Concern | None:
+    """The outcome for a whole message: the leader's own risk anywhere wins."""
+    texts = [clause.text for clause in clauses]
+    mine = [f for f in findings if f.about == "self"]
+    others = [f for f in findings if f.about == "others"]
+    if mine and context.told_as_resolved(join(texts)):
+        mine = [f for f in mine if not context.in_the_past(texts[f.clause])]
+    answered = others or [f for f in findings if f.about == "work"]
+    if answered and any(
+        context.shares_risk(clause.text) for clause in clauses if not clause.quoted
+    ):
+        level = "crisis" if any(f.level == "crisis" for f in answered) else "check_in"
+        mine.append(Finding(ME_TOO, level, "self", -1))
+    for level in ("crisis", "check_in"):
+        fired = sorted({f.cue for f in mine if f.level == level})
+        if fired:
+            return Concern(level, tuple(fired))  # type: ignore[arg-type]
+    if others:
+        return Concern("others", tuple(sorted({f.cue for f in others})))
+    return None
+
+
+# ---------------------------------------------------------------------- loading
+
+_WORD_PATTERNS = (
+    "first_person",
+    "third_party",
+    "professional",
+    "work",
+    "me_too",
+    "past",
+    "resolved",
+    "returning",
+)
+_WORD_LISTS = (
+    "event_words",
+    "negators",
+    "fillers",
+    "hedges",
+    "typo_targets",
+    "typo_exceptions",
+    "dropped_g_exceptions",
+)
+_KNOWN_KEYS = frozenset(
+    {
+        "version",
+        "last_reviewed",
+        "terms",
+        "cues",
+        "text_speak",
+        "confusables",
+        *_WORD_PATTERNS,
+        *_WORD_LISTS,
+    }
+)
+
+
+def load_screen(path: Path) -> Screen:
+    """Read and compile a phrase file, reporting every problem at once."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise SafetyConfigError(f"{path}: cannot read the safety phrase file ({error}).") from error
+    except yaml.YAMLError as error:
+        raise SafetyConfigError(f"{path}: not valid YAML ({error}).") from error
+    return compile_screen(data, source=str(path))
+
+
+def compile_screen(data: Any, *, source: str = "safety phrases") -> Screen:
+    """Compile a phrase file already read from YAML (see config/safety.yaml for the format)."""
+    if not isinstance(data, dict):
+        raise SafetyConfigError(f"{source}: expected a mapping of phrase lists.")
+    problems: list[str] = [f"unknown key {key!r}" for key in sorted(set(data) - _KNOWN_KEYS)]
+    terms = _cues.terms_of(data.get("terms", {}), problems)
+    cues = _cues.compile_cues(data.get("cues"), terms, problems)
+    words = {
+        name: _cues.compile_words(data.get(name), name=name, problems=problems)
+        for name in _WORD_PATTERNS
+    }
+    lists = {
+        name: _cues.word_set(data.get(name, []), name=name, problems=problems)
+        for name in _WORD_LISTS
+    }
+    text_speak = _cues.word_map(data.get("text_speak", {}), name="text_speak", problems=problems)
+    confusables = _cues.confusables_of(data.get("confusables", {}), problems)
+    if problems:
+        raise SafetyConfigError(
+            f"{source}: the safety phrase file has problems:\n"
+            + "\n".join(f"  - {problem}" for problem in problems)
+        )
+    reader = build_reader(
+        confusables=confusables,
+        text_speak=text_speak,
+        typo_targets=lists["typo_targets"],
+        typo_exceptions=lists["typo_exceptions"],
+        dropped_g_exceptions=lists["dropped_g_exceptions"],
+    )
+    context = Context(
+        first_person=words["first_person"],
+        third_party=words["third_party"],
+        event_words=lists["event_words"],
+        professional=words["professional"],
+        work=words["work"],
+        negators=lists["negators"],
+        fillers=lists["fillers"],
+        hedges=lists["hedges"],
+        me_too=words["me_too"],
+        past=words["past"],
+        resolved=words["resolved"],
+        returning=words["returning"],
+    )
+    return Screen(reader=reader, cues=cues, context=context)
+
+
+_DEFAULT = load_screen(DEFAULT_FILE)
+
+
+def screen(text: str) -> Concern | None:
+    """Check one message against the phrase lists that ship with Reflect."""
+    return _DEFAULT.screen(text)
+
+
+def normalise(text: str) -> str:
+    """Text as the screen reads it (lower case, no apostrophes, repeated letters squeezed)."""
+    return _DEFAULT.normalise(text)
+
+
+def default_screen() -> Screen:
+    """The compiled phrase lists that ship with Reflect."""
+    return _DEFAULT
+
+
+__all__ = [
+    "Concern",
+    "Finding",
+    "Outcome",
+    "SafetyConfigError",
+    "Screen",
+    "compile_screen",
+    "default_screen",
+    "load_screen",
+    "normalise",
+    "screen",
+]

@@ -1,0 +1,42 @@
+"""When a reflection ends, the bot deletes its own messages that asked its questions.
+
+A question message can quote the leader's answers (a prompt may use an earlier answer; a
+clicked answer is shown under its question), so once the reflection is saved those messages
+go (chat.delete), found in the DM's history by their block ids, which name the owner and the
+flow. Crisis support is always posted on its own and is never deleted. What the leader typed
+stays: a bot cannot delete a person's messages, which is why the first-use agreement says so.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from bot.engine.people import Person
+from bot.engine.replies import Reply, Summary
+from bot.slack.identity import owner_tag
+from bot.slack.parts import Parts
+from bot.slack.views.questions import PREFIX
+
+log = logging.getLogger(__name__)
+
+
+def clear_questions_later(
+    parts: Parts, person: Person, *, channel: str, replies: Sequence[Reply]
+) -> None:
+    """On the person's lane (after the replies are posted): delete the bot's question messages
+    of the flows these replies finish."""
+    flows = {reply.flow_id for reply in replies if isinstance(reply, Summary)}
+    if not flows:
+        return
+    prefixes = tuple(f"{PREFIX}|{owner_tag(person)}|{flow_id}|" for flow_id in flows)
+
+    def clear() -> None:
+        gone = 0
+        for message in parts.delivery.own_messages(channel=channel):
+            ids = [str(block.get("block_id") or "") for block in message.get("blocks") or []]
+            if any(block_id.startswith(prefixes) for block_id in ids):
+                gone += parts.delivery.delete(channel=channel, ts=str(message.get("ts")))
+        log.info("a finished reflection's questions were cleared: %d messages", gone)
+
+    parts.lanes.submit(person.id, clear)

@@ -1,0 +1,158 @@
+"""Posting to Slack without falling over.
+
+The client's retry handlers wait out 429s and retry 5xx and dropped connections. What is left
+is a Slack error (`ok: false`): it is logged by its code only (never ids or text) and the bot
+carries on. People whose account is deactivated or gone get no more messages.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+from slack_sdk.web import SlackResponse
+
+from bot.slack.views.blocks import Post
+
+log = logging.getLogger(__name__)
+
+#: Errors meaning the person can no longer be messaged.
+GONE = frozenset({"account_inactive", "user_not_found", "user_disabled", "cannot_dm_bot"})
+
+
+class Delivery:
+    def __init__(self, *, client: WebClient) -> None:
+        self.client = client
+        self._dms: dict[str, str] = {}
+        self._gone: set[str] = set()
+        self._lock = threading.Lock()
+
+    def is_gone(self, *, channel: str | None = None, user_id: str | None = None) -> bool:
+        with self._lock:
+            return bool({channel, user_id} & self._gone)
+
+    def known_dm(self, *, user_id: str) -> str | None:
+        """The bot's DM with this person, if already opened (no API call)."""
+        with self._lock:
+            return self._dms.get(user_id)
+
+    def dm_channel(self, *, user_id: str) -> str | None:
+        """The bot's DM with this person (opened once, then remembered)."""
+        if self.is_gone(user_id=user_id):
+            return None
+        with self._lock:
+            known = self._dms.get(user_id)
+        if known:
+            return known
+        response = self._call(
+            "conversations.open", lambda: self.client.conversations_open(users=user_id), who=user_id
+        )
+        channel = (response or {}).get("channel", {}).get("id")
+        if channel:
+            with self._lock:
+                self._dms[user_id] = channel
+        return channel
+
+    def post(
+        self,
+        *,
+        channel: str,
+        posts: Sequence[Post],
+        metadata: dict[str, Any] | None = None,
+        thread_ts: str | None = None,
+    ) -> list[str]:
+        """Post each message in turn (in the thread `thread_ts`, if given); stop at the first
+        that fails. Returns their ts."""
+        extra: dict[str, Any] = {"metadata": metadata} if metadata is not None else {}
+        if thread_ts:
+            extra["thread_ts"] = thread_ts
+        sent: list[str] = []
+        for post in posts:
+            if self.is_gone(channel=channel):
+                break
+
+            def call(post: Post = post) -> SlackResponse:
+                return self.client.chat_postMessage(
+                    channel=channel, text=post.text, blocks=list(post.blocks), **extra
+                )
+
+            response = self._call("chat.postMessage", call, who=channel)
+            if response is None:
+                break
+            sent.append(str(response.get("ts", "")))
+        return sent
+
+    def update(
+        self, *, channel: str, ts: str, text: str, blocks: Sequence[Block | dict[str, Any]]
+    ) -> bool:
+        def call() -> SlackResponse:
+            return self.client.chat_update(channel=channel, ts=ts, text=text, blocks=list(blocks))
+
+        return self._call("chat.update", call, who=channel) is not None
+
+    def delete(self, *, channel: str, ts: str) -> bool:
+        """Delete one of the bot's own messages (chat.delete)."""
+
+        def call() -> SlackResponse:
+            return self.client.chat_delete(channel=channel, ts=ts)
+
+        return self._call("chat.delete", call, who=channel) is not None
+
+    def own_messages(
+        self, *, channel: str, oldest: str = "0", most: int = 1000
+    ) -> list[dict[str, Any]]:
+        """The bot's own messages in a channel since `oldest` (a Slack ts), newest first."""
+        found: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while len(found) < most:
+
+            def call(cursor: str | None = cursor) -> SlackResponse:
+                return self.client.conversations_history(
+                    channel=channel, oldest=oldest, limit=200, cursor=cursor
+                )
+
+            response = self._call("conversations.history", call, who=channel)
+            if response is None:
+                break
+            found += [m for m in response.get("messages") or [] if m.get("bot_id")]
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                break
+        return found[:most]
+
+    def publish_home(self, *, user_id: str, view: View) -> bool:
+        def call() -> SlackResponse:
+            return self.client.views_publish(user_id=user_id, view=view)
+
+        return self._call("views.publish", call, who=user_id) is not None
+
+    def open_view(self, *, trigger_id: str, view: View) -> bool:
+        def call() -> SlackResponse:
+            return self.client.views_open(trigger_id=trigger_id, view=view)
+
+        return self._call("views.open", call, who=None) is not None
+
+    def _call(
+        self, method: str, call: Callable[[], SlackResponse], *, who: str | None
+    ) -> dict[str, Any] | None:
+        """Make one Web API call (slack_sdk's typed method, which validates blocks and views
+        and encodes the request as the method wants), turning Slack's refusals into None."""
+        try:
+            response = call()
+        except SlackApiError as error:
+            code = str(error.response.get("error", "unknown"))
+            log.warning("Slack refused %s: %s", method, code)
+            if code in GONE and who:
+                with self._lock:
+                    self._gone.add(who)
+            return None
+        except (SlackClientError, OSError) as error:
+            log.warning("Slack call %s failed: %s", method, type(error).__name__)
+            return None
+        return dict(response.data) if isinstance(response.data, dict) else {}

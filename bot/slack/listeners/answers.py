@@ -1,0 +1,129 @@
+"""Answers given by clicking: a button, a select, or ticked boxes and "Done".
+
+A click counts only if it is the owner's and answers the question now waiting; the message is
+then updated to show the answer without its controls. Anything else changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+
+from bot.engine.people import Person
+from bot.engine.replies import AfterCrisis, CheckIn, Question, Reply
+from bot.slack.delivery import cleanup
+from bot.slack.identity import owner_tag
+from bot.slack.listeners import home
+from bot.slack.parts import Parts
+from bot.slack.views import copy
+from bot.slack.views.blocks import compose
+from bot.slack.views.questions import Asked, answer_label, read_block_id, with_answer
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, parts: Parts) -> None:
+    @app.action(re.compile(r"^answer:\d+$"))
+    def on_button(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+    ) -> None:
+        answer(parts, ack=ack, body=body, action=action, context=context, value=action.get("value"))
+
+    @app.action("answer_select")
+    def on_select(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+    ) -> None:
+        value = (action.get("selected_option") or {}).get("value")
+        answer(parts, ack=ack, body=body, action=action, context=context, value=value)
+
+    @app.action("answer_pick")
+    def on_pick(ack: Ack) -> None:
+        ack()  # ticking a box answers nothing yet; "Done" does
+
+    @app.action("answer_done")
+    def on_done(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+    ) -> None:
+        picked = (body.get("state") or {}).get("values", {}).get(action.get("block_id"), {})
+        options = (picked.get("answer_pick") or {}).get("selected_options") or []
+        value = [option.get("value") for option in options]
+        answer(parts, ack=ack, body=body, action=action, context=context, value=value)
+
+
+def answer(
+    parts: Parts,
+    *,
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    context: BoltContext,
+    value: object,
+) -> None:
+    asked = read_block_id(str(action.get("block_id") or ""))
+    person = parts.person(context)
+    if asked is None or person is None or asked.owner != owner_tag(person) or value is None:
+        ack()
+        log.info("a click that was not the question owner's was ignored")
+        return
+    with parts.locks.hold(person), parts.store.writing():  # one commit, before the ack
+        note, replies = _choose(parts, person, asked, value)
+    ack()
+    container = body.get("container") or {}
+    channel, ts = container.get("channel_id"), container.get("message_ts")
+    message = body.get("message") or {}
+    posts = compose(replies, owner=asked.owner)
+
+    def deliver() -> None:
+        if note and channel and ts:
+            blocks = with_answer(
+                message.get("blocks") or [], asked_block=action["block_id"], note=note
+            )
+            parts.delivery.update(
+                channel=channel, ts=ts, text=copy.text("fallback.message"), blocks=blocks
+            )
+        if posts and channel:
+            parts.delivery.post(channel=channel, posts=posts, thread_ts=message.get("thread_ts"))
+
+    parts.lanes.submit(person.id, deliver)
+    if home.finished(replies) and context.user_id:
+        if channel:
+            cleanup.clear_questions_later(parts, person, channel=channel, replies=replies)
+        home.publish_later(parts, person, user_id=context.user_id)
+
+
+def _choose(
+    parts: Parts, person: Person, asked: Asked, value: object
+) -> tuple[str | None, list[Reply]]:
+    """The note to show in place of the controls (None: leave them), and the replies."""
+    current = parts.conversations.current(person)
+    if current is None or (current.flow_id, current.step_id) != (asked.flow_id, asked.step_id):
+        return _already(parts, person, asked), []
+    replies = parts.conversations.choose(
+        person, flow_id=asked.flow_id, step_id=asked.step_id, value=value
+    )
+    refused = any(
+        (isinstance(reply, Question) and reply.step_id == asked.step_id and reply.reason)
+        or isinstance(reply, CheckIn | AfterCrisis)  # a safety question waits: not taken
+        for reply in replies
+    )
+    if refused:
+        return None, replies
+    return copy.text("question.answered", answer=answer_label(current, value)), replies
+
+
+def _already(parts: Parts, person: Person, asked: Asked) -> str:
+    """For a click on an answered question: its answer, if still in the session."""
+    session = parts.store.load_session(person)
+    if session is None or session.flow_id != asked.flow_id or asked.step_id not in session.answers:
+        return copy.text("question.skipped")
+    flow = parts.conversations.library.get(asked.flow_id)
+    step = flow.step(asked.step_id) if flow else None
+    options = getattr(step, "options", None) or []
+    labels = {option.value: option.label for option in options}
+    given = session.answers[asked.step_id]
+    values = given if isinstance(given, list) else [given]
+    answer = ", ".join(labels.get(str(v), str(v)) for v in values)
+    return copy.text("question.answered", answer=answer)

@@ -1,0 +1,54 @@
+"""`/reflect forget`: confirm in a modal, then erase everything kept about the person."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk.models.views import View
+
+from bot.slack.parts import Parts
+from bot.slack.views import copy
+from bot.slack.views.mrkdwn import plain, sections
+
+log = logging.getLogger(__name__)
+
+CALLBACK_ID = "forget_confirm"
+
+
+def confirm_view() -> View:
+    return View(
+        type="modal",
+        callback_id=CALLBACK_ID,
+        title=plain(copy.text("forget.title")),
+        submit=plain(copy.text("forget.submit")),
+        close=plain(copy.text("forget.close")),
+        blocks=sections(copy.text("forget.body")),
+    )
+
+
+def done_view(*, count: int) -> View:
+    return View(
+        type="modal",
+        title=plain(copy.text("forget.done_title")),
+        close=plain(copy.text("home.close")),
+        blocks=sections(copy.text("forget.done", count=count)),
+    )
+
+
+def open_modal(parts: Parts, *, trigger_id: str) -> None:
+    parts.delivery.open_view(trigger_id=trigger_id, view=confirm_view())
+
+
+def register(app: App, parts: Parts) -> None:
+    @app.view(CALLBACK_ID)
+    def on_confirm(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        person = parts.person(context)
+        if person is None:
+            ack()
+            return
+        with parts.locks.hold(person):
+            count = parts.store.forget(person)
+        log.info("a person's data was erased on request")
+        ack(response_action="update", view=done_view(count=count))

@@ -1,0 +1,92 @@
+"""Clicks on the safety questions: the check-in's Yes / Not sure / No, and what to do after the
+crisis card. A click counts only if it is the owner's. The engine's answer is stored before the
+ack; then the buttons give way to the answer and the replies are posted, in the thread the
+question was in, if any.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+
+from bot.engine.replies import Reply
+from bot.slack.identity import owner_tag
+from bot.slack.parts import Parts
+from bot.slack.views import copy
+from bot.slack.views.blocks import compose
+from bot.slack.views.questions import with_answer
+from bot.slack.views.safety_questions import AFTER_CRISIS, CHECK_IN, block_id
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, parts: Parts) -> None:
+    @app.action(re.compile(rf"^{CHECK_IN}:(yes|not_sure|no)$"))
+    def on_check_in(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+    ) -> None:
+        _answer(parts, ack=ack, body=body, action=action, context=context, question=CHECK_IN)
+
+    @app.action(re.compile(rf"^{AFTER_CRISIS}:(carry_on|stop|numbers)$"))
+    def on_after_crisis(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+    ) -> None:
+        _answer(parts, ack=ack, body=body, action=action, context=context, question=AFTER_CRISIS)
+
+
+def _answer(
+    parts: Parts,
+    *,
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    context: BoltContext,
+    question: str,
+) -> None:
+    person = parts.person(context, greet=True)
+    if person is None or action.get("block_id") != block_id(question, owner=owner_tag(person)):
+        ack()
+        log.info("a click that was not the question owner's was ignored")
+        return
+    value = str(action.get("action_id", "")).partition(":")[2]
+    conversations = parts.conversations
+    with parts.locks.hold(person), parts.store.writing():  # one commit, before the ack
+        replies: list[Reply] = (
+            conversations.check_in_answered(person, value)
+            if question == CHECK_IN
+            else conversations.after_crisis(person, value)
+        )
+    ack()
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    channel, ts = container.get("channel_id"), container.get("message_ts")
+    thread_ts = message.get("thread_ts")
+    label = _label(message, action_id=str(action.get("action_id")))
+    posts = compose(replies, owner=owner_tag(person))
+
+    def deliver() -> None:
+        if channel and ts:
+            blocks = with_answer(
+                message.get("blocks") or [],
+                asked_block=str(action["block_id"]),
+                note=copy.text("question.answered", answer=label),
+            )
+            parts.delivery.update(
+                channel=channel, ts=ts, text=message.get("text") or "", blocks=blocks
+            )
+        if posts and channel:
+            parts.delivery.post(channel=channel, posts=posts, thread_ts=thread_ts)
+
+    parts.lanes.submit(person.id, deliver)
+
+
+def _label(message: dict[str, Any], *, action_id: str) -> str:
+    """The clicked button's own words, as the message shows them."""
+    for block in message.get("blocks") or []:
+        for element in block.get("elements") or []:
+            if isinstance(element, dict) and element.get("action_id") == action_id:
+                return str((element.get("text") or {}).get("text") or "")
+    return action_id.partition(":")[2]

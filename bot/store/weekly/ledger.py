@@ -1,0 +1,318 @@
+"""The weekly reminders' ledger: one row per person per week, written before anything is sent.
+
+A row moves `due` -> `claimed` -> `sent` (or `skipped`). Every move is one conditional UPDATE in
+the store's write transaction (BEGIN IMMEDIATE), so two senders (threads or processes) never
+both win a row:
+
+- claim: a `due` row whose time has come, or a `claimed` row whose lease ran out (its sender
+  died), becomes `claimed` under a fresh claim token and lease;
+- renew: the claimant extends its lease just before it posts, and gives up if it lost the row;
+- sent / skipped / release: only the holder of the current claim token can move the row on.
+
+A row claimed more than once may already have been posted (the sender died or lost Slack's
+answer after posting), so the sender looks for it in the DM before posting again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from bot.store.times import parse, stamp
+from bot.store.weekly.tables import Row, Tables
+
+State = Literal["due", "claimed", "sent", "skipped"]
+Kind = Literal["weekly", "reminder"]
+
+#: Why a row was skipped rather than sent.
+SkipReason = Literal[
+    "late", "opted_out", "deactivated", "left_channel", "team_off", "cannot_message"
+]
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A nudge the planner wants in the ledger."""
+
+    person: str
+    week: str
+    kind: Kind
+    channel: str
+    recipient_sealed: bytes
+    consent: bool
+    due_at: dt.datetime
+    skipped: SkipReason | None = None
+
+    def __repr__(self) -> str:
+        return f"Planned({self.week}, {self.kind}, skipped={self.skipped})"
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One row of the ledger: a weekly reminder for one person, and how far it has got."""
+
+    id: str
+    person: str
+    week: str
+    kind: Kind
+    channel: str
+    recipient_sealed: bytes
+    consent: bool
+    due_at: dt.datetime
+    state: State
+    attempts: int
+    claim_token: str | None = None
+    lease_until: dt.datetime | None = None
+    sent_ts: str | None = None
+    reason: str | None = None
+    created_at: dt.datetime | None = None
+
+    @property
+    def in_doubt(self) -> bool:
+        """Claimed before: a message may have gone out without the ledger knowing."""
+        return self.attempts > 1
+
+    def __repr__(self) -> str:
+        return f"LedgerEntry({self.week}, {self.kind}, {self.state}, attempts={self.attempts})"
+
+
+def _stamp(moment: dt.datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("datetimes must be time-zone aware")
+    return stamp(moment)
+
+
+def _moment(text: str | None) -> dt.datetime | None:
+    return None if text is None else parse(text)
+
+
+def _entry(row: Row) -> LedgerEntry:
+    due_at = _moment(row["due_at"])
+    assert due_at is not None
+    return LedgerEntry(
+        id=row["id"],
+        person=row["person"],
+        week=row["week"],
+        kind=row["kind"],
+        channel=row["channel"],
+        recipient_sealed=row["recipient_sealed"],
+        consent=bool(row["consent"]),
+        due_at=due_at,
+        state=row["state"],
+        attempts=row["attempts"],
+        claim_token=row["claim_token"],
+        lease_until=_moment(row["lease_until"]),
+        sent_ts=row["sent_ts"],
+        reason=row["reason"],
+        created_at=_moment(row["created_at"]),
+    )
+
+
+class Ledger(Tables):
+    # ------------------------------------------------------------------ planning
+
+    def add(
+        self,
+        *,
+        person: str,
+        week: str,
+        kind: Kind,
+        channel: str,
+        recipient_sealed: bytes,
+        consent: bool,
+        due_at: dt.datetime,
+        now: dt.datetime,
+        skipped: SkipReason | None = None,
+    ) -> bool:
+        """Put a nudge in the ledger, once: False if this person already has one this week."""
+        planned = Planned(
+            person=person,
+            week=week,
+            kind=kind,
+            channel=channel,
+            recipient_sealed=recipient_sealed,
+            consent=consent,
+            due_at=due_at,
+            skipped=skipped,
+        )
+        return bool(self.add_all([planned], now=now))
+
+    def add_all(self, planned: Iterable[Planned], *, now: dt.datetime) -> list[Planned]:
+        """Put many nudges in the ledger in one transaction; returns those that went in (a
+        person who already has one that week keeps it)."""
+        added: list[Planned] = []
+        with self._db.writing() as db:
+            for row in planned:
+                cursor = db.execute(
+                    "INSERT INTO reminder_ledger (id, person, week, kind, channel, "
+                    "recipient_sealed, consent, due_at, state, reason, created_at, updated_at) "
+                    "VALUES (:id, :person, :week, :kind, :channel, :sealed, :consent, :due, "
+                    ":state, :reason, :now, :now) ON CONFLICT (person, week, kind) DO NOTHING",
+                    {
+                        "id": uuid.uuid4().hex,
+                        "person": row.person,
+                        "week": row.week,
+                        "kind": row.kind,
+                        "channel": row.channel,
+                        "sealed": row.recipient_sealed,
+                        "consent": int(row.consent),
+                        "due": _stamp(row.due_at),
+                        "state": "skipped" if row.skipped else "due",
+                        "reason": row.skipped,
+                        "now": _stamp(now),
+                    },
+                )
+                if cursor.rowcount == 1:
+                    added.append(row)
+        return added
+
+    def planned(self, *, weeks: Iterable[str], kind: Kind = "weekly") -> set[tuple[str, str]]:
+        """(person, week) pairs already in the ledger for these weeks."""
+        weeks = sorted(set(weeks))
+        if not weeks:
+            return set()
+        marks = ",".join("?" for _ in weeks)
+        rows = self._read(
+            f"SELECT person, week FROM reminder_ledger WHERE kind = ? AND week IN ({marks})",
+            (kind, *weeks),
+        )
+        return {(row["person"], row["week"]) for row in rows}
+
+    def ever_sent(self, *, person: str, channel: str) -> bool:
+        """Whether this person has had a nudge for this team before (then no consent text)."""
+        rows = self._read(
+            "SELECT 1 FROM reminder_ledger WHERE person = ? AND channel = ? AND state = 'sent' "
+            "LIMIT 1",
+            (person, channel),
+        )
+        return bool(rows)
+
+    # ------------------------------------------------------------------ sending
+
+    def claim(self, *, now: dt.datetime, lease: dt.timedelta) -> LedgerEntry | None:
+        """Take the next row whose time has come, or whose claimant's lease ran out."""
+        condition = (
+            "due_at <= :now AND ((state = 'due' AND COALESCE(retry_at, '') <= :now) "
+            "OR (state = 'claimed' AND lease_until <= :now))"
+        )
+        rows = self._write(
+            "UPDATE reminder_ledger SET state = 'claimed', claim_token = :token, "
+            "lease_until = :lease, attempts = attempts + 1, updated_at = :now "
+            f"WHERE id = (SELECT id FROM reminder_ledger WHERE {condition} "
+            f"ORDER BY due_at, id LIMIT 1) AND {condition} RETURNING *",
+            {"now": _stamp(now), "lease": _stamp(now + lease), "token": secrets.token_hex(16)},
+        )
+        return _entry(rows[0]) if rows else None
+
+    def renew(self, entry: LedgerEntry, *, now: dt.datetime, lease: dt.timedelta) -> bool:
+        """Extend our lease just before posting. False: the row is no longer ours to send."""
+        rows = self._write(
+            "UPDATE reminder_ledger SET lease_until = :lease, updated_at = :now "
+            "WHERE id = :id AND claim_token = :token AND state = 'claimed' "
+            "AND lease_until > :now RETURNING id",
+            self._held(entry, now) | {"lease": _stamp(now + lease)},
+        )
+        return bool(rows)
+
+    def mark_sent(self, entry: LedgerEntry, *, ts: str, now: dt.datetime) -> bool:
+        """Record the message ts. The DM channel is not kept: it would identify the person."""
+        rows = self._write(
+            "UPDATE reminder_ledger SET state = 'sent', sent_ts = :ts, lease_until = NULL, "
+            "updated_at = :now "
+            "WHERE id = :id AND claim_token = :token AND state = 'claimed' RETURNING id",
+            self._held(entry, now) | {"ts": ts},
+        )
+        return bool(rows)
+
+    def mark_skipped(self, entry: LedgerEntry, *, reason: SkipReason, now: dt.datetime) -> bool:
+        rows = self._write(
+            "UPDATE reminder_ledger SET state = 'skipped', reason = :reason, "
+            "lease_until = NULL, updated_at = :now "
+            "WHERE id = :id AND claim_token = :token AND state = 'claimed' RETURNING id",
+            self._held(entry, now) | {"reason": reason},
+        )
+        return bool(rows)
+
+    def release(self, entry: LedgerEntry, *, retry_at: dt.datetime, now: dt.datetime) -> bool:
+        """Give the row back to be tried again later (Slack was unavailable)."""
+        rows = self._write(
+            "UPDATE reminder_ledger SET state = 'due', claim_token = NULL, lease_until = NULL, "
+            "retry_at = :retry, updated_at = :now "
+            "WHERE id = :id AND claim_token = :token AND state = 'claimed' RETURNING id",
+            self._held(entry, now) | {"retry": _stamp(retry_at)},
+        )
+        return bool(rows)
+
+    def give_back(self, entry: LedgerEntry, *, now: dt.datetime) -> bool:
+        """Hand back a row we have certainly not posted (we are stopping): as if never claimed."""
+        rows = self._write(
+            "UPDATE reminder_ledger SET state = 'due', claim_token = NULL, lease_until = NULL, "
+            "attempts = MAX(attempts - 1, 0), updated_at = :now "
+            "WHERE id = :id AND claim_token = :token AND state = 'claimed' RETURNING id",
+            self._held(entry, now),
+        )
+        return bool(rows)
+
+    @staticmethod
+    def _held(entry: LedgerEntry, now: dt.datetime) -> dict[str, Any]:
+        return {"id": entry.id, "token": entry.claim_token, "now": _stamp(now)}
+
+    # ------------------------------------------------------------------ reading
+
+    def get(self, entry_id: str) -> LedgerEntry | None:
+        rows = self._read("SELECT * FROM reminder_ledger WHERE id = ?", (entry_id,))
+        return _entry(rows[0]) if rows else None
+
+    def nudged(self, *, channel: str, week: str) -> dict[str, dt.datetime]:
+        """Who was sent this team's weekly nudge that week (pseudonym: when it was due)."""
+        rows = self._read(
+            "SELECT person, due_at FROM reminder_ledger WHERE channel = ? AND week = ? "
+            "AND kind = 'weekly' AND state = 'sent'",
+            (channel, week),
+        )
+        return {row["person"]: parse(row["due_at"]) for row in rows}
+
+    def purge(self, *, older_than: dt.datetime) -> int:
+        """Forget finished rows (sent or skipped) due before `older_than` (retention)."""
+        rows = self._write(
+            "DELETE FROM reminder_ledger WHERE state IN ('sent', 'skipped') AND due_at < ? "
+            "RETURNING id",
+            (_stamp(older_than),),
+        )
+        return len(rows)
+
+    def channels_of(self, person: str) -> set[str]:
+        """The teams a person has been nudged for (for their App Home)."""
+        rows = self._read(
+            "SELECT DISTINCT channel FROM reminder_ledger WHERE person = ?", (person,)
+        )
+        return {row["channel"] for row in rows}
+
+    def next_wake(self) -> dt.datetime | None:
+        """When a row next becomes claimable (its due time, retry time, or lease end)."""
+        rows = self._read(
+            "SELECT MIN(CASE WHEN state = 'due' THEN MAX(due_at, COALESCE(retry_at, '')) "
+            "ELSE lease_until END) AS wake FROM reminder_ledger "
+            "WHERE state IN ('due', 'claimed')"
+        )
+        return _moment(rows[0]["wake"])
+
+    def counts(self, *, week: str | None = None) -> dict[str, int]:
+        """How many rows are in each state (all weeks, or one): for logs and status."""
+        where, params = ("WHERE week = ?", (week,)) if week else ("", ())
+        rows = self._read(
+            f"SELECT state, COUNT(*) AS n FROM reminder_ledger {where} GROUP BY state", params
+        )
+        return {row["state"]: row["n"] for row in rows}
+
+    def waiting(self, *, until: dt.datetime) -> list[LedgerEntry]:
+        rows = self._read(
+            "SELECT * FROM reminder_ledger WHERE state IN ('due', 'claimed') AND due_at <= ? "
+            "ORDER BY due_at",
+            (_stamp(until),),
+        )
+        return [_entry(row) for row in rows]

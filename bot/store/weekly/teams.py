@@ -1,0 +1,156 @@
+"""Teams with weekly reminders switched on, and the people who opted out of a team's reminders.
+
+A team is a Slack channel. Who switched it on is kept as a pseudonym (to check permission) and
+as their user id sealed under the service key (to name them in the consent message).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from bot.store.times import parse, stamp
+from bot.store.weekly.tables import Row, Tables, Transactions
+from bot.weekly.due import WeeklyTime
+from bot.weekly.privacy import Keyring
+
+
+@dataclass(frozen=True)
+class Team:
+    channel: str
+    workspace: str
+    when: WeeklyTime
+    active: bool
+    lead: str
+    lead_sealed: bytes
+    switched_on_at: dt.datetime
+    problem: str | None = None
+
+    def __repr__(self) -> str:  # no sealed values or pseudonyms in logs
+        return f"Team({self.when.describe()}, active={self.active})"
+
+
+def workspace_aad(channel: str) -> str:
+    return f"weekly/workspace/{channel}"
+
+
+def _team(row: Row, keyring: Keyring) -> Team:
+    hour, minute = (int(part) for part in row["at"].split(":"))
+    channel = row["channel"]
+    return Team(
+        channel=channel,
+        workspace=keyring.unseal(row["workspace_sealed"], aad=workspace_aad(channel)),
+        when=WeeklyTime(day=row["day"], time=dt.time(hour, minute)),
+        active=bool(row["active"]),
+        lead=row["lead"],
+        lead_sealed=row["lead_sealed"],
+        switched_on_at=parse(row["switched_on_at"]),
+        problem=row["problem"],
+    )
+
+
+class Teams(Tables):
+    """Team settings. The workspace (team) id is kept sealed, like every Slack id."""
+
+    def __init__(self, db: Transactions, *, keyring: Keyring) -> None:
+        super().__init__(db)
+        self.keyring = keyring
+
+    def get(self, channel: str) -> Team | None:
+        rows = self._read("SELECT * FROM reminder_teams WHERE channel = ?", (channel,))
+        return _team(rows[0], self.keyring) if rows else None
+
+    def active(self) -> list[Team]:
+        rows = self._read("SELECT * FROM reminder_teams WHERE active = 1 ORDER BY channel")
+        return [_team(row, self.keyring) for row in rows]
+
+    def led_by(self, lead: str) -> list[Team]:
+        rows = self._read(
+            "SELECT * FROM reminder_teams WHERE lead = ? ORDER BY active DESC, channel", (lead,)
+        )
+        return [_team(row, self.keyring) for row in rows]
+
+    def switch_on(
+        self,
+        *,
+        channel: str,
+        workspace: str,
+        when: WeeklyTime,
+        lead: str,
+        lead_sealed: bytes,
+        now: dt.datetime,
+    ) -> Team:
+        """Switch a team's reminders on, or change its day and time. Whoever switches on a team
+        that was off becomes its lead; a change to a team that is on keeps its lead."""
+        at = f"{when.time:%H:%M}"
+        sealed = self.keyring.seal(workspace, aad=workspace_aad(channel))
+        with self._db.writing() as db:
+            current = self.get(channel)
+            if current is None:
+                db.execute(
+                    "INSERT INTO reminder_teams (channel, workspace_sealed, day, at, active, lead,"
+                    " lead_sealed, switched_on_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)",
+                    (channel, sealed, when.day, at, lead, lead_sealed, stamp(now), stamp(now)),
+                )
+            elif not current.active:
+                db.execute(
+                    "UPDATE reminder_teams SET workspace_sealed = ?, day = ?, at = ?, active = 1, "
+                    "lead = ?, lead_sealed = ?, switched_on_at = ?, updated_at = ?, problem = NULL "
+                    "WHERE channel = ?",
+                    (sealed, when.day, at, lead, lead_sealed, stamp(now), stamp(now), channel),
+                )
+            else:
+                db.execute(
+                    "UPDATE reminder_teams SET day = ?, at = ?, updated_at = ?, problem = NULL "
+                    "WHERE channel = ?",
+                    (when.day, at, stamp(now), channel),
+                )
+        team = self.get(channel)
+        assert team is not None
+        return team
+
+    def switch_off(self, *, channel: str, now: dt.datetime) -> bool:
+        changed = self._count(
+            "UPDATE reminder_teams SET active = 0, updated_at = ? WHERE channel = ? AND active = 1",
+            (stamp(now), channel),
+        )
+        return changed == 1
+
+    def report_problem(self, *, channel: str, problem: str | None) -> None:
+        """Note (or clear) why a team's members could not be read, e.g. `not_in_channel`."""
+        self._write("UPDATE reminder_teams SET problem = ? WHERE channel = ?", (problem, channel))
+
+    # ------------------------------------------------------------------ opting out
+
+    def opt_out(self, *, channel: str, person: str, now: dt.datetime) -> None:
+        self._write(
+            "INSERT OR IGNORE INTO reminder_opt_outs (channel, person, at) VALUES (?, ?, ?)",
+            (channel, person, stamp(now)),
+        )
+
+    def opt_in(self, *, channel: str, person: str) -> bool:
+        return (
+            self._count(
+                "DELETE FROM reminder_opt_outs WHERE channel = ? AND person = ?", (channel, person)
+            )
+            == 1
+        )
+
+    def opted_out(self, *, channel: str, person: str) -> bool:
+        rows = self._read(
+            "SELECT 1 FROM reminder_opt_outs WHERE channel = ? AND person = ?", (channel, person)
+        )
+        return bool(rows)
+
+    def opt_outs_of(self, channel: str) -> set[str]:
+        rows = self._read("SELECT person FROM reminder_opt_outs WHERE channel = ?", (channel,))
+        return {row["person"] for row in rows}
+
+    def opted_out_teams(self, person: str) -> list[Team]:
+        """The teams a person said "Not for me" to, for their App Home (to opt back in)."""
+        rows = self._read(
+            "SELECT t.* FROM reminder_teams t JOIN reminder_opt_outs o ON o.channel = t.channel "
+            "WHERE o.person = ? ORDER BY t.channel",
+            (person,),
+        )
+        return [_team(row, self.keyring) for row in rows]

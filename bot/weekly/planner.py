@@ -1,0 +1,235 @@
+"""The planner: who is due a weekly nudge now, written into the ledger before anything is sent.
+
+For each team that is on: its members (conversations.members), less those who opted out, less
+deactivated accounts and bots (users.info, cached). Each person gets one nudge a week however
+many teams they are in: the earliest due among their teams. A nudge whose time has come goes in
+as `due`; one more than the lateness limit past its time goes in as `skipped` (late), so the
+week is accounted for and never sent at night after downtime.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from bot.slack.delivery.reminder_api import NudgeSlack, RateLimited, SlackRefused, SlackUnavailable
+from bot.store.weekly.ledger import Ledger, Planned
+from bot.store.weekly.teams import Team, Teams
+from bot.weekly.due import due_instant, timing, week_key, zone
+from bot.weekly.privacy import Keyring, recipient_aad, slack_identity
+from bot.weekly.profiles import Profiles
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], None]
+
+#: ok:false answers to conversations.members that mean the bot cannot see the team.
+UNREADABLE = {"not_in_channel", "channel_not_found", "is_archived", "missing_scope"}
+
+
+@dataclass
+class PlanReport:
+    added: int = 0
+    late: int = 0
+    next_due: dt.datetime | None = None
+    unreadable: list[str] = field(default_factory=list)
+    #: What was due (or late) and not yet in the ledger: written unless this was a dry run.
+    wanted: list[Planned] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"planned {self.added}, skipped as late {self.late}"
+
+
+@dataclass
+class _Candidate:
+    user: str
+    teams: list[Team]
+
+
+class Planner:
+    def __init__(
+        self,
+        *,
+        teams: Teams,
+        ledger: Ledger,
+        profiles: Profiles,
+        slack: NudgeSlack,
+        keyring: Keyring,
+        late_after: dt.timedelta,
+        sleep: Sleep,
+    ) -> None:
+        self.teams = teams
+        self.ledger = ledger
+        self.profiles = profiles
+        self.slack = slack
+        self.keyring = keyring
+        self.late_after = late_after
+        self.sleep = sleep
+        self._pseudonyms: dict[tuple[str, str], str] = {}
+        #: Who is not due yet, and when they will be, for what (zone, teams' settings).
+        self._waiting: dict[str, tuple[object, dt.datetime]] = {}
+
+    def _pseudonym(self, workspace: str, user: str) -> str:
+        key = (workspace, user)
+        if key not in self._pseudonyms:
+            self._pseudonyms[key] = self.keyring.pseudonym(
+                slack_identity(workspace=workspace, user=user)
+            )
+        return self._pseudonyms[key]
+
+    def plan(self, *, now: dt.datetime, dry_run: bool = False) -> PlanReport:
+        """Put everyone whose nudge is due by `now` in the ledger. `dry_run`: only say who
+        (in `report.wanted`), for `reflect nudges preview`."""
+        report = PlanReport()
+        people: dict[str, _Candidate] = {}
+        for team in self.teams.active():
+            members = self._members(team, report)
+            if members is None:
+                continue
+            opted_out = self.teams.opt_outs_of(team.channel)
+            for user in members:
+                person = self._pseudonym(team.workspace, user)
+                if person in opted_out:
+                    continue
+                people.setdefault(person, _Candidate(user=user, teams=[])).teams.append(team)
+        if not people:
+            return report
+        # Skip quickly everyone already in the ledger for their week (by their cached zone).
+        zones = [zone(name) for name in self._known_zones() | {None}]
+        weeks = {
+            week_key(now=moment, tz=tz) for tz in zones for moment in (now, now - self.late_after)
+        }
+        planned = self.ledger.planned(weeks=weeks)
+        wanted: list[Planned] = []
+        for person, candidate in people.items():
+            cached = self.profiles.cached(person)
+            if cached is not None and (person, week_key(now=now, tz=zone(cached.tz))) in planned:
+                continue
+            wanted += self._plan_person(person, candidate, now=now, planned=planned, report=report)
+        report.wanted = wanted
+        if dry_run:
+            return report
+        for row in self.ledger.add_all(wanted, now=now):
+            if row.skipped:
+                report.late += 1
+            else:
+                report.added += 1
+        if report.added or report.late:
+            log.info("weekly nudges: %s", report)
+        return report
+
+    def _known_zones(self) -> set[str | None]:
+        return self.profiles.zones()
+
+    def _members(self, team: Team, report: PlanReport) -> list[str] | None:
+        for _ in range(5):
+            try:
+                members = self.slack.channel_members(team.channel)
+            except RateLimited as limited:
+                self.sleep(limited.retry_after)
+                continue
+            except SlackRefused as refused:
+                if refused.error in UNREADABLE:
+                    if team.problem != refused.error:
+                        self.teams.report_problem(channel=team.channel, problem=refused.error)
+                        log.warning(
+                            "weekly nudges: a team's channel cannot be read (%s)", refused.error
+                        )
+                    report.unreadable.append(team.channel)
+                    return None
+                log.warning("weekly nudges: members unavailable (%s)", refused.error)
+                return None
+            except SlackUnavailable:
+                log.warning("weekly nudges: Slack unavailable while reading a team")
+                return None
+            if team.problem:
+                self.teams.report_problem(channel=team.channel, problem=None)
+            return members
+        return None
+
+    def _plan_person(
+        self,
+        person: str,
+        candidate: _Candidate,
+        *,
+        now: dt.datetime,
+        planned: set[tuple[str, str]],
+        report: PlanReport,
+    ) -> list[Planned]:
+        profile = None
+        for _ in range(5):
+            try:
+                profile = self.profiles.get(
+                    person=person, user=candidate.user, now=now, slack=self.slack
+                )
+                break
+            except RateLimited as limited:
+                self.sleep(limited.retry_after)
+            except (SlackUnavailable, SlackRefused):
+                return []  # try again on the next round
+        if profile is None or profile.deleted or profile.is_bot:
+            return []
+        tz = zone(profile.tz)
+        settings = (
+            profile.tz,
+            tuple((t.channel, t.when, t.switched_on_at) for t in candidate.teams),
+        )
+        # Last week too, while its nudge could still be on time: a Sunday-evening nudge after
+        # downtime may be due early on Monday, in the next week.
+        weeks = [(week_key(now=now, tz=tz), now)]
+        earlier = now - self.late_after
+        if week_key(now=earlier, tz=tz) != weeks[0][0]:
+            weeks.insert(0, (week_key(now=earlier, tz=tz), earlier))
+        waiting = self._waiting.get(person)
+        if len(weeks) == 1 and waiting and waiting[0] == settings and now < waiting[1]:
+            self._note_next(report, waiting[1])
+            return []
+        rows: list[Planned] = []
+        for week, anchor in weeks:
+            if (person, week) in planned:
+                continue
+            chosen = self._earliest(candidate.teams, tz=tz, anchor=anchor)
+            if chosen is None:
+                continue
+            due, team = chosen
+            when = timing(due=due, now=now, late_after=self.late_after)
+            if when == "early":
+                self._waiting[person] = (settings, due)
+                self._note_next(report, due)
+                continue
+            self._waiting.pop(person, None)
+            rows.append(
+                Planned(
+                    person=person,
+                    week=week,
+                    kind="weekly",
+                    channel=team.channel,
+                    recipient_sealed=self.keyring.seal(candidate.user, aad=recipient_aad(person)),
+                    consent=not self.ledger.ever_sent(person=person, channel=team.channel),
+                    due_at=due,
+                    skipped="late" if when == "late" else None,
+                )
+            )
+        return rows
+
+    @staticmethod
+    def _earliest(
+        teams: list[Team], *, tz: ZoneInfo, anchor: dt.datetime
+    ) -> tuple[dt.datetime, Team] | None:
+        """The earliest of the person's teams' due times in the week of `anchor`."""
+        chosen: tuple[dt.datetime, Team] | None = None
+        for team in teams:
+            due = due_instant(when=team.when, tz=tz, now=anchor)
+            if due < team.switched_on_at:
+                continue  # that week's time had passed when the team was switched on
+            if chosen is None or (due, team.channel) < (chosen[0], chosen[1].channel):
+                chosen = (due, team)
+        return chosen
+
+    @staticmethod
+    def _note_next(report: PlanReport, due: dt.datetime) -> None:
+        if report.next_due is None or due < report.next_due:
+            report.next_due = due

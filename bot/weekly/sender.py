@@ -1,0 +1,233 @@
+"""The sender: takes due rows from the ledger one at a time and posts them, within Slack's limits.
+
+For each row: claim it; if it was claimed before (a sender died, or Slack's answer was lost),
+look for it in the person's DM first; check it is still wanted (team on, not opted out, not too
+late); wait for its turn (pacing); renew the lease; post with the row id in the message
+metadata; record the ts. A crash between any two steps leaves a claimed row whose lease runs
+out, and the next claimant looks before posting, so nothing is lost or sent twice.
+
+Pacing: one post per `interval` (1 s by default, Slack's per-channel rate and well within the
+workspace budget), so a large team's nudges are spread out rather than burst; a 429 is waited
+out for its Retry-After before the same row is tried again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.slack.delivery.reminder_api import NudgeSlack, RateLimited, SlackRefused, SlackUnavailable
+from bot.slack.views.reminder import NudgeMessage
+from bot.store.weekly.ledger import Ledger, LedgerEntry, SkipReason
+from bot.store.weekly.teams import Team, Teams
+from bot.weekly.privacy import Keyring, recipient_aad
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], dt.datetime]
+Sleep = Callable[[float], None]
+#: Builds the message for a row (and its team, for the consent text).
+Composer = Callable[[LedgerEntry, Team, Keyring], NudgeMessage]
+
+LEASE = dt.timedelta(minutes=5)
+#: ok:false answers that mean this person cannot be messaged (any more).
+GONE = {"account_inactive", "user_not_found", "user_disabled", "cannot_dm_bot"}
+RETRY_BACKOFF = (30.0, 60.0, 120.0, 300.0, 600.0)
+#: How many 429s in a row on one post before the row is given back for later.
+MAX_RATE_LIMITS = 10
+
+
+class Pacer:
+    """At most one post per `interval` seconds, from this sender."""
+
+    def __init__(self, *, interval: float, clock: Clock, sleep: Sleep) -> None:
+        self.interval = interval
+        self.clock = clock
+        self.sleep = sleep
+        self._next: dt.datetime | None = None
+
+    def wait_turn(self) -> None:
+        now = self.clock()
+        if self._next is not None and now < self._next:
+            self.sleep((self._next - now).total_seconds())
+        self._next = max(now, self._next or now) + dt.timedelta(seconds=self.interval)
+
+    def hold(self, seconds: float) -> None:
+        """Slack said wait: no post before `seconds` from now."""
+        self.sleep(seconds)
+        self._next = self.clock()
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    found: int = 0
+    skipped: int = 0
+    retry_later: int = 0
+    rate_limited: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"sent {self.sent}, found already sent {self.found}, skipped {self.skipped}, "
+            f"to retry {self.retry_later}, rate limited {self.rate_limited} times"
+        )
+
+
+class Sender:
+    def __init__(
+        self,
+        *,
+        ledger: Ledger,
+        teams: Teams,
+        slack: NudgeSlack,
+        keyring: Keyring,
+        compose: Composer,
+        clock: Clock,
+        sleep: Sleep,
+        late_after: dt.timedelta,
+        interval: float = 1.0,
+        lease: dt.timedelta = LEASE,
+        checkpoint: Callable[[str], None] | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self.ledger = ledger
+        self.teams = teams
+        self.slack = slack
+        self.keyring = keyring
+        self.compose = compose
+        self.clock = clock
+        self.sleep = sleep
+        self.late_after = late_after
+        self.lease = lease
+        self.pacer = Pacer(interval=interval, clock=clock, sleep=sleep)
+        #: Called at each step boundary with its name; tests raise here to simulate a crash.
+        self.checkpoint = checkpoint or (lambda step: None)
+        self.should_stop = should_stop
+
+    def send_due(self, *, limit: int | None = None) -> SendReport:
+        """Send every row whose time has come (or `limit` of them); returns what happened."""
+        report = SendReport()
+        handled = 0
+        while limit is None or handled < limit:
+            if self.should_stop():
+                break
+            entry = self.ledger.claim(now=self.clock(), lease=self.lease)
+            if entry is None:
+                break
+            handled += 1
+            self.checkpoint("claimed")
+            self._deliver(entry, report)
+            if handled % 100 == 0:
+                log.info("weekly nudges: %s", report)
+        if handled:
+            log.info("weekly nudges: %s", report)
+        return report
+
+    # ------------------------------------------------------------------ one row
+
+    def _deliver(self, entry: LedgerEntry, report: SendReport) -> None:
+        try:
+            user = self.keyring.unseal(entry.recipient_sealed, aad=recipient_aad(entry.person))
+        except Exception as error:  # a damaged row or another secret: never retried forever
+            log.error("weekly nudges: a recipient could not be unsealed (%s)", type(error).__name__)
+            self._skip(entry, "cannot_message", report)
+            return
+        if entry.in_doubt:
+            try:
+                if self._already_sent(entry, user, report):
+                    return
+            except (RateLimited, SlackUnavailable):
+                self._retry_later(entry, report)
+                return
+            self.checkpoint("checked")
+        team = self.teams.get(entry.channel)
+        reason = self._unwanted(entry, team)
+        if reason is not None:
+            self._skip(entry, reason, report)
+            return
+        assert team is not None
+        message = self.compose(entry, team, self.keyring)
+        rate_limits = 0
+        held_until = entry.lease_until or self.clock()
+        while True:
+            self.pacer.wait_turn()
+            if self.should_stop():  # woken early to stop: nothing was posted for this row
+                self.ledger.give_back(entry, now=self.clock())
+                return
+            now = self.clock()
+            if now - entry.due_at > self.late_after:
+                self._skip(entry, "late", report)
+                return
+            if held_until - now < self.lease / 2:  # waited long (pacing, 429s): renew first
+                if not self.ledger.renew(entry, now=now, lease=self.lease):
+                    log.info("weekly nudges: a row was taken over by another sender")
+                    return
+                held_until = now + self.lease
+            self.checkpoint("posting")
+            try:
+                posted = self.slack.post(
+                    channel=user, text=message.text, blocks=message.blocks, entry_id=entry.id
+                )
+            except RateLimited as limited:
+                report.rate_limited += 1
+                rate_limits += 1
+                if rate_limits >= MAX_RATE_LIMITS:
+                    self._retry_later(entry, report)
+                    return
+                self.pacer.hold(limited.retry_after)
+                continue
+            except SlackRefused as refused:
+                log.warning("weekly nudges: Slack refused a nudge (%s)", refused.error)
+                self._skip(
+                    entry,
+                    "deactivated" if refused.error in GONE else "cannot_message",
+                    report,
+                )
+                return
+            except SlackUnavailable:
+                # Slack may have posted it: look before anything else is tried.
+                log.warning("weekly nudges: no answer from Slack to a post; checking the DM")
+                try:
+                    if self._already_sent(entry, user, report):
+                        return
+                except (RateLimited, SlackUnavailable):
+                    pass
+                self._retry_later(entry, report)
+                return
+            break
+        self.checkpoint("posted")
+        self.ledger.mark_sent(entry, ts=posted.ts, now=self.clock())
+        report.sent += 1
+        self.checkpoint("recorded")
+
+    def _unwanted(self, entry: LedgerEntry, team: Team | None) -> SkipReason | None:
+        if team is None or not team.active:
+            return "team_off"
+        if self.teams.opted_out(channel=entry.channel, person=entry.person):
+            return "opted_out"
+        if self.clock() - entry.due_at > self.late_after:
+            return "late"
+        return None
+
+    def _already_sent(self, entry: LedgerEntry, user: str, report: SendReport) -> bool:
+        """Whether the nudge for this row is in the DM already (then it is recorded as sent)."""
+        dm_channel = self.slack.open_dm(user)
+        since = (entry.created_at or entry.due_at) - dt.timedelta(minutes=1)
+        ts = self.slack.find_nudge(dm_channel=dm_channel, entry_id=entry.id, since=since)
+        if ts is None:
+            return False
+        self.ledger.mark_sent(entry, ts=ts, now=self.clock())
+        report.found += 1
+        return True
+
+    def _skip(self, entry: LedgerEntry, reason: SkipReason, report: SendReport) -> None:
+        self.ledger.mark_skipped(entry, reason=reason, now=self.clock())
+        report.skipped += 1
+
+    def _retry_later(self, entry: LedgerEntry, report: SendReport) -> None:
+        wait = RETRY_BACKOFF[min(entry.attempts, len(RETRY_BACKOFF)) - 1]
+        now = self.clock()
+        self.ledger.release(entry, retry_at=now + dt.timedelta(seconds=wait), now=now)
+        report.retry_later += 1

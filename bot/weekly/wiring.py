@@ -1,0 +1,75 @@
+"""Putting the weekly reminders together: planner, sender and runner over the store."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+
+from bot.slack.delivery.reminder_api import NudgeSlack
+from bot.slack.views.reminder import FlowChoice, NudgeMessage, compose
+from bot.store.weekly.ledger import Ledger, LedgerEntry
+from bot.store.weekly.tables import Transactions
+from bot.store.weekly.teams import Team, Teams
+from bot.weekly.planner import Planner
+from bot.weekly.privacy import Keyring, lead_aad
+from bot.weekly.profiles import Profiles
+from bot.weekly.runner import NudgeRunner
+from bot.weekly.sender import Clock, Composer, Sender, Sleep
+
+
+def composer(flows: Sequence[FlowChoice]) -> Composer:
+    def build(entry: LedgerEntry, team: Team, keyring: Keyring) -> NudgeMessage:
+        lead = None
+        if entry.consent:
+            lead = keyring.unseal(
+                team.lead_sealed, aad=lead_aad(channel=team.channel, lead=team.lead)
+            )
+        return compose(entry, flows=flows, lead_user=lead, when=team.when.describe())
+
+    return build
+
+
+def build_runner(
+    *,
+    db: Transactions,
+    slack: NudgeSlack,
+    keyring: Keyring,
+    flows: Sequence[FlowChoice],
+    clock: Clock,
+    sleep: Sleep,
+    late_after: dt.timedelta,
+    interval: float = 1.0,
+    should_stop: Callable[[], bool] = lambda: False,
+    checkpoint: Callable[[str], None] | None = None,
+    profiles: Profiles | None = None,
+    keep_for: dt.timedelta | None = None,
+) -> NudgeRunner:
+    """A runner over the store's weekly tables. `profiles` (users.info, in memory) is best
+    shared between the runners of one process."""
+    teams = Teams(db, keyring=keyring)
+    ledger = Ledger(db)
+    planner = Planner(
+        teams=teams,
+        ledger=ledger,
+        profiles=profiles or Profiles(),
+        slack=slack,
+        keyring=keyring,
+        late_after=late_after,
+        sleep=sleep,
+    )
+    sender = Sender(
+        ledger=ledger,
+        teams=teams,
+        slack=slack,
+        keyring=keyring,
+        compose=composer(flows),
+        clock=clock,
+        sleep=sleep,
+        late_after=late_after,
+        interval=interval,
+        checkpoint=checkpoint,
+        should_stop=should_stop,
+    )
+    return NudgeRunner(
+        planner=planner, sender=sender, ledger=ledger, clock=clock, keep_for=keep_for
+    )

@@ -1,0 +1,81 @@
+"""What the database files say to someone who has them but not the secret: a leader used
+Reflect in Slack (a flow with choices, words of risk at 23:10:21, a firm suggestion, a click to
+book a supervisor), then the files are read with sqlite3 alone."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.harness import Bot, Leader, Served, SlackSide, make_bot
+
+LATE = dt.datetime(2026, 11, 20, 23, 10, 21, tzinfo=dt.UTC)
+USER = "U0CANARY77"
+CHANNEL = "C0TEAMCANARY"
+ZONE = "Pacific/Chatham"
+
+
+@pytest.fixture
+def late(tmp_path: Path) -> Iterator[tuple[Leader, Bot]]:
+    fake = FakeSlack().start()
+    fake.add_user(USER, first_name="Robin", tz=ZONE, tz_offset=45900)
+    fake.add_channel(CHANNEL, members=[USER, "UBOT"], name="team")
+    bot = make_bot(fake, tmp_path, now=LATE)
+    served = Served(bot.app)
+    side = SlackSide(url=served.url)
+    try:
+        yield Leader(user_id=USER, slack=side, fake=fake, bot=bot), bot
+    finally:
+        side.http.close()
+        served.close()
+        bot.lanes.close()
+        bot.store.close()
+        fake.stop()
+
+
+def _rows(path: Path) -> Iterator[tuple[str, dict[str, object]]]:
+    with sqlite3.connect(path) as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            cursor = db.execute(f'SELECT * FROM "{table}"')
+            names = [d[0] for d in cursor.description]
+            for row in cursor.fetchall():
+                yield table, dict(zip(names, row, strict=True))
+
+
+def test_the_files_alone_link_no_pseudonym_to_crisis_channel_zone_or_answer(
+    late: tuple[Leader, Bot], tmp_path: Path
+) -> None:
+    robin, bot = late
+    robin.says("someone in my team")
+    robin.types("honestly i can't go on")  # the safety screen: crisis support is shown
+    robin.answer_everything(by="clicking")
+    robin.says("i want to end my life")
+    bot.store.close()
+
+    files = sorted(p for p in tmp_path.iterdir() if p.name.startswith("reflect"))
+    everything = b"".join(p.read_bytes() for p in files)
+    for canary in (USER, CHANNEL, ZONE, "Robin", "T1:" + USER):
+        assert canary.encode() not in everything, canary
+
+    linked = [(t, r) for path in files for t, r in _rows(path) if "pseudonym" in r]
+    assert linked, "the test reads the tables that name people"
+    for table, row in linked:
+        text = " ".join(str(v) for v in row.values() if not isinstance(v, bytes))
+        assert not re.search(r"signpost|crisis|firm", text), (table, row)
+        if table == "events":  # a day, never the time of day
+            assert str(row["at"]).endswith("T00:00:00.000000+00:00"), row
+        if table == "answers":
+            assert row["value"] is None, row  # every answer, choices too, is sealed
+    with sqlite3.connect(tmp_path / "reflect.db") as db:
+        (clear,) = db.execute("SELECT count(*) FROM answers WHERE value IS NOT NULL").fetchone()
+        (answers,) = db.execute("SELECT count(*) FROM answers").fetchone()
+        kinds = {k for (k,) in db.execute("SELECT DISTINCT event FROM events")}
+    assert answers > 0 and clear == 0
+    assert "sealed" in kinds and not kinds & {"signpost_shown", "nudge_firm_shown"}

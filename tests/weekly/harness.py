@@ -1,0 +1,148 @@
+"""A fake clock, a keyring, a fake Slack on loopback and a database: the weekly nudges' world."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from bot.slack.delivery.reminder_api import NudgeSlack, WebNudgeSlack
+from bot.slack.views.reminder import FlowChoice
+from bot.store.privacy import Keyring
+from bot.store.sqlite import SqliteStore
+from bot.store.weekly.teams import Team, Teams
+from bot.weekly.due import WeeklyTime
+from bot.weekly.privacy import lead_aad, slack_identity
+from bot.weekly.runner import NudgeRunner, RoundReport
+from bot.weekly.wiring import build_runner
+from tests.weekly.fake_slack import InProcessSlack, Workspace
+
+UTC = dt.UTC
+TEST_SECRET = b"test secret for weekly nudges"
+SIX_HOURS = dt.timedelta(hours=6)
+FRIDAY_4PM = WeeklyTime(day=4, time=dt.time(16, 0))
+FLOWS = (
+    FlowChoice("weekly-checkin", "Weekly check-in"),
+    FlowChoice("hard-day", "After a hard day"),
+)
+
+
+def connect(path: Path | str) -> sqlite3.Connection:
+    """A plain connection for a test to look at the tables (the bot goes through the store)."""
+    connection = sqlite3.connect(str(path), isolation_level=None)
+    connection.row_factory = sqlite3.Row
+    return connection
+
+
+class FakeClock:
+    """Time that moves only when told to, or when someone sleeps."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+        self.slept: list[float] = []
+        self._lock = threading.Lock()
+
+    def __call__(self) -> dt.datetime:
+        with self._lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.slept.append(seconds)
+            self.now += dt.timedelta(seconds=seconds)
+
+    def set(self, moment: dt.datetime) -> None:
+        with self._lock:
+            self.now = max(self.now, moment)
+
+
+@dataclass
+class World:
+    db_path: Path
+    workspace: Workspace
+    api_url: str
+    clock: FakeClock
+    keyring: Keyring = field(default_factory=lambda: Keyring(TEST_SECRET))
+    late_after: dt.timedelta = SIX_HOURS
+    #: "http": the fake Slack over loopback; "memory": the same workspace without HTTP.
+    transport: str = "http"
+
+    @cached_property
+    def store(self) -> SqliteStore:
+        """The bot's store over the world's database (opened on first use)."""
+        return SqliteStore.open(self.db_path, secret=TEST_SECRET)
+
+    def close(self) -> None:
+        if "store" in self.__dict__:
+            self.store.close()
+
+    def slack(self) -> NudgeSlack:
+        if self.transport == "memory":
+            return InProcessSlack(self.workspace)
+        return WebNudgeSlack(token="xoxb-test", base_url=self.api_url, timeout=5)
+
+    def runner(
+        self,
+        *,
+        checkpoint: Callable[[str], None] | None = None,
+        interval: float = 1.0,
+    ) -> NudgeRunner:
+        return build_runner(
+            db=self.store,
+            slack=self.slack(),
+            keyring=self.keyring,
+            flows=FLOWS,
+            clock=self.clock,
+            sleep=self.clock.sleep,
+            late_after=self.late_after,
+            interval=interval,
+            checkpoint=checkpoint,
+        )
+
+    def pseudonym(self, user: str, workspace: str = "T1") -> str:
+        return self.keyring.pseudonym(slack_identity(workspace=workspace, user=user))
+
+    def switch_on(
+        self,
+        channel: str,
+        *,
+        lead: str = "ULEAD",
+        when: WeeklyTime = FRIDAY_4PM,
+        at: dt.datetime | None = None,
+        workspace: str = "T1",
+    ) -> Team:
+        person = self.pseudonym(lead, workspace)
+        return Teams(self.store, keyring=self.keyring).switch_on(
+            channel=channel,
+            workspace=workspace,
+            when=when,
+            lead=person,
+            lead_sealed=self.keyring.seal(lead, aad=lead_aad(channel=channel, lead=person)),
+            now=at or self.clock(),
+        )
+
+    def opt_out(self, channel: str, user: str) -> None:
+        Teams(self.store, keyring=self.keyring).opt_out(
+            channel=channel, person=self.pseudonym(user), now=self.clock()
+        )
+
+    def run_until(
+        self, end: dt.datetime, *, runner: NudgeRunner | None = None, step: dt.timedelta = SIX_HOURS
+    ) -> list[RoundReport]:
+        """Rounds from now to `end`, waking when the runner says something is next due."""
+        runner = runner or self.runner()
+        reports = []
+        while self.clock() < end:
+            report = runner.run_once()
+            reports.append(report)
+            wake = self.clock() + step
+            if report.next_wake is not None and report.next_wake > self.clock():
+                wake = min(wake, report.next_wake)
+            elif report.next_wake is not None:
+                wake = self.clock() + dt.timedelta(seconds=1)
+            self.clock.set(min(wake, end))
+        return reports
