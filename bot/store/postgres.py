@@ -32,16 +32,27 @@ from typing import Any
 import psycopg
 
 from bot.engine.people import Person
-from bot.engine.reflections import Event, Reflection, StoredReflection
+from bot.engine.reflections import Event, NextStep, Reflection, StoredReflection
 from bot.engine.sessions import Session
 from bot.store import pg_schema
 from bot.store.errors import KeysMissingError, StoreError, UnreadableError, WrongSecretError
 from bot.store.pg_database import Connection, PgDatabases, describe
 from bot.store.privacy import Keyring, new_data_key, row_aad, seal, unseal
 from bot.store.redaction import redact
-from bot.store.sqlite import NUDGE_ANSWERS, SEEN_EVENTS_FOR, _answer, _answer_row
+from bot.store.sqlite import (
+    NUDGE_ANSWERS,
+    ONCE_A_DAY,
+    SEALED,
+    SEALED_EVENTS,
+    SEEN_EVENTS_FOR,
+    AccessRecord,
+    _answer,
+    _answer_row,
+    _day,
+    _heavy_high,
+)
 from bot.store.stats import Activity, EventFact, ReflectionFact, ScaleFact
-from bot.store.times import utcnow
+from bot.store.times import parse, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +60,11 @@ log = logging.getLogger(__name__)
 def _utc(at: dt.datetime) -> dt.datetime:
     """As stored: aware, UTC (a naive datetime is taken to be UTC already, as in times.stamp)."""
     return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
+
+
+def _midnight(at: dt.datetime) -> dt.datetime:
+    """The day of `at` (UTC) as events keep it: midnight, never the time."""
+    return parse(_day(at))
 
 
 class PostgresStore:
@@ -205,10 +221,12 @@ class PostgresStore:
         who = self.pseudonym(person)
         reflection_id = secrets.token_hex(8)
         summary = redact(reflection.summary).encode("utf-8")
+        answered = {a.step_id for a in reflection.answers if a.kind == "text" and a.value}
+        written = reflection.next_step if reflection.next_step in answered else None
         with self._writing_as(who) as (conn, key):
             conn.execute(
                 "INSERT INTO reflections (id, pseudonym, flow_id, started_at, finished_at,"
-                " summary) VALUES (%s, %s, %s, %s, %s, %s)",
+                " summary, next_step, follow_up) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                 [
                     reflection_id,
                     who,
@@ -216,8 +234,16 @@ class PostgresStore:
                     _utc(reflection.started_at),
                     _utc(reflection.finished_at),
                     seal(key, summary, aad=row_aad("reflections", reflection_id, who, "summary")),
+                    written,
+                    "open" if written else None,
                 ],
             )
+            if reflection.follow_up is not None:
+                conn.execute(
+                    "UPDATE reflections SET follow_up = %s WHERE id = %s AND pseudonym = %s"
+                    " AND follow_up IS NOT NULL",
+                    [reflection.follow_up.state, reflection.follow_up.reflection_id, who],
+                )
             rows = [
                 _answer_row(key, reflection_id, who, position, answer)
                 for position, answer in enumerate(reflection.answers)
@@ -226,7 +252,7 @@ class PostgresStore:
                 with conn.cursor() as cursor:
                     cursor.executemany(
                         "INSERT INTO answers (reflection_id, step_id, position, kind, value,"
-                        " sealed) VALUES (%s, %s, %s, %s, %s, %s)",
+                        " sealed, scale) VALUES (%s, %s, %s, %s, %s, %s, %s)",
                         rows,
                     )
             conn.execute("DELETE FROM sessions WHERE pseudonym = %s", [who])
@@ -244,7 +270,7 @@ class PostgresStore:
             answers: dict[str, list[tuple[Any, ...]]] = {row[0]: [] for row in rows}
             if rows:
                 for reflection_id, *answer in conn.execute(
-                    "SELECT reflection_id, step_id, kind, value, sealed FROM answers"
+                    "SELECT reflection_id, step_id, kind, value, sealed, scale FROM answers"
                     " WHERE reflection_id = ANY(%s) ORDER BY reflection_id, position",
                     [list(answers)],
                 ).fetchall():
@@ -276,6 +302,60 @@ class PostgresStore:
                 log.warning("a reflection could not be decrypted and was left out")
         return kept
 
+    def open_next_step(self, person: Person) -> NextStep | None:
+        """The next step in the person's latest reflection that has one, unless settled."""
+        who = self.pseudonym(person)
+        with self._db.reading() as conn:
+            row = conn.execute(
+                "SELECT id, flow_id, finished_at, next_step, follow_up FROM reflections"
+                " WHERE pseudonym = %s AND follow_up IS NOT NULL"
+                " ORDER BY finished_at DESC, seq DESC LIMIT 1",
+                [who],
+            ).fetchone()
+            if row is None or row[4] not in ("open", "carried"):
+                return None
+            reflection_id, flow_id, finished_at, step_id, state = row
+            answer = conn.execute(
+                "SELECT step_id, kind, value, sealed, scale FROM answers"
+                " WHERE reflection_id = %s AND step_id = %s",
+                [reflection_id, step_id],
+            ).fetchone()
+        key = self._data_key(who)
+        if answer is None or key is None:
+            return None
+        try:
+            text = _answer(key, reflection_id, who, answer).value
+        except UnreadableError:
+            log.warning("a next step could not be decrypted and was left out")
+            return None
+        if not isinstance(text, str) or not text.strip():
+            return None
+        return NextStep(
+            reflection_id=reflection_id,
+            flow_id=flow_id,
+            finished_at=_utc(finished_at),
+            text=text,
+            state=state,
+        )
+
+    def follow_up_wanted(self, person: Person) -> bool:
+        with self._db.reading() as conn:
+            row = conn.execute(
+                "SELECT value FROM preferences WHERE pseudonym = %s AND name = 'follow_up'",
+                [self.pseudonym(person)],
+            ).fetchone()
+        return row is None or row[0] != "off"
+
+    def want_follow_up(self, person: Person, wanted: bool) -> None:
+        who = self.pseudonym(person)
+        with self._db.writing() as conn:
+            self._db.lock_person(conn, who)
+            conn.execute(
+                "INSERT INTO preferences (pseudonym, name, value) VALUES (%s, 'follow_up', %s)"
+                " ON CONFLICT (pseudonym, name) DO UPDATE SET value = excluded.value",
+                [who, "on" if wanted else "off"],
+            )
+
     def export(self, person: Person) -> list[StoredReflection]:
         """Everything kept for the person, newest first: for `reflect data export`."""
         return self.reflections(person, limit=None)
@@ -285,30 +365,74 @@ class PostgresStore:
     def record(
         self, person: Person, event: Event, *, at: dt.datetime, flow_id: str | None = None
     ) -> None:
-        """Note that something happened, with no content. An answer to a nudge is attributed to
-        the flow whose end showed the person's last nudge."""
+        """Note that something happened, with no content and on which day (never the time).
+        An answer to a nudge is attributed to the flow whose end showed the person's last
+        nudge, and kept once a day; crisis support and firm suggestions are sealed."""
         who = self.pseudonym(person)
+        day = _midnight(at)
+        if event in SEALED_EVENTS:
+            with self._writing_as(who) as (conn, key):
+                row = conn.execute(
+                    "INSERT INTO events (pseudonym, event, flow_id, at)"
+                    " VALUES (%s, %s, NULL, %s) RETURNING id",
+                    [who, SEALED, day],
+                ).fetchone()
+                assert row is not None
+                body = json.dumps({"event": event, "flow_id": flow_id}).encode("utf-8")
+                conn.execute(
+                    "UPDATE events SET sealed = %s WHERE id = %s",
+                    [seal(key, body, aad=row_aad("events", str(row[0]), who)), row[0]],
+                )
+            return
         with self._db.writing() as conn:
             self._db.lock_person(conn, who)
             if flow_id is None and event in NUDGE_ANSWERS:
-                row = conn.execute(
+                found = conn.execute(
                     "SELECT flow_id FROM events WHERE pseudonym = %s AND event = 'nudge_shown'"
                     " ORDER BY at DESC, id DESC LIMIT 1",
                     [who],
                 ).fetchone()
-                flow_id = row[0] if row else None
+                flow_id = found[0] if found else None
+            if event in ONCE_A_DAY:
+                seen = conn.execute(
+                    "SELECT 1 FROM events WHERE pseudonym = %s AND event = %s AND at = %s"
+                    " AND flow_id IS NOT DISTINCT FROM %s",
+                    [who, event, day, flow_id],
+                ).fetchone()
+                if seen:
+                    return
             conn.execute(
                 "INSERT INTO events (pseudonym, event, flow_id, at) VALUES (%s, %s, %s, %s)",
-                [who, event, flow_id, _utc(at)],
+                [who, event, flow_id, day],
             )
 
     def last_event(self, person: Person, event: Event) -> dt.datetime | None:
+        """The day (midnight UTC) the event last happened to the person, if it did."""
+        who = self.pseudonym(person)
+        if event not in SEALED_EVENTS:
+            with self._db.reading() as conn:
+                row = conn.execute(
+                    "SELECT max(at) FROM events WHERE pseudonym = %s AND event = %s",
+                    [who, event],
+                ).fetchone()
+            return _utc(row[0]) if row and row[0] else None
         with self._db.reading() as conn:
-            row = conn.execute(
-                "SELECT max(at) FROM events WHERE pseudonym = %s AND event = %s",
-                [self.pseudonym(person), event],
-            ).fetchone()
-        return _utc(row[0]) if row and row[0] else None
+            rows = conn.execute(
+                "SELECT id, at, sealed FROM events WHERE pseudonym = %s AND event = %s"
+                " ORDER BY at DESC, id DESC",
+                [who, SEALED],
+            ).fetchall()
+        key = self._data_key(who) if rows else None
+        if key is None:
+            return None
+        for row_id, at, sealed in rows:
+            try:
+                body = json.loads(unseal(key, sealed, aad=row_aad("events", str(row_id), who)))
+            except (UnreadableError, ValueError, TypeError):
+                continue
+            if body.get("event") == event:
+                return _utc(at)
+        return None
 
     def claim_event(self, event_id: str, *, at: dt.datetime) -> bool:
         """True the first time a Slack event id is seen (by any process), False for a retry.
@@ -329,6 +453,17 @@ class PostgresStore:
             )
             return cursor.rowcount == 1
 
+    def first_time(self, person: Person, notice: str) -> bool:
+        """True the first time it is asked about this person and notice (by any process),
+        then False: for things said once (the first-use agreement)."""
+        with self._db.writing() as conn:
+            cursor = conn.execute(
+                "INSERT INTO notices (pseudonym, notice) VALUES (%s, %s)"
+                " ON CONFLICT (pseudonym, notice) DO NOTHING",
+                [self.pseudonym(person), notice],
+            )
+            return cursor.rowcount == 1
+
     # ------------------------------------------------------------------ erasure and retention
 
     def forget(self, person: Person) -> int:
@@ -343,7 +478,7 @@ class PostgresStore:
                 "SELECT count(*) FROM reflections WHERE pseudonym = %s", [who]
             ).fetchone()
             gone = int(row[0]) if row else 0
-            for table in ("reflections", "sessions", "events"):
+            for table in ("reflections", "sessions", "events", "notices", "preferences"):
                 conn.execute(f"DELETE FROM {table} WHERE pseudonym = %s", [who])
             for erase in pg_schema.ERASERS:
                 erase(conn, who)
@@ -476,15 +611,12 @@ class PostgresStore:
                     window,
                 ).fetchall()
             ]
-            scales = [
-                ScaleFact(reflection_id=rid, step_id=step, value=json.loads(value))
-                for rid, step, value in conn.execute(
-                    "SELECT a.reflection_id, a.step_id, a.value FROM answers a"
-                    " JOIN reflections r ON r.id = a.reflection_id"
-                    " WHERE a.kind = 'scale' AND r.finished_at >= %s AND r.finished_at < %s",
-                    window,
-                ).fetchall()
-            ]
+            scale_rows = conn.execute(
+                "SELECT a.reflection_id, a.step_id, a.value, a.sealed, a.scale, r.pseudonym"
+                " FROM answers a JOIN reflections r ON r.id = a.reflection_id"
+                " WHERE a.kind = 'scale' AND r.finished_at >= %s AND r.finished_at < %s",
+                window,
+            ).fetchall()
             events = [
                 EventFact(pseudonym=who, event=event, flow_id=flow, at=_utc(at))
                 for who, event, flow, at in conn.execute(
@@ -493,7 +625,56 @@ class PostgresStore:
                     window,
                 ).fetchall()
             ]
+        keys = self._data_keys({row[5] for row in scale_rows})
+        scales: list[ScaleFact] = []
+        for rid, step, value, sealed, mark, who in scale_rows:
+            if sealed is None:  # written before answers were all sealed
+                number = _heavy_high(json.loads(value), mark)
+                scales.append(ScaleFact(reflection_id=rid, step_id=step, value=number))
+            elif (key := keys.get(who)) is not None:
+                with contextlib.suppress(UnreadableError):
+                    plain = unseal(key, sealed, aad=row_aad("answers", rid, step, who))
+                    number = _heavy_high(json.loads(plain), mark)
+                    scales.append(ScaleFact(reflection_id=rid, step_id=step, value=number))
         return Activity(reflections=reflections, scales=scales, events=events)
+
+    # ------------------------------------------------------------------ operator access
+
+    def record_access(self, person: Person, *, action: str, reason: str, at: dt.datetime) -> None:
+        """Append to the access log that the server's operator did `action` to the person's
+        data, on the day of `at`, for `reason` (sealed under the service key). The log can be
+        neither changed nor erased, not even by `forget` (a trigger refuses)."""
+        who = self.pseudonym(person)
+        with self._db.writing() as conn:
+            row = conn.execute("SELECT nextval('access_log_ids')").fetchone()
+            assert row is not None
+            row_id = int(row[0])
+            sealed = self.keyring.seal(reason, aad=row_aad("access_log", str(row_id), who))
+            conn.execute(
+                "INSERT INTO access_log (id, pseudonym, action, reason, day)"
+                " VALUES (%s, %s, %s, %s, %s)",
+                [row_id, who, action, sealed, _midnight(at)],
+            )
+
+    def access_records(self, person: Person | None = None) -> list[AccessRecord]:
+        """The access log, oldest first: the person's own records, or everyone's (for the
+        operator's `reflect data access-log`, with pseudonyms, never identities)."""
+        with self._db.reading() as conn:
+            rows = conn.execute(
+                "SELECT id, pseudonym, action, reason, day FROM access_log"
+                " WHERE %s::text IS NULL OR pseudonym = %s ORDER BY id",
+                [None, None]
+                if person is None
+                else [self.pseudonym(person), self.pseudonym(person)],
+            ).fetchall()
+        records = []
+        for row_id, who, action, sealed, day in rows:
+            try:
+                reason = self.keyring.unseal(sealed, aad=row_aad("access_log", str(row_id), who))
+            except UnreadableError:
+                reason = "?"
+            records.append(AccessRecord(pseudonym=who, action=action, reason=reason, day=_utc(day)))
+        return records
 
     # ------------------------------------------------------------------ keys
 
@@ -503,6 +684,17 @@ class PostgresStore:
                 "SELECT wrapped FROM data_keys WHERE pseudonym = %s", [who]
             ).fetchone()
         return self.keyring.unwrap(row[0], pseudonym=who) if row else None
+
+    def _data_keys(self, people: set[str]) -> dict[str, bytes]:
+        """The data keys of `people` who have one, in one query."""
+        if not people:
+            return {}
+        with self._db.keys() as keys:
+            rows = keys.execute(
+                "SELECT pseudonym, wrapped FROM data_keys WHERE pseudonym = ANY(%s)",
+                [sorted(people)],
+            ).fetchall()
+        return {who: self.keyring.unwrap(wrapped, pseudonym=who) for who, wrapped in rows}
 
     @contextlib.contextmanager
     def _writing_as(self, who: str) -> Iterator[tuple[Connection, bytes]]:
