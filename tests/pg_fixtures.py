@@ -120,5 +120,5 @@ def pg_urls(_pg_migrated: PgUrls) -> PgUrls:
                 [_pg_migrated.schema],
             ).fetchall()
             for (table,) in tables:
-                conn.execute(f'DELETE FROM "{table}"')  # type: ignore[call-overload]
+                conn.execute(f'DELETE FROM "{table}"')
     return _pg_migrated

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,7 +60,7 @@ def _sqlite_backend(tmp_path: Path) -> Backend:
         files = [path, keys, Path(f"{path}-wal"), Path(f"{keys}-wal")]
         return b"".join(p.read_bytes() for p in files if p.exists())
 
-    def sql(statement: str, params: list[Any] = (), *, keys_db: bool = False) -> list[Any]:  # type: ignore[assignment]
+    def sql(statement: str, params: Sequence[Any] = (), *, keys_db: bool = False) -> list[Any]:
         with sqlite3.connect(keys if keys_db else path) as conn:
             return conn.execute(statement.replace("%s", "?"), params).fetchall()
 
@@ -87,7 +87,7 @@ def _raw_values(urls: PgUrls, *, keys: bool) -> bytes:
             [urls.schema],
         ).fetchall()
         for (table,) in tables:
-            for row in conn.execute(f'SELECT * FROM "{table}"').fetchall():  # type: ignore[call-overload]
+            for row in conn.execute(f'SELECT * FROM "{table}"').fetchall():
                 for value in row:
                     if isinstance(value, bytes):
                         parts.append(value)
@@ -102,9 +102,9 @@ def _postgres_backend(request: pytest.FixtureRequest) -> Backend:
     def contents() -> bytes:
         return _raw_values(urls, keys=False) + _raw_values(urls, keys=True)
 
-    def sql(statement: str, params: list[Any] = (), *, keys_db: bool = False) -> list[Any]:  # type: ignore[assignment]
+    def sql(statement: str, params: Sequence[Any] = (), *, keys_db: bool = False) -> list[Any]:
         with urls.connect(keys=keys_db) as conn:
-            cursor = conn.execute(statement, params)  # type: ignore[call-overload]
+            cursor = conn.execute(statement, params)
             return cursor.fetchall() if cursor.description else []
 
     def other_keys(other: Store | None) -> Store:
@@ -202,7 +202,7 @@ def test_no_canary_reaches_the_postgres_servers_files(pg_urls: PgUrls) -> None:
         assert canary.encode() not in content, canary
 
 
-def test_scale_and_option_values_flow_ids_and_dates_stay_in_clear(
+def test_every_answer_is_sealed_and_only_flow_ids_and_dates_stay_in_clear(
     backend: Backend, store: Store, sam: Person
 ) -> None:
     store.finish(sam, reflection(scale=4))
@@ -210,10 +210,24 @@ def test_scale_and_option_values_flow_ids_and_dates_stay_in_clear(
         "SELECT r.flow_id, r.finished_at, a.kind, a.value, a.sealed FROM answers a"
         " JOIN reflections r ON r.id = a.reflection_id ORDER BY a.position"
     )
-    assert [(r[2], r[3]) for r in rows] == [("text", None), ("scale", "4"), ("choice", '"rest"')]
-    assert rows[0][4] is not None and rows[1][4] is None
+    assert [(r[2], r[3]) for r in rows] == [("text", None), ("scale", None), ("choice", None)]
+    assert all(r[4] is not None for r in rows)
+    (kept,) = store.reflections(sam)
+    assert [a.value for a in kept.answers][1:] == [4, "rest"]
     assert {r[0] for r in rows} == {"hard-day"}
     assert str(rows[0][1]).replace(" ", "T").startswith("2026-11-20T18:30")
+
+
+def test_crisis_support_shown_is_sealed_and_events_keep_no_time(
+    backend: Backend, store: Store, sam: Person
+) -> None:
+    store.record(sam, "signpost_shown", at=NOW)
+    store.record(sam, "nudge_shown", at=NOW, flow_id="hard-day")
+    rows = backend.sql("SELECT event, flow_id, at, sealed FROM events ORDER BY id")
+    assert [(r[0], r[1]) for r in rows] == [("sealed", None), ("nudge_shown", "hard-day")]
+    assert rows[0][3] is not None and b"signpost" not in bytes(rows[0][3])
+    assert {str(r[2]).replace(" ", "T")[:19] for r in rows} == {"2026-11-20T00:00:00"}
+    assert store.last_event(sam, "signpost_shown") == dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
 
 
 def test_ciphertexts_swapped_between_rows_fail_to_decrypt(
