@@ -252,6 +252,40 @@ def test_connections_the_server_dropped_are_replaced(
     assert len(pg_store.reflections(sam)) == 1
 
 
+def test_a_notice_is_shown_once_across_processes(pg_urls: PgUrls, sam: Person) -> None:
+    stores = [open_pg(pg_urls, pool_size=2) for _ in range(3)]
+    try:
+
+        def ask(n: int) -> bool:
+            return stores[n].first_time(sam, "agreement")
+
+        assert sorted(_in_parallel(3, ask)) == [False, False, True]
+        stores[0].forget(sam)
+        assert stores[1].first_time(sam, "agreement")  # erasure forgets notices too
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_the_access_log_is_append_only_sealed_and_outlives_erasure(
+    pg_store: PostgresStore, pg_urls: PgUrls, sam: Person, alex: Person
+) -> None:
+    pg_store.record_access(sam, action="export", reason="subject access request 7", at=NOW)
+    pg_store.record_access(alex, action="forget", reason="erasure request 9", at=NOW)
+    pg_store.forget(sam)
+    records = pg_store.access_records(sam)
+    assert [(r.action, r.reason, r.day) for r in records] == [
+        ("export", "subject access request 7", dt.datetime(2026, 11, 20, tzinfo=dt.UTC))
+    ]
+    assert len(pg_store.access_records()) == 2
+    with pg_urls.connect() as conn:
+        raw = conn.execute("SELECT reason FROM access_log").fetchall()
+        assert all(b"request" not in bytes(row[0]) for row in raw)
+        for statement in ("DELETE FROM access_log", "UPDATE access_log SET action = 'x'"):
+            with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+                conn.execute(statement)
+
+
 # ---------------------------------------------------------------------- migrations
 
 
