@@ -149,3 +149,10 @@ def test_open_store_picks_postgres_and_data_commands_work_on_it(
     assert forgot.exit_code == 0 and "Erased 1 reflection" in forgot.output
     backup = _run(env, "data", "backup", str(Path(str(env["REFLECT_DATA_DIR"])) / "b.db"))
     assert backup.exit_code == 1 and "pg_dump" in backup.output
+    report = _run(env, "stats", "--format", "json")
+    assert report.exit_code == 0, report.output
+    assert '"figures"' in report.output
+    nudges = _run(
+        {**env, "SLACK_BOT_TOKEN": "xoxb-test"}, "nudges", "preview", "--at", "2026-11-23 09:00"
+    )
+    assert nudges.exit_code == 1 and "not run on PostgreSQL yet" in nudges.output
