@@ -25,6 +25,7 @@ import itertools
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -44,11 +45,20 @@ _SETTINGS = (
 )
 
 
+#: Room a server and its template need in memory (a cluster is about 55 MB), with margin.
+_ROOM_NEEDED = 512 * 1024 * 1024
+
+
 def _base() -> str:
-    """Where servers live: memory (/dev/shm) when there is one, since initialising and copying
-    a cluster is mostly file writes; else /tmp. Both keep the socket path short."""
+    """Where servers live: memory (/dev/shm) when there is one with room, since initialising
+    and copying a cluster is mostly file writes; else /tmp. Both keep the socket path short."""
     shm = Path("/dev/shm")
-    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK) else "/tmp"
+    try:
+        usable = os.access(shm, os.W_OK | os.X_OK)
+        room = os.statvfs(shm).f_bavail * os.statvfs(shm).f_frsize if usable else 0
+    except OSError:
+        room = 0
+    return str(shm) if room >= _ROOM_NEEDED else "/tmp"
 
 
 _BASE = _base()
@@ -131,9 +141,13 @@ class PgServer:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def stop(self) -> None:
-        if (self.data_dir / "postmaster.pid").exists():
+        pid_file = self.data_dir / "postmaster.pid"
+        if pid_file.exists():
             with contextlib.suppress(RuntimeError, subprocess.SubprocessError, OSError):
                 self._run("pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop")
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            postmaster = int(pid_file.read_text().split()[0])  # still there: pg_ctl failed
+            os.kill(postmaster, signal.SIGQUIT)  # PostgreSQL's immediate shutdown
         shutil.rmtree(self.root, ignore_errors=True)
 
     def _run(self, program: str, *args: str) -> None:
@@ -167,12 +181,44 @@ def _unprivileged() -> tuple[int, int] | None:
     raise NoPostgres("Running as root with neither a 'postgres' nor a 'nobody' account.")
 
 
+_OWNER = "owner.pid"
+
+
 def _new_root(run_as: tuple[int, int] | None) -> Path:
     # A short path: a Unix socket path must stay under about 100 bytes.
     root = Path(tempfile.mkdtemp(prefix="reflect-pg-", dir=_BASE))
+    (root / _OWNER).write_text(str(os.getpid()))
     if run_as is not None:
         os.chown(root, *run_as)
     return root
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_abandoned(bin_dir: Path) -> int:
+    """Stop and remove servers whose test run died without stopping them (killed, or out of
+    time): their owner process is gone. Returns how many were removed."""
+    removed = 0
+    for root in Path(_BASE).glob("reflect-pg-*"):
+        owner = root / _OWNER
+        try:
+            pid = int(owner.read_text())
+        except (OSError, ValueError):
+            continue  # a template, a copy of binaries, or not ours
+        if _alive(pid):
+            continue
+        server = PgServer(source="abandoned", bin_dir=bin_dir, root=root, _run_as=_unprivileged())
+        server.stop()
+        removed += 1
+    return removed
 
 
 def _initdb(server: PgServer) -> None:
@@ -287,6 +333,7 @@ def start(choice: str | None = None, *, databases: tuple[str, ...] = ()) -> PgSe
     with `.stop()`."""
     source, found = find_binaries(choice)
     bin_dir = _usable(found, _unprivileged())
+    remove_abandoned(bin_dir)
     template = _template(source, bin_dir, databases)
     run_as = _unprivileged()
     server = PgServer(source=source, bin_dir=bin_dir, root=_new_root(run_as), _run_as=run_as)

@@ -3,6 +3,8 @@ on a Unix socket in a folder of its own, and nothing is left behind."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg
 import pytest
 
@@ -45,3 +47,13 @@ def test_the_systems_pg_ctl_serves_when_pgserver_is_absent() -> None:
     finally:
         server.stop()
     assert not server.root.exists()
+
+
+def test_a_server_whose_test_run_died_is_stopped_and_removed_by_the_next() -> None:
+    server = pg_server.start()
+    beyond = int(Path("/proc/sys/kernel/pid_max").read_text()) + 1  # no process has this id
+    (server.root / "owner.pid").write_text(str(beyond))
+    assert pg_server.remove_abandoned(server.bin_dir) >= 1
+    assert not server.root.exists()
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(server.url(), connect_timeout=2).close()
