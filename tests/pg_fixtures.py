@@ -96,7 +96,7 @@ def pg_empty_urls(pg_server_session: pg_server.PgServer) -> Iterator[PgUrls]:
 @pytest.fixture(scope="session")
 def _pg_migrated(pg_server_session: pg_server.PgServer) -> PgUrls:
     from bot.store.pg_database import PgDatabases
-    from bot.store.postgres import apply_migrations
+    from bot.store.pg_opening import apply_migrations
 
     urls = _new_schemas(pg_server_session)
     databases = PgDatabases(urls.url, keys_url=urls.keys_url, pool_size=1)

@@ -27,7 +27,8 @@ from bot.engine.sessions import Session
 from bot.engine.signposts import load_signposts
 from bot.store import pg_schema, stats
 from bot.store.errors import StoreError
-from bot.store.postgres import PostgresStore, pending_at
+from bot.store.pg_opening import pending_at
+from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
 from tests.conftest import ROOT, Clock
 from tests.pg_fixtures import PgUrls
