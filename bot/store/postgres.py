@@ -463,11 +463,15 @@ class PostgresStore:
     def first_time(self, person: Person, notice: str) -> bool:
         """True the first time it is asked about this person and notice (by any process),
         then False: for things said once (the first-use agreement)."""
+        who = self.pseudonym(person)
         with self._db.writing() as conn:
+            # The person's lock first, as every change about a person takes it: one order of
+            # locks everywhere, so two requests can never wait on each other.
+            self._db.lock_person(conn, who)
             cursor = conn.execute(
                 "INSERT INTO notices (pseudonym, notice) VALUES (%s, %s)"
                 " ON CONFLICT (pseudonym, notice) DO NOTHING",
-                [self.pseudonym(person), notice],
+                [who, notice],
             )
             return cursor.rowcount == 1
 
