@@ -77,6 +77,10 @@ def _midnight(at: dt.datetime) -> dt.datetime:
 class PostgresStore:
     """Sessions, reflections and content-free events, per pseudonym, in PostgreSQL."""
 
+    #: The weekly reminders' tables (bot.store.weekly) are not in PostgreSQL yet: the weekly
+    #: reminders stay off on this store (bot.weekly.commands.for_store).
+    keeps_weekly_tables = False
+
     def __init__(
         self,
         databases: PgDatabases,

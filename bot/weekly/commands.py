@@ -390,6 +390,8 @@ def for_store(
     keyring = getattr(store, "keyring", None)
     if keyring is None or not hasattr(store, "writing"):
         return None
+    if not getattr(store, "keeps_weekly_tables", True):  # the PostgreSQL store, for now
+        return None
     with _BUILT_LOCK:
         weekly = _BUILT.get(id(store))
         if weekly is None or weekly.keyring is not keyring or weekly.db is not store:

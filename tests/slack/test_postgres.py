@@ -103,3 +103,12 @@ def test_a_flow_whose_messages_alternate_between_processes_ends_once(
         assert len(process.bot.store.reflections(leaders[0].person)) == 1
     summaries = [m for m in leaders[0].messages() if "Your reflection:" in texts(m)]
     assert len(summaries) == 1
+
+
+def test_weekly_reminders_stay_off_on_postgres_without_an_error(
+    fake: FakeSlack, processes: list[Process]
+) -> None:
+    first = processes[0]
+    response = first.slack.command("U1", "weekly status")  # reads the teams table
+    assert response.status_code == 200
+    first.bot.settle()
