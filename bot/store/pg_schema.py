@@ -201,6 +201,8 @@ def _sealed_answers_access_log_notices_follow_up(conn: Connection) -> None:
         # scale: JSON {"min": 1, "max": 5, "heavy": "max"} for scale answers, else NULL
         "ALTER TABLE answers ADD COLUMN scale text",
         "ALTER TABLE events ADD COLUMN sealed bytea",
+        # events keep a day, never a time (UTC midnight)
+        "UPDATE events SET at = date_trunc('day', at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
         # next_step: the step id of the answer to ask about next time;
         # follow_up: open, carried, done or dropped (NULL: no next step written)
         "ALTER TABLE reflections ADD COLUMN next_step text",

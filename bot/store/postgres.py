@@ -139,6 +139,11 @@ class PostgresStore:
             raise
         store = cls(databases, keyring, clock=clock)
         store.applied_migrations = applied
+        try:
+            store._seal_clear_rows()
+        except BaseException:
+            store.close()
+            raise
         return store
 
     def migrate(self, migrations: pg_schema.PgMigrations) -> list[str]:
@@ -690,6 +695,60 @@ class PostgresStore:
                 reason = "?"
             records.append(AccessRecord(pseudonym=who, action=action, reason=reason, day=_utc(day)))
         return records
+
+    def _seal_clear_rows(self) -> None:
+        """Seal what the first release of this store kept in clear: choice and scale answers,
+        and crisis-support or firm-suggestion events. Each person's rows under their lock;
+        rows of people whose key is gone are deleted (never to be read, nor kept in clear)."""
+        with self._db.reading() as conn:
+            people = {
+                row[0]
+                for row in conn.execute(
+                    "SELECT r.pseudonym FROM answers a JOIN reflections r ON r.id = a.reflection_id"
+                    " WHERE a.value IS NOT NULL UNION SELECT pseudonym FROM events"
+                    " WHERE event = ANY(%s)",
+                    [sorted(SEALED_EVENTS)],
+                ).fetchall()
+            }
+        for who in sorted(people):
+            with self._db.writing() as conn:
+                self._db.lock_person(conn, who)
+                key = self._data_key(who)
+                answers = conn.execute(
+                    "SELECT a.reflection_id, a.step_id, a.value FROM answers a"
+                    " JOIN reflections r ON r.id = a.reflection_id"
+                    " WHERE r.pseudonym = %s AND a.value IS NOT NULL",
+                    [who],
+                ).fetchall()
+                for rid, step, value in answers:
+                    if key is None:
+                        conn.execute(
+                            "DELETE FROM answers WHERE reflection_id = %s AND step_id = %s",
+                            [rid, step],
+                        )
+                        continue
+                    sealed = seal(
+                        key, value.encode("utf-8"), aad=row_aad("answers", rid, step, who)
+                    )
+                    conn.execute(
+                        "UPDATE answers SET value = NULL, sealed = %s"
+                        " WHERE reflection_id = %s AND step_id = %s",
+                        [sealed, rid, step],
+                    )
+                events = conn.execute(
+                    "SELECT id, event, flow_id FROM events WHERE pseudonym = %s"
+                    " AND event = ANY(%s)",
+                    [who, sorted(SEALED_EVENTS)],
+                ).fetchall()
+                for row_id, event, flow_id in events:
+                    if key is None:
+                        conn.execute("DELETE FROM events WHERE id = %s", [row_id])
+                        continue
+                    body = json.dumps({"event": event, "flow_id": flow_id}).encode("utf-8")
+                    conn.execute(
+                        "UPDATE events SET event = %s, flow_id = NULL, sealed = %s WHERE id = %s",
+                        [SEALED, seal(key, body, aad=row_aad("events", str(row_id), who)), row_id],
+                    )
 
     # ------------------------------------------------------------------ keys
 

@@ -29,6 +29,7 @@ from bot.store import pg_schema, stats
 from bot.store.errors import StoreError
 from bot.store.pg_opening import pending_at
 from bot.store.postgres import PostgresStore
+from bot.store.privacy import Keyring, new_data_key, row_aad, seal
 from bot.store.sqlite import SqliteStore
 from tests.conftest import ROOT, Clock
 from tests.pg_fixtures import PgUrls
@@ -314,6 +315,58 @@ def test_processes_starting_together_migrate_once(pg_empty_urls: PgUrls, sam: Pe
     finally:
         for store in stores:
             store.close()
+
+
+def test_a_release_one_database_is_upgraded_and_its_clear_rows_sealed(
+    pg_empty_urls: PgUrls, sam: Person
+) -> None:
+    """Release 1 of this store kept choice and scale answers, and crisis support shown, in
+    clear, with times: migration 002 and the opening seal them and cut times to days."""
+    release_one = pg_schema.PgMigrations("reflect")
+    release_one.steps = pg_schema.MIGRATIONS.steps[:1]
+    keyring = Keyring(SECRET)
+    who = keyring.pseudonym(sam.id)
+    key = new_data_key()
+    with pg_empty_urls.connect(keys=True) as conn:
+        pg_schema.migrate(conn, [pg_schema.KEYS_MIGRATIONS])
+        conn.execute(
+            "INSERT INTO data_keys VALUES (%s, %s, %s)",
+            [who, keyring.wrap(key, pseudonym=who), NOW],
+        )
+    with pg_empty_urls.connect() as conn:
+        pg_schema.migrate(conn, [release_one])
+        summary = seal(
+            key, b"kept since release 1", aad=row_aad("reflections", "r1", who, "summary")
+        )
+        conn.execute(
+            "INSERT INTO reflections (id, pseudonym, flow_id, started_at, finished_at, summary)"
+            " VALUES ('r1', %s, 'hard-day', %s, %s, %s)",
+            [who, NOW, NOW, summary],
+        )
+        conn.execute(
+            "INSERT INTO answers VALUES ('r1', 'weight', 0, 'scale', '2', NULL),"
+            " ('r1', 'need', 1, 'choice', '\"rest\"', NULL)"
+        )
+        conn.execute(
+            "INSERT INTO events (pseudonym, event, flow_id, at) VALUES"
+            " (%s, 'signpost_shown', NULL, %s), (%s, 'nudge_shown', 'hard-day', %s)",
+            [who, NOW, who, NOW],
+        )
+    with open_pg(pg_empty_urls) as store:
+        assert store.applied_migrations == [
+            "reflect/002_sealed_answers_access_log_notices_follow_up"
+        ]
+        (kept,) = store.reflections(sam)
+        assert [(a.step_id, a.value) for a in kept.answers] == [("weight", 2), ("need", "rest")]
+        midnight = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
+        assert store.last_event(sam, "signpost_shown") == midnight
+        assert store.last_event(sam, "nudge_shown") == midnight
+    with pg_empty_urls.connect() as conn:
+        assert conn.execute("SELECT count(*) FROM answers WHERE value IS NOT NULL").fetchone() == (
+            0,
+        )
+        events = conn.execute("SELECT event FROM events ORDER BY id").fetchall()
+        assert events == [("sealed",), ("nudge_shown",)]
 
 
 def test_a_store_that_may_not_migrate_says_what_to_run(pg_empty_urls: PgUrls) -> None:
