@@ -47,6 +47,15 @@ def build_conversations(
             f"No flows could be loaded from {settings.flows_dir}. "
             "Check REFLECT_FLOWS_DIR and run `reflect flows check`."
         )
+    for flow in loaded.library:
+        for step in flow.steps:
+            for option in getattr(step, "options", None) or []:
+                if option.suggests and option.suggests not in loaded.library:
+                    say(
+                        f"{loaded.sources[flow.id]}: flow '{flow.id}', step '{step.id}': option "
+                        f"'{option.value}' suggests '{option.suggests}', which is not a loaded "
+                        "flow; nothing will be offered for it"
+                    )
     directory = load_directory(settings.supervisors_file)
     for warning in directory.warnings:
         say(warning)

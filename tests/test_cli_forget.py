@@ -28,7 +28,9 @@ PERSON = Person("T1:U1")
 OTHER = Person("T1:U2")
 NOW = dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC)
 #: Kept on purpose: a "Not for me" outlives erasure, so erasing never restarts reminders.
-KEPT = {("reminder_opt_outs", "person")}
+#: What forget keeps, and says it keeps: the "Not for me" to weekly reminders (so the person is
+#: not reminded again) and the record of the operator's access (which this erasure adds to).
+KEPT = {("reminder_opt_outs", "person"), ("access_log", "pseudonym")}
 
 
 def _fill(store: SqliteStore, person: Person, channel: str) -> str:
@@ -105,7 +107,10 @@ def test_reflect_data_forget_erases_the_person_from_every_table(tmp_path: Path) 
     assert ("reminder_ledger", "person") in before
 
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "data", "forget", "--yes", "--person", "T1:U1"],
+        [
+            *(sys.executable, "-m", "bot.cli", "data", "forget", "--yes"),
+            *("--person", "T1:U1", "--reason", "erasure request"),
+        ],
         env=env,
         cwd=tmp_path,
         capture_output=True,

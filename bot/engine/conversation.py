@@ -151,6 +151,12 @@ class Conversations:
                 Say(messages.text("safety.acknowledged")),
                 sessions.ask(flow, session, now=now, person=person),
             ]
+        if word in messages.words("follow_up_off") | messages.words("follow_up_on"):
+            on = word in messages.words("follow_up_on")
+            return [
+                *self.set_follow_up(person, wanted=on),
+                sessions.ask(flow, session, now=now, person=person),
+            ]
         if word in messages.words("back"):
             turn = sessions.back(
                 flow, session, now=now, person=person, reason=messages.text("reask.no_back")
@@ -389,11 +395,12 @@ class Conversations:
         return replies + self._finish(person, flow, turn)
 
     def _follow_up_choice(self, person: Person, flow: Flow, session: Session) -> None:
-        """ "Don't ask me about next steps" takes effect at once, even if the flow is stopped."""
-        for step in flow.steps:
-            if isinstance(step, FollowUpStep) and session.answers.get(step.id) == "stop_asking":
-                if self.store.follow_up_wanted(person):
-                    self.store.want_follow_up(person, False)
+        """Choosing "don't ask me about next steps" takes effect at once, even if the flow
+        is then stopped."""
+        asked = [s.id for s in flow.steps if isinstance(s, FollowUpStep)]
+        said = any(session.answers.get(step_id) == "stop_asking" for step_id in asked)
+        if said and self.store.follow_up_wanted(person):
+            self.store.want_follow_up(person, False)
 
     def _finish(self, person: Person, flow: Flow, turn: Turn) -> list[Reply]:
         now = self.clock()

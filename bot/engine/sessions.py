@@ -203,10 +203,11 @@ def _record(
 def without_spent_answers(flow: Flow, session: Session) -> Session:
     """The session without the answers of `store: never` steps that no step still to come
     needs (in its prompt, help or branch conditions), so they are in no saved state once the
-    step that needs them is done."""
+    step that needs them is done. A follow-up step's answer (done, carry on, drop: never the
+    leader's words) is needed until the end, when it settles the last next step."""
     needs = _needs(flow)
     done = set(session.path)
-    still_needed: set[str] = set()
+    still_needed = {step.id for step in flow.steps if isinstance(step, FollowUpStep)}
     for step in flow.steps:
         if step.id not in done:
             still_needed |= needs[step.id]

@@ -11,11 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackClientError
 
 from bot.engine.conversation import Conversations, utcnow
 from bot.settings import Settings
@@ -35,6 +33,7 @@ from bot.slack.listeners import (
 )
 from bot.slack.listeners.home import WeeklySection, weekly_section
 from bot.slack.parts import Parts
+from bot.slack.serving import gate
 from bot.slack.serving.logs import bolt_logger
 from bot.slack.storage import SlackStore
 
@@ -57,6 +56,7 @@ def build_app(
         request_verification_enabled=bool(settings.slack_signing_secret),
         process_before_response=True,
         logger=bolt_logger(),
+        raise_error_for_unhandled_request=True,  # acknowledged: see bot.slack.serving.gate
     )
     parts = Parts(
         conversations=conversations,
@@ -66,10 +66,11 @@ def build_app(
         lanes=lanes or Lanes(),
         profiles=Profiles(client=client),
         clock=clock,
-        app_id=_app_id(client),
+        app_id=gate.own_app_id(client, configured=settings.slack_app_id),
         weekly=weekly,
     )
     modules = (
+        gate,
         messages,
         command,
         answers,
@@ -82,17 +83,4 @@ def build_app(
     )
     for module in modules:
         module.register(app, parts)
-    app.error(_log_error)
     return app
-
-
-def _app_id(client: WebClient) -> str | None:
-    try:
-        return client.auth_test().get("app_id")
-    except SlackClientError as error:
-        log.warning("could not learn the app id: %s", type(error).__name__)
-        return None
-
-
-def _log_error(error: Exception, body: dict[str, Any]) -> None:
-    log.error("a Slack listener failed: %s", type(error).__name__)

@@ -134,37 +134,6 @@ def _weekly_reminders(db: sqlite_utils.Database) -> None:
         db.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-@MIGRATIONS(name="007_scale_marks_and_follow_up")
-def _scale_marks_and_follow_up(db: sqlite_utils.Database) -> None:
-    """Scale answers say how they read (bounds and heavy end). Every one kept before this was
-    from a scale running 1..5 with its heavy end at 1, and is marked so. Reflections say which
-    answer is the leader's next step and what became of it; people's settings (follow-up)."""
-    _run(
-        db,
-        # scale: JSON {"min": 1, "max": 5, "heavy": "max"} for scale answers, else NULL
-        "ALTER TABLE answers ADD COLUMN scale TEXT",
-        'UPDATE answers SET scale = \'{"min": 1, "max": 5, "heavy": "min"}\''
-        " WHERE kind = 'scale'",
-        # next_step: the step id of the answer to ask about next time;
-        # follow_up: open, carried, done or dropped (NULL: no next step written)
-        "ALTER TABLE reflections ADD COLUMN next_step TEXT",
-        "ALTER TABLE reflections ADD COLUMN follow_up TEXT",
-        "CREATE INDEX reflections_follow_up ON reflections (pseudonym, follow_up, finished_at)",
-        "CREATE TABLE preferences (pseudonym TEXT NOT NULL, name TEXT NOT NULL,"
-        " value TEXT NOT NULL, PRIMARY KEY (pseudonym, name))",
-    )
-
-
-def ensure_keys_schema(db: sqlite_utils.Database, *, schema: str) -> None:
-    """The keys file's tables: its identity and the wrapped data keys."""
-    _run(
-        db,
-        f"CREATE TABLE IF NOT EXISTS {schema}.meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-        f"CREATE TABLE IF NOT EXISTS {schema}.data_keys (pseudonym TEXT PRIMARY KEY,"
-        " wrapped BLOB NOT NULL, created_at TEXT NOT NULL)",
-    )
-
-
 @MIGRATIONS(name="005_minimised_events_and_access_log")
 def _minimised_events_and_access_log(db: sqlite_utils.Database) -> None:
     """Events keep a date, not a time, and the sensitive ones (crisis support shown, a firm
@@ -196,4 +165,46 @@ def _notices(db: sqlite_utils.Database) -> None:
         db,
         "CREATE TABLE notices (pseudonym TEXT NOT NULL, notice TEXT NOT NULL,"
         " PRIMARY KEY (pseudonym, notice))",
+    )
+
+
+@MIGRATIONS(name="007_scale_marks_and_follow_up")
+def _scale_marks_and_follow_up(db: sqlite_utils.Database) -> None:
+    """Scale answers say how they read (bounds and heavy end). Every one kept before this was
+    from a scale running 1..5 with its heavy end at 1, and is marked so. Reflections say which
+    answer is the leader's next step and what became of it; people's settings (follow-up)."""
+    _run(
+        db,
+        # scale: JSON {"min": 1, "max": 5, "heavy": "max"} for scale answers, else NULL
+        "ALTER TABLE answers ADD COLUMN scale TEXT",
+        'UPDATE answers SET scale = \'{"min": 1, "max": 5, "heavy": "min"}\''
+        " WHERE kind = 'scale'",
+        # next_step: the step id of the answer to ask about next time;
+        # follow_up: open, carried, done or dropped (NULL: no next step written)
+        "ALTER TABLE reflections ADD COLUMN next_step TEXT",
+        "ALTER TABLE reflections ADD COLUMN follow_up TEXT",
+        "CREATE INDEX reflections_follow_up ON reflections (pseudonym, follow_up, finished_at)",
+        "CREATE TABLE preferences (pseudonym TEXT NOT NULL, name TEXT NOT NULL,"
+        " value TEXT NOT NULL, PRIMARY KEY (pseudonym, name))",
+    )
+
+
+@MIGRATIONS(name="008_seen_requests")
+def _seen_requests(db: sqlite_utils.Database) -> None:
+    """Signed Slack requests already handled (keyed digests of their signatures), so that one
+    replayed within the signature window is not acted on twice, whichever process gets it."""
+    _run(
+        db,
+        "CREATE TABLE seen_requests (digest TEXT PRIMARY KEY, at TEXT NOT NULL)",
+        "CREATE INDEX seen_requests_by_time ON seen_requests (at)",
+    )
+
+
+def ensure_keys_schema(db: sqlite_utils.Database, *, schema: str) -> None:
+    """The keys file's tables: its identity and the wrapped data keys."""
+    _run(
+        db,
+        f"CREATE TABLE IF NOT EXISTS {schema}.meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS {schema}.data_keys (pseudonym TEXT PRIMARY KEY,"
+        " wrapped BLOB NOT NULL, created_at TEXT NOT NULL)",
     )

@@ -175,3 +175,16 @@ def test_an_over_long_message_is_taken_not_refused(conversations: Conversations)
     conversations.start(SAM, "hard-day")
     replies = conversations.receive(SAM, "word " * 2000)
     assert _question(replies).step_id == "weight"
+
+
+def test_follow_up_can_be_switched_off_and_on_by_typing_in_or_out_of_a_flow(
+    conversations: Conversations, store: MemoryStore
+) -> None:
+    conversations.receive(SAM, "follow-up off")
+    assert not store.follow_up_wanted(SAM)
+    conversations.start(SAM, "hard-day")
+    replies = conversations.receive(SAM, "follow-up on")
+    assert store.follow_up_wanted(SAM)
+    assert _question(replies).step_id == "what_happened"  # not taken as the answer
+    session = store.load_session(SAM)
+    assert session is not None and "what_happened" not in session.answers

@@ -67,7 +67,7 @@ class Walk:
                 value = question.choices[0].value if question.choices else "3"
                 self._note(self.leader.clicks(value, message=message))  # type: ignore[arg-type]
                 self.clicked[step] = value
-            elif question.step_kind in ("choice", "scale"):
+            elif question.step_kind in ("choice", "scale", "multi", "follow_up"):
                 self.say("1")
                 self.typed[step] = "1"
             else:

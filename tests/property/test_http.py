@@ -315,7 +315,8 @@ def test_a_malformed_timestamp_gets_401(endpoint: Endpoint, stamp: str) -> None:
 # Straight onto the socket, so that nothing an HTTP client would refuse to send is left out:
 # any header names and values, duplicated Slack headers, huge or garbage timestamps and
 # lengths. Whatever arrives, the answer is a 4xx (501 for a transfer coding nobody knows,
-# as HTTP says), never a 500 and never a dropped connection.
+# as HTTP says), never a 500, and the connection is only closed without an answer when the
+# client stopped sending before the end of the body it announced.
 
 TOKEN = st.text(
     alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_!#$%&'*+.^`|~",
@@ -364,12 +365,24 @@ def _arbitrary_headers(endpoint: Endpoint, headers: list[tuple[bytes, bytes]], b
         lines += b"Content-Length: " + str(len(body)).encode() + b"\r\n"
     request = b"POST /slack/events HTTP/1.1\r\nHost: localhost\r\n" + lines + b"\r\n" + body
     response = raw_request(endpoint.slack.http.base_url.__str__().rstrip("/"), request)
+    if not response:  # the client stopped before the body it announced: nothing to answer
+        assert _announces_more(headers, body)
+        return
     assert response.startswith((b"HTTP/1.1 ", b"HTTP/1.0 ")), response[:80]
     status = int(response[9:12])
     if status == 501:  # a transfer coding no server is bound to know: HTTP's own answer
         assert any(name.lower() == b"transfer-encoding" for name, _ in headers)
         return
     assert 400 <= status < 500, response[:200]
+
+
+def _announces_more(headers: list[tuple[bytes, bytes]], body: bytes) -> bool:
+    for name, value in headers:
+        if name.lower() == b"transfer-encoding":
+            return True
+        if name.lower() == b"content-length" and value.strip().isdigit():
+            return int(value.strip()) > len(body)
+    return False
 
 
 headers_args = {

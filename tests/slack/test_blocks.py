@@ -201,3 +201,12 @@ def test_a_reflection_too_long_for_a_modal_is_cut_to_fit_the_view_limits() -> No
     from bot.slack.views import copy
 
     assert copy.text("home.cut") in json.dumps(data["blocks"][-1])
+
+
+def test_a_long_agenda_is_shortened_so_the_booking_email_link_stays_whole() -> None:
+    from bot.slack.views.booking import MOST_LINK, mailto
+
+    agenda = "Supervision agenda\n" + "\n".join(f"{n}. " + "é & words " * 40 for n in range(30))
+    link = mailto("team@trust.nhs.uk", agenda=agenda)
+    assert link.startswith("mailto:team@trust.nhs.uk?subject=") and len(link) <= MOST_LINK
+    assert "Supervision%20agenda" in link

@@ -13,6 +13,7 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.engine.people import Person
 from bot.engine.replies import Reply, Say
+from bot.slack.delivery import cleanup
 from bot.slack.identity import owner_tag
 from bot.slack.listeners import forget
 from bot.slack.listeners.events import readable
@@ -37,14 +38,20 @@ def register(app: App, parts: Parts) -> None:
             screened = parts.conversations.screen_input(person, text)  # before anything else
             replies = screened.replies
             first: list[Post] = []
+            before = parts.store.load_session(person)
             if screened.go_on and not elsewhere:
                 replies = [*replies, *subcommand(parts, person, text=text, word=word)]
                 if not screened.replies:  # a card, if any, is said first and alone
                     first = notices.first_posts(parts, person)
+            ended = before is not None and parts.store.load_session(person) is None
         if not (screened.go_on and elsewhere):
             # The command's replies; or the crisis card or check-in question and nothing else.
             _ack_elsewhere(ack, parts, command, user_id)
             _post_later(parts, person, user_id=user_id, replies=replies, first=first)
+            if ended and before is not None:  # stopped: its questions go
+                cleanup.clear_questions_later(
+                    parts, person, user_id=user_id, replies=replies, stopped=before.flow_id
+                )
             return
         if replies:  # the gentle card, then the command as usual
             _post_later(parts, person, user_id=user_id, replies=replies, first=[])

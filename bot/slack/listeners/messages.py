@@ -50,6 +50,7 @@ def register(app: App, parts: Parts) -> None:
                 text = readable(event.get("text"))
                 first: list[Any] = []
                 replies = []
+                stopped: str | None = None
                 if fresh:
                     session = parts.store.load_session(person)
                     answering = session is not None and session.status == "active"
@@ -57,13 +58,18 @@ def register(app: App, parts: Parts) -> None:
                     if not any(isinstance(reply, SAFETY_REPLIES) for reply in replies):
                         # a card or the check-in question is said first and alone
                         first = notices.first_posts(parts, person, typed_answer=answering)
+                    if session is not None and parts.store.load_session(person) is None:
+                        stopped = session.flow_id  # finished or stopped: its questions go
             ack()
             if not fresh:
                 return
             posts = first + compose(replies, owner=owner_tag(person))
             parts.lanes.submit(person.id, lambda: _post(parts, channel, posts, thread_ts))
+            if stopped:
+                cleanup.clear_questions_later(
+                    parts, person, channel=channel, replies=replies, stopped=stopped
+                )
             if home.finished(replies):
-                cleanup.clear_questions_later(parts, person, channel=channel, replies=replies)
                 home.publish_later(parts, person, user_id=str(event["user"]))
 
 
