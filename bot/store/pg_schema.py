@@ -224,3 +224,14 @@ def _sealed_answers_access_log_notices_follow_up(conn: Connection) -> None:
         "CREATE TRIGGER access_log_no_truncate BEFORE TRUNCATE ON access_log"
         " FOR EACH STATEMENT EXECUTE FUNCTION access_log_append_only()",
     )
+
+
+@MIGRATIONS(name="003_seen_requests")
+def _seen_requests(conn: Connection) -> None:
+    """Signed Slack requests already handled (as keyed digests), for the signature window, so
+    that every process sharing the database refuses a replay."""
+    _run(
+        conn,
+        "CREATE TABLE seen_requests (digest text PRIMARY KEY, at timestamptz NOT NULL)",
+        "CREATE INDEX seen_requests_by_time ON seen_requests (at)",
+    )

@@ -20,6 +20,7 @@ the first claim to commit or roll back, then is dropped, or handled if the first
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -35,6 +36,7 @@ from bot.engine.people import Person
 from bot.engine.reflections import Event, NextStep, Reflection, StoredReflection
 from bot.engine.sessions import Session
 from bot.store import pg_schema
+from bot.store.access_log import AccessRecord
 from bot.store.errors import StoreError, UnreadableError
 from bot.store.pg_database import Connection, PgDatabases, describe
 from bot.store.pg_opening import (
@@ -48,18 +50,18 @@ from bot.store.privacy import Keyring, new_data_key, row_aad, seal, unseal
 from bot.store.redaction import redact
 from bot.store.sqlite import (
     NUDGE_ANSWERS,
-    ONCE_A_DAY,
     SEALED,
-    SEALED_EVENTS,
     SEEN_EVENTS_FOR,
-    AccessRecord,
+    SEEN_REQUESTS_FOR,
     _answer,
     _answer_row,
     _day,
+    _event,
     _heavy_high,
+    _redacted,
 )
 from bot.store.stats import Activity, EventFact, ReflectionFact, ScaleFact
-from bot.store.times import parse, utcnow
+from bot.store.times import parse, stamp, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -239,6 +241,11 @@ class PostgresStore:
         summary = redact(reflection.summary).encode("utf-8")
         answered = {a.step_id for a in reflection.answers if a.kind == "text" and a.value}
         written = reflection.next_step if reflection.next_step in answered else None
+        # Redaction, the costly part, before the transaction (and the person's lock) starts.
+        answers = [
+            dataclasses.replace(a, value=_redacted(a.value)) if a.kind == "text" else a
+            for a in reflection.answers
+        ]
         with self._writing_as(who) as (conn, key):
             conn.execute(
                 "INSERT INTO reflections (id, pseudonym, flow_id, started_at, finished_at,"
@@ -262,7 +269,7 @@ class PostgresStore:
                 )
             rows = [
                 _answer_row(key, reflection_id, who, position, answer)
-                for position, answer in enumerate(reflection.answers)
+                for position, answer in enumerate(answers)
             ]
             if rows:
                 with conn.cursor() as cursor:
@@ -382,73 +389,50 @@ class PostgresStore:
         self, person: Person, event: Event, *, at: dt.datetime, flow_id: str | None = None
     ) -> None:
         """Note that something happened, with no content and on which day (never the time).
-        An answer to a nudge is attributed to the flow whose end showed the person's last
-        nudge, and kept once a day; crisis support and firm suggestions are sealed."""
+        Every event is sealed under the person's key: the database alone says only that
+        something happened to a pseudonym on a day, never what. An answer to a nudge is
+        attributed to the flow whose end showed the person's last nudge, and kept once a day."""
         who = self.pseudonym(person)
         day = _midnight(at)
-        if event in SEALED_EVENTS:
-            with self._writing_as(who) as (conn, key):
-                row = conn.execute(
-                    "INSERT INTO events (pseudonym, event, flow_id, at)"
-                    " VALUES (%s, %s, NULL, %s) RETURNING id",
-                    [who, SEALED, day],
-                ).fetchone()
-                assert row is not None
-                body = json.dumps({"event": event, "flow_id": flow_id}).encode("utf-8")
-                conn.execute(
-                    "UPDATE events SET sealed = %s WHERE id = %s",
-                    [seal(key, body, aad=row_aad("events", str(row[0]), who)), row[0]],
-                )
-            return
-        with self._db.writing() as conn:
-            self._db.lock_person(conn, who)
-            if flow_id is None and event in NUDGE_ANSWERS:
-                found = conn.execute(
-                    "SELECT flow_id FROM events WHERE pseudonym = %s AND event = 'nudge_shown'"
-                    " ORDER BY at DESC, id DESC LIMIT 1",
-                    [who],
-                ).fetchone()
-                flow_id = found[0] if found else None
-            if event in ONCE_A_DAY:
-                seen = conn.execute(
-                    "SELECT 1 FROM events WHERE pseudonym = %s AND event = %s AND at = %s"
-                    " AND flow_id IS NOT DISTINCT FROM %s",
-                    [who, event, day, flow_id],
-                ).fetchone()
-                if seen:
-                    return
+        with self._writing_as(who) as (conn, key):
+            if event in NUDGE_ANSWERS:
+                mine = self._events_of(conn, key, who)
+                if flow_id is None:
+                    shown = [e for e in mine if e.event == "nudge_shown"]
+                    flow_id = shown[0].flow_id if shown else None
+                if any((e.event, e.flow_id, e.at) == (event, flow_id, day) for e in mine):
+                    return  # once a day: aggregates count people, not clicks
+            row = conn.execute(
+                "INSERT INTO events (pseudonym, event, flow_id, at)"
+                " VALUES (%s, %s, NULL, %s) RETURNING id",
+                [who, SEALED, day],
+            ).fetchone()
+            assert row is not None
+            body = json.dumps({"event": event, "flow_id": flow_id}).encode("utf-8")
             conn.execute(
-                "INSERT INTO events (pseudonym, event, flow_id, at) VALUES (%s, %s, %s, %s)",
-                [who, event, flow_id, day],
+                "UPDATE events SET sealed = %s WHERE id = %s",
+                [seal(key, body, aad=row_aad("events", str(row[0]), who)), row[0]],
             )
 
     def last_event(self, person: Person, event: Event) -> dt.datetime | None:
         """The day (midnight UTC) the event last happened to the person, if it did."""
         who = self.pseudonym(person)
-        if event not in SEALED_EVENTS:
-            with self._db.reading() as conn:
-                row = conn.execute(
-                    "SELECT max(at) FROM events WHERE pseudonym = %s AND event = %s",
-                    [who, event],
-                ).fetchone()
-            return _utc(row[0]) if row and row[0] else None
-        with self._db.reading() as conn:
-            rows = conn.execute(
-                "SELECT id, at, sealed FROM events WHERE pseudonym = %s AND event = %s"
-                " ORDER BY at DESC, id DESC",
-                [who, SEALED],
-            ).fetchall()
-        key = self._data_key(who) if rows else None
+        key = self._data_key(who)
         if key is None:
             return None
-        for row_id, at, sealed in rows:
-            try:
-                body = json.loads(unseal(key, sealed, aad=row_aad("events", str(row_id), who)))
-            except (UnreadableError, ValueError, TypeError):
-                continue
-            if body.get("event") == event:
-                return _utc(at)
-        return None
+        with self._db.reading() as conn:
+            mine = self._events_of(conn, key, who)
+        return next((e.at for e in mine if e.event == event), None)
+
+    def _events_of(self, conn: Connection, key: bytes, who: str) -> list[EventFact]:
+        """The person's events, newest first, unsealed (rows that do not unseal are skipped)."""
+        rows = conn.execute(
+            "SELECT id, at, sealed FROM events WHERE pseudonym = %s AND sealed IS NOT NULL"
+            " ORDER BY at DESC, id DESC",
+            [who],
+        ).fetchall()
+        facts = (_event(key, who, row_id, stamp(at), sealed) for row_id, at, sealed in rows)
+        return [fact for fact in facts if fact is not None]
 
     def claim_event(self, event_id: str, *, at: dt.datetime) -> bool:
         """True the first time a Slack event id is seen (by any process), False for a retry.
@@ -468,6 +452,29 @@ class PostgresStore:
                 [digest, _utc(at)],
             )
             return cursor.rowcount == 1
+
+    def claim_request(self, signature: str, *, at: dt.datetime) -> bool:
+        """True the first time a signed Slack request is seen by any process sharing the
+        database, False for a replay. Kept as keyed digests for the signature window."""
+        digest = self.keyring.digest(signature, purpose="slack-request")
+        with self._db.writing() as conn:
+            conn.execute(
+                "DELETE FROM seen_requests WHERE digest IN (SELECT digest FROM seen_requests"
+                " WHERE at < %s LIMIT 100 FOR UPDATE SKIP LOCKED)",
+                [_utc(at - SEEN_REQUESTS_FOR)],
+            )
+            cursor = conn.execute(
+                "INSERT INTO seen_requests (digest, at) VALUES (%s, %s)"
+                " ON CONFLICT (digest) DO NOTHING",
+                [digest, _utc(at)],
+            )
+            return cursor.rowcount == 1
+
+    def release_request(self, signature: str) -> None:
+        """Forget a claimed request whose handling failed, so that it may be sent again."""
+        digest = self.keyring.digest(signature, purpose="slack-request")
+        with self._db.writing() as conn:
+            conn.execute("DELETE FROM seen_requests WHERE digest = %s", [digest])
 
     def first_time(self, person: Person, notice: str) -> bool:
         """True the first time it is asked about this person and notice (by any process),
@@ -520,6 +527,7 @@ class PostgresStore:
             conn.execute("DELETE FROM events WHERE at < %s", [cutoff])
             conn.execute("DELETE FROM sessions WHERE updated_at < %s", [cutoff])
             conn.execute("DELETE FROM seen_events WHERE at < %s", [cutoff])
+            conn.execute("DELETE FROM seen_requests WHERE at < %s", [cutoff])
         unreadable = sum(self._purge_keyless(who) for who in self._keyless_people())
         for who in self._people_with_old_keys(cutoff):
             self._purge_unused_key(who, cutoff)
@@ -637,15 +645,19 @@ class PostgresStore:
                 " WHERE a.kind = 'scale' AND r.finished_at >= %s AND r.finished_at < %s",
                 window,
             ).fetchall()
-            events = [
-                EventFact(pseudonym=who, event=event, flow_id=flow, at=_utc(at))
-                for who, event, flow, at in conn.execute(
-                    "SELECT pseudonym, event, flow_id, at FROM events"
-                    " WHERE event IN ('nudge_shown', 'nudge_followed') AND at >= %s AND at < %s",
-                    window,
-                ).fetchall()
-            ]
-        keys = self._data_keys({row[5] for row in scale_rows})
+            event_rows = conn.execute(
+                "SELECT id, at, sealed, pseudonym FROM events"
+                " WHERE sealed IS NOT NULL AND at >= %s AND at < %s",
+                window,
+            ).fetchall()
+        keys = self._data_keys({row[5] for row in scale_rows} | {row[3] for row in event_rows})
+        events = [
+            fact
+            for row_id, at, sealed, who in event_rows
+            if (key := keys.get(who)) is not None
+            and (fact := _event(key, who, row_id, stamp(at), sealed)) is not None
+            and fact.event in ("nudge_shown", "nudge_followed")
+        ]
         scales: list[ScaleFact] = []
         for rid, step, value, sealed, mark, who in scale_rows:
             if sealed is None:  # written before answers were all sealed
@@ -698,7 +710,7 @@ class PostgresStore:
 
     def _seal_clear_rows(self) -> None:
         """Seal what the first release of this store kept in clear: choice and scale answers,
-        and crisis-support or firm-suggestion events. Each person's rows under their lock;
+        and every event. Each person's rows under their lock;
         rows of people whose key is gone are deleted (never to be read, nor kept in clear)."""
         with self._db.reading() as conn:
             people = {
@@ -706,8 +718,7 @@ class PostgresStore:
                 for row in conn.execute(
                     "SELECT r.pseudonym FROM answers a JOIN reflections r ON r.id = a.reflection_id"
                     " WHERE a.value IS NOT NULL UNION SELECT pseudonym FROM events"
-                    " WHERE event = ANY(%s)",
-                    [sorted(SEALED_EVENTS)],
+                    " WHERE sealed IS NULL",
                 ).fetchall()
             }
         for who in sorted(people):
@@ -736,9 +747,8 @@ class PostgresStore:
                         [sealed, rid, step],
                     )
                 events = conn.execute(
-                    "SELECT id, event, flow_id FROM events WHERE pseudonym = %s"
-                    " AND event = ANY(%s)",
-                    [who, sorted(SEALED_EVENTS)],
+                    "SELECT id, event, flow_id FROM events WHERE pseudonym = %s AND sealed IS NULL",
+                    [who],
                 ).fetchall()
                 for row_id, event, flow_id in events:
                     if key is None:

@@ -45,6 +45,7 @@ ALL_MIGRATIONS = [
     "reflect-keys/001_data_keys",
     "reflect/001_initial",
     "reflect/002_sealed_answers_access_log_notices_follow_up",
+    "reflect/003_seen_requests",
 ]
 
 
@@ -148,6 +149,25 @@ def test_requests_do_not_queue_behind_each_others_pruning(pg_urls: PgUrls) -> No
     finally:
         first.close()
         second.close()
+
+
+def test_a_replayed_request_is_refused_by_every_process(pg_urls: PgUrls) -> None:
+    stores = [open_pg(pg_urls, pool_size=2) for _ in range(3)]
+    try:
+
+        def claim(n: int) -> bool:
+            return stores[n].claim_request("v0=signature-1", at=NOW)
+
+        assert sorted(_in_parallel(3, claim)) == [False, False, True]
+        stores[1].release_request("v0=signature-1")  # its handling failed: it may come again
+        assert stores[2].claim_request("v0=signature-1", at=NOW)
+        later = NOW + dt.timedelta(minutes=12)  # past the signature window: forgotten
+        assert stores[0].claim_request("v0=signature-2", at=later)
+        with pg_urls.connect() as conn:
+            assert conn.execute("SELECT count(*) FROM seen_requests").fetchone() == (1,)
+    finally:
+        for store in stores:
+            store.close()
 
 
 def test_a_claim_whose_request_failed_is_not_kept(pg_urls: PgUrls, sam: Person) -> None:
@@ -320,8 +340,8 @@ def test_processes_starting_together_migrate_once(pg_empty_urls: PgUrls, sam: Pe
 def test_a_release_one_database_is_upgraded_and_its_clear_rows_sealed(
     pg_empty_urls: PgUrls, sam: Person
 ) -> None:
-    """Release 1 of this store kept choice and scale answers, and crisis support shown, in
-    clear, with times: migration 002 and the opening seal them and cut times to days."""
+    """Release 1 of this store kept choice and scale answers, and events, in clear, with
+    times: migration 002 and the opening seal them and cut times to days."""
     release_one = pg_schema.PgMigrations("reflect")
     release_one.steps = pg_schema.MIGRATIONS.steps[:1]
     keyring = Keyring(SECRET)
@@ -353,9 +373,7 @@ def test_a_release_one_database_is_upgraded_and_its_clear_rows_sealed(
             [who, NOW, who, NOW],
         )
     with open_pg(pg_empty_urls) as store:
-        assert store.applied_migrations == [
-            "reflect/002_sealed_answers_access_log_notices_follow_up"
-        ]
+        assert store.applied_migrations == ALL_MIGRATIONS[2:]
         (kept,) = store.reflections(sam)
         assert [(a.step_id, a.value) for a in kept.answers] == [("weight", 2), ("need", "rest")]
         midnight = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
@@ -365,8 +383,8 @@ def test_a_release_one_database_is_upgraded_and_its_clear_rows_sealed(
         assert conn.execute("SELECT count(*) FROM answers WHERE value IS NOT NULL").fetchone() == (
             0,
         )
-        events = conn.execute("SELECT event FROM events ORDER BY id").fetchall()
-        assert events == [("sealed",), ("nudge_shown",)]
+        events = conn.execute("SELECT event, flow_id FROM events ORDER BY id").fetchall()
+        assert events == [("sealed", None), ("sealed", None)]
 
 
 def test_a_store_that_may_not_migrate_says_what_to_run(pg_empty_urls: PgUrls) -> None:
@@ -400,7 +418,7 @@ def test_another_modules_tables_are_migrated_and_erased(pg_empty_urls: PgUrls, s
 
 
 def test_the_released_migrations_make_this_schema(pg_urls: PgUrls) -> None:
-    """The columns migrations 001 and 002 make, as released: a change to the schema is a new
+    """The columns migrations 001 to 003 make, as released: a change to the schema is a new
     migration, never an edit to these."""
     with pg_urls.connect() as conn:
         columns = conn.execute(
@@ -446,6 +464,8 @@ def test_the_released_migrations_make_this_schema(pg_urls: PgUrls) -> None:
         "reflections.follow_up:text",
         "seen_events.digest:text",
         "seen_events.at:timestamp with time zone",
+        "seen_requests.digest:text",
+        "seen_requests.at:timestamp with time zone",
         "sessions.pseudonym:text",
         "sessions.flow_id:text",
         "sessions.state:bytea",

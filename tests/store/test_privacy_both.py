@@ -218,16 +218,18 @@ def test_every_answer_is_sealed_and_only_flow_ids_and_dates_stay_in_clear(
     assert str(rows[0][1]).replace(" ", "T").startswith("2026-11-20T18:30")
 
 
-def test_crisis_support_shown_is_sealed_and_events_keep_no_time(
+def test_every_event_is_sealed_and_keeps_no_time(
     backend: Backend, store: Store, sam: Person
 ) -> None:
     store.record(sam, "signpost_shown", at=NOW)
     store.record(sam, "nudge_shown", at=NOW, flow_id="hard-day")
     rows = backend.sql("SELECT event, flow_id, at, sealed FROM events ORDER BY id")
-    assert [(r[0], r[1]) for r in rows] == [("sealed", None), ("nudge_shown", "hard-day")]
-    assert rows[0][3] is not None and b"signpost" not in bytes(rows[0][3])
+    assert [(r[0], r[1]) for r in rows] == [("sealed", None), ("sealed", None)]
+    for row in rows:
+        assert b"signpost" not in bytes(row[3]) and b"nudge" not in bytes(row[3])
     assert {str(r[2]).replace(" ", "T")[:19] for r in rows} == {"2026-11-20T00:00:00"}
     assert store.last_event(sam, "signpost_shown") == dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
+    assert store.last_event(sam, "nudge_shown") == dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
 
 
 def test_ciphertexts_swapped_between_rows_fail_to_decrypt(
