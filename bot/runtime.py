@@ -19,6 +19,7 @@ from bot.engine.signposts import load_signposts
 from bot.engine.supervisor_suggestion import SuggestionPolicy
 from bot.engine.supervisors import load_directory
 from bot.settings import Settings
+from bot.store import Store
 from bot.store.sqlite import SqliteStore
 from bot.weekly.actions import WeeklyActions
 from bot.weekly.service import ReminderService, slack_for
@@ -82,10 +83,13 @@ def build_conversations(
 
 
 def build_weekly(
-    *, settings: Settings, store: SqliteStore, clock: Callable[[], dt.datetime] = utcnow
-) -> tuple[WeeklyActions, ReminderService]:
+    *, settings: Settings, store: Store, clock: Callable[[], dt.datetime] = utcnow
+) -> tuple[WeeklyActions, ReminderService] | None:
     """The weekly reminders over the bot's store: what people do with them (`/reflect weekly`,
-    the buttons, the App Home section) and the service that plans and sends them."""
+    the buttons, the App Home section) and the service that plans and sends them. None on a
+    store that does not keep their tables yet (PostgreSQL)."""
+    if not isinstance(store, SqliteStore):
+        return None
     service = ReminderService(
         db=store, keyring=store.keyring, settings=settings, slack=lambda: slack_for(settings)
     )

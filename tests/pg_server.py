@@ -9,17 +9,23 @@ TCP port), trusts local connections, and runs without fsync (a test server loses
 matters in a crash). Run as root, as CI does, the server runs as an unprivileged account
 (`postgres` if it exists, else `nobody`): PostgreSQL refuses to run as root.
 
-Each test gets databases of its own with `create_database()`, dropped with `drop_database()`.
+Initialising a cluster (initdb) is the slow part, so the first start on a machine keeps a
+stopped, initialised cluster (with the databases asked for) as a template, and every
+later start copies it, which takes a fraction of the time. The template is rebuilt when the
+binaries or the databases asked for change. All of it lives in /dev/shm when the machine has it
+(file writes are most of the cost), else in /tmp.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.util
 import itertools
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -37,6 +43,25 @@ _SETTINGS = (
     "max_connections=200",
     "shared_buffers=32MB",
 )
+
+
+#: Room a server and its template need in memory (a cluster is about 55 MB), with margin.
+_ROOM_NEEDED = 512 * 1024 * 1024
+
+
+def _base() -> str:
+    """Where servers live: memory (/dev/shm) when there is one with room, since initialising
+    and copying a cluster is mostly file writes; else /tmp. Both keep the socket path short."""
+    shm = Path("/dev/shm")
+    try:
+        usable = os.access(shm, os.W_OK | os.X_OK)
+        room = os.statvfs(shm).f_bavail * os.statvfs(shm).f_frsize if usable else 0
+    except OSError:
+        room = 0
+    return str(shm) if room >= _ROOM_NEEDED else "/tmp"
+
+
+_BASE = _base()
 
 
 class NoPostgres(RuntimeError):
@@ -116,8 +141,13 @@ class PgServer:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def stop(self) -> None:
-        with contextlib.suppress(subprocess.SubprocessError, OSError):
-            self._run("pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop")
+        pid_file = self.data_dir / "postmaster.pid"
+        if pid_file.exists():
+            with contextlib.suppress(RuntimeError, subprocess.SubprocessError, OSError):
+                self._run("pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop")
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            postmaster = int(pid_file.read_text().split()[0])  # still there: pg_ctl failed
+            os.kill(postmaster, signal.SIGQUIT)  # PostgreSQL's immediate shutdown
         shutil.rmtree(self.root, ignore_errors=True)
 
     def _run(self, program: str, *args: str) -> None:
@@ -151,43 +181,165 @@ def _unprivileged() -> tuple[int, int] | None:
     raise NoPostgres("Running as root with neither a 'postgres' nor a 'nobody' account.")
 
 
-def start(choice: str | None = None) -> PgServer:
-    """initdb and start a server in a new temporary folder; stop it with `.stop()`."""
-    source, bin_dir = find_binaries(choice)
+_OWNER = "owner.pid"
+
+
+def _new_root(run_as: tuple[int, int] | None) -> Path:
     # A short path: a Unix socket path must stay under about 100 bytes.
-    root = Path(tempfile.mkdtemp(prefix="reflect-pg-", dir="/tmp"))
-    run_as = _unprivileged()
+    root = Path(tempfile.mkdtemp(prefix="reflect-pg-", dir=_BASE))
+    (root / _OWNER).write_text(str(os.getpid()))
     if run_as is not None:
         os.chown(root, *run_as)
-    server = PgServer(source=source, bin_dir=bin_dir, root=root, _run_as=run_as)
+    return root
+
+
+def _alive(pid: int) -> bool:
     try:
-        server._run(
-            "initdb",
-            "-D",
-            str(server.data_dir),
-            "-U",
-            "postgres",
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--no-locale",
-            "--no-sync",
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_abandoned(bin_dir: Path) -> int:
+    """Stop and remove servers whose test run died without stopping them (killed, or out of
+    time): their owner process is gone. Returns how many were removed."""
+    removed = 0
+    for root in Path(_BASE).glob("reflect-pg-*"):
+        owner = root / _OWNER
+        try:
+            pid = int(owner.read_text())
+        except (OSError, ValueError):
+            continue  # a template, a copy of binaries, or not ours
+        if _alive(pid):
+            continue
+        server = PgServer(source="abandoned", bin_dir=bin_dir, root=root, _run_as=_unprivileged())
+        server.stop()
+        removed += 1
+    return removed
+
+
+def _initdb(server: PgServer) -> None:
+    server._run(
+        "initdb",
+        *("-D", str(server.data_dir), "-U", "postgres", "-A", "trust", "-E", "UTF8"),
+        "--no-locale",
+        "--no-sync",
+    )
+
+
+def _pg_ctl_start(server: PgServer) -> None:
+    options = " ".join([f"-k {server.root}", *(f"-c {setting}" for setting in _SETTINGS)])
+    server._run(
+        "pg_ctl",
+        *("-D", str(server.data_dir), "-l", str(server.root / "server.log")),
+        *("-o", options, "-w", "-t", "60", "start"),
+    )
+
+
+def _template_key(bin_dir: Path, databases: tuple[str, ...]) -> str:
+    postgres = (bin_dir / "postgres").stat()
+    identity = f"{bin_dir}|{postgres.st_size}|{postgres.st_mtime_ns}|{databases}|{os.geteuid()}"
+    return hashlib.sha256(identity.encode()).hexdigest()[:16]
+
+
+def _template(source: str, bin_dir: Path, databases: tuple[str, ...]) -> Path:
+    """A stopped, initialised cluster holding `databases`, built once and kept for copying."""
+    cache = Path(_BASE) / f"reflect-pg-templates-{os.geteuid()}"
+    cache.mkdir(mode=0o700, exist_ok=True)
+    final = cache / _template_key(bin_dir, databases)
+    if (final / "ready").exists():
+        return final / "data"
+    run_as = _unprivileged()
+    server = PgServer(source=source, bin_dir=bin_dir, root=_new_root(run_as), _run_as=run_as)
+    try:
+        _initdb(server)
+        if databases:
+            _pg_ctl_start(server)
+            with server.admin() as conn:
+                for name in databases:
+                    conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+            server._run("pg_ctl", "-D", str(server.data_dir), "-m", "fast", "-w", "stop")
+        building = Path(tempfile.mkdtemp(prefix="building-", dir=cache))
+        shutil.move(str(server.data_dir), building / "data")
+        (building / "ready").touch()
+        try:
+            building.rename(final)
+        except OSError:  # another test run built it at the same moment: keep theirs
+            shutil.rmtree(building, ignore_errors=True)
+    finally:
+        server.stop()
+    return final / "data"
+
+
+def _copy_owned(template: Path, target: Path, run_as: tuple[int, int] | None) -> None:
+    shutil.copytree(template, target, symlinks=True)
+    if run_as is not None:
+        for folder, subfolders, files in os.walk(target):
+            os.chown(folder, *run_as)
+            for name in [*subfolders, *files]:
+                os.chown(os.path.join(folder, name), *run_as, follow_symlinks=False)
+
+
+def _runs_as(bin_dir: Path, run_as: tuple[int, int] | None) -> bool:
+    try:
+        result = subprocess.run(
+            [str(bin_dir / "postgres"), "--version"],
+            capture_output=True,
+            timeout=30,
+            user=run_as[0] if run_as else None,
+            group=run_as[1] if run_as else None,
+            check=False,
         )
-        options = " ".join([f"-k {root}", *(f"-c {setting}" for setting in _SETTINGS)])
-        server._run(
-            "pg_ctl",
-            "-D",
-            str(server.data_dir),
-            "-l",
-            str(root / "server.log"),
-            "-o",
-            options,
-            "-w",
-            "-t",
-            "60",
-            "start",
-        )
+    except OSError:
+        return False
+    return result.returncode == 0
+
+
+def _usable(bin_dir: Path, run_as: tuple[int, int] | None) -> Path:
+    """`bin_dir`, or a world-readable copy of its installation when the unprivileged account
+    cannot reach it (a virtualenv under a private home folder, as root in CI)."""
+    if _runs_as(bin_dir, run_as):
+        return bin_dir
+    # pgserver's layout: <site>/pgserver/pginstall/{bin,lib,share}, and the shared libraries
+    # the wheel bundles in <site>/pgserver.libs (found through a relative rpath): keep both.
+    install = bin_dir.parent
+    package = install.parent
+    libs = package.parent / f"{package.name}.libs"
+    copy = Path(_BASE) / f"reflect-pg-bin-{_template_key(bin_dir, ())}"
+    if not (copy / "ready").exists():
+        building = Path(tempfile.mkdtemp(prefix="reflect-pg-bin-building-", dir=_BASE))
+        os.chmod(building, 0o755)
+        shutil.copytree(install, building / package.name / install.name, symlinks=True)
+        if libs.is_dir():
+            shutil.copytree(libs, building / libs.name, symlinks=True)
+        for folder, _, _ in os.walk(building):
+            os.chmod(folder, 0o755)
+        (building / "ready").touch()
+        try:
+            building.rename(copy)
+        except OSError:  # built by another test run at the same moment
+            shutil.rmtree(building, ignore_errors=True)
+    usable = copy / package.name / install.name / bin_dir.name
+    if not _runs_as(usable, run_as):
+        raise NoPostgres(f"The PostgreSQL binaries in {bin_dir} cannot be run by the server.")
+    return usable
+
+
+def start(choice: str | None = None, *, databases: tuple[str, ...] = ()) -> PgServer:
+    """Start a server (holding `databases`, created empty) in a new temporary folder; stop it
+    with `.stop()`."""
+    source, found = find_binaries(choice)
+    bin_dir = _usable(found, _unprivileged())
+    remove_abandoned(bin_dir)
+    template = _template(source, bin_dir, databases)
+    run_as = _unprivileged()
+    server = PgServer(source=source, bin_dir=bin_dir, root=_new_root(run_as), _run_as=run_as)
+    try:
+        _copy_owned(template, server.data_dir, run_as)
+        _pg_ctl_start(server)
     except BaseException:
         server.stop()
         raise

@@ -43,7 +43,9 @@ def _run(env: dict[str, str | None], *args: str, input: str | None = None) -> Re
 
 def _open(env: dict[str, str | None]) -> SqliteStore:
     values = {k: v for k, v in env.items() if v is not None}
-    return open_store(settings_module.load(values, env_file=Path("/nonexistent")))
+    store = open_store(settings_module.load(values, env_file=Path("/nonexistent")))
+    assert isinstance(store, SqliteStore)
+    return store
 
 
 def _keep(env: dict[str, str | None], person: Person, summary: str, *, days_ago: int = 0) -> None:

@@ -98,6 +98,7 @@ def test_reflect_data_forget_erases_the_person_from_every_table(tmp_path: Path) 
         {"REFLECT_DATA_DIR": str(data), "REFLECT_SECRET_KEY": SECRET}, env_file=Path("/nonexistent")
     )
     with open_store(settings) as store:
+        assert isinstance(store, SqliteStore)
         who = _fill(store, PERSON, "C1")
         other = _fill(store, OTHER, "C2")
     before = _holding(path, who)

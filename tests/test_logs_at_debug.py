@@ -24,6 +24,7 @@ from click.testing import CliRunner
 from bot import settings as settings_module
 from bot.cli import cli
 from bot.store import open_store
+from bot.store.sqlite import SqliteStore
 from bot.store.weekly.teams import Teams
 from bot.weekly.due import WeeklyTime
 from bot.weekly.privacy import lead_aad, slack_identity
@@ -138,6 +139,7 @@ def test_reminders_run_once_at_debug_logs_no_member_or_profile(tmp_path: Path) -
         env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=fake.url)
         settings = settings_module.load(env, env_file=Path("/nonexistent"))
         with open_store(settings) as store:
+            assert isinstance(store, SqliteStore)
             lead = store.keyring.pseudonym(slack_identity(workspace=TEAM, user=USER))
             Teams(store, keyring=store.keyring).switch_on(
                 channel=CHANNEL,

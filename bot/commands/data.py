@@ -24,7 +24,7 @@ from bot import settings as settings_module
 from bot.engine.clock import utcnow
 from bot.engine.people import Person
 from bot.settings import Settings
-from bot.store import SqliteStore, StoreError, open_store
+from bot.store import SqliteStore, Store, StoreError, open_store
 from bot.store.export import as_json, as_markdown
 
 _person_option = click.option(
@@ -42,7 +42,7 @@ def command() -> None:
 
 
 @contextlib.contextmanager
-def _store(settings: Settings) -> Iterator[SqliteStore]:
+def _store(settings: Settings) -> Iterator[Store]:
     try:
         store = open_store(settings)
     except StoreError as error:
@@ -56,7 +56,7 @@ def _store(settings: Settings) -> Iterator[SqliteStore]:
 
 
 def _no_database(settings: Settings) -> bool:
-    return not settings.db_path.exists()
+    return not settings.uses_postgres and not settings.db_path.exists()
 
 
 def _person(settings: Settings, identity: str | None) -> Person:
@@ -243,9 +243,15 @@ def backup(path: Path) -> None:
     what belonged to people erased since the backup.
     """
     settings = settings_module.load()
+    if settings.uses_postgres:
+        raise click.ClickException(
+            "On PostgreSQL, back up with pg_dump: the data database and the keys database "
+            "separately, kept apart."
+        )
     if _no_database(settings):
         raise click.ClickException(f"There is no database at {settings.db_path} to back up.")
     with _store(settings) as store:
+        assert isinstance(store, SqliteStore)
         store.backup(path)
         keys = store.keys_path
     click.echo(f"Backed up to {path}. Reading it needs the secret key and {keys}.")

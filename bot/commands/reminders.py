@@ -13,7 +13,8 @@ import click
 from bot import settings as settings_module
 from bot.commands import logs
 from bot.runtime import build_weekly
-from bot.store import StoreError, open_store
+from bot.store import Store, StoreError, open_store
+from bot.weekly.service import ReminderService
 
 
 class MomentType(click.ParamType):
@@ -58,7 +59,7 @@ def run_once(now: dt.datetime | None) -> None:
     logs.configure(settings.log_level)
     try:
         with open_store(settings) as store:
-            _, service = build_weekly(settings=settings, store=store)
+            service = _service(settings, store)
             report = service.run_once(clock=starting_at(now) if now else utcnow)
     except StoreError as error:
         raise click.ClickException(str(error)) from None
@@ -80,7 +81,7 @@ def preview(at: dt.datetime) -> None:
     settings = _slack_settings()
     try:
         with open_store(settings) as store:
-            _, service = build_weekly(settings=settings, store=store)
+            service = _service(settings, store)
             lines = service.preview(at=at)
     except StoreError as error:
         raise click.ClickException(str(error)) from None
@@ -106,3 +107,14 @@ def _slack_settings() -> settings_module.Settings:
             "(see .env.example)."
         )
     return settings
+
+
+def _service(settings: settings_module.Settings, store: Store) -> ReminderService:
+    """The weekly reminders' service over the bot's store (SQLite only, so far)."""
+    built = build_weekly(settings=settings, store=store)
+    if built is None:
+        raise click.ClickException(
+            "Weekly reminders do not run on PostgreSQL yet: their tables are only in the SQLite "
+            "store. Unset REFLECT_DATABASE_URL to manage them."
+        )
+    return built[1]

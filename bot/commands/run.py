@@ -76,7 +76,12 @@ def command(use_http: bool, port: int | None, host: str | None, allow_secret: bo
         )
         from bot.slack.serving.launch import serve  # slack_bolt is loaded only when the bot runs
 
-        weekly, reminders = build_weekly(settings=settings, store=store)
+        built = build_weekly(settings=settings, store=store)
+        weekly, background = (built[0], [built[1].scheduler()]) if built else (None, [])
+        if built is None:
+            logging.getLogger(__name__).warning(
+                "weekly reminders are off: they do not run on PostgreSQL yet"
+            )
         serve(
             settings=settings,
             store=store,
@@ -86,7 +91,7 @@ def command(use_http: bool, port: int | None, host: str | None, allow_secret: bo
             host=host,
             stop=stop,
             weekly=weekly,
-            background=[reminders.scheduler()],
+            background=background,
         )
     except FlowsUnavailable as error:
         raise click.ClickException(str(error)) from None

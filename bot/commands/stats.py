@@ -49,7 +49,7 @@ def command(fmt: str, weeks: int) -> None:
     now = utcnow()
     oldest = now - dt.timedelta(days=settings.retention_days)
     k = settings.min_group_size
-    if settings.db_path.exists():
+    if settings.uses_postgres or settings.db_path.exists():
         try:
             with open_store(settings) as store:
                 result = report(store, weeks=weeks, min_group_size=k, now=now, oldest=oldest)

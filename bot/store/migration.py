@@ -27,7 +27,7 @@ def where(settings: Settings) -> str:
 def pending(settings: Settings) -> list[str]:
     """`set/name` of every migration not yet applied. Changes nothing."""
     if settings.database_url is not None:
-        from bot.store.postgres import pending_at
+        from bot.store.pg_opening import pending_at
 
         assert settings.keys_database_url is not None
         return pending_at(settings.database_url, keys_url=settings.keys_database_url)

@@ -85,21 +85,27 @@ class PgDatabases:
             max_size=max(1, size),
             kwargs={"autocommit": True},
             configure=configure,
+            # A connection the server dropped (a restart, a failover) is replaced on checkout.
+            check=ConnectionPool.check_connection,
             open=False,
             name=name,
             timeout=30.0,
         )
 
     def open(self) -> None:
+        """Connect once to each database (so that a wrong URL fails at once, with the server's
+        reason), then fill the pools."""
         for pool, url in ((self.pool, self.url), (self.keys_pool, self.keys_url)):
             try:
+                psycopg.connect(url, connect_timeout=int(CONNECT_TIMEOUT_SECONDS)).close()
                 pool.open(wait=True, timeout=CONNECT_TIMEOUT_SECONDS)
             except (PoolTimeout, psycopg.Error) as error:
                 self.close()
+                reason = str(error).strip().splitlines()[0] if str(error).strip() else "timeout"
                 raise StoreError(
-                    f"Cannot connect to PostgreSQL ({describe(url)}) within "
-                    f"{CONNECT_TIMEOUT_SECONDS:.0f} s. Check REFLECT_DATABASE_URL and "
-                    "REFLECT_KEYS_DATABASE_URL, and that the server is running."
+                    f"Cannot connect to PostgreSQL ({describe(url)}): {reason}. Check "
+                    "REFLECT_DATABASE_URL and REFLECT_KEYS_DATABASE_URL, and that the server "
+                    "is running."
                 ) from error
 
     def close(self) -> None:

@@ -135,7 +135,7 @@ def _has_table(conn: Connection, name: str) -> bool:
 
 def _run(conn: Connection, *statements: str) -> None:
     for statement in statements:
-        conn.execute(statement)  # type: ignore[call-overload]
+        conn.execute(statement)
 
 
 # ---------------------------------------------------------------------- the data database
@@ -187,4 +187,51 @@ def _data_keys(conn: Connection) -> None:
         "CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL)",
         "CREATE TABLE data_keys (pseudonym text PRIMARY KEY, wrapped bytea NOT NULL,"
         " created_at timestamptz NOT NULL)",
+    )
+
+
+@MIGRATIONS(name="002_sealed_answers_access_log_notices_follow_up")
+def _sealed_answers_access_log_notices_follow_up(conn: Connection) -> None:
+    """What the SQLite store's migrations 005-007 added: every answer sealed (`value` stays for
+    rows written before, read as they are), scale answers saying how they read, events kept by
+    day with the sensitive ones sealed, the operator's append-only access log, one-time
+    notices, people's preferences, and each reflection's next step and what became of it."""
+    _run(
+        conn,
+        # scale: JSON {"min": 1, "max": 5, "heavy": "max"} for scale answers, else NULL
+        "ALTER TABLE answers ADD COLUMN scale text",
+        "ALTER TABLE events ADD COLUMN sealed bytea",
+        # events keep a day, never a time (UTC midnight)
+        "UPDATE events SET at = date_trunc('day', at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
+        # next_step: the step id of the answer to ask about next time;
+        # follow_up: open, carried, done or dropped (NULL: no next step written)
+        "ALTER TABLE reflections ADD COLUMN next_step text",
+        "ALTER TABLE reflections ADD COLUMN follow_up text",
+        "CREATE INDEX reflections_follow_up ON reflections (pseudonym, follow_up, finished_at)",
+        "CREATE TABLE preferences (pseudonym text NOT NULL, name text NOT NULL,"
+        " value text NOT NULL, PRIMARY KEY (pseudonym, name))",
+        "CREATE TABLE notices (pseudonym text NOT NULL, notice text NOT NULL,"
+        " PRIMARY KEY (pseudonym, notice))",
+        # reason: sealed under the service key; append-only, kept through `forget`
+        "CREATE TABLE access_log (id bigint PRIMARY KEY, pseudonym text NOT NULL,"
+        " action text NOT NULL, reason bytea NOT NULL, day timestamptz NOT NULL)",
+        "CREATE SEQUENCE access_log_ids OWNED BY access_log.id",
+        "CREATE INDEX access_log_by_person ON access_log (pseudonym, id)",
+        "CREATE FUNCTION access_log_append_only() RETURNS trigger LANGUAGE plpgsql AS"
+        " $$ BEGIN RAISE EXCEPTION 'the access log is append-only'; END $$",
+        "CREATE TRIGGER access_log_append_only BEFORE UPDATE OR DELETE ON access_log"
+        " FOR EACH ROW EXECUTE FUNCTION access_log_append_only()",
+        "CREATE TRIGGER access_log_no_truncate BEFORE TRUNCATE ON access_log"
+        " FOR EACH STATEMENT EXECUTE FUNCTION access_log_append_only()",
+    )
+
+
+@MIGRATIONS(name="003_seen_requests")
+def _seen_requests(conn: Connection) -> None:
+    """Signed Slack requests already handled (as keyed digests), for the signature window, so
+    that every process sharing the database refuses a replay."""
+    _run(
+        conn,
+        "CREATE TABLE seen_requests (digest text PRIMARY KEY, at timestamptz NOT NULL)",
+        "CREATE INDEX seen_requests_by_time ON seen_requests (at)",
     )

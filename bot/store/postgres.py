@@ -20,6 +20,7 @@ the first claim to commit or roll back, then is dropped, or handled if the first
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -32,16 +33,35 @@ from typing import Any
 import psycopg
 
 from bot.engine.people import Person
-from bot.engine.reflections import Event, Reflection, StoredReflection
+from bot.engine.reflections import Event, NextStep, Reflection, StoredReflection
 from bot.engine.sessions import Session
 from bot.store import pg_schema
-from bot.store.errors import KeysMissingError, StoreError, UnreadableError, WrongSecretError
+from bot.store.access_log import AccessRecord
+from bot.store.errors import StoreError, UnreadableError
 from bot.store.pg_database import Connection, PgDatabases, describe
+from bot.store.pg_opening import (
+    apply_migrations,
+    check_before_migrating,
+    check_separate,
+    claim_or_check,
+    pending_migrations,
+)
 from bot.store.privacy import Keyring, new_data_key, row_aad, seal, unseal
 from bot.store.redaction import redact
-from bot.store.sqlite import NUDGE_ANSWERS, SEEN_EVENTS_FOR, _answer, _answer_row
+from bot.store.sqlite import (
+    NUDGE_ANSWERS,
+    SEALED,
+    SEEN_EVENTS_FOR,
+    SEEN_REQUESTS_FOR,
+    _answer,
+    _answer_row,
+    _day,
+    _event,
+    _heavy_high,
+    _redacted,
+)
 from bot.store.stats import Activity, EventFact, ReflectionFact, ScaleFact
-from bot.store.times import utcnow
+from bot.store.times import parse, stamp, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +71,17 @@ def _utc(at: dt.datetime) -> dt.datetime:
     return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
 
 
+def _midnight(at: dt.datetime) -> dt.datetime:
+    """The day of `at` (UTC) as events keep it: midnight, never the time."""
+    return parse(_day(at))
+
+
 class PostgresStore:
     """Sessions, reflections and content-free events, per pseudonym, in PostgreSQL."""
+
+    #: The weekly reminders' tables (bot.store.weekly) are not in PostgreSQL yet: the weekly
+    #: reminders stay off on this store (bot.weekly.commands.for_store).
+    keeps_weekly_tables = False
 
     def __init__(
         self,
@@ -91,17 +120,17 @@ class PostgresStore:
         databases = PgDatabases(url, keys_url=keys_url, pool_size=pool_size)
         databases.open()
         try:
-            _check_separate(databases)
-            _check_before_migrating(databases, keyring)
+            check_separate(databases)
+            check_before_migrating(databases, keyring)
             sets = pg_schema.data_sets(migrations)
-            applied = apply_migrations(databases, sets) if migrate else []
             behind = pending_migrations(databases, sets)
-            if behind:
+            applied = apply_migrations(databases, sets) if migrate and behind else []
+            if behind and not migrate:
                 raise StoreError(
                     f"The database is not up to date ({len(behind)} migrations pending, first "
                     f"{behind[0]}). Run `reflect db migrate` once, then start the bot."
                 )
-            _claim_or_check(databases, keyring)
+            claim_or_check(databases, keyring)
         except psycopg.Error as error:
             databases.close()
             raise StoreError(
@@ -112,6 +141,11 @@ class PostgresStore:
             raise
         store = cls(databases, keyring, clock=clock)
         store.applied_migrations = applied
+        try:
+            store._seal_clear_rows()
+        except BaseException:
+            store.close()
+            raise
         return store
 
     def migrate(self, migrations: pg_schema.PgMigrations) -> list[str]:
@@ -205,10 +239,17 @@ class PostgresStore:
         who = self.pseudonym(person)
         reflection_id = secrets.token_hex(8)
         summary = redact(reflection.summary).encode("utf-8")
+        answered = {a.step_id for a in reflection.answers if a.kind == "text" and a.value}
+        written = reflection.next_step if reflection.next_step in answered else None
+        # Redaction, the costly part, before the transaction (and the person's lock) starts.
+        answers = [
+            dataclasses.replace(a, value=_redacted(a.value)) if a.kind == "text" else a
+            for a in reflection.answers
+        ]
         with self._writing_as(who) as (conn, key):
             conn.execute(
                 "INSERT INTO reflections (id, pseudonym, flow_id, started_at, finished_at,"
-                " summary) VALUES (%s, %s, %s, %s, %s, %s)",
+                " summary, next_step, follow_up) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                 [
                     reflection_id,
                     who,
@@ -216,17 +257,25 @@ class PostgresStore:
                     _utc(reflection.started_at),
                     _utc(reflection.finished_at),
                     seal(key, summary, aad=row_aad("reflections", reflection_id, who, "summary")),
+                    written,
+                    "open" if written else None,
                 ],
             )
+            if reflection.follow_up is not None:
+                conn.execute(
+                    "UPDATE reflections SET follow_up = %s WHERE id = %s AND pseudonym = %s"
+                    " AND follow_up IS NOT NULL",
+                    [reflection.follow_up.state, reflection.follow_up.reflection_id, who],
+                )
             rows = [
                 _answer_row(key, reflection_id, who, position, answer)
-                for position, answer in enumerate(reflection.answers)
+                for position, answer in enumerate(answers)
             ]
             if rows:
                 with conn.cursor() as cursor:
                     cursor.executemany(
                         "INSERT INTO answers (reflection_id, step_id, position, kind, value,"
-                        " sealed) VALUES (%s, %s, %s, %s, %s, %s)",
+                        " sealed, scale) VALUES (%s, %s, %s, %s, %s, %s, %s)",
                         rows,
                     )
             conn.execute("DELETE FROM sessions WHERE pseudonym = %s", [who])
@@ -244,7 +293,7 @@ class PostgresStore:
             answers: dict[str, list[tuple[Any, ...]]] = {row[0]: [] for row in rows}
             if rows:
                 for reflection_id, *answer in conn.execute(
-                    "SELECT reflection_id, step_id, kind, value, sealed FROM answers"
+                    "SELECT reflection_id, step_id, kind, value, sealed, scale FROM answers"
                     " WHERE reflection_id = ANY(%s) ORDER BY reflection_id, position",
                     [list(answers)],
                 ).fetchall():
@@ -276,6 +325,60 @@ class PostgresStore:
                 log.warning("a reflection could not be decrypted and was left out")
         return kept
 
+    def open_next_step(self, person: Person) -> NextStep | None:
+        """The next step in the person's latest reflection that has one, unless settled."""
+        who = self.pseudonym(person)
+        with self._db.reading() as conn:
+            row = conn.execute(
+                "SELECT id, flow_id, finished_at, next_step, follow_up FROM reflections"
+                " WHERE pseudonym = %s AND follow_up IS NOT NULL"
+                " ORDER BY finished_at DESC, seq DESC LIMIT 1",
+                [who],
+            ).fetchone()
+            if row is None or row[4] not in ("open", "carried"):
+                return None
+            reflection_id, flow_id, finished_at, step_id, state = row
+            answer = conn.execute(
+                "SELECT step_id, kind, value, sealed, scale FROM answers"
+                " WHERE reflection_id = %s AND step_id = %s",
+                [reflection_id, step_id],
+            ).fetchone()
+        key = self._data_key(who)
+        if answer is None or key is None:
+            return None
+        try:
+            text = _answer(key, reflection_id, who, answer).value
+        except UnreadableError:
+            log.warning("a next step could not be decrypted and was left out")
+            return None
+        if not isinstance(text, str) or not text.strip():
+            return None
+        return NextStep(
+            reflection_id=reflection_id,
+            flow_id=flow_id,
+            finished_at=_utc(finished_at),
+            text=text,
+            state=state,
+        )
+
+    def follow_up_wanted(self, person: Person) -> bool:
+        with self._db.reading() as conn:
+            row = conn.execute(
+                "SELECT value FROM preferences WHERE pseudonym = %s AND name = 'follow_up'",
+                [self.pseudonym(person)],
+            ).fetchone()
+        return row is None or row[0] != "off"
+
+    def want_follow_up(self, person: Person, wanted: bool) -> None:
+        who = self.pseudonym(person)
+        with self._db.writing() as conn:
+            self._db.lock_person(conn, who)
+            conn.execute(
+                "INSERT INTO preferences (pseudonym, name, value) VALUES (%s, 'follow_up', %s)"
+                " ON CONFLICT (pseudonym, name) DO UPDATE SET value = excluded.value",
+                [who, "on" if wanted else "off"],
+            )
+
     def export(self, person: Person) -> list[StoredReflection]:
         """Everything kept for the person, newest first: for `reflect data export`."""
         return self.reflections(person, limit=None)
@@ -285,41 +388,106 @@ class PostgresStore:
     def record(
         self, person: Person, event: Event, *, at: dt.datetime, flow_id: str | None = None
     ) -> None:
-        """Note that something happened, with no content. An answer to a nudge is attributed to
-        the flow whose end showed the person's last nudge."""
+        """Note that something happened, with no content and on which day (never the time).
+        Every event is sealed under the person's key: the database alone says only that
+        something happened to a pseudonym on a day, never what. An answer to a nudge is
+        attributed to the flow whose end showed the person's last nudge, and kept once a day."""
         who = self.pseudonym(person)
-        with self._db.writing() as conn:
-            self._db.lock_person(conn, who)
-            if flow_id is None and event in NUDGE_ANSWERS:
-                row = conn.execute(
-                    "SELECT flow_id FROM events WHERE pseudonym = %s AND event = 'nudge_shown'"
-                    " ORDER BY at DESC, id DESC LIMIT 1",
-                    [who],
-                ).fetchone()
-                flow_id = row[0] if row else None
+        day = _midnight(at)
+        with self._writing_as(who) as (conn, key):
+            if event in NUDGE_ANSWERS:
+                mine = self._events_of(conn, key, who)
+                if flow_id is None:
+                    shown = [e for e in mine if e.event == "nudge_shown"]
+                    flow_id = shown[0].flow_id if shown else None
+                if any((e.event, e.flow_id, e.at) == (event, flow_id, day) for e in mine):
+                    return  # once a day: aggregates count people, not clicks
+            row = conn.execute(
+                "INSERT INTO events (pseudonym, event, flow_id, at)"
+                " VALUES (%s, %s, NULL, %s) RETURNING id",
+                [who, SEALED, day],
+            ).fetchone()
+            assert row is not None
+            body = json.dumps({"event": event, "flow_id": flow_id}).encode("utf-8")
             conn.execute(
-                "INSERT INTO events (pseudonym, event, flow_id, at) VALUES (%s, %s, %s, %s)",
-                [who, event, flow_id, _utc(at)],
+                "UPDATE events SET sealed = %s WHERE id = %s",
+                [seal(key, body, aad=row_aad("events", str(row[0]), who)), row[0]],
             )
 
     def last_event(self, person: Person, event: Event) -> dt.datetime | None:
+        """The day (midnight UTC) the event last happened to the person, if it did."""
+        who = self.pseudonym(person)
+        key = self._data_key(who)
+        if key is None:
+            return None
         with self._db.reading() as conn:
-            row = conn.execute(
-                "SELECT max(at) FROM events WHERE pseudonym = %s AND event = %s",
-                [self.pseudonym(person), event],
-            ).fetchone()
-        return _utc(row[0]) if row and row[0] else None
+            mine = self._events_of(conn, key, who)
+        return next((e.at for e in mine if e.event == event), None)
+
+    def _events_of(self, conn: Connection, key: bytes, who: str) -> list[EventFact]:
+        """The person's events, newest first, unsealed (rows that do not unseal are skipped)."""
+        rows = conn.execute(
+            "SELECT id, at, sealed FROM events WHERE pseudonym = %s AND sealed IS NOT NULL"
+            " ORDER BY at DESC, id DESC",
+            [who],
+        ).fetchall()
+        facts = (_event(key, who, row_id, stamp(at), sealed) for row_id, at, sealed in rows)
+        return [fact for fact in facts if fact is not None]
 
     def claim_event(self, event_id: str, *, at: dt.datetime) -> bool:
         """True the first time a Slack event id is seen (by any process), False for a retry.
         Ids are kept as keyed digests for a day."""
         digest = self.keyring.digest(event_id, purpose="slack-event")
         with self._db.writing() as conn:
-            conn.execute("DELETE FROM seen_events WHERE at < %s", [_utc(at - SEEN_EVENTS_FOR)])
+            # Prune what has expired, skipping rows another request is pruning: the claim sits
+            # in each request's transaction, and requests must not queue behind each other.
+            conn.execute(
+                "DELETE FROM seen_events WHERE digest IN (SELECT digest FROM seen_events"
+                " WHERE at < %s LIMIT 100 FOR UPDATE SKIP LOCKED)",
+                [_utc(at - SEEN_EVENTS_FOR)],
+            )
             cursor = conn.execute(
                 "INSERT INTO seen_events (digest, at) VALUES (%s, %s)"
                 " ON CONFLICT (digest) DO NOTHING",
                 [digest, _utc(at)],
+            )
+            return cursor.rowcount == 1
+
+    def claim_request(self, signature: str, *, at: dt.datetime) -> bool:
+        """True the first time a signed Slack request is seen by any process sharing the
+        database, False for a replay. Kept as keyed digests for the signature window."""
+        digest = self.keyring.digest(signature, purpose="slack-request")
+        with self._db.writing() as conn:
+            conn.execute(
+                "DELETE FROM seen_requests WHERE digest IN (SELECT digest FROM seen_requests"
+                " WHERE at < %s LIMIT 100 FOR UPDATE SKIP LOCKED)",
+                [_utc(at - SEEN_REQUESTS_FOR)],
+            )
+            cursor = conn.execute(
+                "INSERT INTO seen_requests (digest, at) VALUES (%s, %s)"
+                " ON CONFLICT (digest) DO NOTHING",
+                [digest, _utc(at)],
+            )
+            return cursor.rowcount == 1
+
+    def release_request(self, signature: str) -> None:
+        """Forget a claimed request whose handling failed, so that it may be sent again."""
+        digest = self.keyring.digest(signature, purpose="slack-request")
+        with self._db.writing() as conn:
+            conn.execute("DELETE FROM seen_requests WHERE digest = %s", [digest])
+
+    def first_time(self, person: Person, notice: str) -> bool:
+        """True the first time it is asked about this person and notice (by any process),
+        then False: for things said once (the first-use agreement)."""
+        who = self.pseudonym(person)
+        with self._db.writing() as conn:
+            # The person's lock first, as every change about a person takes it: one order of
+            # locks everywhere, so two requests can never wait on each other.
+            self._db.lock_person(conn, who)
+            cursor = conn.execute(
+                "INSERT INTO notices (pseudonym, notice) VALUES (%s, %s)"
+                " ON CONFLICT (pseudonym, notice) DO NOTHING",
+                [who, notice],
             )
             return cursor.rowcount == 1
 
@@ -337,8 +505,8 @@ class PostgresStore:
                 "SELECT count(*) FROM reflections WHERE pseudonym = %s", [who]
             ).fetchone()
             gone = int(row[0]) if row else 0
-            for table in ("reflections", "sessions", "events"):
-                conn.execute(f"DELETE FROM {table} WHERE pseudonym = %s", [who])  # type: ignore[call-overload]
+            for table in ("reflections", "sessions", "events", "notices", "preferences"):
+                conn.execute(f"DELETE FROM {table} WHERE pseudonym = %s", [who])
             for erase in pg_schema.ERASERS:
                 erase(conn, who)
         log.info("erased a person's data: %d reflections", gone)
@@ -359,6 +527,7 @@ class PostgresStore:
             conn.execute("DELETE FROM events WHERE at < %s", [cutoff])
             conn.execute("DELETE FROM sessions WHERE updated_at < %s", [cutoff])
             conn.execute("DELETE FROM seen_events WHERE at < %s", [cutoff])
+            conn.execute("DELETE FROM seen_requests WHERE at < %s", [cutoff])
         unreadable = sum(self._purge_keyless(who) for who in self._keyless_people())
         for who in self._people_with_old_keys(cutoff):
             self._purge_unused_key(who, cutoff)
@@ -470,24 +639,126 @@ class PostgresStore:
                     window,
                 ).fetchall()
             ]
-            scales = [
-                ScaleFact(reflection_id=rid, step_id=step, value=json.loads(value))
-                for rid, step, value in conn.execute(
+            scale_rows = conn.execute(
+                "SELECT a.reflection_id, a.step_id, a.value, a.sealed, a.scale, r.pseudonym"
+                " FROM answers a JOIN reflections r ON r.id = a.reflection_id"
+                " WHERE a.kind = 'scale' AND r.finished_at >= %s AND r.finished_at < %s",
+                window,
+            ).fetchall()
+            event_rows = conn.execute(
+                "SELECT id, at, sealed, pseudonym FROM events"
+                " WHERE sealed IS NOT NULL AND at >= %s AND at < %s",
+                window,
+            ).fetchall()
+        keys = self._data_keys({row[5] for row in scale_rows} | {row[3] for row in event_rows})
+        events = [
+            fact
+            for row_id, at, sealed, who in event_rows
+            if (key := keys.get(who)) is not None
+            and (fact := _event(key, who, row_id, stamp(at), sealed)) is not None
+            and fact.event in ("nudge_shown", "nudge_followed")
+        ]
+        scales: list[ScaleFact] = []
+        for rid, step, value, sealed, mark, who in scale_rows:
+            if sealed is None:  # written before answers were all sealed
+                number = _heavy_high(json.loads(value), mark)
+                scales.append(ScaleFact(reflection_id=rid, step_id=step, value=number))
+            elif (key := keys.get(who)) is not None:
+                with contextlib.suppress(UnreadableError):
+                    plain = unseal(key, sealed, aad=row_aad("answers", rid, step, who))
+                    number = _heavy_high(json.loads(plain), mark)
+                    scales.append(ScaleFact(reflection_id=rid, step_id=step, value=number))
+        return Activity(reflections=reflections, scales=scales, events=events)
+
+    # ------------------------------------------------------------------ operator access
+
+    def record_access(self, person: Person, *, action: str, reason: str, at: dt.datetime) -> None:
+        """Append to the access log that the server's operator did `action` to the person's
+        data, on the day of `at`, for `reason` (sealed under the service key). The log can be
+        neither changed nor erased, not even by `forget` (a trigger refuses)."""
+        who = self.pseudonym(person)
+        with self._db.writing() as conn:
+            row = conn.execute("SELECT nextval('access_log_ids')").fetchone()
+            assert row is not None
+            row_id = int(row[0])
+            sealed = self.keyring.seal(reason, aad=row_aad("access_log", str(row_id), who))
+            conn.execute(
+                "INSERT INTO access_log (id, pseudonym, action, reason, day)"
+                " VALUES (%s, %s, %s, %s, %s)",
+                [row_id, who, action, sealed, _midnight(at)],
+            )
+
+    def access_records(self, person: Person | None = None) -> list[AccessRecord]:
+        """The access log, oldest first: the person's own records, or everyone's (for the
+        operator's `reflect data access-log`, with pseudonyms, never identities)."""
+        with self._db.reading() as conn:
+            rows = conn.execute(
+                "SELECT id, pseudonym, action, reason, day FROM access_log"
+                " WHERE %s::text IS NULL OR pseudonym = %s ORDER BY id",
+                [None, None]
+                if person is None
+                else [self.pseudonym(person), self.pseudonym(person)],
+            ).fetchall()
+        records = []
+        for row_id, who, action, sealed, day in rows:
+            try:
+                reason = self.keyring.unseal(sealed, aad=row_aad("access_log", str(row_id), who))
+            except UnreadableError:
+                reason = "?"
+            records.append(AccessRecord(pseudonym=who, action=action, reason=reason, day=_utc(day)))
+        return records
+
+    def _seal_clear_rows(self) -> None:
+        """Seal what the first release of this store kept in clear: choice and scale answers,
+        and every event. Each person's rows under their lock;
+        rows of people whose key is gone are deleted (never to be read, nor kept in clear)."""
+        with self._db.reading() as conn:
+            people = {
+                row[0]
+                for row in conn.execute(
+                    "SELECT r.pseudonym FROM answers a JOIN reflections r ON r.id = a.reflection_id"
+                    " WHERE a.value IS NOT NULL UNION SELECT pseudonym FROM events"
+                    " WHERE sealed IS NULL",
+                ).fetchall()
+            }
+        for who in sorted(people):
+            with self._db.writing() as conn:
+                self._db.lock_person(conn, who)
+                key = self._data_key(who)
+                answers = conn.execute(
                     "SELECT a.reflection_id, a.step_id, a.value FROM answers a"
                     " JOIN reflections r ON r.id = a.reflection_id"
-                    " WHERE a.kind = 'scale' AND r.finished_at >= %s AND r.finished_at < %s",
-                    window,
+                    " WHERE r.pseudonym = %s AND a.value IS NOT NULL",
+                    [who],
                 ).fetchall()
-            ]
-            events = [
-                EventFact(pseudonym=who, event=event, flow_id=flow, at=_utc(at))
-                for who, event, flow, at in conn.execute(
-                    "SELECT pseudonym, event, flow_id, at FROM events"
-                    " WHERE event IN ('nudge_shown', 'nudge_followed') AND at >= %s AND at < %s",
-                    window,
+                for rid, step, value in answers:
+                    if key is None:
+                        conn.execute(
+                            "DELETE FROM answers WHERE reflection_id = %s AND step_id = %s",
+                            [rid, step],
+                        )
+                        continue
+                    sealed = seal(
+                        key, value.encode("utf-8"), aad=row_aad("answers", rid, step, who)
+                    )
+                    conn.execute(
+                        "UPDATE answers SET value = NULL, sealed = %s"
+                        " WHERE reflection_id = %s AND step_id = %s",
+                        [sealed, rid, step],
+                    )
+                events = conn.execute(
+                    "SELECT id, event, flow_id FROM events WHERE pseudonym = %s AND sealed IS NULL",
+                    [who],
                 ).fetchall()
-            ]
-        return Activity(reflections=reflections, scales=scales, events=events)
+                for row_id, event, flow_id in events:
+                    if key is None:
+                        conn.execute("DELETE FROM events WHERE id = %s", [row_id])
+                        continue
+                    body = json.dumps({"event": event, "flow_id": flow_id}).encode("utf-8")
+                    conn.execute(
+                        "UPDATE events SET event = %s, flow_id = NULL, sealed = %s WHERE id = %s",
+                        [SEALED, seal(key, body, aad=row_aad("events", str(row_id), who)), row_id],
+                    )
 
     # ------------------------------------------------------------------ keys
 
@@ -497,6 +768,17 @@ class PostgresStore:
                 "SELECT wrapped FROM data_keys WHERE pseudonym = %s", [who]
             ).fetchone()
         return self.keyring.unwrap(row[0], pseudonym=who) if row else None
+
+    def _data_keys(self, people: set[str]) -> dict[str, bytes]:
+        """The data keys of `people` who have one, in one query."""
+        if not people:
+            return {}
+        with self._db.keys() as keys:
+            rows = keys.execute(
+                "SELECT pseudonym, wrapped FROM data_keys WHERE pseudonym = ANY(%s)",
+                [sorted(people)],
+            ).fetchall()
+        return {who: self.keyring.unwrap(wrapped, pseudonym=who) for who, wrapped in rows}
 
     @contextlib.contextmanager
     def _writing_as(self, who: str) -> Iterator[tuple[Connection, bytes]]:
@@ -517,122 +799,3 @@ class PostgresStore:
                 if key is None:
                     raise StoreError("A data key could not be made; try again.")
             yield conn, key
-
-
-# ---------------------------------------------------------------------- opening checks
-
-
-def apply_migrations(
-    databases: PgDatabases, sets: Iterable[pg_schema.PgMigrations] | None = None
-) -> list[str]:
-    """Apply pending migrations to both databases; returns `set/name` of those applied."""
-    with databases.keys() as keys:
-        done = pg_schema.migrate(keys, [pg_schema.KEYS_MIGRATIONS])
-    with databases.pool.connection() as conn:
-        done += pg_schema.migrate(conn, pg_schema.data_sets() if sets is None else sets)
-    return done
-
-
-def pending_at(url: str, *, keys_url: str) -> list[str]:
-    """`set/name` of the migrations not yet applied to the databases at these URLs."""
-    databases = PgDatabases(url, keys_url=keys_url, pool_size=1)
-    databases.open()
-    try:
-        return pending_migrations(databases, pg_schema.data_sets())
-    except psycopg.Error as error:
-        raise StoreError(f"PostgreSQL refused to answer ({describe(url)}): {error}") from error
-    finally:
-        databases.close()
-
-
-def pending_migrations(databases: PgDatabases, sets: Iterable[pg_schema.PgMigrations]) -> list[str]:
-    """`set/name` of the migrations not yet applied to either database."""
-    with databases.keys() as keys:
-        behind = pg_schema.pending(keys, [pg_schema.KEYS_MIGRATIONS])
-    with databases.pool.connection() as conn:
-        behind += pg_schema.pending(conn, sets)
-    return behind
-
-
-def _server_identity(conn: Connection) -> tuple[Any, ...]:
-    row = conn.execute(
-        "SELECT current_database(), pg_postmaster_start_time(), current_setting('port')"
-    ).fetchone()
-    return tuple(row or ())
-
-
-def _check_separate(databases: PgDatabases) -> None:
-    """The keys must not live in the data database: a dump of it would then carry both."""
-    with databases.pool.connection() as conn:
-        data = _server_identity(conn)
-    with databases.keys() as keys:
-        held = _server_identity(keys)
-    if data == held:
-        raise StoreError(
-            f"REFLECT_KEYS_DATABASE_URL names the same database as REFLECT_DATABASE_URL "
-            f"({describe(databases.url)}). The data keys need a database of their own (e.g. "
-            "CREATE DATABASE reflect_keys), so that a dump of one is useless without the other."
-        )
-
-
-def _meta(conn: Connection) -> dict[str, str]:
-    row = conn.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone()
-    if not (row and row[0]):
-        return {}
-    return {key: value for key, value in conn.execute("SELECT key, value FROM meta").fetchall()}
-
-
-def _check_before_migrating(databases: PgDatabases, keyring: Keyring) -> None:
-    """Catch the wrong secret, or an empty or foreign keys database, before changing anything."""
-    with databases.pool.connection() as conn:
-        main = _meta(conn)
-    with databases.keys() as keys:
-        held = _meta(keys)
-    check = keyring.check_value()
-    for found, url in ((main, databases.url), (held, databases.keys_url)):
-        if found.get("secret_check", check) != check:
-            raise _wrong_secret(url)
-    if "store_id" in main and "store_id" not in held:
-        raise KeysMissingError(
-            f"The keys database ({describe(databases.keys_url)}) holds no data keys for "
-            f"{describe(databases.url)}, so its reflections cannot be read. Point "
-            "REFLECT_KEYS_DATABASE_URL at the keys database made with it (restore it from its "
-            "own backup), or start afresh with an empty data database."
-        )
-    if "store_id" in held and main.get("store_id", held["store_id"]) != held["store_id"]:
-        raise _foreign_keys(databases)
-
-
-def _claim_or_check(databases: PgDatabases, keyring: Keyring) -> None:
-    """Mark new databases as ours and as a pair, or check that they already are."""
-    check = keyring.check_value()
-    with databases.pool.connection() as conn, conn.transaction():
-        conn.execute("LOCK TABLE meta IN SHARE ROW EXCLUSIVE MODE")
-        main = _meta(conn)
-        with databases.keys() as keys, keys.transaction():
-            keys.execute("LOCK TABLE meta IN SHARE ROW EXCLUSIVE MODE")
-            held = _meta(keys)
-            store_id = main.get("store_id") or held.get("store_id") or secrets.token_hex(16)
-            if held.get("store_id", store_id) != store_id:
-                raise _foreign_keys(databases)
-            for target in (conn, keys):
-                target.execute(
-                    "INSERT INTO meta (key, value) VALUES ('store_id', %s), ('secret_check', %s)"
-                    " ON CONFLICT (key) DO NOTHING",
-                    [store_id, check],
-                )
-
-
-def _foreign_keys(databases: PgDatabases) -> KeysMissingError:
-    return KeysMissingError(
-        f"The keys database ({describe(databases.keys_url)}) belongs to another data database "
-        f"than {describe(databases.url)}. Use the keys database that was made with it."
-    )
-
-
-def _wrong_secret(url: str) -> WrongSecretError:
-    return WrongSecretError(
-        f"The secret key does not match the one {describe(url)} was made with. Set "
-        "REFLECT_SECRET_KEY to the original secret; with another secret the reflections "
-        "cannot be read."
-    )

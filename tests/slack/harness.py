@@ -105,14 +105,16 @@ def make_bot(
     *,
     now: dt.datetime | None = None,
     weekly: bool = False,
+    store: Any = None,
     timeout: float = 2,
     **settings: Any,
 ) -> Bot:
     """The one way tests build the Slack app: as `reflect run` does (the weekly reminders
     wired in by bot.runtime when `weekly`), over a real store, talking to `fake` with a
-    client that does not really sleep between retries and gives up after `timeout`."""
+    client that does not really sleep between retries and gives up after `timeout`; on
+    `store` (default: a new SQLite file under tmp_path)."""
     config = settings_for(fake, **settings)
-    store = SqliteStore.open(tmp_path / "reflect.db", secret=b"s" * 32)
+    store = store or SqliteStore.open(tmp_path / "reflect.db", secret=b"s" * 32)
     clock = (lambda: now) if now else (lambda: dt.datetime.now(dt.UTC))
     conversations = Conversations(
         library=library(),

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from bot import settings as settings_module
 from bot.cli import cli
 from bot.store import open_store
+from bot.store.sqlite import SqliteStore
 from bot.store.weekly.teams import Teams
 from bot.weekly.due import WeeklyTime
 from bot.weekly.privacy import lead_aad, slack_identity
@@ -35,6 +36,7 @@ def _set_up(env: dict[str, str], workspace: FakeSlack) -> None:
     workspace.add_channel("C1", ["UCANARY1", "UCANARY2"])
     settings = settings_module.load(env, env_file=Path("/nonexistent"))
     with open_store(settings) as store:
+        assert isinstance(store, SqliteStore)
         lead = store.keyring.pseudonym(slack_identity(workspace="T1", user="ULEAD"))
         Teams(store, keyring=store.keyring).switch_on(
             channel="C1",

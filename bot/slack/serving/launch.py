@@ -22,7 +22,7 @@ from bot.slack.delivery.lanes import Lanes
 from bot.slack.serving.housekeeping import Housekeeping
 from bot.slack.serving.http import HttpServer
 from bot.slack.serving.socket import SocketModeRunner
-from bot.store.sqlite import SqliteStore
+from bot.store import Store
 from bot.weekly.actions import WeeklyActions
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class Background(Protocol):
 def serve(
     *,
     settings: Settings,
-    store: SqliteStore,
+    store: Store,
     conversations: Conversations,
     http: bool,
     port: int,
