@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             print("hostile traffic", flush=True)
             sections.append(
                 (
-                    "5. Hostile traffic: pathological text, oversized bodies, slow clients",
+                    "6. Hostile traffic: pathological text, oversized bodies, slow clients",
                     hostile.markdown(hostile.run(quick=args.quick)),
                 )
             )
