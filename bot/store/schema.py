@@ -134,27 +134,6 @@ def _weekly_reminders(db: sqlite_utils.Database) -> None:
         db.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-@MIGRATIONS(name="007_scale_marks_and_follow_up")
-def _scale_marks_and_follow_up(db: sqlite_utils.Database) -> None:
-    """Scale answers say how they read (bounds and heavy end). Every one kept before this was
-    from a scale running 1..5 with its heavy end at 1, and is marked so. Reflections say which
-    answer is the leader's next step and what became of it; people's settings (follow-up)."""
-    _run(
-        db,
-        # scale: JSON {"min": 1, "max": 5, "heavy": "max"} for scale answers, else NULL
-        "ALTER TABLE answers ADD COLUMN scale TEXT",
-        'UPDATE answers SET scale = \'{"min": 1, "max": 5, "heavy": "min"}\''
-        " WHERE kind = 'scale'",
-        # next_step: the step id of the answer to ask about next time;
-        # follow_up: open, carried, done or dropped (NULL: no next step written)
-        "ALTER TABLE reflections ADD COLUMN next_step TEXT",
-        "ALTER TABLE reflections ADD COLUMN follow_up TEXT",
-        "CREATE INDEX reflections_follow_up ON reflections (pseudonym, follow_up, finished_at)",
-        "CREATE TABLE preferences (pseudonym TEXT NOT NULL, name TEXT NOT NULL,"
-        " value TEXT NOT NULL, PRIMARY KEY (pseudonym, name))",
-    )
-
-
 def ensure_keys_schema(db: sqlite_utils.Database, *, schema: str) -> None:
     """The keys file's tables: its identity and the wrapped data keys."""
     _run(
@@ -196,4 +175,25 @@ def _notices(db: sqlite_utils.Database) -> None:
         db,
         "CREATE TABLE notices (pseudonym TEXT NOT NULL, notice TEXT NOT NULL,"
         " PRIMARY KEY (pseudonym, notice))",
+    )
+
+
+@MIGRATIONS(name="007_scale_marks_and_follow_up")
+def _scale_marks_and_follow_up(db: sqlite_utils.Database) -> None:
+    """Scale answers say how they read (bounds and heavy end). Every one kept before this was
+    from a scale running 1..5 with its heavy end at 1, and is marked so. Reflections say which
+    answer is the leader's next step and what became of it; people's settings (follow-up)."""
+    _run(
+        db,
+        # scale: JSON {"min": 1, "max": 5, "heavy": "max"} for scale answers, else NULL
+        "ALTER TABLE answers ADD COLUMN scale TEXT",
+        'UPDATE answers SET scale = \'{"min": 1, "max": 5, "heavy": "min"}\''
+        " WHERE kind = 'scale'",
+        # next_step: the step id of the answer to ask about next time;
+        # follow_up: open, carried, done or dropped (NULL: no next step written)
+        "ALTER TABLE reflections ADD COLUMN next_step TEXT",
+        "ALTER TABLE reflections ADD COLUMN follow_up TEXT",
+        "CREATE INDEX reflections_follow_up ON reflections (pseudonym, follow_up, finished_at)",
+        "CREATE TABLE preferences (pseudonym TEXT NOT NULL, name TEXT NOT NULL,"
+        " value TEXT NOT NULL, PRIMARY KEY (pseudonym, name))",
     )
