@@ -6,8 +6,10 @@
   as associated data: free text (and summaries) redacted first (bot.store.redaction), choices
   and scale numbers as they are. Aggregates read scale numbers through the keys. Session state,
   which holds answers in progress, is sealed too and deleted on finish or stop.
-- Events keep a date, never a time; crisis support shown and firm supervisor suggestions are
-  sealed under the person's key, so the file alone cannot say who was shown crisis support.
+- Events keep a date in clear, never a time; the safety events (a card shown, the check-in
+  question asked or answered) and firm supervisor suggestions are sealed under the person's
+  key, so the file alone cannot say who was shown crisis support. The safety events' moment,
+  which the conversation needs, is kept inside the seal.
 - What the server's operator does to one person's data is written to an append-only access
   log (with the reason, sealed), which the person sees on their Home tab.
 - Data keys are random, wrapped under the secret, and kept in a separate keys file. `forget`
@@ -38,6 +40,7 @@ from sqlite_utils.migrations import Migrations
 from bot.engine.people import Person
 from bot.engine.reflections import (
     Answer,
+    SAFETY_EVENTS,
     Event,
     NextStep,
     Reflection,
@@ -58,8 +61,9 @@ log = logging.getLogger(__name__)
 
 #: Events answered to a nudge, attributed to the flow of the person's last nudge.
 NUDGE_ANSWERS = frozenset({"nudge_followed", "nudge_dismissed"})
-#: Events that say something about a person's wellbeing: kept sealed under their key.
-SEALED_EVENTS = frozenset({"signpost_shown", "nudge_firm_shown"})
+#: Events that say something about a person's wellbeing: kept sealed under their key (the
+#: safety events with their moment inside the seal).
+SEALED_EVENTS: frozenset[str] = SAFETY_EVENTS | {"nudge_firm_shown"}
 #: What `event` says for a sealed event.
 SEALED = "sealed"
 #: Events kept at most once per person, flow and day: aggregates count people, not clicks.
@@ -344,9 +348,10 @@ class SqliteStore:
     def record(
         self, person: Person, event: Event, *, at: dt.datetime, flow_id: str | None = None
     ) -> None:
-        """Note that something happened, with no content and on which day (never the time).
-        An answer to a nudge is attributed to the flow whose end showed the person's last
-        nudge, and kept once a day; crisis support and firm suggestions are sealed."""
+        """Note that something happened, with no content and on which day (never the time in
+        clear). An answer to a nudge is attributed to the flow whose end showed the person's
+        last nudge, and kept once a day; safety events and firm suggestions are sealed, and a
+        safety event's moment is kept inside its seal."""
         who = self.pseudonym(person)
         day = _day(at)
         if event in SEALED_EVENTS:
@@ -356,7 +361,10 @@ class SqliteStore:
                     [who, SEALED, day],
                 )
                 row_id = str(cursor.lastrowid)
-                body = json.dumps({"event": event, "flow_id": flow_id}).encode("utf-8")
+                fields: dict[str, str | None] = {"event": event, "flow_id": flow_id}
+                if event in SAFETY_EVENTS:
+                    fields["at"] = stamp(at)
+                body = json.dumps(fields).encode("utf-8")
                 db.execute(
                     "UPDATE events SET sealed = ? WHERE id = ?",
                     [seal(key, body, aad=row_aad("events", row_id, who)), row_id],
@@ -384,7 +392,8 @@ class SqliteStore:
             )
 
     def last_event(self, person: Person, event: Event) -> dt.datetime | None:
-        """The day (midnight UTC) the event last happened to the person, if it did."""
+        """When the event last happened to the person, if it did: the moment for a safety
+        event (read from its seal), the day (midnight UTC) for any other."""
         who = self.pseudonym(person)
         if event not in SEALED_EVENTS:
             with self._files.reading() as db:
@@ -407,7 +416,7 @@ class SqliteStore:
             except (UnreadableError, ValueError, TypeError):
                 continue
             if body.get("event") == event:
-                return parse(at)
+                return parse(body.get("at") or at)
         return None
 
     def claim_event(self, event_id: str, *, at: dt.datetime) -> bool:
@@ -597,15 +606,16 @@ class SqliteStore:
         return records
 
     def _seal_clear_rows(self) -> None:
-        """Seal what older versions kept in clear: choice and scale answers, and crisis or
-        firm-suggestion events (their times were cut to dates by migration 004)."""
+        """Seal what older versions kept in clear: choice and scale answers, and safety or
+        firm-suggestion events (their times were cut to dates by migration 005)."""
         with self._files.reading() as db:
             answers = db.execute(
                 "SELECT a.reflection_id, a.step_id, a.value, r.pseudonym FROM answers a"
                 " JOIN reflections r ON r.id = a.reflection_id WHERE a.value IS NOT NULL"
             ).fetchall()
+            marks = ", ".join("?" for _ in SEALED_EVENTS)
             events = db.execute(
-                "SELECT id, pseudonym, event, flow_id FROM events WHERE event IN (?, ?)",
+                f"SELECT id, pseudonym, event, flow_id FROM events WHERE event IN ({marks})",
                 sorted(SEALED_EVENTS),
             ).fetchall()
         if not answers and not events:
