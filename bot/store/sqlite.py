@@ -39,8 +39,8 @@ from sqlite_utils.migrations import Migrations
 
 from bot.engine.people import Person
 from bot.engine.reflections import (
-    Answer,
     SAFETY_EVENTS,
+    Answer,
     Event,
     NextStep,
     Reflection,

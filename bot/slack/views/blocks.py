@@ -35,10 +35,10 @@ from bot.engine.replies import (
     SupervisorSuggestion,
 )
 from bot.slack.views import copy
+from bot.slack.views.booking import supervisor_blocks
 from bot.slack.views.fitting import BUTTON_TEXT, FALLBACK_TEXT, HEADER_TEXT, pack, shorten
 from bot.slack.views.mrkdwn import escape, plain, sections
 from bot.slack.views.questions import question_blocks
-from bot.slack.views.booking import supervisor_blocks
 from bot.slack.views.safety_questions import after_crisis_blocks, check_in_blocks
 
 MOST_BUTTONS_IN_A_ROW = 25
