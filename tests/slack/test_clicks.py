@@ -89,7 +89,8 @@ def test_a_choice_step_answered_by_button_shows_its_label(sam: Leader, bot: Bot)
         assert question is not None
         if question.step_kind == "choice":
             break
-        sam.says("2" if question.step_kind == "scale" else "Some words")
+        sam.says({"scale": "2", "multi": "1"}.get(question.step_kind, "Some words"))
+    assert question.step_kind == "choice", "hard-day has a choice step"
     message, _ = sam.question_message()
     choice = question.choices[1]
     sam.clicks(choice.value, message=message)
