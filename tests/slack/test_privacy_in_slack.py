@@ -104,6 +104,30 @@ def test_a_box_for_a_question_already_answered_says_so_and_changes_nothing(
     assert bot.store.load_session(sam.person) == before
 
 
+def test_words_of_risk_in_a_box_for_a_question_already_answered_are_still_screened(
+    sam: Leader, bot: Bot, fake: FakeSlack
+) -> None:
+    sam.says("hard day")
+    message, block_id = sam.question_message()
+    action = {"type": "button", "action_id": "write_privately", "block_id": block_id}
+    sam.slack.interact(payloads.block_actions("U1", message=message, channel=sam.dm, action=action))
+    bot.settle()
+    view = fake.opened_views[-1]
+    sam.says("Typed in the DM instead")  # the question is answered meanwhile
+    submission = payloads.view_submission("U1", callback_id=view["callback_id"])
+    submission["view"]["private_metadata"] = view["private_metadata"]
+    words = "I want to end my life tonight"
+    submission["view"]["state"] = {"values": {"answer": {"answer_text": {"value": words}}}}
+    response = sam.slack.interact(submission)
+    bot.settle()
+    assert response.status_code == 200 and "response_action" not in (response.text or "")
+    assert texts(sam.messages()[-2]).startswith(copy.text("signpost.heading"))
+    assert bot.store.last_event(sam.person, "signpost_shown") is not None
+    session = bot.store.load_session(sam.person)
+    assert session is not None and session.waiting == "after_crisis"
+    assert words not in session.answers.values()
+
+
 def test_typing_an_answer_in_the_dm_is_explained_once(newcomer: Leader, bot: Bot) -> None:
     notice = copy.text("typed.notice")
     newcomer.says("hard day")

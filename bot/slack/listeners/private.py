@@ -16,10 +16,13 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk.models.blocks import ContextBlock, InputBlock, PlainTextInputElement
 from slack_sdk.models.views import View
 
+from bot.engine.people import Person
 from bot.engine.replies import Question, Reply
+from bot.engine.support import Screened
 from bot.slack.delivery import cleanup
 from bot.slack.identity import owner_tag
 from bot.slack.listeners import home
+from bot.slack.listeners.command import post_to_dm
 from bot.slack.parts import Parts
 from bot.slack.views import copy
 from bot.slack.views.blocks import compose
@@ -102,6 +105,7 @@ def register(app: App, parts: Parts) -> None:
             ack()
             return
         replies: list[Reply] | None = None
+        screened: Screened | None = None
         with parts.locks.hold(person), parts.store.writing():  # one commit, before the ack
             current = parts.conversations.current(person)
             if current is not None and (current.flow_id, current.step_id) == (
@@ -110,8 +114,13 @@ def register(app: App, parts: Parts) -> None:
             ):
                 # Typed "skip" means skip, as in the DM; an empty optional box skips too.
                 replies = parts.conversations.receive(person, text or "skip")
+            else:
+                # No longer an answer to anything, but still the person's words: screened.
+                screened = parts.conversations.screen_input(person, text)
         if replies is None:
-            ack(response_action="errors", errors={INPUT_BLOCK: copy.text("private.stale")})
+            _answer_stale_box(
+                parts, ack, person, screened, owner=asked.owner, user_id=context.user_id
+            )
             return
         ack()
         refused = any(
@@ -145,6 +154,30 @@ def register(app: App, parts: Parts) -> None:
             if channel:
                 cleanup.clear_questions_later(parts, person, channel=str(channel), replies=replies)
             home.publish_later(parts, person, user_id=user_id)
+
+
+def _answer_stale_box(
+    parts: Parts,
+    ack: Ack,
+    person: Person,
+    screened: Screened | None,
+    *,
+    owner: str,
+    user_id: str | None,
+) -> None:
+    """A box whose question was answered or left meanwhile: its words are not taken, and the
+    box stays open to say so, unless the safety screen found something. Then what the screen
+    calls for (the crisis card, the check-in question, the gentle card) goes to the DM, and
+    the box closes if the card or question needs the person's attention first."""
+    if screened is None or not screened.replies or not user_id:
+        ack(response_action="errors", errors={INPUT_BLOCK: copy.text("private.stale")})
+        return
+    if screened.go_on:
+        ack(response_action="errors", errors={INPUT_BLOCK: copy.text("private.stale")})
+    else:
+        ack()
+    posts = compose(screened.replies, owner=owner)
+    parts.lanes.submit(person.id, lambda: post_to_dm(parts, user_id=user_id, posts=posts))
 
 
 def _message_blocks(parts: Parts, *, channel: str, ts: str) -> list[dict[str, Any]] | None:
