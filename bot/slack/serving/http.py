@@ -237,6 +237,10 @@ class HttpServer:
         self._grace = grace
         self._stopping = threading.Event()
         self._stopped = threading.Event()
+        #: Held while the loop's sockets and trigger are closed, so that `stop()` never wakes
+        #: a trigger whose descriptor is closed (or, worse, already reused by another file).
+        self._closing = threading.Lock()
+        self._closed = False
 
     @property
     def host(self) -> str:
@@ -256,7 +260,9 @@ class HttpServer:
                 wasyncore.loop(timeout=loop_timeout, map=self._map, count=1)
             self._finish_in_hand(loop_timeout=0.05)
         finally:
-            wasyncore.close_all(self._map)
+            with self._closing:
+                wasyncore.close_all(self._map)
+                self._closed = True
             self._server.task_dispatcher.shutdown(timeout=self._grace)
             self._stopped.set()
 
@@ -275,6 +281,8 @@ class HttpServer:
     def stop(self, *, wait: float | None = None) -> None:
         """Ask `run()` to end (from any thread); with `wait`, wait that long for it."""
         self._stopping.set()
-        self._server.pull_trigger()  # wake the loop from select()
+        with self._closing:
+            if not self._closed:
+                self._server.pull_trigger()  # wake the loop from select()
         if wait is not None:
             self._stopped.wait(wait)
