@@ -11,9 +11,9 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from bot.engine import messages
 from bot.engine.people import Person
 from bot.engine.rendering import CONTEXT_NAMES, part_of_day, prompt_context, render, time_words
+from tests.conftest import flow_from
 
 TIME_NAMES = ("this_time", "before_rest", "next_day")
-from tests.conftest import flow_from
 
 
 @pytest.mark.parametrize(
