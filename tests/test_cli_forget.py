@@ -27,8 +27,10 @@ SECRET = "cli-test-secret-0123456789-abcdefghijkl"
 PERSON = Person("T1:U1")
 OTHER = Person("T1:U2")
 NOW = dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC)
-#: Kept on purpose: a "Not for me" outlives erasure, so erasing never restarts reminders.
-KEPT = {("reminder_opt_outs", "person")}
+#: Kept on purpose, as the forget modal says: a "Not for me" outlives erasure, so erasing never
+#: restarts reminders; and the record of what the server's operator did (this erasure, with its
+#: reason), which is append-only.
+KEPT = {("reminder_opt_outs", "person"), ("access_log", "pseudonym")}
 
 
 def _fill(store: SqliteStore, person: Person, channel: str) -> str:
@@ -104,7 +106,10 @@ def test_reflect_data_forget_erases_the_person_from_every_table(tmp_path: Path) 
     assert ("reminder_ledger", "person") in before
 
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "data", "forget", "--yes", "--person", "T1:U1"],
+        [
+            *(sys.executable, "-m", "bot.cli", "data", "forget", "--yes"),
+            *("--person", "T1:U1", "--reason", "erasure request"),
+        ],
         env=env,
         cwd=tmp_path,
         capture_output=True,
