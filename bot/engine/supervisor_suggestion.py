@@ -116,7 +116,7 @@ class SuggestionPolicy:
             return None
         if flow.area != "prepare" and _within(history.last_shown, self.every, now):
             return None
-        kind = flow.area if flow.area in _WORDED else "default"
+        kind: str = flow.area if flow.area in _WORDED else "default"
         if not self.supervisors:
             kind = "general"
         return SupervisorSuggestion(
