@@ -1,19 +1,27 @@
 # Reflect: `make run` starts the bot (or the terminal chat), `make test` runs the suite.
+# `make run` installs what Reflect needs to run and nothing else; the targets that develop
+# (test, bench, lint...) add the dev extras (pytest, hypothesis, mypy, ruff...).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+RUNTIME := $(VENV)/.runtime
 STAMP  := $(VENV)/.installed
 
 .PHONY: run test bench lint format typecheck schema clean
 
-$(STAMP): pyproject.toml
+$(RUNTIME): pyproject.toml setup.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing Reflect and its dependencies into $(VENV) (first run only)..."
 	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet -e .
+	@touch $(RUNTIME)
+
+$(STAMP): $(RUNTIME)
+	@echo "Adding the development tools to $(VENV)..."
 	@$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-run: $(STAMP)
+run: $(RUNTIME)
 	@$(BIN)/reflect start
 
 test: $(STAMP)

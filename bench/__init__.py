@@ -10,7 +10,12 @@ One module per measurement:
 - `nudge_fanout`: 10,000 people through the weekly sender against a fake Slack that enforces a
   chat.postMessage rate with 429s (`nudge_slack`);
 - `memory_startup`: start-up time to ready (GET /healthz 200) and peak memory of the bot
-  holding 10,000 people and 100,000 reflections.
+  holding 10,000 people and 100,000 reflections;
+- `hostile`: the worst redaction and safety-screen time on 50,000-character pathological
+  inputs, another leader's ack latency while one types pathological answers, oversized POSTs
+  (answer and memory) and /healthz under 120 slow clients.
+- `safety_screen`: the safety screen on the held-out corpus (recall, false alarms, answers to
+  others at risk, time per message, memory); it also runs alone on any labelled set.
 
 Every server under measurement runs in its own process (`processes`), so the load generator
 never shares an interpreter lock with the bot it measures.

@@ -5,6 +5,7 @@
     python -m bench --seconds 10    # ack latency for 10 s per server (or REFLECT_BENCH_SECONDS)
     python -m bench --only ack,engine --out /tmp/b.md
     python -m bench --notes-only    # after editing bench/notes.md: no measuring
+    python -m bench.safety_screen --update BENCHMARKS.md   # only the safety screen's section
 
 Run it on a quiet machine: the figures are only as good as the machine is idle.
 """
@@ -20,11 +21,20 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import ack_latency, engine_throughput, machine, memory_startup, nudge_fanout, report
+from bench import (
+    ack_latency,
+    engine_throughput,
+    hostile,
+    machine,
+    memory_startup,
+    nudge_fanout,
+    report,
+    safety_screen,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTES = Path(__file__).with_name("notes.md")
-ALL = ("ack", "engine", "nudges", "memory")
+ALL = ("ack", "engine", "nudges", "memory", "hostile", "safety")
 #: bench/notes.md starts with this heading: what follows it in BENCHMARKS.md is the notes.
 NOTES_HEADING = "## Notes"
 
@@ -98,6 +108,17 @@ def main(argv: list[str] | None = None) -> int:
                 people=people, reflections=reflections, seeded=seeded if seeded.exists() else None
             )
             sections.append(("4. Start-up time and peak memory", memory_startup.markdown(result)))
+        if "hostile" in only:
+            print("hostile traffic", flush=True)
+            sections.append(
+                (
+                    "5. Hostile traffic: pathological text, oversized bodies, slow clients",
+                    hostile.markdown(hostile.run(quick=args.quick)),
+                )
+            )
+        if "safety" in only:
+            print("safety screen", flush=True)
+            sections.append((safety_screen.SECTION, safety_screen.section()))
     took = time.perf_counter() - began
     args.out.write_text(
         _document(command=command, started=started, took=took, sections=sections),

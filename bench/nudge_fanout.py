@@ -3,7 +3,7 @@ Slack (bench.nudge_slack, its own process) that allows `rate` chat.postMessage c
 and answers 429 with Retry-After beyond it.
 
 The scheduler runs as `reflect run` runs it: a real clock, real sleeps, the real WebClient
-port (WebNudgeSlack) over loopback, a durable (synchronous=FULL) SQLite ledger. Its pacing
+port (WebReminderSlack) over loopback, a durable (synchronous=FULL) SQLite ledger. Its pacing
 interval is set to 1/rate: the knob that corresponds to Slack's limit (1 s in production,
 Slack's per-channel rate; a workspace allows more). The clock starts at a Friday 16:00:30 in
 London so that the whole team is due at once: the worst case for a burst.
@@ -23,7 +23,7 @@ from pathlib import Path
 from bench import processes, report
 from bot.weekly.due import WeeklyTime
 from bot.weekly.service import starting_at
-from tests.weekly.fake_slack import Workspace
+from tests.slack.fake_slack import FakeSlack
 from tests.weekly.harness import World, connect
 
 RATE = 100.0
@@ -91,7 +91,7 @@ def run(*, people: int = PEOPLE, rate: float = RATE, pace: float = 1.0) -> Fanou
             clock = RealClock(FRIDAY)
             world = World(
                 db_path=Path(folder) / "reflect.db",
-                workspace=Workspace(),  # unused: the workspace lives in the other process
+                workspace=FakeSlack(),  # not started: the workspace lives in the other process
                 api_url=url,
                 clock=clock,  # type: ignore[arg-type]
             )

@@ -1,5 +1,5 @@
-"""The weekly nudges' fake Slack (tests/weekly/fake_slack.py) in a process of its own, with a
-workspace of N people in one team channel, enforcing a chat.postMessage rate with 429s.
+"""The tests' fake Slack (tests/slack/fake_slack.py) in a process of its own, with a workspace
+of N people in one team channel, enforcing a chat.postMessage rate with 429s.
 
     python -m bench.nudge_slack --people 10000 --rate 100 --epoch 1795881630
 
@@ -17,19 +17,18 @@ import sys
 import threading
 import time
 from http.server import ThreadingHTTPServer
-from typing import Any
 
-from tests.weekly.fake_slack import User, Workspace, serve
+from tests.slack.fake_slack import FakeSlack, Fault, User
 
 CHANNEL = "CTEAM"
 
 
-class RateLimitedWorkspace(Workspace):
+class RateLimitedSlack(FakeSlack):
     """chat.postMessage through a token bucket: `rate` posts a second, bursts of `burst`.
     Over it: HTTP 429 with Retry-After in whole seconds (as Slack sends it), nothing posted."""
 
-    def __init__(self, *, rate: float, burst: float, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, *, rate: float, burst: float) -> None:
+        super().__init__()
         self.rate = rate
         self.burst = burst
         self.tokens = burst
@@ -37,19 +36,20 @@ class RateLimitedWorkspace(Workspace):
         self.accepted: list[float] = []
         self.refused = 0
 
-    def m_chat_postMessage(self, args: dict[str, Any]) -> tuple[int, dict[str, Any], str]:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.refilled) * self.rate)
-        self.refilled = now
-        if self.tokens < 1:
-            self.refused += 1
-            self.retry_after = max(1, math.ceil((1 - self.tokens) / self.rate))
-            return 429, {"ok": False, "error": "ratelimited"}, ""
-        self.tokens -= 1
-        status, body, fault = super().m_chat_postMessage(args)
-        if status == 200 and body.get("ok"):
+    def _take_fault(self, method: str) -> Fault | None:
+        if method != "chat.postMessage":
+            return super()._take_fault(method)
+        with self._lock:
+            now = time.monotonic()
+            self.tokens = min(self.burst, self.tokens + (now - self.refilled) * self.rate)
+            self.refilled = now
+            if self.tokens < 1:
+                self.refused += 1
+                wait = max(1, math.ceil((1 - self.tokens) / self.rate))
+                return Fault(status=429, error="ratelimited", retry_after=wait)
+            self.tokens -= 1
             self.accepted.append(now)
-        return status, body, fault
+        return None
 
 
 def user_id(number: int) -> str:
@@ -69,32 +69,34 @@ def main() -> None:
     args = parser.parse_args()
     began = time.monotonic()
     epoch = dt.datetime.fromtimestamp(args.epoch, dt.UTC)
-    workspace = RateLimitedWorkspace(rate=args.rate, burst=args.burst or max(1.0, args.rate / 10))
+    workspace = RateLimitedSlack(rate=args.rate, burst=args.burst or max(1.0, args.rate / 10))
     workspace.clock = lambda: epoch + dt.timedelta(seconds=time.monotonic() - began)
     members = [user_id(number) for number in range(args.people)]
     for member in members:
-        workspace.add_user(User(member, "Europe/London"))
+        workspace.add_user(User(member, tz="Europe/London"))
     workspace.add_channel(CHANNEL, members)
     done = threading.Event()
-    with serve(workspace) as url:
-        print(url, flush=True)
+    workspace.start()
+    try:
+        print(workspace.url, flush=True)
         for line in sys.stdin:
             if line.strip() == "report":
-                with workspace.lock:
-                    counts = [len(workspace.nudges_to(member)) for member in members]
-                    print(
-                        json.dumps(
-                            {
-                                "counts": counts,
-                                "accepted": workspace.accepted,
-                                "refused": workspace.refused,
-                                "calls": len(workspace.calls),
-                            }
-                        ),
-                        flush=True,
-                    )
+                counts = [len(workspace.reminders_to(member)) for member in members]
+                print(
+                    json.dumps(
+                        {
+                            "counts": counts,
+                            "accepted": workspace.accepted,
+                            "refused": workspace.refused,
+                            "calls": len(workspace.calls()),
+                        }
+                    ),
+                    flush=True,
+                )
                 done.set()
                 break
+    finally:
+        workspace.stop()
 
 
 if __name__ == "__main__":

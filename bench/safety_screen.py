@@ -3,6 +3,7 @@
     python -m bench.safety_screen                    # the held-out split (the honest figure)
     python -m bench.safety_screen --split train      # the split the rules were written on
     python -m bench.safety_screen my-set.yaml ...    # any labelled set in the same format
+    python -m bench.safety_screen --update BENCHMARKS.md   # rewrite only that file's section
 
 A labelled set is a YAML list of messages with `label` (risk, others or ordinary), `kind` and
 `text` (see tests/engine/safety_corpus/README.md). For each kind, and overall, it reports:
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -51,6 +53,12 @@ AIMS = {
     "p99_ms": 5.0,
     "memory_mb": 100.0,
 }
+
+
+#: The section of BENCHMARKS.md these figures go in.
+SECTION = "5. Safety screen on the held-out corpus"
+#: How the figures were made, for the section.
+COMMAND = "python -m bench.safety_screen --update BENCHMARKS.md"
 
 
 class LabelledSetError(ValueError):
@@ -88,6 +96,11 @@ class Result:
     by_label: dict[str, Tally]
     timings: list[float]
     memory_mb: float | None
+    #: CPU time per screening (the process's own time, which other work on a shared machine
+    #: does not inflate the way it inflates the wall-clock time).
+    cpu_timings: list[float] = field(default_factory=list)
+    #: The machine's 1-minute load average when the run ended.
+    load: float | None = None
 
     def figures(self) -> dict[str, float]:
         risk, others, ordinary = (self.by_label.get(label) for label in LABELS)
@@ -100,7 +113,9 @@ class Result:
         if others is not None and others.count:
             found["gentle_on_others"] = others.rate("others")
         found["p50_ms"] = report.percentile(self.timings, 0.50) * 1000
-        found["p99_ms"] = report.percentile(self.timings, 0.99) * 1000
+        found["wall_p99_ms"] = report.percentile(self.timings, 0.99) * 1000
+        found["p99_ms"] = report.percentile(self.cpu_timings or self.timings, 0.99) * 1000
+        found["cpu_p50_ms"] = report.percentile(self.cpu_timings or self.timings, 0.50) * 1000
         if self.memory_mb is not None:
             found["memory_mb"] = self.memory_mb
         return found
@@ -170,12 +185,14 @@ def run(
     by_kind: dict[str, Tally] = {}
     by_label: dict[str, Tally] = {label: Tally(label) for label in LABELS}
     timings: list[float] = []
-    clock = time.perf_counter
+    cpu_timings: list[float] = []
+    clock, cpu = time.perf_counter, time.process_time
     for round_number in range(rounds):
         for message in messages:
-            started = clock()
+            started, cpu_started = clock(), cpu()
             concern = screen(message.text)
             timings.append(clock() - started)
+            cpu_timings.append(cpu() - cpu_started)
             if round_number:
                 continue
             outcome = concern.outcome if concern is not None else "none"
@@ -192,6 +209,8 @@ def run(
         by_label={k: v for k, v in by_label.items() if v.count},
         timings=timings,
         memory_mb=memory_added() if memory else None,
+        cpu_timings=cpu_timings,
+        load=os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
     )
 
 
@@ -259,7 +278,7 @@ def markdown(result: Result, *, command: str) -> str:
         "crisis_on_ordinary": "Crisis card on ordinary messages",
         "check_in_on_ordinary": "Check-in question on ordinary messages",
         "gentle_on_others": "Others at risk given the gentle card",
-        "p99_ms": "p99 screen time per message",
+        "p99_ms": "p99 screen time per message (CPU)",
         "memory_mb": "Memory the screen adds to a process",
     }
     for name, title in names.items():
@@ -286,10 +305,19 @@ def markdown(result: Result, *, command: str) -> str:
         rows.append((title, shown, aim_text, report.verdict(met[name])))
     rows.append(
         (
-            "p50 / max screen time",
-            f"{figures['p50_ms']:.3f} ms / {max(result.timings, default=0) * 1000:.2f} ms",
+            "p50 screen time (CPU / wall clock)",
+            f"{figures['cpu_p50_ms']:.2f} ms / {figures['p50_ms']:.2f} ms",
             "",
             "",
+        )
+    )
+    load = f", load average {result.load:.1f} on this machine" if result.load is not None else ""
+    rows.append(
+        (
+            "p99 / max screen time (wall clock)",
+            f"{figures['wall_p99_ms']:.2f} ms / {max(result.timings, default=0) * 1000:.2f} ms",
+            "",
+            f"includes time the process waited for a core{load}",
         )
     )
     lines.append(report.table(("Overall", "Figure", "Aim", ""), rows))
@@ -335,6 +363,40 @@ def wrong_ids(result: Result) -> str:
     return "\n".join(lines) or "(none)"
 
 
+def section(*, command: str = COMMAND) -> str:
+    """The held-out figures as a BENCHMARKS.md section body."""
+    messages = load_messages(SPLITS["heldout"])
+    result = run(messages, sources=[_shown(SPLITS["heldout"])])
+    return (
+        markdown(result, command=command)
+        + "\n\nThe held-out split is never read while writing rules (see "
+        "tests/engine/safety_corpus/README.md); these figures are an estimate of how the "
+        "screen does on words nobody listed, and should be checked on sets that never enter "
+        "the repo (`python -m bench.safety_screen FILE...`). Times are per message, measured "
+        "in-process over several rounds on a shared machine; memory is the resident memory a "
+        "fresh interpreter gains by importing the screen and screening 100 messages."
+    )
+
+
+def update(path: Path, body: str, *, title: str = SECTION) -> None:
+    """Put `body` under `## title` in a Markdown file, replacing that section if it is there
+    (before the notes, if any), leaving every other section as it was."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    heading = f"## {title}"
+    block = f"{heading}\n\n{body.strip()}\n"
+    if heading in text:
+        before, rest = text.split(heading, 1)
+        following = rest.find("\n## ")
+        after = rest[following + 1 :] if following >= 0 else ""
+        text = before + block + ("\n" + after if after else "")
+    elif "\n## Notes" in text:
+        before, after = text.split("\n## Notes", 1)
+        text = before.rstrip() + "\n\n" + block + "\n## Notes" + after
+    else:
+        text = text.rstrip() + "\n\n" + block
+    path.write_text(text, encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.safety_screen",
@@ -345,7 +407,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=ROUNDS, help="screenings per message")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory probe")
     parser.add_argument("--wrong", action="store_true", help="list the ids answered wrongly")
+    parser.add_argument(
+        "--update",
+        type=Path,
+        metavar="MARKDOWN",
+        help=f"measure the held-out split and rewrite the section {SECTION!r} of this file",
+    )
     args = parser.parse_args(argv)
+    if args.update is not None:
+        if args.files or args.split != "heldout":
+            parser.error("--update measures the held-out split only; give no files or --split")
+        update(args.update, section())
+        print(f"updated {args.update} ({SECTION})")
+        return 0
     files = args.files or [SPLITS[args.split]]
     try:
         messages = [m for path in files for m in load_messages(path)]

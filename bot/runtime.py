@@ -1,6 +1,8 @@
-"""Putting Reflect together from settings: flows, safety signposts, supervisors, the store.
+"""Putting Reflect together from settings: flows, safety signposts, supervisors, the store,
+and the weekly reminders over that store.
 
-Transports (Slack, the terminal) and commands call these rather than wiring things themselves.
+Transports (Slack, the terminal) and commands call these rather than wiring things themselves:
+nothing is registered by importing a module, and nothing is cached per store behind the scenes.
 """
 
 from __future__ import annotations
@@ -10,12 +12,16 @@ import logging
 from collections.abc import Callable
 
 from bot.engine.authoring.loading import load_library
-from bot.engine.conversation import Conversations, utcnow
+from bot.engine.clock import utcnow
+from bot.engine.conversation import Conversations
 from bot.engine.reflections import ReflectionStore
 from bot.engine.signposts import load_signposts
 from bot.engine.supervisor_suggestion import SuggestionPolicy
 from bot.engine.supervisors import load_directory
 from bot.settings import Settings
+from bot.store.sqlite import SqliteStore
+from bot.weekly.actions import WeeklyActions
+from bot.weekly.service import ReminderService, slack_for
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +53,15 @@ def build_conversations(
             f"No flows could be loaded from {settings.flows_dir}. "
             "Check REFLECT_FLOWS_DIR and run `reflect flows check`."
         )
+    for flow in loaded.library:
+        for step in flow.steps:
+            for option in getattr(step, "options", None) or []:
+                if option.suggests and option.suggests not in loaded.library:
+                    say(
+                        f"{loaded.sources[flow.id]}: flow '{flow.id}', step '{step.id}': option "
+                        f"'{option.value}' suggests '{option.suggests}', which is not a loaded "
+                        "flow; nothing will be offered for it"
+                    )
     directory = load_directory(settings.supervisors_file)
     for warning in directory.warnings:
         say(warning)
@@ -64,3 +79,22 @@ def build_conversations(
         suggestions=suggestions,
         clock=clock,
     )
+
+
+def build_weekly(
+    *, settings: Settings, store: SqliteStore, clock: Callable[[], dt.datetime] = utcnow
+) -> tuple[WeeklyActions, ReminderService]:
+    """The weekly reminders over the bot's store: what people do with them (`/reflect weekly`,
+    the buttons, the App Home section) and the service that plans and sends them."""
+    service = ReminderService(
+        db=store, keyring=store.keyring, settings=settings, slack=lambda: slack_for(settings)
+    )
+    actions = WeeklyActions(
+        db=store,
+        keyring=store.keyring,
+        slack=slack_for(settings),
+        settings=settings,
+        clock=clock,
+        reflected=store,
+    )
+    return actions, service

@@ -13,9 +13,14 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-#: The project folder when running from a checkout: built-in flows and config live here.
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from bot._builtin import file as builtin_file
+from bot._builtin import folder as builtin_folder
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+#: The flows and configuration that ship with Reflect (inside the package when installed).
+BUILTIN_FLOWS = builtin_folder("flows")
+BUILTIN_SIGNPOSTS = builtin_file("config", "signposts.yaml")
+BUILTIN_SUPERVISORS = builtin_file("config", "supervisors.yaml")
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,8 @@ class Settings:
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
+    #: This app's id (A...), to drop requests meant for another app; else learnt from Slack.
+    slack_app_id: str | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
     data_dir: Path = Path("data")
     db_path: Path = Path("data/reflect.db")
@@ -34,9 +41,9 @@ class Settings:
     secret_key: str | None = None
     #: Let the Slack bot run with the secret generated inside the data folder.
     allow_secret_in_data_dir: bool = False
-    flows_dir: Path = PROJECT_DIR / "flows"
-    signposts_file: Path = PROJECT_DIR / "config" / "signposts.yaml"
-    supervisors_file: Path = PROJECT_DIR / "config" / "supervisors.yaml"
+    flows_dir: Path = BUILTIN_FLOWS
+    signposts_file: Path = BUILTIN_SIGNPOSTS
+    supervisors_file: Path = BUILTIN_SUPERVISORS
     default_flow: str = "hard-day"
     retention_days: int = 365
     min_group_size: int = 5
@@ -176,6 +183,7 @@ def load(environ: Mapping[str, str] | None = None, *, env_file: Path | None = No
         slack_bot_token=text("SLACK_BOT_TOKEN"),
         slack_signing_secret=text("SLACK_SIGNING_SECRET"),
         slack_app_token=text("SLACK_APP_TOKEN"),
+        slack_app_id=text("SLACK_APP_ID"),
         slack_api_url=text("SLACK_API_URL") or DEFAULT_SLACK_API_URL,
         data_dir=data_dir,
         db_path=Path(text("REFLECT_DB") or data_dir / "reflect.db"),
@@ -185,13 +193,9 @@ def load(environ: Mapping[str, str] | None = None, *, env_file: Path | None = No
         secret_key=text("REFLECT_SECRET_KEY"),
         allow_secret_in_data_dir=(text("REFLECT_ALLOW_SECRET_IN_DATA_DIR") or "").lower()
         in ("1", "true", "yes", "on"),
-        flows_dir=Path(text("REFLECT_FLOWS_DIR") or PROJECT_DIR / "flows"),
-        signposts_file=Path(
-            text("REFLECT_SIGNPOSTS_FILE") or PROJECT_DIR / "config" / "signposts.yaml"
-        ),
-        supervisors_file=Path(
-            text("REFLECT_SUPERVISORS_FILE") or PROJECT_DIR / "config" / "supervisors.yaml"
-        ),
+        flows_dir=Path(text("REFLECT_FLOWS_DIR") or BUILTIN_FLOWS),
+        signposts_file=Path(text("REFLECT_SIGNPOSTS_FILE") or BUILTIN_SIGNPOSTS),
+        supervisors_file=Path(text("REFLECT_SUPERVISORS_FILE") or BUILTIN_SUPERVISORS),
         default_flow=text("REFLECT_DEFAULT_FLOW") or "hard-day",
         retention_days=_int(values, "REFLECT_RETENTION_DAYS", 365),
         min_group_size=_int(values, "REFLECT_MIN_GROUP_SIZE", 5),

@@ -11,7 +11,7 @@ from bot.engine.conversation import Conversations
 from bot.engine.flows import Flow
 from bot.engine.library import FlowLibrary
 from bot.engine.signposts import load_signposts
-from tests.fakes import MemoryStore
+from tests.fakes import FakeClock, MemoryStore
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = dt.datetime(2026, 11, 20, 18, 30, tzinfo=dt.UTC)
@@ -38,12 +38,11 @@ def hard_day() -> Flow:
     return Flow.model_validate(yaml.safe_load((ROOT / "flows" / "hard-day.yaml").read_text()))
 
 
-class Clock:
-    def __init__(self, now: dt.datetime = NOW) -> None:
-        self.now = now
+class Clock(FakeClock):
+    """The fake clock, at NOW unless told otherwise."""
 
-    def __call__(self) -> dt.datetime:
-        return self.now
+    def __init__(self, now: dt.datetime = NOW) -> None:
+        super().__init__(now)
 
 
 @pytest.fixture

@@ -1,9 +1,11 @@
-"""Fakes for our own ports. An in-memory ReflectionStore that behaves like the real one."""
+"""Fakes for our own ports: an in-memory ReflectionStore that behaves like the real one, and
+the one fake clock (time moves only when told to, or when someone sleeps)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
+import threading
 from dataclasses import dataclass, field
 
 from bot.engine.people import Person
@@ -105,3 +107,25 @@ class MemoryStore:
         self.events = [e for e in self.events if e[0] != person.id]
         self.follow_up_off.discard(person.id)
         return gone
+
+
+class FakeClock:
+    """Time that moves only when told to, or when someone sleeps."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+        self.slept: list[float] = []
+        self._lock = threading.Lock()
+
+    def __call__(self) -> dt.datetime:
+        with self._lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.slept.append(seconds)
+            self.now += dt.timedelta(seconds=seconds)
+
+    def set(self, moment: dt.datetime) -> None:
+        with self._lock:
+            self.now = max(self.now, moment)

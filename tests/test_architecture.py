@@ -66,3 +66,13 @@ def test_only_the_store_speaks_sql(path: Path) -> None:
         if name == forbidden or name.startswith(forbidden + ".")
     }
     assert not bad, f"{path.relative_to(BOT)} imports {sorted(bad)}; only bot/store speaks SQL"
+
+
+def test_only_the_gateway_makes_a_slack_web_client() -> None:
+    makers = [
+        str(path.relative_to(BOT))
+        for path in BOT.rglob("*.py")
+        if "WebClient(" in path.read_text(encoding="utf-8")
+        and path.relative_to(BOT) != Path("slack/delivery/gateway.py")
+    ]
+    assert makers == []

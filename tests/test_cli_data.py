@@ -209,7 +209,9 @@ def test_backup_writes_a_readable_copy_and_never_overwrites(
 
 def test_the_wrong_secret_is_one_line_not_a_traceback(env: dict[str, str | None]) -> None:
     _keep(env, ME, "mine")
-    result = _run(env | {"REFLECT_SECRET_KEY": "x" * 40}, "export")
+    result = _run(
+        env | {"REFLECT_SECRET_KEY": "another-test-secret-9876543210-zyxwvutsrq"}, "export"
+    )
     assert result.exit_code == 1
     assert result.output.count("\n") == 1 and "REFLECT_SECRET_KEY" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)

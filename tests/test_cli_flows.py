@@ -186,3 +186,59 @@ def test_every_shipped_flow_passes_check_and_test(
     assert checked.exit_code == 0, checked.output
     tested = run("test", flows_dir=ROOT / "flows")
     assert tested.exit_code == 0, tested.output
+
+
+RENDER_FLOW = """\
+schema_version: 1
+id: rendered
+title: Rendered
+description: A flow for tests.
+area: self
+minutes: 3
+meta: {{author: tests, draws_on: [nothing], last_reviewed: 2026-11-22}}
+intro: Hello.
+steps:
+  - id: what
+    kind: text
+    prompt: What happened?
+  - id: energy
+    kind: scale
+    prompt: How is your energy?
+    optional: true
+    labels: {{min: low, max: high}}
+summary: |
+  You said {{{{ what }}}}.
+  {summary}
+"""
+
+
+@pytest.mark.parametrize(
+    ("summary", "says"),
+    [
+        pytest.param("{{ (10 ** 3000000) % 7 }}", "beyond what a template may compute", id="power"),
+        pytest.param("{{ 'x' * 10**9 }}", "beyond what a template may compute", id="repeat"),
+        pytest.param("{{ 'x'|center(10**9) }}", "beyond what a template may compute", id="center"),
+        pytest.param("{{ energy + 1 }}", "fails when rendered with the optional", id="none"),
+        pytest.param("{{ what.nothing.here }}", "fails when rendered", id="undefined"),
+        pytest.param(
+            "{% for a in range(999) %}{% for b in range(999) %}{% for c in range(999) %}"
+            "{% endfor %}{% endfor %}{% endfor %}",
+            "takes more than",
+            id="slow",
+        ),
+        pytest.param(
+            "{% for a in range(999) %}{{ what }}{% endfor %}", "more than the", id="outsized"
+        ),  # no single line to blame: the summary itself
+    ],
+)
+def test_check_refuses_a_template_that_fails_or_blows_the_budget_with_its_line(
+    tmp_path: Path, summary: str, says: str
+) -> None:
+    path = tmp_path / "rendered.yaml"
+    path.write_text(RENDER_FLOW.format(summary=summary), encoding="utf-8")
+    result = run("check", str(path), default="rendered")
+    assert result.exit_code == 1, result.output
+    assert says in result.output
+    line = 18 if says == "more than the" else 20
+    assert f"{path}:{line}:" in result.output  # the summary (18), its second line (20)
+    assert "Traceback" not in result.output

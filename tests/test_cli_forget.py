@@ -18,7 +18,7 @@ from bot.engine.sessions import Session
 from bot.store import open_store
 from bot.store.database import keys_path_for
 from bot.store.sqlite import SqliteStore
-from bot.store.weekly.ledger import Ledger
+from bot.store.weekly.ledger import Ledger, Planned
 from bot.store.weekly.teams import Teams
 from bot.weekly.due import WeeklyTime
 from bot.weekly.privacy import lead_aad
@@ -27,9 +27,9 @@ SECRET = "cli-test-secret-0123456789-abcdefghijkl"
 PERSON = Person("T1:U1")
 OTHER = Person("T1:U2")
 NOW = dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC)
-#: Kept on purpose, as the forget modal says: a "Not for me" outlives erasure, so erasing never
-#: restarts reminders; and the record of what the server's operator did (this erasure, with its
-#: reason), which is append-only.
+#: Kept on purpose: a "Not for me" outlives erasure, so erasing never restarts reminders.
+#: What forget keeps, and says it keeps: the "Not for me" to weekly reminders (so the person is
+#: not reminded again) and the record of the operator's access (which this erasure adds to).
 KEPT = {("reminder_opt_outs", "person"), ("access_log", "pseudonym")}
 
 
@@ -53,13 +53,15 @@ def _fill(store: SqliteStore, person: Person, channel: str) -> str:
     )
     Teams(store, keyring=store.keyring).opt_out(channel="C9", person=who, now=NOW)
     Ledger(store).add(
-        person=who,
-        week="2026-W45",
-        kind="weekly",
-        channel=channel,
-        recipient_sealed=sealed,
-        consent=True,
-        due_at=NOW,
+        Planned(
+            person=who,
+            week="2026-W45",
+            kind="weekly",
+            channel=channel,
+            recipient_sealed=sealed,
+            consent=True,
+            due_at=NOW,
+        ),
         now=NOW,
     )
     return who

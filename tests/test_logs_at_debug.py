@@ -30,7 +30,6 @@ from bot.weekly.privacy import lead_aad, slack_identity
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.signing import signed_headers
-from tests.weekly import fake_slack as weekly_fake
 
 TEAM = "T0LOGTEAM77"
 USER = "U0LOGUSER77"
@@ -130,13 +129,13 @@ def test_reflect_run_at_debug_logs_no_id_name_or_text(tmp_path: Path) -> None:
     _clean(output)
 
 
-def test_nudges_run_once_at_debug_logs_no_member_or_profile(tmp_path: Path) -> None:
-    workspace = weekly_fake.Workspace()
-    workspace.add_user(weekly_fake.User(USER, "Europe/London"))
-    workspace.add_user(weekly_fake.User("U0LOGOTHER7", "America/New_York"))
-    workspace.add_channel(CHANNEL, [USER, "U0LOGOTHER7"])
-    with weekly_fake.serve(workspace) as url:
-        env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=url)
+def test_reminders_run_once_at_debug_logs_no_member_or_profile(tmp_path: Path) -> None:
+    fake = FakeSlack(team_id=TEAM).start()
+    fake.add_user(USER, tz="Europe/London")
+    fake.add_user("U0LOGOTHER7", tz="America/New_York", tz_offset=-18000)
+    fake.add_channel(CHANNEL, [USER, "U0LOGOTHER7"])
+    try:
+        env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=fake.url)
         settings = settings_module.load(env, env_file=Path("/nonexistent"))
         with open_store(settings) as store:
             lead = store.keyring.pseudonym(slack_identity(workspace=TEAM, user=USER))
@@ -148,7 +147,9 @@ def test_nudges_run_once_at_debug_logs_no_member_or_profile(tmp_path: Path) -> N
                 lead_sealed=store.keyring.seal(USER, aad=lead_aad(channel=CHANNEL, lead=lead)),
                 now=dt.datetime(2026, 10, 26, tzinfo=dt.UTC),
             )
-        output = _reflect(env, "nudges", "run-once", "--now", "2026-10-30T20:01Z")
+        output = _reflect(env, "reminders", "run-once", "--now", "2026-10-30T20:01Z")
+    finally:
+        fake.stop()
     assert "sent 2" in output, output
     assert " INFO " in output, "the scheduler's own logs are in the output"
     _clean(output)

@@ -21,11 +21,11 @@ from pathlib import Path
 import click
 
 from bot import settings as settings_module
+from bot.engine.clock import utcnow
 from bot.engine.people import Person
 from bot.settings import Settings
 from bot.store import SqliteStore, StoreError, open_store
 from bot.store.export import as_json, as_markdown
-from bot.store.times import utcnow
 
 _person_option = click.option(
     "--person",
@@ -180,7 +180,9 @@ def forget(yes: bool, identity: str | None, reason: str | None) -> None:
         gone = store.forget(person)
     click.echo(
         f"Erased {_reflections(gone)} and the key that could read them; earlier backups can "
-        "no longer be read for this person either."
+        "no longer be read for this person either. Kept: the access log's record of what the "
+        "operator did with this person's data (so they can still see it), and any \"Not for "
+        'me" to weekly reminders (so they are not reminded again).'
     )
 
 

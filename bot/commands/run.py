@@ -6,7 +6,6 @@ import logging
 import signal
 import threading
 from types import FrameType
-from typing import TYPE_CHECKING
 
 import click
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -14,12 +13,8 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot import settings as settings_module
 from bot.commands import logs
 from bot.engine import messages
-from bot.runtime import FlowsUnavailable, build_conversations
-from bot.store import SqliteStore, StoreError, open_store
-
-if TYPE_CHECKING:
-    from bot.slack.listeners.home import WeeklySection
-    from bot.slack.serving.launch import Background
+from bot.runtime import FlowsUnavailable, build_conversations, build_weekly
+from bot.store import StoreError, open_store
 
 
 @click.command(name="run")
@@ -81,7 +76,7 @@ def command(use_http: bool, port: int | None, host: str | None, allow_secret: bo
         )
         from bot.slack.serving.launch import serve  # slack_bolt is loaded only when the bot runs
 
-        weekly_home, scheduler = _weekly(settings, store)
+        weekly, reminders = build_weekly(settings=settings, store=store)
         serve(
             settings=settings,
             store=store,
@@ -90,8 +85,8 @@ def command(use_http: bool, port: int | None, host: str | None, allow_secret: bo
             port=port or settings.http_port,
             host=host,
             stop=stop,
-            weekly=weekly_home,
-            background=[scheduler],
+            weekly=weekly,
+            background=[reminders.scheduler()],
         )
     except FlowsUnavailable as error:
         raise click.ClickException(str(error)) from None
@@ -109,19 +104,6 @@ def command(use_http: bool, port: int | None, host: str | None, allow_secret: bo
         click.echo("Stopped.")
     finally:
         store.close()
-
-
-def _weekly(
-    settings: settings_module.Settings, store: SqliteStore
-) -> tuple[WeeklySection, Background]:
-    """The weekly nudges' App Home section and scheduler, over the bot's own database."""
-    from bot.slack.listeners.home import weekly_section
-    from bot.weekly.commands import for_store
-    from bot.weekly.service import service_for
-
-    section = for_store(store, settings=settings) or weekly_section
-    scheduler = service_for(settings=settings, db=store, keyring=store.keyring).scheduler()
-    return section, scheduler
 
 
 def _stop_on_signals(stop: threading.Event) -> None:

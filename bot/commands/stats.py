@@ -15,9 +15,9 @@ import json
 import click
 
 from bot import settings as settings_module
+from bot.engine.clock import utcnow
 from bot.store import StoreError, open_store
 from bot.store.stats import Activity, Figure, Report, report
-from bot.store.times import utcnow
 
 _MEASURES = {
     "reflections": "reflections",

@@ -22,6 +22,7 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from bot.engine import messages, safety, sessions
+from bot.engine.clock import utcnow
 from bot.engine.finishing import Finishing
 from bot.engine.flows import Flow
 from bot.engine.library import FlowLibrary
@@ -44,10 +45,6 @@ class Unfinished(NamedTuple):
     flow_id: str
     title: str
     status: str
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class Conversations:
@@ -154,6 +151,12 @@ class Conversations:
             # One "that's not what I meant" does not switch the support off.
             return [
                 Say(messages.text("safety.acknowledged")),
+                sessions.ask(flow, session, now=now, person=person),
+            ]
+        if word in messages.words("follow_up_off") | messages.words("follow_up_on"):
+            on = word in messages.words("follow_up_on")
+            return [
+                *self.set_follow_up(person, wanted=on),
                 sessions.ask(flow, session, now=now, person=person),
             ]
         if word in messages.words("back"):

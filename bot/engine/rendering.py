@@ -1,4 +1,14 @@
-"""Rendering prompts, intros and summaries: Jinja2, sandboxed, strict about unknown names."""
+"""Rendering prompts, intros and summaries: Jinja2, sandboxed, strict about unknown names, and
+bounded: no operator, filter or method may build a number or a text beyond a fixed size.
+
+Jinja2's sandbox keeps templates away from Python's internals but lets them compute without
+limit: `{{ (10 ** 3000000) % 7 }}` burns seconds of CPU, `{{ "x" * 10**9 }}` a gigabyte. Here
+`**`, `*` and `%` are intercepted (which also stops Jinja2 from folding them at compile time),
+every filter and method call is refused an integer argument larger than `MAX_TEXT` and a
+result longer than it, `replace` is refused a result that would be, format specs are refused
+huge widths, and `range` stops at `MAX_RANGE`. `reflect flows check` also renders every
+template with sample answers under a time budget (bot.engine.authoring.template_checks).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +18,8 @@ from functools import cache
 from typing import Any
 
 from jinja2 import StrictUndefined, Template
+from jinja2.exceptions import SecurityError
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from bot.engine import messages
@@ -57,9 +69,117 @@ class Rating(int):
         return messages.text(key, value=int(self), max=self.top, word=self.word or "")
 
 
+#: The longest text, and the largest integer argument, a template may produce or pass.
+MAX_TEXT = 100_000
+#: The most bits an integer a template computes may have (about 1,200 decimal digits).
+MAX_BITS = 4_096
+MAX_RANGE = 1_000
+#: A width or precision in a format spec: at most three digits, and never `*`.
+_HUGE_FORMAT = re.compile(
+    r"%[-#0 +]*(?:\*|\d{4,})|%[-#0 +]*\d*\.(?:\*|\d{4,})|\{[^{}]*:[^{}]*\d{4,}"
+)
+
+
+class TooLarge(SecurityError):
+    """A template tried to build something beyond the rendering limits."""
+
+
+class BoundedEnvironment(ImmutableSandboxedEnvironment):
+    """The sandbox, with a ceiling on what a template can make the process compute or hold."""
+
+    intercepted_binops = frozenset({"*", "**", "%", "//"})
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            _check_power(left, right)
+        elif operator == "*":
+            _check_product(left, right)
+        elif operator == "%" and isinstance(left, str):
+            _check_format(left)
+        return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        _check_arguments(args, kwargs)
+        result = super().call(__context, __obj, *args, **kwargs)
+        return _checked_result(result)
+
+    def wrap_str_format(self, value: Any) -> Any:
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+        _check_format(str(getattr(value, "__self__", "")))
+        return wrapped
+
+
+def _too_large(what: str) -> TooLarge:
+    return TooLarge(f"{what} is beyond what a template may compute")
+
+
+def _check_power(base: Any, exponent: Any) -> None:
+    if not (isinstance(base, int) and isinstance(exponent, int)) or exponent <= 0:
+        return
+    if abs(base) > 1 and abs(base).bit_length() * exponent > MAX_BITS:
+        raise _too_large("a power")
+
+
+def _check_product(left: Any, right: Any) -> None:
+    for sized, times in ((left, right), (right, left)):
+        repeated = isinstance(sized, str | list | tuple) and isinstance(times, int)
+        if repeated and len(sized) * times > MAX_TEXT:
+            raise _too_large("a repeated text or list")
+    both = isinstance(left, int) and isinstance(right, int)
+    if both and abs(left).bit_length() + abs(right).bit_length() > MAX_BITS:
+        raise _too_large("a product")
+
+
+def _check_format(spec: str) -> None:
+    if _HUGE_FORMAT.search(spec):
+        raise _too_large("a formatted width")
+
+
+def _check_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_TEXT:
+            raise _too_large("a number passed to a filter or method")
+
+
+def _checked_result(result: Any) -> Any:
+    if isinstance(result, str | list | tuple) and len(result) > MAX_TEXT:
+        raise _too_large("a text")
+    return result
+
+
+def _bounded_filter(function: Any) -> Any:
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        _check_arguments(args[1:], kwargs)
+        return _checked_result(function(*args, **kwargs))
+
+    for attribute in ("jinja_pass_arg",):  # keep what Jinja2 reads to pass the context
+        if hasattr(function, attribute):
+            setattr(bounded, attribute, getattr(function, attribute))
+    return bounded
+
+
+def _replace(value: Any, old: Any, new: Any, count: int | None = None) -> str:
+    text, old, new = str(value), str(old), str(new)
+    times = text.count(old) if old else len(text) + 1
+    if count is not None:
+        times = min(times, count)
+    if len(text) + times * (len(new) - len(old)) > MAX_TEXT:
+        raise _too_large("a replaced text")
+    return text.replace(old, new, -1 if count is None else count)
+
+
+def _range(*args: int) -> range:
+    numbers = range(*args)
+    if len(numbers) > MAX_RANGE:
+        raise _too_large("a range")
+    return numbers
+
+
 @cache
-def environment() -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(
+def environment() -> BoundedEnvironment:
+    env = BoundedEnvironment(
         undefined=StrictUndefined,
         autoescape=False,
         trim_blocks=False,
@@ -68,7 +188,20 @@ def environment() -> ImmutableSandboxedEnvironment:
     )
     env.filters["bullets"] = _bullets
     env.filters["listing"] = _listing
+    for name, function in list(env.filters.items()):
+        env.filters[name] = _bounded_filter(function)
+    env.filters["replace"] = _bounded_filter(_replace)
+    env.filters["format"] = _bounded_filter(_format)
+    env.globals["range"] = _range
     return env
+
+
+def _format(value: Any, *args: Any, **kwargs: Any) -> str:
+    text = str(value)
+    _check_format(text)
+    if args and kwargs:
+        raise TooLarge("format takes either positional or keyword arguments")
+    return text % (kwargs or args)
 
 
 def _bullets(values: Any) -> str:
@@ -89,12 +222,13 @@ def _listing(values: Any) -> str:
 
 
 @cache
-def _compiled(template: str) -> Template:
+def compiled(template: str) -> Template:
+    """The template, compiled once per process."""
     return environment().from_string(template)
 
 
 def render(template: str, context: dict[str, Any]) -> str:
-    text = _compiled(template).render(context)
+    text = compiled(template).render(context)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 

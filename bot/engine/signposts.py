@@ -5,6 +5,11 @@ a leader talks about someone else's self-harm or death met at work (it still lis
 vicarious trauma is real). Both say plainly that Reflect is not a crisis service and that no
 person is reading. A one-line reminder stays visible for the rest of the session.
 
+Each service says which nations it serves and, when it is only for some people, whom: the card
+labels every line with both, so that a head teacher in Belfast is not sent to NHS 111 option 2.
+An organisation's own Employee Assistance Programme has a slot of its own (`eap`), shown only
+when it is filled in with a real service.
+
 The file is checked when it is loaded; every problem is reported at once. A review date in the
 past is not an error (old numbers are better than none): `warnings(now=...)` tells the operator.
 """
@@ -28,13 +33,50 @@ MAX_TEXT = 1500
 MAX_REMINDER = 200
 
 _TEXTS = ("text", "gentle_text", "notice")
-_KEYS = frozenset({"version", "review_by", "reminder", "resources", *_TEXTS})
-_RESOURCE_KEYS = frozenset({"name", "how", "when"})
+_KEYS = frozenset({"version", "review_by", "reminder", "resources", "eap", *_TEXTS})
+_RESOURCE_KEYS = frozenset({"name", "how", "when", "serves", "for"})
+#: The nations a service may serve, as the file names them.
+NATIONS = ("England", "Wales", "Scotland", "Northern Ireland", "Republic of Ireland")
+_UK = frozenset(NATIONS[:4])
+#: Signs that an EAP entry is the example, not a real service.
+_PLACEHOLDERS = ("<", ">", "xxx", "todo", "tbc", "0000 000", "000 0000", "example", "your eap")
+#: The EAP is shown after this many services (after Samaritans and Shout).
+EAP_POSITION = 2
 _EMERGENCY_WORDS = ("999", "112", "911", "a&e", "emergency")
 
 
 class SignpostsError(ValueError):
     """The signposts file cannot be used; the message lists every problem."""
+
+
+@dataclass(frozen=True)
+class Service:
+    """One service in the signposts file, with whom it serves."""
+
+    name: str
+    how: str
+    when: str = ""
+    #: The nations it serves (see `NATIONS`); empty when the file does not say.
+    serves: tuple[str, ...] = ()
+    #: Whom it is for, when it is not for everyone ("school, college and university staff").
+    audience: str = ""
+
+    @property
+    def label(self) -> str:
+        """Where and for whom, as shown next to the name: "England and Wales", "UK-wide"."""
+        nations = set(self.serves)
+        if nations >= _UK:
+            where = "UK and Ireland" if "Republic of Ireland" in nations else "UK-wide"
+        else:
+            named = [nation for nation in NATIONS if nation in nations]
+            where = " and ".join(filter(None, [", ".join(named[:-1]), named[-1]])) if named else ""
+        return ", ".join(
+            part for part in (where, f"for {self.audience}" if self.audience else "") if part
+        )
+
+    def resource(self) -> Resource:
+        label = self.label
+        return Resource(f"{self.name} ({label})" if label else self.name, self.how, self.when)
 
 
 @dataclass(frozen=True)
@@ -52,6 +94,10 @@ class Signposts:
     reminder: str
     #: Where the signposts came from, for messages to the operator.
     source: str = "signposts"
+    #: The services, with the nations and people each serves (the EAP not included).
+    services: tuple[Service, ...] = ()
+    #: The organisation's own Employee Assistance Programme, when it has set one.
+    eap: Service | None = None
 
     def signpost(self, concern: Concern) -> Signpost:
         """The card for what the safety screen found."""
@@ -119,16 +165,22 @@ def parse_signposts(data: Any, *, source: str = "signposts") -> Signposts:
     reminder = _text(data.get("reminder"), key="reminder", limit=MAX_REMINDER, problems=problems)
     if "\n" in reminder:
         problems.append("reminder: keep it to one line")
-    resources = _resources(data.get("resources"), problems)
+    services = _services(data.get("resources"), problems)
+    eap = _eap(data.get("eap"), problems)
     if problems or review_by is None:
         raise SignpostsError(
             f"{source}: the signposts file has problems:\n"
             + "\n".join(f"  - {problem}" for problem in problems)
         )
+    listed = list(services)
+    if eap is not None:
+        listed.insert(min(EAP_POSITION, len(listed)), eap)
     return Signposts(
         version=str(version).strip(),
         review_by=review_by,
-        resources=resources,
+        resources=tuple(service.resource() for service in listed),
+        services=services,
+        eap=eap,
         text=texts["text"],
         gentle_text=texts["gentle_text"],
         notice=texts["notice"],
@@ -161,28 +213,71 @@ def _text(raw: Any, *, key: str, limit: int, problems: list[str]) -> str:
     return text
 
 
-def _resources(raw: Any, problems: list[str]) -> tuple[Resource, ...]:
+def _services(raw: Any, problems: list[str]) -> tuple[Service, ...]:
     if not isinstance(raw, list) or not raw:
         problems.append("resources: required, a list of services (name, how, when)")
         return ()
-    found: list[Resource] = []
+    found: list[Service] = []
     for number, item in enumerate(raw, start=1):
-        where = f"resources, item {number}"
-        if not isinstance(item, dict):
-            problems.append(f"{where}: expected name, how and when")
-            continue
-        problems.extend(
-            f"{where}: unknown key {key!r}" for key in sorted(set(item) - _RESOURCE_KEYS)
-        )
-        fields = {}
-        for key in ("name", "how"):
-            value = item.get(key)
-            if not isinstance(value, str | int) or not str(value).strip():
-                problems.append(f"{where}: {key} is required")
-            fields[key] = str(value or "").strip()
-        when = item.get("when", "")
-        if not isinstance(when, str):
-            problems.append(f"{where}: when should be text")
-            when = ""
-        found.append(Resource(fields["name"], fields["how"], when.strip()))
+        service = _service(item, where=f"resources, item {number}", problems=problems)
+        if service is not None:
+            found.append(service)
     return tuple(found)
+
+
+def _service(item: Any, *, where: str, problems: list[str]) -> Service | None:
+    if not isinstance(item, dict):
+        problems.append(f"{where}: expected name, how and when")
+        return None
+    problems.extend(f"{where}: unknown key {key!r}" for key in sorted(set(item) - _RESOURCE_KEYS))
+    fields = {}
+    for key in ("name", "how"):
+        value = item.get(key)
+        if not isinstance(value, str | int) or not str(value).strip():
+            problems.append(f"{where}: {key} is required")
+        fields[key] = str(value or "").strip()
+    texts = {}
+    for key in ("when", "for"):
+        value = item.get(key, "")
+        if not isinstance(value, str):
+            problems.append(f"{where}: {key} should be text")
+            value = ""
+        texts[key] = value.strip()
+    return Service(
+        fields["name"],
+        fields["how"],
+        texts["when"],
+        serves=_nations(item.get("serves"), where=where, problems=problems),
+        audience=texts["for"],
+    )
+
+
+def _nations(raw: Any, *, where: str, problems: list[str]) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not raw or not all(isinstance(n, str) for n in raw):
+        problems.append(f"{where}: serves should be a list of nations, e.g. [England, Wales]")
+        return ()
+    unknown = [nation for nation in raw if nation not in NATIONS]
+    if unknown:
+        problems.append(
+            f"{where}: serves names {', '.join(map(repr, unknown))}; use {', '.join(NATIONS)}"
+        )
+    return tuple(nation for nation in NATIONS if nation in raw)
+
+
+def _eap(raw: Any, problems: list[str]) -> Service | None:
+    """The organisation's EAP: absent (None) unless filled in with a real service."""
+    if raw is None:
+        return None
+    service = _service(raw, where="eap", problems=problems)
+    if service is None:
+        return None
+    words = f"{service.name} {service.how} {service.when}".lower()
+    if any(mark in words for mark in _PLACEHOLDERS):
+        problems.append(
+            "eap: looks like the example, not your service: put in its real name and number, "
+            "or leave eap out"
+        )
+        return None
+    return service

@@ -108,8 +108,8 @@ def parse_directory(text: str, *, source: str = "supervisors.yaml") -> Directory
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
-        line = f":{mark.line + 1}" if mark else ""
-        raise SupervisorsError(f"{source}{line}: not valid YAML ({error.problem}).") from error
+        at_line = f":{mark.line + 1}" if mark else ""
+        raise SupervisorsError(f"{source}{at_line}: not valid YAML ({error.problem}).") from error
     except yaml.YAMLError as error:
         raise SupervisorsError(f"{source}: not valid YAML ({error}).") from error
     if data is None:
@@ -120,10 +120,10 @@ def parse_directory(text: str, *, source: str = "supervisors.yaml") -> Directory
     except ValidationError as error:
         problems = []
         for detail in error.errors():
-            where = tuple(part for part in detail["loc"] if not str(part).startswith("function"))
-            line = _line(lines, where)
-            place = f"{source}:{line}" if line else source
-            field = ".".join(str(part) for part in where) or "file"
+            path = tuple(part for part in detail["loc"] if not str(part).startswith("function"))
+            found = _line(lines, path)
+            place = f"{source}:{found}" if found else source
+            field = ".".join(str(part) for part in path) or "file"
             message = detail["msg"].removeprefix("Value error, ")
             if detail["type"] == "extra_forbidden":
                 message = "unknown key (see the comments at the top of the file)"
@@ -148,8 +148,8 @@ def parse_directory(text: str, *, source: str = "supervisors.yaml") -> Directory
             booking_url=entry.booking_url,
             email=entry.email,
         )
-        line = _line(lines, ("supervisors", number))
-        place = f"{source}:{line}" if line else source
+        at = _line(lines, ("supervisors", number))
+        place = f"{source}:{at}" if at else source
         if entry.name.casefold() in seen:
             raise SupervisorsError(f"{place}: {entry.name!r} is listed twice")
         seen.add(entry.name.casefold())

@@ -11,17 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackClientError
 
-from bot.engine.conversation import Conversations, utcnow
+from bot.engine.clock import utcnow
+from bot.engine.conversation import Conversations
 from bot.settings import Settings
 from bot.slack.delivery.lanes import Lanes
 from bot.slack.delivery.names import Profiles
-from bot.slack.delivery.poster import Delivery
+from bot.slack.delivery.poster import Poster
 from bot.slack.listeners import (
     actions,
     answers,
@@ -33,10 +32,11 @@ from bot.slack.listeners import (
     safety_answers,
     weekly_actions,
 )
-from bot.slack.listeners.home import WeeklySection, weekly_section
 from bot.slack.parts import Parts
+from bot.slack.serving import gate
 from bot.slack.serving.logs import bolt_logger
 from bot.slack.storage import SlackStore
+from bot.weekly.actions import WeeklyActions
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def build_app(
     client: WebClient,
     lanes: Lanes | None = None,
     clock: Callable[[], dt.datetime] = utcnow,
-    weekly: WeeklySection = weekly_section,
+    weekly: WeeklyActions | None = None,
 ) -> App:
     app = App(
         client=client,
@@ -57,19 +57,21 @@ def build_app(
         request_verification_enabled=bool(settings.slack_signing_secret),
         process_before_response=True,
         logger=bolt_logger(),
+        raise_error_for_unhandled_request=True,  # acknowledged: see bot.slack.serving.gate
     )
     parts = Parts(
         conversations=conversations,
         store=store,
         settings=settings,
-        delivery=Delivery(client=client),
+        delivery=Poster(client=client),
         lanes=lanes or Lanes(),
         profiles=Profiles(client=client),
         clock=clock,
-        app_id=_app_id(client),
+        app_id=gate.own_app_id(client, configured=settings.slack_app_id),
         weekly=weekly,
     )
     modules = (
+        gate,
         messages,
         command,
         answers,
@@ -82,17 +84,4 @@ def build_app(
     )
     for module in modules:
         module.register(app, parts)
-    app.error(_log_error)
     return app
-
-
-def _app_id(client: WebClient) -> str | None:
-    try:
-        return client.auth_test().get("app_id")
-    except SlackClientError as error:
-        log.warning("could not learn the app id: %s", type(error).__name__)
-        return None
-
-
-def _log_error(error: Exception, body: dict[str, Any]) -> None:
-    log.error("a Slack listener failed: %s", type(error).__name__)

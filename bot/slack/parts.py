@@ -7,21 +7,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from slack_bolt import BoltContext
-from slack_sdk.models.blocks import Block
 
 from bot.engine.conversation import Conversations
 from bot.engine.people import Person
 from bot.settings import Settings
 from bot.slack.delivery.lanes import Lanes
 from bot.slack.delivery.names import Profile, Profiles
-from bot.slack.delivery.poster import Delivery
+from bot.slack.delivery.poster import Poster
 from bot.slack.identity import person_in
 from bot.slack.locks import PersonLocks
 from bot.slack.storage import SlackStore
-
-
-def no_weekly_section(person: Person) -> list[Block]:
-    return []
+from bot.weekly.actions import WeeklyActions
 
 
 @dataclass
@@ -29,15 +25,15 @@ class Parts:
     conversations: Conversations
     store: SlackStore
     settings: Settings
-    delivery: Delivery
+    delivery: Poster
     lanes: Lanes
     profiles: Profiles
     clock: Callable[[], dt.datetime]
     locks: PersonLocks = field(default_factory=PersonLocks)
     #: Our own app's id (from auth.test), to ignore events meant for other apps.
     app_id: str | None = None
-    #: The App Home section for weekly nudge settings (see bot.slack.listeners.home.weekly_section).
-    weekly: Callable[[Person], list[Block]] = no_weekly_section
+    #: The weekly reminders (None: not offered, e.g. in tests of other parts).
+    weekly: WeeklyActions | None = None
 
     def person(self, context: BoltContext, *, greet: bool = False) -> Person | None:
         """The person behind a request; with their first name and time zone (users.info,

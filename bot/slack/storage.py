@@ -16,6 +16,14 @@ class SlackStore(ReflectionStore, Protocol):
         """True the first time a Slack event id is seen, False for a redelivery (persisted)."""
         ...
 
+    def claim_request(self, signature: str, *, at: dt.datetime) -> bool:
+        """True the first time a signed request is seen, False for a replay (persisted)."""
+        ...
+
+    def release_request(self, signature: str) -> None:
+        """Forget a claimed request whose handling failed, so that it may be sent again."""
+        ...
+
     def writing(self) -> AbstractContextManager[object]:
         """One writing transaction around a whole request: whatever the store does inside it
         commits together, or not at all."""

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from bot.engine.reflections import StoredReflection
+from bot.engine.reflections import Answer, StoredReflection
 
 _WORDS = Path(__file__).with_name("export.yaml")
 
@@ -44,9 +44,7 @@ def as_json(
                 "started_at": r.started_at.isoformat(),
                 "finished_at": r.finished_at.isoformat(),
                 "summary": r.summary,
-                "answers": [
-                    {"step_id": a.step_id, "kind": a.kind, "value": a.value} for a in r.answers
-                ],
+                "answers": [_answer(a) for a in r.answers],
             }
             for r in reflections
         ],
@@ -88,3 +86,15 @@ def _day(at: dt.datetime) -> str:
 
 def _moment(at: dt.datetime) -> str:
     return at.strftime("%d %B %Y, %H:%M UTC").lstrip("0")
+
+
+def _answer(answer: Answer) -> dict[str, Any]:
+    """An answer as exported; a scale answer says how it reads (bounds and heavy end)."""
+    found: dict[str, Any] = {"step_id": answer.step_id, "kind": answer.kind, "value": answer.value}
+    if answer.scale is not None:
+        found["scale"] = {
+            "min": answer.scale.min,
+            "max": answer.scale.max,
+            "heavy": answer.scale.heavy,
+        }
+    return found

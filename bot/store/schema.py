@@ -134,16 +134,6 @@ def _weekly_reminders(db: sqlite_utils.Database) -> None:
         db.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def ensure_keys_schema(db: sqlite_utils.Database, *, schema: str) -> None:
-    """The keys file's tables: its identity and the wrapped data keys."""
-    _run(
-        db,
-        f"CREATE TABLE IF NOT EXISTS {schema}.meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-        f"CREATE TABLE IF NOT EXISTS {schema}.data_keys (pseudonym TEXT PRIMARY KEY,"
-        " wrapped BLOB NOT NULL, created_at TEXT NOT NULL)",
-    )
-
-
 @MIGRATIONS(name="005_minimised_events_and_access_log")
 def _minimised_events_and_access_log(db: sqlite_utils.Database) -> None:
     """Events keep a date, not a time, and the sensitive ones (crisis support shown, a firm
@@ -196,4 +186,25 @@ def _scale_marks_and_follow_up(db: sqlite_utils.Database) -> None:
         "CREATE INDEX reflections_follow_up ON reflections (pseudonym, follow_up, finished_at)",
         "CREATE TABLE preferences (pseudonym TEXT NOT NULL, name TEXT NOT NULL,"
         " value TEXT NOT NULL, PRIMARY KEY (pseudonym, name))",
+    )
+
+
+@MIGRATIONS(name="008_seen_requests")
+def _seen_requests(db: sqlite_utils.Database) -> None:
+    """Signed Slack requests already handled (keyed digests of their signatures), so that one
+    replayed within the signature window is not acted on twice, whichever process gets it."""
+    _run(
+        db,
+        "CREATE TABLE seen_requests (digest TEXT PRIMARY KEY, at TEXT NOT NULL)",
+        "CREATE INDEX seen_requests_by_time ON seen_requests (at)",
+    )
+
+
+def ensure_keys_schema(db: sqlite_utils.Database, *, schema: str) -> None:
+    """The keys file's tables: its identity and the wrapped data keys."""
+    _run(
+        db,
+        f"CREATE TABLE IF NOT EXISTS {schema}.meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS {schema}.data_keys (pseudonym TEXT PRIMARY KEY,"
+        " wrapped BLOB NOT NULL, created_at TEXT NOT NULL)",
     )

@@ -9,8 +9,10 @@ secret could never read it, so the caller gets one `WrongSecretError` saying wha
 from __future__ import annotations
 
 import logging
+import math
 import os
 import secrets
+from collections import Counter
 from pathlib import Path
 
 from bot.settings import Settings
@@ -21,6 +23,9 @@ log = logging.getLogger(__name__)
 SECRET_FILE = "secret.key"
 #: A secret is at least this many characters (the generated one is 43, from 32 random bytes).
 MIN_SECRET_CHARS = 32
+#: And carries at least this many bits, estimated from how varied its characters are (the
+#: generated one about 200): 32 × "a" carries none, a repeated short word very few.
+MIN_SECRET_BITS = 128
 
 
 def load_or_create_secret(settings: Settings) -> tuple[bytes, Path | None]:
@@ -62,12 +67,31 @@ def _read(path: Path) -> bytes:
     return _checked(text, source=str(path))
 
 
+_ADVICE = "e.g. from `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+
+
+def estimated_bits(value: str) -> float:
+    """An upper estimate of the randomness in `value`: its length times the Shannon entropy of
+    its characters, and nothing at all for a string that is one shorter part repeated."""
+    if not value or value in (value + value)[1:-1]:
+        return 0.0
+    total = len(value)
+    per_char = -sum(n / total * math.log2(n / total) for n in Counter(value).values())
+    return per_char * total
+
+
 def _checked(text: str, *, source: str) -> bytes:
     value = text.strip()
     if len(value) < MIN_SECRET_CHARS:
         raise WrongSecretError(
             f"The secret key in {source} is too short: use at least {MIN_SECRET_CHARS} random "
-            "characters, e.g. from `python -c 'import secrets; print(secrets.token_urlsafe(32))'`."
+            f"characters, {_ADVICE}."
+        )
+    bits = estimated_bits(value)
+    if bits < MIN_SECRET_BITS:
+        raise WrongSecretError(
+            f"The secret key in {source} is too predictable (about {bits:.0f} bits of "
+            f"randomness; it needs {MIN_SECRET_BITS}): use random characters, {_ADVICE}."
         )
     return value.encode("utf-8")
 

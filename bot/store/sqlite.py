@@ -6,10 +6,9 @@
   as associated data: free text (and summaries) redacted first (bot.store.redaction), choices
   and scale numbers as they are. Aggregates read scale numbers through the keys. Session state,
   which holds answers in progress, is sealed too and deleted on finish or stop.
-- Events keep a date in clear, never a time; the safety events (a card shown, the check-in
-  question asked or answered) and firm supervisor suggestions are sealed under the person's
-  key, so the file alone cannot say who was shown crisis support. The safety events' moment,
-  which the conversation needs, is kept inside the seal.
+- Events keep a date, never a time, and what happened is sealed under the person's key, so the
+  file alone cannot say who was shown crisis support or a firm suggestion, or clicked what.
+  The safety events' moment, which the conversation needs, is kept inside the seal.
 - What the server's operator does to one person's data is written to an append-only access
   log (with the reason, sealed), which the person sees on their Home tab.
 - Data keys are random, wrapped under the secret, and kept in a separate keys file. `forget`
@@ -24,19 +23,20 @@ is read inside the writing transaction that uses it, so no purge or erasure can 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import logging
 import secrets
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from bot.engine.clock import utcnow
 from bot.engine.people import Person
 from bot.engine.reflections import (
     SAFETY_EVENTS,
@@ -48,38 +48,26 @@ from bot.engine.reflections import (
     StoredReflection,
 )
 from bot.engine.sessions import Session
-from bot.store import schema
+from bot.store import access_log, schema, upgrade
+from bot.store.access_log import AccessRecord
 from bot.store.database import KEYS, DatabaseFiles, create_private_file, keys_path_for
 from bot.store.errors import KeysMissingError, StoreError, UnreadableError, WrongSecretError
 from bot.store.privacy import Keyring, new_data_key, row_aad, seal, unseal
 from bot.store.redaction import redact
 from bot.store.stats import Activity, EventFact, ReflectionFact, ScaleFact
-from bot.store.times import parse, stamp, utcnow
+from bot.store.times import parse, stamp
 from bot.store.weekly import tables as weekly_tables
 
 log = logging.getLogger(__name__)
 
-#: Events answered to a nudge, attributed to the flow of the person's last nudge.
+#: Events answered to a supervisor suggestion, attributed to the flow of the person's last one.
 NUDGE_ANSWERS = frozenset({"nudge_followed", "nudge_dismissed"})
-#: Events that say something about a person's wellbeing: kept sealed under their key (the
-#: safety events with their moment inside the seal).
-SEALED_EVENTS: frozenset[str] = SAFETY_EVENTS | {"nudge_firm_shown"}
-#: What `event` says for a sealed event.
-SEALED = "sealed"
-#: Events kept at most once per person, flow and day: aggregates count people, not clicks.
-ONCE_A_DAY = frozenset({"nudge_followed", "nudge_dismissed"})
+SEALED = upgrade.SEALED
 #: Slack retries an event for a few minutes; its id is remembered for a day.
 SEEN_EVENTS_FOR = dt.timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class AccessRecord:
-    """One entry of the access log: what the server's operator did to a person's data."""
-
-    pseudonym: str
-    action: str
-    reason: str
-    day: dt.datetime
+#: A signed request is accepted for 5 minutes either side of its timestamp; remembered for
+#: the whole of that window, with a minute to spare for clocks that differ.
+SEEN_REQUESTS_FOR = dt.timedelta(minutes=11)
 
 
 class SqliteStore:
@@ -97,6 +85,8 @@ class SqliteStore:
         self._clock = clock
         #: Where a secret key was just created by `open_store`, if it was (to tell the user).
         self.created_secret: Path | None = None
+        #: (pseudonym, notice) pairs known to be shown, so most requests skip the write.
+        self._noticed: set[tuple[str, str]] = set()
 
     # ------------------------------------------------------------------ opening
 
@@ -207,12 +197,17 @@ class SqliteStore:
     # ------------------------------------------------------------------ reflections
 
     def finish(self, person: Person, reflection: Reflection) -> str:
-        """Keep the reflection (redacted, sealed) and drop the session, in one transaction."""
+        """Keep the reflection (redacted, sealed) and drop the session, in one transaction.
+        Redaction, the costly part, is done before the transaction starts."""
         who = self.pseudonym(person)
         reflection_id = secrets.token_hex(8)
         summary = redact(reflection.summary).encode("utf-8")
         answered = {a.step_id for a in reflection.answers if a.kind == "text" and a.value}
         written = reflection.next_step if reflection.next_step in answered else None
+        answers = [
+            dataclasses.replace(a, value=_redacted(a.value)) if a.kind == "text" else a
+            for a in reflection.answers
+        ]
         with self._writing_as(who) as (db, key):
             db.execute(
                 "INSERT INTO reflections (id, pseudonym, flow_id, started_at, finished_at,"
@@ -239,7 +234,7 @@ class SqliteStore:
                 " scale) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
                     _answer_row(key, reflection_id, who, position, answer)
-                    for position, answer in enumerate(reflection.answers)
+                    for position, answer in enumerate(answers)
                 ],
             )
             db.execute("DELETE FROM sessions WHERE pseudonym = ?", [who])
@@ -348,76 +343,52 @@ class SqliteStore:
     def record(
         self, person: Person, event: Event, *, at: dt.datetime, flow_id: str | None = None
     ) -> None:
-        """Note that something happened, with no content and on which day (never the time in
-        clear). An answer to a nudge is attributed to the flow whose end showed the person's
-        last nudge, and kept once a day; safety events and firm suggestions are sealed, and a
-        safety event's moment is kept inside its seal."""
+        """Note that something happened, with no content and on which day (never the time).
+        Every event is sealed under the person's key: the file alone says only that something
+        happened to a pseudonym on a day, never what (crisis support, a firm suggestion, a
+        click). An answer to a supervisor suggestion is attributed to the flow whose end showed
+        the person's last one, and kept once a day."""
         who = self.pseudonym(person)
         day = _day(at)
-        if event in SEALED_EVENTS:
-            with self._writing_as(who) as (db, key):
-                cursor = db.execute(
-                    "INSERT INTO events (pseudonym, event, flow_id, at) VALUES (?, ?, NULL, ?)",
-                    [who, SEALED, day],
-                )
-                row_id = str(cursor.lastrowid)
-                fields: dict[str, str | None] = {"event": event, "flow_id": flow_id}
-                if event in SAFETY_EVENTS:
-                    fields["at"] = stamp(at)
-                body = json.dumps(fields).encode("utf-8")
-                db.execute(
-                    "UPDATE events SET sealed = ? WHERE id = ?",
-                    [seal(key, body, aad=row_aad("events", row_id, who)), row_id],
-                )
-            return
-        with self._files.writing() as db:
-            if flow_id is None and event in NUDGE_ANSWERS:
-                row = db.execute(
-                    "SELECT flow_id FROM events WHERE pseudonym = ? AND event = 'nudge_shown'"
-                    " ORDER BY at DESC, id DESC LIMIT 1",
-                    [who],
-                ).fetchone()
-                flow_id = row[0] if row else None
-            if event in ONCE_A_DAY:
-                seen = db.execute(
-                    "SELECT 1 FROM events WHERE pseudonym = ? AND event = ? AND at = ?"
-                    " AND flow_id IS ?",
-                    [who, event, day, flow_id],
-                ).fetchone()
-                if seen:
-                    return
+        with self._writing_as(who) as (db, key):
+            if event in NUDGE_ANSWERS:
+                mine = self._events_of(db, key, who)
+                if flow_id is None:
+                    shown = [e for e in mine if e.event == "nudge_shown"]
+                    flow_id = shown[0].flow_id if shown else None
+                if any((e.event, e.flow_id, stamp(e.at)) == (event, flow_id, day) for e in mine):
+                    return  # once a day: aggregates count people, not clicks
+            cursor = db.execute(
+                "INSERT INTO events (pseudonym, event, flow_id, at) VALUES (?, ?, NULL, ?)",
+                [who, SEALED, day],
+            )
+            row_id = str(cursor.lastrowid)
+            fields = {"event": event, "flow_id": flow_id}
+            if event in SAFETY_EVENTS:  # its moment, for the conversation: only inside the seal
+                fields["at"] = stamp(at)
+            body = json.dumps(fields).encode("utf-8")
             db.execute(
-                "INSERT INTO events (pseudonym, event, flow_id, at) VALUES (?, ?, ?, ?)",
-                [who, event, flow_id, day],
+                "UPDATE events SET sealed = ? WHERE id = ?",
+                [seal(key, body, aad=row_aad("events", row_id, who)), row_id],
             )
 
     def last_event(self, person: Person, event: Event) -> dt.datetime | None:
         """When the event last happened to the person, if it did: the moment for a safety
-        event (read from its seal), the day (midnight UTC) for any other."""
+        event (kept inside its seal), the day (midnight UTC) for any other."""
         who = self.pseudonym(person)
-        if event not in SEALED_EVENTS:
-            with self._files.reading() as db:
-                row = db.execute(
-                    "SELECT max(at) FROM events WHERE pseudonym = ? AND event = ?", [who, event]
-                ).fetchone()
-            return parse(row[0]) if row and row[0] else None
         with self._files.reading() as db:
             key = self._data_key(db, who)
-            rows = db.execute(
-                "SELECT id, at, sealed FROM events WHERE pseudonym = ? AND event = ?"
-                " ORDER BY at DESC, id DESC",
-                [who, SEALED],
-            ).fetchall()
-        if key is None:
-            return None
-        for row_id, at, sealed in rows:
-            try:
-                body = json.loads(unseal(key, sealed, aad=row_aad("events", str(row_id), who)))
-            except (UnreadableError, ValueError, TypeError):
-                continue
-            if body.get("event") == event:
-                return parse(body.get("at") or at)
-        return None
+            mine = self._events_of(db, key, who) if key is not None else []
+        return next((e.at for e in mine if e.event == event), None)
+
+    def _events_of(self, db: sqlite_utils.Database, key: bytes, who: str) -> list[EventFact]:
+        """The person's events, newest first, unsealed (rows that do not unseal are skipped)."""
+        rows = db.execute(
+            "SELECT id, at, sealed FROM events WHERE pseudonym = ? AND sealed IS NOT NULL"
+            " ORDER BY at DESC, id DESC",
+            [who],
+        ).fetchall()
+        return [fact for row in rows if (fact := _event(key, who, *row)) is not None]
 
     def claim_event(self, event_id: str, *, at: dt.datetime) -> bool:
         """True the first time a Slack event id is seen, False for a retry. Ids are kept as
@@ -433,12 +404,36 @@ class SqliteStore:
     def first_time(self, person: Person, notice: str) -> bool:
         """True the first time it is asked about this person and notice, then False: for
         things said once (the first-use agreement). Nothing else is kept with it."""
+        who = self.pseudonym(person)
+        if (who, notice) in self._noticed:
+            return False
         with self._files.writing() as db:
             cursor = db.execute(
-                "INSERT OR IGNORE INTO notices (pseudonym, notice) VALUES (?, ?)",
-                [self.pseudonym(person), notice],
+                "INSERT OR IGNORE INTO notices (pseudonym, notice) VALUES (?, ?)", [who, notice]
+            )
+            first = cursor.rowcount == 1
+        if not first:  # a first showing is remembered only once it is committed (next time)
+            self._noticed.add((who, notice))
+        return first
+
+    def claim_request(self, signature: str, *, at: dt.datetime) -> bool:
+        """True the first time a signed Slack request (its signature, which covers the
+        timestamp and the body) is seen, False for a replay. Kept as keyed digests for the
+        signature window, in the database, so every process sharing it refuses the replay."""
+        digest = self.keyring.digest(signature, purpose="slack-request")
+        with self._files.writing() as db:
+            db.execute("DELETE FROM seen_requests WHERE at < ?", [stamp(at - SEEN_REQUESTS_FOR)])
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO seen_requests (digest, at) VALUES (?, ?)",
+                [digest, stamp(at)],
             )
             return cursor.rowcount == 1
+
+    def release_request(self, signature: str) -> None:
+        """Forget a claimed request whose handling failed, so that it may be sent again."""
+        digest = self.keyring.digest(signature, purpose="slack-request")
+        with self._files.writing() as db:
+            db.execute("DELETE FROM seen_requests WHERE digest = ?", [digest])
 
     # ------------------------------------------------------------------ erasure and retention
 
@@ -458,6 +453,7 @@ class SqliteStore:
             db.execute("DELETE FROM notices WHERE pseudonym = ?", [who])
             db.execute("DELETE FROM preferences WHERE pseudonym = ?", [who])
             weekly_tables.erase(db, who)
+            self._noticed = {pair for pair in self._noticed if pair[0] != who}
         self._files.checkpoint()
         log.info("erased a person's data: %d reflections", gone)
         return int(gone)
@@ -545,14 +541,19 @@ class SqliteStore:
                 window,
             ).fetchall()
             keys = {who: self._data_key(db, who) for *_, who in scale_rows}
-            events = [
-                EventFact(pseudonym=who, event=event, flow_id=flow, at=parse(at))
-                for who, event, flow, at in db.execute(
-                    "SELECT pseudonym, event, flow_id, at FROM events"
-                    " WHERE event IN ('nudge_shown', 'nudge_followed') AND at >= ? AND at < ?",
-                    window,
-                ).fetchall()
-            ]
+            event_rows = db.execute(
+                "SELECT id, at, sealed, pseudonym FROM events"
+                " WHERE sealed IS NOT NULL AND at >= ? AND at < ?",
+                window,
+            ).fetchall()
+            keys |= {who: self._data_key(db, who) for *_, who in event_rows if who not in keys}
+        events = [
+            fact
+            for row_id, at, sealed, who in event_rows
+            if (key := keys.get(who)) is not None
+            and (fact := _event(key, who, row_id, at, sealed)) is not None
+            and fact.event in ("nudge_shown", "nudge_followed")
+        ]
         scales: list[ScaleFact] = []
         for rid, step, value, sealed, mark, who in scale_rows:
             key = keys.get(who)
@@ -570,83 +571,30 @@ class SqliteStore:
 
     def record_access(self, person: Person, *, action: str, reason: str, at: dt.datetime) -> None:
         """Append to the access log that the server's operator did `action` to the person's
-        data, on the day of `at`, for `reason` (sealed under the service key). The log can be
-        neither changed nor erased, not even by `forget`: it is the person's record of what
-        was done to their data."""
-        who = self.pseudonym(person)
-        day = _day(at)
+        data, on the day of `at`, for `reason` (see bot.store.access_log). `forget` keeps it."""
         with self._files.writing() as db:
-            (row_id,) = db.execute("SELECT coalesce(max(id), 0) + 1 FROM access_log").fetchone()
-            sealed = self.keyring.seal(reason, aad=row_aad("access_log", str(row_id), who))
-            db.execute(
-                "INSERT INTO access_log (id, pseudonym, action, reason, day)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [row_id, who, action, sealed, day],
+            access_log.append(
+                db,
+                self.keyring,
+                who=self.pseudonym(person),
+                action=action,
+                reason=reason,
+                day=_day(at),
             )
 
     def access_records(self, person: Person | None = None) -> list[AccessRecord]:
         """The access log, oldest first: the person's own records, or everyone's (for the
         operator's `reflect data access-log`, with pseudonyms, never identities)."""
-        sql = "SELECT id, pseudonym, action, reason, day FROM access_log"
-        params: list[str] = []
-        if person is not None:
-            sql += " WHERE pseudonym = ?"
-            params.append(self.pseudonym(person))
+        who = self.pseudonym(person) if person is not None else None
         with self._files.reading() as db:
-            rows = db.execute(sql + " ORDER BY id", params).fetchall()
-        records = []
-        for row_id, who, action, sealed, day in rows:
-            try:
-                reason = self.keyring.unseal(sealed, aad=row_aad("access_log", str(row_id), who))
-            except UnreadableError:
-                reason = "?"
-            records.append(
-                AccessRecord(pseudonym=who, action=action, reason=reason, day=parse(day))
-            )
-        return records
+            return access_log.read(db, self.keyring, who=who)
 
     def _seal_clear_rows(self) -> None:
-        """Seal what older versions kept in clear: choice and scale answers, and safety or
-        firm-suggestion events (their times were cut to dates by migration 005)."""
-        with self._files.reading() as db:
-            answers = db.execute(
-                "SELECT a.reflection_id, a.step_id, a.value, r.pseudonym FROM answers a"
-                " JOIN reflections r ON r.id = a.reflection_id WHERE a.value IS NOT NULL"
-            ).fetchall()
-            marks = ", ".join("?" for _ in SEALED_EVENTS)
-            events = db.execute(
-                f"SELECT id, pseudonym, event, flow_id FROM events WHERE event IN ({marks})",
-                sorted(SEALED_EVENTS),
-            ).fetchall()
-        if not answers and not events:
-            return
+        """Seal what older versions kept in clear (bot.store.upgrade)."""
         with self._files.writing() as db:
-            keys = {who: self._data_key(db, who) for *_, who in answers}
-            keys.update({who: self._data_key(db, who) for _, who, *_ in events})
-            for rid, step, value, who in answers:
-                where = [rid, step]
-                key = keys[who]
-                if key is None:  # erased: never to be read again, so not kept in clear either
-                    db.execute("DELETE FROM answers WHERE reflection_id = ? AND step_id = ?", where)
-                    continue
-                sealed = seal(key, value.encode("utf-8"), aad=row_aad("answers", rid, step, who))
-                db.execute(
-                    "UPDATE answers SET value = NULL, sealed = ? WHERE reflection_id = ?"
-                    " AND step_id = ?",
-                    [sealed, *where],
-                )
-            for row_id, who, event, flow_id in events:
-                key = keys[who]
-                if key is None:
-                    db.execute("DELETE FROM events WHERE id = ?", [row_id])
-                    continue
-                body = json.dumps({"event": event, "flow_id": flow_id}).encode("utf-8")
-                sealed = seal(key, body, aad=row_aad("events", str(row_id), who))
-                db.execute(
-                    "UPDATE events SET event = ?, flow_id = NULL, sealed = ? WHERE id = ?",
-                    [SEALED, sealed, row_id],
-                )
-        self._files.checkpoint()
+            changed = upgrade.seal_clear_rows(db, key_of=lambda who: self._data_key(db, who))
+        if changed:
+            self._files.checkpoint()
 
     # ------------------------------------------------------------------ keys
 
@@ -688,7 +636,6 @@ def _answer_row(
     """Every kind of answer is sealed: a choice says as much about a person as a sentence.
     A scale answer keeps, in clear, how its scale reads (bounds and heavy end: the flow's, not
     the person's)."""
-    value = _redacted(answer.value) if answer.kind == "text" else answer.value
     mark = None
     if answer.scale is not None:
         mark = json.dumps(
@@ -696,7 +643,7 @@ def _answer_row(
         )
     sealed = seal(
         key,
-        json.dumps(value, ensure_ascii=False).encode("utf-8"),
+        json.dumps(answer.value, ensure_ascii=False).encode("utf-8"),  # redacted by `finish`
         aad=row_aad("answers", reflection_id, answer.step_id, who),
     )
     return (reflection_id, answer.step_id, position, answer.kind, None, sealed, mark)
@@ -723,6 +670,20 @@ def _heavy_high(number: Any, mark: str | None) -> Any:
     if scale is not None and scale.heavy == "min" and isinstance(number, int):
         return scale.min + scale.max - number
     return number
+
+
+def _event(key: bytes, who: str, row_id: int, at: str, sealed: bytes) -> EventFact | None:
+    try:
+        body = json.loads(unseal(key, sealed, aad=row_aad("events", str(row_id), who)))
+    except (UnreadableError, ValueError, TypeError):
+        return None
+    moment = body.get("at") if body.get("event") in SAFETY_EVENTS else None
+    return EventFact(
+        pseudonym=who,
+        event=body.get("event"),
+        flow_id=body.get("flow_id"),
+        at=parse(moment or at),
+    )
 
 
 def _day(at: dt.datetime) -> str:

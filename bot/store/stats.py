@@ -184,23 +184,23 @@ def aggregate(activity: Activity, *, min_group_size: int) -> list[Figure]:
     groups: dict[tuple[str, str], list[ReflectionFact]] = defaultdict(list)
     for fact in activity.reflections:
         groups[(iso_week(fact.finished_at), fact.flow_id)].append(fact)
-    nudges: dict[tuple[str, str], dict[str, _Cell]] = defaultdict(
+    reminders: dict[tuple[str, str], dict[str, _Cell]] = defaultdict(
         lambda: {"nudge_shown": _Cell(), "nudge_followed": _Cell()}
     )
     for event in activity.events:
         if event.flow_id is not None and event.event in ("nudge_shown", "nudge_followed"):
-            nudges[(iso_week(event.at), event.flow_id)][event.event].add(event.pseudonym)
+            reminders[(iso_week(event.at), event.flow_id)][event.event].add(event.pseudonym)
     answers: dict[str, dict[str, Any]] = defaultdict(dict)
     for scale in activity.scales:
         answers[scale.reflection_id][scale.step_id] = scale.value
 
     figures: list[Figure] = []
-    for week, flow_id in sorted(set(groups) | set(nudges)):
+    for week, flow_id in sorted(set(groups) | set(reminders)):
         group = groups.get((week, flow_id), [])
         if group:
             figures += _reflection_figures(week, flow_id, group, answers, k=k)
-        if (week, flow_id) in nudges:
-            figures += _nudge_figures(week, flow_id, nudges[(week, flow_id)], k=k)
+        if (week, flow_id) in reminders:
+            figures += _nudge_figures(week, flow_id, reminders[(week, flow_id)], k=k)
     return figures
 
 

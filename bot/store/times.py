@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot.engine.clock import utcnow
+
+__all__ = ["parse", "stamp", "utcnow"]
+
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
 
 
@@ -16,7 +20,3 @@ def stamp(at: dt.datetime) -> str:
 
 def parse(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)

@@ -102,6 +102,11 @@ def _opening(
             return conversations.start(person, flow.id)
         if choice.lower() in messages.words("stop"):
             return None
+        if choice.lower() in messages.words("follow_up_off") | messages.words("follow_up_on"):
+            on = choice.lower() in messages.words("follow_up_on")
+            for reply in conversations.set_follow_up(person, wanted=on):
+                write(render(reply))
+            continue
         write(messages.text("terminal.unknown_choice", count=len(offer.flows)))
 
 

@@ -88,7 +88,7 @@ def _suggestion(reply: SupervisorSuggestion) -> str:
                 lines.append(_wrap(detail, "    "))
         for where in (supervisor.booking_url, supervisor.email):
             if where:
-                lines.append(_wrap(where, "    "))
+                lines.append(f"    {where}")  # never wrapped, so it can be copied whole
     return "\n".join(lines)
 
 

@@ -1,4 +1,4 @@
-"""The weekly nudges' own words, from `copy.yaml` beside this module (copy lives in YAML)."""
+"""The weekly reminders' own words, from `copy.yaml` beside this module (copy lives in YAML)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""When a weekly nudge is due: pure date arithmetic in each person's own time zone.
+"""When a weekly reminder is due: pure date arithmetic in each person's own time zone.
 
-A team's nudge is set as a weekday and a local time ("Friday 16:00"). Each person gets it at that
+A team's reminder is set as a weekday and a local time ("Friday 16:00"). Each person gets it at that
 time where they are, so the due instant differs per person. Weeks are ISO weeks in the person's
 zone. Daylight-saving changes are handled by zoneinfo: a time that does not exist (clocks go
 forward) moves forward by the gap; a time that happens twice (clocks go back) is the first one.
@@ -92,7 +92,7 @@ def week_key(*, now: dt.datetime, tz: ZoneInfo) -> str:
 
 
 def due_instant(*, when: WeeklyTime, tz: ZoneInfo, now: dt.datetime) -> dt.datetime:
-    """The instant (UTC) of this week's nudge for a person in `tz`, this week being the ISO week
+    """The instant (UTC) of this week's reminder for a person in `tz`, this week being the ISO week
     that `now` falls in where they are. It may be in the past."""
     local_today = _aware(now).astimezone(tz).date()
     monday = local_today - dt.timedelta(days=local_today.weekday())
@@ -106,7 +106,7 @@ Timing = Literal["early", "due", "late"]
 
 
 def timing(*, due: dt.datetime, now: dt.datetime, late_after: dt.timedelta) -> Timing:
-    """Whether a nudge due at `due` should wait, go now, or be skipped as too late."""
+    """Whether a reminder due at `due` should wait, go now, or be skipped as too late."""
     now = _aware(now)
     if now < due:
         return "early"

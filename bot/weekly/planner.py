@@ -1,8 +1,8 @@
-"""The planner: who is due a weekly nudge now, written into the ledger before anything is sent.
+"""The planner: who is due a weekly reminder now, written into the ledger before anything is sent.
 
 For each team that is on: its members (conversations.members), less those who opted out, less
-deactivated accounts and bots (users.info, cached). Each person gets one nudge a week however
-many teams they are in: the earliest due among their teams. A nudge whose time has come goes in
+deactivated accounts and bots (users.info, cached). Each person gets one reminder a week however
+many teams they are in: the earliest due among their teams. A reminder whose time has come goes in
 as `due`; one more than the lateness limit past its time goes in as `skipped` (late), so the
 week is accounted for and never sent at night after downtime.
 """
@@ -15,7 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from bot.slack.delivery.reminder_api import NudgeSlack, RateLimited, SlackRefused, SlackUnavailable
+from bot.slack.delivery.reminder_api import (
+    RateLimited,
+    ReminderSlack,
+    SlackRefused,
+    SlackUnavailable,
+)
 from bot.store.weekly.ledger import Ledger, Planned
 from bot.store.weekly.teams import Team, Teams
 from bot.weekly.due import due_instant, timing, week_key, zone
@@ -56,7 +61,7 @@ class Planner:
         teams: Teams,
         ledger: Ledger,
         profiles: Profiles,
-        slack: NudgeSlack,
+        slack: ReminderSlack,
         keyring: Keyring,
         late_after: dt.timedelta,
         sleep: Sleep,
@@ -81,8 +86,8 @@ class Planner:
         return self._pseudonyms[key]
 
     def plan(self, *, now: dt.datetime, dry_run: bool = False) -> PlanReport:
-        """Put everyone whose nudge is due by `now` in the ledger. `dry_run`: only say who
-        (in `report.wanted`), for `reflect nudges preview`."""
+        """Put everyone whose reminder is due by `now` in the ledger. `dry_run`: only say who
+        (in `report.wanted`), for `reflect reminders preview`."""
         report = PlanReport()
         people: dict[str, _Candidate] = {}
         for team in self.teams.active():
@@ -118,7 +123,7 @@ class Planner:
             else:
                 report.added += 1
         if report.added or report.late:
-            log.info("weekly nudges: %s", report)
+            log.info("weekly reminders: %s", report)
         return report
 
     def _known_zones(self) -> set[str | None]:
@@ -136,14 +141,14 @@ class Planner:
                     if team.problem != refused.error:
                         self.teams.report_problem(channel=team.channel, problem=refused.error)
                         log.warning(
-                            "weekly nudges: a team's channel cannot be read (%s)", refused.error
+                            "weekly reminders: a team's channel cannot be read (%s)", refused.error
                         )
                     report.unreadable.append(team.channel)
                     return None
-                log.warning("weekly nudges: members unavailable (%s)", refused.error)
+                log.warning("weekly reminders: members unavailable (%s)", refused.error)
                 return None
             except SlackUnavailable:
-                log.warning("weekly nudges: Slack unavailable while reading a team")
+                log.warning("weekly reminders: Slack unavailable while reading a team")
                 return None
             if team.problem:
                 self.teams.report_problem(channel=team.channel, problem=None)
@@ -177,7 +182,7 @@ class Planner:
             profile.tz,
             tuple((t.channel, t.when, t.switched_on_at) for t in candidate.teams),
         )
-        # Last week too, while its nudge could still be on time: a Sunday-evening nudge after
+        # Last week too, while its reminder could still be on time: a Sunday-evening reminder after
         # downtime may be due early on Monday, in the next week.
         weeks = [(week_key(now=now, tz=tz), now)]
         earlier = now - self.late_after

@@ -1,4 +1,4 @@
-"""How the weekly nudges keep people out of the database: pseudonyms and sealed ids.
+"""How the weekly reminders keep people out of the database: pseudonyms and sealed ids.
 
 The store's keyring (bot.store) implements `Keyring`; the scheduler depends only on this port.
 A Slack user id is needed in clear only at the moment of sending, so it is kept sealed
@@ -29,7 +29,7 @@ def slack_identity(*, workspace: str, user: str) -> str:
 
 
 def recipient_aad(person: str) -> str:
-    """Associated data for a nudge recipient's sealed user id: bound to their pseudonym."""
+    """Associated data for a reminder recipient's sealed user id: bound to their pseudonym."""
     return f"weekly/recipient/{person}"
 
 

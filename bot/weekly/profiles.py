@@ -7,11 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-from bot.slack.delivery.reminder_api import NudgeSlack, Profile, SlackRefused
+from bot.slack.delivery.gateway import GONE
+from bot.slack.delivery.reminder_api import Profile, ReminderSlack, SlackRefused
 
 REFRESH_AFTER = dt.timedelta(hours=24)
-#: users.info errors that mean the account is gone: such a person gets no reminder.
-GONE = frozenset({"user_not_found", "account_inactive", "user_disabled"})
 
 
 class Profiles:
@@ -32,7 +31,7 @@ class Profiles:
         with self._lock:
             return {profile.tz for profile, _ in self._memory.values()}
 
-    def get(self, *, person: str, user: str, now: dt.datetime, slack: NudgeSlack) -> Profile:
+    def get(self, *, person: str, user: str, now: dt.datetime, slack: ReminderSlack) -> Profile:
         """The person's profile, from memory if fresh, else from users.info (which may raise
         RateLimited or SlackUnavailable: the caller decides when to try again)."""
         with self._lock:

@@ -1,7 +1,7 @@
-"""Running the weekly nudges: `run_once(now)` for cron, and a scheduler thread for `reflect run`.
+"""Running the weekly reminders: `run_once(now)` for cron, and a scheduler thread for `reflect run`.
 
 A round plans (who is due, into the ledger) and then sends what is due. The thread sleeps until
-the next nudge is due or a poll interval passes (to notice people joining or leaving a team),
+the next reminder is due or a poll interval passes (to notice people joining or leaving a team),
 and stops cleanly: `stop()` interrupts any wait, including pacing and Retry-After waits.
 """
 
@@ -26,11 +26,11 @@ POLL = dt.timedelta(minutes=5)
 class RoundReport:
     plan: PlanReport
     send: SendReport
-    #: When something is next due (a planned nudge, a retry, a lease running out), if known.
+    #: When something is next due (a planned reminder, a retry, a lease running out), if known.
     next_wake: dt.datetime | None
 
 
-class NudgeRunner:
+class ReminderRunner:
     def __init__(
         self,
         *,
@@ -54,7 +54,7 @@ class NudgeRunner:
             gone = self.ledger.purge(older_than=now - self.keep_for)
             self._purged_on = now.date()
             if gone:
-                log.info("weekly nudges: %d old ledger rows removed (retention)", gone)
+                log.info("weekly reminders: %d old ledger rows removed (retention)", gone)
         plan = self.planner.plan(now=now)
         send = self.sender.send_due()
         wakes = [moment for moment in (plan.next_due, self.ledger.next_wake()) if moment]
@@ -62,7 +62,7 @@ class NudgeRunner:
 
 
 class Scheduler:
-    """The weekly nudges inside `reflect run`: one daemon thread, stopped with `stop()`.
+    """The weekly reminders inside `reflect run`: one daemon thread, stopped with `stop()`.
 
     `build(sleep, should_stop)` makes the runner in the thread (SQLite connections belong to
     the thread that opened them); its sleeps must go through `sleep` so `stop()` cuts them short.
@@ -71,7 +71,7 @@ class Scheduler:
     def __init__(
         self,
         *,
-        build: Callable[[Callable[[float], None], Callable[[], bool]], NudgeRunner],
+        build: Callable[[Callable[[float], None], Callable[[], bool]], ReminderRunner],
         clock: Clock,
         poll: dt.timedelta = POLL,
     ) -> None:
@@ -79,7 +79,7 @@ class Scheduler:
         self.clock = clock
         self.poll = poll
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="weekly-nudges", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name="weekly-reminders", daemon=True)
         self.rounds = 0
 
     def start(self) -> None:
@@ -103,9 +103,9 @@ class Scheduler:
         try:
             runner = self.build(self._sleep, self._stop.is_set)
         except Exception:
-            log.exception("weekly nudges: the scheduler could not start")
+            log.exception("weekly reminders: the scheduler could not start")
             return
-        log.info("weekly nudges: scheduler started")
+        log.info("weekly reminders: scheduler started")
         while not self._stop.is_set():
             wait = self.poll.total_seconds()
             try:
@@ -115,6 +115,6 @@ class Scheduler:
                     until = (report.next_wake - self.clock()).total_seconds()
                     wait = min(wait, max(until, 1.0))
             except Exception as error:  # keep going: the next round retries
-                log.error("weekly nudges: a round failed (%s)", type(error).__name__)
+                log.error("weekly reminders: a round failed (%s)", type(error).__name__)
             self._stop.wait(wait)
-        log.info("weekly nudges: scheduler stopped")
+        log.info("weekly reminders: scheduler stopped")

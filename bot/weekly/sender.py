@@ -7,7 +7,7 @@ metadata; record the ts. A crash between any two steps leaves a claimed row whos
 out, and the next claimant looks before posting, so nothing is lost or sent twice.
 
 Pacing: one post per `interval` (1 s by default, Slack's per-channel rate and well within the
-workspace budget), so a large team's nudges are spread out rather than burst; a 429 is waited
+workspace budget), so a large team's reminders are spread out rather than burst; a 429 is waited
 out for its Retry-After before the same row is tried again.
 """
 
@@ -18,8 +18,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.slack.delivery.reminder_api import NudgeSlack, RateLimited, SlackRefused, SlackUnavailable
-from bot.slack.views.reminder import NudgeMessage
+from bot.slack.delivery.gateway import GONE
+from bot.slack.delivery.reminder_api import (
+    RateLimited,
+    ReminderSlack,
+    SlackRefused,
+    SlackUnavailable,
+)
+from bot.slack.views.reminder import ReminderMessage
 from bot.store.weekly.ledger import Ledger, LedgerEntry, SkipReason
 from bot.store.weekly.teams import Team, Teams
 from bot.weekly.privacy import Keyring, recipient_aad
@@ -29,11 +35,9 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
 Sleep = Callable[[float], None]
 #: Builds the message for a row (and its team, for the consent text).
-Composer = Callable[[LedgerEntry, Team, Keyring], NudgeMessage]
+Composer = Callable[[LedgerEntry, Team, Keyring], ReminderMessage]
 
 LEASE = dt.timedelta(minutes=5)
-#: ok:false answers that mean this person cannot be messaged (any more).
-GONE = {"account_inactive", "user_not_found", "user_disabled", "cannot_dm_bot"}
 RETRY_BACKOFF = (30.0, 60.0, 120.0, 300.0, 600.0)
 #: How many 429s in a row on one post before the row is given back for later.
 MAX_RATE_LIMITS = 10
@@ -81,7 +85,7 @@ class Sender:
         *,
         ledger: Ledger,
         teams: Teams,
-        slack: NudgeSlack,
+        slack: ReminderSlack,
         keyring: Keyring,
         compose: Composer,
         clock: Clock,
@@ -120,9 +124,9 @@ class Sender:
             self.checkpoint("claimed")
             self._deliver(entry, report)
             if handled % 100 == 0:
-                log.info("weekly nudges: %s", report)
+                log.info("weekly reminders: %s", report)
         if handled:
-            log.info("weekly nudges: %s", report)
+            log.info("weekly reminders: %s", report)
         return report
 
     # ------------------------------------------------------------------ one row
@@ -131,7 +135,9 @@ class Sender:
         try:
             user = self.keyring.unseal(entry.recipient_sealed, aad=recipient_aad(entry.person))
         except Exception as error:  # a damaged row or another secret: never retried forever
-            log.error("weekly nudges: a recipient could not be unsealed (%s)", type(error).__name__)
+            log.error(
+                "weekly reminders: a recipient could not be unsealed (%s)", type(error).__name__
+            )
             self._skip(entry, "cannot_message", report)
             return
         if entry.in_doubt:
@@ -162,7 +168,7 @@ class Sender:
                 return
             if held_until - now < self.lease / 2:  # waited long (pacing, 429s): renew first
                 if not self.ledger.renew(entry, now=now, lease=self.lease):
-                    log.info("weekly nudges: a row was taken over by another sender")
+                    log.info("weekly reminders: a row was taken over by another sender")
                     return
                 held_until = now + self.lease
             self.checkpoint("posting")
@@ -179,7 +185,7 @@ class Sender:
                 self.pacer.hold(limited.retry_after)
                 continue
             except SlackRefused as refused:
-                log.warning("weekly nudges: Slack refused a nudge (%s)", refused.error)
+                log.warning("weekly reminders: Slack refused a reminder (%s)", refused.error)
                 self._skip(
                     entry,
                     "deactivated" if refused.error in GONE else "cannot_message",
@@ -188,7 +194,7 @@ class Sender:
                 return
             except SlackUnavailable:
                 # Slack may have posted it: look before anything else is tried.
-                log.warning("weekly nudges: no answer from Slack to a post; checking the DM")
+                log.warning("weekly reminders: no answer from Slack to a post; checking the DM")
                 try:
                     if self._already_sent(entry, user, report):
                         return
@@ -212,10 +218,10 @@ class Sender:
         return None
 
     def _already_sent(self, entry: LedgerEntry, user: str, report: SendReport) -> bool:
-        """Whether the nudge for this row is in the DM already (then it is recorded as sent)."""
+        """Whether the reminder for this row is in the DM already (then it is recorded as sent)."""
         dm_channel = self.slack.open_dm(user)
         since = (entry.created_at or entry.due_at) - dt.timedelta(minutes=1)
-        ts = self.slack.find_nudge(dm_channel=dm_channel, entry_id=entry.id, since=since)
+        ts = self.slack.find_reminder(dm_channel=dm_channel, entry_id=entry.id, since=since)
         if ts is None:
             return False
         self.ledger.mark_sent(entry, ts=ts, now=self.clock())

@@ -1,7 +1,7 @@
-"""The weekly nudges for the commands: built from settings and the opened store.
+"""The weekly reminders for the commands: built from settings and the opened store.
 
-`reflect run` starts `scheduler(...)` beside the Slack app; `reflect nudges run-once` and
-`reflect nudges preview` call `run_once` and `preview`.
+`reflect run` starts `scheduler(...)` beside the Slack app; `reflect reminders run-once` and
+`reflect reminders preview` call `run_once` and `preview`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from bot.engine.authoring.loading import load_library
+from bot.engine.clock import utcnow
 from bot.settings import Settings
-from bot.slack.delivery.reminder_api import NudgeSlack, WebNudgeSlack
+from bot.slack.delivery.reminder_api import ReminderSlack, WebReminderSlack
 from bot.slack.views.reminder import FlowChoice
 from bot.store.weekly.ledger import Ledger
 from bot.store.weekly.tables import Transactions
@@ -24,18 +25,14 @@ from bot.weekly.due import week_key, zone
 from bot.weekly.planner import Planner
 from bot.weekly.privacy import Keyring
 from bot.weekly.profiles import Profiles
-from bot.weekly.runner import NudgeRunner, RoundReport, Scheduler
+from bot.weekly.runner import ReminderRunner, RoundReport, Scheduler
 from bot.weekly.wiring import build_runner
 
 Clock = Callable[[], dt.datetime]
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def flow_choices(settings: Settings) -> list[FlowChoice]:
-    """The flows a nudge offers, in the library's order (the default first)."""
+    """The flows a reminder offers, in the library's order (the default first)."""
     files = tuple(
         (path, path.stat().st_mtime_ns) for path in sorted(settings.flows_dir.glob("*.yaml"))
     )
@@ -48,11 +45,8 @@ def _choices(files: tuple[tuple[Path, int], ...], default: str) -> tuple[FlowCho
     return tuple(FlowChoice(flow.id, flow.title) for flow in loaded.library)
 
 
-def slack_for(settings: Settings) -> WebNudgeSlack:
-    base_url = settings.slack_api_url
-    if not base_url.endswith("/"):
-        base_url += "/"
-    return WebNudgeSlack(token=settings.slack_bot_token or "", base_url=base_url)
+def slack_for(settings: Settings) -> WebReminderSlack:
+    return WebReminderSlack(token=settings.slack_bot_token, base_url=settings.slack_api_url)
 
 
 def starting_at(moment: dt.datetime) -> Clock:
@@ -62,11 +56,11 @@ def starting_at(moment: dt.datetime) -> Clock:
 
 
 @dataclass(frozen=True)
-class NudgeService:
+class ReminderService:
     db: Transactions
     keyring: Keyring
     settings: Settings
-    slack: Callable[[], NudgeSlack]
+    slack: Callable[[], ReminderSlack]
     profiles: Profiles = field(default_factory=Profiles)
 
     @property
@@ -79,7 +73,7 @@ class NudgeService:
         clock: Clock = utcnow,
         sleep: Callable[[float], None] = time.sleep,
         should_stop: Callable[[], bool] = lambda: False,
-    ) -> NudgeRunner:
+    ) -> ReminderRunner:
         return build_runner(
             db=self.db,
             slack=self.slack(),
@@ -98,7 +92,9 @@ class NudgeService:
         return self.runner(clock=clock).run_once()
 
     def scheduler(self, *, clock: Clock = utcnow) -> Scheduler:
-        def build(sleep: Callable[[float], None], should_stop: Callable[[], bool]) -> NudgeRunner:
+        def build(
+            sleep: Callable[[float], None], should_stop: Callable[[], bool]
+        ) -> ReminderRunner:
             return self.runner(clock=clock, sleep=sleep, should_stop=should_stop)
 
         return Scheduler(build=build, clock=clock)
@@ -148,9 +144,3 @@ class PreviewLine:
     week: str
     state: str
     first: bool
-
-
-def service_for(*, settings: Settings, db: Transactions, keyring: Keyring) -> NudgeService:
-    return NudgeService(
-        db=db, keyring=keyring, settings=settings, slack=lambda: slack_for(settings)
-    )

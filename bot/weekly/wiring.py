@@ -5,20 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 
-from bot.slack.delivery.reminder_api import NudgeSlack
-from bot.slack.views.reminder import FlowChoice, NudgeMessage, compose
+from bot.slack.delivery.reminder_api import ReminderSlack
+from bot.slack.views.reminder import FlowChoice, ReminderMessage, compose
 from bot.store.weekly.ledger import Ledger, LedgerEntry
 from bot.store.weekly.tables import Transactions
 from bot.store.weekly.teams import Team, Teams
 from bot.weekly.planner import Planner
 from bot.weekly.privacy import Keyring, lead_aad
 from bot.weekly.profiles import Profiles
-from bot.weekly.runner import NudgeRunner
+from bot.weekly.runner import ReminderRunner
 from bot.weekly.sender import Clock, Composer, Sender, Sleep
 
 
 def composer(flows: Sequence[FlowChoice]) -> Composer:
-    def build(entry: LedgerEntry, team: Team, keyring: Keyring) -> NudgeMessage:
+    def build(entry: LedgerEntry, team: Team, keyring: Keyring) -> ReminderMessage:
         lead = None
         if entry.consent:
             lead = keyring.unseal(
@@ -32,7 +32,7 @@ def composer(flows: Sequence[FlowChoice]) -> Composer:
 def build_runner(
     *,
     db: Transactions,
-    slack: NudgeSlack,
+    slack: ReminderSlack,
     keyring: Keyring,
     flows: Sequence[FlowChoice],
     clock: Clock,
@@ -43,7 +43,7 @@ def build_runner(
     checkpoint: Callable[[str], None] | None = None,
     profiles: Profiles | None = None,
     keep_for: dt.timedelta | None = None,
-) -> NudgeRunner:
+) -> ReminderRunner:
     """A runner over the store's weekly tables. `profiles` (users.info, in memory) is best
     shared between the runners of one process."""
     teams = Teams(db, keyring=keyring)
@@ -70,6 +70,6 @@ def build_runner(
         checkpoint=checkpoint,
         should_stop=should_stop,
     )
-    return NudgeRunner(
+    return ReminderRunner(
         planner=planner, sender=sender, ledger=ledger, clock=clock, keep_for=keep_for
     )

@@ -679,3 +679,17 @@ def test_no_flow_says_tonight_in_the_morning(flow_id: str) -> None:
     for text in [*texts, turn.summary]:
         found = [word for word in late if re.search(rf"\b{re.escape(word)}\b", text.lower())]
         assert not found, f"{flow_id} at 08:00: {found} in {text!r}"
+
+
+def test_the_weekly_reminder_promises_the_time_its_check_in_takes() -> None:
+    """The weekly reminder starts the weekly check-in: whatever time it promises is the
+    check-in's own `minutes`."""
+    from bot.slack.views.reminder import WEEKLY_FLOW
+    from bot.weekly import copy as weekly_copy
+
+    minutes = FLOWS[WEEKLY_FLOW].minutes
+    promised: list[str] = []
+    for key in ("nudge.fallback", "nudge.consent", "nudge.weekly", "nudge.reminder"):
+        said = weekly_copy.text(key, lead="L", channel="C", when="Friday 16:00").lower()
+        promised += re.findall(rf"\b({'|'.join(NUMBER_WORDS)})[ -]minutes?\b", said)
+    assert promised and set(promised) == {NUMBER_WORDS[minutes - 1]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.engine import messages
 from bot.engine.conversation import Conversations
 from bot.engine.people import Person
 from bot.engine.replies import (
@@ -88,7 +89,7 @@ def test_every_step_is_saved_so_a_restart_loses_nothing(
 def test_pause_and_resume(conversations: Conversations) -> None:
     conversations.start(SAM, "hard-day")
     conversations.receive(SAM, "A parent complaint")
-    assert "Paused" in _texts(conversations.receive(SAM, "pause"))
+    assert messages.text("session.paused") in _texts(conversations.receive(SAM, "pause"))
     assert conversations.current(SAM) is None
     offer = conversations.receive(SAM, "hello")  # while paused, talk offers flows again
     assert isinstance(offer[0], FlowOffer)
@@ -99,15 +100,19 @@ def test_pause_and_resume(conversations: Conversations) -> None:
 def test_stop_keeps_nothing(conversations: Conversations, store: MemoryStore) -> None:
     conversations.start(SAM, "hard-day")
     conversations.receive(SAM, "Something private")
-    assert "Nothing" in _texts(conversations.receive(SAM, "stop"))
+    assert messages.text("session.stopped") in _texts(conversations.receive(SAM, "stop"))
     assert store.load_session(SAM) is None and store.reflections(SAM) == []
 
 
 def test_help_explains_and_asks_again(conversations: Conversations) -> None:
     conversations.start(SAM, "hard-day")
     replies = conversations.receive(SAM, "help")
-    assert "back" in _texts(replies) and _question(replies).step_id == "what_happened"
-    assert any("outline" in r.text for r in replies if isinstance(r, Say))  # the step's help
+    asked = _question(replies)
+    assert asked.step_id == "what_happened"
+    general = messages.text("help", title=asked.flow_title, position=asked.position)
+    step_help = conversations.library.get("hard-day").step("what_happened").help  # type: ignore[union-attr]
+    said = [r.text for r in replies if isinstance(r, Say)]
+    assert said == [general, step_help]  # how to move about, then the step's own help
 
 
 def test_the_safety_screen_answers_first_even_mid_flow(
@@ -175,3 +180,16 @@ def test_an_over_long_message_is_taken_not_refused(conversations: Conversations)
     conversations.start(SAM, "hard-day")
     replies = conversations.receive(SAM, "word " * 2000)
     assert _question(replies).step_id == "weight"
+
+
+def test_follow_up_can_be_switched_off_and_on_by_typing_in_or_out_of_a_flow(
+    conversations: Conversations, store: MemoryStore
+) -> None:
+    conversations.receive(SAM, "follow-up off")
+    assert not store.follow_up_wanted(SAM)
+    conversations.start(SAM, "hard-day")
+    replies = conversations.receive(SAM, "follow-up on")
+    assert store.follow_up_wanted(SAM)
+    assert _question(replies).step_id == "what_happened"  # not taken as the answer
+    session = store.load_session(SAM)
+    assert session is not None and "what_happened" not in session.answers

@@ -138,8 +138,8 @@ def test_too_few_and_too_many_expected_steps() -> None:
 def test_a_missing_summary_fragment_quotes_the_summary() -> None:
     (failure,) = play(branching(), ["1", "Sleep", "skip"], expect_summary=["Energy 2"])
     assert failure == (
-        "the summary does not contain 'Energy 2';"
-        " it reads: 'Energy 1 of 5 (empty). Sleep. No step.'"
+        "the summary does not contain 'Energy 2'; it reads: "
+        "'Energy 1 of 5 (empty). Sleep. No step.'"
     )
 
 

@@ -36,13 +36,96 @@ def _data() -> dict[str, Any]:
     return data
 
 
+def _service(shipped: Signposts, name: str) -> Any:
+    return next(service for service in shipped.services if service.name == name)
+
+
 def test_the_shipped_file_lists_the_uk_defaults(shipped: Signposts) -> None:
-    listed = " | ".join(f"{r.name}: {r.how}" for r in shipped.resources)
+    listed = " | ".join(f"{s.name}: {s.how}" for s in shipped.services)
     assert "Samaritans: Call 116 123" in listed
     assert "SHOUT to 85258" in listed
     assert "111" in listed and "option 2" in listed
     assert "999" in listed and "A&E" in listed
     assert shipped.version and isinstance(shipped.review_by, dt.date)
+
+
+@pytest.mark.parametrize(
+    ("name", "serves"),
+    [
+        ("Samaritans", {"England", "Wales", "Scotland", "Northern Ireland", "Republic of Ireland"}),
+        ("Shout", {"England", "Wales", "Scotland", "Northern Ireland"}),
+        ("NHS 111", {"England", "Wales"}),
+        ("NHS 24", {"Scotland"}),
+        ("Lifeline", {"Northern Ireland"}),
+        ("Education Support", {"England", "Wales", "Scotland", "Northern Ireland"}),
+        ("NHS Practitioner Health", {"England"}),
+        ("Your GP", {"England", "Wales", "Scotland", "Northern Ireland"}),
+    ],
+)
+def test_every_service_says_which_nations_it_serves(
+    shipped: Signposts, name: str, serves: set[str]
+) -> None:
+    assert set(_service(shipped, name).serves) == serves
+
+
+def test_every_nation_has_urgent_help_and_a_line_open_all_night(shipped: Signposts) -> None:
+    for nation in ("England", "Wales", "Scotland", "Northern Ireland"):
+        reachable = [s for s in shipped.services if nation in s.serves]
+        assert any("111" in s.how or "0808 808 8000" in s.how for s in reachable), nation
+        assert any("999" in s.how for s in reachable), nation
+
+
+def test_services_for_some_people_only_say_whom(shipped: Signposts) -> None:
+    assert _service(shipped, "Education Support").audience
+    assert _service(shipped, "NHS Practitioner Health").audience
+    assert not _service(shipped, "Samaritans").audience
+
+
+def test_each_card_line_carries_its_label(shipped: Signposts) -> None:
+    for service, resource in zip(shipped.services, shipped.resources, strict=True):
+        assert resource.name.startswith(service.name)
+        assert service.label and service.label in resource.name
+    assert _service(shipped, "NHS 111").label == "England and Wales"
+    assert _service(shipped, "Samaritans").label == "UK and Ireland"
+    assert _service(shipped, "Shout").label == "UK-wide"
+
+
+def test_no_eap_is_shown_until_one_is_set(shipped: Signposts) -> None:
+    assert shipped.eap is None
+    assert len(shipped.resources) == len(shipped.services)
+
+
+def test_an_organisations_eap_is_shown_after_the_national_lines() -> None:
+    data = _data()
+    data["eap"] = {
+        "name": "Acme staff counselling",
+        "how": "Call 0800 123 4567, any time",
+        "when": "Paid for by your employer",
+        "serves": ["England"],
+    }
+    signposts = parse_signposts(data)
+    assert signposts.eap is not None
+    assert signposts.resources[2].name.startswith("Acme staff counselling")
+    assert len(signposts.resources) == len(signposts.services) + 1
+    card = signposts.signpost(Concern("crisis"))
+    assert card.resources[2] == signposts.resources[2]
+
+
+@pytest.mark.parametrize(
+    "how", ["Call <the number your EAP gives you>", "Call 0800 000 0000", "TBC"]
+)
+def test_an_unfilled_eap_example_is_refused(how: str) -> None:
+    data = _data()
+    data["eap"] = {"name": "Employee Assistance Programme", "how": how}
+    with pytest.raises(SignpostsError, match="eap: looks like the example"):
+        parse_signposts(data)
+
+
+def test_an_unknown_nation_is_a_problem() -> None:
+    data = _data()
+    data["resources"][0]["serves"] = ["England", "Cornwall"]
+    with pytest.raises(SignpostsError, match="serves names 'Cornwall'"):
+        parse_signposts(data)
 
 
 def test_the_crisis_card_is_warm_direct_and_honest_about_what_reflect_is(

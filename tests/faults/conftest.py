@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.chaos import ChaosSlack, Dice, chaos_bot
-from tests.slack.harness import Bot, Served, SlackSide
+from tests.faults.chaos import CLIENT_TIMEOUT, ChaosSlack, Dice
+from tests.slack.harness import Bot, SlackSide, make_bot, talking_to
 
 
 @pytest.fixture
@@ -16,7 +16,8 @@ def dice() -> Dice:
 
 @pytest.fixture
 def chaos(dice: Dice) -> Iterator[ChaosSlack]:
-    server = ChaosSlack(dice).start()
+    server = ChaosSlack(dice)
+    server.start()
     for number in range(1, 9):
         server.add_user(f"U{number}", first_name=f"Leader{number}")
     yield server
@@ -25,16 +26,11 @@ def chaos(dice: Dice) -> Iterator[ChaosSlack]:
 
 @pytest.fixture
 def bot(chaos: ChaosSlack, tmp_path: Path) -> Iterator[Bot]:
-    made = chaos_bot(chaos, tmp_path)
-    yield made
-    made.lanes.close()
-    made.store.close()
+    with make_bot(chaos, tmp_path, timeout=CLIENT_TIMEOUT) as made:
+        yield made
 
 
 @pytest.fixture
 def slack(bot: Bot) -> Iterator[SlackSide]:
-    served = Served(bot.app)
-    side = SlackSide(url=served.url)
-    yield side
-    side.http.close()
-    served.close()
+    with talking_to(bot) as side:
+        yield side

@@ -65,11 +65,11 @@ class Walk:
             click = self._random.random() < 0.7
             if question.step_kind in ("choice", "scale", "follow_up") and message and click:
                 value = question.choices[0].value if question.choices else "3"
-                self._note(self.leader.clicks(value, message=message))  # type: ignore[arg-type]
+                self._note(self.leader.clicks(value, message=message))
                 self.clicked[step] = value
             elif question.step_kind == "multi" and message and click:
                 ticked = [question.choices[0].value]
-                self._note(self.leader.clicks(ticked, message=message))  # type: ignore[arg-type]
+                self._note(self.leader.clicks(ticked, message=message))
                 self.clicked[step] = ticked
             elif question.step_kind in ("choice", "scale", "multi", "follow_up"):
                 self.say("1")

@@ -88,7 +88,7 @@ def signed(body: bytes, *, timestamp: int | None = None) -> dict[str, str]:
 # file. The properties here throw anything at every value, in the shapes Slack uses.
 
 KNOWN = ("command", "text", "user_id", "team_id", "channel_id", "trigger_id", "response_url")
-form_text = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=300)
+form_text = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=300)
 words = form_text | st.sampled_from(["", "/reflect", "hard-day", "help", "stop", "U1", "T1"])
 ids = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789|:_-", max_size=40)
 event = st.fixed_dictionaries(
@@ -123,9 +123,16 @@ interaction = st.fixed_dictionaries(
         "view": st.fixed_dictionaries({"id": ids, "callback_id": ids}),
     },
 ).map(lambda payload: urlencode({"payload": json.dumps(payload)}).encode())
-other_json = st.dictionaries(
-    json_text.filter(lambda key: key not in BOLT_READS), json_any, max_size=6
-).map(lambda value: json.dumps(value).encode())
+
+
+def _unread(key: str) -> bool:
+    """A key Bolt does not read (BOLT_READS is below, with the known failures)."""
+    return key not in BOLT_READS
+
+
+other_json = st.dictionaries(json_text.filter(lambda key: _unread(key)), json_any, max_size=6).map(
+    lambda value: json.dumps(value).encode()
+)
 BOLT_READS = frozenset(
     {
         "type",
@@ -315,7 +322,8 @@ def test_a_malformed_timestamp_gets_401(endpoint: Endpoint, stamp: str) -> None:
 # Straight onto the socket, so that nothing an HTTP client would refuse to send is left out:
 # any header names and values, duplicated Slack headers, huge or garbage timestamps and
 # lengths. Whatever arrives, the answer is a 4xx (501 for a transfer coding nobody knows,
-# as HTTP says), never a 500 and never a dropped connection.
+# as HTTP says), never a 500, and the connection is only closed without an answer when the
+# client stopped sending before the end of the body it announced.
 
 TOKEN = st.text(
     alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_!#$%&'*+.^`|~",
@@ -364,12 +372,24 @@ def _arbitrary_headers(endpoint: Endpoint, headers: list[tuple[bytes, bytes]], b
         lines += b"Content-Length: " + str(len(body)).encode() + b"\r\n"
     request = b"POST /slack/events HTTP/1.1\r\nHost: localhost\r\n" + lines + b"\r\n" + body
     response = raw_request(endpoint.slack.http.base_url.__str__().rstrip("/"), request)
+    if not response:  # the client stopped before the body it announced: nothing to answer
+        assert _announces_more(headers, body)
+        return
     assert response.startswith((b"HTTP/1.1 ", b"HTTP/1.0 ")), response[:80]
     status = int(response[9:12])
     if status == 501:  # a transfer coding no server is bound to know: HTTP's own answer
         assert any(name.lower() == b"transfer-encoding" for name, _ in headers)
         return
     assert 400 <= status < 500, response[:200]
+
+
+def _announces_more(headers: list[tuple[bytes, bytes]], body: bytes) -> bool:
+    for name, value in headers:
+        if name.lower() == b"transfer-encoding":
+            return True
+        if name.lower() == b"content-length" and value.strip().isdigit():
+            return int(value.strip()) > len(body)
+    return False
 
 
 headers_args = {

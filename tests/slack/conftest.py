@@ -21,10 +21,8 @@ def fake() -> Iterator[FakeSlack]:
 
 @pytest.fixture
 def bot(fake: FakeSlack, tmp_path: Path) -> Iterator[Bot]:
-    made = make_bot(fake, tmp_path)
-    yield made
-    made.lanes.close()
-    made.store.close()
+    with make_bot(fake, tmp_path) as made:
+        yield made
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""A fake Slack Web API on loopback, for tests: it keeps a small workspace in memory, records
-every call, and fails on demand.
+"""The fake Slack Web API on loopback, for every test (conversations, App Home, the weekly
+reminders): it keeps a small workspace in memory, records every call, and fails on demand.
 
     fake = FakeSlack().start()            # serving at fake.url ("http://127.0.0.1:PORT/api/")
     fake.add_user("U1", first_name="Sam", tz="Europe/London")
@@ -10,12 +10,15 @@ every call, and fails on demand.
     fake.messages("DU1")                  # what is in a channel now (after chat.update)
     fake.stop()
 
-Methods: auth.test, chat.postMessage (keeps `metadata`), chat.update, chat.delete (the bot's own
-messages only), conversations.open (a DM is "D" + the user id), conversations.history (newest
-first, `oldest` honoured, with metadata, paginated),
-conversations.members (paginated), conversations.info, users.info (tz, tz_offset, deleted,
-is_bot, is_admin, profile.first_name), views.publish, views.open, apps.connections.open
-(answers `socket_url`). Unknown methods answer {"ok": false, "error": "unknown_method"}.
+Methods: auth.test, chat.postMessage (keeps `metadata`; a user id as the channel posts in their
+DM, as Slack does), chat.update, chat.delete (the bot's own messages only),
+conversations.open (a DM is "D" + the user id), conversations.history (newest first, after
+`oldest`, or from it with `inclusive`, with metadata, paginated),
+conversations.members (paginated; not_in_channel where the bot was not invited),
+conversations.info, users.info (tz, tz_offset, deleted, is_bot, is_admin, profile.first_name),
+views.publish, views.open, apps.connections.open (answers `socket_url`), and a slash command's
+response URL (`{url}respond`). Unknown methods answer {"ok": false, "error": "unknown_method"}.
+Message ts follow `clock` when one is set (Slack's ts is the time of posting).
 
 Faults (`fail`), applied to the next `times` calls of a method, in the order added:
 - status=429 with retry_after (seconds; fractions allowed, "0" for tests) and error "ratelimited";
@@ -30,10 +33,12 @@ Deleted users: conversations.open answers user_disabled, users.info still answer
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import itertools
 import json
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -66,7 +71,7 @@ class User:
     id: str
     team_id: str = "T1"
     first_name: str | None = None
-    tz: str = "Europe/London"
+    tz: str | None = "Europe/London"
     tz_offset: int = 0
     deleted: bool = False
     is_bot: bool = False
@@ -80,10 +85,9 @@ class User:
             "deleted": self.deleted,
             "is_bot": self.is_bot,
             "is_admin": self.is_admin,
-            "tz": self.tz,
             "tz_offset": self.tz_offset,
             "profile": {"first_name": self.first_name or "", "real_name": self.first_name or ""},
-        }
+        } | ({"tz": self.tz} if self.tz else {})
 
 
 @dataclass
@@ -95,6 +99,8 @@ class Channel:
     is_im: bool = False
     user: str | None = None
     messages: list[dict[str, Any]] = field(default_factory=list)
+    #: Whether the bot was invited (if not, conversations.members answers not_in_channel).
+    bot_in: bool = True
 
 
 class FakeSlack:
@@ -110,6 +116,8 @@ class FakeSlack:
         self.opened_views: list[dict[str, Any]] = []
         #: What apps.connections.open answers (set by the Socket Mode fake).
         self.socket_url = "ws://127.0.0.1:1/"
+        #: When set, message ts follow it (as Slack's follow the time of posting).
+        self.clock: Callable[[], dt.datetime] | None = None
         self._calls: list[Call] = []
         self._faults: dict[str, list[Fault]] = {}
         self._ts = itertools.count(1)
@@ -152,13 +160,16 @@ class FakeSlack:
 
     # ------------------------------------------------------------------ the workspace
 
-    def add_user(self, user_id: str, **details: Any) -> User:
-        details.setdefault("team_id", self.team_id)
+    def add_user(self, user: str | User, **details: Any) -> User:
+        """A person, by id and details, or as a `User`."""
+        if isinstance(user, str):
+            details.setdefault("team_id", self.team_id)
+            user = User(id=user, **details)
         with self._lock:
-            self.users[user_id] = User(id=user_id, **details)
-            return self.users[user_id]
+            self.users[user.id] = user
+            return user
 
-    def add_channel(self, channel_id: str, *, members: list[str] = (), **details: Any) -> Channel:  # type: ignore[assignment]
+    def add_channel(self, channel_id: str, members: Sequence[str] = (), **details: Any) -> Channel:
         with self._lock:
             self.channels[channel_id] = Channel(id=channel_id, members=list(members), **details)
             return self.channels[channel_id]
@@ -190,6 +201,19 @@ class FakeSlack:
     def calls(self, method: str | None = None) -> list[Call]:
         with self._lock:
             return [c for c in self._calls if method is None or c.method == method]
+
+    def reminders_to(self, user_id: str) -> list[dict[str, Any]]:
+        """The weekly reminders in a person's DM (messages carrying the reminder metadata)."""
+        return [
+            message
+            for message in self.messages(self.dm_of(user_id))
+            if (message.get("metadata") or {}).get("event_type") == "reflect_weekly_nudge"
+        ]
+
+    def reminder_counts(self) -> dict[str, int]:
+        with self._lock:
+            users = list(self.users)
+        return {user: len(self.reminders_to(user)) for user in users}
 
     def messages(self, channel: str) -> list[dict[str, Any]]:
         """Messages in a channel, oldest first, as they are now."""
@@ -270,7 +294,10 @@ class FakeSlack:
         }
 
     def _channel(self, channel_id: str) -> Channel | None:
-        """A channel; a person's DM with the bot exists as soon as they are in the workspace."""
+        """A channel; a person's DM with the bot exists as soon as they are in the workspace,
+        and a user id names it too (as chat.postMessage takes one)."""
+        if channel_id in self.users:
+            channel_id = self.dm_of(channel_id)
         user = self.users.get(channel_id[1:]) if channel_id.startswith("D") else None
         if channel_id not in self.channels and user is not None and not user.deleted:
             self.channels[channel_id] = Channel(
@@ -279,12 +306,15 @@ class FakeSlack:
         return self.channels.get(channel_id)
 
     def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        named = self.users.get(str(args.get("channel")))
+        if named is not None and named.deleted:
+            return {"ok": False, "error": "account_inactive"}
         channel = self._channel(str(args.get("channel")))
         if channel is None:
             return {"ok": False, "error": "channel_not_found"}
         if not channel.is_im and self.bot_user_id not in channel.members:
             return {"ok": False, "error": "not_in_channel"}
-        ts = f"{1_700_000_000 + next(self._ts)}.000100"
+        ts = self._next_ts()
         message = {
             "type": "message",
             "ts": ts,
@@ -297,6 +327,11 @@ class FakeSlack:
             message["metadata"] = args["metadata"]
         channel.messages.append(message)
         return {"ok": True, "channel": channel.id, "ts": ts, "message": message}
+
+    def _next_ts(self) -> str:
+        if self.clock is None:
+            return f"{1_700_000_000 + next(self._ts)}.000100"
+        return f"{int(self.clock().timestamp())}.{next(self._ts):06d}"
 
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(str(args.get("channel")))
@@ -342,7 +377,12 @@ class FakeSlack:
         if channel is None:
             return {"ok": False, "error": "channel_not_found"}
         oldest = float(args.get("oldest") or 0)
-        newest_first = [m for m in reversed(channel.messages) if float(m["ts"]) > oldest]
+        inclusive = str(args.get("inclusive") or "").lower() in ("1", "true")
+        newest_first = [
+            m
+            for m in reversed(channel.messages)
+            if float(m["ts"]) > oldest or (inclusive and float(m["ts"]) == oldest)
+        ]
         messages, cursor = _page(newest_first, args)
         if args.get("include_all_metadata") not in (True, "true", "1", 1):
             messages = [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
@@ -357,6 +397,8 @@ class FakeSlack:
         channel = self.channels.get(str(args.get("channel")))
         if channel is None:
             return {"ok": False, "error": "channel_not_found"}
+        if not channel.bot_in:
+            return {"ok": False, "error": "not_in_channel"}
         members, cursor = _page(channel.members, args)
         return {"ok": True, "members": members, "response_metadata": {"next_cursor": cursor}}
 
@@ -381,6 +423,14 @@ class FakeSlack:
         if user is None:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "user": user.as_slack()}
+
+    def _respond(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A slash command's response URL (`{url}respond`): what the person alone is shown."""
+        return {"ok": True}
+
+    def responses(self) -> list[str]:
+        """The texts sent to the response URL, oldest first."""
+        return [str(call.args.get("text", "")) for call in self.calls("respond")]
 
     def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
         user_id = str(args.get("user_id"))

@@ -7,6 +7,8 @@ import datetime as dt
 import functools
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,12 +26,13 @@ from bot.engine.replies import Supervisor
 from bot.engine.signposts import Signposts, load_signposts
 from bot.engine.supervisor_suggestion import SuggestionPolicy
 from bot.engine.supervisors import load_directory
+from bot.runtime import build_weekly
 from bot.settings import Settings
 from bot.slack.app import build_app
-from bot.slack.delivery.client import web_client
+from bot.slack.delivery.gateway import web_client
 from bot.slack.delivery.lanes import Lanes
 from bot.slack.delivery.names import Profiles
-from bot.slack.delivery.poster import Delivery
+from bot.slack.delivery.poster import Poster
 from bot.slack.parts import Parts
 from bot.slack.serving.http import HttpServer
 from bot.store.sqlite import SqliteStore
@@ -79,14 +82,35 @@ class Bot:
     lanes: Lanes
     conversations: Conversations
     sleeps: list[float] = field(default_factory=list)
+    #: The fake Slack it talks to.
+    fake: FakeSlack | None = None
+
+    def close(self) -> None:
+        self.lanes.close()
+        self.store.close()
+
+    def __enter__(self) -> Bot:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     def settle(self) -> None:
         assert self.lanes.wait_idle(timeout=10), "posting did not finish"
 
 
 def make_bot(
-    fake: FakeSlack, tmp_path: Path, *, now: dt.datetime | None = None, **settings: Any
+    fake: FakeSlack,
+    tmp_path: Path,
+    *,
+    now: dt.datetime | None = None,
+    weekly: bool = False,
+    timeout: float = 2,
+    **settings: Any,
 ) -> Bot:
+    """The one way tests build the Slack app: as `reflect run` does (the weekly reminders
+    wired in by bot.runtime when `weekly`), over a real store, talking to `fake` with a
+    client that does not really sleep between retries and gives up after `timeout`."""
     config = settings_for(fake, **settings)
     store = SqliteStore.open(tmp_path / "reflect.db", secret=b"s" * 32)
     clock = (lambda: now) if now else (lambda: dt.datetime.now(dt.UTC))
@@ -98,7 +122,7 @@ def make_bot(
         clock=clock,
     )
     sleeps: list[float] = []
-    client = web_client(settings=config, sleep=sleeps.append, backoff=0.001, timeout=2)
+    client = web_client(settings=config, sleep=sleeps.append, backoff=0.001, timeout=timeout)
     lanes = Lanes(workers=4)
     app = build_app(
         conversations=conversations,
@@ -107,8 +131,21 @@ def make_bot(
         client=client,
         lanes=lanes,
         clock=clock,
+        weekly=build_weekly(settings=config, store=store)[0] if weekly else None,
     )
-    return Bot(app=app, store=store, lanes=lanes, conversations=conversations, sleeps=sleeps)
+    return Bot(app, store, lanes, conversations, sleeps=sleeps, fake=fake)
+
+
+@contextmanager
+def talking_to(bot: Bot, *, response_url: str | None = None) -> Iterator[SlackSide]:
+    """Slack's side of the conversation with `bot`, served over loopback while in use."""
+    served = Served(bot.app)
+    side = SlackSide(url=served.url, response_url=response_url)
+    try:
+        yield side
+    finally:
+        side.http.close()
+        served.close()
 
 
 class Served:
@@ -134,9 +171,11 @@ class Served:
 class SlackSide:
     """What Slack sends the app over HTTP, signed as Slack signs it."""
 
-    def __init__(self, *, url: str, secret: str = SECRET) -> None:
+    def __init__(self, *, url: str, secret: str = SECRET, response_url: str | None = None) -> None:
         self.http = httpx.Client(base_url=url, timeout=10)
         self.secret = secret
+        #: Where slash commands say their answers go after the ack (e.g. the fake Slack's).
+        self.response_url = response_url
 
     def send(
         self,
@@ -168,6 +207,8 @@ class SlackSide:
         )
 
     def command(self, user: str, text: str, **extra: Any) -> httpx.Response:
+        if self.response_url:
+            extra.setdefault("response_url", self.response_url)
         body = payloads.slash_command(user, text, **extra)
         return self.send(body, content_type="application/x-www-form-urlencoded")
 
@@ -363,7 +404,7 @@ def make_parts(bot: Bot) -> Parts:
         conversations=bot.conversations,
         store=bot.store,
         settings=Settings(),
-        delivery=Delivery(client=client),
+        delivery=Poster(client=client),
         lanes=bot.lanes,
         profiles=Profiles(client=client),
         clock=bot.conversations.clock,

@@ -50,7 +50,12 @@ def home_opened(user: str) -> dict[str, Any]:
 
 
 def slash_command(
-    user: str, text: str, *, team_id: str = "T1", channel_id: str | None = None
+    user: str,
+    text: str,
+    *,
+    team_id: str = "T1",
+    channel_id: str | None = None,
+    response_url: str = "https://hooks.slack.invalid/commands/1",
 ) -> bytes:
     return urlencode(
         {
@@ -65,7 +70,7 @@ def slash_command(
             "text": text,
             "api_app_id": "A1",
             "is_enterprise_install": "false",
-            "response_url": "https://hooks.slack.invalid/commands/1",
+            "response_url": response_url,
             "trigger_id": f"trigger-{next(_ids)}",
         }
     ).encode()

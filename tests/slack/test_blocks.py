@@ -192,7 +192,7 @@ def test_a_reflection_too_long_for_a_modal_is_cut_to_fit_the_view_limits() -> No
     import datetime as dt
 
     from bot.engine.reflections import StoredReflection
-    from bot.slack.listeners.home import reflection_view
+    from bot.slack.views.home import reflection_view
 
     at = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
     huge = StoredReflection("r1", "f", at, at, summary="long words " * 40_000)
@@ -203,3 +203,12 @@ def test_a_reflection_too_long_for_a_modal_is_cut_to_fit_the_view_limits() -> No
     from bot.slack.views import copy
 
     assert copy.text("home.cut") in json.dumps(data["blocks"][-1])
+
+
+def test_a_long_agenda_is_shortened_so_the_booking_email_link_stays_whole() -> None:
+    from bot.slack.views.booking import MOST_LINK, mailto
+
+    agenda = "Supervision agenda\n" + "\n".join(f"{n}. " + "é & words " * 40 for n in range(30))
+    link = mailto("team@trust.nhs.uk", agenda=agenda)
+    assert link.startswith("mailto:team@trust.nhs.uk?subject=") and len(link) <= MOST_LINK
+    assert "Supervision%20agenda" in link

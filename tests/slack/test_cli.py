@@ -137,9 +137,7 @@ def test_start_with_a_bot_token_runs_the_bot_and_reports_what_is_missing(
 def test_a_token_slack_refuses_is_reported_in_one_line(
     bare: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeSlack
 ) -> None:
-    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-revoked")
-    monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
-    monkeypatch.setenv("SLACK_API_URL", fake.url)
+    _against(monkeypatch, fake, token="xoxb-revoked")
     fake.fail("auth.test", error="invalid_auth")
     result = CliRunner().invoke(
         cli, ["run", "--http", "--allow-secret-in-data-dir", "--port", str(_free_port())]
@@ -193,9 +191,7 @@ def test_reflect_run_over_socket_mode_answers_and_stops_cleanly(
 def test_a_port_in_use_is_one_clear_line(
     bare: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeSlack
 ) -> None:
-    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
-    monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
-    monkeypatch.setenv("SLACK_API_URL", fake.url)
+    _against(monkeypatch, fake, token="xoxb-test")
     monkeypatch.setenv("REFLECT_ALLOW_SECRET_IN_DATA_DIR", "1")
     with socket.socket() as taken:
         taken.bind(("0.0.0.0", 0))
@@ -207,12 +203,17 @@ def test_a_port_in_use_is_one_clear_line(
     assert "Traceback" not in result.output
 
 
+def _against(monkeypatch: pytest.MonkeyPatch, fake: FakeSlack, *, token: str) -> None:
+    """Settings for `reflect run --http` against the fake Slack."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", token)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
+    monkeypatch.setenv("SLACK_API_URL", fake.url)
+
+
 def test_the_bot_refuses_a_secret_generated_inside_the_data_folder(
     bare: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeSlack
 ) -> None:
-    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
-    monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
-    monkeypatch.setenv("SLACK_API_URL", fake.url)
+    _against(monkeypatch, fake, token="xoxb-test")
     monkeypatch.delenv("REFLECT_SECRET_KEY", raising=False)
     monkeypatch.delenv("REFLECT_ALLOW_SECRET_IN_DATA_DIR", raising=False)
     result = CliRunner().invoke(cli, ["run", "--http", "--port", str(_free_port())])

@@ -89,9 +89,9 @@ def test_a_choice_step_answered_by_button_shows_its_label(sam: Leader, bot: Bot)
         assert question is not None
         if question.step_kind == "choice":
             break
-        sam.says({"scale": "2", "multi": "1"}.get(question.step_kind, "Some words"))
-    assert question.step_kind == "choice", "hard-day has a choice step"
+        sam.says("2" if question.step_kind in ("scale", "multi") else "Some words")
     message, _ = sam.question_message()
+    assert question is not None
     choice = question.choices[1]
     sam.clicks(choice.value, message=message)
     updated = next(m for m in sam.messages() if m["ts"] == message["ts"])

@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from bot.slack.delivery.client import web_client
-from bot.slack.delivery.poster import Delivery
+from bot.slack.delivery.gateway import web_client
+from bot.slack.delivery.poster import Poster
 from bot.slack.views.blocks import Post
 from bot.slack.views.mrkdwn import sections
 from tests.slack.fake_slack import FakeSlack
@@ -39,11 +39,11 @@ def test_a_dropped_connection_is_retried(sam: Leader, fake: FakeSlack) -> None:
     assert len(sam.messages()) == 1
 
 
-def _delivery(fake: FakeSlack, sleeps: list[float], *, timeout: float = 2) -> Delivery:
+def _delivery(fake: FakeSlack, sleeps: list[float], *, timeout: float = 2) -> Poster:
     client = web_client(
         settings=settings_for(fake), sleep=sleeps.append, backoff=0.001, timeout=timeout
     )
-    return Delivery(client=client)
+    return Poster(client=client)
 
 
 POST = Post(text="hello", blocks=tuple(sections("hello")))

@@ -91,4 +91,54 @@ def test_the_files_alone_link_no_pseudonym_to_crisis_channel_zone_or_answer(
         (answers,) = db.execute("SELECT count(*) FROM answers").fetchone()
         kinds = {k for (k,) in db.execute("SELECT DISTINCT event FROM events")}
     assert answers > 0 and clear == 0
-    assert "sealed" in kinds and kinds <= {"sealed", "nudge_shown", "nudge_followed"}, kinds
+    assert kinds == {"sealed"}  # what happened (crisis support, a suggestion, a click) is sealed
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the weekly reminders' tables still keep channel ids and time zones beside "
+    "pseudonyms; team membership as keyed hashes and time zones looked up when needed are "
+    "being built with the weekly tables' move into the store",
+)
+def test_the_weekly_tables_alone_link_no_pseudonym_to_a_channel_or_time_zone(
+    tmp_path: Path,
+) -> None:
+    from click.testing import CliRunner
+
+    from bot import settings as settings_module
+    from bot.cli import cli
+    from bot.store import open_store
+    from bot.store.weekly.tables import connect
+    from bot.store.weekly.teams import Teams
+    from bot.weekly.due import WeeklyTime
+    from bot.weekly.privacy import lead_aad, slack_identity
+    from tests.schedule import fake_slack as weekly_fake
+
+    workspace = weekly_fake.Workspace()
+    workspace.add_user(weekly_fake.User(USER, ZONE))
+    workspace.add_user(weekly_fake.User("U0OTHERCANARY", ZONE))
+    workspace.add_channel(CHANNEL, [USER, "U0OTHERCANARY"])
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "REFLECT_DATA_DIR": str(tmp_path),
+        "REFLECT_SECRET_KEY": "a-test-secret-that-is-long-enough-to-be-accepted-0123456789",
+    }
+    with weekly_fake.serve(workspace) as url:
+        env["SLACK_API_URL"] = url
+        settings = settings_module.load(env, env_file=Path("/nonexistent"))
+        with open_store(settings) as store:
+            lead = store.keyring.pseudonym(slack_identity(workspace="T1", user=USER))
+            Teams(connect(store.path), keyring=store.keyring).switch_on(
+                channel=CHANNEL,
+                workspace="T1",
+                when=WeeklyTime(),
+                lead=lead,
+                lead_sealed=store.keyring.seal(USER, aad=lead_aad(channel=CHANNEL, lead=lead)),
+                now=dt.datetime(2026, 10, 26, tzinfo=dt.UTC),
+            )
+        result = CliRunner().invoke(
+            cli, ["nudges", "run-once", "--now", "2026-10-30T20:01Z"], env=env
+        )
+        assert result.exit_code == 0, result.output
+    everything = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+    assert CHANNEL.encode() not in everything and ZONE.encode() not in everything

@@ -161,7 +161,7 @@ def test_the_weekly_section_hook_is_shown_and_the_view_stays_within_100_blocks(
 ) -> None:
     from slack_sdk.models.blocks import SectionBlock
 
-    from bot.slack.listeners.home import home_view
+    from bot.slack.views.home import home_view
     from tests.slack.harness import make_parts
 
     parts = make_parts(bot)

@@ -50,8 +50,7 @@ NO_WORDS = {
     "home.on_agreement": "the Home tab's button to read the first-use agreement again",
     "home.on_follow_up": "the Home tab's follow-up switch: on or off",
     "weekly_actions.on_start": "a weekly nudge's button or select: a flow id",
-    "weekly_actions.on_not_for_me": "a weekly nudge's button",
-    "weekly_actions.on_later": "a weekly nudge's button",
+    "weekly_actions.on_answer": "a weekly reminder's Not for me or Later button: its entry id",
     "weekly_actions.on_home_choice": "a Home-tab button: a channel id",
 }
 

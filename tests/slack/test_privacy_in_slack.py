@@ -215,9 +215,18 @@ def test_book_a_supervisor_counts_only_its_owner_and_only_once(
     for user in ("U2", "U2", "U1", "U1", "U1"):
         slack.interact(payloads.block_actions(user, message=message, channel="DU1", action=action))
     bot.settle()
-    today = dt.datetime.now(dt.UTC)
-    activity = bot.store.activity(
-        since=today - dt.timedelta(days=1), until=today + dt.timedelta(days=1)
-    )
-    opened = [fact.pseudonym for fact in activity.events if fact.event == "nudge_followed"]
-    assert opened == [bot.store.pseudonym(Person("T1:U1"))]
+    now = dt.datetime.now(dt.UTC)
+    found = bot.store.activity(since=now - dt.timedelta(days=2), until=now + dt.timedelta(days=2))
+    followed = [e.pseudonym for e in found.events if e.event == "nudge_followed"]
+    assert followed == [bot.store.pseudonym(Person("T1:U1"))]
+
+
+def test_stopping_a_reflection_clears_its_questions_too(sam: Leader, fake: FakeSlack) -> None:
+    sam.says("hard day")
+    sam.says(f"{CANARY} at the door")
+    assert any("q|" in json.dumps(m.get("blocks")) for m in sam.messages())
+    sam.types("stop")
+    assert not [m for m in sam.messages() if "q|" in json.dumps(m.get("blocks"))]
+    sam.says("someone in my team")
+    sam.says("stop")
+    assert not [m for m in sam.messages() if "q|" in json.dumps(m.get("blocks"))]

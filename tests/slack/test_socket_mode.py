@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
 
 from bot.engine.people import Person
-from bot.slack.delivery.client import web_client
+from bot.slack.delivery.gateway import web_client
 from bot.slack.serving.socket import SocketModeRunner
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack
@@ -46,10 +47,10 @@ def socket_bot(fake: FakeSlack, socket: FakeSocketMode, tmp_path: Path) -> Itera
     bot.store.close()
 
 
-def _dm(socket: FakeSocketMode, bot: Bot, text: str, **envelope: object) -> dict:
+def _dm(socket: FakeSocketMode, bot: Bot, text: str, **envelope: Any) -> dict:
     ack = socket.send(
         "events_api", payloads.event_callback(payloads.message_im("U1", text)), **envelope
-    )  # type: ignore[arg-type]
+    )
     bot.settle()
     return ack
 

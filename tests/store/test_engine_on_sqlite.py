@@ -57,6 +57,7 @@ def test_a_flow_survives_a_restart_and_is_kept_redacted(db_path: Path, hard_day:
         assert question.step_id == second.step_id
         replies: list[Reply] = []
         for _ in range(30):
+            assert question is not None
             replies = talk.receive(LEADER, _answer_for(question))
             question = _question(replies)
             if any(isinstance(r, Summary) for r in replies):

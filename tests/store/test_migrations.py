@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from pathlib import Path
 
@@ -59,6 +60,11 @@ def _write_v1_database(path: Path, person: Person) -> None:
             (who, "2026-01-05T08:55:00.000000+00:00", "2026-01-05T09:00:00.000000+00:00", summary),
         )
         conn.execute("INSERT INTO answers VALUES ('r1', 'weight', 0, 'scale', '2', NULL)")
+        conn.execute(
+            "INSERT INTO events (pseudonym, event, flow_id, at) VALUES"
+            " (?, 'signpost_shown', NULL, '2026-01-05T23:10:21.000000+00:00')",
+            (who,),
+        )
     with sqlite3.connect(path.with_name("reflect-keys.db")) as keys:
         keys.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         keys.execute(
@@ -87,6 +93,8 @@ def test_a_v1_database_is_upgraded_in_place_and_keeps_its_data(tmp_path: Path) -
         assert store.open_next_step(person) is None and store.follow_up_wanted(person)
         assert store.claim_event("Ev1", at=NOW)  # needs the table migration 002 added
         assert not store.claim_event("Ev1", at=NOW)
+        assert store.claim_request("v0=ab", at=NOW)  # needs the table migration 004 added
+        assert not store.claim_request("v0=ab", at=NOW)
     with sqlite3.connect(path) as conn:
         applied = [
             r[0]
@@ -96,6 +104,7 @@ def test_a_v1_database_is_upgraded_in_place_and_keeps_its_data(tmp_path: Path) -
         ]
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
         clear = conn.execute("SELECT count(*) FROM answers WHERE value IS NOT NULL").fetchone()
+        events = conn.execute("SELECT event, at FROM events").fetchall()
     assert applied == [
         "001_initial",
         "002_seen_events",
@@ -104,9 +113,14 @@ def test_a_v1_database_is_upgraded_in_place_and_keeps_its_data(tmp_path: Path) -
         "005_minimised_events_and_access_log",
         "006_notices",
         "007_scale_marks_and_follow_up",
+        "008_seen_requests",
     ]
     assert {"reflections_by_time", "events_by_time", "seen_events_by_time"} <= indexes
     assert clear == (0,)  # the v1 scale answer is sealed on opening
+    # ...and crisis support shown at 23:10:21 becomes a sealed event on that day.
+    assert events == [("sealed", "2026-01-05T00:00:00.000000+00:00")]
+    with SqliteStore.open(path, secret=SECRET) as store:
+        assert store.last_event(person, "signpost_shown") == dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
 
 
 def test_a_new_database_is_fully_migrated_and_reopening_changes_nothing(tmp_path: Path) -> None:
@@ -117,7 +131,7 @@ def test_a_new_database_is_fully_migrated_and_reopening_changes_nothing(tmp_path
         (count,) = db.execute(
             "SELECT count(*) FROM _sqlite_migrations WHERE migration_set = 'reflect'"
         ).fetchone()
-    assert count == 7
+    assert count == len(schema.MIGRATIONS._migrations)
 
 
 def test_another_module_can_add_its_own_tables(tmp_path: Path) -> None:

@@ -138,3 +138,21 @@ def test_any_mobile_number_or_email_is_redacted(
     redacted = redact(text)
     assert digits[-6:] not in redacted and f"{user}@" not in redacted
     assert "[phone]" in redacted and "[email]" in redacted
+
+
+def test_redaction_runs_before_the_store_starts_writing(
+    sqlite_store: SqliteStore, sam: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redacting a long answer takes time: it is done before the writing transaction, so
+    nobody else waits for it."""
+    import bot.store.sqlite as module
+
+    writing: list[bool] = []
+
+    def spy(text: str) -> str:
+        writing.append(sqlite_store._files._thread().writing)
+        return redact(text)
+
+    monkeypatch.setattr(module, "redact", spy)
+    sqlite_store.finish(sam, reflection(text="call 07911 123456", summary="a summary"))
+    assert len(writing) == 2 and not any(writing)

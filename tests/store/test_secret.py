@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import stat
 from pathlib import Path
 
@@ -12,8 +13,12 @@ from bot.engine.people import Person
 from bot.settings import Settings
 from bot.store import open_store
 from bot.store.errors import WrongSecretError
-from bot.store.secret import load_or_create_secret
+from bot.store.secret import MIN_SECRET_BITS, estimated_bits, load_or_create_secret
 from tests.store.conftest import reflection
+
+#: Random-looking test values (not used anywhere else).
+CONFIGURED = "k7Qp2vX9mZ4tR8wL1nB6cY3hF5jD0sG2aE9uI7oP"
+ANOTHER = "Zt3xQ9pL2mV7kR1wN8bC5yH4fJ6dS0gA3eU9iO2rT7y"
 
 
 def _settings(tmp_path: Path, secret_key: str | None = None) -> Settings:
@@ -22,9 +27,37 @@ def _settings(tmp_path: Path, secret_key: str | None = None) -> Settings:
 
 
 def test_a_configured_secret_is_used_and_nothing_is_written(tmp_path: Path) -> None:
-    secret, created = load_or_create_secret(_settings(tmp_path, "k" * 40))
-    assert (secret, created) == (b"k" * 40, None)
+    secret, created = load_or_create_secret(_settings(tmp_path, CONFIGURED))
+    assert (secret, created) == (CONFIGURED.encode(), None)
     assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize(
+    "weak",
+    [
+        "a" * 32,
+        "a" * 64,
+        "ab" * 32,
+        "password" * 5,
+        "0123456789abcdef" * 3,
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab",
+    ],
+)
+def test_a_predictable_configured_secret_is_refused_with_advice(tmp_path: Path, weak: str) -> None:
+    with pytest.raises(WrongSecretError, match=r"too predictable.*token_urlsafe"):
+        load_or_create_secret(_settings(tmp_path, weak))
+
+
+def test_a_predictable_secret_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "secret.key").write_text("a" * 43 + "\n", encoding="utf-8")
+    with pytest.raises(WrongSecretError, match="too predictable"):
+        load_or_create_secret(_settings(tmp_path))
+
+
+def test_generated_secrets_always_pass() -> None:
+    assert all(estimated_bits(secrets.token_urlsafe(32)) >= MIN_SECRET_BITS for _ in range(500))
+    assert estimated_bits(secrets.token_hex(32)) >= MIN_SECRET_BITS
 
 
 def test_a_short_configured_secret_is_refused_with_advice(tmp_path: Path) -> None:
@@ -64,7 +97,7 @@ def test_a_different_configured_secret_cannot_open_the_database(tmp_path: Path) 
     with open_store(_settings(tmp_path)) as store:
         store.finish(_person(), reflection())
     with pytest.raises(WrongSecretError, match="does not match"):
-        open_store(_settings(tmp_path, "x" * 43))
+        open_store(_settings(tmp_path, ANOTHER))
 
 
 def _person() -> Person:

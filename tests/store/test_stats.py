@@ -182,7 +182,7 @@ def _truth(activity: Activity) -> dict[tuple[str, str], dict[str, dict[str, set[
     return found
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(_activities(), st.data())
 def test_k_minus_one_colluders_learn_no_one_elses_answer(
     case: tuple[Activity, int], data: st.DataObject

@@ -151,3 +151,24 @@ def test_follow_up_across_reflections_on_a_real_database(
     sqlite_conversations.set_follow_up(ME, wanted=True)
     assert "Book supervision" in _reflect(sqlite_conversations, _hard_day("skip", follow_up="1"))
     assert "Book supervision" not in _reflect(sqlite_conversations, _hard_day("skip"))
+
+
+def test_follow_up_can_be_switched_off_at_the_menu(
+    conversations: Conversations, store: MemoryStore, screen: list[str]
+) -> None:
+    keys = Keyboard(["follow-up off", "stop"])
+    chat(conversations=conversations, person=ME, flow_id=None, read=keys, write=screen.append)
+    assert not store.follow_up_wanted(ME)
+
+
+def test_a_booking_address_is_printed_whole() -> None:
+    from bot.engine.replies import Supervisor, SupervisorSuggestion
+    from bot.terminal.render import render
+
+    url = "https://booking.trust.nhs.uk/get-help/help-for-your-staff/a-very-long-path-name/"
+    text = render(
+        SupervisorSuggestion(
+            "Book?", firm=False, supervisors=(Supervisor("S", "Heads", booking_url=url),)
+        )
+    )
+    assert url in text.splitlines()[-1]

@@ -12,9 +12,12 @@ import pytest
 REFLECT = [sys.executable, "-m", "bot.cli"]
 
 
-def _run(data: Path, *args: str, typed: str) -> subprocess.CompletedProcess[str]:
+def _run(
+    data: Path, *args: str, typed: str, extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "REFLECT_"))}
     env |= {"REFLECT_DATA_DIR": str(data), "REFLECT_TERMINAL_USER": "sam", "PYTHONUTF8": "1"}
+    env |= extra or {}
     return subprocess.run(
         [*REFLECT, *args],
         input=typed,
@@ -88,3 +91,38 @@ def test_the_next_reflection_asks_how_the_last_next_step_went(data: Path) -> Non
     asked = second.stdout.split("Ring the family at ten")
     assert len(asked) == 3, second.stdout  # the question and the summary quote it
     assert "Traceback" not in first.stderr + second.stderr
+
+
+SHAKY_FLOW = """\
+schema_version: 1
+id: shaky
+title: Shaky
+description: A flow whose summary divides by an answer.
+area: self
+minutes: 1
+meta: {author: tests, draws_on: [nothing], last_reviewed: 2026-11-22}
+intro: Hello.
+steps:
+  - id: energy
+    kind: scale
+    prompt: How is your energy?
+    heavy: min
+    labels: {min: low, max: high}
+summary: "{{ 10 // (energy - 3) }}"
+"""
+
+
+def test_a_template_that_fails_mid_chat_gives_one_line_and_keeps_the_answers(
+    data: Path, tmp_path: Path
+) -> None:
+    """Sample answers (1 and 5) render; a leader's 3 divides by zero: one clear line and
+    exit 1, never a traceback."""
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "shaky.yaml").write_text(SHAKY_FLOW, encoding="utf-8")
+    env = {"REFLECT_FLOWS_DIR": str(flows), "REFLECT_DEFAULT_FLOW": "shaky"}
+    result = _run(data, "chat", "shaky", typed="3\n", extra=env)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "could not be shown (ZeroDivisionError in its template)" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

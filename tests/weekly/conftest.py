@@ -6,24 +6,26 @@ from pathlib import Path
 
 import pytest
 
-from tests.weekly.fake_slack import Workspace, serve
-from tests.weekly.harness import FakeClock, World
+from tests.fakes import FakeClock
+from tests.slack.fake_slack import FakeSlack
+from tests.weekly.harness import World
 
 #: Monday 26 October 2026, 00:00 UTC: the week after London's clocks go back.
 MONDAY = dt.datetime(2026, 10, 26, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def workspace() -> Workspace:
-    return Workspace()
+def workspace() -> Iterator[FakeSlack]:
+    fake = FakeSlack().start()
+    yield fake
+    fake.stop()
 
 
 @pytest.fixture
-def world(tmp_path: Path, workspace: Workspace) -> Iterator[World]:
+def world(tmp_path: Path, workspace: FakeSlack) -> Iterator[World]:
     clock = FakeClock(MONDAY)
     workspace.clock = clock
-    with serve(workspace) as url:
-        path = tmp_path / "reflect.db"
-        world = World(db_path=path, workspace=workspace, api_url=url, clock=clock)
-        yield world
-        world.close()
+    path = tmp_path / "reflect.db"
+    world = World(db_path=path, workspace=workspace, api_url=workspace.url, clock=clock)
+    yield world
+    world.close()

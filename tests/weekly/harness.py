@@ -1,25 +1,26 @@
-"""A fake clock, a keyring, a fake Slack on loopback and a database: the weekly nudges' world."""
+"""A fake clock, a keyring, the fake Slack on loopback and a database: the weekly reminders'
+world."""
 
 from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
-from bot.slack.delivery.reminder_api import NudgeSlack, WebNudgeSlack
+from bot.slack.delivery.reminder_api import ReminderSlack, WebReminderSlack
 from bot.slack.views.reminder import FlowChoice
 from bot.store.privacy import Keyring
 from bot.store.sqlite import SqliteStore
 from bot.store.weekly.teams import Team, Teams
 from bot.weekly.due import WeeklyTime
 from bot.weekly.privacy import lead_aad, slack_identity
-from bot.weekly.runner import NudgeRunner, RoundReport
+from bot.weekly.runner import ReminderRunner, RoundReport
 from bot.weekly.wiring import build_runner
-from tests.weekly.fake_slack import InProcessSlack, Workspace
+from tests.fakes import FakeClock
+from tests.slack.fake_slack import FakeSlack, User
 
 UTC = dt.UTC
 TEST_SECRET = b"test secret for weekly nudges"
@@ -38,38 +39,15 @@ def connect(path: Path | str) -> sqlite3.Connection:
     return connection
 
 
-class FakeClock:
-    """Time that moves only when told to, or when someone sleeps."""
-
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-        self.slept: list[float] = []
-        self._lock = threading.Lock()
-
-    def __call__(self) -> dt.datetime:
-        with self._lock:
-            return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.slept.append(seconds)
-            self.now += dt.timedelta(seconds=seconds)
-
-    def set(self, moment: dt.datetime) -> None:
-        with self._lock:
-            self.now = max(self.now, moment)
-
-
 @dataclass
 class World:
     db_path: Path
-    workspace: Workspace
+    #: The one fake Slack (tests/slack/fake_slack.py), serving at `api_url`.
+    workspace: FakeSlack
     api_url: str
     clock: FakeClock
     keyring: Keyring = field(default_factory=lambda: Keyring(TEST_SECRET))
     late_after: dt.timedelta = SIX_HOURS
-    #: "http": the fake Slack over loopback; "memory": the same workspace without HTTP.
-    transport: str = "http"
 
     @cached_property
     def store(self) -> SqliteStore:
@@ -80,28 +58,31 @@ class World:
         if "store" in self.__dict__:
             self.store.close()
 
-    def slack(self) -> NudgeSlack:
-        if self.transport == "memory":
-            return InProcessSlack(self.workspace)
-        return WebNudgeSlack(token="xoxb-test", base_url=self.api_url, timeout=5)
+    def slack(self) -> ReminderSlack:
+        return WebReminderSlack(token="xoxb-test", base_url=self.api_url, timeout=5)
 
-    def runner(
-        self,
-        *,
-        checkpoint: Callable[[str], None] | None = None,
-        interval: float = 1.0,
-    ) -> NudgeRunner:
+    def runner(self, **options: Any) -> ReminderRunner:
+        """A runner over the world's store and fake Slack, sleeping on the fake clock;
+        `options` are build_runner's (interval, checkpoint, sleep, should_stop, keep_for)."""
+        options.setdefault("sleep", self.clock.sleep)
         return build_runner(
             db=self.store,
             slack=self.slack(),
             keyring=self.keyring,
             flows=FLOWS,
             clock=self.clock,
-            sleep=self.clock.sleep,
             late_after=self.late_after,
-            interval=interval,
-            checkpoint=checkpoint,
+            **options,
         )
+
+    def team(self, size: int, channel: str = "C1") -> list[str]:
+        """A team of `size` people in London, switched on for Friday 16:00; their user ids."""
+        users = [f"U{number:04d}" for number in range(size)]
+        for user in users:
+            self.workspace.add_user(User(user, tz="Europe/London"))
+        self.workspace.add_channel(channel, users)
+        self.switch_on(channel)
+        return users
 
     def pseudonym(self, user: str, workspace: str = "T1") -> str:
         return self.keyring.pseudonym(slack_identity(workspace=workspace, user=user))
@@ -131,7 +112,11 @@ class World:
         )
 
     def run_until(
-        self, end: dt.datetime, *, runner: NudgeRunner | None = None, step: dt.timedelta = SIX_HOURS
+        self,
+        end: dt.datetime,
+        *,
+        runner: ReminderRunner | None = None,
+        step: dt.timedelta = SIX_HOURS,
     ) -> list[RoundReport]:
         """Rounds from now to `end`, waking when the runner says something is next due."""
         runner = runner or self.runner()

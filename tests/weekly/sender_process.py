@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot.slack.delivery.reminder_api import WebNudgeSlack
+from bot.slack.delivery.reminder_api import WebReminderSlack
 from bot.store.sqlite import SqliteStore
 from bot.weekly.service import starting_at
 from bot.weekly.wiring import build_runner
@@ -22,7 +22,7 @@ def main(db: str, url: str, now: str, interval: str) -> None:
     store = SqliteStore.open(Path(db), secret=TEST_SECRET)
     runner = build_runner(
         db=store,
-        slack=WebNudgeSlack(token="xoxb-test", base_url=url, timeout=5),
+        slack=WebReminderSlack(token="xoxb-test", base_url=url, timeout=5),
         keyring=store.keyring,
         flows=FLOWS,
         clock=starting_at(dt.datetime.fromisoformat(now)),

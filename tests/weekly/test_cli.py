@@ -1,4 +1,5 @@
-"""`reflect nudges run-once --now` and `reflect nudges preview --at`, against the fake Slack."""
+"""`reflect reminders run-once --now` and `reflect reminders preview --at`, against the fake
+Slack; `reflect nudges`, their old name, still works."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from bot.store import open_store
 from bot.store.weekly.teams import Teams
 from bot.weekly.due import WeeklyTime
 from bot.weekly.privacy import lead_aad, slack_identity
-from tests.weekly.fake_slack import User, Workspace, serve
+from tests.slack.fake_slack import FakeSlack, User
 
 
 @pytest.fixture
@@ -28,9 +29,9 @@ def env(tmp_path: Path) -> dict[str, str]:
     }
 
 
-def _set_up(env: dict[str, str], workspace: Workspace) -> None:
-    workspace.add_user(User("UCANARY1", "Europe/London"))
-    workspace.add_user(User("UCANARY2", "America/New_York"))
+def _set_up(env: dict[str, str], workspace: FakeSlack) -> None:
+    workspace.add_user(User("UCANARY1", tz="Europe/London"))
+    workspace.add_user(User("UCANARY2", tz="America/New_York"))
     workspace.add_channel("C1", ["UCANARY1", "UCANARY2"])
     settings = settings_module.load(env, env_file=Path("/nonexistent"))
     with open_store(settings) as store:
@@ -46,35 +47,39 @@ def _set_up(env: dict[str, str], workspace: Workspace) -> None:
 
 
 def test_preview_lists_who_would_be_due_by_pseudonym_only(env: dict[str, str]) -> None:
-    workspace = Workspace()
-    with serve(workspace) as url:
-        env["SLACK_API_URL"] = url
+    workspace = FakeSlack().start()
+    try:
+        env["SLACK_API_URL"] = workspace.url
         _set_up(env, workspace)
         result = CliRunner().invoke(
-            cli, ["nudges", "preview", "--at", "2026-10-30T16:05Z"], env=env
+            cli, ["reminders", "preview", "--at", "2026-10-30T16:05Z"], env=env
         )
+    finally:
+        workspace.stop()
     assert result.exit_code == 0, result.output
     assert "UCANARY" not in result.output
     lines = [line for line in result.output.splitlines() if "Fri 16:00" in line]
     assert len(lines) == 1  # London is due at 16:05 UTC; New York not until 20:00 UTC
     assert "Europe/London" in lines[0]
     assert re.match(r"^[0-9a-f]{12} ", lines[0])
-    assert workspace.nudge_counts() == {"UCANARY1": 0, "UCANARY2": 0}  # nobody messaged
+    assert workspace.reminder_counts() == {"UCANARY1": 0, "UCANARY2": 0}  # nobody messaged
 
 
 def test_run_once_with_now_sends_what_is_due_then_and_only_once(env: dict[str, str]) -> None:
-    workspace = Workspace()
-    with serve(workspace) as url:
-        env["SLACK_API_URL"] = url
+    workspace = FakeSlack().start()
+    try:
+        env["SLACK_API_URL"] = workspace.url
         _set_up(env, workspace)
         runner = CliRunner()
-        first = runner.invoke(cli, ["nudges", "run-once", "--now", "2026-10-30T20:01Z"], env=env)
+        first = runner.invoke(cli, ["reminders", "run-once", "--now", "2026-10-30T20:01Z"], env=env)
         again = runner.invoke(cli, ["nudges", "run-once", "--now", "2026-10-30T20:30Z"], env=env)
+    finally:
+        workspace.stop()
     assert first.exit_code == 0, first.output
     assert "planned 2" in first.output and "sent 2" in first.output
     assert again.exit_code == 0, again.output
     assert "planned 0" in again.output and "sent 0" in again.output
-    assert workspace.nudge_counts() == {"UCANARY1": 1, "UCANARY2": 1}
+    assert workspace.reminder_counts() == {"UCANARY1": 1, "UCANARY2": 1}
     assert "UCANARY" not in first.output + again.output
 
 

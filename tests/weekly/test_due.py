@@ -26,8 +26,8 @@ NEW_YORK = ZoneInfo("America/New_York")
 FRIDAY_4PM = WeeklyTime(day=4, time=dt.time(16, 0))
 
 
-def utc(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_friday_four_pm_in_london_summer_is_three_pm_utc() -> None:

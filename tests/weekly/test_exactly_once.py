@@ -9,7 +9,6 @@ import threading
 import pytest
 
 from bot.weekly.sender import LEASE
-from tests.weekly.fake_slack import User
 from tests.weekly.harness import World, connect
 
 UTC = dt.UTC
@@ -20,15 +19,6 @@ STEPS = ("claimed", "checked", "posting", "posted", "recorded")
 
 class Crash(Exception):
     """The process dies here."""
-
-
-def _team(world: World, size: int, channel: str = "C1") -> list[str]:
-    users = [f"U{number:04d}" for number in range(size)]
-    for user in users:
-        world.workspace.add_user(User(user, "Europe/London"))
-    world.workspace.add_channel(channel, users)
-    world.switch_on(channel)
-    return users
 
 
 def _states(world: World) -> dict[str, int]:
@@ -54,7 +44,7 @@ def _crash_at(step: str, *, times: int = 1) -> tuple[list[str], object]:
 def test_a_crash_at_any_step_neither_loses_nor_duplicates(
     world: World, step: str, nth: int
 ) -> None:
-    users = _team(world, 5)
+    users = world.team(5)
     world.clock.set(FRIDAY_4PM)
     calls = {"n": 0}
 
@@ -69,12 +59,12 @@ def test_a_crash_at_any_step_neither_loses_nor_duplicates(
     # The process is restarted; the dead one's claim runs out and the new one carries on.
     world.clock.sleep(LEASE.total_seconds() + 1)
     world.run_until(SATURDAY)
-    assert world.workspace.nudge_counts() == dict.fromkeys(users, 1)
+    assert world.workspace.reminder_counts() == dict.fromkeys(users, 1)
     assert _states(world) == {"sent": 5}
 
 
 def test_crashing_again_and_again_at_every_step_still_sends_each_once(world: World) -> None:
-    users = _team(world, 10)
+    users = world.team(10)
     world.clock.set(FRIDAY_4PM)
     dice = random.Random(5)
     crashed_at: list[str] = []
@@ -94,58 +84,56 @@ def test_crashing_again_and_again_at_every_step_still_sends_each_once(world: Wor
             break
         world.clock.set(max(report.next_wake, world.clock() + dt.timedelta(seconds=1)))
     assert set(crashed_at) == set(STEPS)
-    assert world.workspace.nudge_counts() == dict.fromkeys(users, 1)
+    assert world.workspace.reminder_counts() == dict.fromkeys(users, 1)
     assert _states(world) == {"sent": 10}
     assert world.clock() - FRIDAY_4PM < dt.timedelta(hours=6)  # none of it too late
 
 
 def test_a_lost_answer_leads_to_a_look_in_the_dm_not_a_second_post(world: World) -> None:
-    users = _team(world, 3)
+    users = world.team(3)
     world.clock.set(FRIDAY_4PM)
-    world.workspace.drop_posts = 1  # processed by Slack, then the connection drops
+    world.workspace.fail("chat.postMessage", drop=True, processed=True)  # posted, answer lost
     report = world.runner().run_once()
     assert report.send.found == 1
     assert report.send.sent == 2
-    assert world.workspace.nudge_counts() == dict.fromkeys(users, 1)
-    assert "conversations.history" in world.workspace.calls
+    assert world.workspace.reminder_counts() == dict.fromkeys(users, 1)
+    assert world.workspace.calls("conversations.history")
     assert _states(world) == {"sent": 3}
 
 
 def test_a_lost_answer_while_history_is_down_is_checked_again_later(world: World) -> None:
-    users = _team(world, 2)
+    users = world.team(2)
     world.clock.set(FRIDAY_4PM)
-    world.workspace.drop_posts = 1
-    world.workspace.fail_history = 1
+    world.workspace.fail("chat.postMessage", drop=True, processed=True)
+    world.workspace.fail("conversations.history", status=500)
     report = world.runner().run_once()
     assert report.send.retry_later == 1
     world.run_until(SATURDAY)
-    assert world.workspace.nudge_counts() == dict.fromkeys(users, 1)
+    assert world.workspace.reminder_counts() == dict.fromkeys(users, 1)
     assert _states(world) == {"sent": 2}
 
 
 def test_a_server_error_is_checked_then_retried_once(world: World) -> None:
-    users = _team(world, 2)
+    users = world.team(2)
     world.clock.set(FRIDAY_4PM)
-    world.workspace.fail_posts = 1  # a 500: not posted
+    world.workspace.fail("chat.postMessage", status=500)  # not posted
     world.run_until(SATURDAY)
-    assert world.workspace.nudge_counts() == dict.fromkeys(users, 1)
-    assert world.workspace.calls.count("chat.postMessage") == 3
+    assert world.workspace.reminder_counts() == dict.fromkeys(users, 1)
+    assert len(world.workspace.calls("chat.postMessage")) == 3
 
 
 def test_429s_are_waited_out_for_retry_after_and_the_nudge_arrives_once(world: World) -> None:
-    users = _team(world, 3)
+    users = world.team(3)
     world.clock.set(FRIDAY_4PM)
-    world.workspace.rate_limit_posts = 2
-    world.workspace.retry_after = 7
+    world.workspace.fail("chat.postMessage", status=429, retry_after=7, times=2)
     report = world.runner().run_once()
     assert report.send.rate_limited == 2
     assert world.clock.slept.count(7) == 2
-    assert world.workspace.nudge_counts() == dict.fromkeys(users, 1)
+    assert world.workspace.reminder_counts() == dict.fromkeys(users, 1)
 
 
 def test_a_large_team_is_spread_out_not_burst(world: World) -> None:
-    world.transport = "memory"
-    _team(world, 120)
+    world.team(120)
     world.clock.set(FRIDAY_4PM)
     report = world.runner(interval=1.0).run_once()
     assert report.send.sent == 120
@@ -155,7 +143,7 @@ def test_a_large_team_is_spread_out_not_burst(world: World) -> None:
 
 
 def test_two_senders_on_one_database_send_each_nudge_once(world: World) -> None:
-    users = _team(world, 60)
+    users = world.team(60)
     world.clock.set(FRIDAY_4PM)
     # Both plan (the ledger takes each person once) and both send, at the same time.
     barrier = threading.Barrier(2)
@@ -177,5 +165,5 @@ def test_two_senders_on_one_database_send_each_nudge_once(world: World) -> None:
         thread.join(60)
     assert errors == []
     assert sum(reports) == 60
-    assert world.workspace.nudge_counts() == dict.fromkeys(users, 1)
+    assert world.workspace.reminder_counts() == dict.fromkeys(users, 1)
     assert _states(world) == {"sent": 60}

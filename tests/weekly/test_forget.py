@@ -7,7 +7,7 @@ import datetime as dt
 
 from bot.engine.people import Person
 from bot.store.sqlite import SqliteStore
-from tests.weekly.fake_slack import User
+from tests.slack.fake_slack import User
 from tests.weekly.harness import TEST_SECRET, World, connect
 
 SATURDAY = dt.datetime(2026, 10, 31, tzinfo=dt.UTC)

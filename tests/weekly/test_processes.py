@@ -18,22 +18,11 @@ from pathlib import Path
 import pytest
 
 from bot.weekly.sender import LEASE
-from tests.weekly.fake_slack import User
 from tests.weekly.harness import World, connect
 
 pytestmark = pytest.mark.bench
 ROOT = Path(__file__).resolve().parents[2]
 FRIDAY_4PM = dt.datetime(2026, 10, 30, 16, tzinfo=dt.UTC)
-
-
-def _team(world: World, size: int) -> list[str]:
-    users = [f"U{number:04d}" for number in range(size)]
-    for user in users:
-        world.workspace.add_user(User(user, "Europe/London"))
-    world.workspace.add_channel("C1", users)
-    world.switch_on("C1")
-    connect(world.db_path).close()
-    return users
 
 
 def _process(world: World, *, now: dt.datetime, interval: float) -> subprocess.Popen[str]:
@@ -56,7 +45,7 @@ def _process(world: World, *, now: dt.datetime, interval: float) -> subprocess.P
 
 
 def test_two_processes_on_one_database_send_each_nudge_once(world: World) -> None:
-    users = _team(world, 40)
+    users = world.team(40)
     world.clock.set(FRIDAY_4PM)  # the fake Slack's timestamps
     processes = [_process(world, now=FRIDAY_4PM, interval=0.01) for _ in range(2)]
     outputs = [process.communicate(timeout=60) for process in processes]
@@ -64,24 +53,24 @@ def test_two_processes_on_one_database_send_each_nudge_once(world: World) -> Non
         assert process.returncode == 0, err
     sent = sum(int(out.split()[0]) for out, _ in outputs)
     assert sent == 40
-    assert world.workspace.nudge_counts() == dict.fromkeys(users, 1)
+    assert world.workspace.reminder_counts() == dict.fromkeys(users, 1)
 
 
 def test_a_process_killed_mid_run_loses_and_duplicates_nothing(world: World) -> None:
-    users = _team(world, 30)
+    users = world.team(30)
     world.clock.set(FRIDAY_4PM)
     victim = _process(world, now=FRIDAY_4PM, interval=0.05)
     deadline = time.monotonic() + 30
-    while sum(world.workspace.nudge_counts().values()) < 8:
+    while sum(world.workspace.reminder_counts().values()) < 8:
         assert time.monotonic() < deadline, victim.stderr.read() if victim.stderr else ""
         time.sleep(0.01)
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=10)
-    assert 0 < sum(world.workspace.nudge_counts().values()) < 30
+    assert 0 < sum(world.workspace.reminder_counts().values()) < 30
     # Restarted after the dead process's lease ran out.
     again = _process(world, now=FRIDAY_4PM + LEASE + dt.timedelta(seconds=1), interval=0.0)
     _, err = again.communicate(timeout=60)
     assert again.returncode == 0, err
-    assert world.workspace.nudge_counts() == dict.fromkeys(users, 1)
+    assert world.workspace.reminder_counts() == dict.fromkeys(users, 1)
     states = connect(world.db_path).execute("SELECT DISTINCT state FROM reminder_ledger")
     assert [row["state"] for row in states] == ["sent"]

@@ -7,40 +7,22 @@ import json
 import time
 from collections.abc import Callable
 
+import pytest
+
 from bot.engine.people import Person
 from bot.settings import Settings
-from bot.weekly.commands import Weekly
-from bot.weekly.runner import NudgeRunner, Scheduler
-from bot.weekly.wiring import build_runner
-from tests.weekly.fake_slack import InProcessSlack, User
-from tests.weekly.harness import FLOWS, World, connect
+from bot.slack.views import weekly_home
+from bot.weekly.actions import WeeklyActions
+from bot.weekly.runner import ReminderRunner, Scheduler
+from tests.weekly.harness import World, connect
 
 UTC = dt.UTC
 FRIDAY_4PM = dt.datetime(2026, 10, 30, 16, tzinfo=UTC)
 
 
-def _team(world: World, size: int) -> list[str]:
-    users = [f"U{number:04d}" for number in range(size)]
-    for user in users:
-        world.workspace.add_user(User(user, "Europe/London"))
-    world.workspace.add_channel("C1", users)
-    world.switch_on("C1")
-    return users
-
-
 def _scheduler(world: World, *, interval: float) -> Scheduler:
-    def build(sleep: Callable[[float], None], should_stop: Callable[[], bool]) -> NudgeRunner:
-        return build_runner(
-            db=world.store,
-            slack=InProcessSlack(world.workspace),
-            keyring=world.keyring,
-            flows=FLOWS,
-            clock=world.clock,
-            sleep=sleep,
-            late_after=world.late_after,
-            interval=interval,
-            should_stop=should_stop,
-        )
+    def build(sleep: Callable[[float], None], should_stop: Callable[[], bool]) -> ReminderRunner:
+        return world.runner(sleep=sleep, interval=interval, should_stop=should_stop)
 
     return Scheduler(build=build, clock=world.clock, poll=dt.timedelta(seconds=0.05))
 
@@ -53,30 +35,30 @@ def _wait_for(condition: Callable[[], bool], *, seconds: float = 10) -> None:
 
 
 def test_the_scheduler_thread_sends_what_is_due_and_stops_cleanly(world: World) -> None:
-    users = _team(world, 3)
+    users = world.team(3)
     world.clock.set(FRIDAY_4PM)
     scheduler = _scheduler(world, interval=0.001)
     scheduler.start()
     try:
-        _wait_for(lambda: sum(world.workspace.nudge_counts().values()) == 3)
+        _wait_for(lambda: sum(world.workspace.reminder_counts().values()) == 3)
         _wait_for(lambda: scheduler.rounds >= 3)  # later rounds send nothing more
     finally:
         assert scheduler.stop(timeout=5)
     assert not scheduler.running
-    assert world.workspace.nudge_counts() == dict.fromkeys(users, 1)
+    assert world.workspace.reminder_counts() == dict.fromkeys(users, 1)
 
 
 def test_stop_cuts_a_long_wait_short(world: World) -> None:
-    _team(world, 3)
+    world.team(3)
     world.clock.set(FRIDAY_4PM)
     scheduler = _scheduler(world, interval=3600)  # an hour between posts
     scheduler.start()
-    _wait_for(lambda: sum(world.workspace.nudge_counts().values()) == 1)
+    _wait_for(lambda: sum(world.workspace.reminder_counts().values()) == 1)
     began = time.monotonic()
     assert scheduler.stop(timeout=5)
     assert time.monotonic() - began < 5
     # What was not sent stays in the ledger, unclaimed, for the next start.
-    assert sum(world.workspace.nudge_counts().values()) == 1
+    assert sum(world.workspace.reminder_counts().values()) == 1
     rows = (
         connect(world.db_path)
         .execute("SELECT state, attempts FROM reminder_ledger ORDER BY state")
@@ -104,20 +86,20 @@ class Reflected:
 
 
 def _lead_home(world: World, reflected: Reflected) -> str:
-    weekly = Weekly(
+    weekly = WeeklyActions(
         db=world.store,
         keyring=world.keyring,
-        slack=InProcessSlack(world.workspace),
+        slack=world.slack(),
         settings=Settings(min_group_size=5),
         clock=world.clock,
         reflected=reflected,
     )
-    blocks = weekly(Person(id="T1:ULEAD"))
+    blocks = weekly_home.blocks(weekly.home(Person(id="T1:ULEAD")))
     return json.dumps([block.to_dict() for block in blocks])
 
 
 def test_the_lead_sees_how_many_took_part_last_week_never_who(world: World) -> None:
-    users = _team(world, 11)
+    users = world.team(11)
     world.run_until(FRIDAY_4PM + dt.timedelta(hours=1))
     world.clock.set(dt.datetime(2026, 11, 3, 9, tzinfo=UTC))  # the Tuesday after
     took_part = {world.pseudonym(user) for user in users[:6]} | {"someone-not-in-the-team"}
@@ -127,49 +109,41 @@ def test_the_lead_sees_how_many_took_part_last_week_never_who(world: World) -> N
     assert "U000" not in home
 
 
-def test_near_everyone_taking_part_is_not_shown_as_a_number(world: World) -> None:
-    users = _team(world, 8)
+@pytest.mark.parametrize(
+    ("took_part", "said", "unsaid"),
+    [
+        (6, "At least 5 people took part", "6"),  # near everyone: the rest would be countable
+        (4, "Fewer than 5 people took part", "4"),  # fewer than the minimum group
+    ],
+)
+def test_small_or_near_complete_counts_are_not_shown_as_numbers(
+    world: World, took_part: int, said: str, unsaid: str
+) -> None:
+    users = world.team(8)
     world.run_until(FRIDAY_4PM + dt.timedelta(hours=1))
     world.clock.set(dt.datetime(2026, 11, 3, 9, tzinfo=UTC))
-    home = _lead_home(world, Reflected({world.pseudonym(user) for user in users[:6]}))
-    assert "At least 5 people took part" in home
-    assert "6" not in home.replace("16:00", "")
-
-
-def test_fewer_than_the_minimum_group_is_not_shown_as_a_number(world: World) -> None:
-    users = _team(world, 8)
-    world.run_until(FRIDAY_4PM + dt.timedelta(hours=1))
-    world.clock.set(dt.datetime(2026, 11, 3, 9, tzinfo=UTC))
-    home = _lead_home(world, Reflected({world.pseudonym(user) for user in users[:4]}))
-    assert "Fewer than 5 people took part" in home
-    assert "4" not in home.replace("C1", "")
+    home = _lead_home(world, Reflected({world.pseudonym(user) for user in users[:took_part]}))
+    assert said in home
+    assert unsaid not in home.replace("16:00", "").replace("C1", "")
 
 
 def test_people_who_are_not_leads_and_never_opted_out_see_no_section(world: World) -> None:
-    _team(world, 2)
-    weekly = Weekly(
+    world.team(2)
+    weekly = WeeklyActions(
         db=world.store,
         keyring=world.keyring,
-        slack=InProcessSlack(world.workspace),
+        slack=world.slack(),
         settings=Settings(),
         clock=world.clock,
     )
-    assert weekly(Person(id="T1:U0000")) == []
+    assert not weekly.home(Person(id="T1:U0000"))
+    assert weekly_home.blocks(weekly.home(Person(id="T1:U0000"))) == []
 
 
 def test_finished_ledger_rows_older_than_the_retention_period_are_removed(world: World) -> None:
-    _team(world, 3)
+    world.team(3)
     world.run_until(FRIDAY_4PM + dt.timedelta(hours=1))
-    runner = build_runner(
-        db=world.store,
-        slack=InProcessSlack(world.workspace),
-        keyring=world.keyring,
-        flows=FLOWS,
-        clock=world.clock,
-        sleep=world.clock.sleep,
-        late_after=world.late_after,
-        keep_for=dt.timedelta(days=30),
-    )
+    runner = world.runner(keep_for=dt.timedelta(days=30))
     count = "SELECT COUNT(*) AS n FROM reminder_ledger"
     world.clock.set(FRIDAY_4PM + dt.timedelta(days=29))
     runner.run_once()

@@ -1,4 +1,4 @@
-"""/reflect weekly, the nudge's buttons and the App Home section, through the real Bolt app over
+"""/reflect weekly, the reminder's buttons and the App Home section, through the real Bolt app over
 HTTP against the Slack app's fake Slack (tests/slack), with the real store."""
 
 from __future__ import annotations
@@ -12,28 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.engine.conversation import Conversations
 from bot.engine.people import Person
-from bot.engine.supervisor_suggestion import SuggestionPolicy
-from bot.slack.app import build_app
-from bot.slack.delivery.client import web_client
-from bot.slack.delivery.lanes import Lanes
-from bot.slack.delivery.reminder_api import Posted, WebNudgeSlack
-from bot.store.sqlite import SqliteStore
+from bot.slack.delivery.reminder_api import Posted, WebReminderSlack
 from bot.store.weekly.teams import Teams
-from bot.weekly.commands import for_store
-from bot.weekly.service import NudgeService
+from bot.weekly.service import ReminderService
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack
-from tests.slack.harness import (
-    Bot,
-    Served,
-    SlackSide,
-    library,
-    settings_for,
-    signposts,
-    supervisors,
-)
+from tests.slack.harness import Bot, SlackSide, make_bot, settings_for, talking_to
 from tests.weekly.harness import connect
 
 UTC = dt.UTC
@@ -52,7 +37,7 @@ def next_london(day: int, hour: int, minute: int = 0) -> dt.datetime:
 FRIDAY_4PM = next_london(4, 16, 5)
 
 
-class UserDmSlack(WebNudgeSlack):
+class UserDmSlack(WebReminderSlack):
     """Slack accepts a user id as the channel of a DM from the app; the Slack app's fake wants
     the DM id, so this test adapter posts there."""
 
@@ -75,60 +60,34 @@ def fake() -> Iterator[FakeSlack]:
     server.stop()
 
 
-def make_weekly_bot(fake: FakeSlack, tmp_path: Path, **settings: Any) -> Bot:
-    """The Slack app's test bot, with the weekly App Home section wired in as `reflect run`
-    wires it (build_app(weekly=...))."""
-    config = settings_for(fake, **settings)
-    store = SqliteStore.open(tmp_path / "reflect.db", secret=b"s" * 32)
-    conversations = Conversations(
-        library=library(),
-        store=store,
-        signposts=signposts(),
-        suggestions=SuggestionPolicy(supervisors=supervisors()),
-    )
-    lanes = Lanes(workers=4)
-    weekly = for_store(store, settings=config)
-    assert weekly is not None
-    app = build_app(
-        conversations=conversations,
-        store=store,
-        settings=config,
-        client=web_client(settings=config, sleep=lambda s: None, backoff=0.001, timeout=2),
-        lanes=lanes,
-        weekly=weekly,
-    )
-    return Bot(app=app, store=store, lanes=lanes, conversations=conversations)
-
-
 @pytest.fixture
 def bot(fake: FakeSlack, tmp_path: Path) -> Iterator[Bot]:
-    made = make_weekly_bot(fake, tmp_path)
-    yield made
-    made.lanes.close()
-    made.store.close()
+    with make_bot(fake, tmp_path, weekly=True) as made:
+        yield made
 
 
 @pytest.fixture
-def slack(bot: Bot) -> Iterator[SlackSide]:
-    server = Served(bot.app)
-    side = SlackSide(url=server.url)
-    yield side
-    side.http.close()
-    server.close()
+def slack(bot: Bot, fake: FakeSlack) -> Iterator[SlackSide]:
+    with talking_to(bot, response_url=f"{fake.url}respond") as side:
+        yield side
 
 
 def reflect(slack: SlackSide, bot: Bot, user: str, text: str) -> str:
+    """`/reflect TEXT`: acked with nothing at once, answered through the response URL."""
+    fake = bot.fake
+    assert fake is not None
+    before = len(fake.responses())
     response = slack.command(user, text)
+    assert response.status_code == 200 and not response.text  # the ack says nothing
     bot.settle()
-    assert response.status_code == 200
-    if response.headers.get("content-type", "").startswith("application/json"):
-        return str(response.json().get("text", ""))
-    return response.text  # Bolt answers a plain-text ack as text/plain
+    answers = fake.responses()[before:]
+    assert len(answers) == 1, answers
+    return answers[0]
 
 
-def send_nudges(fake: FakeSlack, bot: Bot, *, at: dt.datetime) -> None:
+def send_reminders(fake: FakeSlack, bot: Bot, *, at: dt.datetime) -> None:
     """One round of the scheduler at `at`, as `reflect run` or `reflect nudges run-once` would."""
-    service = NudgeService(
+    service = ReminderService(
         db=bot.store,
         keyring=bot.store.keyring,
         settings=settings_for(fake),
@@ -137,7 +96,14 @@ def send_nudges(fake: FakeSlack, bot: Bot, *, at: dt.datetime) -> None:
     service.runner(clock=lambda: at, sleep=lambda seconds: None).run_once()
 
 
-def nudge_in(fake: FakeSlack, user: str) -> dict[str, Any]:
+def first_reminder(fake: FakeSlack, bot: Bot, slack: SlackSide) -> dict[str, Any]:
+    """The lead switches the team on, the Friday round runs: U1's reminder."""
+    reflect(slack, bot, "ULEAD", "weekly on <#C1>")
+    send_reminders(fake, bot, at=FRIDAY_4PM)
+    return reminder_in(fake, "U1")
+
+
+def reminder_in(fake: FakeSlack, user: str) -> dict[str, Any]:
     found = [
         m
         for m in fake.messages(f"D{user}")
@@ -180,8 +146,8 @@ def test_a_team_lead_switches_nudges_on_and_their_team_is_nudged(
     assert "own time zone" in answer
     status = reflect(slack, bot, "ULEAD", "weekly status")
     assert "<#C1>: on, Thursday 09:00" in status
-    send_nudges(fake, bot, at=next_london(3, 9, 30))
-    text = json.dumps(nudge_in(fake, "U1"))
+    send_reminders(fake, bot, at=next_london(3, 9, 30))
+    text = json.dumps(reminder_in(fake, "U1"))
     assert "<@ULEAD> has switched on a weekly reflection" in text
     assert "private to you" in text
     assert fake.messages("DU2") == []  # New York: not 09:00 there yet
@@ -205,17 +171,13 @@ def test_only_the_lead_an_admin_or_a_configured_person_can_change_it(
 
 
 def test_weekly_admins_from_settings_may_change_any_team(fake: FakeSlack, tmp_path: Path) -> None:
-    made = make_weekly_bot(fake, tmp_path, weekly_admins=frozenset({"UOTHER"}))
-    server = Served(made.app)
-    side = SlackSide(url=server.url)
-    try:
+    admins = frozenset({"UOTHER"})
+    with (
+        make_bot(fake, tmp_path, weekly=True, weekly_admins=admins) as made,
+        talking_to(made, response_url=f"{fake.url}respond") as side,
+    ):
         reflect(side, made, "ULEAD", "weekly on <#C1>")
         assert "off for <#C1>" in reflect(side, made, "UOTHER", "weekly off <#C1>")
-    finally:
-        side.http.close()
-        server.close()
-        made.lanes.close()
-        made.store.close()
 
 
 def test_a_channel_the_bot_cannot_read_gets_a_clear_message(
@@ -238,9 +200,7 @@ def test_bad_input_gets_a_helpful_answer(fake: FakeSlack, bot: Bot, slack: Slack
 def test_not_for_me_opts_out_for_good_and_app_home_opts_back_in(
     fake: FakeSlack, bot: Bot, slack: SlackSide
 ) -> None:
-    reflect(slack, bot, "ULEAD", "weekly on <#C1>")
-    send_nudges(fake, bot, at=FRIDAY_4PM)
-    nudge = nudge_in(fake, "U1")
+    nudge = first_reminder(fake, bot, slack)
     press(slack, bot, "U2", nudge, "weekly_not_for_me", owner="U1")  # someone else's click
     teams = Teams(bot.store, keyring=bot.store.keyring)
     assert teams.opted_out_teams(bot.store.keyring.pseudonym("T1:U1")) == []
@@ -248,11 +208,11 @@ def test_not_for_me_opts_out_for_good_and_app_home_opts_back_in(
     assert [t.channel for t in teams.opted_out_teams(bot.store.keyring.pseudonym("T1:U1"))] == [
         "C1"
     ]
-    updated = nudge_in(fake, "U1")
+    updated = reminder_in(fake, "U1")
     assert not [b for b in updated["blocks"] if b.get("type") == "actions"]  # buttons gone
     assert "won't get weekly nudges" in json.dumps(updated)
     # Next week: nothing for U1.
-    send_nudges(fake, bot, at=FRIDAY_4PM + dt.timedelta(days=7))
+    send_reminders(fake, bot, at=FRIDAY_4PM + dt.timedelta(days=7))
     assert len([m for m in fake.messages("DU1") if m.get("metadata")]) == 1
     # App Home offers "Nudge me again".
     slack.event(payloads.home_opened("U1"))
@@ -269,11 +229,9 @@ def test_not_for_me_opts_out_for_good_and_app_home_opts_back_in(
 
 
 def test_remind_me_later_sends_one_reminder(fake: FakeSlack, bot: Bot, slack: SlackSide) -> None:
-    reflect(slack, bot, "ULEAD", "weekly on <#C1>")
-    send_nudges(fake, bot, at=FRIDAY_4PM)
-    nudge = nudge_in(fake, "U1")
+    nudge = first_reminder(fake, bot, slack)
     press(slack, bot, "U1", nudge, "weekly_later", owner="U1")
-    assert "remind you" in json.dumps(nudge_in(fake, "U1"))
+    assert "remind you" in json.dumps(reminder_in(fake, "U1"))
     # Real time moves on; the reminder is due three hours after the click.
     rows = (
         connect(bot.store.path)
@@ -282,8 +240,8 @@ def test_remind_me_later_sends_one_reminder(fake: FakeSlack, bot: Bot, slack: Sl
     )
     assert len(rows) == 1
     due = dt.datetime.fromisoformat(rows[0]["due_at"])
-    send_nudges(fake, bot, at=due + dt.timedelta(minutes=1))
-    send_nudges(fake, bot, at=due + dt.timedelta(minutes=2))
+    send_reminders(fake, bot, at=due + dt.timedelta(minutes=1))
+    send_reminders(fake, bot, at=due + dt.timedelta(minutes=2))
     reminders = [m for m in fake.messages("DU1") if m.get("metadata")]
     assert len(reminders) == 2
     assert "asked me to remind you" in json.dumps(reminders[1])
@@ -293,9 +251,9 @@ def test_the_start_button_starts_the_weekly_check_in(
     fake: FakeSlack, bot: Bot, slack: SlackSide
 ) -> None:
     reflect(slack, bot, "ULEAD", "weekly on <#C1>")
-    send_nudges(fake, bot, at=FRIDAY_4PM)
+    send_reminders(fake, bot, at=FRIDAY_4PM)
     before = len(fake.messages("DU1"))
-    press(slack, bot, "U1", nudge_in(fake, "U1"), "weekly_start", owner="U1")
+    press(slack, bot, "U1", reminder_in(fake, "U1"), "weekly_start", owner="U1")
     assert len(fake.messages("DU1")) > before  # the check-in's first question
     session = bot.store.load_session(Person(id="T1:U1"))
     assert session is not None and session.flow_id == "weekly-checkin"
@@ -304,12 +262,12 @@ def test_the_start_button_starts_the_weekly_check_in(
 def test_typed_in_the_team_channel_the_channel_can_be_left_out(
     fake: FakeSlack, bot: Bot, slack: SlackSide
 ) -> None:
-    response = slack.command("ULEAD", "weekly on tuesday 8:30am", channel_id="C1")
+    slack.command("ULEAD", "weekly on tuesday 8:30am", channel_id="C1")
     bot.settle()
-    assert "on for <#C1>: Tuesday 08:30" in response.text
-    response = slack.command("ULEAD", "weekly off", channel_id="C1")
+    assert "on for <#C1>: Tuesday 08:30" in fake.responses()[-1]
+    slack.command("ULEAD", "weekly off", channel_id="C1")
     bot.settle()
-    assert "off for <#C1>" in response.text
+    assert "off for <#C1>" in fake.responses()[-1]
     # In the DM with the bot there is no team to assume.
     assert "Which team?" in reflect(slack, bot, "ULEAD", "weekly on friday")
 
@@ -342,17 +300,17 @@ def test_app_home_shows_a_member_their_nudges_and_lets_them_say_not_for_me(
     fake: FakeSlack, bot: Bot, slack: SlackSide
 ) -> None:
     reflect(slack, bot, "ULEAD", "weekly on <#C1>")
-    send_nudges(fake, bot, at=FRIDAY_4PM)
+    send_reminders(fake, bot, at=FRIDAY_4PM)
     home = home_of(fake, bot, slack, "U1")
     assert "You get a weekly reflection nudge from" in home
     assert "<#C1>, Friday 16:00 your time" in home
     home_click(bot, slack, "U1", "weekly_opt_out", "C1")
     home = home_of(fake, bot, slack, "U1")
     assert "weekly_opt_in" in home and "weekly_opt_out" not in home
-    send_nudges(fake, bot, at=FRIDAY_4PM + dt.timedelta(days=7))
+    send_reminders(fake, bot, at=FRIDAY_4PM + dt.timedelta(days=7))
     assert len([m for m in fake.messages("DU1") if m.get("metadata")]) == 1
     home_click(bot, slack, "U1", "weekly_opt_in", "C1")
-    send_nudges(fake, bot, at=FRIDAY_4PM + dt.timedelta(days=14))
+    send_reminders(fake, bot, at=FRIDAY_4PM + dt.timedelta(days=14))
     assert len([m for m in fake.messages("DU1") if m.get("metadata")]) == 2
 
 
@@ -370,9 +328,7 @@ def test_the_leads_home_shows_their_team_and_never_who_took_part(
 def test_another_flow_can_be_chosen_from_the_nudge_and_only_by_its_owner(
     fake: FakeSlack, bot: Bot, slack: SlackSide
 ) -> None:
-    reflect(slack, bot, "ULEAD", "weekly on <#C1>")
-    send_nudges(fake, bot, at=FRIDAY_4PM)
-    nudge = nudge_in(fake, "U1")
+    nudge = first_reminder(fake, bot, slack)
     press(slack, bot, "U2", nudge, "weekly_choose", owner="U1")  # not U2's nudge
     assert bot.store.load_session(Person(id="T1:U2")) is None
     assert bot.store.load_session(Person(id="T1:U1")) is None

@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 import yaml
 
+from bot._builtin import file as builtin_file
 from bot.engine.safety import cues as _cues
 from bot.engine.safety.context import Context, Subject
 from bot.engine.safety.cues import CLAUSE_BREAK, Cue, index_words, join
@@ -36,13 +37,16 @@ from bot.engine.safety.normalise import Clause, Reader, build_reader
 Outcome = Literal["crisis", "check_in", "others"]
 
 #: The phrase lists that ship with Reflect.
-DEFAULT_FILE = Path(__file__).resolve().parents[3] / "config" / "safety.yaml"
+DEFAULT_FILE = builtin_file("config", "safety.yaml")
 
 #: How much of a clause before a cue is read for its context (negation, whom it is about).
 _BEFORE = 160
 
-#: How many matches of one phrase in one message are read in context (the rest add nothing).
+#: How many matches of one phrase in one message are read in context; past that, only matches
+#: in clauses that name the leader are read (the rest could only repeat what was found).
 MAX_REPEATS = 8
+_LEADER_WORDS = frozenset({"i", "im", "ive", "id", "il", "me", "my", "myself"})
+_OTHER_WORDS = frozenset({"he", "she", "they", "hes", "shes", "theyre", "him", "her", "them"})
 
 #: The cue name given when a "me too" takes on someone else's risk.
 ME_TOO = "me_too"
@@ -79,6 +83,8 @@ class Screen:
     reader: Reader
     cues: tuple[Cue, ...]
     context: Context
+    #: Cue groups that are the leader's unless their own words name someone else.
+    leaders: frozenset[str] = frozenset()
 
     def clauses(self, text: str) -> list[Clause]:
         return self.reader.clauses(text)
@@ -95,35 +101,61 @@ class Screen:
     def findings(self, clauses: list[Clause]) -> list[Finding]:
         """Every cue in the message, with whom it is about and how serious it is. Once the
         leader's own crisis is certain, the rest of the message is not read; a phrase that
-        repeats is read in context at most `MAX_REPEATS` times."""
+        repeats is read in context at most `MAX_REPEATS` times outside clauses that name the
+        leader."""
         found: list[Finding] = []
         context = self.context
         texts = [clause.text for clause in clauses]
         whole = join(texts)
         words = index_words(whole)
         starts: list[int] = []
-        professional = context.professional.search(whole) is not None
-        at_work = professional or context.work.search(whole) is not None
-        may_be_history = context.told_as_resolved(whole)
+        exaggerated: set[int] = set()
+        leader_named: dict[int, bool] = {}
+
+        def names_leader(index: int) -> bool:
+            if index not in leader_named:
+                leader_named[index] = not _LEADER_WORDS.isdisjoint(texts[index].split())
+            return leader_named[index]
+
+        exaggerated_checked = [False] * len(clauses)
+        professional = context.professional.search(whole, words) is not None
+        at_work = professional or context.work.search(whole, words) is not None
+        may_be_history = context.told_as_resolved(whole, words)
         for cue in self.cues:
             for pattern in cue.present(words):
-                for seen, match in enumerate(pattern.finditer(whole)):
-                    if seen >= MAX_REPEATS:
-                        break
+                read = 0
+                settled: set[int] = set()
+                for match in pattern.finditer(whole):
                     start = match.start() + 1
                     if not starts:
                         starts = clause_starts(texts)
                     index = bisect_right(starts, start) - 1
+                    if index in settled:
+                        continue  # this phrase already counted for the leader in this clause
+                    if read >= MAX_REPEATS and not (
+                        names_leader(index)
+                        and _names_leader_just_before(whole[max(0, start - 40) : start])
+                    ):
+                        continue  # a phrase repeated: only the leader named just before can add
+                    read += 1
                     before = whole[max(starts[index], start - _BEFORE) : start]
-                    if context.negated(before):
+                    if context.negated(before) or index in exaggerated:
                         continue
-                    about = (
-                        "others"
-                        if clauses[index].quoted
-                        else context.subject(before, match.group())
-                    )
+                    if not exaggerated_checked[index]:
+                        exaggerated_checked[index] = True
+                        if context.exaggerates(" ".join(texts[max(0, index - 2) : index + 1])):
+                            exaggerated.add(index)
+                            continue
+                    if clauses[index].quoted:
+                        about: Subject | Literal["thing"] | None = "others"
+                    elif cue.name in self.leaders:
+                        about = context.about_the_leader(match.group())
+                    else:
+                        about = context.subject(before, match.group())
+                    if about == "thing":
+                        continue
                     if cue.level == "topic":
-                        if context.an_event(before):
+                        if context.an_event(before) or (at_work and context.a_subject(before)):
                             about = "others"
                         finding = self._topic(
                             cue.name, index, about, professional=professional, at_work=at_work
@@ -133,8 +165,9 @@ class Screen:
                     if finding is None:
                         continue
                     found.append(finding)
-                    if finding.level == "crisis" and finding.about == "self":
-                        if not may_be_history:
+                    if finding.about == "self":
+                        settled.add(index)
+                        if finding.level == "crisis" and not may_be_history:
                             return found
         return found
 
@@ -158,6 +191,13 @@ class Screen:
         return Finding(name, "check_in", "others" if at_work else "self", index)
 
 
+def _names_leader_just_before(before: str) -> bool:
+    """The leader, and no one else, named in the two words before a cue ("and I want to
+    die", not "I said she wants to die")."""
+    words = before.split()[-2:]
+    return not _LEADER_WORDS.isdisjoint(words) and _OTHER_WORDS.isdisjoint(words)
+
+
 def clause_starts(texts: list[str]) -> list[int]:
     """Where each clause starts in `join(texts)`."""
     lengths = accumulate(map(len, texts), initial=0)
@@ -169,18 +209,21 @@ def decide(findings: list[Finding], context: Context, clauses: list[Clause]) -> 
     texts = [clause.text for clause in clauses]
     mine = [f for f in findings if f.about == "self"]
     others = [f for f in findings if f.about == "others"]
-    if mine and context.told_as_resolved(join(texts)):
-        mine = [f for f in mine if not context.in_the_past(texts[f.clause])]
+    if mine and context.told_as_resolved(join(texts), index_words(join(texts))):
+        mine = [f for f in mine if context.still_present(texts[f.clause])]
     answered = others or [f for f in findings if f.about == "work"]
     if answered and any(
         context.shares_risk(clause.text) for clause in clauses if not clause.quoted
     ):
-        level = "crisis" if any(f.level == "crisis" for f in answered) else "check_in"
+        level: Literal["crisis", "check_in"] = (
+            "crisis" if any(f.level == "crisis" for f in answered) else "check_in"
+        )
         mine.append(Finding(ME_TOO, level, "self", -1))
-    for level in ("crisis", "check_in"):
-        fired = sorted({f.cue for f in mine if f.level == level})
+    outcomes: tuple[Literal["crisis", "check_in"], ...] = ("crisis", "check_in")
+    for outcome in outcomes:
+        fired = sorted({f.cue for f in mine if f.level == outcome})
         if fired:
-            return Concern(level, tuple(fired))  # type: ignore[arg-type]
+            return Concern(outcome, tuple(fired))
     if others:
         return Concern("others", tuple(sorted({f.cue for f in others})))
     return None
@@ -197,6 +240,9 @@ _WORD_PATTERNS = (
     "past",
     "resolved",
     "returning",
+    "hyperbole",
+    "things",
+    "present",
 )
 _WORD_LISTS = (
     "event_words",
@@ -211,6 +257,7 @@ _KNOWN_KEYS = frozenset(
     {
         "version",
         "last_reviewed",
+        "about_the_leader",
         "terms",
         "cues",
         "text_speak",
@@ -240,7 +287,7 @@ def compile_screen(data: Any, *, source: str = "safety phrases") -> Screen:
     terms = _cues.terms_of(data.get("terms", {}), problems)
     cues = _cues.compile_cues(data.get("cues"), terms, problems)
     words = {
-        name: _cues.compile_words(data.get(name), name=name, problems=problems)
+        name: _cues.compile_phrases(data.get(name), name=name, problems=problems)
         for name in _WORD_PATTERNS
     }
     lists = {
@@ -274,8 +321,12 @@ def compile_screen(data: Any, *, source: str = "safety phrases") -> Screen:
         past=words["past"],
         resolved=words["resolved"],
         returning=words["returning"],
+        hyperbole=words["hyperbole"],
+        things=words["things"],
+        present=words["present"],
     )
-    return Screen(reader=reader, cues=cues, context=context)
+    leaders = _cues.word_set(data.get("about_the_leader", []), name="about_the_leader", problems=[])
+    return Screen(reader=reader, cues=cues, context=context, leaders=leaders)
 
 
 _DEFAULT = load_screen(DEFAULT_FILE)

@@ -22,21 +22,44 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.engine.safety.cues import Phrases
+
 #: Whom a cue is about.
 Subject = Literal["self", "others"]
 
 #: Pronouns inside a cue's own words that say whom it is about ("kill herself", "my life").
-_MINE = re.compile(r"(?<![a-z0-9])(?:i|im|id|ive|il|me|my|myself|mine)(?![a-z0-9])")
+_MINE = re.compile(r"(?<![a-z0-9])(?:i|im|id|ive|il|my|myself|mine)(?![a-z0-9])")
 _THEIRS = re.compile(
     r"(?<![a-z0-9])(?:he|she|him|her|his|their|hers|himself|herself|themselves|themself"
     r"|hes|shes|hed|shed)(?![a-z0-9])"
 )
 #: "me" and "my" name the leader as an object or an owner ("a pupil handed me...", "my nurse
 #: said..."): they count only when no one else is named nearby.
-_WEAK = frozenset({"me", "my"})
+_WEAK = frozenset({"me"})
+#: A person just after one of these verbs is the one the leader spoke to or gave something to,
+#: not the one a cue is about ("I told my sister where the key is").
+_OBJECT = re.compile(
+    r"(?:^| )(?:told|tell|telling|rang|ring|called|phoned|messaged|texted|emailed|gave|give|"
+    r"giving|showed|asked|thanked|hugged|visited|wrote to|said to|sent|left)"
+    r"(?: (?:my|our|the|his|her|their|a))? $"
+)
+#: A thing is the subject only with a determiner before it ("my laptop", "the printer"), not
+#: after a preposition ("the man on the phone"), and only with these words between it and the
+#: cue ("my laptop is about to die").
+_DETERMINER = re.compile(
+    r"(?:^ ?|(?:^| )(?!(?:on|in|at|by|with|from|to|of|off|into|onto|over|under|near|behind) )"
+    r"[a-z]+ )(?:my|the|this|that|our|his|her|their|a|an|your) $"
+)
+_LINKS = frozenset(
+    {"is", "s", "was", "just", "kep", "keps", "about", "to", "going", "gona", "wil", "l", "has"}
+)
+#: Words that make a topic word the subject of something ("a referral for self-harm").
+_SUBJECT_OF = frozenset({"for", "about", "on", "around", "regarding", "re", "into", "with"})
+#: "my" names an owner, never the one a cue is about: "my nurse wants to die".
+_OWNER = "my"
 
 #: How many words before a cue are searched for the person it is about.
-SUBJECT_WINDOW = 7
+SUBJECT_WINDOW = 10
 #: How many filler words may stand between a negator and what it negates.
 MAX_FILLERS = 4
 #: How many words before a negator are searched for a hedge ("not sure I won't...").
@@ -47,25 +70,31 @@ HEDGE_WINDOW = 3
 class Context:
     """The word lists and patterns that read a cue's surroundings (from the phrase file)."""
 
-    first_person: re.Pattern[str]
-    third_party: re.Pattern[str]
+    first_person: Phrases
+    third_party: Phrases
     #: Words that make a bare topic word an event ("a suicide", "the overdose").
     event_words: frozenset[str]
     #: Work about the topic rather than the topic itself: training, audits, data, policies.
-    professional: re.Pattern[str]
+    professional: Phrases
     #: Work settings (wards, safeguarding, referrals) that make a bare topic word about others.
-    work: re.Pattern[str]
+    work: Phrases
     negators: frozenset[str]
     fillers: frozenset[str]
     hedges: frozenset[str]
     #: "so do I", "me too", "doing the same": the leader shares the risk just described.
-    me_too: re.Pattern[str]
+    me_too: Phrases
     #: History: "years ago", "when I was", "used to".
-    past: re.Pattern[str]
+    past: Phrases
     #: It is over: "in a good place now", "therapy helped", "long behind me".
-    resolved: re.Pattern[str]
+    resolved: Phrases
     #: It is not over: "again", "coming back", "still".
-    returning: re.Pattern[str]
+    returning: Phrases
+    #: Words of the present, which keep a cue in a message otherwise told as resolved.
+    present: Phrases
+    #: A clause that plainly exaggerates ("if I get one more email...").
+    hyperbole: Phrases
+    #: Things, not people ("my laptop wants to die").
+    things: Phrases
 
     def negated(self, before: str) -> bool:
         """Whether a negator governs what follows `before` ("I'd never ...")."""
@@ -80,30 +109,60 @@ class Context:
         hedged = words[max(0, index - HEDGE_WINDOW) : index]
         return not any(word in self.hedges for word in hedged)
 
-    def subject(self, before: str, matched: str) -> Subject | None:
-        """Who a cue is about: named in the cue itself, else the nearest person before it."""
+    def subject(self, before: str, matched: str) -> Subject | Literal["thing"] | None:
+        """Who a cue is about: named in the cue itself, else the nearest person (or thing)
+        before it."""
         leader_in = _MINE.search(matched) is not None
         someone_in = _THEIRS.search(matched) is not None
         if leader_in != someone_in:
             return "self" if leader_in else "others"
         window = " " + " ".join(before.split()[-SUBJECT_WINDOW:]) + " "
-        someone = max((m.end() for m in self.third_party.finditer(window)), default=-1)
+        thing = max(
+            (
+                m.end()
+                for m in self.things.finditer(window)
+                if _DETERMINER.search(window, 0, m.start() + 1)
+            ),
+            default=-1,
+        )
+        someone = max(
+            (
+                m.end()
+                for m in self.third_party.finditer(window)
+                if not _OBJECT.search(window, 0, m.start() + 1)
+            ),
+            default=-1,
+        )
         leader = max(
             (
                 m.end()
                 for m in self.first_person.finditer(window)
-                if someone < 0 or m.group().strip() not in _WEAK
+                if (someone < 0 or m.group().strip() not in _WEAK) and m.group().strip() != _OWNER
             ),
             default=-1,
         )
+        between = window[thing:].split()
+        if thing > max(leader, someone) and len(between) <= 3 and set(between) <= _LINKS:
+            return "thing"  # "my laptop (is about to) die": a thing just before the cue
         if leader < 0 and someone < 0:
             return None
         return "self" if leader > someone else "others"
+
+    def about_the_leader(self, matched: str) -> Subject:
+        """For cues that are the leader's unless their own words name someone else."""
+        if _THEIRS.search(matched) is not None and _MINE.search(matched) is None:
+            return "others"
+        return "self"
 
     def an_event(self, before: str) -> bool:
         """ "a suicide", "the overdose": a topic word named as an event, not a thought."""
         words = before.split()
         return bool(words) and words[-1] in self.event_words
+
+    def a_subject(self, before: str) -> bool:
+        """ "a referral for self-harm", "training on suicide": a topic word as a subject."""
+        words = before.split()
+        return bool(words) and words[-1] in _SUBJECT_OF
 
     def shares_risk(self, clause: str) -> bool:
         """A "me too" in this clause, not negated ("neither do I" is a pattern of its own)."""
@@ -113,14 +172,25 @@ class Context:
             for match in self.me_too.finditer(padded)
         )
 
-    def in_the_past(self, clause: str) -> bool:
-        return self.past.search(f" {clause} ") is not None
+    def exaggerates(self, clause: str) -> bool:
+        return self.hyperbole.search(f" {clause} ") is not None
 
-    def told_as_resolved(self, whole: str) -> bool:
-        """The message (clauses joined and padded, see `cues.join`) tells of risk as history
-        that is over, and nothing says it is back."""
+    def still_present(self, clause: str) -> bool:
+        """In a message told as resolved: whether this clause still speaks of now ("I want
+        to die"), rather than of the history ("I was suicidal in my twenties")."""
+        padded = f" {clause} "
         return (
-            self.resolved.search(whole) is not None
-            and self.past.search(whole) is not None
-            and self.returning.search(whole) is None
+            self.present.search(padded) is not None
+            and self.past.search(padded) is None
+            and self.resolved.search(padded) is None
+        )
+
+    def told_as_resolved(self, whole: str, words: set[str] | None = None) -> bool:
+        """The message (clauses joined and padded, see `cues.join`; `words` its index) tells of
+        risk as history long past, or as over, and nothing says it is recent or back."""
+        if self.returning.search(whole, words) is not None:
+            return False
+        return (
+            self.past.search(whole, words) is not None
+            or self.resolved.search(whole, words) is not None
         )

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import re._constants as sre_constants
 import re._parser as sre_parse
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -118,6 +118,11 @@ def required_keys(pattern: str) -> tuple[str, ...] | None:
 #: More alternatives than this in one requirement are not worth checking one by one.
 _MAX_KEYS = 64
 _SPACE = ord(" ")
+_ZERO_WIDTH = (
+    sre_constants.AT,
+    sre_constants.ASSERT,
+    sre_constants.ASSERT_NOT,
+)
 _LONGEST = max(KEY_LENGTHS)
 
 
@@ -162,8 +167,8 @@ def _requirements(sequence: Any, boundary: bool) -> list[tuple[str, ...]]:
                 # An optional word ("(really )?"): a word still starts after it.
                 boundary = boundary and _ends_with_space(av[2])
                 continue
-        elif op is sre_constants.BRANCH:
-            pass
+        elif op in _ZERO_WIDTH:
+            continue  # an anchor or a lookaround leaves the word boundary as it was
         boundary = _ends_with_space([(op, av)])
     return found
 
@@ -301,6 +306,71 @@ def compile_patterns(
             continue
         parts.append(f"(?:{expanded})")
     return whole_words(parts) if parts else NEVER
+
+
+@dataclass(frozen=True)
+class Phrases:
+    """A list of alternatives from the phrase file (first_person, professional, past...): one
+    expression for short windows, and each alternative with its keys for whole messages."""
+
+    pattern: re.Pattern[str]
+    parts: tuple[tuple[tuple[str, ...] | None, re.Pattern[str]], ...] = ()
+
+    def search(self, text: str, words: set[str] | None = None) -> re.Match[str] | None:
+        """The first match; with `words` (see `index_words`), only alternatives that can match
+        are tried, which keeps a long message cheap."""
+        if words is None or not self.parts:
+            return self.pattern.search(text)
+        for keys, pattern in self.parts:
+            if keys is None or any(key in words for key in keys):
+                match = pattern.search(text)
+                if match is not None:
+                    return match
+        return None
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        return self.pattern.finditer(text)
+
+
+def split_alternatives(pattern: str) -> list[str]:
+    """The top-level alternatives of a pattern ("a|(b|c)" -> ["a", "(b|c)"])."""
+    found: list[str] = []
+    depth = 0
+    start = 0
+    escaped = False
+    in_class = False
+    for position, char in enumerate(pattern):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            found.append(pattern[start:position])
+            start = position + 1
+    found.append(pattern[start:])
+    return found
+
+
+def compile_phrases(raw: Any, *, name: str, problems: list[str]) -> Phrases:
+    """Like `compile_words`, keeping each alternative with its keys as well."""
+    pattern = compile_words(raw, name=name, problems=problems)
+    if pattern is NEVER or not isinstance(raw, str):
+        return Phrases(pattern)
+    items = [" ".join(item.split()) for item in raw.split("|")]
+    expanded = _PATTERN_REPEATS.sub(r"\1", "|".join(item for item in items if item))
+    parts = []
+    for alternative in split_alternatives(expanded):
+        if alternative:
+            parts.append((required_keys(alternative), padded_words(alternative)))
+    return Phrases(pattern, tuple(parts))
 
 
 def compile_words(raw: Any, *, name: str, problems: list[str]) -> re.Pattern[str]:

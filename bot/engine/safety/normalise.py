@@ -67,6 +67,11 @@ def _invisible() -> re.Pattern[str]:
 
 _INVISIBLE = _invisible()
 
+#: How many quotations in one message are read as someone else's words.
+MAX_QUOTES = 64
+#: Opens a clause of quoted words while the message is read (a word no one writes).
+_QUOTE_MARK = "zqxjv"
+
 #: Shortest word that a typo is corrected into, and shortest typo that is corrected.
 MIN_TYPO_LENGTH = 6
 #: How many respelt words are remembered (a bound, so no message can grow the memory).
@@ -104,13 +109,25 @@ class Reader:
     def clauses(self, text: str) -> list[Clause]:
         """The message as clauses of plain words (see the module docstring)."""
         folded = self.fold(text)
-        found: list[Clause] = []
+        # Quoted words become clauses of their own, each opened by a marker word, so that the
+        # whole message is read in one pass however many quotations it holds.
+        parts: list[str] = []
         position = 0
-        for match in _QUOTED.finditer(folded):
-            found += self._plain(folded[position : match.start()], quoted=False)
-            found += self._plain(match.group(1) or match.group(2) or "", quoted=True)
+        for number, match in enumerate(_QUOTED.finditer(folded)):
+            if number >= MAX_QUOTES:
+                break  # the rest is read as the leader's own words: the safer reading
+            quoted = _ELLIPSIS.sub(" ", match.group(1) or match.group(2) or "")
+            parts += [folded[position : match.start()], "\n", _QUOTE_MARK, " "]
+            parts += [_CLAUSE_END.sub(f"\n{_QUOTE_MARK} ", quoted), "\n"]
             position = match.end()
-        found += self._plain(folded[position:], quoted=False)
+        parts.append(folded[position:])
+        found = []
+        for clause in self._plain("".join(parts)):
+            words = clause.split(" ", 1)
+            if words[0] != _QUOTE_MARK:
+                found.append(Clause(clause))
+            elif len(words) > 1:
+                found.append(Clause(words[1], quoted=True))
         return found
 
     def fold(self, text: str) -> str:
@@ -121,7 +138,7 @@ class Reader:
         text = _INVISIBLE.sub("", unicodedata.normalize("NFKD", text))
         return _APOSTROPHES.sub("'", _DOUBLE_QUOTES.sub('"', text))
 
-    def _plain(self, text: str, *, quoted: bool) -> list[Clause]:
+    def _plain(self, text: str) -> list[str]:
         text = text.replace("'", "").replace('"', " ")
         text = _LEET.sub(lambda m: m.group().translate(_LEET_LETTERS), text)
         text = _SPELLED_OUT.sub(lambda m: _NOT_LETTER.sub("", m.group()), text)
@@ -129,7 +146,7 @@ class Reader:
         seen = self._seen.get
         word = self._word
         read = " ".join([seen(w) or word(w) for w in text.replace(".", " . ").split()])
-        return [Clause(part.strip(), quoted) for part in read.split(".") if part.strip()]
+        return [part.strip() for part in read.split(".") if part.strip()]
 
     def _word(self, raw: str) -> str:
         """One word as the patterns read it (remembered: most words come again)."""

@@ -20,23 +20,38 @@ from bot.slack.views.questions import PREFIX
 
 log = logging.getLogger(__name__)
 
+#: How far back in the DM to look: the bot's newest messages, far more than one reflection.
+MOST_MESSAGES = 400
 
-def clear_questions_later(
-    parts: Parts, person: Person, *, channel: str, replies: Sequence[Reply]
+
+def clear_questions(
+    parts: Parts,
+    person: Person,
+    *,
+    channel: str | None = None,
+    user_id: str | None = None,
+    replies: Sequence[Reply],
+    stopped: str | None = None,
 ) -> None:
-    """On the person's lane (after the replies are posted): delete the bot's question messages
-    of the flows these replies finish."""
+    """Delete the bot's question messages of the flows these replies finish, and of the flow
+    `stopped`, if one was. The DM is `channel`, or the one with `user_id`. Called on the
+    person's lane, after the replies are posted."""
     flows = {reply.flow_id for reply in replies if isinstance(reply, Summary)}
+    if stopped:
+        flows.add(stopped)
     if not flows:
         return
     prefixes = tuple(f"{PREFIX}|{owner_tag(person)}|{flow_id}|" for flow_id in flows)
 
     def clear() -> None:
+        target = channel or (parts.delivery.dm_channel(user_id=user_id) if user_id else None)
+        if not target:
+            return
         gone = 0
-        for message in parts.delivery.own_messages(channel=channel):
+        for message in parts.delivery.own_messages(channel=target, most=MOST_MESSAGES):
             ids = [str(block.get("block_id") or "") for block in message.get("blocks") or []]
             if any(block_id.startswith(prefixes) for block_id in ids):
-                gone += parts.delivery.delete(channel=channel, ts=str(message.get("ts")))
+                gone += parts.delivery.delete(channel=target, ts=str(message.get("ts")))
         log.info("a finished reflection's questions were cleared: %d messages", gone)
 
-    parts.lanes.submit(person.id, clear)
+    clear()

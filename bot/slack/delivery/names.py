@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
+from bot.slack.delivery.gateway import look_up, single_shot_client
+
 log = logging.getLogger(__name__)
 
 
@@ -24,9 +26,7 @@ class Profile:
 class Profiles:
     def __init__(self, *, client: WebClient, size: int = 2000) -> None:
         # Looked up before the ack: no waiting out rate limits here, greet without a name instead.
-        self.client = WebClient(
-            token=client.token, base_url=client.base_url, timeout=1, retry_handlers=[]
-        )
+        self.client = single_shot_client(token=client.token, base_url=client.base_url, timeout=1)
         self.size = size
         self._known: OrderedDict[str, Profile] = OrderedDict()
         self._lock = threading.Lock()
@@ -47,9 +47,8 @@ class Profiles:
 
     def _look_up(self, user_id: str) -> Profile | None:
         try:
-            user = self.client.users_info(user=user_id).get("user") or {}
+            found = look_up(self.client, user_id)
         except (SlackClientError, OSError) as error:
             log.info("no profile: %s", type(error).__name__)
             return None
-        first = str((user.get("profile") or {}).get("first_name") or "").strip()
-        return Profile(first_name=first or None, timezone=user.get("tz") or None)
+        return Profile(first_name=found.first_name, timezone=found.tz)

@@ -18,15 +18,16 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from slack_sdk.web import SlackResponse
 
+from bot.slack.delivery.gateway import GONE, webhook
 from bot.slack.views.blocks import Post
 
 log = logging.getLogger(__name__)
 
-#: Errors meaning the person can no longer be messaged.
-GONE = frozenset({"account_inactive", "user_not_found", "user_disabled", "cannot_dm_bot"})
 
+class Poster:
+    """Posts, updates and views for the conversation, over the gateway's retrying client.
+    (`Parts.delivery` holds the app's one Poster; a row of the weekly ledger is a LedgerEntry.)"""
 
-class Delivery:
     def __init__(self, *, client: WebClient) -> None:
         self.client = client
         self._dms: dict[str, str] = {}
@@ -87,6 +88,24 @@ class Delivery:
                 break
             sent.append(str(response.get("ts", "")))
         return sent
+
+    def post_to_dm(self, *, user_id: str, posts: Sequence[Post]) -> list[str]:
+        """Post in the bot's DM with this person (opened if need be)."""
+        channel = self.dm_channel(user_id=user_id)
+        return self.post(channel=channel, posts=posts) if channel else []
+
+    def respond(self, response_url: str, *, text: str) -> bool:
+        """Answer a slash command after its ack, seen only by the person who typed it."""
+        if not response_url:
+            return False
+        try:
+            response = webhook(response_url).send(text=text, response_type="ephemeral")
+        except (SlackClientError, OSError) as error:
+            log.warning("Slack call response_url failed: %s", type(error).__name__)
+            return False
+        if response.status_code != 200:
+            log.warning("Slack refused response_url: HTTP %s", response.status_code)
+        return response.status_code == 200
 
     def update(
         self, *, channel: str, ts: str, text: str, blocks: Sequence[Block | dict[str, Any]]

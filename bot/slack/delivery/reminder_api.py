@@ -1,4 +1,5 @@
-"""What the weekly nudges need from Slack, as a port, and its slack_sdk implementation.
+"""What the weekly reminders need from Slack, as a port, and its implementation over the
+gateway's single-shot policy (bot.slack.delivery.gateway).
 
 The scheduler decides itself when to wait and when to try again (with an injectable clock and
 sleep), so this client makes exactly one HTTP request per call: no retry handlers. In particular
@@ -11,17 +12,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.client import HTTPException
 from typing import Any, Protocol
 from urllib.error import URLError
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+
+from bot.slack.delivery.gateway import SlackProfile, look_up, single_shot_client
+from bot.slack.delivery.retries import retry_after
 
 log = logging.getLogger(__name__)
 
-#: The Slack message metadata type that marks a weekly nudge, with the ledger row id.
+#: The Slack message metadata type that marks a weekly reminder, with the ledger row id.
 METADATA_TYPE = "reflect_weekly_nudge"
 
 
@@ -47,12 +51,8 @@ class SlackRefused(SlackTrouble):
         self.error = error
 
 
-@dataclass(frozen=True)
-class Profile:
-    tz: str | None
-    deleted: bool = False
-    is_bot: bool = False
-    is_admin: bool = False
+#: A person as users.info describes them (the gateway's one reading of it).
+Profile = SlackProfile
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class Posted:
     ts: str
 
 
-class NudgeSlack(Protocol):
+class ReminderSlack(Protocol):
     def channel_members(self, channel: str) -> list[str]: ...
 
     def profile(self, user: str) -> Profile: ...
@@ -72,40 +72,37 @@ class NudgeSlack(Protocol):
         self, *, channel: str, text: str, blocks: list[dict[str, Any]], entry_id: str
     ) -> Posted: ...
 
-    def find_nudge(self, *, dm_channel: str, entry_id: str, since: dt.datetime) -> str | None:
-        """The ts of the nudge for this ledger row, if it is in the DM."""
+    def find_reminder(self, *, dm_channel: str, entry_id: str, since: dt.datetime) -> str | None:
+        """The ts of the reminder for this ledger row, if it is in the DM."""
         ...
 
 
-class WebNudgeSlack:
-    """`NudgeSlack` over slack_sdk's WebClient, one request per call."""
+class WebReminderSlack:
+    """`ReminderSlack` over slack_sdk's WebClient, one request per call."""
 
-    def __init__(self, *, token: str, base_url: str, timeout: int = 30) -> None:
-        self.client = WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
+    def __init__(self, *, token: str | None, base_url: str, timeout: int = 30) -> None:
+        self.client = single_shot_client(token=token, base_url=base_url, timeout=timeout)
 
     def _call(self, method: str, **params: Any) -> dict[str, Any]:
         call = getattr(self.client, method.replace(".", "_"))
+        return self._answer(method, lambda: call(**params).data)
+
+    def _answer(self, method: str, call: Callable[[], object]) -> Any:
+        """Slack's answer, or the trouble it ran into as SlackTrouble."""
         try:
-            response = call(**params)
+            data = call()
         except SlackApiError as error:
             status = error.response.status_code
             if status == 429:
-                headers = error.response.headers or {}
-                raw = headers.get("Retry-After") or headers.get("retry-after") or "1"
-                if isinstance(raw, list):
-                    raw = raw[0]
-                try:
-                    wait = float(raw)
-                except ValueError:
-                    wait = 1.0
-                raise RateLimited(max(wait, 0.0)) from None
+                raise RateLimited(retry_after(error.response.headers or {})) from None
             if status >= 500:
                 raise SlackUnavailable(f"{method}: HTTP {status}") from None
             code = error.response.get("error") if isinstance(error.response.data, dict) else None
             raise SlackRefused(str(code or f"http_{status}")) from None
         except (URLError, HTTPException, OSError, json.JSONDecodeError) as error:
             raise SlackUnavailable(f"{method}: {type(error).__name__}") from None
-        data = response.data
+        if isinstance(data, SlackProfile):
+            return data
         if not isinstance(data, dict):
             raise SlackUnavailable(f"{method}: unreadable answer")
         return data
@@ -124,15 +121,8 @@ class WebNudgeSlack:
                 return members
 
     def profile(self, user: str) -> Profile:
-        data = self._call("users.info", user=user)["user"]
-        return Profile(
-            tz=data.get("tz") or None,
-            deleted=bool(data.get("deleted")),
-            is_bot=bool(data.get("is_bot") or data.get("is_app_user")) or user == "USLACKBOT",
-            is_admin=bool(
-                data.get("is_admin") or data.get("is_owner") or data.get("is_primary_owner")
-            ),
-        )
+        found: Profile = self._answer("users.info", lambda: look_up(self.client, user))
+        return found
 
     def open_dm(self, user: str) -> str:
         return str(self._call("conversations.open", users=user)["channel"]["id"])
@@ -149,7 +139,7 @@ class WebNudgeSlack:
         )
         return Posted(channel=str(data["channel"]), ts=str(data["ts"]))
 
-    def find_nudge(self, *, dm_channel: str, entry_id: str, since: dt.datetime) -> str | None:
+    def find_reminder(self, *, dm_channel: str, entry_id: str, since: dt.datetime) -> str | None:
         cursor = ""
         while True:
             params: dict[str, Any] = {
@@ -162,14 +152,14 @@ class WebNudgeSlack:
                 params["cursor"] = cursor
             data = self._call("conversations.history", **params)
             for message in data.get("messages", []):
-                if is_nudge(message, entry_id):
+                if is_reminder(message, entry_id):
                     return str(message["ts"])
             cursor = (data.get("response_metadata") or {}).get("next_cursor") or ""
             if not cursor or not data.get("has_more", True):
                 return None
 
 
-def is_nudge(message: dict[str, Any], entry_id: str) -> bool:
+def is_reminder(message: dict[str, Any], entry_id: str) -> bool:
     metadata = message.get("metadata") or {}
     payload = metadata.get("event_payload") or {}
     return bool(metadata.get("event_type") == METADATA_TYPE and payload.get("delivery") == entry_id)

@@ -14,13 +14,12 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.engine.people import Person
 from bot.engine.replies import AfterCrisis, CheckIn, Question, Reply
-from bot.slack.delivery import cleanup
 from bot.slack.identity import owner_tag
-from bot.slack.listeners import home
+from bot.slack.listeners.actions import replace_controls
 from bot.slack.parts import Parts
+from bot.slack.respond import Handled, Job, handled, respond, say
 from bot.slack.views import copy
-from bot.slack.views.blocks import compose
-from bot.slack.views.questions import Asked, answer_label, read_block_id, with_answer
+from bot.slack.views.questions import Asked, answer_label, read_block_id
 
 log = logging.getLogger(__name__)
 
@@ -63,35 +62,36 @@ def answer(
     value: object,
 ) -> None:
     asked = read_block_id(str(action.get("block_id") or ""))
-    person = parts.person(context)
-    if asked is None or person is None or asked.owner != owner_tag(person) or value is None:
-        ack()
-        log.info("a click that was not the question owner's was ignored")
-        return
-    with parts.locks.hold(person), parts.store.writing():  # one commit, before the ack
-        note, replies = _choose(parts, person, asked, value)
-    ack()
-    container = body.get("container") or {}
-    channel, ts = container.get("channel_id"), container.get("message_ts")
-    message = body.get("message") or {}
-    posts = compose(replies, owner=asked.owner)
+    channel = (body.get("container") or {}).get("channel_id")
 
-    def deliver() -> None:
-        if note and channel and ts:
-            blocks = with_answer(
-                message.get("blocks") or [], asked_block=action["block_id"], note=note
-            )
-            parts.delivery.update(
-                channel=channel, ts=ts, text=copy.text("fallback.message"), blocks=blocks
-            )
-        if posts and channel:
-            parts.delivery.post(channel=channel, posts=posts, thread_ts=message.get("thread_ts"))
+    def owns(person: Person) -> bool:
+        if asked is None or asked.owner != owner_tag(person) or value is None:
+            log.info("a click that was not the question owner's was ignored")
+            return False
+        return True
 
-    parts.lanes.submit(person.id, deliver)
-    if home.finished(replies) and context.user_id:
-        if channel:
-            cleanup.clear_questions_later(parts, person, channel=channel, replies=replies)
-        home.publish_later(parts, person, user_id=context.user_id)
+    def choose(person: Person) -> tuple[str | None, Handled]:
+        assert asked is not None  # see `owns`
+        notes: list[str | None] = []
+
+        def run() -> list[Reply]:
+            note, replies = _choose(parts, person, asked, value)
+            notes.append(note)
+            return replies
+
+        done = handled(parts, person, run)
+        return notes[0], done
+
+    def then(person: Person, chosen: tuple[str | None, Handled]) -> Job:
+        note, done = chosen
+        block_id = str(action.get("block_id") or "")
+        shown = (
+            (lambda: replace_controls(parts, body, block_id=block_id, note=note)) if note else None
+        )
+        thread_ts = (body.get("message") or {}).get("thread_ts")
+        return say(parts, person, done, channel=channel, thread_ts=thread_ts, before=shown)
+
+    respond(parts, ack=ack, context=context, guard=owns, engine=choose, then=then)
 
 
 def _choose(

@@ -13,66 +13,72 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.engine.people import Person
 from bot.engine.replies import Reply, Say
-from bot.slack.identity import owner_tag
-from bot.slack.listeners import forget
+from bot.slack.listeners import forget, weekly_actions
 from bot.slack.listeners.events import readable
 from bot.slack.parts import Parts
-from bot.slack.views import copy, export, notices
-from bot.slack.views.blocks import Post, compose
-from bot.weekly import commands as weekly
+from bot.slack.respond import Job, respond, respond_in_dm, say
+from bot.slack.views import copy, export
 
 
 def register(app: App, parts: Parts) -> None:
     @app.command("/reflect")
     def on_reflect(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
-        person = parts.person(context, greet=True)
-        user_id = context.user_id
-        if person is None or not user_id:
-            ack()
-            return
         text = " ".join(readable(command.get("text")).split())
         word = text.lower()
-        elsewhere = word in ("forget", "export") or word == "weekly" or word.startswith("weekly ")
-        with parts.locks.hold(person), parts.store.writing():  # one commit, before the ack
-            screened = parts.conversations.screen_input(person, text)  # before anything else
-            replies = screened.replies
-            first: list[Post] = []
-            if screened.go_on and not elsewhere:
-                replies = [*replies, *subcommand(parts, person, text=text, word=word)]
-                if not screened.replies:  # a card, if any, is said first and alone
-                    first = notices.first_posts(parts, person)
-        if not (screened.go_on and elsewhere):
-            # The command's replies; or the crisis card or check-in question and nothing else.
-            _ack_elsewhere(ack, parts, command, user_id)
-            _post_later(parts, person, user_id=user_id, replies=replies, first=first)
-            return
-        if replies:  # the gentle card, then the command as usual
-            _post_later(parts, person, user_id=user_id, replies=replies, first=[])
-        if word == "forget":
-            ack()
-            trigger_id = str(command.get("trigger_id") or "")
-            parts.lanes.submit(person.id, lambda: forget.open_modal(parts, trigger_id=trigger_id))
-            return
-        if word == "export":  # in a modal: never a message, so never in the Slack history
-            ack()
-            trigger_id = str(command.get("trigger_id") or "")
-            parts.lanes.submit(
-                person.id, lambda: export.open_modal(parts, person, trigger_id=trigger_id)
+        if not _screened(parts, ack=ack, context=context, command=command, text=text):
+            return  # the crisis card or the check-in question, and nothing else
+        if word == "weekly" or word.startswith("weekly "):  # the weekly reminders: bot.weekly
+            weekly_actions.on_command(parts, ack=ack, context=context, command=command)
+        elif word in ("forget", "export"):  # no engine work: a modal
+            respond(
+                parts,
+                ack=ack,
+                context=context,
+                engine=lambda _: None,
+                transaction=False,
+                answer=lambda _: {},
+                then=lambda person, _: _data(parts, person, word=word, command=command),
             )
-            return
-        weekly.on_command(parts, ack=ack, context=context, text=text)  # weekly reminders
+        else:
+            respond_in_dm(
+                parts,
+                ack=ack,
+                context=context,
+                answer=lambda _: _where(parts, command),
+                engine=lambda person: subcommand(parts, person, text=text, word=word),
+            )
 
 
-def _post_later(
-    parts: Parts, person: Person, *, user_id: str, replies: list[Reply], first: list[Post]
-) -> None:
-    posts = first + compose(replies, owner=owner_tag(person))
-    parts.lanes.submit(person.id, lambda: post_to_dm(parts, user_id=user_id, posts=posts))
+def _data(parts: Parts, person: Person, *, word: str, command: dict[str, Any]) -> Job:
+    """`/reflect forget` opens the confirmation modal; `/reflect export` opens the reflections
+    in a modal: never a message, so never in the Slack history."""
+    trigger_id = str(command.get("trigger_id") or "")
+    if word == "forget":
+        return lambda: forget.open_modal(parts, trigger_id=trigger_id)
+    return lambda: export.open_modal(parts, person, trigger_id=trigger_id)
+
+
+def _screened(
+    parts: Parts, *, ack: Ack, context: BoltContext, command: dict[str, Any], text: str
+) -> bool:
+    """The text after `/reflect` goes through the safety screen before anything else, whatever
+    it asks for. A card is posted in the DM; True when the command then goes on as usual (no
+    card, or the gentle one), False when it was answered here (a crisis card, a check-in)."""
+    person = parts.person(context, greet=True)
+    if person is None or not context.user_id:
+        return True  # the command's own listener acks
+    with parts.locks.hold(person), parts.store.writing():  # one commit, before the ack
+        screened = parts.conversations.screen_input(person, text)
+    if screened.replies:
+        parts.lanes.submit(person.id, say(parts, person, screened.replies, user_id=context.user_id))
+    if not screened.go_on:
+        ack(**_where(parts, command))
+    return screened.go_on
 
 
 def subcommand(parts: Parts, person: Person, *, text: str, word: str) -> list[Reply]:
     """What `/reflect TEXT` does to the person's reflection, as the engine's replies (the text
-    has been through the safety screen: see `on_reflect`)."""
+    has been through the safety screen: see `_screened`)."""
     conversations = parts.conversations
     if not word:
         return conversations.offer(person)
@@ -94,16 +100,8 @@ def subcommand(parts: Parts, person: Person, *, text: str, word: str) -> list[Re
     ]
 
 
-def post_to_dm(parts: Parts, *, user_id: str, posts: list[Post]) -> None:
-    channel = parts.delivery.dm_channel(user_id=user_id)
-    if channel:
-        parts.delivery.post(channel=channel, posts=posts)
-
-
-def _ack_elsewhere(ack: Ack, parts: Parts, command: dict[str, Any], user_id: str) -> None:
-    """Ack; typed outside the bot's DM, say (only to them) that the answer is in the DM."""
+def _where(parts: Parts, command: dict[str, Any]) -> dict[str, Any]:
+    """The ack's text: typed outside the bot's DM, say (only to them) that the answer is there."""
+    user_id = str(command.get("user_id") or "")
     in_dm = command.get("channel_id") == parts.delivery.known_dm(user_id=user_id)
-    if in_dm:
-        ack()
-    else:
-        ack(text=copy.text("command.sent"))
+    return {} if in_dm else {"text": copy.text("command.sent")}

@@ -8,7 +8,9 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk.models.views import View
 
+from bot.engine.people import Person
 from bot.slack.parts import Parts
+from bot.slack.respond import respond
 from bot.slack.views import copy
 from bot.slack.views.mrkdwn import plain, sections
 
@@ -44,11 +46,16 @@ def open_modal(parts: Parts, *, trigger_id: str) -> None:
 def register(app: App, parts: Parts) -> None:
     @app.view(CALLBACK_ID)
     def on_confirm(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-        person = parts.person(context)
-        if person is None:
-            ack()
-            return
-        with parts.locks.hold(person):
-            count = parts.store.forget(person)
+        respond(
+            parts,
+            ack=ack,
+            context=context,
+            engine=_forget,
+            answer=lambda count: {"response_action": "update", "view": done_view(count=count)},
+            transaction=False,  # erasure commits in steps of its own: the key first
+        )
+
+    def _forget(person: Person) -> int:
+        count = parts.store.forget(person)
         log.info("a person's data was erased on request")
-        ack(response_action="update", view=done_view(count=count))
+        return count

@@ -1,7 +1,9 @@
 """Direct messages to the bot: every one goes through the engine (safety screen first).
 
-The answer is stored by the engine before the ack; the replies are posted after it, in order,
-on the person's lane, in the thread the person wrote in, if they wrote in one.
+Every message a person writes is read, whatever its subtype (a file shared with a comment, a
+reply in a thread of the DM...): bot.slack.listeners.events says which are theirs. The answer
+is stored by the engine before the ack; the replies are posted after it, in order, on the
+person's lane, in the thread where the person wrote, if they wrote in one.
 """
 
 from __future__ import annotations
@@ -10,10 +12,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot.engine.replies import AfterCrisis, CheckIn, Signpost
-from bot.slack.delivery import cleanup
-from bot.slack.identity import owner_tag
-from bot.slack.listeners import home
+from bot.engine.people import Person
 from bot.slack.listeners.events import (
     first_delivery,
     for_another_app,
@@ -21,11 +20,7 @@ from bot.slack.listeners.events import (
     readable,
 )
 from bot.slack.parts import Parts
-from bot.slack.views import notices
-from bot.slack.views.blocks import compose
-
-#: Replies that are said before anything else, on their own.
-SAFETY_REPLIES = (Signpost, CheckIn, AfterCrisis)
+from bot.slack.respond import Handled, Job, handled, respond, say
 
 
 def register(app: App, parts: Parts) -> None:
@@ -36,36 +31,22 @@ def register(app: App, parts: Parts) -> None:
         if not is_direct_message(event) or for_another_app(body, app_id=parts.app_id):
             ack()
             return
-        person = parts.person(context, greet=True)
-        if person is None:
-            ack()
-            return
+
+        def receive(person: Person) -> Handled | None:
+            # The claim commits with the engine's writes, before the ack; a failure rolls the
+            # claim back too, so there is no ack and Slack's redelivery is processed.
+            if not first_delivery(parts, body):
+                return None
+            text = readable(event.get("text"))
+            return handled(
+                parts, person, lambda: parts.conversations.receive(person, text), typed=True
+            )
+
+        def then(person: Person, done: Handled | None) -> Job:
+            if done is None:
+                return None
+            return say(parts, person, done, channel=channel, thread_ts=thread_ts)
+
         channel = str(event["channel"])
         thread_ts = str(event["thread_ts"]) if event.get("thread_ts") else None
-        with parts.locks.hold(person):
-            # The claim and all the engine writes commit together, before the ack; a failure
-            # rolls the claim back too, so there is no ack and Slack's redelivery is processed.
-            with parts.store.writing():
-                fresh = first_delivery(parts, body)
-                text = readable(event.get("text"))
-                first: list[Any] = []
-                replies = []
-                if fresh:
-                    session = parts.store.load_session(person)
-                    answering = session is not None and session.status == "active"
-                    replies = parts.conversations.receive(person, text)
-                    if not any(isinstance(reply, SAFETY_REPLIES) for reply in replies):
-                        # a card or the check-in question is said first and alone
-                        first = notices.first_posts(parts, person, typed_answer=answering)
-            ack()
-            if not fresh:
-                return
-            posts = first + compose(replies, owner=owner_tag(person))
-            parts.lanes.submit(person.id, lambda: _post(parts, channel, posts, thread_ts))
-            if home.finished(replies):
-                cleanup.clear_questions_later(parts, person, channel=channel, replies=replies)
-                home.publish_later(parts, person, user_id=str(event["user"]))
-
-
-def _post(parts: Parts, channel: str, posts: list[Any], thread_ts: str | None) -> None:
-    parts.delivery.post(channel=channel, posts=posts, thread_ts=thread_ts)
+        respond(parts, ack=ack, context=context, greet=True, engine=receive, then=then)

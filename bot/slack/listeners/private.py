@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -17,18 +18,15 @@ from slack_sdk.models.blocks import ContextBlock, InputBlock, PlainTextInputElem
 from slack_sdk.models.views import View
 
 from bot.engine.people import Person
-from bot.engine.replies import Question, Reply
+from bot.engine.replies import Question
 from bot.engine.support import Screened
-from bot.slack.delivery import cleanup
 from bot.slack.identity import owner_tag
-from bot.slack.listeners import home
-from bot.slack.listeners.command import post_to_dm
 from bot.slack.parts import Parts
+from bot.slack.respond import Handled, Job, handled, respond, say, user_of
 from bot.slack.views import copy
-from bot.slack.views.blocks import compose
 from bot.slack.views.fitting import MODAL_TITLE, shorten
 from bot.slack.views.mrkdwn import plain, sections
-from bot.slack.views.questions import WRITE_PRIVATELY, read_block_id, with_answer
+from bot.slack.views.questions import WRITE_PRIVATELY, Asked, read_block_id, with_answer
 
 log = logging.getLogger(__name__)
 
@@ -67,117 +65,134 @@ def register(app: App, parts: Parts) -> None:
     def on_write(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
     ) -> None:
-        ack()
         block = str(action.get("block_id") or "")
         asked = read_block_id(block)
-        person = parts.person(context)
         trigger_id = str(body.get("trigger_id") or "")
-        if asked is None or person is None or asked.owner != owner_tag(person) or not trigger_id:
-            log.info("a Write privately click that was not the question owner's was ignored")
-            return
-        question = parts.conversations.current(person)
-        if question is None or (question.flow_id, question.step_id) != (
-            asked.flow_id,
-            asked.step_id,
-        ):
-            return
         container = body.get("container") or {}
-        metadata = json.dumps(
-            {"b": block, "c": container.get("channel_id"), "t": container.get("message_ts")}
-        )
-        view = answer_view(question, metadata=metadata)
-        parts.lanes.submit(
-            person.id, lambda: parts.delivery.open_view(trigger_id=trigger_id, view=view)
+        where = {"b": block, "c": container.get("channel_id"), "t": container.get("message_ts")}
+
+        def then(person: Person, question: Question | None) -> Job:
+            if question is None:
+                return None
+            view = answer_view(question, metadata=json.dumps(where))
+            return lambda: parts.delivery.open_view(trigger_id=trigger_id, view=view)
+
+        respond(
+            parts,
+            ack=ack,
+            context=context,
+            guard=lambda person: _owns(person, asked) and bool(trigger_id),
+            engine=lambda person: _waiting(parts, person, asked),
+            then=then,
+            transaction=False,
         )
 
     @app.view(CALLBACK_ID)
     def on_submit(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         view = body.get("view") or {}
-        person = parts.person(context)
-        try:
-            where = json.loads(view.get("private_metadata") or "{}")
-        except ValueError:
-            where = {}
+        where = _where(view)
         asked = read_block_id(str(where.get("b") or ""))
         values = (view.get("state") or {}).get("values") or {}
         text = str(((values.get(INPUT_BLOCK) or {}).get(INPUT_ACTION) or {}).get("value") or "")
-        if person is None or asked is None or asked.owner != owner_tag(person):
-            ack()
-            return
-        replies: list[Reply] | None = None
-        screened: Screened | None = None
-        with parts.locks.hold(person), parts.store.writing():  # one commit, before the ack
-            current = parts.conversations.current(person)
-            if current is not None and (current.flow_id, current.step_id) == (
-                asked.flow_id,
-                asked.step_id,
-            ):
-                # Typed "skip" means skip, as in the DM; an empty optional box skips too.
-                replies = parts.conversations.receive(person, text or "skip")
-            else:
+
+        def submit(person: Person) -> Handled | Stale:
+            if _waiting(parts, person, asked) is None:
                 # No longer an answer to anything, but still the person's words: screened.
-                screened = parts.conversations.screen_input(person, text)
-        if replies is None:
-            _answer_stale_box(
-                parts, ack, person, screened, owner=asked.owner, user_id=context.user_id
-            )
-            return
-        ack()
-        refused = any(
-            isinstance(reply, Question) and reply.step_id == asked.step_id and reply.reason
-            for reply in replies
+                return Stale(parts.conversations.screen_input(person, text))
+            # Typed "skip" means skip, as in the DM; an empty optional box skips too.
+            run = lambda: parts.conversations.receive(person, text or "skip")  # noqa: E731
+            return handled(parts, person, run)
+
+        def then(person: Person, done: Handled | Stale) -> Job:
+            if isinstance(done, Stale):
+                replies = done.screened.replies
+                return say(parts, person, replies, user_id=user_of(person)) if replies else None
+            return _said(parts, person, done, where=where, asked=asked)
+
+        respond(
+            parts,
+            ack=ack,
+            context=context,
+            guard=lambda person: _owns(person, asked),
+            engine=submit,
+            answer=_answer,
+            then=then,
         )
-        channel, ts = where.get("c"), where.get("t")
-        posts = compose(replies, owner=asked.owner)
-        user_id = context.user_id or ""
-
-        def deliver() -> None:
-            target = channel or parts.delivery.dm_channel(user_id=user_id)
-            if not target:
-                return
-            if ts and not refused:
-                answered = copy.text("private.answered")
-                message_blocks = _message_blocks(parts, channel=target, ts=str(ts))
-                if message_blocks is not None:
-                    blocks = with_answer(message_blocks, asked_block=str(where["b"]), note=answered)
-                    parts.delivery.update(
-                        channel=target,
-                        ts=str(ts),
-                        text=copy.text("fallback.message"),
-                        blocks=blocks,
-                    )
-            if posts:
-                parts.delivery.post(channel=target, posts=posts)
-
-        parts.lanes.submit(person.id, deliver)
-        if home.finished(replies) and user_id:
-            if channel:
-                cleanup.clear_questions_later(parts, person, channel=str(channel), replies=replies)
-            home.publish_later(parts, person, user_id=user_id)
 
 
-def _answer_stale_box(
+@dataclass(frozen=True)
+class Stale:
+    """A box whose question was answered or left meanwhile: its words are not taken as an
+    answer, but what the safety screen found in them is said (in the DM)."""
+
+    screened: Screened
+
+
+def _answer(done: Handled | Stale) -> dict[str, Any]:
+    """The box closes once its words are taken, or when the screen's card or question needs
+    the person's attention first; otherwise it stays open to say the question has moved on."""
+    if isinstance(done, Stale) and done.screened.go_on:
+        return _stale()
+    return {}
+
+
+def _owns(person: Person, asked: Asked | None) -> bool:
+    if asked is None or asked.owner != owner_tag(person):
+        log.info("a Write privately click that was not the question owner's was ignored")
+        return False
+    return True
+
+
+def _waiting(parts: Parts, person: Person, asked: Asked | None) -> Question | None:
+    """The question `asked`, if it is the one now waiting for the person's answer."""
+    question = parts.conversations.current(person)
+    if asked is None or question is None:
+        return None
+    if (question.flow_id, question.step_id) != (asked.flow_id, asked.step_id):
+        return None
+    return question
+
+
+def _where(view: dict[str, Any]) -> dict[str, Any]:
+    try:
+        where = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return where if isinstance(where, dict) else {}
+
+
+def _stale() -> dict[str, Any]:
+    return {"response_action": "errors", "errors": {INPUT_BLOCK: copy.text("private.stale")}}
+
+
+def _said(
     parts: Parts,
-    ack: Ack,
     person: Person,
-    screened: Screened | None,
+    done: Handled | None,
     *,
-    owner: str,
-    user_id: str | None,
-) -> None:
-    """A box whose question was answered or left meanwhile: its words are not taken, and the
-    box stays open to say so, unless the safety screen found something. Then what the screen
-    calls for (the crisis card, the check-in question, the gentle card) goes to the DM, and
-    the box closes if the card or question needs the person's attention first."""
-    if screened is None or not screened.replies or not user_id:
-        ack(response_action="errors", errors={INPUT_BLOCK: copy.text("private.stale")})
-        return
-    if screened.go_on:
-        ack(response_action="errors", errors={INPUT_BLOCK: copy.text("private.stale")})
-    else:
-        ack()
-    posts = compose(screened.replies, owner=owner)
-    parts.lanes.submit(person.id, lambda: post_to_dm(parts, user_id=user_id, posts=posts))
+    where: dict[str, Any],
+    asked: Asked | None,
+) -> Job:
+    """Post the replies where the question was; its message says it was answered privately
+    (never the words), unless the answer was refused."""
+    if done is None or asked is None:
+        return None
+    refused = any(
+        isinstance(reply, Question) and reply.step_id == asked.step_id and reply.reason
+        for reply in done.replies
+    )
+    channel, ts, user_id = where.get("c"), where.get("t"), user_of(person)
+
+    def mark() -> None:
+        target = channel or parts.delivery.dm_channel(user_id=user_id or "")
+        blocks = _message_blocks(parts, channel=target, ts=str(ts)) if target and ts else None
+        if target and ts and blocks is not None and not refused:
+            note = copy.text("private.answered")
+            blocks = with_answer(blocks, asked_block=str(where["b"]), note=note)
+            text = copy.text("fallback.message")
+            parts.delivery.update(channel=target, ts=str(ts), text=text, blocks=blocks)
+
+    return say(parts, person, done, channel=channel, user_id=user_id, before=mark)
 
 
 def _message_blocks(parts: Parts, *, channel: str, ts: str) -> list[dict[str, Any]] | None:

@@ -12,12 +12,13 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
+from bot.engine.people import Person
 from bot.engine.replies import Reply
 from bot.slack.identity import owner_tag
+from bot.slack.listeners.actions import replace_controls
 from bot.slack.parts import Parts
+from bot.slack.respond import Job, respond, say
 from bot.slack.views import copy
-from bot.slack.views.blocks import compose
-from bot.slack.views.questions import with_answer
 from bot.slack.views.safety_questions import AFTER_CRISIS, CHECK_IN, block_id
 
 log = logging.getLogger(__name__)
@@ -46,41 +47,30 @@ def _answer(
     context: BoltContext,
     question: str,
 ) -> None:
-    person = parts.person(context, greet=True)
-    if person is None or action.get("block_id") != block_id(question, owner=owner_tag(person)):
-        ack()
-        log.info("a click that was not the question owner's was ignored")
-        return
     value = str(action.get("action_id", "")).partition(":")[2]
     conversations = parts.conversations
-    with parts.locks.hold(person), parts.store.writing():  # one commit, before the ack
-        replies: list[Reply] = (
-            conversations.check_in_answered(person, value)
-            if question == CHECK_IN
-            else conversations.after_crisis(person, value)
-        )
-    ack()
-    container = body.get("container") or {}
-    message = body.get("message") or {}
-    channel, ts = container.get("channel_id"), container.get("message_ts")
-    thread_ts = message.get("thread_ts")
-    label = _label(message, action_id=str(action.get("action_id")))
-    posts = compose(replies, owner=owner_tag(person))
 
-    def deliver() -> None:
-        if channel and ts:
-            blocks = with_answer(
-                message.get("blocks") or [],
-                asked_block=str(action["block_id"]),
-                note=copy.text("question.answered", answer=label),
-            )
-            parts.delivery.update(
-                channel=channel, ts=ts, text=message.get("text") or "", blocks=blocks
-            )
-        if posts and channel:
-            parts.delivery.post(channel=channel, posts=posts, thread_ts=thread_ts)
+    def owns(person: Person) -> bool:
+        if action.get("block_id") != block_id(question, owner=owner_tag(person)):
+            log.info("a click that was not the question owner's was ignored")
+            return False
+        return True
 
-    parts.lanes.submit(person.id, deliver)
+    def answered(person: Person) -> list[Reply]:
+        if question == CHECK_IN:
+            return conversations.check_in_answered(person, value)
+        return conversations.after_crisis(person, value)
+
+    def then(person: Person, replies: list[Reply]) -> Job:
+        message = body.get("message") or {}
+        channel = (body.get("container") or {}).get("channel_id")
+        label = _label(message, action_id=str(action.get("action_id")))
+        note = copy.text("question.answered", answer=label)
+        shown = lambda: replace_controls(parts, body, block_id=str(action["block_id"]), note=note)  # noqa: E731
+        thread_ts = message.get("thread_ts")
+        return say(parts, person, replies, channel=channel, thread_ts=thread_ts, before=shown)
+
+    respond(parts, ack=ack, context=context, greet=True, guard=owns, engine=answered, then=then)
 
 
 def _label(message: dict[str, Any], *, action_id: str) -> str:

@@ -70,6 +70,8 @@ IDLE_TIMEOUT = 30
 #: Connections open at once before the oldest idle or unfinished ones are closed.
 CONNECTION_LIMIT = 256
 DEFAULT_HOST = "127.0.0.1"
+#: Seconds between warnings that connections were closed to make room.
+EVICTION_NOTICE_EVERY = 60.0
 
 
 def wsgi_app(
@@ -166,6 +168,8 @@ class _BoundedServer(TcpWSGIServer):
     def __init__(self, *args: Any, request_timeout: float, soft_limit: int, **kw: Any) -> None:
         self.request_timeout = request_timeout
         self.soft_limit = soft_limit
+        self.evicted = 0
+        self.last_eviction_notice = -EVICTION_NOTICE_EVERY
         super().__init__(*args, **kw)
 
     def _channels(self) -> list[Any]:
@@ -192,7 +196,14 @@ class _BoundedServer(TcpWSGIServer):
         waiting.sort(key=lambda channel: channel.last_activity)
         for channel in waiting[:excess]:
             channel.will_close = True
-        log.warning("too many connections: closed %d idle or unfinished ones", excess)
+        self.evicted += min(excess, len(waiting))
+        now = time.monotonic()
+        if now - self.last_eviction_notice >= EVICTION_NOTICE_EVERY:  # one line a minute at most
+            log.warning(
+                "too many connections: closed %d idle or unfinished ones to make room",
+                self.evicted,
+            )
+            self.evicted, self.last_eviction_notice = 0, now
 
 
 class HttpServer:
@@ -237,10 +248,7 @@ class HttpServer:
         self._grace = grace
         self._stopping = threading.Event()
         self._stopped = threading.Event()
-        #: Held while the loop's sockets and trigger are closed, so that `stop()` never wakes
-        #: a trigger whose descriptor is closed (or, worse, already reused by another file).
-        self._closing = threading.Lock()
-        self._closed = False
+        self._closing = threading.Lock()  # the trigger is never pulled once it is closed
 
     @property
     def host(self) -> str:
@@ -257,14 +265,23 @@ class HttpServer:
         loop_timeout = 0.5
         try:
             while not self._stopping.is_set():
-                wasyncore.loop(timeout=loop_timeout, map=self._map, count=1)
+                try:
+                    wasyncore.loop(timeout=loop_timeout, map=self._map, count=1)
+                except OSError as error:  # a connection's socket went away under select()
+                    log.warning("the HTTP loop recovered from %s", type(error).__name__)
+                    self._drop_closed()
             self._finish_in_hand(loop_timeout=0.05)
         finally:
             with self._closing:
+                self._stopped.set()
                 wasyncore.close_all(self._map)
-                self._closed = True
             self._server.task_dispatcher.shutdown(timeout=self._grace)
-            self._stopped.set()
+
+    def _drop_closed(self) -> None:
+        for fd, dispatcher in list(self._map.items()):
+            sock = getattr(dispatcher, "socket", None)
+            if sock is None or sock.fileno() < 0:
+                self._map.pop(fd, None)
 
     def _finish_in_hand(self, *, loop_timeout: float) -> None:
         """Stop accepting, then keep the loop turning until requests in hand are answered."""
@@ -282,7 +299,7 @@ class HttpServer:
         """Ask `run()` to end (from any thread); with `wait`, wait that long for it."""
         self._stopping.set()
         with self._closing:
-            if not self._closed:
+            if not self._stopped.is_set():
                 self._server.pull_trigger()  # wake the loop from select()
         if wait is not None:
             self._stopped.wait(wait)

@@ -13,16 +13,17 @@ from typing import Protocol
 
 from slack_sdk import WebClient
 
-from bot.engine.conversation import Conversations, utcnow
+from bot.engine.clock import utcnow
+from bot.engine.conversation import Conversations
 from bot.settings import Settings
 from bot.slack.app import build_app
-from bot.slack.delivery.client import web_client
+from bot.slack.delivery.gateway import web_client
 from bot.slack.delivery.lanes import Lanes
-from bot.slack.listeners.home import WeeklySection, weekly_section
 from bot.slack.serving.housekeeping import Housekeeping
 from bot.slack.serving.http import HttpServer
 from bot.slack.serving.socket import SocketModeRunner
 from bot.store.sqlite import SqliteStore
+from bot.weekly.actions import WeeklyActions
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def serve(
     stop: threading.Event,
     host: str | None = None,
     client: WebClient | None = None,
-    weekly: WeeklySection = weekly_section,
+    weekly: WeeklyActions | None = None,
     background: Sequence[Background] = (),
 ) -> None:
     client = client or web_client(settings=settings)

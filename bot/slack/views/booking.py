@@ -18,8 +18,9 @@ from bot.slack.views import copy
 from bot.slack.views.fitting import BUTTON_TEXT, SECTION_TEXT, shorten
 from bot.slack.views.mrkdwn import escape, markdown
 
-#: Mail programs cut long mailto links; an agenda longer than this is shortened.
-MOST_AGENDA = 1500
+#: The longest mailto link, so that it fits in a section (3,000 characters) with the details
+#: and mail programs take it whole; a longer agenda is shortened to fit.
+MOST_LINK = 1800
 OPEN_ACTION = "supervisor_open"
 
 
@@ -47,10 +48,11 @@ def supervisor_blocks(
         lines += [
             f"{copy.text(f'booking.{key}')}: {escape(value)}" for key, value in details if value
         ]
+        email_line = None
         if supervisor.email:
             label = copy.text("booking.email_with_agenda" if agenda else "booking.email")
             link = mailto(supervisor.email, agenda=agenda)
-            lines.append(f"<{link}|{escape(label.format(email=supervisor.email))}>")
+            email_line = f"<{link}|{escape(label.format(email=supervisor.email))}>"
         accessory = None
         if supervisor.booking_url:
             accessory = ButtonElement(
@@ -69,19 +71,27 @@ def supervisor_blocks(
                 accessory=accessory,
             )
         )
+        if email_line:  # a section of its own, so the link is never cut short
+            blocks.append(SectionBlock(text=markdown(email_line)))
     return blocks
 
 
 def mailto(address: str, *, agenda: str | None) -> str:
-    """A mailto link with the subject and, when there is one, the agenda filled in."""
+    """A mailto link with the subject and, when there is one, the agenda filled in (shortened
+    until the link fits MOST_LINK)."""
     subject = copy_engine("suggestion.email_subject")
-    if agenda:
-        body = copy_engine("suggestion.email_body").replace(
-            "{agenda}", shorten(agenda, limit=MOST_AGENDA)
-        )
-    else:
+    if not agenda:
         body = copy_engine("suggestion.email_body_no_agenda")
-    return f"mailto:{address}?subject={quote(subject)}&body={quote(body)}"
+        return f"mailto:{address}?subject={quote(subject)}&body={quote(body)}"
+    limit = len(agenda)
+    while True:
+        body = copy_engine("suggestion.email_body").replace(
+            "{agenda}", shorten(agenda, limit=max(limit, 1))
+        )
+        link = f"mailto:{address}?subject={quote(subject)}&body={quote(body)}"
+        if len(link) <= MOST_LINK or limit <= 1:
+            return link
+        limit = limit * 3 // 4
 
 
 def copy_engine(key: str) -> str:

@@ -1,7 +1,7 @@
-"""The weekly nudge as a Slack message, built with slack_sdk's block models.
+"""The weekly reminder as a Slack message, built with slack_sdk's block models.
 
-The first nudge a person gets from a team is the consent message: who switched it on, that the
-answers are private to them, "Not for me" and "Remind me later". Every nudge offers the weekly
+The first reminder a person gets from a team is the consent message: who switched it on, that the
+answers are private to them, "Not for me" and "Remind me later". Every reminder offers the weekly
 check-in with one button and the other flows in a menu.
 """
 
@@ -26,7 +26,7 @@ from bot.weekly import copy
 
 WEEKLY_FLOW = "weekly-checkin"
 
-#: action_ids the nudge's controls carry (handled in bot.slack.listeners.weekly_actions).
+#: action_ids the reminder's controls carry (handled in bot.slack.listeners.weekly_actions).
 START = "weekly_start"
 CHOOSE = "weekly_choose"
 NOT_FOR_ME = "weekly_not_for_me"
@@ -40,7 +40,7 @@ class FlowChoice:
 
 
 @dataclass(frozen=True)
-class NudgeMessage:
+class ReminderMessage:
     text: str
     blocks: list[dict[str, Any]]
 
@@ -56,17 +56,17 @@ def compose(
     lead_user: str | None,
     when: str,
     weekly_flow: str = WEEKLY_FLOW,
-) -> NudgeMessage:
-    """The nudge for a ledger row. `lead_user` (the unsealed id of who switched it on) is only
+) -> ReminderMessage:
+    """The reminder for a ledger row. `lead_user` (the unsealed id of who switched it on) is only
     needed for the consent message."""
     if entry.kind == "reminder":
-        body = copy.text("nudge.reminder")
+        body = copy.text("reminder.asked_for")
     elif entry.consent and lead_user:
-        body = copy.text("nudge.consent", lead=lead_user, channel=entry.channel, when=when)
+        body = copy.text("reminder.consent", lead=lead_user, channel=entry.channel, when=when)
     else:
-        body = copy.text("nudge.weekly")
+        body = copy.text("reminder.weekly")
     template = _message(body, entry.kind, tuple(flows), weekly_flow)
-    return NudgeMessage(text=template.text, blocks=_with_row(template.blocks, entry.id))
+    return ReminderMessage(text=template.text, blocks=_with_row(template.blocks, entry.id))
 
 
 def _with_row(value: Any, row: str) -> Any:
@@ -80,8 +80,10 @@ def _with_row(value: Any, row: str) -> Any:
 
 
 @lru_cache(maxsize=256)
-def _message(body: str, kind: str, flows: tuple[FlowChoice, ...], weekly_flow: str) -> NudgeMessage:
-    """Built with slack_sdk's models (which check Block Kit's limits) once per kind of nudge."""
+def _message(
+    body: str, kind: str, flows: tuple[FlowChoice, ...], weekly_flow: str
+) -> ReminderMessage:
+    """Built with slack_sdk's models (which check Block Kit's limits) once per kind of reminder."""
     main = next((flow for flow in flows if flow.id == weekly_flow), None) or (
         flows[0] if flows else None
     )
@@ -90,7 +92,7 @@ def _message(body: str, kind: str, flows: tuple[FlowChoice, ...], weekly_flow: s
     if main is not None:
         elements.append(
             ButtonElement(
-                text=copy.text("nudge.start") if main.id == weekly_flow else main.title[:75],
+                text=copy.text("reminder.start") if main.id == weekly_flow else main.title[:75],
                 action_id=START,
                 value=f"{_ROW}:{main.id}",
                 style="primary",
@@ -100,7 +102,7 @@ def _message(body: str, kind: str, flows: tuple[FlowChoice, ...], weekly_flow: s
     if others:
         elements.append(
             StaticSelectElement(
-                placeholder=copy.text("nudge.other_flows"),
+                placeholder=copy.text("reminder.other_flows"),
                 action_id=CHOOSE,
                 options=[
                     Option(text=flow.title[:75], value=f"{_ROW}:{flow.id}") for flow in others
@@ -108,11 +110,13 @@ def _message(body: str, kind: str, flows: tuple[FlowChoice, ...], weekly_flow: s
             )
         )
     if kind == "weekly":
-        elements.append(ButtonElement(text=copy.text("nudge.later"), action_id=LATER, value=_ROW))
+        elements.append(
+            ButtonElement(text=copy.text("reminder.later"), action_id=LATER, value=_ROW)
+        )
     elements.append(
-        ButtonElement(text=copy.text("nudge.not_for_me"), action_id=NOT_FOR_ME, value=_ROW)
+        ButtonElement(text=copy.text("reminder.not_for_me"), action_id=NOT_FOR_ME, value=_ROW)
     )
     blocks.append(ActionsBlock(block_id="weekly_nudge", elements=elements))
-    return NudgeMessage(
-        text=copy.text("nudge.fallback"), blocks=[block.to_dict() for block in blocks]
+    return ReminderMessage(
+        text=copy.text("reminder.fallback"), blocks=[block.to_dict() for block in blocks]
     )

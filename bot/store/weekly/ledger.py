@@ -36,7 +36,7 @@ SkipReason = Literal[
 
 @dataclass(frozen=True)
 class Planned:
-    """A nudge the planner wants in the ledger."""
+    """A reminder the planner wants in the ledger."""
 
     person: str
     week: str
@@ -51,18 +51,11 @@ class Planned:
         return f"Planned({self.week}, {self.kind}, skipped={self.skipped})"
 
 
-@dataclass(frozen=True)
-class LedgerEntry:
+@dataclass(frozen=True, kw_only=True)
+class LedgerEntry(Planned):
     """One row of the ledger: a weekly reminder for one person, and how far it has got."""
 
     id: str
-    person: str
-    week: str
-    kind: Kind
-    channel: str
-    recipient_sealed: bytes
-    consent: bool
-    due_at: dt.datetime
     state: State
     attempts: int
     claim_token: str | None = None
@@ -90,59 +83,28 @@ def _moment(text: str | None) -> dt.datetime | None:
     return None if text is None else parse(text)
 
 
+#: Ledger columns read as they are stored, and those holding a time.
+_AS_STORED = ("id", "person", "week", "kind", "channel", "recipient_sealed", "state", "attempts")
+_OPTIONAL = ("claim_token", "sent_ts", "reason")
+_TIMES = ("lease_until", "created_at")
+
+
 def _entry(row: Row) -> LedgerEntry:
-    due_at = _moment(row["due_at"])
-    assert due_at is not None
-    return LedgerEntry(
-        id=row["id"],
-        person=row["person"],
-        week=row["week"],
-        kind=row["kind"],
-        channel=row["channel"],
-        recipient_sealed=row["recipient_sealed"],
-        consent=bool(row["consent"]),
-        due_at=due_at,
-        state=row["state"],
-        attempts=row["attempts"],
-        claim_token=row["claim_token"],
-        lease_until=_moment(row["lease_until"]),
-        sent_ts=row["sent_ts"],
-        reason=row["reason"],
-        created_at=_moment(row["created_at"]),
-    )
+    """A ledger row as a LedgerEntry (times as aware datetimes, consent as a bool)."""
+    values: dict[str, Any] = {name: row[name] for name in (*_AS_STORED, *_OPTIONAL)}
+    times: dict[str, Any] = {name: _moment(row[name]) for name in _TIMES}
+    return LedgerEntry(**values, **times, due_at=parse(row["due_at"]), consent=bool(row["consent"]))
 
 
 class Ledger(Tables):
     # ------------------------------------------------------------------ planning
 
-    def add(
-        self,
-        *,
-        person: str,
-        week: str,
-        kind: Kind,
-        channel: str,
-        recipient_sealed: bytes,
-        consent: bool,
-        due_at: dt.datetime,
-        now: dt.datetime,
-        skipped: SkipReason | None = None,
-    ) -> bool:
-        """Put a nudge in the ledger, once: False if this person already has one this week."""
-        planned = Planned(
-            person=person,
-            week=week,
-            kind=kind,
-            channel=channel,
-            recipient_sealed=recipient_sealed,
-            consent=consent,
-            due_at=due_at,
-            skipped=skipped,
-        )
+    def add(self, planned: Planned, *, now: dt.datetime) -> bool:
+        """Put a reminder in the ledger, once: False if this person already has one this week."""
         return bool(self.add_all([planned], now=now))
 
     def add_all(self, planned: Iterable[Planned], *, now: dt.datetime) -> list[Planned]:
-        """Put many nudges in the ledger in one transaction; returns those that went in (a
+        """Put many reminders in the ledger in one transaction; returns those that went in (a
         person who already has one that week keeps it)."""
         added: list[Planned] = []
         with self._db.writing() as db:
@@ -183,7 +145,7 @@ class Ledger(Tables):
         return {(row["person"], row["week"]) for row in rows}
 
     def ever_sent(self, *, person: str, channel: str) -> bool:
-        """Whether this person has had a nudge for this team before (then no consent text)."""
+        """Whether this person has had a reminder for this team before (then no consent text)."""
         rows = self._read(
             "SELECT 1 FROM reminder_ledger WHERE person = ? AND channel = ? AND state = 'sent' "
             "LIMIT 1",
@@ -210,50 +172,35 @@ class Ledger(Tables):
 
     def renew(self, entry: LedgerEntry, *, now: dt.datetime, lease: dt.timedelta) -> bool:
         """Extend our lease just before posting. False: the row is no longer ours to send."""
-        rows = self._write(
-            "UPDATE reminder_ledger SET lease_until = :lease, updated_at = :now "
-            "WHERE id = :id AND claim_token = :token AND state = 'claimed' "
-            "AND lease_until > :now RETURNING id",
-            self._held(entry, now) | {"lease": _stamp(now + lease)},
-        )
-        return bool(rows)
+        changes = "lease_until = :lease"
+        return self._move(entry, now, changes, "AND lease_until > :now", lease=_stamp(now + lease))
 
     def mark_sent(self, entry: LedgerEntry, *, ts: str, now: dt.datetime) -> bool:
         """Record the message ts. The DM channel is not kept: it would identify the person."""
-        rows = self._write(
-            "UPDATE reminder_ledger SET state = 'sent', sent_ts = :ts, lease_until = NULL, "
-            "updated_at = :now "
-            "WHERE id = :id AND claim_token = :token AND state = 'claimed' RETURNING id",
-            self._held(entry, now) | {"ts": ts},
-        )
-        return bool(rows)
+        return self._move(entry, now, "state = 'sent', sent_ts = :ts, lease_until = NULL", ts=ts)
 
     def mark_skipped(self, entry: LedgerEntry, *, reason: SkipReason, now: dt.datetime) -> bool:
-        rows = self._write(
-            "UPDATE reminder_ledger SET state = 'skipped', reason = :reason, "
-            "lease_until = NULL, updated_at = :now "
-            "WHERE id = :id AND claim_token = :token AND state = 'claimed' RETURNING id",
-            self._held(entry, now) | {"reason": reason},
-        )
-        return bool(rows)
+        changes = "state = 'skipped', reason = :reason, lease_until = NULL"
+        return self._move(entry, now, changes, reason=reason)
 
     def release(self, entry: LedgerEntry, *, retry_at: dt.datetime, now: dt.datetime) -> bool:
         """Give the row back to be tried again later (Slack was unavailable)."""
-        rows = self._write(
-            "UPDATE reminder_ledger SET state = 'due', claim_token = NULL, lease_until = NULL, "
-            "retry_at = :retry, updated_at = :now "
-            "WHERE id = :id AND claim_token = :token AND state = 'claimed' RETURNING id",
-            self._held(entry, now) | {"retry": _stamp(retry_at)},
-        )
-        return bool(rows)
+        changes = "state = 'due', claim_token = NULL, lease_until = NULL, retry_at = :retry"
+        return self._move(entry, now, changes, retry=_stamp(retry_at))
 
     def give_back(self, entry: LedgerEntry, *, now: dt.datetime) -> bool:
         """Hand back a row we have certainly not posted (we are stopping): as if never claimed."""
+        changes = "state = 'due', claim_token = NULL, lease_until = NULL"
+        return self._move(entry, now, changes + ", attempts = MAX(attempts - 1, 0)")
+
+    def _move(
+        self, entry: LedgerEntry, now: dt.datetime, changes: str, also: str = "", **values: Any
+    ) -> bool:
+        """One conditional UPDATE: only the holder of the current claim moves a claimed row."""
         rows = self._write(
-            "UPDATE reminder_ledger SET state = 'due', claim_token = NULL, lease_until = NULL, "
-            "attempts = MAX(attempts - 1, 0), updated_at = :now "
-            "WHERE id = :id AND claim_token = :token AND state = 'claimed' RETURNING id",
-            self._held(entry, now),
+            f"UPDATE reminder_ledger SET {changes}, updated_at = :now "
+            f"WHERE id = :id AND claim_token = :token AND state = 'claimed' {also} RETURNING id",
+            self._held(entry, now) | values,
         )
         return bool(rows)
 
@@ -267,8 +214,8 @@ class Ledger(Tables):
         rows = self._read("SELECT * FROM reminder_ledger WHERE id = ?", (entry_id,))
         return _entry(rows[0]) if rows else None
 
-    def nudged(self, *, channel: str, week: str) -> dict[str, dt.datetime]:
-        """Who was sent this team's weekly nudge that week (pseudonym: when it was due)."""
+    def reminded(self, *, channel: str, week: str) -> dict[str, dt.datetime]:
+        """Who was sent this team's weekly reminder that week (pseudonym: when it was due)."""
         rows = self._read(
             "SELECT person, due_at FROM reminder_ledger WHERE channel = ? AND week = ? "
             "AND kind = 'weekly' AND state = 'sent'",
@@ -286,7 +233,7 @@ class Ledger(Tables):
         return len(rows)
 
     def channels_of(self, person: str) -> set[str]:
-        """The teams a person has been nudged for (for their App Home)."""
+        """The teams a person has been reminded for (for their App Home)."""
         rows = self._read(
             "SELECT DISTINCT channel FROM reminder_ledger WHERE person = ?", (person,)
         )

@@ -1,7 +1,7 @@
-"""`reflect nudges`: weekly reflection nudges for cron-style deployments, and a preview.
+"""`reflect reminders`: weekly reflection reminders for cron-style deployments, and a preview.
 
-`reflect run` already runs the nudges; use `run-once` from cron instead when the bot runs
-elsewhere (or to catch up), and `preview --at` to see who a schedule would nudge when.
+`reflect run` already runs the reminders; use `run-once` from cron instead when the bot runs
+elsewhere (or to catch up), and `preview --at` to see whom a schedule would remind, and when.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import click
 
 from bot import settings as settings_module
 from bot.commands import logs
+from bot.runtime import build_weekly
 from bot.store import StoreError, open_store
 
 
@@ -41,26 +42,27 @@ class MomentType(click.ParamType):
 MOMENT = MomentType()
 
 
-@click.group(name="nudges")
+@click.group(name="reminders")
 def command() -> None:
-    """Weekly reflection nudges that team leads switch on with `/reflect weekly on #team`."""
+    """Weekly reflection reminders that team leads switch on with `/reflect weekly on #team`."""
 
 
 @command.command(name="run-once")
 @click.option("--now", "now", type=MOMENT, default=None, help="Act as if it were TIME (UTC).")
 def run_once(now: dt.datetime | None) -> None:
-    """Plan and send the nudges that are due, once, then exit (for cron, every few minutes)."""
-    from bot.weekly.service import service_for, starting_at, utcnow
+    """Plan and send the reminders that are due, once, then exit (for cron, every few minutes)."""
+    from bot.engine.clock import utcnow
+    from bot.weekly.service import starting_at
 
     settings = _slack_settings()
     logs.configure(settings.log_level)
     try:
         with open_store(settings) as store:
-            service = service_for(settings=settings, db=store, keyring=store.keyring)
+            _, service = build_weekly(settings=settings, store=store)
             report = service.run_once(clock=starting_at(now) if now else utcnow)
     except StoreError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Weekly nudges: {report.plan}; {report.send}.")
+    click.echo(f"Weekly reminders: {report.plan}; {report.send}.")
     if report.plan.unreadable:
         click.echo(
             f"{len(report.plan.unreadable)} team channel(s) cannot be read: invite the bot "
@@ -74,18 +76,16 @@ def run_once(now: dt.datetime | None) -> None:
 @command.command(name="preview")
 @click.option("--at", "at", type=MOMENT, required=True, help="The moment to preview (UTC).")
 def preview(at: dt.datetime) -> None:
-    """Who would be due a nudge at TIME, by pseudonym (nobody is messaged)."""
-    from bot.weekly.service import service_for
-
+    """Who would be due a reminder at TIME, by pseudonym (nobody is messaged)."""
     settings = _slack_settings()
     try:
         with open_store(settings) as store:
-            service = service_for(settings=settings, db=store, keyring=store.keyring)
+            _, service = build_weekly(settings=settings, store=store)
             lines = service.preview(at=at)
     except StoreError as error:
         raise click.ClickException(str(error)) from None
     if not lines:
-        click.echo(f"Nobody would be due a weekly nudge at {at:%Y-%m-%d %H:%M} UTC.")
+        click.echo(f"Nobody would be due a weekly reminder at {at:%Y-%m-%d %H:%M} UTC.")
         return
     click.echo(f"{'person':<13} {'team':<12} {'due (UTC)':<17} {'their time':<22} state")
     for line in lines:
@@ -95,14 +95,14 @@ def preview(at: dt.datetime) -> None:
             f"{line.person:<13} {line.team:<12} {line.due_utc:%Y-%m-%d %H:%M} "
             f"{local:<22} {line.state}{first}"
         )
-    click.echo(f"{len(lines)} nudge(s). People are shown by pseudonym only.")
+    click.echo(f"{len(lines)} reminder(s). People are shown by pseudonym only.")
 
 
 def _slack_settings() -> settings_module.Settings:
     settings = settings_module.load()
     if not settings.slack_bot_token:
         raise click.ClickException(
-            "SLACK_BOT_TOKEN is not set: weekly nudges are sent through Slack. Set it in .env "
+            "SLACK_BOT_TOKEN is not set: weekly reminders are sent through Slack. Set it in .env "
             "(see .env.example)."
         )
     return settings

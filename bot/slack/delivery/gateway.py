@@ -1,0 +1,87 @@
+"""The one way Reflect speaks to Slack's Web API, with two policies.
+
+- **Retrying** (`web_client`): for conversation posts, views and the Home tab. 429s are waited
+  out per Retry-After, 5xx and dropped connections retried with backoff (bot.slack.delivery
+  .retries); the poster (bot.slack.delivery.poster) logs what is still refused and carries on.
+- **Single-shot** (`single_shot_client`): exactly one HTTP request per call, for the ledgered
+  weekly reminders (bot.slack.delivery.reminder_api), whose sender decides itself when to wait
+  and never re-posts silently, and for looking people up before an ack (no time to wait).
+
+This module also owns the base-URL fix, the one list of errors meaning a person is gone, and
+the one reading of users.info (`look_up`). No other module makes a WebClient.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+from slack_sdk.webhook import WebhookClient
+
+from bot.settings import Settings
+from bot.slack.delivery.retries import Sleep, retry_handlers
+
+#: Slack errors meaning this person can no longer be messaged (deactivated, deleted, a bot).
+GONE = frozenset({"account_inactive", "user_not_found", "user_disabled", "cannot_dm_bot"})
+
+
+@dataclass(frozen=True)
+class SlackProfile:
+    """What users.info says of a person that Reflect uses; kept in memory only, never stored."""
+
+    first_name: str | None = None
+    tz: str | None = None
+    deleted: bool = False
+    is_bot: bool = False
+    is_admin: bool = False
+
+
+def api_base_url(url: str) -> str:
+    """slack_sdk joins method names onto the base URL: it must end with a slash."""
+    return url if url.endswith("/") else url + "/"
+
+
+def web_client(
+    *, settings: Settings, sleep: Sleep = time.sleep, backoff: float = 0.5, timeout: float = 10
+) -> WebClient:
+    """The retrying policy, pointed at settings.slack_api_url."""
+    return WebClient(
+        token=settings.slack_bot_token,
+        base_url=api_base_url(settings.slack_api_url),
+        timeout=timeout,  # type: ignore[arg-type]  # urllib takes fractions too
+        retry_handlers=retry_handlers(sleep=sleep, backoff=backoff),
+    )
+
+
+def single_shot_client(*, token: str | None, base_url: str, timeout: float) -> WebClient:
+    """The single-shot policy: one request per call, no retry handlers."""
+    return WebClient(
+        token=token,
+        base_url=api_base_url(base_url),
+        timeout=timeout,  # type: ignore[arg-type]
+        retry_handlers=[],
+    )
+
+
+def webhook(url: str, *, timeout: float = 10) -> WebhookClient:
+    """A slash command's response URL: answering it after the ack (retrying as conversation
+    posts do)."""
+    return WebhookClient(
+        url=url,
+        timeout=timeout,  # type: ignore[arg-type]
+        retry_handlers=retry_handlers(),
+    )
+
+
+def look_up(client: WebClient, user: str) -> SlackProfile:
+    """users.info, read. Slack's errors are raised as slack_sdk raises them."""
+    data = client.users_info(user=user).get("user") or {}
+    first = str((data.get("profile") or {}).get("first_name") or "").strip()
+    return SlackProfile(
+        first_name=first or None,
+        tz=data.get("tz") or None,
+        deleted=bool(data.get("deleted")),
+        is_bot=bool(data.get("is_bot") or data.get("is_app_user")) or user == "USLACKBOT",
+        is_admin=bool(data.get("is_admin") or data.get("is_owner") or data.get("is_primary_owner")),
+    )

@@ -1,0 +1,1 @@
+"""The built-in config, shipped inside the package as bot._builtin.config (see setup.py)."""

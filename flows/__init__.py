@@ -1,0 +1,1 @@
+"""The built-in flows, shipped inside the package as bot._builtin.flows (see setup.py)."""

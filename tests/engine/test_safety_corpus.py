@@ -1,0 +1,68 @@
+"""The labelled corpus (tests/engine/safety_corpus/) as a regression test.
+
+Only the training split is asserted here: the rules were written on it, so this says that a
+change has not broken what already worked. The honest figures come from the held-out split,
+which is measured by `python -m bench.safety_screen` (BENCHMARKS.md), never asserted in a test
+and never read while writing rules.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench import safety_screen
+from bench.safety_screen import AIMS
+
+
+def test_train_split_regression_stays_within_the_aims() -> None:
+    messages = safety_screen.load_messages(safety_screen.SPLITS["train"])
+    assert len(messages) >= 600
+    result = safety_screen.run(messages, rounds=1, memory=False)
+    figures = result.figures()
+    assert figures["recall"] >= AIMS["recall"]
+    assert figures["crisis_on_ordinary"] <= AIMS["crisis_on_ordinary"]
+    assert figures["check_in_on_ordinary"] <= AIMS["check_in_on_ordinary"]
+    assert figures["gentle_on_others"] >= AIMS["gentle_on_others"]
+
+
+def test_every_corpus_message_has_a_known_label_and_kind() -> None:
+    for split in safety_screen.SPLITS.values():
+        for message in safety_screen.load_messages(split):
+            assert message.label in safety_screen.LABELS
+            assert message.kind and message.text.strip()
+
+
+def test_a_labelled_set_with_a_bad_entry_is_refused_naming_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "set.yaml"
+    bad.write_text("- {id: a, label: risky, kind: x, text: hello}\n", encoding="utf-8")
+    with pytest.raises(safety_screen.LabelledSetError, match=r"set\.yaml: entry 1 has label"):
+        safety_screen.load_messages(bad)
+    assert safety_screen.main([str(bad), "--no-memory", "--rounds", "1"]) == 2
+    assert safety_screen.main([str(tmp_path / "absent.yaml")]) == 2
+
+
+def test_any_labelled_set_can_be_measured(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(
+        "- {id: r1, label: risk, kind: direct, text: I want to die}\n"
+        "- {id: o1, label: ordinary, kind: plain, text: Good day on the ward}\n"
+        "- {id: p1, label: others, kind: pupil, text: A pupil said she wants to die}\n",
+        encoding="utf-8",
+    )
+    assert safety_screen.main([str(mine), "--no-memory", "--rounds", "1", "--wrong"]) == 0
+    out = capsys.readouterr().out
+    assert "| direct | risk | 1 |" in out and "(none)" in out
+
+
+def test_update_rewrites_only_the_safety_section(tmp_path: Path) -> None:
+    page = tmp_path / "BENCHMARKS.md"
+    page.write_text("# Benchmarks\n\n## 1. Other\n\nkept\n\n## Notes\n\nnotes\n", encoding="utf-8")
+    safety_screen.update(page, "first")
+    safety_screen.update(page, "second")
+    text = page.read_text(encoding="utf-8")
+    assert "kept" in text and "notes" in text and "second" in text and "first" not in text
+    assert text.index("## 1. Other") < text.index(safety_screen.SECTION) < text.index("## Notes")

@@ -1,0 +1,51 @@
+"""Scale answers keep how they read, so history stays true when a scale is turned round."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+from bot.engine.people import Person
+from bot.engine.reflections import Answer, Reflection, ScaleMark
+from bot.store.sqlite import SqliteStore
+from tests.store.conftest import NOW, SECRET
+
+SAM = Person("T1:U1")
+
+
+def _kept(store: SqliteStore, value: int, mark: ScaleMark | None, *, hour: int) -> None:
+    at = NOW + dt.timedelta(hours=hour)
+    store.finish(
+        SAM,
+        Reflection(
+            flow_id="hard-day",
+            started_at=at - dt.timedelta(minutes=3),
+            finished_at=at,
+            summary="s",
+            answers=(Answer("weight", "scale", value, mark),),
+        ),
+    )
+
+
+def test_aggregates_read_every_scale_answer_with_higher_as_heavier(tmp_path: Path) -> None:
+    path = tmp_path / "reflect.db"
+    with SqliteStore.open(path, secret=SECRET) as store:
+        _kept(store, 5, ScaleMark(1, 5, "max"), hour=0)  # very heavy, the new way round
+        _kept(store, 1, ScaleMark(1, 5, "min"), hour=1)  # very heavy, the old way round
+        _kept(store, 2, ScaleMark(1, 5, "max"), hour=2)
+        activity = store.activity(since=NOW - dt.timedelta(days=1), until=NOW + dt.timedelta(1))
+    assert sorted(fact.value for fact in activity.scales) == [2, 5, 5]
+    with sqlite3.connect(path) as db:
+        stored = sorted(row[0] for row in db.execute("SELECT value FROM answers"))
+    assert stored == ["1", "2", "5"], "each answer is kept as it was given"
+
+
+def test_reading_back_gives_each_answer_its_own_mark(tmp_path: Path) -> None:
+    with SqliteStore.open(tmp_path / "reflect.db", secret=SECRET) as store:
+        _kept(store, 1, ScaleMark(1, 5, "min"), hour=0)
+        _kept(store, 4, ScaleMark(0, 10, "max"), hour=1)
+        newest, oldest = store.reflections(SAM)
+    assert newest.answers[0].scale == ScaleMark(0, 10, "max")
+    assert oldest.answers[0].scale == ScaleMark(1, 5, "min")
+    assert oldest.answers[0].scale.heaviness(1) == 1.0
