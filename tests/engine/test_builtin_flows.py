@@ -689,7 +689,7 @@ def test_the_weekly_reminder_promises_the_time_its_check_in_takes() -> None:
 
     minutes = FLOWS[WEEKLY_FLOW].minutes
     promised: list[str] = []
-    for key in ("nudge.fallback", "nudge.consent", "nudge.weekly", "nudge.reminder"):
+    for key in ("reminder.fallback", "reminder.consent", "reminder.weekly", "reminder.asked_for"):
         said = weekly_copy.text(key, lead="L", channel="C", when="Friday 16:00").lower()
         promised += re.findall(rf"\b({'|'.join(NUMBER_WORDS)})[ -]minutes?\b", said)
     assert promised and set(promised) == {NUMBER_WORDS[minutes - 1]}
