@@ -9,7 +9,14 @@ import threading
 from dataclasses import dataclass, field
 
 from bot.engine.people import Person
-from bot.engine.reflections import Event, FollowUpState, NextStep, Reflection, StoredReflection
+from bot.engine.reflections import (
+    SAFETY_EVENTS,
+    Event,
+    FollowUpState,
+    NextStep,
+    Reflection,
+    StoredReflection,
+)
 from bot.engine.sessions import Session
 
 
@@ -84,6 +91,9 @@ class MemoryStore:
     def record(
         self, person: Person, event: Event, *, at: dt.datetime, flow_id: str | None = None
     ) -> None:
+        if event in SAFETY_EVENTS:  # their moment, which a real store keeps sealed
+            self.events.append((person.id, event, at, flow_id))
+            return
         day = dt.datetime.combine(at.astimezone(dt.UTC).date(), dt.time(), tzinfo=dt.UTC)
         self.events.append((person.id, event, day, flow_id))  # a day, never a time
 

@@ -5,7 +5,8 @@ anything else happens to it (bot.engine.support answers what the screen found), 
 an answer to a safety question, a command (pause, stop, help...), an answer to the current step,
 or the choice of a flow. Text typed elsewhere (after `/reflect`, at the terminal's prompts)
 goes through `screen_input`. Buttons come in through `start`, `choose`, `check_in_answered`,
-`after_crisis` and `suggestion_answered`. The session is saved after every step.
+`after_crisis` and `suggestion_answered`. The session is saved after every step; when the flow
+ends, bot.engine.finishing keeps the reflection and says what follows it.
 
 Follow-up from last time: when a flow starts, the engine recalls the leader's last open next
 step (in their own words, from the store, under their own key) and, for flows that use it,
@@ -16,39 +17,28 @@ it, and the answer settles it when the flow is finished.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Callable
 from dataclasses import replace
 from typing import NamedTuple
 
 from bot.engine import messages, safety, sessions
 from bot.engine.clock import utcnow
-from bot.engine.flows import Flow, FollowUpStep, ScaleStep
+from bot.engine.finishing import Finishing
+from bot.engine.flows import Flow
 from bot.engine.library import FlowLibrary
 from bot.engine.people import Person
-from bot.engine.recall import recall_for, settled_by, suggested_flows
-from bot.engine.reflections import (
-    Answer,
-    Event,
-    Reflection,
-    ReflectionStore,
-    ScaleMark,
-    StoredReflection,
-)
+from bot.engine.recall import recall_for
+from bot.engine.reflections import Event, ReflectionStore
 from bot.engine.rendering import prompt_context, render
-from bot.engine.replies import Choice, FlowOffer, Question, Reply, Say, Summary
+from bot.engine.replies import Choice, FlowOffer, Question, Reply, Say
 from bot.engine.safety import Concern
 from bot.engine.sessions import Session, Turn, Waiting
 from bot.engine.signposts import Signposts
-from bot.engine.supervisor_suggestion import SuggestionHistory, SuggestionPolicy
+from bot.engine.supervisor_suggestion import SuggestionPolicy
 from bot.engine.support import Screened, Support, check_in_question, next_step_typed, typed_no
-
-log = logging.getLogger(__name__)
 
 #: The longest message the engine reads; longer text is cut here (Slack allows 40,000).
 MAX_INPUT = 40_000
-#: How far back the Home tab looks for the leader's latest supervision agenda.
-RECENT_FOR_AGENDA = 20
 
 
 class Unfinished(NamedTuple):
@@ -71,10 +61,25 @@ class Conversations:
         self.library = library
         self.store = store
         self.signposts = signposts
-        self.suggestions = suggestions or SuggestionPolicy()
         self.clock = clock
         self.screen = screen
         self.support = Support(store=store, signposts=signposts, clock=clock)
+        self.finishing = Finishing(
+            store=store,
+            library=library,
+            support=self.support,
+            suggestions=suggestions or SuggestionPolicy(),
+            clock=clock,
+        )
+
+    @property
+    def suggestions(self) -> SuggestionPolicy:
+        """When to suggest booking a supervisor, and whom (see bot.engine.finishing)."""
+        return self.finishing.suggestions
+
+    @suggestions.setter
+    def suggestions(self, policy: SuggestionPolicy) -> None:
+        self.finishing.suggestions = policy
 
     # ------------------------------------------------------------------ typed text
 
@@ -385,93 +390,15 @@ class Conversations:
 
     def _advance(self, person: Person, flow: Flow, turn: Turn) -> list[Reply]:
         replies = list(turn.replies)
-        self._follow_up_choice(person, flow, turn.session)
+        self.finishing.follow_up_choice(person, flow, turn.session)
         if not turn.finished:
             self.store.save_session(person, turn.session)
             return replies
-        return replies + self._finish(person, flow, turn)
-
-    def _follow_up_choice(self, person: Person, flow: Flow, session: Session) -> None:
-        """Choosing "don't ask me about next steps" takes effect at once, even if the flow
-        is then stopped."""
-        asked = [s.id for s in flow.steps if isinstance(s, FollowUpStep)]
-        said = any(session.answers.get(step_id) == "stop_asking" for step_id in asked)
-        if said and self.store.follow_up_wanted(person):
-            self.store.want_follow_up(person, False)
-
-    def _finish(self, person: Person, flow: Flow, turn: Turn) -> list[Reply]:
-        now = self.clock()
-        session = turn.session
-        summary = turn.summary or ""
-        kept = sessions.kept_answers(flow, session)
-        next_step = next((s.id for s in flow.steps if s.ask_next_time), None)
-        reflection = Reflection(
-            flow_id=flow.id,
-            started_at=session.started_at,
-            finished_at=now,
-            summary=summary,
-            answers=tuple(_answer(flow, step_id, value) for step_id, value in kept.items()),
-            next_step=next_step if next_step in kept else None,
-            follow_up=settled_by(flow, session),
-        )
-        recent = self.store.reflections(person, limit=self.suggestions.look_back)
-        history = SuggestionHistory(
-            last_shown=self.store.last_event(person, "nudge_shown"),
-            last_firm=self.store.last_event(person, "nudge_firm_shown"),
-            last_not_now=self.store.last_event(person, "nudge_dismissed"),
-        )
-        agenda = summary if flow.area == "prepare" else self._latest_agenda(recent)
-        reflection_id = self.store.finish(person, reflection)
-        log.info("reflection finished", extra={"flow_id": flow.id})
-        replies: list[Reply] = [
-            Summary(flow.id, flow.title, summary, reflection_id),
-            Say(messages.text("session.finished")),
-        ]
-        if session.signposted:
-            # After the crisis card, the close repeats the crisis lines, not a booking pitch.
-            return [*replies, self.support.closing()]
-        suggestion = self.suggestions.after(
-            flow=flow,
-            session=session,
-            recent=recent,
-            history=history,
-            now=now,
-            crisis_shown=session.signposted,
-            agenda=agenda,
-        )
-        if suggestion is not None:
-            self.store.record(person, "nudge_shown", at=now, flow_id=flow.id)
-            if suggestion.firm:
-                self.store.record(person, "nudge_firm_shown", at=now, flow_id=flow.id)
-        offered = [
-            Choice(found.id, found.title)
-            for flow_id in suggested_flows(flow, session)
-            if (found := self.library.get(flow_id)) is not None
-        ]
-        if offered:
-            replies.append(FlowOffer(messages.text("suggested_flow"), tuple(offered)))
-        if suggestion is not None:
-            replies.append(suggestion)
-        return replies
-
-    def _latest_agenda(self, recent: list[StoredReflection]) -> str | None:
-        """The leader's latest supervision agenda among recent reflections, for the booking
-        email."""
-        for reflection in recent:
-            flow = self.library.get(reflection.flow_id)
-            if flow is not None and flow.area == "prepare":
-                return reflection.summary
-        return None
+        return replies + self.finishing.finish(person, flow, turn)
 
     def agenda(self, person: Person) -> str | None:
         """The leader's latest supervision agenda (for booking from the Home tab)."""
-        return self._latest_agenda(self.store.reflections(person, limit=RECENT_FOR_AGENDA))
-
-
-def _answer(flow: Flow, step_id: str, value: object) -> Answer:
-    step = flow.step(step_id)
-    mark = ScaleMark(step.min, step.max, step.heavy) if isinstance(step, ScaleStep) else None
-    return Answer(step_id, step.kind, value, mark)
+        return self.finishing.agenda(person)
 
 
 def _storable(text: str) -> str:

@@ -24,9 +24,9 @@ StepKind = Literal["text", "choice", "multi", "scale", "info", "follow_up"]
 FollowUpState = Literal["open", "done", "carried", "dropped"]
 
 #: Things that happen, recorded without any content. Used by the supervisor suggestion
-#: policy and, except the safety events (`signpost_shown`, `gentle_signpost_shown`,
-#: `check_in_asked`, `check_in_answered`), by the organisation's aggregates. (The stored names of
-#: the suggestion's events keep their first spelling, "nudge_...", so history stays readable.)
+#: policy and, except the safety events (`SAFETY_EVENTS`), by the organisation's aggregates.
+#: (The stored names of the suggestion's events keep their first spelling, "nudge_...", so
+#: history stays readable.)
 Event = Literal[
     "signpost_shown",
     "gentle_signpost_shown",
@@ -37,6 +37,14 @@ Event = Literal[
     "nudge_followed",
     "nudge_dismissed",
 ]
+
+#: What the safety screen led to: a card shown or the check-in question asked or answered.
+#: The conversation needs their moment, not just their day (is the check-in question still
+#: waiting? was the gentle card shown in this conversation?), so a store keeps it, but only
+#: where the person's own key is needed to read it; every other event keeps only its day.
+SAFETY_EVENTS: frozenset[Event] = frozenset(
+    {"signpost_shown", "gentle_signpost_shown", "check_in_asked", "check_in_answered"}
+)
 
 
 @dataclass(frozen=True)
@@ -142,8 +150,9 @@ class ReflectionStore(Protocol):
     ) -> None: ...
 
     def last_event(self, person: Person, event: Event) -> dt.datetime | None:
-        """The day (midnight UTC) the event last happened to the person: events keep a date,
-        never a time."""
+        """When the event last happened to the person. For `SAFETY_EVENTS` the moment (which
+        only the person's key can read); for every other event the day (midnight UTC): those
+        keep a date, never a time."""
         ...
 
     def open_next_step(self, person: Person) -> NextStep | None:

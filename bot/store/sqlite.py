@@ -8,6 +8,7 @@
   which holds answers in progress, is sealed too and deleted on finish or stop.
 - Events keep a date, never a time, and what happened is sealed under the person's key, so the
   file alone cannot say who was shown crisis support or a firm suggestion, or clicked what.
+  The safety events' moment, which the conversation needs, is kept inside the seal.
 - What the server's operator does to one person's data is written to an append-only access
   log (with the reason, sealed), which the person sees on their Home tab.
 - Data keys are random, wrapped under the secret, and kept in a separate keys file. `forget`
@@ -38,6 +39,7 @@ from sqlite_utils.migrations import Migrations
 from bot.engine.clock import utcnow
 from bot.engine.people import Person
 from bot.engine.reflections import (
+    SAFETY_EVENTS,
     Answer,
     Event,
     NextStep,
@@ -361,14 +363,18 @@ class SqliteStore:
                 [who, SEALED, day],
             )
             row_id = str(cursor.lastrowid)
-            body = json.dumps({"event": event, "flow_id": flow_id}).encode("utf-8")
+            fields = {"event": event, "flow_id": flow_id}
+            if event in SAFETY_EVENTS:  # its moment, for the conversation: only inside the seal
+                fields["at"] = stamp(at)
+            body = json.dumps(fields).encode("utf-8")
             db.execute(
                 "UPDATE events SET sealed = ? WHERE id = ?",
                 [seal(key, body, aad=row_aad("events", row_id, who)), row_id],
             )
 
     def last_event(self, person: Person, event: Event) -> dt.datetime | None:
-        """The day (midnight UTC) the event last happened to the person, if it did."""
+        """When the event last happened to the person, if it did: the moment for a safety
+        event (kept inside its seal), the day (midnight UTC) for any other."""
         who = self.pseudonym(person)
         with self._files.reading() as db:
             key = self._data_key(db, who)
@@ -671,8 +677,12 @@ def _event(key: bytes, who: str, row_id: int, at: str, sealed: bytes) -> EventFa
         body = json.loads(unseal(key, sealed, aad=row_aad("events", str(row_id), who)))
     except (UnreadableError, ValueError, TypeError):
         return None
+    moment = body.get("at") if body.get("event") in SAFETY_EVENTS else None
     return EventFact(
-        pseudonym=who, event=body.get("event"), flow_id=body.get("flow_id"), at=parse(at)
+        pseudonym=who,
+        event=body.get("event"),
+        flow_id=body.get("flow_id"),
+        at=parse(moment or at),
     )
 
 

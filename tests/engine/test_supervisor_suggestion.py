@@ -389,8 +389,9 @@ def test_a_crisis_card_in_the_session_means_no_suggestion(hard_day: Flow, clock:
     )
     conversations.start(SAM, "hard-day")
     replies: list[Any] = conversations.receive(SAM, "I want to kill myself")
-    assert replies[0].kind == "signpost"
-    for text in HARD_DAY[1:]:
+    assert [reply.kind for reply in replies] == ["signpost", "after_crisis"]
+    conversations.after_crisis(SAM, "carry_on")  # "I'm safe, carry on": the same question
+    for text in HARD_DAY:
         replies = conversations.receive(SAM, text.format(weight="5"))
     assert any(reply.kind == "summary" for reply in replies)
     assert not any(isinstance(reply, SupervisorSuggestion) for reply in replies)

@@ -63,10 +63,14 @@ class Walk:
             step = question.step_id
             message = self._question_message(step)
             click = self._random.random() < 0.7
-            if question.step_kind in ("choice", "scale") and message and click:
+            if question.step_kind in ("choice", "scale", "follow_up") and message and click:
                 value = question.choices[0].value if question.choices else "3"
                 self._note(self.leader.clicks(value, message=message))
                 self.clicked[step] = value
+            elif question.step_kind == "multi" and message and click:
+                ticked = [question.choices[0].value]
+                self._note(self.leader.clicks(ticked, message=message))
+                self.clicked[step] = ticked
             elif question.step_kind in ("choice", "scale", "multi", "follow_up"):
                 self.say("1")
                 self.typed[step] = "1"

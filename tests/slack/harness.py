@@ -350,6 +350,33 @@ class Leader:
                     return response
         raise AssertionError(f"no button {action_id} in the DM")
 
+    def writes_privately(self, text: str, *, as_user: str | None = None) -> httpx.Response | None:
+        """Press "Write privately" on the newest question, then submit `text` in the modal that
+        opens (None if none opened, as for someone else's question)."""
+        message, block_id = self.question_message()
+        button = next(
+            e for b, e in buttons(message) if b == block_id and e["action_id"] == "write_privately"
+        )
+        opened = len(self.fake.opened_views)
+        action = {"type": "button", "action_id": button["action_id"], "block_id": block_id}
+        self.slack.interact(
+            payloads.block_actions(
+                as_user or self.user_id, message=message, channel=self.dm, action=action
+            )
+        )
+        self.bot.settle()
+        if len(self.fake.opened_views) == opened:
+            return None
+        view = self.fake.opened_views[-1]
+        submission = payloads.view_submission(self.user_id, callback_id=view["callback_id"])
+        submission["view"]["private_metadata"] = view["private_metadata"]
+        submission["view"]["state"] = {
+            "values": {"answer": {"answer_text": {"type": "plain_text_input", "value": text}}}
+        }
+        response = self.slack.interact(submission)
+        self.bot.settle()
+        return response
+
     def answer_everything(self, *, by: str = "typing", limit: int = 30) -> list[str]:
         """Answer each question until the flow ends; returns the step ids answered."""
         steps: list[str] = []

@@ -1,6 +1,6 @@
 """What the database files say to someone who has them but not the secret: a leader used
-Reflect in Slack (a flow with choices, words of risk at 23:10:21, a firm suggestion, a click to
-book a supervisor), then the files are read with sqlite3 alone."""
+Reflect in Slack (a flow with choices, words of risk at 23:10:21, the check-in question and the
+crisis card), then the files are read with sqlite3 alone."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.engine import safety
+from bot.engine.safety import Concern
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.harness import Bot, Leader, Served, SlackSide, make_bot
 
@@ -39,6 +41,14 @@ def late(tmp_path: Path) -> Iterator[tuple[Leader, Bot]]:
         fake.stop()
 
 
+CLOSE_TO_RISK = "I've written letters to everyone, just in case"
+
+
+def _screen(text: str) -> Concern | None:
+    """The shipped screen, with one sentence that is sure to get the check-in question."""
+    return Concern("check_in") if text == CLOSE_TO_RISK else safety.screen(text)
+
+
 def _rows(path: Path) -> Iterator[tuple[str, dict[str, object]]]:
     with sqlite3.connect(path) as db:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
@@ -54,9 +64,12 @@ def test_the_files_alone_link_no_pseudonym_to_crisis_channel_zone_or_answer(
 ) -> None:
     robin, bot = late
     robin.says("someone in my team")
-    robin.types("honestly i can't go on")  # the safety screen: crisis support is shown
+    bot.conversations.screen = _screen
+    robin.types(CLOSE_TO_RISK)  # the safety screen asks the check-in question
+    robin.presses("check_in:yes")  # ...and the answer shows crisis support
+    robin.presses("after_crisis:carry_on")
     robin.answer_everything(by="clicking")
-    robin.says("i want to end my life")
+    robin.says("I want to end my life tonight")
     bot.store.close()
 
     files = sorted(p for p in tmp_path.iterdir() if p.name.startswith("reflect"))
@@ -68,7 +81,7 @@ def test_the_files_alone_link_no_pseudonym_to_crisis_channel_zone_or_answer(
     assert linked, "the test reads the tables that name people"
     for table, row in linked:
         text = " ".join(str(v) for v in row.values() if not isinstance(v, bytes))
-        assert not re.search(r"signpost|crisis|firm", text), (table, row)
+        assert not re.search(r"signpost|crisis|firm|check_in", text), (table, row)
         if table == "events":  # a day, never the time of day
             assert str(row["at"]).endswith("T00:00:00.000000+00:00"), row
         if table == "answers":

@@ -128,12 +128,22 @@ supervisors:
         sam = Leader(user_id="U1", slack=side, fake=fake, bot=bot)
         sam.says("prepare for supervision")
         sam.answer_everything()
-        last = json.dumps(sam.messages()[-1])
-        assert "mailto:supervision@trust.nhs.uk?subject=" in last
-        assert "An%20answer%20to%20topics" in last, "the agenda is in the email"
+        # In the DM, the email link carries no agenda: a message stays in the Slack history.
+        posted = [
+            json.dumps(call.args)
+            for call in fake.calls()
+            if call.method in ("chat.postMessage", "chat.update")
+        ]
+        suggestion = next(p for p in reversed(posted) if "mailto:supervision@trust.nhs.uk" in p)
+        assert "mailto:supervision@trust.nhs.uk?subject=" in suggestion
+        assert "An%20answer%20to%20topics" not in suggestion
+        assert not any("An%20answer%20to%20topics" in p for p in posted)
+        # On the Home tab (not a message), the email has the latest agenda filled in.
         side.event(payloads.home_opened("U1"))
         bot.settle()
-        assert "An%20answer%20to%20topics" in json.dumps(fake.views["U1"])
+        home = json.dumps(fake.views["U1"])
+        assert "mailto:supervision@trust.nhs.uk?subject=" in home
+        assert "An%20answer%20to%20topics" in home, "the agenda is in the email"
         side.http.close()
     finally:
         served.close()

@@ -8,7 +8,7 @@ from bot.engine.people import Person
 from bot.slack.views import export
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack
-from tests.slack.harness import Bot, Leader, SlackSide, texts
+from tests.slack.harness import Bot, Leader, SlackSide, buttons, texts
 
 
 def _home(fake: FakeSlack, user: str) -> dict:
@@ -184,11 +184,15 @@ def test_words_of_risk_after_slash_reflect_keep_support_visible_in_the_flow(
     sam: Leader, bot: Bot
 ) -> None:
     sam.says("hard day")
-    sam.types("honestly i can't go on")
+    sam.types("I want to end my life tonight")
     session = bot.store.load_session(sam.person)
-    assert session is not None and session.signposted  # the firm nudge and reminders read this
+    assert session is not None and session.signposted  # the closing after a crisis reads this
+    assert session.waiting == "after_crisis"  # not the next question as if nothing happened
     sam.says("A long shift")
-    assert "116 123" in json.dumps(sam.messages()[-1])
+    offer = sam.messages()[-1]
+    assert "after_crisis:numbers" in [e["action_id"] for _, e in buttons(offer)]
+    sam.presses("after_crisis:numbers")
+    assert any("116 123" in json.dumps(m) for m in sam.messages()[-2:])
 
 
 def test_opening_the_messages_tab_publishes_nothing(

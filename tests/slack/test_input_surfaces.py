@@ -29,6 +29,7 @@ CRISIS = "I can't do this any more. I want to end my life tonight."
 TAKES_WORDS = {
     "messages.on_message": "direct message",
     "command.on_reflect": "/reflect TEXT",
+    "private.on_submit": "the answer box of the Write privately modal",
 }
 
 #: Listeners whose payload carries no words a person wrote, and why.
@@ -40,14 +41,16 @@ NO_WORDS = {
     "safety_answers.on_check_in": "which of the check-in's three buttons",
     "safety_answers.on_after_crisis": "which of the three buttons after the crisis card",
     "actions.on_start": "a flow id from a start button",
-    "actions.on_book": "a click on a booking link",
+    "actions.on_open": "a click on a supervisor's booking page button",
     "actions.on_not_now": "a click on Not now",
+    "private.on_write": "the Write privately button; the words come to private.on_submit",
     "forget.on_confirm": "the forget modal's submit button; the modal has no inputs",
     "home.on_home_opened": "the Home tab was opened",
     "home.on_read": "a reflection id from a Read button",
+    "home.on_agreement": "the Home tab's button to read the first-use agreement again",
+    "home.on_follow_up": "the Home tab's follow-up switch: on or off",
     "weekly_actions.on_start": "a weekly nudge's button or select: a flow id",
-    "weekly_actions.on_not_for_me": "a weekly nudge's button",
-    "weekly_actions.on_later": "a weekly nudge's button",
+    "weekly_actions.on_answer": "a weekly reminder's Not for me or Later button: its entry id",
     "weekly_actions.on_home_choice": "a Home-tab button: a channel id",
 }
 
@@ -103,7 +106,16 @@ def _reflect_text(sam: Leader) -> None:
     sam.types(CRISIS)
 
 
-SEND = {"messages.on_message": _direct_message, "command.on_reflect": _reflect_text}
+def _written_privately(sam: Leader) -> None:
+    sam.says("hard day")
+    assert sam.writes_privately(CRISIS) is not None, "the modal opened"
+
+
+SEND = {
+    "messages.on_message": _direct_message,
+    "command.on_reflect": _reflect_text,
+    "private.on_submit": _written_privately,
+}
 
 
 @pytest.mark.parametrize("surface", sorted(TAKES_WORDS))

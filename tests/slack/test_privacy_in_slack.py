@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
 
 from bot.engine.people import Person
 from bot.slack.listeners import forget
@@ -27,33 +26,6 @@ def _bot_words(fake: FakeSlack, leader: Leader) -> str:
         if call.method in ("chat.postMessage", "chat.update")
     ]
     return "\n".join(sent) + json.dumps(leader.messages())
-
-
-def _write_privately(leader: Leader, text: str, *, as_user: str | None = None) -> Any:
-    """Press "Write privately" on the newest question, then submit `text` in the modal."""
-    message, block_id = leader.question_message()
-    button = next(
-        e for b, e in buttons(message) if b == block_id and e["action_id"] == "write_privately"
-    )
-    opened = len(leader.fake.opened_views)
-    action = {"type": "button", "action_id": button["action_id"], "block_id": block_id}
-    leader.slack.interact(
-        payloads.block_actions(
-            as_user or leader.user_id, message=message, channel=leader.dm, action=action
-        )
-    )
-    leader.bot.settle()
-    if len(leader.fake.opened_views) == opened:
-        return None
-    view = leader.fake.opened_views[-1]
-    submission = payloads.view_submission(leader.user_id, callback_id=view["callback_id"])
-    submission["view"]["private_metadata"] = view["private_metadata"]
-    submission["view"]["state"] = {
-        "values": {"answer": {"answer_text": {"type": "plain_text_input", "value": text}}}
-    }
-    response = leader.slack.interact(submission)
-    leader.bot.settle()
-    return response
 
 
 def test_a_newcomer_sees_the_agreement_once_and_can_read_it_again_from_home(
@@ -88,7 +60,7 @@ def test_an_answer_written_privately_is_taken_and_never_in_a_message(
     sam.says("hard day")
     question = bot.conversations.current(sam.person)
     assert question is not None and question.step_kind == "text"
-    response = _write_privately(sam, f"{CANARY} shouted at me in the corridor")
+    response = sam.writes_privately(f"{CANARY} shouted at me in the corridor")
     assert response is not None and response.status_code == 200
     session = bot.store.load_session(sam.person)
     assert session is not None and CANARY in session.answers[question.step_id]
@@ -100,7 +72,7 @@ def test_an_answer_written_privately_is_taken_and_never_in_a_message(
 
 def test_words_of_risk_written_privately_are_screened_first(sam: Leader, bot: Bot) -> None:
     sam.says("hard day")
-    _write_privately(sam, "honestly i can't go on")
+    sam.writes_privately("I want to end my life tonight")
     signposts = [m for m in sam.messages() if texts(m).startswith(copy.text("signpost.heading"))]
     assert signposts, "crisis support is shown"
     assert bot.store.last_event(sam.person, "signpost_shown") is not None
@@ -109,7 +81,7 @@ def test_words_of_risk_written_privately_are_screened_first(sam: Leader, bot: Bo
 def test_someone_else_cannot_open_or_submit_the_box(sam: Leader, alex: Leader, bot: Bot) -> None:
     sam.says("hard day")
     before = bot.store.load_session(sam.person)
-    assert _write_privately(sam, "anything", as_user="U2") is None  # no box for Alex
+    assert sam.writes_privately("anything", as_user="U2") is None  # no box for Alex
     assert bot.store.load_session(sam.person) == before
 
 
@@ -130,6 +102,30 @@ def test_a_box_for_a_question_already_answered_says_so_and_changes_nothing(
     response = sam.slack.interact(submission)
     assert response.json()["response_action"] == "errors"
     assert bot.store.load_session(sam.person) == before
+
+
+def test_words_of_risk_in_a_box_for_a_question_already_answered_are_still_screened(
+    sam: Leader, bot: Bot, fake: FakeSlack
+) -> None:
+    sam.says("hard day")
+    message, block_id = sam.question_message()
+    action = {"type": "button", "action_id": "write_privately", "block_id": block_id}
+    sam.slack.interact(payloads.block_actions("U1", message=message, channel=sam.dm, action=action))
+    bot.settle()
+    view = fake.opened_views[-1]
+    sam.says("Typed in the DM instead")  # the question is answered meanwhile
+    submission = payloads.view_submission("U1", callback_id=view["callback_id"])
+    submission["view"]["private_metadata"] = view["private_metadata"]
+    words = "I want to end my life tonight"
+    submission["view"]["state"] = {"values": {"answer": {"answer_text": {"value": words}}}}
+    response = sam.slack.interact(submission)
+    bot.settle()
+    assert response.status_code == 200 and "response_action" not in (response.text or "")
+    assert texts(sam.messages()[-2]).startswith(copy.text("signpost.heading"))
+    assert bot.store.last_event(sam.person, "signpost_shown") is not None
+    session = bot.store.load_session(sam.person)
+    assert session is not None and session.waiting == "after_crisis"
+    assert words not in session.answers.values()
 
 
 def test_typing_an_answer_in_the_dm_is_explained_once(newcomer: Leader, bot: Bot) -> None:
@@ -209,11 +205,12 @@ def test_book_a_supervisor_counts_only_its_owner_and_only_once(
     message = next(
         m
         for m in reversed(sam.messages())
-        if any(e[1]["action_id"].startswith("nudge_book") for e in buttons(m))
+        if any(e[1]["action_id"].startswith("supervisor_open:") for e in buttons(m))
     )
     block, book = next(
-        (b, e) for b, e in buttons(message) if e["action_id"].startswith("nudge_book")
+        (b, e) for b, e in buttons(message) if e["action_id"].startswith("supervisor_open:")
     )
+    assert block.startswith("supervisor_open|")  # the block names the person it was shown to
     action = {"type": "button", "action_id": book["action_id"], "block_id": block}
     for user in ("U2", "U2", "U1", "U1", "U1"):
         slack.interact(payloads.block_actions(user, message=message, channel="DU1", action=action))

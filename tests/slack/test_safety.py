@@ -4,11 +4,14 @@ subtype a person writes (and the thread they wrote in), and text after /reflect.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 
 from bot.engine import safety
+from bot.engine.people import Person
+from bot.engine.reflections import Event
 from bot.engine.safety import Concern
 from bot.slack.views import copy
 from tests.slack import payloads
@@ -32,6 +35,23 @@ def scripted_screen(bot: Bot) -> None:
     bot.conversations.screen = screen
 
 
+@pytest.fixture(autouse=True)
+def recorded(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> list[Event]:
+    """The name of each event the bot records, in order. (The file keeps these events sealed
+    under the person's key: their names cannot be read from it.)"""
+    names: list[Event] = []
+    keep = bot.store.record
+
+    def record(
+        person: Person, event: Event, *, at: dt.datetime, flow_id: str | None = None
+    ) -> None:
+        keep(person, event, at=at, flow_id=flow_id)
+        names.append(event)
+
+    monkeypatch.setattr(bot.store, "record", record)
+    return names
+
+
 def _headers(message: dict[str, Any]) -> list[str]:
     blocks = message.get("blocks") or []
     return [str(b["text"]["text"]) for b in blocks if b.get("type") == "header"]
@@ -53,16 +73,17 @@ def _action_ids(message: dict[str, Any]) -> list[str]:
     return [element.get("action_id", "") for _, element in buttons(message)]
 
 
-def _events(bot: Bot) -> list[str]:
-    with bot.store._files.reading() as db:
-        return [row[0] for row in db.execute("SELECT event FROM events ORDER BY id")]
+def _events(bot: Bot, recorded: list[Event], leader: Leader) -> list[Event]:
+    for event in set(recorded):  # each one kept, and read back through the store
+        assert bot.store.last_event(leader.person, event) is not None, event
+    return recorded
 
 
 # ---------------------------------------------------------------------- crisis
 
 
 def test_crisis_mid_flow_shows_the_card_then_the_three_buttons_not_the_next_question(
-    sam: Leader, bot: Bot
+    sam: Leader, bot: Bot, recorded: list[Event]
 ) -> None:
     sam.says("hard day")
     before = len(sam.messages())
@@ -76,7 +97,7 @@ def test_crisis_mid_flow_shows_the_card_then_the_three_buttons_not_the_next_ques
         "after_crisis:numbers",
     ]
     assert not any(_asks(m, "q") for m in new)  # no next question as if nothing happened
-    assert _events(bot) == ["signpost_shown"]
+    assert _events(bot, recorded, sam) == ["signpost_shown"]
 
 
 def test_carry_on_asks_the_same_question_and_takes_the_buttons_away(sam: Leader, bot: Bot) -> None:
@@ -104,14 +125,14 @@ def test_stop_here_pauses_and_closes_with_the_crisis_lines(sam: Leader, bot: Bot
     assert session is not None and session.status == "paused" and session.answers
 
 
-def test_show_the_numbers_again(sam: Leader, bot: Bot) -> None:
+def test_show_the_numbers_again(sam: Leader, bot: Bot, recorded: list[Event]) -> None:
     sam.says("hard day")
     sam.says(CRISIS)
     before = len(sam.messages())
     sam.presses("after_crisis:numbers")
     new = sam.messages()[before:]
     assert _is_card(new[0]) and _asks(new[-1], "after_crisis")
-    assert _events(bot) == ["signpost_shown", "signpost_shown"]
+    assert _events(bot, recorded, sam) == ["signpost_shown", "signpost_shown"]
 
 
 def test_finishing_after_a_crisis_ends_with_the_crisis_lines_not_a_booking_button(
@@ -131,29 +152,33 @@ def test_finishing_after_a_crisis_ends_with_the_crisis_lines_not_a_booking_butto
 # ---------------------------------------------------------------------- check-in
 
 
-def test_the_check_in_asks_with_yes_not_sure_no(sam: Leader, bot: Bot) -> None:
+def test_the_check_in_asks_with_yes_not_sure_no(
+    sam: Leader, bot: Bot, recorded: list[Event]
+) -> None:
     sam.says("hard day")
     sam.says(CLOSE_TO_RISK)
     asked = sam.messages()[-1]
     assert _asks(asked, "check_in")
     assert _action_ids(asked) == ["check_in:yes", "check_in:not_sure", "check_in:no"]
-    assert _events(bot) == ["check_in_asked"]
+    assert _events(bot, recorded, sam) == ["check_in_asked"]
 
 
 @pytest.mark.parametrize("answer", ["yes", "not_sure"])
-def test_anything_but_no_shows_the_crisis_card(sam: Leader, bot: Bot, answer: str) -> None:
+def test_anything_but_no_shows_the_crisis_card(
+    sam: Leader, bot: Bot, answer: str, recorded: list[Event]
+) -> None:
     sam.says("hard day")
     sam.says(CLOSE_TO_RISK)
     before = len(sam.messages())
     sam.presses(f"check_in:{answer}")
     new = sam.messages()[before:]
     assert _is_card(new[0]) and _asks(new[-1], "after_crisis")
-    assert "signpost_shown" in _events(bot)
+    assert "signpost_shown" in _events(bot, recorded, sam)
 
 
 @pytest.mark.parametrize("how", ["clicked", "typed"])
 def test_no_carries_on_with_the_words_that_led_to_the_question(
-    sam: Leader, bot: Bot, how: str
+    sam: Leader, bot: Bot, how: str, recorded: list[Event]
 ) -> None:
     sam.says("hard day")
     sam.says(CLOSE_TO_RISK)
@@ -168,7 +193,7 @@ def test_no_carries_on_with_the_words_that_led_to_the_question(
     assert question is not None and question.step_id == "weight"
     session = bot.store.load_session(sam.person)
     assert session is not None and session.answers["what_happened"] == CLOSE_TO_RISK
-    assert "signpost_shown" not in _events(bot)
+    assert "signpost_shown" not in _events(bot, recorded, sam)
     assert not any(_is_card(m) for m in sam.messages())
 
 
@@ -202,14 +227,16 @@ def test_someone_elses_click_on_the_check_in_changes_nothing(
 # ---------------------------------------------------------------------- others
 
 
-def test_the_gentle_card_once_and_the_answer_is_taken(sam: Leader, bot: Bot) -> None:
+def test_the_gentle_card_once_and_the_answer_is_taken(
+    sam: Leader, bot: Bot, recorded: list[Event]
+) -> None:
     sam.says("hard day")
     sam.says(OTHERS)
     sam.says("3")
     sam.says("A colleague mentioned suicide in supervision")
     cards = [m for m in sam.messages() if _headers(m)]
     assert len(cards) == 1 and _is_card(cards[0])
-    assert _events(bot) == ["gentle_signpost_shown"]
+    assert _events(bot, recorded, sam) == ["gentle_signpost_shown"]
     assert not any(_asks(m, "after_crisis") for m in sam.messages())
     session = bot.store.load_session(sam.person)
     assert session is not None and not session.signposted
@@ -323,13 +350,13 @@ IGNORED = {"edit": _edited, "deletion": _deleted, "bot": _bot_message, "own": _o
 
 @pytest.mark.parametrize("kind", sorted(IGNORED))
 def test_edits_deletions_and_bots_are_still_ignored(
-    sam: Leader, bot: Bot, fake: FakeSlack, kind: str
+    sam: Leader, bot: Bot, fake: FakeSlack, kind: str, recorded: list[Event]
 ) -> None:
     response = sam.slack.event(IGNORED[kind]("U1", CRISIS))
     bot.settle()
     assert response.status_code == 200
     assert fake.calls("chat.postMessage") == []
-    assert _events(bot) == []
+    assert _events(bot, recorded, sam) == []
 
 
 # ---------------------------------------------------------------------- /reflect

@@ -93,6 +93,27 @@ def test_every_answer_is_sealed_and_only_flow_ids_and_dates_stay_in_clear(
     assert rows[0][1].startswith("2026-11-20T18:30")
 
 
+def test_safety_events_keep_their_moment_only_under_the_persons_key(
+    sqlite_store: SqliteStore, sam: Person, db_path: Path
+) -> None:
+    """The conversation needs to know when the check-in question was asked and when the gentle
+    card was shown; the file alone says neither what happened nor when in the day."""
+    asked = NOW + dt.timedelta(minutes=7, seconds=3)
+    sqlite_store.record(sam, "check_in_asked", at=asked)
+    sqlite_store.record(sam, "check_in_answered", at=asked + dt.timedelta(seconds=40))
+    sqlite_store.record(sam, "gentle_signpost_shown", at=NOW)
+    sqlite_store.record(sam, "nudge_firm_shown", at=NOW)
+    assert sqlite_store.last_event(sam, "check_in_asked") == asked
+    assert sqlite_store.last_event(sam, "check_in_answered") == asked + dt.timedelta(seconds=40)
+    assert sqlite_store.last_event(sam, "gentle_signpost_shown") == NOW
+    assert sqlite_store.last_event(sam, "signpost_shown") is None
+    midnight = NOW.replace(hour=0, minute=0, second=0, microsecond=0)
+    assert sqlite_store.last_event(sam, "nudge_firm_shown") == midnight  # a day, no more
+    with sqlite3.connect(db_path) as conn:
+        rows = conn.execute("SELECT event, flow_id, at FROM events").fetchall()
+    assert rows == [("sealed", None, "2026-11-20T00:00:00.000000+00:00")] * 4
+
+
 def test_pseudonyms_are_stable_and_unlinkable_across_secrets(sam: Person) -> None:
     first, again, other = Keyring(SECRET), Keyring(SECRET), Keyring(OTHER_SECRET)
     assert first.pseudonym(sam.id) == again.pseudonym(sam.id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -18,6 +19,7 @@ from slack_sdk.models.views import View
 
 from bot.engine.people import Person
 from bot.engine.replies import Question
+from bot.engine.support import Screened
 from bot.slack.identity import owner_tag
 from bot.slack.parts import Parts
 from bot.slack.respond import Handled, Job, handled, respond, say, user_of
@@ -93,12 +95,19 @@ def register(app: App, parts: Parts) -> None:
         values = (view.get("state") or {}).get("values") or {}
         text = str(((values.get(INPUT_BLOCK) or {}).get(INPUT_ACTION) or {}).get("value") or "")
 
-        def submit(person: Person) -> Handled | None:
+        def submit(person: Person) -> Handled | Stale:
             if _waiting(parts, person, asked) is None:
-                return None
+                # No longer an answer to anything, but still the person's words: screened.
+                return Stale(parts.conversations.screen_input(person, text))
             # Typed "skip" means skip, as in the DM; an empty optional box skips too.
             run = lambda: parts.conversations.receive(person, text or "skip")  # noqa: E731
             return handled(parts, person, run)
+
+        def then(person: Person, done: Handled | Stale) -> Job:
+            if isinstance(done, Stale):
+                replies = done.screened.replies
+                return say(parts, person, replies, user_id=user_of(person)) if replies else None
+            return _said(parts, person, done, where=where, asked=asked)
 
         respond(
             parts,
@@ -106,9 +115,25 @@ def register(app: App, parts: Parts) -> None:
             context=context,
             guard=lambda person: _owns(person, asked),
             engine=submit,
-            answer=lambda done: {} if done is not None else _stale(),
-            then=lambda person, done: _said(parts, person, done, where=where, asked=asked),
+            answer=_answer,
+            then=then,
         )
+
+
+@dataclass(frozen=True)
+class Stale:
+    """A box whose question was answered or left meanwhile: its words are not taken as an
+    answer, but what the safety screen found in them is said (in the DM)."""
+
+    screened: Screened
+
+
+def _answer(done: Handled | Stale) -> dict[str, Any]:
+    """The box closes once its words are taken, or when the screen's card or question needs
+    the person's attention first; otherwise it stays open to say the question has moved on."""
+    if isinstance(done, Stale) and done.screened.go_on:
+        return _stale()
+    return {}
 
 
 def _owns(person: Person, asked: Asked | None) -> bool:
