@@ -36,6 +36,7 @@ from bot.slack.delivery.poster import Poster
 from bot.slack.parts import Parts
 from bot.slack.serving.http import HttpServer
 from bot.store.sqlite import SqliteStore
+from bot.weekly.actions import WeeklyActions
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.signing import signed_headers
@@ -133,7 +134,7 @@ def make_bot(
         client=client,
         lanes=lanes,
         clock=clock,
-        weekly=build_weekly(settings=config, store=store)[0] if weekly else None,
+        weekly=_weekly_actions(config, store) if weekly else None,
     )
     return Bot(app, store, lanes, conversations, sleeps=sleeps, fake=fake)
 
@@ -411,3 +412,9 @@ def make_parts(bot: Bot) -> Parts:
         profiles=Profiles(client=client),
         clock=bot.conversations.clock,
     )
+
+
+def _weekly_actions(config: Settings, store: Any) -> WeeklyActions:
+    built = build_weekly(settings=config, store=store)
+    assert built is not None, "the weekly reminders run on the SQLite store only, so far"
+    return built[0]

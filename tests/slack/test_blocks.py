@@ -11,6 +11,7 @@ from bot.engine.replies import (
     Choice,
     FlowOffer,
     Question,
+    Reply,
     Resource,
     Say,
     Scale,
@@ -116,7 +117,7 @@ def test_no_notification_text_carries_what_a_prompt_or_reply_says() -> None:
         text="You said the ward manager shouted. What now?",
         position=3,
     )
-    replies = [Say("You said the ward manager shouted."), question]
+    replies: list[Reply] = [Say("You said the ward manager shouted."), question]
     (post,) = compose(replies, owner=OWNER)
     assert "ward" not in post.text and "question 3" in post.text
     (post,) = compose([Say("Noted: the ward manager shouted.")], owner=OWNER)

@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -30,7 +31,7 @@ def bare_app() -> App:
 
 
 class Running:
-    def __init__(self, app: App, **limits: float) -> None:
+    def __init__(self, app: App, **limits: Any) -> None:
         self.server = HttpServer(
             app=app, host="127.0.0.1", port=0, signing_secret="s" * 32, threads=2, **limits
         )
