@@ -153,3 +153,14 @@ def test_sentence_vectors_are_unit_length_and_the_same_each_time(
     assert abs(float(np.linalg.norm(first)) - 1.0) < 1e-4
     assert np.allclose(first, stage.embed("Long shift. Rota fell apart."))
     assert 0.0 <= stage.score("") <= 1.0
+
+
+@pytest.mark.bench
+def test_retraining_from_the_training_split_gives_the_committed_head(
+    stage: second_stage.SecondStage,
+) -> None:
+    committed = json.loads(second_stage.HEAD_FILE.read_text(encoding="utf-8"))
+    retrained = safety_head.train(write=False)
+    assert retrained["train_sha256"] == committed["train_sha256"], "train.yaml changed: retrain"
+    assert retrained["threshold"] == pytest.approx(committed["threshold"], abs=1e-4)
+    assert retrained["weights"] == pytest.approx(committed["weights"], abs=1e-4)
