@@ -4,6 +4,11 @@
     python -m bench.safety_screen --split train      # the split the rules were written on
     python -m bench.safety_screen my-set.yaml ...    # any labelled set in the same format
     python -m bench.safety_screen --update BENCHMARKS.md   # rewrite only that file's section
+    python -m bench.safety_screen --screen rules     # only the rules (default: both screens)
+
+Both screens are measured by default: the rules alone, and the rules with the optional second
+stage (`reflect-bot[model]`, bot/engine/safety/second_stage.py) where it is installed, with a
+table of each kind's figures side by side.
 
 A labelled set is a YAML list of messages with `label` (risk, others or ordinary), `kind` and
 `text` (see tests/engine/safety_corpus/README.md). For each kind, and overall, it reports:
