@@ -15,6 +15,9 @@ the same head.
   the ordinary messages would get a check-in question they do not already get from the rules.
   `BUDGET` is half of issue 9's aim for check-ins on ordinary messages (8%), leaving the rest for
   the rules and for sets written by other people.
+- A second head, `others` against the rest, the same way: its threshold lets the gentle card
+  through for no more than `OTHERS_BUDGET` of the messages (left alone by the rules) that are
+  not about someone else at risk.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from bench.safety_screen import SPLITS, Message, load_messages
 C = 1.0
 #: Share of ordinary messages the second stage may add a check-in question to (in CV).
 BUDGET = 0.04
+#: Share of the messages not about someone else that the second head may give the gentle card.
+OTHERS_BUDGET = 0.03
 FOLDS = 5
 SEED = 20261202
 
@@ -83,6 +88,40 @@ def threshold(scores: Sequence[float], *, ordinary: int, budget: float = BUDGET)
     return float(ranked[allowed]) + 1e-6
 
 
+def _head(
+    x: Any,
+    y: Any,
+    fold: Any,
+    *,
+    allowed_on: list[int],
+    of: int,
+    budget: float,
+) -> tuple[dict[str, Any], Any]:
+    """One head: cross-validated scores, a threshold from `allowed_on` (the messages that must
+    not be flagged and that the rules left alone: at most `budget` of `of` messages may be
+    flagged), then weights fitted on the whole split."""
+    import numpy as np
+
+    cv = np.zeros(len(y))
+    for k in range(FOLDS):
+        weights, bias = fit(x[fold != k], y[fold != k])
+        cv[fold == k] = 1.0 / (1.0 + np.exp(-(x[fold == k] @ weights + bias)))
+    scores = [float(cv[i]) for i in allowed_on]
+    cut = threshold(scores, ordinary=of, budget=budget)
+    weights, bias = fit(x, y)
+    head = {
+        "budget": budget,
+        "cross_validation": {
+            "recall_of_the_head_alone": round(float((cv[y > 0] >= cut).mean()), 4),
+            "flagged_that_should_not_be": round(sum(score >= cut for score in scores) / of, 4),
+        },
+        "threshold": round(cut, 6),
+        "bias": round(bias, 6),
+        "weights": [round(float(w), 6) for w in weights],
+    }
+    return head, cv
+
+
 def train(*, write: bool = False) -> dict[str, Any]:
     import numpy as np
 
@@ -95,17 +134,28 @@ def train(*, write: bool = False) -> dict[str, Any]:
         raise SystemExit(f"error: {error}") from error
     messages = load_messages(SPLITS["train"])
     x = np.stack([stage.embed(m.text) for m in messages]).astype(np.float64)
-    y = np.array([1.0 if m.label == "risk" else 0.0 for m in messages])
     fold = np.array(folds(messages))
-    cv = np.zeros(len(messages))
-    for k in range(FOLDS):
-        weights, bias = fit(x[fold != k], y[fold != k])
-        cv[fold == k] = 1.0 / (1.0 + np.exp(-(x[fold == k] @ weights + bias)))
-    ordinary = [i for i, m in enumerate(messages) if m.label == "ordinary"]
-    left_alone = [float(cv[i]) for i in ordinary if rules(messages[i].text) is None]
-    cut = threshold(left_alone, ordinary=len(ordinary))
-    risk = [i for i, m in enumerate(messages) if m.label == "risk"]
-    weights, bias = fit(x, y)
+    alone = [rules(m.text) is None for m in messages]
+    # The leader's own risk: the threshold keeps check-ins on ordinary messages within BUDGET.
+    risk, _ = _head(
+        x,
+        np.array([1.0 if m.label == "risk" else 0.0 for m in messages]),
+        fold,
+        allowed_on=[i for i, m in enumerate(messages) if m.label == "ordinary" and alone[i]],
+        of=sum(m.label == "ordinary" for m in messages),
+        budget=BUDGET,
+    )
+    # Someone else at risk: the gentle card on no more than OTHERS_BUDGET of the messages that
+    # are not about someone else (the risk head is asked first, so a leader at risk it finds
+    # gets the question, not the gentle card).
+    others, _ = _head(
+        x,
+        np.array([1.0 if m.label == "others" else 0.0 for m in messages]),
+        fold,
+        allowed_on=[i for i, m in enumerate(messages) if m.label != "others" and alone[i]],
+        of=sum(m.label != "others" for m in messages),
+        budget=OTHERS_BUDGET,
+    )
     source = SPLITS["train"].read_bytes()
     head = {
         "model": second_stage.MODEL_FILE.rsplit("/", 1)[-1],
@@ -113,18 +163,10 @@ def train(*, write: bool = False) -> dict[str, Any]:
         "trained_on": "tests/engine/safety_corpus/train.yaml",
         "train_sha256": hashlib.sha256(source).hexdigest(),
         "c": C,
-        "budget": BUDGET,
         "folds": FOLDS,
         "seed": SEED,
-        "cross_validation": {
-            "model_alone_recall_on_risk": round(float((cv[risk] >= cut).mean()), 4),
-            "check_in_added_on_ordinary": round(
-                sum(score >= cut for score in left_alone) / len(ordinary), 4
-            ),
-        },
-        "threshold": round(cut, 6),
-        "bias": round(bias, 6),
-        "weights": [round(float(w), 6) for w in weights],
+        **risk,
+        "others": others,
     }
     if write:
         second_stage.HEAD_FILE.write_text(json.dumps(head, indent=1) + "\n", encoding="utf-8")
@@ -140,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     head = train(write=args.write)
     shown = {k: v for k, v in head.items() if k != "weights"}
+    shown["others"] = {k: v for k, v in head["others"].items() if k != "weights"}
     print(json.dumps(shown, indent=1))
     if args.write:
         print("wrote bot/engine/safety/second_stage.json", file=sys.stderr)

@@ -62,7 +62,10 @@ def test_the_head_is_small_and_says_how_it_was_chosen() -> None:
     assert data["trained_on"] == "tests/engine/safety_corpus/train.yaml"
     assert data["model_sha256"] == second_stage.MODEL_SHA256
     assert 0 < data["threshold"] < 1
-    assert data["cross_validation"]["check_in_added_on_ordinary"] <= data["budget"]
+    assert data["cross_validation"]["flagged_that_should_not_be"] <= data["budget"]
+    others = data["others"]
+    assert len(others["weights"]) == 384 and 0 < others["threshold"] < 1
+    assert others["cross_validation"]["flagged_that_should_not_be"] <= others["budget"]
 
 
 def test_the_threshold_lets_through_no_more_than_the_budget() -> None:
@@ -119,7 +122,7 @@ def test_a_different_model_file_is_refused(tmp_path: Path, monkeypatch: pytest.M
 # ---------------------------------------------------------------------- with the model
 
 
-def test_the_model_only_adds_a_check_in_and_never_changes_what_the_rules_found(
+def test_the_model_only_adds_a_check_in_or_the_gentle_card_and_never_changes_what_the_rules_found(
     stage: second_stage.SecondStage,
 ) -> None:
     messages = safety_screen.load_messages(safety_screen.SPLITS["train"])
@@ -130,9 +133,22 @@ def test_the_model_only_adds_a_check_in_and_never_changes_what_the_rules_found(
             assert combined == found and combined is not None
             assert combined.cues == found.cues
         elif combined is not None:
-            assert combined.outcome == "check_in" and combined.cues == (second_stage.CUE,)
+            assert combined.outcome in {"check_in", "others"}  # never the crisis card
+            assert combined.cues == (second_stage.CUE,)
             added += 1
     assert added  # it does something on the split it was trained on
+
+
+def test_the_leaders_own_risk_is_asked_before_the_gentle_card(
+    stage: second_stage.SecondStage,
+) -> None:
+    messages = safety_screen.load_messages(safety_screen.SPLITS["train"])
+    for message in messages[::5]:
+        found = stage.read(message.text)
+        if stage.flags(message.text):
+            assert found == "check_in"
+        else:
+            assert found in {None, "others"}
 
 
 def test_a_paraphrase_from_the_training_split_scores_above_ordinary_talk(

@@ -12,6 +12,8 @@ What it may do is narrow, by design:
   found (a crisis card stays a crisis card; the gentle card for others stays);
 - above its threshold it asks the check-in question, never shows the crisis card on its own;
   the leader's "No" carries on as before;
+- a second head, for someone else at risk (a patient, pupil, colleague or relative), shows
+  the gentle card where the first did not ask;
 - it reads only messages of `MIN_WORDS` words or more.
 
 The model is loaded once, on the first message screened; if the extra is not installed the
@@ -26,7 +28,7 @@ import threading
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from bot.engine.safety import Concern
 from bot.engine.safety import screen as rules_screen
@@ -65,16 +67,27 @@ def model_path() -> Path:
 
 @dataclass(frozen=True)
 class Head:
-    """A logistic regression over the sentence vector."""
+    """A logistic regression over the sentence vector: the leader's own risk, and (optional)
+    someone else's."""
 
     weights: tuple[float, ...]
     bias: float
     threshold: float
+    others: Head | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Head:
+        others = data.get("others")
+        return cls(
+            tuple(data["weights"]),
+            float(data["bias"]),
+            float(data["threshold"]),
+            cls.from_dict(others) if others else None,
+        )
 
     @classmethod
     def load(cls, path: Path = HEAD_FILE) -> Head:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(tuple(data["weights"]), float(data["bias"]), float(data["threshold"]))
+        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
 
 class SecondStage:
@@ -107,7 +120,6 @@ class SecondStage:
         self._output = hidden[0]
         self._vocab = WordPiece.load()
         self.head = head or Head.load()
-        self._weights = np.asarray(self.head.weights, dtype=np.float32)
 
     def embed(self, text: str) -> Any:
         """The message as a unit-length sentence vector (mean of the token vectors)."""
@@ -120,14 +132,28 @@ class SecondStage:
         vector = tokens[0].mean(axis=0)
         return vector / max(float(np.linalg.norm(vector)), 1e-12)
 
-    def score(self, text: str) -> float:
-        """How close the message is to risk, from 0 to 1."""
+    def _score(self, vector: Any, head: Head) -> float:
         np = self._np
-        z = float(self.embed(text) @ self._weights) + self.head.bias
+        z = float(vector @ np.asarray(head.weights, dtype=np.float32)) + head.bias
         return float(1.0 / (1.0 + np.exp(-z)))
+
+    def score(self, text: str) -> float:
+        """How close the message is to the leader's own risk, from 0 to 1."""
+        return self._score(self.embed(text), self.head)
 
     def flags(self, text: str) -> bool:
         return self.score(text) >= self.head.threshold
+
+    def read(self, text: str) -> Literal["check_in", "others"] | None:
+        """The check-in question (the leader's own risk), the gentle card (someone else's),
+        or nothing. The leader's own risk is asked first."""
+        vector = self.embed(text)
+        if self._score(vector, self.head) >= self.head.threshold:
+            return "check_in"
+        others = self.head.others
+        if others is not None and self._score(vector, others) >= others.threshold:
+            return "others"
+        return None
 
 
 _loaded: SecondStage | None = None
@@ -167,6 +193,5 @@ def screen(text: str) -> Concern | None:
     if len(text.split()) < MIN_WORDS:
         return None
     stage = load()
-    if stage is not None and stage.flags(text):
-        return Concern("check_in", (CUE,))
-    return None
+    found = stage.read(text) if stage is not None else None
+    return Concern(found, (CUE,)) if found is not None else None
