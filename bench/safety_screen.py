@@ -4,6 +4,11 @@
     python -m bench.safety_screen --split train      # the split the rules were written on
     python -m bench.safety_screen my-set.yaml ...    # any labelled set in the same format
     python -m bench.safety_screen --update BENCHMARKS.md   # rewrite only that file's section
+    python -m bench.safety_screen --screen rules     # only the rules (default: both screens)
+
+Both screens are measured by default: the rules alone, and the rules with the optional second
+stage (`reflect-bot[model]`, bot/engine/safety/second_stage.py) where it is installed, with a
+table of each kind's figures side by side.
 
 A labelled set is a YAML list of messages with `label` (risk, others or ordinary), `kind` and
 `text` (see tests/engine/safety_corpus/README.md). For each kind, and overall, it reports:
@@ -176,6 +181,7 @@ def run(
     rounds: int = ROUNDS,
     memory: bool = True,
     screen: Callable[[str], Any] | None = None,
+    which: str = "rules",
 ) -> Result:
     """Screen every message `rounds` times; tally the outcomes of the first round."""
     if screen is None:
@@ -208,7 +214,7 @@ def run(
         by_kind=by_kind,
         by_label={k: v for k, v in by_label.items() if v.count},
         timings=timings,
-        memory_mb=memory_added() if memory else None,
+        memory_mb=memory_added(which=which) if memory else None,
         cpu_timings=cpu_timings,
         load=os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
     )
@@ -216,6 +222,7 @@ def run(
 
 _MEMORY_PROBE = """
 import json, sys
+SCREEN = sys.argv[1]
 def rss():
     with open("/proc/self/status") as f:
         for line in f:
@@ -223,26 +230,31 @@ def rss():
                 return int(line.split()[1]) / 1024
 import yaml, re, unicodedata  # what the process holds before the screen
 before = rss()
-from bot.engine.safety import screen
-for text in sys.argv[1:]:
+if SCREEN == "second_stage":
+    from bot.engine.safety.second_stage import screen
+else:
+    from bot.engine.safety import screen
+for text in sys.argv[2:]:
     screen(text)
 print(json.dumps({"before": before, "after": rss()}))
 """
 
 
-def memory_added(samples: Sequence[str] = ()) -> float | None:
-    """Resident memory a fresh interpreter gains by importing and using the screen (MB)."""
+def memory_added(samples: Sequence[str] = (), *, which: str = "rules") -> float | None:
+    """Resident memory a fresh interpreter gains by importing and using the screen (MB):
+    `which` is "rules" or "second_stage" (the rules and the model)."""
     texts = (
         list(samples)
         or [
             "Long day on the ward, and I can't stop thinking about ending it.",
             "A pupil disclosed self-harm today; safeguarding referral made.",
+            "Rota fell apart again and the inspection is next week. Tired but fine.",
         ]
         * 50
     )
     try:
         out = subprocess.run(
-            [sys.executable, "-c", _MEMORY_PROBE, *texts],
+            [sys.executable, "-c", _MEMORY_PROBE, which, *texts],
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -363,18 +375,117 @@ def wrong_ids(result: Result) -> str:
     return "\n".join(lines) or "(none)"
 
 
+#: The screens measured: the rules alone, and the rules with the optional second stage.
+RULES = "rules"
+SECOND_STAGE = "second_stage"
+TITLES = {RULES: "Rules only", SECOND_STAGE: "Rules and the second stage (`reflect-bot[model]`)"}
+
+
+def screens(choice: str = "both") -> tuple[list[tuple[str, Callable[[str], Any]]], str | None]:
+    """The screens to measure ("rules", "second_stage" or "both"), and why the second stage
+    is left out, if it is."""
+    from bot.engine.safety import screen as rules
+    from bot.engine.safety import second_stage
+
+    chosen: list[tuple[str, Callable[[str], Any]]] = []
+    if choice in {RULES, "both"}:
+        chosen.append((RULES, rules))
+    missing = None
+    if choice in {SECOND_STAGE, "both"}:
+        if second_stage.available():
+            chosen.append((SECOND_STAGE, second_stage.screen))
+        else:
+            missing = second_stage.unavailable_reason()
+    return chosen, missing
+
+
+def comparison(results: dict[str, Result]) -> str:
+    """Per kind, each screen's measure side by side."""
+    names = list(results)
+    first = results[names[0]]
+    rows = []
+    for kind in sorted(first.by_kind, key=lambda k: (LABELS.index(first.by_kind[k].label), k)):
+        label = first.by_kind[kind].label
+        row: list[object] = [kind, label, first.by_kind[kind].count]
+        for name in names:
+            tally = results[name].by_kind[kind]
+            if label == "risk":
+                row.append(f"recall {_pct(tally.rate('crisis', 'check_in'))}")
+            elif label == "others":
+                row.append(f"gentle {_pct(tally.rate('others'))}")
+            else:
+                row.append(
+                    f"crisis {_pct(tally.rate('crisis'))}, check-in {_pct(tally.rate('check_in'))}"
+                )
+        rows.append(tuple(row))
+    for label in LABELS:
+        if label not in first.by_label:
+            continue
+        row = [f"**all {label}**", label, first.by_label[label].count]
+        for name in names:
+            tally = results[name].by_label[label]
+            if label == "risk":
+                row.append(f"recall {_pct(tally.rate('crisis', 'check_in'))}")
+            elif label == "others":
+                row.append(f"gentle {_pct(tally.rate('others'))}")
+            else:
+                row.append(
+                    f"crisis {_pct(tally.rate('crisis'))}, check-in {_pct(tally.rate('check_in'))}"
+                )
+        rows.append(tuple(row))
+    return report.table(("Kind", "Label", "n", *(TITLES[n] for n in names)), rows)
+
+
+def measure_all(
+    messages: Sequence[Message],
+    *,
+    sources: Sequence[str],
+    command: str,
+    choice: str = "both",
+    rounds: int = ROUNDS,
+    memory: bool = True,
+    wrong: bool = False,
+) -> str:
+    """Every chosen screen measured on the same messages, as Markdown."""
+    chosen, missing = screens(choice)
+    results: dict[str, Result] = {}
+    parts: list[str] = []
+    for name, screen in chosen:
+        result = run(
+            messages, sources=sources, rounds=rounds, memory=memory, screen=screen, which=name
+        )
+        results[name] = result
+        parts += [f"### {TITLES[name]}", "", markdown(result, command=command)]
+        if wrong:
+            parts += ["", "Answered wrongly (ids):", "", wrong_ids(result)]
+        parts.append("")
+    if missing is not None:
+        parts += [f"The second stage was not measured: {missing}.", ""]
+    if len(results) > 1:
+        parts = [
+            "### Rules only and with the second stage, by kind",
+            "",
+            comparison(results),
+            "",
+            *parts,
+        ]
+    return "\n".join(parts).strip()
+
+
 def section(*, command: str = COMMAND) -> str:
     """The held-out figures as a BENCHMARKS.md section body."""
     messages = load_messages(SPLITS["heldout"])
-    result = run(messages, sources=[_shown(SPLITS["heldout"])])
+    body = measure_all(messages, sources=[_shown(SPLITS["heldout"])], command=command)
     return (
-        markdown(result, command=command)
-        + "\n\nThe held-out split is never read while writing rules (see "
-        "tests/engine/safety_corpus/README.md); these figures are an estimate of how the "
-        "screen does on words nobody listed, and should be checked on sets that never enter "
-        "the repo (`python -m bench.safety_screen FILE...`). Times are per message, measured "
-        "in-process over several rounds on a shared machine; memory is the resident memory a "
-        "fresh interpreter gains by importing the screen and screening 100 messages."
+        body + "\n\nThe held-out split is never read while writing rules or training the second "
+        "stage (see tests/engine/safety_corpus/README.md); these figures are an estimate of "
+        "how the screen does on words nobody listed, and should be checked on sets that never "
+        "enter the repo (`python -m bench.safety_screen FILE...`). The second stage only ever "
+        "adds the check-in question where the rules found nothing; its head and threshold were "
+        "chosen on the training split alone (`python -m bench.safety_head`). Times are per "
+        "message, measured in-process over several rounds on a shared machine; memory is the "
+        "resident memory a fresh interpreter gains by importing the screen and screening 100 "
+        "messages."
     )
 
 
@@ -408,6 +519,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-memory", action="store_true", help="skip the memory probe")
     parser.add_argument("--wrong", action="store_true", help="list the ids answered wrongly")
     parser.add_argument(
+        "--screen",
+        choices=("both", RULES, SECOND_STAGE),
+        default="both",
+        help="the rules alone, the rules with the second stage (if installed), or both",
+    )
+    parser.add_argument(
         "--update",
         type=Path,
         metavar="MARKDOWN",
@@ -430,13 +547,20 @@ def main(argv: list[str] | None = None) -> int:
         print("error: no messages to measure", file=sys.stderr)
         return 2
     sources = [_shown(path) for path in files]
-    result = run(messages, sources=sources, rounds=max(1, args.rounds), memory=not args.no_memory)
     command = "python -m bench.safety_screen " + " ".join(
         argv if argv is not None else sys.argv[1:]
     )
-    print(markdown(result, command=command.strip()))
-    if args.wrong:
-        print("\nAnswered wrongly (ids):\n" + wrong_ids(result))
+    print(
+        measure_all(
+            messages,
+            sources=sources,
+            command=command.strip(),
+            choice=args.screen,
+            rounds=max(1, args.rounds),
+            memory=not args.no_memory,
+            wrong=args.wrong,
+        )
+    )
     return 0
 
 

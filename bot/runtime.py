@@ -15,6 +15,7 @@ from bot.engine.authoring.loading import load_library
 from bot.engine.clock import utcnow
 from bot.engine.conversation import Conversations
 from bot.engine.reflections import ReflectionStore
+from bot.engine.safety import second_stage
 from bot.engine.signposts import load_signposts
 from bot.engine.supervisor_suggestion import SuggestionPolicy
 from bot.engine.supervisors import load_directory
@@ -79,6 +80,9 @@ def build_conversations(
         signposts=signposts,
         suggestions=suggestions,
         clock=clock,
+        # The rules, and the optional second stage where it is installed (loaded on first use;
+        # it can only add the check-in question where the rules found nothing).
+        screen=second_stage.screen,
     )
 
 

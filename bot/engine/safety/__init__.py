@@ -10,7 +10,9 @@
 It reads in three explainable layers, each tested on its own: `normalise` (how text is read),
 `cues` (the phrases that point towards risk, listed in config/safety.yaml where they can be
 reviewed) and `context` (negation, whom a cue is about, quoted speech, professional talk, past
-and resolved, "me too"). No model and no network; every pattern runs in linear time. The screen
+and resolved, "me too"). No model and no network; every pattern runs in linear time. (An optional
+second stage, `second_stage.screen`, adds a sentence model that can only ask the check-in
+question where these rules found nothing.) The screen
 favours recall: a check-in question costs a leader a moment; a miss could cost far more. It
 never logs or keeps the text: a Concern names only the cue groups that fired.
 """

@@ -1,0 +1,182 @@
+"""The safety screen's optional second stage (bot/engine/safety/second_stage.py).
+
+The tokeniser is plain Python and always tested. The model tests need the `model` extra
+(installed with the dev extras); the model is loaded once for the whole session. What the
+second stage may do is asserted, not how well it does it: its figures on the held-out split
+come from `python -m bench.safety_screen` (BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench import safety_head, safety_screen
+from bot.engine.safety import screen as rules
+from bot.engine.safety import second_stage
+from bot.engine.safety.wordpiece import MAX_PIECES, WordPiece, basic_words
+
+
+@pytest.fixture(scope="session")
+def vocab() -> WordPiece:
+    return WordPiece.load()
+
+
+@pytest.fixture(scope="session")
+def stage() -> second_stage.SecondStage:
+    loaded = second_stage.load()
+    if loaded is None:
+        pytest.skip(f"the model extra is not installed: {second_stage.unavailable_reason()}")
+    return loaded
+
+
+# ---------------------------------------------------------------------- tokeniser
+
+
+def test_words_are_lower_cased_with_accents_and_punctuation_split_off() -> None:
+    assert basic_words("Café, NAÏVE!\u200b\tok") == ["cafe", ",", "naive", "!", "ok"]
+
+
+def test_pieces_are_the_uncased_bert_ones(vocab: WordPiece) -> None:
+    # [CLS]=101 and [SEP]=102 in the uncased BERT vocabulary; "hello" 7592, "world" 2088.
+    assert vocab.encode("Hello world") == [101, 7592, 2088, 102]
+    pieces = vocab.encode("unaliving")
+    assert len(pieces) > 3 and vocab.ids["[UNK]"] not in pieces  # split into word pieces
+
+
+def test_long_text_is_cut_to_what_the_model_reads(vocab: WordPiece) -> None:
+    pieces = vocab.encode("tired " * 500)
+    assert len(pieces) == MAX_PIECES and pieces[-1] == vocab.ids["[SEP]"]
+    assert vocab.encode("x" * 200) == [101, vocab.ids["[UNK]"], 102]
+
+
+# ---------------------------------------------------------------------- the head
+
+
+def test_the_head_is_small_and_says_how_it_was_chosen() -> None:
+    data = json.loads(second_stage.HEAD_FILE.read_text(encoding="utf-8"))
+    assert second_stage.HEAD_FILE.stat().st_size < 2_000_000
+    assert len(data["weights"]) == 384
+    assert data["trained_on"] == "tests/engine/safety_corpus/train.yaml"
+    assert data["model_sha256"] == second_stage.MODEL_SHA256
+    assert 0 < data["threshold"] < 1
+    assert data["cross_validation"]["flagged_that_should_not_be"] <= data["budget"]
+    others = data["others"]
+    assert len(others["weights"]) == 384 and 0 < others["threshold"] < 1
+    assert others["cross_validation"]["flagged_that_should_not_be"] <= others["budget"]
+
+
+def test_the_threshold_lets_through_no_more_than_the_budget() -> None:
+    scores = [0.9, 0.8, 0.7, 0.6, 0.5, 0.1, 0.1, 0.1, 0.1, 0.1]
+    cut = safety_head.threshold(scores, ordinary=100, budget=0.03)
+    assert sum(score >= cut for score in scores) == 3
+
+
+def test_logistic_regression_separates_what_can_be_separated() -> None:
+    np = pytest.importorskip("numpy")
+    x = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
+    y = np.array([1.0, 1.0, 0.0, 0.0])
+    weights, bias = safety_head.fit(x, y, c=10.0)
+    assert all((x @ weights + bias > 0) == (y > 0))
+
+
+def test_folds_are_fixed_and_stratified() -> None:
+    messages = safety_screen.load_messages(safety_screen.SPLITS["train"])
+    first, again = safety_head.folds(messages), safety_head.folds(messages)
+    assert first == again
+    risk_per_fold = [
+        sum(1 for m, f in zip(messages, first, strict=True) if f == k and m.label == "risk")
+        for k in range(safety_head.FOLDS)
+    ]
+    assert max(risk_per_fold) - min(risk_per_fold) <= 1
+
+
+# ---------------------------------------------------------------------- without the model
+
+
+def test_without_the_model_the_screen_is_the_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(second_stage, "_loaded", None)
+    monkeypatch.setattr(second_stage, "_unavailable", "not installed (test)")
+    assert not second_stage.available()
+    for text in ("I want to die", "Good day on the ward", "everyone's better off without me"):
+        assert second_stage.screen(text) == rules(text)
+
+
+def test_a_missing_model_package_is_a_clear_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(second_stage, "MODEL_PACKAGE", "no-such-model-package")
+    with pytest.raises(second_stage.SecondStageUnavailable, match="reflect-bot\\[model\\]"):
+        second_stage.model_path()
+
+
+def test_a_different_model_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("onnxruntime")
+    other = tmp_path / "model.onnx"
+    other.write_bytes(b"not the model")
+    monkeypatch.setattr(second_stage, "model_path", lambda: other)
+    with pytest.raises(second_stage.SecondStageUnavailable, match="not the file"):
+        second_stage.SecondStage()
+
+
+# ---------------------------------------------------------------------- with the model
+
+
+def test_the_model_only_adds_a_check_in_or_the_gentle_card_and_never_changes_what_the_rules_found(
+    stage: second_stage.SecondStage,
+) -> None:
+    messages = safety_screen.load_messages(safety_screen.SPLITS["train"])
+    added = 0
+    for message in messages[::3]:
+        found, combined = rules(message.text), second_stage.screen(message.text)
+        if found is not None:
+            assert combined == found and combined is not None
+            assert combined.cues == found.cues
+        elif combined is not None:
+            assert combined.outcome in {"check_in", "others"}  # never the crisis card
+            assert combined.cues == (second_stage.CUE,)
+            added += 1
+    assert added  # it does something on the split it was trained on
+
+
+def test_the_leaders_own_risk_is_asked_before_the_gentle_card(
+    stage: second_stage.SecondStage,
+) -> None:
+    messages = safety_screen.load_messages(safety_screen.SPLITS["train"])
+    for message in messages[::5]:
+        found = stage.read(message.text)
+        if stage.flags(message.text):
+            assert found == "check_in"
+        else:
+            assert found in {None, "others"}
+
+
+def test_a_paraphrase_from_the_training_split_scores_above_ordinary_talk(
+    stage: second_stage.SecondStage,
+) -> None:
+    messages = safety_screen.load_messages(safety_screen.SPLITS["train"])
+    risk = [m.text for m in messages if m.label == "risk"][:40]
+    ordinary = [m.text for m in messages if m.kind == "ordinary_plain"][:40]
+    mean = lambda texts: sum(stage.score(t) for t in texts) / len(texts)  # noqa: E731
+    assert mean(risk) > stage.head.threshold > mean(ordinary)
+
+
+def test_sentence_vectors_are_unit_length_and_the_same_each_time(
+    stage: second_stage.SecondStage,
+) -> None:
+    np = pytest.importorskip("numpy")
+    first = stage.embed("Long shift. Rota fell apart.")
+    assert abs(float(np.linalg.norm(first)) - 1.0) < 1e-4
+    assert np.allclose(first, stage.embed("Long shift. Rota fell apart."))
+    assert 0.0 <= stage.score("") <= 1.0
+
+
+@pytest.mark.bench
+def test_retraining_from_the_training_split_gives_the_committed_head(
+    stage: second_stage.SecondStage,
+) -> None:
+    committed = json.loads(second_stage.HEAD_FILE.read_text(encoding="utf-8"))
+    retrained = safety_head.train(write=False)
+    assert retrained["train_sha256"] == committed["train_sha256"], "train.yaml changed: retrain"
+    assert retrained["threshold"] == pytest.approx(committed["threshold"], abs=1e-4)
+    assert retrained["weights"] == pytest.approx(committed["weights"], abs=1e-4)
