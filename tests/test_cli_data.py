@@ -18,8 +18,8 @@ from bot.engine.people import Person
 from bot.engine.reflections import Answer, Reflection
 from bot.store import open_store
 from bot.store.sqlite import SqliteStore
+from tests.cli_env import SECRET, cli_env
 
-SECRET = "cli-test-secret-0123456789-abcdefghijkl"
 ME = Person("terminal:sam")
 SLACK = Person("T012AB3C4:U045DE6F7")
 
@@ -27,14 +27,7 @@ SLACK = Person("T012AB3C4:U045DE6F7")
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str | None]:
     monkeypatch.chdir(tmp_path)  # no stray .env
-    return {
-        "REFLECT_DATA_DIR": str(tmp_path / "data"),
-        "REFLECT_DB": None,
-        "REFLECT_SECRET_KEY": SECRET,
-        "REFLECT_TERMINAL_USER": "sam",
-        "REFLECT_RETENTION_DAYS": None,
-        "REFLECT_FLOWS_DIR": str(tmp_path),  # no flows: titles fall back to ids (and it's quick)
-    }
+    return cli_env(tmp_path, REFLECT_RETENTION_DAYS=None)
 
 
 def _run(env: dict[str, str | None], *args: str, input: str | None = None) -> Result:

@@ -35,7 +35,13 @@ from tests.conftest import ROOT, Clock
 from tests.pg_fixtures import PgUrls
 from tests.store.conftest import NOW, SECRET, open_pg, reflection
 from tests.store.pg_writers import SHARED, finish_forever
-from tests.store.test_engine_on_sqlite import CANARY, FIRST_ANSWER, LEADER, _answer_for, _question
+from tests.store.test_engine_on_sqlite import (
+    CANARY,
+    FIRST_ANSWER,
+    LEADER,
+    _question,
+    answer_to_the_end,
+)
 from tests.store.test_privacy_both import _raw_values
 
 YEAR_AGO = NOW - dt.timedelta(days=366)
@@ -594,13 +600,7 @@ def test_a_flow_walked_request_by_request_survives_a_restart(
         question = _question(say(store, talk, "resume"))
         assert question is not None and second is not None
         assert question.step_id == second.step_id
-        replies: list[Reply] = []
-        for _ in range(30):
-            assert question is not None
-            replies = say(store, talk, _answer_for(question))
-            question = _question(replies)
-            if any(isinstance(r, Summary) for r in replies):
-                break
+        replies = answer_to_the_end(question, lambda text: say(store, talk, text))
         (summary,) = [r for r in replies if isinstance(r, Summary)]
         (kept,) = store.reflections(LEADER)
 
