@@ -499,20 +499,6 @@ def test_an_unreachable_server_is_one_line_without_the_password() -> None:
 # ---------------------------------------------------------------------- retention, aggregates
 
 
-def test_purge_removes_what_is_older_than_the_cutoff(
-    pg_store: PostgresStore, sam: Person, alex: Person
-) -> None:
-    pg_store.finish(sam, reflection(at=YEAR_AGO, summary="old"))
-    pg_store.finish(sam, reflection(at=NOW, summary="recent"))
-    pg_store.record(sam, "nudge_firm_shown", at=YEAR_AGO)
-    pg_store.finish(alex, reflection(at=YEAR_AGO, summary="alex old"))
-    assert pg_store.purge(older_than=NOW - dt.timedelta(days=365)) == 2
-    assert [r.summary for r in pg_store.reflections(sam)] == ["recent"]
-    assert pg_store.reflections(alex) == []
-    assert pg_store.last_event(sam, "nudge_firm_shown") is None
-    assert pg_store.purge(older_than=NOW - dt.timedelta(days=365)) == 0
-
-
 def test_people_purged_entirely_lose_their_key(pg_urls: PgUrls, sam: Person, alex: Person) -> None:
     with open_pg(pg_urls, clock=lambda: YEAR_AGO) as store:
         store.finish(sam, reflection(at=YEAR_AGO))
