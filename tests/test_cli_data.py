@@ -15,10 +15,11 @@ from click.testing import CliRunner, Result
 from bot import settings as settings_module
 from bot.commands.data import command
 from bot.engine.people import Person
-from bot.engine.reflections import Answer, Reflection
+from bot.engine.reflections import Answer
 from bot.store import open_store
 from bot.store.sqlite import SqliteStore
 from tests.cli_env import SECRET, cli_env
+from tests.store.conftest import reflection
 
 ME = Person("terminal:sam")
 SLACK = Person("T012AB3C4:U045DE6F7")
@@ -43,20 +44,12 @@ def _open(env: dict[str, str | None]) -> SqliteStore:
 
 def _keep(env: dict[str, str | None], person: Person, summary: str, *, days_ago: int = 0) -> None:
     at = dt.datetime.now(dt.UTC) - dt.timedelta(days=days_ago)
+    answers = (
+        Answer("what_happened", "text", f"{summary} words"),
+        Answer("weight", "scale", 2),
+    )
     with _open(env) as store:
-        store.finish(
-            person,
-            Reflection(
-                flow_id="hard-day",
-                started_at=at - dt.timedelta(minutes=3),
-                finished_at=at,
-                summary=summary,
-                answers=(
-                    Answer("what_happened", "text", f"{summary} words"),
-                    Answer("weight", "scale", 2),
-                ),
-            ),
-        )
+        store.finish(person, reflection(at=at, summary=summary, answers=answers))
 
 
 def test_export_prints_my_reflections_as_markdown_newest_first(env: dict[str, str | None]) -> None:
