@@ -37,9 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bench import report
+from bot.engine.config_file import read_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "engine" / "safety_corpus"
@@ -138,12 +137,7 @@ class Result:
 
 def load_messages(path: Path) -> list[Message]:
     """A labelled set, checked: every problem names the file and the entry."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise LabelledSetError(f"{path}: cannot read it ({error.strerror or error})") from error
-    except yaml.YAMLError as error:
-        raise LabelledSetError(f"{path}: not valid YAML ({error})") from error
+    data = read_yaml(path, what="the labelled set", error=LabelledSetError)
     if not isinstance(data, list):
         raise LabelledSetError(f"{path}: expected a list of messages (id, label, kind, text)")
     messages: list[Message] = []

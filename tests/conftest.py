@@ -17,8 +17,9 @@ ROOT = Path(__file__).resolve().parents[1]
 NOW = dt.datetime(2026, 11, 20, 18, 30, tzinfo=dt.UTC)
 
 
-def flow_from(data: dict[str, Any]) -> Flow:
-    base: dict[str, Any] = {
+def flow_base() -> dict[str, Any]:
+    """Everything a flow file needs but its steps: a test adds (or replaces) what it is about."""
+    return {
         "schema_version": 1,
         "id": "sample",
         "title": "Sample",
@@ -29,8 +30,10 @@ def flow_from(data: dict[str, Any]) -> Flow:
         "intro": "Hello.",
         "summary": "Done.",
     }
-    base.update(data)
-    return Flow.model_validate(base)
+
+
+def flow_from(data: dict[str, Any]) -> Flow:
+    return Flow.model_validate(flow_base() | data)
 
 
 @pytest.fixture

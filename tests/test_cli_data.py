@@ -15,11 +15,12 @@ from click.testing import CliRunner, Result
 from bot import settings as settings_module
 from bot.commands.data import command
 from bot.engine.people import Person
-from bot.engine.reflections import Answer, Reflection
+from bot.engine.reflections import Answer
 from bot.store import open_store
 from bot.store.sqlite import SqliteStore
+from tests.cli_env import SECRET, cli_env
+from tests.store.conftest import reflection
 
-SECRET = "cli-test-secret-0123456789-abcdefghijkl"
 ME = Person("terminal:sam")
 SLACK = Person("T012AB3C4:U045DE6F7")
 
@@ -27,14 +28,7 @@ SLACK = Person("T012AB3C4:U045DE6F7")
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str | None]:
     monkeypatch.chdir(tmp_path)  # no stray .env
-    return {
-        "REFLECT_DATA_DIR": str(tmp_path / "data"),
-        "REFLECT_DB": None,
-        "REFLECT_SECRET_KEY": SECRET,
-        "REFLECT_TERMINAL_USER": "sam",
-        "REFLECT_RETENTION_DAYS": None,
-        "REFLECT_FLOWS_DIR": str(tmp_path),  # no flows: titles fall back to ids (and it's quick)
-    }
+    return cli_env(tmp_path, REFLECT_RETENTION_DAYS=None)
 
 
 def _run(env: dict[str, str | None], *args: str, input: str | None = None) -> Result:
@@ -50,20 +44,12 @@ def _open(env: dict[str, str | None]) -> SqliteStore:
 
 def _keep(env: dict[str, str | None], person: Person, summary: str, *, days_ago: int = 0) -> None:
     at = dt.datetime.now(dt.UTC) - dt.timedelta(days=days_ago)
+    answers = (
+        Answer("what_happened", "text", f"{summary} words"),
+        Answer("weight", "scale", 2),
+    )
     with _open(env) as store:
-        store.finish(
-            person,
-            Reflection(
-                flow_id="hard-day",
-                started_at=at - dt.timedelta(minutes=3),
-                finished_at=at,
-                summary=summary,
-                answers=(
-                    Answer("what_happened", "text", f"{summary} words"),
-                    Answer("weight", "scale", 2),
-                ),
-            ),
-        )
+        store.finish(person, reflection(at=at, summary=summary, answers=answers))
 
 
 def test_export_prints_my_reflections_as_markdown_newest_first(env: dict[str, str | None]) -> None:

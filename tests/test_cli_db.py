@@ -15,10 +15,10 @@ from bot.engine.people import Person
 from bot.settings import SettingsError, load
 from bot.store import open_store
 from bot.store.postgres import PostgresStore
+from tests.cli_env import cli_env
 from tests.pg_fixtures import PgUrls
 from tests.store.conftest import reflection
 
-SECRET = "cli-test-secret-0123456789-abcdefghijkl"
 ME = Person("terminal:sam")
 PG_URL = "postgresql://reflect@db.example/reflect"
 PG_KEYS_URL = "postgresql://reflect@db.example/reflect_keys"
@@ -31,15 +31,7 @@ def _run(env: dict[str, str | None], *args: str) -> Result:
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str | None]:
     monkeypatch.chdir(tmp_path)  # no stray .env
-    return {
-        "REFLECT_DATA_DIR": str(tmp_path / "data"),
-        "REFLECT_DB": None,
-        "REFLECT_SECRET_KEY": SECRET,
-        "REFLECT_TERMINAL_USER": "sam",
-        "REFLECT_DATABASE_URL": None,
-        "REFLECT_KEYS_DATABASE_URL": None,
-        "REFLECT_FLOWS_DIR": str(tmp_path),
-    }
+    return cli_env(tmp_path, REFLECT_DATABASE_URL=None, REFLECT_KEYS_DATABASE_URL=None)
 
 
 # ---------------------------------------------------------------------- settings

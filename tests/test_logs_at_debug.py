@@ -30,6 +30,7 @@ from bot.weekly.due import WeeklyTime
 from bot.weekly.privacy import lead_aad, slack_identity
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack
+from tests.slack.served import wait_until_healthy
 from tests.slack.signing import signed_headers
 
 TEAM = "T0LOGTEAM77"
@@ -99,16 +100,7 @@ def test_reflect_run_at_debug_logs_no_id_name_or_text(tmp_path: Path) -> None:
         assert httpx.post(f"{base}/slack/events", content=body, headers=headers).status_code == 200
 
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, "the bot stopped"
-            assert time.monotonic() < deadline, "the bot did not come up"
-            time.sleep(0.1)
+        wait_until_healthy(base, process)
         for text in ("hard day", f"{WORDS} all afternoon", f"more {WORDS}"):
             event = payloads.event_callback(payloads.message_im(USER, text), team_id=TEAM)
             send(json.dumps(event).encode(), "application/json")

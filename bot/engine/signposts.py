@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from bot.engine.config_file import read_yaml
 from bot.engine.replies import Resource, Signpost
 from bot.engine.safety import Concern
 
@@ -141,12 +140,7 @@ def _day(moment: dt.date | dt.datetime) -> dt.date:
 
 def load_signposts(path: Path) -> Signposts:
     """Read and check a signposts file, reporting every problem at once."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise SignpostsError(f"{path}: cannot read the signposts file ({error}).") from error
-    except yaml.YAMLError as error:
-        raise SignpostsError(f"{path}: not valid YAML ({error}).") from error
+    data = read_yaml(path, what="the signposts file", error=SignpostsError)
     return parse_signposts(data, source=str(path))
 
 

@@ -1,6 +1,6 @@
 """`PostgresStore`: the engine's ReflectionStore on PostgreSQL, for several bot processes.
 
-The same promises as bot.store.sqlite, whose pure helpers it shares:
+The same promises as bot.store.sqlite, with the same row logic (bot.store.rows):
 
 - people are pseudonyms; free text is redacted, then sealed under the person's own data key with
   the row's identity as associated data; scale and option values, flow ids and dates stay in
@@ -20,9 +20,7 @@ the first claim to commit or roll back, then is dropped, or handled if the first
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
-import json
 import logging
 import secrets
 from collections.abc import Callable, Iterable, Iterator
@@ -35,7 +33,7 @@ import psycopg
 from bot.engine.people import Person
 from bot.engine.reflections import Event, NextStep, Reflection, StoredReflection
 from bot.engine.sessions import Session
-from bot.store import pg_schema
+from bot.store import pg_schema, rows
 from bot.store.access_log import AccessRecord
 from bot.store.errors import StoreError, UnreadableError
 from bot.store.pg_database import Connection, PgDatabases, describe
@@ -46,34 +44,24 @@ from bot.store.pg_opening import (
     claim_or_check,
     pending_migrations,
 )
-from bot.store.privacy import Keyring, new_data_key, row_aad, seal, unseal
-from bot.store.redaction import redact
-from bot.store.sqlite import (
-    NUDGE_ANSWERS,
-    SEALED,
-    SEEN_EVENTS_FOR,
-    SEEN_REQUESTS_FOR,
-    _answer,
-    _answer_row,
-    _day,
-    _event,
-    _heavy_high,
-    _redacted,
-)
-from bot.store.stats import Activity, EventFact, ReflectionFact, ScaleFact
-from bot.store.times import parse, stamp, utcnow
+from bot.store.privacy import Keyring, new_data_key, row_aad, seal
+from bot.store.rows import NUDGE_ANSWERS, SEEN_EVENTS_FOR, SEEN_REQUESTS_FOR
+from bot.store.rows import utc as _utc
+from bot.store.stats import Activity, EventFact, ReflectionFact
+from bot.store.times import parse, utcnow
+from bot.store.upgrade import SEALED
 
 log = logging.getLogger(__name__)
 
 
-def _utc(at: dt.datetime) -> dt.datetime:
-    """As stored: aware, UTC (a naive datetime is taken to be UTC already, as in times.stamp)."""
-    return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
+def _column(conn: Connection, sql: str, params: list[Any] | None = None) -> list[Any]:
+    """The first column of what `sql` selects."""
+    return [row[0] for row in conn.execute(sql, params).fetchall()]
 
 
 def _midnight(at: dt.datetime) -> dt.datetime:
     """The day of `at` (UTC) as events keep it: midnight, never the time."""
-    return parse(_day(at))
+    return parse(rows.day(at))
 
 
 class PostgresStore:
@@ -186,8 +174,7 @@ class PostgresStore:
     def load_session(self, person: Person) -> Session | None:
         who = self.pseudonym(person)
         if self._db.in_writing:  # read to write: take the person's turn first
-            with self._db.writing() as conn:
-                self._db.lock_person(conn, who)
+            with self._locked(who) as conn:
                 row = conn.execute(
                     "SELECT state FROM sessions WHERE pseudonym = %s", [who]
                 ).fetchone()
@@ -198,20 +185,13 @@ class PostgresStore:
                 ).fetchone()
         if row is None:
             return None
-        try:
-            key = self._data_key(who)
-            if key is None:
-                raise UnreadableError("no data key")
-            state = unseal(key, row[0], aad=row_aad("sessions", who, "state"))
-            return Session.from_json(state.decode("utf-8"))
-        except (UnreadableError, ValueError, KeyError):
-            log.warning("a session could not be read and was dropped")
+        session = rows.read_session(who, row[0], lambda: self._data_key(who))
+        if session is None:
             self.drop_session(person)
-            return None
+        return session
 
     def save_session(self, person: Person, session: Session) -> None:
         who = self.pseudonym(person)
-        plain = session.to_json().encode("utf-8")
         with self._writing_as(who) as (conn, key):
             conn.execute(
                 "INSERT INTO sessions (pseudonym, flow_id, state, updated_at)"
@@ -221,15 +201,14 @@ class PostgresStore:
                 [
                     who,
                     session.flow_id,
-                    seal(key, plain, aad=row_aad("sessions", who, "state")),
+                    rows.sealed_session(key, who, session),
                     _utc(self._clock()),
                 ],
             )
 
     def drop_session(self, person: Person) -> None:
         who = self.pseudonym(person)
-        with self._db.writing() as conn:
-            self._db.lock_person(conn, who)
+        with self._locked(who) as conn:
             conn.execute("DELETE FROM sessions WHERE pseudonym = %s", [who])
 
     # ------------------------------------------------------------------ reflections
@@ -238,14 +217,9 @@ class PostgresStore:
         """Keep the reflection (redacted, sealed) and drop the session, in one transaction."""
         who = self.pseudonym(person)
         reflection_id = secrets.token_hex(8)
-        summary = redact(reflection.summary).encode("utf-8")
-        answered = {a.step_id for a in reflection.answers if a.kind == "text" and a.value}
-        written = reflection.next_step if reflection.next_step in answered else None
         # Redaction, the costly part, before the transaction (and the person's lock) starts.
-        answers = [
-            dataclasses.replace(a, value=_redacted(a.value)) if a.kind == "text" else a
-            for a in reflection.answers
-        ]
+        kept = rows.redacted_reflection(reflection)
+        written = kept.next_step
         with self._writing_as(who) as (conn, key):
             conn.execute(
                 "INSERT INTO reflections (id, pseudonym, flow_id, started_at, finished_at,"
@@ -256,7 +230,7 @@ class PostgresStore:
                     reflection.flow_id,
                     _utc(reflection.started_at),
                     _utc(reflection.finished_at),
-                    seal(key, summary, aad=row_aad("reflections", reflection_id, who, "summary")),
+                    rows.sealed_summary(key, reflection_id, who, kept.summary),
                     written,
                     "open" if written else None,
                 ],
@@ -267,16 +241,13 @@ class PostgresStore:
                     " AND follow_up IS NOT NULL",
                     [reflection.follow_up.state, reflection.follow_up.reflection_id, who],
                 )
-            rows = [
-                _answer_row(key, reflection_id, who, position, answer)
-                for position, answer in enumerate(answers)
-            ]
-            if rows:
+            answer_rows = rows.answer_rows(key, reflection_id, who, kept)
+            if answer_rows:
                 with conn.cursor() as cursor:
                     cursor.executemany(
                         "INSERT INTO answers (reflection_id, step_id, position, kind, value,"
                         " sealed, scale) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                        rows,
+                        answer_rows,
                     )
             conn.execute("DELETE FROM sessions WHERE pseudonym = %s", [who])
         return reflection_id
@@ -285,45 +256,22 @@ class PostgresStore:
         """The person's own reflections, newest first (as stored: redacted)."""
         who = self.pseudonym(person)
         with self._db.reading() as conn:
-            rows = conn.execute(
+            found = conn.execute(
                 "SELECT id, flow_id, started_at, finished_at, summary FROM reflections"
                 " WHERE pseudonym = %s ORDER BY finished_at DESC, seq DESC LIMIT %s",
                 [who, limit],
             ).fetchall()
-            answers: dict[str, list[tuple[Any, ...]]] = {row[0]: [] for row in rows}
-            if rows:
+            answers: dict[str, list[tuple[Any, ...]]] = {row[0]: [] for row in found}
+            if found:
                 for reflection_id, *answer in conn.execute(
                     "SELECT reflection_id, step_id, kind, value, sealed, scale FROM answers"
                     " WHERE reflection_id = ANY(%s) ORDER BY reflection_id, position",
                     [list(answers)],
                 ).fetchall():
                     answers[reflection_id].append(tuple(answer))
-        if not rows:
+        if not found:
             return []
-        key = self._data_key(who)
-        if key is None:
-            log.warning("%d reflections have no data key and cannot be read", len(rows))
-            return []
-        kept: list[StoredReflection] = []
-        for reflection_id, flow_id, started_at, finished_at, summary in rows:
-            try:
-                kept.append(
-                    StoredReflection(
-                        id=reflection_id,
-                        flow_id=flow_id,
-                        started_at=_utc(started_at),
-                        finished_at=_utc(finished_at),
-                        summary=unseal(
-                            key, summary, aad=row_aad("reflections", reflection_id, who, "summary")
-                        ).decode("utf-8"),
-                        answers=tuple(
-                            _answer(key, reflection_id, who, row) for row in answers[reflection_id]
-                        ),
-                    )
-                )
-            except UnreadableError:
-                log.warning("a reflection could not be decrypted and was left out")
-        return kept
+        return rows.stored_reflections(self._data_key(who), who, found, answers)
 
     def open_next_step(self, person: Person) -> NextStep | None:
         """The next step in the person's latest reflection that has one, unless settled."""
@@ -337,29 +285,14 @@ class PostgresStore:
             ).fetchone()
             if row is None or row[4] not in ("open", "carried"):
                 return None
-            reflection_id, flow_id, finished_at, step_id, state = row
-            answer = conn.execute(
+            written = conn.execute(
                 "SELECT step_id, kind, value, sealed, scale FROM answers"
                 " WHERE reflection_id = %s AND step_id = %s",
-                [reflection_id, step_id],
+                [row[0], row[3]],
             ).fetchone()
-        key = self._data_key(who)
-        if answer is None or key is None:
+        if written is None:
             return None
-        try:
-            text = _answer(key, reflection_id, who, answer).value
-        except UnreadableError:
-            log.warning("a next step could not be decrypted and was left out")
-            return None
-        if not isinstance(text, str) or not text.strip():
-            return None
-        return NextStep(
-            reflection_id=reflection_id,
-            flow_id=flow_id,
-            finished_at=_utc(finished_at),
-            text=text,
-            state=state,
-        )
+        return rows.next_step(self._data_key(who), who, row, written)
 
     def follow_up_wanted(self, person: Person) -> bool:
         with self._db.reading() as conn:
@@ -371,8 +304,7 @@ class PostgresStore:
 
     def want_follow_up(self, person: Person, wanted: bool) -> None:
         who = self.pseudonym(person)
-        with self._db.writing() as conn:
-            self._db.lock_person(conn, who)
+        with self._locked(who) as conn:
             conn.execute(
                 "INSERT INTO preferences (pseudonym, name, value) VALUES (%s, 'follow_up', %s)"
                 " ON CONFLICT (pseudonym, name) DO UPDATE SET value = excluded.value",
@@ -388,34 +320,33 @@ class PostgresStore:
     def record(
         self, person: Person, event: Event, *, at: dt.datetime, flow_id: str | None = None
     ) -> None:
-        """Note that something happened, with no content and on which day (never the time).
-        Every event is sealed under the person's key: the database alone says only that
-        something happened to a pseudonym on a day, never what. An answer to a nudge is
-        attributed to the flow whose end showed the person's last nudge, and kept once a day."""
+        """Note that something happened, with no content, on which day. Every event is sealed
+        under the person's key: the database alone says only that something happened to a
+        pseudonym on a day, never what (a safety event keeps its moment inside the seal). An
+        answer to a supervisor suggestion is attributed to the flow whose end showed the
+        person's last one, and kept once a day."""
         who = self.pseudonym(person)
         day = _midnight(at)
         with self._writing_as(who) as (conn, key):
             if event in NUDGE_ANSWERS:
                 mine = self._events_of(conn, key, who)
-                if flow_id is None:
-                    shown = [e for e in mine if e.event == "nudge_shown"]
-                    flow_id = shown[0].flow_id if shown else None
-                if any((e.event, e.flow_id, e.at) == (event, flow_id, day) for e in mine):
-                    return  # once a day: aggregates count people, not clicks
+                flow_id, kept = rows.nudge_answer(event, flow_id, mine, day)
+                if kept:
+                    return
             row = conn.execute(
                 "INSERT INTO events (pseudonym, event, flow_id, at)"
                 " VALUES (%s, %s, NULL, %s) RETURNING id",
                 [who, SEALED, day],
             ).fetchone()
             assert row is not None
-            body = json.dumps({"event": event, "flow_id": flow_id}).encode("utf-8")
             conn.execute(
                 "UPDATE events SET sealed = %s WHERE id = %s",
-                [seal(key, body, aad=row_aad("events", str(row[0]), who)), row[0]],
+                [rows.sealed_event(key, who, str(row[0]), event, flow_id, at=at), row[0]],
             )
 
     def last_event(self, person: Person, event: Event) -> dt.datetime | None:
-        """The day (midnight UTC) the event last happened to the person, if it did."""
+        """When the event last happened to the person, if it did: the moment for a safety
+        event (kept inside its seal), the day (midnight UTC) for any other."""
         who = self.pseudonym(person)
         key = self._data_key(who)
         if key is None:
@@ -426,46 +357,37 @@ class PostgresStore:
 
     def _events_of(self, conn: Connection, key: bytes, who: str) -> list[EventFact]:
         """The person's events, newest first, unsealed (rows that do not unseal are skipped)."""
-        rows = conn.execute(
+        found = conn.execute(
             "SELECT id, at, sealed FROM events WHERE pseudonym = %s AND sealed IS NOT NULL"
             " ORDER BY at DESC, id DESC",
             [who],
         ).fetchall()
-        facts = (_event(key, who, row_id, stamp(at), sealed) for row_id, at, sealed in rows)
-        return [fact for fact in facts if fact is not None]
+        return rows.events(key, who, found)
 
     def claim_event(self, event_id: str, *, at: dt.datetime) -> bool:
         """True the first time a Slack event id is seen (by any process), False for a retry.
         Ids are kept as keyed digests for a day."""
         digest = self.keyring.digest(event_id, purpose="slack-event")
-        with self._db.writing() as conn:
-            # Prune what has expired, skipping rows another request is pruning: the claim sits
-            # in each request's transaction, and requests must not queue behind each other.
-            conn.execute(
-                "DELETE FROM seen_events WHERE digest IN (SELECT digest FROM seen_events"
-                " WHERE at < %s LIMIT 100 FOR UPDATE SKIP LOCKED)",
-                [_utc(at - SEEN_EVENTS_FOR)],
-            )
-            cursor = conn.execute(
-                "INSERT INTO seen_events (digest, at) VALUES (%s, %s)"
-                " ON CONFLICT (digest) DO NOTHING",
-                [digest, _utc(at)],
-            )
-            return cursor.rowcount == 1
+        return self._claim("seen_events", digest, at=at, kept_for=SEEN_EVENTS_FOR)
 
     def claim_request(self, signature: str, *, at: dt.datetime) -> bool:
         """True the first time a signed Slack request is seen by any process sharing the
         database, False for a replay. Kept as keyed digests for the signature window."""
         digest = self.keyring.digest(signature, purpose="slack-request")
+        return self._claim("seen_requests", digest, at=at, kept_for=SEEN_REQUESTS_FOR)
+
+    def _claim(self, table: str, digest: str, *, at: dt.datetime, kept_for: dt.timedelta) -> bool:
+        """Claim `digest` in `table` (seen_events or seen_requests): True if it was not there."""
         with self._db.writing() as conn:
+            # Prune what has expired, skipping rows another request is pruning: the claim sits
+            # in each request's transaction, and requests must not queue behind each other.
             conn.execute(
-                "DELETE FROM seen_requests WHERE digest IN (SELECT digest FROM seen_requests"
+                f"DELETE FROM {table} WHERE digest IN (SELECT digest FROM {table}"
                 " WHERE at < %s LIMIT 100 FOR UPDATE SKIP LOCKED)",
-                [_utc(at - SEEN_REQUESTS_FOR)],
+                [_utc(at - kept_for)],
             )
             cursor = conn.execute(
-                "INSERT INTO seen_requests (digest, at) VALUES (%s, %s)"
-                " ON CONFLICT (digest) DO NOTHING",
+                f"INSERT INTO {table} (digest, at) VALUES (%s, %s) ON CONFLICT (digest) DO NOTHING",
                 [digest, _utc(at)],
             )
             return cursor.rowcount == 1
@@ -480,10 +402,9 @@ class PostgresStore:
         """True the first time it is asked about this person and notice (by any process),
         then False: for things said once (the first-use agreement)."""
         who = self.pseudonym(person)
-        with self._db.writing() as conn:
-            # The person's lock first, as every change about a person takes it: one order of
-            # locks everywhere, so two requests can never wait on each other.
-            self._db.lock_person(conn, who)
+        # The person's lock first, as every change about a person takes it: one order of
+        # locks everywhere, so two requests can never wait on each other.
+        with self._locked(who) as conn:
             cursor = conn.execute(
                 "INSERT INTO notices (pseudonym, notice) VALUES (%s, %s)"
                 " ON CONFLICT (pseudonym, notice) DO NOTHING",
@@ -497,8 +418,7 @@ class PostgresStore:
         """Erase everything about the person: their data key first (so every earlier dump of
         the data database becomes unreadable for them), then their rows."""
         who = self.pseudonym(person)
-        with self._db.writing() as conn:
-            self._db.lock_person(conn, who)
+        with self._locked(who) as conn:
             with self._db.keys() as keys:
                 keys.execute("DELETE FROM data_keys WHERE pseudonym = %s", [who])
             row = conn.execute(
@@ -536,27 +456,22 @@ class PostgresStore:
 
     def _keyless_people(self) -> list[str]:
         with self._db.reading() as conn:
-            holding = [
-                row[0]
-                for row in conn.execute(
-                    "SELECT pseudonym FROM reflections UNION SELECT pseudonym FROM sessions"
-                ).fetchall()
-            ]
+            holding = _column(
+                conn, "SELECT pseudonym FROM reflections UNION SELECT pseudonym FROM sessions"
+            )
         if not holding:
             return []
         with self._db.keys() as keys:
-            keyed = {
-                row[0]
-                for row in keys.execute(
-                    "SELECT pseudonym FROM data_keys WHERE pseudonym = ANY(%s)", [holding]
-                ).fetchall()
-            }
+            keyed = set(
+                _column(
+                    keys, "SELECT pseudonym FROM data_keys WHERE pseudonym = ANY(%s)", [holding]
+                )
+            )
         return [who for who in holding if who not in keyed]
 
     def _purge_keyless(self, who: str) -> int:
         """Under the person's lock, if they still have no key, delete their unreadable rows."""
-        with self._db.writing() as conn:
-            self._db.lock_person(conn, who)
+        with self._locked(who) as conn:
             if self._data_key(who) is not None:  # a key was made (and committed) since
                 return 0
             row = conn.execute(
@@ -569,29 +484,23 @@ class PostgresStore:
     def _people_with_old_keys(self, cutoff: dt.datetime) -> list[str]:
         # Only keys older than the cutoff: a key just made is about to be used.
         with self._db.keys() as keys:
-            old = [
-                row[0]
-                for row in keys.execute(
-                    "SELECT pseudonym FROM data_keys WHERE created_at < %s", [cutoff]
-                ).fetchall()
-            ]
+            old = _column(keys, "SELECT pseudonym FROM data_keys WHERE created_at < %s", [cutoff])
         if not old:
             return []
         with self._db.reading() as conn:
-            holding = {
-                row[0]
-                for row in conn.execute(
+            holding = set(
+                _column(
+                    conn,
                     "SELECT pseudonym FROM reflections WHERE pseudonym = ANY(%s)"
                     " UNION SELECT pseudonym FROM sessions WHERE pseudonym = ANY(%s)",
                     [old, old],
-                ).fetchall()
-            }
+                )
+            )
         return [who for who in old if who not in holding]
 
     def _purge_unused_key(self, who: str, cutoff: dt.datetime) -> None:
         """Under the person's lock, if they still have nothing, destroy their key."""
-        with self._db.writing() as conn:
-            self._db.lock_person(conn, who)
+        with self._locked(who) as conn:
             row = conn.execute(
                 "SELECT EXISTS (SELECT 1 FROM reflections WHERE pseudonym = %s)"
                 " OR EXISTS (SELECT 1 FROM sessions WHERE pseudonym = %s)",
@@ -619,12 +528,12 @@ class PostgresStore:
     ) -> set[str]:
         """Pseudonyms of people who finished `flow_id` (any flow if None) in [since, until)."""
         with self._db.reading() as conn:
-            rows = conn.execute(
+            found = conn.execute(
                 "SELECT DISTINCT pseudonym FROM reflections WHERE finished_at >= %s"
                 " AND finished_at < %s AND (%s::text IS NULL OR flow_id = %s)",
                 [_utc(since), _utc(until), flow_id, flow_id],
             ).fetchall()
-        return {row[0] for row in rows}
+        return {row[0] for row in found}
 
     def activity(self, *, since: dt.datetime, until: dt.datetime) -> Activity:
         """What aggregates are made of, in [since, until): reflections, scale answers and
@@ -651,23 +560,7 @@ class PostgresStore:
                 window,
             ).fetchall()
         keys = self._data_keys({row[5] for row in scale_rows} | {row[3] for row in event_rows})
-        events = [
-            fact
-            for row_id, at, sealed, who in event_rows
-            if (key := keys.get(who)) is not None
-            and (fact := _event(key, who, row_id, stamp(at), sealed)) is not None
-            and fact.event in ("nudge_shown", "nudge_followed")
-        ]
-        scales: list[ScaleFact] = []
-        for rid, step, value, sealed, mark, who in scale_rows:
-            if sealed is None:  # written before answers were all sealed
-                number = _heavy_high(json.loads(value), mark)
-                scales.append(ScaleFact(reflection_id=rid, step_id=step, value=number))
-            elif (key := keys.get(who)) is not None:
-                with contextlib.suppress(UnreadableError):
-                    plain = unseal(key, sealed, aad=row_aad("answers", rid, step, who))
-                    number = _heavy_high(json.loads(plain), mark)
-                    scales.append(ScaleFact(reflection_id=rid, step_id=step, value=number))
+        scales, events = rows.activity_facts(scale_rows, event_rows, keys)
         return Activity(reflections=reflections, scales=scales, events=events)
 
     # ------------------------------------------------------------------ operator access
@@ -692,7 +585,7 @@ class PostgresStore:
         """The access log, oldest first: the person's own records, or everyone's (for the
         operator's `reflect data access-log`, with pseudonyms, never identities)."""
         with self._db.reading() as conn:
-            rows = conn.execute(
+            found = conn.execute(
                 "SELECT id, pseudonym, action, reason, day FROM access_log"
                 " WHERE %s::text IS NULL OR pseudonym = %s ORDER BY id",
                 [None, None]
@@ -700,7 +593,7 @@ class PostgresStore:
                 else [self.pseudonym(person), self.pseudonym(person)],
             ).fetchall()
         records = []
-        for row_id, who, action, sealed, day in rows:
+        for row_id, who, action, sealed, day in found:
             try:
                 reason = self.keyring.unseal(sealed, aad=row_aad("access_log", str(row_id), who))
             except UnreadableError:
@@ -722,8 +615,7 @@ class PostgresStore:
                 ).fetchall()
             }
         for who in sorted(people):
-            with self._db.writing() as conn:
-                self._db.lock_person(conn, who)
+            with self._locked(who) as conn:
                 key = self._data_key(who)
                 answers = conn.execute(
                     "SELECT a.reflection_id, a.step_id, a.value FROM answers a"
@@ -747,17 +639,19 @@ class PostgresStore:
                         [sealed, rid, step],
                     )
                 events = conn.execute(
-                    "SELECT id, event, flow_id FROM events WHERE pseudonym = %s AND sealed IS NULL",
+                    "SELECT id, event, flow_id, at FROM events"
+                    " WHERE pseudonym = %s AND sealed IS NULL",
                     [who],
                 ).fetchall()
-                for row_id, event, flow_id in events:
+                for row_id, event, flow_id, at in events:
                     if key is None:
                         conn.execute("DELETE FROM events WHERE id = %s", [row_id])
                         continue
-                    body = json.dumps({"event": event, "flow_id": flow_id}).encode("utf-8")
+                    moment = rows.moment(at)
+                    sealed = rows.sealed_event(key, who, str(row_id), event, flow_id, at=moment)
                     conn.execute(
                         "UPDATE events SET event = %s, flow_id = NULL, sealed = %s WHERE id = %s",
-                        [SEALED, seal(key, body, aad=row_aad("events", str(row_id), who)), row_id],
+                        [SEALED, sealed, row_id],
                     )
 
     # ------------------------------------------------------------------ keys
@@ -774,19 +668,25 @@ class PostgresStore:
         if not people:
             return {}
         with self._db.keys() as keys:
-            rows = keys.execute(
+            found = keys.execute(
                 "SELECT pseudonym, wrapped FROM data_keys WHERE pseudonym = ANY(%s)",
                 [sorted(people)],
             ).fetchall()
-        return {who: self.keyring.unwrap(wrapped, pseudonym=who) for who, wrapped in rows}
+        return {who: self.keyring.unwrap(wrapped, pseudonym=who) for who, wrapped in found}
+
+    @contextlib.contextmanager
+    def _locked(self, who: str) -> Iterator[Connection]:
+        """A writing transaction holding the person's lock (see the module's header)."""
+        with self._db.writing() as conn:
+            self._db.lock_person(conn, who)
+            yield conn
 
     @contextlib.contextmanager
     def _writing_as(self, who: str) -> Iterator[tuple[Connection, bytes]]:
         """A writing transaction holding the person's lock, with their data key. A person with
         no key yet gets one, committed in the keys database before any row uses it; the lock
         keeps erasure and retention from removing it meanwhile."""
-        with self._db.writing() as conn:
-            self._db.lock_person(conn, who)
+        with self._locked(who) as conn:
             key = self._data_key(who)
             if key is None:
                 with self._db.keys() as keys:

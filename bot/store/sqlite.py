@@ -23,9 +23,7 @@ is read inside the writing transaction that uses it, so no purge or erasure can 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
-import json
 import logging
 import secrets
 from collections.abc import Callable, Iterable, Iterator
@@ -38,36 +36,21 @@ from sqlite_utils.migrations import Migrations
 
 from bot.engine.clock import utcnow
 from bot.engine.people import Person
-from bot.engine.reflections import (
-    SAFETY_EVENTS,
-    Answer,
-    Event,
-    NextStep,
-    Reflection,
-    ScaleMark,
-    StoredReflection,
-)
+from bot.engine.reflections import Event, NextStep, Reflection, StoredReflection
 from bot.engine.sessions import Session
-from bot.store import access_log, schema, upgrade
+from bot.store import access_log, rows, schema, upgrade
 from bot.store.access_log import AccessRecord
 from bot.store.database import KEYS, DatabaseFiles, create_private_file, keys_path_for
-from bot.store.errors import KeysMissingError, StoreError, UnreadableError, WrongSecretError
-from bot.store.privacy import Keyring, new_data_key, row_aad, seal, unseal
-from bot.store.redaction import redact
-from bot.store.stats import Activity, EventFact, ReflectionFact, ScaleFact
+from bot.store.errors import KeysMissingError, StoreError, WrongSecretError
+from bot.store.privacy import Keyring, new_data_key
+from bot.store.rows import NUDGE_ANSWERS, SEEN_EVENTS_FOR, SEEN_REQUESTS_FOR
+from bot.store.stats import Activity, EventFact, ReflectionFact
 from bot.store.times import parse, stamp
 from bot.store.weekly import tables as weekly_tables
 
 log = logging.getLogger(__name__)
 
-#: Events answered to a supervisor suggestion, attributed to the flow of the person's last one.
-NUDGE_ANSWERS = frozenset({"nudge_followed", "nudge_dismissed"})
 SEALED = upgrade.SEALED
-#: Slack retries an event for a few minutes; its id is remembered for a day.
-SEEN_EVENTS_FOR = dt.timedelta(days=1)
-#: A signed request is accepted for 5 minutes either side of its timestamp; remembered for
-#: the whole of that window, with a minute to spare for clocks that differ.
-SEEN_REQUESTS_FOR = dt.timedelta(minutes=11)
 
 
 class SqliteStore:
@@ -168,21 +151,15 @@ class SqliteStore:
             key = self._data_key(db, who)
         if row is None:
             return None
-        try:
-            if key is None:
-                raise UnreadableError("no data key")
-            state = unseal(key, row[0], aad=row_aad("sessions", who, "state"))
-            return Session.from_json(state.decode("utf-8"))
-        except (UnreadableError, ValueError, KeyError):
-            log.warning("a session could not be read and was dropped")
+        session = rows.read_session(who, row[0], lambda: key)
+        if session is None:
             self.drop_session(person)
-            return None
+        return session
 
     def save_session(self, person: Person, session: Session) -> None:
         who = self.pseudonym(person)
-        plain = session.to_json().encode("utf-8")
         with self._writing_as(who) as (db, key):
-            state = seal(key, plain, aad=row_aad("sessions", who, "state"))
+            state = rows.sealed_session(key, who, session)
             db.execute(
                 "INSERT INTO sessions (pseudonym, flow_id, state, updated_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (pseudonym) DO UPDATE SET flow_id = excluded.flow_id,"
@@ -201,13 +178,8 @@ class SqliteStore:
         Redaction, the costly part, is done before the transaction starts."""
         who = self.pseudonym(person)
         reflection_id = secrets.token_hex(8)
-        summary = redact(reflection.summary).encode("utf-8")
-        answered = {a.step_id for a in reflection.answers if a.kind == "text" and a.value}
-        written = reflection.next_step if reflection.next_step in answered else None
-        answers = [
-            dataclasses.replace(a, value=_redacted(a.value)) if a.kind == "text" else a
-            for a in reflection.answers
-        ]
+        kept = rows.redacted_reflection(reflection)
+        written = kept.next_step
         with self._writing_as(who) as (db, key):
             db.execute(
                 "INSERT INTO reflections (id, pseudonym, flow_id, started_at, finished_at,"
@@ -218,7 +190,7 @@ class SqliteStore:
                     reflection.flow_id,
                     stamp(reflection.started_at),
                     stamp(reflection.finished_at),
-                    seal(key, summary, aad=row_aad("reflections", reflection_id, who, "summary")),
+                    rows.sealed_summary(key, reflection_id, who, kept.summary),
                     written,
                     "open" if written else None,
                 ],
@@ -232,10 +204,7 @@ class SqliteStore:
             db.conn.executemany(
                 "INSERT INTO answers (reflection_id, step_id, position, kind, value, sealed,"
                 " scale) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    _answer_row(key, reflection_id, who, position, answer)
-                    for position, answer in enumerate(answers)
-                ],
+                rows.answer_rows(key, reflection_id, who, kept),
             )
             db.execute("DELETE FROM sessions WHERE pseudonym = ?", [who])
         return reflection_id
@@ -245,42 +214,19 @@ class SqliteStore:
         who = self.pseudonym(person)
         with self._files.reading() as db:
             key = self._data_key(db, who)
-            rows = db.execute(
+            found = db.execute(
                 "SELECT id, flow_id, started_at, finished_at, summary FROM reflections"
                 " WHERE pseudonym = ? ORDER BY finished_at DESC, rowid DESC LIMIT ?",
                 [who, -1 if limit is None else limit],
             ).fetchall()
             answers: dict[str, list[tuple[Any, ...]]] = {}
-            for reflection_id, *_ in rows:
+            for reflection_id, *_ in found:
                 answers[reflection_id] = db.execute(
                     "SELECT step_id, kind, value, sealed, scale FROM answers"
                     " WHERE reflection_id = ? ORDER BY position",
                     [reflection_id],
                 ).fetchall()
-        if key is None:
-            if rows:
-                log.warning("%d reflections have no data key and cannot be read", len(rows))
-            return []
-        kept: list[StoredReflection] = []
-        for reflection_id, flow_id, started_at, finished_at, summary in rows:
-            try:
-                kept.append(
-                    StoredReflection(
-                        id=reflection_id,
-                        flow_id=flow_id,
-                        started_at=parse(started_at),
-                        finished_at=parse(finished_at),
-                        summary=unseal(
-                            key, summary, aad=row_aad("reflections", reflection_id, who, "summary")
-                        ).decode("utf-8"),
-                        answers=tuple(
-                            _answer(key, reflection_id, who, row) for row in answers[reflection_id]
-                        ),
-                    )
-                )
-            except UnreadableError:
-                log.warning("a reflection could not be decrypted and was left out")
-        return kept
+        return rows.stored_reflections(key, who, found, answers)
 
     def open_next_step(self, person: Person) -> NextStep | None:
         """The next step in the person's latest reflection that has one, unless settled."""
@@ -295,28 +241,12 @@ class SqliteStore:
             ).fetchone()
             if row is None or key is None or row[4] not in ("open", "carried"):
                 return None
-            reflection_id, flow_id, finished_at, step_id, state = row
-            answer = db.execute(
+            written = db.execute(
                 "SELECT step_id, kind, value, sealed, scale FROM answers"
                 " WHERE reflection_id = ? AND step_id = ?",
-                [reflection_id, step_id],
+                [row[0], row[3]],
             ).fetchone()
-        if answer is None:
-            return None
-        try:
-            text = _answer(key, reflection_id, who, answer).value
-        except UnreadableError:
-            log.warning("a next step could not be decrypted and was left out")
-            return None
-        if not isinstance(text, str) or not text.strip():
-            return None
-        return NextStep(
-            reflection_id=reflection_id,
-            flow_id=flow_id,
-            finished_at=parse(finished_at),
-            text=text,
-            state=state,
-        )
+        return rows.next_step(key, who, row, written)
 
     def follow_up_wanted(self, person: Person) -> bool:
         with self._files.reading() as db:
@@ -349,27 +279,21 @@ class SqliteStore:
         click). An answer to a supervisor suggestion is attributed to the flow whose end showed
         the person's last one, and kept once a day."""
         who = self.pseudonym(person)
-        day = _day(at)
+        day = rows.day(at)
         with self._writing_as(who) as (db, key):
             if event in NUDGE_ANSWERS:
                 mine = self._events_of(db, key, who)
-                if flow_id is None:
-                    shown = [e for e in mine if e.event == "nudge_shown"]
-                    flow_id = shown[0].flow_id if shown else None
-                if any((e.event, e.flow_id, stamp(e.at)) == (event, flow_id, day) for e in mine):
-                    return  # once a day: aggregates count people, not clicks
+                flow_id, kept = rows.nudge_answer(event, flow_id, mine, parse(day))
+                if kept:
+                    return
             cursor = db.execute(
                 "INSERT INTO events (pseudonym, event, flow_id, at) VALUES (?, ?, NULL, ?)",
                 [who, SEALED, day],
             )
             row_id = str(cursor.lastrowid)
-            fields = {"event": event, "flow_id": flow_id}
-            if event in SAFETY_EVENTS:  # its moment, for the conversation: only inside the seal
-                fields["at"] = stamp(at)
-            body = json.dumps(fields).encode("utf-8")
             db.execute(
                 "UPDATE events SET sealed = ? WHERE id = ?",
-                [seal(key, body, aad=row_aad("events", row_id, who)), row_id],
+                [rows.sealed_event(key, who, row_id, event, flow_id, at=at), row_id],
             )
 
     def last_event(self, person: Person, event: Event) -> dt.datetime | None:
@@ -383,12 +307,12 @@ class SqliteStore:
 
     def _events_of(self, db: sqlite_utils.Database, key: bytes, who: str) -> list[EventFact]:
         """The person's events, newest first, unsealed (rows that do not unseal are skipped)."""
-        rows = db.execute(
+        found = db.execute(
             "SELECT id, at, sealed FROM events WHERE pseudonym = ? AND sealed IS NOT NULL"
             " ORDER BY at DESC, id DESC",
             [who],
         ).fetchall()
-        return [fact for row in rows if (fact := _event(key, who, *row)) is not None]
+        return rows.events(key, who, found)
 
     def claim_event(self, event_id: str, *, at: dt.datetime) -> bool:
         """True the first time a Slack event id is seen, False for a retry. Ids are kept as
@@ -547,24 +471,7 @@ class SqliteStore:
                 window,
             ).fetchall()
             keys |= {who: self._data_key(db, who) for *_, who in event_rows if who not in keys}
-        events = [
-            fact
-            for row_id, at, sealed, who in event_rows
-            if (key := keys.get(who)) is not None
-            and (fact := _event(key, who, row_id, at, sealed)) is not None
-            and fact.event in ("nudge_shown", "nudge_followed")
-        ]
-        scales: list[ScaleFact] = []
-        for rid, step, value, sealed, mark, who in scale_rows:
-            key = keys.get(who)
-            if sealed is None:
-                number = _heavy_high(json.loads(value), mark)
-                scales.append(ScaleFact(reflection_id=rid, step_id=step, value=number))
-            elif key is not None:
-                with contextlib.suppress(UnreadableError):
-                    plain = unseal(key, sealed, aad=row_aad("answers", rid, step, who))
-                    number = _heavy_high(json.loads(plain), mark)
-                    scales.append(ScaleFact(reflection_id=rid, step_id=step, value=number))
+        scales, events = rows.activity_facts(scale_rows, event_rows, keys)
         return Activity(reflections=reflections, scales=scales, events=events)
 
     # ------------------------------------------------------------------ operator access
@@ -579,7 +486,7 @@ class SqliteStore:
                 who=self.pseudonym(person),
                 action=action,
                 reason=reason,
-                day=_day(at),
+                day=rows.day(at),
             )
 
     def access_records(self, person: Person | None = None) -> list[AccessRecord]:
@@ -628,77 +535,6 @@ class SqliteStore:
                         ],
                     )
         raise StoreError("A data key could not be made; try again.")
-
-
-def _answer_row(
-    key: bytes, reflection_id: str, who: str, position: int, answer: Answer
-) -> tuple[Any, ...]:
-    """Every kind of answer is sealed: a choice says as much about a person as a sentence.
-    A scale answer keeps, in clear, how its scale reads (bounds and heavy end: the flow's, not
-    the person's)."""
-    mark = None
-    if answer.scale is not None:
-        mark = json.dumps(
-            {"min": answer.scale.min, "max": answer.scale.max, "heavy": answer.scale.heavy}
-        )
-    sealed = seal(
-        key,
-        json.dumps(answer.value, ensure_ascii=False).encode("utf-8"),  # redacted by `finish`
-        aad=row_aad("answers", reflection_id, answer.step_id, who),
-    )
-    return (reflection_id, answer.step_id, position, answer.kind, None, sealed, mark)
-
-
-def _answer(key: bytes, reflection_id: str, who: str, row: tuple[Any, ...]) -> Answer:
-    step_id, kind, value, sealed, mark = row
-    if sealed is None:  # a row from before answers were all sealed, not yet converted
-        return Answer(step_id, kind, json.loads(value), _scale_mark(mark))
-    text = unseal(key, sealed, aad=row_aad("answers", reflection_id, step_id, who))
-    return Answer(step_id, kind, json.loads(text), _scale_mark(mark))
-
-
-def _scale_mark(raw: str | None) -> ScaleMark | None:
-    if not raw:
-        return None
-    data = json.loads(raw)
-    return ScaleMark(min=int(data["min"]), max=int(data["max"]), heavy=data["heavy"])
-
-
-def _heavy_high(number: Any, mark: str | None) -> Any:
-    """A scale answer read so that higher is heavier."""
-    scale = _scale_mark(mark)
-    if scale is not None and scale.heavy == "min" and isinstance(number, int):
-        return scale.min + scale.max - number
-    return number
-
-
-def _event(key: bytes, who: str, row_id: int, at: str, sealed: bytes) -> EventFact | None:
-    try:
-        body = json.loads(unseal(key, sealed, aad=row_aad("events", str(row_id), who)))
-    except (UnreadableError, ValueError, TypeError):
-        return None
-    moment = body.get("at") if body.get("event") in SAFETY_EVENTS else None
-    return EventFact(
-        pseudonym=who,
-        event=body.get("event"),
-        flow_id=body.get("flow_id"),
-        at=parse(moment or at),
-    )
-
-
-def _day(at: dt.datetime) -> str:
-    """The day of `at` (UTC), as the store writes times: midnight."""
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=dt.UTC)
-    return stamp(dt.datetime.combine(at.astimezone(dt.UTC).date(), dt.time(), tzinfo=dt.UTC))
-
-
-def _redacted(value: Any) -> Any:
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, list):
-        return [_redacted(item) for item in value]
-    return value
 
 
 def _check_before_attaching(files: DatabaseFiles, keyring: Keyring) -> None:

@@ -4,18 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from bot.engine import messages
-from bot.engine.replies import (
-    AfterCrisis,
-    CheckIn,
-    FlowOffer,
-    Question,
-    Reply,
-    Say,
-    Signpost,
-    Summary,
-    SupervisorSuggestion,
-)
+from bot.engine import messages, replies
 
 WIDTH = 78
 
@@ -32,7 +21,7 @@ def _wrap(text: str, indent: str = "") -> str:
     return "\n".join(lines)
 
 
-def _question(reply: Question) -> str:
+def _question(reply: replies.Question) -> str:
     parts = []
     if reply.reason:
         parts.append(_wrap(reply.reason))
@@ -55,7 +44,7 @@ def _question(reply: Question) -> str:
     return "\n".join(parts)
 
 
-def _signpost(reply: Signpost) -> str:
+def _signpost(reply: replies.Signpost) -> str:
     bar = "-" * WIDTH
     lines = [bar, _wrap(reply.text)]
     for resource in reply.resources:
@@ -65,21 +54,21 @@ def _signpost(reply: Signpost) -> str:
     return "\n".join(lines)
 
 
-def _check_in(reply: CheckIn) -> str:
+def _check_in(reply: replies.CheckIn) -> str:
     parts = [_wrap(reply.reason)] if reply.reason else []
     parts.append(_wrap(reply.text))
     parts.append(_wrap(messages.text("terminal.check_in_hint"), "     "))
     return "\n".join(parts)
 
 
-def _after_crisis(reply: AfterCrisis) -> str:
+def _after_crisis(reply: replies.AfterCrisis) -> str:
     parts = [_wrap(reply.reminder)] if reply.reminder else []
     parts.append(_wrap(reply.reason or reply.text))
     parts.append(_wrap(messages.text("terminal.after_crisis_hint"), "     "))
     return "\n".join(parts)
 
 
-def _suggestion(reply: SupervisorSuggestion) -> str:
+def _suggestion(reply: replies.SupervisorSuggestion) -> str:
     lines = [_wrap(reply.text)]
     for supervisor in reply.supervisors:
         lines.append(_wrap(f"* {supervisor.name}: {supervisor.for_whom}"))
@@ -92,25 +81,25 @@ def _suggestion(reply: SupervisorSuggestion) -> str:
     return "\n".join(lines)
 
 
-def render(reply: Reply) -> str:
+def render(reply: replies.Reply) -> str:
     """One reply as terminal text."""
-    if isinstance(reply, Question):
+    if isinstance(reply, replies.Question):
         return _question(reply)
-    if isinstance(reply, Signpost):
+    if isinstance(reply, replies.Signpost):
         return _signpost(reply)
-    if isinstance(reply, CheckIn):
+    if isinstance(reply, replies.CheckIn):
         return _check_in(reply)
-    if isinstance(reply, AfterCrisis):
+    if isinstance(reply, replies.AfterCrisis):
         return _after_crisis(reply)
-    if isinstance(reply, Summary):
+    if isinstance(reply, replies.Summary):
         bar = "=" * WIDTH
         return f"{bar}\n{reply.text}\n{bar}"
-    if isinstance(reply, SupervisorSuggestion):
+    if isinstance(reply, replies.SupervisorSuggestion):
         return _suggestion(reply)
-    if isinstance(reply, FlowOffer):
+    if isinstance(reply, replies.FlowOffer):
         lines = [_wrap(reply.text)]
         lines += [f"     {n}) {flow.label}" for n, flow in enumerate(reply.flows, 1)]
         return "\n".join(lines)
-    if isinstance(reply, Say):
+    if isinstance(reply, replies.Say):
         return _wrap(reply.text)
     raise TypeError(f"cannot show {type(reply).__name__}")

@@ -3,18 +3,9 @@
 from __future__ import annotations
 
 from bot.engine import messages
+from bot.engine import replies as kind
 from bot.engine.conversation import Conversations
 from bot.engine.people import Person
-from bot.engine.replies import (
-    AfterCrisis,
-    FlowOffer,
-    Question,
-    Reply,
-    Say,
-    Signpost,
-    Summary,
-    SupervisorSuggestion,
-)
 from tests.conftest import Clock
 from tests.fakes import MemoryStore
 
@@ -23,13 +14,13 @@ ALEX = Person("terminal:alex")
 HARD_DAY = ["A parent complaint", "4", "1", "1", "1", "1, 2", "Walk home", "3"]
 
 
-def _question(replies: list[Reply]) -> Question:
-    questions = [r for r in replies if isinstance(r, Question)]
+def _question(replies: list[kind.Reply]) -> kind.Question:
+    questions = [r for r in replies if isinstance(r, kind.Question)]
     assert questions, replies
     return questions[-1]
 
 
-def _texts(replies: list[Reply]) -> str:
+def _texts(replies: list[kind.Reply]) -> str:
     return "\n".join(getattr(r, "text", "") for r in replies)
 
 
@@ -37,7 +28,7 @@ def test_a_message_with_no_flow_in_progress_offers_the_debrief_first(
     conversations: Conversations,
 ) -> None:
     (offer,) = conversations.receive(SAM, "ugh, what a day")
-    assert isinstance(offer, FlowOffer)
+    assert isinstance(offer, kind.FlowOffer)
     assert offer.flows[0].value == "hard-day"
     assert "Sam" in offer.text
 
@@ -55,9 +46,9 @@ def test_a_whole_flow_is_kept_as_one_reflection(
     for text in HARD_DAY[:-1]:
         conversations.receive(SAM, text)
     replies = conversations.receive(SAM, HARD_DAY[-1])
-    summary = next(r for r in replies if isinstance(r, Summary))
+    summary = next(r for r in replies if isinstance(r, kind.Summary))
     assert "A parent complaint" in summary.text
-    assert isinstance(replies[-1], SupervisorSuggestion)
+    assert isinstance(replies[-1], kind.SupervisorSuggestion)
     (kept,) = store.reflections(SAM)
     assert kept.id == summary.reflection_id
     # `landed` is summary-only: not kept as an answer of its own.
@@ -92,7 +83,7 @@ def test_pause_and_resume(conversations: Conversations) -> None:
     assert messages.text("session.paused") in _texts(conversations.receive(SAM, "pause"))
     assert conversations.current(SAM) is None
     offer = conversations.receive(SAM, "hello")  # while paused, talk offers flows again
-    assert isinstance(offer[0], FlowOffer)
+    assert isinstance(offer[0], kind.FlowOffer)
     resumed = conversations.receive(SAM, "resume")
     assert _question(resumed).step_id == "weight"
 
@@ -111,7 +102,7 @@ def test_help_explains_and_asks_again(conversations: Conversations) -> None:
     assert asked.step_id == "what_happened"
     general = messages.text("help", title=asked.flow_title, position=asked.position)
     step_help = conversations.library.get("hard-day").step("what_happened").help  # type: ignore[union-attr]
-    said = [r.text for r in replies if isinstance(r, Say)]
+    said = [r.text for r in replies if isinstance(r, kind.Say)]
     assert said == [general, step_help]  # how to move about, then the step's own help
 
 
@@ -120,10 +111,10 @@ def test_the_safety_screen_answers_first_even_mid_flow(
 ) -> None:
     conversations.start(SAM, "hard-day")
     replies = conversations.receive(SAM, "Honestly I want to kill myself")
-    assert isinstance(replies[0], Signpost) and not replies[0].gentle
+    assert isinstance(replies[0], kind.Signpost) and not replies[0].gentle
     assert "116 123" in " ".join(r.how for r in replies[0].resources)
     # No next question as if nothing happened: what to do next is offered instead.
-    assert [type(r) for r in replies] == [Signpost, AfterCrisis]
+    assert [type(r) for r in replies] == [kind.Signpost, kind.AfterCrisis]
     assert ("terminal:sam", "signpost_shown") in [(e[0], e[1]) for e in store.events]
     # Only that a signpost was shown is recorded: no text in any event.
     assert all("kill" not in str(e) for e in store.events)
@@ -142,8 +133,8 @@ def test_one_not_what_i_meant_carries_on_without_repeating_the_reminder(
 
 def test_the_safety_screen_runs_outside_a_flow_too(conversations: Conversations) -> None:
     replies = conversations.receive(SAM, "I can't stop thinking about suicide")
-    assert isinstance(replies[0], Signpost)
-    assert not any(isinstance(r, FlowOffer) for r in replies)
+    assert isinstance(replies[0], kind.Signpost)
+    assert not any(isinstance(r, kind.FlowOffer) for r in replies)
 
 
 def test_starting_another_flow_sets_the_first_aside(conversations: Conversations) -> None:
@@ -165,7 +156,7 @@ def test_an_old_click_changes_nothing(conversations: Conversations, store: Memor
 
 def test_people_do_not_share_sessions(conversations: Conversations) -> None:
     conversations.start(SAM, "hard-day")
-    assert isinstance(conversations.receive(ALEX, "A parent complaint")[0], FlowOffer)
+    assert isinstance(conversations.receive(ALEX, "A parent complaint")[0], kind.FlowOffer)
 
 
 def test_suggestion_clicks_are_counted_and_nothing_else(

@@ -211,6 +211,14 @@ def test_folders_are_searched_for_yaml_files_and_missing_paths_reported(tmp_path
 # ---------------------------------------------------------------------------------------- rules
 
 
+#: The start of a flow's steps: one text step, `energy`, to which a test adds its keys.
+ENERGY = "steps:\n  - id: energy\n    kind: text\n    prompt: How?\n"
+#: The start of a flow's steps: a multiple choice step, `pick`, to which a test adds options.
+PICK_UP_TO_3 = (
+    "steps:\n  - id: pick\n    kind: multi\n    prompt: Which?\n    max_choices: 3\n    options:\n"
+)
+
+
 def only_problem(tmp_path: Path, steps: str, **extra: str) -> FlowProblem:
     body = steps + "".join(f"{key}: {value}\n" for key, value in extra.items())
     if "summary" not in extra:
@@ -223,12 +231,7 @@ def only_problem(tmp_path: Path, steps: str, **extra: str) -> FlowProblem:
 def test_a_next_that_is_neither_text_nor_a_list_gets_one_clear_message(tmp_path: Path) -> None:
     problem = only_problem(
         tmp_path,
-        """steps:
-  - id: energy
-    kind: text
-    prompt: How?
-    next: 5
-""",
+        ENERGY + "    next: 5\n",
     )
     assert problem.message.startswith("next must be a step id, 'end', or a list of branches")
     assert problem.line == 13
@@ -237,13 +240,7 @@ def test_a_next_that_is_neither_text_nor_a_list_gets_one_clear_message(tmp_path:
 def test_a_branch_with_neither_if_nor_else_gets_one_clear_message(tmp_path: Path) -> None:
     problem = only_problem(
         tmp_path,
-        """steps:
-  - id: energy
-    kind: text
-    prompt: How?
-    next:
-      - {goto: end}
-""",
+        ENERGY + "    next:\n      - {goto: end}\n",
     )
     assert "branch 1" in problem.message and "neither 'if' nor 'else'" in problem.message
     assert problem.line == 14
@@ -252,13 +249,7 @@ def test_a_branch_with_neither_if_nor_else_gets_one_clear_message(tmp_path: Path
 def test_a_branch_without_then_says_so(tmp_path: Path) -> None:
     problem = only_problem(
         tmp_path,
-        """steps:
-  - id: energy
-    kind: text
-    prompt: How?
-    next:
-      - {if: "energy == 'x'"}
-""",
+        ENERGY + "    next:\n      - {if: \"energy == 'x'\"}\n",
     )
     assert "has 'if' but no 'then'" in problem.message
 
@@ -324,12 +315,7 @@ def test_the_intro_cannot_quote_answers(tmp_path: Path) -> None:
 def test_help_is_checked_like_a_prompt(tmp_path: Path) -> None:
     problem = only_problem(
         tmp_path,
-        """steps:
-  - id: energy
-    kind: text
-    prompt: How?
-    help: "Think of {{ nope }}"
-""",
+        ENERGY + '    help: "Think of {{ nope }}"\n',
     )
     assert "the help uses 'nope'" in problem.message and problem.line == 13
 
@@ -343,17 +329,13 @@ def test_a_step_id_cannot_be_a_reserved_word(tmp_path: Path, step_id: str) -> No
 
 
 def test_options_a_leader_could_not_type_are_found(tmp_path: Path) -> None:
-    body = """steps:
-  - id: pick
-    kind: multi
-    prompt: Which?
-    max_choices: 3
-    options:
-      - {value: "2", label: Two}
-      - {value: one, label: Same}
-      - {value: three, label: same}
-summary: Done.
-"""
+    body = (
+        PICK_UP_TO_3
+        + '      - {value: "2", label: Two}\n'
+        + "      - {value: one, label: Same}\n"
+        + "      - {value: three, label: same}\n"
+        + "summary: Done.\n"
+    )
     said = "\n".join(p.message for p in problems_of(write(tmp_path, body)))
     assert "option 1 has the value '2', but typing 2 chooses option 2" in said
     assert "option 3 has the same label as option 2" in said
@@ -363,23 +345,13 @@ summary: Done.
 def test_more_choices_than_options_is_a_problem(tmp_path: Path) -> None:
     problem = only_problem(
         tmp_path,
-        """steps:
-  - id: pick
-    kind: multi
-    prompt: Which?
-    max_choices: 3
-    options:
-      - {value: one, label: One}
-      - {value: two, label: Two}
-""",
+        PICK_UP_TO_3 + "      - {value: one, label: One}\n      - {value: two, label: Two}\n",
     )
     assert "max_choices is 3 but there are only 2 options" in problem.message
 
 
 def test_an_empty_next_list_is_a_problem(tmp_path: Path) -> None:
-    problem = only_problem(
-        tmp_path, "steps:\n  - id: energy\n    kind: text\n    prompt: How?\n    next: []\n"
-    )
+    problem = only_problem(tmp_path, ENERGY + "    next: []\n")
     assert "next is an empty list" in problem.message
 
 

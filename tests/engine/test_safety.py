@@ -19,6 +19,7 @@ from bot.engine import safety
 from bot.engine.safety import SafetyConfigError, compile_screen, load_screen, screen
 from bot.engine.safety.cues import join, required_keys
 from bot.engine.safety.normalise import one_edit
+from tests.engine.config_files import assert_bad_files_are_clear_errors
 
 HERE = Path(__file__).resolve().parent
 CASES: dict[str, Any] = yaml.safe_load((HERE / "safety_cases.yaml").read_text(encoding="utf-8"))
@@ -409,16 +410,9 @@ def test_every_problem_in_the_phrase_file_is_reported_at_once() -> None:
 
 
 def test_a_missing_or_broken_phrase_file_gives_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(SafetyConfigError, match="cannot read the safety phrase file"):
-        load_screen(tmp_path / "absent.yaml")
-    broken = tmp_path / "broken.yaml"
-    broken.write_text("cues: [unclosed\n", encoding="utf-8")
-    with pytest.raises(SafetyConfigError, match="not valid YAML"):
-        load_screen(broken)
-    not_a_mapping = tmp_path / "list.yaml"
-    not_a_mapping.write_text("- one\n", encoding="utf-8")
-    with pytest.raises(SafetyConfigError, match="expected a mapping"):
-        load_screen(not_a_mapping)
+    assert_bad_files_are_clear_errors(
+        load_screen, SafetyConfigError, what="the safety phrase file", tmp_path=tmp_path
+    )
 
 
 def test_the_shipped_phrase_file_loads() -> None:

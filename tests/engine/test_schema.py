@@ -18,6 +18,7 @@ import yaml
 
 from bot.commands.flows import schema_text
 from bot.engine.flows import Flow, json_schema
+from tests.conftest import flow_base
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_FILE = ROOT / "flows" / "schema.json"
@@ -48,18 +49,7 @@ def validator() -> jsonschema.Draft202012Validator:
 
 
 def small_flow(**step: Any) -> dict[str, Any]:
-    return {
-        "schema_version": 1,
-        "id": "sample",
-        "title": "Sample",
-        "description": "A flow for tests.",
-        "area": "self",
-        "minutes": 3,
-        "meta": {"author": "tests", "draws_on": ["nothing"], "last_reviewed": "2026-11-22"},
-        "intro": "Hello.",
-        "steps": [{"id": "note", "kind": "text", "prompt": "Anything?", **step}],
-        "summary": "Done.",
-    }
+    return flow_base() | {"steps": [{"id": "note", "kind": "text", "prompt": "Anything?", **step}]}
 
 
 def test_the_committed_schema_is_the_generated_one() -> None:

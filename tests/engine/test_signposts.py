@@ -17,6 +17,7 @@ from bot.engine.replies import Signpost
 from bot.engine.safety import Concern
 from bot.engine.signposts import Signposts, SignpostsError, load_signposts, parse_signposts
 from tests.conftest import ROOT, Clock
+from tests.engine.config_files import assert_bad_files_are_clear_errors
 from tests.fakes import MemoryStore
 
 SHIPPED = ROOT / "config" / "signposts.yaml"
@@ -262,16 +263,9 @@ def test_a_review_date_written_as_text_is_read() -> None:
 
 
 def test_unreadable_or_broken_files_give_clear_errors(tmp_path: Path) -> None:
-    with pytest.raises(SignpostsError, match="cannot read the signposts file"):
-        load_signposts(tmp_path / "absent.yaml")
-    broken = tmp_path / "broken.yaml"
-    broken.write_text("text: [unclosed\n", encoding="utf-8")
-    with pytest.raises(SignpostsError, match="not valid YAML"):
-        load_signposts(broken)
-    listed = tmp_path / "list.yaml"
-    listed.write_text("- Samaritans\n", encoding="utf-8")
-    with pytest.raises(SignpostsError, match="expected a mapping"):
-        load_signposts(listed)
+    assert_bad_files_are_clear_errors(
+        load_signposts, SignpostsError, what="the signposts file", tmp_path=tmp_path
+    )
 
 
 # ---------------------------------------------------------------------- in a conversation

@@ -341,15 +341,20 @@ def test_impossible_settings_are_refused_clearly(settings: dict[str, Any], probl
 HARD_DAY = ["A parent complaint", "{weight}", "skip", "1", "1", "1", "skip", "3"]
 
 
-def test_the_bounds_hold_across_real_conversations(hard_day: Flow, clock: Clock) -> None:
-    store = MemoryStore()
-    conversations = Conversations(
+def _conversations(hard_day: Flow, store: MemoryStore, clock: Clock) -> Conversations:
+    """Real conversations on the hard-day flow, with one supervisor to suggest."""
+    return Conversations(
         library=FlowLibrary([hard_day]),
         store=store,
         signposts=load_signposts(ROOT / "config" / "signposts.yaml"),
         suggestions=SuggestionPolicy(supervisors=(SUPERVISOR,)),
         clock=clock,
     )
+
+
+def test_the_bounds_hold_across_real_conversations(hard_day: Flow, clock: Clock) -> None:
+    store = MemoryStore()
+    conversations = _conversations(hard_day, store, clock)
 
     def walk(weight: str) -> SupervisorSuggestion | None:
         conversations.start(SAM, "hard-day")
@@ -380,13 +385,7 @@ def test_the_bounds_hold_across_real_conversations(hard_day: Flow, clock: Clock)
 
 def test_a_crisis_card_in_the_session_means_no_suggestion(hard_day: Flow, clock: Clock) -> None:
     store = MemoryStore()
-    conversations = Conversations(
-        library=FlowLibrary([hard_day]),
-        store=store,
-        signposts=load_signposts(ROOT / "config" / "signposts.yaml"),
-        suggestions=SuggestionPolicy(supervisors=(SUPERVISOR,)),
-        clock=clock,
-    )
+    conversations = _conversations(hard_day, store, clock)
     conversations.start(SAM, "hard-day")
     replies: list[Any] = conversations.receive(SAM, "I want to kill myself")
     assert [reply.kind for reply in replies] == ["signpost", "after_crisis"]

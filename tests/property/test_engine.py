@@ -16,24 +16,23 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.engine import messages
+from bot.engine import replies as kind
 from bot.engine.conversation import Conversations, _normalise
 from bot.engine.people import Person
-from bot.engine.replies import (
-    FlowOffer,
-    Question,
-    Reply,
-    Say,
-    Signpost,
-    Summary,
-    SupervisorSuggestion,
-)
 from bot.engine.supervisor_suggestion import SuggestionPolicy
 from bot.store.sqlite import SqliteStore
 from tests.slack.harness import library, signposts, supervisors
 
 EXAMPLES = 50
 MANY = 1000
-REPLIES = (Say, Question, FlowOffer, SupervisorSuggestion, Summary, Signpost)
+REPLIES = (
+    kind.Say,
+    kind.Question,
+    kind.FlowOffer,
+    kind.SupervisorSuggestion,
+    kind.Summary,
+    kind.Signpost,
+)
 COMMANDS = frozenset().union(
     *(messages.words(key) for key in ("skip", "back", "pause", "stop", "help", "not_meant"))
 )
@@ -74,7 +73,7 @@ def someone() -> Person:
     return Person(id=f"T1:UPROP{next(_people)}", first_name="Sam")
 
 
-def well_formed(replies: list[Reply]) -> None:
+def well_formed(replies: list[kind.Reply]) -> None:
     assert replies, "every input gets an answer"
     assert all(isinstance(reply, REPLIES) for reply in replies)
 
@@ -110,7 +109,9 @@ def _typed_answer_kept(conversations: Conversations, text: str) -> None:
         assert taken == kept(text).strip()
         assert session.step_id == "weight"
     else:  # not lost in silence: the same question, asked again with the reason
-        again = [r for r in replies if isinstance(r, Question) and r.step_id == "what_happened"]
+        again = [
+            r for r in replies if isinstance(r, kind.Question) and r.step_id == "what_happened"
+        ]
         assert again and again[-1].reason
 
 
@@ -133,7 +134,7 @@ def _clicked_value(conversations: Conversations, value: Any) -> None:
         assert session.answers["weight"] in range(1, 6)
         assert session.step_id != "weight"
     else:
-        again = [r for r in replies if isinstance(r, Question) and r.step_id == "weight"]
+        again = [r for r in replies if isinstance(r, kind.Question) and r.step_id == "weight"]
         assert again and again[-1].reason
 
 
@@ -165,7 +166,7 @@ def _whole_flow(conversations: Conversations, answers: list[str]) -> None:
     replies = conversations.start(person, "hard-day")
     typed: dict[str, str] = {}
     for text in itertools.cycle(answers):
-        asked = [reply for reply in replies if isinstance(reply, Question)]
+        asked = [reply for reply in replies if isinstance(reply, kind.Question)]
         if not asked:
             break
         question = asked[-1]

@@ -19,6 +19,7 @@ from bot.cli import cli
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.harness import SECRET, texts
+from tests.slack.served import wait_until_healthy
 from tests.slack.signing import signed_headers
 
 SLACK_VARS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL")
@@ -92,16 +93,7 @@ def test_reflect_run_http_serves_slack_and_stops_cleanly(fake: FakeSlack, tmp_pa
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, process.stdout.read().decode() if process.stdout else ""
-            assert time.monotonic() < deadline, "the bot did not come up"
-            time.sleep(0.1)
+        wait_until_healthy(base, process)
         body = json.dumps(
             payloads.event_callback(payloads.message_im("U1", "hi there canary-7731"))
         ).encode()

@@ -301,30 +301,35 @@ def test_a_flow_walked_in_a_thread_is_answered_in_the_thread(
     assert posts and all(post.args.get("thread_ts") == THREAD for post in posts)
 
 
-def _edited(user: str, text: str) -> dict[str, Any]:
+def _hidden(user: str, subtype: str, **rest: Any) -> dict[str, Any]:
+    """A hidden message event in the person's DM (an edit or a deletion)."""
     return {
         "type": "message",
-        "subtype": "message_changed",
+        "subtype": subtype,
         "hidden": True,
         "channel": f"D{user}",
         "channel_type": "im",
         "ts": "1700000100.000100",
-        "message": {"type": "message", "user": user, "text": text, "ts": "1700000000.000200"},
-        "previous_message": {"type": "message", "user": user, "text": "before"},
+        **rest,
     }
+
+
+def _edited(user: str, text: str) -> dict[str, Any]:
+    return _hidden(
+        user,
+        "message_changed",
+        message={"type": "message", "user": user, "text": text, "ts": "1700000000.000200"},
+        previous_message={"type": "message", "user": user, "text": "before"},
+    )
 
 
 def _deleted(user: str, text: str) -> dict[str, Any]:
-    return {
-        "type": "message",
-        "subtype": "message_deleted",
-        "hidden": True,
-        "channel": f"D{user}",
-        "channel_type": "im",
-        "ts": "1700000100.000100",
-        "deleted_ts": "1700000000.000200",
-        "previous_message": {"type": "message", "user": user, "text": text},
-    }
+    return _hidden(
+        user,
+        "message_deleted",
+        deleted_ts="1700000000.000200",
+        previous_message={"type": "message", "user": user, "text": text},
+    )
 
 
 def _bot_message(user: str, text: str) -> dict[str, Any]:

@@ -26,17 +26,22 @@ def reflection(
     summary: str = "You noticed what mattered.",
     text: str = "A parent complaint",
     scale: int | None = 2,
+    answers: tuple[Answer, ...] | None = None,
 ) -> Reflection:
-    answers = [Answer("what_happened", "text", text)]
-    if scale is not None:
-        answers.append(Answer("weight", "scale", scale))
-    answers.append(Answer("need", "choice", "rest"))
+    """A hard day's reflection, finished at `at`: by default a text, a scale (unless None)
+    and a choice answer; or the `answers` given."""
+    if answers is None:
+        answers = (
+            Answer("what_happened", "text", text),
+            *([] if scale is None else [Answer("weight", "scale", scale)]),
+            Answer("need", "choice", "rest"),
+        )
     return Reflection(
         flow_id=flow_id,
         started_at=at - dt.timedelta(minutes=4),
         finished_at=at,
         summary=summary,
-        answers=tuple(answers),
+        answers=answers,
     )
 
 

@@ -3,6 +3,7 @@ restart, resumed and finished, with what the leader sees unchanged and what is k
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.engine.conversation import Conversations
@@ -42,6 +43,18 @@ def _answer_for(question: Question) -> str:
     return "Something ordinary"
 
 
+def answer_to_the_end(question: Question | None, send: Callable[[str], list[Reply]]) -> list[Reply]:
+    """Answer each question in turn until the summary; the replies that carry it."""
+    replies: list[Reply] = []
+    for _ in range(30):
+        assert question is not None
+        replies = send(_answer_for(question))
+        question = _question(replies)
+        if any(isinstance(r, Summary) for r in replies):
+            break
+    return replies
+
+
 def test_a_flow_survives_a_restart_and_is_kept_redacted(db_path: Path, hard_day: Flow) -> None:
     with SqliteStore.open(db_path, secret=SECRET) as store:
         talk = _conversations(store, hard_day)
@@ -55,13 +68,7 @@ def test_a_flow_survives_a_restart_and_is_kept_redacted(db_path: Path, hard_day:
         question = _question(talk.receive(LEADER, "resume"))
         assert question is not None and second is not None
         assert question.step_id == second.step_id
-        replies: list[Reply] = []
-        for _ in range(30):
-            assert question is not None
-            replies = talk.receive(LEADER, _answer_for(question))
-            question = _question(replies)
-            if any(isinstance(r, Summary) for r in replies):
-                break
+        replies = answer_to_the_end(question, lambda text: talk.receive(LEADER, text))
         (summary,) = [r for r in replies if isinstance(r, Summary)]
         (kept,) = store.reflections(LEADER)
 

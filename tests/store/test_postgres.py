@@ -35,7 +35,13 @@ from tests.conftest import ROOT, Clock
 from tests.pg_fixtures import PgUrls
 from tests.store.conftest import NOW, SECRET, open_pg, reflection
 from tests.store.pg_writers import SHARED, finish_forever
-from tests.store.test_engine_on_sqlite import CANARY, FIRST_ANSWER, LEADER, _answer_for, _question
+from tests.store.test_engine_on_sqlite import (
+    CANARY,
+    FIRST_ANSWER,
+    LEADER,
+    _question,
+    answer_to_the_end,
+)
 from tests.store.test_privacy_both import _raw_values
 
 YEAR_AGO = NOW - dt.timedelta(days=366)
@@ -493,20 +499,6 @@ def test_an_unreachable_server_is_one_line_without_the_password() -> None:
 # ---------------------------------------------------------------------- retention, aggregates
 
 
-def test_purge_removes_what_is_older_than_the_cutoff(
-    pg_store: PostgresStore, sam: Person, alex: Person
-) -> None:
-    pg_store.finish(sam, reflection(at=YEAR_AGO, summary="old"))
-    pg_store.finish(sam, reflection(at=NOW, summary="recent"))
-    pg_store.record(sam, "nudge_firm_shown", at=YEAR_AGO)
-    pg_store.finish(alex, reflection(at=YEAR_AGO, summary="alex old"))
-    assert pg_store.purge(older_than=NOW - dt.timedelta(days=365)) == 2
-    assert [r.summary for r in pg_store.reflections(sam)] == ["recent"]
-    assert pg_store.reflections(alex) == []
-    assert pg_store.last_event(sam, "nudge_firm_shown") is None
-    assert pg_store.purge(older_than=NOW - dt.timedelta(days=365)) == 0
-
-
 def test_people_purged_entirely_lose_their_key(pg_urls: PgUrls, sam: Person, alex: Person) -> None:
     with open_pg(pg_urls, clock=lambda: YEAR_AGO) as store:
         store.finish(sam, reflection(at=YEAR_AGO))
@@ -594,13 +586,7 @@ def test_a_flow_walked_request_by_request_survives_a_restart(
         question = _question(say(store, talk, "resume"))
         assert question is not None and second is not None
         assert question.step_id == second.step_id
-        replies: list[Reply] = []
-        for _ in range(30):
-            assert question is not None
-            replies = say(store, talk, _answer_for(question))
-            question = _question(replies)
-            if any(isinstance(r, Summary) for r in replies):
-                break
+        replies = answer_to_the_end(question, lambda text: say(store, talk, text))
         (summary,) = [r for r in replies if isinstance(r, Summary)]
         (kept,) = store.reflections(LEADER)
 

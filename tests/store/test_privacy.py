@@ -1,4 +1,5 @@
-"""Issue 3's privacy promises, checked on the bytes of real database files."""
+"""The SQLite store's own privacy promises, checked on the bytes of real database files: the
+WAL, file modes, the online backup. What both stores promise is in test_privacy_both.py."""
 
 from __future__ import annotations
 
@@ -13,17 +14,20 @@ import pytest
 
 from bot.engine.people import Person
 from bot.engine.sessions import Session
-from bot.store.errors import KeysMissingError, UnreadableError, WrongSecretError
-from bot.store.privacy import Keyring, row_aad, unseal
+from bot.store.errors import KeysMissingError, UnreadableError
+from bot.store.privacy import Keyring
 from bot.store.sqlite import SqliteStore
+from tests.store.canaries import (
+    CANARIES,
+    CANARY_SUMMARY,
+    CANARY_TEXT,
+    CANARY_USER,
+    assert_logs_hold_no_canaries,
+    assert_no_canaries,
+    assert_no_key_from_the_secret_opens,
+    fill_with_canaries,
+)
 from tests.store.conftest import NOW, OTHER_SECRET, SECRET, reflection
-
-CANARY_TEAM = "E0CANARYENT"
-CANARY_USER = "U0CANARY42"
-CANARY_NAME = "Zebedee"
-CANARY_TEXT = "QuokkaMarmalade"
-CANARY_SUMMARY = "PelicanTrombone"
-CANARY_EVENT = "Ev0CANARYEVT"
 
 
 def _files(db_path: Path) -> list[Path]:
@@ -36,61 +40,17 @@ def _all_bytes(db_path: Path) -> bytes:
     return b"".join(p.read_bytes() for p in _files(db_path))
 
 
-def _fill_with_canaries(store: SqliteStore) -> Person:
-    person = Person(f"{CANARY_TEAM}:{CANARY_USER}", first_name=CANARY_NAME)
-    session = Session(
-        flow_id="hard-day",
-        step_id="weight",
-        started_at=NOW,
-        answers={"what_happened": f"{CANARY_TEXT} happened"},
-        path=("what_happened",),
-    )
-    store.save_session(person, session)
-    store.record(person, "signpost_shown", at=NOW)
-    store.finish(
-        person,
-        reflection(text=f"{CANARY_TEXT} on the ward", summary=f"{CANARY_SUMMARY} {CANARY_NAME}"),
-    )
-    store.save_session(person, session)  # a second flow in progress, left open
-    store.record(person, "nudge_shown", at=NOW, flow_id="hard-day")
-    store.claim_event(CANARY_EVENT, at=NOW)
-    return person
-
-
-CANARIES = [CANARY_TEAM, CANARY_USER, CANARY_NAME, CANARY_TEXT, CANARY_SUMMARY, CANARY_EVENT]
-
-
 def test_no_identity_name_or_answer_text_in_the_files_or_their_wal(db_path: Path) -> None:
     store = SqliteStore.open(db_path, secret=SECRET)
-    person = _fill_with_canaries(store)
+    person = fill_with_canaries(store)
     assert any(p.name.endswith("-wal") and p.stat().st_size for p in _files(db_path))
-    content = _all_bytes(db_path)
-    for canary in CANARIES:
-        for encoding in ("utf-8", "utf-16-le", "utf-16-be"):
-            assert canary.encode(encoding) not in content, canary
+    assert_no_canaries(_all_bytes(db_path))
     # ...and the store still reads it all back for the person themselves.
     (kept,) = store.reflections(person)
     assert CANARY_TEXT in kept.answers[0].value and CANARY_SUMMARY in kept.summary
     store.close()
     for canary in CANARIES:
         assert canary.encode() not in _all_bytes(db_path), canary
-
-
-def test_every_answer_is_sealed_and_only_flow_ids_and_dates_stay_in_clear(
-    sqlite_store: SqliteStore, sam: Person, db_path: Path
-) -> None:
-    sqlite_store.finish(sam, reflection(scale=4))
-    with sqlite3.connect(db_path) as conn:
-        rows = conn.execute(
-            "SELECT r.flow_id, r.finished_at, a.kind, a.value, a.sealed FROM answers a"
-            " JOIN reflections r ON r.id = a.reflection_id ORDER BY a.position"
-        ).fetchall()
-    assert [(r[2], r[3]) for r in rows] == [("text", None), ("scale", None), ("choice", None)]
-    assert all(r[4] is not None for r in rows)
-    (kept,) = sqlite_store.reflections(sam)
-    assert [a.value for a in kept.answers][1:] == [4, "rest"]
-    assert {r[0] for r in rows} == {"hard-day"}
-    assert rows[0][1].startswith("2026-11-20T18:30")
 
 
 def test_safety_events_keep_their_moment_only_under_the_persons_key(
@@ -129,44 +89,6 @@ def test_the_same_person_is_found_again_after_a_restart(db_path: Path, sam: Pers
         assert [r.summary for r in store.reflections(sam)] == ["before the restart"]
 
 
-def test_ciphertexts_swapped_between_rows_fail_to_decrypt(
-    sqlite_store: SqliteStore, sam: Person, db_path: Path
-) -> None:
-    sqlite_store.finish(sam, reflection(summary="first summary", at=NOW))
-    sqlite_store.finish(sam, reflection(summary="second summary", at=NOW + dt.timedelta(hours=1)))
-    with sqlite3.connect(db_path) as conn:
-        (a, sa), (b, sb) = conn.execute("SELECT id, summary FROM reflections ORDER BY finished_at")
-        conn.execute("UPDATE reflections SET summary = ? WHERE id = ?", (sb, a))
-        conn.execute("UPDATE reflections SET summary = ? WHERE id = ?", (sa, b))
-    # The store refuses both (leaves them out) rather than showing one as the other.
-    assert sqlite_store.reflections(sam) == []
-    # And directly: the right key with the wrong row's associated data fails.
-    with sqlite3.connect(db_path.with_name("reflect-keys.db")) as keys:
-        (wrapped_key,) = keys.execute("SELECT wrapped FROM data_keys").fetchone()
-    who = Keyring(SECRET).pseudonym(sam.id)
-    key = Keyring(SECRET).unwrap(wrapped_key, pseudonym=who)
-    assert unseal(key, sa, aad=row_aad("reflections", a, who, "summary")) == b"first summary"
-    with pytest.raises(UnreadableError):
-        unseal(key, sa, aad=row_aad("reflections", b, who, "summary"))
-
-
-def test_answers_swapped_between_people_fail_too(
-    sqlite_store: SqliteStore, sam: Person, alex: Person, db_path: Path
-) -> None:
-    sqlite_store.finish(sam, reflection(text="sam's own words"))
-    sqlite_store.finish(alex, reflection(text="alex's own words"))
-    with sqlite3.connect(db_path) as conn:
-        rows = conn.execute(
-            "SELECT reflection_id, sealed FROM answers WHERE kind = 'text' ORDER BY rowid"
-        ).fetchall()
-        (ra, sa), (rb, sb) = rows
-        swap = "UPDATE answers SET sealed = ? WHERE reflection_id = ? AND kind = 'text'"
-        conn.execute(swap, (sb, ra))
-        conn.execute(swap, (sa, rb))
-    assert sqlite_store.reflections(sam) == []
-    assert sqlite_store.reflections(alex) == []
-
-
 def test_forget_makes_an_earlier_backup_unreadable_for_that_person_only(
     sqlite_store: SqliteStore, sam: Person, alex: Person, tmp_path: Path
 ) -> None:
@@ -186,10 +108,7 @@ def test_forget_makes_an_earlier_backup_unreadable_for_that_person_only(
             "SELECT id, summary FROM reflections WHERE pseudonym = ?", (who,)
         ).fetchone()
     # No key derivable from the secret opens it either: the data key was random.
-    keyring = Keyring(SECRET)
-    for key in (keyring._wrapping_key, keyring._service_key, keyring._pseudonym_key):
-        with pytest.raises(UnreadableError):
-            unseal(key, sealed, aad=row_aad("reflections", rid, who, "summary"))
+    assert_no_key_from_the_secret_opens(sealed, reflection_id=rid, who=who)
 
 
 def test_forget_leaves_nothing_in_the_files_and_wal(
@@ -203,13 +122,6 @@ def test_forget_leaves_nothing_in_the_files_and_wal(
     assert who.encode() not in _all_bytes(db_path)
     for wal in (p for p in _files(db_path) if p.name.endswith("-wal")):
         assert wal.stat().st_size == 0
-
-
-def test_the_wrong_secret_is_one_clear_error(db_path: Path, sam: Person) -> None:
-    with SqliteStore.open(db_path, secret=SECRET) as store:
-        store.finish(sam, reflection())
-    with pytest.raises(WrongSecretError, match="REFLECT_SECRET_KEY"):
-        SqliteStore.open(db_path, secret=OTHER_SECRET)
 
 
 def test_a_missing_keys_file_is_one_clear_error(db_path: Path, sam: Person) -> None:
@@ -267,13 +179,10 @@ def test_logs_never_carry_identities_text_or_secrets(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     store = SqliteStore.open(db_path, secret=SECRET)
-    person = _fill_with_canaries(store)
+    person = fill_with_canaries(store)
     store.reflections(person)
     store.backup(db_path.with_name("copy.db"))
     store.purge(older_than=NOW - dt.timedelta(days=365))
     store.forget(person)
     store.close()
-    logged = "\n".join(f"{r.getMessage()} {r.args}" for r in caplog.records)
-    assert caplog.records  # the store does log what it does...
-    for canary in [*CANARIES, SECRET.decode(), Keyring(SECRET).pseudonym(person.id)]:
-        assert canary not in logged  # ...but never who, what they wrote, or the secret
+    assert_logs_hold_no_canaries(caplog, person)

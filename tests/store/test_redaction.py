@@ -145,7 +145,7 @@ def test_redaction_runs_before_the_store_starts_writing(
 ) -> None:
     """Redacting a long answer takes time: it is done before the writing transaction, so
     nobody else waits for it."""
-    import bot.store.sqlite as module
+    import bot.store.rows as module
 
     writing: list[bool] = []
 

@@ -6,26 +6,36 @@ import datetime as dt
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from bot.engine.people import Person
 from bot.engine.sessions import Session
+from bot.store import Store
 from bot.store.sqlite import SqliteStore
 from tests.store.conftest import NOW, SECRET, reflection
 
 YEAR_AGO = NOW - dt.timedelta(days=366)
 
 
+@pytest.fixture(params=["sqlite", "pg"])
+def either_store(request: pytest.FixtureRequest) -> Store:
+    """The SQLite store, then the PostgreSQL one."""
+    store: Store = request.getfixturevalue(f"{request.param}_store")
+    return store
+
+
 def test_purge_removes_what_is_older_than_the_cutoff(
-    sqlite_store: SqliteStore, sam: Person, alex: Person
+    either_store: Store, sam: Person, alex: Person
 ) -> None:
-    sqlite_store.finish(sam, reflection(at=YEAR_AGO, summary="old"))
-    sqlite_store.finish(sam, reflection(at=NOW, summary="recent"))
-    sqlite_store.record(sam, "nudge_firm_shown", at=YEAR_AGO)
-    sqlite_store.finish(alex, reflection(at=YEAR_AGO, summary="alex old"))
-    assert sqlite_store.purge(older_than=NOW - dt.timedelta(days=365)) == 2
-    assert [r.summary for r in sqlite_store.reflections(sam)] == ["recent"]
-    assert sqlite_store.reflections(alex) == []
-    assert sqlite_store.last_event(sam, "nudge_firm_shown") is None
-    assert sqlite_store.purge(older_than=NOW - dt.timedelta(days=365)) == 0
+    either_store.finish(sam, reflection(at=YEAR_AGO, summary="old"))
+    either_store.finish(sam, reflection(at=NOW, summary="recent"))
+    either_store.record(sam, "nudge_firm_shown", at=YEAR_AGO)
+    either_store.finish(alex, reflection(at=YEAR_AGO, summary="alex old"))
+    assert either_store.purge(older_than=NOW - dt.timedelta(days=365)) == 2
+    assert [r.summary for r in either_store.reflections(sam)] == ["recent"]
+    assert either_store.reflections(alex) == []
+    assert either_store.last_event(sam, "nudge_firm_shown") is None
+    assert either_store.purge(older_than=NOW - dt.timedelta(days=365)) == 0
 
 
 def test_a_session_left_for_longer_than_retention_is_purged(db_path: Path, sam: Person) -> None:

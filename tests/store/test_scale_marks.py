@@ -7,9 +7,9 @@ import sqlite3
 from pathlib import Path
 
 from bot.engine.people import Person
-from bot.engine.reflections import Answer, Reflection, ScaleMark
+from bot.engine.reflections import Answer, ScaleMark
 from bot.store.sqlite import SqliteStore
-from tests.store.conftest import NOW, SECRET
+from tests.store.conftest import NOW, SECRET, reflection
 
 SAM = Person("T1:U1")
 
@@ -17,14 +17,7 @@ SAM = Person("T1:U1")
 def _kept(store: SqliteStore, value: int, mark: ScaleMark | None, *, hour: int) -> None:
     at = NOW + dt.timedelta(hours=hour)
     store.finish(
-        SAM,
-        Reflection(
-            flow_id="hard-day",
-            started_at=at - dt.timedelta(minutes=3),
-            finished_at=at,
-            summary="s",
-            answers=(Answer("weight", "scale", value, mark),),
-        ),
+        SAM, reflection(at=at, summary="s", answers=(Answer("weight", "scale", value, mark),))
     )
 
 

@@ -25,9 +25,8 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from bot._builtin import file as builtin_file
+from bot.engine.config_file import read_yaml
 from bot.engine.safety import cues as _cues
 from bot.engine.safety.context import Context, Subject
 from bot.engine.safety.cues import CLAUSE_BREAK, Cue, index_words, join
@@ -272,12 +271,7 @@ _KNOWN_KEYS = frozenset(
 
 def load_screen(path: Path) -> Screen:
     """Read and compile a phrase file, reporting every problem at once."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise SafetyConfigError(f"{path}: cannot read the safety phrase file ({error}).") from error
-    except yaml.YAMLError as error:
-        raise SafetyConfigError(f"{path}: not valid YAML ({error}).") from error
+    data = read_yaml(path, what="the safety phrase file", error=SafetyConfigError)
     return compile_screen(data, source=str(path))
 
 

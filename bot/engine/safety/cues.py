@@ -265,16 +265,8 @@ def compile_parts(
     raw: Any, terms: Mapping[str, str], *, where: str, problems: list[str]
 ) -> tuple[tuple[tuple[str, ...] | None, re.Pattern[str]], ...]:
     """Each pattern in a list compiled as whole words, with its key (see `Cue`)."""
-    if not isinstance(raw, list) or not raw:
-        problems.append(f"{where}: expected a non-empty list of patterns")
-        return ()
     parts = []
-    for number, pattern in enumerate(raw, start=1):
-        here = f"{where}, pattern {number}"
-        if not isinstance(pattern, str) or not pattern.strip():
-            problems.append(f"{here}: expected a pattern (text)")
-            continue
-        expanded = expand(pattern, terms, where=here, problems=problems)
+    for here, pattern, expanded in _patterns(raw, terms, where=where, problems=problems):
         try:
             compiled = padded_words(expanded)
             key = required_keys(expanded)
@@ -289,16 +281,8 @@ def compile_patterns(
     raw: Any, terms: Mapping[str, str], *, where: str, problems: list[str]
 ) -> re.Pattern[str]:
     """A list of patterns as one whole-word expression; each bad pattern is reported."""
-    if not isinstance(raw, list) or not raw:
-        problems.append(f"{where}: expected a non-empty list of patterns")
-        return NEVER
     parts = []
-    for number, pattern in enumerate(raw, start=1):
-        here = f"{where}, pattern {number}"
-        if not isinstance(pattern, str) or not pattern.strip():
-            problems.append(f"{here}: expected a pattern (text)")
-            continue
-        expanded = expand(pattern, terms, where=here, problems=problems)
+    for here, pattern, expanded in _patterns(raw, terms, where=where, problems=problems):
         try:
             re.compile(expanded)
         except re.error as error:
@@ -306,6 +290,22 @@ def compile_patterns(
             continue
         parts.append(f"(?:{expanded})")
     return whole_words(parts) if parts else NEVER
+
+
+def _patterns(
+    raw: Any, terms: Mapping[str, str], *, where: str, problems: list[str]
+) -> Iterator[tuple[str, str, str]]:
+    """(where, pattern, pattern with its terms expanded) for each pattern of a list; a list
+    that is empty or not a list, and a pattern that is not text, are reported."""
+    if not isinstance(raw, list) or not raw:
+        problems.append(f"{where}: expected a non-empty list of patterns")
+        return
+    for number, pattern in enumerate(raw, start=1):
+        here = f"{where}, pattern {number}"
+        if not isinstance(pattern, str) or not pattern.strip():
+            problems.append(f"{here}: expected a pattern (text)")
+            continue
+        yield here, pattern, expand(pattern, terms, where=here, problems=problems)
 
 
 @dataclass(frozen=True)

@@ -28,28 +28,6 @@ Sleep = Callable[[float], None]
 SERVER_ERRORS = (500, 502, 503, 504)
 
 
-class RateLimitWait(RateLimitErrorRetryHandler):
-    """A 429: wait as long as Retry-After says (whole or fractional seconds), then retry."""
-
-    def __init__(self, *, max_retry_count: int, sleep: Sleep) -> None:
-        super().__init__(max_retry_count=max_retry_count)
-        self.sleep = sleep
-
-    def prepare_for_next_attempt(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        if response is None:
-            raise error or RuntimeError("rate limited without a response")
-        state.next_attempt_requested = True
-        self.sleep(retry_after(response.headers))
-        state.increment_current_attempt()
-
-
 def retry_after(headers: Mapping[str, Any]) -> float:
     """Seconds to wait, from a Retry-After header (Slack sends whole seconds)."""
     for name, values in headers.items():
@@ -75,7 +53,8 @@ def backoff_calculator(backoff: float) -> BackoffRetryIntervalCalculator:
 
 
 class _SleepsBetweenAttempts:
-    """Backoff that waits through an injected `sleep` (so tests need not really wait)."""
+    """Waits through an injected `sleep` (so tests need not really wait) for as long as
+    `_seconds` says, then retries."""
 
     sleep: Sleep
     interval_calculator: RetryIntervalCalculator
@@ -88,9 +67,31 @@ class _SleepsBetweenAttempts:
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> None:
+        seconds = self._seconds(state, response, error)
         state.next_attempt_requested = True
-        self.sleep(self.interval_calculator.calculate_sleep_duration(state.current_attempt))
+        self.sleep(seconds)
         state.increment_current_attempt()
+
+    def _seconds(
+        self, state: RetryState, response: HttpResponse | None, error: Exception | None
+    ) -> float:
+        """Backoff: exponential in the attempt."""
+        return self.interval_calculator.calculate_sleep_duration(state.current_attempt)
+
+
+class RateLimitWait(_SleepsBetweenAttempts, RateLimitErrorRetryHandler):
+    """A 429: wait as long as Retry-After says (whole or fractional seconds), then retry."""
+
+    def __init__(self, *, max_retry_count: int, sleep: Sleep) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.sleep = sleep
+
+    def _seconds(
+        self, state: RetryState, response: HttpResponse | None, error: Exception | None
+    ) -> float:
+        if response is None:
+            raise error or RuntimeError("rate limited without a response")
+        return retry_after(response.headers)
 
 
 class ServerErrorBackoff(_SleepsBetweenAttempts, ServerErrorRetryHandler):
@@ -100,14 +101,7 @@ class ServerErrorBackoff(_SleepsBetweenAttempts, ServerErrorRetryHandler):
         super().__init__(max_retry_count, backoff_calculator(backoff))
         self.sleep = sleep
 
-    def _can_retry(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
+    def _can_retry(self, *, response: HttpResponse | None = None, **_: Any) -> bool:
         return response is not None and response.status_code in SERVER_ERRORS
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -11,7 +12,7 @@ from bot.engine.people import Person
 from bot.engine.replies import Reply
 from bot.slack.identity import owner_tag
 from bot.slack.parts import Parts
-from bot.slack.respond import Job, respond, respond_in_dm
+from bot.slack.respond import Handled, Job, respond, respond_in_dm, say
 from bot.slack.views import copy
 from bot.slack.views.blocks import NOT_NOW_ACTION, SUGGESTION_BLOCK
 from bot.slack.views.booking import OPEN_ACTION
@@ -78,3 +79,31 @@ def replace_controls(parts: Parts, body: dict[str, Any], *, block_id: str, note:
     blocks = with_answer(message.get("blocks") or [], asked_block=block_id, note=note)
     text = copy.text("fallback.message")
     parts.delivery.update(channel=channel, ts=ts, text=text, blocks=blocks)
+
+
+@dataclasses.dataclass(frozen=True)
+class Click:
+    """What Bolt hands a listener for a click on a question's button, select or "Done"."""
+
+    ack: Ack
+    body: dict[str, Any]
+    action: dict[str, Any]
+    context: BoltContext
+
+    @property
+    def block_id(self) -> str:
+        return str(self.action.get("block_id") or "")
+
+    def answered(
+        self, parts: Parts, person: Person, said: Handled | list[Reply], *, note: str | None
+    ) -> Job:
+        """The lane job that posts the replies in the channel (and thread, if any) of the
+        question, once its controls have given way to `note` (None: they stay)."""
+        shown = (
+            (lambda: replace_controls(parts, self.body, block_id=self.block_id, note=note))
+            if note
+            else None
+        )
+        channel = (self.body.get("container") or {}).get("channel_id")
+        thread_ts = (self.body.get("message") or {}).get("thread_ts")
+        return say(parts, person, said, channel=channel, thread_ts=thread_ts, before=shown)

@@ -15,9 +15,9 @@ from slack_bolt import Ack, App, BoltContext
 from bot.engine.people import Person
 from bot.engine.replies import AfterCrisis, CheckIn, Question, Reply
 from bot.slack.identity import owner_tag
-from bot.slack.listeners.actions import replace_controls
+from bot.slack.listeners.actions import Click
 from bot.slack.parts import Parts
-from bot.slack.respond import Handled, Job, handled, respond, say
+from bot.slack.respond import Handled, Job, handled, respond
 from bot.slack.views import copy
 from bot.slack.views.questions import Asked, answer_label, read_block_id
 
@@ -29,14 +29,14 @@ def register(app: App, parts: Parts) -> None:
     def on_button(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
     ) -> None:
-        answer(parts, ack=ack, body=body, action=action, context=context, value=action.get("value"))
+        answer(parts, Click(ack, body, action, context), value=action.get("value"))
 
     @app.action("answer_select")
     def on_select(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
     ) -> None:
         value = (action.get("selected_option") or {}).get("value")
-        answer(parts, ack=ack, body=body, action=action, context=context, value=value)
+        answer(parts, Click(ack, body, action, context), value=value)
 
     @app.action("answer_pick")
     def on_pick(ack: Ack) -> None:
@@ -49,20 +49,11 @@ def register(app: App, parts: Parts) -> None:
         picked = (body.get("state") or {}).get("values", {}).get(action.get("block_id"), {})
         options = (picked.get("answer_pick") or {}).get("selected_options") or []
         value = [option.get("value") for option in options]
-        answer(parts, ack=ack, body=body, action=action, context=context, value=value)
+        answer(parts, Click(ack, body, action, context), value=value)
 
 
-def answer(
-    parts: Parts,
-    *,
-    ack: Ack,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    context: BoltContext,
-    value: object,
-) -> None:
-    asked = read_block_id(str(action.get("block_id") or ""))
-    channel = (body.get("container") or {}).get("channel_id")
+def answer(parts: Parts, click: Click, *, value: object) -> None:
+    asked = read_block_id(click.block_id)
 
     def owns(person: Person) -> bool:
         if asked is None or asked.owner != owner_tag(person) or value is None:
@@ -84,14 +75,9 @@ def answer(
 
     def then(person: Person, chosen: tuple[str | None, Handled]) -> Job:
         note, done = chosen
-        block_id = str(action.get("block_id") or "")
-        shown = (
-            (lambda: replace_controls(parts, body, block_id=block_id, note=note)) if note else None
-        )
-        thread_ts = (body.get("message") or {}).get("thread_ts")
-        return say(parts, person, done, channel=channel, thread_ts=thread_ts, before=shown)
+        return click.answered(parts, person, done, note=note)
 
-    respond(parts, ack=ack, context=context, guard=owns, engine=choose, then=then)
+    respond(parts, ack=click.ack, context=click.context, guard=owns, engine=choose, then=then)
 
 
 def _choose(

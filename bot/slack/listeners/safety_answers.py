@@ -15,9 +15,9 @@ from slack_bolt import Ack, App, BoltContext
 from bot.engine.people import Person
 from bot.engine.replies import Reply
 from bot.slack.identity import owner_tag
-from bot.slack.listeners.actions import replace_controls
+from bot.slack.listeners.actions import Click
 from bot.slack.parts import Parts
-from bot.slack.respond import Job, respond, say
+from bot.slack.respond import Job, respond
 from bot.slack.views import copy
 from bot.slack.views.safety_questions import AFTER_CRISIS, CHECK_IN, block_id
 
@@ -29,29 +29,22 @@ def register(app: App, parts: Parts) -> None:
     def on_check_in(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
     ) -> None:
-        _answer(parts, ack=ack, body=body, action=action, context=context, question=CHECK_IN)
+        _answer(parts, Click(ack, body, action, context), question=CHECK_IN)
 
     @app.action(re.compile(rf"^{AFTER_CRISIS}:(carry_on|stop|numbers)$"))
     def on_after_crisis(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
     ) -> None:
-        _answer(parts, ack=ack, body=body, action=action, context=context, question=AFTER_CRISIS)
+        _answer(parts, Click(ack, body, action, context), question=AFTER_CRISIS)
 
 
-def _answer(
-    parts: Parts,
-    *,
-    ack: Ack,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    context: BoltContext,
-    question: str,
-) -> None:
-    value = str(action.get("action_id", "")).partition(":")[2]
+def _answer(parts: Parts, click: Click, *, question: str) -> None:
+    action_id = str(click.action.get("action_id", ""))
+    value = action_id.partition(":")[2]
     conversations = parts.conversations
 
     def owns(person: Person) -> bool:
-        if action.get("block_id") != block_id(question, owner=owner_tag(person)):
+        if click.action.get("block_id") != block_id(question, owner=owner_tag(person)):
             log.info("a click that was not the question owner's was ignored")
             return False
         return True
@@ -62,15 +55,19 @@ def _answer(
         return conversations.after_crisis(person, value)
 
     def then(person: Person, replies: list[Reply]) -> Job:
-        message = body.get("message") or {}
-        channel = (body.get("container") or {}).get("channel_id")
-        label = _label(message, action_id=str(action.get("action_id")))
+        label = _label(click.body.get("message") or {}, action_id=action_id)
         note = copy.text("question.answered", answer=label)
-        shown = lambda: replace_controls(parts, body, block_id=str(action["block_id"]), note=note)  # noqa: E731
-        thread_ts = message.get("thread_ts")
-        return say(parts, person, replies, channel=channel, thread_ts=thread_ts, before=shown)
+        return click.answered(parts, person, replies, note=note)
 
-    respond(parts, ack=ack, context=context, greet=True, guard=owns, engine=answered, then=then)
+    respond(
+        parts,
+        ack=click.ack,
+        context=click.context,
+        greet=True,
+        guard=owns,
+        engine=answered,
+        then=then,
+    )
 
 
 def _label(message: dict[str, Any], *, action_id: str) -> str:

@@ -1,0 +1,25 @@
+"""What every configuration file loader (safety phrases, signposts) must do with a file it cannot
+use: one clear error of its own kind, naming the problem."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+
+def assert_bad_files_are_clear_errors(
+    load: Callable[[Path], object], error: type[Exception], *, what: str, tmp_path: Path
+) -> None:
+    """A missing file, a file that is not YAML, and a list where a mapping belongs."""
+    with pytest.raises(error, match=f"cannot read {what}"):
+        load(tmp_path / "absent.yaml")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("text: [unclosed\n", encoding="utf-8")
+    with pytest.raises(error, match="not valid YAML"):
+        load(broken)
+    listed = tmp_path / "list.yaml"
+    listed.write_text("- one\n", encoding="utf-8")
+    with pytest.raises(error, match="expected a mapping"):
+        load(listed)
