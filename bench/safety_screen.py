@@ -401,33 +401,25 @@ def comparison(results: dict[str, Result]) -> str:
     for kind in sorted(first.by_kind, key=lambda k: (LABELS.index(first.by_kind[k].label), k)):
         label = first.by_kind[kind].label
         row: list[object] = [kind, label, first.by_kind[kind].count]
-        for name in names:
-            tally = results[name].by_kind[kind]
-            if label == "risk":
-                row.append(f"recall {_pct(tally.rate('crisis', 'check_in'))}")
-            elif label == "others":
-                row.append(f"gentle {_pct(tally.rate('others'))}")
-            else:
-                row.append(
-                    f"crisis {_pct(tally.rate('crisis'))}, check-in {_pct(tally.rate('check_in'))}"
-                )
+        row += [_cell(label, results[name].by_kind[kind]) for name in names]
         rows.append(tuple(row))
     for label in LABELS:
         if label not in first.by_label:
             continue
         row = [f"**all {label}**", label, first.by_label[label].count]
-        for name in names:
-            tally = results[name].by_label[label]
-            if label == "risk":
-                row.append(f"recall {_pct(tally.rate('crisis', 'check_in'))}")
-            elif label == "others":
-                row.append(f"gentle {_pct(tally.rate('others'))}")
-            else:
-                row.append(
-                    f"crisis {_pct(tally.rate('crisis'))}, check-in {_pct(tally.rate('check_in'))}"
-                )
+        row += [_cell(label, results[name].by_label[label]) for name in names]
         rows.append(tuple(row))
     return report.table(("Kind", "Label", "n", *(TITLES[n] for n in names)), rows)
+
+
+def _cell(label: str, tally: Tally) -> str:
+    """What a row says for one screen: recall for risk, the gentle card for others, false
+    alarms for ordinary messages."""
+    if label == "risk":
+        return f"recall {_pct(tally.rate('crisis', 'check_in'))}"
+    if label == "others":
+        return f"gentle {_pct(tally.rate('others'))}"
+    return f"crisis {_pct(tally.rate('crisis'))}, check-in {_pct(tally.rate('check_in'))}"
 
 
 def measure_all(

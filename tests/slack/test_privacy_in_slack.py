@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 from bot.engine.people import Person
 from bot.slack.listeners import forget
@@ -85,9 +86,9 @@ def test_someone_else_cannot_open_or_submit_the_box(sam: Leader, alex: Leader, b
     assert bot.store.load_session(sam.person) == before
 
 
-def test_a_box_for_a_question_already_answered_says_so_and_changes_nothing(
-    sam: Leader, bot: Bot, fake: FakeSlack
-) -> None:
+def _stale_box(sam: Leader, bot: Bot, fake: FakeSlack) -> dict[str, Any]:
+    """A Write privately box opened, then its question answered in the DM meanwhile: the
+    submission of that box, to fill in."""
     sam.says("hard day")
     message, block_id = sam.question_message()
     action = {"type": "button", "action_id": "write_privately", "block_id": block_id}
@@ -95,9 +96,16 @@ def test_a_box_for_a_question_already_answered_says_so_and_changes_nothing(
     bot.settle()
     view = fake.opened_views[-1]
     sam.says("Typed in the DM instead")  # the question is answered meanwhile
-    before = bot.store.load_session(sam.person)
     submission = payloads.view_submission("U1", callback_id=view["callback_id"])
     submission["view"]["private_metadata"] = view["private_metadata"]
+    return submission
+
+
+def test_a_box_for_a_question_already_answered_says_so_and_changes_nothing(
+    sam: Leader, bot: Bot, fake: FakeSlack
+) -> None:
+    submission = _stale_box(sam, bot, fake)
+    before = bot.store.load_session(sam.person)
     submission["view"]["state"] = {"values": {"answer": {"answer_text": {"value": "late"}}}}
     response = sam.slack.interact(submission)
     assert response.json()["response_action"] == "errors"
@@ -107,15 +115,7 @@ def test_a_box_for_a_question_already_answered_says_so_and_changes_nothing(
 def test_words_of_risk_in_a_box_for_a_question_already_answered_are_still_screened(
     sam: Leader, bot: Bot, fake: FakeSlack
 ) -> None:
-    sam.says("hard day")
-    message, block_id = sam.question_message()
-    action = {"type": "button", "action_id": "write_privately", "block_id": block_id}
-    sam.slack.interact(payloads.block_actions("U1", message=message, channel=sam.dm, action=action))
-    bot.settle()
-    view = fake.opened_views[-1]
-    sam.says("Typed in the DM instead")  # the question is answered meanwhile
-    submission = payloads.view_submission("U1", callback_id=view["callback_id"])
-    submission["view"]["private_metadata"] = view["private_metadata"]
+    submission = _stale_box(sam, bot, fake)
     words = "I want to end my life tonight"
     submission["view"]["state"] = {"values": {"answer": {"answer_text": {"value": words}}}}
     response = sam.slack.interact(submission)
