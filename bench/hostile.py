@@ -31,30 +31,10 @@ import httpx
 from bench import processes, report
 from bot.engine.safety import screen
 from bot.store.redaction import redact
+from tests.property.pathological import LENGTH, UNITS
 from tests.slack import payloads
 from tests.slack.signing import signed_headers
 
-LENGTH = 50_000
-UNITS = [
-    "a.",
-    "a@",
-    "@a.",
-    "a(at)",
-    "<http://",
-    "www.",
-    "U1",
-    "1 ",
-    "07 ",
-    "+44 ",
-    "1.2.",
-    "07911 12345a",
-    "call 07911 123456 now ",
-    "kill ",
-    "end it ",
-    "I want to ",
-    "don't ",
-    "'",
-]
 ANSWER = ("a." * 20_000)[:40_000]  # the e-mail pattern's old worst case, at Slack's limit
 FORM = "application/x-www-form-urlencoded"
 

@@ -23,3 +23,19 @@ def assert_bad_files_are_clear_errors(
     listed.write_text("- one\n", encoding="utf-8")
     with pytest.raises(error, match="expected a mapping"):
         load(listed)
+
+
+#: One entry of a supervisor directory, as an organisation would write it ({email} to fill in).
+ENTRY = """\
+supervisors:
+  - name: Trust supervision team
+    for: Ward managers
+    sectors: [health]
+    nations: [England]
+    cost: Free, in work time
+    format: One hour, one to one, online
+    eligibility: Anyone employed by the trust
+    wait: About two weeks
+    confidentiality: Confidential within professional codes
+    email: {email}
+"""

@@ -10,21 +10,8 @@ from bot.engine.supervisors import SupervisorsError, load_directory, parse_direc
 from bot.runtime import build_conversations
 from bot.settings import Settings
 from tests.conftest import ROOT
+from tests.engine.config_files import ENTRY
 from tests.fakes import MemoryStore
-
-ENTRY = """\
-supervisors:
-  - name: Trust supervision team
-    for: Ward managers
-    sectors: [health]
-    nations: [England]
-    cost: Free, in work time
-    format: One hour, one to one, online
-    eligibility: Anyone employed by the trust
-    wait: About two weeks
-    confidentiality: Confidential within professional codes
-    email: {email}
-"""
 
 
 def test_the_shipped_directory_is_complete_and_has_no_placeholder() -> None:

@@ -13,35 +13,7 @@ from hypothesis import strategies as st
 
 from bot.engine.safety import screen
 from bot.store.redaction import redact
-
-LENGTH = 50_000
-
-#: Units that repeat into the worst inputs known for patterns of each kind.
-UNITS = [
-    "a.",
-    "a@",
-    "@a.",
-    "a(at)",
-    "(dot)a",
-    "<http://",
-    "<@U",
-    "www.",
-    "U1",
-    "1 ",
-    "07 ",
-    "+44 ",
-    "1.2.",
-    "9",
-    "a-",
-    "＠",
-    "a ",
-    "kill ",
-    "end it ",
-    "I want to ",
-    "don't ",
-    "'",
-    "\n",
-]
+from tests.property.pathological import LENGTH, UNITS
 
 pathological = st.builds(
     lambda units, tail: (

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bot.engine.supervisors import parse_directory
 from bot.slack.views import copy
+from tests.engine.config_files import ENTRY
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.harness import Bot, Leader, Served, SlackSide, make_bot, texts
@@ -103,21 +104,7 @@ def test_the_home_tab_always_has_a_booking_section_with_real_details(
 def test_with_an_email_supervisor_the_booking_email_carries_the_latest_agenda(
     fake: FakeSlack, tmp_path: Path, slack: SlackSide
 ) -> None:
-    directory = parse_directory(
-        """
-supervisors:
-  - name: Trust supervision team
-    for: Ward managers
-    sectors: [health]
-    nations: [England]
-    cost: Free
-    format: One hour, online
-    eligibility: Anyone employed by the trust
-    wait: About two weeks
-    confidentiality: Confidential within professional codes
-    email: supervision@trust.nhs.uk
-"""
-    )
+    directory = parse_directory(ENTRY.format(email="supervision@trust.nhs.uk"))
     bot = make_bot(fake, tmp_path / "email")
     bot.conversations.suggestions = type(bot.conversations.suggestions)(
         supervisors=directory.supervisors
