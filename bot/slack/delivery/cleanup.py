@@ -42,16 +42,12 @@ def clear_questions(
     if not flows:
         return
     prefixes = tuple(f"{PREFIX}|{owner_tag(person)}|{flow_id}|" for flow_id in flows)
-
-    def clear() -> None:
-        target = channel or (parts.delivery.dm_channel(user_id=user_id) if user_id else None)
-        if not target:
-            return
-        gone = 0
-        for message in parts.delivery.own_messages(channel=target, most=MOST_MESSAGES):
-            ids = [str(block.get("block_id") or "") for block in message.get("blocks") or []]
-            if any(block_id.startswith(prefixes) for block_id in ids):
-                gone += parts.delivery.delete(channel=target, ts=str(message.get("ts")))
-        log.info("a finished reflection's questions were cleared: %d messages", gone)
-
-    clear()
+    target = channel or (parts.delivery.dm_channel(user_id=user_id) if user_id else None)
+    if not target:
+        return
+    gone = 0
+    for message in parts.delivery.own_messages(channel=target, most=MOST_MESSAGES):
+        ids = [str(block.get("block_id") or "") for block in message.get("blocks") or []]
+        if any(block_id.startswith(prefixes) for block_id in ids):
+            gone += parts.delivery.delete(channel=target, ts=str(message.get("ts")))
+    log.info("a finished reflection's questions were cleared: %d messages", gone)
