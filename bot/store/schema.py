@@ -200,6 +200,20 @@ def _seen_requests(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS(name="009_weekly_channels_keyed")
+def _weekly_channels_keyed(db: sqlite_utils.Database) -> None:
+    """The weekly reminders' tables keep a team's channel as a keyed digest (in `channel`) and
+    the channel id itself only sealed under the service key (`channel_sealed`), so the file
+    alone links no pseudonym to a channel. A migration has no keys: rows still holding a clear
+    channel id (`channel_sealed` NULL) are converted when the store opens (bot.store.upgrade)."""
+    _run(
+        db,
+        "ALTER TABLE reminder_teams ADD COLUMN channel_sealed BLOB",
+        "ALTER TABLE reminder_opt_outs ADD COLUMN channel_sealed BLOB",
+        "ALTER TABLE reminder_ledger ADD COLUMN channel_sealed BLOB",
+    )
+
+
 def ensure_keys_schema(db: sqlite_utils.Database, *, schema: str) -> None:
     """The keys file's tables: its identity and the wrapped data keys."""
     _run(

@@ -500,6 +500,7 @@ class SqliteStore:
         """Seal what older versions kept in clear (bot.store.upgrade)."""
         with self._files.writing() as db:
             changed = upgrade.seal_clear_rows(db, key_of=lambda who: self._data_key(db, who))
+            changed += upgrade.key_weekly_channels(db, keyring=self.keyring)
         if changed:
             self._files.checkpoint()
 

@@ -6,6 +6,9 @@ shown, a firm supervisor suggestion, a click) in clear beside the pseudonym. A m
 no keys, so the store does this on opening: each such value is sealed under its person's data
 key, or deleted when that key is gone (the person was erased, so it can never be read again
 and is not kept in clear either).
+
+The weekly reminders' tables kept each team's Slack channel id in clear beside pseudonyms
+before migration 009: on opening, each becomes a keyed digest, with the id sealed beside it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from collections.abc import Callable
 import sqlite_utils
 
 from bot.store.privacy import row_aad, seal
+from bot.store.weekly.tables import channel_aad, channel_key
+from bot.weekly.privacy import Keyring
 
 #: What `event` says for every event now (what happened is in `sealed`).
 SEALED = "sealed"
@@ -54,3 +59,25 @@ def seal_clear_rows(db: sqlite_utils.Database, *, key_of: Callable[[str], bytes 
             [SEALED, sealed, row_id],
         )
     return len(answers) + len(events)
+
+
+#: The weekly reminders' tables that name a team's channel (migration 009).
+WEEKLY_TABLES = ("reminder_teams", "reminder_opt_outs", "reminder_ledger")
+
+
+def key_weekly_channels(db: sqlite_utils.Database, *, keyring: Keyring) -> int:
+    """Replace every clear channel id in the weekly reminders' tables by its keyed digest,
+    keeping the id sealed beside it; returns how many rows changed."""
+    changed = 0
+    for table in WEEKLY_TABLES:
+        rows = db.execute(
+            f"SELECT rowid, channel FROM {table} WHERE channel_sealed IS NULL"
+        ).fetchall()
+        for rowid, channel in rows:
+            key = channel_key(keyring, channel)
+            db.execute(
+                f"UPDATE {table} SET channel = ?, channel_sealed = ? WHERE rowid = ?",
+                [key, keyring.seal(channel, aad=channel_aad(key)), rowid],
+            )
+        changed += len(rows)
+    return changed

@@ -21,6 +21,10 @@ class Keyring(Protocol):
 
     def unseal(self, blob: bytes, *, aad: str | bytes) -> str: ...
 
+    def digest(self, value: str, *, purpose: str) -> str:
+        """A keyed one-way digest of an identifier (a team's channel id), per purpose."""
+        ...
+
 
 def slack_identity(*, workspace: str, user: str) -> str:
     """The identity a Slack person is known by: the same string the Slack app gives the engine

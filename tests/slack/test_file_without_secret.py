@@ -94,12 +94,6 @@ def test_the_files_alone_link_no_pseudonym_to_crisis_channel_zone_or_answer(
     assert kinds == {"sealed"}  # what happened (crisis support, a suggestion, a click) is sealed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the weekly reminders' tables still key teams and ledger rows by channel id beside "
-    "pseudonyms; team membership as keyed hashes is not built yet (time zones are no longer "
-    "kept)",
-)
 def test_the_weekly_tables_alone_link_no_pseudonym_to_a_channel_or_time_zone(
     tmp_path: Path,
 ) -> None:
@@ -145,4 +139,4 @@ def test_the_weekly_tables_alone_link_no_pseudonym_to_a_channel_or_time_zone(
         fake.stop()
     everything = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
     assert ZONE.encode() not in everything  # time zones: looked up, never kept
-    assert CHANNEL.encode() not in everything  # channels: still kept (the expected failure)
+    assert CHANNEL.encode() not in everything  # channels: keyed digests, the id sealed

@@ -13,6 +13,10 @@ from bot.engine.reflections import OLD_SCALE
 from bot.store import schema
 from bot.store.privacy import Keyring, new_data_key, row_aad, seal
 from bot.store.sqlite import SqliteStore
+from bot.store.weekly.ledger import Ledger
+from bot.store.weekly.tables import channel_key
+from bot.store.weekly.teams import Teams, workspace_aad
+from bot.weekly.privacy import lead_aad
 from tests.store.conftest import NOW, SECRET
 
 #: The schema as release 1 wrote it (frozen here on purpose: never import it from the code).
@@ -114,6 +118,7 @@ def test_a_v1_database_is_upgraded_in_place_and_keeps_its_data(tmp_path: Path) -
         "006_notices",
         "007_scale_marks_and_follow_up",
         "008_seen_requests",
+        "009_weekly_channels_keyed",
     ]
     assert {"reflections_by_time", "events_by_time", "seen_events_by_time"} <= indexes
     assert clear == (0,)  # the v1 scale answer is sealed on opening
@@ -206,7 +211,8 @@ def test_the_weekly_tables_of_the_previous_release_are_moved_into_the_store(
             "SELECT id, state, due_at, updated_at, lease_until FROM reminder_ledger"
         ).fetchone()
     assert not {"weekly_teams", "weekly_opt_outs", "weekly_people", "weekly_deliveries"} & tables
-    assert team == ("C1", "2026-11-01T12:00:00.000000+00:00")
+    # ...and their channel ids are then keyed (migration 009), as the next test shows
+    assert team == (channel_key(Keyring(SECRET), "C1"), "2026-11-01T12:00:00.000000+00:00")
     assert opt_out == ("someone", "2026-11-01T12:00:00.500000+00:00")
     assert entry == (
         "d1",
@@ -215,3 +221,72 @@ def test_the_weekly_tables_of_the_previous_release_are_moved_into_the_store(
         "2026-11-01T16:00:01.250000+00:00",
         None,
     )
+
+
+#: Rows as the weekly tables held them before migration 009: the channel id in clear.
+CLEAR_CHANNEL = "C0CLEARTEAM"
+
+
+def _write_clear_channel_rows(path: Path) -> None:
+    """A database as release 008 left it: every migration but 009, channel ids in clear."""
+    with SqliteStore.open(path, secret=SECRET) as store:
+        keyring = store.keyring
+        workspace = keyring.seal("T1", aad=workspace_aad(CLEAR_CHANNEL))
+        lead_sealed = keyring.seal("U1", aad=lead_aad(channel=CLEAR_CHANNEL, lead="lead"))
+    with sqlite3.connect(path) as conn:
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = '009_weekly_channels_keyed'")
+        for table in ("reminder_teams", "reminder_opt_outs", "reminder_ledger"):
+            conn.execute(f"ALTER TABLE {table} DROP COLUMN channel_sealed")
+        conn.execute(
+            "INSERT INTO reminder_teams VALUES (?, ?, 4, '16:00', 1, 'lead', ?,"
+            " '2026-11-01T12:00:00.000000+00:00', '2026-11-01T12:00:00.000000+00:00', NULL)",
+            (CLEAR_CHANNEL, workspace, lead_sealed),
+        )
+        conn.execute(
+            "INSERT INTO reminder_opt_outs VALUES (?, 'someone',"
+            " '2026-11-01T12:00:00.000000+00:00')",
+            (CLEAR_CHANNEL,),
+        )
+        conn.execute(
+            "INSERT INTO reminder_ledger (id, person, week, kind, channel, recipient_sealed,"
+            " consent, due_at, state, attempts, sent_ts, created_at, updated_at)"
+            " VALUES ('d1', 'person', '2026-W44', 'weekly', ?, x'03', 1,"
+            " '2026-11-01T16:00:00.000000+00:00', 'sent', 1, '1.0001',"
+            " '2026-11-01T12:00:00.000000+00:00', '2026-11-01T16:00:01.000000+00:00')",
+            (CLEAR_CHANNEL,),
+        )
+    written = b"".join(p.read_bytes() for p in path.parent.iterdir() if p.is_file())
+    assert CLEAR_CHANNEL.encode() in written
+
+
+def test_clear_channel_ids_in_the_weekly_tables_are_keyed_when_the_store_opens(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "reflect.db"
+    _write_clear_channel_rows(path)
+    with SqliteStore.open(path, secret=SECRET) as store:
+        teams = Teams(store, keyring=store.keyring)
+        team = teams.get(CLEAR_CHANNEL)
+        assert team is not None and team.channel == CLEAR_CHANNEL and team.workspace == "T1"
+        assert [t.channel for t in teams.active()] == [CLEAR_CHANNEL]
+        assert teams.opted_out(channel=CLEAR_CHANNEL, person="someone")
+        assert teams.opt_outs_of(CLEAR_CHANNEL) == {"someone"}
+        ledger = Ledger(store)
+        assert ledger.channels_of("person") == {CLEAR_CHANNEL}
+        assert ledger.ever_sent(person="person", channel=CLEAR_CHANNEL)
+        assert ledger.reminded(channel=CLEAR_CHANNEL, week="2026-W44") == {
+            "person": dt.datetime(2026, 11, 1, 16, tzinfo=dt.UTC)
+        }
+    files = [p for p in tmp_path.iterdir() if p.is_file()]
+    assert CLEAR_CHANNEL.encode() not in b"".join(p.read_bytes() for p in files)
+    key = channel_key(Keyring(SECRET), CLEAR_CHANNEL)
+    with sqlite3.connect(path) as conn:
+        for table in ("reminder_teams", "reminder_opt_outs", "reminder_ledger"):
+            rows = conn.execute(f"SELECT channel, channel_sealed FROM {table}").fetchall()
+            assert [(channel, sealed is not None) for channel, sealed in rows] == [(key, True)]
+    SqliteStore.open(path, secret=SECRET).close()  # reopening changes nothing
+    with sqlite3.connect(path) as conn:
+        (count,) = conn.execute(
+            "SELECT COUNT(*) FROM reminder_teams WHERE channel = ?", (key,)
+        ).fetchone()
+    assert count == 1

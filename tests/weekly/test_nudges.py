@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.store.weekly.ledger import Ledger
+from bot.store.weekly.tables import channel_key
 from bot.weekly.due import WeeklyTime
 from tests.slack.fake_slack import User
 from tests.weekly.harness import World, connect
@@ -89,7 +90,7 @@ def test_someone_in_several_teams_gets_one_nudge_a_week(world: World) -> None:
         )
         .fetchone()
     )
-    assert row["channel"] == "C2"
+    assert row["channel"] == channel_key(world.keyring, "C2")  # the channel's keyed digest
     assert dt.datetime.fromisoformat(row["due_at"]) == dt.datetime(2026, 10, 28, 9, tzinfo=UTC)
 
 

@@ -84,16 +84,18 @@ def _moment(text: str | None) -> dt.datetime | None:
 
 
 #: Ledger columns read as they are stored, and those holding a time.
-_AS_STORED = ("id", "person", "week", "kind", "channel", "recipient_sealed", "state", "attempts")
+_AS_STORED = ("id", "person", "week", "kind", "recipient_sealed", "state", "attempts")
 _OPTIONAL = ("claim_token", "sent_ts", "reason")
 _TIMES = ("lease_until", "created_at")
 
 
-def _entry(row: Row) -> LedgerEntry:
+def _entry(row: Row, channel: str) -> LedgerEntry:
     """A ledger row as a LedgerEntry (times as aware datetimes, consent as a bool)."""
     values: dict[str, Any] = {name: row[name] for name in (*_AS_STORED, *_OPTIONAL)}
     times: dict[str, Any] = {name: _moment(row[name]) for name in _TIMES}
-    return LedgerEntry(**values, **times, due_at=parse(row["due_at"]), consent=bool(row["consent"]))
+    due_at = parse(row["due_at"])
+    consent = bool(row["consent"])
+    return LedgerEntry(**values, **times, channel=channel, due_at=due_at, consent=consent)
 
 
 class Ledger(Tables):
@@ -110,16 +112,18 @@ class Ledger(Tables):
         with self._db.writing() as db:
             for row in planned:
                 cursor = db.execute(
-                    "INSERT INTO reminder_ledger (id, person, week, kind, channel, "
+                    "INSERT INTO reminder_ledger (id, person, week, kind, channel, channel_sealed, "
                     "recipient_sealed, consent, due_at, state, reason, created_at, updated_at) "
-                    "VALUES (:id, :person, :week, :kind, :channel, :sealed, :consent, :due, "
+                    "VALUES (:id, :person, :week, :kind, :channel, :channel_sealed, :sealed, "
+                    ":consent, :due, "
                     ":state, :reason, :now, :now) ON CONFLICT (person, week, kind) DO NOTHING",
                     {
                         "id": uuid.uuid4().hex,
                         "person": row.person,
                         "week": row.week,
                         "kind": row.kind,
-                        "channel": row.channel,
+                        "channel": self._key(row.channel),
+                        "channel_sealed": self._sealed(row.channel),
                         "sealed": row.recipient_sealed,
                         "consent": int(row.consent),
                         "due": _stamp(row.due_at),
@@ -149,7 +153,7 @@ class Ledger(Tables):
         rows = self._read(
             "SELECT 1 FROM reminder_ledger WHERE person = ? AND channel = ? AND state = 'sent' "
             "LIMIT 1",
-            (person, channel),
+            (person, self._key(channel)),
         )
         return bool(rows)
 
@@ -168,7 +172,7 @@ class Ledger(Tables):
             f"ORDER BY due_at, id LIMIT 1) AND {condition} RETURNING *",
             {"now": _stamp(now), "lease": _stamp(now + lease), "token": secrets.token_hex(16)},
         )
-        return _entry(rows[0]) if rows else None
+        return _entry(rows[0], self._channel(rows[0])) if rows else None
 
     def renew(self, entry: LedgerEntry, *, now: dt.datetime, lease: dt.timedelta) -> bool:
         """Extend our lease just before posting. False: the row is no longer ours to send."""
@@ -212,14 +216,14 @@ class Ledger(Tables):
 
     def get(self, entry_id: str) -> LedgerEntry | None:
         rows = self._read("SELECT * FROM reminder_ledger WHERE id = ?", (entry_id,))
-        return _entry(rows[0]) if rows else None
+        return _entry(rows[0], self._channel(rows[0])) if rows else None
 
     def reminded(self, *, channel: str, week: str) -> dict[str, dt.datetime]:
         """Who was sent this team's weekly reminder that week (pseudonym: when it was due)."""
         rows = self._read(
             "SELECT person, due_at FROM reminder_ledger WHERE channel = ? AND week = ? "
             "AND kind = 'weekly' AND state = 'sent'",
-            (channel, week),
+            (self._key(channel), week),
         )
         return {row["person"]: parse(row["due_at"]) for row in rows}
 
@@ -235,9 +239,9 @@ class Ledger(Tables):
     def channels_of(self, person: str) -> set[str]:
         """The teams a person has been reminded for (for their App Home)."""
         rows = self._read(
-            "SELECT DISTINCT channel FROM reminder_ledger WHERE person = ?", (person,)
+            "SELECT channel, channel_sealed FROM reminder_ledger WHERE person = ?", (person,)
         )
-        return {row["channel"] for row in rows}
+        return {self._channel(row) for row in rows}
 
     def next_wake(self) -> dt.datetime | None:
         """When a row next becomes claimable (its due time, retry time, or lease end)."""
@@ -262,4 +266,4 @@ class Ledger(Tables):
             "ORDER BY due_at",
             (_stamp(until),),
         )
-        return [_entry(row) for row in rows]
+        return [_entry(row, self._channel(row)) for row in rows]

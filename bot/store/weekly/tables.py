@@ -4,6 +4,10 @@
 `SqliteStore`), so they share its connections, its BEGIN IMMEDIATE writers with the same busy
 handling, `secure_delete`, and its numbered migrations (bot.store.schema, 004 onwards). Times
 are stored as the store stores them: fixed-width ISO text in UTC (bot.store.times).
+
+A team's Slack channel id is never kept in clear: `channel` holds its keyed digest (what
+lookups go through) and `channel_sealed` the id sealed under the service key, for the moment
+Slack must be called with it.
 """
 
 from __future__ import annotations
@@ -14,7 +18,22 @@ from typing import Any, Protocol
 
 import sqlite_utils
 
+from bot.weekly.privacy import Keyring
+
 Row = dict[str, Any]
+
+#: The purpose a team's channel id is digested for.
+CHANNEL_PURPOSE = "weekly/channel"
+
+
+def channel_key(keyring: Keyring, channel: str) -> str:
+    """What the weekly tables store for a team's channel: a keyed digest of its id."""
+    return keyring.digest(channel, purpose=CHANNEL_PURPOSE)
+
+
+def channel_aad(key: str) -> str:
+    """Associated data for a sealed channel id: bound to its digest (the row's `channel`)."""
+    return f"weekly/channel/{key}"
 
 
 class Transactions(Protocol):
@@ -23,6 +42,9 @@ class Transactions(Protocol):
     def reading(self) -> AbstractContextManager[sqlite_utils.Database]: ...
 
     def writing(self) -> AbstractContextManager[sqlite_utils.Database]: ...
+
+    @property
+    def keyring(self) -> Keyring: ...
 
 
 def rows(cursor: sqlite3.Cursor) -> list[Row]:
@@ -36,6 +58,19 @@ class Tables:
 
     def __init__(self, db: Transactions) -> None:
         self._db = db
+        self._keyring = db.keyring
+
+    def _key(self, channel: str) -> str:
+        """The digest a channel is stored and looked up by."""
+        return channel_key(self._keyring, channel)
+
+    def _sealed(self, channel: str) -> bytes:
+        """A channel id sealed for its row."""
+        return self._keyring.seal(channel, aad=channel_aad(self._key(channel)))
+
+    def _channel(self, row: Row) -> str:
+        """The channel id of a row (unsealed)."""
+        return self._keyring.unseal(row["channel_sealed"], aad=channel_aad(row["channel"]))
 
     def _read(self, sql: str, params: dict[str, Any] | tuple[Any, ...] = ()) -> list[Row]:
         with self._db.reading() as db:

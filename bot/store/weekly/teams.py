@@ -1,6 +1,7 @@
 """Teams with weekly reminders switched on, and the people who opted out of a team's reminders.
 
-A team is a Slack channel. Who switched it on is kept as a pseudonym (to check permission) and
+A team is a Slack channel, kept as a keyed digest of its id with the id sealed beside it
+(bot.store.weekly.tables). Who switched it on is kept as a pseudonym (to check permission) and
 as their user id sealed under the service key (to name them in the consent message).
 """
 
@@ -34,9 +35,8 @@ def workspace_aad(channel: str) -> str:
     return f"weekly/workspace/{channel}"
 
 
-def _team(row: Row, keyring: Keyring) -> Team:
+def _team(row: Row, keyring: Keyring, channel: str) -> Team:
     hour, minute = (int(part) for part in row["at"].split(":"))
-    channel = row["channel"]
     return Team(
         channel=channel,
         workspace=keyring.unseal(row["workspace_sealed"], aad=workspace_aad(channel)),
@@ -56,19 +56,21 @@ class Teams(Tables):
         super().__init__(db)
         self.keyring = keyring
 
+    def _teams(self, rows: list[Row]) -> list[Team]:
+        """Rows as teams, in the order of their channel ids."""
+        teams = [_team(row, self.keyring, self._channel(row)) for row in rows]
+        return sorted(teams, key=lambda team: team.channel)
+
     def get(self, channel: str) -> Team | None:
-        rows = self._read("SELECT * FROM reminder_teams WHERE channel = ?", (channel,))
-        return _team(rows[0], self.keyring) if rows else None
+        rows = self._read("SELECT * FROM reminder_teams WHERE channel = ?", (self._key(channel),))
+        return _team(rows[0], self.keyring, channel) if rows else None
 
     def active(self) -> list[Team]:
-        rows = self._read("SELECT * FROM reminder_teams WHERE active = 1 ORDER BY channel")
-        return [_team(row, self.keyring) for row in rows]
+        return self._teams(self._read("SELECT * FROM reminder_teams WHERE active = 1"))
 
     def led_by(self, lead: str) -> list[Team]:
-        rows = self._read(
-            "SELECT * FROM reminder_teams WHERE lead = ? ORDER BY active DESC, channel", (lead,)
-        )
-        return [_team(row, self.keyring) for row in rows]
+        teams = self._teams(self._read("SELECT * FROM reminder_teams WHERE lead = ?", (lead,)))
+        return sorted(teams, key=lambda team: not team.active)
 
     def switch_on(
         self,
@@ -84,26 +86,38 @@ class Teams(Tables):
         that was off becomes its lead; a change to a team that is on keeps its lead."""
         at = f"{when.time:%H:%M}"
         sealed = self.keyring.seal(workspace, aad=workspace_aad(channel))
+        key = self._key(channel)
         with self._db.writing() as db:
             current = self.get(channel)
             if current is None:
                 db.execute(
-                    "INSERT INTO reminder_teams (channel, workspace_sealed, day, at, active, lead,"
-                    " lead_sealed, switched_on_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)",
-                    (channel, sealed, when.day, at, lead, lead_sealed, stamp(now), stamp(now)),
+                    "INSERT INTO reminder_teams (channel, channel_sealed, workspace_sealed, day,"
+                    " at, active, lead, lead_sealed, switched_on_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
+                    (
+                        key,
+                        self._sealed(channel),
+                        sealed,
+                        when.day,
+                        at,
+                        lead,
+                        lead_sealed,
+                        stamp(now),
+                        stamp(now),
+                    ),
                 )
             elif not current.active:
                 db.execute(
                     "UPDATE reminder_teams SET workspace_sealed = ?, day = ?, at = ?, active = 1, "
                     "lead = ?, lead_sealed = ?, switched_on_at = ?, updated_at = ?, problem = NULL "
                     "WHERE channel = ?",
-                    (sealed, when.day, at, lead, lead_sealed, stamp(now), stamp(now), channel),
+                    (sealed, when.day, at, lead, lead_sealed, stamp(now), stamp(now), key),
                 )
             else:
                 db.execute(
                     "UPDATE reminder_teams SET day = ?, at = ?, updated_at = ?, problem = NULL "
                     "WHERE channel = ?",
-                    (when.day, at, stamp(now), channel),
+                    (when.day, at, stamp(now), key),
                 )
         team = self.get(channel)
         assert team is not None
@@ -112,45 +126,53 @@ class Teams(Tables):
     def switch_off(self, *, channel: str, now: dt.datetime) -> bool:
         changed = self._count(
             "UPDATE reminder_teams SET active = 0, updated_at = ? WHERE channel = ? AND active = 1",
-            (stamp(now), channel),
+            (stamp(now), self._key(channel)),
         )
         return changed == 1
 
     def report_problem(self, *, channel: str, problem: str | None) -> None:
         """Note (or clear) why a team's members could not be read, e.g. `not_in_channel`."""
-        self._write("UPDATE reminder_teams SET problem = ? WHERE channel = ?", (problem, channel))
+        self._write(
+            "UPDATE reminder_teams SET problem = ? WHERE channel = ?",
+            (problem, self._key(channel)),
+        )
 
     # ------------------------------------------------------------------ opting out
 
     def opt_out(self, *, channel: str, person: str, now: dt.datetime) -> None:
         self._write(
-            "INSERT OR IGNORE INTO reminder_opt_outs (channel, person, at) VALUES (?, ?, ?)",
-            (channel, person, stamp(now)),
+            "INSERT OR IGNORE INTO reminder_opt_outs (channel, channel_sealed, person, at)"
+            " VALUES (?, ?, ?, ?)",
+            (self._key(channel), self._sealed(channel), person, stamp(now)),
         )
 
     def opt_in(self, *, channel: str, person: str) -> bool:
         return (
             self._count(
-                "DELETE FROM reminder_opt_outs WHERE channel = ? AND person = ?", (channel, person)
+                "DELETE FROM reminder_opt_outs WHERE channel = ? AND person = ?",
+                (self._key(channel), person),
             )
             == 1
         )
 
     def opted_out(self, *, channel: str, person: str) -> bool:
         rows = self._read(
-            "SELECT 1 FROM reminder_opt_outs WHERE channel = ? AND person = ?", (channel, person)
+            "SELECT 1 FROM reminder_opt_outs WHERE channel = ? AND person = ?",
+            (self._key(channel), person),
         )
         return bool(rows)
 
     def opt_outs_of(self, channel: str) -> set[str]:
-        rows = self._read("SELECT person FROM reminder_opt_outs WHERE channel = ?", (channel,))
+        rows = self._read(
+            "SELECT person FROM reminder_opt_outs WHERE channel = ?", (self._key(channel),)
+        )
         return {row["person"] for row in rows}
 
     def opted_out_teams(self, person: str) -> list[Team]:
         """The teams a person said "Not for me" to, for their App Home (to opt back in)."""
         rows = self._read(
             "SELECT t.* FROM reminder_teams t JOIN reminder_opt_outs o ON o.channel = t.channel "
-            "WHERE o.person = ? ORDER BY t.channel",
+            "WHERE o.person = ?",
             (person,),
         )
-        return [_team(row, self.keyring) for row in rows]
+        return self._teams(rows)
