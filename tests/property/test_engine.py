@@ -32,6 +32,8 @@ REPLIES = (
     kind.SupervisorSuggestion,
     kind.Summary,
     kind.Signpost,
+    kind.CheckIn,
+    kind.AfterCrisis,
 )
 COMMANDS = frozenset().union(
     *(messages.words(key) for key in ("skip", "back", "pause", "stop", "help", "not_meant"))
