@@ -277,21 +277,6 @@ def compile_parts(
     return tuple(parts)
 
 
-def compile_patterns(
-    raw: Any, terms: Mapping[str, str], *, where: str, problems: list[str]
-) -> re.Pattern[str]:
-    """A list of patterns as one whole-word expression; each bad pattern is reported."""
-    parts = []
-    for here, pattern, expanded in _patterns(raw, terms, where=where, problems=problems):
-        try:
-            re.compile(expanded)
-        except re.error as error:
-            problems.append(f"{here}: not a valid pattern ({error}): {pattern}")
-            continue
-        parts.append(f"(?:{expanded})")
-    return whole_words(parts) if parts else NEVER
-
-
 def _patterns(
     raw: Any, terms: Mapping[str, str], *, where: str, problems: list[str]
 ) -> Iterator[tuple[str, str, str]]:
