@@ -29,7 +29,6 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
@@ -39,18 +38,20 @@ from bot.engine.people import Person
 from bot.engine.reflections import Event, NextStep, Reflection, StoredReflection
 from bot.engine.sessions import Session
 from bot.store import access_log, rows, schema, upgrade
+from bot.store import statements as sql
 from bot.store.access_log import AccessRecord
 from bot.store.database import KEYS, DatabaseFiles, create_private_file, keys_path_for
 from bot.store.errors import KeysMissingError, StoreError, WrongSecretError
 from bot.store.privacy import Keyring, new_data_key
-from bot.store.rows import NUDGE_ANSWERS, SEEN_EVENTS_FOR, SEEN_REQUESTS_FOR
-from bot.store.stats import Activity, EventFact, ReflectionFact
-from bot.store.times import parse, stamp
+from bot.store.rows import SEEN_EVENTS_FOR, SEEN_REQUESTS_FOR
+from bot.store.stats import Activity
+from bot.store.times import stamp
 from bot.store.weekly import tables as weekly_tables
 
 log = logging.getLogger(__name__)
 
 SEALED = upgrade.SEALED
+SQL = sql.SQLITE
 
 
 class SqliteStore:
@@ -147,11 +148,11 @@ class SqliteStore:
     def load_session(self, person: Person) -> Session | None:
         who = self.pseudonym(person)
         with self._files.reading() as db:
-            row = db.execute("SELECT state FROM sessions WHERE pseudonym = ?", [who]).fetchone()
+            state = sql.session_state(SQL, db, who=who)
             key = self._data_key(db, who)
-        if row is None:
+        if state is None:
             return None
-        session = rows.read_session(who, row[0], lambda: key)
+        session = rows.read_session(who, state, lambda: key)
         if session is None:
             self.drop_session(person)
         return session
@@ -160,16 +161,13 @@ class SqliteStore:
         who = self.pseudonym(person)
         with self._writing_as(who) as (db, key):
             state = rows.sealed_session(key, who, session)
-            db.execute(
-                "INSERT INTO sessions (pseudonym, flow_id, state, updated_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (pseudonym) DO UPDATE SET flow_id = excluded.flow_id,"
-                " state = excluded.state, updated_at = excluded.updated_at",
-                [who, session.flow_id, state, stamp(self._clock())],
+            sql.save_session(
+                SQL, db, who=who, flow_id=session.flow_id, state=state, at=self._clock()
             )
 
     def drop_session(self, person: Person) -> None:
         with self._files.writing() as db:
-            db.execute("DELETE FROM sessions WHERE pseudonym = ?", [self.pseudonym(person)])
+            sql.drop_session(SQL, db, who=self.pseudonym(person))
 
     # ------------------------------------------------------------------ reflections
 
@@ -179,34 +177,16 @@ class SqliteStore:
         who = self.pseudonym(person)
         reflection_id = secrets.token_hex(8)
         kept = rows.redacted_reflection(reflection)
-        written = kept.next_step
         with self._writing_as(who) as (db, key):
-            db.execute(
-                "INSERT INTO reflections (id, pseudonym, flow_id, started_at, finished_at,"
-                " summary, next_step, follow_up) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    reflection_id,
-                    who,
-                    reflection.flow_id,
-                    stamp(reflection.started_at),
-                    stamp(reflection.finished_at),
-                    rows.sealed_summary(key, reflection_id, who, kept.summary),
-                    written,
-                    "open" if written else None,
-                ],
+            sql.keep_reflection(
+                SQL,
+                db,
+                reflection=reflection,
+                reflection_id=reflection_id,
+                who=who,
+                key=key,
+                kept=kept,
             )
-            if reflection.follow_up is not None:
-                db.execute(
-                    "UPDATE reflections SET follow_up = ? WHERE id = ? AND pseudonym = ?"
-                    " AND follow_up IS NOT NULL",
-                    [reflection.follow_up.state, reflection.follow_up.reflection_id, who],
-                )
-            db.conn.executemany(
-                "INSERT INTO answers (reflection_id, step_id, position, kind, value, sealed,"
-                " scale) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                rows.answer_rows(key, reflection_id, who, kept),
-            )
-            db.execute("DELETE FROM sessions WHERE pseudonym = ?", [who])
         return reflection_id
 
     def reflections(self, person: Person, *, limit: int | None = 20) -> list[StoredReflection]:
@@ -214,18 +194,7 @@ class SqliteStore:
         who = self.pseudonym(person)
         with self._files.reading() as db:
             key = self._data_key(db, who)
-            found = db.execute(
-                "SELECT id, flow_id, started_at, finished_at, summary FROM reflections"
-                " WHERE pseudonym = ? ORDER BY finished_at DESC, rowid DESC LIMIT ?",
-                [who, -1 if limit is None else limit],
-            ).fetchall()
-            answers: dict[str, list[tuple[Any, ...]]] = {}
-            for reflection_id, *_ in found:
-                answers[reflection_id] = db.execute(
-                    "SELECT step_id, kind, value, sealed, scale FROM answers"
-                    " WHERE reflection_id = ? ORDER BY position",
-                    [reflection_id],
-                ).fetchall()
+            found, answers = sql.reflection_rows(SQL, db, who=who, limit=limit)
         return rows.stored_reflections(key, who, found, answers)
 
     def open_next_step(self, person: Person) -> NextStep | None:
@@ -233,36 +202,19 @@ class SqliteStore:
         who = self.pseudonym(person)
         with self._files.reading() as db:
             key = self._data_key(db, who)
-            row = db.execute(
-                "SELECT id, flow_id, finished_at, next_step, follow_up FROM reflections"
-                " WHERE pseudonym = ? AND follow_up IS NOT NULL"
-                " ORDER BY finished_at DESC, rowid DESC LIMIT 1",
-                [who],
-            ).fetchone()
-            if row is None or key is None or row[4] not in ("open", "carried"):
-                return None
-            written = db.execute(
-                "SELECT step_id, kind, value, sealed, scale FROM answers"
-                " WHERE reflection_id = ? AND step_id = ?",
-                [row[0], row[3]],
-            ).fetchone()
+            found = sql.next_step_rows(SQL, db, who=who)
+        if found is None:
+            return None
+        row, written = found
         return rows.next_step(key, who, row, written)
 
     def follow_up_wanted(self, person: Person) -> bool:
         with self._files.reading() as db:
-            row = db.execute(
-                "SELECT value FROM preferences WHERE pseudonym = ? AND name = 'follow_up'",
-                [self.pseudonym(person)],
-            ).fetchone()
-        return row is None or row[0] != "off"
+            return sql.follow_up_wanted(SQL, db, who=self.pseudonym(person))
 
     def want_follow_up(self, person: Person, wanted: bool) -> None:
         with self._files.writing() as db:
-            db.execute(
-                "INSERT INTO preferences (pseudonym, name, value) VALUES (?, 'follow_up', ?)"
-                " ON CONFLICT (pseudonym, name) DO UPDATE SET value = excluded.value",
-                [self.pseudonym(person), "on" if wanted else "off"],
-            )
+            sql.want_follow_up(SQL, db, who=self.pseudonym(person), wanted=wanted)
 
     def export(self, person: Person) -> list[StoredReflection]:
         """Everything kept for the person, newest first: for `reflect data export`."""
@@ -279,22 +231,8 @@ class SqliteStore:
         click). An answer to a supervisor suggestion is attributed to the flow whose end showed
         the person's last one, and kept once a day."""
         who = self.pseudonym(person)
-        day = rows.day(at)
         with self._writing_as(who) as (db, key):
-            if event in NUDGE_ANSWERS:
-                mine = self._events_of(db, key, who)
-                flow_id, kept = rows.nudge_answer(event, flow_id, mine, parse(day))
-                if kept:
-                    return
-            cursor = db.execute(
-                "INSERT INTO events (pseudonym, event, flow_id, at) VALUES (?, ?, NULL, ?)",
-                [who, SEALED, day],
-            )
-            row_id = str(cursor.lastrowid)
-            db.execute(
-                "UPDATE events SET sealed = ? WHERE id = ?",
-                [rows.sealed_event(key, who, row_id, event, flow_id, at=at), row_id],
-            )
+            sql.record_event(SQL, db, who=who, key=key, event=event, flow_id=flow_id, at=at)
 
     def last_event(self, person: Person, event: Event) -> dt.datetime | None:
         """When the event last happened to the person, if it did: the moment for a safety
@@ -302,28 +240,14 @@ class SqliteStore:
         who = self.pseudonym(person)
         with self._files.reading() as db:
             key = self._data_key(db, who)
-            mine = self._events_of(db, key, who) if key is not None else []
+            mine = sql.events_of(SQL, db, key=key, who=who) if key is not None else []
         return next((e.at for e in mine if e.event == event), None)
-
-    def _events_of(self, db: sqlite_utils.Database, key: bytes, who: str) -> list[EventFact]:
-        """The person's events, newest first, unsealed (rows that do not unseal are skipped)."""
-        found = db.execute(
-            "SELECT id, at, sealed FROM events WHERE pseudonym = ? AND sealed IS NOT NULL"
-            " ORDER BY at DESC, id DESC",
-            [who],
-        ).fetchall()
-        return rows.events(key, who, found)
 
     def claim_event(self, event_id: str, *, at: dt.datetime) -> bool:
         """True the first time a Slack event id is seen, False for a retry. Ids are kept as
         keyed digests for a day."""
         digest = self.keyring.digest(event_id, purpose="slack-event")
-        with self._files.writing() as db:
-            db.execute("DELETE FROM seen_events WHERE at < ?", [stamp(at - SEEN_EVENTS_FOR)])
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO seen_events (digest, at) VALUES (?, ?)", [digest, stamp(at)]
-            )
-            return cursor.rowcount == 1
+        return self._claim("seen_events", digest, at=at, kept_for=SEEN_EVENTS_FOR)
 
     def first_time(self, person: Person, notice: str) -> bool:
         """True the first time it is asked about this person and notice, then False: for
@@ -332,10 +256,7 @@ class SqliteStore:
         if (who, notice) in self._noticed:
             return False
         with self._files.writing() as db:
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO notices (pseudonym, notice) VALUES (?, ?)", [who, notice]
-            )
-            first = cursor.rowcount == 1
+            first = sql.first_time(SQL, db, who=who, notice=notice)
         if not first:  # a first showing is remembered only once it is committed (next time)
             self._noticed.add((who, notice))
         return first
@@ -345,19 +266,19 @@ class SqliteStore:
         timestamp and the body) is seen, False for a replay. Kept as keyed digests for the
         signature window, in the database, so every process sharing it refuses the replay."""
         digest = self.keyring.digest(signature, purpose="slack-request")
+        return self._claim("seen_requests", digest, at=at, kept_for=SEEN_REQUESTS_FOR)
+
+    def _claim(self, table: str, digest: str, *, at: dt.datetime, kept_for: dt.timedelta) -> bool:
+        """Prune what has expired from `table`, then claim `digest` in it."""
         with self._files.writing() as db:
-            db.execute("DELETE FROM seen_requests WHERE at < ?", [stamp(at - SEEN_REQUESTS_FOR)])
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO seen_requests (digest, at) VALUES (?, ?)",
-                [digest, stamp(at)],
-            )
-            return cursor.rowcount == 1
+            db.execute(f"DELETE FROM {table} WHERE at < ?", [stamp(at - kept_for)])
+            return sql.claim(SQL, db, table=table, digest=digest, at=at)
 
     def release_request(self, signature: str) -> None:
         """Forget a claimed request whose handling failed, so that it may be sent again."""
         digest = self.keyring.digest(signature, purpose="slack-request")
         with self._files.writing() as db:
-            db.execute("DELETE FROM seen_requests WHERE digest = ?", [digest])
+            sql.release(SQL, db, table="seen_requests", digest=digest)
 
     # ------------------------------------------------------------------ erasure and retention
 
@@ -368,19 +289,12 @@ class SqliteStore:
         with self._files.writing() as db:
             db.execute(f"DELETE FROM {KEYS}.data_keys WHERE pseudonym = ?", [who])
         with self._files.writing() as db:
-            (gone,) = db.execute(
-                "SELECT count(*) FROM reflections WHERE pseudonym = ?", [who]
-            ).fetchone()
-            db.execute("DELETE FROM reflections WHERE pseudonym = ?", [who])
-            db.execute("DELETE FROM sessions WHERE pseudonym = ?", [who])
-            db.execute("DELETE FROM events WHERE pseudonym = ?", [who])
-            db.execute("DELETE FROM notices WHERE pseudonym = ?", [who])
-            db.execute("DELETE FROM preferences WHERE pseudonym = ?", [who])
+            gone = sql.erase_person(SQL, db, who=who)
             weekly_tables.erase(db, who)
             self._noticed = {pair for pair in self._noticed if pair[0] != who}
         self._files.checkpoint()
         log.info("erased a person's data: %d reflections", gone)
-        return int(gone)
+        return gone
 
     def purge(self, *, older_than: dt.datetime) -> int:
         """Delete reflections finished, events recorded and sessions left before `older_than`;
@@ -389,13 +303,7 @@ class SqliteStore:
         backups lose them too. Returns how many reflections went."""
         cutoff = stamp(older_than)
         with self._files.writing() as db:
-            (aged,) = db.execute(
-                "SELECT count(*) FROM reflections WHERE finished_at < ?", [cutoff]
-            ).fetchone()
-            db.execute("DELETE FROM reflections WHERE finished_at < ?", [cutoff])
-            db.execute("DELETE FROM events WHERE at < ?", [cutoff])
-            db.execute("DELETE FROM sessions WHERE updated_at < ?", [cutoff])
-            db.execute("DELETE FROM seen_events WHERE at < ?", [cutoff])
+            aged = sql.purge_aged(SQL, db, older_than=older_than)
         keyless = f"pseudonym NOT IN (SELECT pseudonym FROM {KEYS}.data_keys)"
         with self._files.writing() as db:
             (unreadable,) = db.execute(
@@ -412,7 +320,7 @@ class SqliteStore:
             )
         self._files.checkpoint()
         log.info("retention purge: %d reflections aged out, %d unreadable", aged, unreadable)
-        return int(aged) + int(unreadable)
+        return aged + int(unreadable)
 
     def backup(self, path: Path) -> None:
         """A consistent copy of the database (online backup), safe while the bot runs.
@@ -431,15 +339,8 @@ class SqliteStore:
         self, *, flow_id: str | None, since: dt.datetime, until: dt.datetime
     ) -> set[str]:
         """Pseudonyms of people who finished `flow_id` (any flow if None) in [since, until)."""
-        sql = (
-            "SELECT DISTINCT pseudonym FROM reflections WHERE finished_at >= ? AND finished_at < ?"
-        )
-        params: list[str] = [stamp(since), stamp(until)]
-        if flow_id is not None:
-            sql += " AND flow_id = ?"
-            params.append(flow_id)
         with self._files.reading() as db:
-            return {row[0] for row in db.execute(sql, params).fetchall()}
+            return sql.people_who_reflected(SQL, db, flow_id=flow_id, since=since, until=until)
 
     def activity(self, *, since: dt.datetime, until: dt.datetime) -> Activity:
         """What aggregates are made of, in [since, until): reflections, scale answers (read
@@ -447,30 +348,12 @@ class SqliteStore:
         choices, never crisis support, never firm suggestions (those are sealed). Scale answers
         are given the one way round whatever their scale: higher is heavier (an answer from a
         scale whose heavy end is its minimum is turned round)."""
-        window = [stamp(since), stamp(until)]
         with self._files.reading() as db:
-            reflections = [
-                ReflectionFact(pseudonym=who, flow_id=flow, finished_at=parse(at), id=rid)
-                for rid, who, flow, at in db.execute(
-                    "SELECT id, pseudonym, flow_id, finished_at FROM reflections"
-                    " WHERE finished_at >= ? AND finished_at < ?",
-                    window,
-                ).fetchall()
-            ]
-            scale_rows = db.execute(
-                "SELECT a.reflection_id, a.step_id, a.value, a.sealed, a.scale,"
-                " r.pseudonym FROM answers a"
-                " JOIN reflections r ON r.id = a.reflection_id"
-                " WHERE a.kind = 'scale' AND r.finished_at >= ? AND r.finished_at < ?",
-                window,
-            ).fetchall()
-            keys = {who: self._data_key(db, who) for *_, who in scale_rows}
-            event_rows = db.execute(
-                "SELECT id, at, sealed, pseudonym FROM events"
-                " WHERE sealed IS NOT NULL AND at >= ? AND at < ?",
-                window,
-            ).fetchall()
-            keys |= {who: self._data_key(db, who) for *_, who in event_rows if who not in keys}
+            reflections, scale_rows, event_rows = sql.activity_rows(
+                SQL, db, since=since, until=until
+            )
+            people = {row[5] for row in scale_rows} | {row[3] for row in event_rows}
+            keys = {who: self._data_key(db, who) for who in people}
         scales, events = rows.activity_facts(scale_rows, event_rows, keys)
         return Activity(reflections=reflections, scales=scales, events=events)
 
