@@ -12,7 +12,8 @@ from bot.engine.people import Person
 from bot.engine.replies import Reply
 from bot.slack.identity import owner_tag
 from bot.slack.parts import Parts
-from bot.slack.respond import Handled, Job, respond, respond_in_dm, say
+from bot.slack.respond import Handled, Job, respond, say
+from bot.slack.services.greeting import respond_in_dm
 from bot.slack.views import copy
 from bot.slack.views.blocks import NOT_NOW_ACTION, SUGGESTION_BLOCK
 from bot.slack.views.booking import OPEN_ACTION
@@ -50,21 +51,15 @@ def register(app: App, parts: Parts) -> None:
     def on_not_now(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
     ) -> None:
-        def not_now(person: Person) -> None:
-            parts.conversations.suggestion_answered(person, opened=False)
-
-        def then(person: Person, _: None) -> Job:
-            note = copy.text("booking.declined")
-            return lambda: replace_controls(parts, body, block_id=block_id, note=note)
-
         block_id = str(action.get("block_id") or "")
+        note = copy.text("booking.declined")
         respond(
             parts,
             ack=ack,
             context=context,
             guard=lambda person: block_id == f"{SUGGESTION_BLOCK}|{owner_tag(person)}",
-            engine=not_now,
-            then=then,
+            engine=lambda person: parts.conversations.suggestion_answered(person, opened=False),
+            then=lambda *_: lambda: replace_controls(parts, body, block_id=block_id, note=note),
         )
 
 
