@@ -4,6 +4,11 @@ name, and the name is remembered for the next request."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import httpx
+import pytest
+
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.harness import Bot, Leader, SlackSide, texts
@@ -11,27 +16,19 @@ from tests.slack.harness import Bot, Leader, SlackSide, texts
 #: Longer than a look-up before the ack was allowed to wait (1 s), shorter than the one after it.
 SLOW = 2.0
 
+GREETED_BY: dict[str, Callable[[SlackSide], httpx.Response]] = {
+    "a direct message": lambda slack: slack.event(payloads.message_im("U1", "hello")),
+    "the command": lambda slack: slack.command("U1", ""),
+}
 
+
+@pytest.mark.parametrize("how", GREETED_BY)
 def test_the_ack_does_not_wait_for_the_profile_and_the_greeting_has_the_name(
-    sam: Leader, bot: Bot, slack: SlackSide, fake: FakeSlack
+    how: str, sam: Leader, bot: Bot, slack: SlackSide, fake: FakeSlack
 ) -> None:
     fake.fail("users.info", delay=SLOW)
-    response = slack.event(payloads.message_im("U1", "hello"))
-    assert response.status_code == 200
-    assert len(fake.calls("users.info")) <= 1
-    assert sam.messages() == [], "acked while the look-up is still waiting for Slack"
-    bot.settle()
-    assert len(fake.calls("users.info")) == 1
-    assert "Sam" in texts(sam.messages()[-1])
-
-
-def test_a_command_greets_by_name_after_the_ack(
-    sam: Leader, bot: Bot, slack: SlackSide, fake: FakeSlack
-) -> None:
-    fake.fail("users.info", delay=SLOW)
-    response = slack.command("U1", "")
-    assert response.status_code == 200
-    assert len(fake.calls("users.info")) <= 1
+    assert GREETED_BY[how](slack).status_code == 200
+    assert len(fake.calls("users.info")) <= 1, "not looked up before the ack"
     assert sam.messages() == [], "acked while the look-up is still waiting for Slack"
     bot.settle()
     assert len(fake.calls("users.info")) == 1
