@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import secrets
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -31,11 +30,11 @@ from typing import Any
 import psycopg
 
 from bot.engine.people import Person
-from bot.engine.reflections import Event, NextStep, Reflection, StoredReflection
 from bot.engine.sessions import Session
 from bot.store import pg_schema, rows
 from bot.store import statements as sql
 from bot.store.access_log import AccessRecord
+from bot.store.base import RowStore
 from bot.store.errors import StoreError, UnreadableError
 from bot.store.pg_database import Connection, PgDatabases, describe
 from bot.store.pg_opening import (
@@ -46,14 +45,11 @@ from bot.store.pg_opening import (
     pending_migrations,
 )
 from bot.store.privacy import Keyring, new_data_key, row_aad, seal
-from bot.store.rows import SEEN_EVENTS_FOR, SEEN_REQUESTS_FOR
 from bot.store.rows import utc as _utc
-from bot.store.stats import Activity
 from bot.store.times import parse, utcnow
 from bot.store.upgrade import SEALED
 
 log = logging.getLogger(__name__)
-SQL = sql.POSTGRES
 
 
 def _column(conn: Connection, sql: str, params: list[Any] | None = None) -> list[Any]:
@@ -66,8 +62,11 @@ def _midnight(at: dt.datetime) -> dt.datetime:
     return parse(rows.day(at))
 
 
-class PostgresStore:
-    """Sessions, reflections and content-free events, per pseudonym, in PostgreSQL."""
+class PostgresStore(RowStore):
+    """Sessions, reflections and content-free events, per pseudonym, in PostgreSQL (what
+    both stores do alike: bot.store.base.RowStore)."""
+
+    SQL = sql.POSTGRES
 
     #: The weekly reminders' tables (bot.store.weekly) are not in PostgreSQL yet: the weekly
     #: reminders stay off on this store (bot.weekly.commands.for_store).
@@ -146,12 +145,6 @@ class PostgresStore:
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> PostgresStore:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
     def reading(self) -> AbstractContextManager[Connection]:
         """A read-only transaction on the data database, for modules keeping tables here."""
         return self._db.reading()
@@ -166,11 +159,6 @@ class PostgresStore:
         processes, for the rest of the current transaction."""
         self._db.lock_person(conn, pseudonym)
 
-    # ------------------------------------------------------------------ identities
-
-    def pseudonym(self, person: Person) -> str:
-        return self.keyring.pseudonym(person.id)
-
     # ------------------------------------------------------------------ sessions
 
     def load_session(self, person: Person) -> Session | None:
@@ -178,7 +166,7 @@ class PostgresStore:
         # Read to write: inside a request's transaction, take the person's turn first.
         opened = self._locked(who) if self._db.in_writing else self._db.reading()
         with opened as conn:
-            state = sql.session_state(SQL, conn, who=who)
+            state = sql.session_state(self.SQL, conn, who=who)
         if state is None:
             return None
         session = rows.read_session(who, state, lambda: self._data_key(who))
@@ -186,107 +174,7 @@ class PostgresStore:
             self.drop_session(person)
         return session
 
-    def save_session(self, person: Person, session: Session) -> None:
-        who = self.pseudonym(person)
-        with self._writing_as(who) as (conn, key):
-            state = rows.sealed_session(key, who, session)
-            sql.save_session(
-                SQL, conn, who=who, flow_id=session.flow_id, state=state, at=self._clock()
-            )
-
-    def drop_session(self, person: Person) -> None:
-        who = self.pseudonym(person)
-        with self._locked(who) as conn:
-            sql.drop_session(SQL, conn, who=who)
-
-    # ------------------------------------------------------------------ reflections
-
-    def finish(self, person: Person, reflection: Reflection) -> str:
-        """Keep the reflection (redacted, sealed) and drop the session, in one transaction."""
-        who = self.pseudonym(person)
-        reflection_id = secrets.token_hex(8)
-        # Redaction, the costly part, before the transaction (and the person's lock) starts.
-        kept = rows.redacted_reflection(reflection)
-        with self._writing_as(who) as (conn, key):
-            sql.keep_reflection(
-                SQL,
-                conn,
-                reflection=reflection,
-                reflection_id=reflection_id,
-                who=who,
-                key=key,
-                kept=kept,
-            )
-        return reflection_id
-
-    def reflections(self, person: Person, *, limit: int | None = 20) -> list[StoredReflection]:
-        """The person's own reflections, newest first (as stored: redacted)."""
-        who = self.pseudonym(person)
-        with self._db.reading() as conn:
-            found, answers = sql.reflection_rows(SQL, conn, who=who, limit=limit)
-        if not found:
-            return []
-        return rows.stored_reflections(self._data_key(who), who, found, answers)
-
-    def open_next_step(self, person: Person) -> NextStep | None:
-        """The next step in the person's latest reflection that has one, unless settled."""
-        who = self.pseudonym(person)
-        with self._db.reading() as conn:
-            found = sql.next_step_rows(SQL, conn, who=who)
-        if found is None or found[1] is None:
-            return None
-        row, written = found
-        return rows.next_step(self._data_key(who), who, row, written)
-
-    def follow_up_wanted(self, person: Person) -> bool:
-        with self._db.reading() as conn:
-            return sql.follow_up_wanted(SQL, conn, who=self.pseudonym(person))
-
-    def want_follow_up(self, person: Person, wanted: bool) -> None:
-        who = self.pseudonym(person)
-        with self._locked(who) as conn:
-            sql.want_follow_up(SQL, conn, who=who, wanted=wanted)
-
-    def export(self, person: Person) -> list[StoredReflection]:
-        """Everything kept for the person, newest first: for `reflect data export`."""
-        return self.reflections(person, limit=None)
-
-    # ------------------------------------------------------------------ events
-
-    def record(
-        self, person: Person, event: Event, *, at: dt.datetime, flow_id: str | None = None
-    ) -> None:
-        """Note that something happened, with no content, on which day. Every event is sealed
-        under the person's key: the database alone says only that something happened to a
-        pseudonym on a day, never what (a safety event keeps its moment inside the seal). An
-        answer to a supervisor suggestion is attributed to the flow whose end showed the
-        person's last one, and kept once a day."""
-        who = self.pseudonym(person)
-        with self._writing_as(who) as (conn, key):
-            sql.record_event(SQL, conn, who=who, key=key, event=event, flow_id=flow_id, at=at)
-
-    def last_event(self, person: Person, event: Event) -> dt.datetime | None:
-        """When the event last happened to the person, if it did: the moment for a safety
-        event (kept inside its seal), the day (midnight UTC) for any other."""
-        who = self.pseudonym(person)
-        key = self._data_key(who)
-        if key is None:
-            return None
-        with self._db.reading() as conn:
-            mine = sql.events_of(SQL, conn, key=key, who=who)
-        return next((e.at for e in mine if e.event == event), None)
-
-    def claim_event(self, event_id: str, *, at: dt.datetime) -> bool:
-        """True the first time a Slack event id is seen (by any process), False for a retry.
-        Ids are kept as keyed digests for a day."""
-        digest = self.keyring.digest(event_id, purpose="slack-event")
-        return self._claim("seen_events", digest, at=at, kept_for=SEEN_EVENTS_FOR)
-
-    def claim_request(self, signature: str, *, at: dt.datetime) -> bool:
-        """True the first time a signed Slack request is seen by any process sharing the
-        database, False for a replay. Kept as keyed digests for the signature window."""
-        digest = self.keyring.digest(signature, purpose="slack-request")
-        return self._claim("seen_requests", digest, at=at, kept_for=SEEN_REQUESTS_FOR)
+    # ------------------------------------------------------------------ notices and Slack ids
 
     def _claim(self, table: str, digest: str, *, at: dt.datetime, kept_for: dt.timedelta) -> bool:
         """Claim `digest` in `table` (seen_events or seen_requests): True if it was not there."""
@@ -298,13 +186,7 @@ class PostgresStore:
                 " WHERE at < %s LIMIT 100 FOR UPDATE SKIP LOCKED)",
                 [_utc(at - kept_for)],
             )
-            return sql.claim(SQL, conn, table=table, digest=digest, at=at)
-
-    def release_request(self, signature: str) -> None:
-        """Forget a claimed request whose handling failed, so that it may be sent again."""
-        digest = self.keyring.digest(signature, purpose="slack-request")
-        with self._db.writing() as conn:
-            sql.release(SQL, conn, table="seen_requests", digest=digest)
+            return sql.claim(self.SQL, conn, table=table, digest=digest, at=at)
 
     def first_time(self, person: Person, notice: str) -> bool:
         """True the first time it is asked about this person and notice (by any process),
@@ -313,7 +195,7 @@ class PostgresStore:
         # The person's lock first, as every change about a person takes it: one order of
         # locks everywhere, so two requests can never wait on each other.
         with self._locked(who) as conn:
-            return sql.first_time(SQL, conn, who=who, notice=notice)
+            return sql.first_time(self.SQL, conn, who=who, notice=notice)
 
     # ------------------------------------------------------------------ erasure and retention
 
@@ -324,7 +206,7 @@ class PostgresStore:
         with self._locked(who) as conn:
             with self._db.keys() as keys:
                 keys.execute("DELETE FROM data_keys WHERE pseudonym = %s", [who])
-            gone = sql.erase_person(SQL, conn, who=who)
+            gone = sql.erase_person(self.SQL, conn, who=who)
             for erase in pg_schema.ERASERS:
                 erase(conn, who)
         log.info("erased a person's data: %d reflections", gone)
@@ -337,7 +219,7 @@ class PostgresStore:
         reflections went."""
         cutoff = _utc(older_than)
         with self._db.writing() as conn:
-            aged = sql.purge_aged(SQL, conn, older_than=older_than)
+            aged = sql.purge_aged(self.SQL, conn, older_than=older_than)
         unreadable = sum(self._purge_keyless(who) for who in self._keyless_people())
         for who in self._people_with_old_keys(cutoff):
             self._purge_unused_key(who, cutoff)
@@ -410,26 +292,6 @@ class PostgresStore:
             "On PostgreSQL, back up with pg_dump: the data database and the keys database "
             "separately, kept apart (a dump of the data database is read with the live keys)."
         )
-
-    # ------------------------------------------------------------------ aggregates
-
-    def people_who_reflected(
-        self, *, flow_id: str | None, since: dt.datetime, until: dt.datetime
-    ) -> set[str]:
-        """Pseudonyms of people who finished `flow_id` (any flow if None) in [since, until)."""
-        with self._db.reading() as conn:
-            return sql.people_who_reflected(SQL, conn, flow_id=flow_id, since=since, until=until)
-
-    def activity(self, *, since: dt.datetime, until: dt.datetime) -> Activity:
-        """What aggregates are made of, in [since, until): reflections, scale answers and
-        nudge events. Never free text, never safety signposts, never firm nudges."""
-        with self._db.reading() as conn:
-            reflections, scale_rows, event_rows = sql.activity_rows(
-                SQL, conn, since=since, until=until
-            )
-        keys = self._data_keys({row[5] for row in scale_rows} | {row[3] for row in event_rows})
-        scales, events = rows.activity_facts(scale_rows, event_rows, keys)
-        return Activity(reflections=reflections, scales=scales, events=events)
 
     # ------------------------------------------------------------------ operator access
 
@@ -541,6 +403,18 @@ class PostgresStore:
                 [sorted(people)],
             ).fetchall()
         return {who: self.keyring.unwrap(wrapped, pseudonym=who) for who, wrapped in found}
+
+    def _keys_of(self, conn: Connection, people: set[str]) -> dict[str, bytes | None]:
+        return dict(self._data_keys(people))
+
+    @contextlib.contextmanager
+    def _reading_as(self, who: str) -> Iterator[tuple[Connection, bytes | None]]:
+        """A read-only transaction, with the person's data key (None if they have none)."""
+        with self._db.reading() as conn:
+            yield conn, self._data_key(who)
+
+    def _change(self, who: str) -> AbstractContextManager[Connection]:
+        return self._locked(who)
 
     @contextlib.contextmanager
     def _locked(self, who: str) -> Iterator[Connection]:

@@ -35,27 +35,27 @@ from sqlite_utils.migrations import Migrations
 
 from bot.engine.clock import utcnow
 from bot.engine.people import Person
-from bot.engine.reflections import Event, NextStep, Reflection, StoredReflection
 from bot.engine.sessions import Session
 from bot.store import access_log, rows, schema, upgrade
 from bot.store import statements as sql
 from bot.store.access_log import AccessRecord
+from bot.store.base import RowStore
 from bot.store.database import KEYS, DatabaseFiles, create_private_file, keys_path_for
 from bot.store.errors import KeysMissingError, StoreError, WrongSecretError
 from bot.store.privacy import Keyring, new_data_key
-from bot.store.rows import SEEN_EVENTS_FOR, SEEN_REQUESTS_FOR
-from bot.store.stats import Activity
 from bot.store.times import stamp
 from bot.store.weekly import tables as weekly_tables
 
 log = logging.getLogger(__name__)
 
 SEALED = upgrade.SEALED
-SQL = sql.SQLITE
 
 
-class SqliteStore:
-    """Sessions, reflections and content-free events, per pseudonym, in one SQLite database."""
+class SqliteStore(RowStore):
+    """Sessions, reflections and content-free events, per pseudonym, in one SQLite database
+    (what both stores do alike: bot.store.base.RowStore)."""
+
+    SQL = sql.SQLITE
 
     def __init__(
         self,
@@ -115,12 +115,6 @@ class SqliteStore:
     def close(self) -> None:
         self._files.close()
 
-    def __enter__(self) -> SqliteStore:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
     @property
     def path(self) -> Path:
         return self._files.path
@@ -138,17 +132,12 @@ class SqliteStore:
         tables here (committed on leaving, rolled back on an exception)."""
         return self._files.writing()
 
-    # ------------------------------------------------------------------ identities
-
-    def pseudonym(self, person: Person) -> str:
-        return self.keyring.pseudonym(person.id)
-
     # ------------------------------------------------------------------ sessions
 
     def load_session(self, person: Person) -> Session | None:
         who = self.pseudonym(person)
         with self._files.reading() as db:
-            state = sql.session_state(SQL, db, who=who)
+            state = sql.session_state(self.SQL, db, who=who)
             key = self._data_key(db, who)
         if state is None:
             return None
@@ -157,97 +146,7 @@ class SqliteStore:
             self.drop_session(person)
         return session
 
-    def save_session(self, person: Person, session: Session) -> None:
-        who = self.pseudonym(person)
-        with self._writing_as(who) as (db, key):
-            state = rows.sealed_session(key, who, session)
-            sql.save_session(
-                SQL, db, who=who, flow_id=session.flow_id, state=state, at=self._clock()
-            )
-
-    def drop_session(self, person: Person) -> None:
-        with self._files.writing() as db:
-            sql.drop_session(SQL, db, who=self.pseudonym(person))
-
-    # ------------------------------------------------------------------ reflections
-
-    def finish(self, person: Person, reflection: Reflection) -> str:
-        """Keep the reflection (redacted, sealed) and drop the session, in one transaction.
-        Redaction, the costly part, is done before the transaction starts."""
-        who = self.pseudonym(person)
-        reflection_id = secrets.token_hex(8)
-        kept = rows.redacted_reflection(reflection)
-        with self._writing_as(who) as (db, key):
-            sql.keep_reflection(
-                SQL,
-                db,
-                reflection=reflection,
-                reflection_id=reflection_id,
-                who=who,
-                key=key,
-                kept=kept,
-            )
-        return reflection_id
-
-    def reflections(self, person: Person, *, limit: int | None = 20) -> list[StoredReflection]:
-        """The person's own reflections, newest first (as stored: redacted)."""
-        who = self.pseudonym(person)
-        with self._files.reading() as db:
-            key = self._data_key(db, who)
-            found, answers = sql.reflection_rows(SQL, db, who=who, limit=limit)
-        return rows.stored_reflections(key, who, found, answers)
-
-    def open_next_step(self, person: Person) -> NextStep | None:
-        """The next step in the person's latest reflection that has one, unless settled."""
-        who = self.pseudonym(person)
-        with self._files.reading() as db:
-            key = self._data_key(db, who)
-            found = sql.next_step_rows(SQL, db, who=who)
-        if found is None:
-            return None
-        row, written = found
-        return rows.next_step(key, who, row, written)
-
-    def follow_up_wanted(self, person: Person) -> bool:
-        with self._files.reading() as db:
-            return sql.follow_up_wanted(SQL, db, who=self.pseudonym(person))
-
-    def want_follow_up(self, person: Person, wanted: bool) -> None:
-        with self._files.writing() as db:
-            sql.want_follow_up(SQL, db, who=self.pseudonym(person), wanted=wanted)
-
-    def export(self, person: Person) -> list[StoredReflection]:
-        """Everything kept for the person, newest first: for `reflect data export`."""
-        return self.reflections(person, limit=None)
-
-    # ------------------------------------------------------------------ events
-
-    def record(
-        self, person: Person, event: Event, *, at: dt.datetime, flow_id: str | None = None
-    ) -> None:
-        """Note that something happened, with no content and on which day (never the time).
-        Every event is sealed under the person's key: the file alone says only that something
-        happened to a pseudonym on a day, never what (crisis support, a firm suggestion, a
-        click). An answer to a supervisor suggestion is attributed to the flow whose end showed
-        the person's last one, and kept once a day."""
-        who = self.pseudonym(person)
-        with self._writing_as(who) as (db, key):
-            sql.record_event(SQL, db, who=who, key=key, event=event, flow_id=flow_id, at=at)
-
-    def last_event(self, person: Person, event: Event) -> dt.datetime | None:
-        """When the event last happened to the person, if it did: the moment for a safety
-        event (kept inside its seal), the day (midnight UTC) for any other."""
-        who = self.pseudonym(person)
-        with self._files.reading() as db:
-            key = self._data_key(db, who)
-            mine = sql.events_of(SQL, db, key=key, who=who) if key is not None else []
-        return next((e.at for e in mine if e.event == event), None)
-
-    def claim_event(self, event_id: str, *, at: dt.datetime) -> bool:
-        """True the first time a Slack event id is seen, False for a retry. Ids are kept as
-        keyed digests for a day."""
-        digest = self.keyring.digest(event_id, purpose="slack-event")
-        return self._claim("seen_events", digest, at=at, kept_for=SEEN_EVENTS_FOR)
+    # ------------------------------------------------------------------ notices and Slack ids
 
     def first_time(self, person: Person, notice: str) -> bool:
         """True the first time it is asked about this person and notice, then False: for
@@ -256,29 +155,16 @@ class SqliteStore:
         if (who, notice) in self._noticed:
             return False
         with self._files.writing() as db:
-            first = sql.first_time(SQL, db, who=who, notice=notice)
+            first = sql.first_time(self.SQL, db, who=who, notice=notice)
         if not first:  # a first showing is remembered only once it is committed (next time)
             self._noticed.add((who, notice))
         return first
-
-    def claim_request(self, signature: str, *, at: dt.datetime) -> bool:
-        """True the first time a signed Slack request (its signature, which covers the
-        timestamp and the body) is seen, False for a replay. Kept as keyed digests for the
-        signature window, in the database, so every process sharing it refuses the replay."""
-        digest = self.keyring.digest(signature, purpose="slack-request")
-        return self._claim("seen_requests", digest, at=at, kept_for=SEEN_REQUESTS_FOR)
 
     def _claim(self, table: str, digest: str, *, at: dt.datetime, kept_for: dt.timedelta) -> bool:
         """Prune what has expired from `table`, then claim `digest` in it."""
         with self._files.writing() as db:
             db.execute(f"DELETE FROM {table} WHERE at < ?", [stamp(at - kept_for)])
-            return sql.claim(SQL, db, table=table, digest=digest, at=at)
-
-    def release_request(self, signature: str) -> None:
-        """Forget a claimed request whose handling failed, so that it may be sent again."""
-        digest = self.keyring.digest(signature, purpose="slack-request")
-        with self._files.writing() as db:
-            sql.release(SQL, db, table="seen_requests", digest=digest)
+            return sql.claim(self.SQL, db, table=table, digest=digest, at=at)
 
     # ------------------------------------------------------------------ erasure and retention
 
@@ -289,7 +175,7 @@ class SqliteStore:
         with self._files.writing() as db:
             db.execute(f"DELETE FROM {KEYS}.data_keys WHERE pseudonym = ?", [who])
         with self._files.writing() as db:
-            gone = sql.erase_person(SQL, db, who=who)
+            gone = sql.erase_person(self.SQL, db, who=who)
             weekly_tables.erase(db, who)
             self._noticed = {pair for pair in self._noticed if pair[0] != who}
         self._files.checkpoint()
@@ -303,7 +189,7 @@ class SqliteStore:
         backups lose them too. Returns how many reflections went."""
         cutoff = stamp(older_than)
         with self._files.writing() as db:
-            aged = sql.purge_aged(SQL, db, older_than=older_than)
+            aged = sql.purge_aged(self.SQL, db, older_than=older_than)
         keyless = f"pseudonym NOT IN (SELECT pseudonym FROM {KEYS}.data_keys)"
         with self._files.writing() as db:
             (unreadable,) = db.execute(
@@ -332,30 +218,6 @@ class SqliteStore:
         if path.resolve() in (self.path.resolve(), self.keys_path.resolve()):
             raise StoreError("The backup must go to a new file, not over the live database.")
         self._files.backup(path)
-
-    # ------------------------------------------------------------------ aggregates
-
-    def people_who_reflected(
-        self, *, flow_id: str | None, since: dt.datetime, until: dt.datetime
-    ) -> set[str]:
-        """Pseudonyms of people who finished `flow_id` (any flow if None) in [since, until)."""
-        with self._files.reading() as db:
-            return sql.people_who_reflected(SQL, db, flow_id=flow_id, since=since, until=until)
-
-    def activity(self, *, since: dt.datetime, until: dt.datetime) -> Activity:
-        """What aggregates are made of, in [since, until): reflections, scale answers (read
-        with each person's key) and supervisor suggestion events. Never free text, never
-        choices, never crisis support, never firm suggestions (those are sealed). Scale answers
-        are given the one way round whatever their scale: higher is heavier (an answer from a
-        scale whose heavy end is its minimum is turned round)."""
-        with self._files.reading() as db:
-            reflections, scale_rows, event_rows = sql.activity_rows(
-                SQL, db, since=since, until=until
-            )
-            people = {row[5] for row in scale_rows} | {row[3] for row in event_rows}
-            keys = {who: self._data_key(db, who) for who in people}
-        scales, events = rows.activity_facts(scale_rows, event_rows, keys)
-        return Activity(reflections=reflections, scales=scales, events=events)
 
     # ------------------------------------------------------------------ operator access
 
@@ -394,6 +256,18 @@ class SqliteStore:
             f"SELECT wrapped FROM {KEYS}.data_keys WHERE pseudonym = ?", [who]
         ).fetchone()
         return self.keyring.unwrap(row[0], pseudonym=who) if row else None
+
+    def _change(self, who: str) -> AbstractContextManager[sqlite_utils.Database]:
+        return self._files.writing()  # one writer at a time: BEGIN IMMEDIATE
+
+    @contextlib.contextmanager
+    def _reading_as(self, who: str) -> Iterator[tuple[sqlite_utils.Database, bytes | None]]:
+        """A read transaction, with the person's data key (None if they have none)."""
+        with self._files.reading() as db:
+            yield db, self._data_key(db, who)
+
+    def _keys_of(self, conn: sqlite_utils.Database, people: set[str]) -> dict[str, bytes | None]:
+        return {who: self._data_key(conn, who) for who in people}
 
     @contextlib.contextmanager
     def _writing_as(self, who: str) -> Iterator[tuple[sqlite_utils.Database, bytes]]:

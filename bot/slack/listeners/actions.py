@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -74,6 +75,20 @@ def replace_controls(parts: Parts, body: dict[str, Any], *, block_id: str, note:
     blocks = with_answer(message.get("blocks") or [], asked_block=block_id, note=note)
     text = copy.text("fallback.message")
     parts.delivery.update(channel=channel, ts=ts, text=text, blocks=blocks)
+
+
+def clicked(handle: Callable[[Click], None]) -> Callable[..., None]:
+    """The Bolt listener for a click on a question's button, select or "Done": it hands a
+    `Click` to `handle`, and goes by its name (tests/slack/test_input_surfaces.py lists them)."""
+
+    def listener(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+    ) -> None:
+        handle(Click(ack, body, action, context))
+
+    listener.__name__ = listener.__qualname__ = handle.__name__
+    listener.__module__ = handle.__module__
+    return listener
 
 
 @dataclasses.dataclass(frozen=True)
