@@ -36,6 +36,13 @@ def flow_from(data: dict[str, Any]) -> Flow:
     return Flow.model_validate(flow_base() | data)
 
 
+def energy_scale(**more: Any) -> dict[str, Any]:
+    """A test flow's scale step "energy", from empty to full, whose heavy end is its minimum
+    (`more`: its other fields, e.g. where it goes next)."""
+    scale = {"id": "energy", "kind": "scale", "heavy": "min", "prompt": "Energy?"}
+    return scale | {"labels": {"min": "empty", "max": "full"}} | more
+
+
 @pytest.fixture
 def hard_day() -> Flow:
     return Flow.model_validate(yaml.safe_load((ROOT / "flows" / "hard-day.yaml").read_text()))

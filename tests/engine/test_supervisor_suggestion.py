@@ -18,7 +18,7 @@ from bot.engine.replies import Supervisor, SupervisorSuggestion
 from bot.engine.sessions import Session
 from bot.engine.signposts import load_signposts
 from bot.engine.supervisor_suggestion import SuggestionHistory, SuggestionPolicy, says_stuck
-from tests.conftest import NOW, ROOT, Clock, flow_from
+from tests.conftest import NOW, ROOT, Clock, energy_scale, flow_from
 from tests.fakes import MemoryStore
 
 SAM = Person("terminal:sam", first_name="Sam")
@@ -259,17 +259,7 @@ def test_a_scale_whose_heavy_end_is_its_minimum_is_read_that_way() -> None:
     flow = flow_from(
         {
             "id": "energy",
-            "steps": [
-                {
-                    "id": "energy",
-                    "kind": "scale",
-                    "prompt": "Energy?",
-                    "min": 0,
-                    "max": 10,
-                    "heavy": "min",
-                    "labels": {"min": "empty", "max": "full"},
-                }
-            ],
+            "steps": [energy_scale(min=0, max=10)],
         }
     )
     one = SuggestionPolicy(heavy_needed=1)
