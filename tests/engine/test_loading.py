@@ -228,6 +228,12 @@ def only_problem(tmp_path: Path, steps: str, **extra: str) -> FlowProblem:
     return problems[0]
 
 
+def _only_problem_of_sound_steps(tmp_path: Path, **extra: str) -> FlowProblem:
+    """The one problem of the sound steps (summary kept) with `extra` top-level keys."""
+    steps = SOUND_STEPS.replace("summary: Energy {{ energy }}.\n", "")
+    return only_problem(tmp_path, steps, summary="Energy {{ energy }}.", **extra)
+
+
 def test_a_next_that_is_neither_text_nor_a_list_gets_one_clear_message(tmp_path: Path) -> None:
     problem = only_problem(
         tmp_path,
@@ -356,12 +362,7 @@ def test_an_empty_next_list_is_a_problem(tmp_path: Path) -> None:
 
 
 def test_a_rehearsal_input_that_yaml_reads_as_a_number_must_be_quoted(tmp_path: Path) -> None:
-    problem = only_problem(
-        tmp_path,
-        SOUND_STEPS.replace("summary: Energy {{ energy }}.\n", ""),
-        summary="Energy {{ energy }}.",
-        tests='[{name: low, inputs: [1, "fine"]}]',
-    )
+    problem = _only_problem_of_sound_steps(tmp_path, tests='[{name: low, inputs: [1, "fine"]}]')
     assert 'write it in quotes, like "1"' in problem.message
 
 
@@ -424,11 +425,6 @@ def test_comparing_with_the_right_things_is_fine(tmp_path: Path) -> None:
 
 
 def test_a_keyword_that_is_a_command_word_is_a_problem(tmp_path: Path) -> None:
-    problem = only_problem(
-        tmp_path,
-        SOUND_STEPS.replace("summary: Energy {{ energy }}.\n", ""),
-        summary="Energy {{ energy }}.",
-        keywords="[rough day, Carry on]",
-    )
+    problem = _only_problem_of_sound_steps(tmp_path, keywords="[rough day, Carry on]")
     assert problem.message.startswith("the keyword 'Carry on' is what a leader types to resume")
     assert problem.flow_id == "sample" and problem.step_id is None and problem.line == 20
