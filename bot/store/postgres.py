@@ -1,6 +1,7 @@
 """`PostgresStore`: the engine's ReflectionStore on PostgreSQL, for several bot processes.
 
-The same promises as bot.store.sqlite, with the same row logic (bot.store.rows):
+The same promises as bot.store.sqlite, with the same row logic (bot.store.rows), the same SQL
+(bot.store.statements) and the same methods where they do alike (bot.store.base):
 
 - people are pseudonyms; free text is redacted, then sealed under the person's own data key with
   the row's identity as associated data; scale and option values, flow ids and dates stay in

@@ -15,6 +15,9 @@
   destroys the key first, then the rows, then checkpoints the WAL: the person's data is then
   unreadable in every earlier backup too (crypto-shredding), and everyone else's still reads.
 
+What both stores do alike is written once: bot.store.base (the methods), bot.store.statements
+(the SQL, with each database's dialect) and bot.store.rows (sealing and reading rows).
+
 Each data key is written in its own transaction before any row that uses it, so that a crash
 between the two files can at worst leave an unused key, never rows without their key; and it
 is read inside the writing transaction that uses it, so no purge or erasure can slip between.
