@@ -15,16 +15,52 @@ import pytest
 from bench import safety_screen
 from bench.safety_screen import AIMS
 
+#: Messages numbered from this in each kind belong to the training-only batch (README.md).
+SECOND_BATCH = 101
+#: Floors for the training-only batch, raised as the rules learn from it.
+SECOND_BATCH_FLOORS = {
+    "recall": 0.60,
+    "crisis_on_ordinary": 0.03,
+    "check_in_on_ordinary": 0.08,
+    "gentle_on_others": 0.75,
+}
+
+
+def _batch(message: safety_screen.Message) -> int:
+    return 2 if int(message.id.rsplit("-", 1)[1]) >= SECOND_BATCH else 1
+
+
+def _figures(messages: list[safety_screen.Message]) -> dict[str, float]:
+    return safety_screen.run(messages, rounds=1, memory=False).figures()
+
 
 def test_train_split_regression_stays_within_the_aims() -> None:
     messages = safety_screen.load_messages(safety_screen.SPLITS["train"])
-    assert len(messages) >= 600
-    result = safety_screen.run(messages, rounds=1, memory=False)
-    figures = result.figures()
+    first = [m for m in messages if _batch(m) == 1]
+    assert len(first) >= 600
+    figures = _figures(first)
     assert figures["recall"] >= AIMS["recall"]
     assert figures["crisis_on_ordinary"] <= AIMS["crisis_on_ordinary"]
     assert figures["check_in_on_ordinary"] <= AIMS["check_in_on_ordinary"]
     assert figures["gentle_on_others"] >= AIMS["gentle_on_others"]
+
+
+def test_training_only_batch_stays_above_its_floors() -> None:
+    messages = safety_screen.load_messages(safety_screen.SPLITS["train"])
+    second = [m for m in messages if _batch(m) == 2]
+    assert len(second) >= 500
+    figures = _figures(second)
+    assert figures["recall"] >= SECOND_BATCH_FLOORS["recall"]
+    assert figures["crisis_on_ordinary"] <= SECOND_BATCH_FLOORS["crisis_on_ordinary"]
+    assert figures["check_in_on_ordinary"] <= SECOND_BATCH_FLOORS["check_in_on_ordinary"]
+    assert figures["gentle_on_others"] >= SECOND_BATCH_FLOORS["gentle_on_others"]
+
+
+def test_corpus_ids_are_unique_across_both_splits() -> None:
+    ids = [
+        m.id for split in safety_screen.SPLITS.values() for m in safety_screen.load_messages(split)
+    ]
+    assert len(ids) == len(set(ids))
 
 
 def test_every_corpus_message_has_a_known_label_and_kind() -> None:
