@@ -19,10 +19,10 @@ from bench.safety_screen import AIMS
 SECOND_BATCH = 101
 #: Floors for the training-only batch, raised as the rules learn from it.
 SECOND_BATCH_FLOORS = {
-    "recall": 0.60,
+    "recall": 0.95,
     "crisis_on_ordinary": 0.03,
     "check_in_on_ordinary": 0.08,
-    "gentle_on_others": 0.75,
+    "gentle_on_others": 0.90,
 }
 
 

@@ -20,7 +20,7 @@ never logs or keeps the text: a Concern names only the cue groups that fired.
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from pathlib import Path
 from typing import Any, Literal
@@ -71,7 +71,8 @@ class Finding:
     """One cue found in one clause, read in its context."""
 
     cue: str
-    level: Literal["crisis", "check_in"]
+    #: "signal": weak on its own; two different signal groups about one person count.
+    level: Literal["crisis", "check_in", "signal"]
     #: The leader, someone else, or only a subject of work (no card on its own).
     about: Literal["self", "others", "work"]
     clause: int
@@ -86,6 +87,11 @@ class Screen:
     context: Context
     #: Cue groups that are the leader's unless their own words name someone else.
     leaders: frozenset[str] = frozenset()
+    #: Pairs of signal groups that count together (any two different groups if empty); a
+    #: group paired with itself counts when found in two different clauses.
+    pairs: frozenset[frozenset[str]] = frozenset()
+    #: Cue groups about whoever does them (see `Context.doer`), not the nearest person named.
+    doers: frozenset[str] = frozenset()
 
     def clauses(self, text: str) -> list[Clause]:
         return self.reader.clauses(text)
@@ -97,7 +103,7 @@ class Screen:
     def screen(self, text: str) -> Concern | None:
         """Check one message. Never logs or keeps the text."""
         clauses = self.clauses(text)
-        return decide(self.findings(clauses), self.context, clauses)
+        return decide(self.findings(clauses), self.context, clauses, pairs=self.pairs)
 
     def findings(self, clauses: list[Clause]) -> list[Finding]:
         """Every cue in the message, with whom it is about and how serious it is. Once the
@@ -119,7 +125,9 @@ class Screen:
             return leader_named[index]
 
         exaggerated_checked = [False] * len(clauses)
-        professional = context.professional.search(whole, words) is not None
+        professional = context.professional.search(
+            whole, words
+        ) is not None and context.talks_about_work(whole)
         at_work = professional or context.work.search(whole, words) is not None
         may_be_history = context.told_as_resolved(whole, words)
         for cue in self.cues:
@@ -151,6 +159,8 @@ class Screen:
                         about: Subject | Literal["thing"] | None = "others"
                     elif cue.name in self.leaders:
                         about = context.about_the_leader(match.group())
+                    elif cue.level == "signal" or cue.name in self.doers:
+                        about = context.doer(before)
                     else:
                         about = context.subject(before, match.group())
                     if about == "thing":
@@ -162,7 +172,18 @@ class Screen:
                             cue.name, index, about, professional=professional, at_work=at_work
                         )
                     else:
-                        finding = Finding(cue.name, cue.level, about or "self", index)
+                        whose: Literal["self", "others", "work"] = about or "self"
+                        if (
+                            about is None
+                            and professional
+                            and not names_leader(index)
+                            and context.talks_about_work(f" {texts[index]} ")
+                        ):
+                            whose = "work"  # nobody named, in a clause of talk about work
+                        level = cue.level
+                        if level == "crisis" and context.softens(texts[index]):
+                            level = "check_in"
+                        finding = Finding(cue.name, level, whose, index)
                     if finding is None:
                         continue
                     found.append(finding)
@@ -205,14 +226,54 @@ def clause_starts(texts: list[str]) -> list[int]:
     return [1 + length + len(CLAUSE_BREAK) * number for number, length in enumerate(lengths)]
 
 
-def decide(findings: list[Finding], context: Context, clauses: list[Clause]) -> Concern | None:
+def signalled(
+    findings: list[Finding], pairs: frozenset[frozenset[str]] = frozenset()
+) -> list[Finding]:
+    """Findings about one person with signals read together: two signal groups that make a
+    pair (an act of preparation and finality, a means named and a dwelling on it) count as a
+    check-in; a signal without its pair counts for nothing. With no pairs listed, any two
+    different groups make one."""
+    signals = [f for f in findings if f.level == "signal"]
+    kept = [f for f in findings if f.level != "signal"]
+    names = {f.cue for f in signals}
+    twice = {name for name in names if len({f.clause for f in signals if f.cue == name}) >= 2}
+    if pairs:
+        paired = {
+            name
+            for pair in pairs
+            if (pair <= names if len(pair) == 2 else pair <= twice)
+            for name in pair
+        }
+    else:
+        paired = names if len(names) >= 2 else set()
+    return kept + [replace(f, level="check_in") for f in signals if f.cue in paired]
+
+
+def decide(
+    findings: list[Finding],
+    context: Context,
+    clauses: list[Clause],
+    *,
+    pairs: frozenset[frozenset[str]] = frozenset(),
+) -> Concern | None:
     """The outcome for a whole message: the leader's own risk anywhere wins."""
     texts = [clause.text for clause in clauses]
-    mine = [f for f in findings if f.about == "self"]
-    others = [f for f in findings if f.about == "others"]
-    if mine and context.told_as_resolved(join(texts), index_words(join(texts))):
-        mine = [f for f in mine if context.still_present(texts[f.clause])]
-    answered = others or [f for f in findings if f.about == "work"]
+    mine = signalled([f for f in findings if f.about == "self"], pairs)
+    others = signalled([f for f in findings if f.about == "others"], pairs)
+    if mine:
+        whole = join(texts)
+        history = context.history(whole, index_words(whole))
+        if history == "resolved":
+            mine = [f for f in mine if context.still_present(texts[f.clause])]
+        elif history == "past":
+            # Told in the past with nothing to say it is over: asked about, not assumed.
+            mine = [
+                f
+                if f.level != "crisis" or context.still_present(texts[f.clause])
+                else replace(f, level="check_in")
+                for f in mine
+            ]
+    answered = others or [f for f in findings if f.about == "work" and f.level != "signal"]
     if answered and any(
         context.shares_risk(clause.text) for clause in clauses if not clause.quoted
     ):
@@ -244,7 +305,10 @@ _WORD_PATTERNS = (
     "hyperbole",
     "things",
     "present",
+    "softeners",
 )
+#: Word patterns a phrase file may leave out.
+_OPTIONAL_PATTERNS = frozenset({"softeners"})
 _WORD_LISTS = (
     "event_words",
     "negators",
@@ -259,6 +323,8 @@ _KNOWN_KEYS = frozenset(
         "version",
         "last_reviewed",
         "about_the_leader",
+        "signal_pairs",
+        "about_the_doer",
         "terms",
         "cues",
         "text_speak",
@@ -284,6 +350,8 @@ def compile_screen(data: Any, *, source: str = "safety phrases") -> Screen:
     cues = _cues.compile_cues(data.get("cues"), terms, problems)
     words = {
         name: _cues.compile_phrases(data.get(name), name=name, problems=problems)
+        if name in data or name not in _OPTIONAL_PATTERNS
+        else _cues.Phrases(_cues.NEVER)
         for name in _WORD_PATTERNS
     }
     lists = {
@@ -320,9 +388,33 @@ def compile_screen(data: Any, *, source: str = "safety phrases") -> Screen:
         hyperbole=words["hyperbole"],
         things=words["things"],
         present=words["present"],
+        softeners=words["softeners"],
     )
     leaders = _cues.word_set(data.get("about_the_leader", []), name="about_the_leader", problems=[])
-    return Screen(reader=reader, cues=cues, context=context, leaders=leaders)
+    pairs = _signal_pairs(data.get("signal_pairs", []), cues)
+    doers = _cues.word_set(data.get("about_the_doer", []), name="about_the_doer", problems=[])
+    return Screen(
+        reader=reader, cues=cues, context=context, leaders=leaders, pairs=pairs, doers=doers
+    )
+
+
+def _signal_pairs(raw: Any, cues: tuple[Cue, ...]) -> frozenset[frozenset[str]]:
+    """ "preparing + finality" lines as pairs of signal group names; a name that is not a
+    signal group is refused."""
+    signals = {cue.name for cue in cues if cue.level == "signal"}
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        raise SafetyConfigError("signal_pairs: expected a list of 'group + group' lines")
+    pairs = []
+    for item in raw:
+        names = frozenset(name.strip() for name in item.split("+"))
+        unknown = sorted(names - signals)
+        if item.count("+") != 1 or unknown:
+            raise SafetyConfigError(
+                f"signal_pairs: {item!r} should name two signal groups"
+                + (f" (unknown: {', '.join(unknown)})" if unknown else "")
+            )
+        pairs.append(names)
+    return frozenset(pairs)
 
 
 _DEFAULT = load_screen(DEFAULT_FILE)
