@@ -30,30 +30,23 @@ def _batch(message: safety_screen.Message) -> int:
     return 2 if int(message.id.rsplit("-", 1)[1]) >= SECOND_BATCH else 1
 
 
-def _figures(messages: list[safety_screen.Message]) -> dict[str, float]:
-    return safety_screen.run(messages, rounds=1, memory=False).figures()
+def _assert_within(batch: int, limits: dict[str, float], *, at_least: int) -> None:
+    messages = safety_screen.load_messages(safety_screen.SPLITS["train"])
+    chosen = [m for m in messages if _batch(m) == batch]
+    assert len(chosen) >= at_least
+    figures = safety_screen.run(chosen, rounds=1, memory=False).figures()
+    assert figures["recall"] >= limits["recall"]
+    assert figures["crisis_on_ordinary"] <= limits["crisis_on_ordinary"]
+    assert figures["check_in_on_ordinary"] <= limits["check_in_on_ordinary"]
+    assert figures["gentle_on_others"] >= limits["gentle_on_others"]
 
 
 def test_train_split_regression_stays_within_the_aims() -> None:
-    messages = safety_screen.load_messages(safety_screen.SPLITS["train"])
-    first = [m for m in messages if _batch(m) == 1]
-    assert len(first) >= 600
-    figures = _figures(first)
-    assert figures["recall"] >= AIMS["recall"]
-    assert figures["crisis_on_ordinary"] <= AIMS["crisis_on_ordinary"]
-    assert figures["check_in_on_ordinary"] <= AIMS["check_in_on_ordinary"]
-    assert figures["gentle_on_others"] >= AIMS["gentle_on_others"]
+    _assert_within(1, AIMS, at_least=600)
 
 
 def test_training_only_batch_stays_above_its_floors() -> None:
-    messages = safety_screen.load_messages(safety_screen.SPLITS["train"])
-    second = [m for m in messages if _batch(m) == 2]
-    assert len(second) >= 500
-    figures = _figures(second)
-    assert figures["recall"] >= SECOND_BATCH_FLOORS["recall"]
-    assert figures["crisis_on_ordinary"] <= SECOND_BATCH_FLOORS["crisis_on_ordinary"]
-    assert figures["check_in_on_ordinary"] <= SECOND_BATCH_FLOORS["check_in_on_ordinary"]
-    assert figures["gentle_on_others"] >= SECOND_BATCH_FLOORS["gentle_on_others"]
+    _assert_within(2, SECOND_BATCH_FLOORS, at_least=500)
 
 
 def test_corpus_ids_are_unique_across_both_splits() -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from bot.engine import safety
 from bot.engine.safety import Finding, SafetyConfigError, compile_screen, screen, signalled
+from tests.engine.test_safety import _minimal
 
 SHIPPED = safety.default_screen()
 CONTEXT = SHIPPED.context
@@ -109,31 +110,11 @@ def test_signals_in_a_phrase_file_pair_up() -> None:
 
 
 def _minimal_with_signals() -> dict[str, Any]:
-    return {
-        "cues": {
-            "crisis": {"wish": ["kill myself"]},
-            "check_in": {"burden": ["better off without me"]},
-            "topic": {"words": ["suicide"]},
-            "signal": {"preparing": ["wrote letters"], "finality": ["just in case"]},
-        },
-        "signal_pairs": ["preparing + finality"],
-        "softeners": "lol",
-        "first_person": "i|me|my",
-        "third_party": "she|he|pupil",
-        "professional": "training",
-        "work": "ward",
-        "me_too": "so do i",
-        "past": "years ago",
-        "resolved": "fine now",
-        "returning": "again",
-        "present": "i am",
-        "hyperbole": "one more email",
-        "things": "laptop",
-        "event_words": ["a"],
-        "negators": ["never"],
-        "fillers": ["would"],
-        "hedges": ["sure"],
-    }
+    data = _minimal()
+    data["cues"]["signal"] = {"preparing": ["wrote letters"], "finality": ["just in case"]}
+    data["signal_pairs"] = ["preparing + finality"]
+    data["softeners"] = "lol"
+    return data
 
 
 # ---------------------------------------------------------------------- whom a cue is about
