@@ -20,7 +20,7 @@ never logs or keeps the text: a Concern names only the cue groups that fired.
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
 from typing import Any, Literal
@@ -31,11 +31,7 @@ from bot.engine.safety import cues as _cues
 from bot.engine.safety.context import Context, Subject
 from bot.engine.safety.cues import CLAUSE_BREAK, Cue, index_words, join
 from bot.engine.safety.normalise import Clause, Reader, build_reader
-
-#: What the screen found: a clear risk to the leader ("crisis"), words close to risk that the
-#: screen cannot confirm and should ask about directly ("check_in"), or someone else at risk
-#: (a patient, pupil, colleague or relative: "others").
-Outcome = Literal["crisis", "check_in", "others"]
+from bot.engine.safety.outcome import ME_TOO, Concern, Finding, Outcome, decide, signalled
 
 #: The phrase lists that ship with Reflect.
 DEFAULT_FILE = builtin_file("config", "safety.yaml")
@@ -49,33 +45,9 @@ MAX_REPEATS = 8
 _LEADER_WORDS = frozenset({"i", "im", "ive", "id", "il", "me", "my", "myself"})
 _OTHER_WORDS = frozenset({"he", "she", "they", "hes", "shes", "theyre", "him", "her", "them"})
 
-#: The cue name given when a "me too" takes on someone else's risk.
-ME_TOO = "me_too"
-
-
-@dataclass(frozen=True)
-class Concern:
-    """What the screen found; see `Outcome`. `cues` names the cue groups behind it (never
-    the words themselves), for tests and for reviewing the phrase file."""
-
-    outcome: Outcome
-    cues: tuple[str, ...] = field(default=(), compare=False)
-
 
 class SafetyConfigError(ValueError):
     """The phrase file cannot be used; the message lists every problem."""
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One cue found in one clause, read in its context."""
-
-    cue: str
-    #: "signal": weak on its own; two different signal groups about one person count.
-    level: Literal["crisis", "check_in", "signal"]
-    #: The leader, someone else, or only a subject of work (no card on its own).
-    about: Literal["self", "others", "work"]
-    clause: int
 
 
 @dataclass(frozen=True)
@@ -226,71 +198,6 @@ def clause_starts(texts: list[str]) -> list[int]:
     return [1 + length + len(CLAUSE_BREAK) * number for number, length in enumerate(lengths)]
 
 
-def signalled(
-    findings: list[Finding], pairs: frozenset[frozenset[str]] = frozenset()
-) -> list[Finding]:
-    """Findings about one person with signals read together: two signal groups that make a
-    pair (an act of preparation and finality, a means named and a dwelling on it) count as a
-    check-in; a signal without its pair counts for nothing. With no pairs listed, any two
-    different groups make one."""
-    signals = [f for f in findings if f.level == "signal"]
-    kept = [f for f in findings if f.level != "signal"]
-    names = {f.cue for f in signals}
-    twice = {name for name in names if len({f.clause for f in signals if f.cue == name}) >= 2}
-    if pairs:
-        paired = {
-            name
-            for pair in pairs
-            if (pair <= names if len(pair) == 2 else pair <= twice)
-            for name in pair
-        }
-    else:
-        paired = names if len(names) >= 2 else set()
-    return kept + [replace(f, level="check_in") for f in signals if f.cue in paired]
-
-
-def decide(
-    findings: list[Finding],
-    context: Context,
-    clauses: list[Clause],
-    *,
-    pairs: frozenset[frozenset[str]] = frozenset(),
-) -> Concern | None:
-    """The outcome for a whole message: the leader's own risk anywhere wins."""
-    texts = [clause.text for clause in clauses]
-    mine = signalled([f for f in findings if f.about == "self"], pairs)
-    others = signalled([f for f in findings if f.about == "others"], pairs)
-    if mine:
-        whole = join(texts)
-        history = context.history(whole, index_words(whole))
-        if history == "resolved":
-            mine = [f for f in mine if context.still_present(texts[f.clause])]
-        elif history == "past":
-            # Told in the past with nothing to say it is over: asked about, not assumed.
-            mine = [
-                f
-                if f.level != "crisis" or context.still_present(texts[f.clause])
-                else replace(f, level="check_in")
-                for f in mine
-            ]
-    answered = others or [f for f in findings if f.about == "work" and f.level != "signal"]
-    if answered and any(
-        context.shares_risk(clause.text) for clause in clauses if not clause.quoted
-    ):
-        level: Literal["crisis", "check_in"] = (
-            "crisis" if any(f.level == "crisis" for f in answered) else "check_in"
-        )
-        mine.append(Finding(ME_TOO, level, "self", -1))
-    outcomes: tuple[Literal["crisis", "check_in"], ...] = ("crisis", "check_in")
-    for outcome in outcomes:
-        fired = sorted({f.cue for f in mine if f.level == outcome})
-        if fired:
-            return Concern(outcome, tuple(fired))
-    if others:
-        return Concern("others", tuple(sorted({f.cue for f in others})))
-    return None
-
-
 # ---------------------------------------------------------------------- loading
 
 _WORD_PATTERNS = (
@@ -436,14 +343,17 @@ def default_screen() -> Screen:
 
 
 __all__ = [
+    "ME_TOO",
     "Concern",
     "Finding",
     "Outcome",
     "SafetyConfigError",
     "Screen",
     "compile_screen",
+    "decide",
     "default_screen",
     "load_screen",
     "normalise",
     "screen",
+    "signalled",
 ]
