@@ -15,16 +15,45 @@ import pytest
 from bench import safety_screen
 from bench.safety_screen import AIMS
 
+#: Messages numbered from this in each kind belong to the training-only batch (README.md).
+SECOND_BATCH = 101
+#: Floors for the training-only batch, raised as the rules learn from it.
+SECOND_BATCH_FLOORS = {
+    "recall": 0.95,
+    "crisis_on_ordinary": 0.03,
+    "check_in_on_ordinary": 0.08,
+    "gentle_on_others": 0.90,
+}
+
+
+def _batch(message: safety_screen.Message) -> int:
+    return 2 if int(message.id.rsplit("-", 1)[1]) >= SECOND_BATCH else 1
+
+
+def _assert_within(batch: int, limits: dict[str, float], *, at_least: int) -> None:
+    messages = safety_screen.load_messages(safety_screen.SPLITS["train"])
+    chosen = [m for m in messages if _batch(m) == batch]
+    assert len(chosen) >= at_least
+    figures = safety_screen.run(chosen, rounds=1, memory=False).figures()
+    assert figures["recall"] >= limits["recall"]
+    assert figures["crisis_on_ordinary"] <= limits["crisis_on_ordinary"]
+    assert figures["check_in_on_ordinary"] <= limits["check_in_on_ordinary"]
+    assert figures["gentle_on_others"] >= limits["gentle_on_others"]
+
 
 def test_train_split_regression_stays_within_the_aims() -> None:
-    messages = safety_screen.load_messages(safety_screen.SPLITS["train"])
-    assert len(messages) >= 600
-    result = safety_screen.run(messages, rounds=1, memory=False)
-    figures = result.figures()
-    assert figures["recall"] >= AIMS["recall"]
-    assert figures["crisis_on_ordinary"] <= AIMS["crisis_on_ordinary"]
-    assert figures["check_in_on_ordinary"] <= AIMS["check_in_on_ordinary"]
-    assert figures["gentle_on_others"] >= AIMS["gentle_on_others"]
+    _assert_within(1, AIMS, at_least=600)
+
+
+def test_training_only_batch_stays_above_its_floors() -> None:
+    _assert_within(2, SECOND_BATCH_FLOORS, at_least=500)
+
+
+def test_corpus_ids_are_unique_across_both_splits() -> None:
+    ids = [
+        m.id for split in safety_screen.SPLITS.values() for m in safety_screen.load_messages(split)
+    ]
+    assert len(ids) == len(set(ids))
 
 
 def test_every_corpus_message_has_a_known_label_and_kind() -> None:

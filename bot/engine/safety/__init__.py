@@ -20,7 +20,7 @@ never logs or keeps the text: a Concern names only the cue groups that fired.
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
 from typing import Any, Literal
@@ -31,11 +31,7 @@ from bot.engine.safety import cues as _cues
 from bot.engine.safety.context import Context, Subject
 from bot.engine.safety.cues import CLAUSE_BREAK, Cue, index_words, join
 from bot.engine.safety.normalise import Clause, Reader, build_reader
-
-#: What the screen found: a clear risk to the leader ("crisis"), words close to risk that the
-#: screen cannot confirm and should ask about directly ("check_in"), or someone else at risk
-#: (a patient, pupil, colleague or relative: "others").
-Outcome = Literal["crisis", "check_in", "others"]
+from bot.engine.safety.outcome import ME_TOO, Concern, Finding, Outcome, decide, signalled
 
 #: The phrase lists that ship with Reflect.
 DEFAULT_FILE = builtin_file("config", "safety.yaml")
@@ -49,32 +45,9 @@ MAX_REPEATS = 8
 _LEADER_WORDS = frozenset({"i", "im", "ive", "id", "il", "me", "my", "myself"})
 _OTHER_WORDS = frozenset({"he", "she", "they", "hes", "shes", "theyre", "him", "her", "them"})
 
-#: The cue name given when a "me too" takes on someone else's risk.
-ME_TOO = "me_too"
-
-
-@dataclass(frozen=True)
-class Concern:
-    """What the screen found; see `Outcome`. `cues` names the cue groups behind it (never
-    the words themselves), for tests and for reviewing the phrase file."""
-
-    outcome: Outcome
-    cues: tuple[str, ...] = field(default=(), compare=False)
-
 
 class SafetyConfigError(ValueError):
     """The phrase file cannot be used; the message lists every problem."""
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One cue found in one clause, read in its context."""
-
-    cue: str
-    level: Literal["crisis", "check_in"]
-    #: The leader, someone else, or only a subject of work (no card on its own).
-    about: Literal["self", "others", "work"]
-    clause: int
 
 
 @dataclass(frozen=True)
@@ -86,6 +59,11 @@ class Screen:
     context: Context
     #: Cue groups that are the leader's unless their own words name someone else.
     leaders: frozenset[str] = frozenset()
+    #: Pairs of signal groups that count together (any two different groups if empty); a
+    #: group paired with itself counts when found in two different clauses.
+    pairs: frozenset[frozenset[str]] = frozenset()
+    #: Cue groups about whoever does them (see `Context.doer`), not the nearest person named.
+    doers: frozenset[str] = frozenset()
 
     def clauses(self, text: str) -> list[Clause]:
         return self.reader.clauses(text)
@@ -97,7 +75,7 @@ class Screen:
     def screen(self, text: str) -> Concern | None:
         """Check one message. Never logs or keeps the text."""
         clauses = self.clauses(text)
-        return decide(self.findings(clauses), self.context, clauses)
+        return decide(self.findings(clauses), self.context, clauses, pairs=self.pairs)
 
     def findings(self, clauses: list[Clause]) -> list[Finding]:
         """Every cue in the message, with whom it is about and how serious it is. Once the
@@ -119,7 +97,9 @@ class Screen:
             return leader_named[index]
 
         exaggerated_checked = [False] * len(clauses)
-        professional = context.professional.search(whole, words) is not None
+        professional = context.professional.search(
+            whole, words
+        ) is not None and context.talks_about_work(whole)
         at_work = professional or context.work.search(whole, words) is not None
         may_be_history = context.told_as_resolved(whole, words)
         for cue in self.cues:
@@ -151,6 +131,8 @@ class Screen:
                         about: Subject | Literal["thing"] | None = "others"
                     elif cue.name in self.leaders:
                         about = context.about_the_leader(match.group())
+                    elif cue.level == "signal" or cue.name in self.doers:
+                        about = context.doer(before)
                     else:
                         about = context.subject(before, match.group())
                     if about == "thing":
@@ -162,7 +144,18 @@ class Screen:
                             cue.name, index, about, professional=professional, at_work=at_work
                         )
                     else:
-                        finding = Finding(cue.name, cue.level, about or "self", index)
+                        whose: Literal["self", "others", "work"] = about or "self"
+                        if (
+                            about is None
+                            and professional
+                            and not names_leader(index)
+                            and context.talks_about_work(f" {texts[index]} ")
+                        ):
+                            whose = "work"  # nobody named, in a clause of talk about work
+                        level = cue.level
+                        if level == "crisis" and context.softens(texts[index]):
+                            level = "check_in"
+                        finding = Finding(cue.name, level, whose, index)
                     if finding is None:
                         continue
                     found.append(finding)
@@ -205,31 +198,6 @@ def clause_starts(texts: list[str]) -> list[int]:
     return [1 + length + len(CLAUSE_BREAK) * number for number, length in enumerate(lengths)]
 
 
-def decide(findings: list[Finding], context: Context, clauses: list[Clause]) -> Concern | None:
-    """The outcome for a whole message: the leader's own risk anywhere wins."""
-    texts = [clause.text for clause in clauses]
-    mine = [f for f in findings if f.about == "self"]
-    others = [f for f in findings if f.about == "others"]
-    if mine and context.told_as_resolved(join(texts), index_words(join(texts))):
-        mine = [f for f in mine if context.still_present(texts[f.clause])]
-    answered = others or [f for f in findings if f.about == "work"]
-    if answered and any(
-        context.shares_risk(clause.text) for clause in clauses if not clause.quoted
-    ):
-        level: Literal["crisis", "check_in"] = (
-            "crisis" if any(f.level == "crisis" for f in answered) else "check_in"
-        )
-        mine.append(Finding(ME_TOO, level, "self", -1))
-    outcomes: tuple[Literal["crisis", "check_in"], ...] = ("crisis", "check_in")
-    for outcome in outcomes:
-        fired = sorted({f.cue for f in mine if f.level == outcome})
-        if fired:
-            return Concern(outcome, tuple(fired))
-    if others:
-        return Concern("others", tuple(sorted({f.cue for f in others})))
-    return None
-
-
 # ---------------------------------------------------------------------- loading
 
 _WORD_PATTERNS = (
@@ -244,7 +212,10 @@ _WORD_PATTERNS = (
     "hyperbole",
     "things",
     "present",
+    "softeners",
 )
+#: Word patterns a phrase file may leave out.
+_OPTIONAL_PATTERNS = frozenset({"softeners"})
 _WORD_LISTS = (
     "event_words",
     "negators",
@@ -259,6 +230,8 @@ _KNOWN_KEYS = frozenset(
         "version",
         "last_reviewed",
         "about_the_leader",
+        "signal_pairs",
+        "about_the_doer",
         "terms",
         "cues",
         "text_speak",
@@ -284,6 +257,8 @@ def compile_screen(data: Any, *, source: str = "safety phrases") -> Screen:
     cues = _cues.compile_cues(data.get("cues"), terms, problems)
     words = {
         name: _cues.compile_phrases(data.get(name), name=name, problems=problems)
+        if name in data or name not in _OPTIONAL_PATTERNS
+        else _cues.Phrases(_cues.NEVER)
         for name in _WORD_PATTERNS
     }
     lists = {
@@ -320,9 +295,33 @@ def compile_screen(data: Any, *, source: str = "safety phrases") -> Screen:
         hyperbole=words["hyperbole"],
         things=words["things"],
         present=words["present"],
+        softeners=words["softeners"],
     )
     leaders = _cues.word_set(data.get("about_the_leader", []), name="about_the_leader", problems=[])
-    return Screen(reader=reader, cues=cues, context=context, leaders=leaders)
+    pairs = _signal_pairs(data.get("signal_pairs", []), cues)
+    doers = _cues.word_set(data.get("about_the_doer", []), name="about_the_doer", problems=[])
+    return Screen(
+        reader=reader, cues=cues, context=context, leaders=leaders, pairs=pairs, doers=doers
+    )
+
+
+def _signal_pairs(raw: Any, cues: tuple[Cue, ...]) -> frozenset[frozenset[str]]:
+    """ "preparing + finality" lines as pairs of signal group names; a name that is not a
+    signal group is refused."""
+    signals = {cue.name for cue in cues if cue.level == "signal"}
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        raise SafetyConfigError("signal_pairs: expected a list of 'group + group' lines")
+    pairs = []
+    for item in raw:
+        names = frozenset(name.strip() for name in item.split("+"))
+        unknown = sorted(names - signals)
+        if item.count("+") != 1 or unknown:
+            raise SafetyConfigError(
+                f"signal_pairs: {item!r} should name two signal groups"
+                + (f" (unknown: {', '.join(unknown)})" if unknown else "")
+            )
+        pairs.append(names)
+    return frozenset(pairs)
 
 
 _DEFAULT = load_screen(DEFAULT_FILE)
@@ -344,14 +343,17 @@ def default_screen() -> Screen:
 
 
 __all__ = [
+    "ME_TOO",
     "Concern",
     "Finding",
     "Outcome",
     "SafetyConfigError",
     "Screen",
     "compile_screen",
+    "decide",
     "default_screen",
     "load_screen",
     "normalise",
     "screen",
+    "signalled",
 ]

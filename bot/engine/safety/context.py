@@ -11,7 +11,12 @@ A cue ("want to die", "the tablets", "better off without me") is read in its con
 - past and resolved: risk told as history, with words that say it is over ("years ago...
   I'm in a good place now"), unless something says it is coming back;
 - "me too": a clause such as "so do I" or "doing the same" takes on the risk of the clause it
-  answers.
+  answers;
+- softened: "lol", "haha" in a clause make a crisis cue there a check-in question instead (a
+  joke and a real risk read alike; asking is the safe answer to both).
+
+A person named only as a modifier ("the staff room", "the governors' meeting") or as the object
+of a clause the leader says about them ("a young person I support") is not whom a cue is about.
 
 Everything here reads the clauses made by `normalise`; nothing keeps the text.
 """
@@ -23,12 +28,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.engine.safety.cues import Phrases
+from bot.engine.safety.normalise import squeeze
 
 #: Whom a cue is about.
 Subject = Literal["self", "others"]
 
 #: Pronouns inside a cue's own words that say whom it is about ("kill herself", "my life").
-_MINE = re.compile(r"(?<![a-z0-9])(?:i|im|id|ive|il|my|myself|mine)(?![a-z0-9])")
+_MINE = re.compile(r"(?<![a-z0-9])(?:i|im|id|ive|il|my|myself|mine|me)(?![a-z0-9])")
 _THEIRS = re.compile(
     r"(?<![a-z0-9])(?:he|she|him|her|his|their|hers|himself|herself|themselves|themself"
     r"|hes|shes|hed|shed)(?![a-z0-9])"
@@ -57,6 +63,35 @@ _LINKS = frozenset(
 _SUBJECT_OF = frozenset({"for", "about", "on", "around", "regarding", "re", "into", "with"})
 #: "my" names an owner, never the one a cue is about: "my nurse wants to die".
 _OWNER = "my"
+
+_MODIFIER_WORDS = (
+    "room rooms meeting meetings evening evenings review reviews notes toilets toilet "
+    "office list premium survey handover forum records file files lounge area day days "
+    "training briefing panel body council bay bays car park kitchen entrance corridor "
+    "rota feedback complaint complaints association union hearing"
+)
+#: Words after a person that make the person a modifier of a place or an event ("the staff
+#: room", "the parents' evening", "the governors' meeting"), not whom a cue is about.
+_MODIFIED = re.compile(
+    "(?:" + "|".join(squeeze(word) for word in _MODIFIER_WORDS.split()) + ")(?![a-z0-9])"
+)
+#: Pronouns that are objects or owners, never the subject of a clause.
+_NOT_SUBJECTS = frozenset({"them", "him", "her", "his", "their", "theirs", "hers"})
+#: A person just after one of these is where or to whom something goes, not who does it.
+_PREPOSITION = re.compile(
+    r"(?:^| )(?:to|for|with|from|by|of|about)"
+    r"(?: (?:my|our|the|his|her|their|a|an|each of my|all))? $"
+)
+#: An owner before a person ("my daughter's room").
+_OWNED = re.compile(r"(?:^| )(?:my|his|her|their)(?: [a-z0-9]+){0,2} $")
+#: Between a person and "I" in a clause about them ("a man (who) I support").
+_RELATIVE = re.compile(r"^ (?:who|that|whom) $|^ $")
+#: A work word just after one of these is what happened to the leader ("after the governors'
+#: meeting"), not a subject of work being talked about.
+_CIRCUMSTANCE = re.compile(
+    r"(?:^| )(?:after|since|following|before|from|during|through)"
+    r"(?: (?:the|a|an|our|my|this|that|todays|last|yesterdays|tomorrows|another))? $"
+)
 
 #: How many words before a cue are searched for the person it is about.
 SUBJECT_WINDOW = 10
@@ -95,6 +130,8 @@ class Context:
     hyperbole: Phrases
     #: Things, not people ("my laptop wants to die").
     things: Phrases
+    #: "lol", "haha": a crisis cue in the clause is asked about instead.
+    softeners: Phrases
 
     def negated(self, before: str) -> bool:
         """Whether a negator governs what follows `before` ("I'd never ...")."""
@@ -125,19 +162,19 @@ class Context:
             ),
             default=-1,
         )
-        someone = max(
-            (
-                m.end()
-                for m in self.third_party.finditer(window)
-                if not _OBJECT.search(window, 0, m.start() + 1)
-            ),
-            default=-1,
-        )
+        people = [
+            m
+            for m in self.third_party.finditer(window)
+            if not _OBJECT.search(window, 0, m.start() + 1) and not self._modifier(window, m)
+        ]
+        someone = max((m.end() for m in people), default=-1)
         leader = max(
             (
                 m.end()
                 for m in self.first_person.finditer(window)
-                if (someone < 0 or m.group().strip() not in _WEAK) and m.group().strip() != _OWNER
+                if (someone < 0 or m.group().strip() not in _WEAK)
+                and m.group().strip() != _OWNER
+                and not _relative(window, people, m.start())
             ),
             default=-1,
         )
@@ -147,6 +184,62 @@ class Context:
         if leader < 0 and someone < 0:
             return None
         return "self" if leader > someone else "others"
+
+    def talks_about_work(self, whole: str) -> bool:
+        """Professional words in the message that are a subject of talk ("training on
+        suicide"), not a circumstance of the leader's day ("after the governors' meeting")."""
+        return any(
+            not _CIRCUMSTANCE.search(whole[max(0, match.start() - 40) : match.start() + 1])
+            for match in self.professional.finditer(whole)
+        )
+
+    def softens(self, clause: str) -> bool:
+        """ "lol", "haha": a crisis cue in this clause is asked about instead."""
+        return self.softeners.search(f" {clause} ") is not None
+
+    def history(
+        self, whole: str, words: set[str] | None = None
+    ) -> Literal["resolved", "past"] | None:
+        """How the message tells of risk: as long past ("resolved": set aside unless a clause
+        speaks of now), as over without saying when ("past": asked about rather than assumed),
+        or neither. Anything that says it is recent or back makes it neither."""
+        if self.returning.search(whole, words) is not None:
+            return None
+        if self.past.search(whole, words) is not None:
+            return "resolved"  # long past ("years ago", "as a teenager"), nothing recent
+        return "past" if self.resolved.search(whole, words) is not None else None
+
+    @staticmethod
+    def _modifier(window: str, person: re.Match[str]) -> bool:
+        """ "the staff room", "the governors' meeting": a person naming a place or an event,
+        unless someone owns them ("my daughter's room" is still about the daughter)."""
+        return (
+            _MODIFIED.match(window, person.end() + 1) is not None
+            and _OWNED.search(window, 0, person.start() + 1) is None
+        )
+
+    def doer(self, before: str) -> Subject:
+        """For signals (acts of preparation, finality, means): the first person named in the
+        clause before it as a subject (not someone written to, given to or gone to, and not
+        "them" or "her" as objects), else the leader ("Wrote letters to my boys. Put them in
+        the drawer just in case")."""
+        window = " " + " ".join(before.split()[-SUBJECT_WINDOW:]) + " "
+        first: list[tuple[int, Subject]] = []
+        people = [
+            m
+            for m in self.third_party.finditer(window)
+            if m.group().strip() not in _NOT_SUBJECTS
+            and not _OBJECT.search(window, 0, m.start() + 1)
+            and not self._modifier(window, m)
+            and not _PREPOSITION.search(window, 0, m.start() + 1)
+        ]
+        first += [(m.start(), "others") for m in people[:1]]
+        first += [
+            (m.start(), "self")
+            for m in self.first_person.finditer(window)
+            if m.group().strip() not in _WEAK and m.group().strip() != _OWNER
+        ][:1]
+        return min(first)[1] if first else "self"
 
     def about_the_leader(self, matched: str) -> Subject:
         """For cues that are the leader's unless their own words name someone else."""
@@ -194,3 +287,12 @@ class Context:
             self.past.search(whole, words) is not None
             or self.resolved.search(whole, words) is not None
         )
+
+
+def _relative(window: str, people: list[re.Match[str]], start: int) -> bool:
+    """Whether the leader named at `start` is inside a clause about a person just before
+    ("a young person I support", "a man who I work with")."""
+    return any(
+        person.end() <= start and _RELATIVE.match(window[person.end() : start + 1]) is not None
+        for person in people
+    )

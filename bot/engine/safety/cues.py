@@ -8,7 +8,10 @@ Cues live in config/safety.yaml in named groups, each at one level:
   goodbyes, burden and disappearance, passive wishes, hopelessness with finality, risk told in
   the past): the screen asks directly;
 - `topic` cues name suicide or self-harm as a subject; the context decides whether it is the
-  leader's, someone else's, or work talk.
+  leader's, someone else's, or work talk;
+- `signal` cues (optional) are weak on their own: an act of preparation ("wrote letters to the
+  kids"), finality ("just in case", "won't need it"), a means named with a dwelling on it. Two
+  different signal groups about the same person in one message count as a check-in.
 
 Each group compiles to one regular expression over normalised clauses, matched as whole words.
 `{name}` inserts a term from `terms`. Patterns are squeezed like the text (repeated letters read
@@ -27,8 +30,10 @@ from typing import Any, Literal
 from bot.engine.safety.normalise import squeeze
 
 #: What a cue means when it is about the leader. A topic cue's level comes from its context.
-Level = Literal["crisis", "check_in", "topic"]
-LEVELS: tuple[Level, ...] = ("crisis", "check_in", "topic")
+Level = Literal["crisis", "check_in", "topic", "signal"]
+LEVELS: tuple[Level, ...] = ("crisis", "check_in", "topic", "signal")
+#: Levels a phrase file may leave out.
+OPTIONAL_LEVELS: frozenset[Level] = frozenset({"signal"})
 
 _TERM = re.compile(r"\{([a-z_]+)\}")
 _PATTERN_REPEATS = re.compile(r"(?<!\\)([a-z])\1+")
@@ -250,6 +255,8 @@ def compile_cues(raw: Any, terms: Mapping[str, str], problems: list[str]) -> tup
     found: list[Cue] = []
     for level in LEVELS:
         groups = raw.get(level)
+        if groups is None and level in OPTIONAL_LEVELS:
+            continue
         if not isinstance(groups, dict) or not groups:
             problems.append(f"cues.{level}: expected a mapping of named groups of patterns")
             continue

@@ -1,0 +1,220 @@
+"""The safety screen's mechanisms, each on its own: signals read in pairs, whom a signal is
+about, joke markers, risk told in the past, work words as a circumstance or as a subject,
+people named as modifiers or in a clause about them, and "me too".
+
+Assertions are on outcomes, cue names and subjects, never on English copy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.engine import safety
+from bot.engine.safety import Finding, SafetyConfigError, compile_screen, screen, signalled
+from tests.engine.test_safety import _minimal
+
+SHIPPED = safety.default_screen()
+CONTEXT = SHIPPED.context
+
+
+def _outcome(text: str) -> str:
+    concern = screen(text)
+    return "none" if concern is None else concern.outcome
+
+
+# ---------------------------------------------------------------------- signals in pairs
+
+
+def _signal(cue: str, about: str = "self", clause: int = 0) -> Finding:
+    return Finding(cue, "signal", about, clause)  # type: ignore[arg-type]
+
+
+def test_one_signal_alone_counts_for_nothing() -> None:
+    assert signalled([_signal("preparing")]) == []
+
+
+def test_two_different_signal_groups_make_a_check_in() -> None:
+    found = signalled([_signal("preparing"), _signal("finality", clause=1)])
+    assert {f.level for f in found} == {"check_in"}
+    assert {f.cue for f in found} == {"preparing", "finality"}
+
+
+def test_only_listed_pairs_count_when_pairs_are_given() -> None:
+    pairs = frozenset({frozenset({"preparing", "finality"})})
+    assert signalled([_signal("means_named"), _signal("finality")], pairs) == []
+    assert len(signalled([_signal("preparing"), _signal("finality")], pairs)) == 2
+
+
+def test_a_group_paired_with_itself_needs_two_clauses() -> None:
+    pairs = frozenset({frozenset({"preparing"})})
+    assert signalled([_signal("preparing"), _signal("preparing")], pairs) == []
+    found = signalled([_signal("preparing"), _signal("preparing", clause=1)], pairs)
+    assert [f.level for f in found] == ["check_in", "check_in"]
+
+
+def test_other_findings_pass_through_untouched() -> None:
+    crisis = Finding("wish_or_intent", "crisis", "self", 0)
+    assert signalled([crisis, _signal("preparing")]) == [crisis]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wrote letters to my two boys last night. Put them in the drawer just in case.",
+        "Posted the spare keys back with a note. Won't need the flat after this weekend.",
+        "There's a bridge on my way home and I slow down every time now",
+        "Made sure the dog is going to my sister. Paperwork is all in a folder.",
+    ],
+)
+def test_signals_in_pairs_ask_the_leader(text: str) -> None:
+    concern = screen(text)
+    assert concern is not None and concern.outcome == "check_in"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Handed over my caseload before my leave",
+        "Cancelled the gym membership, too dear",
+        "My tablets are in the kitchen cupboard",
+        "Every time I drive to work there's traffic",
+    ],
+)
+def test_one_signal_or_work_admin_is_left_alone(text: str) -> None:
+    assert _outcome(text) == "none"
+
+
+def test_signal_pairs_in_the_phrase_file_must_name_signal_groups() -> None:
+    data = _minimal_with_signals()
+    data["signal_pairs"] = ["preparing + nowhere"]
+    with pytest.raises(SafetyConfigError, match="unknown: nowhere"):
+        compile_screen(data)
+    data["signal_pairs"] = "preparing"
+    with pytest.raises(SafetyConfigError, match="signal_pairs"):
+        compile_screen(data)
+
+
+def test_a_phrase_file_without_signals_or_softeners_still_compiles() -> None:
+    data = _minimal_with_signals()
+    del data["cues"]["signal"], data["signal_pairs"], data["softeners"]
+    custom = compile_screen(data)
+    assert custom.screen("wrote letters just in case") is None
+
+
+def test_signals_in_a_phrase_file_pair_up() -> None:
+    custom = compile_screen(_minimal_with_signals())
+    assert custom.screen("wrote letters") is None
+    assert custom.screen("wrote letters just in case") == safety.Concern("check_in")
+
+
+def _minimal_with_signals() -> dict[str, Any]:
+    data = _minimal()
+    data["cues"]["signal"] = {"preparing": ["wrote letters"], "finality": ["just in case"]}
+    data["signal_pairs"] = ["preparing + finality"]
+    data["softeners"] = "lol"
+    return data
+
+
+# ---------------------------------------------------------------------- whom a cue is about
+
+
+@pytest.mark.parametrize(
+    ("before", "about"),
+    [
+        ("", "self"),
+        ("put them in the drawer", "self"),  # "them" is an object, never the doer
+        ("our finance officer said hes", "others"),
+        ("mums", "others"),
+        ("i rang my dad to", "self"),
+        ("made sure the cat is going to my neighbour", "self"),  # a person gone to
+    ],
+)
+def test_a_signal_is_about_whoever_does_it(before: str, about: str) -> None:
+    assert CONTEXT.doer(before) == about
+
+
+@pytest.mark.parametrize(
+    ("before", "matched", "about"),
+    [
+        ("i sat in the staf rom", "wanting to die", "self"),  # a person naming a place
+        ("after the governors meting i", "want to die", "self"),
+        ("a young person i suport has ben", "talking about jumping", "others"),
+        ("a man who i work with", "wants to die", "others"),
+        ("found razor blades in my daughters rom", "cuting", "others"),  # owned: still her
+        ("they wont have to put up with", "me", "self"),  # "me" in the cue's own words
+    ],
+)
+def test_people_as_modifiers_or_in_a_clause_about_them(
+    before: str, matched: str, about: str
+) -> None:
+    assert CONTEXT.subject(before, matched) == about
+
+
+def test_work_words_as_a_circumstance_are_not_talk_about_work() -> None:
+    assert not CONTEXT.talks_about_work(" feeling suicidal after the governors meting ")
+    assert CONTEXT.talks_about_work(" suicide prevention training for governors ")
+
+
+def test_an_unattributed_cue_in_a_clause_of_work_talk_is_not_the_leaders() -> None:
+    assert _outcome("Reviewed the falls and self-harm risk assessments") == "none"
+    assert _outcome("Medication audit flagged a stockpiling risk for residents") == "none"
+    assert _outcome("The audit committee ripped me apart. Drove home wanting to crash.") != "none"
+
+
+# ---------------------------------------------------------------------- jokes and the past
+
+
+def test_a_joke_marker_turns_the_crisis_card_into_the_check_in() -> None:
+    assert CONTEXT.softens("i want to die lol")
+    assert _outcome("I want to die") == "crisis"
+    assert _outcome("I want to die lol") == "check_in"
+    assert _outcome("this job makes me want to kill myself") == "check_in"
+
+
+@pytest.mark.parametrize(
+    ("text", "history"),
+    [
+        ("years ago i was suicidal . im in a god place now", "resolved"),
+        ("i was suicidal in my twenties", "resolved"),
+        ("i took an overdose . im fine now", "past"),  # over, but not said when
+        ("i tried six months ago", None),  # recent
+        ("years ago i was suicidal . its coming back", None),
+    ],
+)
+def test_how_a_message_tells_of_risk_in_the_past(text: str, history: str | None) -> None:
+    assert CONTEXT.history(f" {text} ") == history
+
+
+def test_risk_over_but_undated_is_asked_about_and_recent_past_counts() -> None:
+    assert _outcome("I took an overdose. I'm fine now.") == "check_in"
+    assert _outcome("I attempted a few weeks ago. Back at work like nothing happened.") in {
+        "crisis",
+        "check_in",
+    }
+    assert _outcome("Years ago I was suicidal. I'm in a good place now.") == "none"
+
+
+# ---------------------------------------------------------------------- me too
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "I'm not far behind her",
+        "I've started doing it again myself",
+        "I'm in the same place",
+        "honestly I might be next",
+        "neither have I",
+    ],
+)
+def test_a_me_too_in_other_words_takes_on_the_risk(answer: str) -> None:
+    concern = screen(f"My colleague told me she's suicidal. {answer}.")
+    assert concern is not None and concern.outcome in {"crisis", "check_in"}
+    assert safety.ME_TOO in concern.cues
+
+
+def test_me_too_words_inside_ordinary_speech_are_not_a_me_too() -> None:
+    assert _outcome("A pupil told me she wants to die. She asked me to sit with her.") == "others"
+    assert _outcome("Public health asked me to chair the suicide surveillance group") == "none"
