@@ -425,7 +425,14 @@ class PostgresStore:
                 "SELECT count(*) FROM reflections WHERE pseudonym = %s", [who]
             ).fetchone()
             gone = int(row[0]) if row else 0
-            for table in ("reflections", "sessions", "events", "notices", "preferences"):
+            for table in (
+                "reflections",
+                "sessions",
+                "events",
+                "notices",
+                "preferences",
+                "organisation_members",
+            ):
                 conn.execute(f"DELETE FROM {table} WHERE pseudonym = %s", [who])
             for erase in pg_schema.ERASERS:
                 erase(conn, who)

@@ -376,6 +376,7 @@ class SqliteStore:
             db.execute("DELETE FROM events WHERE pseudonym = ?", [who])
             db.execute("DELETE FROM notices WHERE pseudonym = ?", [who])
             db.execute("DELETE FROM preferences WHERE pseudonym = ?", [who])
+            db.execute("DELETE FROM organisation_members WHERE pseudonym = ?", [who])
             weekly_tables.erase(db, who)
             self._noticed = {pair for pair in self._noticed if pair[0] != who}
         self._files.checkpoint()

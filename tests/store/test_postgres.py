@@ -52,6 +52,7 @@ ALL_MIGRATIONS = [
     "reflect/001_initial",
     "reflect/002_sealed_answers_access_log_notices_follow_up",
     "reflect/003_seen_requests",
+    "reflect/004_organisation_settings",
 ]
 
 
