@@ -146,14 +146,21 @@ def build_weekly(
     return actions, service
 
 
-def organisation_defaults(settings: Settings) -> tuple[Organisation, frozenset[str]]:
+def organisation_defaults(
+    settings: Settings, *, flows: bool = True
+) -> tuple[Organisation, frozenset[str]]:
     """What applies where an organisation has set nothing (the built-in or configured files),
-    and the ids of the flows it may choose from. Raises as `build_conversations` does."""
-    loaded = load_library(sorted(settings.flows_dir.glob("*.yaml")), default=settings.default_flow)
+    and the ids of the flows it may choose from (without `flows`, none are loaded: the default
+    flow is then the one the settings name). Raises as `build_conversations` does."""
+    default_flow, ids = settings.default_flow, frozenset[str]()
+    if flows:
+        found = sorted(settings.flows_dir.glob("*.yaml"))
+        library = load_library(found, default=settings.default_flow).library
+        default_flow, ids = library.default, frozenset(flow.id for flow in library)
     defaults = Organisation(
         signposts=load_signposts(settings.signposts_file),
         supervisors=load_directory(settings.supervisors_file).supervisors,
-        default_flow=loaded.library.default,
+        default_flow=default_flow,
         retention_days=settings.retention_days,
     )
-    return defaults, frozenset(flow.id for flow in loaded.library)
+    return defaults, ids

@@ -116,7 +116,7 @@ def set_(workspace: str, setting: str, value: str) -> None:
     """
     settings = settings_module.load()
     text, source = _value(setting, value)
-    defaults, flows = organisation_defaults(settings)
+    defaults, flows = organisation_defaults(settings, flows=setting == "default-flow")
     try:
         checked = check(setting, text, defaults=defaults, flows=flows, source=source)
     except OrganisationSettingError as problem:

@@ -211,9 +211,7 @@ def test_each_person_gets_their_own_directory_and_first_flow(
     hospital = two_organisations.supervisors_for(HOSPITAL)
     assert [s.name for s in school] == ["Hillside Heads Supervision"]
     assert hospital == two_organisations.suggestions.supervisors and hospital != school
-    offers = {
-        who: two_organisations.offer(who)[0] for who in (SCHOOL, HOSPITAL, TERMINAL)
-    }
+    offers = {who: two_organisations.offer(who)[0] for who in (SCHOOL, HOSPITAL, TERMINAL)}
     assert all(isinstance(offer, FlowOffer) for offer in offers.values())
     firsts = {who: offer.flows[0].value for who, offer in offers.items()}  # type: ignore[union-attr]
     assert firsts == {SCHOOL: "tiny", HOSPITAL: "hard-day", TERMINAL: "hard-day"}

@@ -41,9 +41,7 @@ def _raw(store: Store, request: pytest.FixtureRequest) -> bytes:
     """Every byte the store keeps, as someone with the files but no secret reads them."""
     if isinstance(store, SqliteStore):
         return b"".join(
-            path.read_bytes()
-            for path in (store.path, Path(f"{store.path}-wal"))
-            if path.exists()
+            path.read_bytes() for path in (store.path, Path(f"{store.path}-wal")) if path.exists()
         )
     return _raw_values(request.getfixturevalue("pg_urls"), keys=False)
 
