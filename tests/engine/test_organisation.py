@@ -3,6 +3,7 @@ back to the defaults, and applied to each person by their organisation."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -186,7 +187,7 @@ def two_organisations(conversations: Conversations) -> Conversations:
     )
 
 
-def _card(replies: list[object]) -> Signpost:
+def _card(replies: Sequence[object]) -> Signpost:
     cards = [reply for reply in replies if isinstance(reply, Signpost)]
     assert cards, replies
     return cards[0]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,6 +47,11 @@ def _raw(store: Store, request: pytest.FixtureRequest) -> bytes:
     return _raw_values(request.getfixturevalue("pg_urls"), keys=False)
 
 
+def _members(db: Any) -> int:
+    row = db.execute("SELECT count(*) FROM organisation_members").fetchone()
+    return int(row[0])
+
+
 def test_settings_come_back_as_given_and_are_kept_sealed(
     store: Store, request: pytest.FixtureRequest
 ) -> None:
@@ -80,7 +86,7 @@ def test_reset_one_or_every_setting_and_erase(store: Store) -> None:
     kept.erase(HOSPITAL)
     assert kept.texts(HOSPITAL) == {}
     with store.reading() as db:
-        assert db.execute("SELECT count(*) FROM organisation_members").fetchone()[0] == 0
+        assert _members(db) == 0
 
 
 def test_a_shorter_retention_reaches_only_that_organisations_people(store: Store) -> None:
@@ -107,10 +113,10 @@ def test_forget_takes_the_person_off_their_organisations_list(store: Store) -> N
     kept.note_member(SCHOOL, store.pseudonym(HEAD))
     kept.note_member(SCHOOL, store.pseudonym(HEAD))  # once is enough
     with store.reading() as db:
-        assert db.execute("SELECT count(*) FROM organisation_members").fetchone()[0] == 1
+        assert _members(db) == 1
     store.forget(HEAD)
     with store.reading() as db:
-        assert db.execute("SELECT count(*) FROM organisation_members").fetchone()[0] == 0
+        assert _members(db) == 0
 
 
 def test_the_lookup_applies_each_workspaces_settings_and_notes_members(store: Store) -> None:
@@ -134,4 +140,4 @@ def test_the_lookup_applies_each_workspaces_settings_and_notes_members(store: St
     assert len(warnings) == 1 and SCHOOL not in warnings[0]  # no Slack id in the log
     assert organisations(NURSE) == defaults()
     with store.reading() as db:
-        assert db.execute("SELECT count(*) FROM organisation_members").fetchone()[0] == 2
+        assert _members(db) == 2
