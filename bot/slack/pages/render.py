@@ -170,7 +170,7 @@ def _contact_link(contact: str) -> str:
 
 
 def _page(facts: PageFacts, *, title: str, body: list[str]) -> str:
-    operator = facts.operator or text("operator_unnamed")
+    footer = text("footer_operator", operator=facts.operator) if facts.operator else text("footer")
     links = (
         (INSTALL_PATH, text("nav_install")),
         (PRIVACY_PATH, text("nav_privacy")),
@@ -197,7 +197,7 @@ def _page(facts: PageFacts, *, title: str, body: list[str]) -> str:
             '<main id="main" tabindex="-1">',
             *body,
             "</main>",
-            f"<footer><p>{_e(text('footer', operator=operator))}</p></footer>",
+            f"<footer><p>{_e(footer)}</p></footer>",
             "</body>",
             "</html>",
             "",
