@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.settings import Settings
 from bot.slack.pages.render import INSTALL_PATH, PRIVACY_PATH, SLACK_INSTALL_PATH, SUPPORT_PATH
 from bot.slack.serving.http import HttpServer
 from bot.slack.serving.launch import public_pages
@@ -82,6 +83,14 @@ def test_the_pages_are_served_plain_and_lock_everything_else_out(site: str) -> N
     assert f'href="{SLACK_INSTALL_PATH}"' in install
     privacy = httpx.get(site + PRIVACY_PATH).text
     assert f"erased after {RETENTION_DAYS} days" in privacy  # checked in a browser below too
+
+
+def test_the_readme_states_the_same_default_retention_as_the_settings() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    days = Settings().retention_days
+    assert f"Reflections are deleted after {days} days" in readme
+    # The Home tab (and so the privacy notice) has no number of its own: it is the setting's.
+    assert "reflections are erased after {days} days" in copy.text("home.privacy")
 
 
 # ---------------------------------------------------------------------- in Chromium

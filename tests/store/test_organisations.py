@@ -15,6 +15,7 @@ from bot.engine.organisation import Organisation
 from bot.engine.people import Person
 from bot.runtime import organisations_over
 from bot.slack.identity import workspace_of
+from bot.slack.serving.housekeeping import Housekeeping
 from bot.store import Store
 from bot.store.organisations import OrganisationSettings
 from bot.store.sqlite import SqliteStore
@@ -141,3 +142,19 @@ def test_the_lookup_applies_each_workspaces_settings_and_notes_members(store: St
     assert organisations(NURSE) == defaults()
     with store.reading() as db:
         assert _members(db) == 2
+
+
+def test_daily_housekeeping_applies_an_organisations_shorter_period(store: Store) -> None:
+    kept = OrganisationSettings(store)
+    kept.note_member(SCHOOL, store.pseudonym(HEAD))
+    kept.put(SCHOOL, "retention-days", "30", at=NOW)
+    for person in (HEAD, NURSE):
+        store.finish(person, reflection(at=NOW - dt.timedelta(days=40)))
+    housekeeping = Housekeeping(
+        store=store,
+        retention_days=365,
+        clock=lambda: NOW,
+        shorter=lambda now: kept.purge_shorter(now=now, longest_days=365),
+    )
+    assert housekeeping.run_once() == 1
+    assert store.reflections(HEAD) == [] and len(store.reflections(NURSE)) == 1
