@@ -12,17 +12,15 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.slack.views.organisation import (
+from bot.slack.listeners.organisation import (
     DAYS_ACTION,
     DAYS_BLOCK,
-    EDIT_CHOICES,
-    EDIT_SUPERVISORS,
     FILE_ACTION,
     FILE_BLOCK,
     FLOW_ACTION,
     FLOW_BLOCK,
-    RESET,
 )
+from bot.slack.views.organisation import EDIT_CHOICES, EDIT_SUPERVISORS, RESET
 from bot.store.organisations import OrganisationSettings
 from tests.engine.test_organisation import SCHOOL_SIGNPOSTS, SCHOOL_SUPERVISORS
 from tests.slack import payloads

@@ -1,8 +1,6 @@
-"""The Home tab's admin section and its windows: one organisation's own settings.
-
-Shown to workspace admins only (users.info). Each window checks what is submitted exactly as
-`reflect org set` does (bot.engine.organisation.check) and lists every problem under the box.
-"""
+"""The Home tab's admin section: one organisation's own settings, shown to workspace admins
+only (users.info). Its buttons open the windows of bot.slack.listeners.organisation, which
+screen, check and keep what is submitted."""
 
 from __future__ import annotations
 
@@ -13,13 +11,8 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     DividerBlock,
     HeaderBlock,
-    InputBlock,
-    Option,
-    PlainTextInputElement,
     SectionBlock,
-    StaticSelectElement,
 )
-from slack_sdk.models.views import View
 
 from bot.engine.organisation import Organisation
 from bot.engine.people import Person
@@ -27,7 +20,7 @@ from bot.slack.delivery.names import Profile
 from bot.slack.identity import workspace_of
 from bot.slack.parts import Parts
 from bot.slack.views import copy
-from bot.slack.views.fitting import HEADER_TEXT, MODAL_TITLE, OPTION_TEXT, shorten
+from bot.slack.views.fitting import HEADER_TEXT, shorten
 from bot.slack.views.mrkdwn import escape, markdown, plain
 
 #: Buttons of the admin section, and the windows they open.
@@ -35,15 +28,6 @@ EDIT_SIGNPOSTS = "organisation_signposts"
 EDIT_SUPERVISORS = "organisation_supervisors"
 EDIT_CHOICES = "organisation_choices"
 RESET = "organisation_reset"
-#: The windows' callback ids (one per window) and their inputs.
-FILE_BLOCK, FILE_ACTION = "file", "file_text"
-FLOW_BLOCK, FLOW_ACTION = "flow", "flow_choice"
-DAYS_BLOCK, DAYS_ACTION = "days", "days_text"
-#: Slack's longest plain-text input.
-MOST_CHARACTERS = 3000
-#: Slack's most options in a static select.
-MOST_OPTIONS = 100
-_FILES = {EDIT_SIGNPOSTS: "signposts", EDIT_SUPERVISORS: "supervisors"}
 
 
 def is_admin(profile: Profile | None, workspace: str) -> bool:
@@ -122,65 +106,3 @@ def admin_blocks(
         SectionBlock(text=markdown("\n".join(lines))),
         ActionsBlock(elements=buttons),
     ]
-
-
-def file_view(action: str, *, current: str | None) -> View:
-    """The window to paste a signposts or supervisors file into (pre-filled with the
-    organisation's own, when it fits)."""
-    name = _FILES[action]
-    initial = current if current and len(current) <= MOST_CHARACTERS else None
-    return View(
-        type="modal",
-        callback_id=action,
-        title=plain(shorten(copy.text(f"organisation.{name}_title"), limit=MODAL_TITLE)),
-        submit=plain(copy.text("organisation.save")),
-        close=plain(copy.text("organisation.cancel")),
-        blocks=[
-            InputBlock(
-                block_id=FILE_BLOCK,
-                label=plain(copy.text("organisation.file_label")),
-                hint=plain(copy.text("organisation.file_hint", file=f"config/{name}.yaml")),
-                element=PlainTextInputElement(
-                    action_id=FILE_ACTION,
-                    multiline=True,
-                    max_length=MOST_CHARACTERS,
-                    initial_value=initial,
-                ),
-            )
-        ],
-    )
-
-
-def choices_view(found: Organisation, *, titles: dict[str, str], most_days: int) -> View:
-    """The window for the flow offered first and the retention period."""
-    options = [
-        Option(value=flow_id, text=plain(shorten(title, limit=OPTION_TEXT)))
-        for flow_id, title in list(titles.items())[:MOST_OPTIONS]
-    ]
-    chosen = next((o for o in options if o.value == found.default_flow), None)
-    return View(
-        type="modal",
-        callback_id=EDIT_CHOICES,
-        title=plain(shorten(copy.text("organisation.choices_title"), limit=MODAL_TITLE)),
-        submit=plain(copy.text("organisation.save")),
-        close=plain(copy.text("organisation.cancel")),
-        blocks=[
-            InputBlock(
-                block_id=FLOW_BLOCK,
-                label=plain(copy.text("organisation.flow_label")),
-                element=StaticSelectElement(
-                    action_id=FLOW_ACTION, options=options, initial_option=chosen
-                ),
-            ),
-            InputBlock(
-                block_id=DAYS_BLOCK,
-                label=plain(copy.text("organisation.retention_label")),
-                hint=plain(copy.text("organisation.retention_hint", most=most_days)),
-                element=PlainTextInputElement(
-                    action_id=DAYS_ACTION,
-                    initial_value=str(found.retention_days),
-                    max_length=6,
-                ),
-            ),
-        ],
-    )
