@@ -64,10 +64,14 @@ def check(
             f"{source}: {len(text)} characters; keep it under {MAX_SETTING_TEXT}"
         )
     applied = _apply(name, text, defaults=defaults, flows=flows, source=source)
-    if name == "supervisors" and not applied.supervisors:
-        raise OrganisationSettingError(
-            f"{source}: no usable supervisor is listed (each needs real booking details)"
-        )
+    if name == "supervisors":
+        # The server's own file leaves a placeholder entry out with a warning in its log; an
+        # organisation's admin would never see that warning, so it is a problem here.
+        left_out = parse_directory(text, source=f"{source} ({name})").warnings
+        if left_out:
+            raise OrganisationSettingError("\n".join(left_out))
+        if not applied.supervisors:
+            raise OrganisationSettingError(f"{source}: no supervisor is listed")
     return text.strip() if name in ("default-flow", "retention-days") else text
 
 

@@ -105,10 +105,12 @@ def test_a_broken_supervisors_file_is_refused_with_file_and_line() -> None:
         _check("supervisors", plain_http)
 
 
-def test_a_directory_of_placeholders_only_is_refused() -> None:
+def test_a_placeholder_entry_or_an_empty_directory_is_refused() -> None:
     placeholder = SCHOOL_SUPERVISORS.replace("hillside-trust.org.uk", "example.org")
-    with pytest.raises(OrganisationSettingError, match="no usable supervisor"):
+    with pytest.raises(OrganisationSettingError, match=r"\(supervisors\):2: .*placeholder"):
         _check("supervisors", placeholder)
+    with pytest.raises(OrganisationSettingError, match="no supervisor is listed"):
+        _check("supervisors", "supervisors: []\n")
 
 
 @pytest.mark.parametrize(
