@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -27,6 +28,8 @@ from bot.engine.organisation import Organisation, resolve
 from bot.engine.people import Person
 from bot.store.sqlite import SqliteStore
 from bot.store.times import stamp
+
+log = logging.getLogger(__name__)
 
 #: The purpose an organisation's id is digested for.
 ORGANISATION_PURPOSE = "organisation"
@@ -202,11 +205,18 @@ class Organisations:
         workspace = self._workspace_of(person)
         if workspace is None:
             return None
-        # Asked inside a SQLite read transaction (a view being drawn), which cannot write:
-        # the next request, in a writing one, records it.
-        with contextlib.suppress(RuntimeError):
-            self.kept.note_member(workspace, self._pseudonym(person))
-        return self.of(workspace)
+        try:
+            # Asked inside a SQLite read transaction (a view being drawn), which cannot write:
+            # the next request, in a writing one, records it.
+            with contextlib.suppress(RuntimeError):
+                self.kept.note_member(workspace, self._pseudonym(person))
+            return self.of(workspace)
+        except Exception as error:
+            # Crisis support must never wait on an organisation's settings: the defaults apply.
+            log.warning(
+                "organisation settings unavailable, defaults used: %s", type(error).__name__
+            )
+            return None
 
     def of(self, workspace: str) -> Organisation:
         """The settings that apply in the workspace (Slack team or enterprise id)."""

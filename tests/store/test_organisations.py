@@ -158,3 +158,18 @@ def test_daily_housekeeping_applies_an_organisations_shorter_period(store: Store
     )
     assert housekeeping.run_once() == 1
     assert store.reflections(HEAD) == [] and len(store.reflections(NURSE)) == 1
+
+
+def test_when_the_settings_cannot_be_read_the_defaults_apply(store: Store) -> None:
+    """Crisis support never waits on an organisation's settings."""
+    organisations = organisations_over(
+        store=store,
+        defaults=defaults(),
+        flows=frozenset({"hard-day"}),
+        workspace_of=workspace_of,
+        warn=lambda _: None,
+    )
+    organisations.kept.put(SCHOOL, "supervisors", SCHOOL_SUPERVISORS, at=NOW)
+    with store.writing() as db:  # sealed as the supervisors: unreadable as anything else
+        db.execute("UPDATE organisation_settings SET name = 'signposts'")
+    assert organisations(HEAD) is None
