@@ -14,6 +14,8 @@ from collections.abc import Callable
 from bot.engine.authoring.loading import load_library
 from bot.engine.clock import utcnow
 from bot.engine.conversation import Conversations
+from bot.engine.organisation import Organisation
+from bot.engine.people import Person
 from bot.engine.reflections import ReflectionStore
 from bot.engine.safety import second_stage
 from bot.engine.signposts import load_signposts
@@ -21,6 +23,7 @@ from bot.engine.supervisor_suggestion import SuggestionPolicy
 from bot.engine.supervisors import load_directory
 from bot.settings import Settings
 from bot.store import Store
+from bot.store.organisations import Organisations, OrganisationSettings
 from bot.store.sqlite import SqliteStore
 from bot.weekly.actions import WeeklyActions
 from bot.weekly.service import ReminderService, slack_for
@@ -38,6 +41,7 @@ def build_conversations(
     store: ReflectionStore,
     clock: Callable[[], dt.datetime] = utcnow,
     warn: Callable[[str], None] | None = None,
+    workspace_of: Callable[[Person], str | None] | None = None,
 ) -> Conversations:
     """The engine, ready to talk.
 
@@ -74,6 +78,20 @@ def build_conversations(
     signposts = load_signposts(settings.signposts_file)
     for warning in signposts.warnings(now=clock()):
         say(warning)
+    organisations = None
+    if workspace_of is not None:
+        organisations = organisations_over(
+            store=store,
+            defaults=Organisation(
+                signposts=signposts,
+                supervisors=directory.supervisors,
+                default_flow=loaded.library.default,
+                retention_days=settings.retention_days,
+            ),
+            flows=frozenset(flow.id for flow in loaded.library),
+            workspace_of=workspace_of,
+            warn=say,
+        )
     return Conversations(
         library=loaded.library,
         store=store,
@@ -83,6 +101,26 @@ def build_conversations(
         # The rules, and the optional second stage where it is installed (loaded on first use;
         # it can only add the check-in question where the rules found nothing).
         screen=second_stage.screen,
+        organisation_of=organisations,
+    )
+
+
+def organisations_over(
+    *,
+    store: ReflectionStore,
+    defaults: Organisation,
+    flows: frozenset[str],
+    workspace_of: Callable[[Person], str | None],
+    warn: Callable[[str], None],
+) -> Organisations:
+    """Each organisation's settings, kept in `store`, over `defaults`."""
+    return Organisations(
+        kept=OrganisationSettings(store),
+        defaults=defaults,
+        flows=flows,
+        workspace_of=workspace_of,
+        pseudonym=store.pseudonym,  # type: ignore[attr-defined]
+        warn=warn,
     )
 
 
@@ -106,3 +144,23 @@ def build_weekly(
         reflected=store,
     )
     return actions, service
+
+
+def organisation_defaults(
+    settings: Settings, *, flows: bool = True
+) -> tuple[Organisation, frozenset[str]]:
+    """What applies where an organisation has set nothing (the built-in or configured files),
+    and the ids of the flows it may choose from (without `flows`, none are loaded: the default
+    flow is then the one the settings name). Raises as `build_conversations` does."""
+    default_flow, ids = settings.default_flow, frozenset[str]()
+    if flows:
+        found = sorted(settings.flows_dir.glob("*.yaml"))
+        library = load_library(found, default=settings.default_flow).library
+        default_flow, ids = library.default, frozenset(flow.id for flow in library)
+    defaults = Organisation(
+        signposts=load_signposts(settings.signposts_file),
+        supervisors=load_directory(settings.supervisors_file).supervisors,
+        default_flow=default_flow,
+        retention_days=settings.retention_days,
+    )
+    return defaults, ids

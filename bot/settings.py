@@ -57,6 +57,9 @@ class Settings:
     log_level: str = "INFO"
     #: Who `reflect chat` and `reflect data` act for on this machine (a local name, not Slack).
     terminal_user: str = "me"
+    #: Who runs this copy of Reflect, and where its users write for support (public pages).
+    operator_name: str | None = None
+    support_contact: str | None = None
 
     @property
     def slack_configured(self) -> bool:
@@ -211,4 +214,6 @@ def load(environ: Mapping[str, str] | None = None, *, env_file: Path | None = No
         http_host=text("REFLECT_HTTP_HOST") or "127.0.0.1",
         log_level=(text("REFLECT_LOG_LEVEL") or "INFO").upper(),
         terminal_user=text("REFLECT_TERMINAL_USER") or text("USER") or "me",
+        operator_name=text("REFLECT_OPERATOR_NAME"),
+        support_contact=text("REFLECT_SUPPORT_CONTACT"),
     )

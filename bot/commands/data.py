@@ -26,6 +26,7 @@ from bot.engine.people import Person
 from bot.settings import Settings
 from bot.store import SqliteStore, Store, StoreError, open_store
 from bot.store.export import as_json, as_markdown
+from bot.store.organisations import OrganisationSettings
 
 _person_option = click.option(
     "--person",
@@ -225,7 +226,10 @@ def purge(older_than_days: int | None) -> None:
         return
     with _store(settings) as store:
         gone = store.purge(older_than=cutoff)
+        shorter = OrganisationSettings(store).purge_shorter(now=utcnow(), longest_days=days)
     click.echo(f"Purged {_reflections(gone)} finished before {cutoff:%d %B %Y} ({days} days).")
+    if shorter:
+        click.echo(f"Purged {_reflections(shorter)} past an organisation's own shorter period.")
 
 
 @command.command(name="backup")

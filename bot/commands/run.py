@@ -71,10 +71,15 @@ def command(use_http: bool, port: int | None, host: str | None, allow_secret: bo
     try:
         if store.created_secret is not None:
             click.echo(messages.text("terminal.secret_created", path=store.created_secret))
+        from bot.slack.identity import workspace_of  # slack_bolt is loaded only when the bot runs
+        from bot.slack.serving.launch import serve
+
         conversations = build_conversations(
-            settings=settings, store=store, warn=logging.getLogger(__name__).warning
+            settings=settings,
+            store=store,
+            warn=logging.getLogger(__name__).warning,
+            workspace_of=workspace_of,
         )
-        from bot.slack.serving.launch import serve  # slack_bolt is loaded only when the bot runs
 
         built = build_weekly(settings=settings, store=store)
         weekly, background = (built[0], [built[1].scheduler()]) if built else (None, [])

@@ -26,11 +26,12 @@ from bot.engine.clock import utcnow
 from bot.engine.finishing import Finishing
 from bot.engine.flows import Flow
 from bot.engine.library import FlowLibrary
+from bot.engine.organisation import Organisation
 from bot.engine.people import Person
 from bot.engine.recall import recall_for
 from bot.engine.reflections import Event, ReflectionStore
 from bot.engine.rendering import prompt_context, render
-from bot.engine.replies import Choice, FlowOffer, Question, Reply, Say
+from bot.engine.replies import Choice, FlowOffer, Question, Reply, Say, Supervisor
 from bot.engine.safety import Concern
 from bot.engine.sessions import Session, Turn, Waiting
 from bot.engine.signposts import Signposts
@@ -57,8 +58,12 @@ class Conversations:
         suggestions: SuggestionPolicy | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
         screen: Callable[[str], Concern | None] = safety.screen,
+        organisation_of: Callable[[Person], Organisation | None] | None = None,
     ) -> None:
         self.library = library
+        #: The person's organisation's settings (signposts, supervisors, default flow), or
+        #: None for the defaults given here.
+        self.organisation_of = organisation_of
         self.store = store
         self.signposts = signposts
         self.clock = clock
@@ -95,11 +100,11 @@ class Conversations:
             session = None
         word = _normalise(text)
 
-        if self.support.check_in_waiting(person, session):
+        if self._support(person).check_in_waiting(person, session):
             return self._check_in_typed(person, flow, session, text, word, concern)
         if session is not None and session.waiting == "after_crisis" and flow is not None:
             return self._after_crisis_typed(person, flow, session, word, concern)
-        screened = self.support.answer(person, concern, session, held=text)
+        screened = self._support(person).answer(person, concern, session, held=text)
         if not screened.go_on:
             return screened.replies
         replies = screened.replies
@@ -114,7 +119,7 @@ class Conversations:
         text = _storable(text[:MAX_INPUT])
         concern = self.screen(text)
         session = self.store.load_session(person)
-        return self.support.answer(person, concern, session, held=None)
+        return self._support(person).answer(person, concern, session, held=None)
 
     def _idle(self, person: Person, text: str, word: str) -> list[Reply]:
         """Text with no flow in progress: a command, a flow's name, or anything else."""
@@ -178,11 +183,11 @@ class Conversations:
         card. A "no" to a question already answered changes nothing."""
         session = self.store.load_session(person)
         flow = self.library.get(session.flow_id) if session is not None else None
-        waiting = self.support.check_in_waiting(person, session)
+        waiting = self._support(person).check_in_waiting(person, session)
         if answer != "no":
             if waiting:
-                self.support.answered(person)
-            return self.support.crisis(person, session)
+                self._support(person).answered(person)
+            return self._support(person).crisis(person, session)
         if not waiting:
             return [Say(messages.text("session.stale"))]
         return self._check_in_no(person, flow, session)
@@ -192,15 +197,15 @@ class Conversations:
         session = self.store.load_session(person)
         flow = self.library.get(session.flow_id) if session is not None else None
         if choice == "numbers":
-            return self.support.crisis(person, session)
+            return self._support(person).crisis(person, session)
         if session is None or flow is None:
             return [Say(messages.text("session.nothing_active"))]
         if choice == "stop":
             if session.status != "active":
-                return [self.support.closing()]
+                return [self._support(person).closing()]
             paused = replace(session, status="paused", waiting=None, held=None)
             self.store.save_session(person, paused)
-            return [Say(messages.text("safety.stopped_here")), self.support.closing()]
+            return [Say(messages.text("safety.stopped_here")), self._support(person).closing()]
         if session.status != "active":
             return self.resume(person)
         session = replace(session, waiting=None, held=None)
@@ -220,15 +225,15 @@ class Conversations:
         """Typed while the check-in waits: No carries on; anything else shows the crisis card."""
         said_no = typed_no(word) and (concern is None or concern.outcome == "others")
         if not said_no:
-            self.support.answered(person)
-            return self.support.crisis(person, session)
+            self._support(person).answered(person)
+            return self._support(person).crisis(person, session)
         return self._check_in_no(person, flow, session)
 
     def _check_in_no(
         self, person: Person, flow: Flow | None, session: Session | None
     ) -> list[Reply]:
         """No: carry on where the person was, taking the text that led to the question."""
-        self.support.answered(person)
+        self._support(person).answered(person)
         thanks = Say(messages.text("safety.check_in_thanks"))
         if session is None or flow is None or session.status != "active":
             return [thanks, *self.offer(person)]
@@ -245,12 +250,12 @@ class Conversations:
         """Typed while the after-crisis offer waits: one of its choices, in words, or the offer
         again. Risk words show the card again."""
         if concern is not None and concern.outcome != "others":
-            return self.support.crisis(person, session)
+            return self._support(person).crisis(person, session)
         step = next_step_typed(word)
         if step is not None:
             return self.after_crisis(person, step)
-        gentle = self.support.gentle(person, session) if concern is not None else []
-        return [*gentle, self.support.after_crisis_offer(again=True)]
+        gentle = self._support(person).gentle(person, session) if concern is not None else []
+        return [*gentle, self._support(person).after_crisis_offer(again=True)]
 
     # ------------------------------------------------------------------ buttons
 
@@ -304,7 +309,7 @@ class Conversations:
         if session.waiting == "check_in":  # the safety question comes first
             return [check_in_question(again=True)]
         if session.waiting == "after_crisis":
-            return [self.support.after_crisis_offer(again=True)]
+            return [self._support(person).after_crisis_offer(again=True)]
         turn = sessions.choose(flow, session, value, now=self.clock(), person=person)
         return self._advance(person, flow, turn)
 
@@ -324,7 +329,11 @@ class Conversations:
 
     def offer(self, person: Person) -> list[Reply]:
         name_part = f", {person.first_name}" if person.first_name else ""
-        flows = tuple(Choice(flow.id, flow.title) for flow in self.library)
+        organisation = self.organisation(person)
+        first = organisation.default_flow if organisation else self.library.default
+        # The first flow leads; the rest keep the library's order (sorted is stable).
+        listed = sorted(self.library, key=lambda flow: flow.id != first)
+        flows = tuple(Choice(flow.id, flow.title) for flow in listed)
         return [FlowOffer(messages.text("offer.greeting", name_part=name_part), flows)]
 
     def pause(self, person: Person) -> list[Reply]:
@@ -332,7 +341,7 @@ class Conversations:
         if session is None:
             return [Say(messages.text("session.nothing_active"))]
         self.store.save_session(person, replace(session, status="paused"))
-        closing = [self.support.closing()] if session.signposted else []
+        closing = [self._support(person).closing()] if session.signposted else []
         return [Say(messages.text("session.paused")), *closing]
 
     def resume(self, person: Person) -> list[Reply]:
@@ -350,7 +359,7 @@ class Conversations:
         if waiting:
             return [*replies, check_in_question(again=True)]
         if session.signposted:
-            replies.append(Say(self.signposts.reminder))
+            replies.append(Say(self._support(person).signposts.reminder))
         replies.append(sessions.ask(flow, session, now=self.clock(), person=person))
         return replies
 
@@ -359,7 +368,7 @@ class Conversations:
         if session is None:
             return [Say(messages.text("session.nothing_active"))]
         self.store.drop_session(person)
-        closing = [self.support.closing()] if session.signposted else []
+        closing = [self._support(person).closing()] if session.signposted else []
         return [Say(messages.text("session.stopped")), *closing]
 
     def safety_question_waiting(self, person: Person) -> bool:
@@ -367,7 +376,7 @@ class Conversations:
         session = self.store.load_session(person)
         if session is not None and session.status == "active" and session.waiting:
             return True
-        return self.support.check_in_waiting(person, session)
+        return self._support(person).check_in_waiting(person, session)
 
     def in_progress(self, person: Person) -> Unfinished | None:
         """The person's unfinished flow, active or paused, if any."""
@@ -399,19 +408,42 @@ class Conversations:
         now, recall = session.started_at, session.recall
         return list(sessions.start(flow, now=now, person=person, recall=recall).replies)
 
+    # ------------------------------------------------------------------ organisations
+
+    def organisation(self, person: Person) -> Organisation | None:
+        """The settings of the person's organisation, or None where only the defaults apply."""
+        return self.organisation_of(person) if self.organisation_of is not None else None
+
+    def supervisors_for(self, person: Person) -> tuple[Supervisor, ...]:
+        """The supervisor directory the person's organisation lists (or the default one)."""
+        return self._finishing(person).suggestions.supervisors
+
+    def _support(self, person: Person) -> Support:
+        organisation = self.organisation(person)
+        if organisation is None or organisation.signposts is self.support.signposts:
+            return self.support
+        return replace(self.support, signposts=organisation.signposts)
+
+    def _finishing(self, person: Person) -> Finishing:
+        organisation = self.organisation(person)
+        if organisation is None:
+            return self.finishing
+        suggestions = replace(self.suggestions, supervisors=organisation.supervisors)
+        return replace(self.finishing, support=self._support(person), suggestions=suggestions)
+
     # ------------------------------------------------------------------ internals
 
     def _advance(self, person: Person, flow: Flow, turn: Turn) -> list[Reply]:
         replies = list(turn.replies)
-        self.finishing.follow_up_choice(person, flow, turn.session)
+        self._finishing(person).follow_up_choice(person, flow, turn.session)
         if not turn.finished:
             self.store.save_session(person, turn.session)
             return replies
-        return replies + self.finishing.finish(person, flow, turn)
+        return replies + self._finishing(person).finish(person, flow, turn)
 
     def agenda(self, person: Person) -> str | None:
         """The leader's latest supervision agenda (for booking from the Home tab)."""
-        return self.finishing.agenda(person)
+        return self._finishing(person).agenda(person)
 
 
 def _storable(text: str) -> str:

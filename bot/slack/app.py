@@ -28,6 +28,7 @@ from bot.slack.listeners import (
     forget,
     home,
     messages,
+    organisation,
     private,
     safety_answers,
     weekly_actions,
@@ -36,6 +37,7 @@ from bot.slack.parts import Parts
 from bot.slack.serving import gate
 from bot.slack.serving.logs import bolt_logger
 from bot.slack.storage import SlackStore
+from bot.store.organisations import Organisations
 from bot.weekly.actions import WeeklyActions
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,11 @@ def build_app(
         clock=clock,
         app_id=gate.own_app_id(client, configured=settings.slack_app_id),
         weekly=weekly,
+        organisations=(
+            conversations.organisation_of
+            if isinstance(conversations.organisation_of, Organisations)
+            else None
+        ),
     )
     modules = (
         gate,
@@ -81,6 +88,7 @@ def build_app(
         forget,
         home,
         weekly_actions,
+        organisation,
     )
     for module in modules:
         module.register(app, parts)

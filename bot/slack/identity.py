@@ -28,6 +28,15 @@ def person(
     return Person(id=f"{workspace}:{user_id}", first_name=first_name, timezone=timezone)
 
 
+def workspace_of(who: Person) -> str | None:
+    """The organisation a person from `person` belongs to (enterprise id on Enterprise Grid,
+    else team id); None for anyone else (the terminal's people)."""
+    workspace, sep, user = who.id.partition(":")
+    if not sep or not user or workspace[:1] not in ("T", "E") or not workspace.isalnum():
+        return None
+    return workspace
+
+
 def person_in(
     context: BoltContext, *, first_name: str | None = None, timezone: str | None = None
 ) -> Person | None:

@@ -17,6 +17,7 @@ from bot.slack.delivery.poster import Poster
 from bot.slack.identity import person_in
 from bot.slack.locks import PersonLocks
 from bot.slack.storage import SlackStore
+from bot.store.organisations import Organisations
 from bot.weekly.actions import WeeklyActions
 
 
@@ -34,6 +35,8 @@ class Parts:
     app_id: str | None = None
     #: The weekly reminders (None: not offered, e.g. in tests of other parts).
     weekly: WeeklyActions | None = None
+    #: Each organisation's own settings (None: the server's defaults apply to everyone).
+    organisations: Organisations | None = None
 
     def person(self, context: BoltContext, *, greet: bool = False) -> Person | None:
         """The person behind a request, before the ack; with their first name and time zone
@@ -49,3 +52,9 @@ class Parts:
             return person
         profile = self.profiles.of(context.user_id)
         return replace(person, first_name=profile.first_name, timezone=profile.timezone)
+
+    def retention_days(self, person: Person | None) -> int:
+        """How long the person's reflections are kept: their organisation's period, if it set
+        a shorter one, else the server's."""
+        found = self.conversations.organisation(person) if person is not None else None
+        return found.retention_days if found is not None else self.settings.retention_days

@@ -235,3 +235,17 @@ def _seen_requests(conn: Connection) -> None:
         "CREATE TABLE seen_requests (digest text PRIMARY KEY, at timestamptz NOT NULL)",
         "CREATE INDEX seen_requests_by_time ON seen_requests (at)",
     )
+
+
+@MIGRATIONS(name="004_organisation_settings")
+def _organisation_settings(conn: Connection) -> None:
+    """What the SQLite store's migration 010 added: each organisation's own settings, sealed,
+    under a keyed digest of its id, and which pseudonyms belong to which organisation."""
+    _run(
+        conn,
+        "CREATE TABLE organisation_settings (organisation text NOT NULL, name text NOT NULL,"
+        " value bytea NOT NULL, updated_at text NOT NULL, PRIMARY KEY (organisation, name))",
+        "CREATE TABLE organisation_members (organisation text NOT NULL, pseudonym text NOT NULL,"
+        " PRIMARY KEY (organisation, pseudonym))",
+        "CREATE INDEX organisation_members_by_person ON organisation_members (pseudonym)",
+    )

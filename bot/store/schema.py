@@ -214,6 +214,21 @@ def _weekly_channels_keyed(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS(name="010_organisation_settings")
+def _organisation_settings(db: sqlite_utils.Database) -> None:
+    """Each organisation's own settings (bot.store.organisations): the organisation as a keyed
+    digest of its team or enterprise id, each setting's text sealed under the service key; and
+    which pseudonyms belong to which organisation, for its retention period."""
+    _run(
+        db,
+        "CREATE TABLE organisation_settings (organisation TEXT NOT NULL, name TEXT NOT NULL,"
+        " value BLOB NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (organisation, name))",
+        "CREATE TABLE organisation_members (organisation TEXT NOT NULL, pseudonym TEXT NOT NULL,"
+        " PRIMARY KEY (organisation, pseudonym))",
+        "CREATE INDEX organisation_members_by_person ON organisation_members (pseudonym)",
+    )
+
+
 def ensure_keys_schema(db: sqlite_utils.Database, *, schema: str) -> None:
     """The keys file's tables: its identity and the wrapped data keys."""
     _run(

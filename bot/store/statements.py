@@ -25,7 +25,14 @@ from bot.store.times import parse, stamp
 from bot.store.upgrade import SEALED
 
 #: The tables that hold a person's own rows, keyed by pseudonym (erased by `forget`).
-PERSON_TABLES = ("reflections", "sessions", "events", "notices", "preferences")
+PERSON_TABLES = (
+    "reflections",
+    "sessions",
+    "events",
+    "notices",
+    "preferences",
+    "organisation_members",
+)
 #: Ids read back at a time, well under the placeholders either database allows.
 _CHUNK = 500
 

@@ -21,20 +21,23 @@ from slack_sdk import WebClient
 from bot.engine.conversation import Conversations
 from bot.engine.flows import Flow
 from bot.engine.library import FlowLibrary
+from bot.engine.organisation import Organisation
 from bot.engine.people import Person
 from bot.engine.replies import Supervisor
 from bot.engine.signposts import Signposts, load_signposts
 from bot.engine.supervisor_suggestion import SuggestionPolicy
 from bot.engine.supervisors import load_directory
-from bot.runtime import build_weekly
+from bot.runtime import build_weekly, organisations_over
 from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.delivery.gateway import web_client
 from bot.slack.delivery.lanes import Lanes
 from bot.slack.delivery.names import Profiles
 from bot.slack.delivery.poster import Poster
+from bot.slack.identity import workspace_of
 from bot.slack.parts import Parts
 from bot.slack.serving.http import HttpServer
+from bot.store.organisations import Organisations
 from bot.store.sqlite import SqliteStore
 from bot.weekly.actions import WeeklyActions
 from tests.slack import payloads
@@ -108,12 +111,14 @@ def make_bot(
     weekly: bool = False,
     store: Any = None,
     timeout: float = 2,
+    organisations: bool = False,
     **settings: Any,
 ) -> Bot:
     """The one way tests build the Slack app: as `reflect run` does (the weekly reminders
     wired in by bot.runtime when `weekly`), over a real store, talking to `fake` with a
     client that does not really sleep between retries and gives up after `timeout`; on
-    `store` (default: a new SQLite file under tmp_path)."""
+    `store` (default: a new SQLite file under tmp_path). With `organisations`, each workspace's
+    own settings apply, wired as `reflect run` wires them."""
     config = settings_for(fake, **settings)
     store = store or SqliteStore.open(tmp_path / "reflect.db", secret=b"s" * 32)
     clock = (lambda: now) if now else (lambda: dt.datetime.now(dt.UTC))
@@ -123,6 +128,7 @@ def make_bot(
         signposts=signposts(),
         suggestions=SuggestionPolicy(supervisors=supervisors()),
         clock=clock,
+        organisation_of=_organisations(store, config) if organisations else None,
     )
     sleeps: list[float] = []
     client = web_client(settings=config, sleep=sleeps.append, backoff=0.001, timeout=timeout)
@@ -411,6 +417,23 @@ def make_parts(bot: Bot) -> Parts:
         lanes=bot.lanes,
         profiles=Profiles(client=client),
         clock=bot.conversations.clock,
+    )
+
+
+def _organisations(store: Any, config: Settings) -> Organisations:
+    flows = library()
+    defaults = Organisation(
+        signposts=signposts(),
+        supervisors=supervisors(),
+        default_flow=flows.default,
+        retention_days=config.retention_days,
+    )
+    return organisations_over(
+        store=store,
+        defaults=defaults,
+        flows=frozenset(flow.id for flow in flows),
+        workspace_of=workspace_of,
+        warn=lambda _: None,
     )
 
 

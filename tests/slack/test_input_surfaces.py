@@ -18,7 +18,10 @@ from typing import Any
 
 import pytest
 
+from bot.slack.services.organisation import FILE_ACTION, FILE_BLOCK
 from bot.slack.views import copy
+from bot.slack.views.organisation import EDIT_SUPERVISORS
+from tests.slack import payloads
 from tests.slack.harness import Bot, Leader
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +33,7 @@ TAKES_WORDS = {
     "messages.on_message": "direct message",
     "command.on_reflect": "/reflect TEXT",
     "private.on_submit": "the answer box of the Write privately modal",
+    "organisation.on_submit": "an admin's organisation settings windows (files, flow, days)",
 }
 
 #: Listeners whose payload carries no words a person wrote, and why.
@@ -52,6 +56,8 @@ NO_WORDS = {
     "weekly_actions.on_start": "a weekly nudge's button or select: a flow id",
     "weekly_actions.on_answer": "a weekly reminder's Not for me or Later button: its entry id",
     "weekly_actions.on_home_choice": "a Home-tab button: a channel id",
+    "organisation.on_click": "an admin's Home-tab button that opens a settings window",
+    "organisation.on_reset": "an admin's Home-tab button: back to the defaults",
 }
 
 #: What building a text input looks like in Block Kit, by model or by type name.
@@ -111,10 +117,20 @@ def _written_privately(sam: Leader) -> None:
     assert sam.writes_privately(CRISIS) is not None, "the modal opened"
 
 
+def _organisation_window(sam: Leader) -> None:
+    submission = payloads.view_submission(sam.user_id, callback_id=EDIT_SUPERVISORS)
+    box = {"type": "plain_text_input", "value": CRISIS}
+    submission["view"]["state"] = {"values": {FILE_BLOCK: {FILE_ACTION: box}}}
+    response = sam.slack.interact(submission)
+    sam.bot.settle()
+    assert response.json()["response_action"] == "errors"  # and nothing was kept
+
+
 SEND = {
     "messages.on_message": _direct_message,
     "command.on_reflect": _reflect_text,
     "private.on_submit": _written_privately,
+    "organisation.on_submit": _organisation_window,
 }
 
 

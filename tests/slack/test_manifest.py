@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -44,3 +45,52 @@ def test_the_app_has_what_issue_4_needs() -> None:
         features["slash_commands"][0]["url"],
     ):
         assert url.endswith("/slack/events")
+
+
+DISTRIBUTION = yaml.safe_load(
+    (Path(__file__).resolve().parents[2] / "manifest-distribution.yml").read_text()
+)
+
+
+def test_the_distribution_manifest_is_the_same_app_over_oauth_and_http_only() -> None:
+    """manifest-distribution.yml: what Slack's Marketplace needs (OAuth with a redirect URL, no
+    Socket Mode, token rotation, org-wide installs, uninstall events), and otherwise exactly
+    the app manifest.yml makes, so the two cannot drift apart."""
+    settings = DISTRIBUTION["settings"]
+    assert settings["socket_mode_enabled"] is False
+    assert settings["token_rotation_enabled"] is True
+    assert settings["org_deploy_enabled"] is True
+    redirects = DISTRIBUTION["oauth_config"]["redirect_urls"]
+    assert redirects and all(
+        url.startswith("https://") and url.endswith("/slack/oauth_redirect") for url in redirects
+    )
+    assert set(settings["event_subscriptions"]["bot_events"]) == {
+        "message.im",
+        "app_home_opened",
+        "app_uninstalled",
+        "tokens_revoked",
+    }
+    features = DISTRIBUTION["features"]
+    for url in (
+        settings["event_subscriptions"]["request_url"],
+        settings["interactivity"]["request_url"],
+        features["slash_commands"][0]["url"],
+    ):
+        assert url.startswith("https://") and url.endswith("/slack/events")
+    # Everything else is the single-workspace app's: the same scopes (still within the
+    # allowlist), features and words.
+    assert DISTRIBUTION["oauth_config"]["scopes"] == MANIFEST["oauth_config"]["scopes"]
+    assert features == MANIFEST["features"]
+    assert DISTRIBUTION["display_information"] == MANIFEST["display_information"]
+    assert settings["interactivity"] == MANIFEST["settings"]["interactivity"]
+    assert set(DISTRIBUTION) == set(MANIFEST)
+    assert set(DISTRIBUTION["oauth_config"]) == {"redirect_urls", "scopes"}
+    assert set(settings) == set(MANIFEST["settings"])
+
+
+def test_the_listing_words_fit_slacks_limits() -> None:
+    shown = DISTRIBUTION["display_information"]
+    assert len(shown["name"]) <= 35
+    assert len(shown["description"]) <= 140
+    assert 175 <= len(shown["long_description"]) <= 4000
+    assert re.fullmatch(r"#[0-9a-fA-F]{6}", shown["background_color"])

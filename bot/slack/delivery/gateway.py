@@ -35,6 +35,8 @@ class SlackProfile:
     deleted: bool = False
     is_bot: bool = False
     is_admin: bool = False
+    #: An admin or owner of the whole Enterprise Grid organisation.
+    is_org_admin: bool = False
 
 
 def api_base_url(url: str) -> str:
@@ -78,10 +80,12 @@ def look_up(client: WebClient, user: str) -> SlackProfile:
     """users.info, read. Slack's errors are raised as slack_sdk raises them."""
     data = client.users_info(user=user).get("user") or {}
     first = str((data.get("profile") or {}).get("first_name") or "").strip()
+    grid = data.get("enterprise_user") or {}
     return SlackProfile(
         first_name=first or None,
         tz=data.get("tz") or None,
         deleted=bool(data.get("deleted")),
         is_bot=bool(data.get("is_bot") or data.get("is_app_user")) or user == "USLACKBOT",
         is_admin=bool(data.get("is_admin") or data.get("is_owner") or data.get("is_primary_owner")),
+        is_org_admin=bool(grid.get("is_admin") or grid.get("is_owner")),
     )

@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 class Profile:
     first_name: str | None = None
     timezone: str | None = None
+    #: A workspace admin or owner; and of the whole Enterprise Grid organisation.
+    is_admin: bool = False
+    is_org_admin: bool = False
 
 
 class Profiles:
@@ -59,4 +62,14 @@ class Profiles:
         except (SlackClientError, OSError) as error:
             log.info("no profile: %s", type(error).__name__)
             return None
-        return Profile(first_name=found.first_name, timezone=found.tz)
+        return Profile(
+            first_name=found.first_name,
+            timezone=found.tz,
+            is_admin=found.is_admin,
+            is_org_admin=found.is_org_admin,
+        )
+
+    def fresh(self, user_id: str) -> Profile | None:
+        """Looked up now, not from memory (e.g. whether someone is still an admin); None when
+        Slack does not answer."""
+        return self._look_up(user_id)

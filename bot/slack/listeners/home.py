@@ -32,14 +32,18 @@ def register(app: App, parts: Parts) -> None:
     @app.action(READ_AGREEMENT)
     def on_agreement(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         trigger_id = str(body.get("trigger_id") or "")
-        view = agreement_view(parts)
+
+        def then(person: Person, _: None) -> Job:
+            view = agreement_view(parts, person)
+            return lambda: parts.delivery.open_view(trigger_id=trigger_id, view=view)
+
         respond(
             parts,
             ack=ack,
             context=context,
             guard=lambda _: bool(trigger_id),
             engine=lambda _: None,
-            then=lambda *_: lambda: parts.delivery.open_view(trigger_id=trigger_id, view=view),
+            then=then,
             transaction=False,
         )
 

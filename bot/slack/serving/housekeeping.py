@@ -1,4 +1,5 @@
-"""Daily housekeeping inside `reflect run`: reflections past the retention period are purged."""
+"""Daily housekeeping inside `reflect run`: reflections past the retention period are purged,
+and those past an organisation's own shorter period (`shorter`)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,11 @@ class Housekeeping:
         retention_days: int,
         clock: Callable[[], dt.datetime],
         every: dt.timedelta = dt.timedelta(days=1),
+        shorter: Callable[[dt.datetime], int] | None = None,
     ) -> None:
         self.store = store
+        #: Purges what is past an organisation's own, shorter retention (given now).
+        self.shorter = shorter
         self.retention = dt.timedelta(days=retention_days)
         self.clock = clock
         self.every = every
@@ -32,7 +36,10 @@ class Housekeeping:
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> int:
-        purged = self.store.purge(older_than=self.clock() - self.retention)
+        now = self.clock()
+        purged = self.store.purge(older_than=now - self.retention)
+        if self.shorter is not None:
+            purged += self.shorter(now)
         log.info("housekeeping: %d reflection(s) past retention purged", purged)
         return purged
 

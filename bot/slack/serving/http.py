@@ -6,7 +6,8 @@ POST /slack/events: the body may be at most `MAX_BODY` bytes (Slack's payloads a
 before a byte of the body is read, and a chunked body is cut off with 413 as soon as it grows
 past the cap. Then the signature is checked on the raw body (a missing, malformed, wrong or
 stale signature or timestamp: 401, and the body is neither parsed nor logged); then Bolt
-handles it (a body it cannot read: 400). GET /healthz answers 200 once the app is ready.
+handles it (a body it cannot read: 400). GET /healthz answers 200 once the app is ready. The
+public pages (install, privacy notice, support: bot.slack.pages) answer GET and HEAD.
 
 Why waitress, with two additions: waitress reads requests asynchronously on one thread, so a
 slow client costs a socket, never a worker thread; it refuses oversized bodies from
@@ -39,7 +40,7 @@ import io
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
@@ -48,6 +49,8 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
+
+from bot.slack.pages.render import HEADERS as PAGE_HEADERS
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +78,16 @@ EVICTION_NOTICE_EVERY = 60.0
 
 
 def wsgi_app(
-    *, app: App, signing_secret: str | None, ready: Callable[[], bool] = lambda: True
+    *,
+    app: App,
+    signing_secret: str | None,
+    ready: Callable[[], bool] = lambda: True,
+    pages: Mapping[str, str] | None = None,
 ) -> WSGIApplication:
+    """`pages`: the public pages (bot.slack.pages), HTML by path, answered to GET and HEAD."""
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
     secret = signing_secret.encode() if signing_secret else None
+    public = {path: page.encode() for path, page in (pages or {}).items()}
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
@@ -86,6 +95,9 @@ def wsgi_app(
             healthy = ready()
             status = "200 OK" if healthy else "503 Service Unavailable"
             return _plain(start_response, status, "ok" if healthy else "starting")
+        if path in public and method in ("GET", "HEAD"):
+            start_response("200 OK", [*PAGE_HEADERS, ("Content-Length", str(len(public[path])))])
+            return [b""] if method == "HEAD" else [public[path]]
         if path != EVENTS_PATH or method != "POST":
             return _plain(start_response, "404 Not Found", "not found")
         try:
@@ -222,10 +234,11 @@ class HttpServer:
         idle_timeout: int = IDLE_TIMEOUT,
         connection_limit: int = CONNECTION_LIMIT,
         grace: float = 5.0,
+        pages: Mapping[str, str] | None = None,
     ) -> None:
         """`signing_secret` lets bad signatures be refused before Bolt reads the body; without
-        it Bolt checks (with the secret the app was built with)."""
-        application = wsgi_app(app=app, signing_secret=signing_secret, ready=ready)
+        it Bolt checks (with the secret the app was built with). `pages`: the public pages."""
+        application = wsgi_app(app=app, signing_secret=signing_secret, ready=ready, pages=pages)
         self._map: dict[int, Any] = {}
         self._server: Any = _BoundedServer(
             application,

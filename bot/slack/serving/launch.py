@@ -19,10 +19,12 @@ from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.delivery.gateway import web_client
 from bot.slack.delivery.lanes import Lanes
+from bot.slack.pages.render import PageFacts, pages
 from bot.slack.serving.housekeeping import Housekeeping
 from bot.slack.serving.http import HttpServer
 from bot.slack.serving.socket import SocketModeRunner
 from bot.store import Store
+from bot.store.organisations import OrganisationSettings
 from bot.weekly.actions import WeeklyActions
 
 log = logging.getLogger(__name__)
@@ -60,7 +62,15 @@ def serve(
         lanes=lanes,
         weekly=weekly,
     )
-    housekeeping = Housekeeping(store=store, retention_days=settings.retention_days, clock=utcnow)
+    organisations = OrganisationSettings(store)
+    housekeeping = Housekeeping(
+        store=store,
+        retention_days=settings.retention_days,
+        clock=utcnow,
+        shorter=lambda now: organisations.purge_shorter(
+            now=now, longest_days=settings.retention_days
+        ),
+    )
     housekeeping.start()
     for task in background:
         task.start()
@@ -71,6 +81,7 @@ def serve(
                 host=host or settings.http_host,
                 port=port,
                 signing_secret=settings.slack_signing_secret,
+                pages=public_pages(settings, conversations),
             )
             _serve_http(app_server=server, stop=stop)
         else:
@@ -89,6 +100,19 @@ def serve(
         lanes.close()
 
 
+def public_pages(settings: Settings, conversations: Conversations) -> dict[str, str]:
+    """The install page, privacy notice and support page, from the server's settings."""
+    return pages(
+        PageFacts(
+            retention_days=settings.retention_days,
+            min_group_size=settings.min_group_size,
+            signposts=conversations.signposts,
+            operator=settings.operator_name,
+            support_contact=settings.support_contact,
+        )
+    )
+
+
 def _serve_http(*, app_server: HttpServer, stop: threading.Event) -> None:
     def stop_when_told() -> None:
         stop.wait()
@@ -96,7 +120,8 @@ def _serve_http(*, app_server: HttpServer, stop: threading.Event) -> None:
 
     threading.Thread(target=stop_when_told, name="reflect-http-stop", daemon=True).start()
     log.info(
-        "serving Slack requests on %s port %d (POST /slack/events, GET /healthz)",
+        "serving Slack requests on %s port %d (POST /slack/events, GET /healthz, and the"
+        " public pages /, /privacy, /support)",
         app_server.host,
         app_server.port,
     )

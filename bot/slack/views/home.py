@@ -31,6 +31,7 @@ from bot.slack.views.booking import supervisor_blocks
 from bot.slack.views.fitting import HEADER_TEXT, MODAL_TITLE, VIEW_BLOCKS, shorten, within_view
 from bot.slack.views.mrkdwn import escape, markdown, plain, sections
 from bot.slack.views.notices import READ_AGREEMENT
+from bot.slack.views.organisation import admin_section
 
 RECENT = 10
 #: The Home tab's button that switches follow-up from last time on or off.
@@ -56,10 +57,11 @@ def home_view(parts: Parts, person: Person, *, weekly: WeeklySection | None = No
     ]
     recent = _recent(parts.store.reflections(person, limit=RECENT), titles=titles)
     privacy_text = copy.text(
-        "home.privacy", min_group=parts.settings.min_group_size, days=parts.settings.retention_days
+        "home.privacy", min_group=parts.settings.min_group_size, days=parts.retention_days(person)
     )
     agreement = ButtonElement(text=copy.text("agreement.read"), action_id=READ_AGREEMENT)
     bottom: list[Block] = [
+        *admin_section(parts, person),
         *_access_log(parts, person),
         DividerBlock(),
         HeaderBlock(text=plain(copy.text("home.privacy_heading"))),
@@ -104,7 +106,7 @@ _ACCESS_WORDS = {"export": "home.access_export", "erase": "home.access_erase"}
 def booking_section(parts: Parts, person: Person) -> list[Block]:
     """ "Book a supervisor": the directory, with the person's latest supervision agenda in
     any booking email. Always shown; says so plainly when nobody is listed."""
-    supervisors = parts.conversations.suggestions.supervisors
+    supervisors = parts.conversations.supervisors_for(person)
     blocks: list[Block] = [HeaderBlock(text=plain(copy.text("home.booking_heading")))]
     if not supervisors:
         return [*blocks, *sections(copy.text("home.booking_none"))]

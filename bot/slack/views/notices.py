@@ -23,10 +23,10 @@ TYPED_IN_DM = "typed_in_dm"
 READ_AGREEMENT = "read_agreement"
 
 
-def agreement_blocks(parts: Parts) -> list[Block]:
+def agreement_blocks(parts: Parts, person: Person | None = None) -> list[Block]:
     body = copy.text(
         "agreement.body",
-        days=parts.settings.retention_days,
+        days=parts.retention_days(person),
         min_group=parts.settings.min_group_size,
     )
     return [
@@ -36,12 +36,12 @@ def agreement_blocks(parts: Parts) -> list[Block]:
     ]
 
 
-def agreement_view(parts: Parts) -> View:
+def agreement_view(parts: Parts, person: Person | None = None) -> View:
     return View(
         type="modal",
         title=plain(shorten(copy.text("agreement.title"), limit=MODAL_TITLE)),
         close=plain(copy.text("home.close")),
-        blocks=agreement_blocks(parts)[:-1],
+        blocks=agreement_blocks(parts, person)[:-1],
     )
 
 
@@ -50,7 +50,9 @@ def first_posts(parts: Parts, person: Person, *, typed_answer: bool = False) -> 
     writing transaction, so a notice is marked shown only with the rest of the request."""
     posts: list[Post] = []
     if parts.store.first_time(person, AGREEMENT):
-        posts.append(Post(text=copy.text("agreement.title"), blocks=tuple(agreement_blocks(parts))))
+        posts.append(
+            Post(text=copy.text("agreement.title"), blocks=tuple(agreement_blocks(parts, person)))
+        )
     if typed_answer and parts.store.first_time(person, TYPED_IN_DM):
         notice = copy.text("typed.notice")
         posts.append(Post(text=copy.text("fallback.message"), blocks=tuple(sections(notice))))
