@@ -28,6 +28,8 @@ from __future__ import annotations
 import json
 import math
 import threading
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -77,7 +79,7 @@ class Head:
     """A linear model over word pieces: a score per piece (index = the piece's id), a bias and
     a threshold; with (optionally) the head for someone else at risk."""
 
-    pieces: tuple[int, ...]
+    pieces: Sequence[int]
     bias: float
     threshold: float
     others: Head | None = None
@@ -95,7 +97,7 @@ class Head:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, size: int) -> Head:
-        pieces = tuple(int(v) for v in data["pieces"])
+        pieces = array("i", data["pieces"])  # 4 bytes a piece, not a Python int each
         if len(pieces) != size:
             raise SecondStageUnavailable(
                 f"{HEAD_FILE.name} has {len(pieces)} word piece scores for {size} word pieces"
@@ -113,7 +115,7 @@ class Head:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             return cls.from_dict(data, size=size)
-        except (OSError, ValueError, KeyError, TypeError) as error:
+        except (OSError, ValueError, KeyError, TypeError, OverflowError) as error:
             raise SecondStageUnavailable(f"{path.name} cannot be read: {error}") from error
 
 
