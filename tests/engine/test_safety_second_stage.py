@@ -1,14 +1,15 @@
-"""The safety screen's optional second stage (bot/engine/safety/second_stage.py).
+"""The safety screen's second stage (bot/engine/safety/second_stage.py).
 
-The tokeniser is plain Python and always tested. The model tests need the `model` extra
-(installed with the dev extras); the model is loaded once for the whole session. What the
-second stage may do is asserted, not how well it does it: its figures on the held-out split
-come from `python -m bench.safety_screen` (BENCHMARKS.md).
+The tokeniser and the word piece heads are plain Python and always tested. Checking the heads
+against the sentence model they were built from needs the `model` extra (installed with the
+dev extras). What the second stage may do is asserted, not how well it does it: its figures on
+the held-out split come from `python -m bench.safety_screen` (BENCHMARKS.md).
 """
 
 from __future__ import annotations
 
 import json
+import statistics
 from pathlib import Path
 
 import pytest
@@ -27,8 +28,7 @@ def vocab() -> WordPiece:
 @pytest.fixture(scope="session")
 def stage() -> second_stage.SecondStage:
     loaded = second_stage.load()
-    if loaded is None:
-        pytest.skip(f"the model extra is not installed: {second_stage.unavailable_reason()}")
+    assert loaded is not None, second_stage.unavailable_reason()  # the head file is in the repo
     return loaded
 
 
@@ -55,17 +55,35 @@ def test_long_text_is_cut_to_what_the_model_reads(vocab: WordPiece) -> None:
 # ---------------------------------------------------------------------- the head
 
 
-def test_the_head_is_small_and_says_how_it_was_chosen() -> None:
+def test_the_head_is_small_and_says_how_it_was_chosen(vocab: WordPiece) -> None:
     data = json.loads(second_stage.HEAD_FILE.read_text(encoding="utf-8"))
-    assert second_stage.HEAD_FILE.stat().st_size < 2_000_000
-    assert len(data["weights"]) == 384
+    assert second_stage.HEAD_FILE.stat().st_size < 1_000_000
+    assert len(data["pieces"]) == len(vocab.ids)
     assert data["trained_on"] == "tests/engine/safety_corpus/train.yaml"
     assert data["model_sha256"] == second_stage.MODEL_SHA256
-    assert 0 < data["threshold"] < 1
+    assert data["scale"] == second_stage.SCALE
+    assert 0 < data["threshold"] < 1 and data["c"] in safety_head.CS
     assert data["cross_validation"]["flagged_that_should_not_be"] <= data["budget"]
     others = data["others"]
-    assert len(others["weights"]) == 384 and 0 < others["threshold"] < 1
+    assert len(others["pieces"]) == len(vocab.ids) and 0 < others["threshold"] < 1
     assert others["cross_validation"]["flagged_that_should_not_be"] <= others["budget"]
+
+
+def test_a_message_scores_the_sum_of_its_pieces_over_the_root_of_their_number() -> None:
+    head = second_stage.Head((20_000, -10_000, 0, 30_000), bias=-1.0, threshold=0.5)
+    assert head.logit([]) == -1.0
+    assert head.logit([0, 3]) == pytest.approx((2.0 + 3.0) / 2**0.5 - 1.0)
+    assert head.logit([1, 1, 1, 1]) == pytest.approx(-4.0 / 2 - 1.0)
+    assert 0.0 < head.score([1] * 50) < head.score([0]) < 1.0
+
+
+def test_an_unreadable_head_file_is_a_clear_reason(tmp_path: Path) -> None:
+    broken = tmp_path / "second_stage.json"
+    broken.write_text('{"pieces": [1, 2], "bias": 0, "threshold": 0.5}', encoding="utf-8")
+    with pytest.raises(second_stage.SecondStageUnavailable, match="2 word piece scores"):
+        second_stage.Head.load(broken, size=30522)
+    with pytest.raises(second_stage.SecondStageUnavailable, match="cannot be read"):
+        second_stage.Head.load(tmp_path / "missing.json", size=30522)
 
 
 def test_the_threshold_lets_through_no_more_than_the_budget() -> None:
@@ -116,7 +134,7 @@ def test_a_different_model_file_is_refused(tmp_path: Path, monkeypatch: pytest.M
     other.write_bytes(b"not the model")
     monkeypatch.setattr(second_stage, "model_path", lambda: other)
     with pytest.raises(second_stage.SecondStageUnavailable, match="not the file"):
-        second_stage.SecondStage()
+        safety_head.piece_vectors()
 
 
 # ---------------------------------------------------------------------- with the model
@@ -155,20 +173,35 @@ def test_a_paraphrase_from_the_training_split_scores_above_ordinary_talk(
     stage: second_stage.SecondStage,
 ) -> None:
     messages = safety_screen.load_messages(safety_screen.SPLITS["train"])
-    risk = [m.text for m in messages if m.label == "risk"][:40]
-    ordinary = [m.text for m in messages if m.kind == "ordinary_plain"][:40]
-    mean = lambda texts: sum(stage.score(t) for t in texts) / len(texts)  # noqa: E731
-    assert mean(risk) > stage.head.threshold > mean(ordinary)
+    risk = [stage.score(m.text) for m in messages if m.label == "risk"]
+    ordinary = [stage.score(m.text) for m in messages if m.kind == "ordinary_plain"]
+    assert statistics.median(risk) > stage.head.threshold > statistics.median(ordinary)
 
 
-def test_sentence_vectors_are_unit_length_and_the_same_each_time(
+def test_scores_are_the_same_each_time_and_between_0_and_1(
     stage: second_stage.SecondStage,
 ) -> None:
+    first = stage.score("Long shift. Rota fell apart.")
+    assert first == stage.score("Long shift. Rota fell apart.")
+    assert 0.0 <= stage.score("") <= 1.0 and 0.0 <= first <= 1.0
+
+
+def test_the_word_piece_scores_are_the_sentence_models_read_through_the_head(
+    stage: second_stage.SecondStage,
+) -> None:
+    """The committed table is what the installed sentence model gives: the model's vectors of
+    a sample of word pieces, regressed on their committed scores, fit them almost exactly."""
     np = pytest.importorskip("numpy")
-    first = stage.embed("Long shift. Rota fell apart.")
-    assert abs(float(np.linalg.norm(first)) - 1.0) < 1e-4
-    assert np.allclose(first, stage.embed("Long shift. Rota fell apart."))
-    assert 0.0 <= stage.score("") <= 1.0
+    pytest.importorskip("onnxruntime")
+    sample = list(range(1000, len(stage.head.pieces), 47))
+    vectors = safety_head.piece_vectors(sample)
+    scores = np.asarray(stage.head.pieces, dtype=np.float64)[sample] / second_stage.SCALE
+    design = np.hstack([vectors, np.ones((len(sample), 1))])
+    solved, *_ = np.linalg.lstsq(design, scores, rcond=None)
+    assert float(np.abs(design @ solved - scores).max()) < 1e-3
+    shuffled = np.random.default_rng(0).permutation(scores)
+    solved, *_ = np.linalg.lstsq(design, shuffled, rcond=None)
+    assert float(np.abs(design @ solved - shuffled).max()) > 0.1
 
 
 @pytest.mark.bench
@@ -179,4 +212,5 @@ def test_retraining_from_the_training_split_gives_the_committed_head(
     retrained = safety_head.train(write=False)
     assert retrained["train_sha256"] == committed["train_sha256"], "train.yaml changed: retrain"
     assert retrained["threshold"] == pytest.approx(committed["threshold"], abs=1e-4)
-    assert retrained["weights"] == pytest.approx(committed["weights"], abs=1e-4)
+    assert retrained["pieces"] == pytest.approx(committed["pieces"], abs=2)
+    assert retrained["others"]["pieces"] == pytest.approx(committed["others"]["pieces"], abs=2)

