@@ -150,6 +150,10 @@ class PostgresStore:
     def __exit__(self, *_: object) -> None:
         self.close()
 
+    def ping(self) -> None:
+        """Check that the data and keys databases answer (for /healthz); StoreError if not."""
+        self._db.ping()
+
     def reading(self) -> AbstractContextManager[Connection]:
         """A read-only transaction on the data database, for modules keeping tables here."""
         return self._db.reading()
