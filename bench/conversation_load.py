@@ -200,39 +200,6 @@ def _replies(
 # ---------------------------------------------------------------------- processes
 
 
-@contextlib.contextmanager
-def _timed_slack(*, users: int) -> Iterator[str]:
-    with _child(["-m", "bench.timed_slack", "--users", str(users)]) as first_line:
-        yield first_line
-
-
-@contextlib.contextmanager
-def _child(args: list[str]) -> Iterator[str]:
-    """A helper process that prints one line when ready and stops when its stdin closes."""
-    process = subprocess.Popen(
-        [sys.executable, *args],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        cwd=processes.ROOT,
-        env=processes.python_env(),
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline().strip()
-        if not line:
-            raise RuntimeError(f"{args[1]} did not start")
-        yield line
-    finally:
-        if process.stdin is not None:
-            process.stdin.close()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def _posts(slack_url: str) -> list[tuple[str, float, list[str]]]:
     answer = httpx.post(slack_url + "bench.posts", data={"token": "xoxb-bench"}, timeout=30)
     return [(str(c), float(t), list(ids)) for c, t, ids in answer.json()["posts"]]
@@ -266,7 +233,7 @@ def _setup(
             started.append(process)
             processes.wait_ready(f"http://127.0.0.1:{port}", process=process)
             backends.append(f"127.0.0.1:{port}")
-        with _child(["-m", "bench.round_robin", *backends]) as port_line:
+        with processes.helper(["-m", "bench.round_robin", *backends]) as port_line:
             yield f"http://127.0.0.1:{int(port_line)}"
     finally:
         for process in started:
@@ -304,7 +271,10 @@ def run(
     }
     try:
         with contextlib.ExitStack() as stack:
-            slack_url = stack.enter_context(_timed_slack(users=leaders * blocks * len(SETUPS)))
+            users = str(leaders * blocks * len(SETUPS))
+            slack_url = stack.enter_context(
+                processes.helper(["-m", "bench.timed_slack", "--users", users])
+            )
             urls = {}
             for index, setup in enumerate(SETUPS):
                 print(f"  conversations: starting {setup.name}", flush=True)

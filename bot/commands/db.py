@@ -91,15 +91,17 @@ def copy(source: Path | None, dry_run: bool, leave_behind: tuple[str, ...]) -> N
     valid and every reflection stays readable.
 
     \b
-    Copied: sessions, reflections and their answers, events, preferences, one-time notices,
-    the access log, the weekly reminders' tables (where PostgreSQL has them), Slack event and
-    request ids still within their windows, and the data keys.
+    Copied: sessions, reflections and their answers, events, preferences,
+    one-time notices, the access log, the weekly reminders' tables (where
+    PostgreSQL has them), Slack event and request ids still within their
+    windows, and the data keys.
 
     \b
     1. Stop the bot (what it writes during the copy would stay behind).
-    2. Create two empty PostgreSQL databases (e.g. reflect and reflect_keys) and set both URLs.
+    2. Create two empty PostgreSQL databases (e.g. reflect, reflect_keys)
+       and set both URLs.
     3. reflect db copy --dry-run, then reflect db copy.
-    4. Start the bot on PostgreSQL; keep the SQLite files (both) as a backup for a while.
+    4. Start the bot on PostgreSQL; keep both SQLite files as a backup.
 
     The PostgreSQL databases are migrated first; if they already hold data the copy is
     refused. It is one transaction per database: if it fails, run it again. The SQLite files
