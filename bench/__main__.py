@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             sections.append((safety_screen.SECTION, safety_screen.section()))
         if "conversations" in only:
             print("conversation load over processes", flush=True)
-            conversation_seconds = min(seconds, 6.0) if args.quick else seconds
+            conversation_seconds = 15.0 if args.quick else seconds  # a typed answer a round
             sections.append(
                 (
                     conversation_load.SECTION,

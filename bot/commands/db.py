@@ -124,8 +124,13 @@ def copy(source: Path | None, dry_run: bool, leave_behind: tuple[str, ...]) -> N
             f"No secret key: set REFLECT_SECRET_KEY (or put secret.key in {settings.data_dir}) "
             f"to the secret {path} was made with."
         )
-    from bot.store.copying import copy_to_postgres, sqlite_source  # psycopg is needed only here
-    from bot.store.pg_database import PgDatabases
+    try:  # psycopg is needed only for PostgreSQL
+        from bot.store.copying import copy_to_postgres, sqlite_source
+        from bot.store.pg_database import PgDatabases
+    except ImportError:
+        raise click.ClickException(
+            "psycopg is not installed: pip install 'reflect-bot[postgres]'."
+        ) from None
 
     secret, _ = load_or_create_secret(settings)
     click.echo(f"Copying SQLite {path} into {migration.where(settings)}" + (" (dry run)" * dry_run))
