@@ -27,21 +27,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from bench import load, processes, report
+from bench import ack_latency, load, processes, report
+from bench.conversation_setups import SETUPS, complaints, posts, started
 from tests import pg_server
 from tests.slack.signing import signed_headers
 
@@ -54,20 +51,6 @@ SETTLE_SECONDS = 3.0
 #: The script position of the typed answer that is timed, and the step the bot asks next.
 ANSWER_AT, ASKED_NEXT = 2, "weight"
 SECTION = "7. Conversation load over processes (PostgreSQL)"
-
-
-@dataclass(frozen=True)
-class Setup:
-    name: str
-    processes: int
-    postgres: bool
-
-
-SETUPS = (
-    Setup("1 process, SQLite", 1, False),
-    Setup("1 process, PostgreSQL", 1, True),
-    Setup("3 processes, PostgreSQL", 3, True),
-)
 
 
 @dataclass
@@ -197,65 +180,6 @@ def _replies(
     return waits, unanswered
 
 
-# ---------------------------------------------------------------------- processes
-
-
-def _posts(slack_url: str) -> list[tuple[str, float, list[str]]]:
-    answer = httpx.post(slack_url + "bench.posts", data={"token": "xoxb-bench"}, timeout=30)
-    return [(str(c), float(t), list(ids)) for c, t, ids in answer.json()["posts"]]
-
-
-@contextlib.contextmanager
-def _setup(
-    setup: Setup, *, slack_url: str, folder: Path, database: tuple[str, str] | None
-) -> Iterator[str]:
-    """The setup's bot processes and their balancer; yields the balancer's URL."""
-    extra = {}
-    if database is not None:
-        extra = {"REFLECT_DATABASE_URL": database[0], "REFLECT_KEYS_DATABASE_URL": database[1]}
-    started: list[subprocess.Popen[bytes]] = []
-    try:
-        backends = []
-        for number in range(setup.processes):
-            own = folder / f"process-{number + 1}"
-            own.mkdir(parents=True)
-            env = processes.bot_env(slack_url=slack_url, folder=own, **extra)
-            if number == 0 and database is not None:  # as the README says: migrate first
-                subprocess.run(
-                    [str(processes.BIN / "reflect"), "db", "migrate"],
-                    cwd=own,
-                    env=env,
-                    check=True,
-                    capture_output=True,
-                )
-            port = processes.free_port()
-            process = processes.start_reflect(port=port, env=env, folder=own)
-            started.append(process)
-            processes.wait_ready(f"http://127.0.0.1:{port}", process=process)
-            backends.append(f"127.0.0.1:{port}")
-        with processes.helper(["-m", "bench.round_robin", *backends]) as port_line:
-            yield f"http://127.0.0.1:{int(port_line)}"
-    finally:
-        for process in started:
-            code = processes.stop(process)
-            if code not in (0, -15):
-                print(f"  {setup.name}: a process exited with {code}", flush=True)
-
-
-_EXPECTED = re.compile(r"weekly reminders are off|chat\.update: message_not_found")
-
-
-def _complaints(folder: Path) -> list[str]:
-    found = []
-    for log in sorted(folder.glob("process-*/reflect.log")):
-        for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
-            if (" WARNING " in line or " ERROR " in line or "Traceback" in line) and not (
-                _EXPECTED.search(line)
-            ):
-                found.append(line)
-    return found
-
-
 def run(
     *, seconds: float, rate: float = RATE, leaders: int = LEADERS, rounds: int = ROUNDS
 ) -> list[Run]:
@@ -279,7 +203,7 @@ def run(
             for index, setup in enumerate(SETUPS):
                 print(f"  conversations: starting {setup.name}", flush=True)
                 urls[setup.name] = stack.enter_context(
-                    _setup(
+                    started(
                         setup,
                         slack_url=slack_url,
                         folder=folder / f"setup-{index}",
@@ -310,10 +234,10 @@ def run(
                         )
                     )
                     time.sleep(SETTLE_SECONDS)
-                    waits, unanswered = _replies(done.answers, _posts(slack_url))
+                    waits, unanswered = _replies(done.answers, posts(slack_url))
                     _add(runs[setup.name], done, waits, unanswered)
         for index, setup in enumerate(SETUPS):
-            runs[setup.name].complaints = _complaints(folder / f"setup-{index}")
+            runs[setup.name].complaints = complaints(folder / f"setup-{index}")
     finally:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
@@ -391,7 +315,7 @@ def markdown(runs: list[Run], *, seconds: float, rate: float = RATE, leaders: in
         + table
         + "\n\nEach round's p99 (ack / DM to reply), in the order run: "
         + per_round
-        + f". Load average when the measurement ended: {_load_average()}. "
+        + f". Load average when the measurement ended: {ack_latency.load_average()}. "
         "Warnings or errors the bot processes logged (besides the expected notice that weekly "
         f"reminders are off on PostgreSQL): {complaints}.\n\n"
         "The PostgreSQL server is the test suite's throwaway one (fsync off, in /dev/shm when "
@@ -403,29 +327,6 @@ def markdown(runs: list[Run], *, seconds: float, rate: float = RATE, leaders: in
         "So this shows what spreading a conversation over processes costs and that every "
         "reply still arrives, not the capacity more machines would add."
     )
-
-
-def _load_average() -> str:
-    one, five, _ = os.getloadavg()
-    return f"{one:.2f} (1 min), {five:.2f} (5 min)"
-
-
-def update(path: Path, body: str) -> None:
-    """Put this section into BENCHMARKS.md in place (replacing an earlier one, or before the
-    notes), leaving the other sections as they are."""
-    text = path.read_text(encoding="utf-8")
-    heading = f"## {SECTION}"
-    block = f"{heading}\n\n{body}\n"
-    if heading in text:
-        before, rest = text.split(heading, 1)
-        following = rest.split("\n## ", 1)
-        text = before + block + ("\n## " + following[1] if len(following) > 1 else "")
-    elif "\n## Notes" in text:
-        before, notes = text.split("\n## Notes", 1)
-        text = before.rstrip("\n") + "\n\n" + block + "\n## Notes" + notes
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    path.write_text(text, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -444,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     body = markdown(runs, seconds=args.seconds, rate=args.rate, leaders=args.leaders)
     body += f"\n\nProduced by `{command.strip()}`."
     if args.update:
-        update(args.update, body)
+        report.put_section(args.update, SECTION, body)
         print(f"updated {args.update}")
     else:
         print(body)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench import conversation_load
+from bench import conversation_load, report
 
 
 def test_the_reply_is_the_first_post_asking_the_next_step_after_the_answer() -> None:
@@ -38,8 +38,8 @@ def test_each_round_of_the_script_has_fresh_event_ids() -> None:
 def test_the_section_replaces_its_earlier_self_only(tmp_path: Path) -> None:
     path = tmp_path / "BENCHMARKS.md"
     path.write_text("# Benchmarks\n\n## 6. Other\n\nkept\n\n## Notes\n\nnotes\n", encoding="utf-8")
-    conversation_load.update(path, "first figures")
-    conversation_load.update(path, "second figures")
+    report.put_section(path, conversation_load.SECTION, "first figures")
+    report.put_section(path, conversation_load.SECTION, "second figures")
     text = path.read_text(encoding="utf-8")
     assert "first figures" not in text and text.count(conversation_load.SECTION) == 1
     assert text.index("kept") < text.index("second figures") < text.index("## Notes")
