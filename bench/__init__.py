@@ -14,6 +14,11 @@ One module per measurement:
 - `hostile`: the worst redaction and safety-screen time on 50,000-character pathological
   inputs, another leader's ack latency while one types pathological answers, oversized POSTs
   (answer and memory) and /healthz under 120 slow clients.
+- `conversation_load`: a short leader's script spread over three `reflect run --http`
+  processes on PostgreSQL behind a round-robin balancer (`round_robin`), against one process on
+  SQLite and one on PostgreSQL: p99 ack and the time from a DM to the bot's reply, read from a
+  fake Slack that notes when each message arrives (`timed_slack`); the setups'
+  processes in `conversation_setups`;
 - `safety_screen`: the safety screen on the held-out corpus (recall, false alarms, answers to
   others at risk, time per message, memory); it also runs alone on any labelled set.
 

@@ -5,6 +5,7 @@
     python -m bench --seconds 10    # ack latency for 10 s per server (or REFLECT_BENCH_SECONDS)
     python -m bench --only ack,engine --out /tmp/b.md
     python -m bench --notes-only    # after editing bench/notes.md: no measuring
+    python -m bench.conversation_load --update BENCHMARKS.md  # only the processes section
     python -m bench.safety_screen --update BENCHMARKS.md   # only the safety screen's section
 
 Run it on a quiet machine: the figures are only as good as the machine is idle.
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from bench import (
     ack_latency,
+    conversation_load,
     engine_throughput,
     hostile,
     machine,
@@ -34,7 +36,7 @@ from bench import (
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTES = Path(__file__).with_name("notes.md")
-ALL = ("ack", "engine", "nudges", "memory", "hostile", "safety")
+ALL = ("ack", "engine", "nudges", "memory", "hostile", "safety", "conversations")
 #: bench/notes.md starts with this heading: what follows it in BENCHMARKS.md is the notes.
 NOTES_HEADING = "## Notes"
 
@@ -119,6 +121,18 @@ def main(argv: list[str] | None = None) -> int:
         if "safety" in only:
             print("safety screen", flush=True)
             sections.append((safety_screen.SECTION, safety_screen.section()))
+        if "conversations" in only:
+            print("conversation load over processes", flush=True)
+            conversation_seconds = 15.0 if args.quick else seconds  # a typed answer a round
+            sections.append(
+                (
+                    conversation_load.SECTION,
+                    conversation_load.markdown(
+                        conversation_load.run(seconds=conversation_seconds),
+                        seconds=conversation_seconds,
+                    ),
+                )
+            )
     took = time.perf_counter() - began
     args.out.write_text(
         _document(command=command, started=started, took=took, sections=sections),

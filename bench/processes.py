@@ -41,8 +41,19 @@ def python_env(**extra: str) -> dict[str, str]:
 @contextlib.contextmanager
 def fake_slack(*, users: int, team: int = 0) -> Iterator[str]:
     """The fake Slack Web API in its own process; yields its base URL."""
+    args = ["-m", "bench.slack_server", "--users", str(users), "--team", str(team)]
+    with helper(args) as url:
+        if not url.startswith("http"):
+            raise RuntimeError("the fake Slack server did not start")
+        yield url
+
+
+@contextlib.contextmanager
+def helper(args: list[str]) -> Iterator[str]:
+    """`python ARGS`: a helper process that prints one line when ready (yielded) and stops
+    when its stdin is closed."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "bench.slack_server", "--users", str(users), "--team", str(team)],
+        [sys.executable, *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         cwd=ROOT,
@@ -51,10 +62,10 @@ def fake_slack(*, users: int, team: int = 0) -> Iterator[str]:
     )
     try:
         assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        if not url.startswith("http"):
-            raise RuntimeError("the fake Slack server did not start")
-        yield url
+        line = process.stdout.readline().strip()
+        if not line:
+            raise RuntimeError(f"{' '.join(args)} did not start")
+        yield line
     finally:
         if process.stdin is not None:
             process.stdin.close()

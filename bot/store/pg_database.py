@@ -39,6 +39,8 @@ Connection = psycopg.Connection[Any]
 WRITE_PATIENCE_SECONDS = 10
 #: How long opening waits for the first connection.
 CONNECT_TIMEOUT_SECONDS = 10.0
+#: How long a health check waits for a connection before calling the database unavailable.
+HEALTH_TIMEOUT_SECONDS = 2.0
 
 
 def describe(url: str) -> str:
@@ -149,6 +151,16 @@ class PgDatabases:
         """A connection to the keys database; each statement commits on its own."""
         with _busy_as_store_error(), self.keys_pool.connection() as conn:
             yield conn
+
+    def ping(self, *, timeout: float = HEALTH_TIMEOUT_SECONDS) -> None:
+        """Ask each database a trivial question (health checks); StoreError if either does not
+        answer within `timeout` seconds."""
+        for pool, url in ((self.pool, self.url), (self.keys_pool, self.keys_url)):
+            try:
+                with pool.connection(timeout=timeout) as conn:
+                    conn.execute("SELECT 1").fetchone()
+            except (PoolTimeout, psycopg.Error) as error:
+                raise StoreError(f"PostgreSQL does not answer ({describe(url)}).") from error
 
     def lock_person(self, conn: Connection, pseudonym: str) -> None:
         """Take the person's advisory lock for the rest of this transaction (once)."""

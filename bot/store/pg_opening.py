@@ -102,22 +102,34 @@ def check_before_migrating(databases: PgDatabases, keyring: Keyring) -> None:
 
 def claim_or_check(databases: PgDatabases, keyring: Keyring) -> None:
     """Mark new databases as ours and as a pair, or check that they already are."""
+    with (
+        databases.pool.connection() as conn,
+        conn.transaction(),
+        databases.keys() as keys,
+        keys.transaction(),
+    ):
+        claim_pair(databases, conn, keys, keyring)
+
+
+def claim_pair(
+    databases: PgDatabases, conn: Connection, keys: Connection, keyring: Keyring
+) -> None:
+    """`claim_or_check` inside transactions the caller holds on the data (`conn`) and keys
+    (`keys`) databases, which commit (or roll back) with the caller's work."""
     check = keyring.check_value()
-    with databases.pool.connection() as conn, conn.transaction():
-        conn.execute("LOCK TABLE meta IN SHARE ROW EXCLUSIVE MODE")
-        main = _meta(conn)
-        with databases.keys() as keys, keys.transaction():
-            keys.execute("LOCK TABLE meta IN SHARE ROW EXCLUSIVE MODE")
-            held = _meta(keys)
-            store_id = main.get("store_id") or held.get("store_id") or secrets.token_hex(16)
-            if held.get("store_id", store_id) != store_id:
-                raise _foreign_keys(databases)
-            for target in (conn, keys):
-                target.execute(
-                    "INSERT INTO meta (key, value) VALUES ('store_id', %s), ('secret_check', %s)"
-                    " ON CONFLICT (key) DO NOTHING",
-                    [store_id, check],
-                )
+    conn.execute("LOCK TABLE meta IN SHARE ROW EXCLUSIVE MODE")
+    main = _meta(conn)
+    keys.execute("LOCK TABLE meta IN SHARE ROW EXCLUSIVE MODE")
+    held = _meta(keys)
+    store_id = main.get("store_id") or held.get("store_id") or secrets.token_hex(16)
+    if held.get("store_id", store_id) != store_id:
+        raise _foreign_keys(databases)
+    for target in (conn, keys):
+        target.execute(
+            "INSERT INTO meta (key, value) VALUES ('store_id', %s), ('secret_check', %s)"
+            " ON CONFLICT (key) DO NOTHING",
+            [store_id, check],
+        )
 
 
 def _foreign_keys(databases: PgDatabases) -> KeysMissingError:

@@ -146,6 +146,10 @@ class PostgresStore(RowStore):
     def close(self) -> None:
         self._db.close()
 
+    def ping(self) -> None:
+        """Check that the data and keys databases answer (for /healthz); StoreError if not."""
+        self._db.ping()
+
     def reading(self) -> AbstractContextManager[Connection]:
         """A read-only transaction on the data database, for modules keeping tables here."""
         return self._db.reading()

@@ -29,6 +29,7 @@ import contextlib
 import datetime as dt
 import logging
 import secrets
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -125,6 +126,15 @@ class SqliteStore(RowStore):
     @property
     def keys_path(self) -> Path:
         return self._files.keys_path
+
+    def ping(self) -> None:
+        """Check that the database and its keys file can be read (for /healthz); StoreError
+        if not."""
+        try:
+            with self._files.reading() as db:
+                db.execute(f"SELECT count(*) FROM {KEYS}.meta").fetchone()
+        except sqlite3.Error as error:
+            raise StoreError(f"The database cannot be read: {error}.") from error
 
     def reading(self) -> AbstractContextManager[sqlite_utils.Database]:
         """A read transaction on this database, for modules keeping their own tables here."""

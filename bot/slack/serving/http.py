@@ -6,8 +6,9 @@ POST /slack/events: the body may be at most `MAX_BODY` bytes (Slack's payloads a
 before a byte of the body is read, and a chunked body is cut off with 413 as soon as it grows
 past the cap. Then the signature is checked on the raw body (a missing, malformed, wrong or
 stale signature or timestamp: 401, and the body is neither parsed nor logged); then Bolt
-handles it (a body it cannot read: 400). GET /healthz answers 200 once the app is ready. The
-public pages (install, privacy notice, support: bot.slack.pages) answer GET and HEAD.
+handles it (a body it cannot read: 400). GET /healthz answers 200 when the app is ready (`reflect
+run` checks that the databases answer), else 503.
+The public pages (install, privacy notice, support: bot.slack.pages) answer GET and HEAD.
 
 Why waitress, with two additions: waitress reads requests asynchronously on one thread, so a
 slow client costs a socket, never a worker thread; it refuses oversized bodies from
@@ -94,7 +95,7 @@ def wsgi_app(
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
             healthy = ready()
             status = "200 OK" if healthy else "503 Service Unavailable"
-            return _plain(start_response, status, "ok" if healthy else "starting")
+            return _plain(start_response, status, "ok" if healthy else "unavailable")
         if path in public and method in ("GET", "HEAD"):
             start_response("200 OK", [*PAGE_HEADERS, ("Content-Length", str(len(public[path])))])
             return [b""] if method == "HEAD" else [public[path]]

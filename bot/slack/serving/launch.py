@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from slack_sdk import WebClient
@@ -23,7 +23,7 @@ from bot.slack.pages.render import PageFacts, pages
 from bot.slack.serving.housekeeping import Housekeeping
 from bot.slack.serving.http import HttpServer
 from bot.slack.serving.socket import SocketModeRunner
-from bot.store import Store
+from bot.store import Store, StoreError
 from bot.store.organisations import OrganisationSettings
 from bot.weekly.actions import WeeklyActions
 
@@ -82,6 +82,7 @@ def serve(
                 port=port,
                 signing_secret=settings.slack_signing_secret,
                 pages=public_pages(settings, conversations),
+                ready=database_answers(store),
             )
             _serve_http(app_server=server, stop=stop)
         else:
@@ -111,6 +112,28 @@ def public_pages(settings: Settings, conversations: Conversations) -> dict[str, 
             support_contact=settings.support_contact,
         )
     )
+
+
+def database_answers(store: Store) -> Callable[[], bool]:
+    """GET /healthz: whether the store's databases (the data and the keys) answer now, so that a
+    load balancer stops sending requests to a process that cannot reach them. A change either
+    way is logged once."""
+    answered = [True]
+
+    def ready() -> bool:
+        try:
+            store.ping()
+        except StoreError as error:
+            if answered[0]:
+                log.warning("health check failing: %s", error)
+            answered[0] = False
+            return False
+        if not answered[0]:
+            log.warning("health check passing again: the database answers")
+        answered[0] = True
+        return True
+
+    return ready
 
 
 def _serve_http(*, app_server: HttpServer, stop: threading.Event) -> None:
