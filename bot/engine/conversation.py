@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import NamedTuple
 
@@ -34,6 +35,7 @@ from bot.engine.replies import Choice, FlowOffer, Question, Reply, Say
 from bot.engine.safety import Concern
 from bot.engine.sessions import Session, Turn, Waiting
 from bot.engine.signposts import Signposts
+from bot.engine.step_memo import Remembering, Step
 from bot.engine.supervisor_suggestion import SuggestionPolicy
 from bot.engine.support import Screened, Support, check_in_question, next_step_typed, typed_no
 
@@ -59,13 +61,15 @@ class Conversations:
         screen: Callable[[str], Concern | None] = safety.screen,
     ) -> None:
         self.library = library
-        self.store = store
+        #: The store, remembering the session while a step runs (see `step`).
+        self.remembering = Remembering(store)
+        self.store: ReflectionStore = self.remembering
         self.signposts = signposts
         self.clock = clock
         self.screen = screen
-        self.support = Support(store=store, signposts=signposts, clock=clock)
+        self.support = Support(store=self.store, signposts=signposts, clock=clock)
         self.finishing = Finishing(
-            store=store,
+            store=self.store,
             library=library,
             support=self.support,
             suggestions=suggestions or SuggestionPolicy(),
@@ -80,6 +84,11 @@ class Conversations:
     @suggestions.setter
     def suggestions(self, policy: SuggestionPolicy) -> None:
         self.finishing.suggestions = policy
+
+    def step(self, person: Person) -> AbstractContextManager[Step]:
+        """Around one request's engine calls (inside its writing transaction): the session is
+        read once, and the Step says what it was before and whether the step ended the flow."""
+        return self.remembering.step(person)
 
     # ------------------------------------------------------------------ typed text
 

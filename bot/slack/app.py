@@ -2,8 +2,9 @@
 
 `build_app` takes its collaborators as keyword arguments so tests can hand in their own. The
 app runs with process_before_response: a listener stores what it must (the engine saves every
-step), acks, and hands posting to the person's lane, so the ack goes back within milliseconds
-and a crash after it loses no answer.
+step, and its replies go into the outbox in the same transaction), acks, and hands posting to
+the person's lane, so the ack goes back within milliseconds and a crash after it loses neither
+the answer nor the reply (bot.slack.delivery.outbox).
 """
 
 from __future__ import annotations
@@ -51,6 +52,30 @@ def build_app(
     clock: Callable[[], dt.datetime] = utcnow,
     weekly: WeeklyActions | None = None,
 ) -> App:
+    """The app alone (see `build_slack`)."""
+    app, _ = build_slack(
+        conversations=conversations,
+        store=store,
+        settings=settings,
+        client=client,
+        lanes=lanes,
+        clock=clock,
+        weekly=weekly,
+    )
+    return app
+
+
+def build_slack(
+    *,
+    conversations: Conversations,
+    store: SlackStore,
+    settings: Settings,
+    client: WebClient,
+    lanes: Lanes | None = None,
+    clock: Callable[[], dt.datetime] = utcnow,
+    weekly: WeeklyActions | None = None,
+) -> tuple[App, Parts]:
+    """The app, and the parts its listeners share (for what runs beside it: the outbox)."""
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret or "",
@@ -84,4 +109,4 @@ def build_app(
     )
     for module in modules:
         module.register(app, parts)
-    return app
+    return app, parts

@@ -235,3 +235,16 @@ def _seen_requests(conn: Connection) -> None:
         "CREATE TABLE seen_requests (digest text PRIMARY KEY, at timestamptz NOT NULL)",
         "CREATE INDEX seen_requests_by_time ON seen_requests (at)",
     )
+
+
+@MIGRATIONS(name="004_outbox")
+def _outbox(conn: Connection) -> None:
+    """The replies of a step, written with it and deleted once posted (bot.store.outbox): one
+    row per Slack call, sealed under the person's data key, with its delivery key and lease."""
+    _run(
+        conn,
+        "CREATE TABLE outbox (id bigserial PRIMARY KEY, pseudonym text NOT NULL,"
+        " delivery text NOT NULL UNIQUE, sealed bytea NOT NULL, created_at timestamptz NOT NULL,"
+        " lease_until timestamptz, claim_token text, attempts integer NOT NULL DEFAULT 0)",
+        "CREATE INDEX outbox_by_person ON outbox (pseudonym, id)",
+    )

@@ -164,6 +164,14 @@ class PostgresStore:
         processes, for the rest of the current transaction."""
         self._db.lock_person(conn, pseudonym)
 
+    def data_key(self, who: str, *, create: bool = False) -> bytes | None:
+        """For modules keeping sealed rows here (bot.store.outbox): the person's data key; with
+        `create`, made if need be, under the person's lock in the current writing transaction."""
+        if not create:
+            return self._data_key(who)
+        with self._writing_as(who) as (_, key):
+            return key
+
     # ------------------------------------------------------------------ identities
 
     def pseudonym(self, person: Person) -> str:
@@ -425,7 +433,7 @@ class PostgresStore:
                 "SELECT count(*) FROM reflections WHERE pseudonym = %s", [who]
             ).fetchone()
             gone = int(row[0]) if row else 0
-            for table in ("reflections", "sessions", "events", "notices", "preferences"):
+            for table in ("reflections", "sessions", "events", "notices", "preferences", "outbox"):
                 conn.execute(f"DELETE FROM {table} WHERE pseudonym = %s", [who])
             for erase in pg_schema.ERASERS:
                 erase(conn, who)

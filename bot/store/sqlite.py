@@ -137,6 +137,15 @@ class SqliteStore:
         tables here (committed on leaving, rolled back on an exception)."""
         return self._files.writing()
 
+    def data_key(self, who: str, *, create: bool = False) -> bytes | None:
+        """For modules keeping sealed rows here (bot.store.outbox): the person's data key; with
+        `create`, made if need be (inside the current writing transaction, if there is one)."""
+        if not create:
+            with self._files.reading() as db:
+                return self._data_key(db, who)
+        with self._writing_as(who) as (_, key):
+            return key
+
     # ------------------------------------------------------------------ identities
 
     def pseudonym(self, person: Person) -> str:
@@ -376,6 +385,7 @@ class SqliteStore:
             db.execute("DELETE FROM events WHERE pseudonym = ?", [who])
             db.execute("DELETE FROM notices WHERE pseudonym = ?", [who])
             db.execute("DELETE FROM preferences WHERE pseudonym = ?", [who])
+            db.execute("DELETE FROM outbox WHERE pseudonym = ?", [who])
             weekly_tables.erase(db, who)
             self._noticed = {pair for pair in self._noticed if pair[0] != who}
         self._files.checkpoint()

@@ -6,6 +6,7 @@ import logging
 import time
 
 import pytest
+from slack_sdk.models.views import View
 
 from bot.slack.delivery.gateway import web_client
 from bot.slack.delivery.poster import Poster
@@ -25,11 +26,22 @@ def test_a_429_is_waited_out_and_the_message_arrives_once(
     assert bot.sleeps == [1.0], "waited as long as Retry-After said"
 
 
-def test_server_errors_are_retried_with_backoff(sam: Leader, bot: Bot, fake: FakeSlack) -> None:
+def test_server_errors_are_retried_after_looking_in_the_dm(sam: Leader, fake: FakeSlack) -> None:
+    """A 5xx may have posted: the reply is looked for by its delivery key before each new try
+    (bot.slack.delivery.outbox), and arrives once."""
     fake.fail("chat.postMessage", status=500, times=1)
     fake.fail("chat.postMessage", status=503, times=1)
     sam.says("hello")
     assert len(sam.messages()) == 1
+    assert len(fake.calls("chat.postMessage")) == 3
+    assert len(fake.calls("conversations.history")) == 2
+
+
+def test_views_are_retried_with_backoff(bot: Bot, fake: FakeSlack) -> None:
+    fake.fail("views.publish", status=500, times=1)
+    fake.fail("views.publish", status=503, times=1)
+    client = web_client(settings=settings_for(fake), sleep=bot.sleeps.append, backoff=0.001)
+    assert Poster(client=client).publish_home(user_id="U1", view=HOME)
     first, second = bot.sleeps  # backoff 0.001 s in tests, doubling, plus up to a quarter
     assert 0.001 <= first <= 0.00125 and 0.002 <= second <= 0.0025
 
@@ -48,6 +60,7 @@ def _delivery(fake: FakeSlack, sleeps: list[float], *, timeout: float = 2) -> Po
 
 
 POST = Post(text="hello", blocks=tuple(sections("hello")))
+HOME = View(type="home", blocks=list(sections("home")))
 
 
 @pytest.mark.parametrize(

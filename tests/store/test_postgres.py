@@ -52,6 +52,7 @@ ALL_MIGRATIONS = [
     "reflect/001_initial",
     "reflect/002_sealed_answers_access_log_notices_follow_up",
     "reflect/003_seen_requests",
+    "reflect/004_outbox",
 ]
 
 
@@ -424,7 +425,7 @@ def test_another_modules_tables_are_migrated_and_erased(pg_empty_urls: PgUrls, s
 
 
 def test_the_released_migrations_make_this_schema(pg_urls: PgUrls) -> None:
-    """The columns migrations 001 to 003 make, as released: a change to the schema is a new
+    """The columns migrations 001 to 004 make, as released: a change to the schema is a new
     migration, never an edit to these."""
     with pg_urls.connect() as conn:
         columns = conn.execute(
@@ -456,6 +457,14 @@ def test_the_released_migrations_make_this_schema(pg_urls: PgUrls) -> None:
         "meta.value:text",
         "notices.pseudonym:text",
         "notices.notice:text",
+        "outbox.id:bigint",
+        "outbox.pseudonym:text",
+        "outbox.delivery:text",
+        "outbox.sealed:bytea",
+        "outbox.created_at:timestamp with time zone",
+        "outbox.lease_until:timestamp with time zone",
+        "outbox.claim_token:text",
+        "outbox.attempts:integer",
         "preferences.pseudonym:text",
         "preferences.name:text",
         "preferences.value:text",

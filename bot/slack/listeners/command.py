@@ -68,9 +68,11 @@ def _screened(
     if person is None or not context.user_id:
         return True  # the command's own listener acks
     with parts.locks.hold(person), parts.store.writing():  # one commit, before the ack
+        parts.outbox.take_turn(person)
         screened = parts.conversations.screen_input(person, text)
+        job = say(parts, person, screened.replies, user_id=context.user_id)
     if screened.replies:
-        parts.lanes.submit(person.id, say(parts, person, screened.replies, user_id=context.user_id))
+        parts.lanes.submit(person.id, job)
     if not screened.go_on:
         ack(**_where(parts, command))
     return screened.go_on

@@ -1,0 +1,168 @@
+"""A crash after the ack, at every step of a flow: the process dies once the answer is stored
+and acked, before or while the reply is posted; a restarted process delivers what was left.
+The next question always arrives, once, and the reflection is kept whole.
+
+Where the "process" dies:
+- `no_lane`: right after the ack, before anything is posted (its lane never runs);
+- `claimed`: the reply's outbox row is claimed (leased), nothing posted;
+- `posted`: Slack took the post, the row was not yet deleted (the restart must find the post
+  in the DM by its delivery key rather than post it again).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.engine.people import Person
+from bot.slack.delivery.lanes import Lanes
+from bot.slack.delivery.outbox import METADATA_TYPE, OutboxSender, OutboxSweeper
+from bot.store.outbox import LEASE
+from bot.store.sqlite import SqliteStore
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.harness import Bot, Leader, make_bot, talking_to
+
+MODES = ("no_lane", "claimed", "posted")
+SECRET = b"s" * 32
+
+
+class Crashed(Exception):
+    """The process died here (raised on the lane: the dead process does nothing more)."""
+
+
+class SharedClock:
+    """One clock for the bot and the fake Slack, moved on past a lease at each restart."""
+
+    def __init__(self) -> None:
+        self.now = dt.datetime.now(dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        self.now += dt.timedelta(milliseconds=1)
+        return self.now
+
+    def restart(self) -> None:
+        self.now += LEASE + dt.timedelta(seconds=1)
+
+
+class LostLanes(Lanes):
+    """The lanes of a process that dies right after the ack: nothing submitted ever runs."""
+
+    def submit(self, key: str, job: Any) -> None:
+        return None
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    server = FakeSlack()
+    server.start()
+    server.add_user("U1", first_name="Robin")
+    yield server
+    server.stop()
+
+
+def start_process(fake: FakeSlack, tmp_path: Path, clock: SharedClock, mode: str | None) -> Bot:
+    """A bot process on the one database file, which dies (once) at `mode` after an ack."""
+    store = SqliteStore.open(tmp_path / "reflect.db", secret=SECRET)
+    lanes = LostLanes() if mode == "no_lane" else None
+    bot = make_bot(fake, tmp_path, store=store, clock=clock, lanes=lanes)
+    assert bot.parts is not None
+    if mode in ("claimed", "posted"):
+
+        def crash(step: str) -> None:
+            if step == mode:
+                raise Crashed(step)
+
+        bot.parts.checkpoint = crash
+    return bot
+
+
+def restart(fake: FakeSlack, tmp_path: Path, clock: SharedClock, dead: Bot) -> Bot:
+    """The dead process is gone; a new one starts and delivers what was left (as `reflect run`
+    does at start)."""
+    dead.lanes.wait_idle()
+    dead.store.close()
+    clock.restart()
+    store = SqliteStore.open(tmp_path / "reflect.db", secret=SECRET)
+    bot = make_bot(fake, tmp_path, store=store, clock=clock)
+    assert bot.parts is not None
+    OutboxSweeper(OutboxSender(bot.parts)).run_once()
+    return bot
+
+
+def replies(fake: FakeSlack) -> list[dict[str, Any]]:
+    return [
+        m
+        for m in fake.messages(fake.dm_of("U1"))
+        if (m.get("metadata") or {}).get("event_type") == METADATA_TYPE
+    ]
+
+
+def asked(fake: FakeSlack, step_id: str) -> int:
+    """How many messages in the DM ask this step's question."""
+    return sum(
+        1
+        for message in fake.messages(fake.dm_of("U1"))
+        if any(
+            str(block.get("block_id", "")).endswith(f"|hard-day|{step_id}")
+            for block in message.get("blocks") or []
+        )
+    )
+
+
+def answer(leader: Leader, question: Any) -> None:
+    if question.step_kind in ("choice", "multi", "follow_up"):
+        leader.says("1")
+    elif question.step_kind == "scale":
+        leader.says(str(question.scale.max))
+    else:
+        leader.says(f"An answer to {question.step_id}")
+
+
+def walk_with_crashes(fake: FakeSlack, tmp_path: Path, modes: Sequence[str]) -> list[str]:
+    """Start hard-day, then answer each question in a process that dies after the ack (at
+    `modes[n % len(modes)]` for the n-th answer), restarting each time. Returns the steps."""
+    clock = SharedClock()
+    fake.clock = clock
+    person = Person("T1:U1")
+    bot = start_process(fake, tmp_path, clock, None)
+    with talking_to(bot) as slack:
+        Leader(user_id="U1", slack=slack, fake=fake, bot=bot).says("hard-day")
+    walked: list[str] = []
+    for n in range(30):
+        question = bot.conversations.current(person)
+        if question is None:
+            break
+        assert asked(fake, question.step_id) == 1, (modes, question.step_id)
+        walked.append(question.step_id)
+        bot.close()
+        bot = start_process(fake, tmp_path, clock, modes[n % len(modes)])
+        with talking_to(bot) as slack:
+            answer(Leader(user_id="U1", slack=slack, fake=fake, bot=bot), question)
+        bot = restart(fake, tmp_path, clock, bot)
+        assert bot.parts is not None and bot.parts.outbox.pending() == 0
+    assert bot.conversations.current(person) is None, "the flow did not end"
+    (kept,) = bot.store.reflections(person, limit=None)
+    assert kept.flow_id == "hard-day"
+    bot.close()
+    # No step asked twice, and every reply posted once: no delivery key twice in the DM.
+    assert len(walked) >= 6 and len(set(walked)) == len(walked)
+    keys = [m["metadata"]["event_payload"]["delivery"] for m in replies(fake)]
+    assert keys and len(keys) == len(set(keys))
+    return walked
+
+
+def test_after_a_crash_at_every_step_the_next_question_arrives_once(
+    fake: FakeSlack, tmp_path: Path
+) -> None:
+    """Each answer in a process that dies after its ack, where it dies taking turns."""
+    walk_with_crashes(fake, tmp_path, MODES)
+
+
+@pytest.mark.bench
+@pytest.mark.parametrize("mode", MODES)
+def test_every_step_crashing_the_same_way(fake: FakeSlack, tmp_path: Path, mode: str) -> None:
+    walk_with_crashes(fake, tmp_path, [mode])
