@@ -12,7 +12,8 @@ Where the "process" dies:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,9 @@ from bot.engine.people import Person
 from bot.slack.delivery.lanes import Lanes
 from bot.slack.delivery.outbox import METADATA_TYPE, OutboxSender, OutboxSweeper
 from bot.store.outbox import LEASE
+from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
+from tests.pg_fixtures import PgUrls
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.harness import Bot, Leader, make_bot, talking_to
 
@@ -64,9 +67,17 @@ def fake() -> Iterator[FakeSlack]:
     server.stop()
 
 
+Opener = Callable[[], Any]
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Path) -> Opener:
+    return lambda: SqliteStore.open(tmp_path / "reflect.db", secret=SECRET)
+
+
 def start_process(fake: FakeSlack, tmp_path: Path, clock: SharedClock, mode: str | None) -> Bot:
-    """A bot process on the one database file, which dies (once) at `mode` after an ack."""
-    store = SqliteStore.open(tmp_path / "reflect.db", secret=SECRET)
+    """A bot process on the one database, which dies (once) at `mode` after an ack."""
+    store = OPEN[0]()
     lanes = LostLanes() if mode == "no_lane" else None
     bot = make_bot(fake, tmp_path, store=store, clock=clock, lanes=lanes)
     assert bot.parts is not None
@@ -86,8 +97,7 @@ def restart(fake: FakeSlack, tmp_path: Path, clock: SharedClock, dead: Bot) -> B
     dead.lanes.wait_idle()
     dead.store.close()
     clock.restart()
-    store = SqliteStore.open(tmp_path / "reflect.db", secret=SECRET)
-    bot = make_bot(fake, tmp_path, store=store, clock=clock)
+    bot = make_bot(fake, tmp_path, store=OPEN[0](), clock=clock)
     assert bot.parts is not None
     OutboxSweeper(OutboxSender(bot.parts)).run_once()
     return bot
@@ -122,9 +132,16 @@ def answer(leader: Leader, question: Any) -> None:
         leader.says(f"An answer to {question.step_id}")
 
 
-def walk_with_crashes(fake: FakeSlack, tmp_path: Path, modes: Sequence[str]) -> list[str]:
+#: How a process opens the store (set by each test: the same database every time).
+OPEN: list[Opener] = []
+
+
+def walk_with_crashes(
+    fake: FakeSlack, tmp_path: Path, modes: Sequence[str], *, store: Opener
+) -> list[str]:
     """Start hard-day, then answer each question in a process that dies after the ack (at
     `modes[n % len(modes)]` for the n-th answer), restarting each time. Returns the steps."""
+    OPEN[:] = [store]
     clock = SharedClock()
     fake.clock = clock
     person = Person("T1:U1")
@@ -156,13 +173,29 @@ def walk_with_crashes(fake: FakeSlack, tmp_path: Path, modes: Sequence[str]) -> 
 
 
 def test_after_a_crash_at_every_step_the_next_question_arrives_once(
-    fake: FakeSlack, tmp_path: Path
+    fake: FakeSlack, tmp_path: Path, sqlite_file: Opener
 ) -> None:
     """Each answer in a process that dies after its ack, where it dies taking turns."""
-    walk_with_crashes(fake, tmp_path, MODES)
+    walk_with_crashes(fake, tmp_path, MODES, store=sqlite_file)
 
 
 @pytest.mark.bench
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 @pytest.mark.parametrize("mode", MODES)
-def test_every_step_crashing_the_same_way(fake: FakeSlack, tmp_path: Path, mode: str) -> None:
-    walk_with_crashes(fake, tmp_path, [mode])
+def test_every_step_crashing_the_same_way(
+    fake: FakeSlack, tmp_path: Path, mode: str, backend: str, request: pytest.FixtureRequest
+) -> None:
+    """The whole matrix: each way of dying at every step, on each store."""
+    if backend == "postgres":
+        urls: PgUrls = request.getfixturevalue("pg_urls")
+        opener: Opener = lambda: PostgresStore.open(  # noqa: E731
+            urls.url, keys_url=urls.keys_url, secret=SECRET, pool_size=3
+        )
+    else:
+        opener = request.getfixturevalue("sqlite_file")
+    started = time.perf_counter()
+    walked = walk_with_crashes(fake, tmp_path, [mode], store=opener)
+    print(
+        f"\ncrash-after-ack {backend} {mode}: {len(walked)} crashes, every next question"
+        f" once, {time.perf_counter() - started:.1f} s"
+    )
