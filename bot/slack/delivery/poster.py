@@ -1,8 +1,11 @@
 """Posting to Slack without falling over.
 
-The client's retry handlers wait out 429s and retry 5xx and dropped connections. What is left
-is a Slack error (`ok: false`): it is logged by its code only (never ids or text) and the bot
-carries on. People whose account is deactivated or gone get no more messages.
+The client's retry handlers wait out 429s and retry 5xx and dropped connections (for updates,
+deletions, views and reads). A post is made once (`post_once`, for the outbox): a 429 is
+waited out, but a 5xx or a dropped connection, which may have posted, comes back as "no
+answer", and the outbox looks for the post's delivery key (`find_delivered`) before posting
+again. What is left is a Slack error (`ok: false`): it is logged by its code only (never ids or
+text) and the bot carries on. People whose account is deactivated or gone get no more messages.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ from slack_sdk.web import SlackResponse
 
 from bot.slack.delivery.delivery_keys import delivery_metadata, find_posted
 from bot.slack.delivery.gateway import GONE, posting_once, webhook
-from bot.slack.views.blocks import Post
 
 log = logging.getLogger(__name__)
 
@@ -75,35 +77,6 @@ class Poster:
             with self._lock:
                 self._dms[user_id] = channel
         return channel
-
-    def post(
-        self,
-        *,
-        channel: str,
-        posts: Sequence[Post],
-        metadata: dict[str, Any] | None = None,
-        thread_ts: str | None = None,
-    ) -> list[str]:
-        """Post each message in turn (in the thread `thread_ts`, if given); stop at the first
-        that fails. Returns their ts."""
-        extra: dict[str, Any] = {"metadata": metadata} if metadata is not None else {}
-        if thread_ts:
-            extra["thread_ts"] = thread_ts
-        sent: list[str] = []
-        for post in posts:
-            if self.is_gone(channel=channel):
-                break
-
-            def call(post: Post = post) -> SlackResponse:
-                return self.client.chat_postMessage(
-                    channel=channel, text=post.text, blocks=list(post.blocks), **extra
-                )
-
-            response = self._call("chat.postMessage", call, who=channel)
-            if response is None:
-                break
-            sent.append(str(response.get("ts", "")))
-        return sent
 
     def post_once(
         self,
@@ -166,11 +139,6 @@ class Poster:
         return find_posted(
             fetch, channel=channel, event_type=event_type, key=key, since=since, thread_ts=thread_ts
         )
-
-    def post_to_dm(self, *, user_id: str, posts: Sequence[Post]) -> list[str]:
-        """Post in the bot's DM with this person (opened if need be)."""
-        channel = self.dm_channel(user_id=user_id)
-        return self.post(channel=channel, posts=posts) if channel else []
 
     def respond(self, response_url: str, *, text: str) -> bool:
         """Answer a slash command after its ack, seen only by the person who typed it."""
