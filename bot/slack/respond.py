@@ -4,11 +4,11 @@
 
 1. person: who is asking (nobody we can name: ack, and nothing else happens);
 2. guard: whether this request is one to act on (a click on someone else's question: ack only);
-3. lock and transaction: one request per person at a time (on PostgreSQL, across processes:
-   the engine's first look at the session takes the person's advisory lock), and everything
-   the engine writes commits together before the ack, with what it will say: the replies go
-   into the outbox (bot.store.outbox) in the same transaction. So a crash after the ack loses
-   nothing, and a failure before it leaves Slack to deliver again;
+3. lock and transaction: one request per person at a time (across processes too: on
+   PostgreSQL the transaction takes the person's advisory lock before anything is read), and
+   everything the engine writes commits together before the ack, with what it will say: the
+   replies go into the outbox (bot.store.outbox) in the same transaction. So a crash after the
+   ack loses nothing, and a failure before it leaves Slack to deliver again;
 4. engine: the work itself, which returns what the listener needs (usually the replies);
 5. ack: within Slack's three seconds, before any Web API call of the listener's own;
 6. lane: after the ack the person's lane delivers the outbox, in order, once
