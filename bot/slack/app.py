@@ -1,10 +1,11 @@
 """The Bolt app: the listeners wired to the engine, the store and the Web API client.
 
-`build_app` takes its collaborators as keyword arguments so tests can hand in their own. The
-app runs with process_before_response: a listener stores what it must (the engine saves every
-step, and its replies go into the outbox in the same transaction), acks, and hands posting to
-the person's lane, so the ack goes back within milliseconds and a crash after it loses neither
-the answer nor the reply (bot.slack.delivery.outbox).
+`build_slack` (or `build_app`, for the app alone) takes its collaborators as keyword arguments
+so tests can hand in their own. The app runs with process_before_response: a listener stores
+what it must (the engine saves every step, and its replies go into the outbox in the same
+transaction), acks, and hands posting to the person's lane, so the ack goes back within
+milliseconds and a crash after it loses neither the answer nor the reply
+(bot.slack.delivery.outbox).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -42,26 +44,9 @@ from bot.weekly.actions import WeeklyActions
 log = logging.getLogger(__name__)
 
 
-def build_app(
-    *,
-    conversations: Conversations,
-    store: SlackStore,
-    settings: Settings,
-    client: WebClient,
-    lanes: Lanes | None = None,
-    clock: Callable[[], dt.datetime] = utcnow,
-    weekly: WeeklyActions | None = None,
-) -> App:
-    """The app alone (see `build_slack`)."""
-    app, _ = build_slack(
-        conversations=conversations,
-        store=store,
-        settings=settings,
-        client=client,
-        lanes=lanes,
-        clock=clock,
-        weekly=weekly,
-    )
+def build_app(**collaborators: Any) -> App:
+    """The app alone: `build_slack`'s keyword arguments, its app."""
+    app, _ = build_slack(**collaborators)
     return app
 
 

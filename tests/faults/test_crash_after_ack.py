@@ -13,18 +13,18 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.engine.people import Person
-from bot.slack.delivery.lanes import Lanes
-from bot.slack.delivery.outbox import METADATA_TYPE, OutboxSender, OutboxSweeper
+from bot.slack.delivery.outbox import OutboxSender, OutboxSweeper
 from bot.store.outbox import LEASE
 from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
+from tests.faults.crash import LostLanes, delivery_keys
 from tests.pg_fixtures import PgUrls
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.harness import Bot, Leader, make_bot, talking_to
@@ -49,22 +49,6 @@ class SharedClock:
 
     def restart(self) -> None:
         self.now += LEASE + dt.timedelta(seconds=1)
-
-
-class LostLanes(Lanes):
-    """The lanes of a process that dies right after the ack: nothing submitted ever runs."""
-
-    def submit(self, key: str, job: Any) -> None:
-        return None
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    server = FakeSlack()
-    server.start()
-    server.add_user("U1", first_name="Robin")
-    yield server
-    server.stop()
 
 
 Opener = Callable[[], Any]
@@ -101,14 +85,6 @@ def restart(fake: FakeSlack, tmp_path: Path, clock: SharedClock, dead: Bot) -> B
     assert bot.parts is not None
     OutboxSweeper(OutboxSender(bot.parts)).run_once()
     return bot
-
-
-def replies(fake: FakeSlack) -> list[dict[str, Any]]:
-    return [
-        m
-        for m in fake.messages(fake.dm_of("U1"))
-        if (m.get("metadata") or {}).get("event_type") == METADATA_TYPE
-    ]
 
 
 def asked(fake: FakeSlack, step_id: str) -> int:
@@ -167,7 +143,7 @@ def walk_with_crashes(
     bot.close()
     # No step asked twice, and every reply posted once: no delivery key twice in the DM.
     assert len(walked) >= 6 and len(set(walked)) == len(walked)
-    keys = [m["metadata"]["event_payload"]["delivery"] for m in replies(fake)]
+    keys = delivery_keys(fake)
     assert keys and len(keys) == len(set(keys))
     return walked
 

@@ -17,8 +17,9 @@ import pytest
 
 from bot.engine.safety import Concern
 from bot.slack.delivery.lanes import Lanes
-from bot.slack.delivery.outbox import METADATA_TYPE, OutboxSender, OutboxSweeper
+from bot.slack.delivery.outbox import OutboxSender, OutboxSweeper
 from bot.store.postgres import PostgresStore
+from tests.faults.crash import LostLanes, asked_step, replies
 from tests.pg_fixtures import PgUrls
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack
@@ -34,22 +35,6 @@ class Process:
 
     def leader(self, fake: FakeSlack) -> Leader:
         return Leader(user_id="U1", slack=self.slack, fake=fake, bot=self.bot)
-
-
-class LostLanes(Lanes):
-    """A process that dies right after each ack: its lanes never run."""
-
-    def submit(self, key: str, job: Any) -> None:
-        return None
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    server = FakeSlack()
-    server.start()
-    server.add_user("U1", first_name="Robin")
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -71,22 +56,6 @@ def start(fake: FakeSlack, tmp_path: Path, pg_urls: PgUrls) -> Iterator[Any]:
         process.served.close()
         process.bot.lanes.close()
         process.bot.store.close()
-
-
-def replies(fake: FakeSlack) -> list[dict[str, Any]]:
-    return [
-        m
-        for m in fake.messages(fake.dm_of("U1"))
-        if (m.get("metadata") or {}).get("event_type") == METADATA_TYPE
-    ]
-
-
-def step_of(message: dict[str, Any]) -> str | None:
-    for block in message.get("blocks") or []:
-        block_id = str(block.get("block_id") or "")
-        if block_id.startswith("q|"):
-            return block_id.rsplit("|", 1)[-1]
-    return None
 
 
 def test_a_replayed_request_reaching_both_processes_is_handled_once(
@@ -152,7 +121,7 @@ def test_one_persons_messages_split_between_processes_are_handled_in_order(
     assert session.answers["what_happened"] == "First answer, typed first"
     assert session.answers["weight"] == 3
     # The replies came out in that order too: the second question, then the third, once each.
-    asked = [step_of(m) for m in replies(fake) if step_of(m)]
+    asked = [asked_step(m) for m in replies(fake) if asked_step(m)]
     assert asked == ["what_happened", "weight", session.step_id]
 
 
@@ -168,4 +137,4 @@ def test_a_reply_acked_by_a_process_that_died_is_posted_by_the_other(
     assert done >= 1 and living.bot.parts.outbox.pending() == 0
     question = living.bot.conversations.current(living.leader(fake).person)
     assert question is not None
-    assert [step_of(m) for m in replies(fake) if step_of(m)] == [question.step_id]
+    assert [asked_step(m) for m in replies(fake) if asked_step(m)] == [question.step_id]

@@ -386,15 +386,7 @@ class FakeSlack:
             for m in reversed(channel.messages)
             if float(m["ts"]) > oldest or (inclusive and float(m["ts"]) == oldest)
         ]
-        messages, cursor = _page(newest_first, args)
-        if args.get("include_all_metadata") not in (True, "true", "1", 1):
-            messages = [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
-        return {
-            "ok": True,
-            "messages": messages,
-            "has_more": bool(cursor),
-            "response_metadata": {"next_cursor": cursor},
-        }
+        return _listing(newest_first, args)
 
     def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
         """A thread: its parent and replies, oldest first, after `oldest`."""
@@ -407,15 +399,7 @@ class FakeSlack:
             for m in channel.messages
             if (m["ts"] == parent or m.get("thread_ts") == parent) and float(m["ts"]) > oldest
         ]
-        messages, cursor = _page(thread, args)
-        if args.get("include_all_metadata") not in (True, "true", "1", 1):
-            messages = [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
-        return {
-            "ok": True,
-            "messages": messages,
-            "has_more": bool(cursor),
-            "response_metadata": {"next_cursor": cursor},
-        }
+        return _listing(thread, args)
 
     def _conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self.channels.get(str(args.get("channel")))
@@ -486,6 +470,20 @@ def _parse(raw: bytes, content_type: str, path: str) -> dict[str, Any]:
         if isinstance(args.get(key), str):
             args[key] = json.loads(args[key])
     return args
+
+
+def _listing(found: list[dict[str, Any]], args: dict[str, Any]) -> dict[str, Any]:
+    """A page of messages as conversations.history and .replies answer (metadata only when
+    asked for)."""
+    messages, cursor = _page(found, args)
+    if args.get("include_all_metadata") not in (True, "true", "1", 1):
+        messages = [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
+    return {
+        "ok": True,
+        "messages": messages,
+        "has_more": bool(cursor),
+        "response_metadata": {"next_cursor": cursor},
+    }
 
 
 def _page(items: list[Any], args: dict[str, Any]) -> tuple[list[Any], str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,14 +20,6 @@ from tests.slack.fake_socket_mode import FakeSocketMode
 from tests.slack.harness import make_bot, settings_for
 
 SECRET = b"s" * 32
-
-
-@pytest.fixture
-def socket(fake: FakeSlack) -> Iterator[FakeSocketMode]:
-    server = FakeSocketMode().start()
-    fake.socket_url = server.url
-    yield server
-    server.stop()
 
 
 def left_over(path: Path) -> None:
