@@ -67,6 +67,8 @@ class SealingStore(Protocol):
 
     def writing(self) -> AbstractContextManager[Any]: ...
 
+    def reading(self) -> AbstractContextManager[Any]: ...
+
     def pseudonym(self, person: Person) -> str: ...
 
     def data_key(self, who: str, *, create: bool = False) -> bytes | None: ...
@@ -173,12 +175,12 @@ class Outbox:
             return bool(cursor.rowcount)
 
     def pending(self, person: Person | None = None) -> int:
-        """How many rows wait (the person's, or everyone's)."""
+        """How many rows wait (the person's, or everyone's): a read, no lock taken."""
         sql, params = "SELECT count(*) FROM outbox", []
         if person is not None:
             sql += " WHERE pseudonym = ?"
             params.append(self.store.pseudonym(person))
-        with self.store.writing() as conn:
+        with self.store.reading() as conn:
             row = self._run(conn, sql, params).fetchone()
         return int(row[0]) if row else 0
 

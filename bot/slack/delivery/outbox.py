@@ -171,6 +171,8 @@ class OutboxSweeper:
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> int:
+        if not self.sender.parts.outbox.pending():  # a read: no write lock taken for nothing
+            return 0
         done = self.sender.drain()
         if done:
             log.info("outbox: %d left-over replies delivered", done)
