@@ -133,17 +133,19 @@ def say(
     user_id: str | None = None,
     thread_ts: str | None = None,
     before: Job = None,
+    first: Sequence[dict[str, Any]] = (),
 ) -> Callable[[], None]:
     """Queue the engine's replies in the outbox (call inside the request's transaction) and
     return the lane job that delivers them: in `channel` (in the thread `thread_ts`, if the
-    person wrote in one), or in the DM of `user_id`; after `before` (e.g. taking a question's
-    buttons away). When a reflection ends, its questions are deleted from the DM (they may
-    quote the leader's answers), and a finished one refreshes the Home tab."""
+    person wrote in one), or in the DM of `user_id`; after the outbox calls `first` (e.g. taking
+    a question's buttons away) and the lane work `before`. When a reflection ends, its
+    questions are deleted from the DM (they may quote the leader's answers), and a finished one
+    refreshes the Home tab."""
     done = said if isinstance(said, Handled) else Handled(tuple(said))
     posts = [*done.first, *compose(done.replies, owner=owner_tag(person))]
     home_for = user_id or user_of(person)
     finished = any(isinstance(reply, Summary) for reply in done.replies)
-    calls = [
+    calls = [*first] + [
         post_call(post, channel=channel, user_id=user_id, thread_ts=thread_ts)
         for post in posts
         if channel or user_id

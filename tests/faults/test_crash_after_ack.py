@@ -99,8 +99,23 @@ def asked(fake: FakeSlack, step_id: str) -> int:
     )
 
 
+def clickable(fake: FakeSlack, step_id: str) -> bool:
+    """Whether a message in the DM still offers this step's buttons."""
+    return any(
+        block.get("type") == "actions" and str(block.get("block_id", "")).endswith(f"|{step_id}")
+        for message in fake.messages(fake.dm_of("U1"))
+        for block in message.get("blocks") or []
+    )
+
+
 def answer(leader: Leader, question: Any) -> None:
-    if question.step_kind in ("choice", "multi", "follow_up"):
+    """Click a choice or scale question's button (its buttons then give way to the answer,
+    through the outbox too); type anything else."""
+    if question.step_kind in ("choice", "scale", "follow_up") and question.choices:
+        leader.clicks(question.choices[0].value)
+    elif question.step_kind == "scale":
+        leader.clicks(str(question.scale.min))
+    elif question.step_kind in ("multi", "follow_up"):
         leader.says("1")
     elif question.step_kind == "scale":
         leader.says(str(question.scale.max))
@@ -137,6 +152,8 @@ def walk_with_crashes(
             answer(Leader(user_id="U1", slack=slack, fake=fake, bot=bot), question)
         bot = restart(fake, tmp_path, clock, bot)
         assert bot.parts is not None and bot.parts.outbox.pending() == 0
+        if question.step_kind in ("choice", "scale"):  # clicked
+            assert not clickable(fake, question.step_id), "the answered question kept its buttons"
     assert bot.conversations.current(person) is None, "the flow did not end"
     (kept,) = bot.store.reflections(person, limit=None)
     assert kept.flow_id == "hard-day"

@@ -57,9 +57,9 @@ def test_a_restarted_process_posts_what_was_left(
     )
     running.start()
     try:
-        assert eventually(lambda: len(fake.messages("DU1")) == 1)
+        assert eventually(lambda: len(fake.messages("DU1")) == 1, seconds=30)
         assert fake.messages("DU1")[0]["text"] == "left over"
-        assert eventually(lambda: outbox_of(store).pending() == 0)
+        assert eventually(lambda: outbox_of(store).pending() == 0, seconds=30)
     finally:
         stop.set()
         running.join(timeout=20)

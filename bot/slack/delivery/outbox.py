@@ -56,6 +56,14 @@ def post_call(
     }
 
 
+def update_call(
+    *, channel: str, ts: str, text: str, blocks: Sequence[dict[str, Any]]
+) -> dict[str, Any]:
+    """An outbox row changing one of the bot's messages (e.g. a question's buttons giving way
+    to the answer): made again after a crash, it does no harm."""
+    return {"kind": "update", "channel": channel, "ts": ts, "text": text, "blocks": list(blocks)}
+
+
 def clear_call(
     *, channel: str | None, user_id: str | None, prefixes: Sequence[str]
 ) -> dict[str, Any]:
@@ -94,6 +102,8 @@ class OutboxSender:
             finished = self._post(entry, payload)
         elif kind == "clear":
             finished = self._clear(payload)
+        elif kind == "update":
+            finished = self._update(payload)
         else:  # unreadable (the person was erased meanwhile) or unknown: nothing to do
             finished = True
         if finished:
@@ -149,6 +159,16 @@ class OutboxSender:
         except Unanswered:
             pass
         return False
+
+    def _update(self, payload: dict[str, Any]) -> bool:
+        """Change the message (a refusal, e.g. message_not_found, is logged and dropped)."""
+        self.parts.delivery.update(
+            channel=str(payload.get("channel")),
+            ts=str(payload.get("ts")),
+            text=str(payload.get("text") or ""),
+            blocks=payload.get("blocks") or [],
+        )
+        return True
 
     def _clear(self, payload: dict[str, Any]) -> bool:
         cleanup.clear_messages(
