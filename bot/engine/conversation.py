@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import NamedTuple
 
@@ -35,6 +36,7 @@ from bot.engine.replies import Choice, FlowOffer, Question, Reply, Say, Supervis
 from bot.engine.safety import Concern
 from bot.engine.sessions import Session, Turn, Waiting
 from bot.engine.signposts import Signposts
+from bot.engine.step_memo import Remembering, Step
 from bot.engine.supervisor_suggestion import SuggestionPolicy
 from bot.engine.support import Screened, Support, check_in_question, next_step_typed, typed_no
 
@@ -64,13 +66,15 @@ class Conversations:
         #: The person's organisation's settings (signposts, supervisors, default flow), or
         #: None for the defaults given here.
         self.organisation_of = organisation_of
-        self.store = store
+        #: The store, remembering the session while a step runs (see `step`).
+        self.remembering = Remembering(store)
+        self.store: ReflectionStore = self.remembering
         self.signposts = signposts
         self.clock = clock
         self.screen = screen
-        self.support = Support(store=store, signposts=signposts, clock=clock)
+        self.support = Support(store=self.store, signposts=signposts, clock=clock)
         self.finishing = Finishing(
-            store=store,
+            store=self.store,
             library=library,
             support=self.support,
             suggestions=suggestions or SuggestionPolicy(),
@@ -85,6 +89,11 @@ class Conversations:
     @suggestions.setter
     def suggestions(self, policy: SuggestionPolicy) -> None:
         self.finishing.suggestions = policy
+
+    def step(self, person: Person) -> AbstractContextManager[Step]:
+        """Around one request's engine calls (inside its writing transaction): the session is
+        read once, and the Step says what it was before and whether the step ended the flow."""
+        return self.remembering.step(person)
 
     # ------------------------------------------------------------------ typed text
 

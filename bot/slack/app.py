@@ -1,9 +1,11 @@
 """The Bolt app: the listeners wired to the engine, the store and the Web API client.
 
-`build_app` takes its collaborators as keyword arguments so tests can hand in their own. The
-app runs with process_before_response: a listener stores what it must (the engine saves every
-step), acks, and hands posting to the person's lane, so the ack goes back within milliseconds
-and a crash after it loses no answer.
+`build_slack` (or `build_app`, for the app alone) takes its collaborators as keyword arguments
+so tests can hand in their own. The app runs with process_before_response: a listener stores
+what it must (the engine saves every step, and its replies go into the outbox in the same
+transaction), acks, and hands posting to the person's lane, so the ack goes back within
+milliseconds and a crash after it loses neither the answer nor the reply
+(bot.slack.delivery.outbox).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -43,7 +46,13 @@ from bot.weekly.actions import WeeklyActions
 log = logging.getLogger(__name__)
 
 
-def build_app(
+def build_app(**collaborators: Any) -> App:
+    """The app alone: `build_slack`'s keyword arguments, its app."""
+    app, _ = build_slack(**collaborators)
+    return app
+
+
+def build_slack(
     *,
     conversations: Conversations,
     store: SlackStore,
@@ -52,7 +61,8 @@ def build_app(
     lanes: Lanes | None = None,
     clock: Callable[[], dt.datetime] = utcnow,
     weekly: WeeklyActions | None = None,
-) -> App:
+) -> tuple[App, Parts]:
+    """The app, and the parts its listeners share (for what runs beside it: the outbox)."""
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret or "",
@@ -92,4 +102,4 @@ def build_app(
     )
     for module in modules:
         module.register(app, parts)
-    return app
+    return app, parts

@@ -16,8 +16,9 @@ from bot.slack.delivery.names import Profile, Profiles
 from bot.slack.delivery.poster import Poster
 from bot.slack.identity import person_in
 from bot.slack.locks import PersonLocks
-from bot.slack.storage import SlackStore
+from bot.slack.storage import Outbox, SlackStore
 from bot.store.organisations import Organisations
+from bot.store.outbox import outbox_of
 from bot.weekly.actions import WeeklyActions
 
 
@@ -37,6 +38,14 @@ class Parts:
     weekly: WeeklyActions | None = None
     #: Each organisation's own settings (None: the server's defaults apply to everyone).
     organisations: Organisations | None = None
+    #: What steps will say, kept with them until posted (default: in the store's database).
+    outbox: Outbox = None  # type: ignore[assignment]
+    #: Called by the outbox's sender at each step boundary; tests raise here to "crash".
+    checkpoint: Callable[[str], None] | None = None
+
+    def __post_init__(self) -> None:
+        if self.outbox is None:
+            self.outbox = outbox_of(self.store)
 
     def person(self, context: BoltContext, *, greet: bool = False) -> Person | None:
         """The person behind a request, before the ack; with their first name and time zone

@@ -1,21 +1,25 @@
 """The ack protocol, in one place: every listener answers Slack through `respond`.
 
-    person -> guard -> lock -> transaction -> engine -> ack -> compose -> lane
+    person -> guard -> lock -> transaction (engine -> outbox) -> ack -> lane (deliver)
 
 1. person: who is asking (nobody we can name: ack, and nothing else happens);
 2. guard: whether this request is one to act on (a click on someone else's question: ack only);
-3. lock and transaction: one request per person at a time, and everything the engine writes
-   commits together before the ack, so a crash after the ack loses nothing and a failure before
-   it leaves Slack to deliver again;
+3. lock and transaction: one request per person at a time (across processes too: on
+   PostgreSQL the transaction takes the person's advisory lock before anything is read), and
+   everything the engine writes commits together before the ack, with what it will say: the
+   replies go into the outbox (bot.store.outbox) in the same transaction. So a crash after the
+   ack loses nothing, and a failure before it leaves Slack to deliver again;
 4. engine: the work itself, which returns what the listener needs (usually the replies);
 5. ack: within Slack's three seconds, before any Web API call of the listener's own;
-6. compose and lane: what is said afterwards goes on the person's lane, in order, off the
-   request thread (submitted while the lock is held, so lanes keep the engine's order).
+6. lane: after the ack the person's lane delivers the outbox, in order, once
+   (bot.slack.delivery.outbox); if this process dies first, another (or this one restarted)
+   delivers it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -25,6 +29,7 @@ from slack_bolt import Ack, BoltContext
 from bot.engine.people import Person
 from bot.engine.replies import AfterCrisis, CheckIn, Reply, Signpost, Summary
 from bot.slack.delivery import cleanup
+from bot.slack.delivery.outbox import OutboxSender, clear_call, post_call
 from bot.slack.identity import owner_tag
 from bot.slack.parts import Parts
 from bot.slack.views import notices
@@ -60,9 +65,11 @@ def respond(
         return
     with parts.locks.hold(person):
         with parts.store.writing() if transaction else contextlib.nullcontext():
+            if transaction:  # before anything is read: across processes too, one at a time
+                parts.outbox.take_turn(person)
             result = engine(person)
+            job = then(person, result) if then else None  # its replies join the transaction
         ack(**(answer(result) if answer else {}))
-        job = then(person, result) if then else None
         if job is not None:
             parts.lanes.submit(person.id, job)
 
@@ -82,14 +89,16 @@ def handled(
     parts: Parts, person: Person, run: Callable[[], Sequence[Reply]], *, typed: bool = False
 ) -> Handled:
     """Run the engine (inside the request's transaction) and note what goes with its replies.
-    `typed`: the text was typed in the DM, so the note on Slack's history may be due."""
-    before = parts.store.load_session(person)
-    replies = run()
+    `typed`: the text was typed in the DM, so the note on Slack's history may be due. The
+    session is read once for all of it (Conversations.step)."""
+    with parts.conversations.step(person) as step:
+        replies = run()
+        before = step.before
+        ended = step.ended
     first: list[Post] = []
     if not any(isinstance(reply, SAFETY_REPLIES) for reply in replies):  # a card goes alone
         answering = typed and before is not None and before.status == "active"
         first = notices.first_posts(parts, person, typed_answer=answering)
-    ended = before.flow_id if before and parts.store.load_session(person) is None else None
     return Handled(replies, first, ended)
 
 
@@ -102,36 +111,76 @@ def say(
     user_id: str | None = None,
     thread_ts: str | None = None,
     before: Job = None,
+    first: Sequence[dict[str, Any]] = (),
 ) -> Callable[[], None]:
-    """The lane job that posts the engine's replies: in `channel` (in the thread `thread_ts`,
-    if the person wrote in one), or in the DM of `user_id`; after `before` (e.g. taking a
-    question's buttons away). When a reflection ends, its questions are deleted from the DM
-    (they may quote the leader's answers), and a finished one refreshes the Home tab."""
+    """Queue the engine's replies in the outbox (call inside the request's transaction) and
+    return the lane job that delivers them: in `channel` (in the thread `thread_ts`, if the
+    person wrote in one), or in the DM of `user_id`; after the outbox calls `first` (e.g. taking
+    a question's buttons away) and the lane work `before`. When a reflection ends, its
+    questions are deleted from the DM (they may quote the leader's answers), and a finished one
+    refreshes the Home tab."""
+    where = Where(channel=channel, user_id=user_id, thread_ts=thread_ts)
+    return queue(parts, person, said, where=where, before=before, first=first).job
+
+
+@dataclasses.dataclass(frozen=True)
+class Where:
+    """Where replies go: `channel` (in the thread `thread_ts`), or the DM of `user_id`."""
+
+    channel: str | None = None
+    user_id: str | None = None
+    thread_ts: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Queued:
+    """Replies in the outbox: their delivery keys, and the lane job that delivers them."""
+
+    deliveries: list[str]
+    job: Callable[[], None]
+
+
+def calls_for(
+    person: Person, said: Handled, *, where: Where, first: Sequence[dict[str, Any]] = ()
+) -> list[dict[str, Any]]:
+    """The outbox calls that say the engine's replies (bot.slack.respond.say)."""
+    posts = [*said.first, *compose(said.replies, owner=owner_tag(person))]
+    calls = [*first] + [
+        post_call(post, channel=where.channel, user_id=where.user_id, thread_ts=where.thread_ts)
+        for post in posts
+        if where.channel or where.user_id
+    ]
+    home_for = where.user_id or user_of(person)
+    prefixes = cleanup.question_prefixes(person, replies=said.replies, stopped=said.ended)
+    if prefixes and (where.channel or home_for):
+        calls.append(clear_call(channel=where.channel, user_id=home_for, prefixes=prefixes))
+    return calls
+
+
+def queue(
+    parts: Parts,
+    person: Person,
+    said: Handled | Sequence[Reply],
+    *,
+    where: Where,
+    before: Job = None,
+    first: Sequence[dict[str, Any]] = (),
+) -> Queued:
+    """`say`, keeping the delivery keys (to say the same otherwise before it goes out)."""
     done = said if isinstance(said, Handled) else Handled(tuple(said))
-    posts = [*done.first, *compose(done.replies, owner=owner_tag(person))]
-    home_for = user_id or user_of(person)
+    home_for = where.user_id or user_of(person)
     finished = any(isinstance(reply, Summary) for reply in done.replies)
+    calls = calls_for(person, done, where=where, first=first)
+    deliveries = parts.outbox.add(person, calls, now=parts.clock())
 
     def job() -> None:
         if before is not None:
             before()
-        if posts and channel:
-            parts.delivery.post(channel=channel, posts=posts, thread_ts=thread_ts)
-        elif posts and user_id:
-            parts.delivery.post_to_dm(user_id=user_id, posts=posts)
-        if finished or done.ended:
-            cleanup.clear_questions(
-                parts,
-                person,
-                channel=channel,
-                user_id=home_for,
-                replies=done.replies,
-                stopped=done.ended,
-            )
+        OutboxSender(parts, checkpoint=parts.checkpoint).drain(person)
         if finished and home_for:  # the Home tab lists reflections: show the new one
             parts.delivery.publish_home(user_id=home_for, view=home_view(parts, person))
 
-    return job
+    return Queued(deliveries, job)
 
 
 def user_of(person: Person) -> str | None:

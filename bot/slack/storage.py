@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.engine.people import Person
 from bot.engine.reflections import ReflectionStore, StoredReflection
@@ -51,3 +51,45 @@ class AccessRecordLike(Protocol):
 
     @property
     def day(self) -> dt.datetime: ...
+
+
+class OutboxRow(Protocol):
+    """One claimed row of the outbox (bot.store.outbox.OutboxEntry)."""
+
+    @property
+    def delivery(self) -> str: ...
+
+    @property
+    def payload(self) -> dict[str, Any]: ...
+
+    @property
+    def created_at(self) -> dt.datetime: ...
+
+    @property
+    def attempts(self) -> int: ...
+
+    @property
+    def in_doubt(self) -> bool: ...
+
+
+class Outbox(Protocol):
+    """What a step will say, written with the step and delivered after the ack (bot.store
+    .outbox.Outbox keeps it in the store's database)."""
+
+    def take_turn(self, person: Person) -> None: ...
+
+    def add(
+        self, person: Person, payloads: Sequence[dict[str, Any]], *, now: dt.datetime
+    ) -> list[str]: ...
+
+    def reseal(
+        self, person: Person, deliveries: Sequence[str], payloads: Sequence[dict[str, Any]]
+    ) -> int: ...
+
+    def claim(self, *, now: dt.datetime, person: Person | None = None) -> OutboxRow | None: ...
+
+    def delivered(self, entry: Any) -> bool: ...
+
+    def release(self, entry: Any, *, retry_at: dt.datetime) -> bool: ...
+
+    def pending(self, person: Person | None = None) -> int: ...

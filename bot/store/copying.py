@@ -74,6 +74,7 @@ TABLES: tuple[CopiedTable, ...] = (
     CopiedTable("reminder_ledger", order_by="rowid"),
     CopiedTable("organisation_settings", order_by="organisation, name"),
     CopiedTable("organisation_members", order_by="organisation, pseudonym"),
+    CopiedTable("outbox", order_by="id"),
 )
 #: Each database's own bookkeeping, never copied: identity and migration records.
 OWN_TABLES = frozenset({"meta", "reflect_migrations", "_sqlite_migrations"})

@@ -249,3 +249,16 @@ def _organisation_settings(conn: Connection) -> None:
         " PRIMARY KEY (organisation, pseudonym))",
         "CREATE INDEX organisation_members_by_person ON organisation_members (pseudonym)",
     )
+
+
+@MIGRATIONS(name="005_outbox")
+def _outbox(conn: Connection) -> None:
+    """The replies of a step, written with it and deleted once posted (bot.store.outbox): one
+    row per Slack call, sealed under the person's data key, with its delivery key and lease."""
+    _run(
+        conn,
+        "CREATE TABLE outbox (id bigserial PRIMARY KEY, pseudonym text NOT NULL,"
+        " delivery text NOT NULL UNIQUE, sealed bytea NOT NULL, created_at timestamptz NOT NULL,"
+        " lease_until timestamptz, claim_token text, attempts integer NOT NULL DEFAULT 0)",
+        "CREATE INDEX outbox_by_person ON outbox (pseudonym, id)",
+    )

@@ -164,6 +164,14 @@ class PostgresStore(RowStore):
         processes, for the rest of the current transaction."""
         self._db.lock_person(conn, pseudonym)
 
+    def data_key(self, who: str, *, create: bool = False) -> bytes | None:
+        """For modules keeping sealed rows here (bot.store.outbox): the person's data key; with
+        `create`, made if need be, under the person's lock in the current writing transaction."""
+        if not create:
+            return self._data_key(who)
+        with self._writing_as(who) as (_, key):
+            return key
+
     # ------------------------------------------------------------------ sessions
 
     def load_session(self, person: Person) -> Session | None:

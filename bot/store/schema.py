@@ -229,6 +229,21 @@ def _organisation_settings(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS(name="011_outbox")
+def _outbox(db: sqlite_utils.Database) -> None:
+    """The replies of a step, written with it and deleted once posted (bot.store.outbox). Each
+    row is one Slack call to make: sealed under the person's data key, with its delivery key
+    (put in the message's metadata, so that a post Slack may have taken is looked for before it
+    is made again). A claim leases the row; `attempts` > 1 means it may be in Slack already."""
+    _run(
+        db,
+        "CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, pseudonym TEXT NOT NULL,"
+        " delivery TEXT NOT NULL UNIQUE, sealed BLOB NOT NULL, created_at TEXT NOT NULL,"
+        " lease_until TEXT, claim_token TEXT, attempts INTEGER NOT NULL DEFAULT 0)",
+        "CREATE INDEX outbox_by_person ON outbox (pseudonym, id)",
+    )
+
+
 def ensure_keys_schema(db: sqlite_utils.Database, *, schema: str) -> None:
     """The keys file's tables: its identity and the wrapped data keys."""
     _run(

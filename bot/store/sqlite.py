@@ -145,6 +145,15 @@ class SqliteStore(RowStore):
         tables here (committed on leaving, rolled back on an exception)."""
         return self._files.writing()
 
+    def data_key(self, who: str, *, create: bool = False) -> bytes | None:
+        """For modules keeping sealed rows here (bot.store.outbox): the person's data key; with
+        `create`, made if need be (inside the current writing transaction, if there is one)."""
+        if not create:
+            with self._files.reading() as db:
+                return self._data_key(db, who)
+        with self._writing_as(who) as (_, key):
+            return key
+
     # ------------------------------------------------------------------ sessions
 
     def load_session(self, person: Person) -> Session | None:

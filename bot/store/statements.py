@@ -32,6 +32,7 @@ PERSON_TABLES = (
     "notices",
     "preferences",
     "organisation_members",
+    "outbox",
 )
 #: Ids read back at a time, well under the placeholders either database allows.
 _CHUNK = 500

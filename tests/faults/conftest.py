@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.faults.chaos import CLIENT_TIMEOUT, ChaosSlack, Dice
+from tests.slack.fake_slack import FakeSlack
 from tests.slack.harness import Bot, SlackSide, make_bot, talking_to
 
 
@@ -20,6 +21,15 @@ def chaos(dice: Dice) -> Iterator[ChaosSlack]:
     server.start()
     for number in range(1, 9):
         server.add_user(f"U{number}", first_name=f"Leader{number}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    """A fake Slack that does not fail, with one person in it."""
+    server = FakeSlack().start()
+    server.add_user("U1", first_name="Robin")
     yield server
     server.stop()
 

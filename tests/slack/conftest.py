@@ -7,6 +7,7 @@ import pytest
 
 from bot.slack.views.notices import AGREEMENT, TYPED_IN_DM
 from tests.slack.fake_slack import FakeSlack
+from tests.slack.fake_socket_mode import FakeSocketMode
 from tests.slack.harness import Bot, Leader, Served, SlackSide, make_bot
 
 
@@ -15,6 +16,15 @@ def fake() -> Iterator[FakeSlack]:
     server = FakeSlack().start()
     server.add_user("U1", first_name="Sam")
     server.add_user("U2", first_name="Alex")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def socket(fake: FakeSlack) -> Iterator[FakeSocketMode]:
+    """A Socket Mode server the fake Slack's apps.connections.open points at."""
+    server = FakeSocketMode().start()
+    fake.socket_url = server.url
     yield server
     server.stop()
 

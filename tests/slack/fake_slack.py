@@ -12,7 +12,8 @@ reminders): it keeps a small workspace in memory, records every call, and fails 
 
 Methods: auth.test, chat.postMessage (keeps `metadata`; a user id as the channel posts in their
 DM, as Slack does), chat.update, chat.delete (the bot's own messages only),
-conversations.open (a DM is "D" + the user id), conversations.history (newest first, after
+conversations.open (a DM is "D" + the user id), conversations.replies (a thread, oldest first),
+conversations.history (newest first, after
 `oldest`, or from it with `inclusive`, with metadata, paginated),
 conversations.members (paginated; not_in_channel where the bot was not invited),
 conversations.info, users.info (tz, tz_offset, deleted, is_bot, is_admin, profile.first_name),
@@ -325,6 +326,8 @@ class FakeSlack:
         }
         if args.get("metadata"):
             message["metadata"] = args["metadata"]
+        if args.get("thread_ts"):
+            message["thread_ts"] = args["thread_ts"]
         channel.messages.append(message)
         return {"ok": True, "channel": channel.id, "ts": ts, "message": message}
 
@@ -383,15 +386,20 @@ class FakeSlack:
             for m in reversed(channel.messages)
             if float(m["ts"]) > oldest or (inclusive and float(m["ts"]) == oldest)
         ]
-        messages, cursor = _page(newest_first, args)
-        if args.get("include_all_metadata") not in (True, "true", "1", 1):
-            messages = [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
-        return {
-            "ok": True,
-            "messages": messages,
-            "has_more": bool(cursor),
-            "response_metadata": {"next_cursor": cursor},
-        }
+        return _listing(newest_first, args)
+
+    def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A thread: its parent and replies, oldest first, after `oldest`."""
+        channel = self._channel(str(args.get("channel")))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        parent, oldest = str(args.get("ts")), float(args.get("oldest") or 0)
+        thread = [
+            m
+            for m in channel.messages
+            if (m["ts"] == parent or m.get("thread_ts") == parent) and float(m["ts"]) > oldest
+        ]
+        return _listing(thread, args)
 
     def _conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self.channels.get(str(args.get("channel")))
@@ -462,6 +470,20 @@ def _parse(raw: bytes, content_type: str, path: str) -> dict[str, Any]:
         if isinstance(args.get(key), str):
             args[key] = json.loads(args[key])
     return args
+
+
+def _listing(found: list[dict[str, Any]], args: dict[str, Any]) -> dict[str, Any]:
+    """A page of messages as conversations.history and .replies answer (metadata only when
+    asked for)."""
+    messages, cursor = _page(found, args)
+    if args.get("include_all_metadata") not in (True, "true", "1", 1):
+        messages = [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
+    return {
+        "ok": True,
+        "messages": messages,
+        "has_more": bool(cursor),
+        "response_metadata": {"next_cursor": cursor},
+    }
 
 
 def _page(items: list[Any], args: dict[str, Any]) -> tuple[list[Any], str]:

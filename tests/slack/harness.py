@@ -29,7 +29,7 @@ from bot.engine.supervisor_suggestion import SuggestionPolicy
 from bot.engine.supervisors import load_directory
 from bot.runtime import build_weekly, organisations_over
 from bot.settings import Settings
-from bot.slack.app import build_app
+from bot.slack.app import build_slack
 from bot.slack.delivery.gateway import web_client
 from bot.slack.delivery.lanes import Lanes
 from bot.slack.delivery.names import Profiles
@@ -88,6 +88,8 @@ class Bot:
     sleeps: list[float] = field(default_factory=list)
     #: The fake Slack it talks to.
     fake: FakeSlack | None = None
+    #: What the app's listeners share (its outbox, its delivery).
+    parts: Parts | None = None
 
     def close(self) -> None:
         self.lanes.close()
@@ -112,6 +114,8 @@ def make_bot(
     store: Any = None,
     timeout: float = 2,
     organisations: bool = False,
+    clock: Any = None,
+    lanes: Lanes | None = None,
     **settings: Any,
 ) -> Bot:
     """The one way tests build the Slack app: as `reflect run` does (the weekly reminders
@@ -121,7 +125,7 @@ def make_bot(
     own settings apply, wired as `reflect run` wires them."""
     config = settings_for(fake, **settings)
     store = store or SqliteStore.open(tmp_path / "reflect.db", secret=b"s" * 32)
-    clock = (lambda: now) if now else (lambda: dt.datetime.now(dt.UTC))
+    clock = clock or ((lambda: now) if now else (lambda: dt.datetime.now(dt.UTC)))
     conversations = Conversations(
         library=library(),
         store=store,
@@ -132,8 +136,8 @@ def make_bot(
     )
     sleeps: list[float] = []
     client = web_client(settings=config, sleep=sleeps.append, backoff=0.001, timeout=timeout)
-    lanes = Lanes(workers=4)
-    app = build_app(
+    lanes = lanes or Lanes(workers=4)
+    app, parts = build_slack(
         conversations=conversations,
         store=store,
         settings=config,
@@ -142,7 +146,7 @@ def make_bot(
         clock=clock,
         weekly=_weekly_actions(config, store) if weekly else None,
     )
-    return Bot(app, store, lanes, conversations, sleeps=sleeps, fake=fake)
+    return Bot(app, store, lanes, conversations, sleeps=sleeps, fake=fake, parts=parts)
 
 
 @contextmanager

@@ -6,10 +6,10 @@ import logging
 import time
 
 import pytest
+from slack_sdk.models.views import View
 
 from bot.slack.delivery.gateway import web_client
-from bot.slack.delivery.poster import Poster
-from bot.slack.views.blocks import Post
+from bot.slack.delivery.poster import Poster, Sent
 from bot.slack.views.mrkdwn import sections
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.harness import Bot, Leader, settings_for
@@ -25,11 +25,22 @@ def test_a_429_is_waited_out_and_the_message_arrives_once(
     assert bot.sleeps == [1.0], "waited as long as Retry-After said"
 
 
-def test_server_errors_are_retried_with_backoff(sam: Leader, bot: Bot, fake: FakeSlack) -> None:
+def test_server_errors_are_retried_after_looking_in_the_dm(sam: Leader, fake: FakeSlack) -> None:
+    """A 5xx may have posted: the reply is looked for by its delivery key before each new try
+    (bot.slack.delivery.outbox), and arrives once."""
     fake.fail("chat.postMessage", status=500, times=1)
     fake.fail("chat.postMessage", status=503, times=1)
     sam.says("hello")
     assert len(sam.messages()) == 1
+    assert len(fake.calls("chat.postMessage")) == 3
+    assert len(fake.calls("conversations.history")) == 2
+
+
+def test_views_are_retried_with_backoff(bot: Bot, fake: FakeSlack) -> None:
+    fake.fail("views.publish", status=500, times=1)
+    fake.fail("views.publish", status=503, times=1)
+    client = web_client(settings=settings_for(fake), sleep=bot.sleeps.append, backoff=0.001)
+    assert Poster(client=client).publish_home(user_id="U1", view=HOME)
     first, second = bot.sleeps  # backoff 0.001 s in tests, doubling, plus up to a quarter
     assert 0.001 <= first <= 0.00125 and 0.002 <= second <= 0.0025
 
@@ -47,7 +58,14 @@ def _delivery(fake: FakeSlack, sleeps: list[float], *, timeout: float = 2) -> Po
     return Poster(client=client)
 
 
-POST = Post(text="hello", blocks=tuple(sections("hello")))
+HOME = View(type="home", blocks=list(sections("home")))
+BLOCKS = [block.to_dict() for block in sections("hello")]
+
+
+def post(delivery: Poster, key: str = "k1") -> Sent:
+    return delivery.post_once(
+        channel="DU1", text="hello", blocks=BLOCKS, event_type="reflect_reply", key=key
+    )
 
 
 @pytest.mark.parametrize(
@@ -59,20 +77,18 @@ def test_slack_errors_are_logged_by_code_without_ids(
     caplog.set_level(logging.DEBUG, logger="bot")
     fake.fail("chat.postMessage", error=error)
     delivery = _delivery(fake, [])
-    assert delivery.post(channel="DU1", posts=[POST]) == []
+    assert post(delivery) == Sent(refused=error)
     assert error in caplog.text
     assert "DU1" not in caplog.text and "U1" not in caplog.text
-    assert delivery.post(channel="DU1", posts=[POST]) != [], (
-        "a passing error does not stop later posts"
-    )
+    assert post(delivery, "k2").ts, "a passing error does not stop later posts"
 
 
 @pytest.mark.parametrize("error", ["account_inactive", "user_not_found"])
 def test_deactivated_people_get_no_more_messages(error: str, fake: FakeSlack) -> None:
     fake.fail("chat.postMessage", error=error)
     delivery = _delivery(fake, [])
-    assert delivery.post(channel="DU1", posts=[POST]) == []
-    assert delivery.post(channel="DU1", posts=[POST]) == []
+    assert post(delivery).refused == error
+    assert post(delivery, "k2").refused
     assert len(fake.calls("chat.postMessage")) == 1, "no second attempt at a deactivated person"
     assert delivery.is_gone(channel="DU1")
 
@@ -85,17 +101,26 @@ def test_a_deactivated_person_is_not_opened_a_dm(fake: FakeSlack) -> None:
     assert len(fake.calls("conversations.open")) == 1
 
 
-def test_a_timeout_is_retried_then_given_up_without_crashing(fake: FakeSlack) -> None:
+def test_a_timed_out_post_is_not_retried_blindly(fake: FakeSlack) -> None:
+    """It may have posted: the outbox looks in the DM before trying again."""
     fake.fail("chat.postMessage", delay=0.4, times=3)
     sleeps: list[float] = []
     delivery = _delivery(fake, sleeps, timeout=0.1)
-    assert delivery.post(channel="DU1", posts=[POST, POST]) == []
-    assert len(sleeps) == 2, "first try and two retries, then it gives up"
-    # Under load the client can time out before the fake has read its last request: wait for it.
+    assert post(delivery) == Sent()
+    assert sleeps == []
+    # Under load the client can time out before the fake has read its request: wait for it.
     deadline = time.monotonic() + 5
-    while len(fake.calls("chat.postMessage")) < 3 and time.monotonic() < deadline:
+    while not fake.calls("chat.postMessage") and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert len(fake.calls("chat.postMessage")) == 3
+    time.sleep(0.2)
+    assert len(fake.calls("chat.postMessage")) == 1
+
+
+def test_a_429_on_a_post_is_waited_out_it_posted_nothing(fake: FakeSlack) -> None:
+    fake.fail("chat.postMessage", status=429, retry_after=2)
+    sleeps: list[float] = []
+    assert post(_delivery(fake, sleeps)).ts
+    assert sleeps == [2.0] and len(fake.calls("chat.postMessage")) == 2
 
 
 def test_a_failing_profile_look_up_only_costs_the_greeting(

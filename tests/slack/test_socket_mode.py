@@ -23,14 +23,6 @@ SAM = Person(id="T1:U1")
 
 
 @pytest.fixture
-def socket(fake: FakeSlack) -> Iterator[FakeSocketMode]:
-    server = FakeSocketMode().start()
-    fake.socket_url = server.url
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def socket_bot(fake: FakeSlack, socket: FakeSocketMode, tmp_path: Path) -> Iterator[Bot]:
     bot = make_bot(fake, tmp_path, slack_signing_secret=None, slack_app_token="xapp-test")
     client = web_client(settings=settings_for(fake, slack_app_token="xapp-test"))

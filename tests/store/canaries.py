@@ -9,6 +9,7 @@ from bot.engine.people import Person
 from bot.engine.sessions import Session
 from bot.store import Store
 from bot.store.errors import UnreadableError
+from bot.store.outbox import outbox_of
 from bot.store.privacy import Keyring, row_aad, unseal
 from tests.store.conftest import NOW, SECRET, reflection
 
@@ -40,6 +41,12 @@ def fill_with_canaries(store: Store) -> Person:
     store.save_session(person, session)  # a second flow in progress, left open
     store.record(person, "nudge_shown", at=NOW, flow_id="hard-day")
     store.claim_event(CANARY_EVENT, at=NOW)
+    # A reply waiting in the outbox, as if the process died between the ack and the post.
+    outbox_of(store).add(
+        person,
+        [{"kind": "post", "user": CANARY_USER, "text": f"{CANARY_NAME}: {CANARY_TEXT}?"}],
+        now=NOW,
+    )
     return person
 
 

@@ -53,6 +53,7 @@ ALL_MIGRATIONS = [
     "reflect/002_sealed_answers_access_log_notices_follow_up",
     "reflect/003_seen_requests",
     "reflect/004_organisation_settings",
+    "reflect/005_outbox",
 ]
 
 
@@ -463,6 +464,14 @@ def test_the_released_migrations_make_this_schema(pg_urls: PgUrls) -> None:
         "organisation_settings.name:text",
         "organisation_settings.value:bytea",
         "organisation_settings.updated_at:text",
+        "outbox.id:bigint",
+        "outbox.pseudonym:text",
+        "outbox.delivery:text",
+        "outbox.sealed:bytea",
+        "outbox.created_at:timestamp with time zone",
+        "outbox.lease_until:timestamp with time zone",
+        "outbox.claim_token:text",
+        "outbox.attempts:integer",
         "preferences.pseudonym:text",
         "preferences.name:text",
         "preferences.value:text",

@@ -24,30 +24,36 @@ log = logging.getLogger(__name__)
 MOST_MESSAGES = 400
 
 
-def clear_questions(
-    parts: Parts,
-    person: Person,
-    *,
-    channel: str | None = None,
-    user_id: str | None = None,
-    replies: Sequence[Reply],
-    stopped: str | None = None,
-) -> None:
-    """Delete the bot's question messages of the flows these replies finish, and of the flow
-    `stopped`, if one was. The DM is `channel`, or the one with `user_id`. Called on the
-    person's lane, after the replies are posted."""
+def question_prefixes(
+    person: Person, *, replies: Sequence[Reply], stopped: str | None = None
+) -> tuple[str, ...]:
+    """The block id prefixes of the question messages of the flows these replies finish, and
+    of the flow `stopped`, if one was (none: nothing to clear)."""
     flows = {reply.flow_id for reply in replies if isinstance(reply, Summary)}
     if stopped:
         flows.add(stopped)
-    if not flows:
+    return tuple(f"{PREFIX}|{owner_tag(person)}|{flow_id}|" for flow_id in sorted(flows))
+
+
+def clear_messages(
+    parts: Parts,
+    *,
+    channel: str | None = None,
+    user_id: str | None = None,
+    prefixes: Sequence[str],
+) -> None:
+    """Delete the bot's messages with a block whose id starts with one of `prefixes`, in
+    `channel` or the DM with `user_id`. Called after the replies are posted (from the outbox:
+    doing it twice does no harm)."""
+    if not prefixes:
         return
-    prefixes = tuple(f"{PREFIX}|{owner_tag(person)}|{flow_id}|" for flow_id in flows)
     target = channel or (parts.delivery.dm_channel(user_id=user_id) if user_id else None)
     if not target:
         return
+    starts = tuple(prefixes)
     gone = 0
     for message in parts.delivery.own_messages(channel=target, most=MOST_MESSAGES):
         ids = [str(block.get("block_id") or "") for block in message.get("blocks") or []]
-        if any(block_id.startswith(prefixes) for block_id in ids):
+        if any(block_id.startswith(starts) for block_id in ids):
             gone += parts.delivery.delete(channel=target, ts=str(message.get("ts")))
     log.info("a finished reflection's questions were cleared: %d messages", gone)

@@ -1,8 +1,10 @@
-"""The one way Reflect speaks to Slack's Web API, with two policies.
+"""The one way Reflect speaks to Slack's Web API, with three policies.
 
 - **Retrying** (`web_client`): for conversation posts, views and the Home tab. 429s are waited
   out per Retry-After, 5xx and dropped connections retried with backoff (bot.slack.delivery
   .retries); the poster (bot.slack.delivery.poster) logs what is still refused and carries on.
+- **Posting once** (`posting_once`): the retrying policy without retrying what may have
+  posted, for the outbox's replies (bot.slack.delivery.outbox), which look before posting again.
 - **Single-shot** (`single_shot_client`): exactly one HTTP request per call, for the ledgered
   weekly reminders (bot.slack.delivery.reminder_api), whose sender decides itself when to wait
   and never re-posts silently, and for looking people up before an ack (no time to wait).
@@ -17,6 +19,7 @@ import time
 from dataclasses import dataclass
 
 from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
 from bot.settings import Settings
@@ -63,6 +66,23 @@ def single_shot_client(*, token: str | None, base_url: str, timeout: float) -> W
         base_url=api_base_url(base_url),
         timeout=timeout,  # type: ignore[arg-type]
         retry_handlers=[],
+    )
+
+
+def posting_once(client: WebClient) -> WebClient:
+    """The outbox's posting policy, from a retrying client (same token, server, timeout and
+    sleep): 429s are still waited out (Slack took nothing), but a 5xx or a dropped connection,
+    which may have posted, is not retried: the caller looks for the post's delivery key first
+    (bot.slack.delivery.delivery_keys)."""
+    return WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        retry_handlers=[
+            handler
+            for handler in client.retry_handlers
+            if isinstance(handler, RateLimitErrorRetryHandler)
+        ],
     )
 
 

@@ -1,8 +1,11 @@
 """Posting to Slack without falling over.
 
-The client's retry handlers wait out 429s and retry 5xx and dropped connections. What is left
-is a Slack error (`ok: false`): it is logged by its code only (never ids or text) and the bot
-carries on. People whose account is deactivated or gone get no more messages.
+The client's retry handlers wait out 429s and retry 5xx and dropped connections (for updates,
+deletions, views and reads). A post is made once (`post_once`, for the outbox): a 429 is
+waited out, but a 5xx or a dropped connection, which may have posted, comes back as "no
+answer", and the outbox looks for the post's delivery key (`find_delivered`) before posting
+again. What is left is a Slack error (`ok: false`): it is logged by its code only (never ids or
+text) and the bot carries on. People whose account is deactivated or gone get no more messages.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
@@ -18,10 +22,23 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from slack_sdk.web import SlackResponse
 
-from bot.slack.delivery.gateway import GONE, webhook
-from bot.slack.views.blocks import Post
+from bot.slack.delivery.delivery_keys import delivery_metadata, find_posted
+from bot.slack.delivery.gateway import GONE, posting_once, webhook
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What came of one post made once: its ts, or Slack's refusal (for good: not to be tried
+    again), or neither (no usable answer: it may or may not be in Slack)."""
+
+    ts: str | None = None
+    refused: str | None = None
+
+
+class Unanswered(Exception):
+    """Slack could not be asked (after the client's retries)."""
 
 
 class Poster:
@@ -30,6 +47,7 @@ class Poster:
 
     def __init__(self, *, client: WebClient) -> None:
         self.client = client
+        self._once = posting_once(client)
         self._dms: dict[str, str] = {}
         self._gone: set[str] = set()
         self._lock = threading.Lock()
@@ -60,39 +78,67 @@ class Poster:
                 self._dms[user_id] = channel
         return channel
 
-    def post(
+    def post_once(
         self,
         *,
         channel: str,
-        posts: Sequence[Post],
-        metadata: dict[str, Any] | None = None,
+        text: str,
+        blocks: Sequence[dict[str, Any]],
+        event_type: str,
+        key: str,
         thread_ts: str | None = None,
-    ) -> list[str]:
-        """Post each message in turn (in the thread `thread_ts`, if given); stop at the first
-        that fails. Returns their ts."""
-        extra: dict[str, Any] = {"metadata": metadata} if metadata is not None else {}
-        if thread_ts:
-            extra["thread_ts"] = thread_ts
-        sent: list[str] = []
-        for post in posts:
-            if self.is_gone(channel=channel):
-                break
+    ) -> Sent:
+        """Post one message marked with its delivery key, without retrying anything that may
+        have posted (see `find_delivered`)."""
+        if self.is_gone(channel=channel):
+            return Sent(refused="gone")
+        extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
+        try:
+            response = self._once.chat_postMessage(
+                channel=channel,
+                text=text,
+                blocks=list(blocks),
+                metadata=delivery_metadata(event_type=event_type, key=key),
+                **extra,
+            )
+        except SlackApiError as error:
+            if error.response.status_code >= 500 or error.response.status_code == 429:
+                log.warning("Slack could not take a post: HTTP %s", error.response.status_code)
+                return Sent()
+            code = str(error.response.get("error", "unknown"))
+            log.warning("Slack refused chat.postMessage: %s", code)
+            if code in GONE:
+                with self._lock:
+                    self._gone.add(channel)
+            return Sent(refused=code)
+        except (SlackClientError, OSError) as error:
+            log.warning("Slack call chat.postMessage failed: %s", type(error).__name__)
+            return Sent()
+        return Sent(ts=str(response.get("ts", "")))
 
-            def call(post: Post = post) -> SlackResponse:
-                return self.client.chat_postMessage(
-                    channel=channel, text=post.text, blocks=list(post.blocks), **extra
-                )
+    def find_delivered(
+        self,
+        *,
+        channel: str,
+        event_type: str,
+        key: str,
+        since: float,
+        thread_ts: str | None = None,
+    ) -> str | None:
+        """The ts of the message posted with this delivery key since `since` (a Unix time), if
+        it is in the channel (or the thread). Raises Unanswered if Slack cannot be asked."""
+        method = "conversations.replies" if thread_ts else "conversations.history"
+        read = self.client.conversations_replies if thread_ts else self.client.conversations_history
 
-            response = self._call("chat.postMessage", call, who=channel)
-            if response is None:
-                break
-            sent.append(str(response.get("ts", "")))
-        return sent
+        def fetch(params: dict[str, Any]) -> dict[str, Any]:
+            found = self._call(method, lambda: read(**params), who=channel)
+            if found is None:
+                raise Unanswered(method)
+            return found
 
-    def post_to_dm(self, *, user_id: str, posts: Sequence[Post]) -> list[str]:
-        """Post in the bot's DM with this person (opened if need be)."""
-        channel = self.dm_channel(user_id=user_id)
-        return self.post(channel=channel, posts=posts) if channel else []
+        return find_posted(
+            fetch, channel=channel, event_type=event_type, key=key, since=since, thread_ts=thread_ts
+        )
 
     def respond(self, response_url: str, *, text: str) -> bool:
         """Answer a slash command after its ack, seen only by the person who typed it."""

@@ -20,6 +20,7 @@ from urllib.error import URLError
 
 from slack_sdk.errors import SlackApiError
 
+from bot.slack.delivery.delivery_keys import carries, delivery_metadata, find_posted
 from bot.slack.delivery.gateway import SlackProfile, look_up, single_shot_client
 from bot.slack.delivery.retries import retry_after
 
@@ -135,31 +136,19 @@ class WebReminderSlack:
             channel=channel,
             text=text,
             blocks=blocks,
-            metadata={"event_type": METADATA_TYPE, "event_payload": {"delivery": entry_id}},
+            metadata=delivery_metadata(event_type=METADATA_TYPE, key=entry_id),
         )
         return Posted(channel=str(data["channel"]), ts=str(data["ts"]))
 
     def find_reminder(self, *, dm_channel: str, entry_id: str, since: dt.datetime) -> str | None:
-        cursor = ""
-        while True:
-            params: dict[str, Any] = {
-                "channel": dm_channel,
-                "oldest": f"{since.timestamp():.6f}",
-                "include_all_metadata": True,
-                "limit": 200,
-            }
-            if cursor:
-                params["cursor"] = cursor
-            data = self._call("conversations.history", **params)
-            for message in data.get("messages", []):
-                if is_reminder(message, entry_id):
-                    return str(message["ts"])
-            cursor = (data.get("response_metadata") or {}).get("next_cursor") or ""
-            if not cursor or not data.get("has_more", True):
-                return None
+        return find_posted(
+            lambda params: self._call("conversations.history", **params),
+            channel=dm_channel,
+            event_type=METADATA_TYPE,
+            key=entry_id,
+            since=since.timestamp(),
+        )
 
 
 def is_reminder(message: dict[str, Any], entry_id: str) -> bool:
-    metadata = message.get("metadata") or {}
-    payload = metadata.get("event_payload") or {}
-    return bool(metadata.get("event_type") == METADATA_TYPE and payload.get("delivery") == entry_id)
+    return carries(message, event_type=METADATA_TYPE, key=entry_id)

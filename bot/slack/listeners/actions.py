@@ -11,6 +11,7 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.engine.people import Person
 from bot.engine.replies import Reply
+from bot.slack.delivery.outbox import update_call
 from bot.slack.identity import owner_tag
 from bot.slack.parts import Parts
 from bot.slack.respond import Handled, Job, respond, say
@@ -67,14 +68,23 @@ def register(app: App, parts: Parts) -> None:
 def replace_controls(parts: Parts, body: dict[str, Any], *, block_id: str, note: str) -> None:
     """Show `note` in place of a message's buttons (so they cannot be clicked twice). The
     notification text says nothing of what the message held."""
+    call = controls_call(body, block_id=block_id, note=note)
+    if call is not None:
+        parts.delivery.update(
+            channel=call["channel"], ts=call["ts"], text=call["text"], blocks=call["blocks"]
+        )
+
+
+def controls_call(body: dict[str, Any], *, block_id: str, note: str) -> dict[str, Any] | None:
+    """The outbox call that shows `note` in place of the clicked message's buttons (None: the
+    click came from no message)."""
     container = body.get("container") or {}
     message = body.get("message") or {}
     channel, ts = container.get("channel_id"), container.get("message_ts")
     if not (channel and ts):
-        return
+        return None
     blocks = with_answer(message.get("blocks") or [], asked_block=block_id, note=note)
-    text = copy.text("fallback.message")
-    parts.delivery.update(channel=channel, ts=ts, text=text, blocks=blocks)
+    return update_call(channel=channel, ts=ts, text=copy.text("fallback.message"), blocks=blocks)
 
 
 def clicked(handle: Callable[[Click], None]) -> Callable[..., None]:
@@ -108,12 +118,16 @@ class Click:
         self, parts: Parts, person: Person, said: Handled | list[Reply], *, note: str | None
     ) -> Job:
         """The lane job that posts the replies in the channel (and thread, if any) of the
-        question, once its controls have given way to `note` (None: they stay)."""
-        shown = (
-            (lambda: replace_controls(parts, self.body, block_id=self.block_id, note=note))
-            if note
-            else None
-        )
+        question, once its controls have given way to `note` (None: they stay); both through
+        the outbox, so a crash after the ack loses neither."""
+        shown = controls_call(self.body, block_id=self.block_id, note=note) if note else None
         channel = (self.body.get("container") or {}).get("channel_id")
         thread_ts = (self.body.get("message") or {}).get("thread_ts")
-        return say(parts, person, said, channel=channel, thread_ts=thread_ts, before=shown)
+        return say(
+            parts,
+            person,
+            said,
+            channel=channel,
+            thread_ts=thread_ts,
+            first=[shown] if shown else (),
+        )

@@ -18,7 +18,7 @@ from slack_bolt import Ack, BoltContext
 from bot.engine.people import Person
 from bot.engine.replies import Reply
 from bot.slack.parts import Parts
-from bot.slack.respond import Handled, Job, handled, respond, say
+from bot.slack.respond import Handled, Job, Where, calls_for, handled, queue, respond
 
 
 def greeted(
@@ -55,12 +55,20 @@ def say_greeted(
     thread_ts: str | None = None,
     before: Job = None,
 ) -> Job:
-    """The lane job that looks the person up, then posts the replies (bot.slack.respond.say)."""
+    """Queue the replies in the outbox now (inside the request's transaction: a crash after
+    the ack loses nothing), and return the lane job that looks the person up and, where that
+    gives a name the replies went without, says them by name before posting them."""
+    where = Where(channel=channel, user_id=user_id, thread_ts=thread_ts)
+    queued = queue(parts, person, said, where=where, before=before)
 
     def job() -> None:
         named, replies = greeted(parts, context=context, person=person, said=said)
-        where = {"channel": channel, "user_id": user_id, "thread_ts": thread_ts}
-        say(parts, named, replies, **where, before=before)()
+        if replies is not said:
+            calls = calls_for(named, replies, where=where)
+            if len(calls) == len(queued.deliveries):
+                with parts.store.writing():
+                    parts.outbox.reseal(person, queued.deliveries, calls)
+        queued.job()
 
     return job
 

@@ -32,9 +32,10 @@ def screened(
     if person is None or not context.user_id:
         return True  # the command's own listener acks
     with parts.locks.hold(person), parts.store.writing():  # one commit, before the ack
+        parts.outbox.take_turn(person)
         screening = parts.conversations.screen_input(person, text)
-    if screening.replies:
         job = say(parts, person, screening.replies, user_id=context.user_id)
+    if screening.replies:
         parts.lanes.submit(person.id, job)
     if not screening.go_on:
         ack(**_where(parts, command))

@@ -1,4 +1,5 @@
-"""Running the Slack bot: Socket Mode or HTTP, with daily housekeeping alongside.
+"""Running the Slack bot: Socket Mode or HTTP, with daily housekeeping and the outbox's sweeper
+alongside.
 
 `serve` blocks until `stop` is set (or Ctrl-C), then closes the connection, lets queued posts
 finish and stops housekeeping.
@@ -16,9 +17,10 @@ from slack_sdk import WebClient
 from bot.engine.clock import utcnow
 from bot.engine.conversation import Conversations
 from bot.settings import Settings
-from bot.slack.app import build_app
+from bot.slack.app import build_slack
 from bot.slack.delivery.gateway import web_client
 from bot.slack.delivery.lanes import Lanes
+from bot.slack.delivery.outbox import OutboxSender, OutboxSweeper
 from bot.slack.pages.render import PageFacts, pages
 from bot.slack.serving.housekeeping import Housekeeping
 from bot.slack.serving.http import HttpServer
@@ -54,7 +56,7 @@ def serve(
     client = client or web_client(settings=settings)
     client.auth_test()  # a wrong token or an unreachable Slack stops us here, with its reason
     lanes = Lanes()
-    app = build_app(
+    app, parts = build_slack(
         conversations=conversations,
         store=store,
         settings=settings,
@@ -72,6 +74,10 @@ def serve(
         ),
     )
     housekeeping.start()
+    # What a previous process acked but did not post goes out now (and any process's
+    # left-overs later on), whichever of several processes gets there first.
+    sweeper = OutboxSweeper(OutboxSender(parts))
+    sweeper.start()
     for task in background:
         task.start()
     try:
@@ -99,6 +105,7 @@ def serve(
             task.stop()
         housekeeping.stop()
         lanes.close()
+        sweeper.stop()
 
 
 def public_pages(settings: Settings, conversations: Conversations) -> dict[str, str]:
