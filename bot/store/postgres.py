@@ -50,6 +50,7 @@ from bot.store.rows import utc as _utc
 from bot.store.stats import Activity, EventFact, ReflectionFact
 from bot.store.times import parse, utcnow
 from bot.store.upgrade import SEALED
+from bot.store.weekly import tables as weekly_tables
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +68,10 @@ def _midnight(at: dt.datetime) -> dt.datetime:
 class PostgresStore:
     """Sessions, reflections and content-free events, per pseudonym, in PostgreSQL."""
 
-    #: The weekly reminders' tables (bot.store.weekly) are not in PostgreSQL yet: the weekly
-    #: reminders stay off on this store (bot.weekly.commands.for_store).
-    keeps_weekly_tables = False
+    #: The weekly reminders' tables (bot.store.weekly) are here too (migration 004), written in
+    #: this dialect.
+    keeps_weekly_tables = True
+    sql_dialect = "postgresql"
 
     def __init__(
         self,
@@ -427,6 +429,7 @@ class PostgresStore:
             gone = int(row[0]) if row else 0
             for table in ("reflections", "sessions", "events", "notices", "preferences"):
                 conn.execute(f"DELETE FROM {table} WHERE pseudonym = %s", [who])
+            weekly_tables.erase_on_postgres(conn, who)
             for erase in pg_schema.ERASERS:
                 erase(conn, who)
         log.info("erased a person's data: %d reflections", gone)

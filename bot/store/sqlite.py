@@ -56,6 +56,10 @@ SEALED = upgrade.SEALED
 class SqliteStore:
     """Sessions, reflections and content-free events, per pseudonym, in one SQLite database."""
 
+    #: The weekly reminders' tables (bot.store.weekly) are here too, in this dialect.
+    keeps_weekly_tables = True
+    sql_dialect = "sqlite"
+
     def __init__(
         self,
         files: DatabaseFiles,

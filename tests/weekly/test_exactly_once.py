@@ -22,7 +22,7 @@ class Crash(Exception):
 
 
 def _states(world: World) -> dict[str, int]:
-    rows = connect(world.db_path).execute(
+    rows = world.query(
         "SELECT state, COUNT(*) AS n FROM reminder_ledger GROUP BY state"
     )
     return {row["state"]: row["n"] for row in rows}

@@ -72,5 +72,5 @@ def test_a_process_killed_mid_run_loses_and_duplicates_nothing(world: World) -> 
     _, err = again.communicate(timeout=60)
     assert again.returncode == 0, err
     assert world.workspace.reminder_counts() == dict.fromkeys(users, 1)
-    states = connect(world.db_path).execute("SELECT DISTINCT state FROM reminder_ledger")
+    states = world.query("SELECT DISTINCT state FROM reminder_ledger")
     assert [row["state"] for row in states] == ["sent"]

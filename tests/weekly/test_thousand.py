@@ -85,8 +85,7 @@ def test_each_person_gets_one_reminder_a_week_at_their_local_time(
     world.run_until(END)
     counts = world.workspace.reminder_counts()
     rows = (
-        connect(world.db_path)
-        .execute("SELECT person, week, state, due_at, updated_at FROM reminder_ledger")
+        world.query("SELECT person, week, state, due_at, updated_at FROM reminder_ledger")
         .fetchall()
     )
     by_person: dict[str, dict[str, Any]] = {}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
@@ -76,7 +77,11 @@ def webhook(url: str, *, timeout: float = 10) -> WebhookClient:
 
 def look_up(client: WebClient, user: str) -> SlackProfile:
     """users.info, read. Slack's errors are raised as slack_sdk raises them."""
-    data = client.users_info(user=user).get("user") or {}
+    return read_profile(client.users_info(user=user).get("user") or {}, user)
+
+
+def read_profile(data: dict[str, Any], user: str) -> SlackProfile:
+    """One user object (users.info's `user`, an element of users.list's `members`), read."""
     first = str((data.get("profile") or {}).get("first_name") or "").strip()
     return SlackProfile(
         first_name=first or None,
