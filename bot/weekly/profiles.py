@@ -145,9 +145,7 @@ class Profiles:
             if not cursor or len(found) == len(stale):
                 break
         self._keep(found, now)
-        log.info(
-            "weekly reminders: %d profiles from %d users.list pages", len(found), pages
-        )
+        log.info("weekly reminders: %d profiles from %d users.list pages", len(found), pages)
         return len(found)
 
     def forget(self, person: str) -> None:

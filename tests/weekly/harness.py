@@ -12,8 +12,8 @@ from typing import Any
 
 from bot.slack.delivery.reminder_api import ReminderSlack, WebReminderSlack
 from bot.slack.views.reminder import FlowChoice
-from bot.store.privacy import Keyring
 from bot.store.postgres import PostgresStore
+from bot.store.privacy import Keyring
 from bot.store.sqlite import SqliteStore
 from bot.store.weekly.teams import Team, Teams
 from bot.weekly.due import WeeklyTime

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot.weekly.sender import LEASE
-from tests.weekly.harness import World, connect
+from tests.weekly.harness import World
 
 pytestmark = pytest.mark.bench
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ from bot.settings import Settings
 from bot.slack.views import weekly_home
 from bot.weekly.actions import WeeklyActions
 from bot.weekly.runner import ReminderRunner, Scheduler
-from tests.weekly.harness import World, connect
+from tests.weekly.harness import World
 
 UTC = dt.UTC
 FRIDAY_4PM = dt.datetime(2026, 10, 30, 16, tzinfo=UTC)
@@ -59,10 +59,7 @@ def test_stop_cuts_a_long_wait_short(world: World) -> None:
     assert time.monotonic() - began < 5
     # What was not sent stays in the ledger, unclaimed, for the next start.
     assert sum(world.workspace.reminder_counts().values()) == 1
-    rows = (
-        world.query("SELECT state, attempts FROM reminder_ledger ORDER BY state")
-        .fetchall()
-    )
+    rows = world.query("SELECT state, attempts FROM reminder_ledger ORDER BY state").fetchall()
     assert [(row["state"], row["attempts"]) for row in rows] == [
         ("due", 0),
         ("due", 0),

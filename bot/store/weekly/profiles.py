@@ -22,7 +22,9 @@ class ProfileRows(Tables):
         values = [
             {
                 "person": person,
-                "tz": None if not profile.tz else self._keyring.seal(profile.tz, aad=tz_aad(person)),
+                "tz": None
+                if not profile.tz
+                else self._keyring.seal(profile.tz, aad=tz_aad(person)),
                 "deleted": int(profile.deleted),
                 "bot": int(profile.is_bot),
                 "at": stamp(now),
@@ -41,9 +43,7 @@ class ProfileRows(Tables):
             for row in values:
                 db.execute(sql, row)
 
-    def checked_since(
-        self, moment: str | None
-    ) -> list[tuple[str, SlackProfile, dt.datetime, str]]:
+    def checked_since(self, moment: str | None) -> list[tuple[str, SlackProfile, dt.datetime, str]]:
         """Rows checked after `moment` (a stored stamp; None: all), with their stamp."""
         if moment is None:
             found = self._read("SELECT * FROM reminder_profiles")
@@ -52,7 +52,11 @@ class ProfileRows(Tables):
         out = []
         for row in found:
             sealed = row["tz_sealed"]
-            tz = None if sealed is None else self._keyring.unseal(bytes(sealed), aad=tz_aad(row["person"]))
+            tz = (
+                None
+                if sealed is None
+                else self._keyring.unseal(bytes(sealed), aad=tz_aad(row["person"]))
+            )
             profile = SlackProfile(tz=tz, deleted=bool(row["deleted"]), is_bot=bool(row["is_bot"]))
             out.append((row["person"], profile, parse(row["checked_at"]), row["checked_at"]))
         return out
