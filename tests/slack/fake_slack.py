@@ -501,8 +501,8 @@ class FakeSlack:
     def _users_list(self, args: dict[str, Any]) -> dict[str, Any]:
         if int(args.get("limit") or 0) > 1000:
             return {"ok": False, "error": "invalid_limit"}
-        everyone = [self.users[user].as_slack() for user in sorted(self.users)]
-        members, cursor = _page(everyone, args)
+        ids, cursor = _page(sorted(self.users), args)
+        members = [self.users[user].as_slack() for user in ids]
         return {"ok": True, "members": members, "response_metadata": {"next_cursor": cursor}}
 
     def _respond(self, args: dict[str, Any]) -> dict[str, Any]:
