@@ -15,7 +15,7 @@ from bot.weekly.planner import Planner
 from bot.weekly.privacy import Keyring, lead_aad
 from bot.weekly.profiles import Profiles
 from bot.weekly.runner import ReminderRunner
-from bot.weekly.sender import Clock, Composer, Sender, SlackFor, Sleep
+from bot.weekly.sender import LEASE, Clock, Composer, Sender, SlackFor, Sleep
 
 
 def composer(flows: Sequence[FlowChoice]) -> Composer:
@@ -45,6 +45,7 @@ def build_runner(
     checkpoint: Callable[[str], None] | None = None,
     profiles: Profiles | None = None,
     keep_for: dt.timedelta | None = None,
+    lease: dt.timedelta | None = None,
 ) -> ReminderRunner:
     """A runner over the store's weekly tables. Slack: `slack_for(workspace)` gives the client
     of a workspace (or `slack`, one client for all). `profiles` (kept in the store, and in
@@ -78,6 +79,7 @@ def build_runner(
         interval=interval,
         checkpoint=checkpoint,
         should_stop=should_stop,
+        lease=lease or LEASE,
     )
     return ReminderRunner(
         planner=planner, sender=sender, ledger=ledger, clock=clock, keep_for=keep_for
