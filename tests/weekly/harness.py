@@ -37,7 +37,7 @@ FLOWS = (
 class QueryRow(dict[str, Any]):
     """A row by column name, or by position."""
 
-    def __getitem__(self, key: str | int) -> Any:  # type: ignore[override]
+    def __getitem__(self, key: str | int) -> Any:
         if isinstance(key, int):
             return list(self.values())[key]
         return super().__getitem__(key)
@@ -52,8 +52,10 @@ class Rows(list[QueryRow]):
     def fetchall(self) -> list[QueryRow]:
         return list(self)
 
-    def fetchone(self) -> QueryRow | None:
-        return self[0] if self else None
+    def fetchone(self) -> QueryRow:
+        """The first row (a test asking for one expects one)."""
+        assert self, "the query found no row"
+        return self[0]
 
 
 def open_world_store(db_path: Path, pg: PgUrls | None) -> SqliteStore | PostgresStore:
@@ -108,9 +110,9 @@ class World:
                 connection.close()
         else:
             with self.pg.connect() as conn:
-                pg_cursor = conn.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
+                pg_cursor = conn.execute(sql.replace("?", "%s"), params)
                 names = [column[0] for column in pg_cursor.description or ()]
-                found = pg_cursor.fetchall() if pg_cursor.description else []  # type: ignore[assignment]
+                found = pg_cursor.fetchall() if pg_cursor.description else []
         return Rows(QueryRow(zip(names, row, strict=True)) for row in found)
 
     def slack(self) -> ReminderSlack:

@@ -30,7 +30,7 @@ def test_two_processes_one_killed_send_each_reminder_once_within_the_hour(
                 rows = conn.execute(
                     "SELECT state, count(*) FROM reminder_ledger GROUP BY state"
                 ).fetchall()
-            return {str(state): int(n) for state, n in rows}
+            return {str(state): int(str(n)) for state, n in rows}
 
         outcome = run(
             scenario,
