@@ -6,6 +6,7 @@
     python -m bench --only ack,engine --out /tmp/b.md
     python -m bench --notes-only    # after editing bench/notes.md: no measuring
     python -m bench.safety_screen --update BENCHMARKS.md   # only the safety screen's section
+    python -m bench.weekly_scale --update BENCHMARKS.md    # only the weekly scale section
 
 Run it on a quiet machine: the figures are only as good as the machine is idle.
 """
@@ -30,11 +31,12 @@ from bench import (
     nudge_fanout,
     report,
     safety_screen,
+    weekly_scale,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTES = Path(__file__).with_name("notes.md")
-ALL = ("ack", "engine", "nudges", "memory", "hostile", "safety")
+ALL = ("ack", "engine", "nudges", "memory", "hostile", "safety", "scale")
 #: bench/notes.md starts with this heading: what follows it in BENCHMARKS.md is the notes.
 NOTES_HEADING = "## Notes"
 
@@ -119,6 +121,12 @@ def main(argv: list[str] | None = None) -> int:
         if "safety" in only:
             print("safety screen", flush=True)
             sections.append((safety_screen.SECTION, safety_screen.section()))
+        if "scale" in only:
+            print("weekly reminders at scale", flush=True)
+            scale_people = 500 if args.quick else weekly_scale.PEOPLE
+            sections.append(
+                (weekly_scale.SECTION, weekly_scale.section(people=scale_people, processes=3))
+            )
     took = time.perf_counter() - began
     args.out.write_text(
         _document(command=command, started=started, took=took, sections=sections),
