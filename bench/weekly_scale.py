@@ -121,7 +121,9 @@ def markdown(outcomes: list[Outcome], *, command_line: str) -> str:
             "case), 24 time zones, teams of 100. Rates are per simulated second; the processes "
             "and the fake Slack share one simulated clock (see tests/weekly/scale.py). Slack's "
             "tiers are enforced on the other methods (users.list 20/min, conversations.members "
-            "100/min...). Pacing is shared through the database and backs off on 429s (AIMD).",
+            "100/min...) and chat.postMessage's allowed rate with bursts of five seconds' worth. "
+            "Pacing is shared through the database and backs off on 429s (AIMD). One process "
+            "is killed with SIGKILL a third of the way through.",
             "",
             table,
             "",
