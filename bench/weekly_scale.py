@@ -2,7 +2,7 @@
 fake Slack, one killed with SIGKILL mid-run, once paced at the allowed rate and once 1.25x too
 fast (tests/weekly/scale.py says what is simulated and how).
 
-    python -m bench.weekly_scale --people 2000 --update BENCHMARKS.md
+    python -m bench.weekly_scale --people 800 --update BENCHMARKS.md
 
 Time is simulated (one clock for the processes and the fake Slack, `--speed` times real time),
 because a week's worth of Slack limits does not fit in a benchmark run; everything else is
@@ -29,7 +29,7 @@ from tests.weekly.scale import Outcome, Scenario, populate, run
 
 SECTION = "7. Weekly reminders at scale: processes on PostgreSQL, one killed"
 AIM = 0.95
-PEOPLE = 2_000
+PEOPLE = 800
 DATA, KEYS = "reflect_data", "reflect_keys"
 
 
@@ -139,7 +139,7 @@ def section(
     processes: int,
     allowed: float | None = None,
     speed: float | None = None,
-    real_rate: float = 3.0,
+    real_rate: float = 1.2,
 ) -> str:
     """Run both scenarios (paced at the allowed rate, and 1.25x too fast) and describe them.
     Everyone is sent in about 40 simulated minutes at the allowed rate; the simulated clock
@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, default=3)
     parser.add_argument("--allowed", type=float, default=None, help="posts a simulated second")
     parser.add_argument("--speed", type=float, default=None, help="simulated s per real s")
-    parser.add_argument("--real-rate", type=float, default=3.0, help="posts a real second")
+    parser.add_argument("--real-rate", type=float, default=1.2, help="posts a real second")
     parser.add_argument("--update", type=Path, default=None)
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the server on the way out
