@@ -50,7 +50,8 @@ MAX_RATE_LIMITS = 10
 
 class Pacer:
     """Each workspace's posts at the pace shared by every sender through the store
-    (bot.store.weekly.pacing): at most `rate` a second, less after 429s (AIMD)."""
+    (bot.store.weekly.pacing): at most `rate` a second, less after 429s (AIMD). A rate of 0:
+    no pacing (tests), only Retry-After waited out."""
 
     def __init__(self, *, rows: PaceRows, rate: float, clock: Clock, sleep: Sleep) -> None:
         self.rows = rows
@@ -60,6 +61,8 @@ class Pacer:
 
     def wait_turn(self, workspace: str) -> float:
         """Take the workspace's next slot and wait for it; returns the slot (epoch seconds)."""
+        if not self.rate:
+            return self.clock().timestamp()
         slot = self.rows.reserve(workspace, now=self.clock().timestamp(), ceiling=self.rate)
         wait = slot - self.clock().timestamp()
         if wait > 0:
@@ -68,6 +71,9 @@ class Pacer:
 
     def limited(self, workspace: str, *, slot: float, retry_after: float) -> None:
         """Slack said wait: nobody posts to this workspace before `retry_after` from now."""
+        if not self.rate:
+            self.sleep(retry_after)
+            return
         self.rows.limited(
             workspace,
             slot=slot,
@@ -119,7 +125,8 @@ class Sender:
         self.sleep = sleep
         self.late_after = late_after
         self.lease = lease
-        self.pacer = Pacer(rows=pacing, rate=1.0 / interval, clock=clock, sleep=sleep)
+        rate = 1.0 / interval if interval > 0 else 0.0
+        self.pacer = Pacer(rows=pacing, rate=rate, clock=clock, sleep=sleep)
         #: Called at each step boundary with its name; tests raise here to simulate a crash.
         self.checkpoint = checkpoint or (lambda step: None)
         self.should_stop = should_stop

@@ -15,6 +15,7 @@ import argparse
 import datetime as dt
 import json
 import time
+from pathlib import Path
 
 from bot.slack.delivery.reminder_api import WebReminderSlack
 from bot.store.postgres import PostgresStore
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lease", type=float, default=300.0)
     parser.add_argument("--until", required=True)
     parser.add_argument("--poll", type=float, default=60.0)
+    parser.add_argument("--rounds", type=int, default=None, help="stop after this many rounds")
     args = parser.parse_args(argv)
     clock = Accelerated(
         epoch=dt.datetime.fromisoformat(args.epoch), start=args.start, speed=args.speed
@@ -59,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.keys_url:
         store = PostgresStore.open(args.db, keys_url=args.keys_url, secret=TEST_SECRET, pool_size=3)
     else:
-        store = SqliteStore.open(args.db, secret=TEST_SECRET)
+        store = SqliteStore.open(Path(args.db), secret=TEST_SECRET)
     slack = WebReminderSlack(token="xoxb-test", base_url=args.slack, timeout=10)
     runner = build_runner(
         db=store,
@@ -78,6 +80,8 @@ def main(argv: list[str] | None = None) -> None:
         rounds += 1
         sent += report.send.sent
         found += report.send.found
+        if args.rounds is not None and rounds >= args.rounds:
+            break
         wait = args.poll
         if report.next_wake is not None:
             wait = min(wait, max((report.next_wake - clock()).total_seconds(), 0.5))

@@ -45,7 +45,9 @@ def _process(world: World, *, now: dt.datetime, interval: float) -> subprocess.P
             "--interval",
             str(interval),
             "--until",
-            (now + dt.timedelta(seconds=1)).isoformat(),
+            (now + dt.timedelta(hours=1)).isoformat(),
+            "--rounds",
+            "1",
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -80,8 +82,9 @@ def test_a_process_killed_mid_run_loses_and_duplicates_nothing(world: World) -> 
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=10)
     assert 0 < sum(world.workspace.reminder_counts().values()) < 30
-    # Restarted after the dead process's lease ran out.
-    again = _process(world, now=FRIDAY_4PM + LEASE + dt.timedelta(seconds=1), interval=0.0)
+    # Restarted after the dead process's lease ran out (it claimed its last row up to a
+    # minute of its clock after it started: it was killed within seconds).
+    again = _process(world, now=FRIDAY_4PM + LEASE + dt.timedelta(minutes=1), interval=0.0)
     _, err = again.communicate(timeout=60)
     assert again.returncode == 0, err
     assert world.workspace.reminder_counts() == dict.fromkeys(users, 1)
