@@ -7,6 +7,7 @@
     python -m bench --notes-only    # after editing bench/notes.md: no measuring
     python -m bench.conversation_load --update BENCHMARKS.md  # only the processes section
     python -m bench.safety_screen --update BENCHMARKS.md   # only the safety screen's section
+    python -m bench.weekly_scale --update BENCHMARKS.md    # only the weekly scale section
 
 Run it on a quiet machine: the figures are only as good as the machine is idle.
 """
@@ -32,11 +33,12 @@ from bench import (
     nudge_fanout,
     report,
     safety_screen,
+    weekly_scale,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTES = Path(__file__).with_name("notes.md")
-ALL = ("ack", "engine", "nudges", "memory", "hostile", "safety", "conversations")
+ALL = ("ack", "engine", "nudges", "memory", "hostile", "safety", "conversations", "scale")
 #: bench/notes.md starts with this heading: what follows it in BENCHMARKS.md is the notes.
 NOTES_HEADING = "## Notes"
 
@@ -132,6 +134,12 @@ def main(argv: list[str] | None = None) -> int:
                         seconds=conversation_seconds,
                     ),
                 )
+            )
+        if "scale" in only:
+            print("weekly reminders at scale", flush=True)
+            scale_people = 500 if args.quick else weekly_scale.PEOPLE
+            sections.append(
+                (weekly_scale.SECTION, weekly_scale.section(people=scale_people, processes=3))
             )
     took = time.perf_counter() - began
     args.out.write_text(

@@ -1,5 +1,5 @@
 """The tests' fake Slack (tests/slack/fake_slack.py) in a process of its own, with a workspace
-of N people in one team channel, enforcing a chat.postMessage rate with 429s.
+of N people in one team channel, enforcing a chat.postMessage rate with 429s (its `limit`).
 
     python -m bench.nudge_slack --people 10000 --rate 100 --epoch 1795881630
 
@@ -12,44 +12,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import math
 import sys
 import threading
 import time
 from http.server import ThreadingHTTPServer
 
-from tests.slack.fake_slack import FakeSlack, Fault, User
+from tests.slack.fake_slack import FakeSlack, User
 
 CHANNEL = "CTEAM"
-
-
-class RateLimitedSlack(FakeSlack):
-    """chat.postMessage through a token bucket: `rate` posts a second, bursts of `burst`.
-    Over it: HTTP 429 with Retry-After in whole seconds (as Slack sends it), nothing posted."""
-
-    def __init__(self, *, rate: float, burst: float) -> None:
-        super().__init__()
-        self.rate = rate
-        self.burst = burst
-        self.tokens = burst
-        self.refilled = time.monotonic()
-        self.accepted: list[float] = []
-        self.refused = 0
-
-    def _take_fault(self, method: str) -> Fault | None:
-        if method != "chat.postMessage":
-            return super()._take_fault(method)
-        with self._lock:
-            now = time.monotonic()
-            self.tokens = min(self.burst, self.tokens + (now - self.refilled) * self.rate)
-            self.refilled = now
-            if self.tokens < 1:
-                self.refused += 1
-                wait = max(1, math.ceil((1 - self.tokens) / self.rate))
-                return Fault(status=429, error="ratelimited", retry_after=wait)
-            self.tokens -= 1
-            self.accepted.append(now)
-        return None
 
 
 def user_id(number: int) -> str:
@@ -69,7 +39,10 @@ def main() -> None:
     args = parser.parse_args()
     began = time.monotonic()
     epoch = dt.datetime.fromtimestamp(args.epoch, dt.UTC)
-    workspace = RateLimitedSlack(rate=args.rate, burst=args.burst or max(1.0, args.rate / 10))
+    workspace = FakeSlack()
+    workspace.limit(
+        "chat.postMessage", per_second=args.rate, burst=args.burst or max(1.0, args.rate / 10)
+    )
     workspace.clock = lambda: epoch + dt.timedelta(seconds=time.monotonic() - began)
     members = [user_id(number) for number in range(args.people)]
     for member in members:
@@ -86,8 +59,8 @@ def main() -> None:
                     json.dumps(
                         {
                             "counts": counts,
-                            "accepted": workspace.accepted,
-                            "refused": workspace.refused,
+                            "accepted": workspace.accepted.get("chat.postMessage", []),
+                            "refused": workspace.refused.get("chat.postMessage", 0),
                             "calls": len(workspace.calls()),
                         }
                     ),

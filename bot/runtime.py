@@ -24,9 +24,8 @@ from bot.engine.supervisors import load_directory
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.organisations import Organisations, OrganisationSettings
-from bot.store.sqlite import SqliteStore
 from bot.weekly.actions import WeeklyActions
-from bot.weekly.service import ReminderService, slack_for
+from bot.weekly.service import ReminderService, slack_for, workspace_slack
 
 log = logging.getLogger(__name__)
 
@@ -129,11 +128,11 @@ def build_weekly(
 ) -> tuple[WeeklyActions, ReminderService] | None:
     """The weekly reminders over the bot's store: what people do with them (`/reflect weekly`,
     the buttons, the App Home section) and the service that plans and sends them. None on a
-    store that does not keep their tables yet (PostgreSQL)."""
-    if not isinstance(store, SqliteStore):
+    store that does not keep their tables."""
+    if not getattr(store, "keeps_weekly_tables", False):
         return None
     service = ReminderService(
-        db=store, keyring=store.keyring, settings=settings, slack=lambda: slack_for(settings)
+        db=store, keyring=store.keyring, settings=settings, slack=workspace_slack(settings)
     )
     actions = WeeklyActions(
         db=store,

@@ -110,11 +110,10 @@ def _slack_settings() -> settings_module.Settings:
 
 
 def _service(settings: settings_module.Settings, store: Store) -> ReminderService:
-    """The weekly reminders' service over the bot's store (SQLite only, so far)."""
+    """The weekly reminders' service over the bot's store (SQLite or PostgreSQL)."""
     built = build_weekly(settings=settings, store=store)
     if built is None:
         raise click.ClickException(
-            "Weekly reminders do not run on PostgreSQL yet: their tables are only in the SQLite "
-            "store. Unset REFLECT_DATABASE_URL to manage them."
+            "Weekly reminders are not available on this store: their tables are not in it."
         )
     return built[1]

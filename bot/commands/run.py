@@ -85,7 +85,7 @@ def command(use_http: bool, port: int | None, host: str | None, allow_secret: bo
         weekly, background = (built[0], [built[1].scheduler()]) if built else (None, [])
         if built is None:
             logging.getLogger(__name__).warning(
-                "weekly reminders are off: they do not run on PostgreSQL yet"
+                "weekly reminders are off: this store does not keep their tables"
             )
         serve(
             settings=settings,

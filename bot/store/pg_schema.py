@@ -262,3 +262,38 @@ def _outbox(conn: Connection) -> None:
         " lease_until timestamptz, claim_token text, attempts integer NOT NULL DEFAULT 0)",
         "CREATE INDEX outbox_by_person ON outbox (pseudonym, id)",
     )
+
+
+@MIGRATIONS(name="006_weekly_reminders")
+def _weekly_reminders(conn: Connection) -> None:
+    """The weekly reminders' tables, as the SQLite store has them after its migrations 004, 009
+    and 012 (bot.store.weekly): teams and opt-outs (a channel as a keyed digest, its id sealed),
+    the ledger (one row per person per week, claimed with leases), what Slack said of each
+    recipient (time zone sealed; deactivated, bot), and each workspace's shared pace. Times are
+    the same fixed-width ISO text in UTC as on SQLite, so the same SQL orders and compares them."""
+    _run(
+        conn,
+        "CREATE TABLE reminder_teams (channel text PRIMARY KEY, channel_sealed bytea,"
+        " workspace_sealed bytea NOT NULL, day integer NOT NULL, at text NOT NULL,"
+        " active integer NOT NULL, lead text NOT NULL, lead_sealed bytea NOT NULL,"
+        " switched_on_at text NOT NULL, updated_at text NOT NULL, problem text)",
+        "CREATE TABLE reminder_opt_outs (channel text NOT NULL, channel_sealed bytea,"
+        " person text NOT NULL, at text NOT NULL, PRIMARY KEY (channel, person))",
+        "CREATE TABLE reminder_ledger (id text PRIMARY KEY, person text NOT NULL,"
+        " week text NOT NULL, kind text NOT NULL, channel text NOT NULL, channel_sealed bytea,"
+        " recipient_sealed bytea NOT NULL, consent integer NOT NULL, due_at text NOT NULL,"
+        " state text NOT NULL CHECK (state IN ('due', 'claimed', 'sent', 'skipped')),"
+        " claim_token text, lease_until text, retry_at text,"
+        " attempts integer NOT NULL DEFAULT 0, sent_ts text, reason text,"
+        " created_at text NOT NULL, updated_at text NOT NULL, UNIQUE (person, week, kind))",
+        "CREATE INDEX reminder_ledger_waiting ON reminder_ledger (state, due_at)",
+        "CREATE INDEX reminder_ledger_by_channel ON reminder_ledger (channel, week, state)",
+        "CREATE INDEX reminder_ledger_by_person ON reminder_ledger (person, channel, state)",
+        "CREATE TABLE reminder_profiles (person text PRIMARY KEY, tz_sealed bytea,"
+        " deleted integer NOT NULL, is_bot integer NOT NULL, checked_at text NOT NULL)",
+        "CREATE INDEX reminder_profiles_by_time ON reminder_profiles (checked_at)",
+        "CREATE TABLE reminder_pacing (workspace text PRIMARY KEY,"
+        " rate double precision NOT NULL, peak double precision NOT NULL,"
+        " next_at double precision NOT NULL,"
+        " cut_at double precision NOT NULL, updated_at double precision NOT NULL)",
+    )

@@ -49,6 +49,7 @@ from bot.store.privacy import Keyring, new_data_key, row_aad, seal
 from bot.store.rows import utc as _utc
 from bot.store.times import parse, utcnow
 from bot.store.upgrade import SEALED
+from bot.store.weekly import tables as weekly_tables
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +70,10 @@ class PostgresStore(RowStore):
 
     SQL = sql.POSTGRES
 
-    #: The weekly reminders' tables (bot.store.weekly) are not in PostgreSQL yet: the weekly
-    #: reminders stay off on this store (bot.weekly.commands.for_store).
-    keeps_weekly_tables = False
+    #: The weekly reminders' tables (bot.store.weekly) are here too (migration 004), written in
+    #: this dialect.
+    keeps_weekly_tables = True
+    sql_dialect = "postgresql"
 
     def __init__(
         self,
@@ -220,6 +222,7 @@ class PostgresStore(RowStore):
             with self._db.keys() as keys:
                 keys.execute("DELETE FROM data_keys WHERE pseudonym = %s", [who])
             gone = sql.erase_person(self.SQL, conn, who=who)
+            weekly_tables.erase_on_postgres(conn, who)
             for erase in pg_schema.ERASERS:
                 erase(conn, who)
         log.info("erased a person's data: %d reflections", gone)

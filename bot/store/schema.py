@@ -244,6 +244,23 @@ def _outbox(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS(name="012_weekly_profiles_and_pacing")
+def _weekly_profiles_and_pacing(db: sqlite_utils.Database) -> None:
+    """What Slack said of a reminder's recipient (kept, so every process and every restart
+    shares one lookup a day): their time zone sealed under the service key, and whether they
+    are deactivated or a bot; and the shared pace of each workspace's reminder posts (keyed
+    digest of the workspace id; times in epoch seconds of the senders' clock)."""
+    _run(
+        db,
+        "CREATE TABLE reminder_profiles (person TEXT PRIMARY KEY, tz_sealed BLOB,"
+        " deleted INTEGER NOT NULL, is_bot INTEGER NOT NULL, checked_at TEXT NOT NULL)",
+        "CREATE INDEX reminder_profiles_by_time ON reminder_profiles (checked_at)",
+        "CREATE TABLE reminder_pacing (workspace TEXT PRIMARY KEY, rate REAL NOT NULL,"
+        " peak REAL NOT NULL, next_at REAL NOT NULL, cut_at REAL NOT NULL,"
+        " updated_at REAL NOT NULL)",
+    )
+
+
 def ensure_keys_schema(db: sqlite_utils.Database, *, schema: str) -> None:
     """The keys file's tables: its identity and the wrapped data keys."""
     _run(

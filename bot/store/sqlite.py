@@ -61,6 +61,10 @@ class SqliteStore(RowStore):
 
     SQL = sql.SQLITE
 
+    #: The weekly reminders' tables (bot.store.weekly) are here too, in this dialect.
+    keeps_weekly_tables = True
+    sql_dialect = "sqlite"
+
     def __init__(
         self,
         files: DatabaseFiles,

@@ -1,7 +1,8 @@
 """The planner: who is due a weekly reminder now, written into the ledger before anything is sent.
 
 For each team that is on: its members (conversations.members), less those who opted out, less
-deactivated accounts and bots (users.info, cached). Each person gets one reminder a week however
+deactivated accounts and bots (bot.weekly.profiles: kept in the store for a day, looked up in
+bulk with users.list when many are unknown). Each person gets one reminder a week however
 many teams they are in: the earliest due among their teams. A reminder whose time has come goes in
 as `due`; one more than the lateness limit past its time goes in as `skipped` (late), so the
 week is accounted for and never sent at night after downtime.
@@ -30,6 +31,8 @@ from bot.weekly.profiles import Profiles
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], None]
+#: The Slack client for a workspace (by its id).
+SlackFor = Callable[[str], ReminderSlack]
 
 #: ok:false answers to conversations.members that mean the bot cannot see the team.
 UNREADABLE = {"not_in_channel", "channel_not_found", "is_archived", "missing_scope"}
@@ -53,6 +56,10 @@ class _Candidate:
     user: str
     teams: list[Team]
 
+    @property
+    def workspace(self) -> str:
+        return self.teams[0].workspace
+
 
 class Planner:
     def __init__(
@@ -61,7 +68,7 @@ class Planner:
         teams: Teams,
         ledger: Ledger,
         profiles: Profiles,
-        slack: ReminderSlack,
+        slack_for: SlackFor,
         keyring: Keyring,
         late_after: dt.timedelta,
         sleep: Sleep,
@@ -69,7 +76,7 @@ class Planner:
         self.teams = teams
         self.ledger = ledger
         self.profiles = profiles
-        self.slack = slack
+        self.slack_for = slack_for
         self.keyring = keyring
         self.late_after = late_after
         self.sleep = sleep
@@ -102,6 +109,8 @@ class Planner:
                 people.setdefault(person, _Candidate(user=user, teams=[])).teams.append(team)
         if not people:
             return report
+        self.profiles.load()
+        self._look_up_in_bulk(people, now=now)
         # Skip quickly everyone already in the ledger for their week (by their cached zone).
         zones = [zone(name) for name in self._known_zones() | {None}]
         weeks = {
@@ -126,13 +135,23 @@ class Planner:
             log.info("weekly reminders: %s", report)
         return report
 
+    def _look_up_in_bulk(self, people: dict[str, _Candidate], *, now: dt.datetime) -> None:
+        """One users.list pass per workspace where many people are unknown or stale."""
+        by_workspace: dict[str, dict[str, str]] = {}
+        for person, candidate in people.items():
+            by_workspace.setdefault(candidate.workspace, {})[person] = candidate.user
+        for workspace, members in by_workspace.items():
+            self.profiles.look_up_many(
+                members, now=now, slack=self.slack_for(workspace), sleep=self.sleep
+            )
+
     def _known_zones(self) -> set[str | None]:
         return self.profiles.zones()
 
     def _members(self, team: Team, report: PlanReport) -> list[str] | None:
         for _ in range(5):
             try:
-                members = self.slack.channel_members(team.channel)
+                members = self.slack_for(team.workspace).channel_members(team.channel)
             except RateLimited as limited:
                 self.sleep(limited.retry_after)
                 continue
@@ -168,7 +187,10 @@ class Planner:
         for _ in range(5):
             try:
                 profile = self.profiles.get(
-                    person=person, user=candidate.user, now=now, slack=self.slack
+                    person=person,
+                    user=candidate.user,
+                    now=now,
+                    slack=self.slack_for(candidate.workspace),
                 )
                 break
             except RateLimited as limited:

@@ -7,8 +7,10 @@ metadata; record the ts. A crash between any two steps leaves a claimed row whos
 out, and the next claimant looks before posting, so nothing is lost or sent twice.
 
 Pacing: one post per `interval` (1 s by default, Slack's per-channel rate and well within the
-workspace budget), so a large team's reminders are spread out rather than burst; a 429 is waited
-out for its Retry-After before the same row is tried again.
+workspace budget) per workspace, shared by every sender thread and process through the store
+(bot.store.weekly.pacing), so a large team's reminders are spread out rather than burst; a 429
+holds every sender of the workspace for its Retry-After, slows the pace (AIMD), and the same row
+is tried again. The Slack client of a workspace comes from `slack_for(workspace)`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from bot.slack.delivery.reminder_api import (
 )
 from bot.slack.views.reminder import ReminderMessage
 from bot.store.weekly.ledger import Ledger, LedgerEntry, SkipReason
+from bot.store.weekly.pacing import PaceRows
 from bot.store.weekly.teams import Team, Teams
 from bot.weekly.privacy import Keyring, recipient_aad
 
@@ -34,6 +37,8 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
 Sleep = Callable[[float], None]
+#: The Slack client for a workspace (by its id).
+SlackFor = Callable[[str], ReminderSlack]
 #: Builds the message for a row (and its team, for the consent text).
 Composer = Callable[[LedgerEntry, Team, Keyring], ReminderMessage]
 
@@ -44,24 +49,38 @@ MAX_RATE_LIMITS = 10
 
 
 class Pacer:
-    """At most one post per `interval` seconds, from this sender."""
+    """Each workspace's posts at the pace shared by every sender through the store
+    (bot.store.weekly.pacing): at most `rate` a second, less after 429s (AIMD). A rate of 0:
+    no pacing (tests), only Retry-After waited out."""
 
-    def __init__(self, *, interval: float, clock: Clock, sleep: Sleep) -> None:
-        self.interval = interval
+    def __init__(self, *, rows: PaceRows, rate: float, clock: Clock, sleep: Sleep) -> None:
+        self.rows = rows
+        self.rate = rate
         self.clock = clock
         self.sleep = sleep
-        self._next: dt.datetime | None = None
 
-    def wait_turn(self) -> None:
-        now = self.clock()
-        if self._next is not None and now < self._next:
-            self.sleep((self._next - now).total_seconds())
-        self._next = max(now, self._next or now) + dt.timedelta(seconds=self.interval)
+    def wait_turn(self, workspace: str) -> float:
+        """Take the workspace's next slot and wait for it; returns the slot (epoch seconds)."""
+        if not self.rate:
+            return self.clock().timestamp()
+        slot = self.rows.reserve(workspace, now=self.clock().timestamp(), ceiling=self.rate)
+        wait = slot - self.clock().timestamp()
+        if wait > 0:
+            self.sleep(wait)
+        return slot
 
-    def hold(self, seconds: float) -> None:
-        """Slack said wait: no post before `seconds` from now."""
-        self.sleep(seconds)
-        self._next = self.clock()
+    def limited(self, workspace: str, *, slot: float, retry_after: float) -> None:
+        """Slack said wait: nobody posts to this workspace before `retry_after` from now."""
+        if not self.rate:
+            self.sleep(retry_after)
+            return
+        self.rows.limited(
+            workspace,
+            slot=slot,
+            now=self.clock().timestamp(),
+            retry_after=retry_after,
+            ceiling=self.rate,
+        )
 
 
 @dataclass
@@ -85,7 +104,8 @@ class Sender:
         *,
         ledger: Ledger,
         teams: Teams,
-        slack: ReminderSlack,
+        slack_for: SlackFor,
+        pacing: PaceRows,
         keyring: Keyring,
         compose: Composer,
         clock: Clock,
@@ -98,14 +118,15 @@ class Sender:
     ) -> None:
         self.ledger = ledger
         self.teams = teams
-        self.slack = slack
+        self.slack_for = slack_for
         self.keyring = keyring
         self.compose = compose
         self.clock = clock
         self.sleep = sleep
         self.late_after = late_after
         self.lease = lease
-        self.pacer = Pacer(interval=interval, clock=clock, sleep=sleep)
+        rate = 1.0 / interval if interval > 0 else 0.0
+        self.pacer = Pacer(rows=pacing, rate=rate, clock=clock, sleep=sleep)
         #: Called at each step boundary with its name; tests raise here to simulate a crash.
         self.checkpoint = checkpoint or (lambda step: None)
         self.should_stop = should_stop
@@ -140,25 +161,28 @@ class Sender:
             )
             self._skip(entry, "cannot_message", report)
             return
+        team = self.teams.get(entry.channel)
+        if team is None:
+            self._skip(entry, "team_off", report)
+            return
+        slack = self.slack_for(team.workspace)
         if entry.in_doubt:
             try:
-                if self._already_sent(entry, user, report):
+                if self._already_sent(entry, user, report, slack):
                     return
             except (RateLimited, SlackUnavailable):
                 self._retry_later(entry, report)
                 return
             self.checkpoint("checked")
-        team = self.teams.get(entry.channel)
         reason = self._unwanted(entry, team)
         if reason is not None:
             self._skip(entry, reason, report)
             return
-        assert team is not None
         message = self.compose(entry, team, self.keyring)
         rate_limits = 0
         held_until = entry.lease_until or self.clock()
         while True:
-            self.pacer.wait_turn()
+            slot = self.pacer.wait_turn(team.workspace)
             if self.should_stop():  # woken early to stop: nothing was posted for this row
                 self.ledger.give_back(entry, now=self.clock())
                 return
@@ -173,7 +197,7 @@ class Sender:
                 held_until = now + self.lease
             self.checkpoint("posting")
             try:
-                posted = self.slack.post(
+                posted = slack.post(
                     channel=user, text=message.text, blocks=message.blocks, entry_id=entry.id
                 )
             except RateLimited as limited:
@@ -182,7 +206,7 @@ class Sender:
                 if rate_limits >= MAX_RATE_LIMITS:
                     self._retry_later(entry, report)
                     return
-                self.pacer.hold(limited.retry_after)
+                self.pacer.limited(team.workspace, slot=slot, retry_after=limited.retry_after)
                 continue
             except SlackRefused as refused:
                 log.warning("weekly reminders: Slack refused a reminder (%s)", refused.error)
@@ -196,7 +220,7 @@ class Sender:
                 # Slack may have posted it: look before anything else is tried.
                 log.warning("weekly reminders: no answer from Slack to a post; checking the DM")
                 try:
-                    if self._already_sent(entry, user, report):
+                    if self._already_sent(entry, user, report, slack):
                         return
                 except (RateLimited, SlackUnavailable):
                     pass
@@ -217,11 +241,13 @@ class Sender:
             return "late"
         return None
 
-    def _already_sent(self, entry: LedgerEntry, user: str, report: SendReport) -> bool:
+    def _already_sent(
+        self, entry: LedgerEntry, user: str, report: SendReport, slack: ReminderSlack
+    ) -> bool:
         """Whether the reminder for this row is in the DM already (then it is recorded as sent)."""
-        dm_channel = self.slack.open_dm(user)
+        dm_channel = slack.open_dm(user)
         since = (entry.created_at or entry.due_at) - dt.timedelta(minutes=1)
-        ts = self.slack.find_reminder(dm_channel=dm_channel, entry_id=entry.id, since=since)
+        ts = slack.find_reminder(dm_channel=dm_channel, entry_id=entry.id, since=since)
         if ts is None:
             return False
         self.ledger.mark_sent(entry, ts=ts, now=self.clock())

@@ -49,6 +49,19 @@ def slack_for(settings: Settings) -> WebReminderSlack:
     return WebReminderSlack(token=settings.slack_bot_token, base_url=settings.slack_api_url)
 
 
+def workspace_slack(settings: Settings) -> Callable[[str], ReminderSlack]:
+    """The reminders' one seam to Slack: the client for a workspace, by its id (one client per
+    workspace, made on first use). Today every workspace is reached with the app's bot token."""
+    clients: dict[str, ReminderSlack] = {}
+
+    def client(workspace: str) -> ReminderSlack:
+        if workspace not in clients:
+            clients[workspace] = slack_for(settings)
+        return clients[workspace]
+
+    return client
+
+
 def starting_at(moment: dt.datetime) -> Clock:
     """A clock that reads `moment` now and moves on in real time (for `--now`)."""
     began = time.monotonic()
@@ -60,8 +73,12 @@ class ReminderService:
     db: Transactions
     keyring: Keyring
     settings: Settings
-    slack: Callable[[], ReminderSlack]
-    profiles: Profiles = field(default_factory=Profiles)
+    #: `slack(workspace)`: the Slack client for a workspace (see `workspace_slack`).
+    slack: Callable[[str], ReminderSlack]
+    profiles: Profiles = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "profiles", Profiles(self.db))
 
     @property
     def late_after(self) -> dt.timedelta:
@@ -76,7 +93,7 @@ class ReminderService:
     ) -> ReminderRunner:
         return build_runner(
             db=self.db,
-            slack=self.slack(),
+            slack_for=self.slack,
             profiles=self.profiles,
             keyring=self.keyring,
             flows=flow_choices(self.settings),
@@ -101,7 +118,6 @@ class ReminderService:
 
     def preview(self, *, at: dt.datetime) -> list[PreviewLine]:
         """Who would be due at `at`, by pseudonym, and whether already in the ledger."""
-        slack = self.slack()
         teams = Teams(self.db, keyring=self.keyring)
         ledger = Ledger(self.db)
         profiles = self.profiles
@@ -109,7 +125,7 @@ class ReminderService:
             teams=teams,
             ledger=ledger,
             profiles=profiles,
-            slack=slack,
+            slack_for=self.slack,
             keyring=self.keyring,
             late_after=self.late_after,
             sleep=time.sleep,

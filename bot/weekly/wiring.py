@@ -8,13 +8,14 @@ from collections.abc import Callable, Sequence
 from bot.slack.delivery.reminder_api import ReminderSlack
 from bot.slack.views.reminder import FlowChoice, ReminderMessage, compose
 from bot.store.weekly.ledger import Ledger, LedgerEntry
+from bot.store.weekly.pacing import PaceRows
 from bot.store.weekly.tables import Transactions
 from bot.store.weekly.teams import Team, Teams
 from bot.weekly.planner import Planner
 from bot.weekly.privacy import Keyring, lead_aad
 from bot.weekly.profiles import Profiles
 from bot.weekly.runner import ReminderRunner
-from bot.weekly.sender import Clock, Composer, Sender, Sleep
+from bot.weekly.sender import LEASE, Clock, Composer, Sender, SlackFor, Sleep
 
 
 def composer(flows: Sequence[FlowChoice]) -> Composer:
@@ -32,7 +33,8 @@ def composer(flows: Sequence[FlowChoice]) -> Composer:
 def build_runner(
     *,
     db: Transactions,
-    slack: ReminderSlack,
+    slack: ReminderSlack | None = None,
+    slack_for: SlackFor | None = None,
     keyring: Keyring,
     flows: Sequence[FlowChoice],
     clock: Clock,
@@ -43,16 +45,23 @@ def build_runner(
     checkpoint: Callable[[str], None] | None = None,
     profiles: Profiles | None = None,
     keep_for: dt.timedelta | None = None,
+    lease: dt.timedelta | None = None,
 ) -> ReminderRunner:
-    """A runner over the store's weekly tables. `profiles` (users.info, in memory) is best
-    shared between the runners of one process."""
+    """A runner over the store's weekly tables. Slack: `slack_for(workspace)` gives the client
+    of a workspace (or `slack`, one client for all). `profiles` (kept in the store, and in
+    memory) is best shared between the runners of one process."""
+    if slack_for is None:
+        if slack is None:
+            raise TypeError("build_runner needs slack or slack_for")
+        one = slack
+        slack_for = lambda workspace: one  # noqa: E731
     teams = Teams(db, keyring=keyring)
     ledger = Ledger(db)
     planner = Planner(
         teams=teams,
         ledger=ledger,
-        profiles=profiles or Profiles(),
-        slack=slack,
+        profiles=profiles or Profiles(db),
+        slack_for=slack_for,
         keyring=keyring,
         late_after=late_after,
         sleep=sleep,
@@ -60,7 +69,8 @@ def build_runner(
     sender = Sender(
         ledger=ledger,
         teams=teams,
-        slack=slack,
+        slack_for=slack_for,
+        pacing=PaceRows(db),
         keyring=keyring,
         compose=composer(flows),
         clock=clock,
@@ -69,6 +79,7 @@ def build_runner(
         interval=interval,
         checkpoint=checkpoint,
         should_stop=should_stop,
+        lease=lease or LEASE,
     )
     return ReminderRunner(
         planner=planner, sender=sender, ledger=ledger, clock=clock, keep_for=keep_for

@@ -17,6 +17,7 @@ conversations.history (newest first, after
 `oldest`, or from it with `inclusive`, with metadata, paginated),
 conversations.members (paginated; not_in_channel where the bot was not invited),
 conversations.info, users.info (tz, tz_offset, deleted, is_bot, is_admin, profile.first_name),
+users.list (the same users, by id, paginated: `limit` up to 1000, `cursor`),
 views.publish, views.open, apps.connections.open (answers `socket_url`), and a slash command's
 response URL (`{url}respond`). Unknown methods answer {"ok": false, "error": "unknown_method"}.
 Message ts follow `clock` when one is set (Slack's ts is the time of posting).
@@ -29,6 +30,12 @@ Faults (`fail`), applied to the next `times` calls of a method, in the order add
 - drop=True: the connection is closed with no answer; with processed=True the call takes
   effect first (a post that was made but whose answer was lost).
 Deleted users: conversations.open answers user_disabled, users.info still answers (deleted=true).
+
+Rate limits (`limit`, or `enforce_tiers` for Slack's published tiers): a token bucket per method
+(per workspace and app, as Slack counts), refilled on `limit_clock` (monotonic seconds by
+default; a test's fake clock to run in simulated time). Over it: HTTP 429, error "ratelimited",
+Retry-After in whole seconds (at least 1, as Slack sends it), and nothing done. Accepted calls'
+times are kept per method (`accepted`), refusals counted (`refused`).
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ import base64
 import datetime as dt
 import itertools
 import json
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -65,6 +73,28 @@ class Fault:
     drop: bool = False
     processed: bool = False
     times: int = 1
+
+
+@dataclass
+class Bucket:
+    """A method's rate limit: `rate` calls a second, bursts of `burst`."""
+
+    rate: float
+    burst: float
+    tokens: float
+    at: float | None = None
+
+
+#: Slack's published tiers, calls a minute (api.slack.com/apis/rate-limits), and the methods the
+#: reminders call in each. chat.postMessage has its own limit (about one a second per channel,
+#: and a workspace-wide limit Slack does not publish): `enforce_tiers(post_rate=...)`.
+TIERS = {
+    "users.list": 20,  # tier 2
+    "conversations.open": 50,  # tier 3
+    "conversations.history": 50,  # tier 3
+    "users.info": 100,  # tier 4
+    "conversations.members": 100,  # tier 4
+}
 
 
 @dataclass
@@ -123,6 +153,11 @@ class FakeSlack:
         self._faults: dict[str, list[Fault]] = {}
         self._ts = itertools.count(1)
         self._lock = threading.RLock()
+        #: Rate limits by method (see `limit`), on `limit_clock`'s seconds.
+        self.limits: dict[str, Bucket] = {}
+        self.limit_clock: Callable[[], float] = time.monotonic
+        self.accepted: dict[str, list[float]] = {}
+        self.refused: dict[str, int] = {}
         self._server: ThreadingHTTPServer | None = None
 
     # ------------------------------------------------------------------ running
@@ -199,6 +234,41 @@ class FakeSlack:
         with self._lock:
             self._faults.setdefault(method, []).append(fault)
 
+    def limit(self, method: str, *, per_second: float, burst: float | None = None) -> None:
+        """At most `per_second` calls of `method` a second, in bursts of `burst` (default:
+        a tenth of a minute's worth, at least 1)."""
+        size = burst if burst is not None else max(1.0, per_second * 6)
+        with self._lock:
+            self.limits[method] = Bucket(rate=per_second, burst=size, tokens=size)
+
+    def enforce_tiers(
+        self, *, post_rate: float = 5.0, clock: Callable[[], float] | None = None
+    ) -> None:
+        """Slack's tiers for the methods in TIERS, and `post_rate` chat.postMessage a second."""
+        if clock is not None:
+            self.limit_clock = clock
+        for method, per_minute in TIERS.items():
+            self.limit(method, per_second=per_minute / 60)
+        self.limit("chat.postMessage", per_second=post_rate)
+
+    def _over_limit(self, method: str) -> float | None:
+        """Take a token for `method`: None if there was one, else the Retry-After to answer."""
+        with self._lock:
+            bucket = self.limits.get(method)
+            now = self.limit_clock()
+            if bucket is not None:
+                if bucket.at is not None:
+                    bucket.tokens = min(
+                        bucket.burst, bucket.tokens + max(0.0, now - bucket.at) * bucket.rate
+                    )
+                bucket.at = now
+                if bucket.tokens < 1:
+                    self.refused[method] = self.refused.get(method, 0) + 1
+                    return float(max(1, math.ceil((1 - bucket.tokens) / bucket.rate)))
+                bucket.tokens -= 1
+            self.accepted.setdefault(method, []).append(now)
+            return None
+
     def calls(self, method: str | None = None) -> list[Call]:
         with self._lock:
             return [c for c in self._calls if method is None or c.method == method]
@@ -232,6 +302,10 @@ class FakeSlack:
         auth = request.headers.get("Authorization") or ""
         token = auth.removeprefix("Bearer ") or args.get("token")
         fault = self._take_fault(method)
+        if fault is None:
+            wait = self._over_limit(method)
+            if wait is not None:
+                fault = Fault(status=429, error="ratelimited", retry_after=wait)
         with self._lock:
             self._calls.append(Call(method, args, token, faulted=fault is not None))
         if fault is not None and fault.delay:
@@ -431,6 +505,13 @@ class FakeSlack:
         if user is None:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "user": user.as_slack()}
+
+    def _users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        if int(args.get("limit") or 0) > 1000:
+            return {"ok": False, "error": "invalid_limit"}
+        ids, cursor = _page(sorted(self.users), args)
+        members = [self.users[user].as_slack() for user in ids]
+        return {"ok": True, "members": members, "response_metadata": {"next_cursor": cursor}}
 
     def _respond(self, args: dict[str, Any]) -> dict[str, Any]:
         """A slash command's response URL (`{url}respond`): what the person alone is shown."""

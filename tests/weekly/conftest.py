@@ -21,11 +21,16 @@ def workspace() -> Iterator[FakeSlack]:
     fake.stop()
 
 
-@pytest.fixture
-def world(tmp_path: Path, workspace: FakeSlack) -> Iterator[World]:
+@pytest.fixture(params=["sqlite", "postgres"])
+def world(tmp_path: Path, workspace: FakeSlack, request: pytest.FixtureRequest) -> Iterator[World]:
+    """The weekly reminders' world on each store: an SQLite file, and PostgreSQL."""
     clock = FakeClock(MONDAY)
     workspace.clock = clock
+    # Slack's per-method limits, on the test's clock: the reminders wait (on that clock) as
+    # they would wait in real time.
+    workspace.enforce_tiers(clock=lambda: clock().timestamp())
     path = tmp_path / "reflect.db"
-    world = World(db_path=path, workspace=workspace, api_url=workspace.url, clock=clock)
+    pg = request.getfixturevalue("pg_urls") if request.param == "postgres" else None
+    world = World(db_path=path, workspace=workspace, api_url=workspace.url, clock=clock, pg=pg)
     yield world
     world.close()

@@ -1,5 +1,5 @@
-"""A fake clock, a keyring, the fake Slack on loopback and a database: the weekly reminders'
-world."""
+"""A fake clock, a keyring, the fake Slack on loopback and a database (an SQLite file, or a
+PostgreSQL schema of the tests' server): the weekly reminders' world."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.slack.delivery.reminder_api import ReminderSlack, WebReminderSlack
 from bot.slack.views.reminder import FlowChoice
+from bot.store.postgres import PostgresStore
 from bot.store.privacy import Keyring
 from bot.store.sqlite import SqliteStore
 from bot.store.weekly.teams import Team, Teams
@@ -20,6 +21,7 @@ from bot.weekly.privacy import lead_aad, slack_identity
 from bot.weekly.runner import ReminderRunner, RoundReport
 from bot.weekly.wiring import build_runner
 from tests.fakes import FakeClock
+from tests.pg_fixtures import PgUrls
 from tests.slack.fake_slack import FakeSlack, User
 
 UTC = dt.UTC
@@ -30,6 +32,36 @@ FLOWS = (
     FlowChoice("weekly-checkin", "Weekly check-in"),
     FlowChoice("hard-day", "After a hard day"),
 )
+
+
+class QueryRow(dict[str, Any]):
+    """A row by column name, or by position."""
+
+    def __getitem__(self, key: str | int) -> Any:
+        if isinstance(key, int):
+            return list(self.values())[key]
+        return super().__getitem__(key)
+
+    def __iter__(self) -> Any:  # as sqlite3.Row: the values
+        return iter(list(self.values()))
+
+
+class Rows(list[QueryRow]):
+    """A query's rows, read as from a cursor."""
+
+    def fetchall(self) -> list[QueryRow]:
+        return list(self)
+
+    def fetchone(self) -> QueryRow:
+        """The first row (a test asking for one expects one)."""
+        assert self, "the query found no row"
+        return self[0]
+
+
+def open_world_store(db_path: Path, pg: PgUrls | None) -> SqliteStore | PostgresStore:
+    if pg is None:
+        return SqliteStore.open(db_path, secret=TEST_SECRET)
+    return PostgresStore.open(pg.url, keys_url=pg.keys_url, secret=TEST_SECRET, pool_size=4)
 
 
 def connect(path: Path | str) -> sqlite3.Connection:
@@ -48,15 +80,40 @@ class World:
     clock: FakeClock
     keyring: Keyring = field(default_factory=lambda: Keyring(TEST_SECRET))
     late_after: dt.timedelta = SIX_HOURS
+    #: The PostgreSQL schemas to use instead of the SQLite file at `db_path`.
+    pg: PgUrls | None = None
 
     @cached_property
-    def store(self) -> SqliteStore:
+    def store(self) -> SqliteStore | PostgresStore:
         """The bot's store over the world's database (opened on first use)."""
-        return SqliteStore.open(self.db_path, secret=TEST_SECRET)
+        return open_world_store(self.db_path, self.pg)
 
     def close(self) -> None:
         if "store" in self.__dict__:
             self.store.close()
+
+    @property
+    def database(self) -> str:
+        """What a sender process is given to open the same store (a path or a data URL)."""
+        return str(self.db_path) if self.pg is None else self.pg.url
+
+    def query(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> Rows:
+        """Rows of a test's look at the tables (written in SQLite's style, `?` parameters),
+        outside the bot's store."""
+        if self.pg is None:
+            connection = connect(self.db_path)
+            try:
+                cursor = connection.execute(sql, params)
+                names = [column[0] for column in cursor.description or ()]
+                found = cursor.fetchall()
+            finally:
+                connection.close()
+        else:
+            with self.pg.connect() as conn:
+                pg_cursor = conn.execute(sql.replace("?", "%s"), params)
+                names = [column[0] for column in pg_cursor.description or ()]
+                found = pg_cursor.fetchall() if pg_cursor.description else []
+        return Rows(QueryRow(zip(names, row, strict=True)) for row in found)
 
     def slack(self) -> ReminderSlack:
         return WebReminderSlack(token="xoxb-test", base_url=self.api_url, timeout=5)

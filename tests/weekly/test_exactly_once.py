@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from bot.weekly.sender import LEASE
-from tests.weekly.harness import World, connect
+from tests.weekly.harness import World
 
 UTC = dt.UTC
 FRIDAY_4PM = dt.datetime(2026, 10, 30, 16, tzinfo=UTC)
@@ -22,9 +22,7 @@ class Crash(Exception):
 
 
 def _states(world: World) -> dict[str, int]:
-    rows = connect(world.db_path).execute(
-        "SELECT state, COUNT(*) AS n FROM reminder_ledger GROUP BY state"
-    )
+    rows = world.query("SELECT state, COUNT(*) AS n FROM reminder_ledger GROUP BY state")
     return {row["state"]: row["n"] for row in rows}
 
 

@@ -8,7 +8,7 @@ from bot.store.weekly.ledger import Ledger
 from bot.store.weekly.tables import channel_key
 from bot.weekly.due import WeeklyTime
 from tests.slack.fake_slack import User
-from tests.weekly.harness import World, connect
+from tests.weekly.harness import World
 
 UTC = dt.UTC
 SATURDAY = dt.datetime(2026, 10, 31, tzinfo=UTC)
@@ -33,11 +33,7 @@ def test_each_person_is_nudged_once_at_four_pm_their_time(world: World) -> None:
     ledger = Ledger(world.store)
     sent = {d.person: d for d in ledger.waiting(until=SATURDAY)}  # none left waiting
     assert sent == {}
-    rows = (
-        connect(world.db_path)
-        .execute("SELECT person, state, due_at, updated_at FROM reminder_ledger")
-        .fetchall()
-    )
+    rows = world.query("SELECT person, state, due_at, updated_at FROM reminder_ledger").fetchall()
     assert {row["state"] for row in rows} == {"sent"}
     due = {row["person"]: dt.datetime.fromisoformat(row["due_at"]) for row in rows}
     assert due[world.pseudonym("U1")] == dt.datetime(2026, 10, 30, 16, tzinfo=UTC)  # GMT now
@@ -82,14 +78,10 @@ def test_someone_in_several_teams_gets_one_nudge_a_week(world: World) -> None:
     world.run_until(SATURDAY + dt.timedelta(days=8))
     assert world.workspace.reminder_counts() == {"U1": 2, "U2": 2}  # two weeks, one each
     # U1's comes on Wednesday morning (the earlier of their teams).
-    row = (
-        connect(world.db_path)
-        .execute(
-            "SELECT channel, due_at FROM reminder_ledger WHERE person = ? ORDER BY due_at LIMIT 1",
-            (world.pseudonym("U1"),),
-        )
-        .fetchone()
-    )
+    row = world.query(
+        "SELECT channel, due_at FROM reminder_ledger WHERE person = ? ORDER BY due_at LIMIT 1",
+        (world.pseudonym("U1"),),
+    ).fetchone()
     assert row["channel"] == channel_key(world.keyring, "C2")  # the channel's keyed digest
     assert dt.datetime.fromisoformat(row["due_at"]) == dt.datetime(2026, 10, 28, 9, tzinfo=UTC)
 
@@ -119,7 +111,7 @@ def test_an_account_deactivated_after_planning_is_skipped_not_retried(world: Wor
     world.workspace.users["U1"].deleted = True
     report = runner.sender.send_due()
     assert (report.sent, report.skipped) == (0, 1)
-    row = connect(world.db_path).execute("SELECT state, reason FROM reminder_ledger").fetchone()
+    row = world.query("SELECT state, reason FROM reminder_ledger").fetchone()
     assert (row["state"], row["reason"]) == ("skipped", "deactivated")
 
 
@@ -131,11 +123,7 @@ def test_a_nudge_more_than_six_hours_late_is_skipped(world: World) -> None:
     world.clock.set(dt.datetime(2026, 10, 30, 22, 30, tzinfo=UTC))
     world.runner().run_once()
     assert world.workspace.reminder_counts() == {"U1": 0, "U2": 1}
-    rows = (
-        connect(world.db_path)
-        .execute("SELECT person, state, reason FROM reminder_ledger")
-        .fetchall()
-    )
+    rows = world.query("SELECT person, state, reason FROM reminder_ledger").fetchall()
     states = {row["person"]: (row["state"], row["reason"]) for row in rows}
     assert states[world.pseudonym("U1")] == ("skipped", "late")
     assert states[world.pseudonym("U2")] == ("sent", None)
@@ -193,8 +181,7 @@ def test_a_row_that_cannot_be_unsealed_is_skipped_not_retried_forever(world: Wor
     runner = world.runner()
     world.clock.set(dt.datetime(2026, 10, 30, 16, tzinfo=UTC))
     runner.planner.plan(now=world.clock())
-    db = connect(world.db_path)
-    db.execute(
+    world.query(
         "UPDATE reminder_ledger SET recipient_sealed = ? WHERE person = ?",
         (b"\x01" + b"0" * 40, world.pseudonym("U1")),
     )
@@ -214,7 +201,7 @@ def test_a_sunday_night_nudge_delayed_past_midnight_is_still_sent_for_its_week(
     world.clock.set(dt.datetime(2026, 11, 2, 1, tzinfo=UTC))  # back after downtime: Monday 01:00
     world.runner().run_once()
     assert world.workspace.reminder_counts() == {"U1": 1}
-    row = connect(world.db_path).execute("SELECT week, state FROM reminder_ledger").fetchone()
+    row = world.query("SELECT week, state FROM reminder_ledger").fetchone()
     assert (row["week"], row["state"]) == ("2026-W44", "sent")  # the week it was due in
 
 
@@ -224,5 +211,5 @@ def test_a_sunday_night_nudge_more_than_six_hours_late_is_skipped(world: World) 
     world.clock.set(dt.datetime(2026, 11, 2, 5, 30, tzinfo=UTC))  # Monday 05:30: 6.5 h late
     world.runner().run_once()
     assert world.workspace.reminder_counts() == {"U1": 0}
-    rows = connect(world.db_path).execute("SELECT week, state, reason FROM reminder_ledger")
+    rows = world.query("SELECT week, state, reason FROM reminder_ledger")
     assert [tuple(row) for row in rows] == [("2026-W44", "skipped", "late")]

@@ -14,7 +14,7 @@ from bot.settings import Settings
 from bot.slack.views import weekly_home
 from bot.weekly.actions import WeeklyActions
 from bot.weekly.runner import ReminderRunner, Scheduler
-from tests.weekly.harness import World, connect
+from tests.weekly.harness import World
 
 UTC = dt.UTC
 FRIDAY_4PM = dt.datetime(2026, 10, 30, 16, tzinfo=UTC)
@@ -59,11 +59,7 @@ def test_stop_cuts_a_long_wait_short(world: World) -> None:
     assert time.monotonic() - began < 5
     # What was not sent stays in the ledger, unclaimed, for the next start.
     assert sum(world.workspace.reminder_counts().values()) == 1
-    rows = (
-        connect(world.db_path)
-        .execute("SELECT state, attempts FROM reminder_ledger ORDER BY state")
-        .fetchall()
-    )
+    rows = world.query("SELECT state, attempts FROM reminder_ledger ORDER BY state").fetchall()
     assert [(row["state"], row["attempts"]) for row in rows] == [
         ("due", 0),
         ("due", 0),
@@ -147,10 +143,10 @@ def test_finished_ledger_rows_older_than_the_retention_period_are_removed(world:
     count = "SELECT COUNT(*) AS n FROM reminder_ledger"
     world.clock.set(FRIDAY_4PM + dt.timedelta(days=29))
     runner.run_once()
-    assert connect(world.db_path).execute(count).fetchone()["n"] >= 3
+    assert world.query(count).fetchone()["n"] >= 3
     world.clock.set(FRIDAY_4PM + dt.timedelta(days=31))
     runner.run_once()
-    rows = connect(world.db_path).execute("SELECT due_at FROM reminder_ledger").fetchall()
+    rows = world.query("SELECT due_at FROM reminder_ledger").fetchall()
     cutoff = world.clock() - dt.timedelta(days=30)
     assert rows and all(
         dt.datetime.fromisoformat(row["due_at"]) >= cutoff for row in rows

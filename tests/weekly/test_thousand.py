@@ -12,7 +12,7 @@ import pytest
 
 from bot.weekly.due import WeeklyTime
 from tests.slack.fake_slack import User
-from tests.weekly.harness import World, connect
+from tests.weekly.harness import World
 
 UTC = dt.UTC
 ZONES = (
@@ -84,11 +84,9 @@ def test_each_person_gets_one_reminder_a_week_at_their_local_time(
 ) -> None:
     world.run_until(END)
     counts = world.workspace.reminder_counts()
-    rows = (
-        connect(world.db_path)
-        .execute("SELECT person, week, state, due_at, updated_at FROM reminder_ledger")
-        .fetchall()
-    )
+    rows = world.query(
+        "SELECT person, week, state, due_at, updated_at FROM reminder_ledger"
+    ).fetchall()
     by_person: dict[str, dict[str, Any]] = {}
     for row in rows:
         by_person.setdefault(row["person"], {})[row["week"]] = row

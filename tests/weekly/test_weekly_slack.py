@@ -91,7 +91,7 @@ def send_reminders(fake: FakeSlack, bot: Bot, *, at: dt.datetime) -> None:
         db=bot.store,
         keyring=bot.store.keyring,
         settings=settings_for(fake),
-        slack=lambda: UserDmSlack(token="xoxb-test", base_url=fake.url),
+        slack=lambda workspace: UserDmSlack(token="xoxb-test", base_url=fake.url),
     )
     service.runner(clock=lambda: at, sleep=lambda seconds: None).run_once()
 

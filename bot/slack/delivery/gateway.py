@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
@@ -98,7 +99,11 @@ def webhook(url: str, *, timeout: float = 10) -> WebhookClient:
 
 def look_up(client: WebClient, user: str) -> SlackProfile:
     """users.info, read. Slack's errors are raised as slack_sdk raises them."""
-    data = client.users_info(user=user).get("user") or {}
+    return read_profile(client.users_info(user=user).get("user") or {}, user)
+
+
+def read_profile(data: dict[str, Any], user: str) -> SlackProfile:
+    """One user object (users.info's `user`, an element of users.list's `members`), read."""
     first = str((data.get("profile") or {}).get("first_name") or "").strip()
     grid = data.get("enterprise_user") or {}
     return SlackProfile(

@@ -21,7 +21,7 @@ from urllib.error import URLError
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.delivery.delivery_keys import carries, delivery_metadata, find_posted
-from bot.slack.delivery.gateway import SlackProfile, look_up, single_shot_client
+from bot.slack.delivery.gateway import SlackProfile, look_up, read_profile, single_shot_client
 from bot.slack.delivery.retries import retry_after
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,11 @@ class ReminderSlack(Protocol):
     def channel_members(self, channel: str) -> list[str]: ...
 
     def profile(self, user: str) -> Profile: ...
+
+    def profiles_page(self, *, cursor: str, limit: int) -> tuple[dict[str, Profile], str]:
+        """One page of users.list: profiles by user id, and the cursor of the next page
+        ("" after the last)."""
+        ...
 
     def open_dm(self, user: str) -> str: ...
 
@@ -124,6 +129,18 @@ class WebReminderSlack:
     def profile(self, user: str) -> Profile:
         found: Profile = self._answer("users.info", lambda: look_up(self.client, user))
         return found
+
+    def profiles_page(self, *, cursor: str, limit: int) -> tuple[dict[str, Profile], str]:
+        params: dict[str, Any] = {"limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        data = self._call("users.list", **params)
+        found = {
+            str(member["id"]): read_profile(member, str(member["id"]))
+            for member in data.get("members", [])
+            if isinstance(member, dict) and member.get("id")
+        }
+        return found, str((data.get("response_metadata") or {}).get("next_cursor") or "")
 
     def open_dm(self, user: str) -> str:
         return str(self._call("conversations.open", users=user)["channel"]["id"])

@@ -111,7 +111,8 @@ class Ledger(Tables):
         added: list[Planned] = []
         with self._db.writing() as db:
             for row in planned:
-                cursor = db.execute(
+                cursor = self._exec(
+                    db,
                     "INSERT INTO reminder_ledger (id, person, week, kind, channel, channel_sealed, "
                     "recipient_sealed, consent, due_at, state, reason, created_at, updated_at) "
                     "VALUES (:id, :person, :week, :kind, :channel, :channel_sealed, :sealed, "
@@ -165,11 +166,15 @@ class Ledger(Tables):
             "due_at <= :now AND ((state = 'due' AND COALESCE(retry_at, '') <= :now) "
             "OR (state = 'claimed' AND lease_until <= :now))"
         )
+        # SQLite: the store's BEGIN IMMEDIATE makes this one writer at a time. PostgreSQL: the
+        # row is locked by the SELECT and others skip it (FOR UPDATE SKIP LOCKED), so many
+        # senders claim different rows at once; the outer condition is checked again.
         rows = self._write(
             "UPDATE reminder_ledger SET state = 'claimed', claim_token = :token, "
             "lease_until = :lease, attempts = attempts + 1, updated_at = :now "
             f"WHERE id = (SELECT id FROM reminder_ledger WHERE {condition} "
-            f"ORDER BY due_at, id LIMIT 1) AND {condition} RETURNING *",
+            f"ORDER BY due_at, id LIMIT 1 {self._dialect.skip_locked}) AND {condition} "
+            "RETURNING *",
             {"now": _stamp(now), "lease": _stamp(now + lease), "token": secrets.token_hex(16)},
         )
         return _entry(rows[0], self._channel(rows[0])) if rows else None
@@ -195,7 +200,8 @@ class Ledger(Tables):
     def give_back(self, entry: LedgerEntry, *, now: dt.datetime) -> bool:
         """Hand back a row we have certainly not posted (we are stopping): as if never claimed."""
         changes = "state = 'due', claim_token = NULL, lease_until = NULL"
-        return self._move(entry, now, changes + ", attempts = MAX(attempts - 1, 0)")
+        greatest = self._dialect.greatest
+        return self._move(entry, now, changes + f", attempts = {greatest}(attempts - 1, 0)")
 
     def _move(
         self, entry: LedgerEntry, now: dt.datetime, changes: str, also: str = "", **values: Any
@@ -246,7 +252,8 @@ class Ledger(Tables):
     def next_wake(self) -> dt.datetime | None:
         """When a row next becomes claimable (its due time, retry time, or lease end)."""
         rows = self._read(
-            "SELECT MIN(CASE WHEN state = 'due' THEN MAX(due_at, COALESCE(retry_at, '')) "
+            f"SELECT MIN(CASE WHEN state = 'due' THEN {self._dialect.greatest}(due_at, "
+            "COALESCE(retry_at, '')) "
             "ELSE lease_until END) AS wake FROM reminder_ledger "
             "WHERE state IN ('due', 'claimed')"
         )

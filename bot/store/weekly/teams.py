@@ -90,7 +90,8 @@ class Teams(Tables):
         with self._db.writing() as db:
             current = self.get(channel)
             if current is None:
-                db.execute(
+                self._exec(
+                    db,
                     "INSERT INTO reminder_teams (channel, channel_sealed, workspace_sealed, day,"
                     " at, active, lead, lead_sealed, switched_on_at, updated_at)"
                     " VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
@@ -107,14 +108,16 @@ class Teams(Tables):
                     ),
                 )
             elif not current.active:
-                db.execute(
+                self._exec(
+                    db,
                     "UPDATE reminder_teams SET workspace_sealed = ?, day = ?, at = ?, active = 1, "
                     "lead = ?, lead_sealed = ?, switched_on_at = ?, updated_at = ?, problem = NULL "
                     "WHERE channel = ?",
                     (sealed, when.day, at, lead, lead_sealed, stamp(now), stamp(now), key),
                 )
             else:
-                db.execute(
+                self._exec(
+                    db,
                     "UPDATE reminder_teams SET day = ?, at = ?, updated_at = ?, problem = NULL "
                     "WHERE channel = ?",
                     (when.day, at, stamp(now), key),
@@ -141,8 +144,8 @@ class Teams(Tables):
 
     def opt_out(self, *, channel: str, person: str, now: dt.datetime) -> None:
         self._write(
-            "INSERT OR IGNORE INTO reminder_opt_outs (channel, channel_sealed, person, at)"
-            " VALUES (?, ?, ?, ?)",
+            "INSERT INTO reminder_opt_outs (channel, channel_sealed, person, at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (channel, person) DO NOTHING",
             (self._key(channel), self._sealed(channel), person, stamp(now)),
         )
 

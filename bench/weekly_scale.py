@@ -1,0 +1,198 @@
+"""Weekly reminders at scale: 3 sender processes (real OS processes) on PostgreSQL against the
+fake Slack, one killed with SIGKILL mid-run, once paced at the allowed rate and once 1.25x too
+fast (tests/weekly/scale.py says what is simulated and how).
+
+    python -m bench.weekly_scale --people 800 --update BENCHMARKS.md
+
+Time is simulated (one clock for the processes and the fake Slack, `--speed` times real time),
+because a week's worth of Slack limits does not fit in a benchmark run; everything else is
+real: processes, PostgreSQL (tests/pg_server.py), HTTP to the fake Slack, its rate limits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+
+import psycopg
+
+from bench import report
+from bench.safety_screen import update
+from bot.store.postgres import PostgresStore
+from tests import pg_server
+from tests.slack.fake_slack import FakeSlack
+from tests.weekly.harness import TEST_SECRET
+from tests.weekly.scale import Outcome, Scenario, populate, run
+
+SECTION = "9. Weekly reminders at scale: processes on PostgreSQL, one killed"
+AIM = 0.95
+PEOPLE = 800
+DATA, KEYS = "reflect_data", "reflect_keys"
+
+
+def command(people: int, processes: int, allowed: float, speed: float) -> str:
+    return (
+        f"python -m bench.weekly_scale --people {people} --processes {processes} "
+        f"--allowed {allowed:g} --speed {speed:g} --update BENCHMARKS.md"
+    )
+
+
+def run_one(server: pg_server.PgServer, scenario: Scenario, *, name: str) -> Outcome:
+    urls = {}
+    for database in (DATA, KEYS):
+        with psycopg.connect(server.url(database), autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+            conn.execute(f"CREATE SCHEMA {name}")
+        urls[database] = f"{server.url(database)}&options=-c%20search_path%3D{name}"
+    fake = FakeSlack().start()
+    store = PostgresStore.open(urls[DATA], keys_url=urls[KEYS], secret=TEST_SECRET, pool_size=2)
+    try:
+        print(f"  {name}: {scenario.people:,} people, {scenario.processes} processes", flush=True)
+        populate(store=store, keyring=store.keyring, fake=fake, people=scenario.people)
+
+        def states() -> dict[str, int]:
+            with psycopg.connect(urls[DATA], autocommit=True) as conn:
+                rows = conn.execute(
+                    "SELECT state, count(*) FROM reminder_ledger GROUP BY state"
+                ).fetchall()
+            return {str(state): int(n) for state, n in rows}
+
+        return run(
+            scenario,
+            fake=fake,
+            database=["--db", urls[DATA], "--keys-url", urls[KEYS]],
+            states=states,
+            timeout=6 * 3600,
+            say=lambda line: print(line, flush=True),
+        )
+    finally:
+        store.close()
+        fake.stop()
+
+
+def markdown(outcomes: list[Outcome], *, command_line: str) -> str:
+    rows = []
+    for outcome in outcomes:
+        s = outcome.scenario
+        rows.append(
+            (
+                f"{s.pace:.2f}x",
+                f"{s.people:,} / {max(1, s.people // 100):,}",
+                str(s.processes) + (" (1 killed)" if outcome.killed else ""),
+                f"{s.allowed:g}/s",
+                f"{outcome.achieved:.3f}/s",
+                f"{outcome.ratio:.3f}",
+                f"{outcome.refused:,}",
+                str(outcome.duplicates),
+                str(outcome.losses),
+                f"{outcome.latest / 60:.1f} min",
+                ", ".join(f"{k} {v:,}" for k, v in sorted(outcome.states.items())),
+                f"{outcome.real_seconds:.0f} s",
+            )
+        )
+    table = report.table(
+        (
+            "Paced at",
+            "People / teams",
+            "Processes",
+            "Allowed posts",
+            "Achieved",
+            "Achieved / allowed",
+            "429s",
+            "Duplicates",
+            "Losses",
+            "Latest after due",
+            "Ledger",
+            "Real time",
+        ),
+        rows,
+    )
+    ok = all(
+        o.duplicates == 0 and o.losses == 0 and o.ratio >= AIM and o.latest < 3600 for o in outcomes
+    )
+    return "\n".join(
+        [
+            f"Command: `{command_line}`",
+            "",
+            "Everyone is due in the same hour (each team's time set where it is so: the worst "
+            "case), 24 time zones, teams of 100. Rates are per simulated second; the processes "
+            "and the fake Slack share one simulated clock (see tests/weekly/scale.py). Slack's "
+            "tiers are enforced on the other methods (users.list 20/min, conversations.members "
+            "100/min...) and chat.postMessage's allowed rate with bursts of five seconds' worth. "
+            "Pacing is shared through the database and backs off on 429s (AIMD). One process "
+            "is killed with SIGKILL a third of the way through.",
+            "",
+            table,
+            "",
+            f"Aim: no duplicates, no losses, everyone within their local hour, achieved/allowed "
+            f"at least {AIM}, also 1.25x too fast: {report.verdict(ok)}.",
+        ]
+    )
+
+
+def section(
+    *,
+    people: int,
+    processes: int,
+    allowed: float | None = None,
+    speed: float | None = None,
+    real_rate: float = 1.2,
+) -> str:
+    """Run both scenarios (paced at the allowed rate, and 1.25x too fast) and describe them.
+    Everyone is sent in about 40 simulated minutes at the allowed rate; the simulated clock
+    runs slowly enough for the machine to follow that rate (`real_rate` posts a real second)."""
+    allowed = allowed or round(people / 2400, 2)
+    speed = speed or max(1.0, round(real_rate / allowed, 1))
+    server = pg_server.start(databases=(DATA, KEYS))
+    try:
+        outcomes = []
+        for pace in (1.0, 1.25):
+            scenario = Scenario(
+                people=people,
+                processes=processes,
+                allowed=allowed,
+                pace=pace,
+                speed=speed,
+                kill_after=people // 3,
+            )
+            outcome = run_one(server, scenario, name=f"scale_{os.getpid()}_{int(pace * 100)}")
+            print(
+                f"  paced {pace}x: ratio {outcome.ratio:.3f}, duplicates {outcome.duplicates},"
+                f" losses {outcome.losses}, latest {outcome.latest / 60:.1f} min,"
+                f" {outcome.real_seconds:.0f} s",
+                flush=True,
+            )
+            outcomes.append(outcome)
+    finally:
+        server.stop()
+    return markdown(outcomes, command_line=command(people, processes, allowed, speed))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.weekly_scale")
+    parser.add_argument("--people", type=int, default=PEOPLE)
+    parser.add_argument("--processes", type=int, default=3)
+    parser.add_argument("--allowed", type=float, default=None, help="posts a simulated second")
+    parser.add_argument("--speed", type=float, default=None, help="simulated s per real s")
+    parser.add_argument("--real-rate", type=float, default=1.2, help="posts a real second")
+    parser.add_argument("--update", type=Path, default=None)
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the server on the way out
+    body = section(
+        people=args.people,
+        processes=args.processes,
+        allowed=args.allowed,
+        speed=args.speed,
+        real_rate=args.real_rate,
+    )
+    print(body)
+    if args.update is not None:
+        update(args.update, body, title=SECTION)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
