@@ -28,7 +28,7 @@ CONFIGURATION_ERRORS = frozenset(
 )
 
 #: Command modules, in the order `reflect --help` lists them.
-COMMANDS = ("start", "chat", "flows", "run", "reminders", "data", "stats", "db")
+COMMANDS = ("start", "chat", "flows", "run", "reminders", "data", "stats", "db", "org")
 #: Old names that still work, left out of `reflect --help`: `reflect nudges` was the weekly
 #: reminders' name before they were called reminders.
 ALIASES = {"nudges": "reminders"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from typing import cast
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -18,6 +19,7 @@ from slack_sdk import WebClient
 from bot.engine.clock import utcnow
 from bot.engine.conversation import Conversations
 from bot.settings import Settings
+from bot.slack import oauth
 from bot.slack.delivery.lanes import Lanes
 from bot.slack.delivery.names import Profiles
 from bot.slack.delivery.poster import Poster
@@ -36,6 +38,7 @@ from bot.slack.parts import Parts
 from bot.slack.serving import gate
 from bot.slack.serving.logs import bolt_logger
 from bot.slack.storage import SlackStore
+from bot.store.installations import Installations, Transactional
 from bot.weekly.actions import WeeklyActions
 
 log = logging.getLogger(__name__)
@@ -51,6 +54,9 @@ def build_app(
     clock: Callable[[], dt.datetime] = utcnow,
     weekly: WeeklyActions | None = None,
 ) -> App:
+    """With settings.oauth, the app installs over OAuth (bot.slack.oauth) and keeps its
+    installations in `store`, which then keeps organisations' standing too."""
+    organisations = cast(oauth.Organisations, store)
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret or "",
@@ -58,6 +64,13 @@ def build_app(
         process_before_response=True,
         logger=bolt_logger(),
         raise_error_for_unhandled_request=True,  # acknowledged: see bot.slack.serving.gate
+        oauth_settings=oauth.oauth_settings(
+            settings=settings,
+            installations=Installations(cast(Transactional, store), clock=clock),
+            organisations=organisations,
+        )
+        if settings.oauth
+        else None,
     )
     parts = Parts(
         conversations=conversations,
@@ -67,7 +80,9 @@ def build_app(
         lanes=lanes or Lanes(),
         profiles=Profiles(client=client),
         clock=clock,
-        app_id=gate.own_app_id(client, configured=settings.slack_app_id),
+        app_id=settings.slack_app_id
+        if settings.oauth
+        else gate.own_app_id(client, configured=settings.slack_app_id),
         weekly=weekly,
     )
     modules = (
@@ -84,4 +99,6 @@ def build_app(
     )
     for module in modules:
         module.register(app, parts)
+    if hasattr(store, "is_uninstalled"):
+        oauth.register(app, settings=settings, organisations=organisations, clock=clock)
     return app

@@ -39,4 +39,9 @@ class Parts:
         """The person behind a request; with their first name and time zone (users.info,
         cached in memory) when we will talk to them."""
         profile = self.profiles.of(context.user_id) if greet and context.user_id else Profile()
-        return person_in(context, first_name=profile.first_name, timezone=profile.timezone)
+        return person_in(
+            context,
+            first_name=profile.first_name,
+            timezone=profile.timezone,
+            known=getattr(self.store, "known", None),
+        )

@@ -38,11 +38,11 @@ from bot.engine.clock import utcnow
 from bot.engine.people import Person
 from bot.engine.reflections import Event, NextStep, Reflection, StoredReflection
 from bot.engine.sessions import Session
-from bot.store import access_log, rows, schema, upgrade
+from bot.store import access_log, orgs, rows, schema, upgrade
 from bot.store.access_log import AccessRecord
 from bot.store.database import KEYS, DatabaseFiles, create_private_file, keys_path_for
 from bot.store.errors import KeysMissingError, StoreError, WrongSecretError
-from bot.store.privacy import Keyring, new_data_key
+from bot.store.privacy import Keyring
 from bot.store.rows import NUDGE_ANSWERS, SEEN_EVENTS_FOR, SEEN_REQUESTS_FOR
 from bot.store.stats import Activity, EventFact, ReflectionFact
 from bot.store.times import parse, stamp
@@ -142,6 +142,14 @@ class SqliteStore:
     def pseudonym(self, person: Person) -> str:
         return self.keyring.pseudonym(person.id)
 
+    def known(self, person: Person) -> bool:
+        """Whether anything is kept for the person (they have a data key)."""
+        with self._files.reading() as db:
+            row = db.execute(
+                f"SELECT 1 FROM {KEYS}.data_keys WHERE pseudonym = ?", [self.pseudonym(person)]
+            ).fetchone()
+        return row is not None
+
     # ------------------------------------------------------------------ sessions
 
     def load_session(self, person: Person) -> Session | None:
@@ -158,7 +166,7 @@ class SqliteStore:
 
     def save_session(self, person: Person, session: Session) -> None:
         who = self.pseudonym(person)
-        with self._writing_as(who) as (db, key):
+        with self._writing_as(who, org=self._org(person)) as (db, key):
             state = rows.sealed_session(key, who, session)
             db.execute(
                 "INSERT INTO sessions (pseudonym, flow_id, state, updated_at) VALUES (?, ?, ?, ?)"
@@ -180,7 +188,7 @@ class SqliteStore:
         reflection_id = secrets.token_hex(8)
         kept = rows.redacted_reflection(reflection)
         written = kept.next_step
-        with self._writing_as(who) as (db, key):
+        with self._writing_as(who, org=self._org(person)) as (db, key):
             db.execute(
                 "INSERT INTO reflections (id, pseudonym, flow_id, started_at, finished_at,"
                 " summary, next_step, follow_up) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -280,7 +288,7 @@ class SqliteStore:
         the person's last one, and kept once a day."""
         who = self.pseudonym(person)
         day = rows.day(at)
-        with self._writing_as(who) as (db, key):
+        with self._writing_as(who, org=self._org(person)) as (db, key):
             if event in NUDGE_ANSWERS:
                 mine = self._events_of(db, key, who)
                 flow_id, kept = rows.nudge_answer(event, flow_id, mine, parse(day))
@@ -368,19 +376,81 @@ class SqliteStore:
         with self._files.writing() as db:
             db.execute(f"DELETE FROM {KEYS}.data_keys WHERE pseudonym = ?", [who])
         with self._files.writing() as db:
-            (gone,) = db.execute(
-                "SELECT count(*) FROM reflections WHERE pseudonym = ?", [who]
-            ).fetchone()
-            db.execute("DELETE FROM reflections WHERE pseudonym = ?", [who])
-            db.execute("DELETE FROM sessions WHERE pseudonym = ?", [who])
-            db.execute("DELETE FROM events WHERE pseudonym = ?", [who])
-            db.execute("DELETE FROM notices WHERE pseudonym = ?", [who])
-            db.execute("DELETE FROM preferences WHERE pseudonym = ?", [who])
-            weekly_tables.erase(db, who)
-            self._noticed = {pair for pair in self._noticed if pair[0] != who}
+            gone = self._delete_rows(db, who)
         self._files.checkpoint()
         log.info("erased a person's data: %d reflections", gone)
+        return gone
+
+    def _delete_rows(self, db: sqlite_utils.Database, who: str) -> int:
+        """Delete every row of the person's (their key is already gone); returns how many
+        reflections went."""
+        (gone,) = db.execute(
+            "SELECT count(*) FROM reflections WHERE pseudonym = ?", [who]
+        ).fetchone()
+        db.execute("DELETE FROM reflections WHERE pseudonym = ?", [who])
+        db.execute("DELETE FROM sessions WHERE pseudonym = ?", [who])
+        db.execute("DELETE FROM events WHERE pseudonym = ?", [who])
+        db.execute("DELETE FROM notices WHERE pseudonym = ?", [who])
+        db.execute("DELETE FROM preferences WHERE pseudonym = ?", [who])
+        weekly_tables.erase(db, who)
+        self._noticed = {pair for pair in self._noticed if pair[0] != who}
         return int(gone)
+
+    # ------------------------------------------------------------------ organisations
+
+    def _org(self, person: Person) -> str | None:
+        return self.keyring.org(person.org) if person.org else None
+
+    def erase_organisation(self, org_id: str) -> int:
+        """Erase an organisation whole (see bot.store.orgs): its key and its people's data
+        keys first, so every copy of its reflections becomes unreadable, then its rows, then
+        the WAL. Returns how many reflections went."""
+        return self._erase_org(self.keyring.org(org_id))
+
+    def _erase_org(self, org: str) -> int:
+        with self._files.writing() as db:
+            people = orgs.destroy_keys(db, org)
+        with self._files.writing() as db:
+            gone = sum(self._delete_rows(db, who) for who in people)
+            db.execute("UPDATE organisations SET erase_after = NULL WHERE org = ?", [org])
+        self._files.checkpoint()
+        log.info("erased an organisation: %d people, %d reflections", len(people), gone)
+        return gone
+
+    def adopt_people(self, org_id: str) -> int:
+        """Put everyone kept without an organisation under this organisation's key (the
+        workspace a single-workspace install has always served). Returns how many moved."""
+        with self._files.writing() as db:
+            return orgs.adopt(db, self.keyring, self.keyring.org(org_id), at=self._clock())
+
+    def uninstalled(self, org_id: str, *, at: dt.datetime, erase_after: dt.datetime) -> None:
+        """The organisation uninstalled the app: nothing more is done for it, and its data is
+        erased once `erase_after` has passed (`erase_due`)."""
+        with self._files.writing() as db:
+            orgs.mark_uninstalled(db, self.keyring.org(org_id), at=at, erase_after=erase_after)
+
+    def is_uninstalled(self, org_id: str) -> bool:
+        with self._files.reading() as db:
+            return orgs.is_uninstalled(db, self.keyring.org(org_id))
+
+    def reinstalled(self, org_id: str) -> None:
+        """The organisation installed the app again: whatever an uninstall left waiting for
+        erasure is erased now, so that it starts clean."""
+        org = self.keyring.org(org_id)
+        with self._files.reading() as db:
+            waiting = orgs.is_uninstalled(db, org)
+        if waiting:
+            self.erase_organisation(org_id)
+        with self._files.writing() as db:
+            orgs.reinstated(db, org)
+
+    def erase_due(self, *, now: dt.datetime) -> int:
+        """Erase every uninstalled organisation whose grace period is over; returns how many."""
+        with self._files.reading() as db:
+            due = orgs.due_for_erasure(db, now=now)
+        for org in due:
+            self._erase_org(org)
+        return len(due)
 
     def purge(self, *, older_than: dt.datetime) -> int:
         """Delete reflections finished, events recorded and sessions left before `older_than`;
@@ -507,13 +577,12 @@ class SqliteStore:
     # ------------------------------------------------------------------ keys
 
     def _data_key(self, db: sqlite_utils.Database, who: str) -> bytes | None:
-        row = db.execute(
-            f"SELECT wrapped FROM {KEYS}.data_keys WHERE pseudonym = ?", [who]
-        ).fetchone()
-        return self.keyring.unwrap(row[0], pseudonym=who) if row else None
+        return orgs.data_key(db, self.keyring, who)
 
     @contextlib.contextmanager
-    def _writing_as(self, who: str) -> Iterator[tuple[sqlite_utils.Database, bytes]]:
+    def _writing_as(
+        self, who: str, *, org: str | None = None
+    ) -> Iterator[tuple[sqlite_utils.Database, bytes]]:
         """A writing transaction with the person's data key, read inside it (so that no purge
         or erasure can remove the key between reading it and using it). A person with no key
         yet gets one first, in a transaction of its own: a key is always committed before
@@ -526,15 +595,7 @@ class SqliteStore:
                     return
             with self._files.writing() as db:
                 if self._data_key(db, who) is None:
-                    db.execute(
-                        f"INSERT INTO {KEYS}.data_keys (pseudonym, wrapped, created_at)"
-                        " VALUES (?, ?, ?)",
-                        [
-                            who,
-                            self.keyring.wrap(new_data_key(), pseudonym=who),
-                            stamp(self._clock()),
-                        ],
-                    )
+                    orgs.add_data_key(db, self.keyring, who, org=org, at=self._clock())
         raise StoreError("A data key could not be made; try again.")
 
 

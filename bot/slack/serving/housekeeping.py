@@ -1,4 +1,5 @@
-"""Daily housekeeping inside `reflect run`: reflections past the retention period are purged."""
+"""Daily housekeeping inside `reflect run`: reflections past the retention period are purged,
+and organisations that uninstalled the app longer ago than the grace period are erased."""
 
 from __future__ import annotations
 
@@ -32,6 +33,11 @@ class Housekeeping:
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> int:
+        erase_due = getattr(self.store, "erase_due", None)
+        if erase_due is not None:
+            erased = erase_due(now=self.clock())
+            if erased:
+                log.info("housekeeping: %d uninstalled organisation(s) erased", erased)
         purged = self.store.purge(older_than=self.clock() - self.retention)
         log.info("housekeeping: %d reflection(s) past retention purged", purged)
         return purged

@@ -7,6 +7,7 @@ before a byte of the body is read, and a chunked body is cut off with 413 as soo
 past the cap. Then the signature is checked on the raw body (a missing, malformed, wrong or
 stale signature or timestamp: 401, and the body is neither parsed nor logged); then Bolt
 handles it (a body it cannot read: 400). GET /healthz answers 200 once the app is ready.
+Installed over OAuth, GET /slack/install and /slack/oauth_redirect are Bolt's OAuth flow.
 
 Why waitress, with two additions: waitress reads requests asynchronously on one thread, so a
 slow client costs a socket, never a worker thread; it refuses oversized bodies from
@@ -34,6 +35,7 @@ told otherwise (`reflect run --http --host`).
 
 from __future__ import annotations
 
+import contextvars
 import hmac
 import io
 import logging
@@ -79,6 +81,8 @@ def wsgi_app(
 ) -> WSGIApplication:
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
     secret = signing_secret.encode() if signing_secret else None
+    flow = app.oauth_flow  # installing over OAuth: Bolt's own install and redirect pages
+    oauth_paths = {flow.install_path, flow.redirect_uri_path} if flow is not None else set()
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
@@ -86,6 +90,8 @@ def wsgi_app(
             healthy = ready()
             status = "200 OK" if healthy else "503 Service Unavailable"
             return _plain(start_response, status, "ok" if healthy else "starting")
+        if path in oauth_paths and method in ("GET", "HEAD"):
+            return contextvars.Context().run(slack, environ, start_response)
         if path != EVENTS_PATH or method != "POST":
             return _plain(start_response, "404 Not Found", "not found")
         try:
@@ -98,7 +104,9 @@ def wsgi_app(
         if not verdict:
             return _plain(start_response, "401 Unauthorized", "invalid request")
         try:
-            return slack(environ, start_response)
+            # A context of its own: what one request sets (the installation it speaks for)
+            # never leaks into the next one served on this thread.
+            return contextvars.Context().run(slack, environ, start_response)
         except Exception as error:  # a body Bolt cannot read (not UTF-8, not JSON...)
             log.info("unreadable request refused: %s", type(error).__name__)
             return _plain(start_response, "400 Bad Request", "bad request")

@@ -1,0 +1,153 @@
+"""Organisations in the SQLite store: their keys, and erasing one of them whole.
+
+The key hierarchy (bot.store.privacy): the server secret wraps each organisation's random key
+(`org_keys` in the keys file); an organisation key wraps the data key of each person who came
+through that organisation's installation (`data_keys.org`); a data key seals the person's
+rows. People with no organisation (the terminal; people kept before installations existed,
+until `adopt` moves them) have their data key wrapped by the secret directly.
+
+Organisations are named in the database by a keyed digest of their Slack id (`Keyring.org`),
+never by the id itself.
+
+Erasing an organisation (`erase`): its key goes first, with its people's data keys, in one
+transaction on the keys file, so that every reflection of that organisation becomes
+unreadable in the database and in every earlier backup at once; then its people's rows go;
+then the WAL is checkpointed. A crash between the two leaves only rows without a key, which
+the retention purge removes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import sqlite_utils
+
+from bot.store.database import KEYS
+from bot.store.privacy import Keyring, new_data_key, unwrap_under, wrap_under
+from bot.store.times import stamp
+
+log = logging.getLogger(__name__)
+
+
+def org_key(db: sqlite_utils.Database, keyring: Keyring, org: str) -> bytes | None:
+    """The organisation's key, unwrapped; None if it has none (never made, or destroyed)."""
+    row = db.execute(f"SELECT wrapped FROM {KEYS}.org_keys WHERE org = ?", [org]).fetchone()
+    return keyring.unwrap_org_key(row[0], org=org) if row else None
+
+
+def ensure_org_key(
+    db: sqlite_utils.Database, keyring: Keyring, org: str, *, at: dt.datetime
+) -> bytes:
+    """The organisation's key, made now if it has none (inside the caller's transaction)."""
+    found = org_key(db, keyring, org)
+    if found is not None:
+        return found
+    made = new_data_key()
+    db.execute(
+        f"INSERT INTO {KEYS}.org_keys (org, wrapped, created_at) VALUES (?, ?, ?)",
+        [org, keyring.wrap_org_key(made, org=org), stamp(at)],
+    )
+    return made
+
+
+def data_key(db: sqlite_utils.Database, keyring: Keyring, who: str) -> bytes | None:
+    """A person's data key, through their organisation's key when they have one; None when
+    either is gone."""
+    row = db.execute(
+        f"SELECT wrapped, org FROM {KEYS}.data_keys WHERE pseudonym = ?", [who]
+    ).fetchone()
+    if row is None:
+        return None
+    wrapped, org = row
+    if org is None:
+        return keyring.unwrap(wrapped, pseudonym=who)
+    key = org_key(db, keyring, org)
+    return unwrap_under(key, wrapped, pseudonym=who, org=org) if key is not None else None
+
+
+def add_data_key(
+    db: sqlite_utils.Database, keyring: Keyring, who: str, *, org: str | None, at: dt.datetime
+) -> None:
+    """A new data key for the person, wrapped under their organisation's key (made if need
+    be) or, with no organisation, under the secret."""
+    fresh = new_data_key()
+    if org is None:
+        wrapped = keyring.wrap(fresh, pseudonym=who)
+    else:
+        wrapped = wrap_under(ensure_org_key(db, keyring, org, at=at), fresh, pseudonym=who, org=org)
+    db.execute(
+        f"INSERT INTO {KEYS}.data_keys (pseudonym, wrapped, created_at, org) VALUES (?, ?, ?, ?)",
+        [who, wrapped, stamp(at), org],
+    )
+
+
+def adopt(db: sqlite_utils.Database, keyring: Keyring, org: str, *, at: dt.datetime) -> int:
+    """Move every person with no organisation under `org`'s key (an upgrade from the single
+    workspace of earlier releases). Returns how many data keys were rewrapped."""
+    key = ensure_org_key(db, keyring, org, at=at)
+    loose = db.execute(
+        f"SELECT pseudonym, wrapped FROM {KEYS}.data_keys WHERE org IS NULL"
+    ).fetchall()
+    for who, wrapped in loose:
+        rewrapped = wrap_under(key, keyring.unwrap(wrapped, pseudonym=who), pseudonym=who, org=org)
+        db.execute(
+            f"UPDATE {KEYS}.data_keys SET wrapped = ?, org = ? WHERE pseudonym = ?",
+            [rewrapped, org, who],
+        )
+    return len(loose)
+
+
+def members(db: sqlite_utils.Database, org: str) -> list[str]:
+    """The pseudonyms whose data keys the organisation's key wraps."""
+    return [
+        row[0]
+        for row in db.execute(
+            f"SELECT pseudonym FROM {KEYS}.data_keys WHERE org = ?", [org]
+        ).fetchall()
+    ]
+
+
+def destroy_keys(db: sqlite_utils.Database, org: str) -> list[str]:
+    """Delete the organisation's key and its people's data keys; returns those people."""
+    people = members(db, org)
+    db.execute(f"DELETE FROM {KEYS}.data_keys WHERE org = ?", [org])
+    db.execute(f"DELETE FROM {KEYS}.org_keys WHERE org = ?", [org])
+    return people
+
+
+# ---------------------------------------------------------------------- standing
+
+
+def mark_uninstalled(
+    db: sqlite_utils.Database, org: str, *, at: dt.datetime, erase_after: dt.datetime
+) -> None:
+    """The organisation uninstalled the app: its data goes after `erase_after` (an earlier
+    uninstall's date is kept, so a repeated event does not put the erasure off)."""
+    db.execute(
+        "INSERT INTO organisations (org, uninstalled_at, erase_after) VALUES (?, ?, ?)"
+        " ON CONFLICT (org) DO UPDATE SET"
+        " uninstalled_at = coalesce(uninstalled_at, excluded.uninstalled_at),"
+        " erase_after = coalesce(erase_after, excluded.erase_after)",
+        [org, stamp(at), stamp(erase_after)],
+    )
+
+
+def is_uninstalled(db: sqlite_utils.Database, org: str) -> bool:
+    row = db.execute("SELECT uninstalled_at FROM organisations WHERE org = ?", [org]).fetchone()
+    return row is not None and row[0] is not None
+
+
+def due_for_erasure(db: sqlite_utils.Database, *, now: dt.datetime) -> list[str]:
+    return [
+        row[0]
+        for row in db.execute(
+            "SELECT org FROM organisations WHERE erase_after IS NOT NULL AND erase_after <= ?",
+            [stamp(now)],
+        ).fetchall()
+    ]
+
+
+def reinstated(db: sqlite_utils.Database, org: str) -> None:
+    """The organisation installed the app again (after its erasure): it starts clean."""
+    db.execute("DELETE FROM organisations WHERE org = ?", [org])
