@@ -57,6 +57,15 @@ def build_app(
     """With settings.oauth, the app installs over OAuth (bot.slack.oauth) and keeps its
     installations in `store`, which then keeps organisations' standing too."""
     organisations = cast(oauth.Organisations, store)
+    installing = (
+        oauth.oauth_settings(
+            settings=settings,
+            installations=Installations(cast(Transactional, store), clock=clock),
+            organisations=organisations,
+        )
+        if settings.oauth
+        else None
+    )
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret or "",
@@ -64,13 +73,8 @@ def build_app(
         process_before_response=True,
         logger=bolt_logger(),
         raise_error_for_unhandled_request=True,  # acknowledged: see bot.slack.serving.gate
-        oauth_settings=oauth.oauth_settings(
-            settings=settings,
-            installations=Installations(cast(Transactional, store), clock=clock),
-            organisations=organisations,
-        )
-        if settings.oauth
-        else None,
+        oauth_settings=installing,
+        authorize=oauth.authorize(settings=installing, client=client) if installing else None,
     )
     parts = Parts(
         conversations=conversations,

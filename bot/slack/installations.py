@@ -42,8 +42,12 @@ def _key(*, enterprise_id: str | None, team_id: str | None, org_wide: bool | Non
     return f"enterprise:{enterprise_id}" if enterprise_id else None
 
 
-def _plain(value: Any) -> Any:
-    return value.timestamp() if isinstance(value, dt.datetime) else value
+def _plain(name: str, value: Any) -> Any:
+    """JSON for a field of slack_sdk's Installation: times as the epoch numbers it takes back
+    (whole seconds for expiry times, as it insists)."""
+    if not isinstance(value, dt.datetime):
+        return value
+    return int(value.timestamp()) if name.endswith("expires_at") else value.timestamp()
 
 
 class ReflectInstallationStore(InstallationStore):
@@ -71,7 +75,9 @@ class ReflectInstallationStore(InstallationStore):
         earlier = self._installations.find(key)
         if earlier is None and org is not None:  # a new install, or one after an uninstall
             self._organisations.reinstalled(org)
-        record = {name: _plain(value) for name, value in installation.to_dict_for_copying().items()}
+        record = {
+            name: _plain(name, value) for name, value in installation.to_dict_for_copying().items()
+        }
         self._installations.save(key, record, installer=installation.user_id)
         log.info("installation saved (%s)", "organisation" if key[0] == "e" else "workspace")
 

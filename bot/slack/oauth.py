@@ -22,7 +22,9 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import InstallationStore
 
 from bot.settings import Settings
@@ -69,6 +71,19 @@ def oauth_settings(
         ),
         state_store=ReflectStateStore(installations=installations),
         logger=log,
+    )
+
+
+def authorize(*, settings: OAuthSettings, client: WebClient) -> InstallationStoreAuthorize:
+    """Bolt's authorisation over the installation store, rotating tokens through `client` (so
+    oauth.v2.access goes where every other call goes: SLACK_API_URL)."""
+    return InstallationStoreAuthorize(
+        logger=log,
+        installation_store=settings.installation_store,
+        client_id=settings.client_id,
+        client_secret=settings.client_secret,
+        token_rotation_expiration_minutes=settings.token_rotation_expiration_minutes,
+        client=client,
     )
 
 

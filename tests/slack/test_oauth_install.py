@@ -1,0 +1,239 @@
+"""Installing into many workspaces over OAuth, end to end: the real Bolt app behind the real
+HTTP server, real signatures, a real SQLite file, the fake Slack's oauth.v2.access with
+expiring tokens that Bolt rotates.
+
+Two workspaces install; people in both reflect; one uninstalls and its data is erased (the
+database, its keys file and an earlier backup checked byte by byte); it reinstalls and starts
+clean; the other keeps everything throughout.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import cli
+from bot.engine.people import Person
+from bot.slack.views.notices import AGREEMENT
+from bot.store.sqlite import SqliteStore
+from tests.cli_env import SECRET, cli_env
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.harness import Bot, Served, SlackSide
+from tests.slack.installs import Member, install, oauth_bot, uninstalled
+
+#: Two workspaces (a hospital ward, a school), a third that never installs, and their people.
+TA, TB, TC = "TWARDS0001", "TSCHOOL001", "TNEVER0001"
+UA1, UB1, UC1 = "USAMWARD01", "UALEXSCH01", "UJONEVER01"
+#: What each person writes: words that must never be found in clear on disk.
+WORDS = {UA1: "heron-lantern-ward seven", UB1: "quartz-meadow-school nine"}
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    server = FakeSlack().start()
+    server.add_user(UA1, team_id=TA, first_name="Sam")
+    server.add_user(UB1, team_id=TB, first_name="Alex")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def bot(fake: FakeSlack, tmp_path: Path) -> Iterator[Bot]:
+    store = SqliteStore.open(tmp_path / "data" / "reflect.db", secret=SECRET.encode())
+    with oauth_bot(fake, tmp_path, store=store, erase_after_uninstall_days=7) as made:
+        yield made
+
+
+@pytest.fixture
+def served(bot: Bot) -> Iterator[Served]:
+    server = Served(bot.app)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def browser(served: Served) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=served.url, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+def slack(served: Served) -> Iterator[SlackSide]:
+    side = SlackSide(url=served.url)
+    yield side
+    side.http.close()
+
+
+def member(user: str, team: str, *, slack: SlackSide, fake: FakeSlack, bot: Bot) -> Member:
+    return Member(user_id=user, team_id=team, slack=slack, fake=fake, bot=bot)
+
+
+def reflect(someone: Member) -> None:
+    """A whole hard-day reflection, typed, with the person's own words in it."""
+    someone.says("hard day")
+    for _ in range(30):
+        question = someone.bot.conversations.current(someone.person)
+        if question is None:
+            return
+        if question.step_kind in ("choice", "multi", "follow_up"):
+            someone.says("1")
+        elif question.step_kind == "scale":
+            someone.says(str(question.scale.max))  # type: ignore[union-attr]
+        else:
+            someone.says(WORDS[someone.user_id])
+    raise AssertionError("the flow did not end")
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.is_file()}
+
+
+def with_wal(path: Path) -> bytes:
+    """A database file's bytes and its write-ahead log's: everything of it on disk."""
+    wal = path.with_name(path.name + "-wal")
+    return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+def wrapped_org_key(keys_file: Path, store: SqliteStore, org_id: str) -> bytes | None:
+    with sqlite3.connect(keys_file) as db:
+        row = db.execute(
+            "SELECT wrapped FROM org_keys WHERE org = ?", [store.keyring.org(org_id)]
+        ).fetchone()
+    return bytes(row[0]) if row else None
+
+
+def test_two_workspaces_install_reflect_one_uninstalls_is_erased_and_reinstalls(
+    fake: FakeSlack,
+    bot: Bot,
+    browser: httpx.Client,
+    slack: SlackSide,
+    tmp_path: Path,
+) -> None:
+    store = bot.store
+    data = store.path.parent
+    # Install both, with tokens that expire within Bolt's two-hour margin: the first request
+    # from each workspace makes Bolt rotate them (oauth.v2.access, grant_type=refresh_token).
+    fake.token_lifetime = 3600
+    assert install(browser, fake, TA, installer=UA1).status_code == 200
+    assert install(browser, fake, TB, installer=UB1).status_code == 200
+    fake.token_lifetime = 43200
+    first = {team: fake.tokens_of(team)[0] for team in (TA, TB)}
+
+    sam = member(UA1, TA, slack=slack, fake=fake, bot=bot)
+    alex = member(UB1, TB, slack=slack, fake=fake, bot=bot)
+    reflect(sam)
+    reflect(alex)
+
+    # Each workspace was spoken to with its own, rotated token, and the old ones were spent.
+    refreshes = [c for c in fake.calls("oauth.v2.access") if c.args.get("grant_type")]
+    assert len(refreshes) == 2
+    for someone in (sam, alex):
+        rotated = fake.tokens_of(someone.team_id)[-1]
+        assert rotated != first[someone.team_id]
+        posts = [c for c in fake.calls("chat.postMessage") if c.args["channel"] == someone.dm]
+        assert posts and {c.token for c in posts} == {rotated}
+    fake.expire(TA)  # the first token is dead on Slack's side now; carrying on needs none
+    assert len(store.reflections(sam.person)) == len(store.reflections(alex.person)) == 1
+
+    # Nothing on disk holds a token or anyone's words in clear.
+    backup = tmp_path / "before-uninstall.db"
+    store.backup(backup)
+    on_disk = files(data) | {"backup": backup.read_bytes()}
+    for blob in on_disk.values():
+        assert b"xoxe" not in blob and TA.encode() not in blob and UB1.encode() not in blob
+        assert not any(words.encode() in blob for words in WORDS.values())
+    keys_file = store.keys_path
+    tb_key = wrapped_org_key(keys_file, store, TB)
+    assert tb_key is not None and tb_key in with_wal(keys_file)
+
+    # TB uninstalls: Slack revokes its tokens and sends app_uninstalled.
+    fake.uninstall(TB)
+    assert uninstalled(slack, TB).status_code == 200
+    bot.settle()
+    posted = len(fake.calls("chat.postMessage"))
+    alex.says("are you there?")
+    assert len(fake.calls("chat.postMessage")) == posted  # nothing more said to TB
+    assert store.is_uninstalled(TB) and not store.is_uninstalled(TA)
+
+    # The grace period is a week; the operator shortens it.
+    result = CliRunner().invoke(
+        cli, ["org", "erase", "--now", TB], env=cli_env(tmp_path, REFLECT_DB=str(store.path))
+    )
+    assert result.exit_code == 0, result.output
+
+    # TB's organisation key is gone, byte for byte, from the keys file; so are its people's
+    # rows; the backup still has their sealed rows, and they no longer open.
+    assert wrapped_org_key(keys_file, store, TB) is None
+    assert tb_key not in with_wal(keys_file)
+    assert store.reflections(alex.person) == []
+    with SqliteStore.open(backup, secret=SECRET.encode(), keys_path=keys_file) as old:
+        with old.reading() as db:
+            kept = db.execute(
+                "SELECT count(*) FROM reflections WHERE pseudonym = ?",
+                [old.pseudonym(alex.person)],
+            ).fetchone()[0]
+        assert kept == 1  # the sealed rows are still in the old backup...
+        assert old.reflections(alex.person) == []  # ...and unreadable
+        assert len(old.reflections(sam.person)) == 1  # TA's still read
+    for blob in [*files(data).values(), backup.read_bytes()]:
+        assert tb_key not in blob
+        assert not any(words.encode() in blob for words in WORDS.values())
+    assert len(store.reflections(sam.person)) == 1
+
+    # TB installs again and starts clean: a newcomer's first-use agreement, no history.
+    assert install(browser, fake, TB, installer=UB1).status_code == 200
+    assert not store.is_uninstalled(TB)
+    before = len(alex.messages())
+    alex.says("hello again")
+    assert len(alex.messages()) > before
+    assert store.reflections(alex.person) == []
+    assert not store.first_time(alex.person, AGREEMENT)  # shown again just now
+    reflect(alex)
+    new_key = wrapped_org_key(keys_file, store, TB)
+    assert new_key is not None and new_key != tb_key
+    assert len(store.reflections(alex.person)) == len(store.reflections(sam.person)) == 1
+
+
+def test_a_payload_naming_another_workspace_gets_nothing(
+    fake: FakeSlack, bot: Bot, browser: httpx.Client, slack: SlackSide
+) -> None:
+    assert install(browser, fake, TA, installer=UA1).status_code == 200
+    assert install(browser, fake, TB, installer=UB1).status_code == 200
+    sam = member(UA1, TA, slack=slack, fake=fake, bot=bot)
+    reflect(sam)
+    sam_messages = len(sam.messages())
+    sam_home = fake.views.get(UA1)
+
+    # A request that says it comes from TB but names TA's person: it is answered with TB's
+    # token, which cannot reach TA's people, and it is someone else in the store.
+    impostor = member(UA1, TB, slack=slack, fake=fake, bot=bot)
+    impostor.says("show me my reflections")
+    impostor.opens_home()
+    assert len(sam.messages()) == sam_messages
+    assert bot.store.reflections(impostor.person) == []
+    assert fake.views.get(UA1) == sam_home  # TB's token cannot publish to TA's person
+    tb_token = fake.tokens_of(TB)[-1]
+    assert [c.token for c in fake.calls("views.publish")][-1] == tb_token
+
+    # A workspace that never installed gets nothing at all.
+    stranger = member(UC1, TC, slack=slack, fake=fake, bot=bot)
+    fake.add_user(UC1, team_id=TC)
+    calls = len(fake.calls())
+    assert stranger.says("hello").status_code in (200, 401)
+    assert [c.method for c in fake.calls()[calls:]] == []
+    assert len(bot.store.reflections(sam.person)) == 1
+    assert bot.store.reflections(Person(id=f"{TC}:{UC1}")) == []
+
+
+def test_the_install_page_refuses_a_redirect_without_its_state(
+    fake: FakeSlack, browser: httpx.Client
+) -> None:
+    code = fake.grant(TA, installer=UA1)
+    refused = browser.get("/slack/oauth_redirect", params={"code": code, "state": "made-up"})
+    assert refused.status_code in (400, 401)
+    assert fake.calls("oauth.v2.access") == []
