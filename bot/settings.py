@@ -130,6 +130,16 @@ class Settings:
             found.append(
                 "SLACK_SIGNING_SECRET is required: without it requests cannot be verified."
             )
+        if self.database_url:
+            found.append(
+                "Installing over OAuth keeps installations in the SQLite store for now: unset "
+                "REFLECT_DATABASE_URL, or run with one bot token on PostgreSQL."
+            )
+        if not self.slack_app_id:
+            found.append(
+                "SLACK_APP_ID is required over OAuth (Basic Information > App ID): there is no "
+                "single token to learn it from, and requests for other apps must be told apart."
+            )
         if self.slack_redirect_uri and not self.slack_redirect_uri.startswith("https://"):
             found.append(
                 "SLACK_REDIRECT_URI must be an https:// URL ending in /slack/oauth_redirect."

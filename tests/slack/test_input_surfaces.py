@@ -52,6 +52,8 @@ NO_WORDS = {
     "weekly_actions.on_start": "a weekly nudge's button or select: a flow id",
     "weekly_actions.on_answer": "a weekly reminder's Not for me or Later button: its entry id",
     "weekly_actions.on_home_choice": "a Home-tab button: a channel id",
+    "oauth.on_app_uninstalled": "Slack's notice that the app was uninstalled: ids only",
+    "oauth.on_tokens_revoked": "Slack's notice that tokens were revoked: user ids only",
 }
 
 #: What building a text input looks like in Block Kit, by model or by type name.

@@ -119,6 +119,7 @@ def test_a_v1_database_is_upgraded_in_place_and_keeps_its_data(tmp_path: Path) -
         "007_scale_marks_and_follow_up",
         "008_seen_requests",
         "009_weekly_channels_keyed",
+        "010_oauth_installations",
     ]
     assert {"reflections_by_time", "events_by_time", "seen_events_by_time"} <= indexes
     assert clear == (0,)  # the v1 scale answer is sealed on opening
