@@ -56,6 +56,8 @@ class Organisations(Protocol):
 
     def reinstalled(self, org_id: str) -> None: ...
 
+    def erase_due(self, *, now: dt.datetime) -> int: ...
+
 
 def oauth_settings(
     *, settings: Settings, installations: Installations, organisations: Organisations
@@ -120,6 +122,8 @@ def register(
         now = clock()
         grace = dt.timedelta(days=settings.erase_after_uninstall_days)
         organisations.uninstalled(org, at=now, erase_after=now + grace)
+        if not grace:  # no grace period: erased at once
+            organisations.erase_due(now=now)
         log.info("the app was uninstalled from an organisation: its data is erased after %s", grace)
 
     @app.event("app_uninstalled")

@@ -68,19 +68,24 @@ class Member(Leader):
         fake: FakeSlack,
         bot: Bot,
         enterprise_id: str | None = None,
+        org_wide: bool = False,
     ) -> None:
         super().__init__(user_id=user_id, slack=slack, fake=fake, bot=bot)
         self.team_id = team_id
         self.enterprise_id = enterprise_id
-        self.person = Person(id=f"{enterprise_id or team_id}:{user_id}", org=team_id)
+        self.org_wide = org_wide
+        org = enterprise_id if org_wide else team_id
+        self.person = Person(id=f"{enterprise_id or team_id}:{user_id}", org=org)
 
     def says(self, text: str) -> httpx.Response:
         body = payloads.event_callback(
             payloads.message_im(self.user_id, text), team_id=self.team_id
         )
-        if self.enterprise_id:
+        if self.enterprise_id:  # a workspace of an Enterprise Grid organisation
             body["enterprise_id"] = self.enterprise_id
             body["authorizations"][0]["enterprise_id"] = self.enterprise_id
+        if self.org_wide:  # installed for the whole organisation: no team in the install
+            body["authorizations"][0] |= {"team_id": None, "is_enterprise_install": True}
         response = self.slack.envelope(body)
         self.bot.settle()
         return response
@@ -89,6 +94,22 @@ class Member(Leader):
         response = self.slack.event(payloads.home_opened(self.user_id), team_id=self.team_id)
         self.bot.settle()
         return response
+
+
+def reflect_as(someone: Member, *, words: str = "A long shift and a hard talk.") -> None:
+    """A whole hard-day reflection, typed, with `words` for every written answer."""
+    someone.says("hard day")
+    for _ in range(30):
+        question = someone.bot.conversations.current(someone.person)
+        if question is None:
+            return
+        if question.step_kind in ("choice", "multi", "follow_up"):
+            someone.says("1")
+        elif question.step_kind == "scale":
+            someone.says(str(question.scale.max))  # type: ignore[union-attr]
+        else:
+            someone.says(words)
+    raise AssertionError("the flow did not end")
 
 
 def uninstalled(slack: SlackSide, team_id: str) -> httpx.Response:

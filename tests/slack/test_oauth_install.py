@@ -24,7 +24,7 @@ from bot.store.sqlite import SqliteStore
 from tests.cli_env import SECRET, cli_env
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.harness import Bot, Served, SlackSide
-from tests.slack.installs import Member, install, oauth_bot, uninstalled
+from tests.slack.installs import Member, install, oauth_bot, reflect_as, uninstalled
 
 #: Two workspaces (a hospital ward, a school), a third that never installs, and their people.
 TA, TB, TC = "TWARDS0001", "TSCHOOL001", "TNEVER0001"
@@ -74,19 +74,7 @@ def member(user: str, team: str, *, slack: SlackSide, fake: FakeSlack, bot: Bot)
 
 
 def reflect(someone: Member) -> None:
-    """A whole hard-day reflection, typed, with the person's own words in it."""
-    someone.says("hard day")
-    for _ in range(30):
-        question = someone.bot.conversations.current(someone.person)
-        if question is None:
-            return
-        if question.step_kind in ("choice", "multi", "follow_up"):
-            someone.says("1")
-        elif question.step_kind == "scale":
-            someone.says(str(question.scale.max))  # type: ignore[union-attr]
-        else:
-            someone.says(WORDS[someone.user_id])
-    raise AssertionError("the flow did not end")
+    reflect_as(someone, words=WORDS[someone.user_id])
 
 
 def files(folder: Path) -> dict[str, bytes]:
@@ -237,3 +225,42 @@ def test_the_install_page_refuses_a_redirect_without_its_state(
     refused = browser.get("/slack/oauth_redirect", params={"code": code, "state": "made-up"})
     assert refused.status_code in (400, 401)
     assert fake.calls("oauth.v2.access") == []
+
+
+def test_two_bots_sharing_one_database_serve_both_workspaces_apart(
+    fake: FakeSlack, tmp_path: Path
+) -> None:
+    """As two `reflect run --http` processes behind one load balancer: each opens the database
+    itself; an install through one is served by the other; nobody crosses over."""
+    path = tmp_path / "shared" / "reflect.db"
+    one_store = SqliteStore.open(path, secret=SECRET.encode())
+    two_store = SqliteStore.open(path, secret=SECRET.encode())
+    with (
+        oauth_bot(fake, tmp_path / "one", store=one_store) as one,
+        oauth_bot(fake, tmp_path / "two", store=two_store) as two,
+    ):
+        first, second = Served(one.app), Served(two.app)
+        try:
+            with httpx.Client(base_url=first.url) as browser:
+                assert install(browser, fake, TA, installer=UA1).status_code == 200
+            with httpx.Client(base_url=second.url) as browser:
+                assert install(browser, fake, TB, installer=UB1).status_code == 200
+            to_one, to_two = SlackSide(url=first.url), SlackSide(url=second.url)
+            sam = member(UA1, TA, slack=to_two, fake=fake, bot=two)  # TA's installed via one
+            alex = member(UB1, TB, slack=to_one, fake=fake, bot=one)
+            reflect(sam)
+            reflect(alex)
+            for someone, other in ((sam, alex), (alex, sam)):
+                token = fake.tokens_of(someone.team_id)[-1]
+                posts = [
+                    c for c in fake.calls("chat.postMessage") if c.args["channel"] == someone.dm
+                ]
+                assert posts and {c.token for c in posts} == {token}
+                assert len(one_store.reflections(someone.person)) == 1
+                stray = Person(id=f"{other.team_id}:{someone.user_id}", org=other.team_id)
+                assert two_store.reflections(stray) == []
+            to_one.http.close()
+            to_two.http.close()
+        finally:
+            first.close()
+            second.close()
