@@ -11,7 +11,7 @@ from __future__ import annotations
 import click
 
 from bot import settings as settings_module
-from bot.store import StoreError, open_store
+from bot.store import SqliteStore, StoreError, open_store
 
 
 @click.group(name="org")
@@ -52,7 +52,7 @@ def erase(org_id: str, now: bool) -> None:
     except StoreError as error:
         raise click.ClickException(str(error)) from None
     try:
-        if not hasattr(store, "erase_organisation"):
+        if not isinstance(store, SqliteStore):
             raise click.ClickException(
                 "Erasing an organisation is not available on PostgreSQL yet."
             )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import cast
+from typing import Any, cast
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -74,7 +74,9 @@ def build_app(
         logger=bolt_logger(),
         raise_error_for_unhandled_request=True,  # acknowledged: see bot.slack.serving.gate
         oauth_settings=installing,
-        authorize=oauth.authorize(settings=installing, client=client) if installing else None,
+        authorize=cast(Any, oauth.authorize(settings=installing, client=client))
+        if installing
+        else None,
     )
     parts = Parts(
         conversations=conversations,

@@ -75,7 +75,7 @@ def installation_token() -> str | None:
 class InstallationClient(WebClient):
     """A WebClient that uses the token of the installation being spoken for, else its own."""
 
-    @property  # type: ignore[override]
+    @property
     def token(self) -> str | None:
         return _speaking_for.get() or self._own_token
 

@@ -52,7 +52,7 @@ def serve(
 ) -> None:
     client = client or web_client(settings=settings)
     if not settings.oauth:  # one bot token: a wrong one, or an unreachable Slack, stops us here
-        adopt_single_workspace(store, client.auth_test())
+        adopt_single_workspace(store, client.auth_test().data)
     lanes = Lanes()
     app = build_app(
         conversations=conversations,
@@ -91,10 +91,12 @@ def serve(
         lanes.close()
 
 
-def adopt_single_workspace(store: Store, identity: Mapping[str, Any]) -> None:
+def adopt_single_workspace(store: Store, identity: Mapping[str, Any] | bytes) -> None:
     """With one bot token: the people kept before organisations had keys of their own belong
     to the one workspace (or Grid organisation) the token serves; put them under its key, so
     that an uninstall erases them too (once; nothing to do afterwards)."""
+    if not isinstance(identity, Mapping):
+        return
     org = org_of(
         enterprise_id=identity.get("enterprise_id"),
         team_id=identity.get("team_id"),
