@@ -18,8 +18,10 @@ import secrets
 from logging import Logger
 from typing import Any, Protocol
 
+from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import Bot, Installation, InstallationStore
 from slack_sdk.oauth.state_store import OAuthStateStore
+from slack_sdk.oauth.token_rotation import TokenRotator
 
 from bot.slack.identity import org_of
 from bot.store.installations import Installations
@@ -157,6 +159,46 @@ class ReflectInstallationStore(InstallationStore):
 
     def delete_all(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         self.delete_installation(enterprise_id=enterprise_id, team_id=team_id)
+
+
+class InstallationTokens:
+    """The bot token to speak to a workspace with outside a request (the weekly reminders):
+    its installation's, rotated first when it is near expiry, as Bolt does for requests.
+    Use it with bot.slack.delivery.gateway.speaking_for."""
+
+    def __init__(
+        self,
+        *,
+        store: ReflectInstallationStore,
+        client_id: str,
+        client_secret: str,
+        client: WebClient,
+        minutes_before_expiry: int = 120,
+    ) -> None:
+        self._store = store
+        self._rotator = TokenRotator(
+            client_id=client_id, client_secret=client_secret, client=client
+        )
+        self._margin = minutes_before_expiry
+
+    def token_for(self, workspace: str) -> str | None:
+        """`workspace` as person ids begin: a team id (T…), or a Grid organisation's (E…).
+        None when it has no installation (never installed, or uninstalled)."""
+        grid = workspace.startswith("E")
+        found = self._store.find_installation(
+            enterprise_id=workspace if grid else None,
+            team_id=None if grid else workspace,
+            is_enterprise_install=grid,
+        )
+        if found is None:
+            return None
+        rotated = self._rotator.perform_token_rotation(
+            installation=found, minutes_before_expiration=self._margin
+        )
+        if rotated is not None:
+            self._store.save(rotated)
+            return rotated.bot_token
+        return found.bot_token
 
 
 class ReflectStateStore(OAuthStateStore):

@@ -19,6 +19,9 @@ from click.testing import CliRunner
 
 from bot.cli import cli
 from bot.engine.people import Person
+from bot.settings import Settings
+from bot.slack.delivery.gateway import speaking_for, web_client
+from bot.slack.installations import InstallationTokens, ReflectInstallationStore
 from bot.slack.views.notices import AGREEMENT
 from bot.store.sqlite import SqliteStore
 from tests.cli_env import SECRET, cli_env
@@ -264,3 +267,27 @@ def test_two_bots_sharing_one_database_serve_both_workspaces_apart(
         finally:
             first.close()
             second.close()
+
+
+def test_outside_a_request_a_workspace_is_spoken_to_with_its_own_rotated_token(
+    fake: FakeSlack, bot: Bot, browser: httpx.Client
+) -> None:
+    fake.token_lifetime = 3600  # within Bolt's two-hour margin: rotated on first use
+    assert install(browser, fake, TA, installer=UA1).status_code == 200
+    fake.token_lifetime = 43200
+    app_store = bot.app.installation_store
+    assert isinstance(app_store, ReflectInstallationStore)
+    tokens = InstallationTokens(
+        store=app_store,
+        client_id=fake.client_id,
+        client_secret=fake.client_secret,
+        client=web_client(settings=Settings(slack_api_url=fake.url)),
+    )
+    rotated = tokens.token_for(TA)
+    assert rotated == fake.tokens_of(TA)[-1] != fake.tokens_of(TA)[0]
+    assert tokens.token_for(TA) == rotated  # kept: no second rotation
+    assert tokens.token_for(TB) is None
+    with speaking_for(rotated):
+        client = web_client(settings=Settings(slack_api_url=fake.url))
+        assert client.users_info(user=UA1)["user"]["id"] == UA1
+    assert fake.calls("users.info")[-1].token == rotated
