@@ -25,6 +25,7 @@ import sqlite_utils
 
 from bot.store.database import KEYS
 from bot.store.privacy import Keyring, new_data_key, unwrap_under, wrap_under
+from bot.store.stats import Activity
 from bot.store.times import stamp
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,17 @@ def members(db: sqlite_utils.Database, org: str) -> list[str]:
             f"SELECT pseudonym FROM {KEYS}.data_keys WHERE org = ?", [org]
         ).fetchall()
     ]
+
+
+def within(activity: Activity, people: set[str]) -> Activity:
+    """The part of `activity` that is these people's (one organisation's aggregates)."""
+    reflections = [fact for fact in activity.reflections if fact.pseudonym in people]
+    ids = {fact.id for fact in reflections}
+    return Activity(
+        reflections=reflections,
+        scales=[fact for fact in activity.scales if fact.reflection_id in ids],
+        events=[fact for fact in activity.events if fact.pseudonym in people],
+    )
 
 
 def destroy_keys(db: sqlite_utils.Database, org: str) -> list[str]:

@@ -417,6 +417,11 @@ class SqliteStore:
         log.info("erased an organisation: %d people, %d reflections", len(people), gone)
         return gone
 
+    def members(self, org_id: str) -> set[str]:
+        """The pseudonyms kept under the organisation's key (for its own aggregates)."""
+        with self._files.reading() as db:
+            return set(orgs.members(db, self.keyring.org(org_id)))
+
     def adopt_people(self, org_id: str) -> int:
         """Put everyone kept without an organisation under this organisation's key (the
         workspace a single-workspace install has always served). Returns how many moved."""
