@@ -12,7 +12,7 @@ import pytest
 
 from bot.engine.people import Person
 from tests.slack.fake_slack import FakeSlack
-from tests.slack.harness import Bot, Served, SlackSide
+from tests.slack.harness import Bot, SlackSide
 from tests.slack.installs import Member, install, oauth_bot
 from tests.slack.installs import reflect_as as reflect
 
@@ -36,21 +36,9 @@ def bot(fake: FakeSlack, tmp_path: Path) -> Iterator[Bot]:
         yield made
 
 
-@pytest.fixture
-def sides(bot: Bot) -> Iterator[tuple[httpx.Client, SlackSide]]:
-    served = Served(bot.app)
-    browser = httpx.Client(base_url=served.url, timeout=10)
-    slack = SlackSide(url=served.url)
-    yield browser, slack
-    browser.close()
-    slack.http.close()
-    served.close()
-
-
 def test_an_organisation_wide_install_serves_each_workspace_with_its_token(
-    fake: FakeSlack, bot: Bot, sides: tuple[httpx.Client, SlackSide]
+    fake: FakeSlack, bot: Bot, browser: httpx.Client, slack: SlackSide
 ) -> None:
-    browser, slack = sides
     fake.enterprise_of |= {WARD: GRID, CLINIC: GRID}
     assert (
         install(browser, fake, None, enterprise_id=GRID, org_wide=True, installer=SAM).status_code
@@ -78,9 +66,8 @@ def test_an_organisation_wide_install_serves_each_workspace_with_its_token(
 
 
 def test_a_workspace_that_joins_an_organisation_keeps_its_peoples_history(
-    fake: FakeSlack, bot: Bot, sides: tuple[httpx.Client, SlackSide]
+    fake: FakeSlack, bot: Bot, browser: httpx.Client, slack: SlackSide
 ) -> None:
-    browser, slack = sides
     assert install(browser, fake, WARD, installer=SAM).status_code == 200
     before = Member(user_id=SAM, team_id=WARD, slack=slack, fake=fake, bot=bot)
     reflect(before)

@@ -52,26 +52,6 @@ def bot(fake: FakeSlack, tmp_path: Path) -> Iterator[Bot]:
         yield made
 
 
-@pytest.fixture
-def served(bot: Bot) -> Iterator[Served]:
-    server = Served(bot.app)
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def browser(served: Served) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=served.url, timeout=10) as client:
-        yield client
-
-
-@pytest.fixture
-def slack(served: Served) -> Iterator[SlackSide]:
-    side = SlackSide(url=served.url)
-    yield side
-    side.http.close()
-
-
 def member(user: str, team: str, *, slack: SlackSide, fake: FakeSlack, bot: Bot) -> Member:
     return Member(user_id=user, team_id=team, slack=slack, fake=fake, bot=bot)
 
