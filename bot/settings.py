@@ -130,11 +130,6 @@ class Settings:
             found.append(
                 "SLACK_SIGNING_SECRET is required: without it requests cannot be verified."
             )
-        if self.database_url:
-            found.append(
-                "Installing over OAuth keeps installations in the SQLite store for now: unset "
-                "REFLECT_DATABASE_URL, or run with one bot token on PostgreSQL."
-            )
         if not self.slack_app_id:
             found.append(
                 "SLACK_APP_ID is required over OAuth (Basic Information > App ID): there is no "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import click
 
 from bot import settings as settings_module
-from bot.store import SqliteStore, StoreError, open_store
+from bot.store import StoreError, open_store
 
 
 @click.group(name="org")
@@ -52,10 +52,6 @@ def erase(org_id: str, now: bool) -> None:
     except StoreError as error:
         raise click.ClickException(str(error)) from None
     try:
-        if not isinstance(store, SqliteStore):
-            raise click.ClickException(
-                "Erasing an organisation is not available on PostgreSQL yet."
-            )
         if not store.is_uninstalled(org_id):
             raise click.ClickException(
                 "That organisation has not uninstalled Reflect (or it is not known here): "

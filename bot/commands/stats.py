@@ -16,7 +16,7 @@ import click
 
 from bot import settings as settings_module
 from bot.engine.clock import utcnow
-from bot.store import SqliteStore, StoreError, open_store
+from bot.store import StoreError, open_store
 from bot.store.orgs import within
 from bot.store.stats import Activity, ActivitySource, Figure, Report, report
 
@@ -63,8 +63,6 @@ def command(fmt: str, weeks: int, org_id: str | None) -> None:
             with open_store(settings) as store:
                 source: ActivitySource = store
                 if org_id is not None:
-                    if not isinstance(store, SqliteStore):
-                        raise click.ClickException("--org is not available on PostgreSQL yet.")
                     source = _OneOrganisation(store, store.members(org_id.strip()))
                 result = report(source, weeks=weeks, min_group_size=k, now=now, oldest=oldest)
         except StoreError as error:

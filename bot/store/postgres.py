@@ -44,7 +44,8 @@ from bot.store.pg_opening import (
     claim_or_check,
     pending_migrations,
 )
-from bot.store.privacy import Keyring, new_data_key, row_aad, seal
+from bot.store.pg_orgs import PgOrganisations, add_data_key, data_keys
+from bot.store.privacy import Keyring, row_aad, seal
 from bot.store.rows import NUDGE_ANSWERS, SEEN_EVENTS_FOR, SEEN_REQUESTS_FOR
 from bot.store.rows import utc as _utc
 from bot.store.stats import Activity, EventFact, ReflectionFact
@@ -64,7 +65,7 @@ def _midnight(at: dt.datetime) -> dt.datetime:
     return parse(rows.day(at))
 
 
-class PostgresStore:
+class PostgresStore(PgOrganisations):
     """Sessions, reflections and content-free events, per pseudonym, in PostgreSQL."""
 
     #: The weekly reminders' tables (bot.store.weekly) are not in PostgreSQL yet: the weekly
@@ -192,7 +193,7 @@ class PostgresStore:
 
     def save_session(self, person: Person, session: Session) -> None:
         who = self.pseudonym(person)
-        with self._writing_as(who) as (conn, key):
+        with self._writing_as(who, org=self._org(person)) as (conn, key):
             conn.execute(
                 "INSERT INTO sessions (pseudonym, flow_id, state, updated_at)"
                 " VALUES (%s, %s, %s, %s) ON CONFLICT (pseudonym) DO UPDATE SET"
@@ -220,7 +221,7 @@ class PostgresStore:
         # Redaction, the costly part, before the transaction (and the person's lock) starts.
         kept = rows.redacted_reflection(reflection)
         written = kept.next_step
-        with self._writing_as(who) as (conn, key):
+        with self._writing_as(who, org=self._org(person)) as (conn, key):
             conn.execute(
                 "INSERT INTO reflections (id, pseudonym, flow_id, started_at, finished_at,"
                 " summary, next_step, follow_up) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
@@ -327,7 +328,7 @@ class PostgresStore:
         person's last one, and kept once a day."""
         who = self.pseudonym(person)
         day = _midnight(at)
-        with self._writing_as(who) as (conn, key):
+        with self._writing_as(who, org=self._org(person)) as (conn, key):
             if event in NUDGE_ANSWERS:
                 mine = self._events_of(conn, key, who)
                 flow_id, kept = rows.nudge_answer(event, flow_id, mine, day)
@@ -418,19 +419,25 @@ class PostgresStore:
         """Erase everything about the person: their data key first (so every earlier dump of
         the data database becomes unreadable for them), then their rows."""
         who = self.pseudonym(person)
-        with self._locked(who) as conn:
+        with self._locked(who):
             with self._db.keys() as keys:
                 keys.execute("DELETE FROM data_keys WHERE pseudonym = %s", [who])
+            gone = self._delete_rows(who)
+        log.info("erased a person's data: %d reflections", gone)
+        return gone
+
+    def _delete_rows(self, who: str) -> int:
+        """Under the person's lock, delete every row of theirs (their key is already gone);
+        returns how many reflections went."""
+        with self._locked(who) as conn:
             row = conn.execute(
                 "SELECT count(*) FROM reflections WHERE pseudonym = %s", [who]
             ).fetchone()
-            gone = int(row[0]) if row else 0
             for table in ("reflections", "sessions", "events", "notices", "preferences"):
                 conn.execute(f"DELETE FROM {table} WHERE pseudonym = %s", [who])
             for erase in pg_schema.ERASERS:
                 erase(conn, who)
-        log.info("erased a person's data: %d reflections", gone)
-        return gone
+        return int(row[0]) if row else 0
 
     def purge(self, *, older_than: dt.datetime) -> int:
         """Delete reflections finished, events recorded and sessions left before `older_than`;
@@ -657,22 +664,15 @@ class PostgresStore:
     # ------------------------------------------------------------------ keys
 
     def _data_key(self, who: str) -> bytes | None:
-        with self._db.keys() as keys:
-            row = keys.execute(
-                "SELECT wrapped FROM data_keys WHERE pseudonym = %s", [who]
-            ).fetchone()
-        return self.keyring.unwrap(row[0], pseudonym=who) if row else None
+        return self._data_keys({who}).get(who)
 
     def _data_keys(self, people: set[str]) -> dict[str, bytes]:
-        """The data keys of `people` who have one, in one query."""
+        """The data keys of `people` who have one, in one query (through their
+        organisation's key where they have one)."""
         if not people:
             return {}
         with self._db.keys() as keys:
-            found = keys.execute(
-                "SELECT pseudonym, wrapped FROM data_keys WHERE pseudonym = ANY(%s)",
-                [sorted(people)],
-            ).fetchall()
-        return {who: self.keyring.unwrap(wrapped, pseudonym=who) for who, wrapped in found}
+            return data_keys(keys, self.keyring, sorted(people))
 
     @contextlib.contextmanager
     def _locked(self, who: str) -> Iterator[Connection]:
@@ -682,7 +682,9 @@ class PostgresStore:
             yield conn
 
     @contextlib.contextmanager
-    def _writing_as(self, who: str) -> Iterator[tuple[Connection, bytes]]:
+    def _writing_as(
+        self, who: str, *, org: str | None = None
+    ) -> Iterator[tuple[Connection, bytes]]:
         """A writing transaction holding the person's lock, with their data key. A person with
         no key yet gets one, committed in the keys database before any row uses it; the lock
         keeps erasure and retention from removing it meanwhile."""
@@ -690,11 +692,7 @@ class PostgresStore:
             key = self._data_key(who)
             if key is None:
                 with self._db.keys() as keys:
-                    keys.execute(
-                        "INSERT INTO data_keys (pseudonym, wrapped, created_at)"
-                        " VALUES (%s, %s, %s) ON CONFLICT (pseudonym) DO NOTHING",
-                        [who, self.keyring.wrap(new_data_key(), pseudonym=who), self._clock()],
-                    )
+                    add_data_key(keys, self.keyring, who, org=org, at=self._clock())
                 key = self._data_key(who)
                 if key is None:
                     raise StoreError("A data key could not be made; try again.")

@@ -23,8 +23,10 @@ from bot.settings import Settings
 from bot.slack.delivery.gateway import speaking_for, web_client
 from bot.slack.installations import InstallationTokens, ReflectInstallationStore
 from bot.slack.views.notices import AGREEMENT
+from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
 from tests.cli_env import SECRET, cli_env
+from tests.pg_fixtures import PgUrls
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.harness import Bot, Served, SlackSide
 from tests.slack.installs import Member, install, oauth_bot, reflect_as, uninstalled
@@ -271,3 +273,36 @@ def test_outside_a_request_a_workspace_is_spoken_to_with_its_own_rotated_token(
         client = web_client(settings=Settings(slack_api_url=fake.url))
         assert client.users_info(user=UA1)["user"]["id"] == UA1
     assert fake.calls("users.info")[-1].token == rotated
+
+
+def test_on_postgresql_two_workspaces_install_and_one_is_erased(
+    fake: FakeSlack, tmp_path: Path, pg_urls: PgUrls
+) -> None:
+    """The same on PostgreSQL: installations and organisation keys in its two databases."""
+    store = PostgresStore.open(
+        pg_urls.url, keys_url=pg_urls.keys_url, secret=SECRET.encode(), pool_size=4
+    )
+    with oauth_bot(fake, tmp_path, store=store) as made:
+        served = Served(made.app)
+        slack = SlackSide(url=served.url)
+        try:
+            with httpx.Client(base_url=served.url) as browser:
+                assert install(browser, fake, TA, installer=UA1).status_code == 200
+                assert install(browser, fake, TB, installer=UB1).status_code == 200
+                sam = member(UA1, TA, slack=slack, fake=fake, bot=made)
+                alex = member(UB1, TB, slack=slack, fake=fake, bot=made)
+                reflect(sam)
+                reflect(alex)
+                fake.uninstall(TB)
+                assert uninstalled(slack, TB).status_code == 200
+                assert store.is_uninstalled(TB)
+                assert store.erase_organisation(TB) == 1
+                assert store.reflections(alex.person) == [] and not store.known(alex.person)
+                assert len(store.reflections(sam.person)) == 1
+                assert install(browser, fake, TB, installer=UB1).status_code == 200
+                assert not store.is_uninstalled(TB)
+                reflect(alex)
+                assert len(store.reflections(alex.person)) == 1
+        finally:
+            slack.http.close()
+            served.close()
