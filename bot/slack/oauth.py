@@ -34,6 +34,9 @@ from bot.slack.installations import ReflectInstallationStore, ReflectStateStore
 from bot.store.installations import Installations
 
 log = logging.getLogger(__name__)
+#: Bolt's OAuth flow and authorisation log ids (team, enterprise) at DEBUG: they log under
+#: slack_bolt, which bot.slack.serving.logs keeps at WARNING whatever REFLECT_LOG_LEVEL says.
+bolt_log = logging.getLogger("slack_bolt.reflect_oauth")
 
 #: The bot scopes an installation asks for (the same as manifest.yml's).
 SCOPES = (
@@ -72,7 +75,7 @@ def oauth_settings(
             installations=installations, organisations=organisations
         ),
         state_store=ReflectStateStore(installations=installations),
-        logger=log,
+        logger=bolt_log,
     )
 
 
@@ -80,12 +83,15 @@ def authorize(*, settings: OAuthSettings, client: WebClient) -> InstallationStor
     """Bolt's authorisation over the installation store, rotating tokens through `client` (so
     oauth.v2.access goes where every other call goes: SLACK_API_URL)."""
     return InstallationStoreAuthorize(
-        logger=log,
+        logger=bolt_log,
         installation_store=settings.installation_store,
         client_id=settings.client_id,
         client_secret=settings.client_secret,
         token_rotation_expiration_minutes=settings.token_rotation_expiration_minutes,
         client=client,
+        # auth.test once per token, not per request: a rotated token is a new one, and an
+        # uninstalled workspace has no token to find any more.
+        cache_enabled=True,
     )
 
 

@@ -9,6 +9,7 @@ clean; the other keeps everything throughout.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -86,7 +87,9 @@ def test_two_workspaces_install_reflect_one_uninstalls_is_erased_and_reinstalls(
     browser: httpx.Client,
     slack: SlackSide,
     tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     store = bot.store
     data = store.path.parent
     # Install both, with tokens that expire within Bolt's two-hour margin: the first request
@@ -170,6 +173,11 @@ def test_two_workspaces_install_reflect_one_uninstalls_is_erased_and_reinstalls(
     new_key = wrapped_org_key(keys_file, store, TB)
     assert new_key is not None and new_key != tb_key
     assert len(store.reflections(alex.person)) == len(store.reflections(sam.person)) == 1
+    # Nothing logged, at DEBUG either, names a workspace, a person, a token or their words.
+    ours = [r for r in caplog.records if not r.name.startswith(("httpx", "httpcore"))]
+    said = "\n".join(f"{r.name} {r.getMessage()}" for r in ours)  # the bot's, not the test's
+    assert ours and "xoxe" not in said and "code-" not in said
+    assert not any(secret in said for secret in (TA, TB, UA1, UB1, *WORDS.values()))
 
 
 def test_a_payload_naming_another_workspace_gets_nothing(
