@@ -9,9 +9,10 @@ until `adopt` moves them) have their data key wrapped by the secret directly.
 Organisations are named in the database by a keyed digest of their Slack id (`Keyring.org`),
 never by the id itself.
 
-Erasing an organisation (`erase`): its key goes first, with its people's data keys, in one
-transaction on the keys file, so that every reflection of that organisation becomes
-unreadable in the database and in every earlier backup at once; then its people's rows go;
+Erasing an organisation (`SqliteOrganisations.erase_organisation`): its key goes first, with
+its people's data keys, in one transaction on the keys file, so that every reflection of that
+organisation becomes unreadable in the database and in every earlier backup at once; then its
+people's rows go;
 then the WAL is checkpointed. A crash between the two leaves only rows without a key, which
 the retention purge removes.
 """
@@ -20,9 +21,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import sqlite_utils
 
+from bot.engine.people import Person
 from bot.store.database import KEYS
 from bot.store.privacy import Keyring, new_data_key, unwrap_under, wrap_under
 from bot.store.stats import Activity
@@ -163,3 +167,92 @@ def due_for_erasure(db: sqlite_utils.Database, *, now: dt.datetime) -> list[str]
 def reinstated(db: sqlite_utils.Database, org: str) -> None:
     """The organisation installed the app again (after its erasure): it starts clean."""
     db.execute("DELETE FROM organisations WHERE org = ?", [org])
+
+
+class SqliteOrganisations:
+    """Organisation-wide operations of SqliteStore (which provides what is declared here)."""
+
+    keyring: Keyring
+    _clock: Callable[[], dt.datetime]
+
+    def reading(self) -> AbstractContextManager[sqlite_utils.Database]:
+        raise NotImplementedError
+
+    def writing(self) -> AbstractContextManager[sqlite_utils.Database]:
+        raise NotImplementedError
+
+    def pseudonym(self, person: Person) -> str:
+        raise NotImplementedError
+
+    def _delete_rows(self, db: sqlite_utils.Database, who: str) -> int:
+        raise NotImplementedError
+
+    def _checkpoint(self) -> None:
+        raise NotImplementedError
+
+    def known(self, person: Person) -> bool:
+        """Whether anything is kept for the person (they have a data key)."""
+        with self.reading() as db:
+            row = db.execute(
+                f"SELECT 1 FROM {KEYS}.data_keys WHERE pseudonym = ?", [self.pseudonym(person)]
+            ).fetchone()
+        return row is not None
+
+    def _org(self, person: Person) -> str | None:
+        return self.keyring.org(person.org) if person.org else None
+
+    def erase_organisation(self, org_id: str) -> int:
+        """Erase an organisation whole (see bot.store.orgs): its key and its people's data
+        keys first, so every copy of its reflections becomes unreadable, then its rows, then
+        the WAL. Returns how many reflections went."""
+        return self._erase_org(self.keyring.org(org_id))
+
+    def _erase_org(self, org: str) -> int:
+        with self.writing() as db:
+            people = destroy_keys(db, org)
+        with self.writing() as db:
+            gone = sum(self._delete_rows(db, who) for who in people)
+            db.execute("UPDATE organisations SET erase_after = NULL WHERE org = ?", [org])
+        self._checkpoint()
+        log.info("erased an organisation: %d people, %d reflections", len(people), gone)
+        return gone
+
+    def members(self, org_id: str) -> set[str]:
+        """The pseudonyms kept under the organisation's key (for its own aggregates)."""
+        with self.reading() as db:
+            return set(members(db, self.keyring.org(org_id)))
+
+    def adopt_people(self, org_id: str) -> int:
+        """Put everyone kept without an organisation under this organisation's key (the
+        workspace a single-workspace install has always served). Returns how many moved."""
+        with self.writing() as db:
+            return adopt(db, self.keyring, self.keyring.org(org_id), at=self._clock())
+
+    def uninstalled(self, org_id: str, *, at: dt.datetime, erase_after: dt.datetime) -> None:
+        """The organisation uninstalled the app: nothing more is done for it, and its data is
+        erased once `erase_after` has passed (`erase_due`)."""
+        with self.writing() as db:
+            mark_uninstalled(db, self.keyring.org(org_id), at=at, erase_after=erase_after)
+
+    def is_uninstalled(self, org_id: str) -> bool:
+        with self.reading() as db:
+            return is_uninstalled(db, self.keyring.org(org_id))
+
+    def reinstalled(self, org_id: str) -> None:
+        """The organisation installed the app again: whatever an uninstall left waiting for
+        erasure is erased now, so that it starts clean."""
+        org = self.keyring.org(org_id)
+        with self.reading() as db:
+            waiting = is_uninstalled(db, org)
+        if waiting:
+            self.erase_organisation(org_id)
+        with self.writing() as db:
+            reinstated(db, org)
+
+    def erase_due(self, *, now: dt.datetime) -> int:
+        """Erase every uninstalled organisation whose grace period is over; returns how many."""
+        with self.reading() as db:
+            due = due_for_erasure(db, now=now)
+        for org in due:
+            self._erase_org(org)
+        return len(due)

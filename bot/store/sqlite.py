@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 SEALED = upgrade.SEALED
 
 
-class SqliteStore:
+class SqliteStore(orgs.SqliteOrganisations):
     """Sessions, reflections and content-free events, per pseudonym, in one SQLite database."""
 
     def __init__(
@@ -141,14 +141,6 @@ class SqliteStore:
 
     def pseudonym(self, person: Person) -> str:
         return self.keyring.pseudonym(person.id)
-
-    def known(self, person: Person) -> bool:
-        """Whether anything is kept for the person (they have a data key)."""
-        with self._files.reading() as db:
-            row = db.execute(
-                f"SELECT 1 FROM {KEYS}.data_keys WHERE pseudonym = ?", [self.pseudonym(person)]
-            ).fetchone()
-        return row is not None
 
     # ------------------------------------------------------------------ sessions
 
@@ -381,6 +373,9 @@ class SqliteStore:
         log.info("erased a person's data: %d reflections", gone)
         return gone
 
+    def _checkpoint(self) -> None:
+        self._files.checkpoint()
+
     def _delete_rows(self, db: sqlite_utils.Database, who: str) -> int:
         """Delete every row of the person's (their key is already gone); returns how many
         reflections went."""
@@ -395,67 +390,6 @@ class SqliteStore:
         weekly_tables.erase(db, who)
         self._noticed = {pair for pair in self._noticed if pair[0] != who}
         return int(gone)
-
-    # ------------------------------------------------------------------ organisations
-
-    def _org(self, person: Person) -> str | None:
-        return self.keyring.org(person.org) if person.org else None
-
-    def erase_organisation(self, org_id: str) -> int:
-        """Erase an organisation whole (see bot.store.orgs): its key and its people's data
-        keys first, so every copy of its reflections becomes unreadable, then its rows, then
-        the WAL. Returns how many reflections went."""
-        return self._erase_org(self.keyring.org(org_id))
-
-    def _erase_org(self, org: str) -> int:
-        with self._files.writing() as db:
-            people = orgs.destroy_keys(db, org)
-        with self._files.writing() as db:
-            gone = sum(self._delete_rows(db, who) for who in people)
-            db.execute("UPDATE organisations SET erase_after = NULL WHERE org = ?", [org])
-        self._files.checkpoint()
-        log.info("erased an organisation: %d people, %d reflections", len(people), gone)
-        return gone
-
-    def members(self, org_id: str) -> set[str]:
-        """The pseudonyms kept under the organisation's key (for its own aggregates)."""
-        with self._files.reading() as db:
-            return set(orgs.members(db, self.keyring.org(org_id)))
-
-    def adopt_people(self, org_id: str) -> int:
-        """Put everyone kept without an organisation under this organisation's key (the
-        workspace a single-workspace install has always served). Returns how many moved."""
-        with self._files.writing() as db:
-            return orgs.adopt(db, self.keyring, self.keyring.org(org_id), at=self._clock())
-
-    def uninstalled(self, org_id: str, *, at: dt.datetime, erase_after: dt.datetime) -> None:
-        """The organisation uninstalled the app: nothing more is done for it, and its data is
-        erased once `erase_after` has passed (`erase_due`)."""
-        with self._files.writing() as db:
-            orgs.mark_uninstalled(db, self.keyring.org(org_id), at=at, erase_after=erase_after)
-
-    def is_uninstalled(self, org_id: str) -> bool:
-        with self._files.reading() as db:
-            return orgs.is_uninstalled(db, self.keyring.org(org_id))
-
-    def reinstalled(self, org_id: str) -> None:
-        """The organisation installed the app again: whatever an uninstall left waiting for
-        erasure is erased now, so that it starts clean."""
-        org = self.keyring.org(org_id)
-        with self._files.reading() as db:
-            waiting = orgs.is_uninstalled(db, org)
-        if waiting:
-            self.erase_organisation(org_id)
-        with self._files.writing() as db:
-            orgs.reinstated(db, org)
-
-    def erase_due(self, *, now: dt.datetime) -> int:
-        """Erase every uninstalled organisation whose grace period is over; returns how many."""
-        with self._files.reading() as db:
-            due = orgs.due_for_erasure(db, now=now)
-        for org in due:
-            self._erase_org(org)
-        return len(due)
 
     def purge(self, *, older_than: dt.datetime) -> int:
         """Delete reflections finished, events recorded and sessions left before `older_than`;
