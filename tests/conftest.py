@@ -36,6 +36,19 @@ def flow_from(data: dict[str, Any]) -> Flow:
     return Flow.model_validate(flow_base() | data)
 
 
+def options_step(step_id: str, kind: str, prompt: str, options: dict[str, str]) -> dict[str, Any]:
+    """A test flow's choice or multi step, its options given as {value: label}."""
+    listed = [{"value": value, "label": label} for value, label in options.items()]
+    return {"id": step_id, "kind": kind, "prompt": prompt, "options": listed}
+
+
+def energy_scale(**more: Any) -> dict[str, Any]:
+    """A test flow's scale step "energy", from empty to full, whose heavy end is its minimum
+    (`more`: its other fields, e.g. where it goes next)."""
+    scale = {"id": "energy", "kind": "scale", "heavy": "min", "prompt": "Energy?"}
+    return scale | {"labels": {"min": "empty", "max": "full"}} | more
+
+
 @pytest.fixture
 def hard_day() -> Flow:
     return Flow.model_validate(yaml.safe_load((ROOT / "flows" / "hard-day.yaml").read_text()))

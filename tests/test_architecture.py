@@ -76,3 +76,66 @@ def test_only_the_gateway_makes_a_slack_web_client() -> None:
         and path.relative_to(BOT) != Path("slack/delivery/gateway.py")
     ]
     assert makers == []
+
+
+#: A Bolt listener acks first and hands its work on (bot.slack.services): its body, from its
+#: first statement to its last, stays this short.
+LISTENER_MOST_LINES = 15
+LISTENERS = BOT / "slack" / "listeners"
+
+
+def _listener_sizes(source: str) -> dict[str, int]:
+    """Each listener's body length in lines (its docstring left out): the functions a listener
+    module registers with the app (`@app.…`), and any other `on_…` function in it."""
+    sizes: dict[str, int] = {}
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        registered = any(
+            isinstance(d, ast.Call)
+            and isinstance(d.func, ast.Attribute)
+            and isinstance(d.func.value, ast.Name)
+            and d.func.value.id == "app"
+            for d in node.decorator_list
+        )
+        if not (registered or node.name.startswith("on_")):
+            continue
+        body = node.body
+        if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            body = body[1:] or body
+        assert node.end_lineno is not None
+        sizes[node.name] = node.end_lineno - body[0].lineno + 1
+    return sizes
+
+
+@pytest.mark.parametrize("path", sorted(LISTENERS.glob("*.py")), ids=lambda p: p.name)
+def test_listeners_ack_first_and_hand_work_on(path: Path) -> None:
+    sizes = _listener_sizes(path.read_text(encoding="utf-8"))
+    long = {name: size for name, size in sizes.items() if size > LISTENER_MOST_LINES}
+    assert not long, (
+        f"{path.name}: listeners {long} are longer than {LISTENER_MOST_LINES} lines; read the "
+        "payload and hand the work to a function in bot.slack.services"
+    )
+
+
+def test_the_listener_measure_sees_a_long_listener() -> None:
+    long_body = "\n".join(f"        x{n} = {n}" for n in range(LISTENER_MOST_LINES + 1))
+    source = (
+        "def register(app, parts):\n"
+        "    @app.action('a')\n"
+        "    def clicked(ack):\n"
+        '        """Not counted."""\n'
+        f"{long_body}\n"
+        "    def on_short(ack):\n"
+        "        ack()\n"
+    )
+    assert _listener_sizes(source) == {"clicked": LISTENER_MOST_LINES + 1, "on_short": 1}
+
+
+def test_every_listener_module_registers_listeners() -> None:
+    found = {
+        path.name: _listener_sizes(path.read_text(encoding="utf-8"))
+        for path in LISTENERS.glob("*.py")
+        if "def register(" in path.read_text(encoding="utf-8")
+    }
+    assert len(found) >= 8 and all(found.values()), found

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+
+T = TypeVar("T")
 
 
 def read_yaml(path: Path, *, what: str, error: Callable[[str], Exception]) -> Any:
@@ -18,3 +20,29 @@ def read_yaml(path: Path, *, what: str, error: Callable[[str], Exception]) -> An
         raise error(f"{path}: cannot read {what} ({problem}).") from problem
     except yaml.YAMLError as problem:
         raise error(f"{path}: not valid YAML ({problem}).") from problem
+
+
+def load_config(
+    path: Path,
+    *,
+    what: str,
+    error: Callable[[str], Exception],
+    parse: Callable[..., T],
+) -> T:
+    """Read the file at `path` (`read_yaml`) and check it with `parse(data, source=path)`."""
+    return parse(read_yaml(path, what=what, error=error), source=str(path))
+
+
+def mapping_problems(
+    data: Any,
+    *,
+    known: Collection[str],
+    source: str,
+    expected: str,
+    error: Callable[[str], Exception],
+) -> list[str]:
+    """The unknown keys of the mapping a configuration file holds, as its first problems;
+    `error(...)` saying what was `expected` if it holds no mapping at all."""
+    if not isinstance(data, dict):
+        raise error(f"{source}: expected {expected}.")
+    return [f"unknown key {key!r}" for key in sorted(set(data) - set(known))]

@@ -386,6 +386,19 @@ class Conversations:
         flow = self.library.get(session.flow_id)
         return sessions.ask(flow, session, now=self.clock(), person=person) if flow else None
 
+    def opening(self, person: Person) -> list[Reply]:
+        """The first words of the person's flow (its intro and first question) as they would
+        be said to `person`, while nothing is answered yet; else []. For a transport that
+        learns the person's name or time zone only after it has answered (bot.slack)."""
+        session = self.store.load_session(person)
+        flow = self.library.get(session.flow_id) if session is not None else None
+        if session is None or flow is None or session.status != "active":
+            return []
+        if session.answers or session.waiting:
+            return []
+        now, recall = session.started_at, session.recall
+        return list(sessions.start(flow, now=now, person=person, recall=recall).replies)
+
     # ------------------------------------------------------------------ internals
 
     def _advance(self, person: Person, flow: Flow, turn: Turn) -> list[Reply]:

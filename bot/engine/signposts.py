@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.engine.config_file import read_yaml
+from bot.engine.config_file import load_config, mapping_problems
 from bot.engine.replies import Resource, Signpost
 from bot.engine.safety import Concern
 
@@ -140,15 +140,15 @@ def _day(moment: dt.date | dt.datetime) -> dt.date:
 
 def load_signposts(path: Path) -> Signposts:
     """Read and check a signposts file, reporting every problem at once."""
-    data = read_yaml(path, what="the signposts file", error=SignpostsError)
-    return parse_signposts(data, source=str(path))
+    return load_config(path, what="the signposts file", error=SignpostsError, parse=parse_signposts)
 
 
 def parse_signposts(data: Any, *, source: str = "signposts") -> Signposts:
     """Check signposts already read from YAML (see config/signposts.yaml for the format)."""
-    if not isinstance(data, dict):
-        raise SignpostsError(f"{source}: expected a mapping with version, review_by, text...")
-    problems: list[str] = [f"unknown key {key!r}" for key in sorted(set(data) - _KEYS)]
+    expected = "a mapping with version, review_by, text.."
+    problems = mapping_problems(
+        data, known=_KEYS, source=source, expected=expected, error=SignpostsError
+    )
     version = data.get("version")
     if not isinstance(version, str | int | float) or not str(version).strip():
         problems.append('version: required, e.g. "2026.11-uk"')

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from slack_bolt import BoltContext
 
@@ -36,12 +36,21 @@ class Parts:
     weekly: WeeklyActions | None = None
 
     def person(self, context: BoltContext, *, greet: bool = False) -> Person | None:
-        """The person behind a request; with their first name and time zone (users.info,
-        cached in memory) when we will talk to them."""
-        profile = self.profiles.of(context.user_id) if greet and context.user_id else Profile()
+        """The person behind a request, before the ack; with their first name and time zone
+        when we will talk to them and they are remembered (no Slack call before the ack: see
+        `named`)."""
+        profile = self.profiles.known(context.user_id) if greet and context.user_id else Profile()
         return person_in(
             context,
             first_name=profile.first_name,
             timezone=profile.timezone,
             known=getattr(self.store, "known", None),
         )
+
+    def named(self, context: BoltContext, person: Person) -> Person:
+        """After the ack (on the person's lane): the person with their first name and time
+        zone, looked up with users.info unless remembered, and remembered for next time."""
+        if not context.user_id:
+            return person
+        profile = self.profiles.of(context.user_id)
+        return replace(person, first_name=profile.first_name, timezone=profile.timezone)

@@ -93,29 +93,6 @@ def handled(
     return Handled(replies, first, ended)
 
 
-def respond_in_dm(
-    parts: Parts,
-    *,
-    ack: Ack,
-    context: BoltContext,
-    engine: Callable[[Person], Sequence[Reply]],
-    answer: Callable[[Sequence[Reply]], dict[str, Any]] | None = None,
-) -> None:
-    """The common case: greet the person by name, and post the engine's replies in their DM
-    (wherever they clicked or typed)."""
-    user_id = context.user_id or ""
-    respond(
-        parts,
-        ack=ack,
-        context=context,
-        greet=True,
-        guard=lambda _: bool(user_id),
-        engine=lambda person: handled(parts, person, lambda: engine(person)),
-        answer=(lambda done: answer(done.replies)) if answer else None,
-        then=lambda person, done: say(parts, person, done, user_id=user_id),
-    )
-
-
 def say(
     parts: Parts,
     person: Person,

@@ -198,9 +198,6 @@ class SqliteOrganisations:
             ).fetchone()
         return row is not None
 
-    def _org(self, person: Person) -> str | None:
-        return self.keyring.org(person.org) if person.org else None
-
     def erase_organisation(self, org_id: str) -> int:
         """Erase an organisation whole (see bot.store.orgs): its key and its people's data
         keys first, so every copy of its reflections becomes unreadable, then its rows, then

@@ -80,9 +80,6 @@ class PgOrganisations:
     def _delete_rows(self, who: str) -> int:  # provided by PostgresStore
         raise NotImplementedError
 
-    def _org(self, person: Person) -> str | None:
-        return self.keyring.org(person.org) if person.org else None
-
     def known(self, person: Person) -> bool:
         """Whether anything is kept for the person (they have a data key)."""
         with self._db.keys() as keys:

@@ -1,6 +1,7 @@
 """`PostgresStore`: the engine's ReflectionStore on PostgreSQL, for several bot processes.
 
-The same promises as bot.store.sqlite, with the same row logic (bot.store.rows):
+The same promises as bot.store.sqlite, with the same row logic (bot.store.rows), the same SQL
+(bot.store.statements) and the same methods where they do alike (bot.store.base):
 
 - people are pseudonyms; free text is redacted, then sealed under the person's own data key with
   the row's identity as associated data; scale and option values, flow ids and dates stay in
@@ -22,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import secrets
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -31,10 +31,11 @@ from typing import Any
 import psycopg
 
 from bot.engine.people import Person
-from bot.engine.reflections import Event, NextStep, Reflection, StoredReflection
 from bot.engine.sessions import Session
 from bot.store import pg_schema, rows
+from bot.store import statements as sql
 from bot.store.access_log import AccessRecord
+from bot.store.base import RowStore
 from bot.store.errors import StoreError, UnreadableError
 from bot.store.pg_database import Connection, PgDatabases, describe
 from bot.store.pg_opening import (
@@ -46,9 +47,7 @@ from bot.store.pg_opening import (
 )
 from bot.store.pg_orgs import PgOrganisations, add_data_key, data_keys
 from bot.store.privacy import Keyring, row_aad, seal
-from bot.store.rows import NUDGE_ANSWERS, SEEN_EVENTS_FOR, SEEN_REQUESTS_FOR
 from bot.store.rows import utc as _utc
-from bot.store.stats import Activity, EventFact, ReflectionFact
 from bot.store.times import parse, utcnow
 from bot.store.upgrade import SEALED
 
@@ -65,8 +64,11 @@ def _midnight(at: dt.datetime) -> dt.datetime:
     return parse(rows.day(at))
 
 
-class PostgresStore(PgOrganisations):
-    """Sessions, reflections and content-free events, per pseudonym, in PostgreSQL."""
+class PostgresStore(RowStore, PgOrganisations):
+    """Sessions, reflections and content-free events, per pseudonym, in PostgreSQL (what
+    both stores do alike: bot.store.base.RowStore)."""
+
+    SQL = sql.POSTGRES
 
     #: The weekly reminders' tables (bot.store.weekly) are not in PostgreSQL yet: the weekly
     #: reminders stay off on this store (bot.weekly.commands.for_store).
@@ -145,12 +147,6 @@ class PostgresStore(PgOrganisations):
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> PostgresStore:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
     def reading(self) -> AbstractContextManager[Connection]:
         """A read-only transaction on the data database, for modules keeping tables here."""
         return self._db.reading()
@@ -165,217 +161,22 @@ class PostgresStore(PgOrganisations):
         processes, for the rest of the current transaction."""
         self._db.lock_person(conn, pseudonym)
 
-    # ------------------------------------------------------------------ identities
-
-    def pseudonym(self, person: Person) -> str:
-        return self.keyring.pseudonym(person.id)
-
     # ------------------------------------------------------------------ sessions
 
     def load_session(self, person: Person) -> Session | None:
         who = self.pseudonym(person)
-        if self._db.in_writing:  # read to write: take the person's turn first
-            with self._locked(who) as conn:
-                row = conn.execute(
-                    "SELECT state FROM sessions WHERE pseudonym = %s", [who]
-                ).fetchone()
-        else:
-            with self._db.reading() as conn:
-                row = conn.execute(
-                    "SELECT state FROM sessions WHERE pseudonym = %s", [who]
-                ).fetchone()
-        if row is None:
+        # Read to write: inside a request's transaction, take the person's turn first.
+        opened = self._locked(who) if self._db.in_writing else self._db.reading()
+        with opened as conn:
+            state = sql.session_state(self.SQL, conn, who=who)
+        if state is None:
             return None
-        session = rows.read_session(who, row[0], lambda: self._data_key(who))
+        session = rows.read_session(who, state, lambda: self._data_key(who))
         if session is None:
             self.drop_session(person)
         return session
 
-    def save_session(self, person: Person, session: Session) -> None:
-        who = self.pseudonym(person)
-        with self._writing_as(who, org=self._org(person)) as (conn, key):
-            conn.execute(
-                "INSERT INTO sessions (pseudonym, flow_id, state, updated_at)"
-                " VALUES (%s, %s, %s, %s) ON CONFLICT (pseudonym) DO UPDATE SET"
-                " flow_id = excluded.flow_id, state = excluded.state,"
-                " updated_at = excluded.updated_at",
-                [
-                    who,
-                    session.flow_id,
-                    rows.sealed_session(key, who, session),
-                    _utc(self._clock()),
-                ],
-            )
-
-    def drop_session(self, person: Person) -> None:
-        who = self.pseudonym(person)
-        with self._locked(who) as conn:
-            conn.execute("DELETE FROM sessions WHERE pseudonym = %s", [who])
-
-    # ------------------------------------------------------------------ reflections
-
-    def finish(self, person: Person, reflection: Reflection) -> str:
-        """Keep the reflection (redacted, sealed) and drop the session, in one transaction."""
-        who = self.pseudonym(person)
-        reflection_id = secrets.token_hex(8)
-        # Redaction, the costly part, before the transaction (and the person's lock) starts.
-        kept = rows.redacted_reflection(reflection)
-        written = kept.next_step
-        with self._writing_as(who, org=self._org(person)) as (conn, key):
-            conn.execute(
-                "INSERT INTO reflections (id, pseudonym, flow_id, started_at, finished_at,"
-                " summary, next_step, follow_up) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                [
-                    reflection_id,
-                    who,
-                    reflection.flow_id,
-                    _utc(reflection.started_at),
-                    _utc(reflection.finished_at),
-                    rows.sealed_summary(key, reflection_id, who, kept.summary),
-                    written,
-                    "open" if written else None,
-                ],
-            )
-            if reflection.follow_up is not None:
-                conn.execute(
-                    "UPDATE reflections SET follow_up = %s WHERE id = %s AND pseudonym = %s"
-                    " AND follow_up IS NOT NULL",
-                    [reflection.follow_up.state, reflection.follow_up.reflection_id, who],
-                )
-            answer_rows = rows.answer_rows(key, reflection_id, who, kept)
-            if answer_rows:
-                with conn.cursor() as cursor:
-                    cursor.executemany(
-                        "INSERT INTO answers (reflection_id, step_id, position, kind, value,"
-                        " sealed, scale) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                        answer_rows,
-                    )
-            conn.execute("DELETE FROM sessions WHERE pseudonym = %s", [who])
-        return reflection_id
-
-    def reflections(self, person: Person, *, limit: int | None = 20) -> list[StoredReflection]:
-        """The person's own reflections, newest first (as stored: redacted)."""
-        who = self.pseudonym(person)
-        with self._db.reading() as conn:
-            found = conn.execute(
-                "SELECT id, flow_id, started_at, finished_at, summary FROM reflections"
-                " WHERE pseudonym = %s ORDER BY finished_at DESC, seq DESC LIMIT %s",
-                [who, limit],
-            ).fetchall()
-            answers: dict[str, list[tuple[Any, ...]]] = {row[0]: [] for row in found}
-            if found:
-                for reflection_id, *answer in conn.execute(
-                    "SELECT reflection_id, step_id, kind, value, sealed, scale FROM answers"
-                    " WHERE reflection_id = ANY(%s) ORDER BY reflection_id, position",
-                    [list(answers)],
-                ).fetchall():
-                    answers[reflection_id].append(tuple(answer))
-        if not found:
-            return []
-        return rows.stored_reflections(self._data_key(who), who, found, answers)
-
-    def open_next_step(self, person: Person) -> NextStep | None:
-        """The next step in the person's latest reflection that has one, unless settled."""
-        who = self.pseudonym(person)
-        with self._db.reading() as conn:
-            row = conn.execute(
-                "SELECT id, flow_id, finished_at, next_step, follow_up FROM reflections"
-                " WHERE pseudonym = %s AND follow_up IS NOT NULL"
-                " ORDER BY finished_at DESC, seq DESC LIMIT 1",
-                [who],
-            ).fetchone()
-            if row is None or row[4] not in ("open", "carried"):
-                return None
-            written = conn.execute(
-                "SELECT step_id, kind, value, sealed, scale FROM answers"
-                " WHERE reflection_id = %s AND step_id = %s",
-                [row[0], row[3]],
-            ).fetchone()
-        if written is None:
-            return None
-        return rows.next_step(self._data_key(who), who, row, written)
-
-    def follow_up_wanted(self, person: Person) -> bool:
-        with self._db.reading() as conn:
-            row = conn.execute(
-                "SELECT value FROM preferences WHERE pseudonym = %s AND name = 'follow_up'",
-                [self.pseudonym(person)],
-            ).fetchone()
-        return row is None or row[0] != "off"
-
-    def want_follow_up(self, person: Person, wanted: bool) -> None:
-        who = self.pseudonym(person)
-        with self._locked(who) as conn:
-            conn.execute(
-                "INSERT INTO preferences (pseudonym, name, value) VALUES (%s, 'follow_up', %s)"
-                " ON CONFLICT (pseudonym, name) DO UPDATE SET value = excluded.value",
-                [who, "on" if wanted else "off"],
-            )
-
-    def export(self, person: Person) -> list[StoredReflection]:
-        """Everything kept for the person, newest first: for `reflect data export`."""
-        return self.reflections(person, limit=None)
-
-    # ------------------------------------------------------------------ events
-
-    def record(
-        self, person: Person, event: Event, *, at: dt.datetime, flow_id: str | None = None
-    ) -> None:
-        """Note that something happened, with no content, on which day. Every event is sealed
-        under the person's key: the database alone says only that something happened to a
-        pseudonym on a day, never what (a safety event keeps its moment inside the seal). An
-        answer to a supervisor suggestion is attributed to the flow whose end showed the
-        person's last one, and kept once a day."""
-        who = self.pseudonym(person)
-        day = _midnight(at)
-        with self._writing_as(who, org=self._org(person)) as (conn, key):
-            if event in NUDGE_ANSWERS:
-                mine = self._events_of(conn, key, who)
-                flow_id, kept = rows.nudge_answer(event, flow_id, mine, day)
-                if kept:
-                    return
-            row = conn.execute(
-                "INSERT INTO events (pseudonym, event, flow_id, at)"
-                " VALUES (%s, %s, NULL, %s) RETURNING id",
-                [who, SEALED, day],
-            ).fetchone()
-            assert row is not None
-            conn.execute(
-                "UPDATE events SET sealed = %s WHERE id = %s",
-                [rows.sealed_event(key, who, str(row[0]), event, flow_id, at=at), row[0]],
-            )
-
-    def last_event(self, person: Person, event: Event) -> dt.datetime | None:
-        """When the event last happened to the person, if it did: the moment for a safety
-        event (kept inside its seal), the day (midnight UTC) for any other."""
-        who = self.pseudonym(person)
-        key = self._data_key(who)
-        if key is None:
-            return None
-        with self._db.reading() as conn:
-            mine = self._events_of(conn, key, who)
-        return next((e.at for e in mine if e.event == event), None)
-
-    def _events_of(self, conn: Connection, key: bytes, who: str) -> list[EventFact]:
-        """The person's events, newest first, unsealed (rows that do not unseal are skipped)."""
-        found = conn.execute(
-            "SELECT id, at, sealed FROM events WHERE pseudonym = %s AND sealed IS NOT NULL"
-            " ORDER BY at DESC, id DESC",
-            [who],
-        ).fetchall()
-        return rows.events(key, who, found)
-
-    def claim_event(self, event_id: str, *, at: dt.datetime) -> bool:
-        """True the first time a Slack event id is seen (by any process), False for a retry.
-        Ids are kept as keyed digests for a day."""
-        digest = self.keyring.digest(event_id, purpose="slack-event")
-        return self._claim("seen_events", digest, at=at, kept_for=SEEN_EVENTS_FOR)
-
-    def claim_request(self, signature: str, *, at: dt.datetime) -> bool:
-        """True the first time a signed Slack request is seen by any process sharing the
-        database, False for a replay. Kept as keyed digests for the signature window."""
-        digest = self.keyring.digest(signature, purpose="slack-request")
-        return self._claim("seen_requests", digest, at=at, kept_for=SEEN_REQUESTS_FOR)
+    # ------------------------------------------------------------------ notices and Slack ids
 
     def _claim(self, table: str, digest: str, *, at: dt.datetime, kept_for: dt.timedelta) -> bool:
         """Claim `digest` in `table` (seen_events or seen_requests): True if it was not there."""
@@ -387,17 +188,7 @@ class PostgresStore(PgOrganisations):
                 " WHERE at < %s LIMIT 100 FOR UPDATE SKIP LOCKED)",
                 [_utc(at - kept_for)],
             )
-            cursor = conn.execute(
-                f"INSERT INTO {table} (digest, at) VALUES (%s, %s) ON CONFLICT (digest) DO NOTHING",
-                [digest, _utc(at)],
-            )
-            return cursor.rowcount == 1
-
-    def release_request(self, signature: str) -> None:
-        """Forget a claimed request whose handling failed, so that it may be sent again."""
-        digest = self.keyring.digest(signature, purpose="slack-request")
-        with self._db.writing() as conn:
-            conn.execute("DELETE FROM seen_requests WHERE digest = %s", [digest])
+            return sql.claim(self.SQL, conn, table=table, digest=digest, at=at)
 
     def first_time(self, person: Person, notice: str) -> bool:
         """True the first time it is asked about this person and notice (by any process),
@@ -406,12 +197,7 @@ class PostgresStore(PgOrganisations):
         # The person's lock first, as every change about a person takes it: one order of
         # locks everywhere, so two requests can never wait on each other.
         with self._locked(who) as conn:
-            cursor = conn.execute(
-                "INSERT INTO notices (pseudonym, notice) VALUES (%s, %s)"
-                " ON CONFLICT (pseudonym, notice) DO NOTHING",
-                [who, notice],
-            )
-            return cursor.rowcount == 1
+            return sql.first_time(self.SQL, conn, who=who, notice=notice)
 
     # ------------------------------------------------------------------ erasure and retention
 
@@ -430,14 +216,10 @@ class PostgresStore(PgOrganisations):
         """Under the person's lock, delete every row of theirs (their key is already gone);
         returns how many reflections went."""
         with self._locked(who) as conn:
-            row = conn.execute(
-                "SELECT count(*) FROM reflections WHERE pseudonym = %s", [who]
-            ).fetchone()
-            for table in ("reflections", "sessions", "events", "notices", "preferences"):
-                conn.execute(f"DELETE FROM {table} WHERE pseudonym = %s", [who])
+            gone = sql.erase_person(self.SQL, conn, who=who)
             for erase in pg_schema.ERASERS:
                 erase(conn, who)
-        return int(row[0]) if row else 0
+        return gone
 
     def purge(self, *, older_than: dt.datetime) -> int:
         """Delete reflections finished, events recorded and sessions left before `older_than`;
@@ -446,15 +228,7 @@ class PostgresStore(PgOrganisations):
         reflections went."""
         cutoff = _utc(older_than)
         with self._db.writing() as conn:
-            row = conn.execute(
-                "SELECT count(*) FROM reflections WHERE finished_at < %s", [cutoff]
-            ).fetchone()
-            aged = int(row[0]) if row else 0
-            conn.execute("DELETE FROM reflections WHERE finished_at < %s", [cutoff])
-            conn.execute("DELETE FROM events WHERE at < %s", [cutoff])
-            conn.execute("DELETE FROM sessions WHERE updated_at < %s", [cutoff])
-            conn.execute("DELETE FROM seen_events WHERE at < %s", [cutoff])
-            conn.execute("DELETE FROM seen_requests WHERE at < %s", [cutoff])
+            aged = sql.purge_aged(self.SQL, conn, older_than=older_than)
         unreadable = sum(self._purge_keyless(who) for who in self._keyless_people())
         for who in self._people_with_old_keys(cutoff):
             self._purge_unused_key(who, cutoff)
@@ -527,48 +301,6 @@ class PostgresStore(PgOrganisations):
             "On PostgreSQL, back up with pg_dump: the data database and the keys database "
             "separately, kept apart (a dump of the data database is read with the live keys)."
         )
-
-    # ------------------------------------------------------------------ aggregates
-
-    def people_who_reflected(
-        self, *, flow_id: str | None, since: dt.datetime, until: dt.datetime
-    ) -> set[str]:
-        """Pseudonyms of people who finished `flow_id` (any flow if None) in [since, until)."""
-        with self._db.reading() as conn:
-            found = conn.execute(
-                "SELECT DISTINCT pseudonym FROM reflections WHERE finished_at >= %s"
-                " AND finished_at < %s AND (%s::text IS NULL OR flow_id = %s)",
-                [_utc(since), _utc(until), flow_id, flow_id],
-            ).fetchall()
-        return {row[0] for row in found}
-
-    def activity(self, *, since: dt.datetime, until: dt.datetime) -> Activity:
-        """What aggregates are made of, in [since, until): reflections, scale answers and
-        nudge events. Never free text, never safety signposts, never firm nudges."""
-        window = [_utc(since), _utc(until)]
-        with self._db.reading() as conn:
-            reflections = [
-                ReflectionFact(pseudonym=who, flow_id=flow, finished_at=_utc(at), id=rid)
-                for rid, who, flow, at in conn.execute(
-                    "SELECT id, pseudonym, flow_id, finished_at FROM reflections"
-                    " WHERE finished_at >= %s AND finished_at < %s",
-                    window,
-                ).fetchall()
-            ]
-            scale_rows = conn.execute(
-                "SELECT a.reflection_id, a.step_id, a.value, a.sealed, a.scale, r.pseudonym"
-                " FROM answers a JOIN reflections r ON r.id = a.reflection_id"
-                " WHERE a.kind = 'scale' AND r.finished_at >= %s AND r.finished_at < %s",
-                window,
-            ).fetchall()
-            event_rows = conn.execute(
-                "SELECT id, at, sealed, pseudonym FROM events"
-                " WHERE sealed IS NOT NULL AND at >= %s AND at < %s",
-                window,
-            ).fetchall()
-        keys = self._data_keys({row[5] for row in scale_rows} | {row[3] for row in event_rows})
-        scales, events = rows.activity_facts(scale_rows, event_rows, keys)
-        return Activity(reflections=reflections, scales=scales, events=events)
 
     # ------------------------------------------------------------------ operator access
 
@@ -673,6 +405,18 @@ class PostgresStore(PgOrganisations):
             return {}
         with self._db.keys() as keys:
             return data_keys(keys, self.keyring, sorted(people))
+
+    def _keys_of(self, conn: Connection, people: set[str]) -> dict[str, bytes | None]:
+        return dict(self._data_keys(people))
+
+    @contextlib.contextmanager
+    def _reading_as(self, who: str) -> Iterator[tuple[Connection, bytes | None]]:
+        """A read-only transaction, with the person's data key (None if they have none)."""
+        with self._db.reading() as conn:
+            yield conn, self._data_key(who)
+
+    def _change(self, who: str) -> AbstractContextManager[Connection]:
+        return self._locked(who)
 
     @contextlib.contextmanager
     def _locked(self, who: str) -> Iterator[Connection]:

@@ -15,6 +15,9 @@
   destroys the key first, then the rows, then checkpoints the WAL: the person's data is then
   unreadable in every earlier backup too (crypto-shredding), and everyone else's still reads.
 
+What both stores do alike is written once: bot.store.base (the methods), bot.store.statements
+(the SQL, with each database's dialect) and bot.store.rows (sealing and reading rows).
+
 Each data key is written in its own transaction before any row that uses it, so that a crash
 between the two files can at worst leave an unused key, never rows without their key; and it
 is read inside the writing transaction that uses it, so no purge or erasure can slip between.
@@ -29,23 +32,21 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from bot.engine.clock import utcnow
 from bot.engine.people import Person
-from bot.engine.reflections import Event, NextStep, Reflection, StoredReflection
 from bot.engine.sessions import Session
 from bot.store import access_log, orgs, rows, schema, upgrade
+from bot.store import statements as sql
 from bot.store.access_log import AccessRecord
+from bot.store.base import RowStore
 from bot.store.database import KEYS, DatabaseFiles, create_private_file, keys_path_for
 from bot.store.errors import KeysMissingError, StoreError, WrongSecretError
 from bot.store.privacy import Keyring
-from bot.store.rows import NUDGE_ANSWERS, SEEN_EVENTS_FOR, SEEN_REQUESTS_FOR
-from bot.store.stats import Activity, EventFact, ReflectionFact
-from bot.store.times import parse, stamp
+from bot.store.times import stamp
 from bot.store.weekly import tables as weekly_tables
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,11 @@ log = logging.getLogger(__name__)
 SEALED = upgrade.SEALED
 
 
-class SqliteStore(orgs.SqliteOrganisations):
-    """Sessions, reflections and content-free events, per pseudonym, in one SQLite database."""
+class SqliteStore(RowStore, orgs.SqliteOrganisations):
+    """Sessions, reflections and content-free events, per pseudonym, in one SQLite database
+    (what both stores do alike: bot.store.base.RowStore)."""
+
+    SQL = sql.SQLITE
 
     def __init__(
         self,
@@ -114,12 +118,6 @@ class SqliteStore(orgs.SqliteOrganisations):
     def close(self) -> None:
         self._files.close()
 
-    def __enter__(self) -> SqliteStore:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
     @property
     def path(self) -> Path:
         return self._files.path
@@ -137,193 +135,21 @@ class SqliteStore(orgs.SqliteOrganisations):
         tables here (committed on leaving, rolled back on an exception)."""
         return self._files.writing()
 
-    # ------------------------------------------------------------------ identities
-
-    def pseudonym(self, person: Person) -> str:
-        return self.keyring.pseudonym(person.id)
-
     # ------------------------------------------------------------------ sessions
 
     def load_session(self, person: Person) -> Session | None:
         who = self.pseudonym(person)
         with self._files.reading() as db:
-            row = db.execute("SELECT state FROM sessions WHERE pseudonym = ?", [who]).fetchone()
+            state = sql.session_state(self.SQL, db, who=who)
             key = self._data_key(db, who)
-        if row is None:
+        if state is None:
             return None
-        session = rows.read_session(who, row[0], lambda: key)
+        session = rows.read_session(who, state, lambda: key)
         if session is None:
             self.drop_session(person)
         return session
 
-    def save_session(self, person: Person, session: Session) -> None:
-        who = self.pseudonym(person)
-        with self._writing_as(who, org=self._org(person)) as (db, key):
-            state = rows.sealed_session(key, who, session)
-            db.execute(
-                "INSERT INTO sessions (pseudonym, flow_id, state, updated_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (pseudonym) DO UPDATE SET flow_id = excluded.flow_id,"
-                " state = excluded.state, updated_at = excluded.updated_at",
-                [who, session.flow_id, state, stamp(self._clock())],
-            )
-
-    def drop_session(self, person: Person) -> None:
-        with self._files.writing() as db:
-            db.execute("DELETE FROM sessions WHERE pseudonym = ?", [self.pseudonym(person)])
-
-    # ------------------------------------------------------------------ reflections
-
-    def finish(self, person: Person, reflection: Reflection) -> str:
-        """Keep the reflection (redacted, sealed) and drop the session, in one transaction.
-        Redaction, the costly part, is done before the transaction starts."""
-        who = self.pseudonym(person)
-        reflection_id = secrets.token_hex(8)
-        kept = rows.redacted_reflection(reflection)
-        written = kept.next_step
-        with self._writing_as(who, org=self._org(person)) as (db, key):
-            db.execute(
-                "INSERT INTO reflections (id, pseudonym, flow_id, started_at, finished_at,"
-                " summary, next_step, follow_up) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    reflection_id,
-                    who,
-                    reflection.flow_id,
-                    stamp(reflection.started_at),
-                    stamp(reflection.finished_at),
-                    rows.sealed_summary(key, reflection_id, who, kept.summary),
-                    written,
-                    "open" if written else None,
-                ],
-            )
-            if reflection.follow_up is not None:
-                db.execute(
-                    "UPDATE reflections SET follow_up = ? WHERE id = ? AND pseudonym = ?"
-                    " AND follow_up IS NOT NULL",
-                    [reflection.follow_up.state, reflection.follow_up.reflection_id, who],
-                )
-            db.conn.executemany(
-                "INSERT INTO answers (reflection_id, step_id, position, kind, value, sealed,"
-                " scale) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                rows.answer_rows(key, reflection_id, who, kept),
-            )
-            db.execute("DELETE FROM sessions WHERE pseudonym = ?", [who])
-        return reflection_id
-
-    def reflections(self, person: Person, *, limit: int | None = 20) -> list[StoredReflection]:
-        """The person's own reflections, newest first (as stored: redacted)."""
-        who = self.pseudonym(person)
-        with self._files.reading() as db:
-            key = self._data_key(db, who)
-            found = db.execute(
-                "SELECT id, flow_id, started_at, finished_at, summary FROM reflections"
-                " WHERE pseudonym = ? ORDER BY finished_at DESC, rowid DESC LIMIT ?",
-                [who, -1 if limit is None else limit],
-            ).fetchall()
-            answers: dict[str, list[tuple[Any, ...]]] = {}
-            for reflection_id, *_ in found:
-                answers[reflection_id] = db.execute(
-                    "SELECT step_id, kind, value, sealed, scale FROM answers"
-                    " WHERE reflection_id = ? ORDER BY position",
-                    [reflection_id],
-                ).fetchall()
-        return rows.stored_reflections(key, who, found, answers)
-
-    def open_next_step(self, person: Person) -> NextStep | None:
-        """The next step in the person's latest reflection that has one, unless settled."""
-        who = self.pseudonym(person)
-        with self._files.reading() as db:
-            key = self._data_key(db, who)
-            row = db.execute(
-                "SELECT id, flow_id, finished_at, next_step, follow_up FROM reflections"
-                " WHERE pseudonym = ? AND follow_up IS NOT NULL"
-                " ORDER BY finished_at DESC, rowid DESC LIMIT 1",
-                [who],
-            ).fetchone()
-            if row is None or key is None or row[4] not in ("open", "carried"):
-                return None
-            written = db.execute(
-                "SELECT step_id, kind, value, sealed, scale FROM answers"
-                " WHERE reflection_id = ? AND step_id = ?",
-                [row[0], row[3]],
-            ).fetchone()
-        return rows.next_step(key, who, row, written)
-
-    def follow_up_wanted(self, person: Person) -> bool:
-        with self._files.reading() as db:
-            row = db.execute(
-                "SELECT value FROM preferences WHERE pseudonym = ? AND name = 'follow_up'",
-                [self.pseudonym(person)],
-            ).fetchone()
-        return row is None or row[0] != "off"
-
-    def want_follow_up(self, person: Person, wanted: bool) -> None:
-        with self._files.writing() as db:
-            db.execute(
-                "INSERT INTO preferences (pseudonym, name, value) VALUES (?, 'follow_up', ?)"
-                " ON CONFLICT (pseudonym, name) DO UPDATE SET value = excluded.value",
-                [self.pseudonym(person), "on" if wanted else "off"],
-            )
-
-    def export(self, person: Person) -> list[StoredReflection]:
-        """Everything kept for the person, newest first: for `reflect data export`."""
-        return self.reflections(person, limit=None)
-
-    # ------------------------------------------------------------------ events
-
-    def record(
-        self, person: Person, event: Event, *, at: dt.datetime, flow_id: str | None = None
-    ) -> None:
-        """Note that something happened, with no content and on which day (never the time).
-        Every event is sealed under the person's key: the file alone says only that something
-        happened to a pseudonym on a day, never what (crisis support, a firm suggestion, a
-        click). An answer to a supervisor suggestion is attributed to the flow whose end showed
-        the person's last one, and kept once a day."""
-        who = self.pseudonym(person)
-        day = rows.day(at)
-        with self._writing_as(who, org=self._org(person)) as (db, key):
-            if event in NUDGE_ANSWERS:
-                mine = self._events_of(db, key, who)
-                flow_id, kept = rows.nudge_answer(event, flow_id, mine, parse(day))
-                if kept:
-                    return
-            cursor = db.execute(
-                "INSERT INTO events (pseudonym, event, flow_id, at) VALUES (?, ?, NULL, ?)",
-                [who, SEALED, day],
-            )
-            row_id = str(cursor.lastrowid)
-            db.execute(
-                "UPDATE events SET sealed = ? WHERE id = ?",
-                [rows.sealed_event(key, who, row_id, event, flow_id, at=at), row_id],
-            )
-
-    def last_event(self, person: Person, event: Event) -> dt.datetime | None:
-        """When the event last happened to the person, if it did: the moment for a safety
-        event (kept inside its seal), the day (midnight UTC) for any other."""
-        who = self.pseudonym(person)
-        with self._files.reading() as db:
-            key = self._data_key(db, who)
-            mine = self._events_of(db, key, who) if key is not None else []
-        return next((e.at for e in mine if e.event == event), None)
-
-    def _events_of(self, db: sqlite_utils.Database, key: bytes, who: str) -> list[EventFact]:
-        """The person's events, newest first, unsealed (rows that do not unseal are skipped)."""
-        found = db.execute(
-            "SELECT id, at, sealed FROM events WHERE pseudonym = ? AND sealed IS NOT NULL"
-            " ORDER BY at DESC, id DESC",
-            [who],
-        ).fetchall()
-        return rows.events(key, who, found)
-
-    def claim_event(self, event_id: str, *, at: dt.datetime) -> bool:
-        """True the first time a Slack event id is seen, False for a retry. Ids are kept as
-        keyed digests for a day."""
-        digest = self.keyring.digest(event_id, purpose="slack-event")
-        with self._files.writing() as db:
-            db.execute("DELETE FROM seen_events WHERE at < ?", [stamp(at - SEEN_EVENTS_FOR)])
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO seen_events (digest, at) VALUES (?, ?)", [digest, stamp(at)]
-            )
-            return cursor.rowcount == 1
+    # ------------------------------------------------------------------ notices and Slack ids
 
     def first_time(self, person: Person, notice: str) -> bool:
         """True the first time it is asked about this person and notice, then False: for
@@ -332,32 +158,16 @@ class SqliteStore(orgs.SqliteOrganisations):
         if (who, notice) in self._noticed:
             return False
         with self._files.writing() as db:
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO notices (pseudonym, notice) VALUES (?, ?)", [who, notice]
-            )
-            first = cursor.rowcount == 1
+            first = sql.first_time(self.SQL, db, who=who, notice=notice)
         if not first:  # a first showing is remembered only once it is committed (next time)
             self._noticed.add((who, notice))
         return first
 
-    def claim_request(self, signature: str, *, at: dt.datetime) -> bool:
-        """True the first time a signed Slack request (its signature, which covers the
-        timestamp and the body) is seen, False for a replay. Kept as keyed digests for the
-        signature window, in the database, so every process sharing it refuses the replay."""
-        digest = self.keyring.digest(signature, purpose="slack-request")
+    def _claim(self, table: str, digest: str, *, at: dt.datetime, kept_for: dt.timedelta) -> bool:
+        """Prune what has expired from `table`, then claim `digest` in it."""
         with self._files.writing() as db:
-            db.execute("DELETE FROM seen_requests WHERE at < ?", [stamp(at - SEEN_REQUESTS_FOR)])
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO seen_requests (digest, at) VALUES (?, ?)",
-                [digest, stamp(at)],
-            )
-            return cursor.rowcount == 1
-
-    def release_request(self, signature: str) -> None:
-        """Forget a claimed request whose handling failed, so that it may be sent again."""
-        digest = self.keyring.digest(signature, purpose="slack-request")
-        with self._files.writing() as db:
-            db.execute("DELETE FROM seen_requests WHERE digest = ?", [digest])
+            db.execute(f"DELETE FROM {table} WHERE at < ?", [stamp(at - kept_for)])
+            return sql.claim(self.SQL, db, table=table, digest=digest, at=at)
 
     # ------------------------------------------------------------------ erasure and retention
 
@@ -373,23 +183,16 @@ class SqliteStore(orgs.SqliteOrganisations):
         log.info("erased a person's data: %d reflections", gone)
         return gone
 
-    def _checkpoint(self) -> None:
-        self._files.checkpoint()
-
     def _delete_rows(self, db: sqlite_utils.Database, who: str) -> int:
         """Delete every row of the person's (their key is already gone); returns how many
         reflections went."""
-        (gone,) = db.execute(
-            "SELECT count(*) FROM reflections WHERE pseudonym = ?", [who]
-        ).fetchone()
-        db.execute("DELETE FROM reflections WHERE pseudonym = ?", [who])
-        db.execute("DELETE FROM sessions WHERE pseudonym = ?", [who])
-        db.execute("DELETE FROM events WHERE pseudonym = ?", [who])
-        db.execute("DELETE FROM notices WHERE pseudonym = ?", [who])
-        db.execute("DELETE FROM preferences WHERE pseudonym = ?", [who])
+        gone = sql.erase_person(self.SQL, db, who=who)
         weekly_tables.erase(db, who)
         self._noticed = {pair for pair in self._noticed if pair[0] != who}
-        return int(gone)
+        return gone
+
+    def _checkpoint(self) -> None:
+        self._files.checkpoint()
 
     def purge(self, *, older_than: dt.datetime) -> int:
         """Delete reflections finished, events recorded and sessions left before `older_than`;
@@ -398,13 +201,7 @@ class SqliteStore(orgs.SqliteOrganisations):
         backups lose them too. Returns how many reflections went."""
         cutoff = stamp(older_than)
         with self._files.writing() as db:
-            (aged,) = db.execute(
-                "SELECT count(*) FROM reflections WHERE finished_at < ?", [cutoff]
-            ).fetchone()
-            db.execute("DELETE FROM reflections WHERE finished_at < ?", [cutoff])
-            db.execute("DELETE FROM events WHERE at < ?", [cutoff])
-            db.execute("DELETE FROM sessions WHERE updated_at < ?", [cutoff])
-            db.execute("DELETE FROM seen_events WHERE at < ?", [cutoff])
+            aged = sql.purge_aged(self.SQL, db, older_than=older_than)
         keyless = f"pseudonym NOT IN (SELECT pseudonym FROM {KEYS}.data_keys)"
         with self._files.writing() as db:
             (unreadable,) = db.execute(
@@ -421,7 +218,7 @@ class SqliteStore(orgs.SqliteOrganisations):
             )
         self._files.checkpoint()
         log.info("retention purge: %d reflections aged out, %d unreadable", aged, unreadable)
-        return int(aged) + int(unreadable)
+        return aged + int(unreadable)
 
     def backup(self, path: Path) -> None:
         """A consistent copy of the database (online backup), safe while the bot runs.
@@ -433,55 +230,6 @@ class SqliteStore(orgs.SqliteOrganisations):
         if path.resolve() in (self.path.resolve(), self.keys_path.resolve()):
             raise StoreError("The backup must go to a new file, not over the live database.")
         self._files.backup(path)
-
-    # ------------------------------------------------------------------ aggregates
-
-    def people_who_reflected(
-        self, *, flow_id: str | None, since: dt.datetime, until: dt.datetime
-    ) -> set[str]:
-        """Pseudonyms of people who finished `flow_id` (any flow if None) in [since, until)."""
-        sql = (
-            "SELECT DISTINCT pseudonym FROM reflections WHERE finished_at >= ? AND finished_at < ?"
-        )
-        params: list[str] = [stamp(since), stamp(until)]
-        if flow_id is not None:
-            sql += " AND flow_id = ?"
-            params.append(flow_id)
-        with self._files.reading() as db:
-            return {row[0] for row in db.execute(sql, params).fetchall()}
-
-    def activity(self, *, since: dt.datetime, until: dt.datetime) -> Activity:
-        """What aggregates are made of, in [since, until): reflections, scale answers (read
-        with each person's key) and supervisor suggestion events. Never free text, never
-        choices, never crisis support, never firm suggestions (those are sealed). Scale answers
-        are given the one way round whatever their scale: higher is heavier (an answer from a
-        scale whose heavy end is its minimum is turned round)."""
-        window = [stamp(since), stamp(until)]
-        with self._files.reading() as db:
-            reflections = [
-                ReflectionFact(pseudonym=who, flow_id=flow, finished_at=parse(at), id=rid)
-                for rid, who, flow, at in db.execute(
-                    "SELECT id, pseudonym, flow_id, finished_at FROM reflections"
-                    " WHERE finished_at >= ? AND finished_at < ?",
-                    window,
-                ).fetchall()
-            ]
-            scale_rows = db.execute(
-                "SELECT a.reflection_id, a.step_id, a.value, a.sealed, a.scale,"
-                " r.pseudonym FROM answers a"
-                " JOIN reflections r ON r.id = a.reflection_id"
-                " WHERE a.kind = 'scale' AND r.finished_at >= ? AND r.finished_at < ?",
-                window,
-            ).fetchall()
-            keys = {who: self._data_key(db, who) for *_, who in scale_rows}
-            event_rows = db.execute(
-                "SELECT id, at, sealed, pseudonym FROM events"
-                " WHERE sealed IS NOT NULL AND at >= ? AND at < ?",
-                window,
-            ).fetchall()
-            keys |= {who: self._data_key(db, who) for *_, who in event_rows if who not in keys}
-        scales, events = rows.activity_facts(scale_rows, event_rows, keys)
-        return Activity(reflections=reflections, scales=scales, events=events)
 
     # ------------------------------------------------------------------ operator access
 
@@ -517,6 +265,18 @@ class SqliteStore(orgs.SqliteOrganisations):
 
     def _data_key(self, db: sqlite_utils.Database, who: str) -> bytes | None:
         return orgs.data_key(db, self.keyring, who)
+
+    def _change(self, who: str) -> AbstractContextManager[sqlite_utils.Database]:
+        return self._files.writing()  # one writer at a time: BEGIN IMMEDIATE
+
+    @contextlib.contextmanager
+    def _reading_as(self, who: str) -> Iterator[tuple[sqlite_utils.Database, bytes | None]]:
+        """A read transaction, with the person's data key (None if they have none)."""
+        with self._files.reading() as db:
+            yield db, self._data_key(db, who)
+
+    def _keys_of(self, conn: sqlite_utils.Database, people: set[str]) -> dict[str, bytes | None]:
+        return {who: self._data_key(conn, who) for who in people}
 
     @contextlib.contextmanager
     def _writing_as(

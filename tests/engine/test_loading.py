@@ -228,6 +228,12 @@ def only_problem(tmp_path: Path, steps: str, **extra: str) -> FlowProblem:
     return problems[0]
 
 
+def _only_problem_of_sound_steps(tmp_path: Path, **extra: str) -> FlowProblem:
+    """The one problem of the sound steps (summary kept) with `extra` top-level keys."""
+    steps = SOUND_STEPS.replace("summary: Energy {{ energy }}.\n", "")
+    return only_problem(tmp_path, steps, summary="Energy {{ energy }}.", **extra)
+
+
 def test_a_next_that_is_neither_text_nor_a_list_gets_one_clear_message(tmp_path: Path) -> None:
     problem = only_problem(
         tmp_path,
@@ -356,12 +362,7 @@ def test_an_empty_next_list_is_a_problem(tmp_path: Path) -> None:
 
 
 def test_a_rehearsal_input_that_yaml_reads_as_a_number_must_be_quoted(tmp_path: Path) -> None:
-    problem = only_problem(
-        tmp_path,
-        SOUND_STEPS.replace("summary: Energy {{ energy }}.\n", ""),
-        summary="Energy {{ energy }}.",
-        tests='[{name: low, inputs: [1, "fine"]}]',
-    )
+    problem = _only_problem_of_sound_steps(tmp_path, tests='[{name: low, inputs: [1, "fine"]}]')
     assert 'write it in quotes, like "1"' in problem.message
 
 
@@ -375,52 +376,38 @@ CHOICE = """steps:
 """
 
 
-@pytest.mark.parametrize(
-    ("condition", "fragment"),
-    [
-        (
-            'need == "Talk it through"',
-            "an option's label; conditions see the option's value, so write 'talk'",
-        ),
-        (
-            'need in ["rest", "tlak"]',
-            "'tlak', which is not one of its option values (rest, talk). Did you mean 'talk'?",
-        ),
-    ],
-)
-def test_a_condition_compares_a_choice_with_its_values(
-    tmp_path: Path, condition: str, fragment: str
-) -> None:
-    problem = only_problem(
-        tmp_path,
-        CHOICE
-        + f"    next: [{{if: '{condition}', then: end}}]\n"
-        + "  - id: more\n    kind: text\n    prompt: More?\n",
-    )
-    assert fragment in problem.message and problem.line == 16
+#: A condition sees a choice's option values, a template its labels: comparing either with
+#: the other (or with a typo) is pointed at, at the step and line where it is written.
+WRONG_COMPARISONS = {
+    "a condition with a label": (
+        "    next: [{if: 'need == \"Talk it through\"', then: end}]\n",
+        "an option's label; conditions see the option's value, so write 'talk'",
+    ),
+    "a condition with a typo": (
+        '    next: [{if: \'need in ["rest", "tlak"]\', then: end}]\n',
+        "'tlak', which is not one of its option values (rest, talk). Did you mean 'talk'?",
+    ),
+    "a template with a value": (
+        "{% if need == 'talk' %}Who?{% endif %}",
+        "compares 'need' with 'talk', an option value; templates see the option's label, "
+        "so compare with 'Talk it through'",
+    ),
+    "a template with a wrong label": (
+        "{% if need in ['Rest', 'Talk it through'] %}Who?{% endif %}",
+        "compares 'need' with 'Rest', which is not one of its option labels",
+    ),
+}
 
 
-@pytest.mark.parametrize(
-    ("template", "fragment"),
-    [
-        (
-            "{% if need == 'talk' %}Who?{% endif %}",
-            "compares 'need' with 'talk', an option value; templates see the option's label, "
-            "so compare with 'Talk it through'",
-        ),
-        (
-            "{% if need in ['Rest', 'Talk it through'] %}Who?{% endif %}",
-            "compares 'need' with 'Rest', which is not one of its option labels",
-        ),
-    ],
-)
-def test_a_template_compares_a_choice_with_its_labels(
-    tmp_path: Path, template: str, fragment: str
-) -> None:
-    problem = only_problem(
-        tmp_path, CHOICE + f'  - id: more\n    kind: text\n    prompt: "{template}"\n'
-    )
-    assert fragment in problem.message and problem.step_id == "more"
+@pytest.mark.parametrize("case", WRONG_COMPARISONS)
+def test_a_choice_compared_with_the_wrong_thing_is_pointed_at(tmp_path: Path, case: str) -> None:
+    written, fragment = WRONG_COMPARISONS[case]
+    if case.startswith("a condition"):
+        tail, where = written + "  - id: more\n    kind: text\n    prompt: More?\n", ("need", 16)
+    else:
+        tail, where = f'  - id: more\n    kind: text\n    prompt: "{written}"\n', ("more", 18)
+    problem = only_problem(tmp_path, CHOICE + tail)
+    assert fragment in problem.message and (problem.step_id, problem.line) == where
 
 
 def test_comparing_with_the_right_things_is_fine(tmp_path: Path) -> None:
@@ -438,11 +425,6 @@ def test_comparing_with_the_right_things_is_fine(tmp_path: Path) -> None:
 
 
 def test_a_keyword_that_is_a_command_word_is_a_problem(tmp_path: Path) -> None:
-    problem = only_problem(
-        tmp_path,
-        SOUND_STEPS.replace("summary: Energy {{ energy }}.\n", ""),
-        summary="Energy {{ energy }}.",
-        keywords="[rough day, Carry on]",
-    )
+    problem = _only_problem_of_sound_steps(tmp_path, keywords="[rough day, Carry on]")
     assert problem.message.startswith("the keyword 'Carry on' is what a leader types to resume")
     assert problem.flow_id == "sample" and problem.step_id is None and problem.line == 20

@@ -11,7 +11,7 @@ import pytest
 from bot.engine.authoring.loading import load_flow
 from bot.engine.authoring.rehearsal import rehearse, rehearse_one
 from bot.engine.flows import Flow, Rehearsal
-from tests.conftest import flow_from
+from tests.conftest import energy_scale, flow_from
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,14 +22,7 @@ def branching(**extra: Any) -> Flow:
         {
             "steps": [
                 {"id": "welcome", "kind": "info", "prompt": "A moment for you."},
-                {
-                    "id": "energy",
-                    "kind": "scale",
-                    "heavy": "min",
-                    "prompt": "Energy?",
-                    "labels": {"min": "empty", "max": "full"},
-                    "next": [{"if": "energy <= 2", "then": "restore"}, {"else": "work"}],
-                },
+                energy_scale(next=[{"if": "energy <= 2", "then": "restore"}, {"else": "work"}]),
                 {"id": "restore", "kind": "text", "prompt": "What restores you?", "next": "done"},
                 {"id": "work", "kind": "text", "prompt": "What is on at work?"},
                 {"id": "done", "kind": "info", "prompt": "Thank you."},

@@ -11,7 +11,7 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from bot.engine import messages
 from bot.engine.people import Person
 from bot.engine.rendering import CONTEXT_NAMES, part_of_day, prompt_context, render, time_words
-from tests.conftest import flow_from
+from tests.conftest import flow_from, options_step
 
 TIME_NAMES = ("this_time", "before_rest", "next_day")
 
@@ -72,24 +72,15 @@ def test_the_context_has_every_step_labels_for_choices_and_the_small_context() -
         {
             "title": "Sample",
             "steps": [
-                {
-                    "id": "need",
-                    "kind": "choice",
-                    "prompt": "Need?",
-                    "options": [
-                        {"value": "rest", "label": "Rest and switch off"},
-                        {"value": "talk", "label": "Talk it through"},
-                    ],
-                },
-                {
-                    "id": "feelings",
-                    "kind": "multi",
-                    "prompt": "Feelings?",
-                    "options": [
-                        {"value": "tired", "label": "Tired"},
-                        {"value": "stuck", "label": "Stuck"},
-                    ],
-                },
+                options_step(
+                    "need",
+                    "choice",
+                    "Need?",
+                    {"rest": "Rest and switch off", "talk": "Talk it through"},
+                ),
+                options_step(
+                    "feelings", "multi", "Feelings?", {"tired": "Tired", "stuck": "Stuck"}
+                ),
                 {"id": "note", "kind": "text", "prompt": "Note?", "optional": True},
             ],
         }

@@ -7,7 +7,7 @@ from bot.engine.flows import Flow
 from bot.engine.people import Person
 from bot.engine.replies import Question, Say
 from bot.engine.sessions import Session
-from tests.conftest import NOW, flow_from
+from tests.conftest import NOW, energy_scale, flow_from
 
 
 def _walk(flow: Flow, inputs: list[str]) -> sessions.Turn:
@@ -101,14 +101,7 @@ def test_the_summary_is_rendered_from_the_answers(hard_day: Flow) -> None:
 BRANCHING = flow_from(
     {
         "steps": [
-            {
-                "id": "energy",
-                "kind": "scale",
-                "heavy": "min",
-                "prompt": "Energy?",
-                "labels": {"min": "empty", "max": "full"},
-                "next": [{"if": "energy <= 2", "then": "restore"}, {"else": "note"}],
-            },
+            energy_scale(next=[{"if": "energy <= 2", "then": "restore"}, {"else": "note"}]),
             {"id": "restore", "kind": "info", "prompt": "Low energy ({{ energy }}). Go gently."},
             {
                 "id": "rest",

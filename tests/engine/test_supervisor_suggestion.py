@@ -18,7 +18,7 @@ from bot.engine.replies import Supervisor, SupervisorSuggestion
 from bot.engine.sessions import Session
 from bot.engine.signposts import load_signposts
 from bot.engine.supervisor_suggestion import SuggestionHistory, SuggestionPolicy, says_stuck
-from tests.conftest import NOW, ROOT, Clock, flow_from
+from tests.conftest import NOW, ROOT, Clock, energy_scale, flow_from, options_step
 from tests.fakes import MemoryStore
 
 SAM = Person("terminal:sam", first_name="Sam")
@@ -205,24 +205,18 @@ def test_a_chosen_option_meaning_stuck_counts() -> None:
     flow = flow_from(
         {
             "steps": [
-                {
-                    "id": "where",
-                    "kind": "choice",
-                    "prompt": "Where are you with it?",
-                    "options": [
-                        {"value": "moving", "label": "Moving on"},
-                        {"value": "stuck", "label": "Going nowhere"},
-                    ],
-                },
-                {
-                    "id": "what",
-                    "kind": "multi",
-                    "prompt": "What's around?",
-                    "options": [
-                        {"value": "tired", "label": "Tired"},
-                        {"value": "feeling-stuck", "label": "Nowhere to go"},
-                    ],
-                },
+                options_step(
+                    "where",
+                    "choice",
+                    "Where are you with it?",
+                    {"moving": "Moving on", "stuck": "Going nowhere"},
+                ),
+                options_step(
+                    "what",
+                    "multi",
+                    "What's around?",
+                    {"tired": "Tired", "feeling-stuck": "Nowhere to go"},
+                ),
             ]
         }
     )
@@ -259,17 +253,7 @@ def test_a_scale_whose_heavy_end_is_its_minimum_is_read_that_way() -> None:
     flow = flow_from(
         {
             "id": "energy",
-            "steps": [
-                {
-                    "id": "energy",
-                    "kind": "scale",
-                    "prompt": "Energy?",
-                    "min": 0,
-                    "max": 10,
-                    "heavy": "min",
-                    "labels": {"min": "empty", "max": "full"},
-                }
-            ],
+            "steps": [energy_scale(min=0, max=10)],
         }
     )
     one = SuggestionPolicy(heavy_needed=1)

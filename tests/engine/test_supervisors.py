@@ -43,22 +43,8 @@ def test_a_placeholder_is_left_out_with_a_warning_naming_its_line(email: str) ->
 
 
 def test_every_problem_is_reported_with_its_line() -> None:
-    text = """\
-supervisors:
-  - name: Trust supervision team
-    for: Ward managers
-    sectors: [health]
-    nations: [England]
-    cost: Free
-    format: One hour
-    eligibility: Anyone
-    wait: Two weeks
-    confidentiality: Confidential
-    booking_url: http://insecure.nhs.uk/book
-  - name: Another
-    for: Heads
-    colour: blue
-"""
+    insecure = ENTRY.replace("email: {email}", "booking_url: http://insecure.nhs.uk/book")
+    text = insecure + "  - name: Another\n    for: Heads\n    colour: blue\n"
     with pytest.raises(SupervisorsError) as error:
         parse_directory(text, source="supervisors.yaml")
     message = str(error.value)

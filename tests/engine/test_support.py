@@ -98,6 +98,22 @@ def _kinds(replies: list[Reply]) -> list[str]:
     return [reply.kind for reply in replies]
 
 
+def _answered(talk: Conversations, how: str, *said: str, typed: str, clicked: str) -> list[Reply]:
+    """Sam starts the debrief and says `said`; the safety question then waiting (the
+    check-in, or what to do after the crisis card) is answered as `how` says: typed in the
+    conversation, or with its button."""
+    talk.start(SAM, "hard-day")
+    for words in said:
+        talk.receive(SAM, words)
+    if how == "typed":
+        return talk.receive(SAM, typed)
+    session = talk.store.load_session(SAM)
+    assert session is not None and session.waiting in ("check_in", "after_crisis")
+    if session.waiting == "check_in":
+        return talk.check_in_answered(SAM, clicked)
+    return talk.after_crisis(SAM, clicked)
+
+
 def _events(db: SqliteStore) -> list[Event]:
     assert isinstance(db, Recording)
     for event in set(db.recorded):  # each one kept, and read back through the store
@@ -148,13 +164,7 @@ def test_crisis_mid_flow_shows_the_card_then_offers_what_next_not_the_next_quest
 def test_carry_on_asks_the_same_question_again_with_no_reminder_under_later_ones(
     talk: Conversations, how: str
 ) -> None:
-    talk.start(SAM, "hard-day")
-    talk.receive(SAM, CRISIS)
-    replies = (
-        talk.receive(SAM, "I'm safe, carry on")
-        if how == "typed"
-        else talk.after_crisis(SAM, "carry_on")
-    )
+    replies = _answered(talk, how, CRISIS, typed="I'm safe, carry on", clicked="carry_on")
     assert _kinds(replies) == ["say", "question"]
     assert isinstance(replies[-1], Question) and replies[-1].step_id == "what_happened"
     later = talk.receive(SAM, "A long shift")
@@ -166,10 +176,7 @@ def test_carry_on_asks_the_same_question_again_with_no_reminder_under_later_ones
 def test_stop_here_pauses_keeping_the_answers_and_closes_with_the_crisis_lines(
     talk: Conversations, db: SqliteStore, how: str
 ) -> None:
-    talk.start(SAM, "hard-day")
-    talk.receive(SAM, "A parent complaint")
-    talk.receive(SAM, CRISIS)
-    replies = talk.receive(SAM, "stop here") if how == "typed" else talk.after_crisis(SAM, "stop")
+    replies = _answered(talk, how, "A parent complaint", CRISIS, typed="stop here", clicked="stop")
     closing = replies[-1]
     assert isinstance(closing, Signpost) and closing.closing and closing.resources
     assert not any(isinstance(r, SupervisorSuggestion) for r in replies)
@@ -184,9 +191,7 @@ def test_stop_here_pauses_keeping_the_answers_and_closes_with_the_crisis_lines(
 def test_show_the_numbers_again_shows_the_card_and_the_offer(
     talk: Conversations, db: SqliteStore, how: str
 ) -> None:
-    talk.start(SAM, "hard-day")
-    talk.receive(SAM, CRISIS)
-    replies = talk.receive(SAM, "numbers") if how == "typed" else talk.after_crisis(SAM, "numbers")
+    replies = _answered(talk, how, CRISIS, typed="numbers", clicked="numbers")
     assert _kinds(replies) == ["signpost", "after_crisis"]
     assert _events(db) == ["signpost_shown", "signpost_shown"]
 
@@ -263,9 +268,7 @@ def test_anything_but_no_shows_the_crisis_card(
 def test_no_carries_on_and_the_words_that_led_to_the_question_are_the_answer(
     talk: Conversations, db: SqliteStore, how: str
 ) -> None:
-    talk.start(SAM, "hard-day")
-    talk.receive(SAM, CLOSE_TO_RISK)
-    replies = talk.receive(SAM, "No") if how == "typed" else talk.check_in_answered(SAM, "no")
+    replies = _answered(talk, how, CLOSE_TO_RISK, typed="No", clicked="no")
     assert "signpost" not in _kinds(replies)
     assert isinstance(replies[-1], Question) and replies[-1].step_id == "weight"
     session = db.load_session(SAM)

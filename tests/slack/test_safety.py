@@ -82,6 +82,12 @@ def _events(bot: Bot, recorded: list[Event], leader: Leader) -> list[Event]:
 # ---------------------------------------------------------------------- crisis
 
 
+def _in_the_debrief_says(sam: Leader, words: str) -> None:
+    """Sam starts the debrief after a hard day and says `words` in it."""
+    sam.says("hard day")
+    sam.says(words)
+
+
 def test_crisis_mid_flow_shows_the_card_then_the_three_buttons_not_the_next_question(
     sam: Leader, bot: Bot, recorded: list[Event]
 ) -> None:
@@ -101,8 +107,7 @@ def test_crisis_mid_flow_shows_the_card_then_the_three_buttons_not_the_next_ques
 
 
 def test_carry_on_asks_the_same_question_and_takes_the_buttons_away(sam: Leader, bot: Bot) -> None:
-    sam.says("hard day")
-    sam.says(CRISIS)
+    _in_the_debrief_says(sam, CRISIS)
     offer_ts = sam.messages()[-1]["ts"]
     sam.presses("after_crisis:carry_on")
     question = bot.conversations.current(sam.person)
@@ -126,8 +131,7 @@ def test_stop_here_pauses_and_closes_with_the_crisis_lines(sam: Leader, bot: Bot
 
 
 def test_show_the_numbers_again(sam: Leader, bot: Bot, recorded: list[Event]) -> None:
-    sam.says("hard day")
-    sam.says(CRISIS)
+    _in_the_debrief_says(sam, CRISIS)
     before = len(sam.messages())
     sam.presses("after_crisis:numbers")
     new = sam.messages()[before:]
@@ -138,8 +142,7 @@ def test_show_the_numbers_again(sam: Leader, bot: Bot, recorded: list[Event]) ->
 def test_finishing_after_a_crisis_ends_with_the_crisis_lines_not_a_booking_button(
     sam: Leader, bot: Bot
 ) -> None:
-    sam.says("hard day")
-    sam.says(CRISIS)
+    _in_the_debrief_says(sam, CRISIS)
     sam.says("carry on")  # typed works too
     sam.answer_everything()
     last = sam.messages()[-1]
@@ -155,8 +158,7 @@ def test_finishing_after_a_crisis_ends_with_the_crisis_lines_not_a_booking_butto
 def test_the_check_in_asks_with_yes_not_sure_no(
     sam: Leader, bot: Bot, recorded: list[Event]
 ) -> None:
-    sam.says("hard day")
-    sam.says(CLOSE_TO_RISK)
+    _in_the_debrief_says(sam, CLOSE_TO_RISK)
     asked = sam.messages()[-1]
     assert _asks(asked, "check_in")
     assert _action_ids(asked) == ["check_in:yes", "check_in:not_sure", "check_in:no"]
@@ -167,8 +169,7 @@ def test_the_check_in_asks_with_yes_not_sure_no(
 def test_anything_but_no_shows_the_crisis_card(
     sam: Leader, bot: Bot, answer: str, recorded: list[Event]
 ) -> None:
-    sam.says("hard day")
-    sam.says(CLOSE_TO_RISK)
+    _in_the_debrief_says(sam, CLOSE_TO_RISK)
     before = len(sam.messages())
     sam.presses(f"check_in:{answer}")
     new = sam.messages()[before:]
@@ -180,8 +181,7 @@ def test_anything_but_no_shows_the_crisis_card(
 def test_no_carries_on_with_the_words_that_led_to_the_question(
     sam: Leader, bot: Bot, how: str, recorded: list[Event]
 ) -> None:
-    sam.says("hard day")
-    sam.says(CLOSE_TO_RISK)
+    _in_the_debrief_says(sam, CLOSE_TO_RISK)
     asked_ts = sam.messages()[-1]["ts"]
     if how == "clicked":
         sam.presses("check_in:no")
@@ -211,8 +211,7 @@ def test_a_click_on_a_question_while_the_check_in_waits_is_not_taken(sam: Leader
 def test_someone_elses_click_on_the_check_in_changes_nothing(
     sam: Leader, alex: Leader, bot: Bot
 ) -> None:
-    sam.says("hard day")
-    sam.says(CLOSE_TO_RISK)
+    _in_the_debrief_says(sam, CLOSE_TO_RISK)
     message = sam.messages()[-1]
     block_id = next(b for b in _block_ids(message) if b.startswith("check_in|"))
     action = {"type": "button", "action_id": "check_in:no", "block_id": block_id, "value": "no"}

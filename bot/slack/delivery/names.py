@@ -1,6 +1,7 @@
 """What Reflect may know of a person while talking to them: their first name (to greet) and
-time zone (so "this evening" is theirs). Looked up once with users.info and kept in memory
-only, never stored."""
+time zone (so "this evening" is theirs). Looked up with users.info after the ack, on the
+person's lane (`of`), and kept in memory only, never stored; before the ack only what is
+remembered is used (`known`), so no request waits on Slack's answer."""
 
 from __future__ import annotations
 
@@ -25,13 +26,20 @@ class Profile:
 
 class Profiles:
     def __init__(self, *, client: WebClient, size: int = 2000) -> None:
-        # Looked up before the ack: no waiting out rate limits here, greet without a name instead.
-        self.client = single_shot_client(token=client.token, base_url=client.base_url, timeout=1)
+        # Looked up on the person's lane, ahead of their replies: no waiting out rate limits
+        # there, greet without a name instead.
+        self.client = single_shot_client(token=client.token, base_url=client.base_url, timeout=3)
         self.size = size
         self._known: OrderedDict[str, Profile] = OrderedDict()
         self._lock = threading.Lock()
 
+    def known(self, user_id: str) -> Profile:
+        """What is remembered of the person, without asking Slack (for before the ack)."""
+        with self._lock:
+            return self._known.get(user_id) or Profile()
+
     def of(self, user_id: str) -> Profile:
+        """The person's profile: remembered, or looked up (users.info: after the ack only)."""
         with self._lock:
             if user_id in self._known:
                 self._known.move_to_end(user_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -12,7 +13,8 @@ from bot.engine.people import Person
 from bot.engine.replies import Reply
 from bot.slack.identity import owner_tag
 from bot.slack.parts import Parts
-from bot.slack.respond import Handled, Job, respond, respond_in_dm, say
+from bot.slack.respond import Handled, Job, respond, say
+from bot.slack.services.greeting import respond_in_dm
 from bot.slack.views import copy
 from bot.slack.views.blocks import NOT_NOW_ACTION, SUGGESTION_BLOCK
 from bot.slack.views.booking import OPEN_ACTION
@@ -50,21 +52,15 @@ def register(app: App, parts: Parts) -> None:
     def on_not_now(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
     ) -> None:
-        def not_now(person: Person) -> None:
-            parts.conversations.suggestion_answered(person, opened=False)
-
-        def then(person: Person, _: None) -> Job:
-            note = copy.text("booking.declined")
-            return lambda: replace_controls(parts, body, block_id=block_id, note=note)
-
         block_id = str(action.get("block_id") or "")
+        note = copy.text("booking.declined")
         respond(
             parts,
             ack=ack,
             context=context,
             guard=lambda person: block_id == f"{SUGGESTION_BLOCK}|{owner_tag(person)}",
-            engine=not_now,
-            then=then,
+            engine=lambda person: parts.conversations.suggestion_answered(person, opened=False),
+            then=lambda *_: lambda: replace_controls(parts, body, block_id=block_id, note=note),
         )
 
 
@@ -79,6 +75,20 @@ def replace_controls(parts: Parts, body: dict[str, Any], *, block_id: str, note:
     blocks = with_answer(message.get("blocks") or [], asked_block=block_id, note=note)
     text = copy.text("fallback.message")
     parts.delivery.update(channel=channel, ts=ts, text=text, blocks=blocks)
+
+
+def clicked(handle: Callable[[Click], None]) -> Callable[..., None]:
+    """The Bolt listener for a click on a question's button, select or "Done": it hands a
+    `Click` to `handle`, and goes by its name (tests/slack/test_input_surfaces.py lists them)."""
+
+    def listener(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+    ) -> None:
+        handle(Click(ack, body, action, context))
+
+    listener.__name__ = listener.__qualname__ = handle.__name__
+    listener.__module__ = handle.__module__
+    return listener
 
 
 @dataclasses.dataclass(frozen=True)

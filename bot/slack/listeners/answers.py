@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App
 
 from bot.engine.people import Person
 from bot.engine.replies import AfterCrisis, CheckIn, Question, Reply
 from bot.slack.identity import owner_tag
-from bot.slack.listeners.actions import Click
+from bot.slack.listeners.actions import Click, clicked
 from bot.slack.parts import Parts
 from bot.slack.respond import Handled, Job, handled, respond
 from bot.slack.views import copy
@@ -25,31 +24,24 @@ log = logging.getLogger(__name__)
 
 
 def register(app: App, parts: Parts) -> None:
-    @app.action(re.compile(r"^answer:\d+$"))
-    def on_button(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
-    ) -> None:
-        answer(parts, Click(ack, body, action, context), value=action.get("value"))
+    def on_button(click: Click) -> None:
+        answer(parts, click, value=click.action.get("value"))
 
-    @app.action("answer_select")
-    def on_select(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
-    ) -> None:
-        value = (action.get("selected_option") or {}).get("value")
-        answer(parts, Click(ack, body, action, context), value=value)
+    def on_select(click: Click) -> None:
+        answer(parts, click, value=(click.action.get("selected_option") or {}).get("value"))
 
     @app.action("answer_pick")
     def on_pick(ack: Ack) -> None:
         ack()  # ticking a box answers nothing yet; "Done" does
 
-    @app.action("answer_done")
-    def on_done(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
-    ) -> None:
-        picked = (body.get("state") or {}).get("values", {}).get(action.get("block_id"), {})
-        options = (picked.get("answer_pick") or {}).get("selected_options") or []
-        value = [option.get("value") for option in options]
-        answer(parts, Click(ack, body, action, context), value=value)
+    def on_done(click: Click) -> None:
+        state = (click.body.get("state") or {}).get("values", {})
+        picked = state.get(click.block_id, {}).get("answer_pick") or {}
+        answer(parts, click, value=[o.get("value") for o in picked.get("selected_options") or []])
+
+    app.action(re.compile(r"^answer:\d+$"))(clicked(on_button))
+    app.action("answer_select")(clicked(on_select))
+    app.action("answer_done")(clicked(on_done))
 
 
 def answer(parts: Parts, click: Click, *, value: object) -> None:

@@ -1,9 +1,5 @@
-"""`/reflect`: start, pause, resume or stop a reflection, get help, export or forget.
-
-The text after the command goes through the safety screen first, whatever it asks for. Whatever
-the command does to a reflection is stored before the ack; what it says is posted in the
-person's DM with the bot afterwards, wherever the command was typed.
-"""
+"""`/reflect`: the text after the command is screened first, whatever it asks for; then it is
+done (bot.slack.services.reflect_command)."""
 
 from __future__ import annotations
 
@@ -11,97 +7,17 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot.engine.people import Person
-from bot.engine.replies import Reply, Say
-from bot.slack.listeners import forget, weekly_actions
 from bot.slack.listeners.events import readable
 from bot.slack.parts import Parts
-from bot.slack.respond import Job, respond, respond_in_dm, say
-from bot.slack.views import copy, export
+from bot.slack.services import reflect_command
 
 
 def register(app: App, parts: Parts) -> None:
     @app.command("/reflect")
     def on_reflect(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
         text = " ".join(readable(command.get("text")).split())
-        word = text.lower()
-        if not _screened(parts, ack=ack, context=context, command=command, text=text):
+        if not reflect_command.screened(
+            parts, ack=ack, context=context, command=command, text=text
+        ):
             return  # the crisis card or the check-in question, and nothing else
-        if word == "weekly" or word.startswith("weekly "):  # the weekly reminders: bot.weekly
-            weekly_actions.on_command(parts, ack=ack, context=context, command=command)
-        elif word in ("forget", "export"):  # no engine work: a modal
-            respond(
-                parts,
-                ack=ack,
-                context=context,
-                engine=lambda _: None,
-                transaction=False,
-                answer=lambda _: {},
-                then=lambda person, _: _data(parts, person, word=word, command=command),
-            )
-        else:
-            respond_in_dm(
-                parts,
-                ack=ack,
-                context=context,
-                answer=lambda _: _where(parts, command),
-                engine=lambda person: subcommand(parts, person, text=text, word=word),
-            )
-
-
-def _data(parts: Parts, person: Person, *, word: str, command: dict[str, Any]) -> Job:
-    """`/reflect forget` opens the confirmation modal; `/reflect export` opens the reflections
-    in a modal: never a message, so never in the Slack history."""
-    trigger_id = str(command.get("trigger_id") or "")
-    if word == "forget":
-        return lambda: forget.open_modal(parts, trigger_id=trigger_id)
-    return lambda: export.open_modal(parts, person, trigger_id=trigger_id)
-
-
-def _screened(
-    parts: Parts, *, ack: Ack, context: BoltContext, command: dict[str, Any], text: str
-) -> bool:
-    """The text after `/reflect` goes through the safety screen before anything else, whatever
-    it asks for. A card is posted in the DM; True when the command then goes on as usual (no
-    card, or the gentle one), False when it was answered here (a crisis card, a check-in)."""
-    person = parts.person(context, greet=True)
-    if person is None or not context.user_id:
-        return True  # the command's own listener acks
-    with parts.locks.hold(person), parts.store.writing():  # one commit, before the ack
-        screened = parts.conversations.screen_input(person, text)
-    if screened.replies:
-        parts.lanes.submit(person.id, say(parts, person, screened.replies, user_id=context.user_id))
-    if not screened.go_on:
-        ack(**_where(parts, command))
-    return screened.go_on
-
-
-def subcommand(parts: Parts, person: Person, *, text: str, word: str) -> list[Reply]:
-    """What `/reflect TEXT` does to the person's reflection, as the engine's replies (the text
-    has been through the safety screen: see `_screened`)."""
-    conversations = parts.conversations
-    if not word:
-        return conversations.offer(person)
-    if word in ("help", "?"):
-        return [Say(copy.text("command.help"))]
-    if word == "pause":
-        return conversations.pause(person)
-    if word in ("resume", "continue"):
-        return conversations.resume(person)
-    if word == "stop":
-        return conversations.stop(person)
-    flow = conversations.library.find(text)
-    if flow is not None:
-        return conversations.start(person, flow.id)
-    return [
-        Say(copy.text("command.unknown", text=text[:200])),
-        Say(copy.text("command.help")),
-        *conversations.offer(person),
-    ]
-
-
-def _where(parts: Parts, command: dict[str, Any]) -> dict[str, Any]:
-    """The ack's text: typed outside the bot's DM, say (only to them) that the answer is there."""
-    user_id = str(command.get("user_id") or "")
-    in_dm = command.get("channel_id") == parts.delivery.known_dm(user_id=user_id)
-    return {} if in_dm else {"text": copy.text("command.sent")}
+        reflect_command.run(parts, ack=ack, context=context, command=command, text=text)

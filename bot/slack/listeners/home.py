@@ -63,21 +63,13 @@ def register(app: App, parts: Parts) -> None:
     def on_read(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
     ) -> None:
-        trigger_id = str(body.get("trigger_id") or "")
-
-        def then(person: Person, found: StoredReflection | None) -> Job:
-            if found is None or not trigger_id:
-                return None
-            view = reflection_view(found, title=_title(parts, found.flow_id))
-            return lambda: parts.delivery.open_view(trigger_id=trigger_id, view=view)
-
-        wanted = str(action.get("value"))
+        wanted, trigger_id = str(action.get("value")), str(body.get("trigger_id") or "")
         respond(
             parts,
             ack=ack,
             context=context,
             engine=lambda person: _find(parts, person, wanted),
-            then=then,
+            then=lambda _, found: _open_reflection(parts, found, trigger_id=trigger_id),
             transaction=False,
         )
 
@@ -86,10 +78,18 @@ def refresh_home(parts: Parts, context: BoltContext, person: Person) -> Job:
     """The lane job that draws the person's Home tab afresh."""
 
     def publish() -> None:  # their name, for the greeting, is looked up here: after the ack
-        named = parts.person(context, greet=True) or person
+        named = parts.named(context, person)
         parts.delivery.publish_home(user_id=context.user_id or "", view=home_view(parts, named))
 
     return publish
+
+
+def _open_reflection(parts: Parts, found: StoredReflection | None, *, trigger_id: str) -> Job:
+    """The lane job that shows a past reflection in a modal (if it is still there)."""
+    if found is None or not trigger_id:
+        return None
+    view = reflection_view(found, title=_title(parts, found.flow_id))
+    return lambda: parts.delivery.open_view(trigger_id=trigger_id, view=view)
 
 
 def _find(parts: Parts, person: Person, wanted: str) -> StoredReflection | None:

@@ -1,9 +1,8 @@
 """Direct messages to the bot: every one goes through the engine (safety screen first).
 
 Every message a person writes is read, whatever its subtype (a file shared with a comment, a
-reply in a thread of the DM...): bot.slack.listeners.events says which are theirs. The answer
-is stored by the engine before the ack; the replies are posted after it, in order, on the
-person's lane, in the thread where the person wrote, if they wrote in one.
+reply in a thread of the DM...): bot.slack.listeners.events says which are theirs; the work
+is bot.slack.services.direct_message's.
 """
 
 from __future__ import annotations
@@ -12,15 +11,9 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot.engine.people import Person
-from bot.slack.listeners.events import (
-    first_delivery,
-    for_another_app,
-    is_direct_message,
-    readable,
-)
+from bot.slack.listeners.events import for_another_app, is_direct_message
 from bot.slack.parts import Parts
-from bot.slack.respond import Handled, Job, handled, respond, say
+from bot.slack.services import direct_message
 
 
 def register(app: App, parts: Parts) -> None:
@@ -31,22 +24,4 @@ def register(app: App, parts: Parts) -> None:
         if not is_direct_message(event) or for_another_app(body, app_id=parts.app_id):
             ack()
             return
-
-        def receive(person: Person) -> Handled | None:
-            # The claim commits with the engine's writes, before the ack; a failure rolls the
-            # claim back too, so there is no ack and Slack's redelivery is processed.
-            if not first_delivery(parts, body):
-                return None
-            text = readable(event.get("text"))
-            return handled(
-                parts, person, lambda: parts.conversations.receive(person, text), typed=True
-            )
-
-        def then(person: Person, done: Handled | None) -> Job:
-            if done is None:
-                return None
-            return say(parts, person, done, channel=channel, thread_ts=thread_ts)
-
-        channel = str(event["channel"])
-        thread_ts = str(event["thread_ts"]) if event.get("thread_ts") else None
-        respond(parts, ack=ack, context=context, greet=True, engine=receive, then=then)
+        direct_message.receive(parts, ack=ack, context=context, body=body, event=event)

@@ -10,12 +10,12 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import App
 
 from bot.engine.people import Person
 from bot.engine.replies import Reply
 from bot.slack.identity import owner_tag
-from bot.slack.listeners.actions import Click
+from bot.slack.listeners.actions import Click, clicked
 from bot.slack.parts import Parts
 from bot.slack.respond import Job, respond
 from bot.slack.views import copy
@@ -25,17 +25,14 @@ log = logging.getLogger(__name__)
 
 
 def register(app: App, parts: Parts) -> None:
-    @app.action(re.compile(rf"^{CHECK_IN}:(yes|not_sure|no)$"))
-    def on_check_in(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
-    ) -> None:
-        _answer(parts, Click(ack, body, action, context), question=CHECK_IN)
+    def on_check_in(click: Click) -> None:
+        _answer(parts, click, question=CHECK_IN)
 
-    @app.action(re.compile(rf"^{AFTER_CRISIS}:(carry_on|stop|numbers)$"))
-    def on_after_crisis(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
-    ) -> None:
-        _answer(parts, Click(ack, body, action, context), question=AFTER_CRISIS)
+    def on_after_crisis(click: Click) -> None:
+        _answer(parts, click, question=AFTER_CRISIS)
+
+    app.action(re.compile(rf"^{CHECK_IN}:(yes|not_sure|no)$"))(clicked(on_check_in))
+    app.action(re.compile(rf"^{AFTER_CRISIS}:(carry_on|stop|numbers)$"))(clicked(on_after_crisis))
 
 
 def _answer(parts: Parts, click: Click, *, question: str) -> None:

@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
+from bot.engine.replies import Choice
 from bot.store.weekly.ledger import LedgerEntry
 from bot.weekly import copy
 
@@ -33,10 +34,8 @@ NOT_FOR_ME = "weekly_not_for_me"
 LATER = "weekly_later"
 
 
-@dataclass(frozen=True)
-class FlowChoice:
-    id: str
-    title: str
+#: A flow the reminder offers: its id (the choice's value) and title (its label).
+FlowChoice = Choice
 
 
 @dataclass(frozen=True)
@@ -84,7 +83,7 @@ def _message(
     body: str, kind: str, flows: tuple[FlowChoice, ...], weekly_flow: str
 ) -> ReminderMessage:
     """Built with slack_sdk's models (which check Block Kit's limits) once per kind of reminder."""
-    main = next((flow for flow in flows if flow.id == weekly_flow), None) or (
+    main = next((flow for flow in flows if flow.value == weekly_flow), None) or (
         flows[0] if flows else None
     )
     blocks: list[Block] = [SectionBlock(text=body[:3000])]
@@ -92,20 +91,20 @@ def _message(
     if main is not None:
         elements.append(
             ButtonElement(
-                text=copy.text("reminder.start") if main.id == weekly_flow else main.title[:75],
+                text=copy.text("reminder.start") if main.value == weekly_flow else main.label[:75],
                 action_id=START,
-                value=f"{_ROW}:{main.id}",
+                value=f"{_ROW}:{main.value}",
                 style="primary",
             )
         )
-    others = [flow for flow in flows if main is None or flow.id != main.id][:100]
+    others = [flow for flow in flows if main is None or flow.value != main.value][:100]
     if others:
         elements.append(
             StaticSelectElement(
                 placeholder=copy.text("reminder.other_flows"),
                 action_id=CHOOSE,
                 options=[
-                    Option(text=flow.title[:75], value=f"{_ROW}:{flow.id}") for flow in others
+                    Option(text=flow.label[:75], value=f"{_ROW}:{flow.value}") for flow in others
                 ],
             )
         )
