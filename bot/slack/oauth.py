@@ -38,6 +38,25 @@ log = logging.getLogger(__name__)
 #: slack_bolt, which bot.slack.serving.logs keeps at WARNING whatever REFLECT_LOG_LEVEL says.
 bolt_log = logging.getLogger("slack_bolt.reflect_oauth")
 
+
+class _FirstClause(logging.Filter):
+    """What Bolt's OAuth flow warns of, without what follows: the install code, Slack's
+    answer (ids), the error's details."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        record.msg = message.split(":", 1)[0].split(" due to ", 1)[0]
+        record.args = ()
+        return True
+
+
+def _bolt_log() -> logging.Logger:
+    """The logger handed to Bolt's OAuth flow and authorisation, with its filter."""
+    if not any(isinstance(f, _FirstClause) for f in bolt_log.filters):
+        bolt_log.addFilter(_FirstClause())
+    return bolt_log
+
+
 #: The bot scopes an installation asks for (the same as manifest.yml's).
 SCOPES = (
     "chat:write",
@@ -75,7 +94,7 @@ def oauth_settings(
             installations=installations, organisations=organisations
         ),
         state_store=ReflectStateStore(installations=installations),
-        logger=bolt_log,
+        logger=_bolt_log(),
     )
 
 
@@ -83,7 +102,7 @@ def authorize(*, settings: OAuthSettings, client: WebClient) -> InstallationStor
     """Bolt's authorisation over the installation store, rotating tokens through `client` (so
     oauth.v2.access goes where every other call goes: SLACK_API_URL)."""
     return InstallationStoreAuthorize(
-        logger=bolt_log,
+        logger=_bolt_log(),
         installation_store=settings.installation_store,
         client_id=settings.client_id,
         client_secret=settings.client_secret,

@@ -314,3 +314,19 @@ def test_on_postgresql_two_workspaces_install_and_one_is_erased(
         finally:
             slack.http.close()
             served.close()
+
+
+def test_a_refused_code_is_logged_without_the_code_or_slacks_answer(
+    fake: FakeSlack, browser: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    page = browser.get("/slack/install")
+    state = page.headers["set-cookie"].split(";", 1)[0].split("=", 1)[1]
+    refused = browser.get(
+        "/slack/oauth_redirect",
+        params={"code": "code-never-given-4711", "state": state},
+        headers={"Cookie": f"slack-app-oauth-state={state}"},
+    )
+    assert refused.status_code == 401
+    warned = [r for r in caplog.records if "oauth.v2.access" in r.getMessage()]
+    assert warned and not any("4711" in r.getMessage() for r in warned)
+    assert not any("invalid_code" in r.getMessage() for r in warned)
