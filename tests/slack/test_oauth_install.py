@@ -23,6 +23,7 @@ from bot.engine.people import Person
 from bot.settings import Settings
 from bot.slack.delivery.gateway import speaking_for, web_client
 from bot.slack.installations import InstallationTokens, ReflectInstallationStore
+from bot.slack.serving.logs import LOGGER_NAME
 from bot.slack.views.notices import AGREEMENT
 from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
@@ -319,13 +320,18 @@ def test_on_postgresql_two_workspaces_install_and_one_is_erased(
 def test_a_refused_code_is_logged_without_the_code_or_slacks_answer(
     fake: FakeSlack, browser: httpx.Client, caplog: pytest.LogCaptureFixture
 ) -> None:
-    page = browser.get("/slack/install")
-    state = page.headers["set-cookie"].split(";", 1)[0].split("=", 1)[1]
-    refused = browser.get(
-        "/slack/oauth_redirect",
-        params={"code": "code-never-given-4711", "state": state},
-        headers={"Cookie": f"slack-app-oauth-state={state}"},
-    )
+    bolt = logging.getLogger(LOGGER_NAME)  # Bolt's own logger (whatever other tests set up)
+    bolt.addHandler(caplog.handler)
+    try:
+        page = browser.get("/slack/install")
+        state = page.headers["set-cookie"].split(";", 1)[0].split("=", 1)[1]
+        refused = browser.get(
+            "/slack/oauth_redirect",
+            params={"code": "code-never-given-4711", "state": state},
+            headers={"Cookie": f"slack-app-oauth-state={state}"},
+        )
+    finally:
+        bolt.removeHandler(caplog.handler)
     assert refused.status_code == 401
     warned = [r for r in caplog.records if "oauth.v2.access" in r.getMessage()]
     assert warned and not any("4711" in r.getMessage() for r in warned)
