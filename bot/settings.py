@@ -31,6 +31,14 @@ class Settings:
     #: This app's id (A...), to drop requests meant for another app; else learnt from Slack.
     slack_app_id: str | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
+    #: OAuth (many workspaces): the app's client id and secret. With them, Reflect serves
+    #: /slack/install and /slack/oauth_redirect and keeps each workspace's token itself.
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    #: The public URL of /slack/oauth_redirect, as listed in the app's Redirect URLs.
+    slack_redirect_uri: str | None = None
+    #: Days between an uninstall and the erasure of that organisation's data.
+    erase_after_uninstall_days: int = 7
     data_dir: Path = Path("data")
     db_path: Path = Path("data/reflect.db")
     #: A postgresql:// URL: keep everything in PostgreSQL instead of the SQLite file.
@@ -63,7 +71,12 @@ class Settings:
 
     @property
     def slack_configured(self) -> bool:
-        return bool(self.slack_bot_token)
+        return bool(self.slack_bot_token) or self.oauth
+
+    @property
+    def oauth(self) -> bool:
+        """Installed over OAuth into any number of workspaces (else: one bot token)."""
+        return bool(self.slack_client_id or self.slack_client_secret)
 
     @property
     def uses_postgres(self) -> bool:
@@ -76,6 +89,8 @@ class Settings:
     def problems(self, *, http: bool = False) -> list[str]:
         """What stops the Slack bot from starting, each with what to do about it."""
         found: list[str] = []
+        if self.oauth:
+            return found + self._oauth_problems(http=http)
         if not self.slack_bot_token:
             found.append(
                 "SLACK_BOT_TOKEN is not set (the bot token, xoxb-..., from your app's "
@@ -95,6 +110,42 @@ class Settings:
                 "SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token "
                 "(xapp-...) with connections:write. Or run with --http."
             )
+        return found + self._common_problems()
+
+    def _oauth_problems(self, *, http: bool) -> list[str]:
+        found: list[str] = []
+        if not (self.slack_client_id and self.slack_client_secret):
+            found.append(
+                "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are both needed to install over OAuth "
+                "(Basic Information > App Credentials); set neither to run with one bot token."
+            )
+        if self.slack_bot_token:
+            found.append(
+                "SLACK_BOT_TOKEN is set as well as SLACK_CLIENT_ID: over OAuth each workspace's "
+                "token comes from its installation. Unset one of them."
+            )
+        if not http:
+            found.append(
+                "Installing over OAuth needs --http: Slack sends each workspace's events to "
+                "the public URL (Socket Mode is not allowed for distributed apps)."
+            )
+        if not self.slack_signing_secret:
+            found.append(
+                "SLACK_SIGNING_SECRET is required: without it requests cannot be verified."
+            )
+        if not self.slack_app_id:
+            found.append(
+                "SLACK_APP_ID is required over OAuth (Basic Information > App ID): there is no "
+                "single token to learn it from, and requests for other apps must be told apart."
+            )
+        if self.slack_redirect_uri and not self.slack_redirect_uri.startswith("https://"):
+            found.append(
+                "SLACK_REDIRECT_URI must be an https:// URL ending in /slack/oauth_redirect."
+            )
+        return found + self._common_problems()
+
+    def _common_problems(self) -> list[str]:
+        found: list[str] = []
         if not self.slack_api_url.startswith(("http://", "https://")):
             found.append("SLACK_API_URL must be an http(s) URL.")
         if self.min_group_size < 2:
@@ -129,6 +180,13 @@ def _pace(values: Mapping[str, str | None]) -> float:
     if not 0 < pace <= 50:
         raise SettingsError("REFLECT_WEEKLY_POSTS_PER_SECOND must be more than 0 and at most 50.")
     return pace
+
+
+def _erase_days(values: Mapping[str, str | None]) -> int:
+    days = _int(values, "REFLECT_ERASE_AFTER_UNINSTALL_DAYS", 7)
+    if not 0 <= days <= 90:
+        raise SettingsError("REFLECT_ERASE_AFTER_UNINSTALL_DAYS must be between 0 and 90.")
+    return days
 
 
 class SettingsError(ValueError):
@@ -188,6 +246,10 @@ def load(environ: Mapping[str, str] | None = None, *, env_file: Path | None = No
         slack_app_token=text("SLACK_APP_TOKEN"),
         slack_app_id=text("SLACK_APP_ID"),
         slack_api_url=text("SLACK_API_URL") or DEFAULT_SLACK_API_URL,
+        slack_client_id=text("SLACK_CLIENT_ID"),
+        slack_client_secret=text("SLACK_CLIENT_SECRET"),
+        slack_redirect_uri=text("SLACK_REDIRECT_URI"),
+        erase_after_uninstall_days=_erase_days(values),
         data_dir=data_dir,
         db_path=Path(text("REFLECT_DB") or data_dir / "reflect.db"),
         database_url=database_url,

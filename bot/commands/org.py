@@ -1,10 +1,16 @@
 """`reflect org`: one organisation's own settings (crisis signposts, supervisor directory,
-default flow, retention), for a Slack workspace or Enterprise Grid organisation by its id.
+default flow, retention), for a Slack workspace or Enterprise Grid organisation by its id;
+and `reflect org erase --now TEAM_ID`, for an organisation that uninstalled Reflect.
 
 Each setting is checked exactly as the built-in files are, every problem listed (file:line
 for the supervisor directory); nothing is kept unless it passes. What an organisation has not
 set falls back to the server's files and settings. A workspace admin can do the same from the
 admin section of Reflect's Home tab.
+
+`erase --now` erases an organisation that uninstalled the app before its grace period
+(REFLECT_ERASE_AFTER_UNINSTALL_DAYS) is over: its key goes first, so that every reflection of
+its people becomes unreadable in the database and in every backup, then its rows and its
+settings. An organisation still installed is refused: uninstalling comes first.
 """
 
 from __future__ import annotations
@@ -51,7 +57,8 @@ _setting_choice = click.Choice(list(SETTINGS))
 
 @click.group(name="org")
 def command() -> None:
-    """One organisation's own settings: signposts, supervisors, default flow, retention.
+    """One organisation's own settings (signposts, supervisors, default flow, retention);
+    and erasing an organisation that uninstalled Reflect.
 
     WORKSPACE is the Slack team id (T...), or the enterprise id (E...) on Enterprise Grid.
     """
@@ -161,3 +168,50 @@ def reset(workspace: str, setting: str | None) -> None:
         gone = kept.remove(workspace, setting)
     what = setting or "every setting"
     click.echo(f"{what}: back to the default for {workspace} ({gone} removed).")
+
+
+@command.command(name="erase")
+@click.argument("org_id", metavar="TEAM_ID")
+@click.option(
+    "--now",
+    "now",
+    is_flag=True,
+    help="Erase at once instead of when the grace period ends (required: nothing else is "
+    "done without it).",
+)
+def erase(org_id: str, now: bool) -> None:
+    """Erase an uninstalled organisation's data now.
+
+    TEAM_ID is the workspace's id (T...), or the Grid organisation's (E...) for an
+    organisation-wide install. Its organisation key is destroyed first, so every reflection
+    of its people is unreadable in the database and in every earlier backup; then its rows
+    are deleted.
+    """
+    if not now:
+        raise click.UsageError(
+            "Pass --now to erase before the grace period ends "
+            "(REFLECT_ERASE_AFTER_UNINSTALL_DAYS); housekeeping erases it then otherwise."
+        )
+    org_id = org_id.strip()
+    if not org_id.isalnum():
+        raise click.BadParameter(
+            "a Slack team or organisation id, e.g. T012AB3C4", param_hint="TEAM_ID"
+        )
+    settings = settings_module.load()
+    try:
+        store = open_store(settings)
+    except StoreError as error:
+        raise click.ClickException(str(error)) from None
+    try:
+        if not store.is_uninstalled(org_id):
+            raise click.ClickException(
+                "That organisation has not uninstalled Reflect (or it is not known here): "
+                "nothing was erased. Its data is erased after it uninstalls the app."
+            )
+        gone = store.erase_organisation(org_id)
+        OrganisationSettings(store).erase(org_id)
+    except StoreError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        store.close()
+    click.echo(f"Erased: the organisation's key is destroyed and {gone} reflection(s) deleted.")

@@ -87,6 +87,12 @@ def command(use_http: bool, port: int | None, host: str | None, allow_secret: bo
             logging.getLogger(__name__).warning(
                 "weekly reminders are off: this store does not keep their tables"
             )
+        elif settings.oauth:  # the scheduler speaks with one token; per workspace: not yet
+            background = []
+            logging.getLogger(__name__).warning(
+                "weekly reminders are not sent over OAuth yet: people can switch them on, "
+                "but the scheduler does not run"
+            )
         serve(
             settings=settings,
             store=store,

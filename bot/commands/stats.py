@@ -17,7 +17,8 @@ import click
 from bot import settings as settings_module
 from bot.engine.clock import utcnow
 from bot.store import StoreError, open_store
-from bot.store.stats import Activity, Figure, Report, report
+from bot.store.orgs import within
+from bot.store.stats import Activity, ActivitySource, Figure, Report, report
 
 _MEASURES = {
     "reflections": "reflections",
@@ -42,7 +43,15 @@ _COLUMNS = ("week", "flow", "measure", "step", "value", "count", "shown", "withh
     show_default=True,
     help="How many complete weeks to report, before this one.",
 )
-def command(fmt: str, weeks: int) -> None:
+@click.option(
+    "--org",
+    "org_id",
+    metavar="TEAM_ID",
+    default=None,
+    help="Only the people of this installed workspace (or Grid organisation, E...): each "
+    "organisation's figures apart from every other's.",
+)
+def command(fmt: str, weeks: int, org_id: str | None) -> None:
     """Reflections, scale answers and supervisor nudges per flow and week, for groups of at
     least REFLECT_MIN_GROUP_SIZE people. Never any text, never safety signposts."""
     settings = settings_module.load()
@@ -52,7 +61,10 @@ def command(fmt: str, weeks: int) -> None:
     if settings.uses_postgres or settings.db_path.exists():
         try:
             with open_store(settings) as store:
-                result = report(store, weeks=weeks, min_group_size=k, now=now, oldest=oldest)
+                source: ActivitySource = store
+                if org_id is not None:
+                    source = _OneOrganisation(store, store.members(org_id.strip()))
+                result = report(source, weeks=weeks, min_group_size=k, now=now, oldest=oldest)
         except StoreError as error:
             raise click.ClickException(str(error)) from None
     else:  # nothing kept yet: the same (empty) report, without creating a database
@@ -68,6 +80,14 @@ def command(fmt: str, weeks: int) -> None:
         click.echo(buffer.getvalue(), nl=False)
     else:
         click.echo(_table(result))
+
+
+class _OneOrganisation:
+    def __init__(self, store: ActivitySource, people: set[str]) -> None:
+        self._store, self._people = store, people
+
+    def activity(self, *, since: dt.datetime, until: dt.datetime) -> Activity:
+        return within(self._store.activity(since=since, until=until), self._people)
 
 
 class _Nothing:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -21,9 +21,11 @@ from slack_sdk import WebClient
 from bot.engine.clock import utcnow
 from bot.engine.conversation import Conversations
 from bot.settings import Settings
+from bot.slack import oauth
 from bot.slack.delivery.lanes import Lanes
 from bot.slack.delivery.names import Profiles
 from bot.slack.delivery.poster import Poster
+from bot.slack.installations import InstallationTokens, ReflectInstallationStore
 from bot.slack.listeners import (
     actions,
     answers,
@@ -40,6 +42,7 @@ from bot.slack.parts import Parts
 from bot.slack.serving import gate
 from bot.slack.serving.logs import bolt_logger
 from bot.slack.storage import SlackStore
+from bot.store.installations import Installations, Transactional
 from bot.store.organisations import Organisations
 from bot.weekly.actions import WeeklyActions
 
@@ -62,7 +65,19 @@ def build_slack(
     clock: Callable[[], dt.datetime] = utcnow,
     weekly: WeeklyActions | None = None,
 ) -> tuple[App, Parts]:
-    """The app, and the parts its listeners share (for what runs beside it: the outbox)."""
+    """The app, and the parts its listeners share (for what runs beside it: the outbox).
+    With settings.oauth, the app installs over OAuth (bot.slack.oauth) and keeps its
+    installations in `store`, which then keeps organisations' standing too."""
+    standing = cast(oauth.Organisations, store)
+    installing = (
+        oauth.oauth_settings(
+            settings=settings,
+            installations=Installations(cast(Transactional, store), clock=clock),
+            organisations=standing,
+        )
+        if settings.oauth
+        else None
+    )
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret or "",
@@ -70,6 +85,10 @@ def build_slack(
         process_before_response=True,
         logger=bolt_logger(),
         raise_error_for_unhandled_request=True,  # acknowledged: see bot.slack.serving.gate
+        oauth_settings=installing,
+        authorize=cast(Any, oauth.authorize(settings=installing, client=client))
+        if installing
+        else None,
     )
     parts = Parts(
         conversations=conversations,
@@ -79,7 +98,9 @@ def build_slack(
         lanes=lanes or Lanes(),
         profiles=Profiles(client=client),
         clock=clock,
-        app_id=gate.own_app_id(client, configured=settings.slack_app_id),
+        app_id=settings.slack_app_id
+        if settings.oauth
+        else gate.own_app_id(client, configured=settings.slack_app_id),
         weekly=weekly,
         organisations=(
             conversations.organisation_of
@@ -100,6 +121,15 @@ def build_slack(
         weekly_actions,
         organisation,
     )
+    if installing is not None:
+        parts.token_for = InstallationTokens(
+            store=cast(ReflectInstallationStore, installing.installation_store),
+            client_id=settings.slack_client_id or "",
+            client_secret=settings.slack_client_secret or "",
+            client=client,
+        ).token_for
     for module in modules:
         module.register(app, parts)
+    if hasattr(store, "is_uninstalled"):
+        oauth.register(app, settings=settings, organisations=standing, clock=clock)
     return app, parts

@@ -1,17 +1,35 @@
 """Who is talking: a Person from a Slack payload, and a short tag to recognise them by.
 
-`Person.id` is exactly ``f"{enterprise_id or team_id}:{user_id}"`` (the store turns it into a
-pseudonym). The first name and time zone, when known, are kept in memory only: to greet, and
-to say "this evening" in the person's own time.
+`Person.id` is ``f"{enterprise_id or team_id}:{user_id}"`` (the store turns it into a
+pseudonym): on Enterprise Grid a person is one person across the organisation's workspaces.
+A workspace that joins a Grid organisation after its people started keeps them: when the
+organisation-wide id is not known to the store but the workspace one is, the workspace one is
+used (`person_in` with `known`), so their history stays theirs.
+
+`Person.org` is the organisation whose installation the request came through: the Grid
+organisation for an org-wide install, else the workspace (bot.store.orgs keys its people's
+data under it, so that an uninstall erases it whole).
+
+The first name and time zone, when known, are kept in memory only: to greet, and to say
+"this evening" in the person's own time.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from slack_bolt import BoltContext
 
 from bot.engine.people import Person
+
+
+def org_of(*, enterprise_id: str | None, team_id: str | None, org_wide: bool | None) -> str | None:
+    """The organisation an installation, or a request through it, belongs to: the Grid
+    organisation for an org-wide install, else the workspace."""
+    if org_wide and enterprise_id:
+        return enterprise_id
+    return team_id or enterprise_id
 
 
 def person(
@@ -19,13 +37,23 @@ def person(
     enterprise_id: str | None,
     team_id: str | None,
     user_id: str,
+    org_wide: bool | None = False,
     first_name: str | None = None,
     timezone: str | None = None,
+    known: Callable[[Person], bool] | None = None,
 ) -> Person:
     workspace = enterprise_id or team_id
     if not workspace:
         raise ValueError("a Slack payload without a team or enterprise id")
-    return Person(id=f"{workspace}:{user_id}", first_name=first_name, timezone=timezone)
+    org = org_of(enterprise_id=enterprise_id, team_id=team_id, org_wide=org_wide)
+    found = Person(id=f"{workspace}:{user_id}", first_name=first_name, timezone=timezone, org=org)
+    if known is not None and enterprise_id and team_id and not known(found):
+        before = Person(
+            id=f"{team_id}:{user_id}", first_name=first_name, timezone=timezone, org=org
+        )
+        if known(before):  # kept from before the workspace joined the organisation
+            return before
+    return found
 
 
 def workspace_of(who: Person) -> str | None:
@@ -38,7 +66,11 @@ def workspace_of(who: Person) -> str | None:
 
 
 def person_in(
-    context: BoltContext, *, first_name: str | None = None, timezone: str | None = None
+    context: BoltContext,
+    *,
+    first_name: str | None = None,
+    timezone: str | None = None,
+    known: Callable[[Person], bool] | None = None,
 ) -> Person | None:
     """The person a request comes from, or None if the payload names no user."""
     if not context.user_id or not (context.enterprise_id or context.team_id):
@@ -47,8 +79,10 @@ def person_in(
         enterprise_id=context.enterprise_id,
         team_id=context.team_id,
         user_id=context.user_id,
+        org_wide=context.is_enterprise_install,
         first_name=first_name,
         timezone=timezone,
+        known=known,
     )
 
 

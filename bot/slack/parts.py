@@ -40,6 +40,8 @@ class Parts:
     organisations: Organisations | None = None
     #: What steps will say, kept with them until posted (default: in the store's database).
     outbox: Outbox = None  # type: ignore[assignment]
+    #: Installed over OAuth: a workspace's bot token, for calls made outside a request.
+    token_for: Callable[[str], str | None] | None = None
     #: Called by the outbox's sender at each step boundary; tests raise here to "crash".
     checkpoint: Callable[[str], None] | None = None
 
@@ -52,7 +54,12 @@ class Parts:
         when we will talk to them and they are remembered (no Slack call before the ack: see
         `named`)."""
         profile = self.profiles.known(context.user_id) if greet and context.user_id else Profile()
-        return person_in(context, first_name=profile.first_name, timezone=profile.timezone)
+        return person_in(
+            context,
+            first_name=profile.first_name,
+            timezone=profile.timezone,
+            known=getattr(self.store, "known", None),
+        )
 
     def named(self, context: BoltContext, person: Person) -> Person:
         """After the ack (on the person's lane): the person with their first name and time

@@ -30,7 +30,7 @@ from bot.engine.people import Person
 from bot.engine.replies import AfterCrisis, CheckIn, Reply, Signpost, Summary
 from bot.slack.delivery import cleanup
 from bot.slack.delivery.outbox import OutboxSender, clear_call, post_call
-from bot.slack.identity import owner_tag
+from bot.slack.identity import owner_tag, workspace_of
 from bot.slack.parts import Parts
 from bot.slack.views import notices
 from bot.slack.views.blocks import Post, compose
@@ -154,7 +154,8 @@ def calls_for(
     prefixes = cleanup.question_prefixes(person, replies=said.replies, stopped=said.ended)
     if prefixes and (where.channel or home_for):
         calls.append(clear_call(channel=where.channel, user_id=home_for, prefixes=prefixes))
-    return calls
+    workspace = workspace_of(person)  # whose token delivers it, installed over OAuth
+    return [{**call, "workspace": workspace} for call in calls]
 
 
 def queue(

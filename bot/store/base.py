@@ -51,7 +51,10 @@ class RowStore:
     def _reading_as(self, who: str) -> AbstractContextManager[tuple[Any, bytes | None]]:
         raise NotImplementedError
 
-    def _writing_as(self, who: str) -> AbstractContextManager[tuple[Any, bytes]]:
+    def _writing_as(
+        self, who: str, *, org: str | None = None
+    ) -> AbstractContextManager[tuple[Any, bytes]]:
+        """`org`: the organisation key to keep a new data key under (a digest, `_org`)."""
         raise NotImplementedError
 
     def _keys_of(self, conn: Any, people: set[str]) -> Mapping[str, bytes | None]:
@@ -68,6 +71,10 @@ class RowStore:
     def __exit__(self, *_: object) -> None:
         self.close()
 
+    def _org(self, person: Person) -> str | None:
+        """The person's organisation as the keys name it (bot.store.orgs), if any."""
+        return self.keyring.org(person.org) if person.org else None
+
     def pseudonym(self, person: Person) -> str:
         return self.keyring.pseudonym(person.id)
 
@@ -75,7 +82,7 @@ class RowStore:
 
     def save_session(self, person: Person, session: Session) -> None:
         who = self.pseudonym(person)
-        with self._writing_as(who) as (conn, key):
+        with self._writing_as(who, org=self._org(person)) as (conn, key):
             state = rows.sealed_session(key, who, session)
             at = self._clock()
             sql.save_session(self.SQL, conn, who=who, flow_id=session.flow_id, state=state, at=at)
@@ -93,7 +100,7 @@ class RowStore:
         who = self.pseudonym(person)
         reflection_id = secrets.token_hex(8)
         kept = rows.redacted_reflection(reflection)
-        with self._writing_as(who) as (conn, key):
+        with self._writing_as(who, org=self._org(person)) as (conn, key):
             sql.keep_reflection(
                 self.SQL,
                 conn,
@@ -144,7 +151,7 @@ class RowStore:
         supervisor suggestion is attributed to the flow whose end showed the person's last
         one, and kept once a day."""
         who = self.pseudonym(person)
-        with self._writing_as(who) as (conn, key):
+        with self._writing_as(who, org=self._org(person)) as (conn, key):
             sql.record_event(self.SQL, conn, who=who, key=key, event=event, flow_id=flow_id, at=at)
 
     def last_event(self, person: Person, event: Event) -> dt.datetime | None:

@@ -77,6 +77,9 @@ TABLES: tuple[CopiedTable, ...] = (
     CopiedTable("organisation_settings", order_by="organisation, name"),
     CopiedTable("organisation_members", order_by="organisation, pseudonym"),
     CopiedTable("outbox", order_by="id"),
+    CopiedTable("installations", order_by="workspace"),
+    CopiedTable("oauth_states", order_by="digest"),
+    CopiedTable("organisations", order_by="org"),
 )
 #: Each database's own bookkeeping, never copied: identity and migration records.
 OWN_TABLES = frozenset({"meta", "reflect_migrations", "_sqlite_migrations"})
@@ -323,23 +326,39 @@ def _copy_keys(lite: Any, keys: Connection, *, progress: Progress) -> tuple[int,
     after committing them) must be the very same; any other key there is refused."""
     held = dict(keys.execute("SELECT pseudonym, wrapped FROM data_keys").fetchall())
     source = lite.execute(
-        f"SELECT pseudonym, wrapped, created_at FROM {KEYS}.data_keys ORDER BY pseudonym"
+        f"SELECT pseudonym, wrapped, created_at, org FROM {KEYS}.data_keys ORDER BY pseudonym"
     ).fetchall()
-    mine = {who for who, _wrapped, _at in source}
-    differing = [who for who, wrapped, _at in source if who in held and held[who] != wrapped]
+    mine = {row[0] for row in source}
+    differing = [row[0] for row in source if row[0] in held and held[row[0]] != row[1]]
     if differing or set(held) - mine:
         raise CopyRefused(
             "The PostgreSQL keys database already holds other data keys than the SQLite "
             "installation's; `reflect db copy` fills an empty keys database only, so nothing "
             "was copied."
         )
+    _copy_org_keys(lite, keys, progress=progress)
     new = [row for row in source if row[0] not in held]
     progress(f"data keys: {len(new):,} to copy ({len(held):,} already there)")
-    statement = "COPY data_keys (pseudonym, wrapped, created_at) FROM STDIN"
+    statement = "COPY data_keys (pseudonym, wrapped, created_at, org) FROM STDIN"
     with keys.cursor() as cursor, cursor.copy(statement) as copy:
         for row in new:
             copy.write_row(row)
     return len(new), len(held)
+
+
+def _copy_org_keys(lite: Any, keys: Connection, *, progress: Progress) -> None:
+    """Copy the organisations' keys (each wrapped under the secret), which wrap their people's
+    data keys; those already there (a copy that failed after committing them) are kept."""
+    held = {org for (org,) in keys.execute("SELECT org FROM org_keys").fetchall()}
+    source = lite.execute(
+        f"SELECT org, wrapped, created_at FROM {KEYS}.org_keys ORDER BY org"
+    ).fetchall()
+    new = [row for row in source if row[0] not in held]
+    progress(f"organisation keys: {len(new):,} to copy")
+    statement = "COPY org_keys (org, wrapped, created_at) FROM STDIN"
+    with keys.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in new:
+            copy.write_row(row)
 
 
 def _copy_table(

@@ -71,7 +71,9 @@ class SealingStore(Protocol):
 
     def pseudonym(self, person: Person) -> str: ...
 
-    def data_key(self, who: str, *, create: bool = False) -> bytes | None: ...
+    def data_key(
+        self, who: str, *, create: bool = False, person: Person | None = None
+    ) -> bytes | None: ...
 
 
 class Outbox:
@@ -105,7 +107,7 @@ class Outbox:
         who = self.store.pseudonym(person)
         keys: list[str] = []
         with self.store.writing() as conn:
-            key = self.store.data_key(who, create=True)
+            key = self.store.data_key(who, create=True, person=person)
             assert key is not None
             for payload in payloads:
                 delivery = secrets.token_hex(12)

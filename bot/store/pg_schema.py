@@ -297,3 +297,31 @@ def _weekly_reminders(conn: Connection) -> None:
         " next_at double precision NOT NULL,"
         " cut_at double precision NOT NULL, updated_at double precision NOT NULL)",
     )
+
+
+@MIGRATIONS(name="007_oauth_installations")
+def _oauth_installations(conn: Connection) -> None:
+    """Slack installations over OAuth (keyed digests; everything Slack gave sealed), OAuth
+    states in flight, and organisations' standing after an uninstall (bot.store.installations,
+    bot.store.pg_orgs)."""
+    _run(
+        conn,
+        "CREATE TABLE installations (workspace text PRIMARY KEY, installer text,"
+        " sealed bytea NOT NULL, saved_at text NOT NULL)",
+        "CREATE TABLE oauth_states (digest text PRIMARY KEY, expires_at text NOT NULL)",
+        "CREATE TABLE organisations (org text PRIMARY KEY, uninstalled_at timestamptz,"
+        " erase_after timestamptz)",
+    )
+
+
+@KEYS_MIGRATIONS(name="002_org_keys")
+def _org_keys(conn: Connection) -> None:
+    """Each organisation's key, wrapped under the secret; a data key with `org` set is wrapped
+    under that organisation's key instead (bot.store.orgs)."""
+    _run(
+        conn,
+        "CREATE TABLE org_keys (org text PRIMARY KEY, wrapped bytea NOT NULL,"
+        " created_at timestamptz NOT NULL)",
+        "ALTER TABLE data_keys ADD COLUMN org text",
+        "CREATE INDEX data_keys_by_org ON data_keys (org)",
+    )

@@ -45,7 +45,8 @@ from bot.store.pg_opening import (
     claim_or_check,
     pending_migrations,
 )
-from bot.store.privacy import Keyring, new_data_key, row_aad, seal
+from bot.store.pg_orgs import PgOrganisations, add_data_key, data_keys
+from bot.store.privacy import Keyring, row_aad, seal
 from bot.store.rows import utc as _utc
 from bot.store.times import parse, utcnow
 from bot.store.upgrade import SEALED
@@ -64,7 +65,7 @@ def _midnight(at: dt.datetime) -> dt.datetime:
     return parse(rows.day(at))
 
 
-class PostgresStore(RowStore):
+class PostgresStore(RowStore, PgOrganisations):
     """Sessions, reflections and content-free events, per pseudonym, in PostgreSQL (what
     both stores do alike: bot.store.base.RowStore)."""
 
@@ -166,12 +167,15 @@ class PostgresStore(RowStore):
         processes, for the rest of the current transaction."""
         self._db.lock_person(conn, pseudonym)
 
-    def data_key(self, who: str, *, create: bool = False) -> bytes | None:
+    def data_key(
+        self, who: str, *, create: bool = False, person: Person | None = None
+    ) -> bytes | None:
         """For modules keeping sealed rows here (bot.store.outbox): the person's data key; with
         `create`, made if need be, under the person's lock in the current writing transaction."""
         if not create:
             return self._data_key(who)
-        with self._writing_as(who) as (_, key):
+        org = self._org(person) if person is not None else None  # under their organisation
+        with self._writing_as(who, org=org) as (_, key):
             return key
 
     # ------------------------------------------------------------------ sessions
@@ -218,14 +222,21 @@ class PostgresStore(RowStore):
         """Erase everything about the person: their data key first (so every earlier dump of
         the data database becomes unreadable for them), then their rows."""
         who = self.pseudonym(person)
-        with self._locked(who) as conn:
+        with self._locked(who):
             with self._db.keys() as keys:
                 keys.execute("DELETE FROM data_keys WHERE pseudonym = %s", [who])
+            gone = self._delete_rows(who)
+        log.info("erased a person's data: %d reflections", gone)
+        return gone
+
+    def _delete_rows(self, who: str) -> int:
+        """Under the person's lock, delete every row of theirs (their key is already gone);
+        returns how many reflections went."""
+        with self._locked(who) as conn:
             gone = sql.erase_person(self.SQL, conn, who=who)
             weekly_tables.erase_on_postgres(conn, who)
             for erase in pg_schema.ERASERS:
                 erase(conn, who)
-        log.info("erased a person's data: %d reflections", gone)
         return gone
 
     def purge(self, *, older_than: dt.datetime) -> int:
@@ -403,22 +414,15 @@ class PostgresStore(RowStore):
     # ------------------------------------------------------------------ keys
 
     def _data_key(self, who: str) -> bytes | None:
-        with self._db.keys() as keys:
-            row = keys.execute(
-                "SELECT wrapped FROM data_keys WHERE pseudonym = %s", [who]
-            ).fetchone()
-        return self.keyring.unwrap(row[0], pseudonym=who) if row else None
+        return self._data_keys({who}).get(who)
 
     def _data_keys(self, people: set[str]) -> dict[str, bytes]:
-        """The data keys of `people` who have one, in one query."""
+        """The data keys of `people` who have one, in one query (through their
+        organisation's key where they have one)."""
         if not people:
             return {}
         with self._db.keys() as keys:
-            found = keys.execute(
-                "SELECT pseudonym, wrapped FROM data_keys WHERE pseudonym = ANY(%s)",
-                [sorted(people)],
-            ).fetchall()
-        return {who: self.keyring.unwrap(wrapped, pseudonym=who) for who, wrapped in found}
+            return data_keys(keys, self.keyring, sorted(people))
 
     def _keys_of(self, conn: Connection, people: set[str]) -> dict[str, bytes | None]:
         return dict(self._data_keys(people))
@@ -440,7 +444,9 @@ class PostgresStore(RowStore):
             yield conn
 
     @contextlib.contextmanager
-    def _writing_as(self, who: str) -> Iterator[tuple[Connection, bytes]]:
+    def _writing_as(
+        self, who: str, *, org: str | None = None
+    ) -> Iterator[tuple[Connection, bytes]]:
         """A writing transaction holding the person's lock, with their data key. A person with
         no key yet gets one, committed in the keys database before any row uses it; the lock
         keeps erasure and retention from removing it meanwhile."""
@@ -448,11 +454,7 @@ class PostgresStore(RowStore):
             key = self._data_key(who)
             if key is None:
                 with self._db.keys() as keys:
-                    keys.execute(
-                        "INSERT INTO data_keys (pseudonym, wrapped, created_at)"
-                        " VALUES (%s, %s, %s) ON CONFLICT (pseudonym) DO NOTHING",
-                        [who, self.keyring.wrap(new_data_key(), pseudonym=who), self._clock()],
-                    )
+                    add_data_key(keys, self.keyring, who, org=org, at=self._clock())
                 key = self._data_key(who)
                 if key is None:
                     raise StoreError("A data key could not be made; try again.")

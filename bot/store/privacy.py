@@ -8,6 +8,10 @@ HKDF-SHA256, one derived key per purpose, so the purposes cannot be confused:
 - key wrapping: each person's random 256-bit data key is sealed (AES-GCM) under the wrapping key,
   with their pseudonym as associated data. Destroying the wrapped key (crypto-shredding) makes
   their ciphertexts unreadable for good, in every copy of the database;
+- organisation keys: a person who came through a Slack installation has their data key sealed
+  under their organisation's random key instead (`wrap_under`), and that key is sealed under
+  the wrapping key (`wrap_org_key`). Destroying one organisation key makes every reflection
+  of that organisation unreadable at once, in every copy (an uninstall's erasure);
 - service sealing: values that are not a person's reflection but still sensitive (e.g. a Slack id
   the scheduler must message later) are sealed under a service data key with `Keyring.seal`;
 - the secret check: an HMAC of a fixed label, kept in the database to recognise the wrong secret.
@@ -108,6 +112,17 @@ class Keyring:
     def unwrap(self, wrapped: bytes, *, pseudonym: str) -> bytes:
         return unseal(self._wrapping_key, wrapped, aad=row_aad("data_keys", pseudonym))
 
+    def org(self, org_id: str) -> str:
+        """An organisation's key in the database: a keyed digest of its Slack id."""
+        return self.digest(org_id, purpose="organisation")
+
+    def wrap_org_key(self, org_key: bytes, *, org: str) -> bytes:
+        """An organisation key (`org` is its digest, `org(...)`) sealed under the secret."""
+        return seal(self._wrapping_key, org_key, aad=row_aad("org_keys", org))
+
+    def unwrap_org_key(self, wrapped: bytes, *, org: str) -> bytes:
+        return unseal(self._wrapping_key, wrapped, aad=row_aad("org_keys", org))
+
     def seal(self, text: str, *, aad: str | bytes) -> bytes:
         """Seal a sensitive, non-reflection value under the service data key."""
         return seal(self._service_key, text.encode("utf-8"), aad=_as_bytes(aad))
@@ -115,3 +130,12 @@ class Keyring:
     def unseal(self, blob: bytes, *, aad: str | bytes) -> str:
         """The text sealed by `seal` with the same `aad`; `UnreadableError` otherwise."""
         return unseal(self._service_key, blob, aad=_as_bytes(aad)).decode("utf-8")
+
+
+def wrap_under(org_key: bytes, data_key: bytes, *, pseudonym: str, org: str) -> bytes:
+    """A person's data key sealed under their organisation's key."""
+    return seal(org_key, data_key, aad=row_aad("data_keys", pseudonym, org))
+
+
+def unwrap_under(org_key: bytes, wrapped: bytes, *, pseudonym: str, org: str) -> bytes:
+    return unseal(org_key, wrapped, aad=row_aad("data_keys", pseudonym, org))

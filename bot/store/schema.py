@@ -262,10 +262,37 @@ def _weekly_profiles_and_pacing(db: sqlite_utils.Database) -> None:
 
 
 def ensure_keys_schema(db: sqlite_utils.Database, *, schema: str) -> None:
-    """The keys file's tables: its identity and the wrapped data keys."""
+    """The keys file's tables: its identity, the wrapped data keys and the organisation keys.
+
+    A data key with `org` set is sealed under that organisation's key (a keyed digest of its
+    Slack id, see bot.store.orgs); one without, directly under the secret."""
     _run(
         db,
         f"CREATE TABLE IF NOT EXISTS {schema}.meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
         f"CREATE TABLE IF NOT EXISTS {schema}.data_keys (pseudonym TEXT PRIMARY KEY,"
         " wrapped BLOB NOT NULL, created_at TEXT NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS {schema}.org_keys (org TEXT PRIMARY KEY,"
+        " wrapped BLOB NOT NULL, created_at TEXT NOT NULL)",
+    )
+    columns = {row[1] for row in db.execute(f"PRAGMA {schema}.table_info(data_keys)").fetchall()}
+    if "org" not in columns:
+        _run(
+            db,
+            f"ALTER TABLE {schema}.data_keys ADD COLUMN org TEXT",
+            f"CREATE INDEX IF NOT EXISTS {schema}.data_keys_by_org ON data_keys (org)",
+        )
+
+
+@MIGRATIONS(name="013_oauth_installations")
+def _oauth_installations(db: sqlite_utils.Database) -> None:
+    """Slack installations over OAuth, one per workspace or Grid organisation (`workspace`: a
+    keyed digest of its id; everything Slack gave, tokens included, sealed under the service
+    key in `sealed`); the OAuth states in flight (keyed digests, until they expire); and each
+    organisation's standing (`org`: a keyed digest): uninstalled when, and erased after when."""
+    _run(
+        db,
+        "CREATE TABLE installations (workspace TEXT PRIMARY KEY, installer TEXT,"
+        " sealed BLOB NOT NULL, saved_at TEXT NOT NULL)",
+        "CREATE TABLE oauth_states (digest TEXT PRIMARY KEY, expires_at TEXT NOT NULL)",
+        "CREATE TABLE organisations (org TEXT PRIMARY KEY, uninstalled_at TEXT, erase_after TEXT)",
     )

@@ -40,13 +40,13 @@ from sqlite_utils.migrations import Migrations
 from bot.engine.clock import utcnow
 from bot.engine.people import Person
 from bot.engine.sessions import Session
-from bot.store import access_log, rows, schema, upgrade
+from bot.store import access_log, orgs, rows, schema, upgrade
 from bot.store import statements as sql
 from bot.store.access_log import AccessRecord
 from bot.store.base import RowStore
 from bot.store.database import KEYS, DatabaseFiles, create_private_file, keys_path_for
 from bot.store.errors import KeysMissingError, StoreError, WrongSecretError
-from bot.store.privacy import Keyring, new_data_key
+from bot.store.privacy import Keyring
 from bot.store.times import stamp
 from bot.store.weekly import tables as weekly_tables
 
@@ -55,7 +55,7 @@ log = logging.getLogger(__name__)
 SEALED = upgrade.SEALED
 
 
-class SqliteStore(RowStore):
+class SqliteStore(RowStore, orgs.SqliteOrganisations):
     """Sessions, reflections and content-free events, per pseudonym, in one SQLite database
     (what both stores do alike: bot.store.base.RowStore)."""
 
@@ -149,13 +149,16 @@ class SqliteStore(RowStore):
         tables here (committed on leaving, rolled back on an exception)."""
         return self._files.writing()
 
-    def data_key(self, who: str, *, create: bool = False) -> bytes | None:
+    def data_key(
+        self, who: str, *, create: bool = False, person: Person | None = None
+    ) -> bytes | None:
         """For modules keeping sealed rows here (bot.store.outbox): the person's data key; with
         `create`, made if need be (inside the current writing transaction, if there is one)."""
         if not create:
             with self._files.reading() as db:
                 return self._data_key(db, who)
-        with self._writing_as(who) as (_, key):
+        org = self._org(person) if person is not None else None  # under their organisation
+        with self._writing_as(who, org=org) as (_, key):
             return key
 
     # ------------------------------------------------------------------ sessions
@@ -201,12 +204,21 @@ class SqliteStore(RowStore):
         with self._files.writing() as db:
             db.execute(f"DELETE FROM {KEYS}.data_keys WHERE pseudonym = ?", [who])
         with self._files.writing() as db:
-            gone = sql.erase_person(self.SQL, db, who=who)
-            weekly_tables.erase(db, who)
-            self._noticed = {pair for pair in self._noticed if pair[0] != who}
+            gone = self._delete_rows(db, who)
         self._files.checkpoint()
         log.info("erased a person's data: %d reflections", gone)
         return gone
+
+    def _delete_rows(self, db: sqlite_utils.Database, who: str) -> int:
+        """Delete every row of the person's (their key is already gone); returns how many
+        reflections went."""
+        gone = sql.erase_person(self.SQL, db, who=who)
+        weekly_tables.erase(db, who)
+        self._noticed = {pair for pair in self._noticed if pair[0] != who}
+        return gone
+
+    def _checkpoint(self) -> None:
+        self._files.checkpoint()
 
     def purge(self, *, older_than: dt.datetime) -> int:
         """Delete reflections finished, events recorded and sessions left before `older_than`;
@@ -278,10 +290,7 @@ class SqliteStore(RowStore):
     # ------------------------------------------------------------------ keys
 
     def _data_key(self, db: sqlite_utils.Database, who: str) -> bytes | None:
-        row = db.execute(
-            f"SELECT wrapped FROM {KEYS}.data_keys WHERE pseudonym = ?", [who]
-        ).fetchone()
-        return self.keyring.unwrap(row[0], pseudonym=who) if row else None
+        return orgs.data_key(db, self.keyring, who)
 
     def _change(self, who: str) -> AbstractContextManager[sqlite_utils.Database]:
         return self._files.writing()  # one writer at a time: BEGIN IMMEDIATE
@@ -296,7 +305,9 @@ class SqliteStore(RowStore):
         return {who: self._data_key(conn, who) for who in people}
 
     @contextlib.contextmanager
-    def _writing_as(self, who: str) -> Iterator[tuple[sqlite_utils.Database, bytes]]:
+    def _writing_as(
+        self, who: str, *, org: str | None = None
+    ) -> Iterator[tuple[sqlite_utils.Database, bytes]]:
         """A writing transaction with the person's data key, read inside it (so that no purge
         or erasure can remove the key between reading it and using it). A person with no key
         yet gets one first, in a transaction of its own: a key is always committed before
@@ -309,15 +320,7 @@ class SqliteStore(RowStore):
                     return
             with self._files.writing() as db:
                 if self._data_key(db, who) is None:
-                    db.execute(
-                        f"INSERT INTO {KEYS}.data_keys (pseudonym, wrapped, created_at)"
-                        " VALUES (?, ?, ?)",
-                        [
-                            who,
-                            self.keyring.wrap(new_data_key(), pseudonym=who),
-                            stamp(self._clock()),
-                        ],
-                    )
+                    orgs.add_data_key(db, self.keyring, who, org=org, at=self._clock())
         raise StoreError("A data key could not be made; try again.")
 
 

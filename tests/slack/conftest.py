@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.slack.views.notices import AGREEMENT, TYPED_IN_DM
@@ -40,6 +41,13 @@ def served(bot: Bot) -> Iterator[Served]:
     server = Served(bot.app)
     yield server
     server.close()
+
+
+@pytest.fixture
+def browser(served: Served) -> Iterator[httpx.Client]:
+    """A web browser at the bot's address (the install pages)."""
+    with httpx.Client(base_url=served.url, timeout=10) as client:
+        yield client
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ reminders): it keeps a small workspace in memory, records every call, and fails 
     fake.messages("DU1")                  # what is in a channel now (after chat.update)
     fake.stop()
 
-Methods: auth.test, chat.postMessage (keeps `metadata`; a user id as the channel posts in their
+Methods: oauth.v2.access (installs and token rotation, below), auth.test, chat.postMessage
+(keeps `metadata`; a user id as the channel posts in their
 DM, as Slack does), chat.update, chat.delete (the bot's own messages only),
 conversations.open (a DM is "D" + the user id), conversations.replies (a thread, oldest first),
 conversations.history (newest first, after
@@ -36,6 +37,17 @@ Rate limits (`limit`, or `enforce_tiers` for Slack's published tiers): a token b
 default; a test's fake clock to run in simulated time). Over it: HTTP 429, error "ratelimited",
 Retry-After in whole seconds (at least 1, as Slack sends it), and nothing done. Accepted calls'
 times are kept per method (`accepted`), refusals counted (`refused`).
+
+Installs over OAuth, several workspaces in one fake: `code = fake.grant("T2", installer="U9")`
+is what Slack's authorize page hands the browser after someone approves (`enterprise_id=` and
+`org_wide=True` for an organisation-wide install on Enterprise Grid); oauth.v2.access turns the
+code into a bot token (xoxe.xoxb-…) with a refresh token, expiring after `token_lifetime`
+seconds (None: a token that never expires and no refresh token), and with
+grant_type=refresh_token rotates them: a new pair, the old refresh token spent. Once anything
+was installed, every call must carry a live token (`invalid_auth`, `token_expired`,
+`token_revoked` otherwise) and sees only its own workspace's people (`user_not_found`).
+`fake.expire("T2")` makes a workspace's current tokens expire now; `fake.uninstall("T2")`
+revokes them.
 """
 
 from __future__ import annotations
@@ -122,6 +134,23 @@ class User:
 
 
 @dataclass
+class Install:
+    """Whom a code or a token was given for."""
+
+    team_id: str | None
+    enterprise_id: str | None = None
+    org_wide: bool = False
+    installer: str = ""
+
+
+@dataclass
+class Token:
+    install: Install
+    expires_at: float | None = None
+    revoked: bool = False
+
+
+@dataclass
 class Channel:
     id: str
     members: list[str] = field(default_factory=list)
@@ -159,6 +188,17 @@ class FakeSlack:
         self.accepted: dict[str, list[float]] = {}
         self.refused: dict[str, int] = {}
         self._server: ThreadingHTTPServer | None = None
+        #: OAuth: the app's credentials, what approved installs gave, and the tokens out.
+        self.client_id = "1111.2222"
+        self.client_secret = "fake-client-secret"
+        self.token_lifetime: int | None = 43200
+        #: Which Grid organisation each workspace belongs to (if any).
+        self.enterprise_of: dict[str, str] = {}
+        self._codes: dict[str, Install] = {}
+        self._tokens: dict[str, Token] = {}
+        self._refresh_tokens: dict[str, Install] = {}
+        self._issued = itertools.count(1)
+        self._caller: Token | None = None
 
     # ------------------------------------------------------------------ running
 
@@ -269,6 +309,119 @@ class FakeSlack:
             self.accepted.setdefault(method, []).append(now)
             return None
 
+    # ------------------------------------------------------------------ installs
+
+    def grant(
+        self,
+        team_id: str | None,
+        *,
+        installer: str,
+        enterprise_id: str | None = None,
+        org_wide: bool = False,
+    ) -> str:
+        """A code for oauth.v2.access, as Slack gives one after someone approves the app."""
+        code = f"code-{next(self._issued)}"
+        with self._lock:
+            if enterprise_id and team_id:
+                self.enterprise_of[team_id] = enterprise_id
+            self._codes[code] = Install(team_id, enterprise_id, org_wide, installer)
+        return code
+
+    def expire(self, team_id: str) -> None:
+        """The workspace's tokens expire now (a refresh is needed to carry on)."""
+        with self._lock:
+            for token in self._tokens.values():
+                if token.install.team_id == team_id or token.install.enterprise_id == team_id:
+                    token.expires_at = time.time() - 1
+
+    def uninstall(self, team_id: str) -> None:
+        """The app is removed from the workspace (or organisation): its tokens stop working."""
+        with self._lock:
+            for token in self._tokens.values():
+                if token.install.team_id == team_id or token.install.enterprise_id == team_id:
+                    token.revoked = True
+            self._refresh_tokens = {
+                refresh: install
+                for refresh, install in self._refresh_tokens.items()
+                if team_id not in (install.team_id, install.enterprise_id)
+            }
+
+    def tokens_of(self, team_id: str) -> list[str]:
+        """The tokens given out for a workspace (or organisation), oldest first."""
+        with self._lock:
+            return [
+                token
+                for token, found in self._tokens.items()
+                if team_id in (found.install.team_id, found.install.enterprise_id)
+            ]
+
+    def _issue(self, install: Install) -> dict[str, Any]:
+        number = next(self._issued)
+        access = f"xoxe.xoxb-{number}-fake"
+        lifetime = self.token_lifetime
+        self._tokens[access] = Token(
+            install, expires_at=time.time() + lifetime if lifetime is not None else None
+        )
+        found: dict[str, Any] = {"access_token": access, "token_type": "bot"}
+        if lifetime is not None:
+            refresh = f"xoxe-1-{number}-fake"
+            self._refresh_tokens[refresh] = install
+            found |= {"refresh_token": refresh, "expires_in": lifetime}
+        return found
+
+    def _oauth_v2_access(self, args: dict[str, Any]) -> dict[str, Any]:
+        if (args.get("client_id"), args.get("client_secret")) != (
+            self.client_id,
+            self.client_secret,
+        ):
+            return {"ok": False, "error": "invalid_client_id"}
+        if args.get("grant_type") == "refresh_token":
+            install = self._refresh_tokens.pop(str(args.get("refresh_token")), None)
+            if install is None:
+                return {"ok": False, "error": "invalid_refresh_token"}
+            return {"ok": True} | self._issue(install)
+        install = self._codes.pop(str(args.get("code")), None)
+        if install is None:
+            return {"ok": False, "error": "invalid_code"}
+        team = {"id": install.team_id, "name": f"Team {install.team_id}"}
+        enterprise = (
+            {"id": install.enterprise_id, "name": "Grid"} if install.enterprise_id else None
+        )
+        return {
+            "ok": True,
+            "app_id": self.app_id,
+            "authed_user": {"id": install.installer},
+            "scope": "chat:write,commands,im:history,im:write,users:read",
+            "bot_user_id": self.bot_user_id,
+            "team": None if install.org_wide else team,
+            "enterprise": enterprise,
+            "is_enterprise_install": install.org_wide,
+        } | self._issue(install)
+
+    def _refused(self, method: str, token: str | None) -> dict[str, Any] | None:
+        """Once something is installed: a call without a live token is refused."""
+        self._caller = None
+        if not self._tokens or method in ("oauth.v2.access", "respond"):
+            return None
+        found = self._tokens.get(token or "")
+        if found is None:
+            return {"ok": False, "error": "invalid_auth"}
+        if found.revoked:
+            return {"ok": False, "error": "token_revoked"}
+        if found.expires_at is not None and found.expires_at < time.time():
+            return {"ok": False, "error": "token_expired"}
+        self._caller = found
+        return None
+
+    def _sees(self, user_id: str) -> bool:
+        """Whether the calling token's workspace (or organisation) has this person."""
+        caller, user = self._caller, self.users.get(user_id)
+        if caller is None or user is None:
+            return True
+        if caller.install.org_wide:
+            return self.enterprise_of.get(user.team_id) == caller.install.enterprise_id
+        return user.team_id == caller.install.team_id
+
     def calls(self, method: str | None = None) -> list[Call]:
         with self._lock:
             return [c for c in self._calls if method is None or c.method == method]
@@ -300,6 +453,11 @@ class FakeSlack:
         raw = request.rfile.read(length) if length else b""
         args = _parse(raw, request.headers.get("Content-Type") or "", request.path)
         auth = request.headers.get("Authorization") or ""
+        if auth.startswith("Basic "):  # oauth.v2.access: the app's own credentials
+            client_id, _, client_secret = base64.b64decode(auth[6:]).decode().partition(":")
+            args.setdefault("client_id", client_id)
+            args.setdefault("client_secret", client_secret)
+            auth = ""
         token = auth.removeprefix("Bearer ") or args.get("token")
         fault = self._take_fault(method)
         if fault is None:
@@ -312,7 +470,7 @@ class FakeSlack:
             time.sleep(fault.delay)
         if fault is not None and fault.drop:
             if fault.processed:
-                self._handle(method, args)
+                self._handle(method, args, token)
             request.close_connection = True
             return
         headers: dict[str, str] = {}
@@ -321,7 +479,7 @@ class FakeSlack:
             if fault.retry_after is not None:
                 headers["Retry-After"] = _seconds(fault.retry_after)
         else:
-            status, body = 200, self._handle(method, args)
+            status, body = 200, self._handle(method, args, token)
         data = json.dumps(body).encode()
         try:
             request.send_response(status)
@@ -345,28 +503,32 @@ class FakeSlack:
                 queue.pop(0)
             return fault
 
-    def _handle(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+    def _handle(self, method: str, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
             return {"ok": False, "error": "unknown_method"}
         with self._lock:
+            refused = self._refused(method, token)
+            if refused is not None:
+                return refused
             result: dict[str, Any] = handler(args)
             return result
 
     # ------------------------------------------------------------------ methods
 
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        install = self._caller.install if self._caller else Install(self.team_id)
         return {
             "ok": True,
             "url": "https://test.slack.com/",
             "team": "Test",
             "user": "reflect",
-            "team_id": self.team_id,
+            "team_id": install.team_id,
             "user_id": self.bot_user_id,
             "bot_id": "B1",
             "app_id": self.app_id,
-            "is_enterprise_install": False,
-        }
+            "is_enterprise_install": install.org_wide,
+        } | ({"enterprise_id": install.enterprise_id} if install.enterprise_id else {})
 
     def _channel(self, channel_id: str) -> Channel | None:
         """A channel; a person's DM with the bot exists as soon as they are in the workspace,
@@ -381,6 +543,9 @@ class FakeSlack:
         return self.channels.get(channel_id)
 
     def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        target = str(args.get("channel"))
+        if not self._sees(target[1:] if target.startswith("D") else target):
+            return {"ok": False, "error": "channel_not_found"}
         named = self.users.get(str(args.get("channel")))
         if named is not None and named.deleted:
             return {"ok": False, "error": "account_inactive"}
@@ -441,7 +606,7 @@ class FakeSlack:
     def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         user_id = str(args.get("users") or "").split(",")[0]
         user = self.users.get(user_id)
-        if user is None:
+        if user is None or not self._sees(user_id):
             return {"ok": False, "error": "user_not_found"}
         if user.deleted:
             return {"ok": False, "error": "user_disabled"}
@@ -502,7 +667,7 @@ class FakeSlack:
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(str(args.get("user")))
-        if user is None:
+        if user is None or not self._sees(user.id):
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "user": user.as_slack()}
 
@@ -523,7 +688,7 @@ class FakeSlack:
 
     def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
         user_id = str(args.get("user_id"))
-        if user_id not in self.users:
+        if user_id not in self.users or not self._sees(user_id):
             return {"ok": False, "error": "user_not_found"}
         view = dict(args.get("view") or {})
         self.views[user_id] = view

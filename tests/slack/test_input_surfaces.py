@@ -58,6 +58,8 @@ NO_WORDS = {
     "weekly_actions.on_home_choice": "a Home-tab button: a channel id",
     "organisation.on_click": "an admin's Home-tab button that opens a settings window",
     "organisation.on_reset": "an admin's Home-tab button: back to the defaults",
+    "oauth.on_app_uninstalled": "Slack's notice that the app was uninstalled: ids only",
+    "oauth.on_tokens_revoked": "Slack's notice that tokens were revoked: user ids only",
 }
 
 #: What building a text input looks like in Block Kit, by model or by type name.

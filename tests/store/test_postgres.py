@@ -49,12 +49,14 @@ T = TypeVar("T")
 #: Every migration, in the order applied: the keys database's, then the data database's.
 ALL_MIGRATIONS = [
     "reflect-keys/001_data_keys",
+    "reflect-keys/002_org_keys",
     "reflect/001_initial",
     "reflect/002_sealed_answers_access_log_notices_follow_up",
     "reflect/003_seen_requests",
     "reflect/004_organisation_settings",
     "reflect/005_outbox",
     "reflect/006_weekly_reminders",
+    "reflect/007_oauth_installations",
 ]
 
 
@@ -382,7 +384,7 @@ def test_a_release_one_database_is_upgraded_and_its_clear_rows_sealed(
             [who, NOW, who, NOW],
         )
     with open_pg(pg_empty_urls) as store:
-        assert store.applied_migrations == ALL_MIGRATIONS[2:]
+        assert store.applied_migrations == ALL_MIGRATIONS[3:]
         (kept,) = store.reflections(sam)
         assert [(a.step_id, a.value) for a in kept.answers] == [("weight", 2), ("need", "rest")]
         midnight = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
@@ -427,9 +429,9 @@ def test_another_modules_tables_are_migrated_and_erased(pg_empty_urls: PgUrls, s
 
 
 def test_the_released_migrations_make_this_schema(pg_urls: PgUrls) -> None:
-    """The columns migrations 001 to 005 make, as released: a change to the schema is a new
-    migration, never an edit to these. (The weekly reminders' tables, 006, are checked against
-    SQLite's in tests/weekly/test_schema.py.)"""
+    """The columns migrations 001 to 005 and 007 make, as released: a change to the schema is a
+    new migration, never an edit to these. (The weekly reminders' tables, 006, are checked
+    against SQLite's in tests/weekly/test_schema.py.)"""
     with pg_urls.connect() as conn:
         columns = conn.execute(
             "SELECT table_name, column_name, data_type FROM information_schema.columns"
@@ -457,16 +459,25 @@ def test_the_released_migrations_make_this_schema(pg_urls: PgUrls) -> None:
         "events.flow_id:text",
         "events.at:timestamp with time zone",
         "events.sealed:bytea",
+        "installations.workspace:text",
+        "installations.installer:text",
+        "installations.sealed:bytea",
+        "installations.saved_at:text",
         "meta.key:text",
         "meta.value:text",
         "notices.pseudonym:text",
         "notices.notice:text",
+        "oauth_states.digest:text",
+        "oauth_states.expires_at:text",
         "organisation_members.organisation:text",
         "organisation_members.pseudonym:text",
         "organisation_settings.organisation:text",
         "organisation_settings.name:text",
         "organisation_settings.value:bytea",
         "organisation_settings.updated_at:text",
+        "organisations.org:text",
+        "organisations.uninstalled_at:timestamp with time zone",
+        "organisations.erase_after:timestamp with time zone",
         "outbox.id:bigint",
         "outbox.pseudonym:text",
         "outbox.delivery:text",

@@ -9,13 +9,22 @@
   weekly reminders (bot.slack.delivery.reminder_api), whose sender decides itself when to wait
   and never re-posts silently, and for looking people up before an ack (no time to wait).
 
+Which token: with one bot token (a self-hosted workspace) every client uses it. Installed
+over OAuth, each request is authorised by Bolt with its own installation's token (rotated when
+it is about to expire); `speaking_for(token)` makes it the token of every client call made
+while handling that request, and of the work the request leaves on its person's lane (the
+lanes carry it along). Outside a request, `speaking_for` names the installation to speak for.
+
 This module also owns the base-URL fix, the one list of errors meaning a person is gone, and
 the one reading of users.info (`look_up`). No other module makes a WebClient.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +52,44 @@ class SlackProfile:
     is_org_admin: bool = False
 
 
+#: The token of the installation being spoken for (None: the client's own token).
+_speaking_for: ContextVar[str | None] = ContextVar("reflect_installation_token", default=None)
+
+
+@contextlib.contextmanager
+def speaking_for(token: str | None) -> Iterator[None]:
+    """Every call of a gateway client inside this block uses `token` (an installation's bot
+    token); None leaves each client its own."""
+    mark = _speaking_for.set(token)
+    try:
+        yield
+    finally:
+        _speaking_for.reset(mark)
+
+
+def speak_for(token: str | None) -> None:
+    """From here on in the current context (one request: bot.slack.serving.http runs each in
+    a context of its own), gateway clients use `token`; None: each its own."""
+    _speaking_for.set(token)
+
+
+def installation_token() -> str | None:
+    """The token `speaking_for` set, if any."""
+    return _speaking_for.get()
+
+
+class InstallationClient(WebClient):
+    """A WebClient that uses the token of the installation being spoken for, else its own."""
+
+    @property
+    def token(self) -> str | None:
+        return _speaking_for.get() or self._own_token
+
+    @token.setter
+    def token(self, value: str | None) -> None:
+        self._own_token = value
+
+
 def api_base_url(url: str) -> str:
     """slack_sdk joins method names onto the base URL: it must end with a slash."""
     return url if url.endswith("/") else url + "/"
@@ -52,7 +99,7 @@ def web_client(
     *, settings: Settings, sleep: Sleep = time.sleep, backoff: float = 0.5, timeout: float = 10
 ) -> WebClient:
     """The retrying policy, pointed at settings.slack_api_url."""
-    return WebClient(
+    return InstallationClient(
         token=settings.slack_bot_token,
         base_url=api_base_url(settings.slack_api_url),
         timeout=timeout,  # type: ignore[arg-type]  # urllib takes fractions too
@@ -62,7 +109,7 @@ def web_client(
 
 def single_shot_client(*, token: str | None, base_url: str, timeout: float) -> WebClient:
     """The single-shot policy: one request per call, no retry handlers."""
-    return WebClient(
+    return InstallationClient(
         token=token,
         base_url=api_base_url(base_url),
         timeout=timeout,  # type: ignore[arg-type]
@@ -75,8 +122,9 @@ def posting_once(client: WebClient) -> WebClient:
     sleep): 429s are still waited out (Slack took nothing), but a 5xx or a dropped connection,
     which may have posted, is not retried: the caller looks for the post's delivery key first
     (bot.slack.delivery.delivery_keys)."""
-    return WebClient(
-        token=client.token,
+    own = client._own_token if isinstance(client, InstallationClient) else client.token
+    return InstallationClient(  # the installation spoken for, as the client it comes from
+        token=own,
         base_url=client.base_url,
         timeout=client.timeout,
         retry_handlers=[

@@ -7,6 +7,8 @@ different people's lanes run side by side on a small thread pool. A failing job 
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import logging
 import threading
 from collections import deque
@@ -26,6 +28,9 @@ class Lanes:
         self._idle = threading.Condition(self._lock)
 
     def submit(self, key: str, job: Job) -> None:
+        """Queue `job` on `key`'s lane; it runs in the submitter's context (e.g. which
+        installation it speaks for, bot.slack.delivery.gateway.speaking_for)."""
+        job = functools.partial(contextvars.copy_context().run, job)
         with self._lock:
             queue = self._queues.get(key)
             if queue is not None:

@@ -14,6 +14,7 @@ could not take in turn.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import threading
@@ -22,6 +23,7 @@ from typing import Any
 
 from bot.engine.people import Person
 from bot.slack.delivery import cleanup
+from bot.slack.delivery.gateway import installation_token, speaking_for
 from bot.slack.delivery.poster import Unanswered
 from bot.slack.parts import Parts
 from bot.slack.storage import OutboxRow
@@ -92,7 +94,19 @@ class OutboxSender:
         return done
 
     def deliver(self, entry: OutboxRow) -> None:
-        """Make one claimed row's call; delete the row when done, or give it back for later."""
+        """Make one claimed row's call; delete the row when done, or give it back for later.
+        Installed over OAuth, outside a request (a restart's left-overs), the call speaks with
+        the token of the workspace the row was written for."""
+        with self._speaking_for(entry.payload.get("workspace")):
+            self._deliver(entry)
+
+    def _speaking_for(self, workspace: Any) -> contextlib.AbstractContextManager[None]:
+        token_for = self.parts.token_for
+        if token_for is None or not workspace or installation_token() is not None:
+            return contextlib.nullcontext()
+        return speaking_for(token_for(str(workspace)))
+
+    def _deliver(self, entry: OutboxRow) -> None:
         payload = entry.payload
         kind = payload.get("kind")
         if entry.attempts > MOST_CLAIMS:

@@ -1,5 +1,6 @@
 """Daily housekeeping inside `reflect run`: reflections past the retention period are purged,
-and those past an organisation's own shorter period (`shorter`)."""
+and those past an organisation's own shorter period (`shorter`); organisations that
+uninstalled the app longer ago than the grace period are erased."""
 
 from __future__ import annotations
 
@@ -36,6 +37,11 @@ class Housekeeping:
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> int:
+        erase_due = getattr(self.store, "erase_due", None)
+        if erase_due is not None:
+            erased = erase_due(now=self.clock())
+            if erased:
+                log.info("housekeeping: %d uninstalled organisation(s) erased", erased)
         now = self.clock()
         purged = self.store.purge(older_than=now - self.retention)
         if self.shorter is not None:

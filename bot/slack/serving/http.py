@@ -9,6 +9,7 @@ stale signature or timestamp: 401, and the body is neither parsed nor logged); t
 handles it (a body it cannot read: 400). GET /healthz answers 200 when the app is ready (`reflect
 run` checks that the databases answer), else 503.
 The public pages (install, privacy notice, support: bot.slack.pages) answer GET and HEAD.
+Installed over OAuth, GET /slack/install and /slack/oauth_redirect are Bolt's OAuth flow.
 
 Why waitress, with two additions: waitress reads requests asynchronously on one thread, so a
 slow client costs a socket, never a worker thread; it refuses oversized bodies from
@@ -36,6 +37,7 @@ told otherwise (`reflect run --http --host`).
 
 from __future__ import annotations
 
+import contextvars
 import hmac
 import io
 import logging
@@ -89,6 +91,8 @@ def wsgi_app(
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
     secret = signing_secret.encode() if signing_secret else None
     public = {path: page.encode() for path, page in (pages or {}).items()}
+    flow = app.oauth_flow  # installing over OAuth: Bolt's own install and redirect pages
+    oauth_paths = {flow.install_path, flow.redirect_uri_path} if flow is not None else set()
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
@@ -96,6 +100,8 @@ def wsgi_app(
             healthy = ready()
             status = "200 OK" if healthy else "503 Service Unavailable"
             return _plain(start_response, status, "ok" if healthy else "unavailable")
+        if path in oauth_paths and method in ("GET", "HEAD"):
+            return contextvars.Context().run(slack, environ, start_response)
         if path in public and method in ("GET", "HEAD"):
             start_response("200 OK", [*PAGE_HEADERS, ("Content-Length", str(len(public[path])))])
             return [b""] if method == "HEAD" else [public[path]]
@@ -111,7 +117,9 @@ def wsgi_app(
         if not verdict:
             return _plain(start_response, "401 Unauthorized", "invalid request")
         try:
-            return slack(environ, start_response)
+            # A context of its own: what one request sets (the installation it speaks for)
+            # never leaks into the next one served on this thread.
+            return contextvars.Context().run(slack, environ, start_response)
         except Exception as error:  # a body Bolt cannot read (not UTF-8, not JSON...)
             log.info("unreadable request refused: %s", type(error).__name__)
             return _plain(start_response, "400 Bad Request", "bad request")

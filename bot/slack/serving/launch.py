@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
-from typing import Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 from slack_sdk import WebClient
 
@@ -21,6 +21,7 @@ from bot.slack.app import build_slack
 from bot.slack.delivery.gateway import web_client
 from bot.slack.delivery.lanes import Lanes
 from bot.slack.delivery.outbox import OutboxSender, OutboxSweeper
+from bot.slack.identity import org_of
 from bot.slack.pages.render import PageFacts, pages
 from bot.slack.serving.housekeeping import Housekeeping
 from bot.slack.serving.http import HttpServer
@@ -54,7 +55,8 @@ def serve(
     background: Sequence[Background] = (),
 ) -> None:
     client = client or web_client(settings=settings)
-    client.auth_test()  # a wrong token or an unreachable Slack stops us here, with its reason
+    if not settings.oauth:  # one bot token: a wrong one, or an unreachable Slack, stops us here
+        adopt_single_workspace(store, client.auth_test().data)
     lanes = Lanes()
     app, parts = build_slack(
         conversations=conversations,
@@ -143,6 +145,24 @@ def database_answers(store: Store) -> Callable[[], bool]:
     return ready
 
 
+def adopt_single_workspace(store: Store, identity: Mapping[str, Any] | bytes) -> None:
+    """With one bot token: the people kept before organisations had keys of their own belong
+    to the one workspace (or Grid organisation) the token serves; put them under its key, so
+    that an uninstall erases them too (once; nothing to do afterwards)."""
+    if not isinstance(identity, Mapping):
+        return
+    org = org_of(
+        enterprise_id=identity.get("enterprise_id"),
+        team_id=identity.get("team_id"),
+        org_wide=bool(identity.get("is_enterprise_install")),
+    )
+    adopt = getattr(store, "adopt_people", None)
+    if org and adopt is not None:
+        moved = adopt(org)
+        if moved:
+            log.info("%d people's keys moved under their workspace's key", moved)
+
+
 def _serve_http(*, app_server: HttpServer, stop: threading.Event) -> None:
     def stop_when_told() -> None:
         stop.wait()
@@ -150,8 +170,8 @@ def _serve_http(*, app_server: HttpServer, stop: threading.Event) -> None:
 
     threading.Thread(target=stop_when_told, name="reflect-http-stop", daemon=True).start()
     log.info(
-        "serving Slack requests on %s port %d (POST /slack/events, GET /healthz, and the"
-        " public pages /, /privacy, /support)",
+        "serving Slack requests on %s port %d (POST /slack/events, GET /healthz, the public"
+        " pages /, /privacy, /support; GET /slack/install when installing over OAuth)",
         app_server.host,
         app_server.port,
     )

@@ -1,0 +1,220 @@
+"""Bolt's OAuth stores on Reflect's own database: `ReflectInstallationStore` (slack_sdk's
+InstallationStore) and `ReflectStateStore` (its OAuthStateStore), over bot.store.installations.
+
+An installation belongs to a workspace ("team:T…"), or to a whole Enterprise Grid organisation
+for an org-wide install ("enterprise:E…"). A workspace installed on its own that later joins a
+Grid organisation is still found by its team id: events then name the organisation too, and
+the lookup falls back from the organisation to the workspace.
+
+Saving an installation also tells the organisation's standing (`Organisations.reinstalled`):
+an organisation that uninstalled and comes back starts clean.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from logging import Logger
+from typing import Any, Protocol
+
+from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store import Bot, Installation, InstallationStore
+from slack_sdk.oauth.state_store import OAuthStateStore
+from slack_sdk.oauth.token_rotation import TokenRotator
+
+from bot.slack.identity import org_of
+from bot.store.installations import Installations
+
+log = logging.getLogger(__name__)
+
+#: How long an "Add to Slack" link stays usable.
+STATE_LIFETIME = dt.timedelta(minutes=10)
+
+
+class Reinstalling(Protocol):
+    def reinstalled(self, org_id: str) -> None: ...
+
+
+def _key(*, enterprise_id: str | None, team_id: str | None, org_wide: bool | None) -> str | None:
+    if org_wide and enterprise_id:
+        return f"enterprise:{enterprise_id}"
+    if team_id:
+        return f"team:{team_id}"
+    return f"enterprise:{enterprise_id}" if enterprise_id else None
+
+
+def _plain(name: str, value: Any) -> Any:
+    """JSON for a field of slack_sdk's Installation: times as the epoch numbers it takes back
+    (whole seconds for expiry times, as it insists)."""
+    if not isinstance(value, dt.datetime):
+        return value
+    return int(value.timestamp()) if name.endswith("expires_at") else value.timestamp()
+
+
+class ReflectInstallationStore(InstallationStore):
+    def __init__(self, *, installations: Installations, organisations: Reinstalling) -> None:
+        self._installations = installations
+        self._organisations = organisations
+
+    @property
+    def logger(self) -> Logger:
+        return log
+
+    def save(self, installation: Installation) -> None:
+        key = _key(
+            enterprise_id=installation.enterprise_id,
+            team_id=installation.team_id,
+            org_wide=installation.is_enterprise_install,
+        )
+        if key is None:
+            raise ValueError("an installation without a team or an organisation")
+        org = org_of(
+            enterprise_id=installation.enterprise_id,
+            team_id=installation.team_id,
+            org_wide=installation.is_enterprise_install,
+        )
+        earlier = self._installations.find(key)
+        if earlier is None and org is not None:  # a new install, or one after an uninstall
+            self._organisations.reinstalled(org)
+        record = {
+            name: _plain(name, value) for name, value in installation.to_dict_for_copying().items()
+        }
+        self._installations.save(key, record, installer=installation.user_id)
+        log.info("installation saved (%s)", "organisation" if key[0] == "e" else "workspace")
+
+    def save_bot(self, bot: Bot) -> None:
+        found = self._find(
+            enterprise_id=bot.enterprise_id,
+            team_id=bot.team_id,
+            org_wide=bot.is_enterprise_install,
+        )
+        if found is None:
+            return
+        found.bot_token = bot.bot_token
+        found.bot_refresh_token = bot.bot_refresh_token
+        found.bot_token_expires_at = bot.bot_token_expires_at
+        self.save(found)
+
+    def find_installation(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None = None,
+        is_enterprise_install: bool | None = False,
+    ) -> Installation | None:
+        found = self._find(
+            enterprise_id=enterprise_id, team_id=team_id, org_wide=is_enterprise_install
+        )
+        if found is None or (user_id is not None and found.user_id != user_id):
+            return None
+        return found
+
+    def find_bot(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        is_enterprise_install: bool | None = False,
+    ) -> Bot | None:
+        found = self._find(
+            enterprise_id=enterprise_id, team_id=team_id, org_wide=is_enterprise_install
+        )
+        return found.to_bot() if found is not None and found.bot_token else None
+
+    def _find(
+        self, *, enterprise_id: str | None, team_id: str | None, org_wide: bool | None
+    ) -> Installation | None:
+        """The workspace's own installation, else its Grid organisation's."""
+        keys = [_key(enterprise_id=enterprise_id, team_id=team_id, org_wide=org_wide)]
+        if enterprise_id:
+            keys.append(f"enterprise:{enterprise_id}")
+        if team_id:
+            keys.append(f"team:{team_id}")
+        for key in dict.fromkeys(k for k in keys if k):
+            record = self._installations.find(key)
+            if record is not None:
+                return Installation(**record)
+        return None
+
+    def delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        self.delete_installation(enterprise_id=enterprise_id, team_id=team_id)
+
+    def delete_installation(
+        self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
+    ) -> None:
+        if user_id is not None:
+            return  # Reflect keeps no user tokens: a person's revoked token changes nothing
+        found = self._find(enterprise_id=enterprise_id, team_id=team_id, org_wide=False)
+        if found is None:
+            return
+        key = _key(
+            enterprise_id=found.enterprise_id,
+            team_id=found.team_id,
+            org_wide=found.is_enterprise_install,
+        )
+        if key is not None:
+            self._installations.delete(key)
+
+    def delete_all(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        self.delete_installation(enterprise_id=enterprise_id, team_id=team_id)
+
+
+class InstallationTokens:
+    """The bot token to speak to a workspace with outside a request (the weekly reminders):
+    its installation's, rotated first when it is near expiry, as Bolt does for requests.
+    Use it with bot.slack.delivery.gateway.speaking_for."""
+
+    def __init__(
+        self,
+        *,
+        store: ReflectInstallationStore,
+        client_id: str,
+        client_secret: str,
+        client: WebClient,
+        minutes_before_expiry: int = 120,
+    ) -> None:
+        self._store = store
+        self._rotator = TokenRotator(
+            client_id=client_id, client_secret=client_secret, client=client
+        )
+        self._margin = minutes_before_expiry
+
+    def token_for(self, workspace: str) -> str | None:
+        """`workspace` as person ids begin: a team id (T…), or a Grid organisation's (E…).
+        None when it has no installation (never installed, or uninstalled)."""
+        grid = workspace.startswith("E")
+        found = self._store.find_installation(
+            enterprise_id=workspace if grid else None,
+            team_id=None if grid else workspace,
+            is_enterprise_install=grid,
+        )
+        if found is None:
+            return None
+        rotated = self._rotator.perform_token_rotation(
+            installation=found, minutes_before_expiration=self._margin
+        )
+        if rotated is not None:
+            self._store.save(rotated)
+            return rotated.bot_token
+        return found.bot_token
+
+
+class ReflectStateStore(OAuthStateStore):
+    """OAuth states, each usable once within STATE_LIFETIME."""
+
+    def __init__(self, *, installations: Installations) -> None:
+        self._installations = installations
+
+    @property
+    def logger(self) -> Logger:
+        return log
+
+    def issue(self, *args: Any, **kwargs: Any) -> str:
+        state = secrets.token_urlsafe(32)
+        self._installations.issue_state(state, expires_in=STATE_LIFETIME)
+        return state
+
+    def consume(self, state: str) -> bool:
+        return bool(state) and self._installations.consume_state(state)

@@ -1,0 +1,177 @@
+"""Installing Reflect into many workspaces over OAuth, and what an uninstall does.
+
+- `oauth_settings` gives Bolt its own OAuth flow: `/slack/install` (an "Add to Slack" page
+  with a one-time state) and `/slack/oauth_redirect` (oauth.v2.access, then the installation
+  saved in Reflect's database by bot.slack.installations). Bolt authorises every request with
+  its installation's token, and rotates the token when it is near expiry (token rotation is
+  on: the installation carries a refresh token).
+- `register` adds, for every request: the token Bolt found becomes the token of every Web API
+  call made for it, on its person's lane too (bot.slack.delivery.gateway.speaking_for); and a
+  request from an organisation that uninstalled is acknowledged and dropped.
+- On `app_uninstalled`, and on `tokens_revoked` for the bot, the installation is deleted (so
+  nothing more is said to that workspace) and the organisation is marked for erasure after
+  REFLECT_ERASE_AFTER_UNINSTALL_DAYS (bot.store.orgs); `reflect org erase --now` shortens it.
+  The same is done with one bot token, for the one workspace it serves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store import InstallationStore
+
+from bot.settings import Settings
+from bot.slack.delivery.gateway import speak_for
+from bot.slack.identity import org_of
+from bot.slack.installations import ReflectInstallationStore, ReflectStateStore
+from bot.store.installations import Installations
+
+log = logging.getLogger(__name__)
+#: Bolt's OAuth flow and authorisation log ids (team, enterprise) at DEBUG: they log under
+#: slack_bolt, which bot.slack.serving.logs keeps at WARNING whatever REFLECT_LOG_LEVEL says.
+bolt_log = logging.getLogger("slack_bolt.reflect_oauth")
+
+
+class _FirstClause(logging.Filter):
+    """What Bolt's OAuth flow warns of, without what follows: the install code, Slack's
+    answer (ids), the error's details."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        record.msg = message.split(":", 1)[0].split(" due to ", 1)[0]
+        record.args = ()
+        return True
+
+
+def _bolt_log() -> logging.Logger:
+    """The logger handed to Bolt's OAuth flow and authorisation, with its filter."""
+    if not any(isinstance(f, _FirstClause) for f in bolt_log.filters):
+        bolt_log.addFilter(_FirstClause())
+    return bolt_log
+
+
+#: The bot scopes an installation asks for (the same as manifest.yml's).
+SCOPES = (
+    "chat:write",
+    "commands",
+    "im:history",
+    "im:write",
+    "users:read",
+    "channels:read",
+    "groups:read",
+)
+
+
+class Organisations(Protocol):
+    """What the store keeps of each organisation's standing (bot.store.orgs)."""
+
+    def uninstalled(self, org_id: str, *, at: dt.datetime, erase_after: dt.datetime) -> None: ...
+
+    def is_uninstalled(self, org_id: str) -> bool: ...
+
+    def reinstalled(self, org_id: str) -> None: ...
+
+    def erase_due(self, *, now: dt.datetime) -> int: ...
+
+
+def oauth_settings(
+    *, settings: Settings, installations: Installations, organisations: Organisations
+) -> OAuthSettings:
+    """Bolt's OAuth flow over Reflect's own installation and state stores."""
+    return OAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        scopes=list(SCOPES),
+        redirect_uri=settings.slack_redirect_uri,
+        installation_store=ReflectInstallationStore(
+            installations=installations, organisations=organisations
+        ),
+        state_store=ReflectStateStore(installations=installations),
+        logger=_bolt_log(),
+    )
+
+
+def authorize(*, settings: OAuthSettings, client: WebClient) -> InstallationStoreAuthorize:
+    """Bolt's authorisation over the installation store, rotating tokens through `client` (so
+    oauth.v2.access goes where every other call goes: SLACK_API_URL)."""
+    return InstallationStoreAuthorize(
+        logger=_bolt_log(),
+        installation_store=settings.installation_store,
+        client_id=settings.client_id,
+        client_secret=settings.client_secret,
+        token_rotation_expiration_minutes=settings.token_rotation_expiration_minutes,
+        client=client,
+        # auth.test once per token, not per request: a rotated token is a new one, and an
+        # uninstalled workspace has no token to find any more.
+        cache_enabled=True,
+    )
+
+
+def register(
+    app: App,
+    *,
+    settings: Settings,
+    organisations: Organisations,
+    clock: Callable[[], dt.datetime],
+) -> None:
+    installation_store: InstallationStore | None = app.installation_store
+
+    @app.middleware
+    def installation(
+        context: BoltContext, body: dict[str, Any], next: Callable[[], BoltResponse]
+    ) -> BoltResponse:
+        org = _org(context)
+        if org is not None and _is_uninstall(body):
+            return next()
+        if org is not None and organisations.is_uninstalled(org):
+            log.info("a request from an uninstalled organisation was acknowledged and dropped")
+            return BoltResponse(status=200, body="")
+        speak_for(context.bot_token if settings.oauth else None)
+        return next()
+
+    def uninstalled(context: BoltContext) -> None:
+        org = _org(context)
+        if org is None:
+            return
+        if installation_store is not None:
+            installation_store.delete_all(
+                enterprise_id=context.enterprise_id, team_id=context.team_id
+            )
+        now = clock()
+        grace = dt.timedelta(days=settings.erase_after_uninstall_days)
+        organisations.uninstalled(org, at=now, erase_after=now + grace)
+        if not grace:  # no grace period: erased at once
+            organisations.erase_due(now=now)
+        log.info("the app was uninstalled from an organisation: its data is erased after %s", grace)
+
+    @app.event("app_uninstalled")
+    def on_app_uninstalled(ack: Callable[[], None], context: BoltContext) -> None:
+        ack()
+        uninstalled(context)
+
+    @app.event("tokens_revoked")
+    def on_tokens_revoked(
+        ack: Callable[[], None], event: dict[str, Any], context: BoltContext
+    ) -> None:
+        ack()
+        if (event.get("tokens") or {}).get("bot"):  # the bot's token: the app is gone
+            uninstalled(context)
+
+
+def _org(context: BoltContext) -> str | None:
+    return org_of(
+        enterprise_id=context.enterprise_id,
+        team_id=context.team_id,
+        org_wide=context.is_enterprise_install,
+    )
+
+
+def _is_uninstall(body: dict[str, Any]) -> bool:
+    return (body.get("event") or {}).get("type") in ("app_uninstalled", "tokens_revoked")
