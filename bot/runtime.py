@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from typing import cast
 
 from bot.engine.authoring.loading import load_library
 from bot.engine.clock import utcnow
@@ -22,7 +23,10 @@ from bot.engine.signposts import load_signposts
 from bot.engine.supervisor_suggestion import SuggestionPolicy
 from bot.engine.supervisors import load_directory
 from bot.settings import Settings
+from bot.slack.delivery.gateway import web_client
+from bot.slack.installations import InstallationTokens, ReflectInstallationStore, Reinstalling
 from bot.store import Store
+from bot.store.installations import Installations, Transactional
 from bot.store.organisations import Organisations, OrganisationSettings
 from bot.weekly.actions import WeeklyActions
 from bot.weekly.service import ReminderService, slack_for, workspace_slack
@@ -124,16 +128,20 @@ def organisations_over(
 
 
 def build_weekly(
-    *, settings: Settings, store: Store, clock: Callable[[], dt.datetime] = utcnow
+    *,
+    settings: Settings,
+    store: Store,
+    clock: Callable[[], dt.datetime] = utcnow,
+    token_for: Callable[[str], str | None] | None = None,
 ) -> tuple[WeeklyActions, ReminderService] | None:
     """The weekly reminders over the bot's store: what people do with them (`/reflect weekly`,
     the buttons, the App Home section) and the service that plans and sends them. None on a
-    store that does not keep their tables."""
+    store that does not keep their tables. Installed over OAuth, `token_for` gives each
+    workspace's token to the scheduler (inside a request, the request's installation speaks)."""
     if not getattr(store, "keeps_weekly_tables", False):
         return None
-    service = ReminderService(
-        db=store, keyring=store.keyring, settings=settings, slack=workspace_slack(settings)
-    )
+    slack = workspace_slack(settings, token_for=token_for)
+    service = ReminderService(db=store, keyring=store.keyring, settings=settings, slack=slack)
     actions = WeeklyActions(
         db=store,
         keyring=store.keyring,
@@ -143,6 +151,22 @@ def build_weekly(
         reflected=store,
     )
     return actions, service
+
+
+def installation_tokens(settings: Settings, store: Store) -> Callable[[str], str | None] | None:
+    """Installed over OAuth: a workspace's bot token (rotated when near expiry) for what speaks
+    to Slack outside a request, such as the weekly reminders' scheduler. None with one token."""
+    if not settings.oauth:
+        return None
+    installations = Installations(cast(Transactional, store), clock=utcnow)
+    return InstallationTokens(
+        store=ReflectInstallationStore(
+            installations=installations, organisations=cast(Reinstalling, store)
+        ),
+        client_id=settings.slack_client_id or "",
+        client_secret=settings.slack_client_secret or "",
+        client=web_client(settings=settings),
+    ).token_for
 
 
 def organisation_defaults(

@@ -13,7 +13,12 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot import settings as settings_module
 from bot.commands import logs
 from bot.engine import messages
-from bot.runtime import FlowsUnavailable, build_conversations, build_weekly
+from bot.runtime import (
+    FlowsUnavailable,
+    build_conversations,
+    build_weekly,
+    installation_tokens,
+)
 from bot.store import StoreError, open_store
 
 
@@ -81,17 +86,12 @@ def command(use_http: bool, port: int | None, host: str | None, allow_secret: bo
             workspace_of=workspace_of,
         )
 
-        built = build_weekly(settings=settings, store=store)
+        tokens = installation_tokens(settings, store)
+        built = build_weekly(settings=settings, store=store, token_for=tokens)
         weekly, background = (built[0], [built[1].scheduler()]) if built else (None, [])
         if built is None:
             logging.getLogger(__name__).warning(
                 "weekly reminders are off: this store does not keep their tables"
-            )
-        elif settings.oauth:  # the scheduler speaks with one token; per workspace: not yet
-            background = []
-            logging.getLogger(__name__).warning(
-                "weekly reminders are not sent over OAuth yet: people can switch them on, "
-                "but the scheduler does not run"
             )
         serve(
             settings=settings,

@@ -49,9 +49,17 @@ def slack_for(settings: Settings) -> WebReminderSlack:
     return WebReminderSlack(token=settings.slack_bot_token, base_url=settings.slack_api_url)
 
 
-def workspace_slack(settings: Settings) -> Callable[[str], ReminderSlack]:
-    """The reminders' one seam to Slack: the client for a workspace, by its id (one client per
-    workspace, made on first use). Today every workspace is reached with the app's bot token."""
+def workspace_slack(
+    settings: Settings, *, token_for: Callable[[str], str | None] | None = None
+) -> Callable[[str], ReminderSlack]:
+    """The reminders' one seam to Slack: the client for a workspace, by its id. With one bot
+    token (a self-hosted workspace), one client per workspace, made on first use. Installed
+    over OAuth (`token_for`), a client with the workspace's installation token each time it
+    is asked for, so a rotated token is picked up (None once it uninstalled: Slack refuses)."""
+    if token_for is not None:
+        return lambda workspace: WebReminderSlack(
+            token=token_for(workspace), base_url=settings.slack_api_url
+        )
     clients: dict[str, ReminderSlack] = {}
 
     def client(workspace: str) -> ReminderSlack:

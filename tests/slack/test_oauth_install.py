@@ -20,13 +20,18 @@ from click.testing import CliRunner
 
 from bot.cli import cli
 from bot.engine.people import Person
+from bot.engine.replies import Say
+from bot.runtime import installation_tokens
 from bot.settings import Settings
 from bot.slack.delivery.gateway import speaking_for, web_client
+from bot.slack.delivery.outbox import OutboxSender
 from bot.slack.installations import InstallationTokens, ReflectInstallationStore
+from bot.slack.respond import say
 from bot.slack.serving.logs import LOGGER_NAME
 from bot.slack.views.notices import AGREEMENT
 from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
+from bot.weekly.service import workspace_slack
 from tests.cli_env import SECRET, cli_env
 from tests.pg_fixtures import PgUrls
 from tests.slack.fake_slack import FakeSlack
@@ -336,3 +341,27 @@ def test_a_refused_code_is_logged_without_the_code_or_slacks_answer(
     warned = [r for r in caplog.records if "oauth.v2.access" in r.getMessage()]
     assert warned and not any("4711" in r.getMessage() for r in warned)
     assert not any("invalid_code" in r.getMessage() for r in warned)
+
+
+def test_the_weekly_reminders_and_left_over_replies_speak_with_each_workspaces_token(
+    fake: FakeSlack, bot: Bot, browser: httpx.Client
+) -> None:
+    """Outside a request (the reminders' scheduler, the outbox's sweep after a restart) each
+    workspace is spoken to with its own installation's token, as `reflect run` wires it."""
+    assert install(browser, fake, TA, installer=UA1).status_code == 200
+    assert install(browser, fake, TB, installer=UB1).status_code == 200
+    assert bot.parts is not None
+    settings = bot.parts.settings
+    slack = workspace_slack(settings, token_for=installation_tokens(settings, bot.store))
+    assert slack(TA).profile(UA1) is not None and slack(TB).profile(UB1) is not None
+    used = [call.token for call in fake.calls("users.info")[-2:]]
+    assert used == [fake.tokens_of(TA)[-1], fake.tokens_of(TB)[-1]]
+
+    # A reply queued by a request whose process died before posting it: the sweep, with no
+    # request around it, posts it with its own workspace's token.
+    sam = Person(id=f"{TA}:{UA1}")
+    with bot.store.writing():
+        say(bot.parts, sam, [Say("hello")], user_id=UA1)  # queued; its lane job never runs
+    assert OutboxSender(bot.parts).drain() == 1
+    posted = fake.calls("chat.postMessage")[-1]
+    assert posted.token == fake.tokens_of(TA)[-1]
