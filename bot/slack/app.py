@@ -131,5 +131,11 @@ def build_slack(
     for module in modules:
         module.register(app, parts)
     if hasattr(store, "is_uninstalled"):
-        oauth.register(app, settings=settings, organisations=standing, clock=clock)
+        oauth.register(
+            app,
+            settings=settings,
+            organisations=standing,
+            clock=clock,
+            forget_settings=parts.organisations.kept.erase if parts.organisations else None,
+        )
     return app, parts

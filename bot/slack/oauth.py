@@ -120,7 +120,12 @@ def register(
     settings: Settings,
     organisations: Organisations,
     clock: Callable[[], dt.datetime],
+    forget_settings: Callable[[str], None] | None = None,
 ) -> None:
+    """Drop requests from organisations that uninstalled the app, and take note of an
+    uninstall: its installation goes at once, and so do the organisation's own settings
+    (`forget_settings`: its signposts and supervisor directory); its people's data is erased
+    after the grace period."""
     installation_store: InstallationStore | None = app.installation_store
 
     @app.middleware
@@ -147,6 +152,8 @@ def register(
         now = clock()
         grace = dt.timedelta(days=settings.erase_after_uninstall_days)
         organisations.uninstalled(org, at=now, erase_after=now + grace)
+        if forget_settings is not None:
+            forget_settings(org)
         if not grace:  # no grace period: erased at once
             organisations.erase_due(now=now)
         log.info("the app was uninstalled from an organisation: its data is erased after %s", grace)

@@ -9,6 +9,7 @@ clean; the other keeps everything throughout.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import sqlite3
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from bot.slack.installations import InstallationTokens, ReflectInstallationStore
 from bot.slack.respond import say
 from bot.slack.serving.logs import LOGGER_NAME
 from bot.slack.views.notices import AGREEMENT
+from bot.store.organisations import OrganisationSettings
 from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
 from bot.weekly.service import workspace_slack
@@ -365,3 +367,26 @@ def test_the_weekly_reminders_and_left_over_replies_speak_with_each_workspaces_t
     assert OutboxSender(bot.parts).drain() == 1
     posted = fake.calls("chat.postMessage")[-1]
     assert posted.token == fake.tokens_of(TA)[-1]
+
+
+def test_an_uninstall_drops_that_organisations_own_settings_at_once(
+    fake: FakeSlack, tmp_path: Path
+) -> None:
+    store = SqliteStore.open(tmp_path / "data" / "reflect.db", secret=SECRET.encode())
+    with oauth_bot(fake, tmp_path, store=store, organisations=True) as made:
+        served = Served(made.app)
+        slack = SlackSide(url=served.url)
+        kept = OrganisationSettings(store)
+        try:
+            with httpx.Client(base_url=served.url) as browser:
+                assert install(browser, fake, TA, installer=UA1).status_code == 200
+                assert install(browser, fake, TB, installer=UB1).status_code == 200
+            for team in (TA, TB):
+                kept.put(team, "retention-days", "30", at=dt.datetime.now(dt.UTC))
+            fake.uninstall(TB)
+            assert uninstalled(slack, TB).status_code == 200
+            made.settle()
+            assert kept.texts(TB) == {}
+            assert kept.texts(TA) == {"retention-days": "30"}
+        finally:
+            served.close()
