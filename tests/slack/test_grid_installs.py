@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from bot.engine.people import Person
-from tests.slack.fake_slack import FakeSlack
+from tests.slack.fake_slack import FakeSlack, User
 from tests.slack.harness import Bot, SlackSide
 from tests.slack.installs import Member, install, oauth_bot
 from tests.slack.installs import reflect_as as reflect
@@ -22,12 +22,8 @@ SAM, JO = "USAMGRID01", "UJOGRID001"
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    server = FakeSlack().start()
-    server.add_user(SAM, team_id=WARD, first_name="Sam")
-    server.add_user(JO, team_id=CLINIC, first_name="Jo")
-    yield server
-    server.stop()
+def people() -> tuple[User, ...]:
+    return (User(SAM, WARD, first_name="Sam"), User(JO, CLINIC, first_name="Jo"))
 
 
 @pytest.fixture

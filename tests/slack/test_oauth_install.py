@@ -29,7 +29,7 @@ from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
 from tests.cli_env import SECRET, cli_env
 from tests.pg_fixtures import PgUrls
-from tests.slack.fake_slack import FakeSlack
+from tests.slack.fake_slack import FakeSlack, User
 from tests.slack.harness import Bot, Served, SlackSide
 from tests.slack.installs import Member, install, oauth_bot, reflect_as, uninstalled
 
@@ -41,12 +41,8 @@ WORDS = {UA1: "heron-lantern-ward seven", UB1: "quartz-meadow-school nine"}
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    server = FakeSlack().start()
-    server.add_user(UA1, team_id=TA, first_name="Sam")
-    server.add_user(UB1, team_id=TB, first_name="Alex")
-    yield server
-    server.stop()
+def people() -> tuple[User, ...]:
+    return (User(UA1, TA, first_name="Sam"), User(UB1, TB, first_name="Alex"))
 
 
 @pytest.fixture
