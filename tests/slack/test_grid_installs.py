@@ -43,13 +43,7 @@ def test_an_organisation_wide_install_serves_each_workspace_with_its_token(
     token = fake.tokens_of(GRID)[-1]
     for user, team in ((SAM, WARD), (JO, CLINIC)):
         someone = Member(
-            user_id=user,
-            team_id=team,
-            enterprise_id=GRID,
-            org_wide=True,
-            slack=slack,
-            fake=fake,
-            bot=bot,
+            user, team, enterprise_id=GRID, org_wide=True, slack=slack, fake=fake, bot=bot
         )
         reflect(someone)
         assert len(bot.store.reflections(someone.person)) == 1
@@ -65,12 +59,12 @@ def test_a_workspace_that_joins_an_organisation_keeps_its_peoples_history(
     fake: FakeSlack, bot: Bot, browser: httpx.Client, slack: SlackSide
 ) -> None:
     assert install(browser, fake, WARD, installer=SAM).status_code == 200
-    before = Member(user_id=SAM, team_id=WARD, slack=slack, fake=fake, bot=bot)
+    before = Member(SAM, WARD, slack=slack, fake=fake, bot=bot)
     reflect(before)
     # The workspace moves into a Grid organisation: events now name the organisation too,
     # and the workspace's own installation still serves it.
     fake.enterprise_of[WARD] = GRID
-    after = Member(user_id=SAM, team_id=WARD, enterprise_id=GRID, slack=slack, fake=fake, bot=bot)
+    after = Member(SAM, WARD, enterprise_id=GRID, slack=slack, fake=fake, bot=bot)
     after.person = before.person  # the store keeps knowing Sam by the workspace id
     reflect(after)
     assert len(bot.store.reflections(before.person)) == 2
