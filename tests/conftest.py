@@ -99,5 +99,5 @@ def conversations(hard_day: Flow, store: MemoryStore, clock: Clock) -> Conversat
     )
 
 
-#: PostgreSQL fixtures (a throwaway server per session), for any test folder.
-pytest_plugins = ["tests.pg_fixtures"]
+#: PostgreSQL fixtures (a throwaway server per session) and the fake Slack, for any test folder.
+pytest_plugins = ["tests.pg_fixtures", "tests.slack.fixtures"]

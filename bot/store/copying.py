@@ -58,28 +58,35 @@ class CopiedTable:
     kept_for: dt.timedelta | None = None
 
 
-#: Every table copied, in order (a table before those referring to it).
-TABLES: tuple[CopiedTable, ...] = (
-    CopiedTable("sessions", order_by="pseudonym"),
-    CopiedTable("reflections", order_by="rowid"),
-    CopiedTable("answers", order_by="reflection_id, position"),
-    CopiedTable("events", order_by="id"),
-    CopiedTable("preferences", order_by="pseudonym, name"),
-    CopiedTable("notices", order_by="pseudonym, notice"),
-    CopiedTable("access_log", order_by="id"),
-    CopiedTable("seen_events", order_by="at", kept_for=SEEN_EVENTS_FOR),
-    CopiedTable("seen_requests", order_by="at", kept_for=SEEN_REQUESTS_FOR),
-    CopiedTable("reminder_teams", order_by="rowid"),
-    CopiedTable("reminder_opt_outs", order_by="rowid"),
-    CopiedTable("reminder_ledger", order_by="rowid"),
-    CopiedTable("reminder_profiles", order_by="person"),
-    CopiedTable("reminder_pacing", order_by="workspace"),
-    CopiedTable("organisation_settings", order_by="organisation, name"),
-    CopiedTable("organisation_members", order_by="organisation, pseudonym"),
-    CopiedTable("outbox", order_by="id"),
-    CopiedTable("installations", order_by="workspace"),
-    CopiedTable("oauth_states", order_by="digest"),
-    CopiedTable("organisations", order_by="org"),
+#: Every table copied, in order (a table before those referring to it), with the order its rows
+#: are read and written in.
+ORDER_BY = {
+    "sessions": "pseudonym",
+    "reflections": "rowid",
+    "answers": "reflection_id, position",
+    "events": "id",
+    "preferences": "pseudonym, name",
+    "notices": "pseudonym, notice",
+    "access_log": "id",
+    "seen_events": "at",
+    "seen_requests": "at",
+    "reminder_teams": "rowid",
+    "reminder_opt_outs": "rowid",
+    "reminder_ledger": "rowid",
+    "reminder_profiles": "person",
+    "reminder_pacing": "workspace",
+    "organisation_settings": "organisation, name",
+    "organisation_members": "organisation, pseudonym",
+    "outbox": "id",
+    "installations": "workspace",
+    "oauth_states": "digest",
+    "organisations": "org",
+}
+#: The tables of claims that expire, and for how long each is kept (by its `at` column).
+KEPT_FOR = {"seen_events": SEEN_EVENTS_FOR, "seen_requests": SEEN_REQUESTS_FOR}
+TABLES: tuple[CopiedTable, ...] = tuple(
+    CopiedTable(name, order_by=order, kept_for=KEPT_FOR.get(name))
+    for name, order in ORDER_BY.items()
 )
 #: Each database's own bookkeeping, never copied: identity and migration records.
 OWN_TABLES = frozenset({"meta", "reflect_migrations", "_sqlite_migrations"})
@@ -339,10 +346,7 @@ def _copy_keys(lite: Any, keys: Connection, *, progress: Progress) -> tuple[int,
     _copy_org_keys(lite, keys, progress=progress)
     new = [row for row in source if row[0] not in held]
     progress(f"data keys: {len(new):,} to copy ({len(held):,} already there)")
-    statement = "COPY data_keys (pseudonym, wrapped, created_at, org) FROM STDIN"
-    with keys.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in new:
-            copy.write_row(row)
+    _write_keys(keys, "data_keys (pseudonym, wrapped, created_at, org)", new)
     return len(new), len(held)
 
 
@@ -355,9 +359,13 @@ def _copy_org_keys(lite: Any, keys: Connection, *, progress: Progress) -> None:
     ).fetchall()
     new = [row for row in source if row[0] not in held]
     progress(f"organisation keys: {len(new):,} to copy")
-    statement = "COPY org_keys (org, wrapped, created_at) FROM STDIN"
-    with keys.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in new:
+    _write_keys(keys, "org_keys (org, wrapped, created_at)", new)
+
+
+def _write_keys(keys: Connection, into: str, rows: Sequence[Any]) -> None:
+    """Write `rows` with COPY `into` a keys table (named with its columns)."""
+    with keys.cursor() as cursor, cursor.copy(f"COPY {into} FROM STDIN") as copy:
+        for row in rows:
             copy.write_row(row)
 
 

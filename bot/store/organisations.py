@@ -22,6 +22,7 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.engine.organisation import Organisation, resolve
@@ -178,38 +179,31 @@ class OrganisationSettings:
         return gone
 
 
+@dataclass(kw_only=True, eq=False)
 class Organisations:
     """A person's organisation's settings, over the defaults: what `Conversations` is given
     as `organisation_of`. The checked result is kept in memory until the texts change."""
 
-    def __init__(
-        self,
-        *,
-        kept: OrganisationSettings,
-        defaults: Organisation,
-        flows: frozenset[str],
-        workspace_of: Callable[[Person], str | None],
-        pseudonym: Callable[[Person], str],
-        warn: Callable[[str], None],
-    ) -> None:
-        self.kept = kept
-        self.defaults = defaults
-        self.flows = flows
-        self._workspace_of = workspace_of
-        self._pseudonym = pseudonym
-        self._warn = warn
-        self._checked: dict[str, tuple[dict[str, str], Organisation]] = {}
-        self._lock = threading.Lock()
+    kept: OrganisationSettings
+    defaults: Organisation
+    flows: frozenset[str]
+    workspace_of: Callable[[Person], str | None]
+    pseudonym: Callable[[Person], str]
+    warn: Callable[[str], None]
+    _checked: dict[str, tuple[dict[str, str], Organisation]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __call__(self, person: Person) -> Organisation | None:
-        workspace = self._workspace_of(person)
+        workspace = self.workspace_of(person)
         if workspace is None:
             return None
         try:
             # Asked inside a SQLite read transaction (a view being drawn), which cannot write:
             # the next request, in a writing one, records it.
             with contextlib.suppress(RuntimeError):
-                self.kept.note_member(workspace, self._pseudonym(person))
+                self.kept.note_member(workspace, self.pseudonym(person))
             return self.of(workspace)
         except Exception as error:
             # Crisis support must never wait on an organisation's settings: the defaults apply.
@@ -232,7 +226,7 @@ class Organisations:
             texts, defaults=self.defaults, flows=self.flows, source=f"organisation {key[:8]}"
         )
         for warning in organisation.warnings:
-            self._warn(warning)
+            self.warn(warning)
         with self._lock:
             self._checked[key] = (texts, organisation)
         return organisation

@@ -61,28 +61,20 @@ class _Candidate:
         return self.teams[0].workspace
 
 
+@dataclass(kw_only=True, eq=False)
 class Planner:
-    def __init__(
-        self,
-        *,
-        teams: Teams,
-        ledger: Ledger,
-        profiles: Profiles,
-        slack_for: SlackFor,
-        keyring: Keyring,
-        late_after: dt.timedelta,
-        sleep: Sleep,
-    ) -> None:
-        self.teams = teams
-        self.ledger = ledger
-        self.profiles = profiles
-        self.slack_for = slack_for
-        self.keyring = keyring
-        self.late_after = late_after
-        self.sleep = sleep
-        self._pseudonyms: dict[tuple[str, str], str] = {}
-        #: Who is not due yet, and when they will be, for what (zone, teams' settings).
-        self._waiting: dict[str, tuple[object, dt.datetime]] = {}
+    teams: Teams
+    ledger: Ledger
+    profiles: Profiles
+    slack_for: SlackFor
+    keyring: Keyring
+    late_after: dt.timedelta
+    sleep: Sleep
+    _pseudonyms: dict[tuple[str, str], str] = field(default_factory=dict, init=False, repr=False)
+    #: Who is not due yet, and when they will be, for what (zone, teams' settings).
+    _waiting: dict[str, tuple[object, dt.datetime]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def _pseudonym(self, workspace: str, user: str) -> str:
         key = (workspace, user)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass, field
 
 from bot.slack.delivery.gateway import GONE
 from bot.slack.delivery.reminder_api import (
@@ -98,38 +98,32 @@ class SendReport:
         )
 
 
+def no_checkpoint(step: str) -> None:
+    """No checkpoint: every step goes on to the next."""
+
+
+@dataclass(kw_only=True, eq=False)
 class Sender:
-    def __init__(
-        self,
-        *,
-        ledger: Ledger,
-        teams: Teams,
-        slack_for: SlackFor,
-        pacing: PaceRows,
-        keyring: Keyring,
-        compose: Composer,
-        clock: Clock,
-        sleep: Sleep,
-        late_after: dt.timedelta,
-        interval: float = 1.0,
-        lease: dt.timedelta = LEASE,
-        checkpoint: Callable[[str], None] | None = None,
-        should_stop: Callable[[], bool] = lambda: False,
-    ) -> None:
-        self.ledger = ledger
-        self.teams = teams
-        self.slack_for = slack_for
-        self.keyring = keyring
-        self.compose = compose
-        self.clock = clock
-        self.sleep = sleep
-        self.late_after = late_after
-        self.lease = lease
+    ledger: Ledger
+    teams: Teams
+    slack_for: SlackFor
+    pacing: InitVar[PaceRows]
+    keyring: Keyring
+    compose: Composer
+    clock: Clock
+    sleep: Sleep
+    late_after: dt.timedelta
+    #: Seconds between posts to one workspace (0: no pacing).
+    interval: InitVar[float] = 1.0
+    lease: dt.timedelta = LEASE
+    #: Called at each step boundary with its name; tests raise here to simulate a crash.
+    checkpoint: Callable[[str], None] = no_checkpoint
+    should_stop: Callable[[], bool] = lambda: False
+    pacer: Pacer = field(init=False, repr=False)
+
+    def __post_init__(self, pacing: PaceRows, interval: float) -> None:
         rate = 1.0 / interval if interval > 0 else 0.0
-        self.pacer = Pacer(rows=pacing, rate=rate, clock=clock, sleep=sleep)
-        #: Called at each step boundary with its name; tests raise here to simulate a crash.
-        self.checkpoint = checkpoint or (lambda step: None)
-        self.should_stop = should_stop
+        self.pacer = Pacer(rows=pacing, rate=rate, clock=self.clock, sleep=self.sleep)
 
     def send_due(self, *, limit: int | None = None) -> SendReport:
         """Send every row whose time has come (or `limit` of them); returns what happened."""

@@ -15,7 +15,7 @@ from bot.weekly.planner import Planner
 from bot.weekly.privacy import Keyring, lead_aad
 from bot.weekly.profiles import Profiles
 from bot.weekly.runner import ReminderRunner
-from bot.weekly.sender import LEASE, Clock, Composer, Sender, SlackFor, Sleep
+from bot.weekly.sender import LEASE, Clock, Composer, Sender, SlackFor, Sleep, no_checkpoint
 
 
 def composer(flows: Sequence[FlowChoice]) -> Composer:
@@ -42,7 +42,7 @@ def build_runner(
     late_after: dt.timedelta,
     interval: float = 1.0,
     should_stop: Callable[[], bool] = lambda: False,
-    checkpoint: Callable[[str], None] | None = None,
+    checkpoint: Callable[[str], None] = no_checkpoint,
     profiles: Profiles | None = None,
     keep_for: dt.timedelta | None = None,
     lease: dt.timedelta | None = None,

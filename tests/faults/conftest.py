@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.faults.chaos import CLIENT_TIMEOUT, ChaosSlack, Dice
-from tests.slack.fake_slack import FakeSlack
+from tests.slack.fake_slack import User
 from tests.slack.harness import Bot, SlackSide, make_bot, talking_to
 
 
@@ -26,12 +26,9 @@ def chaos(dice: Dice) -> Iterator[ChaosSlack]:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    """A fake Slack that does not fail, with one person in it."""
-    server = FakeSlack().start()
-    server.add_user("U1", first_name="Robin")
-    yield server
-    server.stop()
+def people() -> tuple[User, ...]:
+    """Who is in the fake Slack (`fake`, which does not fail): one person."""
+    return (User("U1", first_name="Robin"),)
 
 
 @pytest.fixture

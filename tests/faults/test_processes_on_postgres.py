@@ -9,53 +9,26 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.engine.safety import Concern
-from bot.slack.delivery.lanes import Lanes
 from bot.slack.delivery.outbox import OutboxSender, OutboxSweeper
-from bot.store.postgres import PostgresStore
 from tests.faults.crash import LostLanes, asked_step, replies
 from tests.pg_fixtures import PgUrls
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack
-from tests.slack.harness import SECRET, Bot, Leader, Served, SlackSide, make_bot
+from tests.slack.harness import SECRET
+from tests.slack.processes import Process, Start, processes_on
 from tests.slack.signing import signed_headers
 
 
-@dataclass
-class Process:
-    bot: Bot
-    served: Served
-    slack: SlackSide
-
-    def leader(self, fake: FakeSlack) -> Leader:
-        return Leader(user_id="U1", slack=self.slack, fake=fake, bot=self.bot)
-
-
 @pytest.fixture
-def start(fake: FakeSlack, tmp_path: Path, pg_urls: PgUrls) -> Iterator[Any]:
-    made: list[Process] = []
-
-    def started(*, lanes: Lanes | None = None) -> Process:
-        store = PostgresStore.open(
-            pg_urls.url, keys_url=pg_urls.keys_url, secret=b"s" * 32, pool_size=4
-        )
-        bot = make_bot(fake, tmp_path / f"process{len(made)}", store=store, lanes=lanes)
-        served = Served(bot.app)
-        made.append(Process(bot=bot, served=served, slack=SlackSide(url=served.url)))
-        return made[-1]
-
-    yield started
-    for process in made:
-        process.slack.http.close()
-        process.served.close()
-        process.bot.lanes.close()
-        process.bot.store.close()
+def start(fake: FakeSlack, tmp_path: Path, pg_urls: PgUrls) -> Iterator[Start]:
+    with processes_on(fake, tmp_path, pg_urls) as started:
+        yield started
 
 
 def test_a_replayed_request_reaching_both_processes_is_handled_once(

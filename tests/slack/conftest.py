@@ -13,15 +13,6 @@ from tests.slack.harness import Bot, Leader, Served, SlackSide, make_bot
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    server = FakeSlack().start()
-    server.add_user("U1", first_name="Sam")
-    server.add_user("U2", first_name="Alex")
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def socket(fake: FakeSlack) -> Iterator[FakeSocketMode]:
     """A Socket Mode server the fake Slack's apps.connections.open points at."""
     server = FakeSocketMode().start()

@@ -59,7 +59,8 @@ import json
 import math
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -743,3 +744,15 @@ def _page(items: list[Any], args: dict[str, Any]) -> tuple[list[Any], str]:
 
 def _seconds(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
+
+
+@contextmanager
+def running(*people: User) -> Iterator[FakeSlack]:
+    """A fake Slack serving on loopback with `people` in it, stopped when done with."""
+    server = FakeSlack().start()
+    for person in people:
+        server.add_user(person)
+    try:
+        yield server
+    finally:
+        server.stop()

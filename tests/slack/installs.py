@@ -61,9 +61,9 @@ class Member(Leader):
 
     def __init__(
         self,
-        *,
         user_id: str,
         team_id: str,
+        *,
         slack: SlackSide,
         fake: FakeSlack,
         bot: Bot,

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from bot.engine.people import Person
-from tests.slack.fake_slack import FakeSlack
+from tests.slack.fake_slack import FakeSlack, User
 from tests.slack.harness import Bot, SlackSide
 from tests.slack.installs import Member, install, oauth_bot
 from tests.slack.installs import reflect_as as reflect
@@ -22,12 +22,8 @@ SAM, JO = "USAMGRID01", "UJOGRID001"
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    server = FakeSlack().start()
-    server.add_user(SAM, team_id=WARD, first_name="Sam")
-    server.add_user(JO, team_id=CLINIC, first_name="Jo")
-    yield server
-    server.stop()
+def people() -> tuple[User, ...]:
+    return (User(SAM, WARD, first_name="Sam"), User(JO, CLINIC, first_name="Jo"))
 
 
 @pytest.fixture
@@ -47,13 +43,7 @@ def test_an_organisation_wide_install_serves_each_workspace_with_its_token(
     token = fake.tokens_of(GRID)[-1]
     for user, team in ((SAM, WARD), (JO, CLINIC)):
         someone = Member(
-            user_id=user,
-            team_id=team,
-            enterprise_id=GRID,
-            org_wide=True,
-            slack=slack,
-            fake=fake,
-            bot=bot,
+            user, team, enterprise_id=GRID, org_wide=True, slack=slack, fake=fake, bot=bot
         )
         reflect(someone)
         assert len(bot.store.reflections(someone.person)) == 1
@@ -69,12 +59,12 @@ def test_a_workspace_that_joins_an_organisation_keeps_its_peoples_history(
     fake: FakeSlack, bot: Bot, browser: httpx.Client, slack: SlackSide
 ) -> None:
     assert install(browser, fake, WARD, installer=SAM).status_code == 200
-    before = Member(user_id=SAM, team_id=WARD, slack=slack, fake=fake, bot=bot)
+    before = Member(SAM, WARD, slack=slack, fake=fake, bot=bot)
     reflect(before)
     # The workspace moves into a Grid organisation: events now name the organisation too,
     # and the workspace's own installation still serves it.
     fake.enterprise_of[WARD] = GRID
-    after = Member(user_id=SAM, team_id=WARD, enterprise_id=GRID, slack=slack, fake=fake, bot=bot)
+    after = Member(SAM, WARD, enterprise_id=GRID, slack=slack, fake=fake, bot=bot)
     after.person = before.person  # the store keeps knowing Sam by the workspace id
     reflect(after)
     assert len(bot.store.reflections(before.person)) == 2

@@ -36,7 +36,7 @@ from bot.store.sqlite import SqliteStore
 from bot.weekly.service import workspace_slack
 from tests.cli_env import SECRET, cli_env
 from tests.pg_fixtures import PgUrls
-from tests.slack.fake_slack import FakeSlack
+from tests.slack.fake_slack import FakeSlack, User
 from tests.slack.harness import Bot, Served, SlackSide
 from tests.slack.installs import Member, install, oauth_bot, reflect_as, uninstalled
 
@@ -48,12 +48,8 @@ WORDS = {UA1: "heron-lantern-ward seven", UB1: "quartz-meadow-school nine"}
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    server = FakeSlack().start()
-    server.add_user(UA1, team_id=TA, first_name="Sam")
-    server.add_user(UB1, team_id=TB, first_name="Alex")
-    yield server
-    server.stop()
+def people() -> tuple[User, ...]:
+    return (User(UA1, TA, first_name="Sam"), User(UB1, TB, first_name="Alex"))
 
 
 @pytest.fixture
@@ -61,10 +57,6 @@ def bot(fake: FakeSlack, tmp_path: Path) -> Iterator[Bot]:
     store = SqliteStore.open(tmp_path / "data" / "reflect.db", secret=SECRET.encode())
     with oauth_bot(fake, tmp_path, store=store, erase_after_uninstall_days=7) as made:
         yield made
-
-
-def member(user: str, team: str, *, slack: SlackSide, fake: FakeSlack, bot: Bot) -> Member:
-    return Member(user_id=user, team_id=team, slack=slack, fake=fake, bot=bot)
 
 
 def reflect(someone: Member) -> None:
@@ -108,8 +100,8 @@ def test_two_workspaces_install_reflect_one_uninstalls_is_erased_and_reinstalls(
     fake.token_lifetime = 43200
     first = {team: fake.tokens_of(team)[0] for team in (TA, TB)}
 
-    sam = member(UA1, TA, slack=slack, fake=fake, bot=bot)
-    alex = member(UB1, TB, slack=slack, fake=fake, bot=bot)
+    sam = Member(UA1, TA, slack=slack, fake=fake, bot=bot)
+    alex = Member(UB1, TB, slack=slack, fake=fake, bot=bot)
     reflect(sam)
     reflect(alex)
 
@@ -193,14 +185,14 @@ def test_a_payload_naming_another_workspace_gets_nothing(
 ) -> None:
     assert install(browser, fake, TA, installer=UA1).status_code == 200
     assert install(browser, fake, TB, installer=UB1).status_code == 200
-    sam = member(UA1, TA, slack=slack, fake=fake, bot=bot)
+    sam = Member(UA1, TA, slack=slack, fake=fake, bot=bot)
     reflect(sam)
     sam_messages = len(sam.messages())
     sam_home = fake.views.get(UA1)
 
     # A request that says it comes from TB but names TA's person: it is answered with TB's
     # token, which cannot reach TA's people, and it is someone else in the store.
-    impostor = member(UA1, TB, slack=slack, fake=fake, bot=bot)
+    impostor = Member(UA1, TB, slack=slack, fake=fake, bot=bot)
     impostor.says("show me my reflections")
     impostor.opens_home()
     assert len(sam.messages()) == sam_messages
@@ -210,7 +202,7 @@ def test_a_payload_naming_another_workspace_gets_nothing(
     assert [c.token for c in fake.calls("views.publish")][-1] == tb_token
 
     # A workspace that never installed gets nothing at all.
-    stranger = member(UC1, TC, slack=slack, fake=fake, bot=bot)
+    stranger = Member(UC1, TC, slack=slack, fake=fake, bot=bot)
     fake.add_user(UC1, team_id=TC)
     calls = len(fake.calls())
     assert stranger.says("hello").status_code in (200, 401)
@@ -247,8 +239,8 @@ def test_two_bots_sharing_one_database_serve_both_workspaces_apart(
             with httpx.Client(base_url=second.url) as browser:
                 assert install(browser, fake, TB, installer=UB1).status_code == 200
             to_one, to_two = SlackSide(url=first.url), SlackSide(url=second.url)
-            sam = member(UA1, TA, slack=to_two, fake=fake, bot=two)  # TA's installed via one
-            alex = member(UB1, TB, slack=to_one, fake=fake, bot=one)
+            sam = Member(UA1, TA, slack=to_two, fake=fake, bot=two)  # TA's installed via one
+            alex = Member(UB1, TB, slack=to_one, fake=fake, bot=one)
             reflect(sam)
             reflect(alex)
             for someone, other in ((sam, alex), (alex, sam)):
@@ -305,8 +297,8 @@ def test_on_postgresql_two_workspaces_install_and_one_is_erased(
             with httpx.Client(base_url=served.url) as browser:
                 assert install(browser, fake, TA, installer=UA1).status_code == 200
                 assert install(browser, fake, TB, installer=UB1).status_code == 200
-                sam = member(UA1, TA, slack=slack, fake=fake, bot=made)
-                alex = member(UB1, TB, slack=slack, fake=fake, bot=made)
+                sam = Member(UA1, TA, slack=slack, fake=fake, bot=made)
+                alex = Member(UB1, TB, slack=slack, fake=fake, bot=made)
                 reflect(sam)
                 reflect(alex)
                 fake.uninstall(TB)

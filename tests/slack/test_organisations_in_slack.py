@@ -24,30 +24,23 @@ from bot.slack.views.organisation import EDIT_CHOICES, EDIT_SUPERVISORS, RESET
 from bot.store.organisations import OrganisationSettings
 from tests.engine.test_organisation import SCHOOL_SIGNPOSTS, SCHOOL_SUPERVISORS
 from tests.slack import payloads
-from tests.slack.fake_slack import FakeSlack
-from tests.slack.harness import Bot, SlackSide, make_bot, talking_to, texts
+from tests.slack.fake_slack import FakeSlack, User
+from tests.slack.harness import Bot, SlackSide, make_bot, texts
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    server = FakeSlack().start()
-    server.add_user("U1", first_name="Sam", is_admin=True)  # an admin of T1
-    server.add_user("U2", first_name="Alex")  # in T1, not an admin
-    server.add_user("U3", first_name="Kim", team_id="T2")  # another workspace
-    yield server
-    server.stop()
+def people() -> tuple[User, ...]:
+    return (
+        User("U1", first_name="Sam", is_admin=True),  # an admin of T1
+        User("U2", first_name="Alex"),  # in T1, not an admin
+        User("U3", "T2", first_name="Kim"),  # another workspace
+    )
 
 
 @pytest.fixture
 def bot(fake: FakeSlack, tmp_path: Path) -> Iterator[Bot]:
     with make_bot(fake, tmp_path, organisations=True) as made:
         yield made
-
-
-@pytest.fixture
-def slack(bot: Bot) -> Iterator[SlackSide]:
-    with talking_to(bot) as side:
-        yield side
 
 
 def _team(user: str) -> str:

@@ -6,41 +6,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from bot.store.postgres import PostgresStore
 from tests.pg_fixtures import PgUrls
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack
-from tests.slack.harness import Bot, Leader, Served, SlackSide, make_bot, texts
-
-
-@dataclass
-class Process:
-    bot: Bot
-    served: Served
-    slack: SlackSide
+from tests.slack.harness import Leader, texts
+from tests.slack.processes import Process, processes_on
 
 
 @pytest.fixture
 def processes(fake: FakeSlack, tmp_path: Path, pg_urls: PgUrls) -> Iterator[list[Process]]:
-    made: list[Process] = []
-    for n in range(2):
-        store = PostgresStore.open(
-            pg_urls.url, keys_url=pg_urls.keys_url, secret=b"s" * 32, pool_size=4
-        )
-        bot = make_bot(fake, tmp_path / f"process{n}", store=store)
-        served = Served(bot.app)
-        made.append(Process(bot=bot, served=served, slack=SlackSide(url=served.url)))
-    yield made
-    for process in made:
-        process.slack.http.close()
-        process.served.close()
-        process.bot.lanes.close()
-        process.bot.store.close()
+    with processes_on(fake, tmp_path, pg_urls) as start:
+        yield [start(), start()]
 
 
 def _settle(processes: list[Process]) -> None:

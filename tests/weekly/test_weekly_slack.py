@@ -17,7 +17,7 @@ from bot.slack.delivery.reminder_api import Posted, WebReminderSlack
 from bot.store.weekly.teams import Teams
 from bot.weekly.service import ReminderService
 from tests.slack import payloads
-from tests.slack.fake_slack import FakeSlack
+from tests.slack.fake_slack import FakeSlack, User
 from tests.slack.harness import Bot, SlackSide, make_bot, settings_for, talking_to
 from tests.weekly.harness import connect
 
@@ -48,16 +48,20 @@ class UserDmSlack(WebReminderSlack):
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    server = FakeSlack().start()
-    server.add_user("ULEAD", first_name="Lee")
-    server.add_user("U1", first_name="Sam")
-    server.add_user("U2", first_name="Alex", tz="America/New_York")
-    server.add_user("UADMIN", first_name="Ada", is_admin=True)
-    server.add_user("UOTHER", first_name="Olu")
-    server.add_channel("C1", members=["ULEAD", "U1", "U2", "UBOT"], name="ward-7")
-    yield server
-    server.stop()
+def people() -> tuple[User, ...]:
+    return (
+        User("ULEAD", first_name="Lee"),
+        User("U1", first_name="Sam"),
+        User("U2", first_name="Alex", tz="America/New_York"),
+        User("UADMIN", first_name="Ada", is_admin=True),
+        User("UOTHER", first_name="Olu"),
+    )
+
+
+@pytest.fixture(autouse=True)
+def ward(fake: FakeSlack) -> None:
+    """The team's channel, with the bot in it, in every test's fake Slack."""
+    fake.add_channel("C1", members=["ULEAD", "U1", "U2", "UBOT"], name="ward-7")
 
 
 @pytest.fixture

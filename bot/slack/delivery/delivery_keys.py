@@ -9,6 +9,7 @@ the channel (or the thread) for a message with that key before posting again.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 #: Reads one page of conversations.history (or .replies) for these parameters.
@@ -27,18 +28,23 @@ def carries(message: dict[str, Any], *, event_type: str, key: str) -> bool:
     return bool(metadata.get("event_type") == event_type and payload.get("delivery") == key)
 
 
-def find_posted(
-    fetch: Fetch,
-    *,
-    channel: str,
-    event_type: str,
-    key: str,
-    since: float,
-    thread_ts: str | None = None,
-) -> str | None:
-    """The ts of the message carrying this delivery key, posted since `since` (a Unix time), in
-    the channel (or the thread `thread_ts`: read with conversations.replies); None if absent.
-    `fetch` raises when Slack cannot be asked (the caller then tries later)."""
+@dataclass(frozen=True)
+class Sought:
+    """A message looked for: the one carrying delivery `key` (of `event_type`), posted since
+    `since` (a Unix time) in `channel`, or in its thread `thread_ts`."""
+
+    channel: str
+    event_type: str
+    key: str
+    since: float
+    thread_ts: str | None = None
+
+
+def find_posted(fetch: Fetch, sought: Sought) -> str | None:
+    """The ts of the message `sought`, None if absent. `fetch` reads conversations.history (or
+    .replies, for a thread) and raises when Slack cannot be asked (the caller then tries
+    later)."""
+    channel, thread_ts, since = sought.channel, sought.thread_ts, sought.since
     cursor = ""
     while True:
         params: dict[str, Any] = {
@@ -53,7 +59,7 @@ def find_posted(
             params["cursor"] = cursor
         data = fetch(params)
         for message in data.get("messages") or []:
-            if carries(message, event_type=event_type, key=key):
+            if carries(message, event_type=sought.event_type, key=sought.key):
                 return str(message["ts"])
         cursor = (data.get("response_metadata") or {}).get("next_cursor") or ""
         if not cursor or not data.get("has_more", True):

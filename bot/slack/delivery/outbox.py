@@ -23,6 +23,7 @@ from typing import Any
 
 from bot.engine.people import Person
 from bot.slack.delivery import cleanup
+from bot.slack.delivery.delivery_keys import Sought
 from bot.slack.delivery.gateway import installation_token, speaking_for
 from bot.slack.delivery.poster import Unanswered
 from bot.slack.parts import Parts
@@ -140,17 +141,16 @@ class OutboxSender:
         if not channel:
             return poster.is_gone(user_id=user_id) or not user_id  # else: try again later
         thread_ts = payload.get("thread_ts")
-        since = (entry.created_at - LOOK_BACK).timestamp()
+        sought = Sought(
+            channel=channel,
+            event_type=METADATA_TYPE,
+            key=entry.delivery,
+            since=(entry.created_at - LOOK_BACK).timestamp(),
+            thread_ts=thread_ts,
+        )
 
         def found() -> bool:
-            ts = poster.find_delivered(
-                channel=channel,
-                event_type=METADATA_TYPE,
-                key=entry.delivery,
-                since=since,
-                thread_ts=thread_ts,
-            )
-            return ts is not None
+            return poster.find_delivered(sought) is not None
 
         try:
             if entry.in_doubt and found():

@@ -22,7 +22,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from slack_sdk.web import SlackResponse
 
-from bot.slack.delivery.delivery_keys import delivery_metadata, find_posted
+from bot.slack.delivery.delivery_keys import Sought, delivery_metadata, find_posted
 from bot.slack.delivery.gateway import GONE, posting_once, webhook
 
 log = logging.getLogger(__name__)
@@ -116,29 +116,20 @@ class Poster:
             return Sent()
         return Sent(ts=str(response.get("ts", "")))
 
-    def find_delivered(
-        self,
-        *,
-        channel: str,
-        event_type: str,
-        key: str,
-        since: float,
-        thread_ts: str | None = None,
-    ) -> str | None:
-        """The ts of the message posted with this delivery key since `since` (a Unix time), if
-        it is in the channel (or the thread). Raises Unanswered if Slack cannot be asked."""
+    def find_delivered(self, sought: Sought) -> str | None:
+        """The ts of the message `sought`, if it is in its channel (or thread). Raises
+        Unanswered if Slack cannot be asked."""
+        thread_ts = sought.thread_ts
         method = "conversations.replies" if thread_ts else "conversations.history"
         read = self.client.conversations_replies if thread_ts else self.client.conversations_history
 
         def fetch(params: dict[str, Any]) -> dict[str, Any]:
-            found = self._call(method, lambda: read(**params), who=channel)
+            found = self._call(method, lambda: read(**params), who=sought.channel)
             if found is None:
                 raise Unanswered(method)
             return found
 
-        return find_posted(
-            fetch, channel=channel, event_type=event_type, key=key, since=since, thread_ts=thread_ts
-        )
+        return find_posted(fetch, sought)
 
     def respond(self, response_url: str, *, text: str) -> bool:
         """Answer a slash command after its ack, seen only by the person who typed it."""

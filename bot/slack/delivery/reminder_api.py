@@ -20,7 +20,7 @@ from urllib.error import URLError
 
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.delivery.delivery_keys import carries, delivery_metadata, find_posted
+from bot.slack.delivery.delivery_keys import Sought, carries, delivery_metadata, find_posted
 from bot.slack.delivery.gateway import SlackProfile, look_up, read_profile, single_shot_client
 from bot.slack.delivery.retries import retry_after
 
@@ -158,13 +158,10 @@ class WebReminderSlack:
         return Posted(channel=str(data["channel"]), ts=str(data["ts"]))
 
     def find_reminder(self, *, dm_channel: str, entry_id: str, since: dt.datetime) -> str | None:
-        return find_posted(
-            lambda params: self._call("conversations.history", **params),
-            channel=dm_channel,
-            event_type=METADATA_TYPE,
-            key=entry_id,
-            since=since.timestamp(),
+        sought = Sought(
+            channel=dm_channel, event_type=METADATA_TYPE, key=entry_id, since=since.timestamp()
         )
+        return find_posted(lambda params: self._call("conversations.history", **params), sought)
 
 
 def is_reminder(message: dict[str, Any], entry_id: str) -> bool:

@@ -12,7 +12,8 @@ from bot.engine.people import Person
 from bot.slack.parts import Parts
 from bot.slack.respond import respond
 from bot.slack.views import copy
-from bot.slack.views.mrkdwn import plain, sections
+from bot.slack.views.modals import modal
+from bot.slack.views.mrkdwn import sections
 
 log = logging.getLogger(__name__)
 
@@ -20,23 +21,17 @@ CALLBACK_ID = "forget_confirm"
 
 
 def confirm_view() -> View:
-    return View(
-        type="modal",
+    return modal(
+        sections(copy.text("forget.body")),
+        title="forget.title",
+        submit="forget.submit",
+        close="forget.close",
         callback_id=CALLBACK_ID,
-        title=plain(copy.text("forget.title")),
-        submit=plain(copy.text("forget.submit")),
-        close=plain(copy.text("forget.close")),
-        blocks=sections(copy.text("forget.body")),
     )
 
 
 def done_view(*, count: int) -> View:
-    return View(
-        type="modal",
-        title=plain(copy.text("forget.done_title")),
-        close=plain(copy.text("home.close")),
-        blocks=sections(copy.text("forget.done", count=count)),
-    )
+    return modal(sections(copy.text("forget.done", count=count)), title="forget.done_title")
 
 
 def open_modal(parts: Parts, *, trigger_id: str) -> None:

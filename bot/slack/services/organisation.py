@@ -26,7 +26,8 @@ from bot.slack.listeners.home import refresh_home
 from bot.slack.parts import Parts
 from bot.slack.respond import Job, respond, say, user_of
 from bot.slack.views import copy
-from bot.slack.views.fitting import MODAL_TITLE, OPTION_TEXT, SECTION_TEXT, shorten
+from bot.slack.views.fitting import OPTION_TEXT, SECTION_TEXT, shorten
+from bot.slack.views.modals import modal
 from bot.slack.views.mrkdwn import plain
 from bot.slack.views.organisation import (
     EDIT_CHOICES,
@@ -226,13 +227,8 @@ def file_view(action: str, *, current: str | None) -> View:
     organisation's own, when it fits)."""
     name = FILES[action]
     initial = current if current and len(current) <= MOST_CHARACTERS else None
-    return View(
-        type="modal",
-        callback_id=action,
-        title=plain(shorten(copy.text(f"organisation.{name}_title"), limit=MODAL_TITLE)),
-        submit=plain(copy.text("organisation.save")),
-        close=plain(copy.text("organisation.cancel")),
-        blocks=[
+    return modal(
+        [
             InputBlock(
                 block_id=FILE_BLOCK,
                 label=plain(copy.text("organisation.file_label")),
@@ -245,6 +241,10 @@ def file_view(action: str, *, current: str | None) -> View:
                 ),
             )
         ],
+        title=f"organisation.{name}_title",
+        submit="organisation.save",
+        close="organisation.cancel",
+        callback_id=action,
     )
 
 
@@ -255,13 +255,8 @@ def choices_view(found: Organisation, *, titles: dict[str, str], most_days: int)
         for flow_id, title in list(titles.items())[:MOST_OPTIONS]
     ]
     chosen = next((o for o in options if o.value == found.default_flow), None)
-    return View(
-        type="modal",
-        callback_id=EDIT_CHOICES,
-        title=plain(shorten(copy.text("organisation.choices_title"), limit=MODAL_TITLE)),
-        submit=plain(copy.text("organisation.save")),
-        close=plain(copy.text("organisation.cancel")),
-        blocks=[
+    return modal(
+        [
             InputBlock(
                 block_id=FLOW_BLOCK,
                 label=plain(copy.text("organisation.flow_label")),
@@ -280,4 +275,8 @@ def choices_view(found: Organisation, *, titles: dict[str, str], most_days: int)
                 ),
             ),
         ],
+        title="organisation.choices_title",
+        submit="organisation.save",
+        close="organisation.cancel",
+        callback_id=EDIT_CHOICES,
     )

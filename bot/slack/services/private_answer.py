@@ -25,7 +25,7 @@ from bot.slack.identity import owner_tag
 from bot.slack.parts import Parts
 from bot.slack.respond import Handled, Job, handled, respond, say, user_of
 from bot.slack.views import copy
-from bot.slack.views.fitting import MODAL_TITLE, shorten
+from bot.slack.views.modals import modal
 from bot.slack.views.mrkdwn import plain, sections
 from bot.slack.views.questions import Asked, read_block_id, with_answer
 
@@ -39,14 +39,8 @@ MOST_CHARACTERS = 3000
 
 
 def answer_view(question: Question, *, metadata: str) -> View:
-    return View(
-        type="modal",
-        callback_id=CALLBACK_ID,
-        private_metadata=metadata,
-        title=plain(shorten(copy.text("private.title"), limit=MODAL_TITLE)),
-        submit=plain(copy.text("private.submit")),
-        close=plain(copy.text("private.close")),
-        blocks=[
+    return modal(
+        [
             *sections(question.text),
             InputBlock(
                 block_id=INPUT_BLOCK,
@@ -58,6 +52,11 @@ def answer_view(question: Question, *, metadata: str) -> View:
             ),
             ContextBlock(elements=[plain(copy.text("private.note"))]),
         ],
+        title="private.title",
+        submit="private.submit",
+        close="private.close",
+        callback_id=CALLBACK_ID,
+        private_metadata=metadata,
     )
 
 

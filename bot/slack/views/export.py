@@ -10,7 +10,8 @@ from slack_sdk.models.views import View
 from bot.engine.people import Person
 from bot.slack.parts import Parts
 from bot.slack.views import copy
-from bot.slack.views.fitting import MODAL_TITLE, shorten, within_view
+from bot.slack.views.fitting import within_view
+from bot.slack.views.modals import modal
 from bot.slack.views.mrkdwn import plain, sections
 from bot.store.export import as_markdown
 
@@ -21,12 +22,7 @@ def export_view(text: str | None) -> View:
     shown = within_view(blocks)
     if len(shown) < len(blocks):
         shown = [*shown[:-1], ContextBlock(elements=[plain(copy.text("export.cut"))])]
-    return View(
-        type="modal",
-        title=plain(shorten(copy.text("export.title"), limit=MODAL_TITLE)),
-        close=plain(copy.text("home.close")),
-        blocks=shown,
-    )
+    return modal(shown, title="export.title")
 
 
 def open_modal(parts: Parts, person: Person, *, trigger_id: str) -> None:

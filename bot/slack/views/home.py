@@ -28,7 +28,8 @@ from bot.slack.parts import Parts
 from bot.slack.views import copy, weekly_home
 from bot.slack.views.blocks import start_buttons
 from bot.slack.views.booking import supervisor_blocks
-from bot.slack.views.fitting import HEADER_TEXT, MODAL_TITLE, VIEW_BLOCKS, shorten, within_view
+from bot.slack.views.fitting import HEADER_TEXT, VIEW_BLOCKS, shorten, within_view
+from bot.slack.views.modals import modal
 from bot.slack.views.mrkdwn import escape, markdown, plain, sections
 from bot.slack.views.notices import READ_AGREEMENT
 from bot.slack.views.organisation import admin_section
@@ -159,9 +160,4 @@ def reflection_view(reflection: StoredReflection, *, title: str) -> View:
     shown = within_view(blocks)
     if len(shown) < len(blocks):  # too long for a view: say where the rest is
         shown = [*shown[:-1], ContextBlock(elements=[plain(copy.text("home.cut"))])]
-    return View(
-        type="modal",
-        title=plain(shorten(copy.text("home.reflection_title"), limit=MODAL_TITLE)),
-        close=plain(copy.text("home.close")),
-        blocks=shown,
-    )
+    return modal(shown, title="home.reflection_title")

@@ -14,7 +14,8 @@ from bot.engine.people import Person
 from bot.slack.parts import Parts
 from bot.slack.views import copy
 from bot.slack.views.blocks import Post
-from bot.slack.views.fitting import HEADER_TEXT, MODAL_TITLE, shorten
+from bot.slack.views.fitting import HEADER_TEXT, shorten
+from bot.slack.views.modals import modal
 from bot.slack.views.mrkdwn import plain, sections
 
 AGREEMENT = "agreement"
@@ -37,12 +38,7 @@ def agreement_blocks(parts: Parts, person: Person | None = None) -> list[Block]:
 
 
 def agreement_view(parts: Parts, person: Person | None = None) -> View:
-    return View(
-        type="modal",
-        title=plain(shorten(copy.text("agreement.title"), limit=MODAL_TITLE)),
-        close=plain(copy.text("home.close")),
-        blocks=agreement_blocks(parts, person)[:-1],
-    )
+    return modal(agreement_blocks(parts, person)[:-1], title="agreement.title")
 
 
 def first_posts(parts: Parts, person: Person, *, typed_answer: bool = False) -> list[Post]:
