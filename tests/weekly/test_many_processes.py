@@ -1,8 +1,8 @@
 """Two reminder processes (real OS processes) on PostgreSQL against the fake Slack, one killed
 with SIGKILL mid-run: 300 people in 3 teams across their time zones, each reminded exactly
-once within their local hour (tests/weekly/scale.py; the 1,000-person and 3-process runs are in
-`make bench`). Simulated time runs 20 times faster than real time: a simulated hour is 3
-minutes, and planning starts a simulated minute before everyone is due."""
+once within their local hour (tests/weekly/scale.py; the larger 3-process run, 800 people by
+default, is in `make bench`). Simulated time runs 20 times faster than real time: a simulated
+hour is 3 minutes, and planning starts a simulated minute before everyone is due."""
 
 from __future__ import annotations
 
