@@ -30,6 +30,7 @@ from bot.weekly.due import WeeklyTime
 from bot.weekly.privacy import lead_aad, slack_identity
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack
+from tests.slack.harness import texts
 from tests.slack.served import wait_until_healthy
 from tests.slack.signing import signed_headers
 
@@ -80,6 +81,8 @@ def _free_port() -> int:
 
 
 def test_reflect_run_at_debug_logs_no_id_name_or_text(tmp_path: Path) -> None:
+    """Also `reflect run --http` as an operator starts it (one start serves both): it serves
+    signed requests, refuses forged ones, greets by name, and stops cleanly on SIGTERM."""
     fake = FakeSlack(team_id=TEAM).start()
     fake.add_user(USER, first_name=NAME)
     port = _free_port()
@@ -104,6 +107,12 @@ def test_reflect_run_at_debug_logs_no_id_name_or_text(tmp_path: Path) -> None:
         for text in ("hard day", f"{WORDS} all afternoon", f"more {WORDS}"):
             event = payloads.event_callback(payloads.message_im(USER, text), team_id=TEAM)
             send(json.dumps(event).encode(), "application/json")
+        body = json.dumps(payloads.event_callback(payloads.message_im(USER, "hi"))).encode()
+        forged = {
+            **signed_headers(SIGNING, body, content_type="application/json"),
+            "X-Slack-Signature": "v0=" + "0" * 64,
+        }
+        assert httpx.post(f"{base}/slack/events", content=body, headers=forged).status_code == 401
         send(
             payloads.slash_command(USER, f"help {WORDS}", team_id=TEAM),
             "application/x-www-form-urlencoded",
@@ -118,7 +127,10 @@ def test_reflect_run_at_debug_logs_no_id_name_or_text(tmp_path: Path) -> None:
         process.send_signal(signal.SIGTERM)
         output = process.communicate(timeout=20)[0].decode()
         fake.stop()
+    assert process.returncode == 0, output
+    assert any(f"Hello, {NAME}" in texts(m) for m in fake.messages("D" + USER))
     assert " INFO " in output, "the bot's own logs are in the output"
+    assert SIGNING not in output and "xoxb-test" not in output and SECRET not in output
     _clean(output)
 
 

@@ -36,13 +36,18 @@ def data(tmp_path: Path) -> Path:
 
 
 def test_a_first_chat_creates_a_private_key_and_completes_a_flow(data: Path) -> None:
-    typed = "1\nA hard meeting\n2\nskip\n1\n3\n1\nWrite the minutes\n2\n"
+    """One run serves both: the first chat, and its answers kept only encrypted."""
+    typed = "1\nCanary-Quokka-42 happened\n2\nskip\n1\n3\n1\nWrite the minutes\n2\n"
     result = _run(data, "chat", typed=typed)
     assert result.returncode == 0, result.stderr
     assert "Created your secret key" in result.stdout
     assert "One small step: Write the minutes" in result.stdout
     assert (data / "secret.key").stat().st_mode & 0o777 == 0o600
     assert "Traceback" not in result.stderr
+    # Neither the answers nor the person's id are in the database files in clear.
+    blobs = b"".join(p.read_bytes() for p in data.iterdir() if p.is_file())
+    assert b"Canary-Quokka-42" not in blobs
+    assert b"terminal:sam" not in blobs
 
 
 def test_the_end_of_input_pauses_and_the_next_chat_resumes(data: Path) -> None:
@@ -60,15 +65,6 @@ def test_an_unknown_flow_is_a_clear_error(data: Path) -> None:
     assert result.returncode == 2
     assert "no reflection called 'no-such-flow'" in result.stderr
     assert "Traceback" not in result.stderr
-
-
-def test_answers_are_not_in_the_database_file_in_clear(data: Path) -> None:
-    _run(
-        data, "chat", "hard-day", typed="Canary-Quokka-42 happened\n1\nskip\n1\nrest\n1\nskip\n1\n"
-    )
-    blobs = b"".join(p.read_bytes() for p in data.iterdir() if p.is_file())
-    assert b"Canary-Quokka-42" not in blobs
-    assert b"terminal:sam" not in blobs
 
 
 def _hard_day(next_step: str, *, follow_up: str | None = None) -> str:

@@ -56,6 +56,8 @@ class Scenario:
     kill_after: int | None = None
     #: The senders' claim lease, in simulated seconds.
     lease: float = 60.0
+    #: How long before everyone is due the processes start planning, in simulated seconds.
+    lead: float = 300.0
 
 
 @dataclass
@@ -136,7 +138,7 @@ def run(
     """Start the processes (on `database`: `--db ...` arguments), kill one mid-run if asked,
     wait until the ledger has nothing left to send, stop them, and collect what happened."""
     start = time.time() + 2.0  # the simulated clock starts when every process is up
-    epoch = DUE - dt.timedelta(minutes=5)  # planning starts before anyone is due
+    epoch = DUE - dt.timedelta(seconds=scenario.lead)  # planning starts before anyone is due
     clock = Accelerated(epoch=epoch, start=start, speed=scenario.speed)
     fake.clock = clock
     fake.limit_clock = lambda: clock().timestamp()

@@ -55,7 +55,7 @@ def test_two_senders_together_keep_the_workspace_pace(world: World) -> None:
 def test_paced_too_fast_it_still_achieves_the_allowed_rate(world: World, too_fast: float) -> None:
     allowed = 2.0
     world.workspace.limit("chat.postMessage", per_second=allowed, burst=2)
-    users = world.team(300)
+    users = world.team(150)
     world.clock.set(FRIDAY_4PM)
     world.runner(interval=1 / (allowed * too_fast)).run_once()
     assert world.workspace.reminder_counts() == dict.fromkeys(users, 1)

@@ -158,8 +158,11 @@ class _Document:
         return (step_id if isinstance(step_id, str) and step_id else None), where[1]
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A safe YAML loader that also notes where each key and list item is."""
+class _LineNotes:
+    """What both line-noting loaders add to a safe loader: where each key and list item is."""
+
+    get_single_node: Any
+    construct_document: Any
 
     def read(self) -> _Document | None:
         node = self.get_single_node()
@@ -194,6 +197,36 @@ class _LineLoader(yaml.SafeLoader):
                 self._note(item, here, document)
 
 
+class _LineLoader(_LineNotes, yaml.SafeLoader):
+    """The pure-Python safe loader, noting lines: its error messages are the ones authors see."""
+
+
+#: The same on libyaml when PyYAML has it (several times faster); any file it cannot read is
+#: read again by _LineLoader, so that an author's error message is the same either way.
+_FastLineLoader: type[_LineNotes] | None = (
+    type("_FastLineLoader", (_LineNotes, yaml.CSafeLoader), {})
+    if getattr(yaml, "__with_libyaml__", False)
+    else None
+)
+
+
+def _parse(text: str) -> _Document | None:
+    """The YAML document in `text` with its lines; errors as _LineLoader raises them."""
+    if _FastLineLoader is not None:
+        fast: Any = _FastLineLoader(text)  # type: ignore[call-arg]
+        try:
+            return fast.read()
+        except (yaml.YAMLError, ValueError):
+            pass  # read again below, for the pure-Python loader's message
+        finally:
+            fast.dispose()
+    loader = _LineLoader(text)
+    try:
+        return loader.read()
+    finally:
+        loader.dispose()
+
+
 def _yaml_hint(problem: str) -> str:
     if "'\\t'" in problem:
         return "; indent with spaces, not tabs"
@@ -216,9 +249,8 @@ def _read(path: Path) -> tuple[Flow | None, list[FlowProblem], _Document | None]
         return None, [problem("the file is not UTF-8 text; save it as UTF-8")], None
     except OSError as error:
         return None, [problem(f"cannot be read ({error.strerror or error})")], None
-    loader = _LineLoader(text)
     try:
-        document = loader.read()
+        document = _parse(text)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         what = " ".join(part for part in (error.context, error.problem) if part)
@@ -229,8 +261,6 @@ def _read(path: Path) -> tuple[Flow | None, list[FlowProblem], _Document | None]
         return None, [problem(f"this is not valid YAML: {what}{_yaml_hint(what)}", line)], None
     except (yaml.YAMLError, ValueError) as error:  # e.g. a date such as 2026-13-45
         return None, [problem(f"this is not valid YAML: {error}")], None
-    finally:
-        loader.dispose()
     if document is None:
         return None, [problem("the file is empty; a flow starts with schema_version: 1")], None
     if not isinstance(document.data, dict):
