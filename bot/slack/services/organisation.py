@@ -78,20 +78,26 @@ def still_admin(parts: Parts, context: BoltContext, person: Person) -> bool:
 def open_window(
     parts: Parts, *, ack: Ack, context: BoltContext, action_id: str, trigger_id: str
 ) -> None:
-    """A button of the admin section: open its window, for an admin only."""
+    """A button of the admin section: ack, then (Slack asked afresh) open its window, for an
+    admin only."""
 
     def then(person: Person, _: None) -> Job:
         found = parts.organisations
         if found is None:
             return None
-        view = window(parts, found, action_id, workspace=workspace_of(person) or "")
-        return lambda: parts.delivery.open_view(trigger_id=trigger_id, view=view)
+
+        def job() -> None:
+            if still_admin(parts, context, person):
+                view = window(parts, found, action_id, workspace=workspace_of(person) or "")
+                parts.delivery.open_view(trigger_id=trigger_id, view=view)
+
+        return job
 
     respond(
         parts,
         ack=ack,
         context=context,
-        guard=lambda person: bool(trigger_id) and still_admin(parts, context, person),
+        guard=lambda _: bool(trigger_id),
         engine=lambda _: None,
         then=then,
         transaction=False,
@@ -127,21 +133,19 @@ def save(
 
 
 def reset(parts: Parts, *, ack: Ack, context: BoltContext) -> None:
-    """Back to the server's defaults, for an admin only."""
+    """Back to the server's defaults: ack, then (Slack asked afresh) for an admin only."""
 
-    def engine(person: Person) -> None:
-        if parts.organisations is not None:
-            parts.organisations.kept.remove(workspace_of(person) or "")
+    def then(person: Person, _: None) -> Job:
+        def job() -> None:
+            if parts.organisations is not None and still_admin(parts, context, person):
+                parts.organisations.kept.remove(workspace_of(person) or "")
+                refresh = refresh_home(parts, context, person)
+                if refresh is not None:
+                    refresh()
 
-    respond(
-        parts,
-        ack=ack,
-        context=context,
-        guard=lambda person: still_admin(parts, context, person),
-        engine=engine,
-        then=lambda person, _: refresh_home(parts, context, person),
-        transaction=False,
-    )
+        return job
+
+    respond(parts, ack=ack, context=context, engine=lambda _: None, then=then, transaction=False)
 
 
 def _screened_and_kept(parts: Parts, context: BoltContext, person: Person, wanted: Wanted) -> Saved:
