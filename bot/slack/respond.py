@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from slack_bolt import Ack, BoltContext
+from slack_sdk.models.views import View
 
 from bot.engine.people import Person
 from bot.engine.replies import AfterCrisis, CheckIn, Reply, Signpost, Summary
@@ -83,6 +84,36 @@ class Handled:
     replies: Sequence[Reply]
     first: Sequence[Post] = ()
     ended: str | None = None
+
+
+def open_window_after_ack(
+    parts: Parts,
+    *,
+    ack: Ack,
+    context: BoltContext,
+    trigger_id: str,
+    window: Callable[[Person], View | None],
+) -> None:
+    """A click that opens a window: ack, then open what `window` gives for the person (None:
+    nothing to open) with the click's trigger."""
+
+    def then(person: Person, _: None) -> Job:
+        def job() -> None:
+            view = window(person)
+            if view is not None:
+                parts.delivery.open_view(trigger_id=trigger_id, view=view)
+
+        return job
+
+    respond(
+        parts,
+        ack=ack,
+        context=context,
+        guard=lambda _: bool(trigger_id),
+        engine=lambda _: None,
+        then=then,
+        transaction=False,
+    )
 
 
 def handled(

@@ -10,7 +10,7 @@ from slack_bolt import Ack, App, BoltContext
 from bot.engine.people import Person
 from bot.engine.reflections import StoredReflection
 from bot.slack.parts import Parts
-from bot.slack.respond import Job, respond
+from bot.slack.respond import Job, open_window_after_ack, respond
 from bot.slack.views.home import FOLLOW_UP_ACTION, home_view, reflection_view
 from bot.slack.views.notices import READ_AGREEMENT, agreement_view
 
@@ -32,19 +32,12 @@ def register(app: App, parts: Parts) -> None:
     @app.action(READ_AGREEMENT)
     def on_agreement(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         trigger_id = str(body.get("trigger_id") or "")
-
-        def then(person: Person, _: None) -> Job:
-            view = agreement_view(parts, person)
-            return lambda: parts.delivery.open_view(trigger_id=trigger_id, view=view)
-
-        respond(
+        open_window_after_ack(
             parts,
             ack=ack,
             context=context,
-            guard=lambda _: bool(trigger_id),
-            engine=lambda _: None,
-            then=then,
-            transaction=False,
+            trigger_id=trigger_id,
+            window=lambda person: agreement_view(parts, person),
         )
 
     @app.action(FOLLOW_UP_ACTION)

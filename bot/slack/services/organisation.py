@@ -24,7 +24,7 @@ from bot.engine.replies import Reply
 from bot.slack.identity import workspace_of
 from bot.slack.listeners.home import refresh_home
 from bot.slack.parts import Parts
-from bot.slack.respond import Job, respond, say, user_of
+from bot.slack.respond import Job, open_window_after_ack, respond, say, user_of
 from bot.slack.views import copy
 from bot.slack.views.fitting import OPTION_TEXT, SECTION_TEXT, shorten
 from bot.slack.views.modals import modal
@@ -81,26 +81,14 @@ def open_window(
     """A button of the admin section: ack, then (Slack asked afresh) open its window, for an
     admin only."""
 
-    def then(person: Person, _: None) -> Job:
+    def admins_window(person: Person) -> View | None:
         found = parts.organisations
-        if found is None:
+        if found is None or not still_admin(parts, context, person):
             return None
+        return window(parts, found, action_id, workspace=workspace_of(person) or "")
 
-        def job() -> None:
-            if still_admin(parts, context, person):
-                view = window(parts, found, action_id, workspace=workspace_of(person) or "")
-                parts.delivery.open_view(trigger_id=trigger_id, view=view)
-
-        return job
-
-    respond(
-        parts,
-        ack=ack,
-        context=context,
-        guard=lambda _: bool(trigger_id),
-        engine=lambda _: None,
-        then=then,
-        transaction=False,
+    open_window_after_ack(
+        parts, ack=ack, context=context, trigger_id=trigger_id, window=admins_window
     )
 
 
