@@ -97,6 +97,18 @@ def test_a_chunked_body_is_cut_off_at_the_cap(running: Running) -> None:
         assert _status(sock) == b"HTTP/1.1 413 Request Entity Too Large"
 
 
+def test_expect_continue_with_no_body_is_answered(running: Running) -> None:
+    """`Expect: 100-continue` with Content-Length: 0: no body is coming, so the final answer
+    comes at once (waitress alone sends the interim 100 and then waits for ever)."""
+    with socket.create_connection(running.address, timeout=5) as sock:
+        sock.sendall(
+            b"POST /slack/events HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+            b"Content-Length: 0\r\n\r\n"
+        )
+        status = _status(sock)
+        assert status.startswith(b"HTTP/1.1 ") and b" 100 " not in status, status
+
+
 def test_a_request_that_trickles_in_is_cut_off(running: Running) -> None:
     """One header line every 0.3 s never looks idle; the whole request has 1.5 s."""
     with socket.create_connection(running.address, timeout=10) as sock:

@@ -51,6 +51,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
 from waitress.server import TcpWSGIServer
 
 from bot.slack.pages.render import HEADERS as PAGE_HEADERS
@@ -167,9 +168,21 @@ def _plain(start_response: StartResponse, status: str, text: str) -> list[bytes]
     return [f"{text}\n".encode()]
 
 
+class _Parser(HTTPRequestParser):
+    """waitress's parser, except that a request with no body to come does not wait for one:
+    to `Expect: 100-continue` with no body (Content-Length: 0), waitress would send the interim
+    100 and then wait for a body that never comes, answering nothing."""
+
+    def parse_header(self, header_plus: bytes) -> None:
+        super().parse_header(header_plus)
+        if self.expect_continue and not self.chunked and not self.content_length:
+            self.expect_continue = False
+
+
 class _Channel(HTTPChannel):
     """A connection that remembers when the request it is receiving began."""
 
+    parser_class = _Parser
     receiving_since: float | None = None
 
     def received(self, data: bytes) -> bool:
