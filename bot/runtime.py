@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from bot.engine.authoring.loading import load_library
 from bot.engine.clock import utcnow
@@ -23,13 +23,15 @@ from bot.engine.signposts import load_signposts
 from bot.engine.supervisor_suggestion import SuggestionPolicy
 from bot.engine.supervisors import load_directory
 from bot.settings import Settings
-from bot.slack.delivery.gateway import web_client
-from bot.slack.installations import InstallationTokens, ReflectInstallationStore, Reinstalling
+from bot.slack.installations import Installed, ReflectInstallationStore, Reinstalling, TokenRefresh
 from bot.store import Store
 from bot.store.installations import Installations, Transactional
 from bot.store.organisations import Organisations, OrganisationSettings
 from bot.weekly.actions import WeeklyActions
 from bot.weekly.service import ReminderService, slack_for, workspace_slack
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
 
 log = logging.getLogger(__name__)
 
@@ -153,20 +155,31 @@ def build_weekly(
     return actions, service
 
 
-def installation_tokens(settings: Settings, store: Store) -> Callable[[str], str | None] | None:
-    """Installed over OAuth: a workspace's bot token (rotated when near expiry) for what speaks
-    to Slack outside a request, such as the weekly reminders' scheduler. None with one token."""
+def installed_over(
+    settings: Settings,
+    store: Store,
+    *,
+    client: WebClient,
+    clock: Callable[[], dt.datetime] = utcnow,
+) -> Installed | None:
+    """Installed over OAuth: the installations kept in `store`, and the one way their tokens
+    are renewed (through `client`, so oauth.v2.access goes to SLACK_API_URL), for Bolt's
+    requests and for what speaks to Slack outside them (the weekly reminders' scheduler, the
+    outbox's sweep). None with one bot token."""
     if not settings.oauth:
         return None
-    installations = Installations(cast(Transactional, store), clock=utcnow)
-    return InstallationTokens(
-        store=ReflectInstallationStore(
-            installations=installations, organisations=cast(Reinstalling, store)
+    table = Installations(cast(Transactional, store), clock=clock)
+    return Installed(
+        table=table,
+        refresh=TokenRefresh(
+            store=ReflectInstallationStore(
+                installations=table, organisations=cast(Reinstalling, store)
+            ),
+            client_id=settings.slack_client_id or "",
+            client_secret=settings.slack_client_secret or "",
+            client=client,
         ),
-        client_id=settings.slack_client_id or "",
-        client_secret=settings.slack_client_secret or "",
-        client=web_client(settings=settings),
-    ).token_for
+    )
 
 
 def organisation_defaults(

@@ -8,13 +8,22 @@ the lookup falls back from the organisation to the workspace.
 
 Saving an installation also tells the organisation's standing (`Organisations.reinstalled`):
 an organisation that uninstalled and comes back starts clean.
+
+Renewing a token (`TokenRefresh`) happens once, whichever process or request gets there first:
+Slack's refresh token is good for one use. Under the installation's lock (held across
+processes: bot.store.installations) the installation is read again, renewed only if it still
+needs it, and saved before the lock is let go; whoever waited finds the new token.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from logging import Logger
 from typing import Any, Protocol
 
@@ -62,13 +71,7 @@ class ReflectInstallationStore(InstallationStore):
         return log
 
     def save(self, installation: Installation) -> None:
-        key = _key(
-            enterprise_id=installation.enterprise_id,
-            team_id=installation.team_id,
-            org_wide=installation.is_enterprise_install,
-        )
-        if key is None:
-            raise ValueError("an installation without a team or an organisation")
+        key = _key_of(installation)
         org = org_of(
             enterprise_id=installation.enterprise_id,
             team_id=installation.team_id,
@@ -138,6 +141,15 @@ class ReflectInstallationStore(InstallationStore):
                 return Installation(**record)
         return None
 
+    @contextlib.contextmanager
+    def refreshing(self, installation: Installation) -> Iterator[Installation | None]:
+        """The installation as saved now, read under its lock (held across processes until the
+        block ends); None if it is gone (uninstalled meanwhile)."""
+        key = _key_of(installation)
+        with self._installations.refreshing(key):
+            record = self._installations.find(key)
+            yield Installation(**record) if record is not None else None
+
     def delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         self.delete_installation(enterprise_id=enterprise_id, team_id=team_id)
 
@@ -161,10 +173,31 @@ class ReflectInstallationStore(InstallationStore):
         self.delete_installation(enterprise_id=enterprise_id, team_id=team_id)
 
 
-class InstallationTokens:
-    """The bot token to speak to a workspace with outside a request (the weekly reminders):
-    its installation's, rotated first when it is near expiry, as Bolt does for requests.
-    Use it with bot.slack.delivery.gateway.speaking_for."""
+def _key_of(installation: Installation | Bot) -> str:
+    key = _key(
+        enterprise_id=installation.enterprise_id,
+        team_id=installation.team_id,
+        org_wide=installation.is_enterprise_install,
+    )
+    if key is None:
+        raise ValueError("an installation without a team or an organisation")
+    return key
+
+
+def _due(installation: Installation, *, minutes: int) -> bool:
+    """Whether the bot token expires within `minutes` (and can be renewed)."""
+    expires = installation.bot_token_expires_at
+    return (
+        installation.bot_refresh_token is not None
+        and expires is not None
+        and expires <= time.time() + minutes * 60
+    )
+
+
+class TokenRefresh:
+    """Renewing an installation's bot token before it expires, once across processes (see
+    the module's header). Bolt's authorisation (requests) and `InstallationTokens` (outside
+    requests) both renew through it."""
 
     def __init__(
         self,
@@ -175,11 +208,41 @@ class InstallationTokens:
         client: WebClient,
         minutes_before_expiry: int = 120,
     ) -> None:
-        self._store = store
+        self.store = store
         self._rotator = TokenRotator(
             client_id=client_id, client_secret=client_secret, client=client
         )
-        self._margin = minutes_before_expiry
+        self.minutes_before_expiry = minutes_before_expiry
+
+    def refreshed(self, installation: Installation) -> Installation | None:
+        """The installation with a renewed token, saved, when `installation`'s was near
+        expiry (renewed here, or by whoever held the lock before); None when it was not, or
+        the installation is gone. Raises slack_sdk's SlackTokenRotationError when Slack
+        refuses."""
+        margin = self.minutes_before_expiry
+        if not _due(installation, minutes=margin):
+            return None
+        with self.store.refreshing(installation) as current:
+            if current is None:
+                return None
+            if not _due(current, minutes=margin):  # renewed while this one waited
+                return current
+            renewed = self._rotator.perform_token_rotation(
+                installation=current, minutes_before_expiration=margin
+            )
+            if renewed is not None:
+                self.store.save(renewed)
+            return renewed
+
+
+class InstallationTokens:
+    """The bot token to speak to a workspace with outside a request (the weekly reminders,
+    the outbox's sweep): its installation's, renewed first when it is near expiry, as for
+    requests. Use it with bot.slack.delivery.gateway.speaking_for."""
+
+    def __init__(self, refresh: TokenRefresh) -> None:
+        self._store = refresh.store
+        self._refresh = refresh
 
     def token_for(self, workspace: str) -> str | None:
         """`workspace` as person ids begin: a team id (T…), or a Grid organisation's (E…).
@@ -192,13 +255,26 @@ class InstallationTokens:
         )
         if found is None:
             return None
-        rotated = self._rotator.perform_token_rotation(
-            installation=found, minutes_before_expiration=self._margin
-        )
-        if rotated is not None:
-            self._store.save(rotated)
-            return rotated.bot_token
-        return found.bot_token
+        renewed = self._refresh.refreshed(found)
+        return (renewed or found).bot_token
+
+
+@dataclass(frozen=True)
+class Installed:
+    """Installed over OAuth: the installations and OAuth states (`table`), the installation
+    store Bolt reads, the one way their tokens are renewed, and the token of a workspace
+    outside a request. Made once, by bot.runtime.installed_over."""
+
+    table: Installations
+    refresh: TokenRefresh
+
+    @property
+    def store(self) -> ReflectInstallationStore:
+        return self.refresh.store
+
+    @property
+    def tokens(self) -> InstallationTokens:
+        return InstallationTokens(self.refresh)
 
 
 class ReflectStateStore(OAuthStateStore):

@@ -3,8 +3,9 @@
 - `oauth_settings` gives Bolt its own OAuth flow: `/slack/install` (an "Add to Slack" page
   with a one-time state) and `/slack/oauth_redirect` (oauth.v2.access, then the installation
   saved in Reflect's database by bot.slack.installations). Bolt authorises every request with
-  its installation's token, and rotates the token when it is near expiry (token rotation is
-  on: the installation carries a refresh token).
+  its installation's token (`authorize`), renewed when it is near expiry (token rotation is
+  on: the installation carries a refresh token) once across processes
+  (bot.slack.installations.TokenRefresh).
 - `register` adds, for every request: the token Bolt found becomes the token of every Web API
   call made for it, on its person's lane too (bot.slack.delivery.gateway.speaking_for); and a
   request from an organisation that uninstalled is acknowledged and dropped.
@@ -24,13 +25,12 @@ from typing import Any, Protocol
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.oauth_settings import OAuthSettings
-from slack_sdk import WebClient
-from slack_sdk.oauth.installation_store import InstallationStore
+from slack_sdk.oauth.installation_store import Installation, InstallationStore
 
 from bot.settings import Settings
 from bot.slack.delivery.gateway import speak_for
 from bot.slack.identity import org_of
-from bot.slack.installations import ReflectInstallationStore, ReflectStateStore
+from bot.slack.installations import ReflectInstallationStore, ReflectStateStore, TokenRefresh
 from bot.store.installations import Installations
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ class Organisations(Protocol):
 
 
 def oauth_settings(
-    *, settings: Settings, installations: Installations, organisations: Organisations
+    *, settings: Settings, installations: Installations, store: ReflectInstallationStore
 ) -> OAuthSettings:
     """Bolt's OAuth flow over Reflect's own installation and state stores."""
     return OAuthSettings(
@@ -90,28 +90,37 @@ def oauth_settings(
         client_secret=settings.slack_client_secret,
         scopes=list(SCOPES),
         redirect_uri=settings.slack_redirect_uri,
-        installation_store=ReflectInstallationStore(
-            installations=installations, organisations=organisations
-        ),
+        installation_store=store,
         state_store=ReflectStateStore(installations=installations),
         logger=_bolt_log(),
     )
 
 
-def authorize(*, settings: OAuthSettings, client: WebClient) -> InstallationStoreAuthorize:
-    """Bolt's authorisation over the installation store, rotating tokens through `client` (so
-    oauth.v2.access goes where every other call goes: SLACK_API_URL)."""
-    return InstallationStoreAuthorize(
-        logger=_bolt_log(),
-        installation_store=settings.installation_store,
-        client_id=settings.client_id,
-        client_secret=settings.client_secret,
-        token_rotation_expiration_minutes=settings.token_rotation_expiration_minutes,
-        client=client,
-        # auth.test once per token, not per request: a rotated token is a new one, and an
-        # uninstalled workspace has no token to find any more.
-        cache_enabled=True,
-    )
+class _Authorize(InstallationStoreAuthorize):
+    """Bolt's authorisation, renewing tokens through `TokenRefresh` (once across processes)
+    instead of on its own."""
+
+    def __init__(self, *, refresh: TokenRefresh) -> None:
+        super().__init__(
+            logger=_bolt_log(),
+            installation_store=refresh.store,
+            token_rotation_expiration_minutes=refresh.minutes_before_expiry,
+            # auth.test once per token, not per request: a rotated token is a new one, and an
+            # uninstalled workspace has no token to find any more.
+            cache_enabled=True,
+        )
+        self._refresh = refresh
+
+    def _rotate_and_save_tokens_if_necessary(
+        self, installation: Installation | None
+    ) -> Installation | None:
+        return self._refresh.refreshed(installation) if installation is not None else None
+
+
+def authorize(*, refresh: TokenRefresh) -> InstallationStoreAuthorize:
+    """Bolt's authorisation over the installation store, renewing tokens with `refresh` (whose
+    client sends oauth.v2.access where every other call goes: SLACK_API_URL)."""
+    return _Authorize(refresh=refresh)
 
 
 def register(

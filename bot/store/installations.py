@@ -7,6 +7,8 @@ PostgreSQL), private like the rest of it.
   under the service key, bound to the row. The file alone holds no token and no Slack id.
 - An OAuth state is kept as a keyed digest until it is used once or expires.
 - An organisation's standing (uninstalled when, erased after when) is in bot.store.orgs.
+- `refreshing` holds an installation's lock across processes while its token is renewed:
+  Slack's refresh tokens are good for one use, so two processes must not both spend one.
 
 The table is made by migration 013_oauth_installations (SQLite) and
 007_oauth_installations (PostgreSQL).
@@ -14,9 +16,10 @@ The table is made by migration 013_oauth_installations (SQLite) and
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -34,9 +37,18 @@ class Transactional(Protocol):
     def reading(self) -> AbstractContextManager[Any]: ...
 
 
+#: The first key of PostgreSQL's two-key advisory locks taken while a token is renewed (the
+#: two-key space does not overlap the one-key space that people's locks use).
+REFRESH_LOCK_CLASS = 0x5246  # "RF"
+
+
+def _on_postgres(conn: Any) -> bool:
+    return not hasattr(conn, "table_names")  # not sqlite_utils: psycopg
+
+
 def _run(conn: Any, sql: str, params: list[Any]) -> Any:
     """SQL written with `?` on SQLite, with `%s` on PostgreSQL (psycopg)."""
-    if not hasattr(conn, "table_names"):  # not sqlite_utils: psycopg
+    if _on_postgres(conn):
         sql = sql.replace("?", "%s")
     return conn.execute(sql, params)
 
@@ -82,6 +94,24 @@ class Installations:
             self._keyring.unseal(bytes(row[0]), aad=self._aad(digest))
         )
         return found
+
+    @contextlib.contextmanager
+    def refreshing(self, workspace: str) -> Iterator[None]:
+        """Hold the installation's lock, in every process on the database, until the block
+        ends: a writing transaction (on SQLite, BEGIN IMMEDIATE: the one writer; on
+        PostgreSQL, an advisory lock on the installation). `find` and `save` inside the block
+        are part of it, so what is found there is what the last holder saved."""
+        with self._store.writing() as conn:
+            if _on_postgres(conn):
+                digest = self._digest(workspace)
+                conn.execute(
+                    "SELECT pg_advisory_xact_lock(%s, %s)",
+                    [
+                        REFRESH_LOCK_CLASS,
+                        int.from_bytes(bytes.fromhex(digest[:8]), "big", signed=True),
+                    ],
+                )
+            yield
 
     def delete(self, workspace: str) -> None:
         with self._store.writing() as conn:

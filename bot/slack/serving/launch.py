@@ -22,6 +22,7 @@ from bot.slack.delivery.gateway import web_client
 from bot.slack.delivery.lanes import Lanes
 from bot.slack.delivery.outbox import OutboxSender, OutboxSweeper
 from bot.slack.identity import org_of
+from bot.slack.installations import Installed
 from bot.slack.pages.render import PageFacts, pages
 from bot.slack.serving.housekeeping import Housekeeping
 from bot.slack.serving.http import HttpServer
@@ -53,6 +54,7 @@ def serve(
     client: WebClient | None = None,
     weekly: WeeklyActions | None = None,
     background: Sequence[Background] = (),
+    installed: Installed | None = None,
 ) -> None:
     client = client or web_client(settings=settings)
     if not settings.oauth:  # one bot token: a wrong one, or an unreachable Slack, stops us here
@@ -65,6 +67,7 @@ def serve(
         client=client,
         lanes=lanes,
         weekly=weekly,
+        installed=installed,
     )
     organisations = OrganisationSettings(store)
     housekeeping = Housekeeping(
