@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from bot.engine.authoring.loading import load_library
 from bot.engine.clock import utcnow
@@ -23,15 +23,13 @@ from bot.engine.signposts import load_signposts
 from bot.engine.supervisor_suggestion import SuggestionPolicy
 from bot.engine.supervisors import load_directory
 from bot.settings import Settings
+from bot.slack.delivery.gateway import single_shot_client
 from bot.slack.installations import Installed, ReflectInstallationStore, Reinstalling, TokenRefresh
 from bot.store import Store
 from bot.store.installations import Installations, Transactional
 from bot.store.organisations import Organisations, OrganisationSettings
 from bot.weekly.actions import WeeklyActions
 from bot.weekly.service import ReminderService, slack_for, workspace_slack
-
-if TYPE_CHECKING:
-    from slack_sdk import WebClient
 
 log = logging.getLogger(__name__)
 
@@ -155,17 +153,21 @@ def build_weekly(
     return actions, service
 
 
+#: How long a token renewal waits for Slack. On SQLite the renewal holds the one write lock
+#: meanwhile (bot.store.installations.Installations.refreshing): well within the time other
+#: writers wait for it.
+RENEWAL_TIMEOUT_SECONDS = 5.0
+
+
 def installed_over(
-    settings: Settings,
-    store: Store,
-    *,
-    client: WebClient,
-    clock: Callable[[], dt.datetime] = utcnow,
+    settings: Settings, store: Store, *, clock: Callable[[], dt.datetime] = utcnow
 ) -> Installed | None:
     """Installed over OAuth: the installations kept in `store`, and the one way their tokens
-    are renewed (through `client`, so oauth.v2.access goes to SLACK_API_URL), for Bolt's
-    requests and for what speaks to Slack outside them (the weekly reminders' scheduler, the
-    outbox's sweep). None with one bot token."""
+    are renewed, for Bolt's requests and for what speaks to Slack outside them (the weekly
+    reminders' scheduler, the outbox's sweep). None with one bot token.
+
+    A renewal is asked once, never retried: Slack may have spent the refresh token on a
+    request whose answer was lost, and a second ask would only be refused."""
     if not settings.oauth:
         return None
     table = Installations(cast(Transactional, store), clock=clock)
@@ -177,7 +179,9 @@ def installed_over(
             ),
             client_id=settings.slack_client_id or "",
             client_secret=settings.slack_client_secret or "",
-            client=client,
+            client=single_shot_client(
+                token=None, base_url=settings.slack_api_url, timeout=RENEWAL_TIMEOUT_SECONDS
+            ),
         ),
     )
 

@@ -86,10 +86,7 @@ def command(use_http: bool, port: int | None, host: str | None, allow_secret: bo
             workspace_of=workspace_of,
         )
 
-        from bot.slack.delivery.gateway import web_client
-
-        client = web_client(settings=settings)
-        installed = installed_over(settings, store, client=client)
+        installed = installed_over(settings, store)
         tokens = installed.tokens.token_for if installed is not None else None
         built = build_weekly(settings=settings, store=store, token_for=tokens)
         weekly, background = (built[0], [built[1].scheduler()]) if built else (None, [])
@@ -107,7 +104,6 @@ def command(use_http: bool, port: int | None, host: str | None, allow_secret: bo
             stop=stop,
             weekly=weekly,
             background=background,
-            client=client,
             installed=installed,
         )
     except FlowsUnavailable as error:

@@ -145,7 +145,7 @@ def make_bot(
         lanes=lanes,
         clock=clock,
         weekly=_weekly_actions(config, store) if weekly else None,
-        installed=installed_over(config, store, client=client, clock=clock),
+        installed=installed_over(config, store, clock=clock),
     )
     return Bot(app, store, lanes, conversations, sleeps=sleeps, fake=fake, parts=parts)
 

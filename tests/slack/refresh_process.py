@@ -48,7 +48,7 @@ def main() -> None:
         slack_client_secret=args.client_secret,
     )
     client = web_client(settings=settings)
-    installed = installed_over(settings, store, client=client)
+    installed = installed_over(settings, store)
     assert installed is not None
     Path(args.ready).touch()
     while not Path(args.go).exists():

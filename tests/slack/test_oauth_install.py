@@ -265,9 +265,7 @@ def test_outside_a_request_a_workspace_is_spoken_to_with_its_own_rotated_token(
     assert install(browser, fake, TA, installer=UA1).status_code == 200
     fake.token_lifetime = 43200
     assert bot.parts is not None
-    installed = installed_over(
-        bot.parts.settings, bot.store, client=web_client(settings=Settings(slack_api_url=fake.url))
-    )
+    installed = installed_over(bot.parts.settings, bot.store)
     assert installed is not None
     tokens = installed.tokens
     rotated = tokens.token_for(TA)
@@ -343,7 +341,7 @@ def test_the_weekly_reminders_and_left_over_replies_speak_with_each_workspaces_t
     assert install(browser, fake, TB, installer=UB1).status_code == 200
     assert bot.parts is not None
     settings = bot.parts.settings
-    installed = installed_over(settings, bot.store, client=web_client(settings=settings))
+    installed = installed_over(settings, bot.store)
     assert installed is not None
     slack = workspace_slack(settings, token_for=installed.tokens.token_for)
     assert slack(TA).profile(UA1) is not None and slack(TB).profile(UB1) is not None
