@@ -6,6 +6,22 @@ for an org-wide install ("enterprise:E…"). A workspace installed on its own th
 Grid organisation is still found by its team id: events then name the organisation too, and
 the lookup falls back from the organisation to the workspace.
 
+Enterprise Grid, when installs change hands:
+- An organisation-wide install takes over from the workspace installs of its organisation:
+  their people move under the organisation's key (their pseudonyms, the organisation's id and
+  the person's, stay the same, and so does their history; an uninstall of the organisation
+  then erases them), and the workspace installs are deleted, so that their tokens are not
+  used again: the organisation's token serves those workspaces.
+- The other way (a workspace installs on its own while, or after, the organisation's install
+  goes), each person moves under the workspace's key the first time they are served through
+  it (the stores' `data_key_under`): whoever comes back within the organisation's grace
+  period keeps their history.
+- `team_access_revoked` / `team_access_granted`: an organisation-wide install loses (or gets
+  back) some of its organisation's workspaces. Their teams are kept on the installation
+  (`revoked_teams`): a request from a revoked workspace is dropped (bot.slack.oauth) until
+  access is granted again, and Slack refuses the organisation's token there. Its people's
+  data stays: it is the organisation's, which is still installed; an uninstall erases it.
+
 Saving an installation also tells the organisation's standing (`Organisations.reinstalled`):
 an organisation that uninstalled and comes back starts clean.
 
@@ -39,10 +55,14 @@ log = logging.getLogger(__name__)
 
 #: How long an "Add to Slack" link stays usable.
 STATE_LIFETIME = dt.timedelta(minutes=10)
+#: Where an organisation-wide installation keeps the workspaces it lost access to.
+REVOKED = "reflect_teams_revoked"
 
 
 class Reinstalling(Protocol):
     def reinstalled(self, org_id: str) -> None: ...
+
+    def move_people(self, source_id: str, target_id: str) -> int: ...
 
 
 def _key(*, enterprise_id: str | None, team_id: str | None, org_wide: bool | None) -> str | None:
@@ -83,8 +103,43 @@ class ReflectInstallationStore(InstallationStore):
         record = {
             name: _plain(name, value) for name, value in installation.to_dict_for_copying().items()
         }
+        if earlier is not None and earlier.get(REVOKED):
+            record[REVOKED] = earlier[REVOKED]
         self._installations.save(key, record, installer=installation.user_id)
         log.info("installation saved (%s)", "organisation" if key[0] == "e" else "workspace")
+        if earlier is None and installation.is_enterprise_install and installation.enterprise_id:
+            self._take_over(installation.enterprise_id)
+
+    def _take_over(self, enterprise_id: str) -> None:
+        """An organisation-wide install takes over its organisation's workspace installs."""
+        for record in self._installations.everything():
+            team = record.get("team_id")
+            if record.get("enterprise_id") != enterprise_id or record.get("is_enterprise_install"):
+                continue
+            if team:
+                moved = self._organisations.move_people(team, enterprise_id)
+                self._installations.delete(f"team:{team}")
+                log.info(
+                    "a workspace install was taken over by its organisation's (%d people)", moved
+                )
+
+    def revoked_teams(self, enterprise_id: str) -> frozenset[str]:
+        """The workspaces an organisation-wide install has lost access to."""
+        record = self._installations.find(f"enterprise:{enterprise_id}")
+        return frozenset(record.get(REVOKED) or ()) if record is not None else frozenset()
+
+    def team_access(self, enterprise_id: str, team_ids: list[str], *, granted: bool) -> None:
+        """`team_access_revoked` / `team_access_granted` for an organisation-wide install (under
+        its lock, so that a token renewed meanwhile is not lost)."""
+        key = f"enterprise:{enterprise_id}"
+        with self._installations.refreshing(key):
+            record = self._installations.find(key)
+            if record is None:
+                return
+            teams = set(record.get(REVOKED) or ())
+            teams = teams - set(team_ids) if granted else teams | set(team_ids)
+            record[REVOKED] = sorted(teams)
+            self._installations.save(key, record, installer=record.get("user_id"))
 
     def save_bot(self, bot: Bot) -> None:
         found = self._find(
@@ -138,7 +193,7 @@ class ReflectInstallationStore(InstallationStore):
         for key in dict.fromkeys(k for k in keys if k):
             record = self._installations.find(key)
             if record is not None:
-                return Installation(**record)
+                return _installation(record)
         return None
 
     @contextlib.contextmanager
@@ -148,7 +203,7 @@ class ReflectInstallationStore(InstallationStore):
         key = _key_of(installation)
         with self._installations.refreshing(key):
             record = self._installations.find(key)
-            yield Installation(**record) if record is not None else None
+            yield _installation(record) if record is not None else None
 
     def delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         self.delete_installation(enterprise_id=enterprise_id, team_id=team_id)
@@ -171,6 +226,10 @@ class ReflectInstallationStore(InstallationStore):
 
     def delete_all(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         self.delete_installation(enterprise_id=enterprise_id, team_id=team_id)
+
+
+def _installation(record: dict[str, Any]) -> Installation:
+    return Installation(**{name: value for name, value in record.items() if name != REVOKED})
 
 
 def _key_of(installation: Installation | Bot) -> str:

@@ -13,6 +13,9 @@
   nothing more is said to that workspace) and the organisation is marked for erasure after
   REFLECT_ERASE_AFTER_UNINSTALL_DAYS (bot.store.orgs); `reflect org erase --now` shortens it.
   The same is done with one bot token, for the one workspace it serves.
+- On Enterprise Grid, `team_access_revoked` / `team_access_granted` tell an organisation-wide
+  install which of its organisation's workspaces it may serve; a request from a revoked one is
+  acknowledged and dropped (bot.slack.installations says what is kept).
 """
 
 from __future__ import annotations
@@ -136,6 +139,7 @@ def register(
     (`forget_settings`: its signposts and supervisor directory); its people's data is erased
     after the grace period."""
     installation_store: InstallationStore | None = app.installation_store
+    grid = installation_store if isinstance(installation_store, ReflectInstallationStore) else None
 
     @app.middleware
     def installation(
@@ -146,6 +150,9 @@ def register(
             return next()
         if org is not None and organisations.is_uninstalled(org):
             log.info("a request from an uninstalled organisation was acknowledged and dropped")
+            return BoltResponse(status=200, body="")
+        if grid is not None and _revoked(grid, context):
+            log.info("a request from a workspace its organisation's install no longer reaches")
             return BoltResponse(status=200, body="")
         speak_for(context.bot_token if settings.oauth else None)
         return next()
@@ -172,6 +179,26 @@ def register(
         ack()
         uninstalled(context)
 
+    def team_access(context: BoltContext, event: dict[str, Any], *, granted: bool) -> None:
+        teams = [str(team) for team in event.get("team_ids") or []]
+        if grid is not None and context.enterprise_id and teams:
+            grid.team_access(context.enterprise_id, teams, granted=granted)
+            log.info("workspaces %s: %d", "granted" if granted else "revoked", len(teams))
+
+    @app.event("team_access_revoked")
+    def on_team_access_revoked(
+        ack: Callable[[], None], event: dict[str, Any], context: BoltContext
+    ) -> None:
+        ack()
+        team_access(context, event, granted=False)
+
+    @app.event("team_access_granted")
+    def on_team_access_granted(
+        ack: Callable[[], None], event: dict[str, Any], context: BoltContext
+    ) -> None:
+        ack()
+        team_access(context, event, granted=True)
+
     @app.event("tokens_revoked")
     def on_tokens_revoked(
         ack: Callable[[], None], event: dict[str, Any], context: BoltContext
@@ -190,4 +217,18 @@ def _org(context: BoltContext) -> str | None:
 
 
 def _is_uninstall(body: dict[str, Any]) -> bool:
-    return (body.get("event") or {}).get("type") in ("app_uninstalled", "tokens_revoked")
+    """An event about the installation itself (let through whatever the standing)."""
+    return (body.get("event") or {}).get("type") in (
+        "app_uninstalled",
+        "tokens_revoked",
+        "team_access_revoked",
+        "team_access_granted",
+    )
+
+
+def _revoked(store: ReflectInstallationStore, context: BoltContext) -> bool:
+    """Whether the request comes, through an organisation-wide install, from a workspace that
+    install no longer reaches (team_access_revoked)."""
+    if not (context.is_enterprise_install and context.enterprise_id and context.team_id):
+        return False
+    return context.team_id in store.revoked_teams(context.enterprise_id)

@@ -113,6 +113,16 @@ class Installations:
                 )
             yield
 
+    def everything(self) -> list[dict[str, Any]]:
+        """Every installation kept (for an organisation-wide install to find the workspace
+        installs of its organisation)."""
+        with self._store.reading() as conn:
+            rows = _run(conn, "SELECT workspace, sealed FROM installations", []).fetchall()
+        return [
+            json.loads(self._keyring.unseal(bytes(sealed), aad=self._aad(digest)))
+            for digest, sealed in rows
+        ]
+
     def delete(self, workspace: str) -> None:
         with self._store.writing() as conn:
             _run(conn, "DELETE FROM installations WHERE workspace = ?", [self._digest(workspace)])
