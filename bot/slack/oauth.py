@@ -151,7 +151,7 @@ def register(
         if org is not None and organisations.is_uninstalled(org):
             log.info("a request from an uninstalled organisation was acknowledged and dropped")
             return BoltResponse(status=200, body="")
-        if grid is not None and _revoked(grid, context):
+        if grid is not None and _revoked(grid, context, body):
             log.info("a request from a workspace its organisation's install no longer reaches")
             return BoltResponse(status=200, body="")
         speak_for(context.bot_token if settings.oauth else None)
@@ -226,9 +226,17 @@ def _is_uninstall(body: dict[str, Any]) -> bool:
     )
 
 
-def _revoked(store: ReflectInstallationStore, context: BoltContext) -> bool:
+def _revoked(store: ReflectInstallationStore, context: BoltContext, body: dict[str, Any]) -> bool:
     """Whether the request comes, through an organisation-wide install, from a workspace that
-    install no longer reaches (team_access_revoked)."""
-    if not (context.is_enterprise_install and context.enterprise_id and context.team_id):
+    install no longer reaches (team_access_revoked). Through an organisation-wide install the
+    authorisation names no workspace: the payload does (an event's `team_id`, an action's
+    `team`, a slash command's `team_id`)."""
+    if not (context.is_enterprise_install and context.enterprise_id):
         return False
-    return context.team_id in store.revoked_teams(context.enterprise_id)
+    team = (
+        context.team_id
+        or body.get("team_id")
+        or (body.get("team") or {}).get("id")
+        or (body.get("user") or {}).get("team_id")
+    )
+    return bool(team) and team in store.revoked_teams(context.enterprise_id)
