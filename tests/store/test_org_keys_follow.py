@@ -36,11 +36,11 @@ def test_a_persons_key_follows_the_installation_that_serves_them(store: Store) -
     for person in (via_ward, stays):
         store.finish(person, reflection())
     who = store.pseudonym(via_ward)
-    assert store.members(WARD) == {who, store.pseudonym(stays)}  # type: ignore[attr-defined]
+    assert store.members(WARD) == {who, store.pseudonym(stays)}
     store.finish(via_grid, reflection())
-    assert store.members(GRID) == {who}  # type: ignore[attr-defined]
-    assert store.members(WARD) == {store.pseudonym(stays)}  # type: ignore[attr-defined]
-    store.erase_organisation(WARD)  # type: ignore[attr-defined]
+    assert store.members(GRID) == {who}
+    assert store.members(WARD) == {store.pseudonym(stays)}
+    store.erase_organisation(WARD)
     assert len(store.reflections(via_grid)) == 2
     assert store.reflections(stays) == []
 
@@ -50,8 +50,8 @@ def test_a_workspaces_people_move_under_their_organisations_key(store: Store) ->
     other = Person(f"{GRID}:UOTHER", org=CLINIC)
     for person in [*people, other]:
         store.finish(person, reflection())
-    assert store.move_people(WARD, GRID) == 3  # type: ignore[attr-defined]
-    assert store.members(WARD) == set()  # type: ignore[attr-defined]
-    store.erase_organisation(GRID)  # type: ignore[attr-defined]
+    assert store.move_people(WARD, GRID) == 3
+    assert store.members(WARD) == set()
+    store.erase_organisation(GRID)
     assert all(store.reflections(person) == [] for person in people)
     assert len(store.reflections(other)) == 1
