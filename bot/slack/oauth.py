@@ -180,7 +180,9 @@ def register(
         uninstalled(context)
 
     def team_access(context: BoltContext, event: dict[str, Any], *, granted: bool) -> None:
-        teams = [str(team) for team in event.get("team_ids") or []]
+        # Slack's reference shows the event once wrapped in another: read either.
+        inner: dict[str, Any] = event["event"] if isinstance(event.get("event"), dict) else event
+        teams = [str(team) for team in inner.get("team_ids") or event.get("team_ids") or []]
         if grid is not None and context.enterprise_id and teams:
             grid.team_access(context.enterprise_id, teams, granted=granted)
             log.info("workspaces %s: %d", "granted" if granted else "revoked", len(teams))
