@@ -123,6 +123,17 @@ class ReflectInstallationStore(InstallationStore):
                     "a workspace install was taken over by its organisation's (%d people)", moved
                 )
 
+    def only_workspace_of(self, enterprise_id: str) -> Installation | None:
+        """The installation of the one workspace of a Grid organisation installed on its own,
+        if exactly one is."""
+        found = [
+            record
+            for record in self._installations.everything()
+            if record.get("enterprise_id") == enterprise_id
+            and not record.get("is_enterprise_install")
+        ]
+        return _installation(found[0]) if len(found) == 1 else None
+
     def revoked_teams(self, enterprise_id: str) -> frozenset[str]:
         """The workspaces an organisation-wide install has lost access to."""
         record = self._installations.find(f"enterprise:{enterprise_id}")
@@ -305,13 +316,18 @@ class InstallationTokens:
 
     def token_for(self, workspace: str) -> str | None:
         """`workspace` as person ids begin: a team id (T…), or a Grid organisation's (E…).
-        None when it has no installation (never installed, or uninstalled)."""
+        For a Grid organisation with no organisation-wide install, the one workspace of it
+        that installed Reflect on its own (its people's ids begin with the organisation's
+        too); None when several did (which one is meant cannot be told), or when there is
+        no installation (never installed, or uninstalled)."""
         grid = workspace.startswith("E")
         found = self._store.find_installation(
             enterprise_id=workspace if grid else None,
             team_id=None if grid else workspace,
             is_enterprise_install=grid,
         )
+        if found is None and grid:
+            found = self._store.only_workspace_of(workspace)
         if found is None:
             return None
         renewed = self._refresh.refreshed(found)

@@ -150,3 +150,16 @@ def test_a_workspace_the_organisations_install_no_longer_reaches_gets_nothing(
     assert len(jo.messages()) > before
     reflect(jo)
     assert len(bot.store.reflections(jo.person)) == 2
+
+
+def test_outside_a_request_a_grid_workspace_installed_on_its_own_is_spoken_to_with_its_token(
+    fake: FakeSlack, bot: Bot, browser: httpx.Client
+) -> None:
+    """Its people's ids begin with the organisation's (as the weekly reminders name the
+    workspace): the organisation has no install of its own, its one installed workspace's
+    token is the one; with two, which is meant cannot be told, and none is used."""
+    assert install(browser, fake, WARD, enterprise_id=GRID, installer=SAM).status_code == 200
+    assert bot.parts is not None and bot.parts.token_for is not None
+    assert bot.parts.token_for(GRID) == fake.tokens_of(WARD)[-1]
+    assert install(browser, fake, CLINIC, enterprise_id=GRID, installer=JO).status_code == 200
+    assert bot.parts.token_for(GRID) is None
