@@ -38,7 +38,7 @@ from tests.pg_fixtures import PgUrls
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack, User, running
 from tests.slack.harness import SlackSide, library, signposts, supervisors
-from tests.slack.installs import install
+from tests.slack.installs import install, walk
 from tests.slack.served import wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -136,18 +136,7 @@ class Someone:
 
 def _reflect(someone: Someone, conversations: Conversations) -> None:
     """A whole reflection, the next question read from the shared database."""
-    someone.says("hard day")
-    for _ in range(30):
-        question = conversations.current(someone.person)
-        if question is None:
-            return
-        if question.step_kind in ("choice", "multi", "follow_up"):
-            someone.says("1")
-        elif question.step_kind == "scale":
-            someone.says(str(question.scale.max))  # type: ignore[union-attr]
-        else:
-            someone.says(WORDS[someone.user])
-    raise AssertionError("the flow did not end")
+    walk(someone.says, lambda: conversations.current(someone.person), words=WORDS[someone.user])
 
 
 def _count(env: dict[str, str], org: str) -> str:
