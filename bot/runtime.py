@@ -175,7 +175,9 @@ def installed_over(
         table=table,
         refresh=TokenRefresh(
             store=ReflectInstallationStore(
-                installations=table, organisations=cast(Reinstalling, store)
+                installations=table,
+                organisations=cast(Reinstalling, store),
+                forget_settings=OrganisationSettings(store).erase,
             ),
             client_id=settings.slack_client_id or "",
             client_secret=settings.slack_client_secret or "",

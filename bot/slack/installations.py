@@ -11,7 +11,8 @@ Enterprise Grid, when installs change hands:
   their people move under the organisation's key (their pseudonyms, the organisation's id and
   the person's, stay the same, and so does their history; an uninstall of the organisation
   then erases them), and the workspace installs are deleted, so that their tokens are not
-  used again: the organisation's token serves those workspaces.
+  used again: the organisation's token serves those workspaces. Their own settings go too
+  (the organisation's apply to them now).
 - The other way (a workspace installs on its own while, or after, the organisation's install
   goes), each person moves under the workspace's key the first time they are served through
   it (the stores' `data_key_under`): whoever comes back within the organisation's grace
@@ -38,7 +39,7 @@ import datetime as dt
 import logging
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from logging import Logger
 from typing import Any, Protocol
@@ -82,9 +83,17 @@ def _plain(name: str, value: Any) -> Any:
 
 
 class ReflectInstallationStore(InstallationStore):
-    def __init__(self, *, installations: Installations, organisations: Reinstalling) -> None:
+    def __init__(
+        self,
+        *,
+        installations: Installations,
+        organisations: Reinstalling,
+        forget_settings: Callable[[str], None] | None = None,
+    ) -> None:
         self._installations = installations
         self._organisations = organisations
+        #: Drops an organisation's own settings (a workspace taken over by its organisation).
+        self._forget_settings = forget_settings
 
     @property
     def logger(self) -> Logger:
@@ -119,6 +128,8 @@ class ReflectInstallationStore(InstallationStore):
             if team:
                 moved = self._organisations.move_people(team, enterprise_id)
                 self._installations.delete(f"team:{team}")
+                if self._forget_settings is not None:
+                    self._forget_settings(team)
                 log.info(
                     "a workspace install was taken over by its organisation's (%d people)", moved
                 )

@@ -46,6 +46,14 @@ def _on_postgres(conn: Any) -> bool:
     return not hasattr(conn, "table_names")  # not sqlite_utils: psycopg
 
 
+def _lock(conn: Any, digest: str) -> None:
+    """The installation's lock, until the transaction ends. On SQLite the writing transaction
+    (BEGIN IMMEDIATE) is the lock already."""
+    if _on_postgres(conn):
+        number = int.from_bytes(bytes.fromhex(digest[:8]), "big", signed=True)
+        conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", [REFRESH_LOCK_CLASS, number])
+
+
 def _run(conn: Any, sql: str, params: list[Any]) -> Any:
     """SQL written with `?` on SQLite, with `%s` on PostgreSQL (psycopg)."""
     if _on_postgres(conn):
@@ -102,15 +110,7 @@ class Installations:
         PostgreSQL, an advisory lock on the installation). `find` and `save` inside the block
         are part of it, so what is found there is what the last holder saved."""
         with self._store.writing() as conn:
-            if _on_postgres(conn):
-                digest = self._digest(workspace)
-                conn.execute(
-                    "SELECT pg_advisory_xact_lock(%s, %s)",
-                    [
-                        REFRESH_LOCK_CLASS,
-                        int.from_bytes(bytes.fromhex(digest[:8]), "big", signed=True),
-                    ],
-                )
+            _lock(conn, self._digest(workspace))
             yield
 
     def everything(self) -> list[dict[str, Any]]:
@@ -124,8 +124,12 @@ class Installations:
         ]
 
     def delete(self, workspace: str) -> None:
+        """Delete the installation, after any renewal of its token under way (which would
+        otherwise save it again)."""
+        digest = self._digest(workspace)
         with self._store.writing() as conn:
-            _run(conn, "DELETE FROM installations WHERE workspace = ?", [self._digest(workspace)])
+            _lock(conn, digest)
+            _run(conn, "DELETE FROM installations WHERE workspace = ?", [digest])
 
     # ------------------------------------------------------------------ OAuth states
 

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.store.organisations import OrganisationSettings
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack, User
 from tests.slack.harness import Bot, SlackSide
@@ -64,6 +66,8 @@ def test_a_workspace_install_replaced_by_an_organisation_wide_one_and_back(
     reflect(on_its_own)
     pseudonym = store.pseudonym(on_its_own.person)
     assert store.members(WARD) == {pseudonym}
+    kept = OrganisationSettings(store)
+    kept.put(WARD, "retention-days", "30", at=dt.datetime.now(dt.UTC))
 
     # The organisation installs Reflect for all its workspaces: it takes over.
     assert (
@@ -77,6 +81,7 @@ def test_a_workspace_install_replaced_by_an_organisation_wide_one_and_back(
         enterprise_id=GRID, team_id=WARD, is_enterprise_install=False
     )
     assert found is not None and found.bot_token == grid_token  # the workspace's is gone
+    assert kept.texts(WARD) == {}  # and so are its own settings: the organisation's apply
     org_wide = Member(SAM, WARD, enterprise_id=GRID, org_wide=True, slack=slack, fake=fake, bot=bot)
     assert store.pseudonym(org_wide.person) == pseudonym  # the same person
     since = len(fake.calls("chat.postMessage"))

@@ -13,13 +13,17 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from bot.engine.clock import utcnow
+from bot.store.installations import Installations
 from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
 from tests.cli_env import SECRET
@@ -126,3 +130,39 @@ def test_two_processes_on_one_postgresql_renew_a_token_once(
         _install_with_expiring_token(fake, tmp_path, store)
     first = fake.tokens_of(TEAM)[-1]
     _renewed_once(fake, _race(tmp_path, fake, started), first)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def two_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Any, Any]]:
+    """Two stores on one database, each with its own connections (as two processes)."""
+    opened: list[Any]
+    if request.param == "postgres":
+        urls: PgUrls = request.getfixturevalue("pg_urls")
+        opened = [
+            PostgresStore.open(
+                urls.url, keys_url=urls.keys_url, secret=SECRET.encode(), pool_size=2
+            )
+            for _ in range(2)
+        ]
+    else:
+        path = tmp_path / "reflect.db"
+        opened = [SqliteStore.open(path, secret=SECRET.encode()) for _ in range(2)]
+    yield opened[0], opened[1]
+    for store in opened:
+        store.close()
+
+
+def test_an_uninstall_waits_for_a_renewal_under_way(two_stores: tuple[Any, Any]) -> None:
+    """Otherwise the renewal would save the installation again after it was deleted."""
+    renewing, uninstalling = (Installations(store, clock=utcnow) for store in two_stores)
+    key = f"team:{TEAM}"
+    renewing.save(key, {"bot_token": "old"}, installer=None)
+    with renewing.refreshing(key):
+        deleting = threading.Thread(target=uninstalling.delete, args=[key])
+        deleting.start()
+        deleting.join(0.3)
+        assert deleting.is_alive()  # waiting for the renewal
+        renewing.save(key, {"bot_token": "renewed"}, installer=None)
+    deleting.join(10)
+    assert not deleting.is_alive()
+    assert renewing.find(key) is None and uninstalling.find(key) is None
