@@ -24,7 +24,8 @@ from bot.engine.supervisor_suggestion import SuggestionPolicy
 from bot.engine.supervisors import load_directory
 from bot.settings import Settings
 from bot.slack.delivery.gateway import single_shot_client
-from bot.slack.installations import Installed, ReflectInstallationStore, Reinstalling, TokenRefresh
+from bot.slack.installations import ReflectInstallationStore, Reinstalling
+from bot.slack.tokens import Installed, TokenRefresh
 from bot.store import Store
 from bot.store.installations import Installations, Transactional
 from bot.store.organisations import Organisations, OrganisationSettings

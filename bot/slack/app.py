@@ -25,7 +25,6 @@ from bot.slack import oauth
 from bot.slack.delivery.lanes import Lanes
 from bot.slack.delivery.names import Profiles
 from bot.slack.delivery.poster import Poster
-from bot.slack.installations import Installed
 from bot.slack.listeners import (
     actions,
     answers,
@@ -42,6 +41,7 @@ from bot.slack.parts import Parts
 from bot.slack.serving import gate
 from bot.slack.serving.logs import bolt_logger
 from bot.slack.storage import SlackStore
+from bot.slack.tokens import Installed
 from bot.store.organisations import Organisations
 from bot.weekly.actions import WeeklyActions
 

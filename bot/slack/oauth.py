@@ -5,7 +5,7 @@
   saved in Reflect's database by bot.slack.installations). Bolt authorises every request with
   its installation's token (`authorize`), renewed when it is near expiry (token rotation is
   on: the installation carries a refresh token) once across processes
-  (bot.slack.installations.TokenRefresh).
+  (bot.slack.tokens.TokenRefresh).
 - `register` adds, for every request: the token Bolt found becomes the token of every Web API
   call made for it, on its person's lane too (bot.slack.delivery.gateway.speaking_for); and a
   request from an organisation that uninstalled is acknowledged and dropped.
@@ -33,7 +33,8 @@ from slack_sdk.oauth.installation_store import Installation, InstallationStore
 from bot.settings import Settings
 from bot.slack.delivery.gateway import speak_for
 from bot.slack.identity import org_of
-from bot.slack.installations import ReflectInstallationStore, ReflectStateStore, TokenRefresh
+from bot.slack.installations import ReflectInstallationStore, ReflectStateStore
+from bot.slack.tokens import TokenRefresh
 from bot.store.installations import Installations
 
 log = logging.getLogger(__name__)

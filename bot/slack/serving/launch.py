@@ -22,11 +22,11 @@ from bot.slack.delivery.gateway import web_client
 from bot.slack.delivery.lanes import Lanes
 from bot.slack.delivery.outbox import OutboxSender, OutboxSweeper
 from bot.slack.identity import org_of
-from bot.slack.installations import Installed
 from bot.slack.pages.render import PageFacts, pages
 from bot.slack.serving.housekeeping import Housekeeping
 from bot.slack.serving.http import HttpServer
 from bot.slack.serving.socket import SocketModeRunner
+from bot.slack.tokens import Installed
 from bot.store import Store, StoreError
 from bot.store.organisations import OrganisationSettings
 from bot.weekly.actions import WeeklyActions
