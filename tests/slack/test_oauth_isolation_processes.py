@@ -98,7 +98,7 @@ def bots(fake: FakeSlack, tmp_path: Path, pg_urls: PgUrls) -> Iterator[list[str]
         started.append((process, f"http://127.0.0.1:{port}"))
     try:
         for process, base in started:
-            wait_until_healthy(base, process, within=60)
+            wait_until_healthy(base, process, within=120)  # a loaded machine
         yield [base for _, base in started]
     finally:
         for process, _ in started:
@@ -120,18 +120,22 @@ class Someone:
         return Person(f"{self.team}:{self.user}", org=self.team)
 
     def says(self, text: str, *, as_team: str | None = None) -> httpx.Response:
-        """A DM to the bot; waits for the bot's answer (when one can come)."""
-        dm = self.fake.dm_of(self.user)
-        before = len(self.fake.messages(dm))
+        """A DM to the bot; waits until the bot has done something in the DM in answer (a
+        post, an update, a deletion), when it can."""
+        before = len(self._in_dm())
         event = payloads.message_im(self.user, text)
         response = self.side.envelope(payloads.event_callback(event, team_id=as_team or self.team))
         assert response.status_code == 200
         if as_team is None:
             deadline = time.monotonic() + 60  # a loaded machine
-            while len(self.fake.messages(dm)) <= before:
+            while len(self._in_dm()) <= before:
                 assert time.monotonic() < deadline, "the bot did not answer"
                 time.sleep(0.02)
         return response
+
+    def _in_dm(self) -> list[object]:
+        dm = self.fake.dm_of(self.user)
+        return [call for call in self.fake.calls() if call.args.get("channel") == dm]
 
 
 def _reflect(someone: Someone, conversations: Conversations) -> None:
