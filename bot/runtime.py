@@ -23,8 +23,9 @@ from bot.engine.signposts import load_signposts
 from bot.engine.supervisor_suggestion import SuggestionPolicy
 from bot.engine.supervisors import load_directory
 from bot.settings import Settings
-from bot.slack.delivery.gateway import web_client
-from bot.slack.installations import InstallationTokens, ReflectInstallationStore, Reinstalling
+from bot.slack.delivery.gateway import single_shot_client
+from bot.slack.installations import ReflectInstallationStore, Reinstalling
+from bot.slack.tokens import Installed, TokenRefresh
 from bot.store import Store
 from bot.store.installations import Installations, Transactional
 from bot.store.organisations import Organisations, OrganisationSettings
@@ -153,20 +154,39 @@ def build_weekly(
     return actions, service
 
 
-def installation_tokens(settings: Settings, store: Store) -> Callable[[str], str | None] | None:
-    """Installed over OAuth: a workspace's bot token (rotated when near expiry) for what speaks
-    to Slack outside a request, such as the weekly reminders' scheduler. None with one token."""
+#: How long a token renewal waits for Slack. On SQLite the renewal holds the one write lock
+#: meanwhile (bot.store.installations.Installations.refreshing): well within the time other
+#: writers wait for it.
+RENEWAL_TIMEOUT_SECONDS = 5.0
+
+
+def installed_over(
+    settings: Settings, store: Store, *, clock: Callable[[], dt.datetime] = utcnow
+) -> Installed | None:
+    """Installed over OAuth: the installations kept in `store`, and the one way their tokens
+    are renewed, for Bolt's requests and for what speaks to Slack outside them (the weekly
+    reminders' scheduler, the outbox's sweep). None with one bot token.
+
+    A renewal is asked once, never retried: Slack may have spent the refresh token on a
+    request whose answer was lost, and a second ask would only be refused."""
     if not settings.oauth:
         return None
-    installations = Installations(cast(Transactional, store), clock=utcnow)
-    return InstallationTokens(
-        store=ReflectInstallationStore(
-            installations=installations, organisations=cast(Reinstalling, store)
+    table = Installations(cast(Transactional, store), clock=clock)
+    return Installed(
+        table=table,
+        refresh=TokenRefresh(
+            store=ReflectInstallationStore(
+                installations=table,
+                organisations=cast(Reinstalling, store),
+                forget_settings=OrganisationSettings(store).erase,
+            ),
+            client_id=settings.slack_client_id or "",
+            client_secret=settings.slack_client_secret or "",
+            client=single_shot_client(
+                token=None, base_url=settings.slack_api_url, timeout=RENEWAL_TIMEOUT_SECONDS
+            ),
         ),
-        client_id=settings.slack_client_id or "",
-        client_secret=settings.slack_client_secret or "",
-        client=web_client(settings=settings),
-    ).token_for
+    )
 
 
 def organisation_defaults(

@@ -17,7 +17,7 @@ from bot.runtime import (
     FlowsUnavailable,
     build_conversations,
     build_weekly,
-    installation_tokens,
+    installed_over,
 )
 from bot.store import StoreError, open_store
 
@@ -86,7 +86,8 @@ def command(use_http: bool, port: int | None, host: str | None, allow_secret: bo
             workspace_of=workspace_of,
         )
 
-        tokens = installation_tokens(settings, store)
+        installed = installed_over(settings, store)
+        tokens = installed.tokens.token_for if installed is not None else None
         built = build_weekly(settings=settings, store=store, token_for=tokens)
         weekly, background = (built[0], [built[1].scheduler()]) if built else (None, [])
         if built is None:
@@ -103,6 +104,7 @@ def command(use_http: bool, port: int | None, host: str | None, allow_secret: bo
             stop=stop,
             weekly=weekly,
             background=background,
+            installed=installed,
         )
     except FlowsUnavailable as error:
         raise click.ClickException(str(error)) from None

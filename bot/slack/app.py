@@ -25,7 +25,6 @@ from bot.slack import oauth
 from bot.slack.delivery.lanes import Lanes
 from bot.slack.delivery.names import Profiles
 from bot.slack.delivery.poster import Poster
-from bot.slack.installations import InstallationTokens, ReflectInstallationStore
 from bot.slack.listeners import (
     actions,
     answers,
@@ -42,7 +41,7 @@ from bot.slack.parts import Parts
 from bot.slack.serving import gate
 from bot.slack.serving.logs import bolt_logger
 from bot.slack.storage import SlackStore
-from bot.store.installations import Installations, Transactional
+from bot.slack.tokens import Installed
 from bot.store.organisations import Organisations
 from bot.weekly.actions import WeeklyActions
 
@@ -64,18 +63,20 @@ def build_slack(
     lanes: Lanes | None = None,
     clock: Callable[[], dt.datetime] = utcnow,
     weekly: WeeklyActions | None = None,
+    installed: Installed | None = None,
 ) -> tuple[App, Parts]:
     """The app, and the parts its listeners share (for what runs beside it: the outbox).
     With settings.oauth, the app installs over OAuth (bot.slack.oauth) and keeps its
-    installations in `store`, which then keeps organisations' standing too."""
+    installations in `store` (`installed`, made by bot.runtime.installed_over), which then
+    keeps organisations' standing too."""
     standing = cast(oauth.Organisations, store)
+    if settings.oauth and installed is None:
+        raise ValueError("installing over OAuth needs the installations (installed_over)")
     installing = (
         oauth.oauth_settings(
-            settings=settings,
-            installations=Installations(cast(Transactional, store), clock=clock),
-            organisations=standing,
+            settings=settings, installations=installed.table, store=installed.store
         )
-        if settings.oauth
+        if installed is not None
         else None
     )
     app = App(
@@ -86,9 +87,7 @@ def build_slack(
         logger=bolt_logger(),
         raise_error_for_unhandled_request=True,  # acknowledged: see bot.slack.serving.gate
         oauth_settings=installing,
-        authorize=cast(Any, oauth.authorize(settings=installing, client=client))
-        if installing
-        else None,
+        authorize=cast(Any, oauth.authorize(refresh=installed.refresh)) if installed else None,
     )
     parts = Parts(
         conversations=conversations,
@@ -121,13 +120,8 @@ def build_slack(
         weekly_actions,
         organisation,
     )
-    if installing is not None:
-        parts.token_for = InstallationTokens(
-            store=cast(ReflectInstallationStore, installing.installation_store),
-            client_id=settings.slack_client_id or "",
-            client_secret=settings.slack_client_secret or "",
-            client=client,
-        ).token_for
+    if installed is not None:
+        parts.token_for = installed.tokens.token_for
     for module in modules:
         module.register(app, parts)
     if hasattr(store, "is_uninstalled"):

@@ -6,22 +6,41 @@ for an org-wide install ("enterprise:E…"). A workspace installed on its own th
 Grid organisation is still found by its team id: events then name the organisation too, and
 the lookup falls back from the organisation to the workspace.
 
+Enterprise Grid, when installs change hands:
+- An organisation-wide install takes over from the workspace installs of its organisation:
+  their people move under the organisation's key (their pseudonyms, the organisation's id and
+  the person's, stay the same, and so does their history; an uninstall of the organisation
+  then erases them), and the workspace installs are deleted, so that their tokens are not
+  used again: the organisation's token serves those workspaces. Their own settings go too
+  (the organisation's apply to them now).
+- The other way (a workspace installs on its own while, or after, the organisation's install
+  goes), each person moves under the workspace's key the first time they are served through
+  it (the stores' `data_key_under`): whoever comes back within the organisation's grace
+  period keeps their history.
+- `team_access_revoked` / `team_access_granted`: an organisation-wide install loses (or gets
+  back) some of its organisation's workspaces. Their teams are kept on the installation
+  (`revoked_teams`): a request from a revoked workspace is dropped (bot.slack.oauth) until
+  access is granted again, and Slack refuses the organisation's token there. Its people's
+  data stays: it is the organisation's, which is still installed; an uninstall erases it.
+
 Saving an installation also tells the organisation's standing (`Organisations.reinstalled`):
 an organisation that uninstalled and comes back starts clean.
+
+Tokens are renewed, and found outside a request, by bot.slack.tokens.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import secrets
+from collections.abc import Callable, Iterator
 from logging import Logger
 from typing import Any, Protocol
 
-from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import Bot, Installation, InstallationStore
 from slack_sdk.oauth.state_store import OAuthStateStore
-from slack_sdk.oauth.token_rotation import TokenRotator
 
 from bot.slack.identity import org_of
 from bot.store.installations import Installations
@@ -30,10 +49,14 @@ log = logging.getLogger(__name__)
 
 #: How long an "Add to Slack" link stays usable.
 STATE_LIFETIME = dt.timedelta(minutes=10)
+#: Where an organisation-wide installation keeps the workspaces it lost access to.
+REVOKED = "reflect_teams_revoked"
 
 
 class Reinstalling(Protocol):
     def reinstalled(self, org_id: str) -> None: ...
+
+    def move_people(self, source_id: str, target_id: str) -> int: ...
 
 
 def _key(*, enterprise_id: str | None, team_id: str | None, org_wide: bool | None) -> str | None:
@@ -53,22 +76,24 @@ def _plain(name: str, value: Any) -> Any:
 
 
 class ReflectInstallationStore(InstallationStore):
-    def __init__(self, *, installations: Installations, organisations: Reinstalling) -> None:
+    def __init__(
+        self,
+        *,
+        installations: Installations,
+        organisations: Reinstalling,
+        forget_settings: Callable[[str], None] | None = None,
+    ) -> None:
         self._installations = installations
         self._organisations = organisations
+        #: Drops an organisation's own settings (a workspace taken over by its organisation).
+        self._forget_settings = forget_settings
 
     @property
     def logger(self) -> Logger:
         return log
 
     def save(self, installation: Installation) -> None:
-        key = _key(
-            enterprise_id=installation.enterprise_id,
-            team_id=installation.team_id,
-            org_wide=installation.is_enterprise_install,
-        )
-        if key is None:
-            raise ValueError("an installation without a team or an organisation")
+        key = _key_of(installation)
         org = org_of(
             enterprise_id=installation.enterprise_id,
             team_id=installation.team_id,
@@ -80,8 +105,56 @@ class ReflectInstallationStore(InstallationStore):
         record = {
             name: _plain(name, value) for name, value in installation.to_dict_for_copying().items()
         }
+        if earlier is not None and earlier.get(REVOKED):
+            record[REVOKED] = earlier[REVOKED]
         self._installations.save(key, record, installer=installation.user_id)
         log.info("installation saved (%s)", "organisation" if key[0] == "e" else "workspace")
+        if earlier is None and installation.is_enterprise_install and installation.enterprise_id:
+            self._take_over(installation.enterprise_id)
+
+    def _take_over(self, enterprise_id: str) -> None:
+        """An organisation-wide install takes over its organisation's workspace installs."""
+        for record in self._installations.everything():
+            team = record.get("team_id")
+            if record.get("enterprise_id") != enterprise_id or record.get("is_enterprise_install"):
+                continue
+            if team:
+                moved = self._organisations.move_people(team, enterprise_id)
+                self._installations.delete(f"team:{team}")
+                if self._forget_settings is not None:
+                    self._forget_settings(team)
+                log.info(
+                    "a workspace install was taken over by its organisation's (%d people)", moved
+                )
+
+    def only_workspace_of(self, enterprise_id: str) -> Installation | None:
+        """The installation of the one workspace of a Grid organisation installed on its own,
+        if exactly one is."""
+        found = [
+            record
+            for record in self._installations.everything()
+            if record.get("enterprise_id") == enterprise_id
+            and not record.get("is_enterprise_install")
+        ]
+        return _installation(found[0]) if len(found) == 1 else None
+
+    def revoked_teams(self, enterprise_id: str) -> frozenset[str]:
+        """The workspaces an organisation-wide install has lost access to."""
+        record = self._installations.find(f"enterprise:{enterprise_id}")
+        return frozenset(record.get(REVOKED) or ()) if record is not None else frozenset()
+
+    def team_access(self, enterprise_id: str, team_ids: list[str], *, granted: bool) -> None:
+        """`team_access_revoked` / `team_access_granted` for an organisation-wide install (under
+        its lock, so that a token renewed meanwhile is not lost)."""
+        key = f"enterprise:{enterprise_id}"
+        with self._installations.refreshing(key):
+            record = self._installations.find(key)
+            if record is None:
+                return
+            teams = set(record.get(REVOKED) or ())
+            teams = teams - set(team_ids) if granted else teams | set(team_ids)
+            record[REVOKED] = sorted(teams)
+            self._installations.save(key, record, installer=record.get("user_id"))
 
     def save_bot(self, bot: Bot) -> None:
         found = self._find(
@@ -135,8 +208,17 @@ class ReflectInstallationStore(InstallationStore):
         for key in dict.fromkeys(k for k in keys if k):
             record = self._installations.find(key)
             if record is not None:
-                return Installation(**record)
+                return _installation(record)
         return None
+
+    @contextlib.contextmanager
+    def refreshing(self, installation: Installation) -> Iterator[Installation | None]:
+        """The installation as saved now, read under its lock (held across processes until the
+        block ends); None if it is gone (uninstalled meanwhile)."""
+        key = _key_of(installation)
+        with self._installations.refreshing(key):
+            record = self._installations.find(key)
+            yield _installation(record) if record is not None else None
 
     def delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         self.delete_installation(enterprise_id=enterprise_id, team_id=team_id)
@@ -161,44 +243,19 @@ class ReflectInstallationStore(InstallationStore):
         self.delete_installation(enterprise_id=enterprise_id, team_id=team_id)
 
 
-class InstallationTokens:
-    """The bot token to speak to a workspace with outside a request (the weekly reminders):
-    its installation's, rotated first when it is near expiry, as Bolt does for requests.
-    Use it with bot.slack.delivery.gateway.speaking_for."""
+def _installation(record: dict[str, Any]) -> Installation:
+    return Installation(**{name: value for name, value in record.items() if name != REVOKED})
 
-    def __init__(
-        self,
-        *,
-        store: ReflectInstallationStore,
-        client_id: str,
-        client_secret: str,
-        client: WebClient,
-        minutes_before_expiry: int = 120,
-    ) -> None:
-        self._store = store
-        self._rotator = TokenRotator(
-            client_id=client_id, client_secret=client_secret, client=client
-        )
-        self._margin = minutes_before_expiry
 
-    def token_for(self, workspace: str) -> str | None:
-        """`workspace` as person ids begin: a team id (T…), or a Grid organisation's (E…).
-        None when it has no installation (never installed, or uninstalled)."""
-        grid = workspace.startswith("E")
-        found = self._store.find_installation(
-            enterprise_id=workspace if grid else None,
-            team_id=None if grid else workspace,
-            is_enterprise_install=grid,
-        )
-        if found is None:
-            return None
-        rotated = self._rotator.perform_token_rotation(
-            installation=found, minutes_before_expiration=self._margin
-        )
-        if rotated is not None:
-            self._store.save(rotated)
-            return rotated.bot_token
-        return found.bot_token
+def _key_of(installation: Installation | Bot) -> str:
+    key = _key(
+        enterprise_id=installation.enterprise_id,
+        team_id=installation.team_id,
+        org_wide=installation.is_enterprise_install,
+    )
+    if key is None:
+        raise ValueError("an installation without a team or an organisation")
+    return key
 
 
 class ReflectStateStore(OAuthStateStore):

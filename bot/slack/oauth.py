@@ -3,8 +3,9 @@
 - `oauth_settings` gives Bolt its own OAuth flow: `/slack/install` (an "Add to Slack" page
   with a one-time state) and `/slack/oauth_redirect` (oauth.v2.access, then the installation
   saved in Reflect's database by bot.slack.installations). Bolt authorises every request with
-  its installation's token, and rotates the token when it is near expiry (token rotation is
-  on: the installation carries a refresh token).
+  its installation's token (`authorize`), renewed when it is near expiry (token rotation is
+  on: the installation carries a refresh token) once across processes
+  (bot.slack.tokens.TokenRefresh).
 - `register` adds, for every request: the token Bolt found becomes the token of every Web API
   call made for it, on its person's lane too (bot.slack.delivery.gateway.speaking_for); and a
   request from an organisation that uninstalled is acknowledged and dropped.
@@ -12,6 +13,9 @@
   nothing more is said to that workspace) and the organisation is marked for erasure after
   REFLECT_ERASE_AFTER_UNINSTALL_DAYS (bot.store.orgs); `reflect org erase --now` shortens it.
   The same is done with one bot token, for the one workspace it serves.
+- On Enterprise Grid, `team_access_revoked` / `team_access_granted` tell an organisation-wide
+  install which of its organisation's workspaces it may serve; a request from a revoked one is
+  acknowledged and dropped (bot.slack.installations says what is kept).
 """
 
 from __future__ import annotations
@@ -24,13 +28,13 @@ from typing import Any, Protocol
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.oauth_settings import OAuthSettings
-from slack_sdk import WebClient
-from slack_sdk.oauth.installation_store import InstallationStore
+from slack_sdk.oauth.installation_store import Installation, InstallationStore
 
 from bot.settings import Settings
 from bot.slack.delivery.gateway import speak_for
 from bot.slack.identity import org_of
 from bot.slack.installations import ReflectInstallationStore, ReflectStateStore
+from bot.slack.tokens import TokenRefresh
 from bot.store.installations import Installations
 
 log = logging.getLogger(__name__)
@@ -82,7 +86,7 @@ class Organisations(Protocol):
 
 
 def oauth_settings(
-    *, settings: Settings, installations: Installations, organisations: Organisations
+    *, settings: Settings, installations: Installations, store: ReflectInstallationStore
 ) -> OAuthSettings:
     """Bolt's OAuth flow over Reflect's own installation and state stores."""
     return OAuthSettings(
@@ -90,28 +94,37 @@ def oauth_settings(
         client_secret=settings.slack_client_secret,
         scopes=list(SCOPES),
         redirect_uri=settings.slack_redirect_uri,
-        installation_store=ReflectInstallationStore(
-            installations=installations, organisations=organisations
-        ),
+        installation_store=store,
         state_store=ReflectStateStore(installations=installations),
         logger=_bolt_log(),
     )
 
 
-def authorize(*, settings: OAuthSettings, client: WebClient) -> InstallationStoreAuthorize:
-    """Bolt's authorisation over the installation store, rotating tokens through `client` (so
-    oauth.v2.access goes where every other call goes: SLACK_API_URL)."""
-    return InstallationStoreAuthorize(
-        logger=_bolt_log(),
-        installation_store=settings.installation_store,
-        client_id=settings.client_id,
-        client_secret=settings.client_secret,
-        token_rotation_expiration_minutes=settings.token_rotation_expiration_minutes,
-        client=client,
-        # auth.test once per token, not per request: a rotated token is a new one, and an
-        # uninstalled workspace has no token to find any more.
-        cache_enabled=True,
-    )
+class _Authorize(InstallationStoreAuthorize):
+    """Bolt's authorisation, renewing tokens through `TokenRefresh` (once across processes)
+    instead of on its own."""
+
+    def __init__(self, *, refresh: TokenRefresh) -> None:
+        super().__init__(
+            logger=_bolt_log(),
+            installation_store=refresh.store,
+            token_rotation_expiration_minutes=refresh.minutes_before_expiry,
+            # auth.test once per token, not per request: a rotated token is a new one, and an
+            # uninstalled workspace has no token to find any more.
+            cache_enabled=True,
+        )
+        self._refresh = refresh
+
+    def _rotate_and_save_tokens_if_necessary(
+        self, installation: Installation | None
+    ) -> Installation | None:
+        return self._refresh.refreshed(installation) if installation is not None else None
+
+
+def authorize(*, refresh: TokenRefresh) -> InstallationStoreAuthorize:
+    """Bolt's authorisation over the installation store, renewing tokens with `refresh` (whose
+    client sends oauth.v2.access where every other call goes: SLACK_API_URL)."""
+    return _Authorize(refresh=refresh)
 
 
 def register(
@@ -127,6 +140,7 @@ def register(
     (`forget_settings`: its signposts and supervisor directory); its people's data is erased
     after the grace period."""
     installation_store: InstallationStore | None = app.installation_store
+    grid = installation_store if isinstance(installation_store, ReflectInstallationStore) else None
 
     @app.middleware
     def installation(
@@ -137,6 +151,9 @@ def register(
             return next()
         if org is not None and organisations.is_uninstalled(org):
             log.info("a request from an uninstalled organisation was acknowledged and dropped")
+            return BoltResponse(status=200, body="")
+        if grid is not None and _revoked(grid, context, body):
+            log.info("a request from a workspace its organisation's install no longer reaches")
             return BoltResponse(status=200, body="")
         speak_for(context.bot_token if settings.oauth else None)
         return next()
@@ -163,6 +180,28 @@ def register(
         ack()
         uninstalled(context)
 
+    def team_access(context: BoltContext, event: dict[str, Any], *, granted: bool) -> None:
+        # Slack's reference shows the event once wrapped in another: read either.
+        inner: dict[str, Any] = event["event"] if isinstance(event.get("event"), dict) else event
+        teams = [str(team) for team in inner.get("team_ids") or event.get("team_ids") or []]
+        if grid is not None and context.enterprise_id and teams:
+            grid.team_access(context.enterprise_id, teams, granted=granted)
+            log.info("workspaces %s: %d", "granted" if granted else "revoked", len(teams))
+
+    @app.event("team_access_revoked")
+    def on_team_access_revoked(
+        ack: Callable[[], None], event: dict[str, Any], context: BoltContext
+    ) -> None:
+        ack()
+        team_access(context, event, granted=False)
+
+    @app.event("team_access_granted")
+    def on_team_access_granted(
+        ack: Callable[[], None], event: dict[str, Any], context: BoltContext
+    ) -> None:
+        ack()
+        team_access(context, event, granted=True)
+
     @app.event("tokens_revoked")
     def on_tokens_revoked(
         ack: Callable[[], None], event: dict[str, Any], context: BoltContext
@@ -181,4 +220,26 @@ def _org(context: BoltContext) -> str | None:
 
 
 def _is_uninstall(body: dict[str, Any]) -> bool:
-    return (body.get("event") or {}).get("type") in ("app_uninstalled", "tokens_revoked")
+    """An event about the installation itself (let through whatever the standing)."""
+    return (body.get("event") or {}).get("type") in (
+        "app_uninstalled",
+        "tokens_revoked",
+        "team_access_revoked",
+        "team_access_granted",
+    )
+
+
+def _revoked(store: ReflectInstallationStore, context: BoltContext, body: dict[str, Any]) -> bool:
+    """Whether the request comes, through an organisation-wide install, from a workspace that
+    install no longer reaches (team_access_revoked). Through an organisation-wide install the
+    authorisation names no workspace: the payload does (an event's `team_id`, an action's
+    `team`, a slash command's `team_id`)."""
+    if not (context.is_enterprise_install and context.enterprise_id):
+        return False
+    team = (
+        context.team_id
+        or body.get("team_id")
+        or (body.get("team") or {}).get("id")
+        or (body.get("user") or {}).get("team_id")
+    )
+    return bool(team) and team in store.revoked_teams(context.enterprise_id)

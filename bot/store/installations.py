@@ -7,6 +7,8 @@ PostgreSQL), private like the rest of it.
   under the service key, bound to the row. The file alone holds no token and no Slack id.
 - An OAuth state is kept as a keyed digest until it is used once or expires.
 - An organisation's standing (uninstalled when, erased after when) is in bot.store.orgs.
+- `refreshing` holds an installation's lock across processes while its token is renewed:
+  Slack's refresh tokens are good for one use, so two processes must not both spend one.
 
 The table is made by migration 013_oauth_installations (SQLite) and
 007_oauth_installations (PostgreSQL).
@@ -14,9 +16,10 @@ The table is made by migration 013_oauth_installations (SQLite) and
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -34,9 +37,26 @@ class Transactional(Protocol):
     def reading(self) -> AbstractContextManager[Any]: ...
 
 
+#: The first key of PostgreSQL's two-key advisory locks taken while a token is renewed (the
+#: two-key space does not overlap the one-key space that people's locks use).
+REFRESH_LOCK_CLASS = 0x5246  # "RF"
+
+
+def _on_postgres(conn: Any) -> bool:
+    return not hasattr(conn, "table_names")  # not sqlite_utils: psycopg
+
+
+def _lock(conn: Any, digest: str) -> None:
+    """The installation's lock, until the transaction ends. On SQLite the writing transaction
+    (BEGIN IMMEDIATE) is the lock already."""
+    if _on_postgres(conn):
+        number = int.from_bytes(bytes.fromhex(digest[:8]), "big", signed=True)
+        conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", [REFRESH_LOCK_CLASS, number])
+
+
 def _run(conn: Any, sql: str, params: list[Any]) -> Any:
     """SQL written with `?` on SQLite, with `%s` on PostgreSQL (psycopg)."""
-    if not hasattr(conn, "table_names"):  # not sqlite_utils: psycopg
+    if _on_postgres(conn):
         sql = sql.replace("?", "%s")
     return conn.execute(sql, params)
 
@@ -83,9 +103,33 @@ class Installations:
         )
         return found
 
-    def delete(self, workspace: str) -> None:
+    @contextlib.contextmanager
+    def refreshing(self, workspace: str) -> Iterator[None]:
+        """Hold the installation's lock, in every process on the database, until the block
+        ends: a writing transaction (on SQLite, BEGIN IMMEDIATE: the one writer; on
+        PostgreSQL, an advisory lock on the installation). `find` and `save` inside the block
+        are part of it, so what is found there is what the last holder saved."""
         with self._store.writing() as conn:
-            _run(conn, "DELETE FROM installations WHERE workspace = ?", [self._digest(workspace)])
+            _lock(conn, self._digest(workspace))
+            yield
+
+    def everything(self) -> list[dict[str, Any]]:
+        """Every installation kept (for an organisation-wide install to find the workspace
+        installs of its organisation)."""
+        with self._store.reading() as conn:
+            rows = _run(conn, "SELECT workspace, sealed FROM installations", []).fetchall()
+        return [
+            json.loads(self._keyring.unseal(bytes(sealed), aad=self._aad(digest)))
+            for digest, sealed in rows
+        ]
+
+    def delete(self, workspace: str) -> None:
+        """Delete the installation, after any renewal of its token under way (which would
+        otherwise save it again)."""
+        digest = self._digest(workspace)
+        with self._store.writing() as conn:
+            _lock(conn, digest)
+            _run(conn, "DELETE FROM installations WHERE workspace = ?", [digest])
 
     # ------------------------------------------------------------------ OAuth states
 

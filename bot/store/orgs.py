@@ -71,6 +71,39 @@ def data_key(db: sqlite_utils.Database, keyring: Keyring, who: str) -> bytes | N
     return unwrap_under(key, wrapped, pseudonym=who, org=org) if key is not None else None
 
 
+def data_key_under(
+    db: sqlite_utils.Database, keyring: Keyring, who: str, *, org: str, at: dt.datetime
+) -> bytes | None:
+    """The person's data key, moved under `org`'s key first if another organisation's key (or
+    the secret) wraps it: a person's data belongs to the installation that serves them now
+    (a workspace's people when an organisation-wide install replaces the workspace's, and
+    back). None if they have no key, or it is gone."""
+    row = db.execute(
+        f"SELECT wrapped, org FROM {KEYS}.data_keys WHERE pseudonym = ?", [who]
+    ).fetchone()
+    if row is None:
+        return None
+    key = data_key(db, keyring, who)
+    if key is None or row[1] == org:
+        return key
+    moved = wrap_under(ensure_org_key(db, keyring, org, at=at), key, pseudonym=who, org=org)
+    db.execute(
+        f"UPDATE {KEYS}.data_keys SET wrapped = ?, org = ? WHERE pseudonym = ?", [moved, org, who]
+    )
+    return key
+
+
+def move_people(
+    db: sqlite_utils.Database, keyring: Keyring, *, source: str, target: str, at: dt.datetime
+) -> int:
+    """Move every person under `source`'s key under `target`'s (a workspace's people, when
+    an organisation-wide install takes over from the workspace's own). Returns how many."""
+    people = members(db, source)
+    for who in people:
+        data_key_under(db, keyring, who, org=target, at=at)
+    return len(people)
+
+
 def add_data_key(
     db: sqlite_utils.Database, keyring: Keyring, who: str, *, org: str | None, at: dt.datetime
 ) -> None:
@@ -224,6 +257,18 @@ class SqliteOrganisations:
         workspace a single-workspace install has always served). Returns how many moved."""
         with self.writing() as db:
             return adopt(db, self.keyring, self.keyring.org(org_id), at=self._clock())
+
+    def move_people(self, source_id: str, target_id: str) -> int:
+        """Put the people kept under one organisation's key under another's (see
+        `move_people`). Returns how many moved."""
+        with self.writing() as db:
+            return move_people(
+                db,
+                self.keyring,
+                source=self.keyring.org(source_id),
+                target=self.keyring.org(target_id),
+                at=self._clock(),
+            )
 
     def uninstalled(self, org_id: str, *, at: dt.datetime, erase_after: dt.datetime) -> None:
         """The organisation uninstalled the app: nothing more is done for it, and its data is

@@ -70,6 +70,28 @@ def add_data_key(
     )
 
 
+def data_key_under(
+    keys: Connection, keyring: Keyring, who: str, *, org: str, at: dt.datetime
+) -> bytes | None:
+    """The person's data key, moved under `org`'s key first if another organisation's key (or
+    the secret) wraps it (as bot.store.orgs.data_key_under). None if they have none."""
+    row = keys.execute("SELECT org FROM data_keys WHERE pseudonym = %s", [who]).fetchone()
+    key = data_keys(keys, keyring, [who]).get(who)
+    if row is None or key is None or row[0] == org:
+        return key
+    keys.execute(
+        "INSERT INTO org_keys (org, wrapped, created_at) VALUES (%s, %s, %s)"
+        " ON CONFLICT (org) DO NOTHING",
+        [org, keyring.wrap_org_key(new_data_key(), org=org), at],
+    )
+    target = org_keys(keys, keyring, {org})[org]
+    keys.execute(
+        "UPDATE data_keys SET wrapped = %s, org = %s WHERE pseudonym = %s",
+        [wrap_under(target, key, pseudonym=who, org=org), org, who],
+    )
+    return key
+
+
 class PgOrganisations:
     """Organisation-wide operations of PostgresStore."""
 
@@ -116,6 +138,20 @@ class PgOrganisations:
                     [wrap_under(key, plain, pseudonym=who, org=org), org, who],
                 )
         return len(loose)
+
+    def move_people(self, source_id: str, target_id: str) -> int:
+        """Put the people kept under one organisation's key under another's."""
+        source, target = self.keyring.org(source_id), self.keyring.org(target_id)
+        with self._db.keys() as keys, keys.transaction():
+            people = [
+                row[0]
+                for row in keys.execute(
+                    "SELECT pseudonym FROM data_keys WHERE org = %s FOR UPDATE", [source]
+                ).fetchall()
+            ]
+            for who in people:
+                data_key_under(keys, self.keyring, who, org=target, at=self._clock())
+        return len(people)
 
     def erase_organisation(self, org_id: str) -> int:
         """The organisation's key and its people's data keys first, then their rows."""

@@ -45,7 +45,7 @@ from bot.store.pg_opening import (
     claim_or_check,
     pending_migrations,
 )
-from bot.store.pg_orgs import PgOrganisations, add_data_key, data_keys
+from bot.store.pg_orgs import PgOrganisations, add_data_key, data_key_under, data_keys
 from bot.store.privacy import Keyring, row_aad, seal
 from bot.store.rows import utc as _utc
 from bot.store.times import parse, utcnow
@@ -451,7 +451,11 @@ class PostgresStore(RowStore, PgOrganisations):
         no key yet gets one, committed in the keys database before any row uses it; the lock
         keeps erasure and retention from removing it meanwhile."""
         with self._locked(who) as conn:
-            key = self._data_key(who)
+            if org is not None:
+                with self._db.keys() as keys:
+                    key = data_key_under(keys, self.keyring, who, org=org, at=self._clock())
+            else:
+                key = self._data_key(who)
             if key is None:
                 with self._db.keys() as keys:
                     add_data_key(keys, self.keyring, who, org=org, at=self._clock())

@@ -314,7 +314,11 @@ class SqliteStore(RowStore, orgs.SqliteOrganisations):
         any row that needs it."""
         for _attempt in range(3):
             with self._files.writing() as db:
-                key = self._data_key(db, who)
+                key = (
+                    orgs.data_key_under(db, self.keyring, who, org=org, at=self._clock())
+                    if org is not None
+                    else self._data_key(db, who)
+                )
                 if key is not None:
                     yield db, key
                     return

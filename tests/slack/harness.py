@@ -27,7 +27,7 @@ from bot.engine.replies import Supervisor
 from bot.engine.signposts import Signposts, load_signposts
 from bot.engine.supervisor_suggestion import SuggestionPolicy
 from bot.engine.supervisors import load_directory
-from bot.runtime import build_weekly, organisations_over
+from bot.runtime import build_weekly, installed_over, organisations_over
 from bot.settings import Settings
 from bot.slack.app import build_slack
 from bot.slack.delivery.gateway import web_client
@@ -145,6 +145,7 @@ def make_bot(
         lanes=lanes,
         clock=clock,
         weekly=_weekly_actions(config, store) if weekly else None,
+        installed=installed_over(config, store, clock=clock),
     )
     return Bot(app, store, lanes, conversations, sleeps=sleeps, fake=fake, parts=parts)
 

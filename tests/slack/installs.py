@@ -5,6 +5,7 @@ cookie; and people in those workspaces talking to it over signed HTTP."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -98,17 +99,22 @@ class Member(Leader):
 
 def reflect_as(someone: Member, *, words: str = "A long shift and a hard talk.") -> None:
     """A whole hard-day reflection, typed, with `words` for every written answer."""
-    someone.says("hard day")
+    walk(someone.says, lambda: someone.bot.conversations.current(someone.person), words=words)
+
+
+def walk(says: Callable[[str], object], current: Callable[[], Any], *, words: str) -> None:
+    """A whole hard-day reflection: `says` types, `current` reads the question it is at."""
+    says("hard day")
     for _ in range(30):
-        question = someone.bot.conversations.current(someone.person)
+        question = current()
         if question is None:
             return
         if question.step_kind in ("choice", "multi", "follow_up"):
-            someone.says("1")
+            says("1")
         elif question.step_kind == "scale":
-            someone.says(str(question.scale.max))  # type: ignore[union-attr]
+            says(str(question.scale.max))
         else:
-            someone.says(words)
+            says(words)
     raise AssertionError("the flow did not end")
 
 

@@ -60,6 +60,8 @@ NO_WORDS = {
     "organisation.on_reset": "an admin's Home-tab button: back to the defaults",
     "oauth.on_app_uninstalled": "Slack's notice that the app was uninstalled: ids only",
     "oauth.on_tokens_revoked": "Slack's notice that tokens were revoked: user ids only",
+    "oauth.on_team_access_revoked": "Slack's notice that workspaces left an org install: ids",
+    "oauth.on_team_access_granted": "Slack's notice that workspaces joined an org install: ids",
 }
 
 #: What building a text input looks like in Block Kit, by model or by type name.

@@ -22,11 +22,10 @@ from click.testing import CliRunner
 from bot.cli import cli
 from bot.engine.people import Person
 from bot.engine.replies import Say
-from bot.runtime import installation_tokens
+from bot.runtime import installed_over
 from bot.settings import Settings
 from bot.slack.delivery.gateway import speaking_for, web_client
 from bot.slack.delivery.outbox import OutboxSender
-from bot.slack.installations import InstallationTokens, ReflectInstallationStore
 from bot.slack.respond import say
 from bot.slack.serving.logs import LOGGER_NAME
 from bot.slack.views.notices import AGREEMENT
@@ -265,14 +264,10 @@ def test_outside_a_request_a_workspace_is_spoken_to_with_its_own_rotated_token(
     fake.token_lifetime = 3600  # within Bolt's two-hour margin: rotated on first use
     assert install(browser, fake, TA, installer=UA1).status_code == 200
     fake.token_lifetime = 43200
-    app_store = bot.app.installation_store
-    assert isinstance(app_store, ReflectInstallationStore)
-    tokens = InstallationTokens(
-        store=app_store,
-        client_id=fake.client_id,
-        client_secret=fake.client_secret,
-        client=web_client(settings=Settings(slack_api_url=fake.url)),
-    )
+    assert bot.parts is not None
+    installed = installed_over(bot.parts.settings, bot.store)
+    assert installed is not None
+    tokens = installed.tokens
     rotated = tokens.token_for(TA)
     assert rotated == fake.tokens_of(TA)[-1] != fake.tokens_of(TA)[0]
     assert tokens.token_for(TA) == rotated  # kept: no second rotation
@@ -346,7 +341,9 @@ def test_the_weekly_reminders_and_left_over_replies_speak_with_each_workspaces_t
     assert install(browser, fake, TB, installer=UB1).status_code == 200
     assert bot.parts is not None
     settings = bot.parts.settings
-    slack = workspace_slack(settings, token_for=installation_tokens(settings, bot.store))
+    installed = installed_over(settings, bot.store)
+    assert installed is not None
+    slack = workspace_slack(settings, token_for=installed.tokens.token_for)
     assert slack(TA).profile(UA1) is not None and slack(TB).profile(UB1) is not None
     used = [call.token for call in fake.calls("users.info")[-2:]]
     assert used == [fake.tokens_of(TA)[-1], fake.tokens_of(TB)[-1]]

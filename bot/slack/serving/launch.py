@@ -26,6 +26,7 @@ from bot.slack.pages.render import PageFacts, pages
 from bot.slack.serving.housekeeping import Housekeeping
 from bot.slack.serving.http import HttpServer
 from bot.slack.serving.socket import SocketModeRunner
+from bot.slack.tokens import Installed
 from bot.store import Store, StoreError
 from bot.store.organisations import OrganisationSettings
 from bot.weekly.actions import WeeklyActions
@@ -53,6 +54,7 @@ def serve(
     client: WebClient | None = None,
     weekly: WeeklyActions | None = None,
     background: Sequence[Background] = (),
+    installed: Installed | None = None,
 ) -> None:
     client = client or web_client(settings=settings)
     if not settings.oauth:  # one bot token: a wrong one, or an unreachable Slack, stops us here
@@ -65,6 +67,7 @@ def serve(
         client=client,
         lanes=lanes,
         weekly=weekly,
+        installed=installed,
     )
     organisations = OrganisationSettings(store)
     housekeeping = Housekeeping(
