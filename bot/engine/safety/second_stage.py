@@ -1,13 +1,16 @@
 """The safety screen's second stage: a model that catches paraphrases no rule lists.
 
 A pretrained sentence model, paraphrase-MiniLM-L3-v2 (Apache-2.0), was run once, at build time,
-on each of the 30,522 word pieces of its vocabulary on its own; a logistic regression trained in
-this repository on the training split of the safety corpus, over the sum of a message's word
-piece vectors (divided by the square root of their number), then folds into one number per word
-piece. `second_stage.json` keeps those numbers, a bias and a threshold for each of two heads,
-rebuilt by `python -m bench.safety_head --write` (which needs the `model` extra: onnxruntime and
-the package that ships the ONNX file). At run time the stage is word pieces, a sum and a
-comparison: no onnxruntime, no numpy, nothing downloaded, a few MB of memory.
+on each of the 30,522 word pieces of its vocabulary on its own. Two logistic regressions trained
+in this repository on the training split of the safety corpus read a message as the sum of its
+word piece vectors, with a weight of its own for each word piece seen in three or more training
+messages (all divided by the square root of the number of word pieces); being linear, each folds
+into one number per word piece. `second_stage.json` keeps those numbers, a bias and a threshold
+for each of the two heads, rebuilt by `python -m bench.safety_head --write` (which needs the
+`model` extra: onnxruntime and the package that ships the ONNX file; its docstring says how each
+choice was measured). At run time the stage is word pieces, a sum and a comparison: no
+onnxruntime, no numpy, nothing downloaded, a few MB of memory (the table is 30,522 four-byte
+integers a head, about 0.25 MB in memory; the head file is 0.4 MB in the repo).
 
 What it may do is narrow, by design:
 
