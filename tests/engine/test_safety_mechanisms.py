@@ -218,3 +218,37 @@ def test_a_me_too_in_other_words_takes_on_the_risk(answer: str) -> None:
 def test_me_too_words_inside_ordinary_speech_are_not_a_me_too() -> None:
     assert _outcome("A pupil told me she wants to die. She asked me to sit with her.") == "others"
     assert _outcome("Public health asked me to chair the suicide surveillance group") == "none"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "I've been having the same ones since August",
+        "that could easily have been me",
+        "I'd said those exact words to myself this morning",
+        "part of me envies her",
+        "I've got a drawer like that too",
+    ],
+)
+def test_a_sharing_marker_with_the_leader_as_subject_is_a_me_too(answer: str) -> None:
+    concern = screen(f"One of my nurses told me she wants to end it. {answer}.")
+    assert concern is not None and concern.outcome in {"crisis", "check_in"}
+    assert safety.ME_TOO in concern.cues
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "I was worried about her too",
+        "I rang her mum as well",
+        "I'll check on her again tomorrow too",
+        "I didn't know what to say either",
+    ],
+)
+def test_the_leaders_reaction_or_action_is_not_a_me_too(answer: str) -> None:
+    assert _outcome(f"One of my nurses told me she wants to end it. {answer}.") == "others"
+
+
+def test_a_reaction_word_that_is_negated_does_not_hide_a_me_too() -> None:
+    concern = screen("A pupil said she wants to die. I didn't tell her I feel the same ones.")
+    assert concern is not None and safety.ME_TOO in concern.cues

@@ -213,9 +213,11 @@ _WORD_PATTERNS = (
     "things",
     "present",
     "softeners",
+    "me_too_loose",
+    "reaction",
 )
 #: Word patterns a phrase file may leave out.
-_OPTIONAL_PATTERNS = frozenset({"softeners"})
+_OPTIONAL_PATTERNS = frozenset({"softeners", "me_too_loose", "reaction"})
 _WORD_LISTS = (
     "event_words",
     "negators",
@@ -296,6 +298,8 @@ def compile_screen(data: Any, *, source: str = "safety phrases") -> Screen:
         things=words["things"],
         present=words["present"],
         softeners=words["softeners"],
+        me_too_loose=words["me_too_loose"],
+        reaction=words["reaction"],
     )
     leaders = _cues.word_set(data.get("about_the_leader", []), name="about_the_leader", problems=[])
     pairs = _signal_pairs(data.get("signal_pairs", []), cues)

@@ -93,6 +93,14 @@ _CIRCUMSTANCE = re.compile(
     r"(?: (?:the|a|an|our|my|this|that|todays|last|yesterdays|tomorrows|another))? $"
 )
 
+#: The leader as the subject of a clause ("I", "I've", "part of me"), or "me" just before a
+#: sharing marker ("nobody would notice me either").
+_LEADER_SUBJECT = re.compile(
+    r"(?<![a-z0-9])(?:i|im|ive|id|il|myself|part of me|me(?= (?:either|to|as wel|also|next)"
+    r"(?![a-z0-9])))(?![a-z0-9])"
+)
+_NOTHING = Phrases(re.compile(r"(?!)"))
+
 #: How many words before a cue are searched for the person it is about.
 SUBJECT_WINDOW = 10
 #: How many filler words may stand between a negator and what it negates.
@@ -132,6 +140,12 @@ class Context:
     things: Phrases
     #: "lol", "haha": a crisis cue in the clause is asked about instead.
     softeners: Phrases
+    #: Sharing markers ("the same", "too", "either", "recognised", "envy") that make a clause
+    #: whose subject is the leader a "me too"...
+    me_too_loose: Phrases = _NOTHING
+    #: ...unless the clause is the leader's reaction or action ("I was worried too", "I rang
+    #: her mum as well").
+    reaction: Phrases = _NOTHING
 
     def negated(self, before: str) -> bool:
         """Whether a negator governs what follows `before` ("I'd never ...")."""
@@ -258,11 +272,26 @@ class Context:
         return bool(words) and words[-1] in _SUBJECT_OF
 
     def shares_risk(self, clause: str) -> bool:
-        """A "me too" in this clause, not negated ("neither do I" is a pattern of its own)."""
+        """A "me too" in this clause, not negated ("neither do I" is a pattern of its own):
+        one of the `me_too` phrases, or a sharing marker in a clause whose subject is the
+        leader and that is not the leader's reaction or action ("I've been having the same
+        ones", "that could easily have been me"; not "I was worried too")."""
         padded = f" {clause} "
-        return any(
+        if any(
             not self.negated(padded[max(0, match.start() - 80) : match.start()])
             for match in self.me_too.finditer(padded)
+        ):
+            return True
+        return (
+            _LEADER_SUBJECT.search(padded) is not None
+            and not any(
+                not self.negated(padded[max(0, match.start() - 40) : match.start()])
+                for match in self.reaction.finditer(padded)
+            )
+            and any(
+                not self.negated(padded[max(0, match.start() - 80) : match.start()])
+                for match in self.me_too_loose.finditer(padded)
+            )
         )
 
     def exaggerates(self, clause: str) -> bool:
