@@ -146,6 +146,12 @@ class Context:
     #: ...unless the clause is the leader's reaction or action ("I was worried too", "I rang
     #: her mum as well").
     reaction: Phrases = _NOTHING
+    #: Words of risk that, said of someone else, are enough for a "me too" to answer ("she'd
+    #: been looking at bridges. I've been doing that for a month").
+    risk_words: Phrases = _NOTHING
+    #: An everyday reason given for an act of putting affairs in order ("after the wedding",
+    #: "HR reminded everyone"): such acts are then not read as preparation.
+    ordinary_reasons: Phrases = _NOTHING
 
     def negated(self, before: str) -> bool:
         """Whether a negator governs what follows `before` ("I'd never ...")."""
@@ -292,6 +298,15 @@ class Context:
                 not self.negated(padded[max(0, match.start() - 80) : match.start()])
                 for match in self.me_too_loose.finditer(padded)
             )
+        )
+
+    def tells_of_others_risk(self, clause: str) -> bool:
+        """Someone else named in this clause with a word of risk ("a volunteer said she'd been
+        looking at bridges")."""
+        padded = f" {clause} "
+        return (
+            self.risk_words.search(padded) is not None
+            and self.third_party.search(padded) is not None
         )
 
     def exaggerates(self, clause: str) -> bool:

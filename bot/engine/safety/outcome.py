@@ -93,13 +93,23 @@ def decide(
                 for f in mine
             ]
     answered = others or [f for f in findings if f.about == "work" and f.level != "signal"]
-    if answered and any(
-        context.shares_risk(clause.text) for clause in clauses if not clause.quoted
-    ):
+    sharing = [
+        number
+        for number, clause in enumerate(clauses)
+        if not clause.quoted and context.shares_risk(clause.text)
+    ]
+    if answered and sharing:
         level: Literal["crisis", "check_in"] = (
             "crisis" if any(f.level == "crisis" for f in answered) else "check_in"
         )
         mine.append(Finding(ME_TOO, level, "self", -1))
+    elif sharing and any(
+        context.tells_of_others_risk(clause.text)
+        for number, clause in enumerate(clauses)
+        if number not in sharing
+    ):
+        # Someone else's risk told in words no cue lists, and the leader saying "me too".
+        mine.append(Finding(ME_TOO, "check_in", "self", -1))
     outcomes: tuple[Literal["crisis", "check_in"], ...] = ("crisis", "check_in")
     for outcome in outcomes:
         fired = sorted({f.cue for f in mine if f.level == outcome})
