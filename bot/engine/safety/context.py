@@ -278,27 +278,28 @@ class Context:
         return bool(words) and words[-1] in _SUBJECT_OF
 
     def shares_risk(self, clause: str) -> bool:
-        """A "me too" in this clause, not negated ("neither do I" is a pattern of its own):
-        one of the `me_too` phrases, or a sharing marker in a clause whose subject is the
-        leader and that is not the leader's reaction or action ("I've been having the same
-        ones", "that could easily have been me"; not "I was worried too")."""
+        """A "me too" in this clause (see `sharing_at`)."""
+        return self.sharing_at(clause) is not None
+
+    def sharing_at(self, clause: str) -> int | None:
+        """Where a "me too" starts in this clause, if there is one, not negated ("neither do
+        I" is a pattern of its own): one of the `me_too` phrases, or a sharing marker in a
+        clause whose subject is the leader and that is not the leader's reaction or action
+        ("I've been having the same ones", "that could easily have been me"; not "I was
+        worried too")."""
         padded = f" {clause} "
-        if any(
-            not self.negated(padded[max(0, match.start() - 80) : match.start()])
-            for match in self.me_too.finditer(padded)
+        for match in self.me_too.finditer(padded):
+            if not self.negated(padded[max(0, match.start() - 80) : match.start()]):
+                return match.start()
+        if _LEADER_SUBJECT.search(padded) is None or any(
+            not self.negated(padded[max(0, match.start() - 40) : match.start()])
+            for match in self.reaction.finditer(padded)
         ):
-            return True
-        return (
-            _LEADER_SUBJECT.search(padded) is not None
-            and not any(
-                not self.negated(padded[max(0, match.start() - 40) : match.start()])
-                for match in self.reaction.finditer(padded)
-            )
-            and any(
-                not self.negated(padded[max(0, match.start() - 80) : match.start()])
-                for match in self.me_too_loose.finditer(padded)
-            )
-        )
+            return None
+        for match in self.me_too_loose.finditer(padded):
+            if not self.negated(padded[max(0, match.start() - 80) : match.start()]):
+                return match.start()
+        return None
 
     def tells_of_others_risk(self, clause: str) -> bool:
         """Someone else named in this clause with a word of risk ("a volunteer said she'd been
