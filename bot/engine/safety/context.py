@@ -77,9 +77,11 @@ _MODIFIED = re.compile(
 )
 #: Pronouns that are objects or owners, never the subject of a clause.
 _NOT_SUBJECTS = frozenset({"them", "him", "her", "his", "their", "theirs", "hers"})
-#: A person just after one of these is where or to whom something goes, not who does it.
+#: A person just after one of these is where or to whom something goes, not who does it
+#: ("one of my pupils" is still the one who does it).
 _PREPOSITION = re.compile(
-    r"(?:^| )(?:to|for|with|from|by|of|about)"
+    r"(?:^| )(?:to|for|with|from|by|about|(?<!one )(?<!some )(?<!two )(?<!few )(?<!both )"
+    r"(?<!each )(?<!all )(?<!any )(?<!three )of)"
     r"(?: (?:my|our|the|his|her|their|a|an|each of my|all))? $"
 )
 #: An owner before a person ("my daughter's room").
@@ -93,10 +95,10 @@ _CIRCUMSTANCE = re.compile(
     r"(?: (?:the|a|an|our|my|this|that|todays|last|yesterdays|tomorrows|another))? $"
 )
 
-#: The leader as the subject of a clause ("I", "I've", "part of me"), or "me" just before a
+#: The leader as the subject of a clause ("I", "I've", "part of me", "mine"), or "me" just before a
 #: sharing marker ("nobody would notice me either").
 _LEADER_SUBJECT = re.compile(
-    r"(?<![a-z0-9])(?:i|im|ive|id|il|myself|part of me|me(?= (?:either|to|as wel|also|next)"
+    r"(?<![a-z0-9])(?:i|im|ive|id|il|myself|mine|part of me|me(?= (?:either|to|as wel|also|next)"
     r"(?![a-z0-9])))(?![a-z0-9])"
 )
 _NOTHING = Phrases(re.compile(r"(?!)"))
