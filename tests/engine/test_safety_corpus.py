@@ -30,10 +30,10 @@ SECOND_BATCH_FLOORS = {
 
 #: Floors for the second training-only batch, raised as the rules learn from it.
 THIRD_BATCH_FLOORS = {
-    "recall": 0.45,
+    "recall": 0.90,
     "crisis_on_ordinary": 0.03,
     "check_in_on_ordinary": 0.08,
-    "gentle_on_others": 0.80,
+    "gentle_on_others": 0.90,
 }
 
 
@@ -62,7 +62,7 @@ def test_training_only_batch_stays_above_its_floors() -> None:
 
 
 def test_second_training_only_batch_stays_above_its_floors() -> None:
-    _assert_within(3, THIRD_BATCH_FLOORS, at_least=190)
+    _assert_within(3, THIRD_BATCH_FLOORS, at_least=600)
 
 
 def test_corpus_ids_are_unique_across_both_splits() -> None:
