@@ -17,6 +17,8 @@ from bench.safety_screen import AIMS
 
 #: Messages numbered from this in each kind belong to the training-only batch (README.md).
 SECOND_BATCH = 101
+#: ...and from this, to the second training-only batch (README.md).
+THIRD_BATCH = 201
 #: Floors for the training-only batch, raised as the rules learn from it.
 SECOND_BATCH_FLOORS = {
     "recall": 0.95,
@@ -26,8 +28,18 @@ SECOND_BATCH_FLOORS = {
 }
 
 
+#: Floors for the second training-only batch, raised as the rules learn from it.
+THIRD_BATCH_FLOORS = {
+    "recall": 0.90,
+    "crisis_on_ordinary": 0.03,
+    "check_in_on_ordinary": 0.08,
+    "gentle_on_others": 0.90,
+}
+
+
 def _batch(message: safety_screen.Message) -> int:
-    return 2 if int(message.id.rsplit("-", 1)[1]) >= SECOND_BATCH else 1
+    number = int(message.id.rsplit("-", 1)[1])
+    return 3 if number >= THIRD_BATCH else 2 if number >= SECOND_BATCH else 1
 
 
 def _assert_within(batch: int, limits: dict[str, float], *, at_least: int) -> None:
@@ -47,6 +59,10 @@ def test_train_split_regression_stays_within_the_aims() -> None:
 
 def test_training_only_batch_stays_above_its_floors() -> None:
     _assert_within(2, SECOND_BATCH_FLOORS, at_least=500)
+
+
+def test_second_training_only_batch_stays_above_its_floors() -> None:
+    _assert_within(3, THIRD_BATCH_FLOORS, at_least=600)
 
 
 def test_corpus_ids_are_unique_across_both_splits() -> None:

@@ -218,3 +218,135 @@ def test_a_me_too_in_other_words_takes_on_the_risk(answer: str) -> None:
 def test_me_too_words_inside_ordinary_speech_are_not_a_me_too() -> None:
     assert _outcome("A pupil told me she wants to die. She asked me to sit with her.") == "others"
     assert _outcome("Public health asked me to chair the suicide surveillance group") == "none"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "I've been having the same ones since August",
+        "that could easily have been me",
+        "I'd said those exact words to myself this morning",
+        "part of me envies her",
+        "I've got a drawer like that too",
+    ],
+)
+def test_a_sharing_marker_with_the_leader_as_subject_is_a_me_too(answer: str) -> None:
+    concern = screen(f"One of my nurses told me she wants to end it. {answer}.")
+    assert concern is not None and concern.outcome in {"crisis", "check_in"}
+    assert safety.ME_TOO in concern.cues
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "I was worried about her too",
+        "I rang her mum as well",
+        "I'll check on her again tomorrow too",
+        "I didn't know what to say either",
+    ],
+)
+def test_the_leaders_reaction_or_action_is_not_a_me_too(answer: str) -> None:
+    assert _outcome(f"One of my nurses told me she wants to end it. {answer}.") == "others"
+
+
+def test_a_reaction_word_that_is_negated_does_not_hide_a_me_too() -> None:
+    concern = screen("A pupil said she wants to die. I didn't tell her I feel the same ones.")
+    assert concern is not None and safety.ME_TOO in concern.cues
+
+
+def test_a_me_too_answers_risk_told_in_words_no_cue_lists() -> None:
+    concern = screen("A volunteer said she'd been looking at bridges. Same here, for a month.")
+    assert concern is not None and concern.outcome == "check_in"
+    assert concern.cues == (safety.ME_TOO,)
+    # The same "me too" with nothing of risk said about anyone else is nothing.
+    assert _outcome("A volunteer said she'd been looking at houses. Same here, for a month.") == (
+        "none"
+    )
+
+
+def test_the_lexicon_path_needs_someone_else_named_in_another_clause() -> None:
+    assert CONTEXT.tells_of_others_risk("a volunteer said shed ben loking at bridges")
+    assert not CONTEXT.tells_of_others_risk("ive ben loking at bridges")
+
+
+# ---------------------------------------------------------------------- putting affairs in order
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I've sorted my will and told my sister where the life insurance papers are",
+        "Rehomed the cat with my neighbour this week",
+        "I've chosen the songs I want played",
+        "Wrote cards for the kids' birthdays, all of them, up to 18",
+    ],
+)
+def test_acts_of_putting_affairs_in_order_are_asked_about(text: str) -> None:
+    assert _outcome(text) == "check_in"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Updated my will after the wedding",
+        "We rehomed the cat because the baby is allergic",
+        "HR reminded everyone to check their death in service nomination, so I did mine",
+    ],
+)
+def test_an_everyday_reason_sets_an_act_of_preparation_aside(text: str) -> None:
+    assert _outcome(text) == "none"
+
+
+def test_a_group_is_set_aside_only_when_listed_as_reasoned() -> None:
+    data = _minimal_with_signals()
+    data["cues"]["check_in"]["preparation"] = ["made my will"]
+    data["ordinary_reasons"] = "wedding"
+    assert compile_screen(data).screen("made my will after the wedding") == safety.Concern(
+        "check_in"
+    )
+    data["with_an_everyday_reason"] = ["preparation"]
+    assert compile_screen(data).screen("made my will after the wedding") is None
+    assert compile_screen(data).screen("made my will") == safety.Concern("check_in")
+
+
+# ---------------------------------------------------------------------- word classes x frames
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("The team would run smoother without me", "burden"),  # any comparative
+        ("My kids would be calmer without me", "burden"),
+        ("I know which tablets in the cupboard would do it", "means"),  # a method + "do it"
+        ("I know which bottle on the ward I'd take", "means"),
+        ("I pressed a hot spoon against my arm", "self_injury_unconfirmed"),  # instrument on body
+        ("Stubbed a cigarette out on my wrist", "self_injury_unconfirmed"),
+        ("I can't see a future where I'm still here", "hopelessness"),  # a future without me
+        ("I don't think I'll still be alive for the hearing", "hopelessness"),
+    ],
+)
+def test_word_classes_in_frames_catch_wording_not_listed(text: str, cue: str) -> None:
+    concern = screen(text)
+    assert concern is not None and concern.outcome in {"crisis", "check_in"}
+    assert cue in concern.cues
+
+
+def test_terms_may_name_other_terms() -> None:
+    data = _minimal()
+    data["terms"].update({"pills": "tablets|pills", "method": "{pills}|rope"})
+    data["cues"]["check_in"] = {"means": ["counted the {method}"]}
+    custom = compile_screen(data)
+    assert custom.screen("I counted the pills") == safety.Concern("check_in")
+    assert custom.screen("I counted the rope") == safety.Concern("check_in")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "If I have to explain the new radio system again I'll jump in the canal",
+        "The new policy made me want to bang my head on the desk",
+        "I'd rather die than sit through another budget meeting",
+    ],
+)
+def test_exaggeration_and_idiom_frames_are_left_alone(text: str) -> None:
+    assert _outcome(text) == "none"

@@ -64,6 +64,9 @@ class Screen:
     pairs: frozenset[frozenset[str]] = frozenset()
     #: Cue groups about whoever does them (see `Context.doer`), not the nearest person named.
     doers: frozenset[str] = frozenset()
+    #: Cue groups (acts of putting affairs in order) set aside when the message gives an
+    #: everyday reason for them (see `Context.ordinary_reasons`).
+    reasoned: frozenset[str] = frozenset()
 
     def clauses(self, text: str) -> list[Clause]:
         return self.reader.clauses(text)
@@ -102,7 +105,12 @@ class Screen:
         ) is not None and context.talks_about_work(whole)
         at_work = professional or context.work.search(whole, words) is not None
         may_be_history = context.told_as_resolved(whole, words)
+        with_reason = (
+            bool(self.reasoned) and context.ordinary_reasons.search(whole, words) is not None
+        )
         for cue in self.cues:
+            if with_reason and cue.name in self.reasoned:
+                continue  # life admin with an everyday reason given for it
             for pattern in cue.present(words):
                 read = 0
                 settled: set[int] = set()
@@ -213,9 +221,15 @@ _WORD_PATTERNS = (
     "things",
     "present",
     "softeners",
+    "me_too_loose",
+    "reaction",
+    "risk_words",
+    "ordinary_reasons",
 )
 #: Word patterns a phrase file may leave out.
-_OPTIONAL_PATTERNS = frozenset({"softeners"})
+_OPTIONAL_PATTERNS = frozenset(
+    {"softeners", "me_too_loose", "reaction", "risk_words", "ordinary_reasons"}
+)
 _WORD_LISTS = (
     "event_words",
     "negators",
@@ -232,6 +246,7 @@ _KNOWN_KEYS = frozenset(
         "about_the_leader",
         "signal_pairs",
         "about_the_doer",
+        "with_an_everyday_reason",
         "terms",
         "cues",
         "text_speak",
@@ -296,12 +311,25 @@ def compile_screen(data: Any, *, source: str = "safety phrases") -> Screen:
         things=words["things"],
         present=words["present"],
         softeners=words["softeners"],
+        me_too_loose=words["me_too_loose"],
+        reaction=words["reaction"],
+        risk_words=words["risk_words"],
+        ordinary_reasons=words["ordinary_reasons"],
     )
     leaders = _cues.word_set(data.get("about_the_leader", []), name="about_the_leader", problems=[])
     pairs = _signal_pairs(data.get("signal_pairs", []), cues)
     doers = _cues.word_set(data.get("about_the_doer", []), name="about_the_doer", problems=[])
+    reasoned = _cues.word_set(
+        data.get("with_an_everyday_reason", []), name="with_an_everyday_reason", problems=[]
+    )
     return Screen(
-        reader=reader, cues=cues, context=context, leaders=leaders, pairs=pairs, doers=doers
+        reader=reader,
+        cues=cues,
+        context=context,
+        leaders=leaders,
+        pairs=pairs,
+        doers=doers,
+        reasoned=reasoned,
     )
 
 

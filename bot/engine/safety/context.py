@@ -77,9 +77,11 @@ _MODIFIED = re.compile(
 )
 #: Pronouns that are objects or owners, never the subject of a clause.
 _NOT_SUBJECTS = frozenset({"them", "him", "her", "his", "their", "theirs", "hers"})
-#: A person just after one of these is where or to whom something goes, not who does it.
+#: A person just after one of these is where or to whom something goes, not who does it
+#: ("one of my pupils" is still the one who does it).
 _PREPOSITION = re.compile(
-    r"(?:^| )(?:to|for|with|from|by|of|about)"
+    r"(?:^| )(?:to|for|with|from|by|about|(?<!one )(?<!some )(?<!two )(?<!few )(?<!both )"
+    r"(?<!each )(?<!all )(?<!any )(?<!three )of)"
     r"(?: (?:my|our|the|his|her|their|a|an|each of my|all))? $"
 )
 #: An owner before a person ("my daughter's room").
@@ -92,6 +94,14 @@ _CIRCUMSTANCE = re.compile(
     r"(?:^| )(?:after|since|following|before|from|during|through)"
     r"(?: (?:the|a|an|our|my|this|that|todays|last|yesterdays|tomorrows|another))? $"
 )
+
+#: The leader as the subject of a clause ("I", "I've", "part of me", "mine"), or "me" just before a
+#: sharing marker ("nobody would notice me either").
+_LEADER_SUBJECT = re.compile(
+    r"(?<![a-z0-9])(?:i|im|ive|id|il|myself|mine|part of me|me(?= (?:either|to|as wel|also|next)"
+    r"(?![a-z0-9])))(?![a-z0-9])"
+)
+_NOTHING = Phrases(re.compile(r"(?!)"))
 
 #: How many words before a cue are searched for the person it is about.
 SUBJECT_WINDOW = 10
@@ -132,6 +142,18 @@ class Context:
     things: Phrases
     #: "lol", "haha": a crisis cue in the clause is asked about instead.
     softeners: Phrases
+    #: Sharing markers ("the same", "too", "either", "recognised", "envy") that make a clause
+    #: whose subject is the leader a "me too"...
+    me_too_loose: Phrases = _NOTHING
+    #: ...unless the clause is the leader's reaction or action ("I was worried too", "I rang
+    #: her mum as well").
+    reaction: Phrases = _NOTHING
+    #: Words of risk that, said of someone else, are enough for a "me too" to answer ("she'd
+    #: been looking at bridges. I've been doing that for a month").
+    risk_words: Phrases = _NOTHING
+    #: An everyday reason given for an act of putting affairs in order ("after the wedding",
+    #: "HR reminded everyone"): such acts are then not read as preparation.
+    ordinary_reasons: Phrases = _NOTHING
 
     def negated(self, before: str) -> bool:
         """Whether a negator governs what follows `before` ("I'd never ...")."""
@@ -258,11 +280,36 @@ class Context:
         return bool(words) and words[-1] in _SUBJECT_OF
 
     def shares_risk(self, clause: str) -> bool:
-        """A "me too" in this clause, not negated ("neither do I" is a pattern of its own)."""
+        """A "me too" in this clause (see `sharing_at`)."""
+        return self.sharing_at(clause) is not None
+
+    def sharing_at(self, clause: str) -> int | None:
+        """Where a "me too" starts in this clause, if there is one, not negated ("neither do
+        I" is a pattern of its own): one of the `me_too` phrases, or a sharing marker in a
+        clause whose subject is the leader and that is not the leader's reaction or action
+        ("I've been having the same ones", "that could easily have been me"; not "I was
+        worried too")."""
         padded = f" {clause} "
-        return any(
-            not self.negated(padded[max(0, match.start() - 80) : match.start()])
-            for match in self.me_too.finditer(padded)
+        for match in self.me_too.finditer(padded):
+            if not self.negated(padded[max(0, match.start() - 80) : match.start()]):
+                return match.start()
+        if _LEADER_SUBJECT.search(padded) is None or any(
+            not self.negated(padded[max(0, match.start() - 40) : match.start()])
+            for match in self.reaction.finditer(padded)
+        ):
+            return None
+        for match in self.me_too_loose.finditer(padded):
+            if not self.negated(padded[max(0, match.start() - 80) : match.start()]):
+                return match.start()
+        return None
+
+    def tells_of_others_risk(self, clause: str) -> bool:
+        """Someone else named in this clause with a word of risk ("a volunteer said she'd been
+        looking at bridges")."""
+        padded = f" {clause} "
+        return (
+            self.risk_words.search(padded) is not None
+            and self.third_party.search(padded) is not None
         )
 
     def exaggerates(self, clause: str) -> bool:

@@ -36,6 +36,8 @@ LEVELS: tuple[Level, ...] = ("crisis", "check_in", "topic", "signal")
 OPTIONAL_LEVELS: frozenset[Level] = frozenset({"signal"})
 
 _TERM = re.compile(r"\{([a-z_]+)\}")
+#: How deep terms may name other terms.
+_TERM_DEPTH = 3
 _PATTERN_REPEATS = re.compile(r"(?<!\\)([a-z])\1+")
 NEVER = re.compile(r"(?!)")
 
@@ -242,7 +244,11 @@ def expand(pattern: str, terms: Mapping[str, str], *, where: str, problems: list
             return "(?!)"
         return f"(?:{terms[name]})"
 
-    return _PATTERN_REPEATS.sub(r"\1", _TERM.sub(term, pattern))
+    for _ in range(_TERM_DEPTH):  # a term may name another term ({method} holds {pills})
+        if _TERM.search(pattern) is None:
+            break
+        pattern = _TERM.sub(term, pattern)
+    return _PATTERN_REPEATS.sub(r"\1", pattern)
 
 
 def compile_cues(raw: Any, terms: Mapping[str, str], problems: list[str]) -> tuple[Cue, ...]:

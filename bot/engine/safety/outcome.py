@@ -93,13 +93,24 @@ def decide(
                 for f in mine
             ]
     answered = others or [f for f in findings if f.about == "work" and f.level != "signal"]
-    if answered and any(
-        context.shares_risk(clause.text) for clause in clauses if not clause.quoted
-    ):
+    sharing = {
+        number: at
+        for number, clause in enumerate(clauses)
+        if not clause.quoted and (at := context.sharing_at(clause.text)) is not None
+    }
+    if answered and sharing:
         level: Literal["crisis", "check_in"] = (
             "crisis" if any(f.level == "crisis" for f in answered) else "check_in"
         )
         mine.append(Finding(ME_TOO, level, "self", -1))
+    elif sharing and any(
+        # Someone else's risk told in words no cue lists, before the leader's "me too".
+        context.tells_of_others_risk(clause.text[: max(0, sharing[number] - 1)])
+        if number in sharing
+        else context.tells_of_others_risk(clause.text)
+        for number, clause in enumerate(clauses)
+    ):
+        mine.append(Finding(ME_TOO, "check_in", "self", -1))
     outcomes: tuple[Literal["crisis", "check_in"], ...] = ("crisis", "check_in")
     for outcome in outcomes:
         fired = sorted({f.cue for f in mine if f.level == outcome})
