@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from bot.engine.authoring.loading import load_library
 from bot.engine.clock import utcnow
@@ -23,13 +23,12 @@ from bot.engine.signposts import load_signposts
 from bot.engine.supervisor_suggestion import SuggestionPolicy
 from bot.engine.supervisors import load_directory
 from bot.settings import Settings
-from bot.slack.delivery.gateway import web_client
-from bot.slack.installations import InstallationTokens, ReflectInstallationStore, Reinstalling
 from bot.store import Store
-from bot.store.installations import Installations, Transactional
 from bot.store.organisations import Organisations, OrganisationSettings
-from bot.weekly.actions import WeeklyActions
-from bot.weekly.service import ReminderService, slack_for, workspace_slack
+
+if TYPE_CHECKING:
+    from bot.weekly.actions import WeeklyActions
+    from bot.weekly.service import ReminderService
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +137,9 @@ def build_weekly(
     the buttons, the App Home section) and the service that plans and sends them. None on a
     store that does not keep their tables. Installed over OAuth, `token_for` gives each
     workspace's token to the scheduler (inside a request, the request's installation speaks)."""
+    from bot.weekly.actions import WeeklyActions  # Slack's libraries: not for the terminal chat
+    from bot.weekly.service import ReminderService, slack_for, workspace_slack
+
     if not getattr(store, "keeps_weekly_tables", False):
         return None
     slack = workspace_slack(settings, token_for=token_for)
@@ -156,6 +158,10 @@ def build_weekly(
 def installation_tokens(settings: Settings, store: Store) -> Callable[[str], str | None] | None:
     """Installed over OAuth: a workspace's bot token (rotated when near expiry) for what speaks
     to Slack outside a request, such as the weekly reminders' scheduler. None with one token."""
+    from bot.slack.delivery.gateway import web_client  # Slack's libraries: only for Slack
+    from bot.slack.installations import InstallationTokens, ReflectInstallationStore, Reinstalling
+    from bot.store.installations import Installations, Transactional
+
     if not settings.oauth:
         return None
     installations = Installations(cast(Transactional, store), clock=utcnow)
