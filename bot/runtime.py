@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
+from bot.engine import safety
 from bot.engine.authoring.loading import load_library
 from bot.engine.clock import utcnow
 from bot.engine.conversation import Conversations
@@ -53,6 +54,7 @@ def build_conversations(
     supervisors or safety file raises (SignpostsError, SupervisorsError, SafetyConfigError).
     """
     say = warn or log.warning
+    safety.default_screen()  # compiled now: a broken phrase file stops start-up, not a message
     loaded = load_library(sorted(settings.flows_dir.glob("*.yaml")), default=settings.default_flow)
     for problem in loaded.problems:
         say(f"Flow left out: {problem}")
