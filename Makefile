@@ -25,7 +25,7 @@ run: $(RUNTIME)
 	@$(BIN)/reflect start
 
 test: $(STAMP)
-	@$(BIN)/python -m pytest -q -n auto --maxprocesses=4 --dist loadgroup
+	@$(BIN)/python -m pytest -q -n auto --maxprocesses=4
 
 bench: $(STAMP)
 	@$(BIN)/python -m bench && $(BIN)/python -m pytest -q -o addopts="" -m bench

@@ -99,17 +99,5 @@ def conversations(hard_day: Flow, store: MemoryStore, clock: Clock) -> Conversat
     )
 
 
-#: Test modules whose module-scoped fixture is costly to make (a wheel and a virtual environment
-#: to install it in; a Chromium): with `make test`'s `--dist loadgroup` each runs whole on one
-#: worker, so its fixture is made once rather than once on every worker.
-ONE_WORKER_MODULES = frozenset({"test_packaging.py", "test_public_pages.py"})
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.path.name in ONE_WORKER_MODULES:
-            item.add_marker(pytest.mark.xdist_group(item.path.stem))
-
-
 #: PostgreSQL fixtures (a throwaway server per session) and the fake Slack, for any test folder.
 pytest_plugins = ["tests.pg_fixtures", "tests.slack.fixtures"]
