@@ -85,10 +85,6 @@ class Conversations:
             organisation_of=self.organisation,
         )
         self.safety_answers = SafetyAnswers(
-            library=library,
-            store=self.store,
-            clock=clock,
-            support_for=self._support,
             commands=self.commands,
             carry_on=lambda person, flow, session, text: self._in_flow(
                 person, flow, session, text, _normalise(text)

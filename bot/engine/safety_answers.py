@@ -32,13 +32,24 @@ CarryOn = Callable[[Person, Flow, Session, str], list[Reply]]
 
 @dataclass(frozen=True)
 class SafetyAnswers:
-    library: FlowLibrary
-    store: ReflectionStore
-    clock: Callable[[], dt.datetime]
-    #: The safety support as the person's organisation sets it (its signposts).
-    support_for: Callable[[Person], Support]
+    #: The session commands, over the same library, store and clock.
     commands: SessionCommands
     carry_on: CarryOn
+
+    @property
+    def library(self) -> FlowLibrary:
+        return self.commands.library
+
+    @property
+    def store(self) -> ReflectionStore:
+        return self.commands.store
+
+    def clock(self) -> dt.datetime:
+        return self.commands.clock()
+
+    def support_for(self, person: Person) -> Support:
+        """The safety support as the person's organisation sets it (its signposts)."""
+        return self.commands.support_for(person)
 
     def check_in_answered(self, person: Person, answer: str) -> list[Reply]:
         """An answer to the check-in question, clicked: anything but "no" shows the crisis
