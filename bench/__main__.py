@@ -8,6 +8,7 @@
     python -m bench.conversation_load --update BENCHMARKS.md  # only the processes section
     python -m bench.safety_screen --update BENCHMARKS.md   # only the safety screen's section
     python -m bench.weekly_scale --update BENCHMARKS.md    # only the weekly scale section
+    python -m bench.cli_startup --update BENCHMARKS.md     # only the command's start-up (in 4)
 
 Run it on a quiet machine: the figures are only as good as the machine is idle.
 """
@@ -25,6 +26,7 @@ from pathlib import Path
 
 from bench import (
     ack_latency,
+    cli_startup,
     conversation_load,
     engine_throughput,
     hostile,
@@ -111,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
             result = memory_startup.run(
                 people=people, reflections=reflections, seeded=seeded if seeded.exists() else None
             )
-            sections.append(("4. Start-up time and peak memory", memory_startup.markdown(result)))
+            commands = cli_startup.markdown(cli_startup.run())
+            body = memory_startup.markdown(result) + "\n\n" + commands
+            sections.append(("4. Start-up time and peak memory", body))
         if "hostile" in only:
             print("hostile traffic", flush=True)
             sections.append(

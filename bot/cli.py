@@ -27,11 +27,42 @@ CONFIGURATION_ERRORS = frozenset(
     }
 )
 
-#: Command modules, in the order `reflect --help` lists them.
-COMMANDS = ("start", "chat", "flows", "run", "reminders", "data", "stats", "org", "db")
+#: Command modules, in the order `reflect --help` lists them, each with the first paragraph of
+#: its help: the list is written from these, without importing every command (and with it
+#: Bolt, sqlite-utils, the flows and the safety phrase lists) to read one line of each.
+#: tests/test_cli_help.py checks each against its command's own help.
+COMMANDS: dict[str, str] = {
+    "start": "Start Reflect: the Slack bot when SLACK_BOT_TOKEN is set, else the terminal chat.",
+    "chat": "Reflect in the terminal, on this machine's own private database.",
+    "flows": "Write and check reflective flows (YAML files, one flow per file).",
+    "run": "Run the Slack bot.",
+    "reminders": (
+        "Weekly reflection reminders that team leads switch on with `/reflect weekly on #team`."
+    ),
+    "data": "Your own data: export it, erase it; retention and backups.",
+    "stats": (
+        "Reflections, scale answers and supervisor nudges per flow and week, for groups of at "
+        "least REFLECT_MIN_GROUP_SIZE people. Never any text, never safety signposts."
+    ),
+    "org": (
+        "One organisation's own settings (signposts, supervisors, default flow, retention); "
+        "and erasing an organisation that uninstalled Reflect."
+    ),
+    "db": (
+        "The database: its schema migrations (SQLite file or PostgreSQL), and copying an SQLite "
+        "installation into PostgreSQL."
+    ),
+}
 #: Old names that still work, left out of `reflect --help`: `reflect nudges` was the weekly
 #: reminders' name before they were called reminders.
 ALIASES = {"nudges": "reminders"}
+
+
+class _Listed(click.Command):
+    """A command not imported yet, as `reflect --help` lists it: its name and help."""
+
+    def __init__(self, name: str, summary: str) -> None:
+        super().__init__(name, help=summary)
 
 
 class _Commands(click.Group):
@@ -46,6 +77,18 @@ class _Commands(click.Group):
             module = importlib.import_module(f"bot.commands.{name}")
             self.add_command(module.command, name)
         return super().get_command(ctx, name)
+
+    def _listed(self, name: str) -> click.Command:
+        """The command if it is imported already, else its name and help from `COMMANDS`."""
+        return self.commands.get(name) or _Listed(name, COMMANDS[name])
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The commands and their one-line help, as click writes them, from `COMMANDS`."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [(name, self._listed(name).get_short_help_str(limit)) for name in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 @click.group(

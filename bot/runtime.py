@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
+from bot.engine import safety
 from bot.engine.authoring.loading import load_library
 from bot.engine.clock import utcnow
 from bot.engine.conversation import Conversations
@@ -23,14 +24,13 @@ from bot.engine.signposts import load_signposts
 from bot.engine.supervisor_suggestion import SuggestionPolicy
 from bot.engine.supervisors import load_directory
 from bot.settings import Settings
-from bot.slack.delivery.gateway import single_shot_client
-from bot.slack.installations import ReflectInstallationStore, Reinstalling
-from bot.slack.tokens import Installed, TokenRefresh
 from bot.store import Store
-from bot.store.installations import Installations, Transactional
 from bot.store.organisations import Organisations, OrganisationSettings
-from bot.weekly.actions import WeeklyActions
-from bot.weekly.service import ReminderService, slack_for, workspace_slack
+
+if TYPE_CHECKING:
+    from bot.slack.tokens import Installed
+    from bot.weekly.actions import WeeklyActions
+    from bot.weekly.service import ReminderService
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,7 @@ def build_conversations(
     supervisors or safety file raises (SignpostsError, SupervisorsError, SafetyConfigError).
     """
     say = warn or log.warning
+    safety.default_screen()  # compiled now: a broken phrase file stops start-up, not a message
     loaded = load_library(sorted(settings.flows_dir.glob("*.yaml")), default=settings.default_flow)
     for problem in loaded.problems:
         say(f"Flow left out: {problem}")
@@ -139,6 +140,9 @@ def build_weekly(
     the buttons, the App Home section) and the service that plans and sends them. None on a
     store that does not keep their tables. Installed over OAuth, `token_for` gives each
     workspace's token to the scheduler (inside a request, the request's installation speaks)."""
+    from bot.weekly.actions import WeeklyActions  # Slack's libraries: not for the terminal chat
+    from bot.weekly.service import ReminderService, slack_for, workspace_slack
+
     if not getattr(store, "keeps_weekly_tables", False):
         return None
     slack = workspace_slack(settings, token_for=token_for)
@@ -169,6 +173,11 @@ def installed_over(
 
     A renewal is asked once, never retried: Slack may have spent the refresh token on a
     request whose answer was lost, and a second ask would only be refused."""
+    from bot.slack.delivery.gateway import single_shot_client  # Slack's libraries: only for Slack
+    from bot.slack.installations import ReflectInstallationStore, Reinstalling
+    from bot.slack.tokens import Installed, TokenRefresh
+    from bot.store.installations import Installations, Transactional
+
     if not settings.oauth:
         return None
     table = Installations(cast(Transactional, store), clock=clock)

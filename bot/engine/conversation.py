@@ -6,7 +6,9 @@ an answer to a safety question, a command (pause, stop, help...), an answer to t
 or the choice of a flow. Text typed elsewhere (after `/reflect`, at the terminal's prompts)
 goes through `screen_input`. Buttons come in through `start`, `choose`, `check_in_answered`,
 `after_crisis` and `suggestion_answered`. The session is saved after every step; when the flow
-ends, bot.engine.finishing keeps the reflection and says what follows it.
+ends, bot.engine.finishing keeps the reflection and says what follows it. Answers to the safety
+questions are taken by bot.engine.safety_answers; pause, resume, stop and the flows on offer by
+bot.engine.session_commands.
 
 Follow-up from last time: when a flow starts, the engine recalls the leader's last open next
 step (in their own words, from the store, under their own key) and, for flows that use it,
@@ -20,7 +22,6 @@ import datetime as dt
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import replace
-from typing import NamedTuple
 
 from bot.engine import messages, safety, sessions
 from bot.engine.clock import utcnow
@@ -32,22 +33,18 @@ from bot.engine.people import Person
 from bot.engine.recall import recall_for
 from bot.engine.reflections import Event, ReflectionStore
 from bot.engine.rendering import prompt_context, render
-from bot.engine.replies import Choice, FlowOffer, Question, Reply, Say, Supervisor
+from bot.engine.replies import Question, Reply, Say, Supervisor
 from bot.engine.safety import Concern
-from bot.engine.sessions import Session, Turn, Waiting
+from bot.engine.safety_answers import SafetyAnswers
+from bot.engine.session_commands import SessionCommands, Unfinished
+from bot.engine.sessions import Session, Turn
 from bot.engine.signposts import Signposts
 from bot.engine.step_memo import Remembering, Step
 from bot.engine.supervisor_suggestion import SuggestionPolicy
-from bot.engine.support import Screened, Support, check_in_question, next_step_typed, typed_no
+from bot.engine.support import Screened, Support, check_in_question
 
 #: The longest message the engine reads; longer text is cut here (Slack allows 40,000).
 MAX_INPUT = 40_000
-
-
-class Unfinished(NamedTuple):
-    flow_id: str
-    title: str
-    status: str
 
 
 class Conversations:
@@ -80,6 +77,19 @@ class Conversations:
             suggestions=suggestions or SuggestionPolicy(),
             clock=clock,
         )
+        self.commands = SessionCommands(
+            library=library,
+            store=self.store,
+            clock=clock,
+            support_for=self._support,
+            organisation_of=self.organisation,
+        )
+        self.safety_answers = SafetyAnswers(
+            commands=self.commands,
+            carry_on=lambda person, flow, session, text: self._in_flow(
+                person, flow, session, text, _normalise(text)
+            ),
+        )
 
     @property
     def suggestions(self) -> SuggestionPolicy:
@@ -110,9 +120,9 @@ class Conversations:
         word = _normalise(text)
 
         if self._support(person).check_in_waiting(person, session):
-            return self._check_in_typed(person, flow, session, text, word, concern)
+            return self.safety_answers.check_in_typed(person, flow, session, word, concern)
         if session is not None and session.waiting == "after_crisis" and flow is not None:
-            return self._after_crisis_typed(person, flow, session, word, concern)
+            return self.safety_answers.after_crisis_typed(person, session, word, concern)
         screened = self._support(person).answer(person, concern, session, held=text)
         if not screened.go_on:
             return screened.replies
@@ -188,83 +198,12 @@ class Conversations:
     # ------------------------------------------------------------------ safety answers
 
     def check_in_answered(self, person: Person, answer: str) -> list[Reply]:
-        """An answer to the check-in question, clicked: anything but "no" shows the crisis
-        card. A "no" to a question already answered changes nothing."""
-        session = self.store.load_session(person)
-        flow = self.library.get(session.flow_id) if session is not None else None
-        waiting = self._support(person).check_in_waiting(person, session)
-        if answer != "no":
-            if waiting:
-                self._support(person).answered(person)
-            return self._support(person).crisis(person, session)
-        if not waiting:
-            return [Say(messages.text("session.stale"))]
-        return self._check_in_no(person, flow, session)
+        """An answer to the check-in question, clicked (see bot.engine.safety_answers)."""
+        return self.safety_answers.check_in_answered(person, answer)
 
     def after_crisis(self, person: Person, choice: str) -> list[Reply]:
         """A choice after the crisis card: carry_on, stop or numbers."""
-        session = self.store.load_session(person)
-        flow = self.library.get(session.flow_id) if session is not None else None
-        if choice == "numbers":
-            return self._support(person).crisis(person, session)
-        if session is None or flow is None:
-            return [Say(messages.text("session.nothing_active"))]
-        if choice == "stop":
-            if session.status != "active":
-                return [self._support(person).closing()]
-            paused = replace(session, status="paused", waiting=None, held=None)
-            self.store.save_session(person, paused)
-            return [Say(messages.text("safety.stopped_here")), self._support(person).closing()]
-        if session.status != "active":
-            return self.resume(person)
-        session = replace(session, waiting=None, held=None)
-        self.store.save_session(person, session)
-        question = sessions.ask(flow, session, now=self.clock(), person=person)
-        return [Say(messages.text("safety.carry_on")), question]
-
-    def _check_in_typed(
-        self,
-        person: Person,
-        flow: Flow | None,
-        session: Session | None,
-        text: str,
-        word: str,
-        concern: Concern | None,
-    ) -> list[Reply]:
-        """Typed while the check-in waits: No carries on; anything else shows the crisis card."""
-        said_no = typed_no(word) and (concern is None or concern.outcome == "others")
-        if not said_no:
-            self._support(person).answered(person)
-            return self._support(person).crisis(person, session)
-        return self._check_in_no(person, flow, session)
-
-    def _check_in_no(
-        self, person: Person, flow: Flow | None, session: Session | None
-    ) -> list[Reply]:
-        """No: carry on where the person was, taking the text that led to the question."""
-        self._support(person).answered(person)
-        thanks = Say(messages.text("safety.check_in_thanks"))
-        if session is None or flow is None or session.status != "active":
-            return [thanks, *self.offer(person)]
-        held = session.held
-        session = replace(session, waiting=None, held=None)
-        self.store.save_session(person, session)
-        if held is None:
-            return [thanks, sessions.ask(flow, session, now=self.clock(), person=person)]
-        return [thanks, *self._in_flow(person, flow, session, held, _normalise(held))]
-
-    def _after_crisis_typed(
-        self, person: Person, flow: Flow, session: Session, word: str, concern: Concern | None
-    ) -> list[Reply]:
-        """Typed while the after-crisis offer waits: one of its choices, in words, or the offer
-        again. Risk words show the card again."""
-        if concern is not None and concern.outcome != "others":
-            return self._support(person).crisis(person, session)
-        step = next_step_typed(word)
-        if step is not None:
-            return self.after_crisis(person, step)
-        gentle = self._support(person).gentle(person, session) if concern is not None else []
-        return [*gentle, self._support(person).after_crisis_offer(again=True)]
+        return self.safety_answers.after_crisis(person, choice)
 
     # ------------------------------------------------------------------ buttons
 
@@ -335,87 +274,31 @@ class Conversations:
         return [Say(messages.text("follow_up.switched_on" if wanted else "follow_up.switched_off"))]
 
     # ------------------------------------------------------------------ session commands
+    # (bot.engine.session_commands)
 
     def offer(self, person: Person) -> list[Reply]:
-        name_part = f", {person.first_name}" if person.first_name else ""
-        organisation = self.organisation(person)
-        first = organisation.default_flow if organisation else self.library.default
-        # The first flow leads; the rest keep the library's order (sorted is stable).
-        listed = sorted(self.library, key=lambda flow: flow.id != first)
-        flows = tuple(Choice(flow.id, flow.title) for flow in listed)
-        return [FlowOffer(messages.text("offer.greeting", name_part=name_part), flows)]
+        return self.commands.offer(person)
 
     def pause(self, person: Person) -> list[Reply]:
-        session = self.store.load_session(person)
-        if session is None:
-            return [Say(messages.text("session.nothing_active"))]
-        self.store.save_session(person, replace(session, status="paused"))
-        closing = [self._support(person).closing()] if session.signposted else []
-        return [Say(messages.text("session.paused")), *closing]
+        return self.commands.pause(person)
 
     def resume(self, person: Person) -> list[Reply]:
-        session = self.store.load_session(person)
-        if session is None:
-            return [Say(messages.text("session.nothing_paused"))]
-        flow = self.library.get(session.flow_id)
-        if flow is None:
-            self.store.drop_session(person)
-            return [Say(messages.text("session.nothing_paused"))]
-        waiting: Waiting | None = "check_in" if session.waiting == "check_in" else None
-        session = replace(session, status="active", waiting=waiting)
-        self.store.save_session(person, session)
-        replies: list[Reply] = [Say(messages.text("session.resumed", title=flow.title))]
-        if waiting:
-            return [*replies, check_in_question(again=True)]
-        if session.signposted:
-            replies.append(Say(self._support(person).signposts.reminder))
-        replies.append(sessions.ask(flow, session, now=self.clock(), person=person))
-        return replies
+        return self.commands.resume(person)
 
     def stop(self, person: Person) -> list[Reply]:
-        session = self.store.load_session(person)
-        if session is None:
-            return [Say(messages.text("session.nothing_active"))]
-        self.store.drop_session(person)
-        closing = [self._support(person).closing()] if session.signposted else []
-        return [Say(messages.text("session.stopped")), *closing]
+        return self.commands.stop(person)
 
     def safety_question_waiting(self, person: Person) -> bool:
-        """Whether the check-in question or the after-crisis offer waits for an answer."""
-        session = self.store.load_session(person)
-        if session is not None and session.status == "active" and session.waiting:
-            return True
-        return self._support(person).check_in_waiting(person, session)
+        return self.commands.safety_question_waiting(person)
 
     def in_progress(self, person: Person) -> Unfinished | None:
-        """The person's unfinished flow, active or paused, if any."""
-        session = self.store.load_session(person)
-        if session is None:
-            return None
-        flow = self.library.get(session.flow_id)
-        title = flow.title if flow else session.flow_id
-        return Unfinished(session.flow_id, title, session.status)
+        return self.commands.in_progress(person)
 
     def current(self, person: Person) -> Question | None:
-        """The question waiting for this person, if a flow is active."""
-        session = self.store.load_session(person)
-        if session is None or session.status != "active":
-            return None
-        flow = self.library.get(session.flow_id)
-        return sessions.ask(flow, session, now=self.clock(), person=person) if flow else None
+        return self.commands.current(person)
 
     def opening(self, person: Person) -> list[Reply]:
-        """The first words of the person's flow (its intro and first question) as they would
-        be said to `person`, while nothing is answered yet; else []. For a transport that
-        learns the person's name or time zone only after it has answered (bot.slack)."""
-        session = self.store.load_session(person)
-        flow = self.library.get(session.flow_id) if session is not None else None
-        if session is None or flow is None or session.status != "active":
-            return []
-        if session.answers or session.waiting:
-            return []
-        now, recall = session.started_at, session.recall
-        return list(sessions.start(flow, now=now, person=person, recall=recall).replies)
+        return self.commands.opening(person)
 
     # ------------------------------------------------------------------ organisations
 

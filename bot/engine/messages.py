@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import yaml
+from bot.engine.config_file import load_yaml
 
 
 class Catalogue:
@@ -19,7 +19,7 @@ class Catalogue:
 
     @cached_property
     def _data(self) -> dict[str, Any]:
-        data = yaml.safe_load(self.path.read_text(encoding="utf-8"))
+        data = load_yaml(self.path.read_text(encoding="utf-8"))
         if not isinstance(data, dict):
             raise RuntimeError(f"{self.path}: expected a mapping of message keys")
         return data

@@ -10,16 +10,33 @@ bot.store.stats for safe aggregates.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeAlias
+import importlib
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from bot.settings import Settings
 from bot.store.errors import KeysMissingError, StoreError, UnreadableError, WrongSecretError
-from bot.store.privacy import Keyring
-from bot.store.secret import load_or_create_secret
-from bot.store.sqlite import SqliteStore
 
 if TYPE_CHECKING:
+    from bot.settings import Settings
     from bot.store.postgres import PostgresStore
+    from bot.store.privacy import Keyring
+    from bot.store.secret import load_or_create_secret
+    from bot.store.sqlite import SqliteStore
+
+#: Names this package gives from its modules, imported when first asked for: `reflect --help`
+#: and the commands that need no store import the errors alone (sqlite-utils, the
+#: cryptography and the schema take a while to import).
+_LAZY = {
+    "Keyring": "bot.store.privacy",
+    "SqliteStore": "bot.store.sqlite",
+    "load_or_create_secret": "bot.store.secret",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: Either store: they keep the same contract (tests/store/test_contract.py runs on both).
 Store: TypeAlias = "SqliteStore | PostgresStore"
@@ -45,6 +62,9 @@ def open_store(settings: Settings, *, migrate: bool = True) -> Store:
     written, `store.created_secret` says where (tell the operator). Raises StoreError
     (WrongSecretError, KeysMissingError) with a one-line message.
     """
+    from bot.store.secret import load_or_create_secret
+    from bot.store.sqlite import SqliteStore
+
     secret, created = load_or_create_secret(settings)
     store: Store
     if settings.database_url is not None:

@@ -59,7 +59,8 @@ def _read_template(source: str, where: Where, label: str) -> tuple[_Template, li
     env = environment()
     try:
         tree = env.parse(source)
-        env.compile(source)  # its own parse: compiling folds constants in the tree it is given
+        compiled(source)  # its own parse (compiling folds constants in the tree it is given),
+        # kept: rendering the samples below, and the flow's leaders later, use it
     except TemplateSyntaxError as error:
         problem = Finding(
             where,

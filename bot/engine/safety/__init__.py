@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cache
 from itertools import accumulate
 from pathlib import Path
 from typing import Any, Literal
@@ -352,22 +353,21 @@ def _signal_pairs(raw: Any, cues: tuple[Cue, ...]) -> frozenset[frozenset[str]]:
     return frozenset(pairs)
 
 
-_DEFAULT = load_screen(DEFAULT_FILE)
+@cache
+def default_screen() -> Screen:
+    """The compiled phrase lists that ship with Reflect, compiled on first use (a command that
+    screens nothing does not pay for it; bot.runtime compiles them before anyone types)."""
+    return load_screen(DEFAULT_FILE)
 
 
 def screen(text: str) -> Concern | None:
     """Check one message against the phrase lists that ship with Reflect."""
-    return _DEFAULT.screen(text)
+    return default_screen().screen(text)
 
 
 def normalise(text: str) -> str:
     """Text as the screen reads it (lower case, no apostrophes, repeated letters squeezed)."""
-    return _DEFAULT.normalise(text)
-
-
-def default_screen() -> Screen:
-    """The compiled phrase lists that ship with Reflect."""
-    return _DEFAULT
+    return default_screen().normalise(text)
 
 
 __all__ = [
