@@ -109,6 +109,18 @@ def test_expect_continue_with_no_body_is_answered(running: Running) -> None:
         assert status.startswith(b"HTTP/1.1 ") and b" 100 " not in status, status
 
 
+def test_expect_continue_with_a_refused_header_is_answered(running: Running) -> None:
+    """`Expect: 100-continue` with an empty Content-Length: the header is refused with a 400
+    at once, not an interim 100 followed by silence."""
+    with socket.create_connection(running.address, timeout=5) as sock:
+        sock.sendall(
+            b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: \r\n"
+            b"Expect: 100-continue\r\n\r\n"
+        )
+        status = _status(sock)
+        assert status.startswith(b"HTTP/1.1 400"), status
+
+
 def test_a_request_that_trickles_in_is_cut_off(running: Running) -> None:
     """One header line every 0.3 s never looks idle; the whole request has 1.5 s."""
     with socket.create_connection(running.address, timeout=10) as sock:

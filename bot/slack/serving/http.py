@@ -171,10 +171,17 @@ def _plain(start_response: StartResponse, status: str, text: str) -> list[bytes]
 class _Parser(HTTPRequestParser):
     """waitress's parser, except that a request with no body to come does not wait for one:
     to `Expect: 100-continue` with no body (Content-Length: 0), waitress would send the interim
-    100 and then wait for a body that never comes, answering nothing."""
+    100 and then wait for a body that never comes, answering nothing; nor does a request whose
+    headers it refuses."""
 
     def parse_header(self, header_plus: bytes) -> None:
-        super().parse_header(header_plus)
+        try:
+            super().parse_header(header_plus)
+        except Exception:
+            # A header it refuses (such as an empty Content-Length) is answered 400 at once;
+            # no interim 100 first, which would leave the client waiting.
+            self.expect_continue = False
+            raise
         if self.expect_continue and not self.chunked and not self.content_length:
             self.expect_continue = False
 
