@@ -182,14 +182,42 @@ def test_the_model_only_adds_a_check_in_or_the_gentle_card_and_never_changes_wha
     added = 0
     for message in messages[::3]:
         found, combined = rules(message.text), second_stage.screen(message.text)
-        if found is not None:
+        if found is not None and found.outcome != "others":
             assert combined == found and combined is not None
             assert combined.cues == found.cues
+        elif found is not None:
+            # The gentle card stays, unless the first head hears the leader's own risk too.
+            assert combined is not None
+            if combined.outcome == "check_in":
+                assert stage.flags(message.text)
+                assert combined.cues == (*found.cues, second_stage.CUE)
+            else:
+                assert combined == found and combined.cues == found.cues
+                assert not stage.flags(message.text) or len(message.text.split()) < 4
         elif combined is not None:
             assert combined.outcome in {"check_in", "others"}  # never the crisis card
             assert combined.cues == (second_stage.CUE,)
             added += 1
     assert added  # it does something on the split it was trained on
+
+
+def test_the_leaders_own_risk_beside_someone_elses_asks_the_check_in_question(
+    stage: second_stage.SecondStage,
+) -> None:
+    """Where the rules found only someone else at risk, the first head still listens for the
+    leader's own risk; on the training split it turns some gentle cards into the check-in
+    question, and only on messages whose writer is at risk."""
+    messages = safety_screen.load_messages(safety_screen.SPLITS["train"])
+    turned = []
+    for message in messages:
+        found = rules(message.text)
+        if found is None or found.outcome != "others":
+            continue
+        combined = second_stage.screen(message.text)
+        assert combined is not None and combined.outcome in {"others", "check_in"}
+        if combined.outcome == "check_in":
+            turned.append(message.label)
+    assert turned and set(turned) == {"risk"}
 
 
 def test_the_leaders_own_risk_is_asked_before_the_gentle_card(

@@ -14,8 +14,13 @@ integers a head, about 0.25 MB in memory; the head file is 0.4 MB in the repo).
 
 What it may do is narrow, by design:
 
-- it is asked only when the rules found nothing, so it never removes or changes what the rules
-  found (a crisis card stays a crisis card; the gentle card for others stays);
+- it is asked only when the rules found nothing or only someone else at risk, so it never
+  removes what the rules found (a crisis card stays a crisis card);
+- where the rules found only someone else at risk, its first head may still hear the leader's
+  own risk beside it ("one of my nurses wants to die, and I know the feeling"): the leader's
+  own risk anywhere in a message wins, so it asks the check-in question instead of the gentle
+  card (the first head is trained with messages about other people as its negatives, so talk
+  of someone else's risk alone does not raise it);
 - above its threshold it asks the check-in question, never shows the crisis card on its own;
   the leader's "No" carries on as before;
 - a second head, for someone else at risk (a patient, pupil, colleague or relative), shows
@@ -181,13 +186,18 @@ def available() -> bool:
 
 
 def screen(text: str) -> Concern | None:
-    """The rules, then (where they found nothing) the second stage, which can only ask the
-    check-in question or show the gentle card."""
+    """The rules, then (where they found nothing, or only someone else at risk) the second
+    stage, which can only ask the check-in question or show the gentle card."""
     concern = rules_screen(text)
-    if concern is not None:
+    if concern is not None and concern.outcome != "others":
         return concern
-    if len(text.split()) < MIN_WORDS:
-        return None
-    stage = load()
-    found = stage.read(text) if stage is not None else None
+    stage = load() if len(text.split()) >= MIN_WORDS else None
+    if stage is None:
+        return concern
+    if concern is not None:
+        # Someone else at risk: only the leader's own risk beside it changes the answer.
+        if stage.flags(text):
+            return Concern("check_in", (*concern.cues, CUE))
+        return concern
+    found = stage.read(text)
     return Concern(found, (CUE,)) if found is not None else None
