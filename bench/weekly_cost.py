@@ -29,45 +29,11 @@ from bot.store.postgres import PostgresStore
 from bot.weekly.wiring import build_runner
 from tests import pg_server
 from tests.slack.fake_slack import FakeSlack
+from tests.weekly.counting import Counted
 from tests.weekly.harness import FLOWS, SIX_HOURS, TEST_SECRET
 from tests.weekly.scale import DUE, populate
 
 DATA, KEYS = "reflect_data", "reflect_keys"
-
-
-class Counted:
-    """The store's transactions, counted, with every statement run in them counted too."""
-
-    def __init__(self, store: PostgresStore) -> None:
-        self.store = store
-        self.keyring = store.keyring
-        self.sql_dialect = "postgresql"
-        self.counts: Counter[str] = Counter()
-
-    @contextmanager
-    def _wrap(self, kind: str, inner: AbstractContextManager[Any]) -> Iterator[Any]:
-        self.counts[kind] += 1
-        with inner as conn:
-            yield _Statements(conn, self.counts)
-
-    def reading(self) -> AbstractContextManager[Any]:
-        return self._wrap("reads", self.store.reading())
-
-    def writing(self) -> AbstractContextManager[Any]:
-        return self._wrap("writes", self.store.writing())
-
-
-class _Statements:
-    def __init__(self, conn: Any, counts: Counter[str]) -> None:
-        self._conn = conn
-        self._counts = counts
-
-    def execute(self, sql: Any, params: Any = None) -> Any:
-        self._counts["statements"] += 1
-        return self._conn.execute(sql, params)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._conn, name)
 
 
 class Clock:

@@ -153,7 +153,9 @@ class Planner:
             wanted += self._plan_person(person, candidate, now=now, planned=planned, report=report)
         if wanted:  # the consent text goes to those never reminded for that team (one read)
             before = self.ledger.sent_before((row.person, row.channel) for row in wanted)
-            wanted = [replace(row, consent=(row.person, row.channel) not in before) for row in wanted]
+            wanted = [
+                replace(row, consent=(row.person, row.channel) not in before) for row in wanted
+            ]
         report.wanted = wanted
         if dry_run:
             return report

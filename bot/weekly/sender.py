@@ -256,11 +256,11 @@ class Sender:
             return
         slack = self.slack_for(team.workspace)
         if entry.in_doubt:
-            try:
-                if self._already_sent(entry, user, report, slack):
-                    return
-            except (RateLimited, SlackUnavailable):
+            found = self._look_first(entry, user, report, slack)
+            if found is None:
                 self._retry_later(entry, report)
+                return
+            if found:
                 return
             self.checkpoint("checked")
         reason = self._unwanted(entry, team, opted_out)
@@ -323,6 +323,21 @@ class Sender:
             return "opted_out"
         if self.clock() - entry.due_at > self.late_after:
             return "late"
+        return None
+
+    def _look_first(
+        self, entry: LedgerEntry, user: str, report: SendReport, slack: ReminderSlack
+    ) -> bool | None:
+        """`_already_sent` for a row claimed before, waiting out Slack's limits on the lookup
+        (Retry-After) as posts do; None if Slack is unavailable or keeps saying wait."""
+        for _ in range(MAX_RATE_LIMITS):
+            try:
+                return self._already_sent(entry, user, report, slack)
+            except RateLimited as limited:
+                report.rate_limited += 1
+                self.sleep(limited.retry_after)
+            except SlackUnavailable:
+                return None
         return None
 
     def _already_sent(

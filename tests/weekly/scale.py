@@ -6,7 +6,8 @@ N people in N / 100 teams, the teams spread over 24 time zones (UTC-11 to UTC+12
 each in turn). Each team's weekly time is set where it is so that every team is due in the
 same UTC hour: the worst case, everyone due at once. Time is simulated: every process, and the
 fake Slack's clock and rate limits, read one clock that runs `speed` times faster than real
-time, so Slack's limits (per simulated second) and "within their local hour" (a simulated hour)
+time (`fast` times until everyone is due, if given: planning ahead is mostly waiting out
+Slack's limits on member lists and profiles), so Slack's limits (per simulated second) and "within their local hour" (a simulated hour)
 mean what they would mean in production, at a pace the machine can follow.
 
 After the run: each person's reminders (the fake's DMs), when each was posted against when it
@@ -58,6 +59,11 @@ class Scenario:
     lease: float = 60.0
     #: How long before everyone is due the processes start planning, in simulated seconds.
     lead: float = 300.0
+    #: Simulated seconds per real second until everyone is due (None: `speed` throughout):
+    #: the lead is mostly waiting out Slack's limits on member lists and profiles.
+    fast: float | None = None
+    #: How often (simulated seconds) a process with nothing to send looks again.
+    poll: float = 60.0
 
 
 @dataclass
@@ -139,7 +145,9 @@ def run(
     wait until the ledger has nothing left to send, stop them, and collect what happened."""
     start = time.time() + 2.0  # the simulated clock starts when every process is up
     epoch = DUE - dt.timedelta(seconds=scenario.lead)  # planning starts before anyone is due
-    clock = Accelerated(epoch=epoch, start=start, speed=scenario.speed)
+    clock = Accelerated(
+        epoch=epoch, start=start, speed=scenario.speed, fast=scenario.fast, fast_until=DUE
+    )
     fake.clock = clock
     fake.limit_clock = lambda: clock().timestamp()
     fake.enforce_tiers(post_rate=scenario.allowed)
@@ -168,7 +176,11 @@ def run(
         str(scenario.lease),
         "--until",
         until.isoformat(),
+        "--poll",
+        str(scenario.poll),
     ]
+    if scenario.fast:
+        command += ["--fast", str(scenario.fast), "--fast-until", DUE.isoformat()]
     began = time.monotonic()
     processes = [
         subprocess.Popen(

@@ -199,9 +199,7 @@ class Ledger(Tables):
         taken = self.claim_many(now=now, lease=lease, limit=1)
         return taken[0] if taken else None
 
-    def claim_many(
-        self, *, now: dt.datetime, lease: dt.timedelta, limit: int
-    ) -> list[LedgerEntry]:
+    def claim_many(self, *, now: dt.datetime, lease: dt.timedelta, limit: int) -> list[LedgerEntry]:
         """Take up to `limit` rows whose time has come (or whose claimant's lease ran out), in
         one statement, under one claim token and lease; oldest due first."""
         condition = (
@@ -211,11 +209,14 @@ class Ledger(Tables):
         # SQLite: the store's BEGIN IMMEDIATE makes this one writer at a time. PostgreSQL: the
         # rows are locked by the SELECT and others skip them (FOR UPDATE SKIP LOCKED), so many
         # senders claim different rows at once; the outer condition is checked again.
+        # The picked ids are materialised first: PostgreSQL may otherwise run a LIMIT ... SKIP
+        # LOCKED subquery more than once and take more rows than asked for.
         rows = self._write(
+            f"WITH picked AS MATERIALIZED (SELECT id FROM reminder_ledger WHERE {condition} "
+            f"ORDER BY due_at, id LIMIT :limit {self._dialect.skip_locked}) "
             "UPDATE reminder_ledger SET state = 'claimed', claim_token = :token, "
             "lease_until = :lease, attempts = attempts + 1, updated_at = :now "
-            f"WHERE id IN (SELECT id FROM reminder_ledger WHERE {condition} "
-            f"ORDER BY due_at, id LIMIT :limit {self._dialect.skip_locked}) AND {condition} "
+            f"WHERE id IN (SELECT id FROM picked) AND {condition} "
             "RETURNING *",
             {
                 "now": _stamp(now),

@@ -64,7 +64,4 @@ class Leases(Tables):
         return bool(rows)
 
     def give_up(self, name: str, *, holder: str) -> None:
-        self._write(
-            "DELETE FROM reminder_leases WHERE name = ? AND holder = ?", (name, holder)
-        )
-
+        self._write("DELETE FROM reminder_leases WHERE name = ? AND holder = ?", (name, holder))
