@@ -18,8 +18,6 @@ import datetime as dt
 import json
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import psycopg

@@ -7,8 +7,9 @@ each in turn). Each team's weekly time is set where it is so that every team is 
 same UTC hour: the worst case, everyone due at once. Time is simulated: every process, and the
 fake Slack's clock and rate limits, read one clock that runs `speed` times faster than real
 time (`fast` times until everyone is due, if given: planning ahead is mostly waiting out
-Slack's limits on member lists and profiles), so Slack's limits (per simulated second) and "within their local hour" (a simulated hour)
-mean what they would mean in production, at a pace the machine can follow.
+Slack's limits on member lists and profiles), so Slack's limits (per simulated second) and
+"within their local hour" (a simulated hour) mean what they would mean in production, at a
+pace the machine can follow.
 
 After the run: each person's reminders (the fake's DMs), when each was posted against when it
 was due, the accepted post times and 429s, and the ledger's states.

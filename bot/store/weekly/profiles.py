@@ -11,7 +11,6 @@ from bot.slack.delivery.gateway import SlackProfile
 from bot.store.times import parse, stamp
 from bot.store.weekly.tables import Tables
 
-
 #: Rows a statement when many profiles are written at once.
 KEEP_AT_ONCE = 500
 
