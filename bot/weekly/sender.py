@@ -53,11 +53,9 @@ MAX_RATE_LIMITS = 10
 #: together once the batch is done. A sender that dies mid-batch leaves them claimed, and the
 #: next claimant looks in each person's DM before posting (as for any row claimed twice).
 BATCH = 20
-#: Pacing slots are reserved about this many seconds' worth at a time, at most MAX_SLOTS...
+#: Pacing slots are reserved about this many seconds' worth at a time, at most MAX_SLOTS.
 SLOT_WINDOW = 0.5
 MAX_SLOTS = BATCH
-#: ... and one unused for this many seconds is dropped.
-STALE = 1.0
 
 
 @dataclass
@@ -84,8 +82,8 @@ class Pacer:
     no pacing (tests), only Retry-After waited out.
 
     Slots are reserved a few at a time (about SLOT_WINDOW seconds' worth, at most MAX_SLOTS):
-    one round trip to the store for several posts. A slot left unused for more than a second
-    is dropped rather than posted late in a burst, and a 429 drops them all."""
+    one round trip to the store for several posts. A sender running late posts at once (as with
+    one slot at a time); the slots left when it runs out of work, or meets a 429, are dropped."""
 
     def __init__(self, *, rows: PaceRows, rate: float, clock: Clock, sleep: Sleep) -> None:
         self.rows = rows
@@ -99,7 +97,7 @@ class Pacer:
         if not self.rate:
             return self.clock().timestamp()
         now = self.clock().timestamp()
-        queue = [slot for slot in self._slots.get(workspace, ()) if slot > now - STALE]
+        queue = self._slots.get(workspace) or []
         if not queue:
             count = max(1, min(MAX_SLOTS, int(self.rate * SLOT_WINDOW)))
             queue = self.rows.reserve_many(workspace, now=now, ceiling=self.rate, count=count)
@@ -109,6 +107,11 @@ class Pacer:
         if wait > 0:
             self.sleep(wait)
         return slot
+
+    def forget(self) -> None:
+        """Drop the slots not used (the sender has nothing more to send for now): a slot kept
+        through an idle spell would be posted late, in a burst with others."""
+        self._slots.clear()
 
     def limited(self, workspace: str, *, slot: float, retry_after: float) -> None:
         """Slack said wait: nobody posts to this workspace before `retry_after` from now."""
@@ -184,6 +187,7 @@ class Sender:
             if handled - logged >= 100:
                 logged = handled
                 log.info("weekly reminders: %s", report)
+        self.pacer.forget()
         if handled:
             log.info("weekly reminders: %s", report)
         return report

@@ -80,6 +80,8 @@ class Outcome:
     killed: bool
     real_seconds: float
     outputs: list[str] = field(default_factory=list)
+    #: CPU seconds of the sender processes that were not killed (as they reported).
+    cpu: float = 0.0
 
     @property
     def duplicates(self) -> int:
@@ -216,13 +218,15 @@ def run(
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
         outputs = []
+        cpu = 0.0
         for process in processes:
             try:
-                _, err = process.communicate(timeout=30)
+                out, err = process.communicate(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
-                _, err = process.communicate()
+                out, err = process.communicate()
             outputs.append(err[-2000:] if err else "")
+            cpu += _cpu(out)
     real_seconds = time.monotonic() - began
     counts = {user_id(number): 0 for number in range(expected)}
     delays = []
@@ -241,7 +245,16 @@ def run(
         killed=killed,
         real_seconds=real_seconds,
         outputs=outputs,
+        cpu=cpu,
     )
+
+
+def _cpu(out: str | None) -> float:
+    """The CPU seconds a sender process reported on its way out (0 if it was killed)."""
+    for line in reversed((out or "").splitlines()):
+        if line.startswith("{"):
+            return float(json.loads(line).get("cpu", 0.0))
+    return 0.0
 
 
 def as_json(outcome: Outcome) -> str:

@@ -7,7 +7,8 @@ at wall time `--start` and runs `--speed` times faster than real time (its sleep
         --epoch ISO --start WALL_SECONDS --speed 1 --interval SECONDS --until ISO
 
 `--db`: an SQLite file, or the data URL of PostgreSQL (then `--keys-url` too). Prints one line
-of JSON when it ends: what it sent and found already sent.
+of JSON when it ends: what it sent and found already sent, and its CPU seconds (only those
+when stopped with SIGTERM).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -109,6 +112,12 @@ def main(argv: list[str] | None = None) -> None:
         lease=dt.timedelta(seconds=args.lease),
     )
     sent = found = rounds = 0
+
+    def stopped(*_: object) -> None:  # stopped from outside: say what it cost, then end
+        print(json.dumps({"cpu": time.process_time(), "stopped": True}), flush=True)
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stopped)
     while clock() < until:
         report = runner.run_once()
         rounds += 1

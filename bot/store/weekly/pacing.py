@@ -1,9 +1,10 @@
 """The pace of each workspace's reminder posts, one row per workspace, shared by every sender
 (threads and processes) through the store, so that together they keep within Slack's limit.
 
-A sender reserves the next slot before it posts: one short write transaction reads the row
+A sender reserves its next slots before it posts: one short write transaction reads the row
 (SQLite: BEGIN IMMEDIATE; PostgreSQL: SELECT ... FOR UPDATE) and moves `next_at` on by one
-interval at the current rate. The rate is AIMD: after a 429 it is cut by DECREASE (once per
+interval at the current rate for each slot taken. Slots nobody took (every sender busy)
+are taken up to CATCH_UP seconds late rather than lost. The rate is AIMD: after a 429 it is cut by DECREASE (once per
 Retry-After, however many senders met that 429), and nobody's slot comes before Retry-After has
 passed. It then recovers additively, by RECOVER of the configured rate per second, up to just
 under the rate that met the 429 (`peak`), and beyond that ten times more slowly, back up to the
@@ -29,6 +30,9 @@ NEAR = 0.98
 SLOWER = 20.0
 #: The rate never falls below this share of the configured rate.
 FLOOR = 0.05
+#: Slots left unused (every sender busy or late) are taken up to this many seconds back, so
+#: that a moment's delay is caught up within Slack's burst rather than lost for good.
+CATCH_UP = 1.0
 
 WORKSPACE_PURPOSE = "weekly/workspace"
 
@@ -113,7 +117,7 @@ class PaceRows(Tables):
         with self._db.writing() as db:
             pace = self._locked(db, key, now, ceiling)
             rate = recovered(pace, now=now, ceiling=ceiling)
-            first = max(pace.next_at, now)
+            first = max(pace.next_at, now - CATCH_UP)
             slots = [first + index / rate for index in range(count)]
             after = first + count / rate
             self._save(db, key, replace(pace, rate=rate, next_at=after, updated_at=now))
