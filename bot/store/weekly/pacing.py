@@ -7,9 +7,10 @@ interval at the current rate for each slot taken. Slots nobody took (every sende
 are taken up to CATCH_UP seconds late rather than lost.
 
 The rate is AIMD: after a 429 it is cut by DECREASE (once per Retry-After, however many
-senders met that 429), and nobody's slot comes before Retry-After has passed. It then recovers additively, by RECOVER of the configured rate per second, up to just
-under the rate that met the 429 (`peak`), and beyond that ten times more slowly, back up to the
-configured rate: so a configured rate above Slack's limit settles just under the limit, probing
+senders met that 429), and nobody's slot comes before Retry-After has passed. It then
+recovers additively, by RECOVER of the configured rate per second, up to just under the rate
+that met the 429 (`peak`), and beyond that ten times more slowly, back up to the configured
+rate: so a configured rate above Slack's limit settles just under the limit, probing
 it now and then, rather than sawing between the limit and far below it.
 
 Times are epoch seconds of the senders' clock. The workspace is kept as a keyed digest.
