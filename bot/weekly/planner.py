@@ -115,6 +115,11 @@ class Planner:
         finally:
             self.leases.give_up(PLANNER, holder=self.holder)
 
+    def _still_planning(self, now: dt.datetime) -> None:
+        """Keep the planner's lease through a long pass (member lists, users.list pages)."""
+        if self.leases is not None:
+            self.leases.take(PLANNER, holder=self.holder, now=self._now(now), lease=PLAN_LEASE)
+
     def _now(self, now: dt.datetime) -> dt.datetime:
         return self.clock() if self.clock is not None else now
 
@@ -175,7 +180,11 @@ class Planner:
             by_workspace.setdefault(candidate.workspace, {})[person] = candidate.user
         for workspace, members in by_workspace.items():
             self.profiles.look_up_many(
-                members, now=now, slack=self.slack_for(workspace), sleep=self.sleep
+                members,
+                now=now,
+                slack=self.slack_for(workspace),
+                sleep=self.sleep,
+                progress=lambda: self._still_planning(now),
             )
 
     def _known_zones(self) -> set[str | None]:
@@ -226,10 +235,7 @@ class Planner:
                 self.teams.report_problem(channel=team.channel, problem=None)
             if self.member_lists is not None:
                 self.member_lists.keep(team.channel, members, now=now)
-                if self.leases is not None:  # still planning: keep the lease
-                    self.leases.take(
-                        PLANNER, holder=self.holder, now=self._now(now), lease=PLAN_LEASE
-                    )
+                self._still_planning(now)
             return members, refreshing
         return (known[0] if known else None), refreshing
 
