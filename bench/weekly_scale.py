@@ -158,18 +158,22 @@ def section(
     allowed: float | None = None,
     speed: float | None = None,
     real_rate: float = REAL_RATE,
-    lead_seconds: float = 90.0,
+    lead_seconds: float | None = None,
     together: bool = False,
 ) -> str:
     """Run both scenarios (paced at the allowed rate, and 1.25x too fast) and describe them.
     Everyone is sent in about 40 simulated minutes at the allowed rate; the simulated clock
     runs slowly enough for the machine to follow that rate (`real_rate` posts a real second),
-    and planning ahead (mostly waiting out Slack's limits) takes about `lead_seconds` real.
+    and planning ahead (mostly waiting out Slack's limits) takes about `lead_seconds` real
+    (by default 90 s, or 300 s for 100,000 people).
     `together`: both at the same time (each with its own processes, fake Slack and schema on
     one PostgreSQL server), sharing the machine, to halve the time a large run takes."""
     allowed = allowed or round(people / 2400, 2)
     speed = speed or round(real_rate / allowed, 2)
     lead = lead_for(people)
+    # Planning ahead costs CPU as well as waits (100,000 profiles sealed and written...): on a
+    # clock running too fast, a busy machine's seconds become simulated minutes.
+    lead_seconds = lead_seconds or max(90.0, people / 333)
     fast = max(speed, round(lead / lead_seconds, 1))
     scenarios = [
         Scenario(
