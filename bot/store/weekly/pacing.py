@@ -4,7 +4,7 @@
 A sender reserves its next slots before it posts: one short write transaction reads the row
 (SQLite: BEGIN IMMEDIATE; PostgreSQL: SELECT ... FOR UPDATE) and moves `next_at` on by one
 interval at the current rate for each slot taken. Slots nobody took (every sender busy)
-are taken up to CATCH_UP seconds late rather than lost.
+are taken up to CATCH_UP seconds (at most CATCH_UP_POSTS slots) late rather than lost.
 
 The rate is AIMD: after a 429 it is cut by DECREASE (once per Retry-After, however many
 senders met that 429), and nobody's slot comes before Retry-After has passed. It then
@@ -32,9 +32,11 @@ NEAR = 0.98
 SLOWER = 20.0
 #: The rate never falls below this share of the configured rate.
 FLOOR = 0.05
-#: Slots left unused (every sender busy or late) are taken up to this many seconds back, so
-#: that a moment's delay is caught up within Slack's burst rather than lost for good.
+#: Slots left unused (every sender busy or late) are taken up to this many seconds back, and
+#: no more than CATCH_UP_POSTS of them, so that a moment's delay is caught up within Slack's
+#: burst rather than lost for good (and never a burst larger than a handful of posts).
 CATCH_UP = 1.0
+CATCH_UP_POSTS = 5
 
 WORKSPACE_PURPOSE = "weekly/workspace"
 
@@ -119,7 +121,7 @@ class PaceRows(Tables):
         with self._db.writing() as db:
             pace = self._locked(db, key, now, ceiling)
             rate = recovered(pace, now=now, ceiling=ceiling)
-            first = max(pace.next_at, now - CATCH_UP)
+            first = max(pace.next_at, now - min(CATCH_UP, CATCH_UP_POSTS / rate))
             slots = [first + index / rate for index in range(count)]
             after = first + count / rate
             self._save(db, key, replace(pace, rate=rate, next_at=after, updated_at=now))
