@@ -261,20 +261,6 @@ def _weekly_profiles_and_pacing(db: sqlite_utils.Database) -> None:
     )
 
 
-@MIGRATIONS(name="014_weekly_members_and_planner")
-def _weekly_members_and_planner(db: sqlite_utils.Database) -> None:
-    """What the planners of several processes share (bot.store.weekly.planning): each team's
-    member list as Slack last gave it, sealed under the service key, with when it was read;
-    and named leases (one planner at a time)."""
-    _run(
-        db,
-        "CREATE TABLE reminder_members (channel TEXT PRIMARY KEY, members_sealed BLOB NOT NULL,"
-        " checked_at TEXT NOT NULL)",
-        "CREATE TABLE reminder_leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL,"
-        " lease_until TEXT NOT NULL)",
-    )
-
-
 def ensure_keys_schema(db: sqlite_utils.Database, *, schema: str) -> None:
     """The keys file's tables: its identity, the wrapped data keys and the organisation keys.
 
@@ -309,4 +295,18 @@ def _oauth_installations(db: sqlite_utils.Database) -> None:
         " sealed BLOB NOT NULL, saved_at TEXT NOT NULL)",
         "CREATE TABLE oauth_states (digest TEXT PRIMARY KEY, expires_at TEXT NOT NULL)",
         "CREATE TABLE organisations (org TEXT PRIMARY KEY, uninstalled_at TEXT, erase_after TEXT)",
+    )
+
+
+@MIGRATIONS(name="014_weekly_members_and_planner")
+def _weekly_members_and_planner(db: sqlite_utils.Database) -> None:
+    """What the planners of several processes share (bot.store.weekly.planning): each team's
+    member list as Slack last gave it, sealed under the service key, with when it was read;
+    and named leases (one planner at a time)."""
+    _run(
+        db,
+        "CREATE TABLE reminder_members (channel TEXT PRIMARY KEY, members_sealed BLOB NOT NULL,"
+        " checked_at TEXT NOT NULL)",
+        "CREATE TABLE reminder_leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL,"
+        " lease_until TEXT NOT NULL)",
     )
