@@ -84,7 +84,7 @@ def measure(*, people: int, profile: str | None = None) -> dict[str, Any]:
             if profiler:
                 profiler.enable()
             step()
-            if profiler:
+            if profiler and profile:
                 profiler.disable()
                 profiler.dump_stats(profile)
             cpu, wall = time.thread_time() - cpu, time.monotonic() - wall

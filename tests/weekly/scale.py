@@ -221,12 +221,12 @@ def run(
         cpu = 0.0
         for process in processes:
             try:
-                out, err = process.communicate(timeout=30)
+                said, err = process.communicate(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
-                out, err = process.communicate()
+                said, err = process.communicate()
             outputs.append(err[-2000:] if err else "")
-            cpu += _cpu(out)
+            cpu += _cpu(said)
     real_seconds = time.monotonic() - began
     counts = {user_id(number): 0 for number in range(expected)}
     delays = []
