@@ -143,7 +143,10 @@ def main(argv: list[str] | None = None) -> int:
             print("weekly reminders at scale", flush=True)
             scale_people = 500 if args.quick else weekly_scale.PEOPLE
             sections.append(
-                (weekly_scale.SECTION, weekly_scale.section(people=scale_people, processes=3))
+                (
+                    weekly_scale.SECTION,
+                    weekly_scale.section(people=scale_people, processes=3, together=True),
+                )
             )
     took = time.perf_counter() - began
     args.out.write_text(

@@ -75,6 +75,8 @@ ORDER_BY = {
     "reminder_ledger": "rowid",
     "reminder_profiles": "person",
     "reminder_pacing": "workspace",
+    "reminder_members": "channel",
+    "reminder_leases": "name",
     "organisation_settings": "organisation, name",
     "organisation_members": "organisation, pseudonym",
     "outbox": "id",

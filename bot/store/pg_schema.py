@@ -314,6 +314,19 @@ def _oauth_installations(conn: Connection) -> None:
     )
 
 
+@MIGRATIONS(name="008_weekly_members_and_planner")
+def _weekly_members_and_planner(conn: Connection) -> None:
+    """The SQLite store's 014: each team's member list, sealed, with when it was read; and
+    named leases (one planner at a time). See bot.store.weekly.planning."""
+    _run(
+        conn,
+        "CREATE TABLE reminder_members (channel text PRIMARY KEY, members_sealed bytea NOT NULL,"
+        " checked_at text NOT NULL)",
+        "CREATE TABLE reminder_leases (name text PRIMARY KEY, holder text NOT NULL,"
+        " lease_until text NOT NULL)",
+    )
+
+
 @KEYS_MIGRATIONS(name="002_org_keys")
 def _org_keys(conn: Connection) -> None:
     """Each organisation's key, wrapped under the secret; a data key with `org` set is wrapped

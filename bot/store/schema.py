@@ -296,3 +296,17 @@ def _oauth_installations(db: sqlite_utils.Database) -> None:
         "CREATE TABLE oauth_states (digest TEXT PRIMARY KEY, expires_at TEXT NOT NULL)",
         "CREATE TABLE organisations (org TEXT PRIMARY KEY, uninstalled_at TEXT, erase_after TEXT)",
     )
+
+
+@MIGRATIONS(name="014_weekly_members_and_planner")
+def _weekly_members_and_planner(db: sqlite_utils.Database) -> None:
+    """What the planners of several processes share (bot.store.weekly.planning): each team's
+    member list as Slack last gave it, sealed under the service key, with when it was read;
+    and named leases (one planner at a time)."""
+    _run(
+        db,
+        "CREATE TABLE reminder_members (channel TEXT PRIMARY KEY, members_sealed BLOB NOT NULL,"
+        " checked_at TEXT NOT NULL)",
+        "CREATE TABLE reminder_leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL,"
+        " lease_until TEXT NOT NULL)",
+    )

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 from bot.slack.delivery.reminder_api import (
@@ -23,6 +24,7 @@ from bot.slack.delivery.reminder_api import (
     SlackUnavailable,
 )
 from bot.store.weekly.ledger import Ledger, Planned
+from bot.store.weekly.planning import Leases, MemberLists
 from bot.store.weekly.teams import Team, Teams
 from bot.weekly.due import due_instant, timing, week_key, zone
 from bot.weekly.privacy import Keyring, recipient_aad, slack_identity
@@ -36,6 +38,13 @@ SlackFor = Callable[[str], ReminderSlack]
 
 #: ok:false answers to conversations.members that mean the bot cannot see the team.
 UNREADABLE = {"not_in_channel", "channel_not_found", "is_archived", "missing_scope"}
+#: A team's member list is read from Slack again when older than this (kept in the store, so
+#: every process plans from one reading: 1,000 teams are 1,000 calls an hour, not a round).
+MEMBERS_FRESH = dt.timedelta(hours=1)
+#: One planner at a time across processes: the lease it holds while planning (renewed as it
+#: reads member lists), so another takes over if it dies.
+PLAN_LEASE = dt.timedelta(minutes=5)
+PLANNER = "planner"
 
 
 @dataclass
@@ -46,6 +55,8 @@ class PlanReport:
     unreadable: list[str] = field(default_factory=list)
     #: What was due (or late) and not yet in the ledger: written unless this was a dry run.
     wanted: list[Planned] = field(default_factory=list)
+    #: Another process held the planner's lease: nothing was planned here this round.
+    planned_elsewhere: bool = False
 
     def __str__(self) -> str:
         return f"planned {self.added}, skipped as late {self.late}"
@@ -70,6 +81,13 @@ class Planner:
     keyring: Keyring
     late_after: dt.timedelta
     sleep: Sleep
+    #: The shared member lists (None: read every team's members from Slack every round).
+    member_lists: MemberLists | None = None
+    #: The shared planner lease (None: this planner never waits for another).
+    leases: Leases | None = None
+    #: When planning, for the lease and member lists (None: `now` as given to `plan`).
+    clock: Callable[[], dt.datetime] | None = None
+    holder: str = field(default_factory=lambda: secrets.token_hex(8))
     _pseudonyms: dict[tuple[str, str], str] = field(default_factory=dict, init=False, repr=False)
     #: Who is not due yet, and when they will be, for what (zone, teams' settings).
     _waiting: dict[str, tuple[object, dt.datetime]] = field(
@@ -86,14 +104,37 @@ class Planner:
 
     def plan(self, *, now: dt.datetime, dry_run: bool = False) -> PlanReport:
         """Put everyone whose reminder is due by `now` in the ledger. `dry_run`: only say who
-        (in `report.wanted`), for `reflect reminders preview`."""
+        (in `report.wanted`), for `reflect reminders preview`. While another process holds the
+        planner's lease this does nothing (`report.planned_elsewhere`)."""
+        if dry_run or self.leases is None:
+            return self._plan(now=now, dry_run=dry_run)
+        if not self.leases.take(PLANNER, holder=self.holder, now=self._now(now), lease=PLAN_LEASE):
+            return PlanReport(planned_elsewhere=True)
+        try:
+            return self._plan(now=now, dry_run=False)
+        finally:
+            self.leases.give_up(PLANNER, holder=self.holder)
+
+    def _still_planning(self, now: dt.datetime) -> None:
+        """Keep the planner's lease through a long pass (member lists, users.list pages)."""
+        if self.leases is not None:
+            self.leases.take(PLANNER, holder=self.holder, now=self._now(now), lease=PLAN_LEASE)
+
+    def _now(self, now: dt.datetime) -> dt.datetime:
+        return self.clock() if self.clock is not None else now
+
+    def _plan(self, *, now: dt.datetime, dry_run: bool) -> PlanReport:
         report = PlanReport()
         people: dict[str, _Candidate] = {}
-        for team in self.teams.active():
-            members = self._members(team, report)
+        teams = self.teams.active()
+        cached = self.member_lists.read_all() if self.member_lists is not None else {}
+        opt_outs = self.teams.opt_outs_by_channel([team.channel for team in teams])
+        refreshing = True
+        for team in teams:
+            members, refreshing = self._members(team, report, cached, now, refreshing=refreshing)
             if members is None:
                 continue
-            opted_out = self.teams.opt_outs_of(team.channel)
+            opted_out = opt_outs.get(team.channel, set())
             for user in members:
                 person = self._pseudonym(team.workspace, user)
                 if person in opted_out:
@@ -111,10 +152,15 @@ class Planner:
         planned = self.ledger.planned(weeks=weeks)
         wanted: list[Planned] = []
         for person, candidate in people.items():
-            cached = self.profiles.cached(person)
-            if cached is not None and (person, week_key(now=now, tz=zone(cached.tz))) in planned:
+            profile = self.profiles.cached(person)
+            if profile is not None and (person, week_key(now=now, tz=zone(profile.tz))) in planned:
                 continue
             wanted += self._plan_person(person, candidate, now=now, planned=planned, report=report)
+        if wanted:  # the consent text goes to those never reminded for that team (one read)
+            before = self.ledger.sent_before((row.person, row.channel) for row in wanted)
+            wanted = [
+                replace(row, consent=(row.person, row.channel) not in before) for row in wanted
+            ]
         report.wanted = wanted
         if dry_run:
             return report
@@ -134,17 +180,41 @@ class Planner:
             by_workspace.setdefault(candidate.workspace, {})[person] = candidate.user
         for workspace, members in by_workspace.items():
             self.profiles.look_up_many(
-                members, now=now, slack=self.slack_for(workspace), sleep=self.sleep
+                members,
+                now=now,
+                slack=self.slack_for(workspace),
+                sleep=self.sleep,
+                progress=lambda: self._still_planning(now),
             )
 
     def _known_zones(self) -> set[str | None]:
         return self.profiles.zones()
 
-    def _members(self, team: Team, report: PlanReport) -> list[str] | None:
+    def _members(
+        self,
+        team: Team,
+        report: PlanReport,
+        cached: dict[str, tuple[list[str], dt.datetime]],
+        now: dt.datetime,
+        *,
+        refreshing: bool,
+    ) -> tuple[list[str] | None, bool]:
+        """A team's members: the shared list while fresh, else from Slack (and kept). Once
+        Slack says wait, the teams that have a list (stale) use it for this round, and only
+        those with none wait. Returns the members (None: unreadable now) and whether to go
+        on refreshing."""
+        key = self.member_lists.key(team.channel) if self.member_lists is not None else ""
+        known = cached.get(key)
+        if known is not None and now - known[1] < MEMBERS_FRESH:
+            return known[0], refreshing
+        if known is not None and not refreshing:
+            return known[0], False
         for _ in range(5):
             try:
                 members = self.slack_for(team.workspace).channel_members(team.channel)
             except RateLimited as limited:
+                if known is not None:
+                    return known[0], False
                 self.sleep(limited.retry_after)
                 continue
             except SlackRefused as refused:
@@ -155,16 +225,19 @@ class Planner:
                             "weekly reminders: a team's channel cannot be read (%s)", refused.error
                         )
                     report.unreadable.append(team.channel)
-                    return None
+                    return None, refreshing
                 log.warning("weekly reminders: members unavailable (%s)", refused.error)
-                return None
+                return (known[0] if known else None), refreshing
             except SlackUnavailable:
                 log.warning("weekly reminders: Slack unavailable while reading a team")
-                return None
+                return (known[0] if known else None), refreshing
             if team.problem:
                 self.teams.report_problem(channel=team.channel, problem=None)
-            return members
-        return None
+            if self.member_lists is not None:
+                self.member_lists.keep(team.channel, members, now=now)
+                self._still_planning(now)
+            return members, refreshing
+        return (known[0] if known else None), refreshing
 
     def _plan_person(
         self,
@@ -227,7 +300,7 @@ class Planner:
                     kind="weekly",
                     channel=team.channel,
                     recipient_sealed=self.keyring.seal(candidate.user, aad=recipient_aad(person)),
-                    consent=not self.ledger.ever_sent(person=person, channel=team.channel),
+                    consent=True,  # until the ledger says otherwise (see _plan)
                     due_at=due,
                     skipped="late" if when == "late" else None,
                 )

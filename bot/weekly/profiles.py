@@ -113,11 +113,13 @@ class Profiles:
         now: dt.datetime,
         slack: ReminderSlack,
         sleep: Sleep,
+        progress: Callable[[], None] = lambda: None,
     ) -> int:
         """Refresh the unknown or stale among `people` (pseudonym: user id, one workspace)
         with one users.list pass when there are more than BULK_FROM of them. Returns how many
         were found that way; the others are left to `get`. Slack trouble ends the pass early
-        (what was found is kept)."""
+        (what was found is kept). `progress` is called after each page (the planner renews its
+        lease there: a pass over 100,000 people takes 25 minutes at Slack's limits)."""
         stale = {user: person for person, user in people.items() if not self._fresh(person, now)}
         if len(stale) <= BULK_FROM:
             return 0
@@ -139,12 +141,12 @@ class Profiles:
                 break
             pages += 1
             limited = 0
-            for user, profile in page.items():
-                if user in stale:
-                    found[stale[user]] = profile
+            kept = {stale[user]: profile for user, profile in page.items() if user in stale}
+            self._keep(kept, now)  # page by page: a pass cut short keeps what it found
+            found |= kept
+            progress()
             if not cursor or len(found) == len(stale):
                 break
-        self._keep(found, now)
         log.info("weekly reminders: %d profiles from %d users.list pages", len(found), pages)
         return len(found)
 

@@ -1,10 +1,13 @@
-"""The sender: takes due rows from the ledger one at a time and posts them, within Slack's limits.
+"""The sender: takes due rows from the ledger a batch at a time and posts them, within Slack's
+limits.
 
-For each row: claim it; if it was claimed before (a sender died, or Slack's answer was lost),
-look for it in the person's DM first; check it is still wanted (team on, not opted out, not too
-late); wait for its turn (pacing); renew the lease; post with the row id in the message
-metadata; record the ts. A crash between any two steps leaves a claimed row whose lease runs
-out, and the next claimant looks before posting, so nothing is lost or sent twice.
+Rows are claimed BATCH at a time (one statement, one claim token and lease for the batch). For
+each row: if it was claimed before (a sender died, or Slack's answer was lost), look for it in
+the person's DM first; check it is still wanted (team on, not opted out, not too late); wait for
+its turn (pacing); renew the batch's lease if it is running short; post with the row id in the
+message metadata. The batch's ts are recorded together at its end (one statement). A crash
+between any two steps leaves claimed rows whose lease runs out, and the next claimant looks
+before posting, so nothing is lost or sent twice.
 
 Pacing: one post per `interval` (1 s by default, Slack's per-channel rate and well within the
 workspace budget) per workspace, shared by every sender thread and process through the store
@@ -46,31 +49,73 @@ LEASE = dt.timedelta(minutes=5)
 RETRY_BACKOFF = (30.0, 60.0, 120.0, 300.0, 600.0)
 #: How many 429s in a row on one post before the row is given back for later.
 MAX_RATE_LIMITS = 10
+#: Rows claimed at once (one statement, one claim token and lease); their posts are recorded
+#: together once the batch is done. A sender that dies mid-batch leaves them claimed, and the
+#: next claimant looks in each person's DM before posting (as for any row claimed twice).
+BATCH = 20
+#: Pacing slots are reserved about this many seconds' worth at a time, at most MAX_SLOTS.
+SLOT_WINDOW = 0.5
+MAX_SLOTS = BATCH
+
+
+@dataclass
+class _Claim:
+    """A batch of rows claimed together, and how far the sender has got with it."""
+
+    entries: list[LedgerEntry]
+    #: When our lease on them runs out (renewed for all at once).
+    until: dt.datetime
+    #: Finished (sent, skipped, given back) or posted and waiting to be recorded.
+    done: set[str] = field(default_factory=set)
+    #: Taken over by another sender (our lease ran out): not ours to send.
+    lost: set[str] = field(default_factory=set)
+    #: Posted, not yet recorded: (row, ts).
+    posted: list[tuple[LedgerEntry, str]] = field(default_factory=list)
+
+    def unfinished(self) -> list[LedgerEntry]:
+        return [e for e in self.entries if e.id not in self.done and e.id not in self.lost]
 
 
 class Pacer:
     """Each workspace's posts at the pace shared by every sender through the store
     (bot.store.weekly.pacing): at most `rate` a second, less after 429s (AIMD). A rate of 0:
-    no pacing (tests), only Retry-After waited out."""
+    no pacing (tests), only Retry-After waited out.
+
+    Slots are reserved a few at a time (about SLOT_WINDOW seconds' worth, at most MAX_SLOTS):
+    one round trip to the store for several posts. A sender running late posts at once (as with
+    one slot at a time); the slots left when it runs out of work, or meets a 429, are dropped."""
 
     def __init__(self, *, rows: PaceRows, rate: float, clock: Clock, sleep: Sleep) -> None:
         self.rows = rows
         self.rate = rate
         self.clock = clock
         self.sleep = sleep
+        self._slots: dict[str, list[float]] = {}
 
     def wait_turn(self, workspace: str) -> float:
         """Take the workspace's next slot and wait for it; returns the slot (epoch seconds)."""
         if not self.rate:
             return self.clock().timestamp()
-        slot = self.rows.reserve(workspace, now=self.clock().timestamp(), ceiling=self.rate)
+        now = self.clock().timestamp()
+        queue = self._slots.get(workspace) or []
+        if not queue:
+            count = max(1, min(MAX_SLOTS, int(self.rate * SLOT_WINDOW)))
+            queue = self.rows.reserve_many(workspace, now=now, ceiling=self.rate, count=count)
+        slot = queue.pop(0)
+        self._slots[workspace] = queue
         wait = slot - self.clock().timestamp()
         if wait > 0:
             self.sleep(wait)
         return slot
 
+    def forget(self) -> None:
+        """Drop the slots not used (the sender has nothing more to send for now): a slot kept
+        through an idle spell would be posted late, in a burst with others."""
+        self._slots.clear()
+
     def limited(self, workspace: str, *, slot: float, retry_after: float) -> None:
         """Slack said wait: nobody posts to this workspace before `retry_after` from now."""
+        self._slots.pop(workspace, None)
         if not self.rate:
             self.sleep(retry_after)
             return
@@ -129,24 +174,79 @@ class Sender:
         """Send every row whose time has come (or `limit` of them); returns what happened."""
         report = SendReport()
         handled = 0
+        logged = 0
         while limit is None or handled < limit:
             if self.should_stop():
                 break
-            entry = self.ledger.claim(now=self.clock(), lease=self.lease)
-            if entry is None:
+            size = BATCH if limit is None else min(BATCH, limit - handled)
+            batch = self.ledger.claim_many(now=self.clock(), lease=self.lease, limit=size)
+            if not batch:
                 break
-            handled += 1
-            self.checkpoint("claimed")
-            self._deliver(entry, report)
-            if handled % 100 == 0:
+            handled += len(batch)
+            self._deliver_all(batch, report)
+            if handled - logged >= 100:
+                logged = handled
                 log.info("weekly reminders: %s", report)
+        self.pacer.forget()
         if handled:
             log.info("weekly reminders: %s", report)
         return report
 
+    # ------------------------------------------------------------------ a batch
+
+    def _deliver_all(self, batch: list[LedgerEntry], report: SendReport) -> None:
+        channels = sorted({entry.channel for entry in batch})
+        teams = self.teams.get_many(channels)
+        opted_out = self.teams.opt_outs_by_channel(list(teams))
+        claim = _Claim(entries=batch, until=min(e.lease_until or self.clock() for e in batch))
+        for entry in batch:
+            if entry.id in claim.lost:
+                continue
+            if self.should_stop():  # nothing was posted for the rest: hand them back
+                for rest in claim.unfinished():
+                    self.ledger.give_back(rest, now=self.clock())
+                break
+            self.checkpoint("claimed")
+            self._deliver(
+                entry, teams.get(entry.channel), opted_out.get(entry.channel, set()), claim, report
+            )
+            claim.done.add(entry.id)
+        self._record(claim)
+
+    def _record(self, claim: _Claim) -> None:
+        """Record the batch's posts so far (one statement)."""
+        if not claim.posted:
+            return
+        posted, claim.posted = claim.posted, []
+        self.ledger.mark_all_sent(posted, now=self.clock())
+        for _ in posted:
+            self.checkpoint("recorded")
+
+    def _hold(self, entry: LedgerEntry, claim: _Claim, now: dt.datetime) -> bool:
+        """Before posting after a long wait (pacing, 429s): renew the batch's lease. False if
+        this row was taken over meanwhile."""
+        if claim.until - now >= self.lease / 2:
+            return True
+        self._record(claim)
+        unfinished = claim.unfinished()
+        still = self.ledger.renew_all(unfinished, now=now, lease=self.lease)
+        claim.lost |= {e.id for e in unfinished if e.id not in still}
+        claim.until = now + self.lease
+        if entry.id in claim.lost:
+            log.info("weekly reminders: a row was taken over by another sender")
+            return False
+        return True
+
     # ------------------------------------------------------------------ one row
 
-    def _deliver(self, entry: LedgerEntry, report: SendReport) -> None:
+    def _deliver(
+        self,
+        entry: LedgerEntry,
+        team: Team | None,
+        opted_out: set[str],
+        claim: _Claim,
+        report: SendReport,
+    ) -> None:
         try:
             user = self.keyring.unseal(entry.recipient_sealed, aad=recipient_aad(entry.person))
         except Exception as error:  # a damaged row or another secret: never retried forever
@@ -155,26 +255,24 @@ class Sender:
             )
             self._skip(entry, "cannot_message", report)
             return
-        team = self.teams.get(entry.channel)
         if team is None:
             self._skip(entry, "team_off", report)
             return
         slack = self.slack_for(team.workspace)
         if entry.in_doubt:
-            try:
-                if self._already_sent(entry, user, report, slack):
-                    return
-            except (RateLimited, SlackUnavailable):
+            found = self._look_first(entry, user, report, slack)
+            if found is None:
                 self._retry_later(entry, report)
                 return
+            if found:
+                return
             self.checkpoint("checked")
-        reason = self._unwanted(entry, team)
+        reason = self._unwanted(entry, team, opted_out)
         if reason is not None:
             self._skip(entry, reason, report)
             return
         message = self.compose(entry, team, self.keyring)
         rate_limits = 0
-        held_until = entry.lease_until or self.clock()
         while True:
             slot = self.pacer.wait_turn(team.workspace)
             if self.should_stop():  # woken early to stop: nothing was posted for this row
@@ -184,11 +282,8 @@ class Sender:
             if now - entry.due_at > self.late_after:
                 self._skip(entry, "late", report)
                 return
-            if held_until - now < self.lease / 2:  # waited long (pacing, 429s): renew first
-                if not self.ledger.renew(entry, now=now, lease=self.lease):
-                    log.info("weekly reminders: a row was taken over by another sender")
-                    return
-                held_until = now + self.lease
+            if not self._hold(entry, claim, now):
+                return
             self.checkpoint("posting")
             try:
                 posted = slack.post(
@@ -222,17 +317,31 @@ class Sender:
                 return
             break
         self.checkpoint("posted")
-        self.ledger.mark_sent(entry, ts=posted.ts, now=self.clock())
+        claim.posted.append((entry, posted.ts))
         report.sent += 1
-        self.checkpoint("recorded")
 
-    def _unwanted(self, entry: LedgerEntry, team: Team | None) -> SkipReason | None:
-        if team is None or not team.active:
+    def _unwanted(self, entry: LedgerEntry, team: Team, opted_out: set[str]) -> SkipReason | None:
+        if not team.active:
             return "team_off"
-        if self.teams.opted_out(channel=entry.channel, person=entry.person):
+        if entry.person in opted_out:
             return "opted_out"
         if self.clock() - entry.due_at > self.late_after:
             return "late"
+        return None
+
+    def _look_first(
+        self, entry: LedgerEntry, user: str, report: SendReport, slack: ReminderSlack
+    ) -> bool | None:
+        """`_already_sent` for a row claimed before, waiting out Slack's limits on the lookup
+        (Retry-After) as posts do; None if Slack is unavailable or keeps saying wait."""
+        for _ in range(MAX_RATE_LIMITS):
+            try:
+                return self._already_sent(entry, user, report, slack)
+            except RateLimited as limited:
+                report.rate_limited += 1
+                self.sleep(limited.retry_after)
+            except SlackUnavailable:
+                return None
         return None
 
     def _already_sent(

@@ -9,6 +9,7 @@ from bot.slack.delivery.reminder_api import ReminderSlack
 from bot.slack.views.reminder import FlowChoice, ReminderMessage, compose
 from bot.store.weekly.ledger import Ledger, LedgerEntry
 from bot.store.weekly.pacing import PaceRows
+from bot.store.weekly.planning import Leases, MemberLists
 from bot.store.weekly.tables import Transactions
 from bot.store.weekly.teams import Team, Teams
 from bot.weekly.planner import Planner
@@ -65,6 +66,9 @@ def build_runner(
         keyring=keyring,
         late_after=late_after,
         sleep=sleep,
+        member_lists=MemberLists(db),
+        leases=Leases(db),
+        clock=clock,
     )
     sender = Sender(
         ledger=ledger,

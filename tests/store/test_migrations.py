@@ -123,6 +123,7 @@ def test_a_v1_database_is_upgraded_in_place_and_keeps_its_data(tmp_path: Path) -
         "011_outbox",
         "012_weekly_profiles_and_pacing",
         "013_oauth_installations",
+        "014_weekly_members_and_planner",
     ]
     assert {"reflections_by_time", "events_by_time", "seen_events_by_time"} <= indexes
     assert clear == (0,)  # the v1 scale answer is sealed on opening

@@ -57,6 +57,7 @@ ALL_MIGRATIONS = [
     "reflect/005_outbox",
     "reflect/006_weekly_reminders",
     "reflect/007_oauth_installations",
+    "reflect/008_weekly_members_and_planner",
 ]
 
 

@@ -6,8 +6,10 @@ N people in N / 100 teams, the teams spread over 24 time zones (UTC-11 to UTC+12
 each in turn). Each team's weekly time is set where it is so that every team is due in the
 same UTC hour: the worst case, everyone due at once. Time is simulated: every process, and the
 fake Slack's clock and rate limits, read one clock that runs `speed` times faster than real
-time, so Slack's limits (per simulated second) and "within their local hour" (a simulated hour)
-mean what they would mean in production, at a pace the machine can follow.
+time (`fast` times until everyone is due, if given: planning ahead is mostly waiting out
+Slack's limits on member lists and profiles), so Slack's limits (per simulated second) and
+"within their local hour" (a simulated hour) mean what they would mean in production, at a
+pace the machine can follow.
 
 After the run: each person's reminders (the fake's DMs), when each was posted against when it
 was due, the accepted post times and 429s, and the ledger's states.
@@ -58,6 +60,11 @@ class Scenario:
     lease: float = 60.0
     #: How long before everyone is due the processes start planning, in simulated seconds.
     lead: float = 300.0
+    #: Simulated seconds per real second until everyone is due (None: `speed` throughout):
+    #: the lead is mostly waiting out Slack's limits on member lists and profiles.
+    fast: float | None = None
+    #: How often (simulated seconds) a process with nothing to send looks again.
+    poll: float = 60.0
 
 
 @dataclass
@@ -73,6 +80,8 @@ class Outcome:
     killed: bool
     real_seconds: float
     outputs: list[str] = field(default_factory=list)
+    #: CPU seconds of the sender processes that were not killed (as they reported).
+    cpu: float = 0.0
 
     @property
     def duplicates(self) -> int:
@@ -139,7 +148,9 @@ def run(
     wait until the ledger has nothing left to send, stop them, and collect what happened."""
     start = time.time() + 2.0  # the simulated clock starts when every process is up
     epoch = DUE - dt.timedelta(seconds=scenario.lead)  # planning starts before anyone is due
-    clock = Accelerated(epoch=epoch, start=start, speed=scenario.speed)
+    clock = Accelerated(
+        epoch=epoch, start=start, speed=scenario.speed, fast=scenario.fast, fast_until=DUE
+    )
     fake.clock = clock
     fake.limit_clock = lambda: clock().timestamp()
     fake.enforce_tiers(post_rate=scenario.allowed)
@@ -168,7 +179,11 @@ def run(
         str(scenario.lease),
         "--until",
         until.isoformat(),
+        "--poll",
+        str(scenario.poll),
     ]
+    if scenario.fast:
+        command += ["--fast", str(scenario.fast), "--fast-until", DUE.isoformat()]
     began = time.monotonic()
     processes = [
         subprocess.Popen(
@@ -203,13 +218,15 @@ def run(
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
         outputs = []
+        cpu = 0.0
         for process in processes:
             try:
-                _, err = process.communicate(timeout=30)
+                said, err = process.communicate(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
-                _, err = process.communicate()
+                said, err = process.communicate()
             outputs.append(err[-2000:] if err else "")
+            cpu += _cpu(said)
     real_seconds = time.monotonic() - began
     counts = {user_id(number): 0 for number in range(expected)}
     delays = []
@@ -228,7 +245,16 @@ def run(
         killed=killed,
         real_seconds=real_seconds,
         outputs=outputs,
+        cpu=cpu,
     )
+
+
+def _cpu(out: str | None) -> float:
+    """The CPU seconds a sender process reported on its way out (0 if it was killed)."""
+    for line in reversed((out or "").splitlines()):
+        if line.startswith("{"):
+            return float(json.loads(line).get("cpu", 0.0))
+    return 0.0
 
 
 def as_json(outcome: Outcome) -> str:

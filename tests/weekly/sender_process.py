@@ -1,12 +1,14 @@
 """A weekly-reminders process for the multi-process tests and the scale benchmark: rounds of
 planning and sending against the fake Slack until `--until`, on a clock that reads `--epoch`
-at wall time `--start` and runs `--speed` times faster than real time (its sleeps too).
+at wall time `--start` and runs `--speed` times faster than real time (its sleeps too), or
+`--fast` times until `--fast-until` and `--speed` times after.
 
     python -m tests.weekly.sender_process --db PATH_OR_URL [--keys-url URL] --slack URL \\
         --epoch ISO --start WALL_SECONDS --speed 1 --interval SECONDS --until ISO
 
 `--db`: an SQLite file, or the data URL of PostgreSQL (then `--keys-url` too). Prints one line
-of JSON when it ends: what it sent and found already sent.
+of JSON when it ends: what it sent and found already sent, and its CPU seconds (only those
+when stopped with SIGTERM).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -25,18 +29,45 @@ from tests.weekly.harness import FLOWS, SIX_HOURS, TEST_SECRET
 
 
 class Accelerated:
-    """`epoch` at wall time `start`, then `speed` simulated seconds per real second."""
+    """`epoch` at wall time `start`, then `speed` simulated seconds per real second; or, when
+    `fast` and `fast_until` are given, `fast` simulated seconds per real second until the clock
+    reads `fast_until`, and `speed` after that (its sleeps follow the same clock)."""
 
-    def __init__(self, *, epoch: dt.datetime, start: float, speed: float) -> None:
+    def __init__(
+        self,
+        *,
+        epoch: dt.datetime,
+        start: float,
+        speed: float,
+        fast: float | None = None,
+        fast_until: dt.datetime | None = None,
+    ) -> None:
         self.epoch = epoch
         self.start = start
         self.speed = speed
+        self.fast = fast if fast and fast_until and fast_until > epoch else speed
+        self.fast_until = fast_until if self.fast != speed and fast_until else epoch
+        #: Wall time at which the clock reads `fast_until`.
+        self.switch = start + (self.fast_until - epoch).total_seconds() / self.fast
+
+    def at(self, wall: float) -> dt.datetime:
+        if wall < self.switch:
+            return self.epoch + dt.timedelta(seconds=(wall - self.start) * self.fast)
+        return self.fast_until + dt.timedelta(seconds=(wall - self.switch) * self.speed)
+
+    def wall(self, moment: dt.datetime) -> float:
+        """The wall time at which the clock reads `moment`."""
+        if moment < self.fast_until:
+            return self.start + (moment - self.epoch).total_seconds() / self.fast
+        return self.switch + (moment - self.fast_until).total_seconds() / self.speed
 
     def __call__(self) -> dt.datetime:
-        return self.epoch + dt.timedelta(seconds=(time.time() - self.start) * self.speed)
+        return self.at(time.time())
 
     def sleep(self, seconds: float) -> None:
-        time.sleep(max(seconds, 0.0) / self.speed)
+        now = time.time()
+        target = self.wall(self.at(now) + dt.timedelta(seconds=max(seconds, 0.0)))
+        time.sleep(max(target - now, 0.0))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -47,6 +78,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epoch", required=True)
     parser.add_argument("--start", type=float, required=True)
     parser.add_argument("--speed", type=float, default=1.0)
+    parser.add_argument("--fast", type=float, default=None, help="speed until --fast-until")
+    parser.add_argument("--fast-until", default=None)
     parser.add_argument("--interval", type=float, required=True)
     parser.add_argument("--lease", type=float, default=300.0)
     parser.add_argument("--until", required=True)
@@ -54,7 +87,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=None, help="stop after this many rounds")
     args = parser.parse_args(argv)
     clock = Accelerated(
-        epoch=dt.datetime.fromisoformat(args.epoch), start=args.start, speed=args.speed
+        epoch=dt.datetime.fromisoformat(args.epoch),
+        start=args.start,
+        speed=args.speed,
+        fast=args.fast,
+        fast_until=dt.datetime.fromisoformat(args.fast_until) if args.fast_until else None,
     )
     until = dt.datetime.fromisoformat(args.until)
     store: SqliteStore | PostgresStore
@@ -75,6 +112,12 @@ def main(argv: list[str] | None = None) -> None:
         lease=dt.timedelta(seconds=args.lease),
     )
     sent = found = rounds = 0
+
+    def stopped(*_: object) -> None:  # stopped from outside: say what it cost, then end
+        print(json.dumps({"cpu": time.process_time(), "stopped": True}), flush=True)
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stopped)
     while clock() < until:
         report = runner.run_once()
         rounds += 1
@@ -87,7 +130,8 @@ def main(argv: list[str] | None = None) -> None:
             wait = min(wait, max((report.next_wake - clock()).total_seconds(), 0.5))
         clock.sleep(min(wait, max((until - clock()).total_seconds(), 0.0)))
     store.close()
-    print(json.dumps({"sent": sent, "found": found, "rounds": rounds}), flush=True)
+    cpu = time.process_time()
+    print(json.dumps({"sent": sent, "found": found, "rounds": rounds, "cpu": cpu}), flush=True)
 
 
 if __name__ == "__main__":

@@ -73,6 +73,11 @@ class LedgerEntry(Planned):
         return f"LedgerEntry({self.week}, {self.kind}, {self.state}, attempts={self.attempts})"
 
 
+#: Rows a statement when many are written (ADD) or looked up (READ) at once.
+ADD_AT_ONCE = 200
+READ_AT_ONCE = 500
+
+
 def _stamp(moment: dt.datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("datetimes must be time-zone aware")
@@ -106,35 +111,43 @@ class Ledger(Tables):
         return bool(self.add_all([planned], now=now))
 
     def add_all(self, planned: Iterable[Planned], *, now: dt.datetime) -> list[Planned]:
-        """Put many reminders in the ledger in one transaction; returns those that went in (a
-        person who already has one that week keeps it)."""
+        """Put many reminders in the ledger in one transaction, many rows a statement; returns
+        those that went in (a person who already has one that week keeps it)."""
+        wanted = list(planned)
         added: list[Planned] = []
+        columns = (
+            "id, person, week, kind, channel, channel_sealed, recipient_sealed, consent, due_at, "
+            "state, reason, created_at, updated_at"
+        )
         with self._db.writing() as db:
-            for row in planned:
-                cursor = self._exec(
+            for start in range(0, len(wanted), ADD_AT_ONCE):
+                chunk = wanted[start : start + ADD_AT_ONCE]
+                values: list[Any] = []
+                for row in chunk:
+                    values += (
+                        uuid.uuid4().hex,
+                        row.person,
+                        row.week,
+                        row.kind,
+                        self._key(row.channel),
+                        self._sealed(row.channel),
+                        row.recipient_sealed,
+                        int(row.consent),
+                        _stamp(row.due_at),
+                        "skipped" if row.skipped else "due",
+                        row.skipped,
+                        _stamp(now),
+                        _stamp(now),
+                    )
+                marks = ", ".join(["(" + ", ".join("?" * 13) + ")"] * len(chunk))
+                went_in = self._exec(
                     db,
-                    "INSERT INTO reminder_ledger (id, person, week, kind, channel, channel_sealed, "
-                    "recipient_sealed, consent, due_at, state, reason, created_at, updated_at) "
-                    "VALUES (:id, :person, :week, :kind, :channel, :channel_sealed, :sealed, "
-                    ":consent, :due, "
-                    ":state, :reason, :now, :now) ON CONFLICT (person, week, kind) DO NOTHING",
-                    {
-                        "id": uuid.uuid4().hex,
-                        "person": row.person,
-                        "week": row.week,
-                        "kind": row.kind,
-                        "channel": self._key(row.channel),
-                        "channel_sealed": self._sealed(row.channel),
-                        "sealed": row.recipient_sealed,
-                        "consent": int(row.consent),
-                        "due": _stamp(row.due_at),
-                        "state": "skipped" if row.skipped else "due",
-                        "reason": row.skipped,
-                        "now": _stamp(now),
-                    },
-                )
-                if cursor.rowcount == 1:
-                    added.append(row)
+                    f"INSERT INTO reminder_ledger ({columns}) VALUES {marks} "
+                    "ON CONFLICT (person, week, kind) DO NOTHING RETURNING person, week, kind",
+                    values,
+                ).fetchall()
+                keys = {(str(a), str(b), str(c)) for a, b, c in went_in}
+                added += [row for row in chunk if (row.person, row.week, row.kind) in keys]
         return added
 
     def planned(self, *, weeks: Iterable[str], kind: Kind = "weekly") -> set[tuple[str, str]]:
@@ -158,26 +171,62 @@ class Ledger(Tables):
         )
         return bool(rows)
 
+    def sent_before(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these (person, channel) pairs have had a reminder before: `ever_sent` for
+        many people at once (a few statements rather than one each)."""
+        by_key = {(person, self._key(channel)): (person, channel) for person, channel in pairs}
+        people = sorted({person for person, _ in by_key})
+        found: set[tuple[str, str]] = set()
+        for start in range(0, len(people), READ_AT_ONCE):
+            chunk = people[start : start + READ_AT_ONCE]
+            marks = ",".join("?" * len(chunk))
+            rows = self._read(
+                "SELECT DISTINCT person, channel FROM reminder_ledger WHERE state = 'sent' "
+                f"AND person IN ({marks})",
+                chunk,
+            )
+            found |= {
+                by_key[key]
+                for key in ((row["person"], row["channel"]) for row in rows)
+                if key in by_key
+            }
+        return found
+
     # ------------------------------------------------------------------ sending
 
     def claim(self, *, now: dt.datetime, lease: dt.timedelta) -> LedgerEntry | None:
         """Take the next row whose time has come, or whose claimant's lease ran out."""
+        taken = self.claim_many(now=now, lease=lease, limit=1)
+        return taken[0] if taken else None
+
+    def claim_many(self, *, now: dt.datetime, lease: dt.timedelta, limit: int) -> list[LedgerEntry]:
+        """Take up to `limit` rows whose time has come (or whose claimant's lease ran out), in
+        one statement, under one claim token and lease; oldest due first."""
         condition = (
             "due_at <= :now AND ((state = 'due' AND COALESCE(retry_at, '') <= :now) "
             "OR (state = 'claimed' AND lease_until <= :now))"
         )
         # SQLite: the store's BEGIN IMMEDIATE makes this one writer at a time. PostgreSQL: the
-        # row is locked by the SELECT and others skip it (FOR UPDATE SKIP LOCKED), so many
+        # rows are locked by the SELECT and others skip them (FOR UPDATE SKIP LOCKED), so many
         # senders claim different rows at once; the outer condition is checked again.
+        # The picked ids are materialised first: PostgreSQL may otherwise run a LIMIT ... SKIP
+        # LOCKED subquery more than once and take more rows than asked for.
         rows = self._write(
+            f"WITH picked AS MATERIALIZED (SELECT id FROM reminder_ledger WHERE {condition} "
+            f"ORDER BY due_at, id LIMIT :limit {self._dialect.skip_locked}) "
             "UPDATE reminder_ledger SET state = 'claimed', claim_token = :token, "
             "lease_until = :lease, attempts = attempts + 1, updated_at = :now "
-            f"WHERE id = (SELECT id FROM reminder_ledger WHERE {condition} "
-            f"ORDER BY due_at, id LIMIT 1 {self._dialect.skip_locked}) AND {condition} "
+            f"WHERE id IN (SELECT id FROM picked) AND {condition} "
             "RETURNING *",
-            {"now": _stamp(now), "lease": _stamp(now + lease), "token": secrets.token_hex(16)},
+            {
+                "now": _stamp(now),
+                "lease": _stamp(now + lease),
+                "token": secrets.token_hex(16),
+                "limit": limit,
+            },
         )
-        return _entry(rows[0], self._channel(rows[0])) if rows else None
+        entries = [_entry(row, self._channel(row)) for row in rows]
+        return sorted(entries, key=lambda entry: (entry.due_at, entry.id))
 
     def renew(self, entry: LedgerEntry, *, now: dt.datetime, lease: dt.timedelta) -> bool:
         """Extend our lease just before posting. False: the row is no longer ours to send."""
@@ -187,6 +236,43 @@ class Ledger(Tables):
     def mark_sent(self, entry: LedgerEntry, *, ts: str, now: dt.datetime) -> bool:
         """Record the message ts. The DM channel is not kept: it would identify the person."""
         return self._move(entry, now, "state = 'sent', sent_ts = :ts, lease_until = NULL", ts=ts)
+
+    def mark_all_sent(self, posted: Iterable[tuple[LedgerEntry, str]], *, now: dt.datetime) -> int:
+        """`mark_sent` for many rows (entry, ts) in one statement; how many were still ours."""
+        done = list(posted)
+        if not done:
+            return 0
+        cases = " ".join("WHEN ? THEN ?" for _ in done)
+        marks = ",".join("?" * len(done))
+        params: list[Any] = [value for entry, ts in done for value in (entry.id, ts)]
+        params += [_stamp(now), *(entry.id for entry, _ in done)]
+        # Each row's own claim token: rows from one claim share it, but a caller may mix.
+        held = " OR ".join("(id = ? AND claim_token = ?)" for _ in done)
+        params += [value for entry, _ in done for value in (entry.id, entry.claim_token)]
+        rows = self._write(
+            f"UPDATE reminder_ledger SET state = 'sent', sent_ts = CASE id {cases} END, "
+            "lease_until = NULL, updated_at = ? "
+            f"WHERE id IN ({marks}) AND state = 'claimed' AND ({held}) RETURNING id",
+            params,
+        )
+        return len(rows)
+
+    def renew_all(
+        self, entries: Iterable[LedgerEntry], *, now: dt.datetime, lease: dt.timedelta
+    ) -> set[str]:
+        """`renew` for many rows in one statement; returns the ids still ours."""
+        held = list(entries)
+        if not held:
+            return set()
+        pairs = " OR ".join("(id = ? AND claim_token = ?)" for _ in held)
+        params: list[Any] = [_stamp(now + lease), _stamp(now), _stamp(now)]
+        params += [value for entry in held for value in (entry.id, entry.claim_token)]
+        rows = self._write(
+            "UPDATE reminder_ledger SET lease_until = ?, updated_at = ? "
+            f"WHERE state = 'claimed' AND lease_until > ? AND ({pairs}) RETURNING id",
+            params,
+        )
+        return {row["id"] for row in rows}
 
     def mark_skipped(self, entry: LedgerEntry, *, reason: SkipReason, now: dt.datetime) -> bool:
         changes = "state = 'skipped', reason = :reason, lease_until = NULL"

@@ -1,13 +1,16 @@
 """The pace of each workspace's reminder posts, one row per workspace, shared by every sender
 (threads and processes) through the store, so that together they keep within Slack's limit.
 
-A sender reserves the next slot before it posts: one short write transaction reads the row
+A sender reserves its next slots before it posts: one short write transaction reads the row
 (SQLite: BEGIN IMMEDIATE; PostgreSQL: SELECT ... FOR UPDATE) and moves `next_at` on by one
-interval at the current rate. The rate is AIMD: after a 429 it is cut by DECREASE (once per
-Retry-After, however many senders met that 429), and nobody's slot comes before Retry-After has
-passed. It then recovers additively, by RECOVER of the configured rate per second, up to just
-under the rate that met the 429 (`peak`), and beyond that ten times more slowly, back up to the
-configured rate: so a configured rate above Slack's limit settles just under the limit, probing
+interval at the current rate for each slot taken. Slots nobody took (every sender busy)
+are taken up to CATCH_UP seconds (at most CATCH_UP_POSTS slots) late rather than lost.
+
+The rate is AIMD: after a 429 it is cut by DECREASE (once per Retry-After, however many
+senders met that 429), and nobody's slot comes before Retry-After has passed. It then
+recovers additively, by RECOVER of the configured rate per second, up to just under the rate
+that met the 429 (`peak`), and beyond that ten times more slowly, back up to the configured
+rate: so a configured rate above Slack's limit settles just under the limit, probing
 it now and then, rather than sawing between the limit and far below it.
 
 Times are epoch seconds of the senders' clock. The workspace is kept as a keyed digest.
@@ -29,6 +32,11 @@ NEAR = 0.98
 SLOWER = 20.0
 #: The rate never falls below this share of the configured rate.
 FLOOR = 0.05
+#: Slots left unused (every sender busy or late) are taken up to this many seconds back, and
+#: no more than CATCH_UP_POSTS of them, so that a moment's delay is caught up within Slack's
+#: burst rather than lost for good (and never a burst larger than a handful of posts).
+CATCH_UP = 1.0
+CATCH_UP_POSTS = 5
 
 WORKSPACE_PURPOSE = "weekly/workspace"
 
@@ -102,13 +110,22 @@ class PaceRows(Tables):
 
     def reserve(self, workspace: str, *, now: float, ceiling: float) -> float:
         """The moment this sender may post (now or later): the next free slot, taken."""
+        return self.reserve_many(workspace, now=now, ceiling=ceiling, count=1)[0]
+
+    def reserve_many(
+        self, workspace: str, *, now: float, ceiling: float, count: int
+    ) -> list[float]:
+        """The next `count` free slots, taken in one transaction, one interval apart at the
+        current rate: a busy sender pays one round trip for several posts."""
         key = self._workspace(workspace)
         with self._db.writing() as db:
             pace = self._locked(db, key, now, ceiling)
             rate = recovered(pace, now=now, ceiling=ceiling)
-            slot = max(pace.next_at, now)
-            self._save(db, key, replace(pace, rate=rate, next_at=slot + 1.0 / rate, updated_at=now))
-        return slot
+            first = max(pace.next_at, now - min(CATCH_UP, CATCH_UP_POSTS / rate))
+            slots = [first + index / rate for index in range(count)]
+            after = first + count / rate
+            self._save(db, key, replace(pace, rate=rate, next_at=after, updated_at=now))
+        return slots
 
     def limited(
         self, workspace: str, *, slot: float, now: float, retry_after: float, ceiling: float

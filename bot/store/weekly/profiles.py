@@ -11,6 +11,9 @@ from bot.slack.delivery.gateway import SlackProfile
 from bot.store.times import parse, stamp
 from bot.store.weekly.tables import Tables
 
+#: Rows a statement when many profiles are written at once.
+KEEP_AT_ONCE = 500
+
 
 def tz_aad(person: str) -> str:
     return f"weekly/profile/tz/{person}"
@@ -18,7 +21,7 @@ def tz_aad(person: str) -> str:
 
 class ProfileRows(Tables):
     def keep(self, found: Iterable[tuple[str, SlackProfile]], *, now: dt.datetime) -> None:
-        """Write (or replace) what was looked up, in one transaction."""
+        """Write (or replace) what was looked up, in one transaction, many rows a statement."""
         values = [
             {
                 "person": person,
@@ -33,15 +36,19 @@ class ProfileRows(Tables):
         ]
         if not values:
             return
-        sql = self._dialect.sql(
-            "INSERT INTO reminder_profiles (person, tz_sealed, deleted, is_bot, checked_at)"
-            " VALUES (:person, :tz, :deleted, :bot, :at) ON CONFLICT (person) DO UPDATE SET"
-            " tz_sealed = excluded.tz_sealed, deleted = excluded.deleted,"
-            " is_bot = excluded.is_bot, checked_at = excluded.checked_at"
-        )
+        row = "(?, ?, ?, ?, ?)"
         with self._db.writing() as db:
-            for row in values:
-                db.execute(sql, row)
+            for start in range(0, len(values), KEEP_AT_ONCE):
+                chunk = values[start : start + KEEP_AT_ONCE]
+                self._exec(
+                    db,
+                    "INSERT INTO reminder_profiles (person, tz_sealed, deleted, is_bot,"
+                    f" checked_at) VALUES {', '.join([row] * len(chunk))}"
+                    " ON CONFLICT (person) DO UPDATE SET tz_sealed = excluded.tz_sealed,"
+                    " deleted = excluded.deleted, is_bot = excluded.is_bot,"
+                    " checked_at = excluded.checked_at",
+                    [v[name] for v in chunk for name in ("person", "tz", "deleted", "bot", "at")],
+                )
 
     def checked_since(self, moment: str | None) -> list[tuple[str, SlackProfile, dt.datetime, str]]:
         """Rows checked after `moment` (a stored stamp; None: all), with their stamp."""

@@ -148,7 +148,8 @@ def erase(db: Any, person: str, *, dialect: Dialect = SQLITE) -> None:
     """Erase a person from the weekly reminders (inside the store's `forget`): every ledger row
     (each holds their sealed user id), what Slack said of them (time zone, deactivated), and the
     teams they switched on (which stops those teams' reminders: the lead's sealed id is what the
-    consent message names). Their "Not for me" choices stay, as a list of pseudonyms not to
+    consent message names), and the cached member lists (read from Slack again when next
+    needed). Their "Not for me" choices stay, as a list of pseudonyms not to
     contact, so erasing your reflections never restarts reminders you turned down."""
     for table, column in (
         ("reminder_ledger", "person"),
@@ -156,6 +157,8 @@ def erase(db: Any, person: str, *, dialect: Dialect = SQLITE) -> None:
         ("reminder_teams", "lead"),
     ):
         db.execute(dialect.sql(f"DELETE FROM {table} WHERE {column} = ?"), [person])
+    # The teams' cached member lists hold user ids, not pseudonyms: dropped, read again.
+    db.execute("DELETE FROM reminder_members")
 
 
 def erase_on_postgres(conn: Any, person: str) -> None:

@@ -65,6 +65,17 @@ class Teams(Tables):
         rows = self._read("SELECT * FROM reminder_teams WHERE channel = ?", (self._key(channel),))
         return _team(rows[0], self.keyring, channel) if rows else None
 
+    def get_many(self, channels: list[str]) -> dict[str, Team]:
+        """`get` for many teams in one statement (those that exist), by channel id."""
+        keys = {self._key(channel): channel for channel in channels}
+        if not keys:
+            return {}
+        marks = ",".join("?" * len(keys))
+        found = self._read(f"SELECT * FROM reminder_teams WHERE channel IN ({marks})", list(keys))
+        return {
+            keys[row["channel"]]: _team(row, self.keyring, keys[row["channel"]]) for row in found
+        }
+
     def active(self) -> list[Team]:
         return self._teams(self._read("SELECT * FROM reminder_teams WHERE active = 1"))
 
@@ -170,6 +181,20 @@ class Teams(Tables):
             "SELECT person FROM reminder_opt_outs WHERE channel = ?", (self._key(channel),)
         )
         return {row["person"] for row in rows}
+
+    def opt_outs_by_channel(self, channels: list[str]) -> dict[str, set[str]]:
+        """`opt_outs_of` for many teams in one statement: channel id: pseudonyms."""
+        keys = {self._key(channel): channel for channel in channels}
+        if not keys:
+            return {}
+        found: dict[str, set[str]] = {channel: set() for channel in channels}
+        marks = ",".join("?" * len(keys))
+        for row in self._read(
+            f"SELECT channel, person FROM reminder_opt_outs WHERE channel IN ({marks})",
+            list(keys),
+        ):
+            found[keys[row["channel"]]].add(row["person"])
+        return found
 
     def opted_out_teams(self, person: str) -> list[Team]:
         """The teams a person said "Not for me" to, for their App Home (to opt back in)."""
