@@ -32,6 +32,30 @@ def org_of(*, enterprise_id: str | None, team_id: str | None, org_wide: bool | N
     return team_id or enterprise_id
 
 
+def installation_key(
+    *, enterprise_id: str | None, team_id: str | None, org_wide: bool | None
+) -> str | None:
+    """The installation a request came through, as bot.slack.tokens.InstallationTokens finds
+    it again outside a request: the Grid organisation's id for an org-wide install (``E…``);
+    for a workspace's own install, its team id (``T…``), preceded inside a Grid organisation
+    by the organisation's (``E…/T…``: should the organisation later install org-wide and take
+    the workspace over, its install is the one to use). None when the request names neither."""
+    if org_wide and enterprise_id:
+        return enterprise_id
+    if team_id:
+        return f"{enterprise_id}/{team_id}" if enterprise_id else team_id
+    return enterprise_id
+
+
+def installation_in(context: BoltContext) -> str | None:
+    """`installation_key` of the request `context` is about (Bolt's authorisation)."""
+    return installation_key(
+        enterprise_id=context.enterprise_id,
+        team_id=context.team_id,
+        org_wide=context.is_enterprise_install,
+    )
+
+
 def person(
     *,
     enterprise_id: str | None,

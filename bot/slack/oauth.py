@@ -32,7 +32,7 @@ from slack_sdk.oauth.installation_store import Installation, InstallationStore
 
 from bot.settings import Settings
 from bot.slack.delivery.gateway import speak_for
-from bot.slack.identity import org_of
+from bot.slack.identity import installation_in, org_of
 from bot.slack.installations import ReflectInstallationStore, ReflectStateStore
 from bot.slack.tokens import TokenRefresh
 from bot.store.installations import Installations
@@ -155,7 +155,10 @@ def register(
         if grid is not None and _revoked(grid, context, body):
             log.info("a request from a workspace its organisation's install no longer reaches")
             return BoltResponse(status=200, body="")
-        speak_for(context.bot_token if settings.oauth else None)
+        if settings.oauth:
+            speak_for(context.bot_token, installation=installation_in(context))
+        else:
+            speak_for(None)
         return next()
 
     def uninstalled(context: BoltContext) -> None:

@@ -30,6 +30,7 @@ from slack_sdk.models.views import View
 from bot.engine.people import Person
 from bot.engine.replies import AfterCrisis, CheckIn, Reply, Signpost, Summary
 from bot.slack.delivery import cleanup
+from bot.slack.delivery.gateway import installation_key
 from bot.slack.delivery.outbox import OutboxSender, clear_call, post_call
 from bot.slack.identity import owner_tag, workspace_of
 from bot.slack.parts import Parts
@@ -185,8 +186,13 @@ def calls_for(
     prefixes = cleanup.question_prefixes(person, replies=said.replies, stopped=said.ended)
     if prefixes and (where.channel or home_for):
         calls.append(clear_call(channel=where.channel, user_id=home_for, prefixes=prefixes))
-    workspace = workspace_of(person)  # whose token delivers it, installed over OAuth
-    return [{**call, "workspace": workspace} for call in calls]
+    # Whose token delivers it, installed over OAuth: the installation the request came
+    # through (rows from before it was kept: the person's workspace).
+    where_from = {"workspace": workspace_of(person)}
+    installation = installation_key()
+    if installation is not None:
+        where_from["installation"] = installation
+    return [{**call, **where_from} for call in calls]
 
 
 def queue(

@@ -81,20 +81,30 @@ class InstallationTokens:
         self._store = refresh.store
         self._refresh = refresh
 
-    def token_for(self, workspace: str) -> str | None:
-        """`workspace` as person ids begin: a team id (T…), or a Grid organisation's (E…).
-        For a Grid organisation with no organisation-wide install, the one workspace of it
-        that installed Reflect on its own (its people's ids begin with the organisation's
-        too); None when several did (which one is meant cannot be told), or when there is
-        no installation (never installed, or uninstalled)."""
-        grid = workspace.startswith("E")
-        found = self._store.find_installation(
-            enterprise_id=workspace if grid else None,
-            team_id=None if grid else workspace,
-            is_enterprise_install=grid,
-        )
-        if found is None and grid:
-            found = self._store.only_workspace_of(workspace)
+    def token_for(self, installation: str) -> str | None:
+        """The token of `installation`, as bot.slack.identity.installation_key recorded it when
+        something was set up through it: ``T…`` (a workspace's own install), ``E…/T…`` (a Grid
+        workspace's own install: else its organisation's org-wide install, once that took the
+        workspace over), ``E…`` (an org-wide install).
+
+        What was kept before installations were recorded names the person's workspace instead
+        (person ids begin with it): a team id, or a Grid organisation's. For an organisation
+        with no organisation-wide install, that is the one workspace of it that installed
+        Reflect on its own; None when several did (which one is meant cannot be told). None
+        too when there is no installation (never installed, or uninstalled)."""
+        enterprise, _, team = installation.rpartition("/")
+        if enterprise:  # a Grid workspace's own install, else its organisation's
+            found = self._store.find_installation(
+                enterprise_id=enterprise, team_id=team, is_enterprise_install=False
+            )
+        elif team.startswith("E"):
+            found = self._store.find_installation(
+                enterprise_id=team, team_id=None, is_enterprise_install=True
+            ) or self._store.only_workspace_of(team)
+        else:
+            found = self._store.find_installation(
+                enterprise_id=None, team_id=team, is_enterprise_install=False
+            )
         if found is None:
             return None
         renewed = self._refresh.refreshed(found)

@@ -327,6 +327,13 @@ def _weekly_members_and_planner(conn: Connection) -> None:
     )
 
 
+@MIGRATIONS(name="009_weekly_team_installation")
+def _weekly_team_installation(conn: Connection) -> None:
+    """The SQLite store's 015: which installation a team's weekly reminders were switched on
+    through, sealed (NULL for teams switched on before)."""
+    _run(conn, "ALTER TABLE reminder_teams ADD COLUMN installation_sealed bytea")
+
+
 @KEYS_MIGRATIONS(name="002_org_keys")
 def _org_keys(conn: Connection) -> None:
     """Each organisation's key, wrapped under the secret; a data key with `org` set is wrapped

@@ -310,3 +310,11 @@ def _weekly_members_and_planner(db: sqlite_utils.Database) -> None:
         "CREATE TABLE reminder_leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL,"
         " lease_until TEXT NOT NULL)",
     )
+
+
+@MIGRATIONS(name="015_weekly_team_installation")
+def _weekly_team_installation(db: sqlite_utils.Database) -> None:
+    """Which installation a team's weekly reminders were switched on through (its key, sealed
+    under the service key like the workspace: bot.slack.identity.installation_key), so that
+    they are sent with its token. NULL for teams switched on before: their workspace's."""
+    _run(db, "ALTER TABLE reminder_teams ADD COLUMN installation_sealed BLOB")

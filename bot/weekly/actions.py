@@ -50,6 +50,9 @@ class Who:
     workspace: str
     user: str
     person: str
+    #: The installation the request came through (bot.slack.identity.installation_key), if
+    #: installed over OAuth: a team switched on by this person is reminded through it.
+    installation: str | None = None
 
     @property
     def lane(self) -> str:
@@ -152,6 +155,7 @@ class WeeklyActions:
             lead=lead,
             lead_sealed=sealed,
             now=self.clock(),
+            installation=who.installation,
         )
         log.info("weekly reminders switched on or changed for a team")
         key = "weekly.changed" if on else "weekly.switched_on"

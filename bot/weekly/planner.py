@@ -33,7 +33,7 @@ from bot.weekly.profiles import Profiles
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], None]
-#: The Slack client for a workspace (by its id).
+#: The Slack client for a team's installation, else its workspace (`Team.reach`).
 SlackFor = Callable[[str], ReminderSlack]
 
 #: ok:false answers to conversations.members that mean the bot cannot see the team.
@@ -70,6 +70,11 @@ class _Candidate:
     @property
     def workspace(self) -> str:
         return self.teams[0].workspace
+
+    @property
+    def reach(self) -> str:
+        """What the Slack client to ask about this person is found by (`Team.reach`)."""
+        return self.teams[0].reach
 
 
 @dataclass(kw_only=True, eq=False)
@@ -174,15 +179,16 @@ class Planner:
         return report
 
     def _look_up_in_bulk(self, people: dict[str, _Candidate], *, now: dt.datetime) -> None:
-        """One users.list pass per workspace where many people are unknown or stale."""
-        by_workspace: dict[str, dict[str, str]] = {}
+        """One users.list pass per workspace (per installation) where many people are unknown
+        or stale."""
+        by_reach: dict[str, dict[str, str]] = {}
         for person, candidate in people.items():
-            by_workspace.setdefault(candidate.workspace, {})[person] = candidate.user
-        for workspace, members in by_workspace.items():
+            by_reach.setdefault(candidate.reach, {})[person] = candidate.user
+        for reach, members in by_reach.items():
             self.profiles.look_up_many(
                 members,
                 now=now,
-                slack=self.slack_for(workspace),
+                slack=self.slack_for(reach),
                 sleep=self.sleep,
                 progress=lambda: self._still_planning(now),
             )
@@ -211,7 +217,7 @@ class Planner:
             return known[0], False
         for _ in range(5):
             try:
-                members = self.slack_for(team.workspace).channel_members(team.channel)
+                members = self.slack_for(team.reach).channel_members(team.channel)
             except RateLimited as limited:
                 if known is not None:
                     return known[0], False
@@ -255,7 +261,7 @@ class Planner:
                     person=person,
                     user=candidate.user,
                     now=now,
-                    slack=self.slack_for(candidate.workspace),
+                    slack=self.slack_for(candidate.reach),
                 )
                 break
             except RateLimited as limited:

@@ -13,7 +13,8 @@ Pacing: one post per `interval` (1 s by default, Slack's per-channel rate and we
 workspace budget) per workspace, shared by every sender thread and process through the store
 (bot.store.weekly.pacing), so a large team's reminders are spread out rather than burst; a 429
 holds every sender of the workspace for its Retry-After, slows the pace (AIMD), and the same row
-is tried again. The Slack client of a workspace comes from `slack_for(workspace)`.
+is tried again. A team's Slack client comes from `slack_for(team.reach)`: the installation its
+reminders were switched on through, else its workspace.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
 Sleep = Callable[[float], None]
-#: The Slack client for a workspace (by its id).
+#: The Slack client for a team's installation, else its workspace (`Team.reach`).
 SlackFor = Callable[[str], ReminderSlack]
 #: Builds the message for a row (and its team, for the consent text).
 Composer = Callable[[LedgerEntry, Team, Keyring], ReminderMessage]
@@ -258,7 +259,7 @@ class Sender:
         if team is None:
             self._skip(entry, "team_off", report)
             return
-        slack = self.slack_for(team.workspace)
+        slack = self.slack_for(team.reach)
         if entry.in_doubt:
             found = self._look_first(entry, user, report, slack)
             if found is None:

@@ -52,10 +52,11 @@ def slack_for(settings: Settings) -> WebReminderSlack:
 def workspace_slack(
     settings: Settings, *, token_for: Callable[[str], str | None] | None = None
 ) -> Callable[[str], ReminderSlack]:
-    """The reminders' one seam to Slack: the client for a workspace, by its id. With one bot
-    token (a self-hosted workspace), one client per workspace, made on first use. Installed
-    over OAuth (`token_for`), a client with the workspace's installation token each time it
-    is asked for, so a rotated token is picked up (None once it uninstalled: Slack refuses)."""
+    """The reminders' one seam to Slack: the client for a team (bot.store.weekly.teams
+    .Team.reach: the installation its reminders were switched on through, else its workspace).
+    With one bot token (a self-hosted workspace), one client per workspace, made on first use.
+    Installed over OAuth (`token_for`), a client with the installation's token each time it is
+    asked for, so a rotated token is picked up (None once it uninstalled: Slack refuses)."""
     if token_for is not None:
         return lambda workspace: WebReminderSlack(
             token=token_for(workspace), base_url=settings.slack_api_url

@@ -56,9 +56,12 @@ def slash_command(
     team_id: str = "T1",
     channel_id: str | None = None,
     response_url: str = "https://hooks.slack.invalid/commands/1",
+    enterprise_id: str | None = None,
 ) -> bytes:
+    grid = {"enterprise_id": enterprise_id} if enterprise_id else {}
     return urlencode(
-        {
+        grid
+        | {
             "token": "legacy",
             "team_id": team_id,
             "team_domain": "test",

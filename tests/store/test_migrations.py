@@ -124,6 +124,7 @@ def test_a_v1_database_is_upgraded_in_place_and_keeps_its_data(tmp_path: Path) -
         "012_weekly_profiles_and_pacing",
         "013_oauth_installations",
         "014_weekly_members_and_planner",
+        "015_weekly_team_installation",
     ]
     assert {"reflections_by_time", "events_by_time", "seen_events_by_time"} <= indexes
     assert clear == (0,)  # the v1 scale answer is sealed on opening
@@ -244,7 +245,8 @@ def _write_clear_channel_rows(path: Path) -> None:
             conn.execute(f"ALTER TABLE {table} DROP COLUMN channel_sealed")
         conn.execute(
             "INSERT INTO reminder_teams VALUES (?, ?, 4, '16:00', 1, 'lead', ?,"
-            " '2026-11-01T12:00:00.000000+00:00', '2026-11-01T12:00:00.000000+00:00', NULL)",
+            " '2026-11-01T12:00:00.000000+00:00', '2026-11-01T12:00:00.000000+00:00', NULL,"
+            " NULL)",
             (CLEAR_CHANNEL, workspace, lead_sealed),
         )
         conn.execute(

@@ -58,6 +58,7 @@ ALL_MIGRATIONS = [
     "reflect/006_weekly_reminders",
     "reflect/007_oauth_installations",
     "reflect/008_weekly_members_and_planner",
+    "reflect/009_weekly_team_installation",
 ]
 
 

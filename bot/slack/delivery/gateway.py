@@ -67,10 +67,22 @@ def speaking_for(token: str | None) -> Iterator[None]:
         _speaking_for.reset(mark)
 
 
-def speak_for(token: str | None) -> None:
+#: The key of the installation a request came through (bot.slack.identity.installation_key).
+_installation: ContextVar[str | None] = ContextVar("reflect_installation_key", default=None)
+
+
+def speak_for(token: str | None, *, installation: str | None = None) -> None:
     """From here on in the current context (one request: bot.slack.serving.http runs each in
-    a context of its own), gateway clients use `token`; None: each its own."""
+    a context of its own), gateway clients use `token`; None: each its own. `installation`
+    names the installation the request came through, for what is left to do later outside a
+    request (`installation_key`: the outbox's rows)."""
     _speaking_for.set(token)
+    _installation.set(installation)
+
+
+def installation_key() -> str | None:
+    """The installation the current request came through, installed over OAuth (else None)."""
+    return _installation.get()
 
 
 def installation_token() -> str | None:

@@ -97,15 +97,17 @@ class OutboxSender:
     def deliver(self, entry: OutboxRow) -> None:
         """Make one claimed row's call; delete the row when done, or give it back for later.
         Installed over OAuth, outside a request (a restart's left-overs), the call speaks with
-        the token of the workspace the row was written for."""
-        with self._speaking_for(entry.payload.get("workspace")):
+        the token of the installation the row was written through (a row from before that
+        was kept: of the person's workspace)."""
+        payload = entry.payload
+        with self._speaking_for(payload.get("installation") or payload.get("workspace")):
             self._deliver(entry)
 
-    def _speaking_for(self, workspace: Any) -> contextlib.AbstractContextManager[None]:
+    def _speaking_for(self, installation: Any) -> contextlib.AbstractContextManager[None]:
         token_for = self.parts.token_for
-        if token_for is None or not workspace or installation_token() is not None:
+        if token_for is None or not installation or installation_token() is not None:
             return contextlib.nullcontext()
-        return speaking_for(token_for(str(workspace)))
+        return speaking_for(token_for(str(installation)))
 
     def _deliver(self, entry: OutboxRow) -> None:
         payload = entry.payload

@@ -3,6 +3,7 @@ notes their buttons share. The weekly service itself is bot.weekly.actions."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +11,7 @@ from slack_bolt import Ack, BoltContext
 
 from bot.engine.people import Person
 from bot.engine.replies import Reply
+from bot.slack.identity import installation_in
 from bot.slack.listeners.actions import replace_controls
 from bot.slack.listeners.events import readable
 from bot.slack.parts import Parts
@@ -30,6 +32,8 @@ def command(parts: Parts, *, ack: Ack, context: BoltContext, command: dict[str, 
 
     def then(person: Person, _: None) -> Job:
         weekly, who = weekly_of(parts, person)
+        if parts.token_for is not None:  # installed over OAuth: remind through this install
+            who = dataclasses.replace(who, installation=installation_in(context))
 
         def work_and_answer() -> None:
             answer = weekly.command(who=who, text=text, here=context.channel_id)

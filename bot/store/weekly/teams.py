@@ -26,6 +26,16 @@ class Team:
     lead_sealed: bytes
     switched_on_at: dt.datetime
     problem: str | None = None
+    #: The installation the team was switched on through (bot.slack.identity
+    #: .installation_key); None for a team switched on before it was kept, or without Slack's
+    #: OAuth install.
+    installation: str | None = None
+
+    @property
+    def reach(self) -> str:
+        """What the team's Slack client is found by (bot.weekly.service.workspace_slack): its
+        installation, else its workspace."""
+        return self.installation or self.workspace
 
     def __repr__(self) -> str:  # no sealed values or pseudonyms in logs
         return f"Team({self.when.describe()}, active={self.active})"
@@ -35,8 +45,13 @@ def workspace_aad(channel: str) -> str:
     return f"weekly/workspace/{channel}"
 
 
+def installation_aad(channel: str) -> str:
+    return f"weekly/installation/{channel}"
+
+
 def _team(row: Row, keyring: Keyring, channel: str) -> Team:
     hour, minute = (int(part) for part in row["at"].split(":"))
+    installation = row["installation_sealed"]
     return Team(
         channel=channel,
         workspace=keyring.unseal(row["workspace_sealed"], aad=workspace_aad(channel)),
@@ -46,6 +61,11 @@ def _team(row: Row, keyring: Keyring, channel: str) -> Team:
         lead_sealed=row["lead_sealed"],
         switched_on_at=parse(row["switched_on_at"]),
         problem=row["problem"],
+        installation=(
+            keyring.unseal(installation, aad=installation_aad(channel))
+            if installation is not None
+            else None
+        ),
     )
 
 
@@ -92,24 +112,33 @@ class Teams(Tables):
         lead: str,
         lead_sealed: bytes,
         now: dt.datetime,
+        installation: str | None = None,
     ) -> Team:
         """Switch a team's reminders on, or change its day and time. Whoever switches on a team
-        that was off becomes its lead; a change to a team that is on keeps its lead."""
+        that was off becomes its lead; a change to a team that is on keeps its lead.
+        `installation`: the one it is switched on through (its reminders go out with its
+        token); a change keeps the one it has, unless it had none."""
         at = f"{when.time:%H:%M}"
         sealed = self.keyring.seal(workspace, aad=workspace_aad(channel))
+        through = (
+            self.keyring.seal(installation, aad=installation_aad(channel))
+            if installation is not None
+            else None
+        )
         key = self._key(channel)
         with self._db.writing() as db:
             current = self.get(channel)
             if current is None:
                 self._exec(
                     db,
-                    "INSERT INTO reminder_teams (channel, channel_sealed, workspace_sealed, day,"
-                    " at, active, lead, lead_sealed, switched_on_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
+                    "INSERT INTO reminder_teams (channel, channel_sealed, workspace_sealed,"
+                    " installation_sealed, day, at, active, lead, lead_sealed, switched_on_at,"
+                    " updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
                     (
                         key,
                         self._sealed(channel),
                         sealed,
+                        through,
                         when.day,
                         at,
                         lead,
@@ -121,17 +150,17 @@ class Teams(Tables):
             elif not current.active:
                 self._exec(
                     db,
-                    "UPDATE reminder_teams SET workspace_sealed = ?, day = ?, at = ?, active = 1, "
-                    "lead = ?, lead_sealed = ?, switched_on_at = ?, updated_at = ?, problem = NULL "
-                    "WHERE channel = ?",
-                    (sealed, when.day, at, lead, lead_sealed, stamp(now), stamp(now), key),
+                    "UPDATE reminder_teams SET workspace_sealed = ?, installation_sealed = ?,"
+                    " day = ?, at = ?, active = 1, lead = ?, lead_sealed = ?, switched_on_at = ?,"
+                    " updated_at = ?, problem = NULL WHERE channel = ?",
+                    (sealed, through, when.day, at, lead, lead_sealed, stamp(now), stamp(now), key),
                 )
             else:
                 self._exec(
                     db,
-                    "UPDATE reminder_teams SET day = ?, at = ?, updated_at = ?, problem = NULL "
-                    "WHERE channel = ?",
-                    (when.day, at, stamp(now), key),
+                    "UPDATE reminder_teams SET day = ?, at = ?, updated_at = ?, problem = NULL,"
+                    " installation_sealed = COALESCE(installation_sealed, ?) WHERE channel = ?",
+                    (when.day, at, stamp(now), through, key),
                 )
         team = self.get(channel)
         assert team is not None
