@@ -25,6 +25,7 @@ import pytest
 
 from bot.runtime import build_weekly
 from bot.slack.delivery.outbox import OutboxSender, OutboxSweeper
+from bot.slack.delivery.reminder_api import WebReminderSlack
 from bot.store.outbox import outbox_of
 from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
@@ -118,10 +119,13 @@ def test_each_workspace_of_a_grid_organisation_is_spoken_to_with_its_own_token(
     fake.add_channel(CHANNEL, members=[LEAD, SAM, fake.bot_user_id], name="ward-7")
 
     with process(fake, tmp_path, opener) as first:
-        for team, installer in ((WARD, LEAD), (CLINIC, JO)):
-            assert install(
-                first.browser, fake, team, enterprise_id=GRID, installer=installer
-            ).status_code == 200
+        for workspace, installer in ((WARD, LEAD), (CLINIC, JO)):
+            assert (
+                install(
+                    first.browser, fake, workspace, enterprise_id=GRID, installer=installer
+                ).status_code
+                == 200
+            )
         ward_token, clinic_token = fake.tokens_of(WARD)[-1], fake.tokens_of(CLINIC)[-1]
         assert ward_token != clinic_token
 
@@ -147,11 +151,10 @@ def test_each_workspace_of_a_grid_organisation_is_spoken_to_with_its_own_token(
         )
         assert built is not None
         service = built[1]
-        assert service.slack(team.reach).client.token == ward_token
+        client = service.slack(team.reach)
+        assert isinstance(client, WebReminderSlack) and client.client.token == ward_token
         since = len(fake.calls("chat.postMessage"))
-        report = service.runner(
-            clock=next_friday_afternoon, sleep=lambda seconds: None
-        ).run_once()
+        report = service.runner(clock=next_friday_afternoon, sleep=lambda seconds: None).run_once()
         assert report is not None
         assert posted_to(fake, SAM, since) == {ward_token}
         assert any(
@@ -187,14 +190,16 @@ def test_tokens_by_the_installation_recorded_and_by_the_workspace_before_it_was(
     with process(fake, tmp_path, opener) as running:
         assert running.bot.parts is not None and running.bot.parts.token_for is not None
         token_for = running.bot.parts.token_for
-        assert install(
-            running.browser, fake, WARD, enterprise_id=GRID, installer=LEAD
-        ).status_code == 200
+        assert (
+            install(running.browser, fake, WARD, enterprise_id=GRID, installer=LEAD).status_code
+            == 200
+        )
         ward_token = fake.tokens_of(WARD)[-1]
         assert token_for(GRID) == ward_token  # the one workspace of it: as before
-        assert install(
-            running.browser, fake, CLINIC, enterprise_id=GRID, installer=JO
-        ).status_code == 200
+        assert (
+            install(running.browser, fake, CLINIC, enterprise_id=GRID, installer=JO).status_code
+            == 200
+        )
         clinic_token = fake.tokens_of(CLINIC)[-1]
         assert token_for(GRID) is None  # two: which one cannot be told
         assert token_for(f"{GRID}/{WARD}") == ward_token
@@ -202,9 +207,12 @@ def test_tokens_by_the_installation_recorded_and_by_the_workspace_before_it_was(
         assert token_for(CLINIC) == clinic_token
         assert token_for(f"{GRID}/TNEVERINST") is None
 
-        assert install(
-            running.browser, fake, None, enterprise_id=GRID, org_wide=True, installer=LEAD
-        ).status_code == 200
+        assert (
+            install(
+                running.browser, fake, None, enterprise_id=GRID, org_wide=True, installer=LEAD
+            ).status_code
+            == 200
+        )
         grid_token = fake.tokens_of(GRID)[-1]
         assert token_for(GRID) == grid_token
         assert token_for(f"{GRID}/{WARD}") == grid_token  # taken over
