@@ -23,6 +23,8 @@ from bot.store.pg_database import PgDatabases
 from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
 from bot.store.stats import Activity
+from bot.store.weekly.teams import Teams
+from bot.weekly.due import WeeklyTime
 from tests.cli_env import SECRET as CLI_SECRET
 from tests.cli_env import cli_env
 from tests.pg_fixtures import PgUrls
@@ -50,6 +52,15 @@ def _fill(store: SqliteStore) -> None:
     store.record_access(ALEX, action="erase-check", reason="checking", at=NOW)
     assert store.claim_event("Ev-still-fresh", at=NOW)
     assert store.claim_request("v0=old-signature", at=NOW - dt.timedelta(hours=1))
+    Teams(store, keyring=store.keyring).switch_on(
+        channel="C0WARDTEAM",
+        workspace="E0GRIDORG",
+        when=WeeklyTime(day=4, time=dt.time(16)),
+        lead=store.pseudonym(SAM),
+        lead_sealed=b"sealed elsewhere",
+        now=NOW,
+        installation="E0GRIDORG/T0SAMTEAM",  # the installation it was switched on through
+    )
 
 
 def _what_reads(store: SqliteStore | PostgresStore) -> dict[str, object]:
@@ -67,6 +78,10 @@ def _what_reads(store: SqliteStore | PostgresStore) -> dict[str, object]:
         }
         for who in (SAM, ALEX)
     } | {
+        "weekly_teams": [
+            (team.channel, team.workspace, team.installation, team.when)
+            for team in Teams(store, keyring=store.keyring).active()
+        ],
         "all_access": store.access_records(),
         "activity": _in_any_order(
             store.activity(since=NOW - dt.timedelta(days=7), until=NOW + dt.timedelta(1))
