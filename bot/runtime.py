@@ -138,8 +138,9 @@ def build_weekly(
 ) -> tuple[WeeklyActions, ReminderService] | None:
     """The weekly reminders over the bot's store: what people do with them (`/reflect weekly`,
     the buttons, the App Home section) and the service that plans and sends them. None on a
-    store that does not keep their tables. Installed over OAuth, `token_for` gives each
-    workspace's token to the scheduler (inside a request, the request's installation speaks)."""
+    store that does not keep their tables. Installed over OAuth, `token_for` gives the
+    scheduler the token of the installation each team was switched on through (inside a
+    request, the request's installation speaks)."""
     from bot.weekly.actions import WeeklyActions  # Slack's libraries: not for the terminal chat
     from bot.weekly.service import ReminderService, slack_for, workspace_slack
 

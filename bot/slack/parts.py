@@ -40,7 +40,8 @@ class Parts:
     organisations: Organisations | None = None
     #: What steps will say, kept with them until posted (default: in the store's database).
     outbox: Outbox = None  # type: ignore[assignment]
-    #: Installed over OAuth: a workspace's bot token, for calls made outside a request.
+    #: Installed over OAuth: an installation's bot token, by the key kept when something was
+    #: set up through it (bot.slack.tokens.InstallationTokens), for calls outside a request.
     token_for: Callable[[str], str | None] | None = None
     #: Called by the outbox's sender at each step boundary; tests raise here to "crash".
     checkpoint: Callable[[str], None] | None = None

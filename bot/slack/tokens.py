@@ -1,5 +1,5 @@
 """An installation's bot token: renewed before it expires, once across processes
-(`TokenRefresh`), and found for a workspace outside a request (`InstallationTokens`).
+(`TokenRefresh`), and found outside a request (`InstallationTokens`).
 
 Slack's refresh token is good for one use: two processes (or two requests) renewing the same
 token at once must not both spend it. Under the installation's lock, held across processes
@@ -73,9 +73,10 @@ class TokenRefresh:
 
 
 class InstallationTokens:
-    """The bot token to speak to a workspace with outside a request (the weekly reminders,
-    the outbox's sweep): its installation's, renewed first when it is near expiry, as for
-    requests. Use it with bot.slack.delivery.gateway.speaking_for."""
+    """The bot token to speak with outside a request (the weekly reminders, the outbox's
+    sweep): that of the installation the team or the reply came through (kept beside it when
+    it was set up), renewed first when it is near expiry, as for requests. Use it with
+    bot.slack.delivery.gateway.speaking_for."""
 
     def __init__(self, refresh: TokenRefresh) -> None:
         self._store = refresh.store

@@ -22,8 +22,9 @@ How it fits together:
 - `sender`: paced fan-out, one pace per workspace shared by every sender thread and process
   through the store (bot.store.weekly.pacing: a 429 holds them all for its Retry-After and cuts
   the rate, which then recovers: AIMD), renews its lease before posting after a long wait, logs
-  progress without ids. The Slack client of a workspace comes from one seam, `slack_for`
-  (bot.weekly.service.workspace_slack).
+  progress without ids. A team's Slack client comes from one seam, `slack_for(team.reach)`
+  (bot.weekly.service.workspace_slack): the installation the team was switched on through,
+  else its workspace.
 - `runner`: `run_once` (cron: `reflect reminders run-once`) and the `Scheduler` thread that
   `reflect run` starts beside the Slack app; any number of processes may run it on one store,
   SQLite or PostgreSQL.
