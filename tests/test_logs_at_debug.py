@@ -119,7 +119,7 @@ def test_reflect_run_at_debug_logs_no_id_name_or_text(tmp_path: Path) -> None:
         )
         home = payloads.event_callback(payloads.home_opened(USER), team_id=TEAM)
         send(json.dumps(home).encode(), "application/json")
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while len(fake.calls("chat.postMessage")) < 3 or not fake.calls("views.publish"):
             assert time.monotonic() < deadline, "the bot did not answer"
             time.sleep(0.05)

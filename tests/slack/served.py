@@ -8,8 +8,9 @@ import time
 import httpx
 
 
-def wait_until_healthy(base: str, process: subprocess.Popen[bytes], *, within: float = 20) -> None:
-    """Wait for `/healthz` at `base` to answer 200; fail if the process stops or is too slow."""
+def wait_until_healthy(base: str, process: subprocess.Popen[bytes], *, within: float = 60) -> None:
+    """Wait for `/healthz` at `base` to answer 200; fail if the process stops or is too slow.
+    The limit is for a busy machine, not a speed target (start-up time is in BENCHMARKS.md)."""
     deadline = time.monotonic() + within
     while True:
         try:
