@@ -22,13 +22,11 @@ from typing import Any
 
 import psycopg
 
-from bot.slack.delivery.reminder_api import WebReminderSlack
 from bot.store.postgres import PostgresStore
-from bot.weekly.wiring import build_runner
 from tests import pg_server
 from tests.slack.fake_slack import FakeSlack
 from tests.weekly.counting import Counted
-from tests.weekly.harness import FLOWS, SIX_HOURS, TEST_SECRET
+from tests.weekly.harness import TEST_SECRET, simulated_runner
 from tests.weekly.scale import DUE, populate
 
 DATA, KEYS = "reflect_data", "reflect_keys"
@@ -61,16 +59,8 @@ def measure(*, people: int, profile: str | None = None) -> dict[str, Any]:
         populate(store=store, keyring=store.keyring, fake=fake, people=people)
         counted = Counted(store)
         clock = Clock(DUE + dt.timedelta(seconds=1))
-        slack = WebReminderSlack(token="xoxb-test", base_url=fake.url, timeout=10)
-        runner = build_runner(
-            db=counted,
-            slack=slack,
-            keyring=store.keyring,
-            flows=FLOWS,
-            clock=clock,
-            sleep=clock.sleep,
-            late_after=SIX_HOURS,
-            interval=1 / 5000,
+        runner = simulated_runner(
+            db=counted, keyring=store.keyring, slack_url=fake.url, clock=clock, interval=1 / 5000
         )
         phases: dict[str, Any] = {}
         for phase, step in (

@@ -34,6 +34,30 @@ FLOWS = (
 )
 
 
+def simulated_runner(
+    *,
+    db: Any,
+    keyring: Keyring,
+    slack_url: str,
+    clock: Any,
+    interval: float,
+    lease: dt.timedelta | None = None,
+) -> ReminderRunner:
+    """A reminder runner on a simulated clock (one the fake Slack shares), posting to the fake
+    Slack with the test bot token: the sender processes of the scale runs and the cost bench."""
+    return build_runner(
+        db=db,
+        slack=WebReminderSlack(token="xoxb-test", base_url=slack_url, timeout=10),
+        keyring=keyring,
+        flows=FLOWS,
+        clock=clock,
+        sleep=clock.sleep,
+        late_after=SIX_HOURS,
+        interval=interval,
+        lease=lease,
+    )
+
+
 class QueryRow(dict[str, Any]):
     """A row by column name, or by position."""
 

@@ -21,11 +21,9 @@ import signal
 import time
 from pathlib import Path
 
-from bot.slack.delivery.reminder_api import WebReminderSlack
 from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
-from bot.weekly.wiring import build_runner
-from tests.weekly.harness import FLOWS, SIX_HOURS, TEST_SECRET
+from tests.weekly.harness import TEST_SECRET, simulated_runner
 
 
 class Accelerated:
@@ -99,15 +97,11 @@ def main(argv: list[str] | None = None) -> None:
         store = PostgresStore.open(args.db, keys_url=args.keys_url, secret=TEST_SECRET, pool_size=3)
     else:
         store = SqliteStore.open(Path(args.db), secret=TEST_SECRET)
-    slack = WebReminderSlack(token="xoxb-test", base_url=args.slack, timeout=10)
-    runner = build_runner(
+    runner = simulated_runner(
         db=store,
-        slack=slack,
         keyring=store.keyring,
-        flows=FLOWS,
+        slack_url=args.slack,
         clock=clock,
-        sleep=clock.sleep,
-        late_after=SIX_HOURS,
         interval=args.interval,
         lease=dt.timedelta(seconds=args.lease),
     )
