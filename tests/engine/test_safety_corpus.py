@@ -19,6 +19,8 @@ from bench.safety_screen import AIMS
 SECOND_BATCH = 101
 #: ...and from this, to the second training-only batch (README.md).
 THIRD_BATCH = 201
+#: ...and from this, to the third training-only batch (README.md), which no rule was written for.
+FOURTH_BATCH = 301
 #: Floors for the training-only batch, raised as the rules learn from it.
 SECOND_BATCH_FLOORS = {
     "recall": 0.95,
@@ -39,6 +41,8 @@ THIRD_BATCH_FLOORS = {
 
 def _batch(message: safety_screen.Message) -> int:
     number = int(message.id.rsplit("-", 1)[1])
+    if number >= FOURTH_BATCH:
+        return 4
     return 3 if number >= THIRD_BATCH else 2 if number >= SECOND_BATCH else 1
 
 
