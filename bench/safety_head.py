@@ -3,25 +3,34 @@ training split.
 
     python -m bench.safety_head            # build, cross-validate, print what it would write
     python -m bench.safety_head --write    # ... and rewrite bot/engine/safety/second_stage.json
+    python -m bench.safety_head --batches  # only: does a threshold hold from batch to batch?
 
 Needs the `model` extra (onnxruntime, numpy and the package that ships paraphrase-MiniLM-L3-v2
 as ONNX); the bot itself needs none of them at run time. Only
 `tests/engine/safety_corpus/train.yaml` is read: the held-out split is never used to train or
 to choose anything here. Deterministic: the same split, model file and settings give the same
-heads. About two minutes of CPU time on one core (more on a busy machine); the heads'
-cost grows with the square of the number of units, which `MAX_OWN` bounds.
+heads. About two minutes of CPU time (80-120 s measured on the 2,016-message split, 2 to 4
+minutes of wall time on a busy two-core machine); the word pieces' vectors take 7 s, the rest
+is the regressions, whose cost grows with the cube of the number of messages (not with the
+number of units: see step 3).
 
 1. Word piece vectors: the sentence model is run on each word piece of its vocabulary alone
    (`[CLS] piece [SEP]`, the mean of the three output vectors), as static embeddings are
    distilled from a sentence model; centred and scaled to unit variance.
 2. A message is the sum of its word pieces' vectors divided by the square root of their number;
-   beside them, each word piece seen in at least `MIN_MESSAGES` training messages (the
-   `MAX_OWN` most frequent) is a unit of its own: its count, over the same square root, times
-   `OWN_WEIGHT`. The vectors carry what the sentence model knows about words nobody wrote
-   here; the units let the head weigh a word piece that the model's static vector reads
-   poorly (a first-person "i" or "myself", say) by what the messages show.
-3. Heads: L2-regularised logistic regression (Newton's method, classes weighted to balance).
-   `risk` against the rest; then `others` against the rest.
+   beside them, units of its own for each word piece seen in at least `MIN_MESSAGES` training
+   messages (the `MAX_OWN` most frequent), times `OWN_WEIGHT`, and for each pair of word
+   pieces (next to each other, or with one between them: `GAPS`) seen in at least
+   `MIN_PAIR_MESSAGES` messages (the `MAX_PAIRS` most frequent), times `PAIR_WEIGHT`: their
+   counts, over the same square root. The vectors carry what the sentence model knows about
+   words nobody wrote here; the units let the head weigh a word piece that the model's static
+   vector reads poorly (a first-person "i" or "myself", say) and a little of the word order
+   the static vectors lose ("i" before "can't", "better off", "off without"), by what the
+   messages show.
+3. Heads: L2-regularised logistic regression (classes weighted to balance), fitted by Newton's
+   method on the messages' dot products (`fit_kernel`: the weights are a sum of the messages'
+   features, so the work is one number a message, however many units there are). `risk`
+   against the rest; then `others` against the rest.
 4. Threshold, by five-fold cross-validation on the training split, grouped: messages are
    dealt to folds in blocks of `BLOCK` consecutive ids of one kind (written together, often
    near-paraphrases of each other), so that each message is scored by a head that saw none of
@@ -31,35 +40,85 @@ cost grows with the square of the number of units, which `MAX_OWN` bounds.
    cross-validation: the one whose head alone finds most risk messages at its threshold. The
    `others` head's threshold lets the gentle card through for no more than `OTHERS_BUDGET` of
    the messages (left alone by the rules) that are not about someone else.
-5. Each head, being linear, folds into one integer per word piece (its weights times the word
-   piece's vector, plus the word piece's own weight if it has one, in units of 1/SCALE): that
-   table, the bias and the threshold are written.
+5. What matters in the end, printed with every build (`with_the_rules`): the screen as it runs,
+   rules then stage, by the same cross-validation. A message gets the rules' outcome; where
+   the stage may speak (the rules found nothing or only someone else at risk, four words or
+   more), its out-of-fold scores are compared with thresholds set from the other four folds'
+   out-of-fold scores only. Recall on risk (crisis or check-in), check-in and crisis on
+   ordinary messages, the gentle card on others at risk; at 4%, 5% and 6% (`BUDGETS`).
+6. Each head, being linear, folds into one integer per word piece (its weights times the word
+   piece's vector, plus the word piece's own weight if it has one) and one per pair with a
+   weight that does not round to 0, in units of 1/SCALE: those tables, the bias and the
+   threshold are written.
 
 Why these choices. Each variant was measured by grouped cross-validation on the training split
-(C = 10 for all, blocks of 25 ids dealt to five folds in turn), as the share of risk messages
-the head alone finds at a threshold that lets a check-in through for 4% / 6% of ordinary
-messages: "blocks" holds out blocks of ids, "batches" trains on the first batch of messages
-and scores the second, and the other way round.
+(2,016 messages, blocks of 25 ids dealt to five folds, C chosen from 10, 100 and 1000 as in
+step 4): the share of risk messages the head alone finds at a threshold that lets a check-in
+through for 4% / 6% of ordinary messages, and the rules and stage together (step 5) at a
+budget of 4%, 5% and 6% as recall / check-in on ordinary / gentle card on others (crisis on
+ordinary is 0.0% throughout: the stage never shows it, and the rules show it for no training
+message). The rules alone: 96.5% / 1.0% / 97.1%.
 
-    variant                                                   blocks          batches
-    word piece vectors alone (the first head)                 48.2% / 51.1%   45.8% / 54.7%
-    the mean of the vectors, not the sum over the root        42.0% / 53.8%   44.3% / 55.6%
-    the sentence model itself (its mean output vector)        42.3% / 49.5%   36.6% / 42.3%
-    vectors, trained with three made-up variants of each
-      message (typos, text-speak, words dropped, roles and
-      places swapped, sentences reordered)                    46.4% / 53.2%   44.1% / 56.2%
-    vectors and word pieces as units of their own (shipped)   58.1% / 67.0%   55.7% / 62.5%
-    vectors and word piece pairs (a second table)             55.3% / 70.3%   53.8% / 67.3%
-    vectors, word pieces and pairs                            58.1% / 71.0%   58.7% / 65.5%
+    variant                                  alone      with the rules at 4%, 5%, 6%
+    word pieces as units, weight 1 (before)  65.2/71.4  97.8/5.2/95.9 97.8/5.8/95.5 98.0/6.7/95.5
+      the same, weight 2                     63.7/72.5  97.7/5.1/96.3 97.9/5.8/95.1 97.9/7.0/94.7
+    + pairs next to each other (in >= 3)     69.1/74.9  97.8/5.3/96.3 97.8/6.2/95.5 97.9/6.9/95.1
+      ... in >= 2 messages                   71.4/75.6  97.8/5.5/95.9 97.8/6.4/95.9 97.8/6.7/95.5
+      ... in >= 5 messages                   67.4/71.9  97.7/5.1/95.9 97.8/6.1/95.9 97.8/6.9/95.9
+    + pairs with one between (in >= 3)       68.6/76.0  97.9/5.0/96.3 97.9/6.1/95.9 98.2/7.2/94.7
+    + both kinds of pair (in >= 3)           72.8/77.8  98.1/5.1/96.3 98.1/6.2/95.5 98.5/6.7/94.3
+      ... units weighted 2 (shipped)         72.6/80.0  98.4/5.0/96.3 98.5/6.1/95.5 98.6/6.7/93.9
+      ... weighted 1.5                       72.1/78.3  98.1/5.0/97.1 98.2/6.1/95.1 98.5/6.7/94.3
+      ... weighted 3                         70.7/80.4  98.4/5.2/96.3 98.5/6.0/95.5 98.5/6.9/93.9
+      ... pieces weighted 2, pairs 3         69.9/78.0  98.3/5.0/96.3 98.5/5.8/95.1 98.5/7.2/94.3
+      ... weighted 2, and pairs two apart    72.6/78.6  98.2/4.8/95.5 98.3/6.1/95.1 98.5/7.0/94.7
+      ... weighted 2, pairs in >= 2 messages 72.4/79.0  98.0/5.0/96.7 98.1/6.0/95.9 98.1/7.0/95.9
+      ... weighted 2, pairs in >= 5 messages 68.3/75.1  97.8/4.7/96.3 98.0/5.8/95.9 98.1/6.9/95.5
+      ... weighted 2, word pieces in >= 2    72.0/80.5  98.3/5.1/96.3 98.5/6.1/95.1 98.5/6.9/93.9
+      ... weighted 2, word pieces in >= 5    72.6/79.5  98.1/5.0/96.3 98.5/6.0/95.5 98.6/6.9/93.9
+      ... weighted 1, and whole-word pairs   72.1/78.4  98.1/5.1/96.7 98.3/6.0/95.1 98.3/7.1/94.3
+      ... weighted 1, and four-letter pieces 73.1/80.4  97.8/5.2/95.5 98.2/6.2/95.5 98.2/7.1/92.6
+      ... weighted 2, and four-letter pieces 73.0/80.9  98.1/5.1/95.1 98.2/6.0/95.1 98.4/6.7/93.4
+      ... weighted 1, and first-person copy  71.4/77.9  98.0/5.1/95.9 98.0/6.1/94.3 98.1/7.1/93.0
+      ... weighted 2, and each sentence too  62.5/72.6  97.5/5.2/94.7 98.0/6.1/93.9 98.2/6.9/93.9
+    whole-word pairs instead of piece pairs  70.7/77.4  97.8/5.0/95.9 97.9/6.0/95.5 98.1/7.1/95.1
 
-With the folds as now dealt (largest blocks first, so that they are of even size) and C chosen
-from `CS`, the shipped head alone finds 62.5% of risk at 3.8% of ordinary messages (C = 100).
-The full sentence model did worse than its static word pieces, so nothing is gained by running
-it, or by distilling its scores; the made-up variants changed nothing beyond noise; pairs add a
-little at 6% but need a second table at run time. `BUDGET` stays at 4%: a threshold set on one
-batch let through 3.5% and 5.2% of the other batch's ordinary messages at 4% (4.8% and 8.1% at
-6%), and the rules already ask about 3% of ordinary messages on the held-out split, so 4% keeps
-a set written by someone else within the aim of 8%.
+Four-letter pieces are those of each word of four letters or more, marked at its start and
+end (for typos); the first-person copy is the vectors' sum again, for messages with "i",
+"me", "my", "myself" or "im" only; whole-word pairs are pairs of neighbouring words; "each
+sentence too" scores a message of two or more sentences (of four words or more) as the highest
+of its own score and its sentences' (the same head): risk in one sentence of a long message is
+not diluted, but ordinary sentences score high more often.
+
+Dealt to folds two other ways (SEED 1 and 2), the head alone found 64.5/69.2 and 64.0/68.9
+with word pieces only, 67.9/78.7 and 71.5/78.3 with both kinds of pair, 69.6/78.5 and
+70.8/79.7 with the shipped units, and 71.1/78.1 and 69.5/77.8 with four-letter pieces too; so
+one point either way is noise. Pairs earn their place (6 points of the head alone at 4%, 7 to
+8 at 6%, on every dealing; 3 to 7 fewer risk messages missed by rules and stage together); the
+weight of 2 adds 1 to 2 points at 6%; four-letter pieces of words (for typos), whole-word
+pairs, gaps of two, and a first-person copy of the vectors add nothing beyond noise and would
+cost run time, so they are not shipped; scoring each sentence too loses 10 points. Earlier
+rounds (on 1,410 messages) found no gain from the full sentence model run per message (it did
+worse than its static word pieces) or from training on made-up variants of each message
+(typos, text-speak, words dropped, roles and places swapped).
+
+The rules and stage together are near their ceiling here because the rules were written on
+this split (96.5% alone, against 72.1% on the held-out split): the training split leaves only
+34 risk messages to the stage, so differences between variants in that column are a handful of
+messages. The head alone is the more telling figure of what the stage adds on wording nobody
+listed.
+
+`BUDGET` is 5%. With the shipped units, the head alone finds 72.6% of risk at 4% (C = 1000)
+and 75.4% at 5% (C = 100), 80.0% at 6%. How a threshold holds on a set written by someone
+else (`--batches`): for each of the three writing batches of the training split (ids 1-99,
+101-199, 201 on), the head and its threshold are made from the other two alone and score it;
+the stage adds a check-in question to 4.3%, 2.9% and 5.0% of that batch's ordinary messages at
+4%, 4.8%, 3.5% and 5.4% at 5%, and 5.3%, 4.7% and 6.3% at 6%, while the head alone finds
+78.3%, 67.7% and 56.1% of its risk at 4%, 79.5%, 75.7% and 67.7% at 5% and 80.1%, 80.6% and
+68.7% at 6%. The rules ask about 2.8% of the held-out split's ordinary messages (1.0% of the
+training split's, on which they were written), and the stage's check-ins fall partly on the
+same messages (at 4% it added 1.5 points there). At 5% the worst batch (5.4%) plus the rules'
+2.8% stays within the aim of 8% even if none overlapped; at 6% it would not (6.3% + 2.8%).
 """
 
 from __future__ import annotations
@@ -70,14 +129,17 @@ import json
 import random
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bench.safety_screen import SPLITS, Message, load_messages
 
 #: Inverse regularisation strengths (as scikit-learn's C) tried by cross-validation.
-CS = (1.0, 10.0, 100.0)
+CS = (10.0, 100.0, 1000.0)
 #: Share of ordinary messages the second stage may add a check-in question to (in CV).
-BUDGET = 0.04
+BUDGET = 0.05
+#: The budgets whose cross-validated figures (rules and stage together) the build prints.
+BUDGETS = (0.04, 0.05, 0.06)
 #: Share of the messages not about someone else that the second head may give the gentle card.
 OTHERS_BUDGET = 0.03
 FOLDS = 5
@@ -91,31 +153,55 @@ MIN_MESSAGES = 3
 MAX_OWN = 1500
 #: The scale of those units beside the word piece vectors (the larger, the less they are
 #: shrunk by the regularisation relative to the vectors).
-OWN_WEIGHT = 1.0
+OWN_WEIGHT = 2.0
+#: Word pieces this far apart are a pair (1: next to each other; 2: with one between them)...
+GAPS = (1, 2)
+#: ... a unit of its own when the pair is in at least this many training messages...
+MIN_PAIR_MESSAGES = 3
+#: ... up to this many pairs, the most frequent (4,530 qualify in the 2,016 messages).
+MAX_PAIRS = 8000
+#: The scale of the pairs beside the word piece vectors (as OWN_WEIGHT for word pieces).
+PAIR_WEIGHT = 2.0
 #: Word pieces run through the model at once while building their vectors.
 BATCH = 512
 
 
 def fit(x: Any, y: Any, *, c: float = 1.0, steps: int = 50) -> tuple[Any, float]:
     """Weights and bias of an L2 logistic regression with balanced class weights."""
+    alpha, bias = fit_kernel(x @ x.T, y, c=c, steps=steps)
+    return x.T @ alpha, bias
+
+
+def fit_kernel(kernel: Any, y: Any, *, c: float = 1.0, steps: int = 50) -> tuple[Any, float]:
+    """The same regression from the messages' dot products (`kernel` = x x^T): the weights are
+    x^T alpha (they lie among the messages' own features, as the penalty is the same for
+    every feature), so Newton's method works on one number a message, whatever the number of
+    features. Returns alpha and the bias (which is not shrunk)."""
     import numpy as np
 
-    n, d = x.shape
+    n = len(y)
     positives = float(y.sum())
     weight = np.where(y > 0, n / (2 * positives), n / (2 * (n - positives)))
-    design = np.hstack([x, np.ones((n, 1))])
-    beta = np.zeros(d + 1)
-    penalty = np.full(d + 1, 1.0 / c)
-    penalty[-1] = 0.0  # the bias is not shrunk
+    alpha = np.zeros(n)
+    bias = 0.0
+    ridge = np.eye(n) / c
+    system = np.empty((n + 1, n + 1))
     for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-(design @ beta)))
-        gradient = design.T @ (weight * (p - y)) + penalty * beta
-        hessian = (design * (weight * p * (1 - p))[:, None]).T @ design + np.diag(penalty)
-        step = np.linalg.solve(hessian, gradient)
-        beta -= step
-        if float(np.abs(step).max()) < 1e-8:
+        p = 1.0 / (1.0 + np.exp(-(kernel @ alpha + bias)))
+        residual = weight * (p - y)
+        curvature = weight * p * (1 - p)
+        # Newton's step for (alpha, bias), with the kernel factored out of alpha's rows.
+        system[:n, :n] = curvature[:, None] * kernel + ridge
+        system[:n, n] = curvature
+        system[n, :n] = curvature @ kernel
+        system[n, n] = curvature.sum()
+        rhs = np.append(residual + alpha / c, residual.sum())
+        step = np.linalg.solve(system, rhs)
+        alpha -= step[:n]
+        bias -= float(step[n])
+        if float(np.abs(kernel @ step[:n] + step[n]).max()) < 1e-8:
             break
-    return beta[:-1], float(beta[-1])
+    return alpha, bias
 
 
 def _block(message: Message) -> tuple[str, str, int | str]:
@@ -209,21 +295,52 @@ def piece_vectors(ids: Sequence[int] | None = None) -> Any:
     return np.concatenate(batches)
 
 
-def features(vectors: Any, pieces: Sequence[Sequence[int]], own: Sequence[int] = ()) -> Any:
+def pairs_of(ids: Sequence[int]) -> list[tuple[int, int, int]]:
+    """A message's word piece pairs: (gap, first, second) for each of `GAPS`."""
+    return [(gap, a, b) for gap in GAPS for a, b in zip(ids, ids[gap:], strict=False)]
+
+
+def own_pairs(
+    pieces: Sequence[Sequence[int]],
+    *,
+    at_least: int = MIN_PAIR_MESSAGES,
+    most: int = MAX_PAIRS,
+) -> list[tuple[int, int, int]]:
+    """The word piece pairs found in at least `at_least` messages (at most `most` of them, the
+    most frequent, in order among equals), sorted: each is a unit of its own."""
+    seen: dict[tuple[int, int, int], int] = {}
+    for ids in pieces:
+        for pair in set(pairs_of(ids)):
+            seen[pair] = seen.get(pair, 0) + 1
+    frequent = sorted((-count, pair) for pair, count in seen.items() if count >= at_least)
+    return sorted(pair for _, pair in frequent[:most])
+
+
+def features(
+    vectors: Any,
+    pieces: Sequence[Sequence[int]],
+    own: Sequence[int] = (),
+    pairs: Sequence[tuple[int, int, int]] = (),
+) -> Any:
     """Each message as the sum of its word pieces' vectors, then a count for each word piece
-    in `own` times OWN_WEIGHT, all over the square root of the number of word pieces (zeros
-    for a message with none)."""
+    in `own` times OWN_WEIGHT and for each pair in `pairs` times PAIR_WEIGHT, all over the
+    square root of the number of word pieces (zeros for a message with none)."""
     import numpy as np
 
-    column = {piece: vectors.shape[1] + i for i, piece in enumerate(own)}
-    x = np.zeros((len(pieces), vectors.shape[1] + len(own)))
+    dims = vectors.shape[1]
+    column = {piece: dims + i for i, piece in enumerate(own)}
+    pair_column = {pair: dims + len(own) + i for i, pair in enumerate(pairs)}
+    x = np.zeros((len(pieces), dims + len(own) + len(pairs)))
     for row, ids in enumerate(pieces):
         if not ids:
             continue
-        x[row, : vectors.shape[1]] = vectors[list(ids)].sum(axis=0)
+        x[row, :dims] = vectors[list(ids)].sum(axis=0)
         for piece in ids:
             if piece in column:
                 x[row, column[piece]] += OWN_WEIGHT
+        for pair in pairs_of(ids):
+            if pair in pair_column:
+                x[row, pair_column[pair]] += PAIR_WEIGHT
         x[row] /= np.sqrt(len(ids))
     return x
 
@@ -237,12 +354,41 @@ def fold_table(vectors: Any, weights: Any, own: Sequence[int]) -> list[int]:
 
     dims = vectors.shape[1]
     table = vectors @ weights[:dims]
-    table[list(own)] += OWN_WEIGHT * weights[dims:]
+    table[list(own)] += OWN_WEIGHT * weights[dims : dims + len(own)]
     return [int(v) for v in np.rint(table * second_stage.SCALE)]
+
+
+def fold_pairs(
+    weights: Any, dims: int, own: Sequence[int], pairs: Sequence[tuple[int, int, int]]
+) -> dict[str, dict[str, int]]:
+    """The pairs' weights, in units of 1/SCALE, as {gap: {"first second": weight}} (a pair
+    whose weight rounds to 0 is left out)."""
+    from bot.engine.safety import second_stage
+
+    tables: dict[str, dict[str, int]] = {str(gap): {} for gap in GAPS}
+    offset = dims + len(own)
+    for i, (gap, a, b) in enumerate(pairs):
+        value = round(float(PAIR_WEIGHT * weights[offset + i]) * second_stage.SCALE)
+        if value:
+            tables[str(gap)][f"{a} {b}"] = value
+    return tables
+
+
+def _cv(kernel: Any, y: Any, fold: Any, c: float) -> Any:
+    """Out-of-fold scores: each fold scored by a head fitted on the other folds."""
+    import numpy as np
+
+    cv = np.zeros(len(y))
+    for k in range(FOLDS):
+        inside, outside = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
+        alpha, bias = fit_kernel(kernel[np.ix_(inside, inside)], y[inside], c=c)
+        cv[outside] = 1.0 / (1.0 + np.exp(-(kernel[np.ix_(outside, inside)] @ alpha + bias)))
+    return cv
 
 
 def _head(
     x: Any,
+    kernel: Any,
     y: Any,
     fold: Any,
     *,
@@ -254,15 +400,10 @@ def _head(
     messages that must not be flagged and that the rules left alone: at most `budget` of `of`
     messages may be flagged); the C whose head alone finds most positives; then weights fitted
     on the whole split with it."""
-    import numpy as np
-
     best: tuple[float, float, float, Any] | None = None
     tried = {}
     for c in CS:
-        cv = np.zeros(len(y))
-        for k in range(FOLDS):
-            weights, bias = fit(x[fold != k], y[fold != k], c=c)
-            cv[fold == k] = 1.0 / (1.0 + np.exp(-(x[fold == k] @ weights + bias)))
+        cv = _cv(kernel, y, fold, c)
         cut = threshold([float(cv[i]) for i in allowed_on], ordinary=of, budget=budget)
         found = float((cv[y > 0] >= cut).mean())
         tried[str(c)] = round(found, 4)
@@ -271,7 +412,7 @@ def _head(
     assert best is not None
     found, c, cut, cv = best
     scores = [float(cv[i]) for i in allowed_on]
-    weights, bias = fit(x, y, c=c)
+    alpha, bias = fit_kernel(kernel, y, c=c)
     head = {
         "budget": budget,
         "c": c,
@@ -283,10 +424,81 @@ def _head(
         "threshold": round(cut, 6),
         "bias": round(bias, 6),
     }
-    return head, weights, cv
+    return head, x.T @ alpha, cv
 
 
-def train(*, write: bool = False) -> dict[str, Any]:
+def with_the_rules(
+    messages: Sequence[Message],
+    found: Sequence[str | None],
+    fold: Sequence[int],
+    risk_cv: Sequence[float],
+    others_cv: Sequence[float],
+    *,
+    budget: float = BUDGET,
+    others_budget: float = OTHERS_BUDGET,
+) -> dict[str, float]:
+    """What the screen as it runs (rules, then the stage) would answer, by cross-validation:
+    each message's outcome from the rules (`found`) and, where the stage may speak (the rules
+    found nothing or only someone else at risk, `MIN_WORDS` words or more), its out-of-fold
+    scores against thresholds set, as the build sets them, from the out-of-fold scores of
+    the other folds' messages only. Returns recall on risk (crisis or check-in), the crisis
+    and check-in rates on ordinary messages and the gentle card rate on others at risk."""
+    from bot.engine.safety.second_stage import MIN_WORDS
+
+    labels = [m.label for m in messages]
+    final = [outcome or "none" for outcome in found]
+    for k in range(FOLDS):
+        out = [i for i in range(len(messages)) if fold[i] != k]
+        ordinary = sum(labels[i] == "ordinary" for i in out)
+        risk_cut = threshold(
+            [risk_cv[i] for i in out if labels[i] == "ordinary" and found[i] is None],
+            ordinary=ordinary,
+            budget=budget,
+        )
+        not_others = sum(labels[i] != "others" for i in out)
+        others_cut = threshold(
+            [others_cv[i] for i in out if labels[i] != "others" and found[i] is None],
+            ordinary=not_others,
+            budget=others_budget,
+        )
+        for i, message in enumerate(messages):
+            if fold[i] != k or final[i] in {"crisis", "check_in"}:
+                continue
+            if len(message.text.split()) < MIN_WORDS:
+                continue
+            if risk_cv[i] >= risk_cut:
+                final[i] = "check_in"
+            elif final[i] == "none" and others_cv[i] >= others_cut:
+                final[i] = "others"
+
+    def rate(label: str, *outcomes: str) -> float:
+        chosen = [f for f, lab in zip(final, labels, strict=True) if lab == label]
+        return round(sum(f in outcomes for f in chosen) / len(chosen), 4) if chosen else 0.0
+
+    return {
+        "recall": rate("risk", "crisis", "check_in"),
+        "check_in_on_ordinary": rate("ordinary", "check_in"),
+        "crisis_on_ordinary": rate("ordinary", "crisis"),
+        "gentle_on_others": rate("others", "others"),
+    }
+
+
+@dataclass
+class _Split:
+    """The training split read as the heads read it."""
+
+    messages: list[Message]
+    vectors: Any
+    own: list[int]
+    pairs: list[tuple[int, int, int]]
+    x: Any
+    kernel: Any
+    fold: Any
+    #: The rules' outcome for each message (None: nothing found).
+    found: Sequence[str | None]
+
+
+def _read_split() -> _Split:
     import numpy as np
 
     from bot.engine.safety import screen as rules
@@ -303,12 +515,25 @@ def train(*, write: bool = False) -> dict[str, Any]:
     messages = load_messages(SPLITS["train"])
     pieces = [vocab.encode(m.text)[1:-1] for m in messages]
     own = own_pieces(pieces)
-    x = features(vectors, pieces, own)
-    fold = np.array(folds(messages))
-    alone = [rules(m.text) is None for m in messages]
+    pairs = own_pairs(pieces)
+    x = features(vectors, pieces, own, pairs)
+    found = [concern.outcome if (concern := rules(m.text)) else None for m in messages]
+    return _Split(messages, vectors, own, pairs, x, x @ x.T, np.array(folds(messages)), found)
+
+
+def train(*, write: bool = False) -> dict[str, Any]:
+    import numpy as np
+
+    from bot.engine.safety import second_stage
+
+    split = _read_split()
+    messages, vectors, own, pairs = split.messages, split.vectors, split.own, split.pairs
+    x, kernel, fold, found = split.x, split.kernel, split.fold, split.found
+    alone = [outcome is None for outcome in found]
     # The leader's own risk: the threshold keeps check-ins on ordinary messages within BUDGET.
-    risk, risk_weights, _ = _head(
+    risk, risk_weights, risk_cv = _head(
         x,
+        kernel,
         np.array([1.0 if m.label == "risk" else 0.0 for m in messages]),
         fold,
         allowed_on=[i for i, m in enumerate(messages) if m.label == "ordinary" and alone[i]],
@@ -318,16 +543,34 @@ def train(*, write: bool = False) -> dict[str, Any]:
     # Someone else at risk: the gentle card on no more than OTHERS_BUDGET of the messages that
     # are not about someone else (the risk head is asked first, so a leader at risk it finds
     # gets the question, not the gentle card).
-    others, others_weights, _ = _head(
+    others, others_weights, others_cv = _head(
         x,
+        kernel,
         np.array([1.0 if m.label == "others" else 0.0 for m in messages]),
         fold,
         allowed_on=[i for i, m in enumerate(messages) if m.label != "others" and alone[i]],
         of=sum(m.label != "others" for m in messages),
         budget=OTHERS_BUDGET,
     )
+    # What matters in the end: the rules and the stage together, by cross-validation.
+    combined = {
+        str(budget): with_the_rules(
+            messages,
+            found,
+            [int(f) for f in fold],
+            [float(v) for v in risk_cv],
+            [float(v) for v in others_cv],
+            budget=budget,
+        )
+        for budget in sorted({*BUDGETS, BUDGET})
+    }
+    risk["cross_validation"]["with_the_rules_by_budget"] = combined
+    risk["cross_validation"]["with_the_rules"] = combined[str(BUDGET)]
+    dims = vectors.shape[1]
     risk["pieces"] = fold_table(vectors, risk_weights, own)
+    risk["pairs"] = fold_pairs(risk_weights, dims, own, pairs)
     others["pieces"] = fold_table(vectors, others_weights, own)
+    others["pairs"] = fold_pairs(others_weights, dims, own, pairs)
     source = SPLITS["train"].read_bytes()
     head = {
         "model": second_stage.MODEL_FILE.rsplit("/", 1)[-1],
@@ -339,8 +582,10 @@ def train(*, write: bool = False) -> dict[str, Any]:
         "seed": SEED,
         "scale": second_stage.SCALE,
         "own_weight": OWN_WEIGHT,
+        "pair_weight": PAIR_WEIGHT,
         # The word pieces with a weight of their own (the rest are the model's vectors alone).
         "own_pieces": own,
+        "own_pairs": len(pairs),
         **risk,
         "others": others,
     }
@@ -350,17 +595,99 @@ def train(*, write: bool = False) -> dict[str, Any]:
     return head
 
 
+def batch_of(message: Message) -> int:
+    """The writing batch of a message: the hundreds of its id's number (ids 1-99 were the
+    first batch, 101-199 the second, 201 onwards the third; see the corpus README)."""
+    _, _, number = message.id.rpartition("-")
+    return int(number) // 100 if number.isdigit() else 0
+
+
+def writing_batches(split: _Split | None = None) -> dict[str, dict[str, dict[str, float]]]:
+    """How a threshold set on some writing batches holds on another: for each batch, the risk
+    head is chosen, thresholded (by grouped cross-validation, at each of `BUDGETS`) and fitted
+    on the other batches only, then scores the batch. Returns, per batch and budget: the
+    check-in rate the stage adds on the batch's ordinary messages (`added_on_ordinary`), the
+    share of its risk messages the head alone finds, and the rules and stage together on it
+    (recall, check-in on ordinary)."""
+    import numpy as np
+
+    from bot.engine.safety.second_stage import MIN_WORDS
+
+    split = split or _read_split()
+    messages, kernel, found = split.messages, split.kernel, split.found
+    y = np.array([1.0 if m.label == "risk" else 0.0 for m in messages])
+    batch = np.array([batch_of(m) for m in messages])
+    found_by: dict[str, dict[str, dict[str, float]]] = {}
+    for held in sorted(set(batch.tolist())):
+        inside, outside = np.flatnonzero(batch != held), np.flatnonzero(batch == held)
+        fold = split.fold[inside]
+        sub = kernel[np.ix_(inside, inside)]
+        ordinary = [m.label == "ordinary" for m in messages]
+        allowed = [j for j, i in enumerate(inside.tolist()) if ordinary[i] and found[i] is None]
+        best: tuple[float, float, Any] | None = None
+        for c in CS:
+            cv = _cv(sub, y[inside], fold, c)
+            of = sum(ordinary[i] for i in inside)
+            cut = threshold([float(cv[j]) for j in allowed], ordinary=of, budget=BUDGET)
+            recall = float((cv[y[inside] > 0] >= cut).mean())
+            if best is None or recall > best[0]:
+                best = (recall, c, cv)
+        assert best is not None
+        _, c, cv = best
+        alpha, bias = fit_kernel(sub, y[inside], c=c)
+        scores = 1.0 / (1.0 + np.exp(-(kernel[np.ix_(outside, inside)] @ alpha + bias)))
+        by_budget: dict[str, dict[str, float]] = {}
+        for budget in sorted({*BUDGETS, BUDGET}):
+            of = sum(ordinary[i] for i in inside)
+            cut = threshold([float(cv[j]) for j in allowed], ordinary=of, budget=budget)
+            risk = asked = added = plain = 0
+            caught = alone = 0
+            for score, i in zip(scores, outside.tolist(), strict=True):
+                rules = found[i]
+                stage = (
+                    rules in {None, "others"}
+                    and len(messages[i].text.split()) >= MIN_WORDS
+                    and score >= cut
+                )
+                flagged = rules in {"crisis", "check_in"} or stage
+                if messages[i].label == "risk":
+                    risk += 1
+                    caught += flagged
+                    alone += score >= cut
+                elif ordinary[i]:
+                    plain += 1
+                    asked += rules == "check_in" or stage
+                    added += stage
+            by_budget[str(budget)] = {
+                "messages": len(outside),
+                "recall": round(caught / risk, 4) if risk else 0.0,
+                "recall_of_the_head_alone": round(alone / risk, 4) if risk else 0.0,
+                "check_in_on_ordinary": round(asked / plain, 4) if plain else 0.0,
+                "added_on_ordinary": round(added / plain, 4) if plain else 0.0,
+            }
+        found_by[str(held)] = by_budget
+    return found_by
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.safety_head",
         description="Build the safety screen's second stage from the training split.",
     )
     parser.add_argument("--write", action="store_true", help="rewrite second_stage.json")
+    parser.add_argument(
+        "--batches",
+        action="store_true",
+        help="only measure how a threshold set on some writing batches holds on another",
+    )
     args = parser.parse_args(argv)
+    if args.batches:
+        print(json.dumps(writing_batches(), indent=1))
+        return 0
     head = train(write=args.write)
-    shown = {k: v for k, v in head.items() if k not in {"pieces", "own_pieces"}}
+    shown = {k: v for k, v in head.items() if k not in {"pieces", "pairs", "own_pieces"}}
     shown["own_pieces"] = len(head["own_pieces"])
-    shown["others"] = {k: v for k, v in head["others"].items() if k != "pieces"}
+    shown["others"] = {k: v for k, v in head["others"].items() if k not in {"pieces", "pairs"}}
     print(json.dumps(shown, indent=1))
     if args.write:
         print("wrote bot/engine/safety/second_stage.json", file=sys.stderr)

@@ -70,6 +70,21 @@ def test_the_head_is_small_and_says_how_it_was_chosen(vocab: WordPiece) -> None:
     others = data["others"]
     assert len(others["pieces"]) == len(vocab.ids) and 0 < others["threshold"] < 1
     assert others["cross_validation"]["flagged_that_should_not_be"] <= others["budget"]
+    assert data["pair_weight"] == safety_head.PAIR_WEIGHT
+    for head in (data, others):
+        assert set(head["pairs"]) == {str(gap) for gap in safety_head.GAPS}
+        assert 0 < sum(map(len, head["pairs"].values())) <= data["own_pairs"]
+    # What the build judges a change by: the rules and the stage together, cross-validated.
+    combined = data["cross_validation"]["with_the_rules"]
+    assert set(combined) == {
+        "recall",
+        "check_in_on_ordinary",
+        "crisis_on_ordinary",
+        "gentle_on_others",
+    }
+    assert set(data["cross_validation"]["with_the_rules_by_budget"]) >= {
+        str(budget) for budget in safety_head.BUDGETS
+    }
 
 
 def test_a_message_scores_the_sum_of_its_pieces_over_the_root_of_their_number() -> None:
@@ -78,6 +93,33 @@ def test_a_message_scores_the_sum_of_its_pieces_over_the_root_of_their_number() 
     assert head.logit([0, 3]) == pytest.approx((2.0 + 3.0) / 2**0.5 - 1.0)
     assert head.logit([1, 1, 1, 1]) == pytest.approx(-4.0 / 2 - 1.0)
     assert 0.0 < head.score([1] * 50) < head.score([0]) < 1.0
+
+
+def test_pairs_of_word_pieces_add_their_own_scores() -> None:
+    size = 4
+    head = second_stage.Head(
+        (20_000, -10_000, 0, 30_000),
+        bias=-1.0,
+        threshold=0.5,
+        pairs={1: {0 * size + 3: 5_000}, 2: {0 * size + 1: -2_000}},
+    )
+    assert head.logit([0, 3]) == pytest.approx((2.0 + 3.0 + 0.5) / 2**0.5 - 1.0)
+    assert head.logit([3, 0]) == pytest.approx((2.0 + 3.0) / 2**0.5 - 1.0)  # in order only
+    assert head.logit([0, 2, 1]) == pytest.approx((2.0 - 1.0 - 0.2) / 3**0.5 - 1.0)
+
+
+def test_pairs_are_read_from_the_head_file() -> None:
+    data = {
+        "pieces": [0, 0, 0, 0],
+        "bias": 0.0,
+        "threshold": 0.5,
+        "pairs": {"1": {"0 3": 7, "2 2": -4}, "2": {}},
+    }
+    head = second_stage.Head.from_dict(data, size=4)
+    assert head.pairs == {1: {3: 7, 10: -4}}
+    data["pairs"] = {"1": {"0 4": 1}}
+    with pytest.raises(second_stage.SecondStageUnavailable, match="out of range"):
+        second_stage.Head.from_dict(data, size=4)
 
 
 def test_an_unreadable_head_file_is_a_clear_reason(tmp_path: Path) -> None:
@@ -144,6 +186,38 @@ def test_a_word_piece_in_enough_messages_gets_a_weight_of_its_own() -> None:
     table = safety_head.fold_table(vectors, np.array([0.5, 0.0, 2.0]), [7])
     assert table[5] == 2.5 * second_stage.SCALE
     assert table[7] == (3.5 + 2.0 * own) * second_stage.SCALE
+
+
+def test_a_pair_in_enough_messages_is_a_unit_of_its_own() -> None:
+    np = pytest.importorskip("numpy")
+    pieces = [[5, 7, 9], [5, 7], [7, 5, 7]]
+    # Next to each other (gap 1) and with one between (gap 2), counted once a message.
+    assert safety_head.pairs_of([5, 7, 9]) == [(1, 5, 7), (1, 7, 9), (2, 5, 9)]
+    assert safety_head.own_pairs(pieces, at_least=3) == [(1, 5, 7)]
+    assert safety_head.own_pairs(pieces, at_least=2) == [(1, 5, 7)]
+    assert safety_head.own_pairs(pieces, at_least=1, most=2) == [(1, 5, 7), (1, 7, 5)]
+    vectors = np.array([[float(i), 1.0] for i in range(10)])
+    x = safety_head.features(vectors, [[5, 7, 5, 7]], [7], [(1, 5, 7), (2, 5, 5)])
+    own, pair = safety_head.OWN_WEIGHT, safety_head.PAIR_WEIGHT
+    assert x[0] == pytest.approx(np.array([24.0, 4.0, 2 * own, 2 * pair, pair]) / 2.0)
+    weights = np.array([0.0, 0.0, 0.0, 0.25, -0.00001])
+    tables = safety_head.fold_pairs(weights, 2, [7], [(1, 5, 7), (2, 5, 5)])
+    assert tables == {"1": {"5 7": round(0.25 * pair * second_stage.SCALE)}, "2": {}}
+
+
+def test_the_fit_from_dot_products_is_the_penalised_regressions_optimum() -> None:
+    np = pytest.importorskip("numpy")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 60))  # more features than messages
+    y = (x[:, 0] + 0.5 * rng.normal(size=40) > 0).astype(float)
+    weights, bias = safety_head.fit(x, y, c=10.0)
+    alpha, again = safety_head.fit_kernel(x @ x.T, y, c=10.0)
+    assert np.allclose(x.T @ alpha, weights) and bias == pytest.approx(again)
+    # The gradient of the penalised, weighted loss is zero there.
+    p = 1.0 / (1.0 + np.exp(-(x @ weights + bias)))
+    w = np.where(y > 0, 40 / (2 * y.sum()), 40 / (2 * (40 - y.sum())))
+    assert np.abs(x.T @ (w * (p - y)) + weights / 10.0).max() < 1e-6
+    assert abs(float((w * (p - y)).sum())) < 1e-6
 
 
 # ---------------------------------------------------------------------- without the model
@@ -285,3 +359,7 @@ def test_retraining_from_the_training_split_gives_the_committed_head(
     assert retrained["threshold"] == pytest.approx(committed["threshold"], abs=1e-4)
     assert retrained["pieces"] == pytest.approx(committed["pieces"], abs=2)
     assert retrained["others"]["pieces"] == pytest.approx(committed["others"]["pieces"], abs=2)
+    for new, old in ((retrained, committed), (retrained["others"], committed["others"])):
+        for gap, pairs in old["pairs"].items():
+            again = new["pairs"][gap]
+            assert all(abs(again.get(k, 0) - pairs.get(k, 0)) <= 2 for k in {*again, *pairs})

