@@ -350,3 +350,75 @@ def test_terms_may_name_other_terms() -> None:
 )
 def test_exaggeration_and_idiom_frames_are_left_alone(text: str) -> None:
     assert _outcome(text) == "none"
+
+
+# ---------------------------------------------------------------------- starred-out letters
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("s*icidal again", "suicidal again"),
+        ("su**ide", "suicide"),
+        ("i want to k*ll myself", "i want to kil myself"),
+        ("i want to d*e", "i want to die"),
+    ],
+)
+def test_a_word_with_letters_starred_out_is_read_as_the_risk_word(typed: str, read: str) -> None:
+    assert safety.normalise(typed) == read
+
+
+@pytest.mark.parametrize("typed", ["f*cking hell", "what the h*ll", "*sigh*", "rated 5*", "***"])
+def test_stars_that_stand_for_no_risk_word_change_nothing(typed: str) -> None:
+    assert safety.normalise(typed) == safety.normalise(typed.replace("*", " "))
+    assert screen(typed) is None
+
+
+def test_a_starred_out_word_is_read_in_linear_time() -> None:
+    # A long run of letters and stars is not searched for a risk word at all.
+    assert screen("a*" + "a" * 20_000 + "9") is None
+    assert safety.normalise("k*ll " * 2_000).split() == ["kil"] * 2_000
+
+
+# ---------------------------------------------------------------------- meaning it literally
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The review names my team. I'd sooner die than read it out, and I mean that literally.",
+        "This rota will be the death of me, and I mean that.",
+        "The deadline will kill me, I'm not even joking.",
+    ],
+)
+def test_a_figure_of_speech_the_writer_says_they_mean_is_asked_about(text: str) -> None:
+    concern = screen(text)
+    assert concern is not None and concern.outcome == "check_in"
+    assert safety.LITERAL in concern.cues
+
+
+def test_the_same_figure_of_speech_without_meaning_it_is_left_alone() -> None:
+    assert screen("This rota will be the death of me.") is None
+    assert screen("I'm not joking, this spreadsheet is enormous.") is None
+
+
+def test_the_leader_meaning_it_after_someone_elses_risk_is_asked_about() -> None:
+    text = (
+        "She said she thinks about stepping in front of a bus. I said haven't we all. "
+        "I wasn't joking."
+    )
+    concern = screen(text)
+    assert concern is not None and concern.outcome == "check_in"
+    assert safety.LITERAL in concern.cues
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "She said she would kill herself and she wasn't joking. We got the crisis team out.",
+        "My pupil said he would jump and I knew he was not joking, so I rang his mum.",
+    ],
+)
+def test_someone_else_meaning_it_is_not_the_leaders_risk(text: str) -> None:
+    concern = screen(text)
+    assert concern is None or concern.outcome == "others"

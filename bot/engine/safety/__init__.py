@@ -37,6 +37,9 @@ from bot.engine.safety.outcome import ME_TOO, Concern, Finding, Outcome, decide,
 #: The phrase lists that ship with Reflect.
 DEFAULT_FILE = builtin_file("config", "safety.yaml")
 
+#: The cue name of a check-in asked because the writer says they mean words of risk.
+LITERAL = "literal"
+
 #: How much of a clause before a cue is read for its context (negation, whom it is about).
 _BEFORE = 160
 
@@ -79,7 +82,47 @@ class Screen:
     def screen(self, text: str) -> Concern | None:
         """Check one message. Never logs or keeps the text."""
         clauses = self.clauses(text)
-        return decide(self.findings(clauses), self.context, clauses, pairs=self.pairs)
+        findings = self.findings(clauses)
+        concern = decide(findings, self.context, clauses, pairs=self.pairs)
+        if concern is None and self._meant_literally(findings, clauses):
+            return Concern("check_in", (LITERAL,))
+        if (
+            concern is not None
+            and concern.outcome == "others"
+            and self._meant_literally(findings, clauses, by_the_leader=True)
+        ):
+            # "She talked about the bus. I said haven't we all. I wasn't joking."
+            return Concern("check_in", (*concern.cues, LITERAL))
+        return concern
+
+    def _meant_literally(
+        self, findings: list[Finding], clauses: list[Clause], *, by_the_leader: bool = False
+    ) -> bool:
+        """Risk read as a figure of speech or left aside (a joke, an idiom, an exaggeration),
+        or a word of death, in a message whose writer says they mean it (where someone else is
+        at risk, the writer must say it of themself: "I wasn't joking")."""
+        own = [clause.text for clause in clauses if not clause.quoted]
+        context = self.context
+        if not own:
+            return False
+        whole = join(own)
+        said = context.literal.search(whole)
+        if said is None:
+            return False
+        # Who says it: "I was not joking", not "he was not joking".
+        speaker = [
+            *whole[max(0, said.start() - 12) : said.start()].split()[-2:],
+            *said.group().split(),
+        ]
+        if not _OTHER_WORDS.isdisjoint(speaker):
+            return False
+        if by_the_leader:
+            return not _LEADER_WORDS.isdisjoint(speaker)
+        return (
+            bool(findings)
+            or context.risk_words.search(whole) is not None
+            or context.literal_words.search(whole) is not None
+        )
 
     def findings(self, clauses: list[Clause]) -> list[Finding]:
         """Every cue in the message, with whom it is about and how serious it is. Once the
@@ -226,10 +269,20 @@ _WORD_PATTERNS = (
     "reaction",
     "risk_words",
     "ordinary_reasons",
+    "literal",
+    "literal_words",
 )
 #: Word patterns a phrase file may leave out.
 _OPTIONAL_PATTERNS = frozenset(
-    {"softeners", "me_too_loose", "reaction", "risk_words", "ordinary_reasons"}
+    {
+        "softeners",
+        "me_too_loose",
+        "reaction",
+        "risk_words",
+        "ordinary_reasons",
+        "literal",
+        "literal_words",
+    }
 )
 _WORD_LISTS = (
     "event_words",
@@ -239,6 +292,7 @@ _WORD_LISTS = (
     "typo_targets",
     "typo_exceptions",
     "dropped_g_exceptions",
+    "masked_targets",
 )
 _KNOWN_KEYS = frozenset(
     {
@@ -294,6 +348,7 @@ def compile_screen(data: Any, *, source: str = "safety phrases") -> Screen:
         typo_targets=lists["typo_targets"],
         typo_exceptions=lists["typo_exceptions"],
         dropped_g_exceptions=lists["dropped_g_exceptions"],
+        masked_targets=lists["masked_targets"],
     )
     context = Context(
         first_person=words["first_person"],
@@ -316,6 +371,8 @@ def compile_screen(data: Any, *, source: str = "safety phrases") -> Screen:
         reaction=words["reaction"],
         risk_words=words["risk_words"],
         ordinary_reasons=words["ordinary_reasons"],
+        literal=words["literal"],
+        literal_words=words["literal_words"],
     )
     leaders = _cues.word_set(data.get("about_the_leader", []), name="about_the_leader", problems=[])
     pairs = _signal_pairs(data.get("signal_pairs", []), cues)
@@ -371,6 +428,7 @@ def normalise(text: str) -> str:
 
 
 __all__ = [
+    "LITERAL",
     "ME_TOO",
     "Concern",
     "Finding",

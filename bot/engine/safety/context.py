@@ -154,6 +154,11 @@ class Context:
     #: An everyday reason given for an act of putting affairs in order ("after the wedding",
     #: "HR reminded everyone"): such acts are then not read as preparation.
     ordinary_reasons: Phrases = _NOTHING
+    #: The writer saying they mean it ("and I mean that literally", "I wasn't joking", "only
+    #: half joking"): a cue set aside as a figure of speech is then asked about.
+    literal: Phrases = _NOTHING
+    #: Words of death asked about when the writer says they mean it, besides `risk_words`.
+    literal_words: Phrases = _NOTHING
 
     def negated(self, before: str) -> bool:
         """Whether a negator governs what follows `before` ("I'd never ...")."""

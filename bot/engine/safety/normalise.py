@@ -6,7 +6,8 @@ space, with
 - Unicode folded (NFKC, accents and zero-width characters removed, look-alike letters from
   other scripts read as the Latin letter they imitate), apostrophes removed ("can't" -> "cant");
 - digits or @/$ inside words read as letters ("k1ll", "$uicidal"), letters spelt out joined
-  ("s u i c i d e");
+  ("s u i c i d e"), and a word with letters starred out read as the one risk word it can
+  stand for ("s*icidal", "k*ll"; a word that could stand for none, or for two, is left alone);
 - repeated letters squeezed to one ("soooo" -> "so", "kill" -> "kil"): patterns are squeezed
   the same way, so they are written normally;
 - text-speak spelt out from a word list ("wanna" -> "want to", "kms" -> "kill myself"), dropped
@@ -39,6 +40,11 @@ _QUOTED = re.compile(
 )
 _LEET = re.compile(r"(?<=[a-z])[0134@$5](?=[a-z])|(?<![a-z0-9])[@$](?=[a-z])")
 _LEET_LETTERS = str.maketrans("0134@$5", "oieaass")
+#: A run of letters, digits, stars and hashes: a word that may have letters starred out.
+_MAYBE_MASKED = re.compile(r"[a-z0-9*#]+")
+#: Longest word read for starred-out letters (the longest risk word, with room to spare).
+_MASKED_LONGEST = 24
+_MASK_RUN = re.compile(r"[*#]+")
 _SPELLED_OUT = re.compile(r"(?<![a-z0-9])(?:[a-z][ .\-_*]{1,2}){3,}[a-z](?![a-z0-9])")
 _NOT_LETTER = re.compile(r"[^a-z]")
 _ELLIPSIS = re.compile(r"\.{2,}|…")
@@ -104,6 +110,9 @@ class Reader:
     typo_exceptions: frozenset[str]
     #: Words ending in consonant + "in" that are words already ("aspirin", "heroin").
     dropped_g_exceptions: frozenset[str]
+    #: Squeezed risk words a word with letters starred out may stand for (besides the typo
+    #: targets): short ones, such as "kil" and "die".
+    masked_targets: frozenset[str] = frozenset()
     _seen: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def clauses(self, text: str) -> list[Clause]:
@@ -141,6 +150,8 @@ class Reader:
     def _plain(self, text: str) -> list[str]:
         text = text.replace("'", "").replace('"', " ")
         text = _LEET.sub(lambda m: m.group().translate(_LEET_LETTERS), text)
+        if "*" in text or "#" in text:
+            text = _MAYBE_MASKED.sub(self._unmask, text)
         text = _SPELLED_OUT.sub(lambda m: _NOT_LETTER.sub("", m.group()), text)
         text = _NOT_A_WORD_OR_END.sub(" ", _CLAUSE_END.sub(".", _ELLIPSIS.sub(" ", text)))
         seen = self._seen.get
@@ -175,6 +186,34 @@ class Reader:
             if one_edit(word, target):
                 return target
         return word
+
+    def _unmask(self, match: re.Match[str]) -> str:
+        """The one risk word a starred-out word can stand for, or the word as typed."""
+        typed = match.group()
+        inner = typed.strip("*#")
+        if (
+            len(typed) > _MASKED_LONGEST
+            or inner.isalpha()
+            or not inner.replace("*", "").replace("#", "").isalpha()
+        ):
+            return typed  # no star, a digit, or stars only at the edges: not a masked word
+        masked = squeeze(typed)
+        runs = _MASK_RUN.findall(masked)
+        if sum(char.isalpha() for char in masked) < 2 or len(runs) > 2 or max(map(len, runs)) > 3:
+            return typed
+        pattern = re.compile(
+            "".join(
+                "[a-z]{1,3}" if part.startswith(("*", "#")) else re.escape(part)
+                for part in re.split(r"([*#]+)", masked)
+                if part
+            )
+        )
+        found = {word for word in self._maskable if pattern.fullmatch(word)}
+        return found.pop() if len(found) == 1 else typed
+
+    @functools.cached_property
+    def _maskable(self) -> frozenset[str]:
+        return self.typo_targets | self.masked_targets
 
     @functools.cached_property
     def _targets_by_letter(self) -> dict[str, tuple[str, ...]]:
@@ -215,6 +254,7 @@ def build_reader(
     typo_targets: Iterable[str],
     typo_exceptions: Iterable[str],
     dropped_g_exceptions: Iterable[str],
+    masked_targets: Iterable[str] = (),
 ) -> Reader:
     """A reader with every word list squeezed the way the text will be."""
     targets = frozenset(squeeze(word) for word in typo_targets if len(word) >= MIN_TYPO_LENGTH)
@@ -224,4 +264,5 @@ def build_reader(
         typo_targets=targets,
         typo_exceptions=frozenset(squeeze(word) for word in typo_exceptions),
         dropped_g_exceptions=frozenset(squeeze(word) for word in dropped_g_exceptions),
+        masked_targets=frozenset(squeeze(word) for word in masked_targets),
     )
