@@ -207,6 +207,10 @@ def test_risk_over_but_undated_is_asked_about_and_recent_past_counts() -> None:
         "I'm in the same place",
         "honestly I might be next",
         "neither have I",
+        "you and me both",
+        "relatable",
+        "haven't we all",
+        "mine are still in the drawer",
     ],
 )
 def test_a_me_too_in_other_words_takes_on_the_risk(answer: str) -> None:
@@ -403,11 +407,10 @@ def test_the_same_figure_of_speech_without_meaning_it_is_left_alone() -> None:
 
 
 def test_the_leader_meaning_it_after_someone_elses_risk_is_asked_about() -> None:
-    text = (
-        "She said she thinks about stepping in front of a bus. I said haven't we all. "
-        "I wasn't joking."
-    )
-    concern = screen(text)
+    told = "A colleague told me he wants to drive into the sea. I said I'd go in with him."
+    before = screen(told)
+    assert before is not None and before.outcome == "others"
+    concern = screen(f"{told} I wasn't joking.")
     assert concern is not None and concern.outcome == "check_in"
     assert safety.LITERAL in concern.cues
 
