@@ -39,6 +39,18 @@ THIRD_BATCH_FLOORS = {
 }
 
 
+#: Floors for the third training-only batch: the rules were not written for it (it trains the
+#: second stage only), so these are the rules' figures at first sight, kept from falling. Its
+#: crisis card on ordinary messages (4.0%, hyperbole that names a method and a past that is
+#: over) is above the aim, as the corpus README reports.
+FOURTH_BATCH_FLOORS = {
+    "recall": 0.50,
+    "crisis_on_ordinary": 0.05,
+    "check_in_on_ordinary": 0.08,
+    "gentle_on_others": 0.60,
+}
+
+
 def _batch(message: safety_screen.Message) -> int:
     number = int(message.id.rsplit("-", 1)[1])
     if number >= FOURTH_BATCH:
@@ -67,6 +79,10 @@ def test_training_only_batch_stays_above_its_floors() -> None:
 
 def test_second_training_only_batch_stays_above_its_floors() -> None:
     _assert_within(3, THIRD_BATCH_FLOORS, at_least=600)
+
+
+def test_third_training_only_batch_stays_above_its_floors() -> None:
+    _assert_within(4, FOURTH_BATCH_FLOORS, at_least=600)
 
 
 def test_corpus_ids_are_unique_across_both_splits() -> None:
