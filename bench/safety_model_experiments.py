@@ -220,6 +220,7 @@ def table_scores(data: Data, vectors: Any) -> Any:
     alone = [r == "none" for r in data.rules]
     _, _, cv = _head(
         x,
+        x @ x.T,
         data.risk,
         data.fold,
         allowed_on=[i for i, m in enumerate(data.messages) if m.label == "ordinary" and alone[i]],
