@@ -178,6 +178,10 @@ def test_a_joke_marker_turns_the_crisis_card_into_the_check_in() -> None:
     [
         ("years ago i was suicidal . im in a god place now", "resolved"),
         ("i was suicidal in my twenties", "resolved"),
+        ("i was suicidal in my late twenties", "resolved"),
+        ("in my phd years i self harmed", "resolved"),
+        ("i burned myself to cope . not since 2004", "resolved"),
+        ("i had thoughts of suicide . thats long finished", "past"),
         ("i took an overdose . im fine now", "past"),  # over, but not said when
         ("i tried six months ago", None),  # recent
         ("years ago i was suicidal . its coming back", None),
