@@ -152,7 +152,7 @@ from bench.safety_screen import SPLITS, Message, load_messages
 #: Inverse regularisation strengths (as scikit-learn's C) tried by cross-validation.
 CS = (10.0, 100.0, 1000.0)
 #: Share of ordinary messages the second stage may add a check-in question to (in CV).
-BUDGET = 0.04
+BUDGET = 0.05
 #: The budgets whose cross-validated figures (rules and stage together) the build prints.
 BUDGETS = (0.04, 0.05, 0.06)
 #: Share of the messages not about someone else that the second head may give the gentle card.

@@ -19,8 +19,10 @@ from bench.safety_screen import AIMS
 SECOND_BATCH = 101
 #: ...and from this, to the second training-only batch (README.md).
 THIRD_BATCH = 201
-#: ...and from this, to the third training-only batch (README.md), which no rule was written for.
+#: ...and from this, to the third training-only batch (README.md), which no rule was written for;
 FOURTH_BATCH = 301
+#: ...and from this, to the fourth (README.md), the same (ids from 501 to 799 are held out).
+FIFTH_BATCH = 801
 #: Floors for the training-only batch, raised as the rules learn from it.
 SECOND_BATCH_FLOORS = {
     "recall": 0.95,
@@ -50,9 +52,19 @@ FOURTH_BATCH_FLOORS = {
     "gentle_on_others": 0.60,
 }
 
+#: Floors for the fourth training-only batch, the same way: the rules' figures at first sight.
+FIFTH_BATCH_FLOORS = {
+    "recall": 0.50,
+    "crisis_on_ordinary": 0.03,
+    "check_in_on_ordinary": 0.08,
+    "gentle_on_others": 0.60,
+}
+
 
 def _batch(message: safety_screen.Message) -> int:
     number = int(message.id.rsplit("-", 1)[1])
+    if number >= FIFTH_BATCH:
+        return 5
     if number >= FOURTH_BATCH:
         return 4
     return 3 if number >= THIRD_BATCH else 2 if number >= SECOND_BATCH else 1
@@ -83,6 +95,10 @@ def test_second_training_only_batch_stays_above_its_floors() -> None:
 
 def test_third_training_only_batch_stays_above_its_floors() -> None:
     _assert_within(4, FOURTH_BATCH_FLOORS, at_least=600)
+
+
+def test_fourth_training_only_batch_stays_above_its_floors() -> None:
+    _assert_within(5, FIFTH_BATCH_FLOORS, at_least=600)
 
 
 def test_corpus_ids_are_unique_across_both_splits() -> None:
