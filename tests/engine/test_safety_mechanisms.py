@@ -215,6 +215,11 @@ def test_risk_over_but_undated_is_asked_about_and_recent_past_counts() -> None:
         "relatable",
         "haven't we all",
         "mine are still in the drawer",
+        "honestly, same",
+        "I sat there thinking snap",
+        "I could have written that myself",
+        "I asked how, for my own reasons",
+        "I'm the next one",
     ],
 )
 def test_a_me_too_in_other_words_takes_on_the_risk(answer: str) -> None:
