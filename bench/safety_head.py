@@ -139,9 +139,9 @@ steps.
 
 Run on the 3,311-message split, the shipped build's cross-validation
 (`cross_validation.with_the_rules` in second_stage.json) gives the rules and stage together
-95.2% recall, 7.2% check-in on ordinary messages, 0.9% crisis card (the rules' own, on the new
-writers' hard negatives) and the gentle card for 94.2% of others at risk (93.7% / 5.9% /
-95.6% at 4%, 96.1% / 8.3% / 92.5% at 6%); the head alone finds 81.4% of risk (C = 100).
+95.6% recall, 7.2% check-in on ordinary messages, 0.9% crisis card (the rules' own, on the new
+writers' hard negatives) and the gentle card for 94.2% of others at risk (94.1% / 5.9% /
+95.6% at 4%, 96.4% / 8.3% / 92.5% at 6%); the head alone finds 81.4% of risk (C = 100).
 """
 
 from __future__ import annotations
