@@ -252,6 +252,16 @@ def clause_starts(texts: list[str]) -> list[int]:
 
 # ---------------------------------------------------------------------- loading
 
+#: Word patterns a phrase file may leave out.
+_OPTIONAL_PATTERNS = (
+    "softeners",
+    "me_too_loose",
+    "reaction",
+    "risk_words",
+    "ordinary_reasons",
+    "literal",
+    "literal_words",
+)
 _WORD_PATTERNS = (
     "first_person",
     "third_party",
@@ -264,25 +274,7 @@ _WORD_PATTERNS = (
     "hyperbole",
     "things",
     "present",
-    "softeners",
-    "me_too_loose",
-    "reaction",
-    "risk_words",
-    "ordinary_reasons",
-    "literal",
-    "literal_words",
-)
-#: Word patterns a phrase file may leave out.
-_OPTIONAL_PATTERNS = frozenset(
-    {
-        "softeners",
-        "me_too_loose",
-        "reaction",
-        "risk_words",
-        "ordinary_reasons",
-        "literal",
-        "literal_words",
-    }
+    *_OPTIONAL_PATTERNS,
 )
 _WORD_LISTS = (
     "event_words",
