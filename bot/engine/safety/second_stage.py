@@ -12,8 +12,8 @@ numbers, a bias and a threshold for each of the two heads, rebuilt by
 package that ships the ONNX file; its docstring says how each choice was measured). At run time
 the stage is word pieces, a sum, a few hundred dictionary look-ups and a comparison: no
 onnxruntime, no numpy, nothing downloaded, a few MB of memory (the tables are 30,522 four-byte
-integers a head and up to about 6,700 pairs a head, about 1 MB in memory; the head file is 0.6 MB in
-the repo).
+integers a head and up to 8,000 pairs a head, about 1 MB in memory; the head file is 0.65 MB
+in the repo).
 
 What it may do is narrow, by design:
 
