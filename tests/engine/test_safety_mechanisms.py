@@ -191,6 +191,34 @@ def test_how_a_message_tells_of_risk_in_the_past(text: str, history: str | None)
     assert CONTEXT.history(f" {text} ") == history
 
 
+@pytest.mark.parametrize(
+    ("near", "recent"),
+    [
+        (["i was suicidal back in the spring"], True),
+        (["i tried to end it years ago", "it came back last wek"], True),
+        (["ten years ago this month i tried to kil myself"], False),  # an anniversary
+        (["i self harmed in 2009", "im wel now and this wek was long"], False),  # over
+        ([], False),
+    ],
+)
+def test_words_of_time_count_only_where_the_risk_is_told(near: list[str], recent: bool) -> None:
+    assert CONTEXT.recent_near(near) is recent
+    whole = " " + " . ".join(near) + " "
+    assert (CONTEXT.history(whole, near=near) is None) is (recent or CONTEXT.history(whole) is None)
+
+
+def test_a_recent_week_elsewhere_in_the_message_does_not_make_an_old_risk_current() -> None:
+    assert _outcome("Back in 2015 I had suicidal thoughts for a year. I'm well now.") == "none"
+    assert (
+        _outcome("Back in 2015 I had suicidal thoughts for a year. Well now. Busy this week.")
+        == "none"
+    )
+    assert _outcome("Back in 2015 I had suicidal thoughts. They came back this week.") in {
+        "crisis",
+        "check_in",
+    }
+
+
 def test_risk_over_but_undated_is_asked_about_and_recent_past_counts() -> None:
     assert _outcome("I took an overdose. I'm fine now.") == "check_in"
     assert _outcome("I attempted a few weeks ago. Back at work like nothing happened.") in {

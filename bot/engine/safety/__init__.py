@@ -261,6 +261,7 @@ _OPTIONAL_PATTERNS = (
     "ordinary_reasons",
     "literal",
     "literal_words",
+    "returning_near",
 )
 _WORD_PATTERNS = (
     "first_person",
@@ -365,6 +366,7 @@ def compile_screen(data: Any, *, source: str = "safety phrases") -> Screen:
         ordinary_reasons=words["ordinary_reasons"],
         literal=words["literal"],
         literal_words=words["literal_words"],
+        returning_near=words["returning_near"],
     )
     leaders = _cues.word_set(data.get("about_the_leader", []), name="about_the_leader", problems=[])
     pairs = _signal_pairs(data.get("signal_pairs", []), cues)

@@ -24,6 +24,7 @@ Everything here reads the clauses made by `normalise`; nothing keeps the text.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -159,6 +160,10 @@ class Context:
     literal: Phrases = _NOTHING
     #: Words of death asked about when the writer says they mean it, besides `risk_words`.
     literal_words: Phrases = _NOTHING
+    #: Words of time ("this week", "last month", "on Monday") that say risk is recent only
+    #: where they are told with it: in the clause of one of the leader's own cues or the next,
+    #: and not beside a past long gone ("ten years ago this month": an anniversary).
+    returning_near: Phrases = _NOTHING
 
     def negated(self, before: str) -> bool:
         """Whether a negator governs what follows `before` ("I'd never ...")."""
@@ -225,12 +230,13 @@ class Context:
         return self.softeners.search(f" {clause} ") is not None
 
     def history(
-        self, whole: str, words: set[str] | None = None
+        self, whole: str, words: set[str] | None = None, *, near: Sequence[str] = ()
     ) -> Literal["resolved", "past"] | None:
         """How the message tells of risk: as long past ("resolved": set aside unless a clause
         speaks of now), as over without saying when ("past": asked about rather than assumed),
-        or neither. Anything that says it is recent or back makes it neither."""
-        if self.returning.search(whole, words) is not None:
+        or neither. Anything that says it is recent or back makes it neither: `returning`
+        anywhere, `returning_near` in the clauses `near` the leader's own cues."""
+        if self.returning.search(whole, words) is not None or self.recent_near(near):
             return None
         if self.past.search(whole, words) is not None:
             return "resolved"  # long past ("years ago", "as a teenager"), nothing recent
@@ -329,6 +335,20 @@ class Context:
             and self.past.search(padded) is None
             and self.resolved.search(padded) is None
         )
+
+    def recent_near(self, clauses: Sequence[str]) -> bool:
+        """Whether one of these clauses (those that tell of the leader's own risk, and the
+        next) puts it at a recent time, other than beside a past long gone or over ("I'm
+        well now, and this week was just long")."""
+        for clause in clauses:
+            padded = f" {clause} "
+            if (
+                self.returning_near.search(padded) is not None
+                and self.past.search(padded) is None
+                and self.resolved.search(padded) is None
+            ):
+                return True
+        return False
 
     def told_as_resolved(self, whole: str, words: set[str] | None = None) -> bool:
         """The message (clauses joined and padded, see `cues.join`; `words` its index) tells of

@@ -81,7 +81,9 @@ def decide(
     others = signalled([f for f in findings if f.about == "others"], pairs)
     if mine:
         whole = join(texts)
-        history = context.history(whole, index_words(whole))
+        told = {f.clause for f in mine if f.clause >= 0}
+        near = [texts[i] for i in sorted(told | {i + 1 for i in told}) if i < len(texts)]
+        history = context.history(whole, index_words(whole), near=near)
         if history == "resolved":
             mine = [f for f in mine if context.still_present(texts[f.clause])]
         elif history == "past":
