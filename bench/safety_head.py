@@ -625,13 +625,16 @@ def batch_of(message: Message) -> int:
     return int(number) // 100 if number.isdigit() else 0
 
 
-def writing_batches(split: _Split | None = None) -> dict[str, dict[str, dict[str, float]]]:
+def writing_batches(
+    split: _Split | None = None, *, only: Sequence[int] = ()
+) -> dict[str, dict[str, dict[str, float]]]:
     """How a threshold set on some writing batches holds on another: for each batch, the risk
     head is chosen, thresholded (by grouped cross-validation, at each of `BUDGETS`) and fitted
     on the other batches only, then scores the batch. Returns, per batch and budget: the
     check-in rate the stage adds on the batch's ordinary messages (`added_on_ordinary`), the
     share of its risk messages the head alone finds, and the rules and stage together on it
-    (recall, check-in on ordinary)."""
+    (recall, check-in on ordinary). `only`: these batches alone (each costs a cross-validated
+    build on the rest of the split)."""
     import numpy as np
 
     from bot.engine.safety.second_stage import MIN_WORDS
@@ -642,6 +645,8 @@ def writing_batches(split: _Split | None = None) -> dict[str, dict[str, dict[str
     batch = np.array([batch_of(m) for m in messages])
     found_by: dict[str, dict[str, dict[str, float]]] = {}
     for held in sorted(set(batch.tolist())):
+        if only and held not in only:
+            continue
         inside, outside = np.flatnonzero(batch != held), np.flatnonzero(batch == held)
         fold = split.fold[inside]
         sub = kernel[np.ix_(inside, inside)]
@@ -700,12 +705,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help="rewrite second_stage.json")
     parser.add_argument(
         "--batches",
-        action="store_true",
-        help="only measure how a threshold set on some writing batches holds on another",
+        nargs="?",
+        const="",
+        metavar="N,N,...",
+        help="only measure how a threshold set on the other writing batches holds on each "
+        "batch (the hundreds of the ids' numbers; all of them unless listed)",
     )
     args = parser.parse_args(argv)
-    if args.batches:
-        print(json.dumps(writing_batches(), indent=1))
+    if args.batches is not None:
+        try:
+            only = [int(n) for n in args.batches.split(",") if n.strip()]
+        except ValueError:
+            parser.error("--batches takes batch numbers separated by commas, such as 11,12")
+        print(json.dumps(writing_batches(only=only), indent=1))
         return 0
     head = train(write=args.write)
     shown = {k: v for k, v in head.items() if k not in {"pieces", "pairs", "own_pieces"}}
