@@ -23,6 +23,10 @@ THIRD_BATCH = 201
 FOURTH_BATCH = 301
 #: ...and from this, to the fourth (README.md), the same (ids from 501 to 799 are held out).
 FIFTH_BATCH = 801
+#: ...and from this, to the fifth (README.md), the same, with the two validation batches (ids
+#: from 2201 and 2301); ids from 1001 to 1099, 1401 to 1599, 1901 to 2199 and from 2401 are
+#: held out.
+SIXTH_BATCH = 1101
 #: Floors for the training-only batch, raised as the rules learn from it.
 SECOND_BATCH_FLOORS = {
     "recall": 0.95,
@@ -61,8 +65,21 @@ FIFTH_BATCH_FLOORS = {
 }
 
 
+#: Floors for the fifth training-only batch (six writers), the same way. At first sight the
+#: rules showed the crisis card to 3.2% of its ordinary messages (method-naming jokes and a
+#: past that is over), above the aim, as the corpus README reports.
+SIXTH_BATCH_FLOORS = {
+    "recall": 0.50,
+    "crisis_on_ordinary": 0.04,
+    "check_in_on_ordinary": 0.09,
+    "gentle_on_others": 0.58,
+}
+
+
 def _batch(message: safety_screen.Message) -> int:
     number = int(message.id.rsplit("-", 1)[1])
+    if number >= SIXTH_BATCH:
+        return 6
     if number >= FIFTH_BATCH:
         return 5
     if number >= FOURTH_BATCH:
@@ -147,3 +164,7 @@ def test_update_rewrites_only_the_safety_section(tmp_path: Path) -> None:
     text = page.read_text(encoding="utf-8")
     assert "kept" in text and "notes" in text and "second" in text and "first" not in text
     assert text.index("## 1. Other") < text.index(safety_screen.SECTION) < text.index("## Notes")
+
+
+def test_fifth_training_only_batch_stays_above_its_floors() -> None:
+    _assert_within(6, SIXTH_BATCH_FLOORS, at_least=2500)
