@@ -219,6 +219,34 @@ def test_a_recent_week_elsewhere_in_the_message_does_not_make_an_old_risk_curren
     }
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My son's been cutting again. Found razor blades hidden in his school bag.",
+        "Daughter self-harming again. We found a blade in her makeup bag.",
+    ],
+)
+def test_words_close_to_risk_in_a_clause_about_someone_else_are_theirs(text: str) -> None:
+    assert _outcome(text) == "others"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My friend took an overdose last week. Been stockpiling my own tablets since.",
+        "A colleague told me he wants to die. Been looking at the bridge on my way home.",
+    ],
+)
+def test_words_close_to_risk_that_name_the_leader_stay_the_leaders(text: str) -> None:
+    assert _outcome(text) in {"crisis", "check_in"}
+
+
+def test_a_clause_names_someone_else_only_without_the_leader() -> None:
+    assert CONTEXT.names_someone_else_only("found blades in her pencil case")
+    assert not CONTEXT.names_someone_else_only("found blades in my pencil case for her")
+    assert not CONTEXT.names_someone_else_only("found blades in the pencil case")
+
+
 def test_risk_over_but_undated_is_asked_about_and_recent_past_counts() -> None:
     assert _outcome("I took an overdose. I'm fine now.") == "check_in"
     assert _outcome("I attempted a few weeks ago. Back at work like nothing happened.") in {

@@ -336,6 +336,13 @@ class Context:
             and self.resolved.search(padded) is None
         )
 
+    def names_someone_else_only(self, clause: str) -> bool:
+        """Whether a clause names someone else and not the leader."""
+        padded = f" {clause} "
+        return (
+            self.third_party.search(padded) is not None and self.first_person.search(padded) is None
+        )
+
     def recent_near(self, clauses: Sequence[str]) -> bool:
         """Whether one of these clauses (those that tell of the leader's own risk, and the
         next) puts it at a recent time, other than beside a past long gone or over ("I'm

@@ -79,6 +79,19 @@ def decide(
     texts = [clause.text for clause in clauses]
     mine = signalled([f for f in findings if f.about == "self"], pairs)
     others = signalled([f for f in findings if f.about == "others"], pairs)
+    if others and mine:
+        # Words close to risk, in a clause that names someone else and not the leader, in a
+        # message about someone else at risk, are that person's ("found blades in her bag").
+        moved = [
+            f
+            for f in mine
+            if f.level == "check_in"
+            and f.clause >= 0
+            and context.names_someone_else_only(texts[f.clause])
+        ]
+        if moved:
+            mine = [f for f in mine if f not in moved]
+            others = others + [replace(f, about="others") for f in moved]
     if mine:
         whole = join(texts)
         told = {f.clause for f in mine if f.clause >= 0}
