@@ -9,11 +9,12 @@ Needs the `model` extra (onnxruntime, numpy and the package that ships paraphras
 as ONNX); the bot itself needs none of them at run time. Only
 `tests/engine/safety_corpus/train.yaml` is read: the held-out split is never used to train or
 to choose anything here. Deterministic: the same split, model file and settings give the same
-heads. About six minutes of CPU time (about four minutes of wall time on the 5,921-message
-split on a two-core machine; 110 s on 3,311 messages); the word pieces' vectors take 7 s, the
-rest is the regressions, whose cost grows with the cube of the number of messages (not with
-the number of units: see step 3), about 25 s a fit at this size. `--search-c` triples it;
-`--batches` costs a build for each batch it holds out (about 90 s each).
+heads. About seven minutes of CPU time (about four and a half minutes of wall time on the
+6,325-message split on a two-core machine; 110 s on 3,311 messages); the word pieces' vectors
+take 7 s, the rest is the regressions, whose cost grows with the cube of the number of
+messages (not with the number of units: see step 3), about 25 s a fit at this size.
+`--search-c` triples it; `--batches` costs a build for each batch it holds out (about 90 s
+each).
 
 1. Word piece vectors: the sentence model is run on each word piece of its vocabulary alone
    (`[CLS] piece [SEP]`, the mean of the three output vectors), as static embeddings are
