@@ -162,7 +162,7 @@ class Context:
     literal_words: Phrases = _NOTHING
     #: Words of time ("this week", "last month", "on Monday") that say risk is recent only
     #: where they are told with it: in the clause of one of the leader's own cues or the next,
-    #: and not beside a past long gone ("ten years ago this month": an anniversary).
+    #: and not beside a past long gone or over ("ten years ago this month": an anniversary).
     returning_near: Phrases = _NOTHING
 
     def negated(self, before: str) -> bool:
@@ -330,11 +330,11 @@ class Context:
         """In a message told as resolved: whether this clause still speaks of now ("I want
         to die"), rather than of the history ("I was suicidal in my twenties")."""
         padded = f" {clause} "
-        return (
-            self.present.search(padded) is not None
-            and self.past.search(padded) is None
-            and self.resolved.search(padded) is None
-        )
+        return self.present.search(padded) is not None and not self._tells_of_history(padded)
+
+    def _tells_of_history(self, padded: str) -> bool:
+        """Whether a padded clause tells of a past long gone or over."""
+        return self.past.search(padded) is not None or self.resolved.search(padded) is not None
 
     def names_someone_else_only(self, clause: str) -> bool:
         """Whether a clause names someone else and not the leader."""
@@ -349,10 +349,8 @@ class Context:
         well now, and this week was just long")."""
         for clause in clauses:
             padded = f" {clause} "
-            if (
-                self.returning_near.search(padded) is not None
-                and self.past.search(padded) is None
-                and self.resolved.search(padded) is None
+            if self.returning_near.search(padded) is not None and not self._tells_of_history(
+                padded
             ):
                 return True
         return False
