@@ -27,6 +27,8 @@ FIFTH_BATCH = 801
 #: from 2201 and 2301); ids from 1001 to 1099, 1401 to 1599, 1901 to 2199 and from 2401 are
 #: held out.
 SIXTH_BATCH = 1101
+#: ...and from this, to the sixth (README.md), the same (ids from 2901 are held out).
+SEVENTH_BATCH = 2501
 #: Floors for the training-only batch, raised as the rules learn from it.
 SECOND_BATCH_FLOORS = {
     "recall": 0.95,
@@ -76,8 +78,22 @@ SIXTH_BATCH_FLOORS = {
 }
 
 
+#: Floors for the sixth training-only batch (four writers), the same way: the rules' figures at
+#: first sight (recall 41.4%, crisis card 1.4%, check-in 6.5%, gentle card 52.0%). These writers
+#: aimed at the screen's weak points ("me too", relatives, quiet risk, hard ordinary messages),
+#: so the rules find less of their risk than of any batch before.
+SEVENTH_BATCH_FLOORS = {
+    "recall": 0.38,
+    "crisis_on_ordinary": 0.03,
+    "check_in_on_ordinary": 0.08,
+    "gentle_on_others": 0.48,
+}
+
+
 def _batch(message: safety_screen.Message) -> int:
     number = int(message.id.rsplit("-", 1)[1])
+    if number >= SEVENTH_BATCH:
+        return 7
     if number >= SIXTH_BATCH:
         return 6
     if number >= FIFTH_BATCH:
@@ -120,6 +136,10 @@ def test_fourth_training_only_batch_stays_above_its_floors() -> None:
 
 def test_fifth_training_only_batch_stays_above_its_floors() -> None:
     _assert_within(6, SIXTH_BATCH_FLOORS, at_least=2500)
+
+
+def test_sixth_training_only_batch_stays_above_its_floors() -> None:
+    _assert_within(7, SEVENTH_BATCH_FLOORS, at_least=1500)
 
 
 def test_corpus_ids_are_unique_across_both_splits() -> None:
