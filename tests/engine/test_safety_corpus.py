@@ -24,11 +24,14 @@ FOURTH_BATCH = 301
 #: ...and from this, to the fourth (README.md), the same (ids from 501 to 799 are held out).
 FIFTH_BATCH = 801
 #: ...and from this, to the fifth (README.md), the same, with the two validation batches (ids
-#: from 2201 and 2301); ids from 1001 to 1099, 1401 to 1599, 1901 to 2199 and from 2401 are
-#: held out.
+#: from 2201 and 2301); ids from 1001 to 1099, 1401 to 1599, 1901 to 2199 and from 2401 to
+#: 2499 are held out.
 SIXTH_BATCH = 1101
-#: ...and from this, to the sixth (README.md), the same (ids from 2901 are held out).
+#: ...and from this, to the sixth (README.md), the same (ids from 2901 to 3299 are held out)...
 SEVENTH_BATCH = 2501
+#: ...and from this, to the seventh (README.md), the same, with two more validation batches
+#: (ids from 4001 and 4101); ids from 3701 to 3999 and from 4201 are held out.
+EIGHTH_BATCH = 3301
 #: Floors for the training-only batch, raised as the rules learn from it.
 SECOND_BATCH_FLOORS = {
     "recall": 0.95,
@@ -89,9 +92,20 @@ SEVENTH_BATCH_FLOORS = {
     "gentle_on_others": 0.48,
 }
 
+#: Floors for the seventh training-only batch (four more writers), the same way: the rules'
+#: figures at first sight (recall 43.8%, crisis card 1.5%, check-in 6.1%, gentle card 60.6%).
+EIGHTH_BATCH_FLOORS = {
+    "recall": 0.40,
+    "crisis_on_ordinary": 0.03,
+    "check_in_on_ordinary": 0.08,
+    "gentle_on_others": 0.56,
+}
+
 
 def _batch(message: safety_screen.Message) -> int:
     number = int(message.id.rsplit("-", 1)[1])
+    if number >= EIGHTH_BATCH:
+        return 8
     if number >= SEVENTH_BATCH:
         return 7
     if number >= SIXTH_BATCH:
@@ -140,6 +154,10 @@ def test_fifth_training_only_batch_stays_above_its_floors() -> None:
 
 def test_sixth_training_only_batch_stays_above_its_floors() -> None:
     _assert_within(7, SEVENTH_BATCH_FLOORS, at_least=1500)
+
+
+def test_seventh_training_only_batch_stays_above_its_floors() -> None:
+    _assert_within(8, EIGHTH_BATCH_FLOORS, at_least=1500)
 
 
 def test_corpus_ids_are_unique_across_both_splits() -> None:
