@@ -13,9 +13,10 @@ heads. About 26 minutes of CPU time (15 minutes of wall time on the 9,919-messag
 two-core machine; 4 min 30 s on 6,325 messages, 110 s on 3,311); the word pieces' vectors take
 7 s, the rest is the regressions, whose cost grows with the cube of the number of messages
 (not with the number of units: see step 3), about a minute a fit at this size. The
-`--search-c` option triples it; `--batches` costs a build for each batch it holds out (about
-three minutes each at this size). A split much larger than this one will want a solver that
-does not factor the n-by-n kernel (conjugate gradients, or a low-rank approximation of it).
+`--search-c` option triples it; `--batches` costs a build of one head for each batch it holds
+out (about 90 s each on 6,325 messages; not timed on this split). A split much larger than
+this one will want a solver that does not factor the n-by-n kernel (conjugate gradients, or a
+low-rank approximation of it).
 
 1. Word piece vectors: the sentence model is run on each word piece of its vocabulary alone
    (`[CLS] piece [SEP]`, the mean of the three output vectors), as static embeddings are
