@@ -8,6 +8,7 @@ and never read while writing rules.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from pathlib import Path
 
 import pytest
@@ -102,19 +103,21 @@ EIGHTH_BATCH_FLOORS = {
 }
 
 
+#: Where each batch after the first starts: batch n + 2 starts at BATCH_STARTS[n].
+BATCH_STARTS = (
+    SECOND_BATCH,
+    THIRD_BATCH,
+    FOURTH_BATCH,
+    FIFTH_BATCH,
+    SIXTH_BATCH,
+    SEVENTH_BATCH,
+    EIGHTH_BATCH,
+)
+
+
 def _batch(message: safety_screen.Message) -> int:
-    number = int(message.id.rsplit("-", 1)[1])
-    if number >= EIGHTH_BATCH:
-        return 8
-    if number >= SEVENTH_BATCH:
-        return 7
-    if number >= SIXTH_BATCH:
-        return 6
-    if number >= FIFTH_BATCH:
-        return 5
-    if number >= FOURTH_BATCH:
-        return 4
-    return 3 if number >= THIRD_BATCH else 2 if number >= SECOND_BATCH else 1
+    """The batch of a training message (1 for ids below SECOND_BATCH)."""
+    return 1 + bisect_right(BATCH_STARTS, int(message.id.rsplit("-", 1)[1]))
 
 
 def _assert_within(batch: int, limits: dict[str, float], *, at_least: int) -> None:
